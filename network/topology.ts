@@ -1,0 +1,209 @@
+// Reads network/topology.yaml, the single source of truth for the network, and derives every
+// path and address the devnet, the gateways and the tests use from it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import YAML from 'yaml';
+
+export interface Endpoint {
+    host: string;
+    port: number;
+}
+
+export interface OrgConfig {
+    mspId: string;
+    name: string;
+    domain: string;
+    issuer: boolean;
+    peer: Endpoint;
+    gateway: Endpoint;
+}
+
+export interface BatchConfig {
+    timeoutMs: number;
+    maxMessageCount: number;
+    absoluteMaxBytes: number;
+    preferredMaxBytes: number;
+}
+
+export interface OrdererConfig extends Endpoint {
+    org: string;
+    domain: string;
+    adminPort: number;
+    batch: BatchConfig;
+}
+
+/** One private data collection, in Fabric's collections_config.json format. */
+export interface CollectionConfig {
+    name: string;
+    policy: string;
+    requiredPeerCount: number;
+    maxPeerCount: number;
+    blockToLive: number;
+    memberOnlyRead: boolean;
+    memberOnlyWrite: boolean;
+    endorsementPolicy?: { signaturePolicy?: string; channelConfigPolicy?: string };
+}
+
+export interface ChaincodeConfig {
+    name: string;
+    version: string;
+    sequence: number;
+    endorsementPolicy: string;
+    /** Path of the collections_config.json, relative to the repository root. */
+    collectionsFile?: string;
+    collections: CollectionConfig[];
+    /** A folder whose package.json `main` exports the contracts (fabric-chaincode-node's --module-path). */
+    server: { modulePath: string; ports: Record<string, number> };
+}
+
+export interface Topology {
+    /** Absolute path of the repository root (the folder holding network/). */
+    root: string;
+    file: string;
+    channel: string;
+    stateDir: string;
+    orderer: OrdererConfig;
+    orgs: OrgConfig[];
+    chaincodes: ChaincodeConfig[];
+}
+
+export class TopologyError extends Error {
+    constructor(file: string, message: string) {
+        super(`TOPOLOGY_INVALID: ${file}: ${message}`);
+    }
+}
+
+export const DEFAULT_TOPOLOGY = path.resolve(__dirname, '..', '..', 'network', 'topology.yaml');
+
+function parseDuration(value: unknown, where: string, file: string): number {
+    const match = /^(\d+)(ms|s)$/.exec(String(value));
+    if (!match) throw new TopologyError(file, `${where} must look like 20ms or 2s, got ${String(value)}`);
+    return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
+}
+
+function requireEndpoint(value: unknown, where: string, file: string): Endpoint {
+    const e = value as Partial<Endpoint> | undefined;
+    if (!e || typeof e.host !== 'string' || !Number.isInteger(e.port) || (e.port as number) <= 0 || (e.port as number) > 65535) {
+        throw new TopologyError(file, `${where} needs host and a port between 1 and 65535`);
+    }
+    return { host: e.host, port: e.port as number };
+}
+
+/** Loads and validates a topology file; the root is the folder above the file's network/ folder. */
+export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): Topology {
+    const abs = path.resolve(file);
+    const doc = YAML.parse(fs.readFileSync(abs, 'utf8')) as Record<string, any>;
+    const root = path.resolve(path.dirname(abs), '..');
+    if (typeof doc.channel !== 'string' || !/^[a-z][a-z0-9.-]*$/.test(doc.channel)) {
+        throw new TopologyError(abs, 'channel must be a lower-case Fabric channel name');
+    }
+    const o = doc.orderer ?? {};
+    const orderer: OrdererConfig = {
+        ...requireEndpoint(o, 'orderer', abs),
+        org: String(o.org),
+        domain: String(o.domain),
+        adminPort: Number(o.adminPort),
+        batch: {
+            timeoutMs: parseDuration(o.batch?.timeout ?? '20ms', 'orderer.batch.timeout', abs),
+            maxMessageCount: Number(o.batch?.maxMessageCount ?? 100),
+            absoluteMaxBytes: Number(o.batch?.absoluteMaxBytes ?? 10 * 1024 * 1024),
+            preferredMaxBytes: Number(o.batch?.preferredMaxBytes ?? 2 * 1024 * 1024),
+        },
+    };
+    if (!Array.isArray(doc.orgs) || doc.orgs.length === 0) throw new TopologyError(abs, 'orgs must list at least one org');
+    const orgs: OrgConfig[] = doc.orgs.map((org: any, i: number) => {
+        if (typeof org.mspId !== 'string' || !/^[A-Za-z0-9]+$/.test(org.mspId)) {
+            throw new TopologyError(abs, `orgs[${i}].mspId must be alphanumeric`);
+        }
+        return {
+            mspId: org.mspId,
+            name: String(org.name ?? org.mspId),
+            domain: String(org.domain),
+            issuer: org.issuer === true,
+            peer: requireEndpoint(org.peer, `orgs[${i}].peer`, abs),
+            gateway: requireEndpoint(org.gateway, `orgs[${i}].gateway`, abs),
+        };
+    });
+    const chaincodes: ChaincodeConfig[] = (doc.chaincodes ?? []).map((cc: any, i: number) => {
+        if (typeof cc.name !== 'string' || !/^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$/.test(cc.name)) {
+            throw new TopologyError(abs, `chaincodes[${i}].name is not a valid chaincode name`);
+        }
+        if (!Number.isInteger(cc.sequence) || cc.sequence < 1) throw new TopologyError(abs, `chaincodes[${i}].sequence must be a positive integer`);
+        const collections: CollectionConfig[] = cc.collections
+            ? (JSON.parse(fs.readFileSync(path.resolve(root, cc.collections), 'utf8')) as CollectionConfig[])
+            : [];
+        for (const org of orgs) {
+            if (!Number.isInteger(cc.server?.ports?.[org.mspId])) {
+                throw new TopologyError(abs, `chaincodes[${i}].server.ports has no port for ${org.mspId}`);
+            }
+        }
+        return {
+            name: cc.name,
+            version: String(cc.version),
+            sequence: cc.sequence,
+            endorsementPolicy: String(cc.endorsementPolicy ?? 'MAJORITY Endorsement'),
+            collectionsFile: cc.collections,
+            collections,
+            server: { modulePath: String(cc.server.modulePath), ports: cc.server.ports },
+        };
+    });
+    const ports = new Map<number, string>();
+    const claim = (port: number, what: string) => {
+        const other = ports.get(port);
+        if (other) throw new TopologyError(abs, `port ${port} is used by both ${other} and ${what}`);
+        ports.set(port, what);
+    };
+    claim(orderer.port, 'orderer');
+    claim(orderer.adminPort, 'orderer admin');
+    for (const org of orgs) {
+        claim(org.peer.port, `${org.mspId} peer`);
+        claim(org.gateway.port, `${org.mspId} gateway`);
+    }
+    for (const cc of chaincodes) for (const org of orgs) claim(cc.server.ports[org.mspId], `${cc.name} server of ${org.mspId}`);
+    return {
+        root,
+        file: abs,
+        channel: doc.channel,
+        stateDir: path.resolve(root, String(process.env.DEVNET_STATE_DIR ?? doc.stateDir ?? '.devnet')),
+        orderer,
+        orgs,
+        chaincodes,
+    };
+}
+
+export function findOrg(topology: Topology, mspId: string): OrgConfig {
+    const org = topology.orgs.find((o) => o.mspId === mspId);
+    if (!org) throw new Error(`UNKNOWN_ORG: ${mspId} is not an org of channel ${topology.channel}`);
+    return org;
+}
+
+export const issuerOrg = (t: Topology): OrgConfig => t.orgs.find((o) => o.issuer) ?? t.orgs[0];
+
+export const address = (e: Endpoint): string => `${e.host}:${e.port}`;
+
+/**
+ * Where things live under the state folder. The crypto layout is the one Fabric's cryptogen
+ * writes: organizations/{peer,orderer}Organizations/<domain>/{ca,tlsca,msp,peers,orderers,users}.
+ */
+export const paths = {
+    organizations: (t: Topology) => path.join(t.stateDir, 'organizations'),
+    orgDir: (t: Topology, mspId: string) =>
+        mspId === t.orderer.org
+            ? path.join(t.stateDir, 'organizations', 'ordererOrganizations', t.orderer.domain)
+            : path.join(t.stateDir, 'organizations', 'peerOrganizations', findOrg(t, mspId).domain),
+    /** The org's verifying MSP (cacerts, tlscacerts, config.yaml). */
+    orgMsp: (t: Topology, mspId: string) => path.join(paths.orgDir(t, mspId), 'msp'),
+    peerName: (t: Topology, mspId: string) => `peer0.${findOrg(t, mspId).domain}`,
+    peerDir: (t: Topology, mspId: string) => path.join(paths.orgDir(t, mspId), 'peers', paths.peerName(t, mspId)),
+    ordererName: (t: Topology) => `orderer.${t.orderer.domain}`,
+    ordererDir: (t: Topology) => path.join(paths.orgDir(t, t.orderer.org), 'orderers', paths.ordererName(t)),
+    /** A user's folder: users/<name>@<domain>/msp with signcerts/ and keystore/. */
+    userDir: (t: Topology, mspId: string, user: string) =>
+        path.join(paths.orgDir(t, mspId), 'users', `${user}@${mspId === t.orderer.org ? t.orderer.domain : findOrg(t, mspId).domain}`),
+    /** The TLS CA certificate clients use to reach the org's nodes. */
+    tlsRootCert: (t: Topology, mspId: string) => path.join(paths.orgDir(t, mspId), 'tlsca', 'tlsca-cert.pem'),
+    ledger: (t: Topology, node: string) => path.join(t.stateDir, 'ledgers', node),
+    log: (t: Topology, node: string) => path.join(t.stateDir, 'logs', `${node}.log`),
+    pid: (t: Topology, node: string) => path.join(t.stateDir, 'run', `${node}.pid`),
+    genesisBlock: (t: Topology) => path.join(t.stateDir, 'channel-artifacts', `${t.channel}.block`),
+};
