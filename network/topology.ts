@@ -57,7 +57,7 @@ export interface ChaincodeConfig {
 }
 
 export interface Topology {
-    /** Absolute path of the repository root (the folder holding network/). */
+    /** Absolute path of the repository root. */
     root: string;
     file: string;
     channel: string;
@@ -73,7 +73,9 @@ export class TopologyError extends Error {
     }
 }
 
-export const DEFAULT_TOPOLOGY = path.resolve(__dirname, '..', '..', 'network', 'topology.yaml');
+/** The repository root (this file compiles to dist/network/topology.js). */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const DEFAULT_TOPOLOGY = path.join(REPO_ROOT, 'network', 'topology.yaml');
 
 function parseDuration(value: unknown, where: string, file: string): number {
     const match = /^(\d+)(ms|s)$/.exec(String(value));
@@ -89,11 +91,11 @@ function requireEndpoint(value: unknown, where: string, file: string): Endpoint 
     return { host: e.host, port: e.port as number };
 }
 
-/** Loads and validates a topology file; the root is the folder above the file's network/ folder. */
+/** Loads and validates a topology file; relative paths in it are relative to the repository root. */
 export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): Topology {
     const abs = path.resolve(file);
     const doc = YAML.parse(fs.readFileSync(abs, 'utf8')) as Record<string, any>;
-    const root = path.resolve(path.dirname(abs), '..');
+    const root = REPO_ROOT;
     if (typeof doc.channel !== 'string' || !/^[a-z][a-z0-9.-]*$/.test(doc.channel)) {
         throw new TopologyError(abs, 'channel must be a lower-case Fabric channel name');
     }
