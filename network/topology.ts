@@ -9,12 +9,17 @@ export interface Endpoint {
     port: number;
 }
 
+export interface NodeEndpoint extends Endpoint {
+    /** HTTP operations service: GET /healthz. */
+    operationsPort: number;
+}
+
 export interface OrgConfig {
     mspId: string;
     name: string;
     domain: string;
     issuer: boolean;
-    peer: Endpoint;
+    peer: NodeEndpoint;
     gateway: Endpoint;
 }
 
@@ -25,10 +30,9 @@ export interface BatchConfig {
     preferredMaxBytes: number;
 }
 
-export interface OrdererConfig extends Endpoint {
+export interface OrdererConfig extends NodeEndpoint {
     org: string;
     domain: string;
-    adminPort: number;
     batch: BatchConfig;
 }
 
@@ -83,12 +87,17 @@ function parseDuration(value: unknown, where: string, file: string): number {
     return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
 }
 
+function requirePort(value: unknown, where: string, file: string): number {
+    if (!Number.isInteger(value) || (value as number) <= 0 || (value as number) > 65535) {
+        throw new TopologyError(file, `${where} must be a port between 1 and 65535`);
+    }
+    return value as number;
+}
+
 function requireEndpoint(value: unknown, where: string, file: string): Endpoint {
     const e = value as Partial<Endpoint> | undefined;
-    if (!e || typeof e.host !== 'string' || !Number.isInteger(e.port) || (e.port as number) <= 0 || (e.port as number) > 65535) {
-        throw new TopologyError(file, `${where} needs host and a port between 1 and 65535`);
-    }
-    return { host: e.host, port: e.port as number };
+    if (!e || typeof e.host !== 'string') throw new TopologyError(file, `${where} needs a host`);
+    return { host: e.host, port: requirePort(e.port, `${where}.port`, file) };
 }
 
 /** Loads and validates a topology file; relative paths in it are relative to the repository root. */
@@ -102,9 +111,9 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
     const o = doc.orderer ?? {};
     const orderer: OrdererConfig = {
         ...requireEndpoint(o, 'orderer', abs),
+        operationsPort: requirePort(o.operationsPort, 'orderer.operationsPort', abs),
         org: String(o.org),
         domain: String(o.domain),
-        adminPort: Number(o.adminPort),
         batch: {
             timeoutMs: parseDuration(o.batch?.timeout ?? '20ms', 'orderer.batch.timeout', abs),
             maxMessageCount: Number(o.batch?.maxMessageCount ?? 100),
@@ -122,7 +131,10 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
             name: String(org.name ?? org.mspId),
             domain: String(org.domain),
             issuer: org.issuer === true,
-            peer: requireEndpoint(org.peer, `orgs[${i}].peer`, abs),
+            peer: {
+                ...requireEndpoint(org.peer, `orgs[${i}].peer`, abs),
+                operationsPort: requirePort(org.peer?.operationsPort, `orgs[${i}].peer.operationsPort`, abs),
+            },
             gateway: requireEndpoint(org.gateway, `orgs[${i}].gateway`, abs),
         };
     });
@@ -156,9 +168,10 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
         ports.set(port, what);
     };
     claim(orderer.port, 'orderer');
-    claim(orderer.adminPort, 'orderer admin');
+    claim(orderer.operationsPort, 'orderer operations');
     for (const org of orgs) {
         claim(org.peer.port, `${org.mspId} peer`);
+        claim(org.peer.operationsPort, `${org.mspId} peer operations`);
         claim(org.gateway.port, `${org.mspId} gateway`);
     }
     for (const cc of chaincodes) for (const org of orgs) claim(cc.server.ports[org.mspId], `${cc.name} server of ${org.mspId}`);
