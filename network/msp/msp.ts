@@ -1,7 +1,11 @@
 // OWNER: helper H1 (msp). The channel's MSPs, built from the msp.FabricMSPConfig values of the
 // channel config: deserialises creators, validates them (chain to a root CA of their MSP,
 // validity dates, NodeOU role) and verifies signatures, as Fabric's msp package does.
+import 'reflect-metadata';
+import * as crypto from 'node:crypto';
+import * as x509 from '@peculiar/x509';
 import { msp } from '@hyperledger/fabric-protos';
+import { decodeEcdsaSignature, deserializeIdentity, IdentityError, P256_N } from './identity';
 
 export type Role = 'client' | 'peer' | 'admin' | 'orderer';
 
@@ -16,17 +20,264 @@ export interface VerifiedIdentity {
     attrs: Record<string, string>;
 }
 
-/** Stable codes: MSP_UNKNOWN, IDENTITY_INVALID, CERT_EXPIRED, CERT_UNTRUSTED, BAD_SIGNATURE. */
-export declare class MspError extends Error {
+/** Stable codes: MSP_UNKNOWN, IDENTITY_INVALID, CERT_EXPIRED, CERT_UNTRUSTED, BAD_SIGNATURE (and MSP_CONFIG_INVALID at setup). */
+export class MspError extends Error {
     readonly code: string;
-    constructor(code: string, message: string);
+    constructor(code: string, message: string) {
+        super(`${code}: ${message}`);
+        this.name = 'MspError';
+        this.code = code;
+    }
 }
 
-export declare class MspManager {
-    constructor(configs: msp.FabricMSPConfig[]);
+/** Fabric CA's attribute extension. */
+export const ATTRS_OID = '1.2.3.4.5.6.7.8.1';
+const HALF_N = P256_N >> 1n;
+const CACHE_LIMIT = 10_000;
+
+interface NodeOU {
+    ou: string;
+    /** DER of the CA certificate that must have issued the identity (config.yaml `Certificate`), if any. */
+    certifier?: Buffer;
+}
+
+/** One MSP of the channel, set up from its FabricMSPConfig. */
+interface ChannelMsp {
+    name: string;
+    roots: crypto.X509Certificate[];
+    intermediates: crypto.X509Certificate[];
+    /** CA certificates that issued no other CA certificate of this MSP: the only valid direct issuers. */
+    issuers: crypto.X509Certificate[];
+    admins: Buffer[];
+    nodeOUs?: Partial<Record<Role, NodeOU>>;
+    tlsRootCerts: string[];
+}
+
+/** What the cache keeps for one serialized identity: validated once, dates re-checked per call. */
+interface CachedIdentity {
+    identity: VerifiedIdentity;
+    publicKey: crypto.KeyObject;
+    notBefore: number;
+    notAfter: number;
+}
+
+function toPem(bytes: Uint8Array | string): string {
+    return typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
+}
+
+function parseCert(pem: string, code: string, what: string): crypto.X509Certificate {
+    try {
+        return new crypto.X509Certificate(pem);
+    } catch (e) {
+        throw new MspError(code, `${what} is not an X.509 certificate: ${(e as Error).message}`);
+    }
+}
+
+/** "C=KR\nOU=client\nCN=x" (node's order, as in the certificate) -> "CN=x,OU=client,C=KR" (Go's pkix.Name.String order). */
+function subjectString(cert: crypto.X509Certificate): string {
+    return cert.subject.split('\n').filter(Boolean).reverse().join(',');
+}
+
+function subjectOUs(cert: crypto.X509Certificate): string[] {
+    return cert.subject
+        .split('\n')
+        .filter((l) => l.startsWith('OU='))
+        .map((l) => l.slice(3));
+}
+
+/** Fabric CA attributes; a certificate without the extension has none. */
+function readAttrs(pem: string, der: Buffer): Record<string, string> {
+    // Cheap scan for the OID's DER before paying for a full parse.
+    if (!der.includes(Buffer.from([0x06, 0x08, 0x2a, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x01]))) return {};
+    const ext = new x509.X509Certificate(pem).getExtension(ATTRS_OID);
+    if (!ext) return {};
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(Buffer.from(ext.value).toString('utf8'));
+    } catch {
+        throw new MspError('IDENTITY_INVALID', 'the attribute extension is not JSON');
+    }
+    const attrs = (parsed as { attrs?: unknown })?.attrs;
+    if (typeof attrs !== 'object' || attrs === null) throw new MspError('IDENTITY_INVALID', 'the attribute extension has no attrs object');
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(attrs as Record<string, unknown>)) out[k] = String(v);
+    return out;
+}
+
+function issuedBy(cert: crypto.X509Certificate, issuer: crypto.X509Certificate): boolean {
+    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+}
+
+function setupMsp(config: msp.FabricMSPConfig): ChannelMsp {
+    const name = config.getName();
+    if (!name) throw new MspError('MSP_CONFIG_INVALID', 'an MSP config has no name');
+    const roots = config.getRootCertsList().map((c, i) => parseCert(toPem(c), 'MSP_CONFIG_INVALID', `${name} root cert ${i}`));
+    if (roots.length === 0) throw new MspError('MSP_CONFIG_INVALID', `${name} has no root certificate`);
+    for (const r of roots) {
+        if (!r.ca) throw new MspError('MSP_CONFIG_INVALID', `${name} root cert ${r.subject} is not a CA certificate`);
+    }
+    const intermediates = config
+        .getIntermediateCertsList()
+        .map((c, i) => parseCert(toPem(c), 'MSP_CONFIG_INVALID', `${name} intermediate cert ${i}`));
+    // Intermediates must chain to a root (possibly through other intermediates).
+    const trusted = [...roots];
+    let pending = [...intermediates];
+    while (pending.length > 0) {
+        const next = pending.filter((c) => !trusted.some((t) => issuedBy(c, t)));
+        if (next.length === pending.length) {
+            throw new MspError('MSP_CONFIG_INVALID', `${name} intermediate ${next[0].subject} does not chain to a root`);
+        }
+        trusted.push(...pending.filter((c) => !next.includes(c)));
+        pending = next;
+    }
+    // As Fabric: when intermediates exist, an identity's issuer must be a leaf of the CA tree.
+    const all = [...roots, ...intermediates];
+    const issuers = all.filter((ca) => !all.some((other) => other !== ca && issuedBy(other, ca)));
+    const admins = config.getAdminsList().map((c, i) => parseCert(toPem(c), 'MSP_CONFIG_INVALID', `${name} admin cert ${i}`).raw);
+    let nodeOUs: ChannelMsp['nodeOUs'];
+    const n = config.getFabricNodeOus();
+    if (n?.getEnable()) {
+        nodeOUs = {};
+        const pick = (id: msp.FabricOUIdentifier | undefined, role: Role) => {
+            if (!id || !id.getOrganizationalUnitIdentifier()) return;
+            const certBytes = id.getCertificate_asU8();
+            nodeOUs![role] = {
+                ou: id.getOrganizationalUnitIdentifier(),
+                certifier: certBytes.length > 0 ? parseCert(toPem(certBytes), 'MSP_CONFIG_INVALID', `${name} ${role} OU certificate`).raw : undefined,
+            };
+        };
+        pick(n.getClientOuIdentifier(), 'client');
+        pick(n.getPeerOuIdentifier(), 'peer');
+        pick(n.getAdminOuIdentifier(), 'admin');
+        pick(n.getOrdererOuIdentifier(), 'orderer');
+    }
+    return { name, roots, intermediates, issuers, admins, nodeOUs, tlsRootCerts: config.getTlsRootCertsList().map(toPem) };
+}
+
+export class MspManager {
     readonly mspIds: string[];
+    readonly #msps = new Map<string, ChannelMsp>();
+    readonly #cache = new Map<string, CachedIdentity>();
+
+    constructor(configs: msp.FabricMSPConfig[]) {
+        for (const config of configs) {
+            const m = setupMsp(config);
+            if (this.#msps.has(m.name)) throw new MspError('MSP_CONFIG_INVALID', `MSP ${m.name} is defined twice`);
+            this.#msps.set(m.name, m);
+        }
+        this.mspIds = [...this.#msps.keys()];
+    }
+
+    /** PEM TLS root certificates of an MSP (what a client needs to reach that org's nodes). */
+    tlsRootCerts(mspId: string): string[] {
+        const m = this.#msps.get(mspId);
+        if (!m) throw new MspError('MSP_UNKNOWN', `MSP ${mspId} is not defined in the channel`);
+        return [...m.tlsRootCerts];
+    }
+
     /** Parses msp.SerializedIdentity bytes and validates the certificate; throws MspError. Cached. */
-    deserialize(serialized: Uint8Array, at?: Date): VerifiedIdentity;
+    deserialize(serialized: Uint8Array, at: Date = new Date()): VerifiedIdentity {
+        return this.#lookup(serialized, at).identity;
+    }
+
     /** deserialize + ECDSA verification (low-S enforced); throws MspError. */
-    verify(serialized: Uint8Array, data: Uint8Array, signature: Uint8Array, at?: Date): VerifiedIdentity;
+    verify(serialized: Uint8Array, data: Uint8Array, signature: Uint8Array, at: Date = new Date()): VerifiedIdentity {
+        const entry = this.#lookup(serialized, at);
+        const rs = decodeEcdsaSignature(signature);
+        if (!rs) throw new MspError('BAD_SIGNATURE', 'the signature is not a DER ECDSA signature');
+        // Fabric refuses the malleable twin (r, n-s) of a valid signature.
+        if (rs.s > HALF_N) throw new MspError('BAD_SIGNATURE', 'the signature is not in low-S form');
+        let ok: boolean;
+        try {
+            ok = crypto.verify('sha256', data, entry.publicKey, signature);
+        } catch {
+            ok = false;
+        }
+        if (!ok) throw new MspError('BAD_SIGNATURE', `the signature of ${entry.identity.subject} (${entry.identity.mspId}) does not verify`);
+        return entry.identity;
+    }
+
+    #lookup(serialized: Uint8Array, at: Date): CachedIdentity {
+        const key = Buffer.from(serialized.buffer, serialized.byteOffset, serialized.byteLength).toString('latin1');
+        let entry = this.#cache.get(key);
+        if (entry) {
+            // Least recently used goes first: re-insert on a hit.
+            this.#cache.delete(key);
+            this.#cache.set(key, entry);
+        } else {
+            entry = this.#validate(serialized);
+            this.#cache.set(key, entry);
+            if (this.#cache.size > CACHE_LIMIT) this.#cache.delete(this.#cache.keys().next().value as string);
+        }
+        const t = at.getTime();
+        if (t < entry.notBefore || t > entry.notAfter) {
+            throw new MspError('CERT_EXPIRED', `the certificate of ${entry.identity.subject} is not valid at ${at.toISOString()}`);
+        }
+        return entry;
+    }
+
+    #validate(serialized: Uint8Array): CachedIdentity {
+        let sid: msp.SerializedIdentity;
+        try {
+            sid = deserializeIdentity(serialized);
+        } catch (e) {
+            throw new MspError('IDENTITY_INVALID', e instanceof IdentityError ? e.message : String(e));
+        }
+        const mspId = sid.getMspid();
+        const m = this.#msps.get(mspId);
+        if (!m) throw new MspError('MSP_UNKNOWN', `MSP ${mspId} is not defined in the channel`);
+        const pem = Buffer.from(sid.getIdBytes_asU8()).toString('utf8');
+        if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new MspError('IDENTITY_INVALID', 'id_bytes is not a PEM certificate');
+        const cert = parseCert(pem, 'IDENTITY_INVALID', 'the identity');
+        const publicKey = cert.publicKey;
+        if (publicKey.asymmetricKeyType !== 'ec' || publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+            throw new MspError('IDENTITY_INVALID', 'only ECDSA P-256 identities are supported');
+        }
+        if (cert.ca) throw new MspError('IDENTITY_INVALID', 'a CA certificate cannot be used as an identity');
+        const issuer = m.issuers.find((ca) => issuedBy(cert, ca));
+        if (!issuer) {
+            const other = [...m.roots, ...m.intermediates].some((ca) => issuedBy(cert, ca));
+            throw new MspError(
+                'CERT_UNTRUSTED',
+                other
+                    ? `the certificate of ${subjectString(cert)} was issued by a CA of ${mspId} that is not a leaf of its certification tree`
+                    : `the certificate of ${subjectString(cert)} does not chain to a CA of ${mspId}`,
+            );
+        }
+        const role = this.#role(m, cert, issuer);
+        const identity: VerifiedIdentity = {
+            mspId,
+            certificatePem: pem,
+            role,
+            subject: subjectString(cert),
+            attrs: readAttrs(pem, cert.raw),
+        };
+        return { identity, publicKey, notBefore: Date.parse(cert.validFrom), notAfter: Date.parse(cert.validTo) };
+    }
+
+    /** The NodeOU role: exactly one of the MSP's client/peer/admin/orderer OUs, as Fabric 1.4.3+ requires. */
+    #role(m: ChannelMsp, cert: crypto.X509Certificate, issuer: crypto.X509Certificate): Role {
+        const explicitAdmin = m.admins.some((a) => a.equals(cert.raw));
+        if (!m.nodeOUs) {
+            // Without NodeOUs Fabric cannot tell clients from peers; admins are those listed.
+            return explicitAdmin ? 'admin' : 'client';
+        }
+        const ous = subjectOUs(cert);
+        const roles: Role[] = [];
+        for (const [role, nodeOU] of Object.entries(m.nodeOUs) as [Role, NodeOU][]) {
+            if (!ous.includes(nodeOU.ou)) continue;
+            if (nodeOU.certifier && !nodeOU.certifier.equals(issuer.raw)) {
+                throw new MspError('IDENTITY_INVALID', `the ${role} OU of ${subjectString(cert)} is not certified by the CA named in ${m.name}'s NodeOUs`);
+            }
+            roles.push(role);
+        }
+        if (roles.length > 1) {
+            throw new MspError('IDENTITY_INVALID', `${subjectString(cert)} must have exactly one of the client, peer, admin or orderer OUs, has ${roles.join(', ')}`);
+        }
+        if (roles.length === 0) {
+            if (explicitAdmin) return 'admin';
+            throw new MspError('IDENTITY_INVALID', `${subjectString(cert)} has no OU that resolves to client, peer, admin or orderer in ${m.name}`);
+        }
+        return explicitAdmin ? 'admin' : roles[0];
+    }
 }
