@@ -1,0 +1,208 @@
+// The devnet's command line: start, up, down, status, enroll, chaincode:deploy.
+// Every command reads the topology (network/topology.yaml, or --topology FILE / $TOPOLOGY).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadTopology, Topology, paths, address } from './topology';
+import { devnetNodes, runningPid, startNode, waitHealthy, stopNode, checkHealth, portFree, DevnetNode, chaincodeNode } from './processes';
+import { generateCrypto, enroll } from './msp/ca';
+import { buildGenesisBlock } from './common/configtx';
+import { deployChaincodes } from './lifecycle';
+
+const HELP = `Usage: devnet <command> [options]
+
+Commands:
+  start                 bring the devnet up, print its endpoints, stop it on Ctrl-C
+  up                    bring the devnet up in the background (idempotent)
+  down [--purge]        stop every devnet process; --purge also deletes all state
+  status                print each node's health and each peer's height (exit 1 if unhealthy)
+  enroll --org MSP --name NAME [--attr k=v ...]
+                        enroll a client identity with Fabric CA attributes
+  chaincode:deploy [--name CC]
+                        restart a chaincode's servers with the current build and commit its
+                        definition with the next sequence (no network restart)
+
+Options:
+  --topology FILE       topology file (default network/topology.yaml or $TOPOLOGY)
+  --help                this text
+`;
+
+interface Args {
+    command: string;
+    flags: Map<string, string[]>;
+}
+
+function parseArgs(argv: string[]): Args {
+    const flags = new Map<string, string[]>();
+    let command = '';
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a.startsWith('--')) {
+            const name = a.slice(2);
+            const next = argv[i + 1];
+            const value = next !== undefined && !next.startsWith('--') ? (i++, next) : 'true';
+            flags.set(name, [...(flags.get(name) ?? []), value]);
+        } else if (!command) {
+            command = a;
+        } else {
+            throw new Error(`USAGE: unexpected argument ${a}`);
+        }
+    }
+    return { command, flags };
+}
+
+const say = (line: string) => process.stdout.write(line + '\n');
+
+/** Crypto material and the genesis block, created once; later runs reuse them. */
+async function initialize(t: Topology): Promise<void> {
+    await generateCrypto(t);
+    const genesis = paths.genesisBlock(t);
+    if (!fs.existsSync(genesis)) {
+        fs.mkdirSync(path.dirname(genesis), { recursive: true });
+        const tmp = `${genesis}.tmp`;
+        fs.writeFileSync(tmp, buildGenesisBlock(t).serializeBinary());
+        fs.renameSync(tmp, genesis);
+        say(`created genesis block of channel ${t.channel}`);
+    }
+}
+
+async function ensureRunning(t: Topology, node: DevnetNode, timeoutMs = 30_000): Promise<void> {
+    if (runningPid(t, node)) {
+        await waitHealthy(t, node, timeoutMs);
+        say(`  ${node.name.padEnd(44)} already running`);
+        return;
+    }
+    for (const port of [node.port, ...node.extraPorts]) {
+        if (!(await portFree(node.host, port))) {
+            throw new Error(
+                `PORT_IN_USE: ${node.host}:${port}, needed by ${node.name}, is taken by another process. ` +
+                    `Stop that process (ss -ltnp 'sport = :${port}') or change the port in ${t.file}.`,
+            );
+        }
+    }
+    const started = Date.now();
+    startNode(t, node);
+    await waitHealthy(t, node, timeoutMs);
+    say(`  ${node.name.padEnd(44)} up in ${Date.now() - started} ms (log ${path.relative(t.root, paths.log(t, node.name))})`);
+}
+
+export async function up(t: Topology): Promise<void> {
+    await initialize(t);
+    say(`devnet: channel ${t.channel}, ${t.orgs.length} orgs, state in ${path.relative(t.root, t.stateDir) || '.'}`);
+    const nodes = devnetNodes(t);
+    const [before, gateways] = [nodes.filter((n) => n.kind !== 'gateway'), nodes.filter((n) => n.kind === 'gateway')];
+    // Chaincode servers and the orderer are independent; the peers need the orderer.
+    await Promise.all(before.filter((n) => n.kind === 'chaincode').map((n) => ensureRunning(t, n)));
+    await ensureRunning(t, before.find((n) => n.kind === 'orderer') as DevnetNode);
+    await Promise.all(before.filter((n) => n.kind === 'peer').map((n) => ensureRunning(t, n)));
+    await deployChaincodes(t, { log: say });
+    await Promise.all(gateways.map((n) => ensureRunning(t, n)));
+}
+
+export async function down(t: Topology, purge: boolean): Promise<void> {
+    const nodes = devnetNodes(t, true).reverse();
+    const stopped = await Promise.all(nodes.map(async (n) => ((await stopNode(t, n)) ? n.name : undefined)));
+    const names = stopped.filter(Boolean);
+    say(names.length ? `stopped ${names.join(', ')}` : 'nothing was running');
+    if (purge) {
+        fs.rmSync(t.stateDir, { recursive: true, force: true });
+        say(`deleted ${t.stateDir}`);
+    }
+}
+
+export async function status(t: Topology): Promise<boolean> {
+    let healthy = true;
+    for (const node of devnetNodes(t)) {
+        const pid = runningPid(t, node);
+        const health = pid ? await checkHealth(node) : { healthy: false, detail: 'not running' };
+        healthy &&= health.healthy;
+        const height = 'height' in health && health.height !== undefined ? `height ${health.height}` : '';
+        say(`${health.healthy ? 'OK  ' : 'DOWN'} ${node.name.padEnd(44)} ${`${node.host}:${node.port}`.padEnd(16)} ${height || health.detail}`);
+    }
+    return healthy;
+}
+
+function printEndpoints(t: Topology): void {
+    say('');
+    say(`orderer   ${address(t.orderer)}  (TLS root ${path.relative(t.root, paths.tlsRootCert(t, t.orderer.org))})`);
+    for (const org of t.orgs) {
+        say(`${org.mspId.padEnd(9)} peer ${address(org.peer)}  gateway http://${address(org.gateway)}  (TLS root ${path.relative(t.root, paths.tlsRootCert(t, org.mspId))})`);
+    }
+    say('');
+    say('Try:');
+    say(`  curl -s http://${address(t.orgs[0].gateway)}/healthz`);
+    say(`  npm run network:status`);
+    say('Ctrl-C stops the devnet; `npm run network:down -- --purge` also wipes its state.');
+}
+
+async function main(argv: string[]): Promise<number> {
+    const args = parseArgs(argv);
+    if (args.flags.has('help') || !args.command) {
+        say(HELP);
+        return args.command || args.flags.has('help') ? 0 : 2;
+    }
+    const t = loadTopology(args.flags.get('topology')?.[0]);
+    switch (args.command) {
+        case 'up':
+            await up(t);
+            printEndpoints(t);
+            return 0;
+        case 'start': {
+            await up(t);
+            printEndpoints(t);
+            await new Promise<void>((resolve) => {
+                process.once('SIGINT', resolve);
+                process.once('SIGTERM', resolve);
+            });
+            say('\nstopping the devnet...');
+            await down(t, false);
+            return 0;
+        }
+        case 'down':
+            await down(t, args.flags.has('purge'));
+            return 0;
+        case 'status':
+            return (await status(t)) ? 0 : 1;
+        case 'enroll': {
+            const mspId = args.flags.get('org')?.[0];
+            const name = args.flags.get('name')?.[0];
+            if (!mspId || !name) throw new Error('USAGE: enroll needs --org and --name');
+            const attrs: Record<string, string> = {};
+            for (const kv of args.flags.get('attr') ?? []) {
+                const eq = kv.indexOf('=');
+                if (eq <= 0) throw new Error(`USAGE: --attr takes name=value, got ${kv}`);
+                attrs[kv.slice(0, eq)] = kv.slice(eq + 1);
+            }
+            await generateCrypto(t);
+            const result = await enroll(t, { mspId, name, attrs });
+            say(`enrolled ${name} of ${mspId}: ${result.mspDir}`);
+            return 0;
+        }
+        case 'chaincode:deploy': {
+            const only = args.flags.get('name')?.[0];
+            const selected = t.chaincodes.filter((cc) => !only || cc.name === only);
+            if (selected.length === 0) throw new Error(`UNKNOWN_CHAINCODE: ${only} is not in ${t.file}`);
+            for (const cc of selected) {
+                for (const org of t.orgs) {
+                    const node = chaincodeNode(t, cc, org);
+                    await stopNode(t, node);
+                    await ensureRunning(t, node);
+                }
+            }
+            await deployChaincodes(t, { log: say, upgrade: selected.map((cc) => cc.name) });
+            return 0;
+        }
+        default:
+            say(HELP);
+            return 2;
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (e: Error) => {
+            process.stderr.write(`${e.message}\n`);
+            process.exit(1);
+        },
+    );
+}

@@ -1,0 +1,227 @@
+// The devnet's processes: which nodes the topology implies, how each is started (detached, one
+// log file each, a pid file), how its health is read, and how it is stopped.
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { Topology, paths, ChaincodeConfig, OrgConfig } from './topology';
+
+export type NodeKind = 'orderer' | 'peer' | 'chaincode' | 'gateway';
+
+export interface DevnetNode {
+    name: string;
+    kind: NodeKind;
+    org: string;
+    host: string;
+    port: number;
+    /** HTTP URL answering 200 when healthy; chaincode servers have none (a TCP connect is the check). */
+    healthUrl?: string;
+    /** Other ports the node binds. */
+    extraPorts: number[];
+    command: string[];
+    env: Record<string, string>;
+}
+
+const dist = (t: Topology, ...p: string[]) => path.join(t.root, 'dist', ...p);
+
+export function chaincodeNode(t: Topology, cc: ChaincodeConfig, org: OrgConfig): DevnetNode {
+    const port = cc.server.ports[org.mspId];
+    return {
+        name: `chaincode-${cc.name}.${org.domain}`,
+        kind: 'chaincode',
+        org: org.mspId,
+        host: '127.0.0.1',
+        port,
+        extraPorts: [],
+        command: [
+            process.execPath,
+            require.resolve('fabric-shim/cli'),
+            'server',
+            '--chaincode-address',
+            `127.0.0.1:${port}`,
+            '--chaincode-id',
+            `${cc.name}:${cc.version}`,
+            '--module-path',
+            path.resolve(t.root, cc.server.modulePath),
+        ],
+        // fabric-shim's stub.getMspID() answers the peer's org from this variable, as on Fabric.
+        env: { CORE_PEER_LOCALMSPID: org.mspId },
+    };
+}
+
+/** Every node of the devnet, in start order: chaincode servers, orderer, peers, gateways. */
+export function devnetNodes(t: Topology, withGateways = fs.existsSync(dist(t, 'gateway', 'server.js'))): DevnetNode[] {
+    const topologyArgs = ['--topology', t.file];
+    const nodes: DevnetNode[] = [];
+    for (const cc of t.chaincodes) for (const org of t.orgs) nodes.push(chaincodeNode(t, cc, org));
+    nodes.push({
+        name: paths.ordererName(t),
+        kind: 'orderer',
+        org: t.orderer.org,
+        host: t.orderer.host,
+        port: t.orderer.port,
+        healthUrl: `http://${t.orderer.host}:${t.orderer.operationsPort}/healthz`,
+        extraPorts: [t.orderer.operationsPort],
+        command: [process.execPath, dist(t, 'network', 'orderer', 'main.js'), ...topologyArgs],
+        env: {},
+    });
+    for (const org of t.orgs) {
+        nodes.push({
+            name: paths.peerName(t, org.mspId),
+            kind: 'peer',
+            org: org.mspId,
+            host: org.peer.host,
+            port: org.peer.port,
+            healthUrl: `http://${org.peer.host}:${org.peer.operationsPort}/healthz`,
+            extraPorts: [org.peer.operationsPort],
+            command: [process.execPath, dist(t, 'network', 'peer', 'main.js'), '--org', org.mspId, ...topologyArgs],
+            env: {},
+        });
+    }
+    if (withGateways) {
+        for (const org of t.orgs) {
+            nodes.push({
+                name: `gateway.${org.domain}`,
+                kind: 'gateway',
+                org: org.mspId,
+                host: org.gateway.host,
+                port: org.gateway.port,
+                healthUrl: `http://${org.gateway.host}:${org.gateway.port}/healthz`,
+                extraPorts: [],
+                command: [process.execPath, dist(t, 'gateway', 'server.js'), '--org', org.mspId, ...topologyArgs],
+                env: {},
+            });
+        }
+    }
+    return nodes;
+}
+
+/** The pid of a running node started by us, or undefined (stale pid files are removed). */
+export function runningPid(t: Topology, node: DevnetNode): number | undefined {
+    const file = paths.pid(t, node.name);
+    if (!fs.existsSync(file)) return undefined;
+    const pid = Number(fs.readFileSync(file, 'utf8').trim());
+    try {
+        process.kill(pid, 0);
+        // Guard against a recycled pid: the process must still be running our command.
+        const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (cmdline.includes(node.command[1])) return pid;
+    } catch {
+        /* not running */
+    }
+    fs.rmSync(file, { force: true });
+    return undefined;
+}
+
+export function portFree(host: string, port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const server = net.createServer();
+        server.once('error', () => resolve(false));
+        server.listen(port, host, () => server.close(() => resolve(true)));
+    });
+}
+
+export function startNode(t: Topology, node: DevnetNode): number {
+    const log = paths.log(t, node.name);
+    fs.mkdirSync(path.dirname(log), { recursive: true });
+    fs.mkdirSync(path.dirname(paths.pid(t, node.name)), { recursive: true });
+    const out = fs.openSync(log, 'a');
+    const child = spawn(node.command[0], node.command.slice(1), {
+        cwd: t.root,
+        detached: true,
+        stdio: ['ignore', out, out],
+        env: { ...process.env, ...node.env, DEVNET_STATE_DIR: t.stateDir },
+    });
+    fs.closeSync(out);
+    child.unref();
+    fs.writeFileSync(paths.pid(t, node.name), String(child.pid));
+    return child.pid as number;
+}
+
+export interface Health {
+    healthy: boolean;
+    detail: string;
+    height?: number;
+}
+
+export async function checkHealth(node: DevnetNode): Promise<Health> {
+    if (!node.healthUrl) {
+        return new Promise((resolve) => {
+            const socket = net.connect({ host: node.host, port: node.port });
+            socket.setTimeout(1000);
+            socket.once('connect', () => {
+                socket.destroy();
+                resolve({ healthy: true, detail: 'listening' });
+            });
+            const fail = (why: string) => {
+                socket.destroy();
+                resolve({ healthy: false, detail: why });
+            };
+            socket.once('timeout', () => fail('no answer'));
+            socket.once('error', (e) => fail(e.message));
+        });
+    }
+    try {
+        const response = await fetch(node.healthUrl, { signal: AbortSignal.timeout(2000) });
+        const text = await response.text();
+        let body: { status?: string; height?: number; failed_checks?: unknown } = {};
+        try {
+            body = JSON.parse(text);
+        } catch {
+            /* not JSON */
+        }
+        return {
+            healthy: response.status === 200,
+            detail: response.status === 200 ? 'OK' : `HTTP ${response.status} ${text.slice(0, 200)}`,
+            height: typeof body.height === 'number' ? body.height : undefined,
+        };
+    } catch (e) {
+        return { healthy: false, detail: (e as Error).message };
+    }
+}
+
+export function tail(file: string, lines = 20): string {
+    if (!fs.existsSync(file)) return '(no log)';
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export async function waitHealthy(t: Topology, node: DevnetNode, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const health = await checkHealth(node);
+        if (health.healthy) return;
+        if (!runningPid(t, node)) {
+            throw new Error(`NODE_EXITED: ${node.name} exited during start-up. Last lines of ${paths.log(t, node.name)}:\n${tail(paths.log(t, node.name))}`);
+        }
+        if (Date.now() > deadline) {
+            throw new Error(
+                `NODE_UNHEALTHY: ${node.name} did not become healthy within ${timeoutMs / 1000}s (${health.detail}). ` +
+                    `Last lines of ${paths.log(t, node.name)}:\n${tail(paths.log(t, node.name))}`,
+            );
+        }
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}
+
+/** SIGTERM, then SIGKILL after the grace period; resolves when the process is gone. */
+export async function stopNode(t: Topology, node: DevnetNode, graceMs = 10_000): Promise<boolean> {
+    const pid = runningPid(t, node);
+    if (!pid) return false;
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline) {
+        try {
+            process.kill(pid, 0);
+        } catch {
+            break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    try {
+        process.kill(pid, 'SIGKILL');
+    } catch {
+        /* already gone */
+    }
+    fs.rmSync(paths.pid(t, node.name), { force: true });
+    return true;
+}

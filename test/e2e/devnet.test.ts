@@ -1,0 +1,292 @@
+// The devnet through the real @hyperledger/fabric-gateway client, with identities of every org:
+// endorsement policies, MVCC and phantom reads, nondeterminism, refused identities and replays,
+// private data and purge, history, events with checkpoints, qscc.
+import { createHash } from 'node:crypto';
+import { expect } from 'chai';
+import { common, peer } from '@hyperledger/fabric-protos';
+import { checkpointers, connect, EndorseError, GatewayError, StatusCode, Contract } from '@hyperledger/fabric-gateway';
+import { testNetwork } from './network';
+import { connection, contractOf, closeConnections, utf8, marker, filesContaining, eventually } from './helpers';
+import { Topology, paths, issuerOrg } from '../../network/topology';
+import { newPeerClient, loadUser } from '../../network/client';
+import { issueTestIdentity } from '../../network/msp/ca';
+import { newFastSigner } from '../../network/msp/identity';
+
+const CC = 'fixture';
+/** docs/devnet.md: a purged private value is gone from every file of the member peer within this time. */
+const PURGE_BOUND_MS = 2000;
+
+describe('devnet through fabric-gateway', function () {
+    this.timeout(180_000);
+    let t: Topology;
+    let seoul: Contract;
+    let mois: Contract;
+    const key = (name: string) => `${name}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+
+    before(async () => {
+        t = (await testNetwork()).topology;
+        seoul = contractOf(t, connection(t, 'SeoulMSP').gateway, CC);
+        mois = contractOf(t, connection(t, 'MOISMSP').gateway, CC);
+    });
+    after(closeConnections);
+
+    describe('Given a transaction from each org', () => {
+        it('When each org submits and evaluates, Then every org reads every write', async () => {
+            const keys: string[] = [];
+            for (const org of t.orgs) {
+                const contract = contractOf(t, connection(t, org.mspId).gateway, CC);
+                const k = key(org.mspId);
+                keys.push(k);
+                await contract.submitTransaction('Put', k, `from ${org.mspId}`);
+            }
+            for (const org of t.orgs) {
+                const contract = contractOf(t, connection(t, org.mspId).gateway, CC);
+                for (const [i, k] of keys.entries()) {
+                    expect(utf8(await contract.evaluateTransaction('Get', k))).to.equal(`from ${t.orgs[i].mspId}`);
+                }
+            }
+        });
+
+        it('When a transaction carries fewer endorsements than MAJORITY, Then it commits as ENDORSEMENT_POLICY_FAILURE and changes nothing', async () => {
+            const k = key('underendorsed');
+            const transaction = await seoul.newProposal('Put', { arguments: [k, 'x'], endorsingOrganizations: ['SeoulMSP', 'MOISMSP'] }).endorse();
+            const status = await (await transaction.submit()).getStatus();
+            expect(status.code).to.equal(StatusCode.ENDORSEMENT_POLICY_FAILURE);
+            expect(status.successful).to.equal(false);
+            await expectNotFound(mois, k);
+        });
+
+        it('When exactly a majority of orgs endorse, Then it commits as VALID', async () => {
+            const k = key('majority');
+            const transaction = await seoul.newProposal('Put', { arguments: [k, 'y'], endorsingOrganizations: ['SeoulMSP', 'MOISMSP', 'AuditMSP'] }).endorse();
+            const status = await (await transaction.submit()).getStatus();
+            expect(status.code).to.equal(StatusCode.VALID);
+            expect(utf8(await mois.evaluateTransaction('Get', k))).to.equal('y');
+        });
+    });
+
+    describe('Given conflicting transactions', () => {
+        it('When two transactions read and write the same key in one block, Then the second is MVCC_READ_CONFLICT', async () => {
+            const k = key('counter');
+            await seoul.submitTransaction('Increment', k);
+            const first = await seoul.newProposal('Increment', { arguments: [k] }).endorse();
+            const second = await mois.newProposal('Increment', { arguments: [k] }).endorse();
+            const [a, b] = await Promise.all([first.submit(), second.submit()]);
+            const [sa, sb] = await Promise.all([a.getStatus(), b.getStatus()]);
+            expect(sa.code).to.equal(StatusCode.VALID);
+            expect(sb.code).to.equal(StatusCode.MVCC_READ_CONFLICT);
+            expect(utf8(await seoul.evaluateTransaction('Get', k))).to.equal('2');
+        });
+
+        it('When a key is inserted into a range another transaction read, Then that transaction is PHANTOM_READ_CONFLICT', async () => {
+            const prefix = key('range');
+            await seoul.submitTransaction('Put', `${prefix}-a`, '1');
+            const counting = await seoul.newProposal('CountRange', { arguments: [`${prefix}-`, `${prefix}-~`, `${prefix}-count`] }).endorse();
+            await mois.submitTransaction('Put', `${prefix}-b`, '2');
+            const status = await (await counting.submit()).getStatus();
+            expect(status.code).to.equal(StatusCode.PHANTOM_READ_CONFLICT);
+            await expectNotFound(seoul, `${prefix}-count`);
+        });
+    });
+
+    describe('Given a contract whose result differs by peer', () => {
+        it('When it is endorsed, Then endorsement fails and names the mismatch', async () => {
+            const error = await seoul.submitTransaction('Nondeterministic', key('nd')).then(
+                () => undefined,
+                (e: unknown) => e,
+            );
+            expect(error).to.be.instanceOf(EndorseError);
+            const text = `${(error as EndorseError).message} ${(error as EndorseError).details.map((d) => d.message).join(' ')}`;
+            expect(text).to.match(/ProposalResponsePayloads do not match|mismatch/i);
+        });
+    });
+
+    describe('Given identities and proposals the network must refuse', () => {
+        const refused = async (run: () => Promise<unknown>): Promise<GatewayError> => {
+            const error = await run().then(
+                () => undefined,
+                (e: unknown) => e,
+            );
+            expect(error, 'the call should have been refused').to.be.instanceOf(GatewayError);
+            return error as GatewayError;
+        };
+
+        it('When the signature does not match the proposal, Then the peer refuses it', async () => {
+            const { identity, privateKeyPem } = loadUser(t, 'SeoulMSP', 'User1');
+            const sign = newFastSigner(privateKeyPem);
+            const gateway = connect({
+                client: newPeerClient(t, 'SeoulMSP'),
+                identity,
+                signer: (digest) => sign(createHash('sha256').update(digest).update('tampered').digest()),
+            });
+            try {
+                await refused(() => contractOf(t, gateway, CC).evaluateTransaction('Get', 'any'));
+                await refused(() => contractOf(t, gateway, CC).submitTransaction('Put', key('badsig'), 'x'));
+            } finally {
+                gateway.close();
+            }
+        });
+
+        for (const kind of ['untrusted', 'expired'] as const) {
+            it(`When the certificate is ${kind === 'untrusted' ? 'from an unknown CA' : 'expired'}, Then the peer refuses it`, async () => {
+                const test = await issueTestIdentity({ topology: t, mspId: 'SeoulMSP', [kind]: true });
+                const gateway = connect({
+                    client: newPeerClient(t, 'SeoulMSP'),
+                    identity: { mspId: 'SeoulMSP', credentials: Buffer.from(test.certificatePem) },
+                    signer: newFastSigner(test.privateKeyPem),
+                });
+                try {
+                    await refused(() => contractOf(t, gateway, CC).evaluateTransaction('Get', 'any'));
+                    await refused(() => contractOf(t, gateway, CC).submitTransaction('Put', key(kind), 'x'));
+                } finally {
+                    gateway.close();
+                }
+            });
+        }
+
+        it('When a signed proposal is sent again after it committed, Then its transaction id is refused as a replay', async () => {
+            const { gateway, signer } = connection(t, 'SeoulMSP');
+            const proposal = contractOf(t, gateway, CC).newProposal('Put', { arguments: [key('replay'), 'once'] });
+            const bytes = proposal.getBytes();
+            const signature = await signer(proposal.getDigest());
+            const status = await (await (await gateway.newSignedProposal(bytes, signature).endorse()).submit()).getStatus();
+            expect(status.code).to.equal(StatusCode.VALID);
+            const error = await refused(() => gateway.newSignedProposal(bytes, signature).endorse());
+            expect(`${error.message} ${error.details.map((d) => d.message).join(' ')}`).to.match(/duplicate/i);
+        });
+    });
+
+    describe('Given private data in a Seoul-only collection', () => {
+        it('Then it is readable on the member peer only, its hash everywhere, and it never reaches a block or a non-member', async () => {
+            const k = key('pvt');
+            const value = marker('personal');
+            await seoul.submit('PutPrivate', { arguments: [k], transientData: { value } });
+            expect(utf8(await seoul.evaluateTransaction('GetPrivate', k))).to.equal(value);
+
+            const onMois = await mois.evaluate('GetPrivate', { arguments: [k], endorsingOrganizations: ['MOISMSP'] }).then(
+                () => 'read',
+                () => 'refused',
+            );
+            expect(onMois).to.equal('refused');
+            const hash = utf8(await mois.evaluate('GetPrivateHash', { arguments: [k], endorsingOrganizations: ['MOISMSP'] }));
+            expect(hash).to.equal(createHash('sha256').update(value).digest('hex'));
+
+            const issuer = issuerOrg(t).mspId;
+            for (const org of t.orgs.filter((o) => o.mspId !== issuer)) {
+                expect(filesContaining(paths.ledger(t, paths.peerName(t, org.mspId)), value), `${org.mspId} peer files`).to.deep.equal([]);
+            }
+            expect(filesContaining(paths.ledger(t, paths.ordererName(t)), value), 'orderer files').to.deep.equal([]);
+            expect(filesContaining(`${t.stateDir}/logs`, value), 'logs').to.deep.equal([]);
+            const seoulBlocks = filesContaining(paths.ledger(t, paths.peerName(t, issuer)), value).filter((f) => /chains|block/i.test(f));
+            expect(seoulBlocks, 'Seoul block files').to.deep.equal([]);
+        });
+
+        it('When it is purged, Then it is gone from every file of the member peer within the stated bound', async () => {
+            const k = key('purge');
+            const value = marker('erase-me');
+            await seoul.submit('PutPrivate', { arguments: [k], transientData: { value } });
+            const seoulDir = paths.ledger(t, paths.peerName(t, issuerOrg(t).mspId));
+            expect(filesContaining(seoulDir, value)).to.not.deep.equal([]);
+            await seoul.submitTransaction('PurgePrivate', k);
+            const purgedAt = Date.now();
+            await eventually('the purged value to leave the disk', async () => (filesContaining(seoulDir, value).length === 0 ? true : undefined), PURGE_BOUND_MS);
+            expect(Date.now() - purgedAt).to.be.at.most(PURGE_BOUND_MS);
+            const gone = await seoul.evaluateTransaction('GetPrivate', k).then(
+                () => 'still there',
+                () => 'gone',
+            );
+            expect(gone).to.equal('gone');
+            expect(utf8(await seoul.evaluateTransaction('GetPrivateHash', k))).to.equal('');
+        });
+    });
+
+    describe('Given the ledger history and events', () => {
+        it('Then a key history lists every write and the delete, newest first', async () => {
+            const k = key('history');
+            const tx1 = await seoul.submitAsync('Put', { arguments: [k, 'v1'] });
+            await tx1.getStatus();
+            const tx2 = await seoul.submitAsync('Put', { arguments: [k, 'v2'] });
+            await tx2.getStatus();
+            const tx3 = await seoul.submitAsync('Delete', { arguments: [k] });
+            await tx3.getStatus();
+            const history = JSON.parse(utf8(await mois.evaluateTransaction('History', k))) as { txId: string; value: string; isDelete: boolean }[];
+            expect(history.map((h) => h.txId)).to.deep.equal([tx3.getTransactionId(), tx2.getTransactionId(), tx1.getTransactionId()]);
+            expect(history.map((h) => h.isDelete)).to.deep.equal([true, false, false]);
+            expect(history[1].value).to.equal('v2');
+        });
+
+        it('When chaincode events are resumed from a checkpoint, Then none is lost or repeated', async () => {
+            const network = connection(t, 'MOISMSP').gateway.getNetwork(t.channel);
+            const checkpointer = checkpointers.inMemory();
+            const first = await seoul.submitAsync('Put', { arguments: [key('ev'), '0'] });
+            const start = (await first.getStatus()).blockNumber;
+            const keys = [key('ev1'), key('ev2'), key('ev3'), key('ev4')];
+            for (const k of keys.slice(0, 2)) await seoul.submitTransaction('Put', k, 'e');
+
+            const seen: string[] = [];
+            const events = await network.getChaincodeEvents(CC, { startBlock: start, checkpoint: checkpointer });
+            for await (const event of events) {
+                const { key: k } = JSON.parse(utf8(event.payload)) as { key: string };
+                seen.push(k);
+                await checkpointer.checkpointChaincodeEvent(event);
+                if (seen.length === 2) break;
+            }
+            events.close();
+            for (const k of keys.slice(2)) await seoul.submitTransaction('Put', k, 'e');
+
+            const resumed = await network.getChaincodeEvents(CC, { checkpoint: checkpointer, startBlock: start });
+            for await (const event of resumed) {
+                const { key: k } = JSON.parse(utf8(event.payload)) as { key: string };
+                seen.push(k);
+                await checkpointer.checkpointChaincodeEvent(event);
+                if (k === keys[3]) break;
+            }
+            resumed.close();
+            const ours = seen.filter((k) => k.startsWith('ev') || keys.includes(k));
+            expect(ours.slice(-4)).to.deep.equal(keys);
+            expect(new Set(seen).size).to.equal(seen.length);
+        });
+
+        it('Then block events deliver consecutive blocks with chained hashes', async () => {
+            const network = connection(t, 'AuditMSP').gateway.getNetwork(t.channel);
+            const blocks = await network.getBlockEvents({ startBlock: BigInt(0) });
+            const seen: common.Block[] = [];
+            for await (const block of blocks) {
+                seen.push(block);
+                if (seen.length === 3) break;
+            }
+            blocks.close();
+            expect(seen.map((b) => Number(b.getHeader()?.getNumber()))).to.deep.equal([0, 1, 2]);
+            expect(seen[0].getData()?.getDataList().length).to.equal(1);
+        });
+
+        it('Then qscc returns a committed transaction with its validation code and the block that holds it', async () => {
+            const submitted = await seoul.submitAsync('Put', { arguments: [key('qscc'), 'q'] });
+            const status = await submitted.getStatus();
+            const qscc = contractOf(t, connection(t, 'AuditMSP').gateway, 'qscc');
+            const processed = peer.ProcessedTransaction.deserializeBinary(await qscc.evaluateTransaction('GetTransactionByID', t.channel, submitted.getTransactionId()));
+            expect(processed.getValidationcode()).to.equal(peer.TxValidationCode.VALID);
+            const block = common.Block.deserializeBinary(await qscc.evaluateTransaction('GetBlockByTxID', t.channel, submitted.getTransactionId()));
+            expect(block.getHeader()?.getNumber()).to.equal(Number(status.blockNumber));
+            const info = common.BlockchainInfo.deserializeBinary(await qscc.evaluateTransaction('GetChainInfo', t.channel));
+            expect(info.getHeight()).to.be.greaterThan(Number(status.blockNumber));
+        });
+
+        it('Then a rich query is refused with a clear error', async () => {
+            const error = await seoul.evaluateTransaction('RichQuery', '{"selector":{}}').then(
+                () => undefined,
+                (e: GatewayError) => e,
+            );
+            expect(error).to.be.instanceOf(GatewayError);
+            expect(`${error?.message} ${error?.details.map((d) => d.message).join(' ')}`).to.match(/rich quer/i);
+        });
+    });
+
+    async function expectNotFound(contract: Contract, k: string): Promise<void> {
+        const outcome = await contract.evaluateTransaction('Get', k).then(
+            (v) => `found ${utf8(v)}`,
+            (e: GatewayError) => `${e.message} ${e.details.map((d) => d.message).join(' ')}`,
+        );
+        expect(outcome).to.match(/NOT_FOUND/);
+    }
+});

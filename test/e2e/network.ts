@@ -1,0 +1,71 @@
+// The network the end-to-end tests run on. By default: the devnet of network/topology.yaml with
+// every port shifted by +20000 and its own state folder, so tests never touch a devnet that
+// `npm start` runs. With E2E_TOPOLOGY=file the same tests target that network instead (it must
+// already be running, e.g. real Fabric from the same topology).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { loadTopology, Topology, DEFAULT_TOPOLOGY, REPO_ROOT } from '../../network/topology';
+import { up, down } from '../../network/cli';
+
+const PORT_SHIFT = 20000;
+const TEST_STATE = path.join(REPO_ROOT, '.devnet-test');
+
+export interface TestNetwork {
+    topology: Topology;
+    /** True when this process started the devnet (and must stop it). */
+    owned: boolean;
+}
+
+function shiftPorts(node: unknown): unknown {
+    if (Array.isArray(node)) return node.map(shiftPorts);
+    if (node && typeof node === 'object') {
+        return Object.fromEntries(
+            Object.entries(node).map(([k, v]) => {
+                const isPort = /port$/i.test(k) && typeof v === 'number';
+                if (isPort) return [k, v + PORT_SHIFT];
+                if (k === 'ports' && v && typeof v === 'object') {
+                    return [k, Object.fromEntries(Object.entries(v).map(([org, p]) => [org, (p as number) + PORT_SHIFT]))];
+                }
+                return [k, shiftPorts(v)];
+            }),
+        );
+    }
+    return node;
+}
+
+/** Writes the shifted copy of the default topology for the test devnet. */
+export function testTopologyFile(): string {
+    const doc = shiftPorts(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'))) as Record<string, unknown>;
+    doc.stateDir = path.relative(REPO_ROOT, TEST_STATE);
+    fs.mkdirSync(TEST_STATE, { recursive: true });
+    const file = path.join(TEST_STATE, 'topology.yaml');
+    fs.writeFileSync(file, YAML.stringify(doc));
+    return file;
+}
+
+let started: Promise<TestNetwork> | undefined;
+
+/** The test network, brought up once per test run. */
+export function testNetwork(): Promise<TestNetwork> {
+    started ??= (async () => {
+        if (process.env.E2E_TOPOLOGY) return { topology: loadTopology(process.env.E2E_TOPOLOGY), owned: false };
+        const file = testTopologyFile();
+        const previous = process.env.DEVNET_STATE_DIR;
+        delete process.env.DEVNET_STATE_DIR;
+        const topology = loadTopology(file);
+        if (previous !== undefined) process.env.DEVNET_STATE_DIR = previous;
+        // A clean ledger each run: tests assert heights and contents.
+        await down(topology, true);
+        await up(topology);
+        return { topology, owned: true };
+    })();
+    return started;
+}
+
+/** Stops the test devnet if this run started it (root hook, see .mocharc.json). */
+export async function stopTestNetwork(): Promise<void> {
+    if (!started) return;
+    const network = await started.catch(() => undefined);
+    if (network?.owned && !process.env.E2E_KEEP) await down(network.topology, false);
+}
