@@ -1,0 +1,220 @@
+// The block store: append, index, refusals, reopen, torn tail, index rebuild and kill -9.
+import * as child_process from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { expect } from 'chai';
+import { BlockStore, BlockStoreError } from '../../../network/ledger/blkstorage';
+import { blockHeaderHash } from '../../../network/common/protoutil';
+import { chain, nextBlock } from './blocks';
+
+const BLOCK_FILE = 'blockfile_000000';
+
+async function rejection(p: Promise<unknown>): Promise<BlockStoreError> {
+    try {
+        await p;
+    } catch (err) {
+        return err as BlockStoreError;
+    }
+    throw new Error('expected a rejection');
+}
+
+describe('BlockStore (blkstorage)', () => {
+    let dir: string;
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'blkstorage-'));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    async function storeWith(count: number): Promise<{ store: BlockStore; blocks: ReturnType<typeof chain> }> {
+        const store = await BlockStore.open(dir);
+        const blocks = chain(count);
+        for (const b of blocks) await store.append(b);
+        return { store, blocks };
+    }
+
+    it('given an empty folder, when blocks are appended, then they are found by number, hash and tx id', async () => {
+        const store = await BlockStore.open(dir);
+        expect(store.height).to.equal(0);
+        expect(store.lastBlockHash.length).to.equal(0);
+        const b0 = nextBlock(undefined, ['a', 'b']);
+        const b1 = nextBlock(b0, ['c', 'd', 'e'], [0, 11, 0]);
+        await store.append(b0);
+        await store.append(b1);
+        expect(store.height).to.equal(2);
+        expect(Buffer.from(store.lastBlockHash)).to.deep.equal(Buffer.from(blockHeaderHash(b1.getHeader()!)));
+        expect(Buffer.from((await store.getBlockBytes(1))!)).to.deep.equal(Buffer.from(b1.serializeBinary()));
+        expect((await store.getBlockByHash(blockHeaderHash(b0.getHeader()!)))!.getHeader()!.getNumber()).to.equal(0);
+        expect(await store.getTxLocation('d')).to.deep.equal({ blockNumber: 1, txNumber: 1, validationCode: 11 });
+        expect(await store.getTxLocation('a')).to.deep.equal({ blockNumber: 0, txNumber: 0, validationCode: 0 });
+        expect(await store.getTxLocation('nope')).to.equal(undefined);
+        expect(await store.getBlock(2)).to.equal(undefined);
+        expect(await store.getBlock(-1)).to.equal(undefined);
+        expect((await store.getTransaction('e'))!.location.txNumber).to.equal(2);
+        await store.close();
+    });
+
+    it('keeps the first transaction of a duplicated tx id in the index', async () => {
+        const store = await BlockStore.open(dir);
+        const b0 = nextBlock(undefined, ['dup', 'x']);
+        const b1 = nextBlock(b0, ['dup'], [30]);
+        await store.append(b0);
+        await store.append(b1);
+        expect(await store.getTxLocation('dup')).to.deep.equal({ blockNumber: 0, txNumber: 0, validationCode: 0 });
+        await store.close();
+    });
+
+    it('refuses a block out of order, with a wrong previous hash or a wrong data hash', async () => {
+        const { store, blocks } = await storeWith(2);
+        expect((await rejection(store.append(blocks[1]))).code).to.equal('BLOCK_OUT_OF_ORDER');
+        const forged = nextBlock(blocks[0], ['z']);
+        forged.getHeader()!.setNumber(2);
+        expect((await rejection(store.append(forged))).code).to.equal('PREVIOUS_HASH_MISMATCH');
+        const badData = nextBlock(blocks[1], ['y']);
+        badData.getHeader()!.setDataHash(new Uint8Array(32));
+        expect((await rejection(store.append(badData))).code).to.equal('DATA_HASH_MISMATCH');
+        // A refused append does not block the next one.
+        await store.append(nextBlock(blocks[1], ['ok']));
+        expect(store.height).to.equal(3);
+        await store.close();
+        expect((await rejection(store.append(nextBlock(blocks[1], ['late'])))).code).to.equal('BLOCKSTORE_CLOSED');
+    });
+
+    it('given a closed store, when reopened, then height, last hash and indexes are back', async () => {
+        const { store, blocks } = await storeWith(5);
+        await store.close();
+        const again = await BlockStore.open(dir);
+        expect(again.height).to.equal(5);
+        expect(Buffer.from(again.lastBlockHash)).to.deep.equal(Buffer.from(blockHeaderHash(blocks[4].getHeader()!)));
+        expect(await again.getTxLocation('tx-3-1')).to.deep.equal({ blockNumber: 3, txNumber: 1, validationCode: 0 });
+        await again.append(nextBlock(blocks[4], ['more']));
+        expect(again.height).to.equal(6);
+        await again.close();
+    });
+
+    it('given a torn last record (partial write), when reopened, then it is truncated and the chain continues', async () => {
+        const { store, blocks } = await storeWith(3);
+        await store.close();
+        const file = path.join(dir, BLOCK_FILE);
+        const goodSize = fs.statSync(file).size;
+        const torn = Buffer.alloc(8 + 10);
+        torn.writeUInt32BE(1000, 0); // claims 1000 bytes, only 10 written
+        fs.appendFileSync(file, torn);
+        const again = await BlockStore.open(dir);
+        expect(again.height).to.equal(3);
+        expect(fs.statSync(file).size).to.equal(goodSize);
+        await again.append(nextBlock(blocks[2], ['after-crash']));
+        expect((await again.getBlock(3))!.getHeader()!.getNumber()).to.equal(3);
+        await again.close();
+    });
+
+    it('given a last record whose checksum does not match, when reopened, then it is dropped', async () => {
+        const { store, blocks } = await storeWith(2);
+        const file = path.join(dir, BLOCK_FILE);
+        const goodSize = fs.statSync(file).size;
+        await store.close();
+        const bytes = Buffer.from(nextBlock(blocks[1], ['half']).serializeBinary());
+        const rec = Buffer.alloc(8 + bytes.length);
+        rec.writeUInt32BE(bytes.length, 0);
+        rec.writeUInt32BE(12345, 4);
+        bytes.copy(rec, 8);
+        fs.appendFileSync(file, rec);
+        const again = await BlockStore.open(dir);
+        expect(again.height).to.equal(2);
+        expect(fs.statSync(file).size).to.equal(goodSize);
+        await again.close();
+    });
+
+    it('given an index that lags the file, when reopened, then the missing blocks are re-indexed', async () => {
+        const { store, blocks } = await storeWith(2);
+        await store.close();
+        fs.cpSync(path.join(dir, 'index'), path.join(dir, 'index-at-2'), { recursive: true });
+        const more = await BlockStore.open(dir);
+        const b2 = nextBlock(blocks[1], ['late-1'], [0]);
+        const b3 = nextBlock(b2, ['late-2'], [10]);
+        await more.append(b2);
+        await more.append(b3);
+        await more.close();
+        fs.rmSync(path.join(dir, 'index'), { recursive: true });
+        fs.renameSync(path.join(dir, 'index-at-2'), path.join(dir, 'index'));
+        const again = await BlockStore.open(dir);
+        expect(again.height).to.equal(4);
+        expect(await again.getTxLocation('late-2')).to.deep.equal({ blockNumber: 3, txNumber: 0, validationCode: 10 });
+        expect((await again.getBlockByHash(blockHeaderHash(b3.getHeader()!)))!.getHeader()!.getNumber()).to.equal(3);
+        await again.close();
+    });
+
+    it('given no index at all, when reopened, then it is rebuilt from the file', async () => {
+        const { store } = await storeWith(4);
+        await store.close();
+        fs.rmSync(path.join(dir, 'index'), { recursive: true });
+        const again = await BlockStore.open(dir);
+        expect(again.height).to.equal(4);
+        expect(await again.getTxLocation('tx-0-1')).to.deep.equal({ blockNumber: 0, txNumber: 1, validationCode: 0 });
+        await again.close();
+    });
+
+    it('refuses to open when the file is shorter than the index says', async () => {
+        const { store } = await storeWith(3);
+        await store.close();
+        fs.truncateSync(path.join(dir, BLOCK_FILE), 10);
+        expect((await rejection(BlockStore.open(dir))).code).to.equal('BLOCKSTORE_CORRUPT');
+    });
+
+    it('waitForBlock resolves on append, rejects on abort and on close', async () => {
+        const { store, blocks } = await storeWith(1);
+        await store.waitForBlock(0);
+        const waiting = store.waitForBlock(1);
+        await store.append(nextBlock(blocks[0], ['w']));
+        await waiting;
+        const controller = new AbortController();
+        const aborted = store.waitForBlock(5, controller.signal);
+        controller.abort();
+        expect((await rejection(aborted)).code).to.equal('WAIT_ABORTED');
+        const closing = rejection(store.waitForBlock(9));
+        await store.close();
+        expect((await closing).code).to.equal('BLOCKSTORE_CLOSED');
+    });
+
+    it('given a writer killed with SIGKILL at random moments, then every reopen is consistent and no acknowledged block is lost', async function () {
+        this.timeout(60000);
+        const blocksModule = path.resolve(__dirname, 'blocks.js');
+        const storeModule = path.resolve(__dirname, '../../../network/ledger/blkstorage.js');
+        // The child appends forever and prints each height once append (fsync) returned.
+        const script = `
+            const { BlockStore } = require(${JSON.stringify(storeModule)});
+            const { nextBlock } = require(${JSON.stringify(blocksModule)});
+            (async () => {
+                const store = await BlockStore.open(${JSON.stringify(dir)});
+                let last = store.height > 0 ? await store.getBlock(store.height - 1) : undefined;
+                for (;;) {
+                    const b = nextBlock(last, ['k' + store.height + 'a', 'k' + store.height + 'b']);
+                    await store.append(b);
+                    last = b;
+                    process.stdout.write(store.height + '\\n');
+                }
+            })();`;
+        let acknowledged = 0;
+        for (let round = 0; round < 4; round++) {
+            const child = child_process.spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+            child.stdout.on('data', (d: Buffer) => {
+                const lines = d.toString().trim().split('\n');
+                acknowledged = Math.max(acknowledged, Number(lines[lines.length - 1]));
+            });
+            await new Promise((r) => setTimeout(r, 300 + Math.random() * 400));
+            child.kill('SIGKILL');
+            await new Promise((r) => child.once('exit', r));
+            const store = await BlockStore.open(dir);
+            expect(store.height).to.be.at.least(acknowledged);
+            let previous: Uint8Array | undefined;
+            for (let n = 0; n < store.height; n++) {
+                const b = (await store.getBlock(n))!;
+                if (previous) expect(Buffer.from(b.getHeader()!.getPreviousHash_asU8())).to.deep.equal(Buffer.from(previous));
+                previous = blockHeaderHash(b.getHeader()!);
+            }
+            expect(await store.getTxLocation(`k${store.height - 1}b`)).to.deep.equal({ blockNumber: store.height - 1, txNumber: 1, validationCode: 0 });
+            await store.close();
+        }
+        expect(acknowledged).to.be.greaterThan(0);
+    });
+});
