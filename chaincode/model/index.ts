@@ -1,0 +1,9 @@
+// Shapes shared by the chaincode and the REST gateway (no fabric-shim imports here).
+export * from './canonical.js';
+export * from './vocabulary.js';
+export * from './assets.js';
+export * from './dto.js';
+export * from './signed.js';
+export * from './commitments.js';
+export * from './validate.js';
+export * from '../errors.js';

@@ -1,0 +1,89 @@
+// Names shared by the chaincode, the gateway and the tests: MSP ids, certificate roles, data items,
+// eligibility predicates, statuses, transient keys and time limits.
+
+export const MSP = {
+  SEOUL: 'SeoulMSP',
+  MOIS: 'MOISMSP',
+  MOHW: 'MOHWMSP',
+  AUDIT: 'AuditMSP',
+} as const;
+
+/** The org that issues cards and is the only member of the personal-data collection. */
+export const ISSUER_MSP = MSP.SEOUL;
+/** The org whose `service-admin` may register services besides the issuer. */
+export const SERVICE_ADMIN_MSP = MSP.MOIS;
+export const AUDITOR_MSP = MSP.AUDIT;
+
+/** Values of the Fabric CA attribute `role` (certificate extension 1.2.3.4.5.6.7.8.1). */
+export const Role = {
+  ISSUER: 'issuer',
+  DEPARTMENT: 'department',
+  CITIZEN_AGENT: 'citizen-agent',
+  AUDITOR: 'auditor',
+  SERVICE_ADMIN: 'service-admin',
+} as const;
+export type Role = (typeof Role)[keyof typeof Role];
+export const ROLE_ATTR = 'role';
+export const DEPT_ATTR = 'dept';
+
+/** The private data collection (chaincode/collections_config.json), member: SeoulMSP only. */
+export const PERSONAL_DATA_COLLECTION = 'personalData';
+
+/** Transient map keys of IssuePersonalRecord. */
+export const TRANSIENT_PERSONAL = 'personal';
+export const TRANSIENT_SALT_SEED = 'saltSeed';
+
+/** Personal attributes; each is committed on the public card as sha256 over (attr, salt, value). */
+export const DATA_ITEMS = [
+  'name',
+  'birthDate',
+  'address',
+  'district',
+  'residentNumber',
+  'disability',
+  'lowIncome',
+  'multiChildFamily',
+  'seoulResident',
+] as const;
+export type DataItem = (typeof DATA_ITEMS)[number];
+
+/** Yes/no questions answerable without disclosing the data behind them. */
+export const PREDICATES = ['ageAtLeast', 'disability', 'lowIncome', 'multiChildFamily', 'seoulResident'] as const;
+export type PredicateName = (typeof PREDICATES)[number];
+
+export const CardStatus = { ACTIVE: 'ACTIVE', SUSPENDED: 'SUSPENDED', REVOKED: 'REVOKED' } as const;
+export type CardStatus = (typeof CardStatus)[keyof typeof CardStatus];
+
+export const ServiceStatus = { ACTIVE: 'ACTIVE', INACTIVE: 'INACTIVE' } as const;
+export type ServiceStatus = (typeof ServiceStatus)[keyof typeof ServiceStatus];
+
+/** Stored consent status; EXPIRED is derived at read time from expiresAt and the tx time. */
+export const ConsentStatus = { ACTIVE: 'ACTIVE', WITHDRAWN: 'WITHDRAWN', EXPIRED: 'EXPIRED' } as const;
+export type ConsentStatus = (typeof ConsentStatus)[keyof typeof ConsentStatus];
+
+export const Decision = { GRANTED: 'GRANTED', DENIED: 'DENIED' } as const;
+export type Decision = (typeof Decision)[keyof typeof Decision];
+
+/** Reason codes for card status changes: codes, never free text, so no personal data slips in. */
+export const REASON_CODES = [
+  'LOST_DEVICE',
+  'STOLEN_DEVICE',
+  'DEVICE_REPLACED',
+  'CITIZEN_REQUEST',
+  'RECOVERED',
+  'DECEASED',
+  'MOVED_OUT',
+  'FRAUD',
+  'ADMINISTRATIVE',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+/** How long after its committed GRANTED entry the granted data may be read (ReadGrantedData). */
+export const ACCESS_READ_TTL_SECONDS = 300;
+/** A signed document's issuedAt must be within this many seconds of the transaction time. */
+export const SIGNED_REQUEST_MAX_AGE_SECONDS = 600;
+/** Personal-data dates (birthDate, age predicates) are evaluated on the Seoul calendar date. */
+export const SEOUL_UTC_OFFSET_HOURS = 9;
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
