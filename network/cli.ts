@@ -39,7 +39,11 @@ function parseArgs(argv: string[]): Args {
         if (a.startsWith('--')) {
             const name = a.slice(2);
             const next = argv[i + 1];
-            const value = next !== undefined && !next.startsWith('--') ? (i++, next) : 'true';
+            let value = 'true';
+            if (next !== undefined && !next.startsWith('--')) {
+                value = next;
+                i++;
+            }
             flags.set(name, [...(flags.get(name) ?? []), value]);
         } else if (!command) {
             command = a;
@@ -50,7 +54,7 @@ function parseArgs(argv: string[]): Args {
     return { command, flags };
 }
 
-const say = (line: string) => process.stdout.write(line + '\n');
+const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Crypto material and the genesis block, created once; later runs reuse them. */
 async function initialize(t: Topology): Promise<void> {
