@@ -1,0 +1,168 @@
+// The gateway's configuration, declared once: command line, environment and the network topology.
+// Anything missing or malformed stops the process at start with a message naming the setting.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { findOrg, loadTopology, paths, type Topology } from '../network/topology';
+
+export class ConfigError extends Error {
+    constructor(message: string) {
+        super(`GATEWAY_CONFIG_INVALID: ${message}`);
+        this.name = 'ConfigError';
+    }
+}
+
+/** Per-call gRPC deadlines, in milliseconds, as fabric-gateway's *Options callbacks take them. */
+export interface Deadlines {
+    evaluate: number;
+    endorse: number;
+    submit: number;
+    commitStatus: number;
+    /** How long /readyz waits for the peer's channel to become ready. */
+    ready: number;
+}
+
+export interface RetryPolicy {
+    /** New proposals after an MVCC or phantom-read conflict. */
+    conflictAttempts: number;
+    /** Resends of the same signed transaction after a failed submit. */
+    submitAttempts: number;
+    /** Re-queries of the commit status after a deadline. */
+    commitStatusAttempts: number;
+    baseDelayMs: number;
+    maxDelayMs: number;
+}
+
+export interface GatewayConfig {
+    topology: Topology;
+    mspId: string;
+    channel: string;
+    chaincode: string;
+    /** HTTP listener. */
+    host: string;
+    port: number;
+    /** The org's peer: gRPC endpoint with TLS. */
+    peerEndpoint: string;
+    /** Host name the peer's TLS certificate is checked against (its SANs include localhost, 127.0.0.1 and its name). */
+    peerHostOverride: string | undefined;
+    tlsRootCertPath: string;
+    /** SQLite file with the apps, the API key hashes, idempotency records and event checkpoints. */
+    databaseFile: string;
+    deadlines: Deadlines;
+    retry: RetryPolicy;
+    bodyLimit: string;
+    /** Requests per API key per window. */
+    rateLimit: { windowMs: number; max: number };
+    /** How long SIGTERM waits for in-flight requests before closing anyway. */
+    shutdownGraceMs: number;
+    /** Idempotency records older than this are forgotten. */
+    idempotencyTtlMs: number;
+    logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min) throw new ConfigError(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+    return Number(raw);
+}
+
+export interface ConfigArgs {
+    org?: string;
+    topologyFile?: string;
+    port?: number;
+    databaseFile?: string;
+}
+
+/** Parses `--org MSP [--topology FILE] [--port N] [--db FILE]`. */
+export function parseArgs(argv: string[]): ConfigArgs {
+    const args: ConfigArgs = {};
+    for (let i = 0; i < argv.length; i++) {
+        const flag = argv[i];
+        const value = argv[i + 1];
+        const need = (): string => {
+            if (value === undefined || value.startsWith('--')) throw new ConfigError(`${flag} needs a value`);
+            i++;
+            return value;
+        };
+        switch (flag) {
+            case '--org': args.org = need(); break;
+            case '--topology': args.topologyFile = need(); break;
+            case '--port': {
+                const v = need();
+                if (!/^\d+$/.test(v) || Number(v) > 65535) throw new ConfigError(`--port must be a port number, got ${v}`);
+                args.port = Number(v);
+                break;
+            }
+            case '--db': args.databaseFile = need(); break;
+            default: throw new ConfigError(`unknown argument ${flag} (usage: --org MSP [--topology FILE] [--port N] [--db FILE])`);
+        }
+    }
+    return args;
+}
+
+export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+    const mspId = args.org ?? env.GATEWAY_ORG;
+    if (!mspId) throw new ConfigError('the org is required: --org SeoulMSP (or GATEWAY_ORG)');
+    let topology: Topology;
+    try {
+        topology = loadTopology(args.topologyFile ?? env.TOPOLOGY ?? undefined);
+    } catch (err) {
+        throw new ConfigError(`cannot load the topology: ${(err as Error).message}`);
+    }
+    let org;
+    try {
+        org = findOrg(topology, mspId);
+    } catch (err) {
+        throw new ConfigError((err as Error).message);
+    }
+    const chaincode = env.GATEWAY_CHAINCODE ?? 'citizencard';
+    if (!topology.chaincodes.some((c) => c.name === chaincode)) {
+        throw new ConfigError(`chaincode ${chaincode} is not defined in ${topology.file}`);
+    }
+    const tlsRootCertPath = env.GATEWAY_TLS_ROOT_CERT ?? paths.tlsRootCert(topology, mspId);
+    const logLevel = (env.LOG_LEVEL ?? 'info') as GatewayConfig['logLevel'];
+    if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error`);
+    const port = args.port ?? intEnv(env, 'GATEWAY_PORT', org.gateway.port, 0);
+    const cfg: GatewayConfig = {
+        topology,
+        mspId,
+        channel: topology.channel,
+        chaincode,
+        host: env.GATEWAY_HOST ?? org.gateway.host,
+        port,
+        peerEndpoint: `${org.peer.host}:${org.peer.port}`,
+        peerHostOverride: env.GATEWAY_PEER_HOST_OVERRIDE || undefined,
+        tlsRootCertPath,
+        databaseFile: args.databaseFile ?? env.GATEWAY_DB ?? path.join(topology.stateDir, 'gateways', mspId, 'gateway.sqlite'),
+        deadlines: {
+            evaluate: intEnv(env, 'GATEWAY_EVALUATE_TIMEOUT_MS', 5_000, 1),
+            endorse: intEnv(env, 'GATEWAY_ENDORSE_TIMEOUT_MS', 15_000, 1),
+            submit: intEnv(env, 'GATEWAY_SUBMIT_TIMEOUT_MS', 5_000, 1),
+            commitStatus: intEnv(env, 'GATEWAY_COMMIT_STATUS_TIMEOUT_MS', 60_000, 1),
+            ready: intEnv(env, 'GATEWAY_READY_TIMEOUT_MS', 2_000, 1),
+        },
+        retry: {
+            conflictAttempts: intEnv(env, 'GATEWAY_CONFLICT_ATTEMPTS', 5, 1),
+            submitAttempts: intEnv(env, 'GATEWAY_SUBMIT_ATTEMPTS', 3, 1),
+            commitStatusAttempts: intEnv(env, 'GATEWAY_COMMIT_STATUS_ATTEMPTS', 3, 1),
+            baseDelayMs: intEnv(env, 'GATEWAY_RETRY_BASE_MS', 50, 0),
+            maxDelayMs: intEnv(env, 'GATEWAY_RETRY_MAX_MS', 2_000, 0),
+        },
+        bodyLimit: env.GATEWAY_BODY_LIMIT ?? '64kb',
+        rateLimit: {
+            windowMs: intEnv(env, 'GATEWAY_RATE_WINDOW_MS', 60_000, 1),
+            max: intEnv(env, 'GATEWAY_RATE_MAX', 600, 1),
+        },
+        shutdownGraceMs: intEnv(env, 'GATEWAY_SHUTDOWN_GRACE_MS', 10_000, 0),
+        idempotencyTtlMs: intEnv(env, 'GATEWAY_IDEMPOTENCY_TTL_MS', 24 * 3600_000, 1),
+        logLevel,
+    };
+    return cfg;
+}
+
+/** The checks that need the file system, separated so that tests can build a config without crypto. */
+export function assertConfigFiles(cfg: GatewayConfig): void {
+    if (!fs.existsSync(cfg.tlsRootCertPath)) {
+        throw new ConfigError(`TLS root certificate of ${cfg.mspId} not found at ${cfg.tlsRootCertPath} (is the network created? run npm run network:up)`);
+    }
+}

@@ -1,0 +1,62 @@
+// The gateway's embedded database (better-sqlite3): apps and their API key hashes, idempotency
+// records, event checkpoints. WAL mode so the admin CLI can add apps while the gateway runs.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+const MIGRATIONS: string[] = [
+    `CREATE TABLE IF NOT EXISTS apps (
+        app_id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        msp_id TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        role TEXT NOT NULL,
+        dept TEXT,
+        key_id TEXT NOT NULL UNIQUE,
+        key_hash BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        disabled_at TEXT
+    )`,
+    `CREATE TABLE IF NOT EXISTS idempotency (
+        app_id TEXT NOT NULL,
+        idem_key TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+        owner TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        tx_id TEXT,
+        tx_bytes BLOB,
+        tx_result BLOB,
+        status INTEGER,
+        response TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (app_id, idem_key)
+    )`,
+    `CREATE TABLE IF NOT EXISTS checkpoints (
+        name TEXT PRIMARY KEY,
+        block_number TEXT,
+        transaction_id TEXT,
+        updated_at INTEGER NOT NULL
+    )`,
+];
+
+export function openDb(file: string): Db {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    // Durable on power loss: an idempotency record must never be lost once its answer was sent.
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    for (const sql of MIGRATIONS) db.exec(sql);
+    if (file !== ':memory:') {
+        try {
+            fs.chmodSync(file, 0o600);
+        } catch {
+            // best effort: the file may be on a file system without modes
+        }
+    }
+    return db;
+}

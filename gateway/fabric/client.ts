@@ -1,0 +1,223 @@
+// The one typed wrapper around @hyperledger/fabric-gateway: one shared gRPC client per process,
+// one Gateway connection per app identity (opened on first use), a deadline on every call, and the
+// retry policy of gateway/errors.ts applied at each phase (endorse, submit, commit).
+import * as fs from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { CommitError, connect, type Checkpointer, type Contract, type Gateway, type Network, type Transaction } from '@hyperledger/fabric-gateway';
+import { paths } from '../../network/topology';
+import type { GatewayConfig } from '../config';
+import { backoffMs, isCommitStatusTimeout, isConflict, isRetryableSubmit, OutcomeUnknownError, sleep } from '../errors';
+import type { Logger } from '../log';
+import type { FabricPhase, Metrics } from '../metrics';
+import { loadAppIdentity } from './identities';
+import { blockNumberOf, parseProcessedTransaction } from './proof';
+import type {
+    EvaluateRequest, EventStream, FabricLayer, PreparedTransaction, SubmitHooks, SubmitRequest, SubmitResult, TransactionProof,
+} from './types';
+
+interface Connection {
+    gateway: Gateway;
+    network: Network;
+    contract: Contract;
+}
+
+/** Identity used for calls that are not an app's own (readiness, ledger lookups for resumes). */
+export const SERVICE_IDENTITY = 'User1';
+
+export class FabricGatewayLayer implements FabricLayer {
+    readonly #cfg: GatewayConfig;
+    readonly #client: grpc.Client;
+    readonly #connections = new Map<string, Connection>();
+    readonly #metrics?: Metrics;
+    readonly #log?: Logger;
+    #closed = false;
+
+    constructor(cfg: GatewayConfig, deps: { metrics?: Metrics; log?: Logger } = {}) {
+        this.#cfg = cfg;
+        this.#metrics = deps.metrics;
+        this.#log = deps.log;
+        const tlsRoot = fs.readFileSync(cfg.tlsRootCertPath);
+        // One HTTP/2 connection per process, shared by every identity's Gateway: fabric-gateway's recommended shape.
+        this.#client = new grpc.Client(cfg.peerEndpoint, grpc.credentials.createSsl(tlsRoot), {
+            'grpc.ssl_target_name_override': cfg.peerHostOverride ?? paths.peerName(cfg.topology, cfg.mspId),
+            'grpc.max_receive_message_length': 100 * 1024 * 1024,
+            'grpc.keepalive_time_ms': 120_000,
+        });
+    }
+
+    #connection(identityName: string): Connection {
+        if (this.#closed) throw new Error('GATEWAY_CLOSED: the Fabric layer is closed');
+        let c = this.#connections.get(identityName);
+        if (!c) {
+            const app = loadAppIdentity(this.#cfg.topology, this.#cfg.mspId, identityName);
+            const d = this.#cfg.deadlines;
+            const gateway = connect({
+                client: this.#client,
+                identity: app.identity,
+                signer: app.signer,
+                evaluateOptions: () => ({ deadline: Date.now() + d.evaluate }),
+                endorseOptions: () => ({ deadline: Date.now() + d.endorse }),
+                submitOptions: () => ({ deadline: Date.now() + d.submit }),
+                commitStatusOptions: () => ({ deadline: Date.now() + d.commitStatus }),
+            });
+            const network = gateway.getNetwork(this.#cfg.channel);
+            c = { gateway, network, contract: network.getContract(this.#cfg.chaincode) };
+            this.#connections.set(identityName, c);
+        }
+        return c;
+    }
+
+    async #timed<T>(phase: FabricPhase, work: () => Promise<T>): Promise<T> {
+        const start = process.hrtime.bigint();
+        let ok = false;
+        try {
+            const value = await work();
+            ok = true;
+            return value;
+        } finally {
+            this.#metrics?.observeFabric(phase, Number(process.hrtime.bigint() - start) / 1e9, ok);
+        }
+    }
+
+    async evaluate(identity: string, req: EvaluateRequest): Promise<Uint8Array> {
+        const { contract } = this.#connection(identity);
+        return this.#timed('evaluate', () =>
+            contract.evaluate(req.fn, { arguments: req.args, transientData: req.transient, endorsingOrganizations: req.targetOrgs }),
+        );
+    }
+
+    async submit(identity: string, req: SubmitRequest, hooks: SubmitHooks = {}): Promise<SubmitResult> {
+        const { contract } = this.#connection(identity);
+        const r = this.#cfg.retry;
+        for (let attempt = 1; ; attempt++) {
+            // A conflict means the endorsement read stale state: only a fresh proposal (new tx id) can pass.
+            const proposal = contract.newProposal(req.fn, {
+                arguments: req.args,
+                transientData: req.transient,
+                endorsingOrganizations: req.endorsingOrgs,
+            });
+            const tx = await this.#timed('endorse', () => proposal.endorse());
+            hooks.onPrepared?.({ transactionId: tx.getTransactionId(), bytes: tx.getBytes(), result: tx.getResult() });
+            try {
+                return await this.#submitPrepared(tx);
+            } catch (err) {
+                if (isConflict(err) && attempt < r.conflictAttempts) {
+                    this.#metrics?.fabricRetries.inc({ reason: 'conflict' });
+                    this.#log?.info('conflict, endorsing a new proposal', { fn: req.fn, attempt, transactionId: tx.getTransactionId() });
+                    await sleep(backoffMs(attempt, r.baseDelayMs, r.maxDelayMs));
+                    continue;
+                }
+                throw err;
+            }
+        }
+    }
+
+    /** Sends a signed transaction (again, if need be) and waits for its commit status. */
+    async #submitPrepared(tx: Transaction): Promise<SubmitResult> {
+        const r = this.#cfg.retry;
+        let submitted;
+        for (let attempt = 1; ; attempt++) {
+            try {
+                submitted = await this.#timed('submit', () => tx.submit());
+                break;
+            } catch (err) {
+                if (isRetryableSubmit(err) && attempt < r.submitAttempts) {
+                    // Same bytes, same transaction id: the ledger commits it at most once.
+                    this.#metrics?.fabricRetries.inc({ reason: 'submit' });
+                    await sleep(backoffMs(attempt, r.baseDelayMs, r.maxDelayMs));
+                    continue;
+                }
+                throw err;
+            }
+        }
+        for (let attempt = 1; ; attempt++) {
+            try {
+                const status = await this.#timed('commit', () => submitted.getStatus());
+                if (!status.successful) {
+                    throw new CommitError({ code: status.code, transactionId: status.transactionId, message: `transaction ${status.transactionId} failed to commit with status code ${status.code}` });
+                }
+                return { transactionId: status.transactionId, blockNumber: status.blockNumber, result: submitted.getResult() };
+            } catch (err) {
+                if (!isCommitStatusTimeout(err)) throw err;
+                if (attempt >= r.commitStatusAttempts) throw new OutcomeUnknownError(tx.getTransactionId(), err);
+                // The transaction may still commit: ask again, never resubmit.
+                this.#metrics?.fabricRetries.inc({ reason: 'commit_status' });
+            }
+        }
+    }
+
+    async resume(identity: string, prepared: PreparedTransaction): Promise<SubmitResult> {
+        const { gateway } = this.#connection(identity);
+        const onLedger = await this.#lookup(prepared.transactionId);
+        if (onLedger) {
+            if (!onLedger.valid) {
+                throw new CommitError({ code: Number(onLedger.code) as CommitError['code'], transactionId: prepared.transactionId, message: `transaction ${prepared.transactionId} committed as ${onLedger.code}` });
+            }
+            return { transactionId: prepared.transactionId, blockNumber: onLedger.blockNumber, result: prepared.result };
+        }
+        return this.#submitPrepared(gateway.newTransaction(prepared.bytes));
+    }
+
+    /** The transaction's validation code and block if the ledger has it, undefined otherwise. */
+    async #lookup(transactionId: string): Promise<{ valid: boolean; code: number; blockNumber: bigint } | undefined> {
+        try {
+            const proof = await this.transactionProof(SERVICE_IDENTITY, transactionId);
+            return { valid: proof.valid, code: proof.valid ? 0 : 255, blockNumber: BigInt(proof.blockNumber) };
+        } catch {
+            return undefined;
+        }
+    }
+
+    async transactionProof(identity: string, transactionId: string): Promise<TransactionProof> {
+        const { network } = this.#connection(identity);
+        const qscc = network.getContract('qscc');
+        const [txBytes, blockBytes] = await this.#timed('evaluate', () =>
+            Promise.all([
+                qscc.evaluateTransaction('GetTransactionByID', this.#cfg.channel, transactionId),
+                qscc.evaluateTransaction('GetBlockByTxID', this.#cfg.channel, transactionId),
+            ]),
+        );
+        return parseProcessedTransaction(txBytes, blockNumberOf(blockBytes), this.#cfg.channel);
+    }
+
+    async chaincodeEvents(identity: string, opts: { checkpoint?: Checkpointer; startBlock?: bigint }): Promise<EventStream> {
+        const { network } = this.#connection(identity);
+        const events = await network.getChaincodeEvents(this.#cfg.chaincode, { checkpoint: opts.checkpoint, startBlock: opts.startBlock });
+        return {
+            close: () => events.close(),
+            [Symbol.asyncIterator]: async function* () {
+                try {
+                    for await (const e of events) {
+                        yield { blockNumber: e.blockNumber, transactionId: e.transactionId, eventName: e.eventName, payload: e.payload };
+                    }
+                } finally {
+                    events.close();
+                }
+            },
+        };
+    }
+
+    async ready(): Promise<boolean> {
+        const ok = await new Promise<boolean>((resolve) =>
+            this.#client.waitForReady(Date.now() + this.#cfg.deadlines.ready, (err) => resolve(!err)),
+        );
+        if (!ok) return false;
+        try {
+            // The peer answers a real call, not only the TCP/TLS handshake.
+            const qscc = this.#connection(SERVICE_IDENTITY).network.getContract('qscc');
+            await qscc.evaluate('GetChainInfo', { arguments: [this.#cfg.channel] });
+            return true;
+        } catch (err) {
+            this.#log?.warn('readiness check failed', { error: (err as Error).message });
+            return false;
+        }
+    }
+
+    async close(): Promise<void> {
+        if (this.#closed) return;
+        this.#closed = true;
+        for (const c of this.#connections.values()) c.gateway.close();
+        this.#connections.clear();
+        this.#client.close();
+    }
+}
