@@ -1,0 +1,421 @@
+// OWNER: helper H4. The endorser (Fabric's core/endorser): unpacks and validates a signed
+// proposal, refuses replays and creators outside /Channel/Application/Writers, simulates the
+// chaincode (a shim chaincode through chaincode support, or an in-process system chaincode) and
+// signs the ProposalResponsePayload. Failures before simulation are thrown (Fabric returns them
+// as a gRPC error); failures of the simulation come back as a response with status 500.
+import { createHash } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { common, ledger as ledgerpb, msp, peer } from '@hyperledger/fabric-protos';
+import { parseSignaturePolicy, satisfiesSignaturePolicy, type SignedData } from '../common/policies';
+import type { SigningIdentity } from '../msp/identity';
+import type { VerifiedIdentity } from '../msp/msp';
+import type { CollectionConfig } from '../topology';
+import type { ChaincodeExecutor } from './chaincode/support';
+import type { ChaincodeDefinition, PeerLedger, SimulationResults, TxSimulator } from './ledger/types';
+import { SYSCC_VERSION, SystemChaincode } from './scc/scc';
+
+/** Fabric's shim.ERRORTHRESHOLD: a chaincode response at or above it is not endorsed. */
+export const ERROR_THRESHOLD = 400;
+/** Fabric's shim.ERROR. */
+export const ERROR = 500;
+
+/** The parts of the channel's MspManager the endorser uses. */
+export interface IdentityVerifier {
+    verify(serialized: Uint8Array, data: Uint8Array, signature: Uint8Array): VerifiedIdentity;
+}
+
+/** The part of the channel's PolicyManager the endorser uses. */
+export interface PolicyEvaluator {
+    evaluate(policy: string, signedData: SignedData[]): { ok: boolean; reason?: string };
+}
+
+/** Whether an identity satisfies a collection's member orgs policy (signature policy text). */
+export type MembershipCheck = (policy: string, identity: VerifiedIdentity) => boolean;
+
+/** The default membership check: the collection's member policy evaluated on the creator alone (parsed once per text). */
+export function collectionMembership(): MembershipCheck {
+    const parsed = new Map<string, common.SignaturePolicyEnvelope>();
+    return (policy, identity) => {
+        let envelope = parsed.get(policy);
+        if (!envelope) {
+            envelope = parseSignaturePolicy(policy);
+            parsed.set(policy, envelope);
+        }
+        return satisfiesSignaturePolicy(envelope, [identity]);
+    };
+}
+
+export interface EndorserOptions {
+    channelId: string;
+    ledger: PeerLedger;
+    msps: IdentityVerifier;
+    policies: PolicyEvaluator;
+    /** The peer's own identity: signs endorsements. */
+    signer: SigningIdentity;
+    chaincodes: ChaincodeExecutor;
+    /** In-process system chaincodes by name (qscc, _lifecycle). */
+    systemChaincodes: SystemChaincode[];
+    isCollectionMember: MembershipCheck;
+    log?(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** Stable codes of the refusals thrown by processProposal. */
+export type EndorserErrorCode =
+    | 'PROPOSAL_MALFORMED'
+    | 'HEADER_TYPE_INVALID'
+    | 'EPOCH_INVALID'
+    | 'NONCE_EMPTY'
+    | 'CREATOR_EMPTY'
+    | 'TXID_MISMATCH'
+    | 'SIGNATURE_EMPTY'
+    | 'CREATOR_MALFORMED'
+    | 'ACCESS_DENIED'
+    | 'DUPLICATE_TXID';
+
+/** A proposal refused before simulation; `response` is what Fabric's endorser returns next to the error. */
+export class EndorserError extends Error {
+    readonly response: peer.ProposalResponse;
+    constructor(
+        readonly code: EndorserErrorCode,
+        message: string,
+    ) {
+        super(message);
+        this.response = failedProposalResponse(message);
+    }
+}
+
+export function failedProposalResponse(message: string, status = ERROR): peer.ProposalResponse {
+    const res = new peer.Response();
+    res.setStatus(status);
+    res.setMessage(message);
+    const pr = new peer.ProposalResponse();
+    pr.setResponse(res);
+    return pr;
+}
+
+/** A signed proposal taken apart (Fabric's UnpackedProposal). */
+export interface UnpackedProposal {
+    signedProposal: peer.SignedProposal;
+    proposal: peer.Proposal;
+    channelHeader: common.ChannelHeader;
+    signatureHeader: common.SignatureHeader;
+    chaincodeName: string;
+    input: peer.ChaincodeInput;
+    transient: Map<string, Uint8Array>;
+    /** SHA-256(channel header ‖ signature header ‖ proposal payload without its transient map). */
+    proposalHash: Uint8Array;
+}
+
+function decode<T>(type: { deserializeBinary(b: Uint8Array): T }, bytes: Uint8Array, what: string): T {
+    try {
+        return type.deserializeBinary(bytes);
+    } catch (err) {
+        throw new EndorserError('PROPOSAL_MALFORMED', `error unmarshalling ${what}: ${(err as Error).message}`);
+    }
+}
+
+export function unpackProposal(sp: peer.SignedProposal): UnpackedProposal {
+    const proposal = decode(peer.Proposal, sp.getProposalBytes_asU8(), 'Proposal');
+    const header = decode(common.Header, proposal.getHeader_asU8(), 'Header');
+    const channelHeaderBytes = header.getChannelHeader_asU8();
+    const signatureHeaderBytes = header.getSignatureHeader_asU8();
+    const channelHeader = decode(common.ChannelHeader, channelHeaderBytes, 'ChannelHeader');
+    const signatureHeader = decode(common.SignatureHeader, signatureHeaderBytes, 'SignatureHeader');
+    const extension = decode(peer.ChaincodeHeaderExtension, channelHeader.getExtension_asU8(), 'ChaincodeHeaderExtension');
+    const ccId = extension.getChaincodeId();
+    if (!ccId) throw new EndorserError('PROPOSAL_MALFORMED', 'ChaincodeHeaderExtension.ChaincodeId is nil');
+    if (!ccId.getName()) throw new EndorserError('PROPOSAL_MALFORMED', 'ChaincodeHeaderExtension.ChaincodeId.Name is empty');
+    const payload = decode(peer.ChaincodeProposalPayload, proposal.getPayload_asU8(), 'ChaincodeProposalPayload');
+    const spec = decode(peer.ChaincodeInvocationSpec, payload.getInput_asU8(), 'ChaincodeInvocationSpec').getChaincodeSpec();
+    if (!spec) throw new EndorserError('PROPOSAL_MALFORMED', 'chaincode invocation spec did not contain chaincode spec');
+    const input = spec.getInput();
+    if (!input) throw new EndorserError('PROPOSAL_MALFORMED', 'chaincode input did not contain any input');
+    const transient = new Map<string, Uint8Array>();
+    payload.getTransientmapMap().forEach((value: Uint8Array | string, key: string) => {
+        transient.set(key, typeof value === 'string' ? Buffer.from(value, 'base64') : value);
+    });
+    // The transient map never reaches the ledger: the hash covers the payload without it.
+    const withoutTransient = new peer.ChaincodeProposalPayload();
+    withoutTransient.setInput(payload.getInput_asU8());
+    const proposalHash = createHash('sha256')
+        .update(channelHeaderBytes)
+        .update(signatureHeaderBytes)
+        .update(withoutTransient.serializeBinary())
+        .digest();
+    return {
+        signedProposal: sp,
+        proposal,
+        channelHeader,
+        signatureHeader,
+        chaincodeName: ccId.getName(),
+        input,
+        transient,
+        proposalHash: new Uint8Array(proposalHash),
+    };
+}
+
+const computeTxId = (nonce: Uint8Array, creator: Uint8Array): string => createHash('sha256').update(nonce).update(creator).digest('hex');
+
+interface EndorsementInfo {
+    version: string;
+    collections: CollectionConfig[];
+    system?: SystemChaincode;
+}
+
+export class Endorser {
+    readonly #scc: Map<string, SystemChaincode>;
+
+    constructor(private readonly options: EndorserOptions) {
+        this.#scc = new Map(options.systemChaincodes.map((s) => [s.name, s]));
+    }
+
+    /**
+     * Endorses (or, for the gateway's Evaluate, just simulates) a signed proposal. Throws an
+     * EndorserError for a proposal that cannot be processed; resolves a ProposalResponse otherwise.
+     */
+    async processProposal(sp: peer.SignedProposal, opts: { isEvaluate?: boolean } = {}): Promise<peer.ProposalResponse> {
+        const up = unpackProposal(sp);
+        const channelId = up.channelHeader.getChannelId();
+        if (channelId !== this.options.channelId) return failedProposalResponse(`channel '${channelId}' not found`);
+        const creator = await this.#preProcess(up);
+        try {
+            return await this.#simulateAndEndorse(up, creator, opts.isEvaluate ?? false);
+        } catch (err) {
+            const message = (err as Error).message;
+            this.options.log?.('failed to invoke chaincode', { txId: up.channelHeader.getTxId(), chaincode: up.chaincodeName, error: message });
+            return failedProposalResponse(message);
+        }
+    }
+
+    /** Fabric's preProcess: header checks, creator and signature, replay, ACL. */
+    async #preProcess(up: UnpackedProposal): Promise<VerifiedIdentity> {
+        const ch = up.channelHeader;
+        const sh = up.signatureHeader;
+        const channelId = ch.getChannelId();
+        const invalid = (code: EndorserErrorCode, message: string) => new EndorserError(code, `error validating proposal: ${message}`);
+        if (ch.getType() !== common.HeaderType.ENDORSER_TRANSACTION) {
+            throw invalid('HEADER_TYPE_INVALID', `invalid header type ${headerTypeName(ch.getType())}`);
+        }
+        if (ch.getEpoch() !== 0) throw invalid('EPOCH_INVALID', 'epoch is non-zero');
+        const nonce = sh.getNonce_asU8();
+        const creatorBytes = sh.getCreator_asU8();
+        if (nonce.length === 0) throw invalid('NONCE_EMPTY', 'nonce is empty');
+        if (creatorBytes.length === 0) throw invalid('CREATOR_EMPTY', 'creator is empty');
+        const expected = computeTxId(nonce, creatorBytes);
+        if (ch.getTxId() !== expected) throw invalid('TXID_MISMATCH', `incorrectly computed txid '${ch.getTxId()}' -- expected '${expected}'`);
+        const proposalBytes = up.signedProposal.getProposalBytes_asU8();
+        const signature = up.signedProposal.getSignature_asU8();
+        if (signature.length === 0) throw invalid('SIGNATURE_EMPTY', 'empty signature bytes');
+        let mspId: string;
+        try {
+            mspId = msp.SerializedIdentity.deserializeBinary(creatorBytes).getMspid();
+        } catch {
+            throw invalid('CREATOR_MALFORMED', `access denied: channel [${channelId}] creator org unknown, creator is malformed`);
+        }
+        let creator: VerifiedIdentity;
+        try {
+            creator = this.options.msps.verify(creatorBytes, proposalBytes, signature);
+        } catch (err) {
+            const code = (err as { code?: string }).code;
+            this.options.log?.('access denied', { txId: ch.getTxId(), mspId, reason: (err as Error).message });
+            if (code === 'MSP_UNKNOWN' || code === 'IDENTITY_INVALID') {
+                throw invalid('CREATOR_MALFORMED', `access denied: channel [${channelId}] creator org unknown, creator is malformed`);
+            }
+            throw invalid('ACCESS_DENIED', `access denied: channel [${channelId}] creator org [${mspId}]`);
+        }
+        if (await this.options.ledger.blocks.getTxLocation(ch.getTxId())) {
+            throw new EndorserError('DUPLICATE_TXID', `duplicate transaction found [${ch.getTxId()}]. Creator [${Buffer.from(creatorBytes).toString('hex')}]`);
+        }
+        if (!this.#scc.has(up.chaincodeName)) {
+            const policy = '/Channel/Application/Writers';
+            const result = this.options.policies.evaluate(policy, [{ identity: creatorBytes, data: proposalBytes, signature }]);
+            if (!result.ok) {
+                throw new EndorserError(
+                    'ACCESS_DENIED',
+                    `Failed evaluating policy on signed data during check policy on channel [${channelId}] with policy [${policy}]: [${result.reason ?? 'policy not satisfied'}]`,
+                );
+            }
+        }
+        return creator;
+    }
+
+    async #endorsementInfo(name: string, channelId: string): Promise<EndorsementInfo> {
+        const system = this.#scc.get(name);
+        if (system) return { version: SYSCC_VERSION, collections: [], system };
+        let definition: ChaincodeDefinition | undefined;
+        try {
+            definition = await this.options.ledger.chaincodeDefinition(name);
+        } catch (err) {
+            throw new Error(`make sure the chaincode ${name} has been successfully defined on channel ${channelId} and try again: could not retrieve state for chaincode ${name}: ${(err as Error).message}`);
+        }
+        if (!definition) {
+            throw new Error(`make sure the chaincode ${name} has been successfully defined on channel ${channelId} and try again: chaincode ${name} not found`);
+        }
+        return { version: definition.version, collections: definition.collections };
+    }
+
+    async #simulateAndEndorse(up: UnpackedProposal, creator: VerifiedIdentity, isEvaluate: boolean): Promise<peer.ProposalResponse> {
+        const channelId = up.channelHeader.getChannelId();
+        const txId = up.channelHeader.getTxId();
+        const info = await this.#endorsementInfo(up.chaincodeName, channelId);
+        const needsSimulator = !info.system || info.system.needsSimulator;
+        const simulator: TxSimulator | undefined = needsSimulator ? this.options.ledger.newTxSimulator(txId) : undefined;
+
+        let response: peer.Response;
+        let event: peer.ChaincodeEvent | undefined;
+        let privateReads = new Set<string>();
+        try {
+            if (info.system) {
+                response = await info.system.invoke({
+                    channelId,
+                    txId,
+                    args: up.input.getArgsList_asU8(),
+                    signedProposal: up.signedProposal,
+                    creator,
+                    simulator,
+                    checkACL: (policy) => {
+                        const result = this.options.policies.evaluate(policy, [{
+                            identity: up.signatureHeader.getCreator_asU8(),
+                            data: up.signedProposal.getProposalBytes_asU8(),
+                            signature: up.signedProposal.getSignature_asU8(),
+                        }]);
+                        if (!result.ok) {
+                            throw new Error(`Failed evaluating policy on signed data during check policy on channel [${channelId}] with policy [${policy}]: [${result.reason ?? 'policy not satisfied'}]`);
+                        }
+                    },
+                });
+            } else {
+                const result = await this.options.chaincodes.execute({
+                    chaincodeName: up.chaincodeName,
+                    txId,
+                    channelId,
+                    signedProposal: up.signedProposal,
+                    proposal: up.proposal,
+                    input: up.input,
+                    transient: up.transient,
+                    simulator: simulator!,
+                    isEvaluate,
+                    collections: info.collections,
+                    isCollectionMember: (collection) => this.options.isCollectionMember(collection.policy, creator),
+                });
+                response = result.response;
+                event = result.event;
+                privateReads = result.privateReads;
+            }
+        } catch (err) {
+            throw new Error(`error in simulation: ${(err as Error).message}`);
+        }
+
+        let results: SimulationResults | undefined;
+        if (simulator && response.getStatus() < ERROR_THRESHOLD) {
+            try {
+                results = simulator.results();
+            } catch (err) {
+                throw new Error(`error in simulation: ${(err as Error).message}`);
+            }
+        }
+        const interest = results ? this.#chaincodeInterest(results, privateReads, up.chaincodeName) : undefined;
+
+        const action = new peer.ChaincodeAction();
+        if (results) action.setResults(results.public.serializeBinary());
+        if (event) action.setEvents(event.serializeBinary());
+        action.setResponse(response);
+        const ccId = new peer.ChaincodeID();
+        ccId.setName(up.chaincodeName);
+        ccId.setVersion(info.version);
+        action.setChaincodeId(ccId);
+        const prp = new peer.ProposalResponsePayload();
+        prp.setProposalHash(up.proposalHash);
+        prp.setExtension$(action.serializeBinary());
+        const prpBytes = prp.serializeBinary();
+
+        const status = response.getStatus();
+        if (status >= ERROR) {
+            const pr = new peer.ProposalResponse();
+            pr.setResponse(response);
+            pr.setPayload(prpBytes);
+            if (interest) pr.setInterest(interest);
+            return pr;
+        }
+        if (status >= ERROR_THRESHOLD) {
+            const pr = new peer.ProposalResponse();
+            pr.setResponse(response);
+            return pr;
+        }
+
+        // The private write set waits in the transient store until its block commits; an
+        // evaluation is never ordered, so keeping its private writes would only leave remnants.
+        if (results?.private && !isEvaluate) this.options.ledger.persistTransient(txId, results.private);
+
+        const endorserBytes = this.options.signer.serialize();
+        const endorsement = new peer.Endorsement();
+        endorsement.setEndorser(endorserBytes);
+        endorsement.setSignature(this.options.signer.sign(Buffer.concat([prpBytes, endorserBytes])));
+        const pr = new peer.ProposalResponse();
+        pr.setVersion(1);
+        pr.setEndorsement(endorsement);
+        pr.setPayload(prpBytes);
+        pr.setResponse(response);
+        if (interest) pr.setInterest(interest);
+        return pr;
+    }
+
+    /**
+     * Fabric's buildChaincodeInterest: the chaincode's own policy when it wrote public state (or
+     * wrote nothing), and each collection written or read privately, so that the gateway can pick
+     * endorsers that hold the collection and satisfy its policy.
+     */
+    #chaincodeInterest(results: SimulationResults, privateReads: Set<string>, invoked: string): peer.ChaincodeInterest {
+        const interest = new peer.ChaincodeInterest();
+        const calls: peer.ChaincodeCall[] = [];
+        const written = new Map<string, Set<string>>();
+        for (const w of results.writtenCollections) {
+            if (!w.collection) continue;
+            if (!written.has(w.ns)) written.set(w.ns, new Set());
+            written.get(w.ns)!.add(w.collection);
+        }
+        for (const nsRwset of results.public.getNsRwsetList()) {
+            const ns = nsRwset.getNamespace();
+            if (this.#scc.has(ns)) continue;
+            const kv = ledgerpb.rwset.kvrwset.KVRWSet.deserializeBinary(nsRwset.getRwset_asU8());
+            const publicWrites = kv.getWritesList().length + kv.getMetadataWritesList().length > 0;
+            const collections = new Set(written.get(ns) ?? []);
+            if (ns === invoked) for (const c of privateReads) collections.add(c);
+            if (publicWrites || collections.size === 0) {
+                const call = new peer.ChaincodeCall();
+                call.setName(ns);
+                calls.push(call);
+            }
+            for (const collection of [...collections].sort()) {
+                const call = new peer.ChaincodeCall();
+                call.setName(ns);
+                call.setCollectionNamesList([collection]);
+                call.setNoPrivateReads(!(ns === invoked && privateReads.has(collection)));
+                calls.push(call);
+            }
+        }
+        interest.setChaincodesList(calls);
+        return interest;
+    }
+}
+
+function headerTypeName(type: number): string {
+    const entry = Object.entries(common.HeaderType).find(([, v]) => v === type);
+    return entry ? entry[0] : String(type);
+}
+
+/** The Endorser gRPC service: refusals thrown by the endorser become gRPC errors, as Fabric's. */
+export function endorserService(endorser: Pick<Endorser, 'processProposal'>): peer.IEndorserServer {
+    return {
+        processProposal(call: grpc.ServerUnaryCall<peer.SignedProposal, peer.ProposalResponse>, callback: grpc.sendUnaryData<peer.ProposalResponse>) {
+            endorser.processProposal(call.request).then(
+                (response) => callback(null, response),
+                (err: Error) => callback({ code: grpc.status.UNKNOWN, details: err.message, name: 'EndorserError', message: err.message }),
+            );
+        },
+    };
+}
+
+export function addEndorserService(server: grpc.Server, endorser: Pick<Endorser, 'processProposal'>): void {
+    server.addService(peer.EndorserService, endorserService(endorser));
+}
