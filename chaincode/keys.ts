@@ -1,0 +1,50 @@
+// Every state key prefix and event name of the chaincode, in one place.
+
+/** Composite-key object types (public state). */
+export const KeyType = {
+  CARD: 'card',
+  SERVICE: 'service',
+  SERVICE_BY_ORG: 'service~org', // [ownerMspId, serviceId] -> "1"
+  CONSENT: 'consent',
+  CONSENT_BY_CARD: 'consent~card', // [cardId, consentId] -> "1"
+  CONSENT_BY_RECIPIENT: 'consent~recipient', // [recipientMspId, consentId] -> "1"
+  NONCE: 'nonce', // [cardId, nonce] -> txId (signed-request replay protection)
+  ACCESS: 'access', // [accessId] -> AccessLogEntry
+  ACCESS_BY_CARD: 'access~card', // [cardId, timestamp, accessId] -> AccessLogEntry (immutable copy)
+} as const;
+
+/**
+ * Time-ordered index of access-log entries by caller, as simple keys so that a time range is one
+ * range query: `accesslog|<mspId>|<dept>|<timestamp>|<accessId>` -> AccessLogEntry.
+ * mspId and dept never contain '|' (DTO patterns), timestamps are fixed-width ISO-8601 UTC.
+ */
+export const ACCESS_BY_CALLER_PREFIX = 'accesslog|';
+export function accessByCallerKey(mspId: string, dept: string, timestamp: string, accessId: string): string {
+  return `${ACCESS_BY_CALLER_PREFIX}${mspId}|${dept}|${timestamp}|${accessId}`;
+}
+
+/** Simple keys in the private collection personalData. */
+export function personalRecordKey(cardId: string): string {
+  return `record|${cardId}`;
+}
+export function commitmentAnchorKey(cardId: string): string {
+  return `anchor|${cardId}`;
+}
+
+/** Chaincode event names; payloads carry ids only. Fabric keeps one event per transaction. */
+export const EventName = {
+  CARD_CREATED: 'CardCreated',
+  CARD_SUSPENDED: 'CardSuspended',
+  CARD_REINSTATED: 'CardReinstated',
+  CARD_REVOKED: 'CardRevoked',
+  CARD_RENEWED: 'CardRenewed',
+  DEVICE_KEY_ROTATED: 'DeviceKeyRotated',
+  CARD_ERASED: 'CardErased',
+  SERVICE_REGISTERED: 'ServiceRegistered',
+  SERVICE_UPDATED: 'ServiceUpdated',
+  SERVICE_DEACTIVATED: 'ServiceDeactivated',
+  CONSENT_GRANTED: 'ConsentGranted',
+  CONSENT_WITHDRAWN: 'ConsentWithdrawn',
+  ACCESS_LOGGED: 'AccessLogged',
+} as const;
+export type EventName = (typeof EventName)[keyof typeof EventName];
