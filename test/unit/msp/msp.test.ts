@@ -1,0 +1,150 @@
+// The channel MspManager: trust chains, validity dates, NodeOU roles, Fabric CA attributes, and
+// what fabric-shim's ClientIdentity reads from the same creator.
+import * as fs from 'node:fs';
+import { expect } from 'chai';
+import { ClientIdentity } from 'fabric-shim';
+import { msp } from '@hyperledger/fabric-protos';
+import { issueTestIdentity, mspConfigFromDir } from '../../../network/msp/ca';
+import { newSigningIdentity, serializeIdentity } from '../../../network/msp/identity';
+import { MspError, MspManager } from '../../../network/msp/msp';
+import { paths } from '../../../network/topology';
+import { mspFixture, MspFixture, thrown } from './fixture';
+
+describe('msp/msp MspManager', () => {
+    let f: MspFixture;
+    before(async () => {
+        f = await mspFixture();
+    });
+
+    describe('Given identities generated for the network', () => {
+        it('When deserialized, Then each carries its NodeOU role', () => {
+            expect(f.msps.deserialize(f.user('SeoulMSP', 'Admin').serialize()).role).to.equal('admin');
+            expect(f.msps.deserialize(f.user('SeoulMSP', 'User1').serialize()).role).to.equal('client');
+            expect(f.msps.deserialize(f.peer('MOHWMSP').serialize()).role).to.equal('peer');
+            const orderer = f.msps.deserialize(f.orderer().serialize());
+            expect(orderer.role).to.equal('orderer');
+            expect(orderer.mspId).to.equal('OrdererMSP');
+        });
+
+        it('When deserialized, Then the subject reads as Go prints it and attributes come from extension 1.2.3.4.5.6.7.8.1', () => {
+            const welfare = f.msps.deserialize(f.user('MOHWMSP', 'welfare').serialize());
+            expect(welfare.subject).to.equal('CN=welfare@mohw.example.gov,OU=client,L=Seoul,ST=Seoul,C=KR');
+            expect(welfare.attrs).to.include({ role: 'department', dept: 'welfare', 'hf.EnrollmentID': 'welfare' });
+            expect(f.msps.deserialize(f.user('SeoulMSP', 'issuer1').serialize()).attrs.role).to.equal('issuer');
+            expect(f.msps.deserialize(f.user('AuditMSP', 'auditor1').serialize()).attrs.role).to.equal('auditor');
+            expect(f.msps.deserialize(f.user('MOISMSP', 'service-admin1').serialize()).attrs.role).to.equal('service-admin');
+            expect(f.msps.deserialize(f.user('SeoulMSP', 'User1').serialize()).attrs).to.not.have.property('role');
+        });
+
+        it("When fabric-shim's ClientIdentity reads the same creator, Then it sees the same MSP id and attributes", () => {
+            const user = f.user('MOISMSP', 'resident-registration');
+            const sid = msp.SerializedIdentity.deserializeBinary(user.serialize());
+            const stub = {
+                getChannelID: () => 'citizencards',
+                getTxID: () => 'tx1',
+                getCreator: () => ({ mspid: sid.getMspid(), idBytes: sid.getIdBytes_asU8() }),
+            };
+            const cid = new ClientIdentity(stub as never);
+            expect(cid.getMSPID()).to.equal('MOISMSP');
+            expect(cid.getAttributeValue('role')).to.equal('department');
+            expect(cid.getAttributeValue('dept')).to.equal('resident-registration');
+            expect(cid.assertAttributeValue('role', 'department')).to.equal(true);
+            expect(cid.getID()).to.contain('/OU=client/CN=resident-registration@mois.example.gov');
+            expect(f.msps.deserialize(user.serialize()).attrs.dept).to.equal(cid.getAttributeValue('dept'));
+        });
+
+        it('When the same creator is deserialized twice, Then the cached identity is returned', () => {
+            const bytes = f.user('SeoulMSP', 'citizen-agent').serialize();
+            expect(f.msps.deserialize(bytes)).to.equal(f.msps.deserialize(Uint8Array.from(bytes)));
+        });
+    });
+
+    describe('Given identities the channel must refuse', () => {
+        it('When the MSP is not in the channel, Then MSP_UNKNOWN', () => {
+            const pem = f.user('SeoulMSP', 'User1').certificatePem;
+            const e = thrown(() => f.msps.deserialize(serializeIdentity('BusanMSP', pem)));
+            expect(e).to.be.instanceOf(MspError);
+            expect(e.code).to.equal('MSP_UNKNOWN');
+        });
+
+        it('When a certificate claims the wrong MSP, Then CERT_UNTRUSTED', () => {
+            const pem = f.user('SeoulMSP', 'User1').certificatePem;
+            expect(thrown(() => f.msps.deserialize(serializeIdentity('MOISMSP', pem))).code).to.equal('CERT_UNTRUSTED');
+        });
+
+        it('When the certificate comes from a CA unknown to the channel (same name as the real CA), Then CERT_UNTRUSTED', async () => {
+            const test = await issueTestIdentity({ topology: f.topology, mspId: 'SeoulMSP', untrusted: true });
+            expect(thrown(() => f.msps.deserialize(serializeIdentity('SeoulMSP', test.certificatePem))).code).to.equal('CERT_UNTRUSTED');
+        });
+
+        it('When the certificate of the real CA has expired, Then CERT_EXPIRED, though it was valid two days ago', async () => {
+            const test = await issueTestIdentity({ topology: f.topology, mspId: 'SeoulMSP', expired: true });
+            const creator = serializeIdentity('SeoulMSP', test.certificatePem);
+            expect(thrown(() => f.msps.deserialize(creator)).code).to.equal('CERT_EXPIRED');
+            const identity = newSigningIdentity('SeoulMSP', test.certificatePem, test.privateKeyPem);
+            expect(thrown(() => f.msps.verify(creator, Buffer.from('x'), identity.sign(Buffer.from('x')))).code).to.equal('CERT_EXPIRED');
+            expect(f.msps.deserialize(creator, new Date(Date.now() - 36 * 3600 * 1000)).role).to.equal('client');
+        });
+
+        it('When a test identity is fresh from the real CA, Then it is accepted with its attributes', async () => {
+            const test = await issueTestIdentity({ topology: f.topology, mspId: 'MOHWMSP', attrs: { role: 'department', dept: 'care' } });
+            expect(f.msps.deserialize(serializeIdentity('MOHWMSP', test.certificatePem)).attrs.dept).to.equal('care');
+        });
+
+        it('When the CA certificate itself is presented as an identity, Then IDENTITY_INVALID', () => {
+            const caPem = fs.readFileSync(`${paths.orgDir(f.topology, 'SeoulMSP')}/ca/ca-cert.pem`, 'utf8');
+            expect(thrown(() => f.msps.deserialize(serializeIdentity('SeoulMSP', caPem))).code).to.equal('IDENTITY_INVALID');
+        });
+
+        it('When id_bytes are not a certificate, Then IDENTITY_INVALID', () => {
+            expect(thrown(() => f.msps.deserialize(serializeIdentity('SeoulMSP', 'hello'))).code).to.equal('IDENTITY_INVALID');
+            const broken = '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n';
+            expect(thrown(() => f.msps.deserialize(serializeIdentity('SeoulMSP', broken))).code).to.equal('IDENTITY_INVALID');
+            expect(thrown(() => f.msps.deserialize(Buffer.from([1, 2, 3]))).code).to.equal('IDENTITY_INVALID');
+        });
+
+        it('When the certificate has no NodeOU role the MSP knows, Then IDENTITY_INVALID', async () => {
+            const test = await issueTestIdentity({ topology: f.topology, mspId: 'SeoulMSP', nodeOu: 'peer' });
+            expect(f.msps.deserialize(serializeIdentity('SeoulMSP', test.certificatePem)).role).to.equal('peer');
+            // An MSP whose NodeOUs name other OUs does not recognise "peer".
+            const config = mspConfigFromDir(paths.orgMsp(f.topology, 'SeoulMSP'), 'SeoulMSP');
+            const ous = config.getFabricNodeOus()!;
+            for (const id of [ous.getClientOuIdentifier(), ous.getPeerOuIdentifier(), ous.getAdminOuIdentifier(), ous.getOrdererOuIdentifier()]) {
+                id!.setOrganizationalUnitIdentifier(`x-${id!.getOrganizationalUnitIdentifier()}`);
+            }
+            const strict = new MspManager([config]);
+            expect(thrown(() => strict.deserialize(serializeIdentity('SeoulMSP', test.certificatePem))).code).to.equal('IDENTITY_INVALID');
+        });
+    });
+
+    describe('Given MSP configurations', () => {
+        it('When one has no root certificate or is defined twice, Then MSP_CONFIG_INVALID', () => {
+            const empty = new msp.FabricMSPConfig();
+            empty.setName('EmptyMSP');
+            expect(thrown(() => new MspManager([empty])).code).to.equal('MSP_CONFIG_INVALID');
+            const seoul = mspConfigFromDir(paths.orgMsp(f.topology, 'SeoulMSP'), 'SeoulMSP');
+            expect(thrown(() => new MspManager([seoul, seoul])).code).to.equal('MSP_CONFIG_INVALID');
+        });
+
+        it('When built from the org folders, Then it lists the MSP ids and their TLS root certificates', () => {
+            expect(f.msps.mspIds).to.have.members(['SeoulMSP', 'MOISMSP', 'MOHWMSP', 'AuditMSP', 'OrdererMSP']);
+            const tls = fs.readFileSync(paths.tlsRootCert(f.topology, 'AuditMSP'), 'utf8');
+            expect(f.msps.tlsRootCerts('AuditMSP')).to.deep.equal([tls]);
+        });
+    });
+
+    describe('Given a validator verifying many signatures', () => {
+        it('When one identity verifies 2000 signatures, Then it takes well under a millisecond each', () => {
+            const user = f.user('SeoulMSP', 'User1');
+            const creator = user.serialize();
+            const data = Buffer.alloc(2048, 7);
+            const sig = user.sign(data);
+            f.msps.verify(creator, data, sig);
+            const t0 = process.hrtime.bigint();
+            for (let i = 0; i < 2000; i++) f.msps.verify(creator, data, sig);
+            const us = Number(process.hrtime.bigint() - t0) / 2000 / 1000;
+            console.log(`      MspManager.verify ${us.toFixed(0)} µs/signature`);
+            expect(us).to.be.lessThan(1000);
+        });
+    });
+});
