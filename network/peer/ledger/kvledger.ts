@@ -1,0 +1,416 @@
+// The peer's ledger for one channel (core/ledger/kvledger/kv_ledger.go): block store, state
+// database with history index, private data store, transient store and the block validator.
+//
+// Commit order, chosen so that kill -9 at any moment loses nothing and applies nothing twice:
+//   1. validate the block (codes into its TRANSACTIONS_FILTER metadata);
+//   2. private data of the block + its purges and expiries, with the private savepoint, in one
+//      synced batch (the transient store is in memory: the private data must be durable before
+//      the block is, or a crash between the two would lose it for good);
+//   3. append the block to the block store (fsynced: from here the block is committed);
+//   4. public state, hashed private state, history and the state savepoint in one batch;
+//   5. compaction of both databases when something private was erased.
+// On open, blocks above the state savepoint are re-applied from the block store using the codes
+// stored in their filter; a block whose private data was already written is not written again.
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { common, ledger, peer } from '@hyperledger/fabric-protos';
+import { BlockStore } from '../../ledger/blkstorage';
+import { ChannelConfig, parseChannelConfig } from '../../common/configtx';
+import { MspManager } from '../../msp/msp';
+import { PolicyManager } from '../../common/policies';
+import { CollectionConfig } from '../../topology';
+import { ChaincodeDefinition, CommitEvent, HistoryEntry, PeerLedger, QueryExecutor, TxSimulator } from './types';
+import { StateDB, UpdateBatch, u64 } from './statedb';
+import { PvtBlockUpdate, PvtDataStore, PvtWrite, sha256 } from './pvtdatastore';
+import { TransientStore, TransientStoreOptions } from './transientstore';
+import { LedgerQueryExecutor, LedgerReaders, LedgerTxSimulator } from './txsimulator';
+import { historyForKey } from './history';
+import { applyTxToBatch, BlockValidator, LIFECYCLE_NS, ValidatedTx } from './validation';
+import { isDelete, parseEndorserTx, parseEnvelopeHeader } from './rwsetutil';
+
+export const CHAINCODE_DEFINITION_PREFIX = 'chaincode-definitions/';
+const FILTER = common.BlockMetadataIndex.TRANSACTIONS_FILTER;
+
+/** Stable refusal codes of the ledger. */
+export class LedgerError extends Error {
+    constructor(
+        readonly code: 'LEDGER_BLOCK_OUT_OF_ORDER' | 'LEDGER_BAD_PREVIOUS_HASH' | 'LEDGER_BAD_DATA_HASH' | 'LEDGER_BAD_BLOCK' | 'LEDGER_CLOSED' | 'LEDGER_CORRUPT',
+        message: string,
+    ) {
+        super(`${code}: ${message}`);
+    }
+}
+
+export interface OpenPeerLedgerOptions {
+    dir: string;
+    channelConfig: ChannelConfig;
+    msps: MspManager;
+    policies: PolicyManager;
+    /** This peer's org: private data is kept only for collections it is a member of. */
+    mspId: string;
+    transient?: TransientStoreOptions;
+    log?: (msg: string) => void;
+    /** Test seam: stop a commit after the block store append, as a crash would. */
+    crashAfterBlockStore?: boolean;
+}
+
+/** MSP ids named by a collection's member policy, e.g. OR('SeoulMSP.member', 'MOISMSP.peer'). */
+export function collectionMembers(policy: string): Set<string> {
+    const out = new Set<string>();
+    for (const m of policy.matchAll(/'([A-Za-z0-9_.-]+)\.(member|peer|admin|client|orderer)'/g)) out.add(m[1]);
+    return out;
+}
+
+/** SHA-256 of the concatenated envelopes (protoutil.ComputeBlockDataHash). */
+export function computeBlockDataHash(block: common.Block): Buffer {
+    const h = createHash('sha256');
+    for (const d of block.getData()?.getDataList() ?? []) h.update(d as Uint8Array);
+    return h.digest();
+}
+
+/** Parses and checks the JSON of a chaincode definition written by _lifecycle. */
+export function parseChaincodeDefinition(bytes: Uint8Array): ChaincodeDefinition {
+    const v = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<ChaincodeDefinition>;
+    if (typeof v.name !== 'string' || typeof v.version !== 'string' || typeof v.sequence !== 'number' || typeof v.endorsementPolicy !== 'string') {
+        throw new LedgerError('LEDGER_CORRUPT', 'chaincode definition lacks name, version, sequence or endorsementPolicy');
+    }
+    const collections = Array.isArray(v.collections) ? (v.collections as CollectionConfig[]) : [];
+    return { name: v.name, version: v.version, sequence: v.sequence, endorsementPolicy: v.endorsementPolicy, collections };
+}
+
+export class KvLedger implements PeerLedger {
+    readonly channelId: string;
+    private readonly listeners = new Set<(e: CommitEvent) => void>();
+    private readonly transient: TransientStore;
+    private readonly readers: LedgerReaders;
+    private queue: Promise<unknown> = Promise.resolve();
+    private closed = false;
+    private validator: BlockValidator;
+
+    private constructor(
+        readonly blocks: BlockStore,
+        private readonly state: StateDB,
+        private readonly pvt: PvtDataStore,
+        private channelConfig: ChannelConfig,
+        private msps: MspManager,
+        private policies: PolicyManager,
+        private readonly opts: OpenPeerLedgerOptions,
+    ) {
+        this.channelId = channelConfig.channelId;
+        this.transient = new TransientStore(opts.transient);
+        this.readers = { state, pvt, history: (ns, key) => this.getHistory(ns, key) };
+        this.validator = this.newValidator();
+    }
+
+    static async open(opts: OpenPeerLedgerOptions): Promise<KvLedger> {
+        const blocks = await BlockStore.open(path.join(opts.dir, 'chains'));
+        const state = await StateDB.open(path.join(opts.dir, 'statedb'));
+        const pvt = await PvtDataStore.open(path.join(opts.dir, 'pvtdata'));
+        const l = new KvLedger(blocks, state, pvt, opts.channelConfig, opts.msps, opts.policies, opts);
+        await l.recover();
+        return l;
+    }
+
+    private newValidator(): BlockValidator {
+        return new BlockValidator({
+            channelId: this.channelId,
+            msps: this.msps,
+            policies: this.policies,
+            state: this.state,
+            blocks: this.blocks,
+            definition: (name) => this.chaincodeDefinition(name),
+            log: this.opts.log,
+        });
+    }
+
+    private log(msg: string): void {
+        this.opts.log?.(msg);
+    }
+
+    get height(): number {
+        return this.blocks.height;
+    }
+
+    /** The channel configuration in force (updated by config blocks). */
+    get config(): ChannelConfig {
+        return this.channelConfig;
+    }
+
+    /** Re-applies blocks the block store has but the state database does not (crash recovery). */
+    private async recover(): Promise<void> {
+        const sp = await this.state.savepoint();
+        for (let n = sp + 1; n < this.blocks.height; n++) {
+            const block = await this.blocks.getBlock(n);
+            if (!block) throw new LedgerError('LEDGER_CORRUPT', `block ${n} missing from the block store`);
+            const filter = block.getMetadata()?.getMetadataList()[FILTER] as Uint8Array | undefined;
+            const data = block.getData()?.getDataList() ?? [];
+            const batch = new UpdateBatch();
+            for (let txNum = 0; txNum < data.length; txNum++) {
+                if (!filter || filter[txNum] !== peer.TxValidationCode.VALID) continue;
+                const head = parseEnvelopeHeader(data[txNum] as Uint8Array);
+                if (head.channelHeader.getType() === common.HeaderType.CONFIG) {
+                    batch.configBlock = true;
+                    continue;
+                }
+                if (head.channelHeader.getType() !== common.HeaderType.ENDORSER_TRANSACTION) continue;
+                await applyTxToBatch(batch, parseEndorserTx(head).rwsets, n, txNum, this.state);
+            }
+            if ((await this.pvt.savepoint()) < n) {
+                // The private data of this block was never made durable (it is written first, so
+                // only a store created after the block could lack it): record the gap and go on.
+                this.log(`ledger ${this.channelId}: private data of block ${n} is missing; purges of the block are applied`);
+                await this.pvt.commitBlock(n, { kept: new Map(), writes: [], purges: batch.purges.map((p) => ({ ns: p.ns, coll: p.coll, keyHash: p.keyHash })) });
+            }
+            await this.state.applyBlock(n, batch);
+            if (batch.purges.length > 0) await this.compactAfterErase(batch);
+            this.log(`ledger ${this.channelId}: recovered block ${n} into the state database`);
+        }
+        const cfgBlock = await this.state.lastConfigBlock();
+        if (cfgBlock > 0) {
+            const block = await this.blocks.getBlock(cfgBlock);
+            if (block) this.applyConfig(block);
+        }
+    }
+
+    private applyConfig(block: common.Block): void {
+        const cfg = parseChannelConfig(block);
+        this.channelConfig = cfg;
+        this.msps = new MspManager(cfg.msps);
+        this.policies = new PolicyManager(cfg.policies, this.msps);
+        this.validator = this.newValidator();
+    }
+
+    newTxSimulator(txId: string): TxSimulator {
+        this.checkOpen();
+        return new LedgerTxSimulator(this.readers, txId);
+    }
+
+    newQueryExecutor(): QueryExecutor {
+        this.checkOpen();
+        return new LedgerQueryExecutor(this.readers);
+    }
+
+    private checkOpen(): void {
+        if (this.closed) throw new LedgerError('LEDGER_CLOSED', `ledger ${this.channelId} is closed`);
+    }
+
+    private getHistory(ns: string, key: string): Promise<HistoryEntry[]> {
+        return historyForKey(this.state, this.blocks, ns, key);
+    }
+
+    async chaincodeDefinition(name: string): Promise<ChaincodeDefinition | undefined> {
+        const v = await this.state.getState(LIFECYCLE_NS, CHAINCODE_DEFINITION_PREFIX + name);
+        return v ? parseChaincodeDefinition(v.value) : undefined;
+    }
+
+    async chaincodeDefinitions(): Promise<ChaincodeDefinition[]> {
+        const rows = await this.state.getRange(LIFECYCLE_NS, CHAINCODE_DEFINITION_PREFIX, CHAINCODE_DEFINITION_PREFIX.slice(0, -1) + '0', 0);
+        return rows.map((r) => parseChaincodeDefinition(r.value));
+    }
+
+    persistTransient(txId: string, pvt: ledger.rwset.TxPvtReadWriteSet): void {
+        this.checkOpen();
+        this.transient.persist(txId, pvt, this.height);
+    }
+
+    /** Number of transactions waiting in the transient store (for tests and metrics). */
+    get transientSize(): number {
+        return this.transient.size;
+    }
+
+    commit(block: common.Block): Promise<CommitEvent> {
+        // Commits are strictly sequential.
+        const run = this.queue.then(() => this.commitNow(block));
+        this.queue = run.catch(() => undefined);
+        return run;
+    }
+
+    private async commitNow(block: common.Block): Promise<CommitEvent> {
+        this.checkOpen();
+        const header = block.getHeader();
+        if (!header) throw new LedgerError('LEDGER_BAD_BLOCK', 'block has no header');
+        const n = header.getNumber();
+        if (n !== this.blocks.height) throw new LedgerError('LEDGER_BLOCK_OUT_OF_ORDER', `expected block ${this.blocks.height}, got ${n}`);
+        if (n > 0 && !Buffer.from(header.getPreviousHash_asU8()).equals(Buffer.from(this.blocks.lastBlockHash))) {
+            throw new LedgerError('LEDGER_BAD_PREVIOUS_HASH', `block ${n} does not chain to block ${n - 1}`);
+        }
+        if (!computeBlockDataHash(block).equals(Buffer.from(header.getDataHash_asU8()))) {
+            throw new LedgerError('LEDGER_BAD_DATA_HASH', `block ${n} data hash does not match its data`);
+        }
+
+        const validated = await this.validator.validate(block);
+        setTransactionsFilter(block, validated.codes);
+
+        let kept: Map<number, ledger.rwset.TxPvtReadWriteSet>;
+        let erased = validated.batch.purges.length > 0;
+        if ((await this.pvt.savepoint()) < n) {
+            const update = await this.privateUpdate(n, validated.txs, validated.batch);
+            erased = (await this.pvt.commitBlock(n, update)) || erased;
+            kept = update.kept;
+        } else {
+            // Written before a crash that stopped this block short of the block store.
+            kept = await this.pvt.getBlock(n);
+        }
+        await this.blocks.append(block);
+        if (this.opts.crashAfterBlockStore) throw new LedgerError('LEDGER_CLOSED', 'simulated crash after the block store append');
+        await this.state.applyBlock(n, validated.batch);
+        // Erased private bytes leave the disk before the commit returns.
+        if (erased) await this.compactAfterErase(validated.batch);
+        this.transient.purgeAfterCommit(
+            validated.txs.map((t) => t.txId).filter((id): id is string => id !== undefined),
+            this.blocks.height,
+        );
+        if (validated.batch.configBlock && n > 0) {
+            try {
+                this.applyConfig(block);
+            } catch (e) {
+                this.log(`ledger ${this.channelId}: config block ${n} not applied: ${(e as Error).message}`);
+            }
+        }
+        const event: CommitEvent = { block, validationCodes: validated.codes, privateData: kept };
+        for (const l of this.listeners) {
+            try {
+                l(event);
+            } catch (e) {
+                this.log(`ledger ${this.channelId}: commit listener failed: ${(e as Error).message}`);
+            }
+        }
+        return event;
+    }
+
+    /** Private data to keep for the valid transactions of a block: member collections only, checked against the block's hashes. */
+    private async privateUpdate(blockNum: number, txs: ValidatedTx[], batch: UpdateBatch): Promise<PvtBlockUpdate> {
+        const kept = new Map<number, ledger.rwset.TxPvtReadWriteSet>();
+        const writes: PvtWrite[] = [];
+        const defs = new Map<string, ChaincodeDefinition | undefined>();
+        const collectionOf = async (ns: string, coll: string) => {
+            if (!defs.has(ns)) defs.set(ns, await this.chaincodeDefinition(ns));
+            return defs.get(ns)?.collections.find((c) => c.name === coll);
+        };
+        for (const t of txs) {
+            if (t.code !== peer.TxValidationCode.VALID || !t.tx || !t.txId) continue;
+            const candidates = this.transient.get(t.txId);
+            const out = new ledger.rwset.TxPvtReadWriteSet();
+            out.setDataModel(ledger.rwset.TxReadWriteSet.DataModel.KV);
+            for (const ns of t.tx.rwsets) {
+                const nsOut = new ledger.rwset.NsPvtReadWriteSet();
+                nsOut.setNamespace(ns.ns);
+                for (const c of ns.colls) {
+                    const expected = Buffer.from(c.pvtRwsetHash);
+                    if (expected.length === 0) continue; // reads only
+                    const config = await collectionOf(ns.ns, c.coll);
+                    if (!config || !collectionMembers(config.policy).has(this.opts.mspId)) continue; // never kept on a non-member
+                    const found = findCollection(candidates, ns.ns, c.coll, expected);
+                    if (!found) {
+                        this.log(`ledger ${this.channelId}: block ${blockNum} tx ${t.txNum} (${t.txId}): private data of ${ns.ns}/${c.coll} is missing on this peer`);
+                        continue;
+                    }
+                    const purged = new Set(c.hashed.getHashedWritesList().filter((w) => w.getIsPurge()).map((w) => Buffer.from(w.getKeyHash_asU8()).toString('hex')));
+                    const kv = ledger.rwset.kvrwset.KVRWSet.deserializeBinary(found.getRwset_asU8());
+                    let stored = false;
+                    for (const w of kv.getWritesList()) {
+                        if (purged.has(sha256(w.getKey()).toString('hex'))) continue; // the purge itself is handled by hash below
+                        stored = true;
+                        writes.push({
+                            ns: ns.ns,
+                            coll: c.coll,
+                            key: w.getKey(),
+                            value: isDelete(w) ? undefined : w.getValue_asU8(),
+                            blockNum,
+                            txNum: t.txNum,
+                            blockToLive: config.blockToLive ?? 0,
+                        });
+                    }
+                    if (stored) nsOut.addCollectionPvtRwset(found);
+                }
+                if (nsOut.getCollectionPvtRwsetList().length > 0) out.addNsPvtRwset(nsOut);
+            }
+            if (out.getNsPvtRwsetList().length > 0) kept.set(t.txNum, out);
+        }
+        // Purges apply on every peer that holds the collection; the hashed delete is in the public batch.
+        const purges: PvtBlockUpdate['purges'] = [];
+        for (const p of batch.purges) {
+            const config = await collectionOf(p.ns, p.coll);
+            if (config && collectionMembers(config.policy).has(this.opts.mspId)) purges.push({ ns: p.ns, coll: p.coll, keyHash: p.keyHash });
+        }
+        return { kept, writes, purges };
+    }
+
+    private async compactAfterErase(batch: UpdateBatch): Promise<void> {
+        await this.pvt.compact();
+        const seen = new Set<string>();
+        for (const p of batch.purges) {
+            const id = `${p.ns}\u0000${p.coll}`;
+            if (seen.has(id)) continue;
+            seen.add(id);
+            await this.state.compactHashed(p.ns, p.coll);
+        }
+    }
+
+    onCommit(listener: (event: CommitEvent) => void): () => void {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+    }
+
+    privateDataForBlock(blockNumber: number): Promise<Map<number, ledger.rwset.TxPvtReadWriteSet>> {
+        return this.pvt.getBlock(blockNumber);
+    }
+
+    async stateDigest(): Promise<string> {
+        // Serialise with commits so the digest matches one height.
+        const run = this.queue.then(async () => {
+            const h = createHash('sha256');
+            h.update(u64(this.blocks.height));
+            for await (const [k, v] of this.state.records()) {
+                h.update(u64(k.length)).update(k).update(u64(v.length)).update(v);
+            }
+            return h.digest('hex');
+        });
+        this.queue = run.catch(() => undefined);
+        return run;
+    }
+
+    async close(): Promise<void> {
+        if (this.closed) return;
+        await this.queue;
+        this.closed = true;
+        await this.state.close();
+        await this.pvt.close();
+        await this.blocks.close();
+    }
+}
+
+function findCollection(
+    candidates: ledger.rwset.TxPvtReadWriteSet[],
+    ns: string,
+    coll: string,
+    expectedHash: Buffer,
+): ledger.rwset.CollectionPvtReadWriteSet | undefined {
+    // Newest endorsement first: a retried endorsement replaces an older one.
+    for (let i = candidates.length - 1; i >= 0; i--) {
+        for (const n of candidates[i].getNsPvtRwsetList()) {
+            if (n.getNamespace() !== ns) continue;
+            for (const c of n.getCollectionPvtRwsetList()) {
+                if (c.getCollectionName() === coll && sha256(c.getRwset_asU8()).equals(expectedHash)) return c;
+            }
+        }
+    }
+    return undefined;
+}
+
+/** Writes one TxValidationCode per transaction into the block's TRANSACTIONS_FILTER metadata. */
+export function setTransactionsFilter(block: common.Block, codes: number[]): void {
+    let md = block.getMetadata();
+    if (!md) {
+        md = new common.BlockMetadata();
+        block.setMetadata(md);
+    }
+    const list = md.getMetadataList().slice();
+    while (list.length <= common.BlockMetadataIndex.COMMIT_HASH) list.push(new Uint8Array(0));
+    list[FILTER] = Uint8Array.from(codes);
+    md.setMetadataList(list);
+}
+
+export async function openPeerLedger(opts: OpenPeerLedgerOptions): Promise<KvLedger> {
+    return KvLedger.open(opts);
+}

@@ -1,0 +1,269 @@
+// Private data on a member peer (core/ledger/pvtdatastorage + the private part of the state
+// database), in its own LevelDB so that a purge can be made complete: the private state
+// (ns, collection, key) -> value with version, the pvtdata store (block, tx) -> the private
+// write set kept for that transaction, an index (ns, collection, keyHash, block, tx) of every
+// stored version of a key (so a purge finds them all), an expiry index for blockToLive, and its
+// own savepoint. Non-member collections never reach this store.
+import { createHash } from 'node:crypto';
+import { ClassicLevel } from 'classic-level';
+import { ledger } from '@hyperledger/fabric-protos';
+import { decodeVersioned, encodeVersioned, readU64, u64, VersionedKV, VersionedValue } from './statedb';
+
+const P_STATE = 0x70; // 'p' ns \0 coll \0 key
+const P_BLOCK = 0x62; // 'b' block(8) tx(8)
+const P_INDEX = 0x6b; // 'k' ns \0 coll \0 keyHash(32) block(8) tx(8)
+const P_EXPIRY = 0x78; // 'x' expiringAtBlock(8) ns \0 coll \0 keyHash(32) block(8) tx(8)
+const K_SAVEPOINT = Buffer.from('s');
+const SEP = Buffer.from([0]);
+
+export function sha256(data: Uint8Array | string): Buffer {
+    return createHash('sha256').update(data).digest();
+}
+
+function stateKey(ns: string, coll: string, key: string): Buffer {
+    return Buffer.concat([Buffer.from([P_STATE]), Buffer.from(ns), SEP, Buffer.from(coll), SEP, Buffer.from(key, 'utf8')]);
+}
+function statePrefixEnd(ns: string, coll: string): Buffer {
+    return Buffer.concat([Buffer.from([P_STATE]), Buffer.from(ns), SEP, Buffer.from(coll), Buffer.from([1])]);
+}
+function blockKey(blockNum: number, txNum: number): Buffer {
+    return Buffer.concat([Buffer.from([P_BLOCK]), u64(blockNum), u64(txNum)]);
+}
+function indexPrefix(ns: string, coll: string, keyHash: Uint8Array): Buffer {
+    return Buffer.concat([Buffer.from([P_INDEX]), Buffer.from(ns), SEP, Buffer.from(coll), SEP, Buffer.from(keyHash)]);
+}
+
+type Op = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
+
+/** One private write of a committed valid transaction, for a member collection. */
+export interface PvtWrite {
+    ns: string;
+    coll: string;
+    key: string;
+    /** undefined = delete. */
+    value?: Uint8Array;
+    blockNum: number;
+    txNum: number;
+    /** blockToLive of the collection (0 = forever). */
+    blockToLive: number;
+}
+
+/** What one block brings to the private store. */
+export interface PvtBlockUpdate {
+    /** Private write sets kept for this block (member collections only), by tx number. */
+    kept: Map<number, ledger.rwset.TxPvtReadWriteSet>;
+    writes: PvtWrite[];
+    /** Keys purged by valid transactions of the block (hash of the key, as the block carries it). */
+    purges: { ns: string; coll: string; keyHash: Uint8Array }[];
+}
+
+export class PvtDataStore {
+    private constructor(readonly db: ClassicLevel<Buffer, Buffer>) {}
+
+    static async open(dir: string): Promise<PvtDataStore> {
+        const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+        await db.open();
+        return new PvtDataStore(db);
+    }
+
+    async close(): Promise<void> {
+        await this.db.close();
+    }
+
+    async savepoint(): Promise<number> {
+        const v = await this.db.get(K_SAVEPOINT);
+        return v ? readU64(v, 0) : -1;
+    }
+
+    async getPrivate(ns: string, coll: string, key: string): Promise<VersionedValue | undefined> {
+        const v = await this.db.get(stateKey(ns, coll, key));
+        return v ? decodeVersioned(v) : undefined;
+    }
+
+    async getPrivateRange(ns: string, coll: string, startKey: string, endKey: string, limit: number): Promise<VersionedKV[]> {
+        const prefixLen = 1 + Buffer.byteLength(ns) + 1 + Buffer.byteLength(coll) + 1;
+        const opts: { gte: Buffer; lt: Buffer; limit?: number } = {
+            gte: stateKey(ns, coll, startKey),
+            lt: endKey === '' ? statePrefixEnd(ns, coll) : stateKey(ns, coll, endKey),
+        };
+        if (limit > 0) opts.limit = limit;
+        const out: VersionedKV[] = [];
+        for await (const [k, v] of this.db.iterator(opts)) out.push({ key: k.subarray(prefixLen).toString('utf8'), ...decodeVersioned(v) });
+        return out;
+    }
+
+    /** Private write sets kept for the transactions of a block. */
+    async getBlock(blockNum: number): Promise<Map<number, ledger.rwset.TxPvtReadWriteSet>> {
+        const out = new Map<number, ledger.rwset.TxPvtReadWriteSet>();
+        const gte = Buffer.concat([Buffer.from([P_BLOCK]), u64(blockNum)]);
+        const lt = Buffer.concat([Buffer.from([P_BLOCK]), u64(blockNum + 1)]);
+        for await (const [k, v] of this.db.iterator({ gte, lt })) {
+            out.set(readU64(k, 9), ledger.rwset.TxPvtReadWriteSet.deserializeBinary(v));
+        }
+        return out;
+    }
+
+    /**
+     * Commits a block's private data, its purges and the expiry of keys whose blockToLive ran out,
+     * with the savepoint, in one synced batch. Returns whether anything was erased (the caller
+     * then compacts so that erased bytes leave the disk).
+     */
+    async commitBlock(blockNum: number, update: PvtBlockUpdate): Promise<boolean> {
+        const ops: Op[] = [];
+        // Stored write sets, overlaid while this batch rewrites them (a purge can touch a set of this block).
+        const pending = new Map<string, ledger.rwset.TxPvtReadWriteSet | null>();
+        for (const [txNum, pvt] of update.kept) {
+            ops.push({ type: 'put', key: blockKey(blockNum, txNum), value: Buffer.from(pvt.serializeBinary()) });
+            pending.set(blockKey(blockNum, txNum).toString('latin1'), pvt);
+        }
+        for (const w of update.writes) {
+            const keyHash = sha256(w.key);
+            const sk = stateKey(w.ns, w.coll, w.key);
+            if (w.value === undefined) ops.push({ type: 'del', key: sk });
+            else ops.push({ type: 'put', key: sk, value: encodeVersioned({ value: w.value, version: { blockNum: w.blockNum, txNum: w.txNum } }) });
+            const at = Buffer.concat([u64(w.blockNum), u64(w.txNum)]);
+            // The index keeps the key's name: a purge carries only its hash.
+            ops.push({ type: 'put', key: Buffer.concat([indexPrefix(w.ns, w.coll, keyHash), at]), value: Buffer.from(w.key, 'utf8') });
+            if (w.blockToLive > 0) {
+                const expiry = Buffer.concat([Buffer.from([P_EXPIRY]), u64(w.blockNum + w.blockToLive + 1), Buffer.from(w.ns), SEP, Buffer.from(w.coll), SEP, keyHash, at]);
+                ops.push({ type: 'put', key: expiry, value: Buffer.from(w.key, 'utf8') });
+            }
+        }
+        let erased = false;
+        for (const p of update.purges) {
+            erased = true;
+            await this.erase(p.ns, p.coll, p.keyHash, undefined, ops, pending, update.writes);
+        }
+        // blockToLive: data written at block b with BTL n is kept through block b+n.
+        const gte = Buffer.concat([Buffer.from([P_EXPIRY]), u64(0)]);
+        const lte = Buffer.concat([Buffer.from([P_EXPIRY]), u64(blockNum), Buffer.alloc(1, 0xff)]);
+        for await (const [k, v] of this.db.iterator({ gte, lte })) {
+            erased = true;
+            ops.push({ type: 'del', key: k });
+            const rest = k.subarray(9);
+            const nsEnd = rest.indexOf(0);
+            const collEnd = rest.indexOf(0, nsEnd + 1);
+            const ns = rest.subarray(0, nsEnd).toString();
+            const coll = rest.subarray(nsEnd + 1, collEnd).toString();
+            const keyHash = rest.subarray(collEnd + 1, collEnd + 33);
+            const at = { blockNum: readU64(rest, collEnd + 33), txNum: readU64(rest, collEnd + 41) };
+            await this.erase(ns, coll, keyHash, { key: v.toString('utf8'), upTo: at }, ops, pending, update.writes);
+        }
+        ops.push({ type: 'put', key: K_SAVEPOINT, value: u64(blockNum) });
+        await this.db.batch(ops, { sync: true });
+        return erased;
+    }
+
+    /**
+     * Removes a key from the private state and from every stored write set that holds it (all
+     * versions for a purge; versions up to `expiry.upTo` for an expiry, and the state only when
+     * its current version is that old).
+     */
+    private async erase(
+        ns: string,
+        coll: string,
+        keyHash: Uint8Array,
+        expiry: { key: string; upTo: { blockNum: number; txNum: number } } | undefined,
+        ops: Op[],
+        pending: Map<string, ledger.rwset.TxPvtReadWriteSet | null>,
+        writesOfThisBlock: PvtWrite[],
+    ): Promise<void> {
+        const prefix = indexPrefix(ns, coll, keyHash);
+        const versions: Buffer[] = [];
+        let keyName: string | undefined = expiry?.key;
+        for await (const [k, v] of this.db.iterator({ gte: prefix, lte: Buffer.concat([prefix, Buffer.alloc(16, 0xff)]) })) {
+            versions.push(k.subarray(prefix.length));
+            keyName ??= v.toString('utf8');
+        }
+        // Writes of this same block are not in the index yet.
+        for (const w of writesOfThisBlock) {
+            if (w.ns === ns && w.coll === coll && sha256(w.key).equals(Buffer.from(keyHash))) {
+                versions.push(Buffer.concat([u64(w.blockNum), u64(w.txNum)]));
+                keyName ??= w.key;
+            }
+        }
+        for (const at of versions) {
+            const blockNum = readU64(at, 0);
+            const txNum = readU64(at, 8);
+            if (expiry && (blockNum > expiry.upTo.blockNum || (blockNum === expiry.upTo.blockNum && txNum > expiry.upTo.txNum))) continue;
+            ops.push({ type: 'del', key: Buffer.concat([prefix, at]) });
+            const bk = blockKey(blockNum, txNum);
+            const id = bk.toString('latin1');
+            let set = pending.get(id);
+            if (set === undefined) {
+                const raw = await this.db.get(bk);
+                set = raw ? ledger.rwset.TxPvtReadWriteSet.deserializeBinary(raw) : null;
+            }
+            if (!set) continue;
+            const { rewritten, removedKey } = removeKey(set, ns, coll, keyHash);
+            keyName ??= removedKey;
+            pending.set(id, rewritten);
+            if (rewritten) ops.push({ type: 'put', key: bk, value: Buffer.from(rewritten.serializeBinary()) });
+            else ops.push({ type: 'del', key: bk });
+        }
+        if (keyName !== undefined) {
+            const sk = stateKey(ns, coll, keyName);
+            if (!expiry) {
+                ops.push({ type: 'del', key: sk });
+            } else {
+                const cur = await this.db.get(sk);
+                const v = cur ? decodeVersioned(cur).version : undefined;
+                const newer = writesOfThisBlock.some((w) => w.ns === ns && w.coll === coll && w.key === keyName);
+                if (v && !newer && (v.blockNum < expiry.upTo.blockNum || (v.blockNum === expiry.upTo.blockNum && v.txNum <= expiry.upTo.txNum))) {
+                    ops.push({ type: 'del', key: sk });
+                }
+            }
+        }
+        // Earlier ops of this batch that would write the key again must not win.
+        if (!expiry) {
+            for (let i = 0; i < ops.length; i++) {
+                const op = ops[i];
+                if (op.type === 'put' && keyName !== undefined && op.key.equals(stateKey(ns, coll, keyName))) ops[i] = { type: 'del', key: op.key };
+            }
+        }
+    }
+
+    /** Flushes the memtable (rotating the write-ahead log) and compacts away erased records. */
+    async compact(): Promise<void> {
+        await this.db.compactRange(Buffer.from([0]), Buffer.from([0xff, 0xff]));
+    }
+}
+
+/** The write set without the writes of one key in one collection; null when nothing is left. */
+function removeKey(
+    set: ledger.rwset.TxPvtReadWriteSet,
+    ns: string,
+    coll: string,
+    keyHash: Uint8Array,
+): { rewritten: ledger.rwset.TxPvtReadWriteSet | null; removedKey?: string } {
+    const out = new ledger.rwset.TxPvtReadWriteSet();
+    out.setDataModel(set.getDataModel());
+    let removedKey: string | undefined;
+    const want = Buffer.from(keyHash);
+    for (const nsSet of set.getNsPvtRwsetList()) {
+        const nsOut = new ledger.rwset.NsPvtReadWriteSet();
+        nsOut.setNamespace(nsSet.getNamespace());
+        for (const c of nsSet.getCollectionPvtRwsetList()) {
+            if (nsSet.getNamespace() !== ns || c.getCollectionName() !== coll) {
+                nsOut.addCollectionPvtRwset(c);
+                continue;
+            }
+            const kv = ledger.rwset.kvrwset.KVRWSet.deserializeBinary(c.getRwset_asU8());
+            const writes = kv.getWritesList().filter((w) => {
+                if (!sha256(w.getKey()).equals(want)) return true;
+                removedKey = w.getKey();
+                return false;
+            });
+            const metas = kv.getMetadataWritesList().filter((m) => !sha256(m.getKey()).equals(want));
+            if (writes.length === 0 && metas.length === 0) continue;
+            kv.setWritesList(writes);
+            kv.setMetadataWritesList(metas);
+            const cOut = new ledger.rwset.CollectionPvtReadWriteSet();
+            cOut.setCollectionName(coll);
+            cOut.setRwset(kv.serializeBinary());
+            nsOut.addCollectionPvtRwset(cOut);
+        }
+        if (nsOut.getCollectionPvtRwsetList().length > 0) out.addNsPvtRwset(nsOut);
+    }
+    return { rewritten: out.getNsPvtRwsetList().length > 0 ? out : null, removedKey };
+}

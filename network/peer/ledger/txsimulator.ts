@@ -1,0 +1,350 @@
+// Query executor and transaction simulator (core/ledger/kvledger/txmgmt/txmgr) with the
+// read-write set builder (rwsetutil.RWSetBuilder): reads record the committed version (none for
+// a key never written), range queries record a RangeQueryInfo with raw reads for the phantom
+// check, private writes go to the private set and appear in the public set as hashes. Reads see
+// committed state only: as in Fabric, a transaction does not read its own public writes.
+import { ledger } from '@hyperledger/fabric-protos';
+import { HistoryEntry, KV, QueryExecutor, RangePage, SimulationResults, TxSimulator, Version } from './types';
+import { StateDB, Metadata } from './statedb';
+import { PvtDataStore, sha256 } from './pvtdatastore';
+
+/** The ledger parts a query executor reads. */
+export interface LedgerReaders {
+    state: StateDB;
+    pvt: PvtDataStore;
+    history(ns: string, key: string): Promise<HistoryEntry[]>;
+}
+
+/** Refusals of the simulator, with stable codes (the chaincode support turns them into errors). */
+export class SimulationError extends Error {
+    constructor(readonly code: 'PAGINATED_QUERY_AFTER_WRITE' | 'WRITE_AFTER_PAGINATED_QUERY' | 'PVT_QUERY_AFTER_WRITE' | 'WRITE_AFTER_PVT_QUERY' | 'SIMULATION_DONE' | 'INVALID_ARGUMENT', message: string) {
+        super(`${code}: ${message}`);
+    }
+}
+
+const kv = ledger.rwset.kvrwset;
+
+function toVersion(v: Version | undefined): ledger.rwset.kvrwset.Version | undefined {
+    if (!v) return undefined;
+    const out = new kv.Version();
+    out.setBlockNum(v.blockNum);
+    out.setTxNum(v.txNum);
+    return out;
+}
+
+function newRead(key: string, v: Version | undefined): ledger.rwset.kvrwset.KVRead {
+    const r = new kv.KVRead();
+    r.setKey(key);
+    const pv = toVersion(v);
+    if (pv) r.setVersion(pv);
+    return r;
+}
+
+function metadataEntries(metadata: Metadata): ledger.rwset.kvrwset.KVMetadataEntry[] {
+    return Object.keys(metadata)
+        .sort()
+        .map((name) => {
+            const e = new kv.KVMetadataEntry();
+            e.setName(name);
+            e.setValue(metadata[name]);
+            return e;
+        });
+}
+
+/** Sorts by UTF-8 bytes, as Go sorts strings (JS compares UTF-16 code units). */
+function byteOrder(a: string, b: string): number {
+    return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+function sortedKeys<T>(m: Map<string, T>): string[] {
+    return [...m.keys()].sort(byteOrder);
+}
+
+export class LedgerQueryExecutor implements QueryExecutor {
+    constructor(protected readonly readers: LedgerReaders) {}
+
+    async getState(ns: string, key: string): Promise<Uint8Array | undefined> {
+        const v = await this.readers.state.getState(ns, key);
+        this.recordRead(ns, key, v?.version);
+        return v?.value;
+    }
+
+    async getStateMetadata(ns: string, key: string): Promise<Record<string, Uint8Array> | undefined> {
+        const v = await this.readers.state.getState(ns, key);
+        this.recordRead(ns, key, v?.version);
+        return v?.metadata;
+    }
+
+    async getStateRange(ns: string, startKey: string, endKey: string, pageSize: number, bookmark: string): Promise<RangePage> {
+        if (!Number.isInteger(pageSize) || pageSize < 0) throw new SimulationError('INVALID_ARGUMENT', `pageSize must be a non-negative integer, got ${pageSize}`);
+        if (pageSize > 0) this.beforePaginatedQuery();
+        // The shim resumes a paginated query from its bookmark: the first key of the next page.
+        const from = pageSize > 0 && bookmark !== '' ? bookmark : startKey;
+        const rows = await this.readers.state.getRange(ns, from, endKey, pageSize > 0 ? pageSize + 1 : 0);
+        const page = pageSize > 0 ? rows.slice(0, pageSize) : rows;
+        const hasMore = pageSize > 0 && rows.length > pageSize;
+        // The chaincode support drains the iterator, so the query is recorded as exhausted up to
+        // its end key (for a page too: Fabric's paginated iterator ends after pageSize results).
+        this.recordRange(ns, from, endKey, page.map((r) => ({ key: r.key, version: r.version })));
+        return {
+            results: page.map((r) => ({ key: r.key, value: r.value })),
+            hasMore,
+            bookmark: hasMore ? rows[pageSize].key : '',
+            fetchedRecordsCount: page.length,
+        };
+    }
+
+    async getPrivateData(ns: string, collection: string, key: string): Promise<Uint8Array | undefined> {
+        const v = await this.readers.pvt.getPrivate(ns, collection, key);
+        this.recordHashedRead(ns, collection, key, v?.version);
+        return v?.value;
+    }
+
+    async getPrivateDataHash(ns: string, collection: string, key: string): Promise<Uint8Array | undefined> {
+        const v = await this.readers.state.getHashed(ns, collection, sha256(key));
+        this.recordHashedRead(ns, collection, key, v?.version);
+        return v?.value;
+    }
+
+    async getPrivateDataRange(ns: string, collection: string, startKey: string, endKey: string): Promise<RangePage> {
+        this.beforePvtQuery();
+        const rows = await this.readers.pvt.getPrivateRange(ns, collection, startKey, endKey, 0);
+        const results: KV[] = rows.map((r) => ({ key: r.key, value: r.value }));
+        return { results, hasMore: false, bookmark: '', fetchedRecordsCount: results.length };
+    }
+
+    async getHistoryForKey(ns: string, key: string): Promise<HistoryEntry[]> {
+        return this.readers.history(ns, key);
+    }
+
+    // A query executor records nothing; the simulator overrides these.
+    protected recordRead(_ns: string, _key: string, _v: Version | undefined): void {}
+    protected recordRange(_ns: string, _start: string, _end: string, _reads: { key: string; version: Version }[]): void {}
+    protected recordHashedRead(_ns: string, _coll: string, _key: string, _v: Version | undefined): void {}
+    protected beforePaginatedQuery(): void {}
+    protected beforePvtQuery(): void {}
+}
+
+interface CollBuilder {
+    reads: Map<string, Version | undefined>;
+    /** null = delete; purge marks a PurgePrivateData. */
+    writes: Map<string, { value: Uint8Array | null; purge: boolean }>;
+    metadataWrites: Map<string, Metadata>;
+}
+
+interface NsBuilder {
+    reads: Map<string, Version | undefined>;
+    ranges: Map<string, ledger.rwset.kvrwset.RangeQueryInfo>;
+    writes: Map<string, Uint8Array | null>;
+    metadataWrites: Map<string, Metadata>;
+    colls: Map<string, CollBuilder>;
+}
+
+export class LedgerTxSimulator extends LedgerQueryExecutor implements TxSimulator {
+    private readonly nss = new Map<string, NsBuilder>();
+    private writePerformed = false;
+    private paginatedQueryPerformed = false;
+    private pvtQueryPerformed = false;
+    private done = false;
+
+    constructor(readers: LedgerReaders, readonly txId: string) {
+        super(readers);
+    }
+
+    private nsBuilder(ns: string): NsBuilder {
+        let b = this.nss.get(ns);
+        if (!b) {
+            b = { reads: new Map(), ranges: new Map(), writes: new Map(), metadataWrites: new Map(), colls: new Map() };
+            this.nss.set(ns, b);
+        }
+        return b;
+    }
+
+    private collBuilder(ns: string, coll: string): CollBuilder {
+        const n = this.nsBuilder(ns);
+        let c = n.colls.get(coll);
+        if (!c) {
+            c = { reads: new Map(), writes: new Map(), metadataWrites: new Map() };
+            n.colls.set(coll, c);
+        }
+        return c;
+    }
+
+    private checkOpen(): void {
+        if (this.done) throw new SimulationError('SIMULATION_DONE', `transaction ${this.txId}: simulation already ended`);
+    }
+
+    private beforeWrite(key: string): void {
+        this.checkOpen();
+        if (key === '') throw new SimulationError('INVALID_ARGUMENT', 'key must not be empty');
+        if (this.paginatedQueryPerformed) {
+            throw new SimulationError('WRITE_AFTER_PAGINATED_QUERY', `txid [${this.txId}]: transaction has already performed a paginated query; writes are not allowed`);
+        }
+        if (this.pvtQueryPerformed) {
+            throw new SimulationError('WRITE_AFTER_PVT_QUERY', `txid [${this.txId}]: transaction has already performed queries on private data; writes are not allowed`);
+        }
+        this.writePerformed = true;
+    }
+
+    protected override beforePaginatedQuery(): void {
+        this.checkOpen();
+        if (this.writePerformed) {
+            throw new SimulationError('PAGINATED_QUERY_AFTER_WRITE', `txid [${this.txId}]: paginated queries are supported only in a read-only transaction`);
+        }
+        this.paginatedQueryPerformed = true;
+    }
+
+    protected override beforePvtQuery(): void {
+        this.checkOpen();
+        if (this.writePerformed) {
+            throw new SimulationError('PVT_QUERY_AFTER_WRITE', `txid [${this.txId}]: queries on private data are supported only in a read-only transaction`);
+        }
+        this.pvtQueryPerformed = true;
+    }
+
+    protected override recordRead(ns: string, key: string, v: Version | undefined): void {
+        this.checkOpen();
+        this.nsBuilder(ns).reads.set(key, v);
+    }
+
+    protected override recordRange(ns: string, start: string, end: string, reads: { key: string; version: Version }[]): void {
+        this.checkOpen();
+        const info = new kv.RangeQueryInfo();
+        info.setStartKey(start);
+        info.setEndKey(end);
+        info.setItrExhausted(true);
+        const raw = new kv.QueryReads();
+        raw.setKvReadsList(reads.map((r) => newRead(r.key, r.version)));
+        info.setRawReads(raw);
+        const id = `${start}\u0000${end}`;
+        const ranges = this.nsBuilder(ns).ranges;
+        if (!ranges.has(id)) ranges.set(id, info);
+    }
+
+    protected override recordHashedRead(ns: string, coll: string, key: string, v: Version | undefined): void {
+        this.checkOpen();
+        this.collBuilder(ns, coll).reads.set(key, v);
+    }
+
+    putState(ns: string, key: string, value: Uint8Array): void {
+        this.beforeWrite(key);
+        // An empty value is a delete in Fabric (FAB-18386).
+        this.nsBuilder(ns).writes.set(key, value.length === 0 ? null : value);
+    }
+
+    deleteState(ns: string, key: string): void {
+        this.beforeWrite(key);
+        this.nsBuilder(ns).writes.set(key, null);
+    }
+
+    setStateMetadata(ns: string, key: string, metadata: Record<string, Uint8Array>): void {
+        this.beforeWrite(key);
+        this.nsBuilder(ns).metadataWrites.set(key, metadata);
+    }
+
+    putPrivateData(ns: string, collection: string, key: string, value: Uint8Array): void {
+        this.beforeWrite(key);
+        this.collBuilder(ns, collection).writes.set(key, { value: value.length === 0 ? null : value, purge: false });
+    }
+
+    deletePrivateData(ns: string, collection: string, key: string): void {
+        this.beforeWrite(key);
+        this.collBuilder(ns, collection).writes.set(key, { value: null, purge: false });
+    }
+
+    purgePrivateData(ns: string, collection: string, key: string): void {
+        this.beforeWrite(key);
+        this.collBuilder(ns, collection).writes.set(key, { value: null, purge: true });
+    }
+
+    results(): SimulationResults {
+        this.checkOpen();
+        this.done = true;
+        const pub = new ledger.rwset.TxReadWriteSet();
+        pub.setDataModel(ledger.rwset.TxReadWriteSet.DataModel.KV);
+        const pvt = new ledger.rwset.TxPvtReadWriteSet();
+        pvt.setDataModel(ledger.rwset.TxReadWriteSet.DataModel.KV);
+        const writtenCollections: { ns: string; collection: string }[] = [];
+
+        for (const ns of sortedKeys(this.nss)) {
+            const b = this.nss.get(ns)!;
+            const set = new kv.KVRWSet();
+            for (const key of sortedKeys(b.reads)) set.addReads(newRead(key, b.reads.get(key)));
+            for (const info of b.ranges.values()) set.addRangeQueriesInfo(info);
+            for (const key of sortedKeys(b.writes)) {
+                const w = new kv.KVWrite();
+                w.setKey(key);
+                const value = b.writes.get(key)!;
+                if (value === null) w.setIsDelete(true);
+                else w.setValue(value);
+                set.addWrites(w);
+            }
+            for (const key of sortedKeys(b.metadataWrites)) {
+                const m = new kv.KVMetadataWrite();
+                m.setKey(key);
+                m.setEntriesList(metadataEntries(b.metadataWrites.get(key)!));
+                set.addMetadataWrites(m);
+            }
+            const nsSet = new ledger.rwset.NsReadWriteSet();
+            nsSet.setNamespace(ns);
+            nsSet.setRwset(set.serializeBinary());
+
+            const nsPvt = new ledger.rwset.NsPvtReadWriteSet();
+            nsPvt.setNamespace(ns);
+            for (const coll of sortedKeys(b.colls)) {
+                const c = b.colls.get(coll)!;
+                const hashed = new kv.HashedRWSet();
+                for (const key of sortedKeys(c.reads)) {
+                    const r = new kv.KVReadHash();
+                    r.setKeyHash(sha256(key));
+                    const v = toVersion(c.reads.get(key));
+                    if (v) r.setVersion(v);
+                    hashed.addHashedReads(r);
+                }
+                const pvtSet = new kv.KVRWSet();
+                for (const key of sortedKeys(c.writes)) {
+                    const { value, purge } = c.writes.get(key)!;
+                    const w = new kv.KVWrite();
+                    w.setKey(key);
+                    const h = new kv.KVWriteHash();
+                    h.setKeyHash(sha256(key));
+                    if (value === null) {
+                        w.setIsDelete(true);
+                        h.setIsDelete(true);
+                        if (purge) h.setIsPurge(true);
+                    } else {
+                        w.setValue(value);
+                        h.setValueHash(sha256(value));
+                    }
+                    pvtSet.addWrites(w);
+                    hashed.addHashedWrites(h);
+                }
+                for (const key of sortedKeys(c.metadataWrites)) {
+                    // The private set only names the key; the metadata itself lives with the hashed key.
+                    const m = new kv.KVMetadataWrite();
+                    m.setKey(key);
+                    pvtSet.addMetadataWrites(m);
+                    const mh = new kv.KVMetadataWriteHash();
+                    mh.setKeyHash(sha256(key));
+                    mh.setEntriesList(metadataEntries(c.metadataWrites.get(key)!));
+                    hashed.addMetadataWrites(mh);
+                }
+                const collHashed = new ledger.rwset.CollectionHashedReadWriteSet();
+                collHashed.setCollectionName(coll);
+                collHashed.setHashedRwset(hashed.serializeBinary());
+                if (c.writes.size > 0 || c.metadataWrites.size > 0) {
+                    const pvtBytes = pvtSet.serializeBinary();
+                    const collPvt = new ledger.rwset.CollectionPvtReadWriteSet();
+                    collPvt.setCollectionName(coll);
+                    collPvt.setRwset(pvtBytes);
+                    nsPvt.addCollectionPvtRwset(collPvt);
+                    collHashed.setPvtRwsetHash(sha256(pvtBytes));
+                    writtenCollections.push({ ns, collection: coll });
+                }
+                nsSet.addCollectionHashedRwset(collHashed);
+            }
+            if (nsPvt.getCollectionPvtRwsetList().length > 0) pvt.addNsPvtRwset(nsPvt);
+            pub.addNsRwset(nsSet);
+        }
+        return { public: pub, private: pvt.getNsPvtRwsetList().length > 0 ? pvt : undefined, writtenCollections };
+    }
+}
