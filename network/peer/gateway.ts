@@ -158,14 +158,22 @@ interface Waiter {
 export class CommitNotifier {
     readonly #waiters = new Map<string, Set<Waiter>>();
     readonly #unsubscribe: () => void;
+    /**
+     * Blocks below this number have finished committing (state included). The block store holds a
+     * block a moment before its state is applied; a status is only answered once both are done, so
+     * a client that evaluates right after CommitStatus reads its own write.
+     */
+    #committedHeight: number;
 
     constructor(ledger: GatewayLedger) {
+        this.#committedHeight = ledger.blocks.height;
         this.#unsubscribe = ledger.onCommit((event) => this.#onCommit(event));
     }
 
     #onCommit(event: CommitEvent): void {
-        if (this.#waiters.size === 0) return;
         const blockNumber = Number(event.block.getHeader()?.getNumber() ?? 0);
+        this.#committedHeight = Math.max(this.#committedHeight, blockNumber + 1);
+        if (this.#waiters.size === 0) return;
         for (const tx of blockTransactions(event.block, event.validationCodes)) {
             const waiters = this.#waiters.get(tx.txId);
             if (!waiters) continue;
@@ -195,7 +203,7 @@ export class CommitNotifier {
         };
         try {
             const found = await lookup();
-            if (found) return found;
+            if (found && found.blockNumber < this.#committedHeight) return found;
             if (signal?.aborted) throw new Error('request cancelled');
             const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(new Error('request cancelled')), { once: true }));
             return await Promise.race([committed, aborted]);

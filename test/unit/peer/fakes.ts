@@ -301,6 +301,11 @@ export class FakeLedger implements GatewayLedger {
 
     commit(b: common.Block): void {
         this.store.append(b);
+        this.notify(b);
+    }
+
+    /** The second half of a commit: state applied, listeners told. */
+    notify(b: common.Block): void {
         const codes = Array.from(b.getMetadata()!.getMetadataList_asU8()[2]);
         for (const l of this.#listeners) l({ block: b, validationCodes: codes, privateData: new Map() });
     }

@@ -269,6 +269,21 @@ describe('peer gateway: CommitStatus', () => {
         expect(res.getBlockNumber()).to.equal(1);
     });
 
+    it('Given the block is stored but its state not yet applied, Then the answer waits for the end of the commit', async () => {
+        const { gw, ledger } = setup(ok);
+        const b = block(0, [{ txId: 'mid' }]);
+        ledger.store.append(b);
+        let answered = false;
+        const pending = gw.commitStatus(commitStatusRequest('mid')).then((r) => {
+            answered = true;
+            return r;
+        });
+        await new Promise((r) => setTimeout(r, 20));
+        expect(answered).to.equal(false);
+        ledger.notify(b);
+        expect((await pending).getBlockNumber()).to.equal(0);
+    });
+
     it('Given the client cancels, Then the wait ends with CANCELLED', async () => {
         const { gw } = setup(ok);
         const abort = new AbortController();
