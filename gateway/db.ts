@@ -26,6 +26,7 @@ const MIGRATIONS: string[] = [
         state TEXT NOT NULL CHECK (state IN ('pending', 'done')),
         owner TEXT NOT NULL,
         identity TEXT NOT NULL,
+        tx_fn TEXT,
         tx_id TEXT,
         tx_bytes BLOB,
         tx_result BLOB,

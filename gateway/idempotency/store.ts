@@ -17,7 +17,7 @@ export interface StoredResponse {
 export type BeginResult =
     | { kind: 'new' }
     | { kind: 'replay'; response: StoredResponse }
-    | { kind: 'resume'; identity: string; prepared: PreparedTransaction }
+    | { kind: 'resume'; identity: string; fn: string; prepared: PreparedTransaction }
     | { kind: 'in-flight' }
     | { kind: 'mismatch' };
 
@@ -26,6 +26,7 @@ interface Row {
     state: 'pending' | 'done';
     owner: string;
     identity: string;
+    tx_fn: string | null;
     tx_id: string | null;
     tx_bytes: Buffer | null;
     tx_result: Buffer | null;
@@ -75,6 +76,7 @@ export class IdempotencyStore {
                     return {
                         kind: 'resume',
                         identity: row.identity,
+                        fn: row.tx_fn ?? '',
                         prepared: { transactionId: row.tx_id, bytes: new Uint8Array(row.tx_bytes), result: new Uint8Array(row.tx_result ?? Buffer.alloc(0)) },
                     };
                 }
@@ -91,10 +93,10 @@ export class IdempotencyStore {
     }
 
     /** Records the endorsed, signed transaction before it is sent: a crash after this point resumes it. */
-    prepared(appId: string, key: string, tx: PreparedTransaction): void {
+    prepared(appId: string, key: string, fn: string, tx: PreparedTransaction): void {
         this.#db
-            .prepare('UPDATE idempotency SET tx_id = ?, tx_bytes = ?, tx_result = ?, updated_at = ? WHERE app_id = ? AND idem_key = ?')
-            .run(tx.transactionId, Buffer.from(tx.bytes), Buffer.from(tx.result), Date.now(), appId, key);
+            .prepare('UPDATE idempotency SET tx_fn = ?, tx_id = ?, tx_bytes = ?, tx_result = ?, updated_at = ? WHERE app_id = ? AND idem_key = ?')
+            .run(fn, tx.transactionId, Buffer.from(tx.bytes), Buffer.from(tx.result), Date.now(), appId, key);
     }
 
     /** Stores the final answer (success or a definitive refusal). */

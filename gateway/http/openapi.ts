@@ -1,0 +1,136 @@
+// The OpenAPI 3 document, generated from the route declarations and their class-validator DTOs
+// (class-validator-jsonschema): it cannot drift from what the gateway validates.
+import 'reflect-metadata';
+import type { ClassConstructor } from 'class-transformer';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- class-transformer ships no types for its storage entry
+const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: import('class-transformer/types/MetadataStorage').MetadataStorage };
+import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import type { RouteSpec } from './route';
+import { STREAM_PATH } from './sse';
+
+type Schema = Record<string, any>;
+
+const PROBLEM_SCHEMA: Schema = {
+    type: 'object',
+    description: 'RFC 9457 problem document',
+    required: ['type', 'title', 'status', 'code', 'requestId'],
+    properties: {
+        type: { type: 'string', format: 'uri' },
+        title: { type: 'string' },
+        status: { type: 'integer' },
+        detail: { type: 'string' },
+        instance: { type: 'string' },
+        code: { type: 'string', description: 'stable code: a chaincode code (e.g. CONSENT_REQUIRED) or a gateway code (VALIDATION_FAILED, ...)' },
+        requestId: { type: 'string' },
+        transactionId: { type: 'string' },
+        errors: {
+            type: 'array',
+            items: { type: 'object', properties: { field: { type: 'string' }, constraints: { type: 'object', additionalProperties: { type: 'string' } } } },
+        },
+    },
+};
+
+const STATUS_TEXT: Record<number, string> = {
+    400: 'invalid request (failing fields in `errors`)',
+    401: 'missing or invalid API key',
+    403: 'refused by a role or ownership rule',
+    404: 'not found',
+    409: 'state conflict, or a request with this Idempotency-Key is in progress',
+    410: 'gone (e.g. the grant to read data expired)',
+    413: 'body too large',
+    415: 'body is not application/json',
+    422: 'refused by a ledger rule, or Idempotency-Key reused with another body',
+    429: 'rate limit of this API key exceeded',
+    503: 'the ledger is unreachable; retry after Retry-After seconds',
+    504: 'the transaction outcome is unknown; retry with the same Idempotency-Key',
+};
+
+function classSchemaProps(schemas: Record<string, Schema>, cls: ClassConstructor<object>): { props: Record<string, Schema>; required: string[] } {
+    const s = schemas[cls.name] ?? { properties: {}, required: [] };
+    return { props: (s.properties ?? {}) as Record<string, Schema>, required: (s.required ?? []) as string[] };
+}
+
+export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version: string }): Schema {
+    const schemas = validationMetadatasToSchemas({
+        classTransformerMetadataStorage: defaultMetadataStorage,
+        refPointerPrefix: '#/components/schemas/',
+    }) as Record<string, Schema>;
+    schemas.Problem = PROBLEM_SCHEMA;
+    const paths: Record<string, Record<string, Schema>> = {};
+    const toOpenApiPath = (p: string) => p.replace(/:([A-Za-z]+)/g, '{$1}');
+    for (const r of routes) {
+        const parameters: Schema[] = [];
+        if (r.params) {
+            const { props } = classSchemaProps(schemas, r.params);
+            for (const [name, schema] of Object.entries(props)) parameters.push({ name, in: 'path', required: true, schema });
+        }
+        if (r.query) {
+            const { props, required } = classSchemaProps(schemas, r.query);
+            for (const [name, schema] of Object.entries(props)) parameters.push({ name, in: 'query', required: required.includes(name), schema });
+        }
+        if (r.method === 'post') {
+            parameters.push({
+                name: 'Idempotency-Key', in: 'header', required: false,
+                description: 'Same key + same body: the first answer, never a second transaction (also after a restart). Same key + another body: 422.',
+                schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{8,128}$' },
+            });
+        }
+        const op: Schema = {
+            operationId: r.operationId,
+            summary: r.summary,
+            description: [r.description, `Callers: ${r.callers}.`].filter(Boolean).join('\n\n'),
+            tags: r.tags,
+            parameters,
+            responses: {
+                [String(r.success.status)]: { description: r.success.description, content: { 'application/json': { schema: { type: 'object' } } } },
+            },
+        };
+        const bodyClasses = r.bodyAlternatives?.classes ?? (r.body ? [r.body] : []);
+        if (bodyClasses.length) {
+            const refs = bodyClasses.map((c) => ({ $ref: `#/components/schemas/${c.name}` }));
+            op.requestBody = { required: true, content: { 'application/json': { schema: refs.length === 1 ? refs[0] : { oneOf: refs } } } };
+        }
+        for (const status of [400, 401, 429, 503, ...(r.errors ?? []), ...(r.method === 'post' ? [409, 422, 504] : [])]) {
+            op.responses[String(status)] = { description: STATUS_TEXT[status] ?? 'error', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+        }
+        (paths[toOpenApiPath(r.path)] ??= {})[r.method] = op;
+    }
+    paths[toOpenApiPath(STREAM_PATH)] = {
+        get: {
+            operationId: 'streamCardAccessLog',
+            summary: 'Server-Sent Events: new access-log entries of a card (event `access`, id `<block>:<txId>`)',
+            description: 'Citizens pass `request` (base64url of a signed AccessLogListRequest); auditors need none. ' +
+                'Reconnect with Last-Event-ID, or name a `subscriber` to keep a durable server-side checkpoint.',
+            tags: ['access', 'citizen', 'audit'],
+            parameters: [
+                { name: 'cardId', in: 'path', required: true, schema: { type: 'string' } },
+                { name: 'request', in: 'query', required: false, schema: { type: 'string' } },
+                { name: 'subscriber', in: 'query', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } },
+                { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
+            ],
+            responses: {
+                '200': { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+                '400': { description: STATUS_TEXT[400], content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+                '403': { description: STATUS_TEXT[403], content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+            },
+        },
+    };
+    return {
+        openapi: '3.0.3',
+        info: {
+            title: `Seoul citizen-card gateway (${info.mspId})`,
+            version: info.version,
+            description: 'REST gateway of one org to the citizen-card ledger (Hyperledger Fabric). Errors are application/problem+json (RFC 9457) with stable codes.',
+        },
+        servers: [{ url: '/' }],
+        security: [{ apiKey: [] }, { bearer: [] }],
+        components: {
+            securitySchemes: {
+                apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+                bearer: { type: 'http', scheme: 'bearer' },
+            },
+            schemas,
+        },
+        paths,
+    };
+}

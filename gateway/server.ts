@@ -1,0 +1,93 @@
+// Main of one org's gateway: `node dist/gateway/server.js --org SeoulMSP [--topology FILE] [--port N] [--db FILE]`.
+// Reads the topology, opens the database and one gRPC client to the org's peer, serves HTTP, and
+// on SIGTERM/SIGINT stops accepting, lets in-flight requests finish, then closes Fabric and SQLite.
+import type { Server } from 'node:http';
+import { registerChaincodeCodes } from './errors';
+import { assertConfigFiles, loadConfig, parseArgs, type GatewayConfig } from './config';
+import { openDb, type Db } from './db';
+import { AppStore } from './auth/store';
+import { FabricGatewayLayer } from './fabric/client';
+import type { FabricLayer } from './fabric/types';
+import { createApp, type GatewayApp } from './http/app';
+import { IdempotencyStore } from './idempotency/store';
+import { createLogger, type Logger } from './log';
+import { createMetrics } from './metrics';
+import { CHAINCODE_HTTP_STATUS } from './status-table';
+
+export interface RunningGateway {
+    server: Server;
+    gateway: GatewayApp;
+    url: string;
+    /** Graceful stop: refuse new requests, wait for in-flight ones (up to the grace period), close everything. */
+    stop(): Promise<void>;
+}
+
+export async function startGateway(
+    cfg: GatewayConfig,
+    opts: { fabric?: FabricLayer; db?: Db; log?: Logger } = {},
+): Promise<RunningGateway> {
+    registerChaincodeCodes(CHAINCODE_HTTP_STATUS);
+    const log = opts.log ?? createLogger(cfg.logLevel, { service: 'gateway', mspId: cfg.mspId });
+    const metrics = createMetrics({ defaultMetrics: true });
+    const db = opts.db ?? openDb(cfg.databaseFile);
+    const fabric = opts.fabric ?? new FabricGatewayLayer(cfg, { metrics, log });
+    const idempotency = new IdempotencyStore(db, { ttlMs: cfg.idempotencyTtlMs });
+    idempotency.sweep();
+    const sweeper = setInterval(() => idempotency.sweep(), 3600_000);
+    sweeper.unref();
+    const gateway = createApp({
+        mspId: cfg.mspId, fabric, apps: new AppStore(db), idempotency, db, log, metrics, bodyLimit: cfg.bodyLimit, rateLimit: cfg.rateLimit,
+    });
+    const server = await new Promise<Server>((resolve, reject) => {
+        const s = gateway.app.listen(cfg.port, cfg.host, () => resolve(s));
+        s.once('error', reject);
+    });
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
+    const url = `http://${cfg.host}:${port}`;
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+        (stopping ??= (async () => {
+            gateway.draining.value = true;
+            log.info('stopping: no new requests, finishing in-flight ones', { inflight: gateway.inflight.count });
+            const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+            server.closeIdleConnections();
+            for (const s of gateway.streams.open) s.close();
+            const deadline = Date.now() + cfg.shutdownGraceMs;
+            while (gateway.inflight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+            server.closeAllConnections();
+            await closed;
+            clearInterval(sweeper);
+            await fabric.close();
+            db.close();
+            log.info('stopped');
+        })());
+    log.info('listening', { url, peer: cfg.peerEndpoint, channel: cfg.channel, chaincode: cfg.chaincode });
+    return { server, gateway, url, stop };
+}
+
+async function main(): Promise<void> {
+    const cfg = loadConfig(parseArgs(process.argv.slice(2)));
+    assertConfigFiles(cfg);
+    const running = await startGateway(cfg);
+    // One line on stdout that scripts (npm start) can read.
+    process.stdout.write(`gateway ${cfg.mspId} ${running.url}\n`);
+    const onSignal = (signal: string) => {
+        running.stop().then(
+            () => process.exit(0),
+            (err) => {
+                process.stderr.write(`shutdown after ${signal} failed: ${(err as Error).message}\n`);
+                process.exit(1);
+            },
+        );
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+}
+
+if (require.main === module) {
+    main().catch((err) => {
+        process.stderr.write(`${(err as Error).message}\n`);
+        process.exit(1);
+    });
+}
