@@ -1,0 +1,229 @@
+// The devnet's ordering node: `node dist/network/orderer/main.js [--topology FILE]`.
+// One channel, one consenter: the AtomicBroadcast service over TLS (Broadcast and Deliver), blocks
+// cut by count, size and timeout, signed and persisted (fsync) before Deliver can serve them, and
+// an HTTP operations server with GET /healthz. SIGTERM/SIGINT stop accepting, flush the pending
+// batch and close the store. One JSON log line per event on stdout; payloads are never logged.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { common, orderer } from '@hyperledger/fabric-protos';
+import { loadTopology, paths, Topology } from '../topology';
+import { BlockStore } from '../ledger/blkstorage';
+import { loadSigningIdentity } from '../msp/identity';
+import { MspManager } from '../msp/msp';
+import { PolicyManager } from '../common/policies';
+import { parseChannelConfig } from '../common/configtx';
+import { serveDeliver } from '../common/deliver';
+import { blockHeaderHash, envelopeSignedData } from '../common/protoutil';
+import { BlockWriter } from './blockwriter';
+import { Chain } from './chain';
+import { handleBroadcast } from './broadcast';
+
+const NODE = 'orderer';
+/** Fabric's default gRPC message limit (General.MaxRecvMsgSize / MaxSendMsgSize). */
+const MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
+
+type Level = 'info' | 'warn' | 'error';
+function log(level: Level, event: string, fields: Record<string, unknown> = {}): void {
+    process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), level, node: NODE, event, ...fields })}\n`);
+}
+
+const USAGE = `Usage: node dist/network/orderer/main.js [--topology FILE]
+
+Runs the devnet's ordering node for the channel of the topology (default network/topology.yaml,
+or $TOPOLOGY; $DEVNET_STATE_DIR overrides its state folder). The genesis block must exist at
+<stateDir>/channel-artifacts/<channel>.block (written by the devnet CLI).`;
+
+function parseArgs(argv: string[]): { topology?: string } {
+    const out: { topology?: string } = {};
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === '--help' || a === '-h') {
+            process.stdout.write(`${USAGE}\n`);
+            process.exit(0);
+        } else if (a === '--topology') {
+            out.topology = argv[++i];
+            if (!out.topology) throw new Error('USAGE: --topology needs a file');
+        } else if (a.startsWith('--topology=')) {
+            out.topology = a.slice('--topology='.length);
+        } else {
+            throw new Error(`USAGE: unknown argument ${a}\n${USAGE}`);
+        }
+    }
+    return out;
+}
+
+function readGenesis(t: Topology): common.Block {
+    const file = paths.genesisBlock(t);
+    if (!fs.existsSync(file)) throw new Error(`GENESIS_MISSING: ${file} does not exist; create the network first (npm run network:up)`);
+    return common.Block.deserializeBinary(fs.readFileSync(file));
+}
+
+/** Opens the store and makes sure its block 0 is this channel's genesis block. */
+async function openLedger(t: Topology): Promise<BlockStore> {
+    const store = await BlockStore.open(paths.ledger(t, NODE));
+    try {
+        const genesis = readGenesis(t);
+        if (store.height === 0) {
+            await store.append(genesis);
+            log('info', 'genesis_block_appended', { channel: t.channel });
+        } else {
+            const stored = (await store.getBlock(0))!;
+            const same = Buffer.from(blockHeaderHash(stored.getHeader()!)).equals(Buffer.from(blockHeaderHash(genesis.getHeader()!)));
+            if (!same) {
+                throw new Error(
+                    `GENESIS_MISMATCH: the ledger in ${paths.ledger(t, NODE)} was created from another genesis block than ${paths.genesisBlock(t)}; purge the state (npm run network:down -- --purge)`,
+                );
+            }
+        }
+        return store;
+    } catch (err) {
+        await store.close();
+        throw err;
+    }
+}
+
+function serverCredentials(t: Topology): grpc.ServerCredentials {
+    const tlsDir = path.join(paths.ordererDir(t), 'tls');
+    const read = (name: string) => {
+        const file = path.join(tlsDir, name);
+        if (!fs.existsSync(file)) throw new Error(`TLS_MISSING: ${file} does not exist; create the network first (npm run network:up)`);
+        return fs.readFileSync(file);
+    };
+    // Client certificates are not required, as Fabric's orderer by default (ClientAuthRequired: false).
+    return grpc.ServerCredentials.createSsl(null, [{ private_key: read('server.key'), cert_chain: read('server.crt') }], false);
+}
+
+interface Health {
+    failed(): Array<{ component: string; reason: string }>;
+}
+
+/** Fabric's operations service, the part we need: GET /healthz. */
+function startOperations(t: Topology, health: Health): Promise<http.Server> {
+    const server = http.createServer((req, res) => {
+        const url = (req.url ?? '').split('?')[0];
+        if (req.method !== 'GET' || url !== '/healthz') {
+            res.writeHead(404, { 'content-type': 'application/json' });
+            res.end(JSON.stringify({ status: 'Not Found' }));
+            return;
+        }
+        const failed = health.failed();
+        const time = new Date().toISOString();
+        res.writeHead(failed.length === 0 ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(failed.length === 0 ? { status: 'OK', time } : { status: 'Service Unavailable', time, failed_checks: failed }));
+    });
+    return new Promise((resolve, reject) => {
+        server.once('error', (err) => reject(new Error(`PORT_IN_USE: operations ${t.orderer.host}:${t.orderer.operationsPort}: ${err.message}`)));
+        server.listen(t.orderer.operationsPort, t.orderer.host, () => resolve(server));
+    });
+}
+
+async function main(): Promise<void> {
+    const args = parseArgs(process.argv.slice(2));
+    const t = loadTopology(args.topology);
+    process.on('warning', (w) => log('warn', 'node_warning', { message: w.message }));
+
+    const signer = loadSigningIdentity(path.join(paths.ordererDir(t), 'msp'), t.orderer.org);
+    const store = await openLedger(t);
+    const config = parseChannelConfig((await store.getBlock(0))!, t.orgs.map((o) => o.mspId));
+    const msps = new MspManager(config.msps);
+    const policies = new PolicyManager(config.policies, msps);
+    const tip = (await store.getBlock(store.height - 1))!;
+    const writer = new BlockWriter(store, signer, tip);
+
+    let stopping = false;
+    let fatal: Error | undefined;
+    const chain = new Chain(writer, config.batch, {
+        blockWritten: (block, bytes) =>
+            log('info', 'block_written', { channel: t.channel, number: block.getHeader()!.getNumber(), txs: block.getData()!.getDataList().length, bytes }),
+        fatal: (err) => {
+            fatal = err;
+            log('error', 'block_write_failed', { channel: t.channel, reason: err.message });
+            // As Fabric's orderer panics: a chain that cannot persist must not keep answering.
+            setImmediate(() => void shutdown('fatal', 1));
+        },
+    });
+
+    const server = new grpc.Server({
+        'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+        'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+        'grpc.keepalive_permit_without_calls': 1,
+        'grpc.http2.min_ping_interval_without_data_ms': 10000,
+    });
+    const broadcastSupport = {
+        channelId: config.channelId,
+        absoluteMaxBytes: config.batch.absoluteMaxBytes,
+        checkWriters: (signed: Parameters<PolicyManager['evaluate']>[1]) => policies.evaluate('/Channel/Writers', signed),
+        chain,
+        log: (event: string, fields: Record<string, unknown>) => log('warn', event, { channel: config.channelId, ...fields }),
+    };
+    server.addService(orderer.AtomicBroadcastService, {
+        broadcast: (call: grpc.ServerDuplexStream<common.Envelope, orderer.BroadcastResponse>) => handleBroadcast(call, broadcastSupport),
+        deliver: (call: grpc.ServerDuplexStream<common.Envelope, orderer.DeliverResponse>) =>
+            serveDeliver(
+                call,
+                {
+                    channelId: config.channelId,
+                    blocks: store,
+                    authorize: (seek) => {
+                        const result = policies.evaluate('/Channel/Readers', [envelopeSignedData(seek)]);
+                        if (!result.ok) throw new Error(`implicit policy evaluation failed for /Channel/Readers: ${result.reason ?? 'no signer satisfies it'}`);
+                    },
+                },
+                {
+                    block: (block) => {
+                        const r = new orderer.DeliverResponse();
+                        r.setBlock(block);
+                        return r;
+                    },
+                    status: (status) => {
+                        const r = new orderer.DeliverResponse();
+                        r.setStatus(status as common.StatusMap[keyof common.StatusMap]);
+                        return r;
+                    },
+                },
+                { log: (event, fields) => log(event.endsWith('refused') ? 'warn' : 'info', event, fields) },
+            ),
+    });
+    await new Promise<void>((resolve, reject) =>
+        server.bindAsync(`${t.orderer.host}:${t.orderer.port}`, serverCredentials(t), (err) =>
+            err ? reject(new Error(`PORT_IN_USE: orderer ${t.orderer.host}:${t.orderer.port}: ${err.message}`)) : resolve(),
+        ),
+    );
+    const operations = await startOperations(t, {
+        failed: () => {
+            const checks: Array<{ component: string; reason: string }> = [];
+            if (stopping) checks.push({ component: 'orderer', reason: 'shutting down' });
+            if (fatal) checks.push({ component: 'ledger', reason: fatal.message });
+            return checks;
+        },
+    });
+    log('info', 'orderer_started', {
+        channel: config.channelId,
+        address: `${t.orderer.host}:${t.orderer.port}`,
+        operations: `${t.orderer.host}:${t.orderer.operationsPort}`,
+        height: store.height,
+        batch: config.batch,
+    });
+
+    const shutdown = async (reason: string, code = 0): Promise<void> => {
+        if (stopping) return;
+        stopping = true;
+        log('info', 'orderer_stopping', { reason });
+        await chain.halt().catch((err: Error) => log('error', 'flush_failed', { reason: err.message }));
+        // Deliver streams would keep the server open forever: end them once the last block is on disk.
+        server.forceShutdown();
+        await store.close().catch((err: Error) => log('error', 'store_close_failed', { reason: err.message }));
+        await new Promise<void>((resolve) => operations.close(() => resolve()));
+        log('info', 'orderer_stopped', { height: store.height });
+        process.exit(code);
+    };
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: Error) => {
+    log('error', 'orderer_failed', { reason: err.message });
+    process.exit(1);
+});
