@@ -12,7 +12,6 @@ const OVERRIDES: Record<string, number> = {
     CONSENT_EXPIRED: 422,
     CONSENT_SCOPE_EXCEEDED: 422,
     ACCESS_NOT_GRANTED: 422,
-    TRANSIENT_MISSING: 422,
 };
 
 export const CHAINCODE_HTTP_STATUS: Readonly<Record<string, number>> = { ...ERROR_HTTP_STATUS, ...OVERRIDES };

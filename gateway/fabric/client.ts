@@ -3,14 +3,14 @@
 // retry policy of gateway/errors.ts applied at each phase (endorse, submit, commit).
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { CommitError, connect, type Checkpointer, type Contract, type Gateway, type Network, type Transaction } from '@hyperledger/fabric-gateway';
+import { CommitError, connect, type Checkpointer, type Contract, type Gateway, type Network } from '@hyperledger/fabric-gateway';
 import { paths } from '../../network/topology';
 import type { GatewayConfig } from '../config';
-import { backoffMs, isCommitStatusTimeout, isConflict, isRetryableSubmit, OutcomeUnknownError, sleep } from '../errors';
 import type { Logger } from '../log';
 import type { FabricPhase, Metrics } from '../metrics';
 import { loadAppIdentity } from './identities';
 import { blockNumberOf, parseProcessedTransaction } from './proof';
+import { submitPrepared, submitWithRetry, type RetryHooks } from './retry';
 import type {
     EvaluateRequest, EventStream, FabricLayer, PreparedTransaction, SubmitHooks, SubmitRequest, SubmitResult, TransactionProof,
 } from './types';
@@ -86,64 +86,25 @@ export class FabricGatewayLayer implements FabricLayer {
         );
     }
 
-    async submit(identity: string, req: SubmitRequest, hooks: SubmitHooks = {}): Promise<SubmitResult> {
-        const { contract } = this.#connection(identity);
-        const r = this.#cfg.retry;
-        for (let attempt = 1; ; attempt++) {
-            // A conflict means the endorsement read stale state: only a fresh proposal (new tx id) can pass.
-            const proposal = contract.newProposal(req.fn, {
-                arguments: req.args,
-                transientData: req.transient,
-                endorsingOrganizations: req.endorsingOrgs,
-            });
-            const tx = await this.#timed('endorse', () => proposal.endorse());
-            hooks.onPrepared?.({ transactionId: tx.getTransactionId(), bytes: tx.getBytes(), result: tx.getResult() });
-            try {
-                return await this.#submitPrepared(tx);
-            } catch (err) {
-                if (isConflict(err) && attempt < r.conflictAttempts) {
-                    this.#metrics?.fabricRetries.inc({ reason: 'conflict' });
-                    this.#log?.info('conflict, endorsing a new proposal', { fn: req.fn, attempt, transactionId: tx.getTransactionId() });
-                    await sleep(backoffMs(attempt, r.baseDelayMs, r.maxDelayMs));
-                    continue;
-                }
-                throw err;
-            }
-        }
+    #retryHooks(onPrepared?: SubmitHooks['onPrepared']): RetryHooks {
+        return {
+            timed: (phase, work) => this.#timed(phase, work),
+            onPrepared,
+            onRetry: (reason, transactionId) => {
+                this.#metrics?.fabricRetries.inc({ reason });
+                this.#log?.info('retrying', { reason, transactionId });
+            },
+        };
     }
 
-    /** Sends a signed transaction (again, if need be) and waits for its commit status. */
-    async #submitPrepared(tx: Transaction): Promise<SubmitResult> {
-        const r = this.#cfg.retry;
-        let submitted;
-        for (let attempt = 1; ; attempt++) {
-            try {
-                submitted = await this.#timed('submit', () => tx.submit());
-                break;
-            } catch (err) {
-                if (isRetryableSubmit(err) && attempt < r.submitAttempts) {
-                    // Same bytes, same transaction id: the ledger commits it at most once.
-                    this.#metrics?.fabricRetries.inc({ reason: 'submit' });
-                    await sleep(backoffMs(attempt, r.baseDelayMs, r.maxDelayMs));
-                    continue;
-                }
-                throw err;
-            }
-        }
-        for (let attempt = 1; ; attempt++) {
-            try {
-                const status = await this.#timed('commit', () => submitted.getStatus());
-                if (!status.successful) {
-                    throw new CommitError({ code: status.code, transactionId: status.transactionId, message: `transaction ${status.transactionId} failed to commit with status code ${status.code}` });
-                }
-                return { transactionId: status.transactionId, blockNumber: status.blockNumber, result: submitted.getResult() };
-            } catch (err) {
-                if (!isCommitStatusTimeout(err)) throw err;
-                if (attempt >= r.commitStatusAttempts) throw new OutcomeUnknownError(tx.getTransactionId(), err);
-                // The transaction may still commit: ask again, never resubmit.
-                this.#metrics?.fabricRetries.inc({ reason: 'commit_status' });
-            }
-        }
+    async submit(identity: string, req: SubmitRequest, hooks: SubmitHooks = {}): Promise<SubmitResult> {
+        const { contract } = this.#connection(identity);
+        // Each attempt is a fresh proposal (new transaction id): a conflict means it read stale state.
+        const endorse = () =>
+            contract
+                .newProposal(req.fn, { arguments: req.args, transientData: req.transient, endorsingOrganizations: req.endorsingOrgs })
+                .endorse();
+        return submitWithRetry(endorse, this.#cfg.retry, this.#retryHooks(hooks.onPrepared));
     }
 
     async resume(identity: string, prepared: PreparedTransaction): Promise<SubmitResult> {
@@ -155,7 +116,7 @@ export class FabricGatewayLayer implements FabricLayer {
             }
             return { transactionId: prepared.transactionId, blockNumber: onLedger.blockNumber, result: prepared.result };
         }
-        return this.#submitPrepared(gateway.newTransaction(prepared.bytes));
+        return submitPrepared(gateway.newTransaction(prepared.bytes), this.#cfg.retry, this.#retryHooks());
     }
 
     /** The transaction's validation code and block if the ledger has it, undefined otherwise. */
