@@ -27,7 +27,7 @@ const BACKDATE_MS = 5 * 60 * 1000;
 
 export type NodeOuRole = 'client' | 'peer' | 'admin' | 'orderer';
 
-/** Refusals carry a stable code: ORG_UNKNOWN, ENROLL_NAME_INVALID, ENROLL_ATTR_INVALID, ENROLL_NODEOU_INVALID, IDENTITY_EXISTS, MSP_DIR_INVALID. */
+/** Refusals carry a stable code: ORG_UNKNOWN, ENROLL_NAME_INVALID, ENROLL_ATTR_INVALID, ENROLL_NODEOU_INVALID, IDENTITY_EXISTS, IDENTITY_INCOMPLETE, CA_MISSING, CA_INVALID, MSP_DIR_INVALID. */
 export class CaError extends Error {
     constructor(
         readonly code: string,
@@ -205,14 +205,41 @@ async function loadCa(files: { cert: string; key: string }): Promise<LoadedCa> {
     return { cert: new x509.X509Certificate(pem), pem, key: await importPrivateKey(fs.readFileSync(files.key, 'utf8')) };
 }
 
-/** The CA of an org, created when missing (key first, certificate last: the certificate marks it complete). */
+/**
+ * Publishes a folder atomically: fills a temporary sibling and renames it into place. The rename
+ * either wins (the folder now exists, complete) or finds one already there (another run won), so
+ * a crash or a concurrent run never leaves a key that does not match its certificate.
+ */
+function publishDir(target: string, fill: (dir: string) => void): boolean {
+    const tmp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    try {
+        fill(tmp);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.renameSync(tmp, target);
+        return true;
+    } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
+        throw e;
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
+}
+
+/** The CA of an org, created when missing; a concurrent run's CA wins if it was first. */
 async function ensureCa(files: { cert: string; key: string }, domain: string, cn: string): Promise<LoadedCa> {
     if (!fs.existsSync(files.cert)) {
         const ca = await createCa(domain, cn);
-        writeFileAtomic(files.key, ca.keyPem, 0o600);
-        writeFileAtomic(files.cert, ca.pem);
+        publishDir(path.dirname(files.cert), (dir) => {
+            writeFileAtomic(path.join(dir, path.basename(files.key)), ca.keyPem, 0o600);
+            writeFileAtomic(path.join(dir, path.basename(files.cert)), ca.pem);
+        });
     }
-    return loadCa(files);
+    try {
+        return await loadCa(files);
+    } catch (e) {
+        throw new CaError('CA_INVALID', `${path.dirname(files.cert)} is incomplete or unreadable (${(e as Error).message}); remove it to regenerate`);
+    }
 }
 
 function writeIfAbsent(file: string, content: string, mode?: number): void {
@@ -226,55 +253,35 @@ function writeVerifyingMsp(mspDir: string, ca: LoadedCa, tlsCa: LoadedCa): void 
     writeIfAbsent(path.join(mspDir, 'config.yaml'), NODE_OU_CONFIG);
 }
 
-/**
- * Builds an MSP folder in a temporary sibling and renames it into place: the rename either wins
- * (the identity now exists, complete) or finds the folder already there.
- */
-async function writeLocalMsp(
-    targetDir: string,
-    ca: LoadedCa,
-    tlsCa: LoadedCa,
-    leaf: { certificatePem: string; privateKeyPem: string },
-): Promise<boolean> {
-    const tmp = `${targetDir}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-    const mspDir = path.join(tmp, 'msp');
-    writeFileAtomic(path.join(mspDir, 'keystore', 'priv_sk'), leaf.privateKeyPem, 0o600);
-    writeFileAtomic(path.join(mspDir, 'signcerts', 'cert.pem'), leaf.certificatePem);
-    writeVerifyingMsp(mspDir, ca, tlsCa);
-    fs.mkdirSync(path.dirname(targetDir), { recursive: true });
-    try {
-        fs.renameSync(tmp, targetDir);
-        return true;
-    } catch (e) {
-        fs.rmSync(tmp, { recursive: true, force: true });
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'ENOTEMPTY' || code === 'EEXIST') return false;
-        throw e;
-    }
+/** A local MSP folder (signcerts, keystore, cacerts, tlscacerts, config.yaml), published at once. */
+function publishLocalMsp(mspDir: string, ca: LoadedCa, tlsCa: LoadedCa, leaf: { certificatePem: string; privateKeyPem: string }): boolean {
+    return publishDir(mspDir, (dir) => {
+        writeFileAtomic(path.join(dir, 'keystore', 'priv_sk'), leaf.privateKeyPem, 0o600);
+        writeFileAtomic(path.join(dir, 'signcerts', 'cert.pem'), leaf.certificatePem);
+        writeVerifyingMsp(dir, ca, tlsCa);
+    });
 }
 
-const hasIdentity = (dir: string) => fs.existsSync(path.join(dir, 'msp', 'signcerts', 'cert.pem'));
+const hasIdentity = (mspDir: string) => fs.existsSync(path.join(mspDir, 'signcerts', 'cert.pem'));
+
+function isIp(host: string): boolean {
+    return /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.includes(':');
+}
 
 async function ensureNode(nodeDir: string, nodeName: string, host: string, ou: 'peer' | 'orderer', ca: LoadedCa, tlsCa: LoadedCa): Promise<void> {
-    if (!hasIdentity(nodeDir)) {
-        const leaf = await issueLeaf(ca, { subject: dn(nodeName, ou) });
-        // A folder without signcerts is a leftover of an interrupted run: replace it.
-        fs.rmSync(path.join(nodeDir, 'msp'), { recursive: true, force: true });
-        const staged = `${nodeDir}.msp.tmp`;
-        fs.rmSync(staged, { recursive: true, force: true });
-        await writeLocalMsp(staged, ca, tlsCa, leaf);
-        fs.mkdirSync(nodeDir, { recursive: true });
-        fs.renameSync(path.join(staged, 'msp'), path.join(nodeDir, 'msp'));
-        fs.rmSync(staged, { recursive: true, force: true });
-    }
+    const mspDir = path.join(nodeDir, 'msp');
+    if (!fs.existsSync(mspDir)) publishLocalMsp(mspDir, ca, tlsCa, await issueLeaf(ca, { subject: dn(nodeName, ou) }));
     const tlsDir = path.join(nodeDir, 'tls');
-    if (!fs.existsSync(path.join(tlsDir, 'server.crt'))) {
-        const ips = [...new Set(['127.0.0.1', ...(/^\d+\.\d+\.\d+\.\d+$/.test(host) ? [host] : [])])];
-        const dnsNames = [...new Set([nodeName, 'localhost', ...(/^\d+\.\d+\.\d+\.\d+$/.test(host) ? [] : [host])])];
+    if (!fs.existsSync(tlsDir)) {
+        // Clients dial 127.0.0.1 or localhost and check the node's name (ssl_target_name_override).
+        const ips = [...new Set(['127.0.0.1', ...(isIp(host) ? [host] : [])])];
+        const dnsNames = [...new Set([nodeName, 'localhost', ...(isIp(host) ? [] : [host])])];
         const tls = await issueLeaf(tlsCa, { subject: dn(nodeName), tls: { dnsNames, ips } });
-        writeFileAtomic(path.join(tlsDir, 'ca.crt'), tlsCa.pem);
-        writeFileAtomic(path.join(tlsDir, 'server.key'), tls.privateKeyPem, 0o600);
-        writeFileAtomic(path.join(tlsDir, 'server.crt'), tls.certificatePem);
+        publishDir(tlsDir, (dir) => {
+            writeFileAtomic(path.join(dir, 'ca.crt'), tlsCa.pem);
+            writeFileAtomic(path.join(dir, 'server.key'), tls.privateKeyPem, 0o600);
+            writeFileAtomic(path.join(dir, 'server.crt'), tls.certificatePem);
+        });
     }
 }
 
@@ -362,11 +369,13 @@ export async function enroll(t: Topology, req: EnrollRequest): Promise<EnrolledI
     validateEnroll(req);
     const org = orgInfo(t, req.mspId);
     const userDir = paths.userDir(t, req.mspId, req.name);
+    const mspDir = path.join(userDir, 'msp');
     const exists = () => {
+        if (!hasIdentity(mspDir)) throw new CaError('IDENTITY_INCOMPLETE', `${userDir} exists without a certificate; remove it to enroll ${req.name} again`);
         if (req.reuse) return readEnrolled(req.mspId, req.name, userDir);
         throw new CaError('IDENTITY_EXISTS', `${req.name} is already enrolled in ${req.mspId}`);
     };
-    if (hasIdentity(userDir)) return exists();
+    if (fs.existsSync(mspDir)) return exists();
     if (!fs.existsSync(caFiles(org).cert)) throw new CaError('CA_MISSING', `the CA of ${req.mspId} does not exist yet: run generateCrypto first`);
     const ca = await loadCa(caFiles(org));
     const tlsCa = await loadCa(tlsCaFiles(org));
@@ -377,12 +386,8 @@ export async function enroll(t: Topology, req: EnrollRequest): Promise<EnrolledI
         attrs: { 'hf.Affiliation': '', 'hf.EnrollmentID': req.name, 'hf.Type': nodeOu, ...(req.attrs ?? {}) },
         notAfter: new Date(Date.now() + YEAR_MS),
     });
-    if (fs.existsSync(userDir) && !hasIdentity(userDir)) {
-        // Leftover of an interrupted enrollment (no certificate): nothing usable to keep.
-        fs.rmSync(userDir, { recursive: true, force: true });
-    }
-    if (!(await writeLocalMsp(userDir, ca, tlsCa, leaf))) return exists();
-    return { mspId: req.mspId, name: req.name, mspDir: path.join(userDir, 'msp'), ...leaf };
+    if (!publishLocalMsp(mspDir, ca, tlsCa, leaf)) return exists();
+    return { mspId: req.mspId, name: req.name, mspDir, ...leaf };
 }
 
 export interface TestIdentityRequest {

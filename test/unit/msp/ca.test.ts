@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { loadTopology, paths, Topology } from '../../../network/topology';
 import { CaError, enroll, generateCrypto, mspConfigFromDir } from '../../../network/msp/ca';
 import { loadSigningIdentity, serializeIdentity } from '../../../network/msp/identity';
+import { MspManager } from '../../../network/msp/msp';
 import { mspFixture, MspFixture, rejected, thrown } from './fixture';
 
 /** Every file under a folder with the SHA-256 of its content and its mtime. */
@@ -50,6 +51,28 @@ describe('msp/ca', () => {
                 expect(added.every((k) => k.includes('welfare@mohw.example.gov'))).to.equal(true);
                 expect(added).to.have.length(5);
                 for (const [k, v] of before) expect(after.get(k), k).to.equal(v);
+            } finally {
+                fs.rmSync(t.stateDir, { recursive: true, force: true });
+            }
+        });
+
+        it('When two runs generate a fresh network at once, Then every key matches its certificate and every identity chains to the CA on disk', async () => {
+            const t: Topology = { ...loadTopology(), stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ca-race-')) };
+            try {
+                await Promise.all([generateCrypto(t), generateCrypto(t)]);
+                const msps = new MspManager([...t.orgs.map((o) => o.mspId), t.orderer.org].map((m) => mspConfigFromDir(paths.orgMsp(t, m), m)));
+                for (const org of t.orgs) {
+                    const caDir = path.join(paths.orgDir(t, org.mspId), 'ca');
+                    const caCert = new crypto.X509Certificate(fs.readFileSync(path.join(caDir, 'ca-cert.pem')));
+                    expect(caCert.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(path.join(caDir, 'priv_sk'))))).to.equal(true);
+                    for (const user of ['Admin', 'User1']) {
+                        const id = loadSigningIdentity(path.join(paths.userDir(t, org.mspId, user), 'msp'), org.mspId);
+                        expect(msps.verify(id.serialize(), Buffer.from('x'), id.sign(Buffer.from('x'))).mspId).to.equal(org.mspId);
+                    }
+                    const peer = loadSigningIdentity(path.join(paths.peerDir(t, org.mspId), 'msp'), org.mspId);
+                    expect(msps.deserialize(peer.serialize()).role).to.equal('peer');
+                }
+                expect(fs.readdirSync(paths.orgDir(t, 'SeoulMSP')).filter((n) => n.endsWith('.tmp'))).to.deep.equal([]);
             } finally {
                 fs.rmSync(t.stateDir, { recursive: true, force: true });
             }
@@ -128,6 +151,11 @@ describe('msp/ca', () => {
             expect(again.privateKeyPem).to.equal(first.privateKeyPem);
             // Names generated at network creation are taken too.
             expect((await rejected(() => enroll(f.topology, { mspId: 'MOHWMSP', name: 'welfare' }))).code).to.equal('IDENTITY_EXISTS');
+        });
+
+        it('When a user folder exists without a certificate, Then IDENTITY_INCOMPLETE says to remove it', async () => {
+            fs.mkdirSync(path.join(paths.userDir(f.topology, 'SeoulMSP', 'half'), 'msp', 'keystore'), { recursive: true });
+            expect((await rejected(() => enroll(f.topology, { mspId: 'SeoulMSP', name: 'half' }))).code).to.equal('IDENTITY_INCOMPLETE');
         });
 
         it('When two enrollments of one name race, Then exactly one wins', async () => {
