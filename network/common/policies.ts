@@ -487,6 +487,10 @@ export class PolicyManager {
     }
 
     #implicitMeta(name: string, group: string, rule: string, subPolicy: string, depth: number): Evaluator {
+        // Fabric would count zero sub-groups as satisfied; a group absent from the config is a mistake, not consent.
+        if (![...this.#policies.keys()].some((p) => p.startsWith(`${group}/`))) {
+            throw new PolicyError('POLICY_NOT_FOUND', `${name}: the channel config has no group ${group}`);
+        }
         const subs = this.#subGroups(group).map((g) => {
             const p = `${group}/${g}/${subPolicy}`;
             // A sub-group without the named policy counts as an unsatisfied one, as in Fabric.

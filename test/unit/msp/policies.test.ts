@@ -161,6 +161,7 @@ describe('common/policies', () => {
             expect(thrown(() => pm.evaluateIdentities('/Channel/Application/Nope', [])).code).to.equal('POLICY_NOT_FOUND');
             expect(thrown(() => pm.evaluateIdentities('SOME Endorsement', [])).code).to.equal('POLICY_SYNTAX');
             expect(thrown(() => pm.evaluateIdentities("OR('A.member'", [])).code).to.equal('POLICY_SYNTAX');
+            expect(thrown(() => new PolicyManager(new Map(), f.msps).evaluateIdentities('MAJORITY Endorsement', [])).code).to.equal('POLICY_NOT_FOUND');
         });
 
         it('When a sub-group lacks the named policy, Then it counts as unsatisfied', () => {
