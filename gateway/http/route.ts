@@ -143,7 +143,8 @@ export function dispatcher(spec: RouteSpec, deps: DispatchDeps): RequestHandler 
         const query = spec.query ? validateInto(spec.query, { ...rawQuery }, 'query') : {};
         let body: unknown = {};
         if (spec.method !== 'get') {
-            if (req.body !== undefined && !req.is('application/json')) {
+            if (req.is(['application/json', 'application/*+json']) === false) {
+                // A body was sent (is() is null without one) in another media type.
                 throw new ProblemError({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type', detail: 'send the body as application/json' });
             }
             const raw = req.body ?? {};

@@ -1,0 +1,142 @@
+// One fixture builder for the gateway's HTTP tests: the app with its Fabric layer replaced by a
+// scripted fake that counts submits, and apps with API keys in a temporary SQLite file.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { ServiceError } from '@grpc/grpc-js';
+import { EndorseError, GatewayError } from '@hyperledger/fabric-gateway';
+import { AppStore } from '../../../gateway/auth/store';
+import { openDb, type Db } from '../../../gateway/db';
+import { registerChaincodeCodes } from '../../../gateway/errors';
+import type {
+    EvaluateRequest, EventStream, FabricLayer, PreparedTransaction, SubmitHooks, SubmitRequest, SubmitResult, TransactionProof,
+} from '../../../gateway/fabric/types';
+import { createApp, type GatewayApp } from '../../../gateway/http/app';
+import { IdempotencyStore } from '../../../gateway/idempotency/store';
+import { silentLogger } from '../../../gateway/log';
+import { createMetrics } from '../../../gateway/metrics';
+import { CHAINCODE_HTTP_STATUS } from '../../../gateway/status-table';
+
+export type Script = (fn: string, arg: any, req: EvaluateRequest) => unknown | Promise<unknown>;
+
+/** A Fabric layer that answers from a script and records every call. */
+export class FakeFabric implements FabricLayer {
+    submits: SubmitRequest[] = [];
+    evaluates: EvaluateRequest[] = [];
+    resumes: PreparedTransaction[] = [];
+    closed = false;
+    readyValue = true;
+    #tx = 0;
+    constructor(public script: Script = () => ({})) {}
+
+    async evaluate(_identity: string, req: EvaluateRequest): Promise<Uint8Array> {
+        this.evaluates.push(req);
+        return Buffer.from(JSON.stringify(await this.script(req.fn, JSON.parse(req.args[0]), req)));
+    }
+
+    async submit(_identity: string, req: SubmitRequest, hooks: SubmitHooks = {}): Promise<SubmitResult> {
+        this.submits.push(req);
+        const transactionId = (++this.#tx).toString(16).padStart(64, '0');
+        const value = await this.script(req.fn, JSON.parse(req.args[0]), req);
+        const result = Buffer.from(JSON.stringify(value));
+        hooks.onPrepared?.({ transactionId, bytes: Buffer.from(`signed-${transactionId}`), result });
+        const after = (this as { afterPrepared?: () => Promise<void> }).afterPrepared;
+        if (after) await after();
+        return { transactionId, blockNumber: 7n, result };
+    }
+
+    async resume(_identity: string, tx: PreparedTransaction): Promise<SubmitResult> {
+        this.resumes.push(tx);
+        return { transactionId: tx.transactionId, blockNumber: 8n, result: tx.result };
+    }
+
+    async chaincodeEvents(): Promise<EventStream> {
+        return { close: () => undefined, [Symbol.asyncIterator]: async function* () {} };
+    }
+
+    async transactionProof(_identity: string, transactionId: string): Promise<TransactionProof> {
+        return { transactionId, blockNumber: '7', validationCode: 'VALID', valid: true, channel: 'citizencards', chaincode: 'citizencard', creatorMspId: 'MOHWMSP', endorsingOrgs: ['MOHWMSP', 'SeoulMSP'], timestamp: '2026-01-01T00:00:00.000Z' };
+    }
+
+    async ready(): Promise<boolean> {
+        return this.readyValue;
+    }
+
+    async close(): Promise<void> {
+        this.closed = true;
+    }
+}
+
+const fakeServiceError = (code: number, details: string): ServiceError =>
+    Object.assign(new Error(`${code} ${details}`), { code, details, metadata: undefined as never });
+
+/** What Fabric's gateway returns when the chaincode threw `CODE: message` during endorsement. */
+export function chaincodeEndorseError(code: string, message = 'refused'): EndorseError {
+    const text = `chaincode response 500, ${code}: ${message}`;
+    return new EndorseError({
+        code: 10,
+        details: [{ address: 'peer0.seoul.example.gov:7051', mspId: 'SeoulMSP', message: text }],
+        cause: fakeServiceError(10, 'failed to endorse transaction, see attached details for more info'),
+        transactionId: 'ab'.repeat(32),
+        message: '10 ABORTED: failed to endorse transaction, see attached details for more info',
+    });
+}
+
+/** What an evaluate returns when the chaincode threw. */
+export function chaincodeEvaluateError(code: string, message = 'refused'): GatewayError {
+    const text = `evaluate call to endorser returned error: chaincode response 500, ${code}: ${message}`;
+    return new GatewayError({ code: 2, details: [], cause: fakeServiceError(2, text), message: `2 UNKNOWN: ${text}` });
+}
+
+export function unavailableError(): GatewayError {
+    return new GatewayError({ code: 14, details: [], cause: fakeServiceError(14, 'No connection established'), message: '14 UNAVAILABLE: No connection established' });
+}
+
+export interface Fixture {
+    gw: GatewayApp;
+    fabric: FakeFabric;
+    db: Db;
+    dbFile: string;
+    apps: AppStore;
+    keys: Record<string, string>;
+    auth(name: string): Record<string, string>;
+    close(): void;
+}
+
+export function tmpDbFile(): string {
+    return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gw-test-')), 'gateway.sqlite');
+}
+
+export function buildFixture(opts: { script?: Script; dbFile?: string; rateLimit?: { windowMs: number; max: number }; bodyLimit?: string; fabric?: FakeFabric; owner?: string } = {}): Fixture {
+    registerChaincodeCodes(CHAINCODE_HTTP_STATUS);
+    const dbFile = opts.dbFile ?? tmpDbFile();
+    const db = openDb(dbFile);
+    const apps = new AppStore(db);
+    const keys: Record<string, string> = {};
+    const existing = new Set(apps.list().map((a) => a.name));
+    const want = [
+        { name: 'welfare-app', mspId: 'MOHWMSP', identity: 'welfare', role: 'department', dept: 'welfare' },
+        { name: 'other-app', mspId: 'MOHWMSP', identity: 'other', role: 'department', dept: 'pension' },
+        { name: 'seoul-app', mspId: 'SeoulMSP', identity: 'issuer1', role: 'issuer' },
+    ];
+    for (const a of want) {
+        if (existing.has(a.name)) keys[a.name] = apps.rotateKey(a.name);
+        else keys[a.name] = apps.create(a).apiKey;
+    }
+    const fabric = opts.fabric ?? new FakeFabric(opts.script);
+    const gw = createApp({
+        mspId: 'MOHWMSP', fabric, apps, db, log: silentLogger, metrics: createMetrics(),
+        idempotency: new IdempotencyStore(db, { ttlMs: 3600_000, owner: opts.owner }),
+        rateLimit: opts.rateLimit ?? { windowMs: 60_000, max: 100_000 }, bodyLimit: opts.bodyLimit ?? '16kb',
+    });
+    return {
+        gw, fabric, db, dbFile, apps, keys,
+        auth: (name) => ({ Authorization: `Bearer ${keys[name]}` }),
+        close: () => db.close(),
+    };
+}
+
+/** A body that passes validation of POST /v1/access-requests. */
+export const validAccessRequest = () => ({
+    cardId: 'card-0001', serviceId: 'svc-welfare-1', purpose: 'basic pension eligibility', items: ['name', 'birthDate'], predicates: [{ name: 'ageAtLeast', value: 65 }],
+});
