@@ -26,6 +26,8 @@ export interface CallContext {
     log: Logger;
     evaluate<T>(fn: string, arg: object, opts?: { targetOrgs?: string[]; transient?: Record<string, Uint8Array> }): Promise<T>;
     submit<T>(fn: string, arg: object, opts?: { transient?: Record<string, Uint8Array>; endorsingOrgs?: string[] }): Promise<SubmitOutcome<T>>;
+    /** True when this request resumes a transaction of `fn` prepared by an earlier attempt (multi-step flows skip done steps). */
+    resuming(fn: string): boolean;
     /** Where and how a transaction committed (qscc). */
     proof(transactionId: string): Promise<TransactionProof>;
 }
@@ -89,6 +91,7 @@ function makeContext(deps: DispatchDeps, app: App, requestId: string, idemKey: s
             const bytes = await deps.fabric.evaluate(app.identity, { fn, args: [JSON.stringify(arg)], targetOrgs: opts.targetOrgs, transient: opts.transient });
             return decode<T>(bytes);
         },
+        resuming: (fn: string) => state.resume?.fn === fn,
         async proof(transactionId: string) {
             try {
                 return await deps.fabric.transactionProof(app.identity, transactionId);

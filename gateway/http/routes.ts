@@ -2,7 +2,7 @@
 // (roles, consent, state); the gateway validates shapes, picks the identity and shapes answers.
 import * as crypto from 'node:crypto';
 import {
-    canonicalBytes, computeCommitments, DATA_ITEMS, deriveSalt, ISSUER_MSP, ListMyAccessArgs, RegisterServiceArgs, RequestAccessArgs,
+    canonicalBytes, AccessIdArgs, ISSUER_MSP, ListMyAccessArgs, RegisterServiceArgs, RequestAccessArgs,
     SignedAuthChallenge, SignedCardSuspension, SignedConsentReceipt, SignedConsentWithdrawal, SignedKeyRotation,
     TRANSIENT_PERSONAL, TRANSIENT_SALT_SEED,
     type AccessDecision, type GrantedData,
@@ -73,14 +73,18 @@ export function v1Routes(): RouteSpec[] {
             async handle(ctx, { body }: { body: IssueCardBody }) {
                 const saltSeed = crypto.randomBytes(32);
                 const subjectId = body.subjectId ?? `subj-${crypto.randomBytes(16).toString('hex')}`;
-                const salts: Record<string, string> = {};
-                for (const attr of DATA_ITEMS) salts[attr] = deriveSalt(saltSeed, body.cardId, attr);
-                const commitments = computeCommitments(body.personal, salts);
-                // Step 1, private: only the issuer's peers see the personal data (transient, never an argument).
-                await ctx.submit(F.issuePersonalRecord, { cardId: body.cardId, subjectId }, {
-                    transient: { [TRANSIENT_PERSONAL]: canonicalBytes({ ...body.personal }), [TRANSIENT_SALT_SEED]: saltSeed },
-                    endorsingOrgs: [ISSUER_MSP],
-                });
+                // Step 1, private: only the issuer's peers see the personal data (transient, never an argument);
+                // it answers with the salted commitments. Skipped when a retry resumes step 2 (step 1 committed).
+                let commitments: Record<string, string>;
+                if (ctx.resuming(F.createCard)) {
+                    commitments = {};
+                } else {
+                    const step1 = await ctx.submit<{ commitments: Record<string, string> }>(F.issuePersonalRecord, { cardId: body.cardId, subjectId }, {
+                        transient: { [TRANSIENT_PERSONAL]: canonicalBytes({ ...body.personal }), [TRANSIENT_SALT_SEED]: saltSeed },
+                        endorsingOrgs: [ISSUER_MSP],
+                    });
+                    commitments = step1.result.commitments;
+                }
                 // Step 2, public: every org's endorser checks the commitments against the private record's hash.
                 const card = await ctx.submit<unknown>(F.createCard, {
                     cardId: body.cardId, subjectId, devicePublicKey: body.devicePublicKey, validityYears: body.validityYears, commitments,
@@ -148,7 +152,12 @@ export function v1Routes(): RouteSpec[] {
             method: 'post', path: '/v1/cards/:cardId/erase', operationId: 'eraseCard', tags: ['cards'], callers: 'issuer',
             summary: "Erase a revoked card's personal data (PurgePrivateData); the public commitments stay", params: CardPath, body: EmptyBody,
             success: { status: 200, description: 'the card after erasure' }, errors: [403, 404, 409],
-            handle: (ctx, { params }: { params: CardPath }) => submitAs(ctx, 'card', F.eraseCard, { cardId: params.cardId }),
+            async handle(ctx, { params }: { params: CardPath }) {
+                // Step 1 purges the private record on the issuer's peers; step 2 records the erasure on the public card.
+                if (!ctx.resuming(F.confirmErasure)) await ctx.submit(F.erasePersonalRecord, { cardId: params.cardId }, { endorsingOrgs: [ISSUER_MSP] });
+                const o = await ctx.submit<unknown>(F.confirmErasure, { cardId: params.cardId });
+                return { body: { card: o.result, ...txInfo(o) } };
+            },
         },
         {
             method: 'get', path: '/v1/cards/:cardId/consents', operationId: 'listCardConsents', tags: ['consents'], callers: 'citizen-agent, issuer, auditor',
@@ -255,6 +264,11 @@ export function v1Routes(): RouteSpec[] {
             },
             toStored: stripData,
             replay: async (ctx, stored) => ({ status: 201, body: await withData(ctx, stored as AccessAnswer) }),
+        },
+        {
+            method: 'get', path: '/v1/access/:accessId', operationId: 'getAccessEntry', tags: ['access', 'audit'], callers: 'the org that made the request, auditor',
+            summary: 'One access-log entry', params: AccessIdArgs, success: { status: 200, description: 'the entry' }, errors: [403, 404],
+            handle: (ctx, { params }: { params: AccessIdArgs }) => evaluateAs(ctx, 'entry', F.getAccess, { accessId: params.accessId }),
         },
         {
             method: 'get', path: '/v1/cards/:cardId/access-log', operationId: 'listCardAccessLog', tags: ['access', 'audit'], callers: 'auditor',

@@ -10,7 +10,8 @@ import {
 const PROBLEM = /application\/problem\+json/;
 
 function accessScript(decision = 'GRANTED') {
-    return (fn: string, arg: any) => {
+    return (qualified: string, arg: any) => {
+        const fn = qualified.split(':').pop();
         if (fn === 'RequestAccess') return { accessId: 'f'.repeat(64), decision, reason: decision === 'GRANTED' ? 'CONSENT' : 'CONSENT_REQUIRED' };
         if (fn === 'ReadGrantedData') return { accessId: arg.accessId, cardId: 'card-0001', items: { name: 'Hong Gildong' }, predicates: { 'ageAtLeast:65': true } };
         if (fn === 'GetCard') return { cardId: arg.cardId, status: 'ACTIVE' };
@@ -153,7 +154,7 @@ describe('gateway HTTP', () => {
             expect(res.status).to.equal(201);
             expect(res.body).to.include({ decision: 'GRANTED', blockNumber: '7' });
             expect(res.body.data.items.name).to.equal('Hong Gildong');
-            expect(f.fabric.evaluates[0]).to.deep.include({ fn: 'ReadGrantedData', targetOrgs: ['SeoulMSP'] });
+            expect(f.fabric.evaluates[0]).to.deep.include({ fn: 'AccessContract:ReadGrantedData', targetOrgs: ['SeoulMSP'] });
         });
 
         it('Given a DENIED decision, Then 201 with the reason and no data read', async () => {
@@ -199,7 +200,7 @@ describe('gateway HTTP', () => {
         it('Given a request still in flight, When the same key arrives, Then 409 IDEMPOTENCY_IN_FLIGHT', async () => {
             let release!: () => void;
             const gate = new Promise<void>((r) => (release = r));
-            f = buildFixture({ script: async (fn, arg) => { if (fn === 'RequestAccess') await gate; return accessScript('DENIED')(fn, arg); } });
+            f = buildFixture({ script: async (fn, arg) => { if (fn.endsWith(':RequestAccess')) await gate; return accessScript('DENIED')(fn, arg); } });
             const first = request(f.gw.app).post('/v1/access-requests').set(f.auth('welfare-app')).set('Idempotency-Key', 'key-00000004').send(validAccessRequest()).then((r) => r);
             await new Promise((r) => setTimeout(r, 50));
             const second = await request(f.gw.app).post('/v1/access-requests').set(f.auth('welfare-app')).set('Idempotency-Key', 'key-00000004').send(validAccessRequest());
