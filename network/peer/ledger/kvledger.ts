@@ -161,6 +161,7 @@ export class KvLedger implements PeerLedger {
                 this.log(`ledger ${this.channelId}: private data of block ${n} is missing; purges of the block are applied`);
                 await this.pvt.commitBlock(n, { kept: new Map(), writes: [], purges: batch.purges.map((p) => ({ ns: p.ns, coll: p.coll, keyHash: p.keyHash })) });
             }
+            if (batch.purges.length > 0) await this.state.flush();
             await this.state.applyBlock(n, batch);
             if (batch.purges.length > 0) await this.compactAfterErase(batch);
             this.log(`ledger ${this.channelId}: recovered block ${n} into the state database`);
@@ -253,6 +254,7 @@ export class KvLedger implements PeerLedger {
         }
         await this.blocks.append(block);
         if (this.opts.crashAfterBlockStore) throw new LedgerError('LEDGER_CLOSED', 'simulated crash after the block store append');
+        if (validated.batch.purges.length > 0) await this.state.flush();
         await this.state.applyBlock(n, validated.batch);
         // Erased private bytes leave the disk before the commit returns.
         if (erased) await this.compactAfterErase(validated.batch);

@@ -109,6 +109,11 @@ export class PvtDataStore {
      * then compacts so that erased bytes leave the disk).
      */
     async commitBlock(blockNum: number, update: PvtBlockUpdate): Promise<boolean> {
+        // See compact(): the versions to erase must be on disk before the batch that erases them.
+        const lte = Buffer.concat([Buffer.from([P_EXPIRY]), u64(blockNum), Buffer.alloc(1, 0xff)]);
+        let expiring = false;
+        for await (const _ of this.db.keys({ gte: Buffer.from([P_EXPIRY]), lte, limit: 1 })) expiring = true;
+        if (update.purges.length > 0 || expiring) await this.flush();
         const ops: Op[] = [];
         // Stored write sets, overlaid while this batch rewrites them (a purge can touch a set of this block).
         const pending = new Map<string, ledger.rwset.TxPvtReadWriteSet | null>();
@@ -136,7 +141,6 @@ export class PvtDataStore {
         }
         // blockToLive: data written at block b with BTL n is kept through block b+n.
         const gte = Buffer.concat([Buffer.from([P_EXPIRY]), u64(0)]);
-        const lte = Buffer.concat([Buffer.from([P_EXPIRY]), u64(blockNum), Buffer.alloc(1, 0xff)]);
         for await (const [k, v] of this.db.iterator({ gte, lte })) {
             erased = true;
             ops.push({ type: 'del', key: k });
@@ -223,9 +227,22 @@ export class PvtDataStore {
         }
     }
 
-    /** Flushes the memtable (rotating the write-ahead log) and compacts away erased records. */
+    /**
+     * Erasure in LevelDB. A memtable flush writes every version it holds (old value and its
+     * tombstone alike) into one table file, and a manual compaction never rewrites a file that
+     * sits at the deepest level it compacts: if a value and its erasure were flushed together to
+     * that level, the value would stay on disk. So: flush() before the erasing batch puts the old
+     * versions into a table file; the erasing batch then lands in a later file above it; compact()
+     * flushes that (rotating and deleting the write-ahead log that held the batch) and merges it
+     * down into the older file, rewriting it without the erased versions.
+     */
     async compact(): Promise<void> {
         await this.db.compactRange(Buffer.from([0]), Buffer.from([0xff, 0xff]));
+    }
+
+    /** Flushes the memtable only (a range no key has: nothing else is compacted). */
+    async flush(): Promise<void> {
+        await this.db.compactRange(Buffer.from([0xfe]), Buffer.from([0xfe]));
     }
 }
 

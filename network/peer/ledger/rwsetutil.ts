@@ -63,7 +63,8 @@ export function parseTxRwSet(bytes: Uint8Array): NsRwSet[] {
 /** The envelope down to its header (codes NIL_ENVELOPE, BAD_PAYLOAD, BAD_COMMON_HEADER). */
 export function parseEnvelopeHeader(envBytes: Uint8Array | undefined): Pick<ParsedEndorserTx, 'envelope' | 'payload' | 'channelHeader' | 'signatureHeader'> {
     if (!envBytes || envBytes.length === 0) throw new TxInvalid(C.NIL_ENVELOPE, 'nil envelope');
-    const envelope = attempt(C.NIL_ENVELOPE, 'envelope', () => common.Envelope.deserializeBinary(envBytes));
+    // Fabric: an envelope that does not unmarshal is INVALID_OTHER_REASON (txvalidator v20).
+    const envelope = attempt(C.INVALID_OTHER_REASON, 'envelope', () => common.Envelope.deserializeBinary(envBytes));
     const payload = attempt(C.BAD_PAYLOAD, 'payload', () => common.Payload.deserializeBinary(envelope.getPayload_asU8()));
     const header = payload.getHeader();
     if (!header) throw new TxInvalid(C.BAD_COMMON_HEADER, 'missing header');

@@ -231,6 +231,11 @@ export class StateDB {
         await this.db.batch(ops);
     }
 
+    /** Flushes the memtable only (see PvtDataStore.compact for why erasure needs it first). */
+    async flush(): Promise<void> {
+        await this.db.compactRange(Buffer.from([0xfe]), Buffer.from([0xfe]));
+    }
+
     /** Flushes the memtable and rewrites the hashed records of a collection, dropping deleted hashes. */
     async compactHashed(ns: string, coll: string): Promise<void> {
         const prefix = hashedPrefix(ns, coll);

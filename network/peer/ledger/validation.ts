@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { BlockStore } from '../../ledger/blkstorage';
 import { MspManager, VerifiedIdentity } from '../../msp/msp';
-import { PolicyManager, parseSignaturePolicy } from '../../common/policies';
+import { PolicyManager } from '../../common/policies';
 import { ChaincodeDefinition, Version } from './types';
 import { compareVersion, StateDB, UpdateBatch, VersionedKV } from './statedb';
 import {
@@ -34,8 +34,6 @@ export interface ValidatorContext {
     blocks: Pick<BlockStore, 'getTxLocation'>;
     /** Committed chaincode definition (from _lifecycle's namespace). */
     definition(name: string): Promise<ChaincodeDefinition | undefined>;
-    /** Signature policy text parser (H1's parseSignaturePolicy by default). */
-    parsePolicy?: (text: string) => common.SignaturePolicyEnvelope;
     log?: (msg: string) => void;
 }
 
@@ -55,29 +53,18 @@ export interface ValidatedBlock {
     batch: UpdateBatch;
 }
 
-type PolicyRef = string | common.SignaturePolicyEnvelope;
-
-const IMPLICIT_META = /^(ANY|ALL|MAJORITY) [A-Za-z0-9_]+$/;
-const policyCache = new Map<string, PolicyRef>();
-
-/** A policy text of a definition or collection as the PolicyManager takes it. */
-export function policyRef(text: string, parse: (t: string) => common.SignaturePolicyEnvelope = parseSignaturePolicy): PolicyRef {
-    const t = text.trim();
-    if (t.startsWith('/') || IMPLICIT_META.test(t)) return t;
-    let p = policyCache.get(t);
-    if (!p) {
-        p = parse(t);
-        policyCache.set(t, p);
-    }
-    return p;
-}
+/**
+ * Policies are passed to the PolicyManager as text: a path (/Channel/Application/...), an implicit
+ * meta rule ("MAJORITY Endorsement") or a signature policy ("OR('SeoulMSP.peer')"); it parses and
+ * caches each text once.
+ */
+type PolicyRef = string;
 
 /** A collection's endorsement policy, if it has one (a channel policy reference or a signature policy). */
-export function collectionPolicy(def: ChaincodeDefinition, coll: string, parse?: (t: string) => common.SignaturePolicyEnvelope): PolicyRef | undefined {
-    const c = def.collections.find((x) => x.name === coll);
-    const ep = c?.endorsementPolicy;
+export function collectionPolicy(def: ChaincodeDefinition, coll: string): PolicyRef | undefined {
+    const ep = def.collections.find((x) => x.name === coll)?.endorsementPolicy;
     if (!ep) return undefined;
-    if (ep.signaturePolicy) return policyRef(ep.signaturePolicy, parse);
+    if (ep.signaturePolicy) return ep.signaturePolicy;
     if (ep.channelConfigPolicy) {
         const name = ep.channelConfigPolicy;
         return name.startsWith('/') ? name : name.includes('/') ? `/${name}` : `/Channel/Application/${name}`;
@@ -321,14 +308,14 @@ export class BlockValidator {
             }
             const def = await definition(ns);
             if (!def) throw new TxInvalid(C.INVALID_CHAINCODE, `chaincode ${ns} is not defined on channel ${this.ctx.channelId}`);
-            const ccPolicy = (): PolicyRef => policyRef(def.endorsementPolicy, this.ctx.parsePolicy);
+            const ccPolicy = (): PolicyRef => def.endorsementPolicy;
             const rw = tx.rwsets.find((r) => r.ns === ns);
             const pubWrites = rw ? rw.kv.getWritesList().length + rw.kv.getMetadataWritesList().length > 0 : false;
             if (pubWrites) policies.set(`cc:${ns}`, ccPolicy());
             for (const c of rw?.colls ?? []) {
                 if (c.hashed.getHashedWritesList().length + c.hashed.getMetadataWritesList().length === 0) continue;
                 if (!def.collections.some((x) => x.name === c.coll)) throw new TxInvalid(C.INVALID_OTHER_REASON, `collection ${c.coll} is not defined for chaincode ${ns}`);
-                const cp = collectionPolicy(def, c.coll, this.ctx.parsePolicy);
+                const cp = collectionPolicy(def, c.coll);
                 if (cp) policies.set(`coll:${ns}/${c.coll}`, cp);
                 else policies.set(`cc:${ns}`, ccPolicy());
             }
@@ -337,7 +324,13 @@ export class BlockValidator {
         }
         for (const { ns, policies } of toCheck.values()) {
             for (const [name, p] of policies) {
-                if (!this.ctx.policies.evaluateIdentities(p, identities)) {
+                let ok: boolean;
+                try {
+                    ok = this.ctx.policies.evaluateIdentities(p, identities);
+                } catch (e) {
+                    throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `endorsement policy ${name} of ${ns} cannot be evaluated: ${(e as Error).message}`);
+                }
+                if (!ok) {
                     throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `endorsement policy ${name} of ${ns} not satisfied by ${identities.map((i) => i.mspId).join(',') || 'no valid endorsement'}`);
                 }
             }
