@@ -26,7 +26,8 @@ const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefro
 const { JSONSerializer } = require('fabric-contract-api') as { JSONSerializer: unknown };
 
 const serializers = { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } };
-export const chaincode = new ChaincodeFromContract(contracts, serializers, {}, 'citizencard', '1.0.0');
+// A copy: ChaincodeFromContract appends its SystemContract to the array it is given.
+export const chaincode = new ChaincodeFromContract([...contracts], serializers, {}, 'citizencard', '1.0.0');
 
 export type Ids = Awaited<ReturnType<typeof buildIdentities>>;
 
