@@ -27,6 +27,8 @@ export interface IdentityVerifier {
 /** The part of the channel's PolicyManager the endorser uses. */
 export interface PolicyEvaluator {
     evaluate(policy: string, signedData: SignedData[]): { ok: boolean; reason?: string };
+    /** On an already verified creator: spares a second ECDSA verification per proposal. */
+    evaluateIdentities?(policy: string, identities: VerifiedIdentity[]): boolean;
 }
 
 /** Whether an identity satisfies a collection's member orgs policy (signature policy text). */
@@ -227,16 +229,29 @@ export class Endorser {
             throw new EndorserError('DUPLICATE_TXID', `duplicate transaction found [${ch.getTxId()}]. Creator [${Buffer.from(creatorBytes).toString('hex')}]`);
         }
         if (!this.#scc.has(up.chaincodeName)) {
-            const policy = '/Channel/Application/Writers';
-            const result = this.options.policies.evaluate(policy, [{ identity: creatorBytes, data: proposalBytes, signature }]);
-            if (!result.ok) {
-                throw new EndorserError(
-                    'ACCESS_DENIED',
-                    `Failed evaluating policy on signed data during check policy on channel [${channelId}] with policy [${policy}]: [${result.reason ?? 'policy not satisfied'}]`,
-                );
+            try {
+                this.#checkACL(up, creator, '/Channel/Application/Writers');
+            } catch (err) {
+                throw new EndorserError('ACCESS_DENIED', (err as Error).message);
             }
         }
         return creator;
+    }
+
+    /** Fabric's CheckACL on a signed proposal; throws with Fabric's message. */
+    #checkACL(up: UnpackedProposal, creator: VerifiedIdentity, policy: string): void {
+        const policies = this.options.policies;
+        if (policies.evaluateIdentities?.(policy, [creator])) return;
+        const result = policies.evaluate(policy, [{
+            identity: up.signatureHeader.getCreator_asU8(),
+            data: up.signedProposal.getProposalBytes_asU8(),
+            signature: up.signedProposal.getSignature_asU8(),
+        }]);
+        if (!result.ok) {
+            throw new Error(
+                `Failed evaluating policy on signed data during check policy on channel [${up.channelHeader.getChannelId()}] with policy [${policy}]: [${result.reason ?? 'policy not satisfied'}]`,
+            );
+        }
     }
 
     async #endorsementInfo(name: string, channelId: string): Promise<EndorsementInfo> {
@@ -273,16 +288,7 @@ export class Endorser {
                     signedProposal: up.signedProposal,
                     creator,
                     simulator,
-                    checkACL: (policy) => {
-                        const result = this.options.policies.evaluate(policy, [{
-                            identity: up.signatureHeader.getCreator_asU8(),
-                            data: up.signedProposal.getProposalBytes_asU8(),
-                            signature: up.signedProposal.getSignature_asU8(),
-                        }]);
-                        if (!result.ok) {
-                            throw new Error(`Failed evaluating policy on signed data during check policy on channel [${channelId}] with policy [${policy}]: [${result.reason ?? 'policy not satisfied'}]`);
-                        }
-                    },
+                    checkACL: (policy) => this.#checkACL(up, creator, policy),
                 });
             } else {
                 const result = await this.options.chaincodes.execute({

@@ -267,6 +267,21 @@ describe('endorser', function () {
             expect(pr.getResponse()!.getMessage()).to.equal("channel 'elsewhere' not found");
         });
 
+        it('with a policy manager that evaluates verified identities, the creator\'s signature is verified once', async () => {
+            const fast = Object.assign(new FakePolicies(['EvilMSP']), {
+                evaluateIdentities(policy: string, ids: { mspId: string }[]) {
+                    fast.evaluated.push(`ids:${policy}`);
+                    return ids[0].mspId !== 'EvilMSP';
+                },
+            });
+            policies = fast;
+            endorser = newEndorser();
+            await endorser.processProposal(signedProposal({ signer: seoul.signer, chaincode: CC, args: ['x'] }).sp);
+            expect(fast.evaluated).to.deep.equal(['ids:/Channel/Application/Writers']);
+            const err = await refusal(signedProposal({ signer: evil.signer, chaincode: CC, args: ['x'] }).sp);
+            expect(err.message).to.contain('with policy [/Channel/Application/Writers]: [signature set did not satisfy policy (EvilMSP)]');
+        });
+
         it('an undefined chaincode: a 500 response as Fabric words it', async () => {
             const pr = await endorser.processProposal(signedProposal({ signer: seoul.signer, chaincode: 'nope', args: ['x'] }).sp);
             expect(pr.getResponse()!.getStatus()).to.equal(500);
