@@ -27,6 +27,7 @@ import { LedgerQueryExecutor, LedgerReaders, LedgerTxSimulator } from './txsimul
 import { historyForKey } from './history';
 import { applyTxToBatch, BlockValidator, LIFECYCLE_NS, ValidatedTx } from './validation';
 import { isDelete, parseEndorserTx, parseEnvelopeHeader } from './rwsetutil';
+import { verifyBlockSignature } from './blockverifier';
 
 export const CHAINCODE_DEFINITION_PREFIX = 'chaincode-definitions/';
 const FILTER = common.BlockMetadataIndex.TRANSACTIONS_FILTER;
@@ -179,6 +180,11 @@ export class KvLedger implements PeerLedger {
         this.msps = new MspManager(cfg.msps);
         this.policies = new PolicyManager(cfg.policies, this.msps);
         this.validator = this.newValidator();
+    }
+
+    /** Throws unless the orderer's signatures satisfy /Channel/Orderer/BlockValidation (block 0 is unsigned). */
+    verifyBlockSignature(block: common.Block): void {
+        verifyBlockSignature(this.policies, block);
     }
 
     newTxSimulator(txId: string): TxSimulator {
