@@ -303,6 +303,11 @@ export class Endorser {
                     isEvaluate,
                     collections: info.collections,
                     isCollectionMember: (collection) => this.options.isCollectionMember(collection.policy, creator),
+                    calleeCollections: async (name) => {
+                        // System chaincodes are not callable from chaincode (Fabric's qscc refuses it too).
+                        if (this.#scc.has(name)) return undefined;
+                        return (await this.options.ledger.chaincodeDefinition(name))?.collections;
+                    },
                 });
                 response = result.response;
                 event = result.event;

@@ -27,7 +27,8 @@ export const ERROR_STREAM_TERMINATED = 'chaincode stream terminated';
 export const RICH_QUERY_UNSUPPORTED =
     'rich queries (GET_QUERY_RESULT) are not supported: the devnet runs a LevelDB state database';
 export const INVOKE_CHAINCODE_UNSUPPORTED =
-    'chaincode-to-chaincode invocation (INVOKE_CHAINCODE) is not supported by the devnet';
+    'chaincode-to-chaincode invocation (INVOKE_CHAINCODE) is not supported here';
+export const CROSS_CHANNEL_UNSUPPORTED = 'chaincode-to-chaincode invocation on another channel is not supported by the devnet';
 
 /** What a transaction runs with: Fabric's TransactionParams plus the chaincode's collections. */
 export interface TransactionParams {
@@ -41,6 +42,11 @@ export interface TransactionParams {
     collections: CollectionConfig[];
     /** Whether the proposal's creator is a member of the collection (its member orgs policy). */
     isCollectionMember(collection: CollectionConfig): boolean;
+    /**
+     * Runs another chaincode inside this transaction (INVOKE_CHAINCODE): same tx id, proposal and
+     * simulator, the callee's namespace. Absent: chaincode-to-chaincode calls are refused.
+     */
+    invokeChaincode?(name: string, input: peer.ChaincodeInput): Promise<ExecutionResult>;
 }
 
 export interface ExecutionResult {
@@ -389,10 +395,35 @@ export class Handler {
             case MsgType.GET_QUERY_RESULT:
                 throw new RequestError(RICH_QUERY_UNSUPPORTED);
             case MsgType.INVOKE_CHAINCODE:
-                throw new RequestError(INVOKE_CHAINCODE_UNSUPPORTED);
+                return await this.#invokeChaincode(context, decode(peer.ChaincodeSpec, payload), msg);
             default:
                 throw new RequestError(`Fabric side handler cannot handle message (${typeName(type)}) while in ready state`);
         }
+    }
+
+    /** Fabric's HandleInvokeChaincode: the callee's COMPLETED message, marshalled into a RESPONSE. */
+    async #invokeChaincode(context: TransactionContext, spec: peer.ChaincodeSpec, msg: peer.ChaincodeMessage): Promise<Uint8Array> {
+        const { params } = context;
+        if (!params.invokeChaincode) throw new RequestError(INVOKE_CHAINCODE_UNSUPPORTED);
+        // "name[:version][/channel]", as Fabric's ParseName reads it; the version is ignored, as Fabric does.
+        const target = spec.getChaincodeId()?.getName() ?? '';
+        const [nameAndVersion, channel] = target.split('/', 2);
+        const name = nameAndVersion.split(':', 1)[0];
+        if (!name) throw new RequestError('chaincode name is empty');
+        if (channel && channel !== params.channelId) throw new RequestError(CROSS_CHANNEL_UNSUPPORTED);
+        const input = spec.getInput() ?? new peer.ChaincodeInput();
+        let result: ExecutionResult;
+        try {
+            result = await params.invokeChaincode(name, input);
+        } catch (err) {
+            throw new RequestError(`execute failed: ${(err as Error).message}`);
+        }
+        const completed = new peer.ChaincodeMessage();
+        completed.setType(MsgType.COMPLETED);
+        completed.setPayload(result.response.serializeBinary());
+        completed.setTxid(msg.getTxid());
+        completed.setChannelId(msg.getChannelId());
+        return completed.serializeBinary();
     }
 
     async #range(context: TransactionContext, req: peer.GetStateByRange): Promise<Uint8Array> {

@@ -45,6 +45,11 @@ export interface ExecuteRequest {
     collections?: CollectionConfig[];
     /** Whether the creator belongs to a collection (its member orgs policy); default: nobody. */
     isCollectionMember?(collection: CollectionConfig): boolean;
+    /**
+     * Collections of a chaincode this one may call (INVOKE_CHAINCODE), or undefined when that
+     * chaincode is not defined. Absent: chaincode-to-chaincode calls are refused.
+     */
+    calleeCollections?(name: string): Promise<CollectionConfig[] | undefined>;
 }
 
 /** What the endorser needs from chaincode support (lets tests substitute it). */
@@ -225,6 +230,16 @@ export class ChaincodeSupport implements ChaincodeExecutor {
             collections: request.collections ?? [],
             isCollectionMember: request.isCollectionMember ?? (() => false),
         };
+        const calleeCollections = request.calleeCollections;
+        if (calleeCollections) {
+            // As Fabric: the callee runs in the same transaction (tx id, proposal, simulator) and
+            // its own namespace; its events are dropped, only the outermost chaincode's count.
+            params.invokeChaincode = async (name, input) => {
+                const collections = await calleeCollections(name);
+                if (!collections) throw new Error(`chaincode ${name} not found`);
+                return this.execute({ ...request, chaincodeName: name, input, collections });
+            };
+        }
         return connection.handler.execute(params, request.input, this.#options.executeTimeoutMs);
     }
 

@@ -203,10 +203,55 @@ describe('chaincode support (shim protocol against fabric-shim 2.5)', function (
         expect(message).to.contain('GET_QUERY_RESULT failed: transaction ID:');
     });
 
-    it('INVOKE_CHAINCODE is refused with a clear error', async () => {
-        const { status, message } = await run('Call', ['other']);
+    it('INVOKE_CHAINCODE is refused with a clear error when the caller allows no callee', async () => {
+        const { status, message } = await run('Call', ['other', 'Get', 'k', '']);
         expect(status).to.equal(500);
         expect(message).to.contain(INVOKE_CHAINCODE_UNSUPPORTED);
+    });
+
+    describe('chaincode-to-chaincode invocation', () => {
+        let both: ChaincodeSupport;
+        before(async () => {
+            // A second chaincode name served by the same server: it registers with the package id.
+            both = new ChaincodeSupport([
+                { name: CC, address: `127.0.0.1:${port}` },
+                { name: 'other', address: `127.0.0.1:${port}`, packageId: `${CC}:1.0` },
+            ]);
+            both.start();
+            expect(await both.waitReady(10000)).to.equal(true);
+        });
+        after(() => both?.close());
+
+        const call = async (args: string[]) => {
+            const { sp, txId, proposal, input } = signedProposal({ signer: seoul.signer, chaincode: CC, args: ['Call', ...args] });
+            const sim = ledger.newTxSimulator(txId) as MemorySimulator;
+            const result = await both.execute({
+                chaincodeName: CC, txId, channelId: CHANNEL, signedProposal: sp, proposal, input, simulator: sim, isEvaluate: false,
+                collections: [], calleeCollections: async (name) => (name === 'other' || name === CC ? [] : undefined),
+            });
+            return { sim, result, status: result.response.getStatus(), message: result.response.getMessage(), payload: Buffer.from(result.response.getPayload_asU8()).toString() };
+        };
+
+        it('the callee runs in the same transaction, in its own namespace, and its event is dropped', async () => {
+            const { status, payload, sim, result } = await call(['other', 'Put', 'k', 'from-callee']);
+            expect(status).to.equal(200);
+            expect(JSON.parse(payload)).to.deep.equal({ status: 200, message: '', payload: '' });
+            expect(Buffer.from(sim.writes.get('other\u0000k')!).toString()).to.equal('from-callee');
+            expect(result.event).to.equal(undefined);
+            ledger.state.public.set('other\u0000k', { value: Buffer.from('callee state') });
+            expect(JSON.parse((await call(['other', 'Get', 'k', ''])).payload).payload).to.equal('callee state');
+        });
+
+        it('the callee\'s error response reaches the caller as a response', async () => {
+            expect(JSON.parse((await call(['other', 'Fail', 'NOPE: callee', ''])).payload)).to.deep.include({ status: 500, message: 'NOPE: callee' });
+        });
+
+        it('refuses an undefined callee, another channel, and a call back into the calling chaincode', async () => {
+            expect((await call(['nope', 'Get', 'k', ''])).message).to.contain('INVOKE_CHAINCODE failed: transaction ID:');
+            expect((await call(['nope', 'Get', 'k', ''])).message).to.contain('execute failed: chaincode nope not found');
+            expect((await call(['other/elsewhere', 'Get', 'k', ''])).message).to.contain('on another channel is not supported');
+            expect((await call([CC, 'Get', 'k', ''])).message).to.match(/execute failed: txid: [0-9a-f]{64}\(testchannel\) exists/);
+        });
     });
 
     it('a chaincode error comes back as a 500 response, not an execution error', async () => {
