@@ -88,8 +88,9 @@ class Connection {
 
     start(): void {
         if (this.stopped) return;
+        // No keepalive pings, as Fabric's chaincode.keepalive default (0): the server is local,
+        // and pings a server does not permit would get the stream closed.
         this.client ??= new peer.ChaincodeClient(this.endpoint.address, grpc.credentials.createInsecure(), {
-            'grpc.keepalive_time_ms': 60000,
             'grpc.max_receive_message_length': 100 * 1024 * 1024,
             'grpc.max_send_message_length': 100 * 1024 * 1024,
         });
