@@ -70,6 +70,13 @@ export function requireIssuerPeer(ctx: Context): void {
   }
 }
 
+/**
+ * The peer's own clock, used ONLY by read-only single-peer checks (ReadGrantedData) to bound the
+ * client-chosen proposal timestamp; never for anything that is endorsed and committed. Replaceable
+ * so that tests can run on a simulated clock.
+ */
+export const localClock: { now: () => number } = { now: () => Date.now() };
+
 /** Transaction time (the proposal's timestamp, identical on every endorser). */
 export function txTime(ctx: Context): Date {
   return ctx.stub.getDateTimestamp();

@@ -23,6 +23,7 @@ import {
   result,
   txIso,
   txTime,
+  localClock,
   verifySigned,
   type Caller,
   type Grant,
@@ -30,13 +31,16 @@ import {
 import type { AccessDecision, AccessLogEntry, GrantedData, PersonalRecord, PredicateRequest, Service } from '../model/assets.js';
 import { AccessIdArgs, ListAccessByCallerArgs, ListAccessByCardArgs, ListMyAccessArgs, RequestAccessArgs } from '../model/dto.js';
 import { parseArgs } from '../model/validate.js';
+import { sealJson, type SealedGrantedData } from '../model/sealed.js';
 import {
   ACCESS_READ_TTL_SECONDS,
   AUDITOR_MSP,
   ConsentStatus,
   Decision,
   PERSONAL_DATA_COLLECTION,
+  PROPOSAL_MAX_SKEW_SECONDS,
   Role,
+  TRANSIENT_RESPONSE_KEY,
   SEOUL_UTC_OFFSET_HOURS,
   ServiceStatus,
   type DataItem,
@@ -130,7 +134,8 @@ export class AccessContract extends BaseContract {
 
   /**
    * Evaluation on a SeoulMSP peer: the granted items and predicate answers of a committed GRANTED
-   * entry, for the caller that made the request, within ACCESS_READ_TTL_SECONDS of its commit time.
+   * entry, for the caller that made the request, within ACCESS_READ_TTL_SECONDS of its commit
+   * time, sealed to the one-time key in transient `responseKey` (see model/sealed.ts).
    */
   @Transaction(false)
   @Returns('string')
@@ -138,14 +143,21 @@ export class AccessContract extends BaseContract {
     const c = requireCaller(ctx, DEPARTMENT, 'ReadGrantedData');
     requireIssuerPeer(ctx);
     const args = parseArgs(AccessIdArgs, argsJson);
+    const key = ctx.stub.getTransient().get(TRANSIENT_RESPONSE_KEY);
+    if (!key || key.length !== 32) fail(ErrorCode.TRANSIENT_MISSING, `transient '${TRANSIENT_RESPONSE_KEY}' of 32 bytes is required`);
+    const now = txTime(ctx);
+    // Read-only and single-peer, so the peer's own clock may (and must) bound the client's timestamp.
+    if (Math.abs(localClock.now() - now.getTime()) > PROPOSAL_MAX_SKEW_SECONDS * 1000) {
+      fail(ErrorCode.PROPOSAL_TIME_INVALID, `the proposal timestamp is more than ${PROPOSAL_MAX_SKEW_SECONDS}s from the peer's clock`);
+    }
     const entry = await getJson<AccessLogEntry>(ctx, compositeKey(ctx, KeyType.ACCESS, [args.accessId]));
     if (!entry) fail(ErrorCode.ACCESS_NOT_FOUND, `access ${args.accessId} is not committed`);
     if (entry.callerId !== c.id || entry.callerMspId !== c.mspId) {
       fail(ErrorCode.ACCESS_CALLER_MISMATCH, `access ${args.accessId} was requested by another caller`);
     }
     if (entry.decision !== Decision.GRANTED) fail(ErrorCode.ACCESS_NOT_GRANTED, `access ${args.accessId} was denied (${entry.reason})`);
-    const age = txTime(ctx).getTime() - Date.parse(entry.timestamp);
-    if (age > ACCESS_READ_TTL_SECONDS * 1000) fail(ErrorCode.ACCESS_EXPIRED, `access ${args.accessId} is older than ${ACCESS_READ_TTL_SECONDS}s`);
+    const age = now.getTime() - Date.parse(entry.timestamp);
+    if (age < 0 || age > ACCESS_READ_TTL_SECONDS * 1000) fail(ErrorCode.ACCESS_EXPIRED, `access ${args.accessId} is not within ${ACCESS_READ_TTL_SECONDS}s of its commit time`);
     const bytes = await ctx.stub.getPrivateData(PERSONAL_DATA_COLLECTION, personalRecordKey(entry.cardId));
     if (!bytes || bytes.length === 0) fail(ErrorCode.RECORD_NOT_FOUND, `no personal record for card ${entry.cardId}`);
     const record = decodeJson<PersonalRecord>(bytes);
@@ -153,11 +165,16 @@ export class AccessContract extends BaseContract {
     for (const item of entry.items) items[item as DataItem] = record.data[item as DataItem];
     const answers: Record<string, boolean> = {};
     for (const p of entry.predicates) {
-      if (p.name === 'ageAtLeast') answers[`ageAtLeast:${p.value}`] = ageOn(record.data.birthDate, txTime(ctx)) >= (p.value as number);
+      if (p.name === 'ageAtLeast') answers[`ageAtLeast:${p.value}`] = ageOn(record.data.birthDate, now) >= (p.value as number);
       else answers[p.name] = record.data[p.name] === true;
     }
     const granted: GrantedData = { accessId: entry.accessId, cardId: entry.cardId, items, predicates: answers };
-    return result(granted);
+    const answer: SealedGrantedData = {
+      accessId: entry.accessId,
+      cardId: entry.cardId,
+      sealed: sealJson(granted, key, ctx.stub.getTxID(), entry.accessId),
+    };
+    return result(answer);
   }
 
   @Transaction(false)

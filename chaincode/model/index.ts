@@ -7,3 +7,4 @@ export * from './signed.js';
 export * from './commitments.js';
 export * from './validate.js';
 export * from '../errors.js';
+export * from './sealed.js';

@@ -32,6 +32,8 @@ export const PERSONAL_DATA_COLLECTION = 'personalData';
 /** Transient map keys of IssuePersonalRecord. */
 export const TRANSIENT_PERSONAL = 'personal';
 export const TRANSIENT_SALT_SEED = 'saltSeed';
+/** Transient map key of ReadGrantedData: a fresh 32-byte AES-256-GCM key the answer is sealed to. */
+export const TRANSIENT_RESPONSE_KEY = 'responseKey';
 
 /** Personal attributes; each is committed on the public card as sha256 over (attr, salt, value). */
 export const DATA_ITEMS = [
@@ -80,6 +82,11 @@ export type ReasonCode = (typeof REASON_CODES)[number];
 
 /** How long after its committed GRANTED entry the granted data may be read (ReadGrantedData). */
 export const ACCESS_READ_TTL_SECONDS = 300;
+/**
+ * ReadGrantedData runs on one peer and commits nothing, so it checks the proposal timestamp against
+ * the peer's clock: a client cannot backdate a read into an expired TTL or move the age date.
+ */
+export const PROPOSAL_MAX_SKEW_SECONDS = 120;
 /** A signed document's issuedAt must be within this many seconds of the transaction time. */
 export const SIGNED_REQUEST_MAX_AGE_SECONDS = 600;
 /** Personal-data dates (birthDate, age predicates) are evaluated on the Seoul calendar date. */

@@ -1,5 +1,8 @@
 import './quiet.js';
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { openGrantedData, type SealedGrantedData } from '../../../chaincode/model/sealed.js';
+import { localClock } from '../../../chaincode/ledger.js';
 import { signDocument } from '../../../chaincode/model/signed.js';
 import { MSP } from '../../../chaincode/model/vocabulary.js';
 import { ageOn } from '../../../chaincode/contracts/access.js';
@@ -38,8 +41,11 @@ describe('AccessContract', () => {
       ...extra,
     });
 
-  const read = (accessId: string, who = net.ids.welfare, peer: string = MSP.SEOUL) =>
-    net.evaluate<Record<string, unknown>>(who, 'AccessContract:ReadGrantedData', { accessId }, { peers: [peer] });
+  const read = async (accessId: string, who = net.ids.welfare, peer: string = MSP.SEOUL, key: Buffer = randomBytes(32)) => {
+    const answer = await net.evaluate<SealedGrantedData>(who, 'AccessContract:ReadGrantedData', { accessId }, { peers: [peer], transient: { responseKey: key } });
+    expect(JSON.stringify(answer)).to.not.include('Kim Minji');
+    return openGrantedData(answer, key);
+  };
 
   it('Given an active consent, When a department requests, Then a GRANTED entry is committed and the data is read once on the issuer peer', async () => {
     const d = await request();
@@ -160,6 +166,33 @@ describe('AccessContract', () => {
       await expectRefusal(read('not-hex'), 'INVALID_ARGUMENT');
       net.tick(301);
       await expectRefusal(read(d.accessId), 'ACCESS_EXPIRED');
+    });
+
+    it('refuses without a response key, and with a proposal timestamp far from the peer clock', async () => {
+      const d = await request();
+      await expectRefusal(net.evaluate(net.ids.welfare, 'AccessContract:ReadGrantedData', { accessId: d.accessId }), 'TRANSIENT_MISSING');
+      await expectRefusal(
+        net.evaluate(net.ids.welfare, 'AccessContract:ReadGrantedData', { accessId: d.accessId }, { transient: { responseKey: randomBytes(16) } }),
+        'TRANSIENT_MISSING',
+      );
+      const real = localClock.now;
+      try {
+        localClock.now = () => net.now + 3600_000; // the client backdated its proposal by an hour
+        await expectRefusal(read(d.accessId), 'PROPOSAL_TIME_INVALID');
+      } finally {
+        localClock.now = real;
+      }
+    });
+
+    it('Given a department that SUBMITS ReadGrantedData, Then the block would hold only ciphertext; a wrong key opens nothing', async () => {
+      const d = await request();
+      const key = randomBytes(32);
+      // The harness asserts no personal data in the response of every submit.
+      const answer = await net.submit<SealedGrantedData>(net.ids.welfare, 'AccessContract:ReadGrantedData', { accessId: d.accessId }, { peers: [MSP.SEOUL], transient: { responseKey: key } });
+      expect(answer.sealed.alg).to.equal('A256GCM');
+      expect(openGrantedData(answer, key).items).to.deep.equal({ name: 'Kim Minji' });
+      expect(() => openGrantedData(answer, randomBytes(32))).to.throw();
+      expect(() => openGrantedData({ ...answer, accessId: '0'.repeat(64) }, key)).to.throw();
     });
 
     it('Given a GRANTED entry, When the record is erased within the TTL, Then RECORD_NOT_FOUND', async () => {

@@ -11,6 +11,7 @@ import { exportDevicePublicKey, signDocument } from '../../../chaincode/model/si
 import { MSP, Role, TRANSIENT_PERSONAL, TRANSIENT_SALT_SEED } from '../../../chaincode/model/vocabulary.js';
 import type { PersonalData } from '../../../chaincode/model/assets.js';
 import { contracts } from '../../../chaincode/index.js';
+import { localClock } from '../../../chaincode/ledger.js';
 import { makeIdentity, type TestIdentity } from './identities.js';
 import { MemoryLedger, MemoryStub, asChaincodeStub } from './memstub.js';
 
@@ -139,7 +140,10 @@ export class TestNet {
   now = Date.parse('2026-06-01T00:00:00.000Z');
   txCounter = 0;
 
-  constructor(readonly ids: Ids) {}
+  constructor(readonly ids: Ids) {
+    // The peer's clock follows the simulated one (ReadGrantedData bounds the proposal time by it).
+    localClock.now = () => this.now;
+  }
 
   static async create(): Promise<TestNet> {
     return new TestNet(await identities());
