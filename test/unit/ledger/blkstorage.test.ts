@@ -201,7 +201,11 @@ describe('BlockStore (blkstorage)', () => {
                 const lines = d.toString().trim().split('\n');
                 acknowledged = Math.max(acknowledged, Number(lines[lines.length - 1]));
             });
-            await new Promise((r) => setTimeout(r, 300 + Math.random() * 400));
+            // Kill at a random moment once the writer is under way (a loaded machine starts node slowly).
+            const startedAt = acknowledged;
+            const deadline = Date.now() + 20000;
+            while (acknowledged <= startedAt && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+            await new Promise((r) => setTimeout(r, Math.random() * 300));
             child.kill('SIGKILL');
             await new Promise((r) => child.once('exit', r));
             const store = await BlockStore.open(dir);

@@ -92,7 +92,7 @@ describe('serveDeliver (common/deliver)', () => {
         },
     });
     const serve = (call: FakeCall) =>
-        serveDeliver(call as unknown as grpc.ServerDuplexStream<common.Envelope, Msg>, source(), responder);
+        serveDeliver(call as unknown as grpc.ServerDuplexStream<common.Envelope, Msg>, source(), responder, { log: (e, f) => { if (process.env.H2_DEBUG) console.log(e, f); } });
 
     beforeEach(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deliver-'));
