@@ -16,7 +16,7 @@ export interface Logger {
 
 export function redact(value: unknown, depth = 0): unknown {
     if (depth > 4 || value === null || typeof value !== 'object') return value;
-    if (value instanceof Error) return { name: value.name, message: value.message };
+    if (value instanceof Error) return { type: value.name, message: value.message };
     if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELDS.test(k) ? '[redacted]' : redact(v, depth + 1);

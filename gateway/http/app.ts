@@ -181,7 +181,7 @@ export function createApp(deps: AppDeps): GatewayApp {
         }
         if (problem.status >= 500) {
             const cause = (problem as { cause?: unknown }).cause ?? err;
-            deps.log.error('request failed', { requestId: res.locals.requestId, code: problem.code, error: cause instanceof Error ? { name: cause.name, message: cause.message } : String(cause) });
+            deps.log.error('request failed', { requestId: res.locals.requestId, code: problem.code, error: cause instanceof Error ? { type: cause.name, message: cause.message } : String(cause) });
         }
         if (res.headersSent) {
             res.end();

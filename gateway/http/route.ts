@@ -11,6 +11,7 @@ import { GatewayError } from '@hyperledger/fabric-gateway';
 import type { FabricLayer, SubmitRequest, TransactionProof } from '../fabric/types';
 import { IDEMPOTENCY_KEY_PATTERN, requestHash, type IdempotencyStore } from '../idempotency/store';
 import type { Logger } from '../log';
+import { EmptyBody } from './dto';
 import { validateInto } from './validate';
 
 export interface SubmitOutcome<T> {
@@ -154,7 +155,15 @@ export function dispatcher(spec: RouteSpec, deps: DispatchDeps): RequestHandler 
             const cls = spec.bodyAlternatives && raw && typeof raw === 'object' && !Array.isArray(raw)
                 ? spec.bodyAlternatives.pick(raw as Record<string, unknown>)
                 : spec.body;
-            body = cls ? validateInto(cls, raw, 'body') : validateInto(class {}, raw, 'body');
+            if (!cls || cls === EmptyBody) {
+                // Nothing is accepted: an object without members.
+                if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw badRequest([{ field: 'body', constraints: { isObject: 'body must be a JSON object' } }]);
+                const extra = Object.keys(raw);
+                if (extra.length) throw badRequest(extra.map((k) => ({ field: `body.${k}`, constraints: { whitelistValidation: `property ${k} should not exist` } })));
+                body = {};
+            } else {
+                body = validateInto(cls, raw, 'body');
+            }
         }
         const idemKey = req.get('Idempotency-Key');
         if (idemKey !== undefined && (spec.method !== 'post' || !IDEMPOTENCY_KEY_PATTERN.test(idemKey))) {

@@ -61,7 +61,7 @@ const stripData = (body: unknown): unknown => {
     return rest;
 };
 
-const pageOf = (q: { pageSize?: number; bookmark?: string }) => ({ pageSize: q.pageSize, bookmark: q.bookmark });
+const pageOf = (q: { pageSize?: number; bookmark?: string }) => ({ pageSize: q.pageSize ?? 20, bookmark: q.bookmark ?? '' });
 
 export function v1Routes(): RouteSpec[] {
     const routes: RouteSpec[] = [

@@ -43,11 +43,11 @@ export function accessStream(deps: { fabric: FabricLayer; db: Db; log: Logger; s
             }
             const signed = validateInto(SignedAccessLogListRequest, plain, 'query');
             requireSame('request.document.cardId', signed.document.cardId, cardId, 'query');
-            await deps.fabric.evaluate(app.identity, { fn: F.listMyAccess, args: [JSON.stringify({ request: signed, pageSize: 1 })] });
+            await deps.fabric.evaluate(app.identity, { fn: F.listMyAccess, args: [JSON.stringify({ request: signed, pageSize: 1, bookmark: '' })] });
         } else {
-            await deps.fabric.evaluate(app.identity, { fn: F.listAccessByCard, args: [JSON.stringify({ cardId, pageSize: 1 })] });
+            await deps.fabric.evaluate(app.identity, { fn: F.listAccessByCard, args: [JSON.stringify({ cardId, pageSize: 1, bookmark: '' })] });
         }
-        let checkpoint: Checkpointer = query.subscriber
+        const checkpoint: Checkpointer = query.subscriber
             ? new SqliteCheckpointer(deps.db, `sse:${app.appId}:${cardId}:${query.subscriber}`)
             : checkpointers.inMemory();
         if (resumeAt) await checkpoint.checkpointTransaction(BigInt(resumeAt[1]), resumeAt[2]);

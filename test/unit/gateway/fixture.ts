@@ -4,12 +4,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ServiceError } from '@grpc/grpc-js';
-import { EndorseError, GatewayError } from '@hyperledger/fabric-gateway';
+import { EndorseError, GatewayError, type Checkpointer } from '@hyperledger/fabric-gateway';
 import { AppStore } from '../../../gateway/auth/store';
 import { openDb, type Db } from '../../../gateway/db';
 import { registerChaincodeCodes } from '../../../gateway/errors';
 import type {
-    EvaluateRequest, EventStream, FabricLayer, PreparedTransaction, SubmitHooks, SubmitRequest, SubmitResult, TransactionProof,
+    ChaincodeEventMessage, EvaluateRequest, EventStream, FabricLayer, PreparedTransaction, SubmitHooks, SubmitRequest, SubmitResult, TransactionProof,
 } from '../../../gateway/fabric/types';
 import { createApp, type GatewayApp } from '../../../gateway/http/app';
 import { IdempotencyStore } from '../../../gateway/idempotency/store';
@@ -50,8 +50,14 @@ export class FakeFabric implements FabricLayer {
         return { transactionId: tx.transactionId, blockNumber: 8n, result: tx.result };
     }
 
-    async chaincodeEvents(): Promise<EventStream> {
-        return { close: () => undefined, [Symbol.asyncIterator]: async function* () {} };
+    /** Events the fake stream yields (then it ends); the options of each subscription are recorded. */
+    events: ChaincodeEventMessage[] = [];
+    subscriptions: { checkpoint?: Checkpointer; startBlock?: bigint }[] = [];
+
+    async chaincodeEvents(_identity: string, opts: { checkpoint?: Checkpointer; startBlock?: bigint }): Promise<EventStream> {
+        this.subscriptions.push(opts);
+        const events = this.events;
+        return { close: () => undefined, [Symbol.asyncIterator]: async function* () { yield* events; } };
     }
 
     async transactionProof(_identity: string, transactionId: string): Promise<TransactionProof> {

@@ -283,6 +283,75 @@ describe('gateway HTTP', () => {
         });
     });
 
+    describe('multi-step flows', () => {
+        it('Given erase with an empty body, Then the private purge is endorsed by the issuer only, then the public confirmation', async () => {
+            f = buildFixture({ script: (fn, arg) => ({ cardId: arg.cardId, fn }) });
+            const res = await request(f.gw.app).post('/v1/cards/card-0001/erase').set(f.auth('welfare-app')).send({});
+            expect(res.status).to.equal(200);
+            expect(f.fabric.submits.map((s) => [s.fn, s.endorsingOrgs])).to.deep.equal([
+                ['CardContract:ErasePersonalRecord', ['SeoulMSP']],
+                ['CardContract:ConfirmErasure', undefined],
+            ]);
+        });
+
+        it('Given an issue, Then personal data travels as transient data to the issuer only, never as an argument', async () => {
+            f = buildFixture({ script: (fn, arg) => (fn.endsWith('IssuePersonalRecord') ? { commitments: { name: 'c'.repeat(64) } } : { cardId: arg.cardId }) });
+            const res = await request(f.gw.app).post('/v1/cards').set(f.auth('welfare-app')).send({
+                cardId: 'card-0001', devicePublicKey: 'A'.repeat(60), validityYears: 5,
+                personal: { name: 'Hong Gildong', birthDate: '1955-03-01', address: 'Jung-gu', district: 'Jung-gu', residentNumber: '550301-1234567', disability: false, lowIncome: true, multiChildFamily: false, seoulResident: true },
+            });
+            expect(res.status).to.equal(201);
+            const [step1, step2] = f.fabric.submits;
+            expect(step1.endorsingOrgs).to.deep.equal(['SeoulMSP']);
+            expect(Buffer.from(step1.transient!.personal).toString()).to.contain('Hong Gildong');
+            expect(step1.transient!.saltSeed.length).to.equal(32);
+            for (const s of f.fabric.submits) expect(s.args.join()).not.to.contain('Hong Gildong');
+            expect(JSON.parse(step2.args[0]).commitments).to.deep.equal({ name: 'c'.repeat(64) });
+        });
+    });
+
+    describe('access-log stream (SSE)', () => {
+        it('Given access events, Then only the card\'s entries are sent with <block>:<tx> ids, and a named subscriber\'s checkpoint is stored', async () => {
+            f = buildFixture({ script: () => ({ records: [], bookmark: '' }) });
+            const tx = (n: number) => String(n).padStart(64, '0');
+            const payload = (cardId: string) => Buffer.from(JSON.stringify({ accessId: 'a'.repeat(64), cardId, decision: 'GRANTED' }));
+            f.fabric.events = [
+                { blockNumber: 9n, transactionId: tx(1), eventName: 'AccessLogged', payload: payload('card-0001') },
+                { blockNumber: 9n, transactionId: tx(2), eventName: 'AccessLogged', payload: payload('card-0002') },
+                { blockNumber: 10n, transactionId: tx(3), eventName: 'ConsentGranted', payload: payload('card-0001') },
+            ];
+            const res = await request(f.gw.app).get('/v1/cards/card-0001/access-log/stream?subscriber=phone-1').set(f.auth('welfare-app'));
+            expect(res.status).to.equal(200);
+            expect(res.headers['content-type']).to.match(/text\/event-stream/);
+            expect(res.text).to.contain(`id: 9:${tx(1)}\nevent: access\n`);
+            expect(res.text).not.to.contain('card-0002');
+            expect(res.text).not.to.contain(tx(3));
+            expect(f.fabric.evaluates[0].fn).to.equal('AccessContract:ListAccessLogByCard');
+            const row = f.db.prepare('SELECT block_number, transaction_id FROM checkpoints').get() as { block_number: string; transaction_id: string };
+            expect(row).to.deep.equal({ block_number: '10', transaction_id: tx(3) });
+            // Reconnecting with the same subscriber resumes from the stored checkpoint.
+            f.fabric.events = [];
+            await request(f.gw.app).get('/v1/cards/card-0001/access-log/stream?subscriber=phone-1').set(f.auth('welfare-app'));
+            expect(f.fabric.subscriptions[1].checkpoint!.getBlockNumber()).to.equal(10n);
+            expect(f.fabric.subscriptions[1].checkpoint!.getTransactionId()).to.equal(tx(3));
+        });
+
+        it('Given Last-Event-ID, Then the stream resumes right after it; a malformed one is 400', async () => {
+            f = buildFixture({ script: () => ({ records: [], bookmark: '' }) });
+            await request(f.gw.app).get('/v1/cards/card-0001/access-log/stream').set(f.auth('welfare-app')).set('Last-Event-ID', `5:${'e'.repeat(64)}`);
+            expect(f.fabric.subscriptions[0].checkpoint!.getBlockNumber()).to.equal(5n);
+            const bad = await request(f.gw.app).get('/v1/cards/card-0001/access-log/stream').set(f.auth('welfare-app')).set('Last-Event-ID', 'nonsense');
+            expect(bad.status).to.equal(400);
+        });
+
+        it('Given the chaincode refuses the listing, Then no stream is opened', async () => {
+            f = buildFixture({ script: () => { throw chaincodeEvaluateError('UNAUTHORIZED_ROLE'); } });
+            const res = await request(f.gw.app).get('/v1/cards/card-0001/access-log/stream').set(f.auth('welfare-app'));
+            expect(res.status).to.equal(403);
+            expect(f.fabric.subscriptions).to.have.length(0);
+        });
+    });
+
     describe('rate limiting', () => {
         it('Given a limit of 3 per window, Then the 4th request of one key is 429 problem and another key is unaffected', async () => {
             f = buildFixture({ script: accessScript(), rateLimit: { windowMs: 60_000, max: 3 } });
