@@ -51,8 +51,8 @@ export interface OpenPeerLedgerOptions {
     mspId: string;
     transient?: TransientStoreOptions;
     log?: (msg: string) => void;
-    /** Test seam: stop a commit after the block store append, as a crash would. */
-    crashAfterBlockStore?: boolean;
+    /** Test seam: stop a commit at this point, as a crash would. */
+    crashAt?: 'afterPvtStore' | 'afterBlockStore';
 }
 
 /** MSP ids named by a collection's member policy, e.g. OR('SeoulMSP.member', 'MOISMSP.peer'). */
@@ -167,6 +167,10 @@ export class KvLedger implements PeerLedger {
             if (batch.purges.length > 0) await this.compactAfterErase(batch);
             this.log(`ledger ${this.channelId}: recovered block ${n} into the state database`);
         }
+        // A crash between an erasing batch and its compaction leaves erased bytes in table files
+        // or the log: finish the erasure now (the private store is small; the hashed range too).
+        await this.pvt.compact();
+        await this.state.compactAllHashed();
         const cfgBlock = await this.state.lastConfigBlock();
         if (cfgBlock > 0) {
             const block = await this.blocks.getBlock(cfgBlock);
@@ -254,12 +258,13 @@ export class KvLedger implements PeerLedger {
             const update = await this.privateUpdate(n, validated.txs, validated.batch);
             erased = (await this.pvt.commitBlock(n, update)) || erased;
             kept = update.kept;
+            if (this.opts.crashAt === 'afterPvtStore') throw new LedgerError('LEDGER_CLOSED', 'simulated crash after the private data store');
         } else {
             // Written before a crash that stopped this block short of the block store.
             kept = await this.pvt.getBlock(n);
         }
         await this.blocks.append(block);
-        if (this.opts.crashAfterBlockStore) throw new LedgerError('LEDGER_CLOSED', 'simulated crash after the block store append');
+        if (this.opts.crashAt === 'afterBlockStore') throw new LedgerError('LEDGER_CLOSED', 'simulated crash after the block store append');
         if (validated.batch.purges.length > 0) await this.state.flush();
         await this.state.applyBlock(n, validated.batch);
         // Erased private bytes leave the disk before the commit returns.

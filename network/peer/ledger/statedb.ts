@@ -242,6 +242,11 @@ export class StateDB {
         await this.db.compactRange(prefix, Buffer.concat([prefix, Buffer.alloc(33, 0xff)]));
     }
 
+    /** Compacts the whole hashed private state (at open, to finish an erasure a crash interrupted). */
+    async compactAllHashed(): Promise<void> {
+        await this.db.compactRange(Buffer.from([P_HASHED]), Buffer.from([P_HASHED + 1]));
+    }
+
     /** SHA-256 input for stateDigest: every public and hashed record, in key order. */
     async *records(): AsyncGenerator<[Buffer, Buffer]> {
         for (const prefix of [P_DATA, P_HASHED]) {

@@ -345,7 +345,7 @@ describe('peer ledger', function () {
             const [good] = [...net.peers.values()];
             const crashDir = net.dirs.get('MOISMSP')!;
             await net.peers.get('MOISMSP')!.close();
-            const crashing = await f.open(crashDir, 'MOISMSP', { crashAfterBlockStore: true });
+            const crashing = await f.open(crashDir, 'MOISMSP', { crashAt: 'afterBlockStore' });
             const t = await simulateTx(good, f.user('SeoulMSP', 'User1'), majority(f), (sim) => {
                 sim.putState(CC, 'k1', Buffer.from('v1'));
                 sim.deleteState(CC, 'nothing');
@@ -459,6 +459,28 @@ describe('peer ledger', function () {
             const purge2 = await simulateTx(reopened, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], (sim) => sim.purgePrivateData(CC, PRIVATE, 'erase-me-too'));
             expect(await net.commit([purge2.env])).to.deep.equal([C.VALID]);
             expect(filesContaining(seoulDir, marker2)).to.deep.equal([]);
+        });
+
+        it('Given a crash after the private data store but before the block store, When the block comes again, Then its private data is kept', async () => {
+            const seoulDir = net.dirs.get('SeoulMSP')!;
+            await net.peers.get('SeoulMSP')!.close();
+            const crashing = await f.open(seoulDir, 'SeoulMSP', { crashAt: 'afterPvtStore' });
+            const t = await simulateTx(crashing, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], (sim) => sim.putPrivateData(CC, PRIVATE, 'crash-pvt', Buffer.from('survives')));
+            const block = net.chain.next([t.env]);
+            let err: Error | undefined;
+            await crashing.commit(Chain.copy(block)).catch((e) => (err = e));
+            expect(err?.message).to.match(/simulated crash/);
+            const height = crashing.height;
+            await crashing.close();
+            const reopened = await f.open(seoulDir, 'SeoulMSP');
+            net.peers.set('SeoulMSP', reopened);
+            expect(reopened.height).to.equal(height);
+            // The transient store did not survive; the private data store did.
+            const event = await reopened.commit(Chain.copy(block));
+            expect(event.validationCodes).to.deep.equal([C.VALID]);
+            expect(event.privateData.size).to.equal(1);
+            for (const [org, l] of net.peers) if (org !== 'SeoulMSP') await l.commit(Chain.copy(block));
+            expect(text(await reopened.newQueryExecutor().getPrivateData(CC, PRIVATE, 'crash-pvt'))).to.equal('survives');
         });
 
         it('Given a collection with blockToLive 3, Then its data expires after 3 more blocks on members', async () => {
