@@ -3,7 +3,7 @@
 // chaincode (a shim chaincode through chaincode support, or an in-process system chaincode) and
 // signs the ProposalResponsePayload. Failures before simulation are thrown (Fabric returns them
 // as a gRPC error); failures of the simulation come back as a response with status 500.
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { common, ledger as ledgerpb, msp, peer } from '@hyperledger/fabric-protos';
 import { parseSignaturePolicy, satisfiesSignaturePolicy, type SignedData } from '../common/policies';
@@ -209,8 +209,16 @@ export class Endorser {
         const signature = up.signedProposal.getSignature_asU8();
         if (signature.length === 0) throw invalid('SIGNATURE_EMPTY', 'empty signature bytes');
         let mspId: string;
+        let certificateParses = false;
         try {
-            mspId = msp.SerializedIdentity.deserializeBinary(creatorBytes).getMspid();
+            const serialized = msp.SerializedIdentity.deserializeBinary(creatorBytes);
+            mspId = serialized.getMspid();
+            try {
+                new X509Certificate(Buffer.from(serialized.getIdBytes_asU8()));
+                certificateParses = true;
+            } catch {
+                certificateParses = false;
+            }
         } catch {
             throw invalid('CREATOR_MALFORMED', `access denied: channel [${channelId}] creator org unknown, creator is malformed`);
         }
@@ -220,7 +228,9 @@ export class Endorser {
         } catch (err) {
             const code = (err as { code?: string }).code;
             this.options.log?.('access denied', { txId: ch.getTxId(), mspId, reason: (err as Error).message });
-            if (code === 'MSP_UNKNOWN' || code === 'IDENTITY_INVALID') {
+            // Fabric: an identity that does not deserialize (unknown MSP, no certificate) is
+            // "malformed"; one that deserializes but does not validate or verify names its org.
+            if (code === 'MSP_UNKNOWN' || (code === 'IDENTITY_INVALID' && !certificateParses)) {
                 throw invalid('CREATOR_MALFORMED', `access denied: channel [${channelId}] creator org unknown, creator is malformed`);
             }
             throw invalid('ACCESS_DENIED', `access denied: channel [${channelId}] creator org [${mspId}]`);

@@ -1,0 +1,115 @@
+// The endorser with the channel's real MSPs and policies (generated crypto, genesis config):
+// refusals of expired, untrusted and forged creators, the Writers ACL, collection membership by
+// the member orgs policy, and the _lifecycle admin rule on real NodeOU roles.
+import { expect } from 'chai';
+import { peer } from '@hyperledger/fabric-protos';
+import { buildGenesisBlock, parseChannelConfig } from '../../../network/common/configtx';
+import { PolicyManager } from '../../../network/common/policies';
+import { issueTestIdentity } from '../../../network/msp/ca';
+import { newSigningIdentity, SigningIdentity } from '../../../network/msp/identity';
+import type { ExecuteRequest } from '../../../network/peer/chaincode/support';
+import type { ExecutionResult } from '../../../network/peer/chaincode/handler';
+import { collectionMembership, Endorser, EndorserError } from '../../../network/peer/endorser';
+import { Lifecycle, commitDefinitionArgs, lifecycleCallArgs } from '../../../network/peer/scc/lifecycle';
+import { Qscc } from '../../../network/peer/scc/qscc';
+import { mspFixture, MspFixture } from '../msp/fixture';
+import { MemoryLedger, signedProposal } from './helpers';
+
+describe('endorser with the channel MSPs and policies', function () {
+    this.timeout(60000);
+    let fx: MspFixture;
+    let ledger: MemoryLedger;
+    let endorser: Endorser;
+    const requests: ExecuteRequest[] = [];
+    let channel: string;
+
+    before(async () => {
+        fx = await mspFixture();
+        const config = parseChannelConfig(buildGenesisBlock(fx.topology), fx.topology.orgs.map((o) => o.mspId));
+        channel = config.channelId;
+        const policies = new PolicyManager(config.policies, fx.msps);
+        ledger = new MemoryLedger();
+        Object.assign(ledger, { channelId: channel });
+        const cc = fx.topology.chaincodes.find((c) => c.name === 'fixture')!;
+        ledger.definitions.set('fixture', { name: 'fixture', version: '1.0', sequence: 1, endorsementPolicy: 'MAJORITY Endorsement', collections: cc.collections });
+        endorser = new Endorser({
+            channelId: channel,
+            ledger: ledger.asPeerLedger(),
+            msps: fx.msps,
+            policies,
+            signer: fx.peer('SeoulMSP'),
+            chaincodes: {
+                async execute(req): Promise<ExecutionResult> {
+                    requests.push(req);
+                    const response = new peer.Response();
+                    response.setStatus(200);
+                    return { response, privateReads: new Set() };
+                },
+            },
+            systemChaincodes: [new Qscc(ledger.asPeerLedger()), new Lifecycle({ applicationOrgs: () => config.applicationOrgs })],
+            isCollectionMember: collectionMembership(),
+        });
+    });
+
+    const propose = (signer: SigningIdentity, chaincode = 'fixture', args: (string | Uint8Array)[] = ['Get', 'k']) =>
+        endorser.processProposal(signedProposal({ signer, chaincode, args, channel }).sp);
+
+    async function refused(signer: SigningIdentity): Promise<EndorserError> {
+        try {
+            await propose(signer);
+        } catch (err) {
+            return err as EndorserError;
+        }
+        throw new Error('not refused');
+    }
+
+    const testIdentity = async (opts: Partial<Parameters<typeof issueTestIdentity>[0]>) => {
+        const id = await issueTestIdentity({ topology: fx.topology, mspId: 'SeoulMSP', ...opts });
+        return newSigningIdentity(id.mspId, id.certificatePem, id.privateKeyPem);
+    };
+
+    it('endorses a client of an application org', async () => {
+        const pr = await propose(fx.user('MOISMSP', 'User1'));
+        expect(pr.getResponse()!.getStatus()).to.equal(200);
+        expect(pr.hasEndorsement()).to.equal(true);
+    });
+
+    it('refuses an expired certificate and an untrusted CA with Fabric\'s generic message', async () => {
+        for (const signer of [await testIdentity({ expired: true }), await testIdentity({ untrusted: true })]) {
+            const err = await refused(signer);
+            expect(err.code).to.equal('ACCESS_DENIED');
+            expect(err.message).to.equal(`error validating proposal: access denied: channel [${channel}] creator org [SeoulMSP]`);
+        }
+    });
+
+    it('refuses a signature by another key', async () => {
+        const user = fx.user('SeoulMSP', 'User1');
+        const other = fx.user('SeoulMSP', 'Admin');
+        const forged: SigningIdentity = { ...user, serialize: () => user.serialize(), sign: (data) => other.sign(data) };
+        expect((await refused(forged)).message).to.contain('creator org [SeoulMSP]');
+    });
+
+    it('refuses the orderer org, which is not among the /Channel/Application/Writers', async () => {
+        const err = await refused(fx.orderer());
+        expect(err.code).to.equal('ACCESS_DENIED');
+        expect(err.message).to.contain('with policy [/Channel/Application/Writers]');
+    });
+
+    it('tells the chaincode whether the creator is a member of each collection', async () => {
+        requests.length = 0;
+        await propose(fx.user('SeoulMSP', 'User1'));
+        await propose(fx.user('MOISMSP', 'User1'));
+        const [seoul, mois] = requests;
+        const collection = seoul.collections![0];
+        expect(seoul.isCollectionMember!(collection)).to.equal(true);
+        expect(mois.isCollectionMember!(collection)).to.equal(false);
+    });
+
+    it('_lifecycle: an org admin may commit, a client may not', async () => {
+        const args = lifecycleCallArgs('CommitChaincodeDefinition', commitDefinitionArgs({ ...fx.topology.chaincodes[0], name: 'newcc' }));
+        const byAdmin = await propose(fx.user('MOISMSP', 'Admin'), '_lifecycle', args);
+        expect(byAdmin.getResponse()!.getStatus(), byAdmin.getResponse()!.getMessage()).to.equal(200);
+        const byClient = await propose(fx.user('MOISMSP', 'User1'), '_lifecycle', args);
+        expect(byClient.getResponse()!.getMessage()).to.contain('Failed to authorize invocation due to failed ACL check');
+    });
+});
