@@ -6,7 +6,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { common, ledger as ledgerpb, msp, peer } from '@hyperledger/fabric-protos';
-import { parseSignaturePolicy, satisfiesSignaturePolicy, type SignedData } from '../common/policies';
+import { parseSignaturePolicy, type SignedData, satisfiesSignaturePolicy } from '../common/policies';
 import type { SigningIdentity } from '../msp/identity';
 import type { VerifiedIdentity } from '../msp/msp';
 import type { CollectionConfig } from '../topology';
@@ -184,7 +184,11 @@ export class Endorser {
             return await this.#simulateAndEndorse(up, creator, opts.isEvaluate ?? false);
         } catch (err) {
             const message = (err as Error).message;
-            this.options.log?.('failed to invoke chaincode', { txId: up.channelHeader.getTxId(), chaincode: up.chaincodeName, error: message });
+            this.options.log?.('failed to invoke chaincode', {
+                txId: up.channelHeader.getTxId(),
+                chaincode: up.chaincodeName,
+                error: message,
+            });
             return failedProposalResponse(message);
         }
     }
@@ -204,7 +208,8 @@ export class Endorser {
         if (nonce.length === 0) throw invalid('NONCE_EMPTY', 'nonce is empty');
         if (creatorBytes.length === 0) throw invalid('CREATOR_EMPTY', 'creator is empty');
         const expected = computeTxId(nonce, creatorBytes);
-        if (ch.getTxId() !== expected) throw invalid('TXID_MISMATCH', `incorrectly computed txid '${ch.getTxId()}' -- expected '${expected}'`);
+        if (ch.getTxId() !== expected)
+            throw invalid('TXID_MISMATCH', `incorrectly computed txid '${ch.getTxId()}' -- expected '${expected}'`);
         const proposalBytes = up.signedProposal.getProposalBytes_asU8();
         const signature = up.signedProposal.getSignature_asU8();
         if (signature.length === 0) throw invalid('SIGNATURE_EMPTY', 'empty signature bytes');
@@ -236,7 +241,10 @@ export class Endorser {
             throw invalid('ACCESS_DENIED', `access denied: channel [${channelId}] creator org [${mspId}]`);
         }
         if (await this.options.ledger.blocks.getTxLocation(ch.getTxId())) {
-            throw new EndorserError('DUPLICATE_TXID', `duplicate transaction found [${ch.getTxId()}]. Creator [${Buffer.from(creatorBytes).toString('hex')}]`);
+            throw new EndorserError(
+                'DUPLICATE_TXID',
+                `duplicate transaction found [${ch.getTxId()}]. Creator [${Buffer.from(creatorBytes).toString('hex')}]`,
+            );
         }
         if (!this.#scc.has(up.chaincodeName)) {
             try {
@@ -252,11 +260,13 @@ export class Endorser {
     #checkACL(up: UnpackedProposal, creator: VerifiedIdentity, policy: string): void {
         const policies = this.options.policies;
         if (policies.evaluateIdentities?.(policy, [creator])) return;
-        const result = policies.evaluate(policy, [{
-            identity: up.signatureHeader.getCreator_asU8(),
-            data: up.signedProposal.getProposalBytes_asU8(),
-            signature: up.signedProposal.getSignature_asU8(),
-        }]);
+        const result = policies.evaluate(policy, [
+            {
+                identity: up.signatureHeader.getCreator_asU8(),
+                data: up.signedProposal.getProposalBytes_asU8(),
+                signature: up.signedProposal.getSignature_asU8(),
+            },
+        ]);
         if (!result.ok) {
             throw new Error(
                 `Failed evaluating policy on signed data during check policy on channel [${up.channelHeader.getChannelId()}] with policy [${policy}]: [${result.reason ?? 'policy not satisfied'}]`,
@@ -271,10 +281,14 @@ export class Endorser {
         try {
             definition = await this.options.ledger.chaincodeDefinition(name);
         } catch (err) {
-            throw new Error(`make sure the chaincode ${name} has been successfully defined on channel ${channelId} and try again: could not retrieve state for chaincode ${name}: ${(err as Error).message}`);
+            throw new Error(
+                `make sure the chaincode ${name} has been successfully defined on channel ${channelId} and try again: could not retrieve state for chaincode ${name}: ${(err as Error).message}`,
+            );
         }
         if (!definition) {
-            throw new Error(`make sure the chaincode ${name} has been successfully defined on channel ${channelId} and try again: chaincode ${name} not found`);
+            throw new Error(
+                `make sure the chaincode ${name} has been successfully defined on channel ${channelId} and try again: chaincode ${name} not found`,
+            );
         }
         return { version: definition.version, collections: definition.collections };
     }
@@ -428,7 +442,10 @@ function headerTypeName(type: number): string {
 /** The Endorser gRPC service: refusals thrown by the endorser become gRPC errors, as Fabric's. */
 export function endorserService(endorser: Pick<Endorser, 'processProposal'>): peer.IEndorserServer {
     return {
-        processProposal(call: grpc.ServerUnaryCall<peer.SignedProposal, peer.ProposalResponse>, callback: grpc.sendUnaryData<peer.ProposalResponse>) {
+        processProposal(
+            call: grpc.ServerUnaryCall<peer.SignedProposal, peer.ProposalResponse>,
+            callback: grpc.sendUnaryData<peer.ProposalResponse>,
+        ) {
             endorser.processProposal(call.request).then(
                 (response) => callback(null, response),
                 (err: Error) => callback({ code: grpc.status.UNKNOWN, details: err.message, name: 'EndorserError', message: err.message }),

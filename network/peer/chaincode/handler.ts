@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { ledger as ledgerpb, peer } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
-import type { KV, TxSimulator } from '../ledger/types';
 import type { CollectionConfig } from '../../topology';
+import type { KV, TxSimulator } from '../ledger/types';
 
 const MsgType = peer.ChaincodeMessage.Type;
 type MsgTypeValue = peer.ChaincodeMessage.TypeMap[keyof peer.ChaincodeMessage.TypeMap];
@@ -24,10 +24,8 @@ export const TOTAL_QUERY_LIMIT = 100000;
 /** Fabric's messages (core/chaincode/handler.go). */
 export const ERROR_EXECUTION_TIMEOUT = 'timeout expired while executing transaction';
 export const ERROR_STREAM_TERMINATED = 'chaincode stream terminated';
-export const RICH_QUERY_UNSUPPORTED =
-    'rich queries (GET_QUERY_RESULT) are not supported: the devnet runs a LevelDB state database';
-export const INVOKE_CHAINCODE_UNSUPPORTED =
-    'chaincode-to-chaincode invocation (INVOKE_CHAINCODE) is not supported here';
+export const RICH_QUERY_UNSUPPORTED = 'rich queries (GET_QUERY_RESULT) are not supported: the devnet runs a LevelDB state database';
+export const INVOKE_CHAINCODE_UNSUPPORTED = 'chaincode-to-chaincode invocation (INVOKE_CHAINCODE) is not supported here';
 export const CROSS_CHANNEL_UNSUPPORTED = 'chaincode-to-chaincode invocation on another channel is not supported by the devnet';
 
 /** What a transaction runs with: Fabric's TransactionParams plus the chaincode's collections. */
@@ -145,16 +143,20 @@ export class Handler {
                     context.iterators.clear();
                     if (outcome instanceof Error) return reject(outcome);
                     if (outcome.getType() === MsgType.ERROR) {
-                        return reject(new ChaincodeExecutionError(
-                            'TRANSACTION_FAILED',
-                            `transaction returned with failure: ${Buffer.from(outcome.getPayload_asU8()).toString('utf8')}`,
-                        ));
+                        return reject(
+                            new ChaincodeExecutionError(
+                                'TRANSACTION_FAILED',
+                                `transaction returned with failure: ${Buffer.from(outcome.getPayload_asU8()).toString('utf8')}`,
+                            ),
+                        );
                     }
                     let response: peer.Response;
                     try {
                         response = peer.Response.deserializeBinary(outcome.getPayload_asU8());
                     } catch (err) {
-                        return reject(new ChaincodeExecutionError('TRANSACTION_FAILED', `failed to unmarshal response: ${(err as Error).message}`));
+                        return reject(
+                            new ChaincodeExecutionError('TRANSACTION_FAILED', `failed to unmarshal response: ${(err as Error).message}`),
+                        );
                     }
                     const event = outcome.getChaincodeEvent();
                     if (event) {
@@ -223,9 +225,11 @@ export class Handler {
                     this.options.log?.(text);
                     return;
                 }
-                return this.#register(msg);
+                this.#register(msg);
+                return;
             case 'ready':
-                return this.#onReadyMessage(msg);
+                this.#onReadyMessage(msg);
+                return;
             default:
                 this.options.log?.(`ignoring ${typeName(type)} in state ${this.#state}`);
         }
@@ -449,7 +453,13 @@ export class Handler {
         if (metadata && (metadata.getPagesize() !== 0 || metadata.getBookmark() !== '')) {
             if (metadata.getPagesize() < 0) throw new RequestError(`invalid page size ${metadata.getPagesize()}`);
             const pageSize = Math.min(metadata.getPagesize() || TOTAL_QUERY_LIMIT, TOTAL_QUERY_LIMIT);
-            const page = await params.simulator.getStateRange(params.namespace, req.getStartkey(), req.getEndkey(), pageSize, metadata.getBookmark());
+            const page = await params.simulator.getStateRange(
+                params.namespace,
+                req.getStartkey(),
+                req.getEndkey(),
+                pageSize,
+                metadata.getBookmark(),
+            );
             const response = new peer.QueryResponse();
             response.setResultsList(toItems(page.results));
             response.setHasMore(false);

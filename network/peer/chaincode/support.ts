@@ -7,8 +7,8 @@ import type { ChaincodeConfig, CollectionConfig } from '../../topology';
 import type { TxSimulator } from '../ledger/types';
 import { ChaincodeExecutionError, ExecutionResult, Handler, TransactionParams } from './handler';
 
-export { ChaincodeExecutionError, ERROR_EXECUTION_TIMEOUT, ERROR_STREAM_TERMINATED, RICH_QUERY_UNSUPPORTED } from './handler';
 export type { ExecutionResult, TransactionParams } from './handler';
+export { ChaincodeExecutionError, ERROR_EXECUTION_TIMEOUT, ERROR_STREAM_TERMINATED, RICH_QUERY_UNSUPPORTED } from './handler';
 
 /** One chaincode server this peer dials. */
 export interface ChaincodeEndpoint {

@@ -9,7 +9,7 @@ import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { parseSignaturePolicy } from '../../common/policies';
 import type { ChaincodeConfig, CollectionConfig } from '../../topology';
 import type { ChaincodeDefinition, TxSimulator } from '../ledger/types';
-import { SccInvocation, SystemChaincode, failure, success, utf8 } from './scc';
+import { failure, SccInvocation, SystemChaincode, success, utf8 } from './scc';
 
 export const LIFECYCLE = '_lifecycle';
 export const LIFECYCLE_NAMESPACE = '_lifecycle';
@@ -263,7 +263,9 @@ export class Lifecycle implements SystemChaincode {
         // Deviation: Fabric checks /Channel/Application/Writers here and relies on approvals by
         // each org's admin; without approvals, the committer itself must be an org admin.
         if (inv.creator.role !== 'admin') {
-            throw new AclError(`creator ${inv.creator.subject} (${inv.creator.mspId}) is not an admin: only an org admin may commit a chaincode definition`);
+            throw new AclError(
+                `creator ${inv.creator.subject} (${inv.creator.mspId}) is not an admin: only an org admin may commit a chaincode definition`,
+            );
         }
         this.#check(inv, '/Channel/Application/Writers');
     }
@@ -289,21 +291,35 @@ export class Lifecycle implements SystemChaincode {
         const name = args.getName();
         const version = args.getVersion();
         if (!CHAINCODE_NAME.test(name)) {
-            throw new LifecycleError('CHAINCODE_NAME_INVALID', `invalid chaincode name '${name}'. Names can only consist of alphanumerics, '_', and '-' and can only begin with alphanumerics`);
+            throw new LifecycleError(
+                'CHAINCODE_NAME_INVALID',
+                `invalid chaincode name '${name}'. Names can only consist of alphanumerics, '_', and '-' and can only begin with alphanumerics`,
+            );
         }
-        if (SYSTEM_CHAINCODES.has(name)) throw new LifecycleError('CHAINCODE_NAME_INVALID', `chaincode name '${name}' is the name of a system chaincode`);
+        if (SYSTEM_CHAINCODES.has(name))
+            throw new LifecycleError('CHAINCODE_NAME_INVALID', `chaincode name '${name}' is the name of a system chaincode`);
         if (!CHAINCODE_VERSION.test(version)) {
-            throw new LifecycleError('CHAINCODE_VERSION_INVALID', `invalid chaincode version '${version}'. Versions can only consist of alphanumerics, '_', '-', '+', and '.'`);
+            throw new LifecycleError(
+                'CHAINCODE_VERSION_INVALID',
+                `invalid chaincode version '${version}'. Versions can only consist of alphanumerics, '_', '-', '+', and '.'`,
+            );
         }
         if (args.getInitRequired()) throw new LifecycleError('INIT_UNSUPPORTED', 'init_required is not supported by the devnet');
-        const plugins: [string, string][] = [['escc', args.getEndorsementPlugin()], ['vscc', args.getValidationPlugin()]];
+        const plugins: [string, string][] = [
+            ['escc', args.getEndorsementPlugin()],
+            ['vscc', args.getValidationPlugin()],
+        ];
         for (const [expected, given] of plugins) {
-            if (given !== '' && given !== expected) throw new LifecycleError('PLUGIN_UNSUPPORTED', `plugin '${given}' is not supported (only '${expected}')`);
+            if (given !== '' && given !== expected)
+                throw new LifecycleError('PLUGIN_UNSUPPORTED', `plugin '${given}' is not supported (only '${expected}')`);
         }
         const current = await this.#current(sim, name);
         const currentSequence = current?.sequence ?? 0;
         if (args.getSequence() !== currentSequence + 1) {
-            throw new LifecycleError('SEQUENCE_INVALID', `requested sequence is ${args.getSequence()}, but new definition must be sequence ${currentSequence + 1}`);
+            throw new LifecycleError(
+                'SEQUENCE_INVALID',
+                `requested sequence is ${args.getSequence()}, but new definition must be sequence ${currentSequence + 1}`,
+            );
         }
         const collections = collectionsFromPackage(args.getCollections());
         this.#validateCollections(collections, current?.collections ?? []);
@@ -323,23 +339,45 @@ export class Lifecycle implements SystemChaincode {
         const seen = new Set<string>();
         for (const c of collections) {
             if (!COLLECTION_NAME.test(c.name)) {
-                throw new LifecycleError('COLLECTION_INVALID', `invalid collection name '${c.name}'. Names can only consist of alphanumerics, '_', and '-' and cannot begin with '_'`);
+                throw new LifecycleError(
+                    'COLLECTION_INVALID',
+                    `invalid collection name '${c.name}'. Names can only consist of alphanumerics, '_', and '-' and cannot begin with '_'`,
+                );
             }
-            if (seen.has(c.name)) throw new LifecycleError('COLLECTION_INVALID', `collection-name: ${c.name} -- found duplicate in collection configuration`);
+            if (seen.has(c.name))
+                throw new LifecycleError('COLLECTION_INVALID', `collection-name: ${c.name} -- found duplicate in collection configuration`);
             seen.add(c.name);
-            if (c.requiredPeerCount < 0) throw new LifecycleError('COLLECTION_INVALID', `collection-name: ${c.name} -- requiredPeerCount (${c.requiredPeerCount}) cannot be less than zero`);
+            if (c.requiredPeerCount < 0)
+                throw new LifecycleError(
+                    'COLLECTION_INVALID',
+                    `collection-name: ${c.name} -- requiredPeerCount (${c.requiredPeerCount}) cannot be less than zero`,
+                );
             if (c.maxPeerCount < c.requiredPeerCount) {
-                throw new LifecycleError('COLLECTION_INVALID', `collection-name: ${c.name} -- maximum peer count (${c.maxPeerCount}) cannot be less than the required peer count (${c.requiredPeerCount})`);
+                throw new LifecycleError(
+                    'COLLECTION_INVALID',
+                    `collection-name: ${c.name} -- maximum peer count (${c.maxPeerCount}) cannot be less than the required peer count (${c.requiredPeerCount})`,
+                );
             }
             for (const match of c.policy.matchAll(/'([^'.]+)\.[a-z]+'/g)) {
-                if (!orgs.has(match[1])) throw new LifecycleError('COLLECTION_INVALID', `collection-name: ${c.name} -- collection member '${match[1]}' is not part of the channel`);
+                if (!orgs.has(match[1]))
+                    throw new LifecycleError(
+                        'COLLECTION_INVALID',
+                        `collection-name: ${c.name} -- collection member '${match[1]}' is not part of the channel`,
+                    );
             }
         }
         for (const old of committed) {
             const now = collections.find((c) => c.name === old.name);
-            if (!now) throw new LifecycleError('COLLECTION_INVALID', `existing collection [${old.name}] missing in the proposed collection configuration`);
+            if (!now)
+                throw new LifecycleError(
+                    'COLLECTION_INVALID',
+                    `existing collection [${old.name}] missing in the proposed collection configuration`,
+                );
             if (now.blockToLive !== old.blockToLive) {
-                throw new LifecycleError('COLLECTION_INVALID', `the BlockToLive in an existing collection [${old.name}] modified. Existing value [${old.blockToLive}]`);
+                throw new LifecycleError(
+                    'COLLECTION_INVALID',
+                    `the BlockToLive in an existing collection [${old.name}] modified. Existing value [${old.blockToLive}]`,
+                );
             }
         }
     }

@@ -4,7 +4,7 @@
 // /Channel/Application/Readers).
 import { common, peer } from '@hyperledger/fabric-protos';
 import type { PeerLedger } from '../ledger/types';
-import { SccInvocation, SystemChaincode, failure, success, utf8 } from './scc';
+import { failure, SccInvocation, SystemChaincode, success, utf8 } from './scc';
 
 export const QSCC = 'qscc';
 export const GET_CHAIN_INFO = 'GetChainInfo';
@@ -40,7 +40,8 @@ export class Qscc implements SystemChaincode {
                 return this.#chainInfo();
             case GET_BLOCK_BY_NUMBER: {
                 const text = utf8(arg);
-                if (!/^\d+$/.test(text)) return failure(`Failed to parse block number with error strconv.ParseUint: parsing "${text}": invalid syntax`);
+                if (!/^\d+$/.test(text))
+                    return failure(`Failed to parse block number with error strconv.ParseUint: parsing "${text}": invalid syntax`);
                 const number = Number(text);
                 const block = Number.isSafeInteger(number) ? await this.ledger.blocks.getBlock(number) : undefined;
                 if (!block) return failure(`Failed to get block number ${text}, error entry not found in index`);

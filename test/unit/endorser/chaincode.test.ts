@@ -2,20 +2,44 @@
 // every shim request kind, pagination, private data rules, multiplexing, timeouts, reconnection.
 import { ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
-import { expect } from 'chai';
 import { peer } from '@hyperledger/fabric-protos';
-import { ChaincodeSupport, ExecutionResult, RICH_QUERY_UNSUPPORTED } from '../../../network/peer/chaincode/support';
+import { expect } from 'chai';
 import { INVOKE_CHAINCODE_UNSUPPORTED } from '../../../network/peer/chaincode/handler';
+import { ChaincodeSupport, ExecutionResult, RICH_QUERY_UNSUPPORTED } from '../../../network/peer/chaincode/support';
 import type { CollectionConfig } from '../../../network/topology';
 import {
-    CHANNEL, MemoryLedger, MemorySimulator, TestIdentity, freePort, makeIdentity, memberOfPolicy, signedProposal,
-    startChaincodeServer, stopChaincodeServer,
+    CHANNEL,
+    freePort,
+    MemoryLedger,
+    MemorySimulator,
+    makeIdentity,
+    memberOfPolicy,
+    signedProposal,
+    startChaincodeServer,
+    stopChaincodeServer,
+    TestIdentity,
 } from './helpers';
 
 const CC = 'shimtest';
 const COLLECTIONS: CollectionConfig[] = [
-    { name: 'seoulOnly', policy: "OR('SeoulMSP.member')", requiredPeerCount: 0, maxPeerCount: 0, blockToLive: 0, memberOnlyRead: true, memberOnlyWrite: true },
-    { name: 'open', policy: "OR('SeoulMSP.member')", requiredPeerCount: 0, maxPeerCount: 0, blockToLive: 0, memberOnlyRead: false, memberOnlyWrite: false },
+    {
+        name: 'seoulOnly',
+        policy: "OR('SeoulMSP.member')",
+        requiredPeerCount: 0,
+        maxPeerCount: 0,
+        blockToLive: 0,
+        memberOnlyRead: true,
+        memberOnlyWrite: true,
+    },
+    {
+        name: 'open',
+        policy: "OR('SeoulMSP.member')",
+        requiredPeerCount: 0,
+        maxPeerCount: 0,
+        blockToLive: 0,
+        memberOnlyRead: false,
+        memberOnlyWrite: false,
+    },
 ];
 
 describe('chaincode support (shim protocol against fabric-shim 2.5)', function () {
@@ -32,7 +56,12 @@ describe('chaincode support (shim protocol against fabric-shim 2.5)', function (
         mois = await makeIdentity('MOISMSP', 'client');
         port = await freePort();
         server = startChaincodeServer(port, `${CC}:1.0`);
-        support = new ChaincodeSupport([{ name: CC, address: `127.0.0.1:${port}` }], { connectWaitMs: 15000, executeTimeoutMs: 10000, minBackoffMs: 100, maxBackoffMs: 500 });
+        support = new ChaincodeSupport([{ name: CC, address: `127.0.0.1:${port}` }], {
+            connectWaitMs: 15000,
+            executeTimeoutMs: 10000,
+            minBackoffMs: 100,
+            maxBackoffMs: 500,
+        });
         support.start();
         expect(await support.waitReady(20000)).to.equal(true);
     });
@@ -46,16 +75,39 @@ describe('chaincode support (shim protocol against fabric-shim 2.5)', function (
         ledger = new MemoryLedger();
     });
 
-    async function run(fn: string, args: string[], opts: { as?: TestIdentity; transient?: Record<string, string>; via?: ChaincodeSupport } = {}) {
+    async function run(
+        fn: string,
+        args: string[],
+        opts: { as?: TestIdentity; transient?: Record<string, string>; via?: ChaincodeSupport } = {},
+    ) {
         const id = opts.as ?? seoul;
-        const { sp, txId, proposal, input } = signedProposal({ signer: id.signer, chaincode: CC, args: [fn, ...args], transient: opts.transient });
+        const { sp, txId, proposal, input } = signedProposal({
+            signer: id.signer,
+            chaincode: CC,
+            args: [fn, ...args],
+            transient: opts.transient,
+        });
         const sim = ledger.newTxSimulator(txId) as MemorySimulator;
         const result: ExecutionResult = await (opts.via ?? support).execute({
-            chaincodeName: CC, txId, channelId: CHANNEL, signedProposal: sp, proposal, input, simulator: sim, isEvaluate: false,
+            chaincodeName: CC,
+            txId,
+            channelId: CHANNEL,
+            signedProposal: sp,
+            proposal,
+            input,
+            simulator: sim,
+            isEvaluate: false,
             collections: COLLECTIONS,
             isCollectionMember: (c) => memberOfPolicy(c.policy, id.verified),
         });
-        return { result, sim, txId, status: result.response.getStatus(), message: result.response.getMessage(), payload: Buffer.from(result.response.getPayload_asU8()).toString() };
+        return {
+            result,
+            sim,
+            txId,
+            status: result.response.getStatus(),
+            message: result.response.getMessage(),
+            payload: Buffer.from(result.response.getPayload_asU8()).toString(),
+        };
     }
 
     const seed = (key: string, value: string) => ledger.state.public.set(`${CC}\u0000${key}`, { value: Buffer.from(value) });
@@ -146,7 +198,9 @@ describe('chaincode support (shim protocol against fabric-shim 2.5)', function (
         it('a non-member may not write a memberOnlyWrite collection', async () => {
             const { status, message, sim } = await run('PutPrivate', ['seoulOnly', 'k'], { as: mois, transient: { value: 'x' } });
             expect(status).to.equal(500);
-            expect(message).to.contain(`tx creator does not have write access permission on privatedata in chaincodeName:${CC} collectionName: seoulOnly`);
+            expect(message).to.contain(
+                `tx creator does not have write access permission on privatedata in chaincodeName:${CC} collectionName: seoulOnly`,
+            );
             expect(sim.privateWrites.size).to.equal(0);
         });
 
@@ -192,7 +246,10 @@ describe('chaincode support (shim protocol against fabric-shim 2.5)', function (
     it('PUT_STATE_METADATA and GET_STATE_METADATA (key-level endorsement parameter)', async () => {
         const { sim } = await run('SetValidation', ['m', 'cafe']);
         expect(Buffer.from(sim.metadataWrites.get(`${CC}\u0000m`)!.VALIDATION_PARAMETER).toString('hex')).to.equal('cafe');
-        ledger.state.public.set(`${CC}\u0000m`, { value: Buffer.from('x'), metadata: { VALIDATION_PARAMETER: Buffer.from('beef', 'hex') } });
+        ledger.state.public.set(`${CC}\u0000m`, {
+            value: Buffer.from('x'),
+            metadata: { VALIDATION_PARAMETER: Buffer.from('beef', 'hex') },
+        });
         expect((await run('GetValidation', ['m'])).payload).to.equal('beef');
     });
 
@@ -226,10 +283,24 @@ describe('chaincode support (shim protocol against fabric-shim 2.5)', function (
             const { sp, txId, proposal, input } = signedProposal({ signer: seoul.signer, chaincode: CC, args: ['Call', ...args] });
             const sim = ledger.newTxSimulator(txId) as MemorySimulator;
             const result = await both.execute({
-                chaincodeName: CC, txId, channelId: CHANNEL, signedProposal: sp, proposal, input, simulator: sim, isEvaluate: false,
-                collections: [], calleeCollections: async (name) => (name === 'other' || name === CC ? [] : undefined),
+                chaincodeName: CC,
+                txId,
+                channelId: CHANNEL,
+                signedProposal: sp,
+                proposal,
+                input,
+                simulator: sim,
+                isEvaluate: false,
+                collections: [],
+                calleeCollections: async (name) => (name === 'other' || name === CC ? [] : undefined),
             });
-            return { sim, result, status: result.response.getStatus(), message: result.response.getMessage(), payload: Buffer.from(result.response.getPayload_asU8()).toString() };
+            return {
+                sim,
+                result,
+                status: result.response.getStatus(),
+                message: result.response.getMessage(),
+                payload: Buffer.from(result.response.getPayload_asU8()).toString(),
+            };
         };
 
         it('the callee runs in the same transaction, in its own namespace, and its event is dropped', async () => {
@@ -242,8 +313,11 @@ describe('chaincode support (shim protocol against fabric-shim 2.5)', function (
             expect(JSON.parse((await call(['other', 'Get', 'k', ''])).payload).payload).to.equal('callee state');
         });
 
-        it('the callee\'s error response reaches the caller as a response', async () => {
-            expect(JSON.parse((await call(['other', 'Fail', 'NOPE: callee', ''])).payload)).to.deep.include({ status: 500, message: 'NOPE: callee' });
+        it("the callee's error response reaches the caller as a response", async () => {
+            expect(JSON.parse((await call(['other', 'Fail', 'NOPE: callee', ''])).payload)).to.deep.include({
+                status: 500,
+                message: 'NOPE: callee',
+            });
         });
 
         it('refuses an undefined callee, another channel, and a call back into the calling chaincode', async () => {
@@ -265,14 +339,16 @@ describe('chaincode support (shim protocol against fabric-shim 2.5)', function (
     });
 
     it('many transactions run concurrently on one stream, each answered to its own tx id', async () => {
-        const runs = await Promise.all(Array.from({ length: 40 }, (_, i) => run('Slow', [`s${i}`, String(Math.floor(Math.random() * 50))])));
+        const runs = await Promise.all(
+            Array.from({ length: 40 }, (_, i) => run('Slow', [`s${i}`, String(Math.floor(Math.random() * 50))])),
+        );
         for (const r of runs) {
             expect(r.payload).to.equal(r.txId);
             expect(r.sim.writes.size).to.equal(1);
         }
     });
 
-    it('a transaction that outlives the timeout fails with Fabric\'s message', async () => {
+    it("a transaction that outlives the timeout fails with Fabric's message", async () => {
         const impatient = new ChaincodeSupport([{ name: CC, address: `127.0.0.1:${port}` }], { executeTimeoutMs: 300 });
         impatient.start();
         try {
@@ -300,7 +376,16 @@ describe('chaincode support (shim protocol against fabric-shim 2.5)', function (
         const { sp, txId, proposal, input } = signedProposal({ signer: seoul.signer, chaincode: 'nope', args: ['x'] });
         let error: Error | undefined;
         await support
-            .execute({ chaincodeName: 'nope', txId, channelId: CHANNEL, signedProposal: sp, proposal, input, simulator: ledger.newTxSimulator(txId), isEvaluate: false })
+            .execute({
+                chaincodeName: 'nope',
+                txId,
+                channelId: CHANNEL,
+                signedProposal: sp,
+                proposal,
+                input,
+                simulator: ledger.newTxSimulator(txId),
+                isEvaluate: false,
+            })
             .catch((e: Error) => (error = e));
         expect(error?.message).to.contain('no chaincode server is configured for chaincode nope');
     });

@@ -1,18 +1,19 @@
 // The endorser with the channel's real MSPs and policies (generated crypto, genesis config):
 // refusals of expired, untrusted and forged creators, the Writers ACL, collection membership by
 // the member orgs policy, and the _lifecycle admin rule on real NodeOU roles.
-import { expect } from 'chai';
+
 import { peer } from '@hyperledger/fabric-protos';
+import { expect } from 'chai';
 import { buildGenesisBlock, parseChannelConfig } from '../../../network/common/configtx';
 import { PolicyManager } from '../../../network/common/policies';
 import { issueTestIdentity } from '../../../network/msp/ca';
 import { newSigningIdentity, SigningIdentity } from '../../../network/msp/identity';
-import type { ExecuteRequest } from '../../../network/peer/chaincode/support';
 import type { ExecutionResult } from '../../../network/peer/chaincode/handler';
+import type { ExecuteRequest } from '../../../network/peer/chaincode/support';
 import { collectionMembership, Endorser, EndorserError } from '../../../network/peer/endorser';
-import { Lifecycle, commitDefinitionArgs, lifecycleCallArgs } from '../../../network/peer/scc/lifecycle';
+import { commitDefinitionArgs, Lifecycle, lifecycleCallArgs } from '../../../network/peer/scc/lifecycle';
 import { Qscc } from '../../../network/peer/scc/qscc';
-import { mspFixture, MspFixture } from '../msp/fixture';
+import { MspFixture, mspFixture } from '../msp/fixture';
 import { MemoryLedger, signedProposal } from './helpers';
 
 describe('endorser with the channel MSPs and policies', function () {
@@ -25,13 +26,22 @@ describe('endorser with the channel MSPs and policies', function () {
 
     before(async () => {
         fx = await mspFixture();
-        const config = parseChannelConfig(buildGenesisBlock(fx.topology), fx.topology.orgs.map((o) => o.mspId));
+        const config = parseChannelConfig(
+            buildGenesisBlock(fx.topology),
+            fx.topology.orgs.map((o) => o.mspId),
+        );
         channel = config.channelId;
         const policies = new PolicyManager(config.policies, fx.msps);
         ledger = new MemoryLedger();
         Object.assign(ledger, { channelId: channel });
         const cc = fx.topology.chaincodes.find((c) => c.name === 'fixture')!;
-        ledger.definitions.set('fixture', { name: 'fixture', version: '1.0', sequence: 1, endorsementPolicy: 'MAJORITY Endorsement', collections: cc.collections });
+        ledger.definitions.set('fixture', {
+            name: 'fixture',
+            version: '1.0',
+            sequence: 1,
+            endorsementPolicy: 'MAJORITY Endorsement',
+            collections: cc.collections,
+        });
         endorser = new Endorser({
             channelId: channel,
             ledger: ledger.asPeerLedger(),
@@ -74,7 +84,7 @@ describe('endorser with the channel MSPs and policies', function () {
         expect(pr.hasEndorsement()).to.equal(true);
     });
 
-    it('refuses an expired certificate and an untrusted CA with Fabric\'s generic message', async () => {
+    it("refuses an expired certificate and an untrusted CA with Fabric's generic message", async () => {
         for (const signer of [await testIdentity({ expired: true }), await testIdentity({ untrusted: true })]) {
             const err = await refused(signer);
             expect(err.code).to.equal('ACCESS_DENIED');

@@ -3,31 +3,56 @@
 import { ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { expect } from 'chai';
 import { common, ledger as ledgerpb, peer } from '@hyperledger/fabric-protos';
+import { expect } from 'chai';
 import { parseSignaturePolicy } from '../../../network/common/policies';
-import { ChaincodeExecutor, ChaincodeSupport, ExecuteRequest, RICH_QUERY_UNSUPPORTED } from '../../../network/peer/chaincode/support';
 import type { ExecutionResult } from '../../../network/peer/chaincode/handler';
+import { ChaincodeExecutor, ChaincodeSupport, ExecuteRequest, RICH_QUERY_UNSUPPORTED } from '../../../network/peer/chaincode/support';
 import { addEndorserService, collectionMembership, Endorser, EndorserError } from '../../../network/peer/endorser';
-import { Qscc } from '../../../network/peer/scc/qscc';
 import {
-    commitDefinitionArgs, definitionKey, Lifecycle, lifecycleCallArgs, parseDefinition, queryDefinitionArgs, signaturePolicyText,
+    commitDefinitionArgs,
+    definitionKey,
+    Lifecycle,
+    lifecycleCallArgs,
+    parseDefinition,
+    queryDefinitionArgs,
+    signaturePolicyText,
 } from '../../../network/peer/scc/lifecycle';
-import type { CollectionConfig, ChaincodeConfig } from '../../../network/topology';
+import { Qscc } from '../../../network/peer/scc/qscc';
+import type { ChaincodeConfig, CollectionConfig } from '../../../network/topology';
 import {
-    CHANNEL, FakeMsps, FakePolicies, MemoryLedger, MemorySimulator, TestIdentity, freePort, makeIdentity, memberOfPolicy,
-    signedProposal, startChaincodeServer, stopChaincodeServer,
+    CHANNEL,
+    FakeMsps,
+    FakePolicies,
+    freePort,
+    MemoryLedger,
+    MemorySimulator,
+    makeIdentity,
+    memberOfPolicy,
+    signedProposal,
+    startChaincodeServer,
+    stopChaincodeServer,
+    TestIdentity,
 } from './helpers';
 
 const CC = 'shimtest';
 const COLLECTIONS: CollectionConfig[] = [
-    { name: 'seoulOnly', policy: "OR('SeoulMSP.member')", requiredPeerCount: 0, maxPeerCount: 0, blockToLive: 0, memberOnlyRead: true, memberOnlyWrite: true },
+    {
+        name: 'seoulOnly',
+        policy: "OR('SeoulMSP.member')",
+        requiredPeerCount: 0,
+        maxPeerCount: 0,
+        blockToLive: 0,
+        memberOnlyRead: true,
+        memberOnlyWrite: true,
+    },
 ];
 
 /** A chaincode executor that runs a scripted function against the simulator. */
 class ScriptedChaincode implements ChaincodeExecutor {
     readonly requests: ExecuteRequest[] = [];
-    script: (req: ExecuteRequest) => Promise<Partial<ExecutionResult> & { status?: number; message?: string; payload?: string }> = async () => ({});
+    script: (req: ExecuteRequest) => Promise<Partial<ExecutionResult> & { status?: number; message?: string; payload?: string }> =
+        async () => ({});
     async execute(req: ExecuteRequest): Promise<ExecutionResult> {
         this.requests.push(req);
         const out = await this.script(req);
@@ -80,7 +105,13 @@ describe('endorser', function () {
 
     beforeEach(() => {
         ledger = new MemoryLedger();
-        ledger.definitions.set(CC, { name: CC, version: '1.0', sequence: 1, endorsementPolicy: 'MAJORITY Endorsement', collections: COLLECTIONS });
+        ledger.definitions.set(CC, {
+            name: CC,
+            version: '1.0',
+            sequence: 1,
+            endorsementPolicy: 'MAJORITY Endorsement',
+            collections: COLLECTIONS,
+        });
         chaincode = new ScriptedChaincode();
         policies = new FakePolicies(['EvilMSP']);
         endorser = newEndorser();
@@ -111,7 +142,12 @@ describe('endorser', function () {
                 event.setTxId(req.txId);
                 return { payload: 'done', event };
             };
-            const { sp, proposal, txId } = signedProposal({ signer: seoul.signer, chaincode: CC, args: ['Put', 'k', 'v'], transient: { secret: 'not hashed' } });
+            const { sp, proposal, txId } = signedProposal({
+                signer: seoul.signer,
+                chaincode: CC,
+                args: ['Put', 'k', 'v'],
+                transient: { secret: 'not hashed' },
+            });
             const pr = await endorser.processProposal(sp);
             expect(pr.getResponse()!.getStatus()).to.equal(200);
             expect(pr.getVersion()).to.equal(1);
@@ -124,8 +160,12 @@ describe('endorser', function () {
             const payload = peer.ChaincodeProposalPayload.deserializeBinary(proposal.getPayload_asU8());
             const noTransient = new peer.ChaincodeProposalPayload();
             noTransient.setInput(payload.getInput_asU8());
-            const expectedHash = crypto.createHash('sha256')
-                .update(header.getChannelHeader_asU8()).update(header.getSignatureHeader_asU8()).update(noTransient.serializeBinary()).digest();
+            const expectedHash = crypto
+                .createHash('sha256')
+                .update(header.getChannelHeader_asU8())
+                .update(header.getSignatureHeader_asU8())
+                .update(noTransient.serializeBinary())
+                .digest();
             const { prp, action } = decodeAction(pr);
             expect(Buffer.from(prp.getProposalHash_asU8())).to.deep.equal(expectedHash);
             expect(action.getChaincodeId()!.getName()).to.equal(CC);
@@ -134,7 +174,12 @@ describe('endorser', function () {
             expect(peer.ChaincodeEvent.deserializeBinary(action.getEvents_asU8()).getTxId()).to.equal(txId);
             const rwset = ledgerpb.rwset.TxReadWriteSet.deserializeBinary(action.getResults_asU8());
             expect(rwset.getNsRwsetList().map((n) => n.getNamespace())).to.deep.equal([CC]);
-            expect(pr.getInterest()!.getChaincodesList().map((c) => c.getName())).to.deep.equal([CC]);
+            expect(
+                pr
+                    .getInterest()!
+                    .getChaincodesList()
+                    .map((c) => c.getName()),
+            ).to.deep.equal([CC]);
             expect(Buffer.from(chaincode.requests[0].transient!.get('secret')!).toString()).to.equal('not hashed');
         });
 
@@ -153,7 +198,7 @@ describe('endorser', function () {
             expect(calls[0].getNoPrivateReads()).to.equal(true);
         });
 
-        it('passes the collections and the creator\'s membership (collection member policy) to the chaincode', async () => {
+        it("passes the collections and the creator's membership (collection member policy) to the chaincode", async () => {
             await endorser.processProposal(signedProposal({ signer: seoul.signer, chaincode: CC, args: ['x'] }).sp);
             await endorser.processProposal(signedProposal({ signer: mois.signer, chaincode: CC, args: ['x'] }).sp);
             const [bySeoul, byMois] = chaincode.requests;
@@ -239,17 +284,23 @@ describe('endorser', function () {
             ledger.committedTxIds.set(txId, { blockNumber: 3, txNumber: 0, validationCode: 0 });
             const err = await refusal(sp);
             expect(err.code).to.equal('DUPLICATE_TXID');
-            expect(err.message).to.equal(`duplicate transaction found [${txId}]. Creator [${Buffer.from(seoul.signer.serialize()).toString('hex')}]`);
+            expect(err.message).to.equal(
+                `duplicate transaction found [${txId}]. Creator [${Buffer.from(seoul.signer.serialize()).toString('hex')}]`,
+            );
         });
 
         it('a creator outside /Channel/Application/Writers', async () => {
             const err = await refusal(signedProposal({ signer: evil.signer, chaincode: CC, args: ['x'] }).sp);
             expect(err.code).to.equal('ACCESS_DENIED');
-            expect(err.message).to.contain(`Failed evaluating policy on signed data during check policy on channel [${CHANNEL}] with policy [/Channel/Application/Writers]`);
+            expect(err.message).to.contain(
+                `Failed evaluating policy on signed data during check policy on channel [${CHANNEL}] with policy [/Channel/Application/Writers]`,
+            );
         });
 
         it('a header type other than ENDORSER_TRANSACTION', async () => {
-            const err = await refusal(signedProposal({ signer: seoul.signer, chaincode: CC, args: ['x'], headerType: common.HeaderType.CONFIG }).sp);
+            const err = await refusal(
+                signedProposal({ signer: seoul.signer, chaincode: CC, args: ['x'], headerType: common.HeaderType.CONFIG }).sp,
+            );
             expect(err.code).to.equal('HEADER_TYPE_INVALID');
             expect(err.message).to.equal('error validating proposal: invalid header type CONFIG');
         });
@@ -262,12 +313,14 @@ describe('endorser', function () {
         });
 
         it('another channel: a 500 response "channel not found"', async () => {
-            const pr = await endorser.processProposal(signedProposal({ signer: seoul.signer, chaincode: CC, args: ['x'], channel: 'elsewhere' }).sp);
+            const pr = await endorser.processProposal(
+                signedProposal({ signer: seoul.signer, chaincode: CC, args: ['x'], channel: 'elsewhere' }).sp,
+            );
             expect(pr.getResponse()!.getStatus()).to.equal(500);
             expect(pr.getResponse()!.getMessage()).to.equal("channel 'elsewhere' not found");
         });
 
-        it('with a policy manager that evaluates verified identities, the creator\'s signature is verified once', async () => {
+        it("with a policy manager that evaluates verified identities, the creator's signature is verified once", async () => {
             const fast = Object.assign(new FakePolicies(['EvilMSP']), {
                 evaluateIdentities(policy: string, ids: { mspId: string }[]) {
                     fast.evaluated.push(`ids:${policy}`);
@@ -322,7 +375,10 @@ describe('endorser', function () {
 
         it('a non-member cannot write a member-only collection through the endorser', async () => {
             const real = newEndorser(support);
-            const pr = await real.processProposal(signedProposal({ signer: mois.signer, chaincode: CC, args: ['PutPrivate', 'seoulOnly', 'k'], transient: { value: 'x' } }).sp);
+            const pr = await real.processProposal(
+                signedProposal({ signer: mois.signer, chaincode: CC, args: ['PutPrivate', 'seoulOnly', 'k'], transient: { value: 'x' } })
+                    .sp,
+            );
             expect(pr.getResponse()!.getStatus()).to.equal(500);
             expect(pr.getResponse()!.getMessage()).to.contain('does not have write access permission');
         });
@@ -347,19 +403,24 @@ describe('endorser', function () {
         });
 
         const call = (sp: peer.SignedProposal) =>
-            new Promise<peer.ProposalResponse>((resolve, reject) => client.processProposal(sp, (err, res) => (err ? reject(err) : resolve(res!))));
+            new Promise<peer.ProposalResponse>((resolve, reject) =>
+                client.processProposal(sp, (err, res) => (err ? reject(err) : resolve(res!))),
+            );
 
-        it('answers ProposalResponses, and refusals as gRPC errors with Fabric\'s message', async () => {
+        it("answers ProposalResponses, and refusals as gRPC errors with Fabric's message", async () => {
             const pr = await call(signedProposal({ signer: seoul.signer, chaincode: CC, args: ['x'] }).sp);
             expect(pr.getResponse()!.getStatus()).to.equal(200);
-            const err = await call(signedProposal({ signer: seoul.signer, chaincode: CC, args: ['x'], txId: 'abc' }).sp).catch((e: grpc.ServiceError) => e);
+            const err = await call(signedProposal({ signer: seoul.signer, chaincode: CC, args: ['x'], txId: 'abc' }).sp).catch(
+                (e: grpc.ServiceError) => e,
+            );
             expect((err as grpc.ServiceError).code).to.equal(grpc.status.UNKNOWN);
             expect((err as grpc.ServiceError).details).to.contain("incorrectly computed txid 'abc'");
         });
     });
 
     describe('qscc', () => {
-        const qscc = (id: TestIdentity, ...args: string[]) => endorser.processProposal(signedProposal({ signer: id.signer, chaincode: 'qscc', args }).sp);
+        const qscc = (id: TestIdentity, ...args: string[]) =>
+            endorser.processProposal(signedProposal({ signer: id.signer, chaincode: 'qscc', args }).sp);
 
         it('GetChainInfo answers a BlockchainInfo, endorsed as a system chaincode', async () => {
             const block = new common.Block();
@@ -394,13 +455,19 @@ describe('endorser', function () {
             expect(processed.getValidationcode()).to.equal(11);
             expect(Buffer.from(processed.getTransactionenvelope()!.getPayload_asU8()).toString()).to.equal('tx');
             const missing = await qscc(seoul, 'GetTransactionByID', CHANNEL, 'tx2');
-            expect(missing.getResponse()!.getMessage()).to.equal('Failed to get transaction with id tx2, error no such transaction ID [tx2] in index');
+            expect(missing.getResponse()!.getMessage()).to.equal(
+                'Failed to get transaction with id tx2, error no such transaction ID [tx2] in index',
+            );
         });
 
         it('refuses readers outside /Channel/Application/Readers, a wrong channel, missing args, unknown functions', async () => {
-            expect((await qscc(evil, 'GetChainInfo', CHANNEL)).getResponse()!.getMessage()).to.match(/^access denied for \[GetChainInfo\]\[testchannel\]/);
+            expect((await qscc(evil, 'GetChainInfo', CHANNEL)).getResponse()!.getMessage()).to.match(
+                /^access denied for \[GetChainInfo\]\[testchannel\]/,
+            );
             expect((await qscc(seoul, 'GetChainInfo', 'other')).getResponse()!.getMessage()).to.equal('Invalid chain ID, other');
-            expect((await qscc(seoul, 'GetBlockByNumber', CHANNEL)).getResponse()!.getMessage()).to.equal('missing 3rd argument for GetBlockByNumber');
+            expect((await qscc(seoul, 'GetBlockByNumber', CHANNEL)).getResponse()!.getMessage()).to.equal(
+                'missing 3rd argument for GetBlockByNumber',
+            );
             expect((await qscc(seoul, 'GetBlockByNumber', CHANNEL, 'x')).getResponse()!.getStatus()).to.equal(500);
             expect((await qscc(seoul, 'Nope', CHANNEL, 'x')).getResponse()!.getMessage()).to.equal('Requested function Nope not found.');
         });
@@ -437,23 +504,35 @@ describe('endorser', function () {
         });
 
         it('"MAJORITY Endorsement" is committed as a reference to /Channel/Application/Endorsement, as Fabric\'s default', async () => {
-            await lifecycle(admin, 'CommitChaincodeDefinition', commitDefinitionArgs({ ...cc, endorsementPolicy: 'MAJORITY Endorsement', collections: [] }));
+            await lifecycle(
+                admin,
+                'CommitChaincodeDefinition',
+                commitDefinitionArgs({ ...cc, endorsementPolicy: 'MAJORITY Endorsement', collections: [] }),
+            );
             const sim = ledger.simulators.at(-1) as MemorySimulator;
-            expect(parseDefinition(sim.writes.get(`_lifecycle\u0000${definitionKey('cards')}`)!).endorsementPolicy).to.equal('/Channel/Application/Endorsement');
+            expect(parseDefinition(sim.writes.get(`_lifecycle\u0000${definitionKey('cards')}`)!).endorsementPolicy).to.equal(
+                '/Channel/Application/Endorsement',
+            );
         });
 
         it('refuses a non-admin, a sequence that is not current + 1, and collections of orgs outside the channel', async () => {
             const byClient = await lifecycle(seoul, 'CommitChaincodeDefinition', commitDefinitionArgs(cc));
-            expect(byClient.getResponse()!.getMessage()).to.match(/^Failed to authorize invocation due to failed ACL check: .*not an admin/);
+            expect(byClient.getResponse()!.getMessage()).to.match(
+                /^Failed to authorize invocation due to failed ACL check: .*not an admin/,
+            );
             const skip = await lifecycle(admin, 'CommitChaincodeDefinition', commitDefinitionArgs({ ...cc, sequence: 2 }));
             expect(skip.getResponse()!.getMessage()).to.contain('requested sequence is 2, but new definition must be sequence 1');
-            const foreign = await lifecycle(admin, 'CommitChaincodeDefinition', commitDefinitionArgs({ ...cc, collections: [{ ...COLLECTIONS[0], policy: "OR('AuditMSP.member')" }] }));
+            const foreign = await lifecycle(
+                admin,
+                'CommitChaincodeDefinition',
+                commitDefinitionArgs({ ...cc, collections: [{ ...COLLECTIONS[0], policy: "OR('AuditMSP.member')" }] }),
+            );
             expect(foreign.getResponse()!.getMessage()).to.contain("collection member 'AuditMSP' is not part of the channel");
             const sys = await lifecycle(admin, 'CommitChaincodeDefinition', commitDefinitionArgs({ ...cc, name: 'qscc' }));
             expect(sys.getResponse()!.getMessage()).to.contain("chaincode name 'qscc' is the name of a system chaincode");
         });
 
-        it('QueryChaincodeDefinition(s) answer Fabric\'s results from the stored definition', async () => {
+        it("QueryChaincodeDefinition(s) answer Fabric's results from the stored definition", async () => {
             const committed = await lifecycle(admin, 'CommitChaincodeDefinition', commitDefinitionArgs(cc));
             expect(committed.getResponse()!.getStatus()).to.equal(200);
             ledger.apply(ledger.simulators.at(-1) as MemorySimulator);
@@ -469,13 +548,20 @@ describe('endorser', function () {
             const list = peer.lifecycle.QueryChaincodeDefinitionsResult.deserializeBinary(all.getResponse()!.getPayload_asU8());
             expect(list.getChaincodeDefinitionsList().map((d) => d.getName())).to.deep.equal(['cards']);
             const missing = await lifecycle(seoul, 'QueryChaincodeDefinition', queryDefinitionArgs('none'));
-            expect(missing.getResponse()!.getMessage()).to.equal("failed to invoke backing implementation of 'QueryChaincodeDefinition': namespace none is not defined");
+            expect(missing.getResponse()!.getMessage()).to.equal(
+                "failed to invoke backing implementation of 'QueryChaincodeDefinition': namespace none is not defined",
+            );
             const next = await lifecycle(admin, 'CommitChaincodeDefinition', commitDefinitionArgs({ ...cc, sequence: 2, collections: [] }));
             expect(next.getResponse()!.getMessage()).to.contain('existing collection [seoulOnly] missing');
         });
 
         it('signature policies print back to the text they were parsed from', () => {
-            for (const text of ["OR('A.member')", "AND('A.peer', 'B.admin')", "OutOf(2, 'A.member', 'B.member', 'C.client')", "OR('A.peer', AND('B.member', 'C.orderer'))"]) {
+            for (const text of [
+                "OR('A.member')",
+                "AND('A.peer', 'B.admin')",
+                "OutOf(2, 'A.member', 'B.member', 'C.client')",
+                "OR('A.peer', AND('B.member', 'C.orderer'))",
+            ]) {
                 expect(signaturePolicyText(parseSignaturePolicy(text))).to.equal(text);
             }
         });

@@ -6,15 +6,23 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import * as x509 from '@peculiar/x509';
 import { common, ledger as ledgerpb, msp, peer } from '@hyperledger/fabric-protos';
+import * as x509 from '@peculiar/x509';
+import type { SignedData } from '../../../network/common/policies';
+import type { BlockStore, TxLocation } from '../../../network/ledger/blkstorage';
 import { newSigningIdentity, SigningIdentity } from '../../../network/msp/identity';
 import type { Role, VerifiedIdentity } from '../../../network/msp/msp';
-import type { SignedData } from '../../../network/common/policies';
 import type {
-    ChaincodeDefinition, CommitEvent, HistoryEntry, KV, PeerLedger, QueryExecutor, RangePage, SimulationResults, TxSimulator,
+    ChaincodeDefinition,
+    CommitEvent,
+    HistoryEntry,
+    KV,
+    PeerLedger,
+    QueryExecutor,
+    RangePage,
+    SimulationResults,
+    TxSimulator,
 } from '../../../network/peer/ledger/types';
-import type { BlockStore, TxLocation } from '../../../network/ledger/blkstorage';
 
 x509.cryptoProvider.set(crypto.webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -39,12 +47,14 @@ export async function makeIdentity(mspId: string, role: Role, attrs: Record<stri
         name: subject,
         notBefore: new Date(Date.now() - 60000),
         notAfter: new Date(Date.now() + 86400000),
-        keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]["keys"],
+        keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
         signingAlgorithm: ALG,
         extensions: [new x509.Extension('1.2.3.4.5.6.7.8.1', false, Buffer.from(JSON.stringify({ attrs })))],
     });
     const pkcs8 = await crypto.webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
-    const keyPem = crypto.createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }) as string;
+    const keyPem = crypto
+        .createPrivateKey({ key: Buffer.from(pkcs8), format: 'der', type: 'pkcs8' })
+        .export({ format: 'pem', type: 'pkcs8' }) as string;
     const certPem = cert.toString('pem') + '\n';
     return {
         signer: newSigningIdentity(mspId, certPem, keyPem),
@@ -63,7 +73,8 @@ export class FakeMsps {
     verify(serialized: Uint8Array, data: Uint8Array, signature: Uint8Array): VerifiedIdentity {
         const id = this.#known.get(Buffer.from(serialized).toString('hex'));
         if (!id) throw Object.assign(new Error('unknown identity'), { code: 'MSP_UNKNOWN' });
-        if (!crypto.verify('sha256', data, id.publicKey, signature)) throw Object.assign(new Error('bad signature'), { code: 'BAD_SIGNATURE' });
+        if (!crypto.verify('sha256', data, id.publicKey, signature))
+            throw Object.assign(new Error('bad signature'), { code: 'BAD_SIGNATURE' });
         return id.verified;
     }
 }
@@ -310,7 +321,12 @@ export interface ProposalSpec {
     nonce?: Uint8Array;
 }
 
-export function signedProposal(spec: ProposalSpec): { sp: peer.SignedProposal; txId: string; proposal: peer.Proposal; input: peer.ChaincodeInput } {
+export function signedProposal(spec: ProposalSpec): {
+    sp: peer.SignedProposal;
+    txId: string;
+    proposal: peer.Proposal;
+    input: peer.ChaincodeInput;
+} {
     const creator = spec.signer.serialize();
     const nonce = spec.nonce ?? crypto.randomBytes(24);
     const txId = spec.txId ?? crypto.createHash('sha256').update(nonce).update(creator).digest('hex');
@@ -371,8 +387,20 @@ export function startChaincodeServer(port: number, ccid: string): ChildProcess {
     const bin = path.join(REPO, 'node_modules', 'fabric-shim', 'cli.js');
     return spawn(
         process.execPath,
-        [bin, 'server', '--chaincode-address', `127.0.0.1:${port}`, '--chaincode-id', ccid, '--module-path', path.join(REPO, 'test', 'unit', 'endorser', 'fixtures')],
-        { stdio: ['ignore', 'ignore', process.env.SHIM_LOGS ? 'inherit' : 'ignore'], env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' } },
+        [
+            bin,
+            'server',
+            '--chaincode-address',
+            `127.0.0.1:${port}`,
+            '--chaincode-id',
+            ccid,
+            '--module-path',
+            path.join(REPO, 'test', 'unit', 'endorser', 'fixtures'),
+        ],
+        {
+            stdio: ['ignore', 'ignore', process.env.SHIM_LOGS ? 'inherit' : 'ignore'],
+            env: { ...process.env, CORE_CHAINCODE_LOGGING_LEVEL: 'error' },
+        },
     );
 }
 
