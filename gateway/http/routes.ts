@@ -4,8 +4,8 @@ import * as crypto from 'node:crypto';
 import {
     canonicalBytes, AccessIdArgs, ISSUER_MSP, ListMyAccessArgs, RegisterServiceArgs, RequestAccessArgs,
     SignedAuthChallenge, SignedCardSuspension, SignedConsentReceipt, SignedConsentWithdrawal, SignedKeyRotation,
-    TRANSIENT_PERSONAL, TRANSIENT_SALT_SEED,
-    type AccessDecision, type GrantedData,
+    openGrantedData, TRANSIENT_PERSONAL, TRANSIENT_RESPONSE_KEY, TRANSIENT_SALT_SEED,
+    type AccessDecision, type GrantedData, type SealedGrantedData,
 } from '../../chaincode/model';
 import { CHAINCODE_FN as F } from '../fabric/surface';
 import { toProblem } from '../errors';
@@ -30,7 +30,10 @@ async function evaluateAs(ctx: CallContext, key: string, fn: string, arg: object
 
 /** Reads the granted items of a committed GRANTED entry, from an issuer peer (personal data lives there only). */
 async function readGranted(ctx: CallContext, accessId: string): Promise<GrantedData> {
-    return ctx.evaluate<GrantedData>(F.readGrantedData, { accessId }, { targetOrgs: [ISSUER_MSP] });
+    // The chaincode seals its answer to a one-time key sent as transient data (never in a block).
+    const key = crypto.randomBytes(32);
+    const sealed = await ctx.evaluate<SealedGrantedData>(F.readGrantedData, { accessId }, { targetOrgs: [ISSUER_MSP], transient: { [TRANSIENT_RESPONSE_KEY]: key } });
+    return openGrantedData(sealed, key);
 }
 
 interface AccessAnswer {

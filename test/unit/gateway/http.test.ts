@@ -2,7 +2,9 @@
 // authentication, idempotency (with restarts), rate limiting, operations endpoints.
 import { expect } from 'chai';
 import request from 'supertest';
+import { sealJson } from '../../../chaincode/model';
 import { OutcomeUnknownError } from '../../../gateway/errors';
+import type { EvaluateRequest } from '../../../gateway/fabric/types';
 import {
     buildFixture, chaincodeEndorseError, chaincodeEvaluateError, FakeFabric, tmpDbFile, unavailableError, validAccessRequest, type Fixture,
 } from './fixture';
@@ -10,10 +12,14 @@ import {
 const PROBLEM = /application\/problem\+json/;
 
 function accessScript(decision = 'GRANTED') {
-    return (qualified: string, arg: any) => {
+    return (qualified: string, arg: any, req?: EvaluateRequest) => {
         const fn = qualified.split(':').pop();
         if (fn === 'RequestAccess') return { accessId: 'f'.repeat(64), decision, reason: decision === 'GRANTED' ? 'CONSENT' : 'CONSENT_REQUIRED' };
-        if (fn === 'ReadGrantedData') return { accessId: arg.accessId, cardId: 'card-0001', items: { name: 'Hong Gildong' }, predicates: { 'ageAtLeast:65': true } };
+        if (fn === 'ReadGrantedData') {
+            // As the chaincode does: sealed to the one-time key of the transient map.
+            const granted = { accessId: arg.accessId, cardId: 'card-0001', items: { name: 'Hong Gildong' }, predicates: { 'ageAtLeast:65': true } };
+            return { accessId: arg.accessId, cardId: 'card-0001', sealed: sealJson(granted, req!.transient!.responseKey, 'tx', arg.accessId) };
+        }
         if (fn === 'GetCard') return { cardId: arg.cardId, status: 'ACTIVE' };
         return {};
     };
