@@ -37,7 +37,8 @@ function shiftPorts(node: unknown): unknown {
 /** Writes the shifted copy of the default topology for the test devnet. */
 export function testTopologyFile(): string {
     const doc = shiftPorts(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'))) as Record<string, unknown>;
-    doc.stateDir = path.relative(REPO_ROOT, TEST_STATE);
+    // The state folder sits below the topology file's folder: a purge keeps the topology.
+    doc.stateDir = path.relative(REPO_ROOT, path.join(TEST_STATE, 'state'));
     fs.mkdirSync(TEST_STATE, { recursive: true });
     const file = path.join(TEST_STATE, 'topology.yaml');
     fs.writeFileSync(file, YAML.stringify(doc));
@@ -57,7 +58,12 @@ export function testNetwork(): Promise<TestNetwork> {
         if (previous !== undefined) process.env.DEVNET_STATE_DIR = previous;
         // A clean ledger each run: tests assert heights and contents.
         await down(topology, true);
-        await up(topology);
+        try {
+            await up(topology);
+        } catch (e) {
+            await down(topology, false); // leave no half-started devnet behind
+            throw e;
+        }
         return { topology, owned: true };
     })();
     return started;
