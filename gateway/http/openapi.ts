@@ -134,3 +134,10 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
         paths,
     };
 }
+
+// `node dist/gateway/http/openapi.js > openapi.json`: the document without running a gateway.
+if (require.main === module) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: routes import the chaincode model
+    const { v1Routes } = require('./routes') as typeof import('./routes');
+    process.stdout.write(JSON.stringify(buildOpenApi(v1Routes(), { mspId: process.argv[2] ?? 'any org', version: '1.0.0' }), null, 2) + '\n');
+}
