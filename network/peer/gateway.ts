@@ -9,7 +9,7 @@ import { BlockStore } from '../ledger/blkstorage';
 import { PolicyManager, SignedData, parseSignaturePolicy } from '../common/policies';
 import { ChaincodeDefinition, CommitEvent } from './ledger/types';
 import { RpcError, errorDetail, responseStatus, resultFromProposalResponse } from './gateway/apiutils';
-import { blockTransactions, chaincodeEventsOfBlock } from './gateway/events';
+import { BlockTransaction, blockTransactions, chaincodeEventsOfBlock } from './gateway/events';
 import {
     InterestCall,
     PlanError,
@@ -164,22 +164,44 @@ export class CommitNotifier {
      * a client that evaluates right after CommitStatus reads its own write.
      */
     #committedHeight: number;
+    /**
+     * Statuses of the transactions committed lately (insertion order, oldest evicted first): the
+     * client usually asks once its transaction is already committed, and the answer then costs
+     * no block store lookup. A transaction id seen twice keeps its first (committed) status.
+     */
+    readonly #recent = new Map<string, { code: number; blockNumber: number }>();
+    readonly #recentLimit: number;
+    readonly #listeners: ((txs: BlockTransaction[]) => void)[] = [];
 
-    constructor(ledger: GatewayLedger) {
+    constructor(ledger: GatewayLedger, recentLimit = 50_000) {
         this.#committedHeight = ledger.blocks.height;
+        this.#recentLimit = recentLimit;
         this.#unsubscribe = ledger.onCommit((event) => this.#onCommit(event));
+    }
+
+    /** Called with every committed block's transactions (one parse of the block for all users). */
+    onBlock(listener: (txs: BlockTransaction[]) => void): void {
+        this.#listeners.push(listener);
     }
 
     #onCommit(event: CommitEvent): void {
         const blockNumber = Number(event.block.getHeader()?.getNumber() ?? 0);
         this.#committedHeight = Math.max(this.#committedHeight, blockNumber + 1);
-        if (this.#waiters.size === 0) return;
-        for (const tx of blockTransactions(event.block, event.validationCodes)) {
+        const txs = blockTransactions(event.block, event.validationCodes);
+        for (const tx of txs) {
+            if (!tx.txId) continue;
+            const status = { code: tx.validationCode, blockNumber };
+            if (!this.#recent.has(tx.txId)) {
+                this.#recent.set(tx.txId, status);
+                if (this.#recent.size > this.#recentLimit) this.#recent.delete(this.#recent.keys().next().value!);
+            }
             const waiters = this.#waiters.get(tx.txId);
             if (!waiters) continue;
             this.#waiters.delete(tx.txId);
-            for (const w of waiters) w.resolve({ code: tx.validationCode, blockNumber });
+            const first = this.#recent.get(tx.txId) ?? status;
+            for (const w of waiters) w.resolve(first);
         }
+        for (const l of this.#listeners) l(txs);
     }
 
     /** Waits for the transaction; `lookup` answers from the store once the waiter is in place. */
@@ -188,6 +210,8 @@ export class CommitNotifier {
         lookup: () => Promise<{ code: number; blockNumber: number } | undefined>,
         signal?: AbortSignal,
     ): Promise<{ code: number; blockNumber: number }> {
+        const recent = this.#recent.get(txId);
+        if (recent) return recent;
         let waiter!: Waiter;
         const committed = new Promise<{ code: number; blockNumber: number }>((resolve) => {
             waiter = { resolve };
@@ -236,6 +260,9 @@ export class GatewayServer {
     readonly #options: GatewayOptions;
     readonly #notifier: CommitNotifier;
     readonly #layoutCache = new Map<string, string[][]>();
+    /** Chaincode definitions change only through _lifecycle transactions: cached until one commits. */
+    readonly #definitions = new Map<string, ChaincodeDefinition | undefined>();
+    #definitionsGeneration = 0;
     readonly #parseSignature: (text: string) => common.SignaturePolicyEnvelope;
 
     constructor(deps: GatewayDeps) {
@@ -243,6 +270,12 @@ export class GatewayServer {
         this.#log = (deps.logger ?? silentLogger).child({ component: 'gateway' });
         this.#options = { endorsementTimeoutMs: 30_000, broadcastTimeoutMs: 30_000, ...deps.options };
         this.#notifier = new CommitNotifier(deps.ledger);
+        this.#notifier.onBlock((txs) => {
+            if (txs.some((tx) => tx.chaincode === '_lifecycle')) {
+                this.#definitions.clear();
+                this.#definitionsGeneration++;
+            }
+        });
         this.#parseSignature = deps.parseSignaturePolicy ?? parseSignaturePolicy;
     }
 
@@ -391,7 +424,7 @@ export class GatewayServer {
         const names = [...new Set(calls.map((c) => c.chaincode))].filter((n) => n !== '_lifecycle' && !SYSTEM_CHAINCODES.has(n));
         const defs = new Map<string, ChaincodeDefinition>();
         for (const name of names) {
-            const def = (await this.#deps.ledger.chaincodeDefinition(name)) ?? this.#deps.fallbackDefinitions?.find((d) => d.name === name);
+            const def = (await this.#definition(name)) ?? this.#deps.fallbackDefinitions?.find((d) => d.name === name);
             if (def) defs.set(name, def);
         }
         const appCalls = calls.filter((c) => !SYSTEM_CHAINCODES.has(c.chaincode));
@@ -418,6 +451,16 @@ export class GatewayServer {
             throw new RpcError(Code.FAILED_PRECONDITION, `no combination of peers can be derived which satisfy the endorsement policy: ${result.req.policies.map((p) => p.text).join(', ')}`);
         }
         return result.layouts;
+    }
+
+    async #definition(name: string): Promise<ChaincodeDefinition | undefined> {
+        if (this.#definitions.has(name)) return this.#definitions.get(name);
+        const generation = this.#definitionsGeneration;
+        const def = await this.#deps.ledger.chaincodeDefinition(name);
+        // Only definitions that exist are kept (a missing one may be committed any moment), and
+        // not when a _lifecycle commit happened during the read.
+        if (def && generation === this.#definitionsGeneration) this.#definitions.set(name, def);
+        return def;
     }
 
     #orgLayouts(policy: PolicyRef): string[][] {

@@ -8,7 +8,19 @@ export interface BlockTransaction {
     txId: string;
     type: number;
     validationCode: number;
+    /** The chaincode the transaction invoked (ChaincodeHeaderExtension), '' when none. */
+    chaincode: string;
     payload: common.Payload;
+}
+
+function chaincodeOf(ch: common.ChannelHeader): string {
+    const ext = ch.getExtension_asU8();
+    if (ch.getType() !== common.HeaderType.ENDORSER_TRANSACTION || ext.length === 0) return '';
+    try {
+        return peer.ChaincodeHeaderExtension.deserializeBinary(ext).getChaincodeId()?.getName() ?? '';
+    } catch {
+        return '';
+    }
 }
 
 /** The validation code of transaction i, from the TRANSACTIONS_FILTER metadata (INVALID_OTHER_REASON when absent). */
@@ -34,6 +46,7 @@ export function blockTransactions(block: common.Block, validationCodes?: number[
                 txId: ch.getTxId(),
                 type: ch.getType(),
                 validationCode: validationCodes?.[index] ?? validationCodeAt(block, index),
+                chaincode: chaincodeOf(ch),
                 payload,
             });
         } catch {
