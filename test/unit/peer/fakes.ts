@@ -196,7 +196,7 @@ export function registryOf(script: Script, local = 'SeoulMSP'): { registry: Endo
 }
 
 /** A block with endorser transactions (tx ids, validation codes, optional events). */
-export function block(number: number, txs: { txId: string; code?: number; event?: { chaincode?: string; name: string; payload?: string } }[]): common.Block {
+export function block(number: number, txs: { txId: string; code?: number; chaincode?: string; event?: { chaincode?: string; name: string; payload?: string } }[]): common.Block {
     const b = new common.Block();
     const header = new common.BlockHeader();
     header.setNumber(number);
@@ -208,6 +208,13 @@ export function block(number: number, txs: { txId: string; code?: number; event?
             ch.setType(common.HeaderType.ENDORSER_TRANSACTION);
             ch.setChannelId(CHANNEL);
             ch.setTxId(tx.txId);
+            if (tx.chaincode) {
+                const id = new peer.ChaincodeID();
+                id.setName(tx.chaincode);
+                const ext = new peer.ChaincodeHeaderExtension();
+                ext.setChaincodeId(id);
+                ch.setExtension$(ext.serializeBinary());
+            }
             const h = new common.Header();
             h.setChannelHeader(ch.serializeBinary());
             h.setSignatureHeader(new common.SignatureHeader().serializeBinary());

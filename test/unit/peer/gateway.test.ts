@@ -143,6 +143,15 @@ describe('peer gateway: Endorse', () => {
         expect(err.errorDetails[0].getMessage()).to.equal('chaincode response 500, CARD_REVOKED: card c1 is revoked');
     });
 
+    it('Given a cached chaincode definition, Then a committed _lifecycle transaction makes the next plan use the new one', async () => {
+        const { gw, ledger } = setup(ok);
+        expect(endorsementsOf((await gw.endorse(endorseRequest(signedProposal()))).getPreparedTransaction()!).endorsers).to.have.length(3);
+        ledger.definitions.set('citizencard', { ...ledger.definitions.get('citizencard')!, endorsementPolicy: "OR('SeoulMSP.peer')" });
+        expect(endorsementsOf((await gw.endorse(endorseRequest(signedProposal()))).getPreparedTransaction()!).endorsers).to.have.length(3);
+        ledger.commit(block(0, [{ txId: 'upgrade', chaincode: '_lifecycle' }]));
+        expect(endorsementsOf((await gw.endorse(endorseRequest(signedProposal()))).getPreparedTransaction()!).endorsers).to.deep.equal(['peer0 of SeoulMSP']);
+    });
+
     it('refuses a request without a proposal, a garbled proposal and another channel', async () => {
         const { gw } = setup(ok);
         expect((await rejection(gw.endorse(new gateway.EndorseRequest()))).code).to.equal(grpc.status.INVALID_ARGUMENT);
