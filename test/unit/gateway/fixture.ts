@@ -13,7 +13,7 @@ import type {
 } from '../../../gateway/fabric/types';
 import { createApp, type GatewayApp } from '../../../gateway/http/app';
 import { IdempotencyStore } from '../../../gateway/idempotency/store';
-import { silentLogger } from '../../../gateway/log';
+import { silentLogger, type Logger } from '../../../gateway/log';
 import { createMetrics } from '../../../gateway/metrics';
 import { CHAINCODE_HTTP_STATUS } from '../../../gateway/status-table';
 
@@ -113,7 +113,7 @@ export function tmpDbFile(): string {
     return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gw-test-')), 'gateway.sqlite');
 }
 
-export function buildFixture(opts: { script?: Script; dbFile?: string; rateLimit?: { windowMs: number; max: number }; bodyLimit?: string; fabric?: FakeFabric; owner?: string } = {}): Fixture {
+export function buildFixture(opts: { script?: Script; dbFile?: string; rateLimit?: { windowMs: number; max: number }; bodyLimit?: string; fabric?: FakeFabric; owner?: string; log?: Logger } = {}): Fixture {
     registerChaincodeCodes(CHAINCODE_HTTP_STATUS);
     const dbFile = opts.dbFile ?? tmpDbFile();
     const db = openDb(dbFile);
@@ -131,7 +131,7 @@ export function buildFixture(opts: { script?: Script; dbFile?: string; rateLimit
     }
     const fabric = opts.fabric ?? new FakeFabric(opts.script);
     const gw = createApp({
-        mspId: 'MOHWMSP', fabric, apps, db, log: silentLogger, metrics: createMetrics(),
+        mspId: 'MOHWMSP', fabric, apps, db, log: opts.log ?? silentLogger, metrics: createMetrics(),
         idempotency: new IdempotencyStore(db, { ttlMs: 3600_000, owner: opts.owner }),
         rateLimit: opts.rateLimit ?? { windowMs: 60_000, max: 100_000 }, bodyLimit: opts.bodyLimit ?? '16kb',
     });

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { sealJson } from '../../../chaincode/model';
 import { OutcomeUnknownError } from '../../../gateway/errors';
 import type { EvaluateRequest } from '../../../gateway/fabric/types';
+import { createLogger } from '../../../gateway/log';
 import {
     buildFixture, chaincodeEndorseError, chaincodeEvaluateError, FakeFabric, tmpDbFile, unavailableError, validAccessRequest, type Fixture,
 } from './fixture';
@@ -397,6 +398,20 @@ describe('gateway HTTP', () => {
             expect(page.text).to.contain('swagger-ui-bundle.js');
             expect(page.text).not.to.match(/https?:\/\/(cdn|unpkg)/);
             expect((await request(f.gw.app).get('/docs/swagger-ui-bundle.js')).status).to.equal(200);
+        });
+
+        it('logs one JSON line per request with its id, and never keys, bodies, signatures or personal data', async () => {
+            f.close();
+            const lines: string[] = [];
+            f = buildFixture({ script: () => { throw new Error('boom'); }, log: createLogger('debug', {}, (l) => lines.push(l)) });
+            await request(f.gw.app).post('/v1/cards').set(f.auth('welfare-app')).set('X-Request-Id', 'req-abcdefgh').send({
+                cardId: 'card-0001', devicePublicKey: 'A'.repeat(60), validityYears: 5,
+                personal: { name: 'Hong Gildong', birthDate: '1955-03-01', address: 'Jung-gu', district: 'Jung-gu', residentNumber: '550301-1234567', disability: false, lowIncome: true, multiChildFamily: false, seoulResident: true },
+            });
+            await request(f.gw.app).post('/v1/consents/c-0001/withdraw?signature=MEUCIQSECRET').set(f.auth('welfare-app')).send({ signature: 'MEUCIQSECRET' });
+            const all = lines.join('\n');
+            expect(lines.some((l) => JSON.parse(l).requestId === 'req-abcdefgh' && JSON.parse(l).route === '/v1/cards')).to.equal(true);
+            for (const secret of ['Hong Gildong', '550301', '1955-03-01', 'MEUCIQSECRET', f.keys['welfare-app'].split('_')[2]]) expect(all).not.to.contain(secret);
         });
 
         it('answers with a request id and helmet headers', async () => {
