@@ -212,7 +212,9 @@ async function main(): Promise<void> {
         stopping = true;
         log('info', 'orderer_stopping', { reason });
         await chain.halt().catch((err: Error) => log('error', 'flush_failed', { reason: err.message }));
-        // Deliver streams would keep the server open forever: end them once the last block is on disk.
+        // Let the Broadcast answers of the flushed batch reach their streams, then end every call:
+        // Deliver streams of the peers would otherwise keep the server open forever.
+        await new Promise((r) => setTimeout(r, 100));
         server.forceShutdown();
         await store.close().catch((err: Error) => log('error', 'store_close_failed', { reason: err.message }));
         await new Promise<void>((resolve) => operations.close(() => resolve()));
@@ -222,6 +224,11 @@ async function main(): Promise<void> {
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
     process.on('SIGINT', () => void shutdown('SIGINT'));
 }
+
+process.on('uncaughtException', (err) => {
+    log('error', 'uncaught_exception', { reason: err.message, stack: err.stack });
+    process.exit(1);
+});
 
 main().catch((err: Error) => {
     log('error', 'orderer_failed', { reason: err.message });

@@ -25,10 +25,11 @@ function shiftPorts(node: unknown): unknown {
 }
 
 /** A fresh folder with topology.yaml (ports +200, stateDir inside it) and generated crypto. */
-export async function shiftedTopology(): Promise<{ dir: string; file: string; topology: Topology }> {
+export async function shiftedTopology(options: { batchTimeout?: string } = {}): Promise<{ dir: string; file: string; topology: Topology }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'h2-orderer-'));
     const doc = shiftPorts(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'))) as Record<string, unknown>;
     doc.stateDir = path.join(dir, 'state');
+    if (options.batchTimeout) (doc.orderer as { batch: Record<string, unknown> }).batch.timeout = options.batchTimeout;
     const file = path.join(dir, 'topology.yaml');
     fs.writeFileSync(file, YAML.stringify(doc));
     const saved = process.env.DEVNET_STATE_DIR;
