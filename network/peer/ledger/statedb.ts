@@ -173,6 +173,12 @@ export class StateDB {
         return v ? decodeVersioned(v) : undefined;
     }
 
+    async getMany(keys: Buffer[]): Promise<(VersionedValue | undefined)[]> {
+        if (keys.length === 0) return [];
+        const values = await this.db.getMany(keys);
+        return values.map((v) => (v ? decodeVersioned(v) : undefined));
+    }
+
     async getHashed(ns: string, coll: string, keyHash: Uint8Array): Promise<VersionedValue | undefined> {
         const v = await this.db.get(hashedKey(ns, coll, keyHash));
         return v ? decodeVersioned(v) : undefined;

@@ -9,7 +9,7 @@ import { BlockStore } from '../../ledger/blkstorage';
 import { MspManager, VerifiedIdentity } from '../../msp/msp';
 import { PolicyManager } from '../../common/policies';
 import { ChaincodeDefinition, Version } from './types';
-import { compareVersion, StateDB, UpdateBatch, VersionedKV } from './statedb';
+import { compareVersion, dataKey, hashedKey, StateDB, UpdateBatch, VersionedKV, VersionedValue } from './statedb';
 import {
     isDelete,
     isHashDelete,
@@ -89,7 +89,7 @@ function byteCmp(a: string, b: string): number {
  * As Fabric's txOps: a value written without a metadata write keeps the latest metadata; a
  * metadata-only write keeps the latest value (and is dropped when the key does not exist).
  */
-export async function applyTxToBatch(batch: UpdateBatch, rwsets: NsRwSet[], blockNum: number, txNum: number, state: StateDB): Promise<void> {
+export async function applyTxToBatch(batch: UpdateBatch, rwsets: NsRwSet[], blockNum: number, txNum: number, state: StateReader): Promise<void> {
     const version = { blockNum, txNum };
     for (const ns of rwsets) {
         const metaWrites = new Map(ns.kv.getMetadataWritesList().map((m) => [m.getKey(), metadataMap(m.getEntriesList())] as const));
@@ -148,44 +148,116 @@ function nonEmpty(meta: Record<string, Uint8Array> | undefined): Record<string, 
     return meta && Object.keys(meta).length > 0 ? meta : undefined;
 }
 
+/** Committed state as the validator reads it: prefetched in bulk, then served from memory. */
+export interface StateReader {
+    getState(ns: string, key: string): Promise<VersionedValue | undefined>;
+    getHashed(ns: string, coll: string, keyHash: Uint8Array): Promise<VersionedValue | undefined>;
+}
+
+class CommittedView implements StateReader {
+    private readonly cache = new Map<string, VersionedValue | undefined>();
+    constructor(private readonly state: StateDB) {}
+
+    /** One LevelDB multi-get for every key the block's transactions read or write. */
+    async prefetch(txs: ParsedEndorserTx[]): Promise<void> {
+        const keys = new Map<string, Buffer>();
+        for (const tx of txs) {
+            for (const ns of tx.rwsets) {
+                for (const r of ns.kv.getReadsList()) keys.set(UpdateBatch.pubId(ns.ns, r.getKey()), dataKey(ns.ns, r.getKey()));
+                for (const w of ns.kv.getWritesList()) keys.set(UpdateBatch.pubId(ns.ns, w.getKey()), dataKey(ns.ns, w.getKey()));
+                for (const m of ns.kv.getMetadataWritesList()) keys.set(UpdateBatch.pubId(ns.ns, m.getKey()), dataKey(ns.ns, m.getKey()));
+                for (const c of ns.colls) {
+                    const add = (kh: Uint8Array) => keys.set(UpdateBatch.hashedId(ns.ns, c.coll, kh), hashedKey(ns.ns, c.coll, kh));
+                    for (const r of c.hashed.getHashedReadsList()) add(r.getKeyHash_asU8());
+                    for (const w of c.hashed.getHashedWritesList()) add(w.getKeyHash_asU8());
+                    for (const m of c.hashed.getMetadataWritesList()) add(m.getKeyHash_asU8());
+                }
+            }
+        }
+        const ids = [...keys.keys()];
+        const values = await this.state.getMany([...keys.values()]);
+        ids.forEach((id, i) => this.cache.set(id, values[i]));
+    }
+
+    async getState(ns: string, key: string): Promise<VersionedValue | undefined> {
+        const id = UpdateBatch.pubId(ns, key);
+        if (this.cache.has(id)) return this.cache.get(id);
+        return this.state.getState(ns, key);
+    }
+
+    async getHashed(ns: string, coll: string, keyHash: Uint8Array): Promise<VersionedValue | undefined> {
+        const id = UpdateBatch.hashedId(ns, coll, keyHash);
+        if (this.cache.has(id)) return this.cache.get(id);
+        return this.state.getHashed(ns, coll, keyHash);
+    }
+}
+
+/** A transaction that passed the stateless checks (envelope, signatures, tx id). */
+interface Prechecked {
+    txNum: number;
+    txId: string;
+    config: boolean;
+    tx?: ParsedEndorserTx;
+    /** Namespaces whose chaincode definition the policy check needs. */
+    namespaces: string[];
+}
+
 export class BlockValidator {
     constructor(private readonly ctx: ValidatorContext) {}
 
+    /**
+     * Stateless checks of every transaction first (CPU only), then one round of parallel reads
+     * (duplicate tx ids, chaincode definitions, every key read or written), then, in block order,
+     * duplicates, policies and MVCC against committed state plus the block's earlier valid writes.
+     */
     async validate(block: common.Block): Promise<ValidatedBlock> {
         const blockNum = block.getHeader()!.getNumber();
         const data = block.getData()?.getDataList() ?? [];
         const batch = new UpdateBatch();
-        const txs: ValidatedTx[] = [];
-        const seen = new Set<string>();
-        // Definitions are read from committed state once per block.
-        const defs = new Map<string, ChaincodeDefinition | undefined>();
-        const definition = async (name: string) => {
-            if (!defs.has(name)) defs.set(name, await this.ctx.definition(name));
-            return defs.get(name);
-        };
-        for (let txNum = 0; txNum < data.length; txNum++) {
-            let result: ValidatedTx;
+
+        const pre: (Prechecked | ValidatedTx)[] = data.map((env, txNum) => {
             try {
-                result = await this.validateTx(data[txNum] as Uint8Array, blockNum, txNum, batch, seen, definition);
+                return this.precheck(env as Uint8Array, txNum);
             } catch (e) {
                 if (!(e instanceof TxInvalid)) throw e;
-                result = { txNum, code: e.code, isConfig: false, reason: e.message };
+                return { txNum, code: e.code, isConfig: false, reason: e.message } satisfies ValidatedTx;
             }
-            if (result.txId) seen.add(result.txId);
-            if (result.code !== C.VALID && this.ctx.log) this.ctx.log(`block ${blockNum} tx ${txNum} (${result.txId ?? '?'}): ${codeName(result.code)}: ${result.reason ?? ''}`);
+        });
+        const checked = pre.filter((p): p is Prechecked => 'namespaces' in p);
+        const endorserTxs = checked.filter((p) => p.tx).map((p) => p.tx!);
+        const names = [...new Set(checked.flatMap((p) => p.namespaces))].filter((n) => n !== LIFECYCLE_NS);
+        const view = new CommittedView(this.ctx.state);
+        const [inLedger, defList] = await Promise.all([
+            Promise.all(checked.map((p) => (p.config ? undefined : this.ctx.blocks.getTxLocation(p.txId)))),
+            Promise.all(names.map((n) => this.ctx.definition(n))),
+            view.prefetch(endorserTxs),
+        ]);
+        const duplicateInLedger = new Set(checked.filter((_, i) => inLedger[i] !== undefined).map((p) => p.txNum));
+        const defs = new Map(names.map((n, i) => [n, defList[i]] as const));
+
+        const txs: ValidatedTx[] = [];
+        const seen = new Set<string>();
+        for (const p of pre) {
+            let result: ValidatedTx;
+            if (!('namespaces' in p)) {
+                result = p;
+            } else {
+                try {
+                    result = await this.validateInBlock(p, blockNum, batch, seen, duplicateInLedger.has(p.txNum), defs, view);
+                } catch (e) {
+                    if (!(e instanceof TxInvalid)) throw e;
+                    result = { txNum: p.txNum, code: e.code, txId: p.txId, isConfig: p.config, reason: e.message };
+                }
+                seen.add(p.txId);
+            }
+            if (result.code !== C.VALID && this.ctx.log) this.ctx.log(`block ${blockNum} tx ${result.txNum} (${result.txId ?? '?'}): ${codeName(result.code)}: ${result.reason ?? ''}`);
             txs.push(result);
         }
         return { codes: txs.map((t) => t.code), txs, batch };
     }
 
-    private async validateTx(
-        envBytes: Uint8Array,
-        blockNum: number,
-        txNum: number,
-        batch: UpdateBatch,
-        seen: Set<string>,
-        definition: (name: string) => Promise<ChaincodeDefinition | undefined>,
-    ): Promise<ValidatedTx> {
+    /** Fabric's ValidateTransaction: envelope, header, creator signature, tx id, proposal hash. */
+    private precheck(envBytes: Uint8Array, txNum: number): Prechecked {
         const head = parseEnvelopeHeader(envBytes);
         const chdr = head.channelHeader;
         const txId = chdr.getTxId();
@@ -199,8 +271,7 @@ export class BlockValidator {
         if (type === common.HeaderType.CONFIG) {
             // Config transactions are checked by the orderer against the channel's config policies;
             // the peer stores them and picks up the new configuration.
-            batch.configBlock = true;
-            return { txNum, code: C.VALID, txId, isConfig: true };
+            return { txNum, txId, config: true, namespaces: [] };
         }
         const creator = head.signatureHeader.getCreator_asU8();
         try {
@@ -212,13 +283,12 @@ export class BlockValidator {
             throw new TxInvalid(C.BAD_PROPOSAL_TXID, `tx id ${txId} is not SHA-256(nonce ‖ creator)`);
         }
         const tx = parseEndorserTx(head);
-        const actionHeader = (() => {
-            try {
-                return common.SignatureHeader.deserializeBinary(tx.action.getHeader_asU8());
-            } catch {
-                throw new TxInvalid(C.INVALID_ENDORSER_TRANSACTION, 'bad action signature header');
-            }
-        })();
+        let actionHeader: common.SignatureHeader;
+        try {
+            actionHeader = common.SignatureHeader.deserializeBinary(tx.action.getHeader_asU8());
+        } catch {
+            throw new TxInvalid(C.INVALID_ENDORSER_TRANSACTION, 'bad action signature header');
+        }
         if (actionHeader.getNonce_asU8().length === 0 || actionHeader.getCreator_asU8().length === 0) {
             throw new TxInvalid(C.INVALID_ENDORSER_TRANSACTION, 'action signature header lacks nonce or creator');
         }
@@ -229,26 +299,40 @@ export class BlockValidator {
         if (!pHash.equals(Buffer.from(tx.proposalResponsePayload.getProposalHash_asU8()))) {
             throw new TxInvalid(C.INVALID_ENDORSER_TRANSACTION, 'proposal hash does not match');
         }
-        if (seen.has(txId)) throw new TxInvalid(C.DUPLICATE_TXID, `tx id ${txId} appears earlier in the block`);
-        if (await this.ctx.blocks.getTxLocation(txId)) throw new TxInvalid(C.DUPLICATE_TXID, `tx id ${txId} is already in the ledger`);
-
+        let ccName = '';
         try {
-            await this.checkEndorsements(tx, chdr, definition);
-            await this.checkMvcc(tx.rwsets, batch);
-        } catch (e) {
-            if (e instanceof TxInvalid) return { txNum, code: e.code, txId, isConfig: false, reason: e.message };
-            throw e;
+            ccName = peer.ChaincodeHeaderExtension.deserializeBinary(chdr.getExtension_asU8()).getChaincodeId()?.getName() ?? '';
+        } catch {
+            // Reported with its code by the policy check.
         }
-        await applyTxToBatch(batch, tx.rwsets, blockNum, txNum, this.ctx.state);
-        return { txNum, code: C.VALID, txId, tx, isConfig: false };
+        const namespaces = [ccName, ...tx.rwsets.filter(writesTo).map((n) => n.ns)].filter((n) => n !== '');
+        return { txNum, txId, config: false, tx, namespaces };
+    }
+
+    private async validateInBlock(
+        p: Prechecked,
+        blockNum: number,
+        batch: UpdateBatch,
+        seen: Set<string>,
+        inLedger: boolean,
+        defs: Map<string, ChaincodeDefinition | undefined>,
+        view: StateReader,
+    ): Promise<ValidatedTx> {
+        if (inLedger) throw new TxInvalid(C.DUPLICATE_TXID, `tx id ${p.txId} is already in the ledger`);
+        if (seen.has(p.txId)) throw new TxInvalid(C.DUPLICATE_TXID, `tx id ${p.txId} appears earlier in the block`);
+        if (p.config || !p.tx) {
+            batch.configBlock = true;
+            return { txNum: p.txNum, code: C.VALID, txId: p.txId, isConfig: true };
+        }
+        this.checkEndorsements(p.tx, defs);
+        await this.checkMvcc(p.tx.rwsets, batch, view);
+        await applyTxToBatch(batch, p.tx.rwsets, blockNum, p.txNum, view);
+        return { txNum: p.txNum, code: C.VALID, txId: p.txId, tx: p.tx, isConfig: false };
     }
 
     /** Fabric's plugin dispatcher + builtin v20 validation: policies per written namespace/collection. */
-    private async checkEndorsements(
-        tx: ParsedEndorserTx,
-        chdr: common.ChannelHeader,
-        definition: (name: string) => Promise<ChaincodeDefinition | undefined>,
-    ): Promise<void> {
+    private checkEndorsements(tx: ParsedEndorserTx, defs: Map<string, ChaincodeDefinition | undefined>): void {
+        const chdr = tx.channelHeader;
         let ext: peer.ChaincodeHeaderExtension;
         try {
             ext = peer.ChaincodeHeaderExtension.deserializeBinary(chdr.getExtension_asU8());
@@ -279,13 +363,39 @@ export class BlockValidator {
             nsSeen.add(ns.ns);
         }
 
-        // Each endorsement verified once; the identities are reused for every policy below.
+        // Which policies must hold: per namespace written (and the invoked chaincode's own).
+        const toCheck: { ns: string; name: string; policy: PolicyRef }[] = [];
+        const nsList = new Set<string>([ccName]);
+        for (const ns of tx.rwsets) if (writesTo(ns)) nsList.add(ns.ns);
+        for (const ns of nsList) {
+            if (ns === LIFECYCLE_NS) {
+                toCheck.push({ ns, name: LIFECYCLE_POLICY, policy: LIFECYCLE_POLICY });
+                continue;
+            }
+            const def = defs.get(ns);
+            if (!def) throw new TxInvalid(C.INVALID_CHAINCODE, `chaincode ${ns} is not defined on channel ${this.ctx.channelId}`);
+            const policies = new Map<string, PolicyRef>();
+            const rw = tx.rwsets.find((r) => r.ns === ns);
+            const pubWrites = rw ? rw.kv.getWritesList().length + rw.kv.getMetadataWritesList().length > 0 : false;
+            if (pubWrites) policies.set(`chaincode ${ns}`, def.endorsementPolicy);
+            for (const c of rw?.colls ?? []) {
+                if (c.hashed.getHashedWritesList().length + c.hashed.getMetadataWritesList().length === 0) continue;
+                if (!def.collections.some((x) => x.name === c.coll)) throw new TxInvalid(C.INVALID_OTHER_REASON, `collection ${c.coll} is not defined for chaincode ${ns}`);
+                const cp = collectionPolicy(def, c.coll);
+                if (cp) policies.set(`collection ${ns}/${c.coll}`, cp);
+                else policies.set(`chaincode ${ns}`, def.endorsementPolicy);
+            }
+            if (policies.size === 0) policies.set(`chaincode ${ns}`, def.endorsementPolicy);
+            for (const [name, policy] of policies) toCheck.push({ ns, name, policy });
+        }
+
+        // Each endorsement verified once; the identities are reused for every policy.
         const prp = tx.actionPayload.getAction()!.getProposalResponsePayload_asU8();
         const identities: VerifiedIdentity[] = [];
         const endorsers = new Set<string>();
         for (const e of tx.actionPayload.getAction()!.getEndorsementsList()) {
             const endorser = e.getEndorser_asU8();
-            const id = Buffer.from(endorser).toString('base64');
+            const id = Buffer.from(endorser).toString('latin1');
             if (endorsers.has(id)) continue; // Fabric counts an identity once
             try {
                 identities.push(this.ctx.msps.verify(endorser, Buffer.concat([prp, endorser]), e.getSignature_asU8()));
@@ -294,56 +404,26 @@ export class BlockValidator {
                 // A bad endorsement only fails to count toward the policy, as in Fabric.
             }
         }
-
-        // Which policies must hold: per namespace written (and the invoked chaincode's own).
-        const toCheck = new Map<string, { ns: string; policies: Map<string, PolicyRef> }>();
-        const nsList = new Set<string>([ccName]);
-        for (const ns of tx.rwsets) if (writesTo(ns)) nsList.add(ns.ns);
-        for (const ns of nsList) {
-            const policies = new Map<string, PolicyRef>();
-            if (ns === LIFECYCLE_NS) {
-                policies.set(LIFECYCLE_POLICY, LIFECYCLE_POLICY);
-                toCheck.set(ns, { ns, policies });
-                continue;
+        for (const { ns, name, policy } of toCheck) {
+            let ok: boolean;
+            try {
+                ok = this.ctx.policies.evaluateIdentities(policy, identities);
+            } catch (e) {
+                throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `endorsement policy of ${name} cannot be evaluated: ${(e as Error).message}`);
             }
-            const def = await definition(ns);
-            if (!def) throw new TxInvalid(C.INVALID_CHAINCODE, `chaincode ${ns} is not defined on channel ${this.ctx.channelId}`);
-            const ccPolicy = (): PolicyRef => def.endorsementPolicy;
-            const rw = tx.rwsets.find((r) => r.ns === ns);
-            const pubWrites = rw ? rw.kv.getWritesList().length + rw.kv.getMetadataWritesList().length > 0 : false;
-            if (pubWrites) policies.set(`cc:${ns}`, ccPolicy());
-            for (const c of rw?.colls ?? []) {
-                if (c.hashed.getHashedWritesList().length + c.hashed.getMetadataWritesList().length === 0) continue;
-                if (!def.collections.some((x) => x.name === c.coll)) throw new TxInvalid(C.INVALID_OTHER_REASON, `collection ${c.coll} is not defined for chaincode ${ns}`);
-                const cp = collectionPolicy(def, c.coll);
-                if (cp) policies.set(`coll:${ns}/${c.coll}`, cp);
-                else policies.set(`cc:${ns}`, ccPolicy());
-            }
-            if (policies.size === 0) policies.set(`cc:${ns}`, ccPolicy());
-            toCheck.set(ns, { ns, policies });
-        }
-        for (const { ns, policies } of toCheck.values()) {
-            for (const [name, p] of policies) {
-                let ok: boolean;
-                try {
-                    ok = this.ctx.policies.evaluateIdentities(p, identities);
-                } catch (e) {
-                    throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `endorsement policy ${name} of ${ns} cannot be evaluated: ${(e as Error).message}`);
-                }
-                if (!ok) {
-                    throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `endorsement policy ${name} of ${ns} not satisfied by ${identities.map((i) => i.mspId).join(',') || 'no valid endorsement'}`);
-                }
+            if (!ok) {
+                throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `endorsement policy of ${name} (${ns === LIFECYCLE_NS ? LIFECYCLE_POLICY : policy}) not satisfied by ${identities.map((i) => i.mspId).join(',') || 'no valid endorsement'}`);
             }
         }
     }
 
     /** MVCC: every read version, range and hashed read must still hold after the earlier valid txs. */
-    private async checkMvcc(rwsets: NsRwSet[], batch: UpdateBatch): Promise<void> {
+    private async checkMvcc(rwsets: NsRwSet[], batch: UpdateBatch, view: StateReader): Promise<void> {
         for (const ns of rwsets) {
             for (const r of ns.kv.getReadsList()) {
                 const key = r.getKey();
                 const pending = batch.pub.get(UpdateBatch.pubId(ns.ns, key));
-                const current = pending ? (pending.value === undefined ? undefined : pending.version) : (await this.ctx.state.getState(ns.ns, key))?.version;
+                const current = pending ? (pending.value === undefined ? undefined : pending.version) : (await view.getState(ns.ns, key))?.version;
                 if (!compareVersion(current, versionOf(r.getVersion()))) {
                     throw new TxInvalid(C.MVCC_READ_CONFLICT, `read of ${ns.ns}/${key} is stale`);
                 }
@@ -361,7 +441,7 @@ export class BlockValidator {
                         ? pending.valueHash === undefined
                             ? undefined
                             : pending.version
-                        : (await this.ctx.state.getHashed(ns.ns, c.coll, keyHash))?.version;
+                        : (await view.getHashed(ns.ns, c.coll, keyHash))?.version;
                     if (!compareVersion(current, versionOf(r.getVersion()))) {
                         throw new TxInvalid(C.MVCC_READ_CONFLICT, `hashed read in ${ns.ns}/${c.coll} is stale`);
                     }
