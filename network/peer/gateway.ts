@@ -23,6 +23,8 @@ import { Broadcaster, EndorserClient, EndorserRegistry } from './gateway/registr
 import { Logger, silentLogger } from './logger';
 
 const Code = grpc.status;
+/** Pause before asking again an endorser whose read-write set differed (it may lag a block). */
+const RWSET_RETRY_DELAY_MS = 100;
 
 /** What the gateway needs of the ledger (PeerLedger satisfies it). */
 export interface GatewayLedger {
@@ -684,36 +686,49 @@ export class EndorsementSession {
             this.details.push(errorDetail('', org, `no endorsing peer for org ${org}`));
             return false;
         }
-        const outcome = await endorser.processProposal(this.sp, this.timeoutMs);
-        const st = responseStatus(outcome.response, outcome.error);
-        if (st.code !== Code.OK) {
-            this.log.warn('endorse call to endorser failed', { endorser: org, address: endorser.address, error: st.message });
-            if (st.remove) this.registry.markFailed(org);
-            this.failed.add(org);
-            this.details.push(errorDetail(endorser.address, org, st.message));
-            return false;
+        for (let attempt = 1; ; attempt++) {
+            const outcome = await endorser.processProposal(this.sp, this.timeoutMs);
+            const st = responseStatus(outcome.response, outcome.error);
+            if (st.code !== Code.OK) {
+                this.log.warn('endorse call to endorser failed', { endorser: org, address: endorser.address, error: st.message });
+                if (st.remove) this.registry.markFailed(org);
+                this.failed.add(org);
+                this.details.push(errorDetail(endorser.address, org, st.message));
+                return false;
+            }
+            this.registry.markHealthy(org);
+            const response = outcome.response!;
+            // The chaincode's answer is in the payload already; the duplicate in Response is dropped.
+            response.getResponse()?.setPayload(new Uint8Array(0));
+            const payload = response.getPayload_asU8();
+            if (this.responsePayload === undefined) {
+                this.responsePayload = payload;
+                this.#firstOrg = org;
+            } else if (!Buffer.from(this.responsePayload).equals(Buffer.from(payload))) {
+                const diff = describePayloadDifference(this.responsePayload, payload);
+                // Same answer, other read versions: most likely a peer a block behind the first
+                // endorser (there is no gossip to tell heights). Ask it once more a moment later.
+                if (diff.what === 'read-write sets differ' && attempt < 2) {
+                    this.log.info('read-write sets differ, asking the endorser again', { initialEndorser: this.#firstOrg, invokedEndorser: org });
+                    await new Promise((r) => setTimeout(r, RWSET_RETRY_DELAY_MS));
+                    continue;
+                }
+                const first = this.registry.endorser(this.#firstOrg!)!;
+                const why =
+                    diff.what === 'read-write sets differ'
+                        ? 'the chaincode is not deterministic, or a peer is behind the others'
+                        : 'the chaincode is not deterministic';
+                const sentence = `ProposalResponsePayloads do not match (${diff.what}; ${why}): ${this.#firstOrg} (${first.address}) returned ${diff.first}; ${org} (${endorser.address}) returned ${diff.second}`;
+                this.log.warn('proposal response payloads do not match', { initialEndorser: this.#firstOrg, invokedEndorser: org, difference: diff.what });
+                this.mismatch ??= sentence;
+                this.failed.add(org);
+                this.details.push(errorDetail(endorser.address, org, sentence));
+                return false;
+            }
+            this.#responses.set(org, response);
+            this.endorsed.add(org);
+            return true;
         }
-        this.registry.markHealthy(org);
-        const response = outcome.response!;
-        // The chaincode's answer is in the payload already; the duplicate in Response is dropped.
-        response.getResponse()?.setPayload(new Uint8Array(0));
-        const payload = response.getPayload_asU8();
-        if (this.responsePayload === undefined) {
-            this.responsePayload = payload;
-            this.#firstOrg = org;
-        } else if (!Buffer.from(this.responsePayload).equals(Buffer.from(payload))) {
-            const first = this.registry.endorser(this.#firstOrg!)!;
-            const diff = describePayloadDifference(this.responsePayload, payload);
-            const sentence = `ProposalResponsePayloads do not match (${diff.what}; the chaincode is not deterministic): ${this.#firstOrg} (${first.address}) returned ${diff.first}; ${org} (${endorser.address}) returned ${diff.second}`;
-            this.log.warn('proposal response payloads do not match', { initialEndorser: this.#firstOrg, invokedEndorser: org, difference: diff.what });
-            this.mismatch ??= sentence;
-            this.failed.add(org);
-            this.details.push(errorDetail(endorser.address, org, sentence));
-            return false;
-        }
-        this.#responses.set(org, response);
-        this.endorsed.add(org);
-        return true;
     }
 }
 

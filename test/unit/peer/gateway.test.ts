@@ -98,6 +98,18 @@ describe('peer gateway: Endorse', () => {
         expect(err.metadata.get('grpc-status-details-bin')).to.have.length(1);
     });
 
+    it('Given a peer one block behind (other read-write set), Then it is asked once more and its fresh endorsement is used', async () => {
+        let mohwCalls = 0;
+        const { gw } = setup((org) => {
+            if (org === 'MOISMSP') return { error: new Error('down') };
+            const stale = org === 'MOHWMSP' && mohwCalls++ === 0;
+            return { response: proposalResponse(org, { writes: [stale ? 'old-version' : 'k'] }) };
+        });
+        const parsed = endorsementsOf((await gw.endorse(endorseRequest(signedProposal()))).getPreparedTransaction()!);
+        expect(parsed.endorsers).to.deep.equal(['peer0 of SeoulMSP', 'peer0 of MOHWMSP', 'peer0 of AuditMSP']);
+        expect(mohwCalls).to.equal(2);
+    });
+
     it('Given one org of four differs, Then the others still make a layout (the odd one is left out)', async () => {
         const { gw } = setup((org) => ({ response: proposalResponse(org, { writes: ['k'], result: org === 'MOISMSP' ? 'odd' : 'same' }) }));
         const parsed = endorsementsOf((await gw.endorse(endorseRequest(signedProposal()))).getPreparedTransaction()!);
