@@ -109,7 +109,14 @@ export class BlockStore {
         await db.open();
         let fd: fs.promises.FileHandle | undefined;
         try {
-            fd = await fs.promises.open(path.join(dir, BLOCK_FILE), fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+            const file = path.join(dir, BLOCK_FILE);
+            const created = !fs.existsSync(file);
+            fd = await fs.promises.open(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+            if (created) {
+                // Make the new file's directory entry durable too, or an OS crash could lose the whole file.
+                const dirFd = await fs.promises.open(dir, fs.constants.O_RDONLY);
+                await dirFd.sync().finally(() => dirFd.close());
+            }
             const store = new BlockStore(dir, fd, db);
             await store.#recover();
             return store;
