@@ -12,25 +12,33 @@ import { DeviceKey } from './citizen/device';
 import { loadConfig } from './config';
 import { openDb } from './db';
 
-interface Call {
-    method: 'GET' | 'POST';
+export interface Call {
+    method: 'GET' | 'POST' | 'PUT';
     path: string;
     body?: unknown;
+    /** Default: a fresh key per POST. */
+    idempotencyKey?: string;
 }
 
 const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 
-class GatewayClient {
+export class GatewayClient {
+    /** Set to false to call without printing (the end-to-end checks). */
+    verbose = true;
+    /** Status of the last call. */
+    lastStatus = 0;
     constructor(readonly label: string, readonly baseUrl: string, readonly apiKey: string) {}
 
     async call<T = any>(c: Call, expectStatus?: number): Promise<T> {
-        console.log(`\n  ${this.label}  ${c.method} ${c.path}`);
-        if (c.body !== undefined) console.log(indent(JSON.stringify(c.body, null, 2), '    > '));
+        const log = (s: string) => this.verbose && console.log(s);
+        log(`\n  ${this.label}  ${c.method} ${c.path}`);
+        if (c.body !== undefined) log(indent(JSON.stringify(c.body, null, 2), '    > '));
         const res = await fetch(this.baseUrl + c.path, {
             method: c.method,
             headers: {
                 Authorization: `Bearer ${this.apiKey}`,
-                ...(c.body !== undefined ? { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() } : {}),
+                ...(c.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+                ...(c.method === 'POST' ? { 'Idempotency-Key': c.idempotencyKey ?? crypto.randomUUID() } : {}),
             },
             body: c.body !== undefined ? JSON.stringify(c.body) : undefined,
         });
@@ -41,10 +49,11 @@ class GatewayClient {
         } catch {
             // not JSON: print as is
         }
-        console.log(`    < ${res.status} ${res.headers.get('content-type') ?? ''}`);
-        console.log(indent(typeof parsed === 'string' ? parsed : JSON.stringify(parsed, null, 2), '    < '));
+        this.lastStatus = res.status;
+        log(`    < ${res.status} ${res.headers.get('content-type') ?? ''}`);
+        log(indent(typeof parsed === 'string' ? parsed : JSON.stringify(parsed, null, 2), '    < '));
         if (expectStatus !== undefined && res.status !== expectStatus) {
-            throw new Error(`DEMO_FAILED: ${c.method} ${c.path} answered ${res.status}, expected ${expectStatus}`);
+            throw new Error(`DEMO_FAILED: ${c.method} ${c.path} answered ${res.status}, expected ${expectStatus}: ${text.slice(0, 400)}`);
         }
         return parsed as T;
     }
@@ -53,7 +62,7 @@ class GatewayClient {
 const indent = (s: string, p: string) => s.split('\n').map((l) => p + l).join('\n');
 
 /** An app bound to an existing identity, or a freshly enrolled one; a re-run gets a new key for the same app. */
-async function ensureApp(t: Topology, mspId: string, name: string, opts: { identity?: string; role: string; dept?: string }): Promise<GatewayClient> {
+export async function ensureApp(t: Topology, mspId: string, name: string, opts: { identity?: string; role: string; dept?: string }): Promise<GatewayClient> {
     const cfg = loadConfig({ org: mspId, topologyFile: t.file });
     const db = openDb(cfg.databaseFile);
     let apiKey: string;
