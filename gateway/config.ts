@@ -151,7 +151,7 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
         bodyLimit: env.GATEWAY_BODY_LIMIT ?? '64kb',
         rateLimit: {
             windowMs: intEnv(env, 'GATEWAY_RATE_WINDOW_MS', 60_000, 1),
-            max: intEnv(env, 'GATEWAY_RATE_MAX', 600, 1),
+            max: intEnv(env, 'GATEWAY_RATE_MAX', 60_000, 1),
         },
         shutdownGraceMs: intEnv(env, 'GATEWAY_SHUTDOWN_GRACE_MS', 10_000, 0),
         idempotencyTtlMs: intEnv(env, 'GATEWAY_IDEMPOTENCY_TTL_MS', 24 * 3600_000, 1),
