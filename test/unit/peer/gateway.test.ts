@@ -110,6 +110,37 @@ describe('peer gateway: Endorse', () => {
         expect(mohwCalls).to.equal(2);
     });
 
+    it('Given the function was endorsed before, Then the same orgs are asked together with the local peer (one round trip)', async () => {
+        let localDone = false;
+        const remoteWhileLocalPending: string[] = [];
+        const { gw } = setup(async (org) => {
+            if (org === 'SeoulMSP') {
+                await new Promise((r) => setTimeout(r, 20));
+                localDone = true;
+            } else if (!localDone) remoteWhileLocalPending.push(org);
+            return ok(org);
+        });
+        await gw.endorse(endorseRequest(signedProposal()));
+        expect(remoteWhileLocalPending).to.deep.equal([]);
+        localDone = false;
+        const parsed = endorsementsOf((await gw.endorse(endorseRequest(signedProposal()))).getPreparedTransaction()!);
+        expect(remoteWhileLocalPending).to.deep.equal(['MOISMSP', 'MOHWMSP']);
+        expect(parsed.endorsers).to.deep.equal(['peer0 of SeoulMSP', 'peer0 of MOISMSP', 'peer0 of MOHWMSP']);
+    });
+
+    it('Given transient data, Then nothing is sent ahead to the orgs remembered for the function', async () => {
+        let transient = false;
+        const { gw, endorsers } = setup((org) =>
+            transient ? { response: proposalResponse(org, { collections: { personalData: { writes: 1 } } }) } : ok(org),
+        );
+        await gw.endorse(endorseRequest(signedProposal()));
+        const before = ['MOISMSP', 'MOHWMSP', 'AuditMSP'].map((o) => endorsers.get(o)!.calls);
+        transient = true;
+        const parsed = endorsementsOf((await gw.endorse(endorseRequest(signedProposal({ transient: { personal: 'secret' } })))).getPreparedTransaction()!);
+        expect(parsed.endorsers).to.deep.equal(['peer0 of SeoulMSP']);
+        expect(['MOISMSP', 'MOHWMSP', 'AuditMSP'].map((o) => endorsers.get(o)!.calls)).to.deep.equal(before);
+    });
+
     it('Given one org of four differs, Then the others still make a layout (the odd one is left out)', async () => {
         const { gw } = setup((org) => ({ response: proposalResponse(org, { writes: ['k'], result: org === 'MOISMSP' ? 'odd' : 'same' }) }));
         const parsed = endorsementsOf((await gw.endorse(endorseRequest(signedProposal()))).getPreparedTransaction()!);
