@@ -68,7 +68,7 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
             const { props, required } = classSchemaProps(schemas, r.query);
             for (const [name, schema] of Object.entries(props)) parameters.push({ name, in: 'query', required: required.includes(name), schema });
         }
-        if (r.method === 'post') {
+        if (r.method !== 'get') {
             parameters.push({
                 name: 'Idempotency-Key', in: 'header', required: false,
                 description: 'Same key + same body: the first answer, never a second transaction (also after a restart). Same key + another body: 422.',

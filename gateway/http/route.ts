@@ -166,8 +166,8 @@ export function dispatcher(spec: RouteSpec, deps: DispatchDeps): RequestHandler 
             }
         }
         const idemKey = req.get('Idempotency-Key');
-        if (idemKey !== undefined && (spec.method !== 'post' || !IDEMPOTENCY_KEY_PATTERN.test(idemKey))) {
-            throw badRequest([{ field: 'header.Idempotency-Key', constraints: { matches: spec.method !== 'post' ? 'Idempotency-Key is accepted on POST only' : `Idempotency-Key must match ${IDEMPOTENCY_KEY_PATTERN.source}` } }]);
+        if (idemKey !== undefined && (spec.method === 'get' || !IDEMPOTENCY_KEY_PATTERN.test(idemKey))) {
+            throw badRequest([{ field: 'header.Idempotency-Key', constraints: { matches: spec.method === 'get' ? 'Idempotency-Key is accepted on POST and PUT only' : `Idempotency-Key must match ${IDEMPOTENCY_KEY_PATTERN.source}` } }]);
         }
         const state: ContextState = { prepared: false };
         if (idemKey) {
