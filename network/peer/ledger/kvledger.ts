@@ -55,6 +55,13 @@ export interface OpenPeerLedgerOptions {
     crashAt?: 'afterPvtStore' | 'afterBlockStore';
 }
 
+export interface ConfigUpdate {
+    blockNumber: number;
+    channelConfig: ChannelConfig;
+    msps: MspManager;
+    policies: PolicyManager;
+}
+
 /** MSP ids named by a collection's member policy, e.g. OR('SeoulMSP.member', 'MOISMSP.peer'). */
 export function collectionMembers(policy: string): Set<string> {
     const out = new Set<string>();
@@ -82,6 +89,7 @@ export function parseChaincodeDefinition(bytes: Uint8Array): ChaincodeDefinition
 export class KvLedger implements PeerLedger {
     readonly channelId: string;
     private readonly listeners = new Set<(e: CommitEvent) => void>();
+    private readonly configListeners = new Set<(u: ConfigUpdate) => void>();
     private readonly transient: TransientStore;
     private readonly readers: LedgerReaders;
     private queue: Promise<unknown> = Promise.resolve();
@@ -179,11 +187,37 @@ export class KvLedger implements PeerLedger {
     }
 
     private applyConfig(block: common.Block): void {
-        const cfg = parseChannelConfig(block);
+        const cfg = parseChannelConfig(block, this.channelConfig.applicationOrgs);
         this.channelConfig = cfg;
         this.msps = new MspManager(cfg.msps);
         this.policies = new PolicyManager(cfg.policies, this.msps);
         this.validator = this.newValidator();
+        const update: ConfigUpdate = { blockNumber: block.getHeader()!.getNumber(), channelConfig: cfg, msps: this.msps, policies: this.policies };
+        for (const l of this.configListeners) {
+            try {
+                l(update);
+            } catch (e) {
+                this.log(`ledger ${this.channelId}: config listener failed: ${(e as Error).message}`);
+            }
+        }
+    }
+
+    /**
+     * Called when a config block commits (a channel update: new org, new policies), with the MSPs
+     * and policies now in force; the endorser and gateway should switch to them. Returns an
+     * unsubscribe function.
+     */
+    onConfig(listener: (update: ConfigUpdate) => void): () => void {
+        this.configListeners.add(listener);
+        return () => this.configListeners.delete(listener);
+    }
+
+    /** The channel's MSPs and policies in force (they change with config blocks). */
+    get mspManager(): MspManager {
+        return this.msps;
+    }
+    get policyManager(): PolicyManager {
+        return this.policies;
     }
 
     /** Throws unless the orderer's signatures satisfy /Channel/Orderer/BlockValidation (block 0 is unsigned). */

@@ -214,6 +214,10 @@ export class BlockValidator {
         const blockNum = block.getHeader()!.getNumber();
         const data = block.getData()?.getDataList() ?? [];
         const batch = new UpdateBatch();
+        if (blockNum === 0) {
+            // The genesis block creates the channel: it is not validated (its config envelope is unsigned).
+            return { codes: data.map(() => C.VALID), txs: data.map((_, txNum) => ({ txNum, code: C.VALID, isConfig: true })), batch };
+        }
 
         const pre: (Prechecked | ValidatedTx)[] = data.map((env, txNum) => {
             try {
@@ -268,16 +272,16 @@ export class BlockValidator {
         if (chdr.getChannelId() !== this.ctx.channelId) {
             throw new TxInvalid(C.TARGET_CHAIN_NOT_FOUND, `channel ${chdr.getChannelId()} is not ${this.ctx.channelId}`);
         }
-        if (type === common.HeaderType.CONFIG) {
-            // Config transactions are checked by the orderer against the channel's config policies;
-            // the peer stores them and picks up the new configuration.
-            return { txNum, txId, config: true, namespaces: [] };
-        }
         const creator = head.signatureHeader.getCreator_asU8();
         try {
             this.ctx.msps.verify(creator, head.envelope.getPayload_asU8(), head.envelope.getSignature_asU8());
         } catch (e) {
             throw new TxInvalid(C.BAD_CREATOR_SIGNATURE, `creator signature: ${(e as Error).message}`);
+        }
+        if (type === common.HeaderType.CONFIG) {
+            // A config update was checked by the orderer against the channel's policies before it
+            // signed this envelope; the peer stores it and switches to the new configuration.
+            return { txNum, txId, config: true, namespaces: [] };
         }
         if (txId !== hexTxId(head.signatureHeader.getNonce_asU8(), creator)) {
             throw new TxInvalid(C.BAD_PROPOSAL_TXID, `tx id ${txId} is not SHA-256(nonce ‖ creator)`);

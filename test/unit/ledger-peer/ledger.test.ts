@@ -6,6 +6,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { KvLedger } from '../../../network/peer/ledger/kvledger';
+import { createSignedEnvelope } from '../../../network/common/protoutil';
 import { SimulationError } from '../../../network/peer/ledger/txsimulator';
 import { Chain, CC, definition, envelope, ledgerFixture, LedgerFixture, newTx, PRIVATE, SHARED, simulateTx, sortedJson } from './fixture';
 
@@ -367,6 +368,37 @@ describe('peer ledger', function () {
             expect(await again.stateDigest()).to.equal(await good.stateDigest());
             await again.close();
             await good.close();
+        });
+    });
+
+    describe('config blocks', () => {
+        it('Given a config block after genesis, Then it commits VALID with no state change, the new config is announced and restored on reopen', async () => {
+            const net = await network(['SeoulMSP']);
+            const dir = net.dirs.get('SeoulMSP')!;
+            const l = net.peers.get('SeoulMSP')!;
+            const digest = await l.stateDigest();
+            const updates: number[] = [];
+            l.onConfig((u) => updates.push(u.blockNumber));
+            // The genesis config again, as a config update signed by the orderer.
+            const genesisPayload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(net.f.genesis.getData()!.getDataList_asU8()[0]).getPayload_asU8());
+            const channelId = net.f.channelConfig.channelId;
+            const configEnv = createSignedEnvelope(common.HeaderType.CONFIG, channelId, net.f.orderer(), genesisPayload.getData_asU8()).serializeBinary();
+            const forged = createSignedEnvelope(common.HeaderType.CONFIG, channelId, net.f.orderer(), genesisPayload.getData_asU8());
+            forged.setSignature(net.f.orderer().sign(Buffer.from('other')));
+            expect(await net.commit([forged.serializeBinary()])).to.deep.equal([C.BAD_CREATOR_SIGNATURE]);
+            expect(updates).to.deep.equal([]);
+            expect(await net.commit([configEnv])).to.deep.equal([C.VALID]);
+            expect(updates).to.deep.equal([l.height - 1]);
+            expect(l.config.channelId).to.equal(net.f.channelConfig.channelId);
+            // Only the height moved.
+            expect(await l.stateDigest()).to.not.equal(digest);
+            await l.close();
+            const reopened = await net.f.open(dir, 'SeoulMSP');
+            net.peers.set('SeoulMSP', reopened);
+            expect(reopened.config.applicationOrgs).to.have.members(net.f.channelConfig.applicationOrgs);
+            const t = await simulateTx(reopened, net.f.user('SeoulMSP', 'User1'), majority(net.f), (sim) => sim.putState(CC, 'after-config', Buffer.from('1')));
+            expect(await net.commit([t.env])).to.deep.equal([C.VALID]);
+            await closeAll(net);
         });
     });
 
