@@ -9,8 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { common, msp, orderer, peer } from '@hyperledger/fabric-protos';
-import { Topology, BatchConfig, paths, address } from '../topology';
 import { mspConfigFromDir } from '../msp/ca';
+import { address, BatchConfig, paths, Topology } from '../topology';
 import { parseSignaturePolicy } from './policies';
 import {
     blockDataHash,
@@ -309,7 +309,7 @@ export function buildGenesisBlock(topology: Topology, options: GenesisOptions = 
     return block;
 }
 
-function valueOf<T>(group: common.ConfigGroup, key: string, decode: (b: Uint8Array) => T, where: string): T | undefined {
+function configValueOf<T>(group: common.ConfigGroup, key: string, decode: (b: Uint8Array) => T, where: string): T | undefined {
     const value = group.getValuesMap().get(key);
     if (!value) return undefined;
     try {
@@ -328,7 +328,7 @@ function collectPolicies(group: common.ConfigGroup, at: string, into: Map<string
 }
 
 function orgMsp(group: common.ConfigGroup, where: string): msp.FabricMSPConfig {
-    const mspValue = valueOf(group, 'MSP', (b) => msp.MSPConfig.deserializeBinary(b), where);
+    const mspValue = configValueOf(group, 'MSP', (b) => msp.MSPConfig.deserializeBinary(b), where);
     if (!mspValue) throw new ConfigTxError('CONFIG_INVALID', `${where} has no MSP value`);
     if (mspValue.getType() !== 0) throw new ConfigTxError('CONFIG_INVALID', `${where} MSP is not of type FABRIC`);
     return msp.FabricMSPConfig.deserializeBinary(mspValue.getConfig_asU8());
@@ -336,14 +336,20 @@ function orgMsp(group: common.ConfigGroup, where: string): msp.FabricMSPConfig {
 
 function capabilityNames(group: common.ConfigGroup | undefined, where: string): string[] {
     if (!group) return [];
-    const caps = valueOf(group, 'Capabilities', (b) => common.Capabilities.deserializeBinary(b), where);
-    return caps ? caps.getCapabilitiesMap().getEntryList().map(([k]) => k) : [];
+    const caps = configValueOf(group, 'Capabilities', (b) => common.Capabilities.deserializeBinary(b), where);
+    return caps
+        ? caps
+              .getCapabilitiesMap()
+              .getEntryList()
+              .map(([k]) => k)
+        : [];
 }
 
 /** The common.Config inside a config block, and the channel id of its header. */
 export function configFromBlock(configBlock: common.Block): { channelId: string; config: common.Config } {
     const data = configBlock.getData()?.getDataList_asU8() ?? [];
-    if (data.length !== 1) throw new ConfigTxError('NOT_A_CONFIG_BLOCK', `a config block holds exactly one envelope, this one holds ${data.length}`);
+    if (data.length !== 1)
+        throw new ConfigTxError('NOT_A_CONFIG_BLOCK', `a config block holds exactly one envelope, this one holds ${data.length}`);
     const parsed = parseEnvelope(data[0]);
     if (parsed.channelHeader.getType() !== common.HeaderType.CONFIG) {
         throw new ConfigTxError('NOT_A_CONFIG_BLOCK', `the envelope is of header type ${parsed.channelHeader.getType()}, not CONFIG`);
@@ -373,9 +379,15 @@ export function parseChannelConfig(configBlock: common.Block, orgOrder?: string[
     const policies = new Map<string, common.Policy>();
     collectPolicies(channel, `/${CHANNEL}`, policies);
 
-    const ordererOrgs = ordererGroup.getGroupsMap().getEntryList().map(([k]) => k);
+    const ordererOrgs = ordererGroup
+        .getGroupsMap()
+        .getEntryList()
+        .map(([k]) => k);
     if (ordererOrgs.length === 0) throw new ConfigTxError('CONFIG_INVALID', '/Channel/Orderer has no org');
-    let applicationOrgs = application.getGroupsMap().getEntryList().map(([k]) => k);
+    let applicationOrgs = application
+        .getGroupsMap()
+        .getEntryList()
+        .map(([k]) => k);
     if (orgOrder) {
         const rank = (id: string) => (orgOrder.indexOf(id) < 0 ? orgOrder.length : orgOrder.indexOf(id));
         applicationOrgs = [...applicationOrgs].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
@@ -385,16 +397,16 @@ export function parseChannelConfig(configBlock: common.Block, orgOrder?: string[
     for (const org of ordererOrgs) {
         const group = ordererGroup.getGroupsMap().get(org)!;
         msps.push(orgMsp(group, `/Channel/Orderer/${org}`));
-        const endpoints = valueOf(group, 'Endpoints', (b) => common.OrdererAddresses.deserializeBinary(b), `/Channel/Orderer/${org}`);
+        const endpoints = configValueOf(group, 'Endpoints', (b) => common.OrdererAddresses.deserializeBinary(b), `/Channel/Orderer/${org}`);
         ordererAddresses.push(...(endpoints?.getAddressesList() ?? []));
     }
     // Pre-V3_0 configs keep the global value; honour it when present.
-    const global = valueOf(channel, 'OrdererAddresses', (b) => common.OrdererAddresses.deserializeBinary(b), '/Channel');
+    const global = configValueOf(channel, 'OrdererAddresses', (b) => common.OrdererAddresses.deserializeBinary(b), '/Channel');
     for (const a of global?.getAddressesList() ?? []) if (!ordererAddresses.includes(a)) ordererAddresses.push(a);
     for (const org of applicationOrgs) msps.push(orgMsp(application.getGroupsMap().get(org)!, `/Channel/Application/${org}`));
 
-    const batchSize = valueOf(ordererGroup, 'BatchSize', (b) => orderer.BatchSize.deserializeBinary(b), '/Channel/Orderer');
-    const batchTimeout = valueOf(ordererGroup, 'BatchTimeout', (b) => orderer.BatchTimeout.deserializeBinary(b), '/Channel/Orderer');
+    const batchSize = configValueOf(ordererGroup, 'BatchSize', (b) => orderer.BatchSize.deserializeBinary(b), '/Channel/Orderer');
+    const batchTimeout = configValueOf(ordererGroup, 'BatchTimeout', (b) => orderer.BatchTimeout.deserializeBinary(b), '/Channel/Orderer');
     if (!batchSize || !batchTimeout) throw new ConfigTxError('CONFIG_INVALID', '/Channel/Orderer lacks BatchSize or BatchTimeout');
     const batch: BatchConfig = {
         timeoutMs: parseGoDuration(batchTimeout.getTimeout()),
@@ -402,13 +414,19 @@ export function parseChannelConfig(configBlock: common.Block, orgOrder?: string[
         absoluteMaxBytes: batchSize.getAbsoluteMaxBytes(),
         preferredMaxBytes: batchSize.getPreferredMaxBytes(),
     };
-    if (batch.maxMessageCount < 1 || batch.absoluteMaxBytes < 1 || batch.preferredMaxBytes < 1 || batch.preferredMaxBytes > batch.absoluteMaxBytes) {
+    if (
+        batch.maxMessageCount < 1 ||
+        batch.absoluteMaxBytes < 1 ||
+        batch.preferredMaxBytes < 1 ||
+        batch.preferredMaxBytes > batch.absoluteMaxBytes
+    ) {
         throw new ConfigTxError('CONFIG_INVALID', `BatchSize ${JSON.stringify(batch)} is not usable`);
     }
-    const consensus = valueOf(ordererGroup, 'ConsensusType', (b) => orderer.ConsensusType.deserializeBinary(b), '/Channel/Orderer');
-    const aclValue = valueOf(application, 'ACLs', (b) => peer.ACLs.deserializeBinary(b), '/Channel/Application');
+    const consensus = configValueOf(ordererGroup, 'ConsensusType', (b) => orderer.ConsensusType.deserializeBinary(b), '/Channel/Orderer');
+    const aclValue = configValueOf(application, 'ACLs', (b) => peer.ACLs.deserializeBinary(b), '/Channel/Application');
     const acls = new Map<string, string>();
-    for (const [resource] of aclValue?.getAclsMap().getEntryList() ?? []) acls.set(resource, aclValue!.getAclsMap().get(resource)!.getPolicyRef());
+    for (const [resource] of aclValue?.getAclsMap().getEntryList() ?? [])
+        acls.set(resource, aclValue!.getAclsMap().get(resource)!.getPolicyRef());
 
     return {
         channelId,

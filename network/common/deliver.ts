@@ -134,7 +134,8 @@ export function serveDeliver<R>(
         const ts = ch.getTimestamp();
         if (!ts) throw new SeekRefusal(Status.BAD_REQUEST, 'channel header in envelope must contain timestamp');
         const skew = Math.abs(Date.now() - (ts.getSeconds() * 1000 + ts.getNanos() / 1e6));
-        if (skew > timeWindowMs) throw new SeekRefusal(Status.BAD_REQUEST, `envelope timestamp is ${Math.round(skew / 1000)} s apart from the server time`);
+        if (skew > timeWindowMs)
+            throw new SeekRefusal(Status.BAD_REQUEST, `envelope timestamp is ${Math.round(skew / 1000)} s apart from the server time`);
         if (ch.getChannelId() !== source.channelId) throw new SeekRefusal(Status.NOT_FOUND, `channel ${ch.getChannelId()} not found`);
         let seek: orderer.SeekInfo;
         try {
@@ -155,7 +156,8 @@ export function serveDeliver<R>(
         const headersOnly = seek.getContentType() === orderer.SeekInfo.SeekContentType.HEADER_WITH_SIG;
         for (;;) {
             if (number >= blocks.height) {
-                if (failIfNotReady) throw new SeekRefusal(Status.NOT_FOUND, `block ${number} not found, the ledger height is ${blocks.height}`);
+                if (failIfNotReady)
+                    throw new SeekRefusal(Status.NOT_FOUND, `block ${number} not found, the ledger height is ${blocks.height}`);
                 try {
                     await blocks.waitForBlock(number, aborter.signal);
                 } catch (err) {
@@ -194,7 +196,11 @@ export function serveDeliver<R>(
                     reason = (err as Error).message;
                 }
                 if (aborter.signal.aborted) return;
-                log(status === Status.SUCCESS ? 'deliver_request_done' : 'deliver_request_refused', { channel: source.channelId, status, reason });
+                log(status === Status.SUCCESS ? 'deliver_request_done' : 'deliver_request_refused', {
+                    channel: source.channelId,
+                    status,
+                    reason,
+                });
                 await send(responder.status(status)).catch(() => undefined);
                 if (status !== Status.SUCCESS) {
                     finish();

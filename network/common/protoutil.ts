@@ -109,9 +109,7 @@ export function parseEnvelopeMessage(envelope: common.Envelope): ParsedEnvelope 
     const channelHeader = decode('channel header', 'BAD_CHANNEL_HEADER', chBytes, (b) => common.ChannelHeader.deserializeBinary(b));
     const shBytes = header.getSignatureHeader_asU8();
     if (shBytes.length === 0) throw new EnvelopeError('BAD_SIGNATURE_HEADER', 'payload header has no signature header');
-    const signatureHeader = decode('signature header', 'BAD_SIGNATURE_HEADER', shBytes, (b) =>
-        common.SignatureHeader.deserializeBinary(b),
-    );
+    const signatureHeader = decode('signature header', 'BAD_SIGNATURE_HEADER', shBytes, (b) => common.SignatureHeader.deserializeBinary(b));
     return { envelope, payload, channelHeader, signatureHeader };
 }
 
@@ -163,7 +161,11 @@ export function makeSignatureHeader(creator: Uint8Array, nonce: Uint8Array): com
     return sh;
 }
 
-export function makePayload(channelHeader: common.ChannelHeader, signatureHeader: common.SignatureHeader, data: Uint8Array): common.Payload {
+export function makePayload(
+    channelHeader: common.ChannelHeader,
+    signatureHeader: common.SignatureHeader,
+    data: Uint8Array,
+): common.Payload {
     const header = new common.Header();
     header.setChannelHeader(channelHeader.serializeBinary());
     header.setSignatureHeader(signatureHeader.serializeBinary());

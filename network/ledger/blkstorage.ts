@@ -12,8 +12,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { ClassicLevel } from 'classic-level';
 import { common } from '@hyperledger/fabric-protos';
+import { ClassicLevel } from 'classic-level';
 import { blockDataHash, blockHeaderHash, parseEnvelope, transactionsFilter } from '../common/protoutil';
 
 export interface TxLocation {
@@ -152,7 +152,8 @@ export class BlockStore {
         this.#end = indexedEnd;
         if (indexedHeight > 0) {
             const last = await this.getBlock(indexedHeight - 1);
-            if (!last?.getHeader()) throw new BlockStoreError('BLOCKSTORE_CORRUPT', `${this.dir}: indexed block ${indexedHeight - 1} is unreadable`);
+            if (!last?.getHeader())
+                throw new BlockStoreError('BLOCKSTORE_CORRUPT', `${this.dir}: indexed block ${indexedHeight - 1} is unreadable`);
             this.#lastHash = blockHeaderHash(last.getHeader()!);
         }
         // Re-index what the file holds past the checkpoint.
@@ -181,7 +182,10 @@ export class BlockStore {
             try {
                 block = common.Block.deserializeBinary(bytes);
             } catch (err) {
-                throw new BlockStoreError('BLOCKSTORE_CORRUPT', `${this.dir}: record at ${offset} has a valid checksum but is not a block: ${(err as Error).message}`);
+                throw new BlockStoreError(
+                    'BLOCKSTORE_CORRUPT',
+                    `${this.dir}: record at ${offset} has a valid checksum but is not a block: ${(err as Error).message}`,
+                );
             }
             this.#checkChain(block);
             await this.#index(block, bytes, offset);
@@ -203,7 +207,10 @@ export class BlockStore {
             throw new BlockStoreError('BLOCK_OUT_OF_ORDER', `block number ${header.getNumber()} is not the next block ${this.#height}`);
         }
         if (this.#height > 0 && !Buffer.from(header.getPreviousHash_asU8()).equals(this.#lastHash)) {
-            throw new BlockStoreError('PREVIOUS_HASH_MISMATCH', `block ${header.getNumber()} does not carry the hash of block ${this.#height - 1}`);
+            throw new BlockStoreError(
+                'PREVIOUS_HASH_MISMATCH',
+                `block ${header.getNumber()} does not carry the hash of block ${this.#height - 1}`,
+            );
         }
         const data = block.getData() ?? new common.BlockData();
         if (!Buffer.from(header.getDataHash_asU8()).equals(blockDataHash(data))) {

@@ -4,9 +4,9 @@
 // previous block's fsync; appends themselves are sequential (the store queues them).
 import * as crypto from 'node:crypto';
 import { common, orderer } from '@hyperledger/fabric-protos';
+import { blockDataHash, blockHeaderBytes, blockHeaderHash, lastConfigIndex, makeSignatureHeader, newBlock } from '../common/protoutil';
 import { BlockStore } from '../ledger/blkstorage';
 import { SigningIdentity } from '../msp/identity';
-import { blockDataHash, blockHeaderBytes, blockHeaderHash, lastConfigIndex, makeSignatureHeader, newBlock } from '../common/protoutil';
 
 export class BlockWriter {
     #lastHeader: common.BlockHeader | undefined;

@@ -4,8 +4,8 @@
 // gets one BroadcastResponse, in order; as in Fabric, a response other than SUCCESS ends the stream.
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer } from '@hyperledger/fabric-protos';
-import { envelopeSignedData, ParsedEnvelope, parseEnvelopeMessage } from '../common/protoutil';
 import type { PolicyResult, SignedData } from '../common/policies';
+import { envelopeSignedData, ParsedEnvelope, parseEnvelopeMessage } from '../common/protoutil';
 import { Chain } from './chain';
 
 const Status = common.Status;
@@ -40,7 +40,11 @@ export function processMessage(support: BroadcastSupport, envelope: common.Envel
     const ch = parsed.channelHeader;
     const txId = ch.getTxId();
     if (ch.getChannelId() !== support.channelId) {
-        return refuse(Status.NOT_FOUND, `CHANNEL_NOT_FOUND: channel ${JSON.stringify(ch.getChannelId())} does not exist on this orderer`, txId);
+        return refuse(
+            Status.NOT_FOUND,
+            `CHANNEL_NOT_FOUND: channel ${JSON.stringify(ch.getChannelId())} does not exist on this orderer`,
+            txId,
+        );
     }
     const type = ch.getType();
     if (type === common.HeaderType.CONFIG_UPDATE || type === common.HeaderType.CONFIG) {
@@ -51,11 +55,19 @@ export function processMessage(support: BroadcastSupport, envelope: common.Envel
         );
     }
     if (type !== common.HeaderType.ENDORSER_TRANSACTION) {
-        return refuse(Status.BAD_REQUEST, `UNSUPPORTED_HEADER_TYPE: header type ${type} is not accepted, only ENDORSER_TRANSACTION (3)`, txId);
+        return refuse(
+            Status.BAD_REQUEST,
+            `UNSUPPORTED_HEADER_TYPE: header type ${type} is not accepted, only ENDORSER_TRANSACTION (3)`,
+            txId,
+        );
     }
     const size = envelope.getPayload_asU8().length + envelope.getSignature_asU8().length;
     if (size > support.absoluteMaxBytes) {
-        return refuse(Status.BAD_REQUEST, `MESSAGE_TOO_LARGE: message payload is ${size} bytes and exceeds maximum allowed ${support.absoluteMaxBytes} bytes`, txId);
+        return refuse(
+            Status.BAD_REQUEST,
+            `MESSAGE_TOO_LARGE: message payload is ${size} bytes and exceeds maximum allowed ${support.absoluteMaxBytes} bytes`,
+            txId,
+        );
     }
     if (parsed.signatureHeader.getCreator_asU8().length === 0) {
         return refuse(Status.BAD_REQUEST, 'BAD_SIGNATURE_HEADER: the signature header has no creator', txId);
@@ -70,7 +82,11 @@ export function processMessage(support: BroadcastSupport, envelope: common.Envel
         return refuse(Status.FORBIDDEN, `POLICY_ERROR: /Channel/Writers could not be evaluated: ${(err as Error).message}`, txId);
     }
     if (!result.ok) {
-        return refuse(Status.FORBIDDEN, `FORBIDDEN: implicit policy evaluation failed for /Channel/Writers: ${result.reason ?? 'no signer satisfies it'}`, txId);
+        return refuse(
+            Status.FORBIDDEN,
+            `FORBIDDEN: implicit policy evaluation failed for /Channel/Writers: ${result.reason ?? 'no signer satisfies it'}`,
+            txId,
+        );
     }
     if (!support.chain.ready) return refuse(Status.SERVICE_UNAVAILABLE, 'SERVICE_UNAVAILABLE: the orderer is stopping', txId);
     const ordered = support.chain.order(envelope);
@@ -81,7 +97,10 @@ export function processMessage(support: BroadcastSupport, envelope: common.Envel
 const MAX_IN_FLIGHT = 2000;
 
 /** Serves one Broadcast stream: answers in order, pipelining validation and ordering. */
-export function handleBroadcast(call: grpc.ServerDuplexStream<common.Envelope, orderer.BroadcastResponse>, support: BroadcastSupport): void {
+export function handleBroadcast(
+    call: grpc.ServerDuplexStream<common.Envelope, orderer.BroadcastResponse>,
+    support: BroadcastSupport,
+): void {
     const log = support.log ?? (() => undefined);
     let tail: Promise<void> = Promise.resolve();
     let inFlight = 0;
@@ -98,7 +117,8 @@ export function handleBroadcast(call: grpc.ServerDuplexStream<common.Envelope, o
     call.on('data', (envelope: common.Envelope) => {
         if (closed) return;
         const verdict = processMessage(support, envelope);
-        if (verdict.status !== Status.SUCCESS) log('broadcast_refused', { status: verdict.status, txId: verdict.txId, reason: verdict.info });
+        if (verdict.status !== Status.SUCCESS)
+            log('broadcast_refused', { status: verdict.status, txId: verdict.txId, reason: verdict.info });
         // Keep answers in order: each waits for the one before it.
         inFlight++;
         if (inFlight >= MAX_IN_FLIGHT && !paused) {

@@ -82,7 +82,10 @@ export class Chain {
                 this.events.fatal?.(this.#failed);
                 return;
             }
-            this.events.blockWritten?.(block, batch.reduce((n, o) => n + o.envelope.length, 0));
+            this.events.blockWritten?.(
+                block,
+                batch.reduce((n, o) => n + o.envelope.length, 0),
+            );
             const number = block.getHeader()!.getNumber();
             for (const o of batch) o.resolve(number);
         });

@@ -8,17 +8,17 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer } from '@hyperledger/fabric-protos';
-import { loadTopology, paths, Topology } from '../topology';
+import { parseChannelConfig } from '../common/configtx';
+import { serveDeliver } from '../common/deliver';
+import { PolicyManager } from '../common/policies';
+import { blockHeaderHash, envelopeSignedData } from '../common/protoutil';
 import { BlockStore } from '../ledger/blkstorage';
 import { loadSigningIdentity } from '../msp/identity';
 import { MspManager } from '../msp/msp';
-import { PolicyManager } from '../common/policies';
-import { parseChannelConfig } from '../common/configtx';
-import { serveDeliver } from '../common/deliver';
-import { blockHeaderHash, envelopeSignedData } from '../common/protoutil';
+import { loadTopology, paths, Topology } from '../topology';
 import { BlockWriter } from './blockwriter';
-import { Chain } from './chain';
 import { handleBroadcast } from './broadcast';
+import { Chain } from './chain';
 
 const NODE = 'orderer';
 /** Fabric's default gRPC message limit (General.MaxRecvMsgSize / MaxSendMsgSize). */
@@ -111,10 +111,14 @@ function startOperations(t: Topology, health: Health): Promise<http.Server> {
         const failed = health.failed();
         const time = new Date().toISOString();
         res.writeHead(failed.length === 0 ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(failed.length === 0 ? { status: 'OK', time } : { status: 'Service Unavailable', time, failed_checks: failed }));
+        res.end(
+            JSON.stringify(failed.length === 0 ? { status: 'OK', time } : { status: 'Service Unavailable', time, failed_checks: failed }),
+        );
     });
     return new Promise((resolve, reject) => {
-        server.once('error', (err) => reject(new Error(`PORT_IN_USE: operations ${t.orderer.host}:${t.orderer.operationsPort}: ${err.message}`)));
+        server.once('error', (err) =>
+            reject(new Error(`PORT_IN_USE: operations ${t.orderer.host}:${t.orderer.operationsPort}: ${err.message}`)),
+        );
         server.listen(t.orderer.operationsPort, t.orderer.host, () => resolve(server));
     });
 }
@@ -126,7 +130,10 @@ async function main(): Promise<void> {
 
     const signer = loadSigningIdentity(path.join(paths.ordererDir(t), 'msp'), t.orderer.org);
     const store = await openLedger(t);
-    const config = parseChannelConfig((await store.getBlock(0))!, t.orgs.map((o) => o.mspId));
+    const config = parseChannelConfig(
+        (await store.getBlock(0))!,
+        t.orgs.map((o) => o.mspId),
+    );
     const msps = new MspManager(config.msps);
     const policies = new PolicyManager(config.policies, msps);
     const tip = (await store.getBlock(store.height - 1))!;
@@ -136,7 +143,12 @@ async function main(): Promise<void> {
     let fatal: Error | undefined;
     const chain = new Chain(writer, config.batch, {
         blockWritten: (block, bytes) =>
-            log('info', 'block_written', { channel: t.channel, number: block.getHeader()!.getNumber(), txs: block.getData()!.getDataList().length, bytes }),
+            log('info', 'block_written', {
+                channel: t.channel,
+                number: block.getHeader()!.getNumber(),
+                txs: block.getData()!.getDataList().length,
+                bytes,
+            }),
         fatal: (err) => {
             fatal = err;
             log('error', 'block_write_failed', { channel: t.channel, reason: err.message });
@@ -168,7 +180,10 @@ async function main(): Promise<void> {
                     blocks: store,
                     authorize: (seek) => {
                         const result = policies.evaluate('/Channel/Readers', [envelopeSignedData(seek)]);
-                        if (!result.ok) throw new Error(`implicit policy evaluation failed for /Channel/Readers: ${result.reason ?? 'no signer satisfies it'}`);
+                        if (!result.ok)
+                            throw new Error(
+                                `implicit policy evaluation failed for /Channel/Readers: ${result.reason ?? 'no signer satisfies it'}`,
+                            );
                     },
                 },
                 {

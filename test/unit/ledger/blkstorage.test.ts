@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { BlockStore, BlockStoreError } from '../../../network/ledger/blkstorage';
 import { blockHeaderHash } from '../../../network/common/protoutil';
+import { BlockStore, BlockStoreError } from '../../../network/ledger/blkstorage';
 import { chain, nextBlock } from './blocks';
 
 const BLOCK_FILE = 'blockfile_000000';
@@ -216,7 +216,11 @@ describe('BlockStore (blkstorage)', () => {
                 if (previous) expect(Buffer.from(b.getHeader()!.getPreviousHash_asU8())).to.deep.equal(Buffer.from(previous));
                 previous = blockHeaderHash(b.getHeader()!);
             }
-            expect(await store.getTxLocation(`k${store.height - 1}b`)).to.deep.equal({ blockNumber: store.height - 1, txNumber: 1, validationCode: 0 });
+            expect(await store.getTxLocation(`k${store.height - 1}b`)).to.deep.equal({
+                blockNumber: store.height - 1,
+                txNumber: 1,
+                validationCode: 0,
+            });
             await store.close();
         }
         expect(acknowledged).to.be.greaterThan(0);

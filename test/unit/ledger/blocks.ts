@@ -11,7 +11,11 @@ import {
 
 export function envelopeWithTxId(txId: string, channelId = 'testchannel'): Uint8Array {
     const ch = makeChannelHeader({ type: common.HeaderType.ENDORSER_TRANSACTION, channelId, txId });
-    const payload = makePayload(ch, makeSignatureHeader(new Uint8Array([1, 2, 3]), new Uint8Array([4, 5, 6])), Buffer.from(`data of ${txId}`));
+    const payload = makePayload(
+        ch,
+        makeSignatureHeader(new Uint8Array([1, 2, 3]), new Uint8Array([4, 5, 6])),
+        Buffer.from(`data of ${txId}`),
+    );
     const env = new common.Envelope();
     env.setPayload(payload.serializeBinary());
     env.setSignature(new Uint8Array([9, 9]));
@@ -37,7 +41,12 @@ export function nextBlock(previous: common.Block | undefined, txIds: string[], f
 export function chain(count: number, txsPerBlock = 2): common.Block[] {
     const blocks: common.Block[] = [];
     for (let i = 0; i < count; i++) {
-        blocks.push(nextBlock(blocks[i - 1], Array.from({ length: txsPerBlock }, (_, t) => `tx-${i}-${t}`)));
+        blocks.push(
+            nextBlock(
+                blocks[i - 1],
+                Array.from({ length: txsPerBlock }, (_, t) => `tx-${i}-${t}`),
+            ),
+        );
     }
     return blocks;
 }

@@ -1,8 +1,15 @@
 // configtx: the genesis block as configtxgen lays it out, and its parse back (round trip through bytes).
 import * as fs from 'node:fs';
-import { expect } from 'chai';
 import { common, orderer } from '@hyperledger/fabric-protos';
-import { buildGenesisBlock, configFromBlock, ConfigTxError, goDuration, parseChannelConfig, parseGoDuration } from '../../../network/common/configtx';
+import { expect } from 'chai';
+import {
+    buildGenesisBlock,
+    ConfigTxError,
+    configFromBlock,
+    goDuration,
+    parseChannelConfig,
+    parseGoDuration,
+} from '../../../network/common/configtx';
 import { blockDataHash, isConfigBlock, lastConfigIndex, parseEnvelope } from '../../../network/common/protoutil';
 import { Topology } from '../../../network/topology';
 import { shiftedTopology } from './fixture';
@@ -33,7 +40,10 @@ describe('configtx', () => {
 
     it('parses back channel, orgs, MSPs, every policy path, batch settings and orderer endpoints', () => {
         const block = common.Block.deserializeBinary(buildGenesisBlock(topology).serializeBinary());
-        const cfg = parseChannelConfig(block, topology.orgs.map((o) => o.mspId));
+        const cfg = parseChannelConfig(
+            block,
+            topology.orgs.map((o) => o.mspId),
+        );
         expect(cfg.channelId).to.equal('citizencards');
         expect(cfg.applicationOrgs).to.deep.equal(['SeoulMSP', 'MOISMSP', 'MOHWMSP', 'AuditMSP']);
         expect(cfg.ordererOrg).to.equal('OrdererMSP');
@@ -57,7 +67,9 @@ describe('configtx', () => {
         ]) {
             expect(cfg.policies.has(p), p).to.equal(true);
         }
-        const lifecycle = common.ImplicitMetaPolicy.deserializeBinary(cfg.policies.get('/Channel/Application/LifecycleEndorsement')!.getValue_asU8());
+        const lifecycle = common.ImplicitMetaPolicy.deserializeBinary(
+            cfg.policies.get('/Channel/Application/LifecycleEndorsement')!.getValue_asU8(),
+        );
         expect([lifecycle.getRule(), lifecycle.getSubPolicy()]).to.deep.equal([common.ImplicitMetaPolicy.Rule.MAJORITY, 'Endorsement']);
         const endorsement = cfg.policies.get('/Channel/Application/MOISMSP/Endorsement')!;
         expect(endorsement.getType()).to.equal(common.Policy.PolicyType.SIGNATURE);
@@ -78,7 +90,9 @@ describe('configtx', () => {
 
     it('formats and parses Go durations', () => {
         expect([goDuration(20), goDuration(2000), goDuration(1500), goDuration(90000)]).to.deep.equal(['20ms', '2s', '1.5s', '1m30s']);
-        expect([parseGoDuration('20ms'), parseGoDuration('2s'), parseGoDuration('1m30s'), parseGoDuration('1.5s')]).to.deep.equal([20, 2000, 90000, 1500]);
+        expect([parseGoDuration('20ms'), parseGoDuration('2s'), parseGoDuration('1m30s'), parseGoDuration('1.5s')]).to.deep.equal([
+            20, 2000, 90000, 1500,
+        ]);
         expect(() => parseGoDuration('soon')).to.throw(ConfigTxError, /CONFIG_INVALID/);
     });
 

@@ -4,9 +4,9 @@ import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer } from '@hyperledger/fabric-protos';
+import { expect } from 'chai';
 import { serveDeliver } from '../../../network/common/deliver';
 import { makeChannelHeader, makePayload, makeSignatureHeader } from '../../../network/common/protoutil';
 import { BlockStore } from '../../../network/ledger/blkstorage';
@@ -42,7 +42,11 @@ class FakeCall extends EventEmitter {
     }
 }
 
-function seek(start: number | 'oldest' | 'newest', stop: number | 'newest', opts: { behavior?: number; channel?: string; headers?: boolean; timestamp?: Date } = {}): common.Envelope {
+function seek(
+    start: number | 'oldest' | 'newest',
+    stop: number | 'newest',
+    opts: { behavior?: number; channel?: string; headers?: boolean; timestamp?: Date } = {},
+): common.Envelope {
     const pos = (p: number | 'oldest' | 'newest') => {
         const s = new orderer.SeekPosition();
         if (p === 'oldest') s.setOldest(new orderer.SeekOldest());
@@ -59,9 +63,15 @@ function seek(start: number | 'oldest' | 'newest', stop: number | 'newest', opts
     info.setStop(pos(stop));
     if (opts.behavior !== undefined) info.setBehavior(opts.behavior as 0 | 1);
     if (opts.headers) info.setContentType(orderer.SeekInfo.SeekContentType.HEADER_WITH_SIG);
-    const ch = makeChannelHeader({ type: common.HeaderType.DELIVER_SEEK_INFO, channelId: opts.channel ?? 'testchannel', timestamp: opts.timestamp });
+    const ch = makeChannelHeader({
+        type: common.HeaderType.DELIVER_SEEK_INFO,
+        channelId: opts.channel ?? 'testchannel',
+        timestamp: opts.timestamp,
+    });
     const env = new common.Envelope();
-    env.setPayload(makePayload(ch, makeSignatureHeader(Buffer.from('creator'), Buffer.from('nonce')), info.serializeBinary()).serializeBinary());
+    env.setPayload(
+        makePayload(ch, makeSignatureHeader(Buffer.from('creator'), Buffer.from('nonce')), info.serializeBinary()).serializeBinary(),
+    );
     env.setSignature(Buffer.from('sig'));
     return env;
 }
@@ -92,7 +102,11 @@ describe('serveDeliver (common/deliver)', () => {
         },
     });
     const serve = (call: FakeCall) =>
-        serveDeliver(call as unknown as grpc.ServerDuplexStream<common.Envelope, Msg>, source(), responder, { log: (e, f) => { if (process.env.H2_DEBUG) console.log(e, f); } });
+        serveDeliver(call as unknown as grpc.ServerDuplexStream<common.Envelope, Msg>, source(), responder, {
+            log: (e, f) => {
+                if (process.env.H2_DEBUG) console.log(e, f);
+            },
+        });
 
     beforeEach(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), 'deliver-'));
@@ -154,11 +168,21 @@ describe('serveDeliver (common/deliver)', () => {
     });
 
     for (const [what, envelope, status, prepare] of [
-        ['FAIL_IF_NOT_READY past the height', () => seek(12, 12, { behavior: orderer.SeekInfo.SeekBehavior.FAIL_IF_NOT_READY }), common.Status.NOT_FOUND, () => undefined],
+        [
+            'FAIL_IF_NOT_READY past the height',
+            () => seek(12, 12, { behavior: orderer.SeekInfo.SeekBehavior.FAIL_IF_NOT_READY }),
+            common.Status.NOT_FOUND,
+            () => undefined,
+        ],
         ['a start beyond the next block', () => seek(50, 60), common.Status.NOT_FOUND, () => undefined],
         ['another channel', () => seek('oldest', 'newest', { channel: 'other' }), common.Status.NOT_FOUND, () => undefined],
         ['a start after the stop', () => seek(5, 2), common.Status.BAD_REQUEST, () => undefined],
-        ['a stale timestamp', () => seek('oldest', 'newest', { timestamp: new Date(Date.now() - 3600_000) }), common.Status.BAD_REQUEST, () => undefined],
+        [
+            'a stale timestamp',
+            () => seek('oldest', 'newest', { timestamp: new Date(Date.now() - 3600_000) }),
+            common.Status.BAD_REQUEST,
+            () => undefined,
+        ],
         ['an envelope that is not one', () => Object.assign(new common.Envelope(), {}), common.Status.BAD_REQUEST, () => undefined],
         ['a requester who is not a reader', () => seek('oldest', 'newest'), common.Status.FORBIDDEN, () => (authorized = false)],
     ] as const) {

@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { DEFAULT_TOPOLOGY, loadTopology, Topology } from '../../../network/topology';
 import { generateCrypto } from '../../../network/msp/ca';
+import { DEFAULT_TOPOLOGY, loadTopology, Topology } from '../../../network/topology';
 
 export const PORT_SHIFT = 200;
 

@@ -6,13 +6,13 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer } from '@hyperledger/fabric-protos';
+import { expect } from 'chai';
 import { buildGenesisBlock } from '../../../network/common/configtx';
 import { blockDataHash, blockHeaderBytes, blockHeaderHash, createSignedEnvelope, parseEnvelope } from '../../../network/common/protoutil';
-import { loadSigningIdentity, newSigningIdentity, SigningIdentity, deserializeIdentity } from '../../../network/msp/identity';
 import { issueTestIdentity } from '../../../network/msp/ca';
+import { deserializeIdentity, loadSigningIdentity, newSigningIdentity, SigningIdentity } from '../../../network/msp/identity';
 import { paths, REPO_ROOT, Topology } from '../../../network/topology';
 import { shiftedTopology } from './fixture';
 
@@ -42,7 +42,10 @@ class OrdererProcess {
         delete env.DEVNET_STATE_DIR;
         delete env.TOPOLOGY;
         this.output = '';
-        this.child = child_process.spawn(process.execPath, [ORDERER_MAIN, '--topology', this.file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        this.child = child_process.spawn(process.execPath, [ORDERER_MAIN, '--topology', this.file], {
+            env,
+            stdio: ['ignore', 'pipe', 'pipe'],
+        });
         this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
         this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
         const deadline = Date.now() + 15000;
@@ -74,7 +77,13 @@ function client(t: Topology): orderer.AtomicBroadcastClient {
     });
 }
 
-function txEnvelope(t: Topology, signer: SigningIdentity, size = 100, channel = t.channel, type: number = common.HeaderType.ENDORSER_TRANSACTION): common.Envelope {
+function txEnvelope(
+    t: Topology,
+    signer: SigningIdentity,
+    size = 100,
+    channel = t.channel,
+    type: number = common.HeaderType.ENDORSER_TRANSACTION,
+): common.Envelope {
     return createSignedEnvelope(type, channel, signer, crypto.randomBytes(size));
 }
 
@@ -121,7 +130,11 @@ function seekEnvelope(
 }
 
 /** One Deliver request: the blocks and the final status. */
-function deliver(c: orderer.AtomicBroadcastClient, envelope: common.Envelope, onBlock?: (b: common.Block) => void): Promise<{ blocks: common.Block[]; status: number }> {
+function deliver(
+    c: orderer.AtomicBroadcastClient,
+    envelope: common.Envelope,
+    onBlock?: (b: common.Block) => void,
+): Promise<{ blocks: common.Block[]; status: number }> {
     return new Promise((resolve, reject) => {
         const call = c.deliver();
         const blocks: common.Block[] = [];
@@ -158,14 +171,25 @@ function verifyChain(blocks: common.Block[], ordererCertPem: string): void {
         expect(creator.getMspid()).to.equal('OrdererMSP');
         const signed = Buffer.concat([sigs.getValue_asU8(), sig.getSignatureHeader_asU8(), blockHeaderBytes(h)]);
         expect(crypto.verify('sha256', signed, key, sig.getSignature_asU8()), `signature of block ${i}`).to.equal(true);
-        expect(common.LastConfig.deserializeBinary(common.Metadata.deserializeBinary(md[common.BlockMetadataIndex.LAST_CONFIG]).getValue_asU8()).getIndex()).to.equal(0);
+        expect(
+            common.LastConfig.deserializeBinary(
+                common.Metadata.deserializeBinary(md[common.BlockMetadataIndex.LAST_CONFIG]).getValue_asU8(),
+            ).getIndex(),
+        ).to.equal(0);
         expect(md[common.BlockMetadataIndex.TRANSACTIONS_FILTER].length).to.equal(0);
     });
 }
 
 /** A running orderer on a fresh shifted topology, its client and identities. */
 function ordererSuite(options: { batchTimeout?: string } = {}) {
-    const s = {} as { dir: string; t: Topology; proc: OrdererProcess; c: orderer.AtomicBroadcastClient; user: SigningIdentity; ordererCert: string };
+    const s = {} as {
+        dir: string;
+        t: Topology;
+        proc: OrdererProcess;
+        c: orderer.AtomicBroadcastClient;
+        user: SigningIdentity;
+        ordererCert: string;
+    };
     before(async () => {
         const fx = await shiftedTopology(options);
         s.dir = fx.dir;
@@ -226,7 +250,14 @@ describe('orderer process', function () {
         const { blocks, status } = await deliver(c, seekEnvelope(t, user, 'oldest', 'newest'));
         expect(status).to.equal(Status.SUCCESS);
         verifyChain(blocks, ordererCert);
-        const txIds = new Set(blocks.slice(1).flatMap((b) => b.getData()!.getDataList_asU8().map((e) => parseEnvelope(e).channelHeader.getTxId())));
+        const txIds = new Set(
+            blocks.slice(1).flatMap((b) =>
+                b
+                    .getData()!
+                    .getDataList_asU8()
+                    .map((e) => parseEnvelope(e).channelHeader.getTxId()),
+            ),
+        );
         for (const e of envelopes) expect(txIds.has(parseEnvelope(e.serializeBinary()).channelHeader.getTxId())).to.equal(true);
     });
 
@@ -276,7 +307,9 @@ describe('orderer process', function () {
         expect(far.status).to.equal(Status.NOT_FOUND);
         const { blocks } = await deliver(c, seekEnvelope(t, user, 'newest', 'newest'));
         const next = blocks[0].getHeader()!.getNumber() + 1;
-        expect((await deliver(c, seekEnvelope(t, user, next, next, orderer.SeekInfo.SeekBehavior.FAIL_IF_NOT_READY))).status).to.equal(Status.NOT_FOUND);
+        expect((await deliver(c, seekEnvelope(t, user, next, next, orderer.SeekInfo.SeekBehavior.FAIL_IF_NOT_READY))).status).to.equal(
+            Status.NOT_FOUND,
+        );
         expect((await deliver(c, seekEnvelope(t, user, 'oldest', 'oldest', undefined, 'otherchannel'))).status).to.equal(Status.NOT_FOUND);
         expect((await deliver(c, seekEnvelope(t, user, 1, 0))).status).to.equal(Status.BAD_REQUEST);
         const untrusted = await issueTestIdentity({ topology: t, mspId: 'MOISMSP', untrusted: true });
@@ -308,7 +341,8 @@ describe('orderer process', function () {
                 try {
                     const responses = await broadcast(c, batch);
                     responses.forEach((r, i) => {
-                        if (r.getStatus() === Status.SUCCESS) acknowledged.push(parseEnvelope(batch[i].serializeBinary()).channelHeader.getTxId());
+                        if (r.getStatus() === Status.SUCCESS)
+                            acknowledged.push(parseEnvelope(batch[i].serializeBinary()).channelHeader.getTxId());
                     });
                 } catch {
                     return; // the orderer is gone
@@ -330,7 +364,14 @@ describe('orderer process', function () {
         expect(status).to.equal(Status.SUCCESS);
         expect(blocks.length).to.be.at.least(heightBefore);
         verifyChain(blocks, ordererCert);
-        const stored = new Set(blocks.flatMap((b) => b.getData()!.getDataList_asU8().map((e) => parseEnvelope(e).channelHeader.getTxId())));
+        const stored = new Set(
+            blocks.flatMap((b) =>
+                b
+                    .getData()!
+                    .getDataList_asU8()
+                    .map((e) => parseEnvelope(e).channelHeader.getTxId()),
+            ),
+        );
         const lost = acknowledged.filter((id) => !stored.has(id));
         expect(lost, 'acknowledged but not in any block').to.deep.equal([]);
         // And the chain goes on after the restart.
@@ -365,7 +406,14 @@ describe('orderer process shutdown', function () {
         s.c.close();
         s.c = client(s.t);
         const { blocks } = await deliver(s.c, seekEnvelope(s.t, s.user, 'oldest', 'newest'));
-        const stored = new Set(blocks.flatMap((b) => b.getData()!.getDataList_asU8().map((e) => parseEnvelope(e).channelHeader.getTxId())));
+        const stored = new Set(
+            blocks.flatMap((b) =>
+                b
+                    .getData()!
+                    .getDataList_asU8()
+                    .map((e) => parseEnvelope(e).channelHeader.getTxId()),
+            ),
+        );
         expect(stored.has(parseEnvelope(env.serializeBinary()).channelHeader.getTxId())).to.equal(true);
         for (const line of s.proc.output.trim().split('\n')) expect(() => JSON.parse(line), line).to.not.throw();
     });

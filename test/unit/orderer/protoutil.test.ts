@@ -1,8 +1,8 @@
 // protoutil: tx ids, block hashes checked against an independent DER encoder (asn1js), envelope parsing refusals.
 import * as crypto from 'node:crypto';
-import { expect } from 'chai';
-import * as asn1js from 'asn1js';
 import { common } from '@hyperledger/fabric-protos';
+import * as asn1js from 'asn1js';
+import { expect } from 'chai';
 import {
     blockDataHash,
     blockHeaderBytes,
@@ -61,7 +61,10 @@ describe('protoutil', () => {
             for (const prev of hashes) {
                 const data = crypto.randomBytes(32);
                 const ours = blockHeaderBytes(header(n, prev, data));
-                expect(Buffer.from(ours).toString('hex')).to.equal(Buffer.from(independentDer(n, prev, data)).toString('hex'), `number ${n}`);
+                expect(Buffer.from(ours).toString('hex')).to.equal(
+                    Buffer.from(independentDer(n, prev, data)).toString('hex'),
+                    `number ${n}`,
+                );
             }
         }
     });
