@@ -23,8 +23,8 @@ import { Broadcaster, EndorserClient, EndorserRegistry } from './gateway/registr
 import { Logger, silentLogger } from './logger';
 
 const Code = grpc.status;
-/** Pause before asking again an endorser whose read-write set differed (it may lag a block). */
-const RWSET_RETRY_DELAY_MS = 100;
+/** Pauses before asking again an endorser whose response differed (it may lag a block or two). */
+const MISMATCH_RETRY_DELAYS_MS = [100, 250];
 
 /** What the gateway needs of the ledger (PeerLedger satisfies it). */
 export interface GatewayLedger {
@@ -742,18 +742,16 @@ export class EndorsementSession {
                 this.#firstOrg = org;
             } else if (!Buffer.from(this.responsePayload).equals(Buffer.from(payload))) {
                 const diff = describePayloadDifference(this.responsePayload, payload);
-                // Same answer, other read versions: most likely a peer a block behind the first
-                // endorser (there is no gossip to tell heights). Ask it once more a moment later.
-                if (diff.what === 'read-write sets differ' && attempt < 2) {
-                    this.log.info('read-write sets differ, asking the endorser again', { initialEndorser: this.#firstOrg, invokedEndorser: org });
-                    await new Promise((r) => setTimeout(r, RWSET_RETRY_DELAY_MS));
+                // Most often a peer a block behind the local one (a client that just saw its previous
+                // transaction commit on its own peer); there is no gossip to tell heights, so the
+                // peer is asked once more a moment later. Nondeterministic chaincode fails again.
+                if (attempt <= MISMATCH_RETRY_DELAYS_MS.length) {
+                    this.log.info('proposal response differs, asking the endorser again', { initialEndorser: this.#firstOrg, invokedEndorser: org });
+                    await new Promise((r) => setTimeout(r, MISMATCH_RETRY_DELAYS_MS[attempt - 1]));
                     continue;
                 }
                 const first = this.registry.endorser(this.#firstOrg!)!;
-                const why =
-                    diff.what === 'read-write sets differ'
-                        ? 'the chaincode is not deterministic, or a peer is behind the others'
-                        : 'the chaincode is not deterministic';
+                const why = 'the chaincode is not deterministic, or a peer is behind the others';
                 const sentence = `ProposalResponsePayloads do not match (${diff.what}; ${why}): ${this.#firstOrg} (${first.address}) returned ${diff.first}; ${org} (${endorser.address}) returned ${diff.second}`;
                 this.log.warn('proposal response payloads do not match', { initialEndorser: this.#firstOrg, invokedEndorser: org, difference: diff.what });
                 this.mismatch ??= sentence;

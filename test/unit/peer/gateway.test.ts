@@ -89,21 +89,22 @@ describe('peer gateway: Endorse', () => {
     });
 
     it('Given nondeterministic chaincode, Then Endorse fails ABORTED with a message naming both results', async () => {
-        const { gw } = setup((org) => ({ response: proposalResponse(org, { writes: ['k'], result: org === 'SeoulMSP' ? 'result-A' : `result-${org}` }) }));
+        const { gw, endorsers } = setup((org) => ({ response: proposalResponse(org, { writes: ['k'], result: org === 'SeoulMSP' ? 'result-A' : `result-${org}` }) }));
         const err = await rejection(gw.endorse(endorseRequest(signedProposal())));
         expect(err.code).to.equal(grpc.status.ABORTED);
+        expect(endorsers.get('MOISMSP')!.calls).to.equal(3);
         expect(err.message).to.match(/^failed to collect enough transaction endorsements, see attached details for more info: ProposalResponsePayloads do not match/);
         expect(err.message).to.include('"result-A"').and.include('"result-MOISMSP"').and.include('SeoulMSP').and.include('not deterministic');
         expect(err.errorDetails.map((d) => d.getMspId())).to.deep.equal(['MOISMSP', 'MOHWMSP']);
         expect(err.metadata.get('grpc-status-details-bin')).to.have.length(1);
     });
 
-    it('Given a peer one block behind (other read-write set), Then it is asked once more and its fresh endorsement is used', async () => {
+    it('Given a peer one block behind (other result), Then it is asked once more and its fresh endorsement is used', async () => {
         let mohwCalls = 0;
         const { gw } = setup((org) => {
             if (org === 'MOISMSP') return { error: new Error('down') };
             const stale = org === 'MOHWMSP' && mohwCalls++ === 0;
-            return { response: proposalResponse(org, { writes: [stale ? 'old-version' : 'k'] }) };
+            return { response: proposalResponse(org, { writes: [stale ? 'old-version' : 'k'], result: stale ? '1' : '2' }) };
         });
         const parsed = endorsementsOf((await gw.endorse(endorseRequest(signedProposal()))).getPreparedTransaction()!);
         expect(parsed.endorsers).to.deep.equal(['peer0 of SeoulMSP', 'peer0 of MOHWMSP', 'peer0 of AuditMSP']);
