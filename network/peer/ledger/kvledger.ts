@@ -35,7 +35,7 @@ const FILTER = common.BlockMetadataIndex.TRANSACTIONS_FILTER;
 /** Stable refusal codes of the ledger. */
 export class LedgerError extends Error {
     constructor(
-        readonly code: 'LEDGER_BLOCK_OUT_OF_ORDER' | 'LEDGER_BAD_PREVIOUS_HASH' | 'LEDGER_BAD_DATA_HASH' | 'LEDGER_BAD_BLOCK' | 'LEDGER_CLOSED' | 'LEDGER_CORRUPT',
+        readonly code: 'LEDGER_BAD_ARGUMENT' | 'LEDGER_BLOCK_OUT_OF_ORDER' | 'LEDGER_BAD_PREVIOUS_HASH' | 'LEDGER_BAD_DATA_HASH' | 'LEDGER_BAD_BLOCK' | 'LEDGER_CLOSED' | 'LEDGER_CORRUPT',
         message: string,
     ) {
         super(`${code}: ${message}`);
@@ -112,6 +112,11 @@ export class KvLedger implements PeerLedger {
     }
 
     static async open(opts: OpenPeerLedgerOptions): Promise<KvLedger> {
+        if (typeof opts.dir !== 'string' || opts.dir === '') throw new LedgerError('LEDGER_BAD_ARGUMENT', 'dir must name a folder');
+        if (!opts.channelConfig?.channelId) throw new LedgerError('LEDGER_BAD_ARGUMENT', 'channelConfig must carry the channel id');
+        if (!opts.channelConfig.msps.some((m) => m.getName() === opts.mspId)) {
+            throw new LedgerError('LEDGER_BAD_ARGUMENT', `mspId ${opts.mspId} is not an MSP of channel ${opts.channelConfig.channelId}`);
+        }
         const blocks = await BlockStore.open(path.join(opts.dir, 'chains'));
         const state = await StateDB.open(path.join(opts.dir, 'statedb'));
         const pvt = await PvtDataStore.open(path.join(opts.dir, 'pvtdata'));
@@ -227,6 +232,7 @@ export class KvLedger implements PeerLedger {
 
     newTxSimulator(txId: string): TxSimulator {
         this.checkOpen();
+        if (typeof txId !== 'string' || txId === '') throw new LedgerError('LEDGER_BAD_ARGUMENT', 'a simulator needs the transaction id');
         return new LedgerTxSimulator(this.readers, txId);
     }
 
@@ -255,6 +261,8 @@ export class KvLedger implements PeerLedger {
 
     persistTransient(txId: string, pvt: ledger.rwset.TxPvtReadWriteSet): void {
         this.checkOpen();
+        if (typeof txId !== 'string' || !/^[0-9a-f]{64}$/.test(txId)) throw new LedgerError('LEDGER_BAD_ARGUMENT', `transaction id ${JSON.stringify(txId)} is not 64 lowercase hex digits`);
+        if (!(pvt instanceof ledger.rwset.TxPvtReadWriteSet)) throw new LedgerError('LEDGER_BAD_ARGUMENT', 'private write set must be a TxPvtReadWriteSet');
         this.transient.persist(txId, pvt, this.height);
     }
 

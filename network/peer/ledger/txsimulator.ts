@@ -24,6 +24,26 @@ export class SimulationError extends Error {
 
 const kv = ledger.rwset.kvrwset;
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+function wellFormed(s: string): boolean {
+    return typeof s === 'string' && !LONE_SURROGATE.test(s);
+}
+
+/** Namespaces, collections and keys must be non-empty, well-formed UTF-16 (they are stored as UTF-8). */
+function checkName(what: 'namespace' | 'collection' | 'key', value: string): void {
+    if (typeof value !== 'string' || value === '') throw new SimulationError('INVALID_ARGUMENT', `${what} must be a non-empty string`);
+    if (!wellFormed(value)) throw new SimulationError('INVALID_ARGUMENT', `${what} is not valid UTF-8: it holds a lone surrogate`);
+}
+
+/** Reads accept the empty key, as Fabric does (it was never written: no value, no version). */
+function checkReadKey(key: string): void {
+    if (!wellFormed(key)) throw new SimulationError('INVALID_ARGUMENT', 'key is not valid UTF-8: it holds a lone surrogate');
+}
+
+function checkValue(value: Uint8Array): void {
+    if (!(value instanceof Uint8Array)) throw new SimulationError('INVALID_ARGUMENT', 'value must be bytes');
+}
+
 function toVersion(v: Version | undefined): ledger.rwset.kvrwset.Version | undefined {
     if (!v) return undefined;
     const out = new kv.Version();
@@ -63,18 +83,24 @@ export class LedgerQueryExecutor implements QueryExecutor {
     constructor(protected readonly readers: LedgerReaders) {}
 
     async getState(ns: string, key: string): Promise<Uint8Array | undefined> {
+        checkName('namespace', ns);
+        checkReadKey(key);
         const v = await this.readers.state.getState(ns, key);
         this.recordRead(ns, key, v?.version);
         return v?.value;
     }
 
     async getStateMetadata(ns: string, key: string): Promise<Record<string, Uint8Array> | undefined> {
+        checkName('namespace', ns);
+        checkReadKey(key);
         const v = await this.readers.state.getState(ns, key);
         this.recordRead(ns, key, v?.version);
         return v?.metadata;
     }
 
     async getStateRange(ns: string, startKey: string, endKey: string, pageSize: number, bookmark: string): Promise<RangePage> {
+        checkName('namespace', ns);
+        if (!wellFormed(startKey) || !wellFormed(endKey) || !wellFormed(bookmark)) throw new SimulationError('INVALID_ARGUMENT', 'range keys must be valid UTF-8');
         if (!Number.isInteger(pageSize) || pageSize < 0) throw new SimulationError('INVALID_ARGUMENT', `pageSize must be a non-negative integer, got ${pageSize}`);
         if (pageSize > 0) this.beforePaginatedQuery();
         // The shim resumes a paginated query from its bookmark: the first key of the next page.
@@ -94,18 +120,27 @@ export class LedgerQueryExecutor implements QueryExecutor {
     }
 
     async getPrivateData(ns: string, collection: string, key: string): Promise<Uint8Array | undefined> {
+        checkName('namespace', ns);
+        checkName('collection', collection);
+        checkReadKey(key);
         const v = await this.readers.pvt.getPrivate(ns, collection, key);
         this.recordHashedRead(ns, collection, key, v?.version);
         return v?.value;
     }
 
     async getPrivateDataHash(ns: string, collection: string, key: string): Promise<Uint8Array | undefined> {
+        checkName('namespace', ns);
+        checkName('collection', collection);
+        checkReadKey(key);
         const v = await this.readers.state.getHashed(ns, collection, sha256(key));
         this.recordHashedRead(ns, collection, key, v?.version);
         return v?.value;
     }
 
     async getPrivateDataRange(ns: string, collection: string, startKey: string, endKey: string): Promise<RangePage> {
+        checkName('namespace', ns);
+        checkName('collection', collection);
+        if (!wellFormed(startKey) || !wellFormed(endKey)) throw new SimulationError('INVALID_ARGUMENT', 'range keys must be valid UTF-8');
         this.beforePvtQuery();
         const rows = await this.readers.pvt.getPrivateRange(ns, collection, startKey, endKey, 0);
         const results: KV[] = rows.map((r) => ({ key: r.key, value: r.value }));
@@ -113,6 +148,8 @@ export class LedgerQueryExecutor implements QueryExecutor {
     }
 
     async getHistoryForKey(ns: string, key: string): Promise<HistoryEntry[]> {
+        checkName('namespace', ns);
+        checkReadKey(key);
         return this.readers.history(ns, key);
     }
 
@@ -173,9 +210,11 @@ export class LedgerTxSimulator extends LedgerQueryExecutor implements TxSimulato
         if (this.done) throw new SimulationError('SIMULATION_DONE', `transaction ${this.txId}: simulation already ended`);
     }
 
-    private beforeWrite(key: string): void {
+    private beforeWrite(ns: string, key: string, collection?: string): void {
         this.checkOpen();
-        if (key === '') throw new SimulationError('INVALID_ARGUMENT', 'key must not be empty');
+        checkName('namespace', ns);
+        if (collection !== undefined) checkName('collection', collection);
+        checkName('key', key);
         if (this.paginatedQueryPerformed) {
             throw new SimulationError('WRITE_AFTER_PAGINATED_QUERY', `txid [${this.txId}]: transaction has already performed a paginated query; writes are not allowed`);
         }
@@ -226,33 +265,37 @@ export class LedgerTxSimulator extends LedgerQueryExecutor implements TxSimulato
     }
 
     putState(ns: string, key: string, value: Uint8Array): void {
-        this.beforeWrite(key);
+        this.beforeWrite(ns, key);
+        checkValue(value);
         // An empty value is a delete in Fabric (FAB-18386).
         this.nsBuilder(ns).writes.set(key, value.length === 0 ? null : value);
     }
 
     deleteState(ns: string, key: string): void {
-        this.beforeWrite(key);
+        this.beforeWrite(ns, key);
         this.nsBuilder(ns).writes.set(key, null);
     }
 
     setStateMetadata(ns: string, key: string, metadata: Record<string, Uint8Array>): void {
-        this.beforeWrite(key);
+        this.beforeWrite(ns, key);
+        if (!metadata || typeof metadata !== 'object') throw new SimulationError('INVALID_ARGUMENT', 'metadata must be a map of names to bytes');
+        for (const v of Object.values(metadata)) checkValue(v);
         this.nsBuilder(ns).metadataWrites.set(key, metadata);
     }
 
     putPrivateData(ns: string, collection: string, key: string, value: Uint8Array): void {
-        this.beforeWrite(key);
+        this.beforeWrite(ns, key, collection);
+        checkValue(value);
         this.collBuilder(ns, collection).writes.set(key, { value: value.length === 0 ? null : value, purge: false });
     }
 
     deletePrivateData(ns: string, collection: string, key: string): void {
-        this.beforeWrite(key);
+        this.beforeWrite(ns, key, collection);
         this.collBuilder(ns, collection).writes.set(key, { value: null, purge: false });
     }
 
     purgePrivateData(ns: string, collection: string, key: string): void {
-        this.beforeWrite(key);
+        this.beforeWrite(ns, key, collection);
         this.collBuilder(ns, collection).writes.set(key, { value: null, purge: true });
     }
 

@@ -174,6 +174,32 @@ describe('peer ledger', function () {
             expect(sim.results().public.getNsRwsetList()[0].getCollectionHashedRwsetList()).to.have.length(1);
         });
 
+        it('Refuses empty or malformed names and bad arguments with stable codes', async () => {
+            const sim = l.newTxSimulator('t11');
+            const code = (run: () => unknown) => {
+                try {
+                    run();
+                } catch (e) {
+                    return (e as { code?: string }).code;
+                }
+                return 'none';
+            };
+            expect(code(() => sim.putState(CC, '', Buffer.from('v')))).to.equal('INVALID_ARGUMENT');
+            expect(code(() => sim.putState('', 'k', Buffer.from('v')))).to.equal('INVALID_ARGUMENT');
+            expect(code(() => sim.putState(CC, 'bad\uD800', Buffer.from('v')))).to.equal('INVALID_ARGUMENT');
+            expect(code(() => sim.putState(CC, 'k', 'text' as unknown as Uint8Array))).to.equal('INVALID_ARGUMENT');
+            expect(code(() => sim.putPrivateData(CC, '', 'k', Buffer.from('v')))).to.equal('INVALID_ARGUMENT');
+            let err: { code?: string } = {};
+            await sim.getState(CC, 'bad\uDC00').catch((e) => (err = e));
+            expect(err.code).to.equal('INVALID_ARGUMENT');
+            expect(await sim.getState(CC, '')).to.equal(undefined); // as Fabric: an empty key reads as absent
+            expect(code(() => l.newTxSimulator(''))).to.equal('LEDGER_BAD_ARGUMENT');
+            expect(code(() => l.persistTransient('not-a-tx-id', new ledger.rwset.TxPvtReadWriteSet()))).to.equal('LEDGER_BAD_ARGUMENT');
+            err = {};
+            await net.f.open(net.f.tmp(), 'NoSuchMSP').catch((e) => (err = e));
+            expect(err.code).to.equal('LEDGER_BAD_ARGUMENT');
+        });
+
         it('Given ended simulation, When used again, Then SIMULATION_DONE', () => {
             const sim = l.newTxSimulator('t10');
             sim.results();
