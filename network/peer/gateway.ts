@@ -294,6 +294,12 @@ export class GatewayServer {
         this.#notifier.close();
     }
 
+    /** The channel config changed (orgs, policies): org layouts are computed again. */
+    configChanged(): void {
+        this.#layoutCache.clear();
+        this.#lastLayouts.clear();
+    }
+
     // ---------------------------------------------------------------- Evaluate
 
     async evaluate(request: gateway.EvaluateRequest | undefined): Promise<gateway.EvaluateResponse> {

@@ -83,6 +83,20 @@ function topologyDefinitions(t: Topology): ChaincodeDefinition[] {
     }));
 }
 
+/** A view of an object that is looked up at each use (the ledger swaps MSPs and policies on config blocks). */
+function inForce<T extends object>(current: () => T): T {
+    return new Proxy({} as T, {
+        get(_target, prop) {
+            const target = current();
+            const value: unknown = Reflect.get(target, prop, target);
+            return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+        has(_target, prop) {
+            return prop in current();
+        },
+    });
+}
+
 export interface PeerNode {
     readonly ledger: PeerLedger;
     stop(reason: string): Promise<void>;
@@ -103,18 +117,22 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
     );
     const genesis = common.Block.deserializeBinary(readRequired(paths.genesisBlock(t), 'GENESIS'));
     const config = parseChannelConfig(genesis, t.orgs.map((o) => o.mspId));
-    const msps = new MspManager(config.msps);
-    const policies = new PolicyManager(config.policies, msps);
+    const genesisMsps = new MspManager(config.msps);
+    const genesisPolicies = new PolicyManager(config.policies, genesisMsps);
 
     const ledger = await openPeerLedger({
         dir: paths.ledger(t, peerName),
         channelConfig: config,
-        msps,
-        policies,
+        msps: genesisMsps,
+        policies: genesisPolicies,
         mspId,
         log: (msg) => log.info(msg, { component: 'ledger' }),
     });
     log.info('ledger_opened', { channel: config.channelId, height: ledger.height });
+    // The channel's MSPs and policies in force: the ledger replaces them when a config block
+    // commits (an org joins), and every service reads them through these views.
+    const msps = inForce(() => ledger.mspManager);
+    const policies = inForce(() => ledger.policyManager);
 
     const chaincodes = new ChaincodeSupport(chaincodeEndpoints(t.chaincodes, mspId), {
         log: (msg) => log.info(msg, { component: 'chaincode' }),
@@ -128,7 +146,7 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
         policies,
         signer,
         chaincodes,
-        systemChaincodes: [new Qscc(ledger), new Lifecycle({ applicationOrgs: () => config.applicationOrgs })],
+        systemChaincodes: [new Qscc(ledger), new Lifecycle({ applicationOrgs: () => ledger.config.applicationOrgs })],
         isCollectionMember: collectionMembership(),
         log: (msg, fields) => log.info(msg, { component: 'endorser', ...fields }),
     });
@@ -147,6 +165,11 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
         policies,
         fallbackDefinitions: topologyDefinitions(t),
         logger: log,
+    });
+
+    const unsubscribeConfig = ledger.onConfig((update) => {
+        gw.configChanged();
+        log.info('channel_config_updated', { block: update.blockNumber, orgs: update.channelConfig.applicationOrgs });
     });
 
     const committer = startCommitter({
@@ -216,6 +239,7 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
                 });
             });
             await committer.stop().catch((err: Error) => log.error('committer_stop_failed', { reason: err.message }));
+            unsubscribeConfig();
             gw.close();
             registry.close();
             broadcaster.close();
