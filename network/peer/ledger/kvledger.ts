@@ -412,17 +412,18 @@ export class KvLedger implements PeerLedger {
     }
 
     async stateDigest(): Promise<string> {
-        // Serialise with commits so the digest matches one height.
-        const run = this.queue.then(async () => {
-            const h = createHash('sha256');
-            h.update(u64(this.blocks.height));
-            for await (const [k, v] of this.state.records()) {
-                h.update(u64(k.length)).update(k).update(u64(v.length)).update(v);
-            }
-            return h.digest('hex');
-        });
-        this.queue = run.catch(() => undefined);
-        return run;
+        // The snapshot is taken between commits (state savepoint = height - 1), then read while
+        // later blocks commit.
+        const taken = this.queue.then(() => ({ height: this.blocks.height, view: this.state.snapshotRecords() }));
+        this.queue = taken.catch(() => undefined);
+        const { height, view } = await taken;
+        const h = createHash('sha256');
+        h.update(u64(height));
+        for await (const [k, v] of view.records) {
+            h.update(u64(k.length)).update(k).update(u64(v.length)).update(v);
+        }
+        if ((await view.savepoint) !== height - 1) throw new LedgerError('LEDGER_CORRUPT', `state savepoint ${await view.savepoint} does not match height ${height}`);
+        return h.digest('hex');
     }
 
     async close(): Promise<void> {
