@@ -28,10 +28,17 @@ export interface DeliverOptions {
     log?: (event: string, fields: Record<string, unknown>) => void;
     /** Allowed clock skew of the request's timestamp (Fabric: 15 minutes). */
     timeWindowMs?: number;
+    /**
+     * How often a long-running request is authorized again, so that a certificate that expires
+     * (or an identity the policy stops accepting) loses the stream, as Fabric's session access
+     * control does (default 60 s).
+     */
+    reauthorizeMs?: number;
 }
 
 const Status = common.Status;
 const DEFAULT_TIME_WINDOW_MS = 15 * 60 * 1000;
+const DEFAULT_REAUTHORIZE_MS = 60 * 1000;
 
 /** A request refused before or while streaming: the status that ends it and why. */
 class SeekRefusal extends Error {
@@ -92,6 +99,7 @@ export function serveDeliver<R>(
 ): void {
     const log = options.log ?? (() => undefined);
     const timeWindowMs = options.timeWindowMs ?? DEFAULT_TIME_WINDOW_MS;
+    const reauthorizeMs = options.reauthorizeMs ?? DEFAULT_REAUTHORIZE_MS;
     const aborter = new AbortController();
     const pending: common.Envelope[] = [];
     let serving = false;
@@ -143,11 +151,16 @@ export function serveDeliver<R>(
         } catch (err) {
             throw new SeekRefusal(Status.BAD_REQUEST, `malformed SeekInfo payload: ${(err as Error).message}`);
         }
-        try {
-            source.authorize(parsed);
-        } catch (err) {
-            throw new SeekRefusal(Status.FORBIDDEN, (err as Error).message);
-        }
+        let authorizedAt = 0;
+        const authorize = () => {
+            try {
+                source.authorize(parsed);
+            } catch (err) {
+                throw new SeekRefusal(Status.FORBIDDEN, (err as Error).message);
+            }
+            authorizedAt = Date.now();
+        };
+        authorize();
         if (!seek.getStart() || !seek.getStop()) throw new SeekRefusal(Status.BAD_REQUEST, 'SeekInfo lacks a start or a stop position');
         const blocks = source.blocks;
         let number = startNumber(seek.getStart()!, blocks.height);
@@ -164,6 +177,7 @@ export function serveDeliver<R>(
                     throw new SeekRefusal(Status.SERVICE_UNAVAILABLE, (err as Error).message);
                 }
             }
+            if (Date.now() - authorizedAt > reauthorizeMs) authorize();
             let block = await blocks.getBlock(number);
             if (!block) throw new SeekRefusal(Status.NOT_FOUND, `block ${number} not found`);
             if (headersOnly && number > 0 && (block.getData()?.getDataList().length ?? 0) > 0) {

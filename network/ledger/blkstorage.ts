@@ -46,7 +46,9 @@ const BLOCK_FILE = 'blockfile_000000';
 const RECORD_HEADER = 8;
 /** A record longer than this is a torn or foreign length field, not a block. */
 const MAX_RECORD = 512 * 1024 * 1024;
+/** The newest blocks kept in memory, bounded by count and by bytes (a block may be up to absoluteMaxBytes). */
 const RECENT_BLOCKS = 64;
+const RECENT_BYTES = 32 * 1024 * 1024;
 
 const numberKey = (n: number): Buffer => {
     const key = Buffer.alloc(9);
@@ -96,6 +98,7 @@ export class BlockStore {
     #waiters = new Set<Waiter>();
     /** Recently appended or read blocks, by number: Deliver streams the newest blocks to every peer. */
     #recent = new Map<number, Uint8Array>();
+    #recentBytes = 0;
 
     private constructor(
         readonly dir: string,
@@ -259,9 +262,11 @@ export class BlockStore {
 
     #remember(number: number, bytes: Uint8Array): void {
         this.#recent.set(number, bytes);
-        if (this.#recent.size > RECENT_BLOCKS) {
-            const oldest = this.#recent.keys().next().value as number;
+        this.#recentBytes += bytes.length;
+        while (this.#recent.size > RECENT_BLOCKS || (this.#recentBytes > RECENT_BYTES && this.#recent.size > 1)) {
+            const [oldest, oldBytes] = this.#recent.entries().next().value as [number, Uint8Array];
             this.#recent.delete(oldest);
+            this.#recentBytes -= oldBytes.length;
         }
     }
 
@@ -370,6 +375,7 @@ export class BlockStore {
         for (const waiter of this.#waiters) waiter.reject(new BlockStoreError('BLOCKSTORE_CLOSED', `${this.dir} is closed`));
         this.#waiters.clear();
         this.#recent.clear();
+        this.#recentBytes = 0;
         await this.fd.close();
         await this.db.close();
     }

@@ -159,6 +159,20 @@ describe('serveDeliver (common/deliver)', () => {
         expect(call.written.map((m) => m.block ?? m.status)).to.deep.equal([10]);
     });
 
+    it('authorizes a long-running request again: a requester who stops being a reader loses the stream with FORBIDDEN', async () => {
+        const call = new FakeCall();
+        serveDeliver(call as unknown as grpc.ServerDuplexStream<common.Envelope, Msg>, source(), responder, { reauthorizeMs: 0 });
+        call.emit('data', seek(10, 20));
+        await new Promise((r) => setTimeout(r, 20));
+        const b10 = nextBlock(blocks[9], ['a']);
+        await store.append(b10);
+        await until(() => call.written.length === 1);
+        authorized = false;
+        await store.append(nextBlock(b10, ['b']));
+        await until(() => call.ended);
+        expect(call.written).to.deep.equal([{ block: 10, dataCount: 1 }, { status: common.Status.FORBIDDEN }]);
+    });
+
     it('HEADER_WITH_SIG sends blocks without their data', async () => {
         const call = new FakeCall();
         serve(call);
