@@ -32,7 +32,7 @@ describe('gateway shutdown', () => {
         const gw = await startGateway(cfg, { fabric, db, log: silentLogger });
         const headers = { Authorization: `Bearer ${apiKey}` };
         const inflight = get(`${gw.url}/v1/cards/card-0001`, headers);
-        await new Promise((r) => setTimeout(r, 50));
+        for (let i = 0; i < 400 && fabric.evaluates.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
         const stopped = gw.stop();
         const res = await inflight;
         expect(res.status).to.equal(200);
