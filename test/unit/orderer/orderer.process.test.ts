@@ -417,4 +417,20 @@ describe('orderer process shutdown', function () {
         expect(stored.has(parseEnvelope(env.serializeBinary()).channelHeader.getTxId())).to.equal(true);
         for (const line of s.proc.output.trim().split('\n')) expect(() => JSON.parse(line), line).to.not.throw();
     });
+
+    it('refuses to start on a ledger made from another genesis block, and on an unknown argument', async () => {
+        await s.proc.stop('SIGTERM');
+        const saved = fs.readFileSync(paths.genesisBlock(s.t));
+        fs.writeFileSync(paths.genesisBlock(s.t), buildGenesisBlock(s.t).serializeBinary());
+        try {
+            let failed: Error | undefined;
+            await s.proc.start().catch((err: Error) => (failed = err));
+            expect(failed?.message).to.contain('GENESIS_MISMATCH');
+        } finally {
+            fs.writeFileSync(paths.genesisBlock(s.t), saved);
+        }
+        const bad = child_process.spawnSync(process.execPath, [ORDERER_MAIN, '--bogus'], { encoding: 'utf8' });
+        expect(bad.status).to.equal(1);
+        expect(bad.stdout).to.contain('unknown argument --bogus');
+    });
 });
