@@ -55,6 +55,7 @@ export class FabricGatewayLayer implements FabricLayer {
                 client: this.#client,
                 identity: app.identity,
                 signer: app.signer,
+                hash: app.hash,
                 evaluateOptions: () => ({ deadline: Date.now() + d.evaluate }),
                 endorseOptions: () => ({ deadline: Date.now() + d.endorse }),
                 submitOptions: () => ({ deadline: Date.now() + d.submit }),

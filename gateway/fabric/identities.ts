@@ -1,23 +1,17 @@
 // Fabric identities of the gateway's apps, read from the org's MSP folders
 // (users/<name>@<domain>/msp, as cryptogen and the devnet's CA write them).
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { signers, type Identity, type Signer } from '@hyperledger/fabric-gateway';
-import * as mspIdentity from '../../network/msp/identity';
+import { hash, type Hash, type Identity, type Signer } from '@hyperledger/fabric-gateway';
+import { newMessageSigner } from '../../network/msp/identity';
 import { paths, type Topology } from '../../network/topology';
 
 export interface AppIdentity {
     name: string;
     identity: Identity;
     signer: Signer;
-}
-
-/** H1's low-S node:crypto signer when present, else fabric-gateway's own private-key signer (also low-S). */
-function newSigner(privateKeyPem: string): Signer {
-    const fast = (mspIdentity as unknown as { newFastSigner?: (pem: string) => Signer }).newFastSigner;
-    if (typeof fast === 'function') return fast(privateKeyPem);
-    return signers.newPrivateKeySigner(crypto.createPrivateKey(privateKeyPem));
+    /** What fabric-gateway hashes before calling the signer: nothing, the signer hashes and signs natively. */
+    hash: Hash;
 }
 
 export function mspDirOf(topology: Topology, mspId: string, name: string): string {
@@ -38,5 +32,6 @@ export function loadAppIdentity(topology: Topology, mspId: string, name: string)
     };
     const credentials = fs.readFileSync(pick('signcerts', (f) => f.endsWith('.pem')));
     const keyPem = fs.readFileSync(pick('keystore', (f) => f.endsWith('_sk') || f.endsWith('.pem') || f.endsWith('.key')), 'utf8');
-    return { name, identity: { mspId, credentials }, signer: newSigner(keyPem) };
+    // node:crypto signs SHA-256(message) in one native call, low-S (network/msp/identity.ts).
+    return { name, identity: { mspId, credentials }, signer: newMessageSigner(keyPem), hash: hash.none };
 }
