@@ -25,6 +25,8 @@ import {
 const C = peer.TxValidationCode;
 export const LIFECYCLE_NS = '_lifecycle';
 export const LIFECYCLE_POLICY = '/Channel/Application/LifecycleEndorsement';
+/** The state metadata entry holding a key-level endorsement policy (peer.MetaDataKeys.VALIDATION_PARAMETER). */
+export const VALIDATION_PARAMETER = 'VALIDATION_PARAMETER';
 
 export interface ValidatorContext {
     channelId: string;
@@ -241,13 +243,15 @@ export class BlockValidator {
 
         const txs: ValidatedTx[] = [];
         const seen = new Set<string>();
+        // Keys whose metadata (and so validation parameter) an earlier transaction of the block updated.
+        const vpUpdated = new Set<string>();
         for (const p of pre) {
             let result: ValidatedTx;
             if (!('namespaces' in p)) {
                 result = p;
             } else {
                 try {
-                    result = await this.validateInBlock(p, blockNum, batch, seen, duplicateInLedger.has(p.txNum), defs, view);
+                    result = await this.validateInBlock(p, blockNum, batch, seen, duplicateInLedger.has(p.txNum), defs, view, vpUpdated);
                 } catch (e) {
                     if (!(e instanceof TxInvalid)) throw e;
                     result = { txNum: p.txNum, code: e.code, txId: p.txId, isConfig: p.config, reason: e.message };
@@ -321,6 +325,7 @@ export class BlockValidator {
         inLedger: boolean,
         defs: Map<string, ChaincodeDefinition | undefined>,
         view: StateReader,
+        vpUpdated: Set<string>,
     ): Promise<ValidatedTx> {
         if (inLedger) throw new TxInvalid(C.DUPLICATE_TXID, `tx id ${p.txId} is already in the ledger`);
         if (seen.has(p.txId)) throw new TxInvalid(C.DUPLICATE_TXID, `tx id ${p.txId} appears earlier in the block`);
@@ -328,14 +333,14 @@ export class BlockValidator {
             batch.configBlock = true;
             return { txNum: p.txNum, code: C.VALID, txId: p.txId, isConfig: true };
         }
-        this.checkEndorsements(p.tx, defs);
+        await this.checkEndorsements(p.tx, defs, view, vpUpdated);
         await this.checkMvcc(p.tx.rwsets, batch, view);
         await applyTxToBatch(batch, p.tx.rwsets, blockNum, p.txNum, view);
         return { txNum: p.txNum, code: C.VALID, txId: p.txId, tx: p.tx, isConfig: false };
     }
 
     /** Fabric's plugin dispatcher + builtin v20 validation: policies per written namespace/collection. */
-    private checkEndorsements(tx: ParsedEndorserTx, defs: Map<string, ChaincodeDefinition | undefined>): void {
+    private async checkEndorsements(tx: ParsedEndorserTx, defs: Map<string, ChaincodeDefinition | undefined>, view: StateReader, vpUpdated: Set<string>): Promise<void> {
         const chdr = tx.channelHeader;
         let ext: peer.ChaincodeHeaderExtension;
         try {
@@ -367,32 +372,6 @@ export class BlockValidator {
             nsSeen.add(ns.ns);
         }
 
-        // Which policies must hold: per namespace written (and the invoked chaincode's own).
-        const toCheck: { ns: string; name: string; policy: PolicyRef }[] = [];
-        const nsList = new Set<string>([ccName]);
-        for (const ns of tx.rwsets) if (writesTo(ns)) nsList.add(ns.ns);
-        for (const ns of nsList) {
-            if (ns === LIFECYCLE_NS) {
-                toCheck.push({ ns, name: LIFECYCLE_POLICY, policy: LIFECYCLE_POLICY });
-                continue;
-            }
-            const def = defs.get(ns);
-            if (!def) throw new TxInvalid(C.INVALID_CHAINCODE, `chaincode ${ns} is not defined on channel ${this.ctx.channelId}`);
-            const policies = new Map<string, PolicyRef>();
-            const rw = tx.rwsets.find((r) => r.ns === ns);
-            const pubWrites = rw ? rw.kv.getWritesList().length + rw.kv.getMetadataWritesList().length > 0 : false;
-            if (pubWrites) policies.set(`chaincode ${ns}`, def.endorsementPolicy);
-            for (const c of rw?.colls ?? []) {
-                if (c.hashed.getHashedWritesList().length + c.hashed.getMetadataWritesList().length === 0) continue;
-                if (!def.collections.some((x) => x.name === c.coll)) throw new TxInvalid(C.INVALID_OTHER_REASON, `collection ${c.coll} is not defined for chaincode ${ns}`);
-                const cp = collectionPolicy(def, c.coll);
-                if (cp) policies.set(`collection ${ns}/${c.coll}`, cp);
-                else policies.set(`chaincode ${ns}`, def.endorsementPolicy);
-            }
-            if (policies.size === 0) policies.set(`chaincode ${ns}`, def.endorsementPolicy);
-            for (const [name, policy] of policies) toCheck.push({ ns, name, policy });
-        }
-
         // Each endorsement verified once; the identities are reused for every policy.
         const prp = tx.actionPayload.getAction()!.getProposalResponsePayload_asU8();
         const identities: VerifiedIdentity[] = [];
@@ -408,16 +387,79 @@ export class BlockValidator {
                 // A bad endorsement only fails to count toward the policy, as in Fabric.
             }
         }
-        for (const { ns, name, policy } of toCheck) {
+        const satisfied = (what: string, policy: PolicyRef | common.SignaturePolicyEnvelope): void => {
             let ok: boolean;
             try {
                 ok = this.ctx.policies.evaluateIdentities(policy, identities);
             } catch (e) {
-                throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `endorsement policy of ${name} cannot be evaluated: ${(e as Error).message}`);
+                throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `endorsement policy of ${what} cannot be evaluated: ${(e as Error).message}`);
             }
             if (!ok) {
-                throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `endorsement policy of ${name} (${ns === LIFECYCLE_NS ? LIFECYCLE_POLICY : policy}) not satisfied by ${identities.map((i) => i.mspId).join(',') || 'no valid endorsement'}`);
+                const shown = typeof policy === 'string' ? ` (${policy})` : '';
+                throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `endorsement policy of ${what}${shown} not satisfied by ${identities.map((i) => i.mspId).join(',') || 'no valid endorsement'}`);
             }
+        };
+
+        // Policies per namespace written (and the invoked chaincode's own), as the v20 validator:
+        // a written key with a VALIDATION_PARAMETER in its committed metadata needs that key-level
+        // policy; other writes need their collection's policy, or the chaincode's; a transaction
+        // that writes nothing needs the chaincode's.
+        const nsList = new Set<string>([ccName]);
+        for (const ns of tx.rwsets) if (writesTo(ns)) nsList.add(ns.ns);
+        for (const ns of nsList) {
+            if (ns === LIFECYCLE_NS) {
+                satisfied(LIFECYCLE_NS, LIFECYCLE_POLICY);
+                continue;
+            }
+            const def = defs.get(ns);
+            if (!def) throw new TxInvalid(C.INVALID_CHAINCODE, `chaincode ${ns} is not defined on channel ${this.ctx.channelId}`);
+            const checked = new Set<string>();
+            let someChecked = false;
+            const chaincodeOrCollection = (coll: string | undefined) => {
+                if (coll !== undefined) {
+                    if (checked.has(`coll:${coll}`)) return;
+                    if (!def.collections.some((x) => x.name === coll)) throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `no such collection '${coll}' for chaincode ${ns}`);
+                    const cp = collectionPolicy(def, coll);
+                    if (cp) {
+                        satisfied(`collection ${ns}/${coll}`, cp);
+                        checked.add(`coll:${coll}`);
+                        someChecked = true;
+                        return;
+                    }
+                }
+                if (checked.has('cc')) return;
+                satisfied(`chaincode ${ns}`, def.endorsementPolicy);
+                checked.add('cc');
+                someChecked = true;
+            };
+            const keyLevel = async (coll: string | undefined, key: string, keyHash?: Uint8Array) => {
+                const id = coll === undefined ? UpdateBatch.pubId(ns, key) : UpdateBatch.hashedId(ns, coll, keyHash!);
+                if (vpUpdated.has(id)) throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `validation parameter of a key of ${ns}${coll ? `/${coll}` : ''} was updated by an earlier transaction of the block`);
+                const committed = coll === undefined ? await view.getState(ns, key) : await view.getHashed(ns, coll, keyHash!);
+                const vp = committed?.metadata?.[VALIDATION_PARAMETER];
+                if (!vp || vp.length === 0) return chaincodeOrCollection(coll);
+                let envelope: common.SignaturePolicyEnvelope;
+                try {
+                    envelope = common.SignaturePolicyEnvelope.deserializeBinary(vp);
+                } catch {
+                    throw new TxInvalid(C.INVALID_OTHER_REASON, `validation parameter of a key of ${ns} is not a SignaturePolicyEnvelope`);
+                }
+                satisfied(`key-level policy of ${ns}${coll ? `/${coll}` : ''} key ${coll ? Buffer.from(keyHash!).toString('hex').slice(0, 16) : key}`, envelope);
+                someChecked = true;
+            };
+            const rw = tx.rwsets.find((r) => r.ns === ns);
+            if (rw) {
+                for (const w of rw.kv.getWritesList()) await keyLevel(undefined, w.getKey());
+                for (const m of rw.kv.getMetadataWritesList()) await keyLevel(undefined, m.getKey());
+                for (const c of rw.colls) for (const w of c.hashed.getHashedWritesList()) await keyLevel(c.coll, '', w.getKeyHash_asU8());
+                for (const c of rw.colls) for (const m of c.hashed.getMetadataWritesList()) await keyLevel(c.coll, '', m.getKeyHash_asU8());
+            }
+            if (!someChecked) satisfied(`chaincode ${ns}`, def.endorsementPolicy);
+        }
+        // Later transactions of the block that write these keys fail (Fabric's ValidationParameterUpdatedError).
+        for (const ns of tx.rwsets) {
+            for (const m of ns.kv.getMetadataWritesList()) vpUpdated.add(UpdateBatch.pubId(ns.ns, m.getKey()));
+            for (const c of ns.colls) for (const m of c.hashed.getMetadataWritesList()) vpUpdated.add(UpdateBatch.hashedId(ns.ns, c.coll, m.getKeyHash_asU8()));
         }
     }
 

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { KvLedger } from '../../../network/peer/ledger/kvledger';
 import { createSignedEnvelope } from '../../../network/common/protoutil';
+import { parseSignaturePolicy } from '../../../network/common/policies';
 import { SimulationError } from '../../../network/peer/ledger/txsimulator';
 import { Chain, CC, definition, envelope, ledgerFixture, LedgerFixture, newTx, PRIVATE, SHARED, simulateTx, sortedJson } from './fixture';
 
@@ -297,6 +298,34 @@ describe('peer ledger', function () {
                 C.ENDORSEMENT_POLICY_FAILURE,
                 C.ENDORSEMENT_POLICY_FAILURE,
             ]);
+        });
+
+        it('Given a key-level endorsement policy (VALIDATION_PARAMETER), Then writes of that key need it instead of the chaincode policy', async () => {
+            const seoulOnly = Buffer.from(parseSignaturePolicy("OR('SeoulMSP.peer')").serializeBinary());
+            const set = await simulateTx(l, user(), majority(f), (sim) => {
+                sim.putState(CC, 'sbe', Buffer.from('0'));
+                sim.setStateMetadata(CC, 'sbe', { VALIDATION_PARAMETER: seoulOnly });
+            });
+            expect(await net.commit([set.env])).to.deep.equal([C.VALID]);
+            expect(Buffer.from((await l.newQueryExecutor().getStateMetadata(CC, 'sbe'))!.VALIDATION_PARAMETER).equals(seoulOnly)).to.equal(true);
+            const bySeoul = await simulateTx(l, user(), [f.peer('SeoulMSP')], (sim) => sim.putState(CC, 'sbe', Buffer.from('1')));
+            const byOthers = await simulateTx(l, user(), [f.peer('MOISMSP'), f.peer('MOHWMSP'), f.peer('AuditMSP')], (sim) => sim.putState(CC, 'sbe', Buffer.from('2')));
+            const plusPlainKey = await simulateTx(l, user(), [f.peer('SeoulMSP')], (sim) => {
+                sim.putState(CC, 'sbe', Buffer.from('3'));
+                sim.putState(CC, 'plain', Buffer.from('3'));
+            });
+            expect(await net.commit([bySeoul.env, byOthers.env, plusPlainKey.env])).to.deep.equal([C.VALID, C.ENDORSEMENT_POLICY_FAILURE, C.ENDORSEMENT_POLICY_FAILURE]);
+            // The value write kept the metadata.
+            expect((await l.newQueryExecutor().getStateMetadata(CC, 'sbe'))!.VALIDATION_PARAMETER).to.not.equal(undefined);
+            // A policy change earlier in the block invalidates later writes of the key (as Fabric).
+            const change = await simulateTx(l, user(), [f.peer('SeoulMSP')], (sim) => sim.setStateMetadata(CC, 'sbe', { VALIDATION_PARAMETER: seoulOnly }));
+            const after = await simulateTx(l, user(), [f.peer('SeoulMSP')], (sim) => sim.putState(CC, 'sbe', Buffer.from('4')));
+            expect(await net.commit([change.env, after.env])).to.deep.equal([C.VALID, C.ENDORSEMENT_POLICY_FAILURE]);
+        });
+
+        it('Given a write to a collection the chaincode does not define, Then ENDORSEMENT_POLICY_FAILURE (no such collection)', async () => {
+            const t = await simulateTx(l, user(), majority(f), (sim) => sim.putPrivateData(CC, 'nosuch', 'k', Buffer.from('v')));
+            expect(await net.commit([t.env])).to.deep.equal([C.ENDORSEMENT_POLICY_FAILURE]);
         });
 
         it('Given a _lifecycle write, Then it is checked against /Channel/Application/LifecycleEndorsement', async () => {
