@@ -176,12 +176,25 @@ export class CommitNotifier {
      */
     readonly #recent = new Map<string, { code: number; blockNumber: number }>();
     readonly #recentLimit: number;
+    /**
+     * Transactions this gateway sent to the orderer that have not committed since: asking the
+     * block store about them is pointless (it would answer "not found"), so their status is
+     * simply awaited.
+     */
+    readonly #inFlight = new Set<string>();
     readonly #listeners: ((txs: BlockTransaction[]) => void)[] = [];
 
     constructor(ledger: GatewayLedger, recentLimit = 50_000) {
         this.#committedHeight = ledger.blocks.height;
         this.#recentLimit = recentLimit;
         this.#unsubscribe = ledger.onCommit((event) => this.#onCommit(event));
+    }
+
+    /** A transaction was just accepted by the orderer through this gateway. */
+    submitted(txId: string): void {
+        if (!txId || this.#recent.has(txId)) return;
+        this.#inFlight.add(txId);
+        if (this.#inFlight.size > this.#recentLimit) this.#inFlight.delete(this.#inFlight.values().next().value!);
     }
 
     /** Called with every committed block's transactions (one parse of the block for all users). */
@@ -196,6 +209,7 @@ export class CommitNotifier {
         for (const tx of txs) {
             if (!tx.txId) continue;
             const status = { code: tx.validationCode, blockNumber };
+            this.#inFlight.delete(tx.txId);
             if (!this.#recent.has(tx.txId)) {
                 this.#recent.set(tx.txId, status);
                 if (this.#recent.size > this.#recentLimit) this.#recent.delete(this.#recent.keys().next().value!);
@@ -231,7 +245,7 @@ export class CommitNotifier {
             if (s.size === 0) this.#waiters.delete(txId);
         };
         try {
-            const found = await lookup();
+            const found = this.#inFlight.has(txId) ? undefined : await lookup();
             if (found && found.blockNumber < this.#committedHeight) return found;
             if (signal?.aborted) throw new Error('request cancelled');
             const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(new Error('request cancelled')), { once: true }));
@@ -521,6 +535,8 @@ export class GatewayServer {
         const status = response.getStatus();
         if (status === common.Status.SUCCESS) {
             this.#log.debug('transaction sent to orderer', { txId });
+            // The id the orderer will see is the envelope's own, not the request field.
+            this.#notifier.submitted(envelopeTxId(txn));
             return new gateway.SubmitResponse();
         }
         const name = Object.entries(common.Status).find(([, v]) => v === status)?.[0] ?? String(status);
@@ -639,6 +655,15 @@ export class GatewayServer {
         if (!ok) {
             throw new RpcError(Code.PERMISSION_DENIED, `failed evaluating policy on signed data during check policy [/Channel/Application/Readers]: [${reason || 'signature set did not satisfy policy'}]`);
         }
+    }
+}
+
+function envelopeTxId(envelope: common.Envelope): string {
+    try {
+        const header = common.Payload.deserializeBinary(envelope.getPayload_asU8()).getHeader();
+        return header ? common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8()).getTxId() : '';
+    } catch {
+        return '';
     }
 }
 

@@ -290,6 +290,21 @@ describe('peer gateway: Submit', () => {
     });
 });
 
+/** A signed envelope whose channel header carries the transaction id. */
+function prepared(txId: string): common.Envelope {
+    const ch = new common.ChannelHeader();
+    ch.setChannelId(CHANNEL);
+    ch.setTxId(txId);
+    const header = new common.Header();
+    header.setChannelHeader(ch.serializeBinary());
+    const payload = new common.Payload();
+    payload.setHeader(header);
+    const env = new common.Envelope();
+    env.setPayload(payload.serializeBinary());
+    env.setSignature(Buffer.from('sig'));
+    return env;
+}
+
 function commitStatusRequest(txId: string, channel = CHANNEL): gateway.SignedCommitStatusRequest {
     const r = new gateway.CommitStatusRequest();
     r.setChannelId(channel);
@@ -335,6 +350,31 @@ describe('peer gateway: CommitStatus', () => {
         expect(answered).to.equal(false);
         ledger.notify(b);
         expect((await pending).getBlockNumber()).to.equal(0);
+    });
+
+    it('Given a transaction this gateway just submitted, Then its status is awaited without asking the block store', async () => {
+        const { gw, ledger } = setup(ok);
+        const env = prepared('sub1');
+        const submit = new gateway.SubmitRequest();
+        submit.setTransactionId('whatever-the-client-says');
+        submit.setChannelId(CHANNEL);
+        submit.setPreparedTransaction(env);
+        await gw.submit(submit);
+        let lookups = 0;
+        const original = ledger.store.getTxLocation.bind(ledger.store);
+        ledger.store.getTxLocation = (id: string) => {
+            lookups++;
+            return original(id);
+        };
+        const pending = gw.commitStatus(commitStatusRequest('sub1'));
+        setTimeout(() => ledger.commit(block(0, [{ txId: 'sub1' }])), 10);
+        expect((await pending).getBlockNumber()).to.equal(0);
+        expect(lookups).to.equal(0);
+        // Another id still goes to the store.
+        await gw.commitStatus(commitStatusRequest('sub1'));
+        const other = gw.commitStatus(commitStatusRequest('unknown'), AbortSignal.timeout(20));
+        await other.catch(() => undefined);
+        expect(lookups).to.equal(1);
     });
 
     it('Given the client cancels, Then the wait ends with CANCELLED', async () => {
