@@ -78,11 +78,20 @@ export function computeBlockDataHash(block: common.Block): Buffer {
 
 /** Parses and checks the JSON of a chaincode definition written by _lifecycle. */
 export function parseChaincodeDefinition(bytes: Uint8Array): ChaincodeDefinition {
-    const v = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<ChaincodeDefinition>;
+    let v: Partial<ChaincodeDefinition>;
+    try {
+        v = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<ChaincodeDefinition>;
+    } catch (e) {
+        throw new LedgerError('LEDGER_CORRUPT', `chaincode definition is not JSON: ${(e as Error).message}`);
+    }
+    if (!v || typeof v !== 'object') throw new LedgerError('LEDGER_CORRUPT', 'chaincode definition is not a JSON object');
     if (typeof v.name !== 'string' || typeof v.version !== 'string' || typeof v.sequence !== 'number' || typeof v.endorsementPolicy !== 'string') {
         throw new LedgerError('LEDGER_CORRUPT', 'chaincode definition lacks name, version, sequence or endorsementPolicy');
     }
     const collections = Array.isArray(v.collections) ? (v.collections as CollectionConfig[]) : [];
+    if (collections.some((c) => !c || typeof c.name !== 'string' || typeof c.policy !== 'string')) {
+        throw new LedgerError('LEDGER_CORRUPT', 'a collection of the chaincode definition lacks its name or member policy');
+    }
     return { name: v.name, version: v.version, sequence: v.sequence, endorsementPolicy: v.endorsementPolicy, collections };
 }
 
@@ -132,7 +141,7 @@ export class KvLedger implements PeerLedger {
             policies: this.policies,
             state: this.state,
             blocks: this.blocks,
-            definition: (name) => this.chaincodeDefinition(name),
+            definition: (name) => this.definitionOrUndefined(name),
             log: this.opts.log,
         });
     }
@@ -256,7 +265,25 @@ export class KvLedger implements PeerLedger {
 
     async chaincodeDefinitions(): Promise<ChaincodeDefinition[]> {
         const rows = await this.state.getRange(LIFECYCLE_NS, CHAINCODE_DEFINITION_PREFIX, CHAINCODE_DEFINITION_PREFIX.slice(0, -1) + '0', 0);
-        return rows.map((r) => parseChaincodeDefinition(r.value));
+        const out: ChaincodeDefinition[] = [];
+        for (const r of rows) {
+            try {
+                out.push(parseChaincodeDefinition(r.value));
+            } catch (e) {
+                this.log(`ledger ${this.channelId}: ${r.key} is not a chaincode definition: ${(e as Error).message}`);
+            }
+        }
+        return out;
+    }
+
+    /** A definition that does not parse counts as undefined for validation: a bad entry must not halt commits. */
+    private async definitionOrUndefined(name: string): Promise<ChaincodeDefinition | undefined> {
+        try {
+            return await this.chaincodeDefinition(name);
+        } catch (e) {
+            this.log(`ledger ${this.channelId}: chaincode definition of ${name} is unusable: ${(e as Error).message}`);
+            return undefined;
+        }
     }
 
     persistTransient(txId: string, pvt: ledger.rwset.TxPvtReadWriteSet): void {
@@ -339,7 +366,7 @@ export class KvLedger implements PeerLedger {
         const writes: PvtWrite[] = [];
         const defs = new Map<string, ChaincodeDefinition | undefined>();
         const collectionOf = async (ns: string, coll: string) => {
-            if (!defs.has(ns)) defs.set(ns, await this.chaincodeDefinition(ns));
+            if (!defs.has(ns)) defs.set(ns, await this.definitionOrUndefined(ns));
             return defs.get(ns)?.collections.find((c) => c.name === coll);
         };
         for (const t of txs) {

@@ -1,5 +1,6 @@
 // The block validator: Fabric's txvalidator v20 (envelope, creator signature, tx id, duplicates,
-// endorsement signatures and policies per written namespace and collection) followed by the
+// endorsement signatures and policies per written namespace, collection and key: the builtin v20
+// plugin with its key-level (state-based) endorsement) followed by the
 // ledger's MVCC validation (core/ledger/kvledger/txmgmt/validation: read versions, phantom reads
 // by re-running range queries, hashed private reads), each transaction against committed state
 // plus the writes of the earlier valid transactions of the same block.

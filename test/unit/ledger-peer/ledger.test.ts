@@ -328,6 +328,17 @@ describe('peer ledger', function () {
             expect(await net.commit([t.env])).to.deep.equal([C.ENDORSEMENT_POLICY_FAILURE]);
         });
 
+        it('Given a malformed chaincode definition in _lifecycle, Then its transactions are INVALID_CHAINCODE and commits go on', async () => {
+            const bad = await simulateTx(l, f.user('SeoulMSP', 'Admin'), majority(f), (sim) => sim.putState('_lifecycle', 'chaincode-definitions/broken', Buffer.from('{not json')), { ccName: '_lifecycle' });
+            expect(await net.commit([bad.env])).to.deep.equal([C.VALID]);
+            let err: { code?: string } = {};
+            await l.chaincodeDefinition('broken').catch((e) => (err = e));
+            expect(err.code).to.equal('LEDGER_CORRUPT');
+            expect((await l.chaincodeDefinitions()).map((d) => d.name)).to.deep.equal([CC]);
+            const t = await simulateTx(l, user(), majority(f), (sim) => sim.putState('broken', 'k', Buffer.from('v')), { ccName: 'broken' });
+            expect(await net.commit([t.env])).to.deep.equal([C.INVALID_CHAINCODE]);
+        });
+
         it('Given a _lifecycle write, Then it is checked against /Channel/Application/LifecycleEndorsement', async () => {
             const few = await simulateTx(l, f.user('SeoulMSP', 'Admin'), [f.peer('SeoulMSP')], (sim) => sim.putState('_lifecycle', 'chaincode-definitions/x', Buffer.from('{}')), { ccName: '_lifecycle' });
             expect(await net.commit([few.env])).to.deep.equal([C.ENDORSEMENT_POLICY_FAILURE]);
