@@ -226,7 +226,8 @@ export class BlockValidator {
             try {
                 return this.precheck(env as Uint8Array, txNum);
             } catch (e) {
-                if (!(e instanceof TxInvalid)) throw e;
+                // These checks are pure functions of the bytes: any failure is the same on every peer.
+                if (!(e instanceof TxInvalid)) return { txNum, code: C.INVALID_OTHER_REASON, isConfig: false, reason: (e as Error).message } satisfies ValidatedTx;
                 return { txNum, code: e.code, isConfig: false, reason: e.message } satisfies ValidatedTx;
             }
         });

@@ -284,6 +284,22 @@ describe('peer ledger', function () {
             expect(await l.newQueryExecutor().getState(CC, 'bad')).to.equal(undefined);
         });
 
+        it('Given a block of random garbage envelopes, Then each gets an invalid code and the block commits', async () => {
+            const garbage: Uint8Array[] = Array.from({ length: 60 }, (_, i) => (i % 3 === 0 ? new Uint8Array(0) : randomBytes(1 + ((i * 37) % 300))));
+            // Also well-formed envelopes whose payload is garbage.
+            for (let i = 0; i < 20; i++) {
+                const env = new common.Envelope();
+                env.setPayload(randomBytes(1 + i * 11));
+                env.setSignature(randomBytes(70));
+                garbage.push(env.serializeBinary());
+            }
+            const before = l.height;
+            const codes = await net.commit(garbage);
+            expect(l.height).to.equal(before + 1);
+            expect(codes).to.have.length(garbage.length);
+            expect(codes.every((c) => c !== C.VALID)).to.equal(true);
+        });
+
         it('Given a collection with its own endorsement policy, Then its writes need that policy, not the chaincode one', async () => {
             const seoulOnly = await simulateTx(l, user(), [f.peer('SeoulMSP')], (sim) => sim.putPrivateData(CC, PRIVATE, 'k', Buffer.from('v')));
             const othersOnly = await simulateTx(l, user(), [f.peer('MOISMSP'), f.peer('MOHWMSP'), f.peer('AuditMSP')], (sim) => sim.putPrivateData(CC, PRIVATE, 'k2', Buffer.from('v')));
