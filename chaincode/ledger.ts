@@ -184,6 +184,14 @@ async function drain<T>(iterator: Iterators.StateQueryIterator, map: (kv: Iterat
   }
 }
 
+/**
+ * The shim leaves metadata undefined when the peer's QueryResponseMetadata is empty on the wire
+ * (an empty last page: zero count, empty bookmark), on Fabric as on the devnet.
+ */
+function pageOf<T>(records: T[], metadata: { bookmark?: string; fetchedRecordsCount?: number } | undefined): Page<T> {
+  return { records, bookmark: metadata?.bookmark ?? '', fetchedRecordsCount: metadata?.fetchedRecordsCount ?? records.length };
+}
+
 /** One page of a partial composite key query (evaluate-only: Fabric allows pagination read-only). */
 export async function partialKeyPage<T>(
   ctx: Context,
@@ -195,7 +203,7 @@ export async function partialKeyPage<T>(
 ): Promise<Page<T>> {
   const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(type, attrs, pageSize ?? DEFAULT_PAGE_SIZE, bookmark ?? '');
   const records = await drain(iterator, map);
-  return { records, bookmark: metadata.bookmark, fetchedRecordsCount: metadata.fetchedRecordsCount };
+  return pageOf(records, metadata);
 }
 
 /** One page of a simple-key range [start, end). */
@@ -209,7 +217,7 @@ export async function rangePage<T>(
 ): Promise<Page<T>> {
   const { iterator, metadata } = await ctx.stub.getStateByRangeWithPagination(start, end, pageSize ?? DEFAULT_PAGE_SIZE, bookmark ?? '');
   const records = await drain(iterator, map);
-  return { records, bookmark: metadata.bookmark, fetchedRecordsCount: metadata.fetchedRecordsCount };
+  return pageOf(records, metadata);
 }
 
 /** Every record of a simple-key range [start, end) (no pagination: evaluate-only aggregates). */

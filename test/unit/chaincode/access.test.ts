@@ -210,6 +210,12 @@ describe('AccessContract', () => {
   });
 
   describe('listings', () => {
+    it('lists an empty card log as an empty page (the shim gives no metadata for it)', async () => {
+      const empty = await net.evaluate<{ records: Decision[]; bookmark: string }>(net.ids.auditor, 'AccessContract:ListAccessLogByCard', { cardId });
+      expect(empty.records).to.deep.equal([]);
+      expect(empty.bookmark).to.equal('');
+    });
+
     it('lists a card log for auditors and the citizen (signed), paginated, and by caller and time for the org itself', async () => {
       const ids: string[] = [];
       for (let i = 0; i < 5; i++) ids.push((await request()).accessId);

@@ -329,7 +329,9 @@ export class MemoryStub {
     const next = all[pageSize]?.key ?? '';
     const it = new ArrayIterator(page);
     this.openIterators.push(it as ArrayIterator<unknown>);
-    return Promise.resolve({ iterator: it, metadata: { fetchedRecordsCount: page.length, bookmark: next } });
+    // An all-default QueryResponseMetadata is empty on the wire, and the shim then gives no metadata.
+    const metadata = page.length === 0 && next === '' ? undefined : { fetchedRecordsCount: page.length, bookmark: next };
+    return Promise.resolve({ iterator: it, metadata: metadata as { fetchedRecordsCount: number; bookmark: string } });
   }
 }
 
