@@ -184,9 +184,11 @@ export class KvLedger implements PeerLedger {
                 this.log(`ledger ${this.channelId}: private data of block ${n} is missing; purges of the block are applied`);
                 await this.pvt.commitBlock(n, { kept: new Map(), writes: [], purges: batch.purges.map((p) => ({ ns: p.ns, coll: p.coll, keyHash: p.keyHash })) });
             }
-            if (batch.purges.length > 0) await this.state.flush();
+            await this.prepareExpiry(n, batch);
+            const erases = batch.purges.length > 0 || batch.expired.some((e) => e.erase);
+            if (erases) await this.state.flush();
             await this.state.applyBlock(n, batch);
-            if (batch.purges.length > 0) await this.compactAfterErase(batch);
+            if (erases) await this.compactAfterErase(batch);
             this.log(`ledger ${this.channelId}: recovered block ${n} into the state database`);
         }
         // A crash between an erasing batch and its compaction leaves erased bytes in table files
@@ -334,7 +336,11 @@ export class KvLedger implements PeerLedger {
         }
         await this.blocks.append(block);
         if (this.opts.crashAt === 'afterBlockStore') throw new LedgerError('LEDGER_CLOSED', 'simulated crash after the block store append');
-        if (validated.batch.purges.length > 0) await this.state.flush();
+        await this.prepareExpiry(n, validated.batch);
+        if (validated.batch.purges.length > 0 || validated.batch.expired.some((e) => e.erase)) {
+            erased = true;
+            await this.state.flush();
+        }
         await this.state.applyBlock(n, validated.batch);
         // Erased private bytes leave the disk before the commit returns.
         if (erased) await this.compactAfterErase(validated.batch);
@@ -418,10 +424,31 @@ export class KvLedger implements PeerLedger {
         return { kept, writes, purges };
     }
 
+    /**
+     * blockToLive of the hashed private state, on every peer (Fabric purges the hashes of expired
+     * private data too): schedules this block's hashed writes of collections with a blockToLive,
+     * and erases the hashes whose time came, unless a later write replaced them.
+     */
+    private async prepareExpiry(blockNum: number, batch: UpdateBatch): Promise<void> {
+        const defs = new Map<string, ChaincodeDefinition | undefined>();
+        for (const u of batch.hashed.values()) {
+            if (u.valueHash === undefined) continue;
+            if (!defs.has(u.ns)) defs.set(u.ns, await this.definitionOrUndefined(u.ns));
+            const btl = defs.get(u.ns)?.collections.find((c) => c.name === u.coll)?.blockToLive ?? 0;
+            if (btl > 0) batch.expiries.push({ ns: u.ns, coll: u.coll, keyHash: u.keyHash, version: u.version, expiringAt: u.version.blockNum + btl + 1 });
+        }
+        for (const e of await this.state.expiringBy(blockNum)) {
+            // A write of this very block is newer than anything expiring.
+            const rewritten = batch.hashed.has(UpdateBatch.hashedId(e.ns, e.coll, e.keyHash));
+            const current = rewritten ? undefined : await this.state.getHashed(e.ns, e.coll, e.keyHash);
+            batch.expired.push({ ...e, erase: current !== undefined && current.version.blockNum === e.version.blockNum && current.version.txNum === e.version.txNum });
+        }
+    }
+
     private async compactAfterErase(batch: UpdateBatch): Promise<void> {
         await this.pvt.compact();
         const seen = new Set<string>();
-        for (const p of batch.purges) {
+        for (const p of [...batch.purges, ...batch.expired.filter((e) => e.erase)]) {
             const id = `${p.ns}\u0000${p.coll}`;
             if (seen.has(id)) continue;
             seen.add(id);

@@ -10,6 +10,7 @@ import { Version } from './types';
 const P_DATA = 0x64; // 'd' ns \0 key
 const P_HASHED = 0x68; // 'h' ns \0 coll \0 keyHash(32)
 const P_HISTORY = 0x69; // 'i' ns \0 key \0 block(8) tx(8)
+const P_EXPIRY = 0x65; // 'e' expiringAt(8) ns \0 coll \0 keyHash(32) -> block(8) tx(8) of the write
 const K_SAVEPOINT = Buffer.from('s');
 const K_CONFIG = Buffer.from('c');
 
@@ -124,6 +125,14 @@ export interface HashedUpdate {
  * The updates of the valid transactions of one block so far: later transactions of the same
  * block are validated against committed state plus these (Fabric's UpdateBatch).
  */
+export interface ExpiryEntry {
+    entryKey: Buffer;
+    ns: string;
+    coll: string;
+    keyHash: Uint8Array;
+    version: Version;
+}
+
 export class UpdateBatch {
     readonly pub = new Map<string, PubUpdate>();
     readonly hashed = new Map<string, HashedUpdate>();
@@ -131,6 +140,10 @@ export class UpdateBatch {
     readonly history: { ns: string; key: string; version: Version }[] = [];
     /** Set when a config transaction of this block is valid. */
     configBlock = false;
+    /** Hashed private writes of collections with a blockToLive: when they expire. */
+    readonly expiries: { ns: string; coll: string; keyHash: Uint8Array; version: Version; expiringAt: number }[] = [];
+    /** Expiry entries due at this block; `erase` when the hashed key still holds the expiring version. */
+    readonly expired: (ExpiryEntry & { erase: boolean })[] = [];
 
     static pubId(ns: string, key: string): string {
         return dataKey(ns, key).toString('latin1');
@@ -232,9 +245,36 @@ export class StateDB {
         for (const h of batch.history) {
             ops.push({ type: 'put', key: Buffer.concat([historyPrefix(h.ns, h.key), u64(h.version.blockNum), u64(h.version.txNum)]), value: Buffer.alloc(0) });
         }
+        for (const e of batch.expiries) {
+            const k = Buffer.concat([Buffer.from([P_EXPIRY]), u64(e.expiringAt), Buffer.from(e.ns), SEP, Buffer.from(e.coll), SEP, Buffer.from(e.keyHash)]);
+            ops.push({ type: 'put', key: k, value: Buffer.concat([u64(e.version.blockNum), u64(e.version.txNum)]) });
+        }
+        for (const e of batch.expired) {
+            ops.push({ type: 'del', key: e.entryKey });
+            if (e.erase) ops.push({ type: 'del', key: hashedKey(e.ns, e.coll, e.keyHash) });
+        }
         if (batch.configBlock) ops.push({ type: 'put', key: K_CONFIG, value: u64(blockNum) });
         ops.push({ type: 'put', key: K_SAVEPOINT, value: u64(blockNum) });
         await this.db.batch(ops);
+    }
+
+    /** Expiry entries due at or before a block (blockToLive of hashed private data). */
+    async expiringBy(blockNum: number): Promise<ExpiryEntry[]> {
+        const out: ExpiryEntry[] = [];
+        const lt = Buffer.concat([Buffer.from([P_EXPIRY]), u64(blockNum + 1)]);
+        for await (const [k, v] of this.db.iterator({ gte: Buffer.from([P_EXPIRY]), lt })) {
+            const rest = k.subarray(9);
+            const nsEnd = rest.indexOf(0);
+            const collEnd = rest.indexOf(0, nsEnd + 1);
+            out.push({
+                entryKey: k,
+                ns: rest.subarray(0, nsEnd).toString(),
+                coll: rest.subarray(nsEnd + 1, collEnd).toString(),
+                keyHash: new Uint8Array(rest.subarray(collEnd + 1)),
+                version: { blockNum: readU64(v, 0), txNum: readU64(v, 8) },
+            });
+        }
+        return out;
     }
 
     /** Flushes the memtable only (see PvtDataStore.compact for why erasure needs it first). */

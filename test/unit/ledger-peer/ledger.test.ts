@@ -607,6 +607,7 @@ describe('peer ledger', function () {
             const written = seoul.height - 1;
             for (let i = 0; i < 3; i++) {
                 expect(text(await mohw.newQueryExecutor().getPrivateData(CC, SHARED, 'ttl')), `after ${i} blocks`).to.equal('short-lived');
+                expect(await net.peers.get('MOISMSP')!.newQueryExecutor().getPrivateDataHash(CC, SHARED, 'ttl')).to.not.equal(undefined);
                 await net.commit([]);
             }
             expect(seoul.height - 1).to.equal(written + 3);
@@ -614,6 +615,11 @@ describe('peer ledger', function () {
             expect(await mohw.newQueryExecutor().getPrivateData(CC, SHARED, 'ttl')).to.equal(undefined);
             expect(await seoul.newQueryExecutor().getPrivateData(CC, SHARED, 'ttl')).to.equal(undefined);
             expect((await seoul.privateDataForBlock(written)).size).to.equal(0);
+            // The hashes expire too, on members and non-members alike.
+            for (const l of net.peers.values()) expect(await l.newQueryExecutor().getPrivateDataHash(CC, SHARED, 'ttl')).to.equal(undefined);
+            const digests = await Promise.all([...net.peers.values()].map((l) => l.stateDigest()));
+            expect(new Set(digests).size).to.equal(1);
+            for (const [org, dir] of net.dirs) expect(filesContaining(dir, Buffer.from('short-lived')), org).to.deep.equal([]);
         });
     });
 });
