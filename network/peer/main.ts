@@ -200,6 +200,7 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
         port: org.peer.operationsPort,
         logger: log,
         info: () => ({ mspId, height: ledger.height }),
+        ledger: async () => ({ height: ledger.height, stateDigest: await ledger.stateDigest() }),
         checks: {
             peer: () => {
                 if (stopping) throw new Error('shutting down');

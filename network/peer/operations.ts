@@ -1,7 +1,7 @@
 // OWNER: helper H5. The peer's operations service, as Fabric's (core/operations): GET /healthz
 // answers 200 {"status":"OK"} when every registered check passes, else 503 with the failed checks
 // ({"status":"Service Unavailable","failed_checks":[{"component","reason"}]}). Extra fields
-// (the ledger height) help `network:status`.
+// (the ledger height) help `network:status`; GET /ledger gives the height and state digest.
 import * as http from 'node:http';
 import { Logger, silentLogger } from './logger';
 
@@ -14,6 +14,8 @@ export interface OperationsOptions {
     checks: Record<string, HealthCheck>;
     /** Extra fields of the /healthz body, e.g. { height }. */
     info?: () => Record<string, unknown>;
+    /** GET /ledger (a devnet extension): the node's height and, for peers, its state digest. */
+    ledger?: () => Promise<Record<string, unknown>>;
     logger?: Logger;
     /** Per check (a check that hangs counts as failed). */
     checkTimeoutMs?: number;
@@ -73,8 +75,16 @@ export class OperationsServer {
             res.end(JSON.stringify(body));
         };
         const url = (req.url ?? '/').split('?')[0];
-        if (url !== '/healthz') return send(404, { error: 'NOT_FOUND', message: `no route ${url}` });
+        const ledger = this.#options.ledger;
+        if (url !== '/healthz' && !(url === '/ledger' && ledger)) return send(404, { error: 'NOT_FOUND', message: `no route ${url}` });
         if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, { error: 'METHOD_NOT_ALLOWED', message: 'use GET' });
+        if (url === '/ledger' && ledger) {
+            try {
+                return send(200, await ledger());
+            } catch (err) {
+                return send(503, { error: 'LEDGER_UNAVAILABLE', message: err instanceof Error ? err.message : String(err) });
+            }
+        }
         try {
             const report = await healthReport(this.#options);
             if (!report.ok) this.#log.warn('health check failed', { failed: report.body.failed_checks });

@@ -1,0 +1,90 @@
+// The product on the devnet: every REST endpoint through the four gateways with CA-issued
+// identities, the chaincode as a service answering each org, personal data on Seoul's peer only,
+// and a chaincode redeploy at the next sequence without a network restart.
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { peer } from '@hyperledger/fabric-protos';
+import { testNetwork } from './network';
+import { connection, contractOf, closeConnections, utf8, filesContaining, marker } from './helpers';
+import { Topology, paths, issuerOrg } from '../../network/topology';
+import { devnetNodes, runningPid } from '../../network/processes';
+import { checkEveryEndpoint } from '../../gateway/e2e';
+import { ensureApp } from '../../gateway/demo';
+import { DeviceKey } from '../../gateway/citizen/device';
+
+describe('citizen cards on the devnet', function () {
+    this.timeout(240_000);
+    let t: Topology;
+
+    before(async () => {
+        t = (await testNetwork()).topology;
+    });
+    after(closeConnections);
+
+    it('Given each org, When it evaluates the chaincode as itself, Then the chaincode server of its peer answers', async () => {
+        for (const org of t.orgs) {
+            const contract = contractOf(t, connection(t, org.mspId).gateway, 'citizencard');
+            const page = JSON.parse(utf8(await contract.evaluate('ServiceContract:ListServices', { arguments: ['{}'], endorsingOrganizations: [org.mspId] })));
+            expect(page, org.mspId).to.have.property('records').that.is.an('array');
+        }
+    });
+
+    it('Given the four gateways, When every endpoint is called, Then each answers as documented', async () => {
+        const results = await checkEveryEndpoint(t.file);
+        const failed = results.filter((r) => !r.ok).map((r) => `${r.who} ${r.call}: ${r.status} (expected ${r.expected})`);
+        expect(failed).to.deep.equal([]);
+        expect(results.length).to.be.at.least(40);
+    });
+
+    it('Given a card issued with personal data, Then the data is on Seoul’s peer and on no other node, log or block', async () => {
+        const issuer = await ensureApp(t, 'SeoulMSP', 'e2e-pd-issuer', { identity: 'issuer1', role: 'issuer' });
+        issuer.verbose = false;
+        const name = marker('Hong Gildong');
+        const residentNumber = `${Math.floor(100000 + Math.random() * 899999)}-1${Math.floor(100000 + Math.random() * 899999)}`;
+        const cardId = `card-pd-${Date.now().toString(36)}`;
+        await issuer.call(
+            {
+                method: 'POST',
+                path: '/v1/cards',
+                body: {
+                    cardId,
+                    devicePublicKey: DeviceKey.generate().publicKeyBase64(),
+                    validityYears: 5,
+                    personal: { name, birthDate: '1951-05-05', address: '9 Sejong-daero', district: 'Jung-gu', residentNumber, disability: false, lowIncome: true, multiChildFamily: false, seoulResident: true },
+                },
+            },
+            201,
+        );
+        const seoul = issuerOrg(t).mspId;
+        expect(filesContaining(paths.ledger(t, paths.peerName(t, seoul)), name), 'Seoul peer').to.not.deep.equal([]);
+        for (const org of t.orgs.filter((o) => o.mspId !== seoul)) {
+            expect(filesContaining(paths.ledger(t, paths.peerName(t, org.mspId)), name), `${org.mspId} peer`).to.deep.equal([]);
+            expect(filesContaining(paths.ledger(t, paths.peerName(t, org.mspId)), residentNumber), `${org.mspId} peer`).to.deep.equal([]);
+        }
+        expect(filesContaining(paths.ledger(t, paths.ordererName(t)), name), 'orderer').to.deep.equal([]);
+        expect(filesContaining(path.join(t.stateDir, 'logs'), name), 'logs').to.deep.equal([]);
+        expect(filesContaining(path.join(t.stateDir, 'gateways'), name), 'gateway databases').to.deep.equal([]);
+    });
+
+    it('When the chaincode is redeployed with one command, Then its definition moves to the next sequence and it answers, with no peer restarted', async () => {
+        const lifecycle = contractOf(t, connection(t, 'AuditMSP').gateway, '_lifecycle');
+        const sequence = async () => {
+            const bytes = await lifecycle.evaluateTransaction('QueryChaincodeDefinitions', Buffer.from(new peer.lifecycle.QueryChaincodeDefinitionsArgs().serializeBinary()).toString('latin1'));
+            const result = peer.lifecycle.QueryChaincodeDefinitionsResult.deserializeBinary(bytes);
+            return result.getChaincodeDefinitionsList().find((d) => d.getName() === 'citizencard')?.getSequence();
+        };
+        const peers = devnetNodes(t).filter((n) => n.kind === 'peer');
+        const pidsBefore = peers.map((n) => runningPid(t, n));
+        const before = await sequence();
+        await promisify(execFile)(process.execPath, [path.join(t.root, 'dist', 'network', 'cli.js'), 'chaincode:deploy', '--name', 'citizencard', '--topology', t.file], {
+            env: { ...process.env, DEVNET_STATE_DIR: t.stateDir },
+        });
+        expect(await sequence()).to.equal((before ?? 0) + 1);
+        expect(peers.map((n) => runningPid(t, n))).to.deep.equal(pidsBefore);
+        const contract = contractOf(t, connection(t, 'MOHWMSP').gateway, 'citizencard');
+        const page = JSON.parse(utf8(await contract.evaluateTransaction('ServiceContract:ListServices', '{}')));
+        expect(page).to.have.property('records');
+    });
+});
