@@ -64,6 +64,11 @@ function readGenesis(t: Topology): common.Block {
 async function openLedger(t: Topology): Promise<BlockStore> {
     const store = await BlockStore.open(paths.ledger(t, NODE));
     try {
+        if (store.height > 0 && !fs.existsSync(paths.genesisBlock(t))) {
+            // The ledger already holds block 0; the file is only needed to bootstrap.
+            log('warn', 'genesis_file_missing', { file: paths.genesisBlock(t), height: store.height });
+            return store;
+        }
         const genesis = readGenesis(t);
         if (store.height === 0) {
             await store.append(genesis);
