@@ -248,6 +248,17 @@ describe('peer ledger', function () {
             expect(await net.commit([insert.env, count.env])).to.deep.equal([C.VALID, C.PHANTOM_READ_CONFLICT]);
         });
 
+        it('Given a submitted read-only tx whose paginated query saw one page of several, Then PHANTOM_READ_CONFLICT (as Fabric records pages)', async () => {
+            const paged = await simulateTx(l, user(), majority(f), async (sim) => {
+                const page = await sim.getStateRange(CC, 'r', 's', 1, '');
+                expect(page.hasMore).to.equal(true);
+            });
+            const whole = await simulateTx(l, user(), majority(f), async (sim) => {
+                await sim.getStateRange(CC, 'r', 's', 100, '');
+            });
+            expect(await net.commit([paged.env, whole.env])).to.deep.equal([C.PHANTOM_READ_CONFLICT, C.VALID]);
+        });
+
         it('Given a range read and an update of a key outside the range, Then the range tx stays valid', async () => {
             const other = await simulateTx(l, user(), majority(f), (sim) => sim.putState(CC, 'zzz', Buffer.from('1')));
             const count = await simulateTx(l, user(), majority(f), async (sim) => {
