@@ -51,12 +51,11 @@ export class TransientStore {
     /** Forgets the transactions of a committed block and whatever is older than the retention. */
     purgeAfterCommit(txIds: Iterable<string>, newHeight: number): void {
         for (const id of txIds) this.remove(id);
+        // Entries are in order of their last endorsement: only the oldest can have expired.
         const minHeight = newHeight - this.options.maxBlockRetention;
         for (const [id, list] of this.entries) {
-            const kept = list.filter((e) => e.height >= minHeight);
-            this.count -= list.length - kept.length;
-            if (kept.length === 0) this.entries.delete(id);
-            else if (kept.length !== list.length) this.entries.set(id, kept);
+            if (list[list.length - 1].height >= minHeight) break;
+            this.remove(id);
         }
     }
 
