@@ -103,6 +103,8 @@ export class KvLedger implements PeerLedger {
     private readonly readers: LedgerReaders;
     private queue: Promise<unknown> = Promise.resolve();
     private closed = false;
+    /** Set when a commit failed after its block reached the block store. */
+    private stateBehind = false;
     private validator: BlockValidator;
 
     private constructor(
@@ -168,7 +170,9 @@ export class KvLedger implements PeerLedger {
             const filter = block.getMetadata()?.getMetadataList()[FILTER] as Uint8Array | undefined;
             const data = block.getData()?.getDataList() ?? [];
             const batch = new UpdateBatch();
-            for (let txNum = 0; txNum < data.length; txNum++) {
+            // The genesis block holds the (unsigned) channel config only.
+            if (n === 0) batch.configBlock = true;
+            for (let txNum = 0; n > 0 && txNum < data.length; txNum++) {
                 if (!filter || filter[txNum] !== peer.TxValidationCode.VALID) continue;
                 const head = parseEnvelopeHeader(data[txNum] as Uint8Array);
                 if (head.channelHeader.getType() === common.HeaderType.CONFIG) {
@@ -309,6 +313,11 @@ export class KvLedger implements PeerLedger {
 
     private async commitNow(block: common.Block): Promise<CommitEvent> {
         this.checkOpen();
+        if (this.stateBehind) {
+            // A failure after an earlier block reached the block store: bring state up first.
+            await this.recover();
+            this.stateBehind = false;
+        }
         const header = block.getHeader();
         if (!header) throw new LedgerError('LEDGER_BAD_BLOCK', 'block has no header');
         const n = header.getNumber();
@@ -335,15 +344,21 @@ export class KvLedger implements PeerLedger {
             kept = await this.pvt.getBlock(n);
         }
         await this.blocks.append(block);
-        if (this.opts.crashAt === 'afterBlockStore') throw new LedgerError('LEDGER_CLOSED', 'simulated crash after the block store append');
-        await this.prepareExpiry(n, validated.batch);
-        if (validated.batch.purges.length > 0 || validated.batch.expired.some((e) => e.erase)) {
-            erased = true;
-            await this.state.flush();
+        try {
+            if (this.opts.crashAt === 'afterBlockStore') throw new LedgerError('LEDGER_CLOSED', 'simulated crash after the block store append');
+            await this.prepareExpiry(n, validated.batch);
+            if (validated.batch.purges.length > 0 || validated.batch.expired.some((e) => e.erase)) {
+                erased = true;
+                await this.state.flush();
+            }
+            await this.state.applyBlock(n, validated.batch);
+            // Erased private bytes leave the disk before the commit returns.
+            if (erased) await this.compactAfterErase(validated.batch);
+        } catch (e) {
+            // The block is committed but state may lag it: the next commit (or open) replays it.
+            this.stateBehind = true;
+            throw e;
         }
-        await this.state.applyBlock(n, validated.batch);
-        // Erased private bytes leave the disk before the commit returns.
-        if (erased) await this.compactAfterErase(validated.batch);
         this.transient.purgeAfterCommit(
             validated.txs.map((t) => t.txId).filter((id): id is string => id !== undefined),
             this.blocks.height,

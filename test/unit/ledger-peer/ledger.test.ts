@@ -452,6 +452,20 @@ describe('peer ledger', function () {
             expect(crashing.height).to.equal(good.height);
             expect(await crashing.newQueryExecutor().getState(CC, 'k1')).to.equal(undefined);
             await crashing.close();
+            // A commit that failed after the block store, in a live process: the next commit replays it first.
+            const liveDir = f.tmp();
+            const live = await f.open(liveDir, 'MOISMSP', { crashAt: 'afterBlockStore' });
+            const stored = [f.genesis, (await good.blocks.getBlock(1))!, (await good.blocks.getBlock(2))!];
+            for (const b of stored.slice(0, 2)) {
+                let failed = false;
+                await live.commit(Chain.copy(b)).catch(() => (failed = true));
+                expect(failed).to.equal(true);
+            }
+            (live as unknown as { opts: { crashAt?: string } }).opts.crashAt = undefined;
+            await live.commit(Chain.copy(stored[2]));
+            expect(live.height).to.equal(3);
+            expect(await live.stateDigest()).to.equal(await good.stateDigest());
+            await live.close();
             const reopened = await f.open(crashDir, 'MOISMSP');
             expect(text(await reopened.newQueryExecutor().getState(CC, 'k1'))).to.equal('v1');
             expect(await reopened.stateDigest()).to.equal(await good.stateDigest());
