@@ -186,7 +186,7 @@ export class KvLedger implements PeerLedger {
                 // The private data of this block was never made durable (it is written first, so
                 // only a store created after the block could lack it): record the gap and go on.
                 this.log(`ledger ${this.channelId}: private data of block ${n} is missing; purges of the block are applied`);
-                await this.pvt.commitBlock(n, { kept: new Map(), writes: [], purges: batch.purges.map((p) => ({ ns: p.ns, coll: p.coll, keyHash: p.keyHash })) });
+                await this.pvt.commitBlock(n, { kept: new Map(), writes: [], purges: batch.purges.map((p) => ({ ns: p.ns, coll: p.coll, keyHash: p.keyHash, txNum: p.version.txNum })) });
             }
             await this.prepareExpiry(n, batch);
             const erases = batch.purges.length > 0 || batch.expired.some((e) => e.erase);
@@ -434,7 +434,7 @@ export class KvLedger implements PeerLedger {
         const purges: PvtBlockUpdate['purges'] = [];
         for (const p of batch.purges) {
             const config = await collectionOf(p.ns, p.coll);
-            if (config && collectionMembers(config.policy).has(this.opts.mspId)) purges.push({ ns: p.ns, coll: p.coll, keyHash: p.keyHash });
+            if (config && collectionMembers(config.policy).has(this.opts.mspId)) purges.push({ ns: p.ns, coll: p.coll, keyHash: p.keyHash, txNum: p.version.txNum });
         }
         return { kept, writes, purges };
     }

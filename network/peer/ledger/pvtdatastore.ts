@@ -53,8 +53,8 @@ export interface PvtBlockUpdate {
     /** Private write sets kept for this block (member collections only), by tx number. */
     kept: Map<number, ledger.rwset.TxPvtReadWriteSet>;
     writes: PvtWrite[];
-    /** Keys purged by valid transactions of the block (hash of the key, as the block carries it). */
-    purges: { ns: string; coll: string; keyHash: Uint8Array }[];
+    /** Keys purged by valid transactions of the block (hash of the key, as the block carries it), in order. */
+    purges: { ns: string; coll: string; keyHash: Uint8Array; txNum: number }[];
 }
 
 export class PvtDataStore {
@@ -121,8 +121,12 @@ export class PvtDataStore {
             ops.push({ type: 'put', key: blockKey(blockNum, txNum), value: Buffer.from(pvt.serializeBinary()) });
             pending.set(blockKey(blockNum, txNum).toString('latin1'), pvt);
         }
+        // A write that a later transaction of the same block purges is never stored.
+        const purgedLater = (w: PvtWrite, keyHash: Buffer) =>
+            update.purges.some((p) => p.ns === w.ns && p.coll === w.coll && p.txNum > w.txNum && keyHash.equals(Buffer.from(p.keyHash)));
         for (const w of update.writes) {
             const keyHash = sha256(w.key);
+            if (purgedLater(w, keyHash)) continue;
             const sk = stateKey(w.ns, w.coll, w.key);
             if (w.value === undefined) ops.push({ type: 'del', key: sk });
             else ops.push({ type: 'put', key: sk, value: encodeVersioned({ value: w.value, version: { blockNum: w.blockNum, txNum: w.txNum } }) });
@@ -137,7 +141,7 @@ export class PvtDataStore {
         let erased = false;
         for (const p of update.purges) {
             erased = true;
-            await this.erase(p.ns, p.coll, p.keyHash, undefined, ops, pending, update.writes);
+            await this.erase(p.ns, p.coll, p.keyHash, { purgeAt: { blockNum, txNum: p.txNum } }, ops, pending, update.writes);
         }
         // blockToLive: data written at block b with BTL n is kept through block b+n.
         const gte = Buffer.concat([Buffer.from([P_EXPIRY]), u64(0)]);
@@ -151,7 +155,7 @@ export class PvtDataStore {
             const coll = rest.subarray(nsEnd + 1, collEnd).toString();
             const keyHash = rest.subarray(collEnd + 1, collEnd + 33);
             const at = { blockNum: readU64(rest, collEnd + 33), txNum: readU64(rest, collEnd + 41) };
-            await this.erase(ns, coll, keyHash, { key: v.toString('utf8'), upTo: at }, ops, pending, update.writes);
+            await this.erase(ns, coll, keyHash, { expiry: { key: v.toString('utf8'), upTo: at } }, ops, pending, update.writes);
         }
         ops.push({ type: 'put', key: K_SAVEPOINT, value: u64(blockNum) });
         await this.db.batch(ops, { sync: true });
@@ -159,37 +163,41 @@ export class PvtDataStore {
     }
 
     /**
-     * Removes a key from the private state and from every stored write set that holds it (all
-     * versions for a purge; versions up to `expiry.upTo` for an expiry, and the state only when
-     * its current version is that old).
+     * Removes a key from every stored write set that holds it and from the private state: for a
+     * purge, every version written before the purging transaction (the state too, unless a later
+     * transaction of the block wrote the key again); for an expiry, the versions up to the expiring
+     * one (the state only when its current version is that old).
      */
     private async erase(
         ns: string,
         coll: string,
         keyHash: Uint8Array,
-        expiry: { key: string; upTo: { blockNum: number; txNum: number } } | undefined,
+        mode: { purgeAt: { blockNum: number; txNum: number } } | { expiry: { key: string; upTo: { blockNum: number; txNum: number } } },
         ops: Op[],
         pending: Map<string, ledger.rwset.TxPvtReadWriteSet | null>,
         writesOfThisBlock: PvtWrite[],
     ): Promise<void> {
+        const before = (b: number, t: number, at: { blockNum: number; txNum: number }, inclusive: boolean) =>
+            b < at.blockNum || (b === at.blockNum && (inclusive ? t <= at.txNum : t < at.txNum));
+        const inScope = (b: number, t: number) => ('purgeAt' in mode ? before(b, t, mode.purgeAt, false) : before(b, t, mode.expiry.upTo, true));
         const prefix = indexPrefix(ns, coll, keyHash);
         const versions: Buffer[] = [];
-        let keyName: string | undefined = expiry?.key;
+        let keyName: string | undefined = 'expiry' in mode ? mode.expiry.key : undefined;
         for await (const [k, v] of this.db.iterator({ gte: prefix, lte: Buffer.concat([prefix, Buffer.alloc(16, 0xff)]) })) {
             versions.push(k.subarray(prefix.length));
             keyName ??= v.toString('utf8');
         }
         // Writes of this same block are not in the index yet.
+        const sameKey = (w: PvtWrite) => w.ns === ns && w.coll === coll && sha256(w.key).equals(Buffer.from(keyHash));
         for (const w of writesOfThisBlock) {
-            if (w.ns === ns && w.coll === coll && sha256(w.key).equals(Buffer.from(keyHash))) {
-                versions.push(Buffer.concat([u64(w.blockNum), u64(w.txNum)]));
-                keyName ??= w.key;
-            }
+            if (!sameKey(w)) continue;
+            versions.push(Buffer.concat([u64(w.blockNum), u64(w.txNum)]));
+            keyName ??= w.key;
         }
         for (const at of versions) {
             const blockNum = readU64(at, 0);
             const txNum = readU64(at, 8);
-            if (expiry && (blockNum > expiry.upTo.blockNum || (blockNum === expiry.upTo.blockNum && txNum > expiry.upTo.txNum))) continue;
+            if (!inScope(blockNum, txNum)) continue;
             ops.push({ type: 'del', key: Buffer.concat([prefix, at]) });
             const bk = blockKey(blockNum, txNum);
             const id = bk.toString('latin1');
@@ -205,26 +213,17 @@ export class PvtDataStore {
             if (rewritten) ops.push({ type: 'put', key: bk, value: Buffer.from(rewritten.serializeBinary()) });
             else ops.push({ type: 'del', key: bk });
         }
-        if (keyName !== undefined) {
-            const sk = stateKey(ns, coll, keyName);
-            if (!expiry) {
-                ops.push({ type: 'del', key: sk });
-            } else {
-                const cur = await this.db.get(sk);
-                const v = cur ? decodeVersioned(cur).version : undefined;
-                const newer = writesOfThisBlock.some((w) => w.ns === ns && w.coll === coll && w.key === keyName);
-                if (v && !newer && (v.blockNum < expiry.upTo.blockNum || (v.blockNum === expiry.upTo.blockNum && v.txNum <= expiry.upTo.txNum))) {
-                    ops.push({ type: 'del', key: sk });
-                }
-            }
+        if (keyName === undefined) return;
+        const sk = stateKey(ns, coll, keyName);
+        if ('purgeAt' in mode) {
+            const rewrittenLater = writesOfThisBlock.some((w) => sameKey(w) && w.txNum > mode.purgeAt.txNum);
+            if (!rewrittenLater) ops.push({ type: 'del', key: sk });
+            return;
         }
-        // Earlier ops of this batch that would write the key again must not win.
-        if (!expiry) {
-            for (let i = 0; i < ops.length; i++) {
-                const op = ops[i];
-                if (op.type === 'put' && keyName !== undefined && op.key.equals(stateKey(ns, coll, keyName))) ops[i] = { type: 'del', key: op.key };
-            }
-        }
+        const cur = await this.db.get(sk);
+        const v = cur ? decodeVersioned(cur).version : undefined;
+        const newer = writesOfThisBlock.some((w) => sameKey(w));
+        if (v && !newer && before(v.blockNum, v.txNum, mode.expiry.upTo, true)) ops.push({ type: 'del', key: sk });
     }
 
     /**

@@ -151,9 +151,8 @@ export class UpdateBatch {
     static hashedId(ns: string, coll: string, keyHash: Uint8Array): string {
         return hashedKey(ns, coll, keyHash).toString('latin1');
     }
-    get purges(): HashedUpdate[] {
-        return [...this.hashed.values()].filter((u) => u.purge);
-    }
+    /** Purges of the block's valid transactions, in order (a later write of the same key may follow one). */
+    readonly purges: { ns: string; coll: string; keyHash: Uint8Array; version: Version }[] = [];
 }
 
 export class StateDB {

@@ -131,6 +131,7 @@ export async function applyTxToBatch(batch: UpdateBatch, rwsets: NsRwSet[], bloc
                 const id = UpdateBatch.hashedId(ns.ns, c.coll, keyHash);
                 if (isHashDelete(w)) {
                     batch.hashed.set(id, { ns: ns.ns, coll: c.coll, keyHash, version, purge: w.getIsPurge() });
+                    if (w.getIsPurge()) batch.purges.push({ ns: ns.ns, coll: c.coll, keyHash, version });
                 } else {
                     const meta = hMeta.has(hex) ? hMeta.get(hex) : (await latestHashed(keyHash))?.metadata;
                     batch.hashed.set(id, { ns: ns.ns, coll: c.coll, keyHash, valueHash: w.getValueHash_asU8(), version, metadata: nonEmpty(meta), purge: false });

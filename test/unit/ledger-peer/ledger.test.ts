@@ -9,6 +9,7 @@ import { KvLedger } from '../../../network/peer/ledger/kvledger';
 import { createSignedEnvelope } from '../../../network/common/protoutil';
 import { parseSignaturePolicy } from '../../../network/common/policies';
 import { SimulationError } from '../../../network/peer/ledger/txsimulator';
+import { TxSimulator } from '../../../network/peer/ledger/types';
 import { Chain, CC, definition, envelope, ledgerFixture, LedgerFixture, newTx, PRIVATE, SHARED, simulateTx, sortedJson } from './fixture';
 
 const C = peer.TxValidationCode;
@@ -598,6 +599,21 @@ describe('peer ledger', function () {
             const purge2 = await simulateTx(reopened, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], (sim) => sim.purgePrivateData(CC, PRIVATE, 'erase-me-too'));
             expect(await net.commit([purge2.env])).to.deep.equal([C.VALID]);
             expect(filesContaining(seoulDir, marker2)).to.deep.equal([]);
+        });
+
+        it('Given a write, a purge and a new write of one key in one block, Then only the last value remains, on disk too', async () => {
+            const seoul = net.peers.get('SeoulMSP')!;
+            const marker = Buffer.from(`MARKER-${randomBytes(16).toString('hex')}`);
+            const endorse = (run: (sim: TxSimulator) => void) => simulateTx(seoul, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], run);
+            const w1 = await endorse((sim) => sim.putPrivateData(CC, PRIVATE, 'same-block', marker));
+            const purge = await endorse((sim) => sim.purgePrivateData(CC, PRIVATE, 'same-block'));
+            const w2 = await endorse((sim) => sim.putPrivateData(CC, PRIVATE, 'same-block', Buffer.from('after')));
+            expect(await net.commit([w1.env, purge.env, w2.env])).to.deep.equal([C.VALID, C.VALID, C.VALID]);
+            expect(text(await seoul.newQueryExecutor().getPrivateData(CC, PRIVATE, 'same-block'))).to.equal('after');
+            expect(Buffer.from((await seoul.newQueryExecutor().getPrivateDataHash(CC, PRIVATE, 'same-block'))!).equals(sha('after'))).to.equal(true);
+            expect(filesContaining(net.dirs.get('SeoulMSP')!, marker)).to.deep.equal([]);
+            const kept = await seoul.privateDataForBlock(seoul.height - 1);
+            expect([...kept.keys()]).to.deep.equal([2]);
         });
 
         it('Given a crash after the private data store but before the block store, When the block comes again, Then its private data is kept', async () => {
