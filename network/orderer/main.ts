@@ -4,7 +4,6 @@
 // an HTTP operations server with GET /healthz. SIGTERM/SIGINT stop accepting, flush the pending
 // batch and close the store. One JSON log line per event on stdout; payloads are never logged.
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer } from '@hyperledger/fabric-protos';
@@ -17,6 +16,8 @@ import { loadSigningIdentity } from '../msp/identity';
 import { MspManager } from '../msp/msp';
 import { loadTopology, paths, Topology } from '../topology';
 import { BlockWriter } from './blockwriter';
+import { newLogger } from '../common/logger';
+import { OperationsServer } from '../common/operations';
 import { handleBroadcast } from './broadcast';
 import { Chain } from './chain';
 
@@ -24,10 +25,8 @@ const NODE = 'orderer';
 /** Fabric's default gRPC message limit (General.MaxRecvMsgSize / MaxSendMsgSize). */
 const MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
 
-type Level = 'info' | 'warn' | 'error';
-function log(level: Level, event: string, fields: Record<string, unknown> = {}): void {
-    process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), level, node: NODE, event, ...fields })}\n`);
-}
+const logger = newLogger({ node: NODE });
+const log = (level: 'info' | 'warn' | 'error', event: string, fields: Record<string, unknown> = {}) => logger[level](event, fields);
 
 const USAGE = `Usage: node dist/network/orderer/main.js [--topology FILE]
 
@@ -100,33 +99,6 @@ function serverCredentials(t: Topology): grpc.ServerCredentials {
     return grpc.ServerCredentials.createSsl(null, [{ private_key: read('server.key'), cert_chain: read('server.crt') }], false);
 }
 
-interface Health {
-    failed(): Array<{ component: string; reason: string }>;
-}
-
-/** Fabric's operations service, the part we need: GET /healthz. */
-function startOperations(t: Topology, health: Health): Promise<http.Server> {
-    const server = http.createServer((req, res) => {
-        const url = (req.url ?? '').split('?')[0];
-        if (req.method !== 'GET' || url !== '/healthz') {
-            res.writeHead(404, { 'content-type': 'application/json' });
-            res.end(JSON.stringify({ status: 'Not Found' }));
-            return;
-        }
-        const failed = health.failed();
-        const time = new Date().toISOString();
-        res.writeHead(failed.length === 0 ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(
-            JSON.stringify(failed.length === 0 ? { status: 'OK', time } : { status: 'Service Unavailable', time, failed_checks: failed }),
-        );
-    });
-    return new Promise((resolve, reject) => {
-        server.once('error', (err) =>
-            reject(new Error(`PORT_IN_USE: operations ${t.orderer.host}:${t.orderer.operationsPort}: ${err.message}`)),
-        );
-        server.listen(t.orderer.operationsPort, t.orderer.host, () => resolve(server));
-    });
-}
 
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
@@ -211,13 +183,23 @@ async function main(): Promise<void> {
             err ? reject(new Error(`PORT_IN_USE: orderer ${t.orderer.host}:${t.orderer.port}: ${err.message}`)) : resolve(),
         ),
     );
-    const operations = await startOperations(t, {
-        failed: () => {
-            const checks: Array<{ component: string; reason: string }> = [];
-            if (stopping) checks.push({ component: 'orderer', reason: 'shutting down' });
-            if (fatal) checks.push({ component: 'ledger', reason: fatal.message });
-            return checks;
+    const operations = new OperationsServer({
+        host: t.orderer.host,
+        port: t.orderer.operationsPort,
+        logger,
+        info: () => ({ height: store.height }),
+        ledger: async () => ({ height: store.height }),
+        checks: {
+            orderer: () => {
+                if (stopping) throw new Error('shutting down');
+            },
+            ledger: () => {
+                if (fatal) throw fatal;
+            },
         },
+    });
+    await operations.listen().catch((err: Error) => {
+        throw new Error(`PORT_IN_USE: operations ${t.orderer.host}:${t.orderer.operationsPort}: ${err.message}`);
     });
     log('info', 'orderer_started', {
         channel: config.channelId,
@@ -237,7 +219,7 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, 100));
         server.forceShutdown();
         await store.close().catch((err: Error) => log('error', 'store_close_failed', { reason: err.message }));
-        await new Promise<void>((resolve) => operations.close(() => resolve()));
+        await operations.close();
         log('info', 'orderer_stopped', { height: store.height });
         process.exit(code);
     };

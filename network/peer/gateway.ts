@@ -20,7 +20,7 @@ import {
     SYSTEM_CHAINCODES,
 } from './gateway/plan';
 import { Broadcaster, EndorserClient, EndorserRegistry } from './gateway/registry';
-import { Logger, silentLogger } from './logger';
+import { Logger, silentLogger } from '../common/logger';
 
 const Code = grpc.status;
 /** Pauses before asking again an endorser whose response differed (it may lag a block or two). */

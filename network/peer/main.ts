@@ -23,8 +23,8 @@ import { startCommitter } from './committer';
 import { GatewayServer, gatewayService } from './gateway';
 import { EndorserRegistry, localEndorserClient, ordererBroadcaster, remoteEndorsersFromTopology } from './gateway/registry';
 import { deliverService } from './deliver';
-import { OperationsServer } from './operations';
-import { Logger, newLogger } from './logger';
+import { OperationsServer } from '../common/operations';
+import { Logger, newLogger } from '../common/logger';
 
 /** Fabric's default gRPC message limit (peer.maxRecvMsgSize / maxSendMsgSize). */
 const MAX_MESSAGE_BYTES = 100 * 1024 * 1024;

@@ -400,8 +400,8 @@ describe('orderer process shutdown', function () {
         expect(code).to.equal(0);
         // The flushed batch is answered before the streams are closed.
         expect(await answered).to.equal(Status.SUCCESS);
-        expect(s.proc.output).to.match(/"event":"block_written".*"txs":1/);
-        expect(s.proc.output).to.contain('"event":"orderer_stopped"');
+        expect(s.proc.output).to.match(/"msg":"block_written".*"txs":1/);
+        expect(s.proc.output).to.contain('"msg":"orderer_stopped"');
         await s.proc.start();
         s.c.close();
         s.c = client(s.t);

@@ -3,7 +3,7 @@ import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { privateDataFor, toFilteredBlock } from '../../../network/peer/deliver';
 import { VerifiedIdentity } from '../../../network/msp/msp';
 import { PeerLedger } from '../../../network/peer/ledger/types';
-import { healthReport } from '../../../network/peer/operations';
+import { healthReport } from '../../../network/common/operations';
 import { block, citizencard } from './fakes';
 
 function identity(mspId: string): VerifiedIdentity {

@@ -1,4 +1,4 @@
-// OWNER: helper H5. The peer's operations service, as Fabric's (core/operations): GET /healthz
+// The operations service of the orderer and the peers, as Fabric's (core/operations): GET /healthz
 // answers 200 {"status":"OK"} when every registered check passes, else 503 with the failed checks
 // ({"status":"Service Unavailable","failed_checks":[{"component","reason"}]}). Extra fields
 // (the ledger height) help `network:status`; GET /ledger gives the height and state digest.
