@@ -172,8 +172,8 @@ export function startCommitter(opts: CommitterOptions): Committer {
                 pending++;
                 if (pending >= MAX_PENDING) s.pause();
                 chain = chain.then(async () => {
-                    if (stopped || stream !== s) return;
                     try {
+                        if (stopped || stream !== s) return; // a dropped stream's blocks come again on the next one
                         if (ledger.height > number) return; // already committed (a previous stream)
                         verify?.(block);
                         await ledger.commit(block);

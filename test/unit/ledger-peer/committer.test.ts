@@ -129,6 +129,24 @@ describe('peer committer', function () {
         expect(err.code).to.equal('COMMITTER_STOPPED');
     });
 
+    it('Given many blocks waiting, Then the committer catches up through its backpressure', async () => {
+        const o = await testOrderer(f, f.orderer());
+        const l = await f.open(f.tmp(), 'MOISMSP');
+        for (let i = 0; i < 60; i++) await o.writer.commit(o.writer.createNextBlock([]));
+        const committer = committerFor(o, l, 'MOISMSP');
+        try {
+            await committer.waitForHeight(61, 30000);
+            expect(l.height).to.equal(61);
+            for (let i = 0; i < 5; i++) await o.writer.commit(o.writer.createNextBlock([]));
+            await committer.waitForHeight(66, 10000);
+        } finally {
+            await committer.stop();
+            o.stop();
+            await l.close();
+            await o.store.close();
+        }
+    });
+
     it('Given a block not signed by the orderer org, Then it is not committed and health says why', async () => {
         const o = await testOrderer(f, f.peer('MOISMSP'));
         const l = await f.open(f.tmp(), 'SeoulMSP');
