@@ -2,15 +2,15 @@
 
 /** Composite-key object types (public state). */
 export const KeyType = {
-  CARD: 'card',
-  SERVICE: 'service',
-  SERVICE_BY_ORG: 'service~org', // [ownerMspId, serviceId] -> "1"
-  CONSENT: 'consent',
-  CONSENT_BY_CARD: 'consent~card', // [cardId, consentId] -> "1"
-  CONSENT_BY_RECIPIENT: 'consent~recipient', // [recipientMspId, consentId] -> "1"
-  NONCE: 'nonce', // [cardId, nonce] -> txId (signed-request replay protection)
-  ACCESS: 'access', // [accessId] -> AccessLogEntry
-  ACCESS_BY_CARD: 'access~card', // [cardId, timestamp, accessId] -> AccessLogEntry (immutable copy)
+    CARD: 'card',
+    SERVICE: 'service',
+    SERVICE_BY_ORG: 'service~org', // [ownerMspId, serviceId] -> "1"
+    CONSENT: 'consent',
+    CONSENT_BY_CARD: 'consent~card', // [cardId, consentId] -> "1"
+    CONSENT_BY_RECIPIENT: 'consent~recipient', // [recipientMspId, consentId] -> "1"
+    NONCE: 'nonce', // [cardId, nonce] -> txId (signed-request replay protection)
+    ACCESS: 'access', // [accessId] -> AccessLogEntry
+    ACCESS_BY_CARD: 'access~card', // [cardId, timestamp, accessId] -> AccessLogEntry (immutable copy)
 } as const;
 
 /**
@@ -20,31 +20,31 @@ export const KeyType = {
  */
 export const ACCESS_BY_CALLER_PREFIX = 'accesslog|';
 export function accessByCallerKey(mspId: string, dept: string, timestamp: string, accessId: string): string {
-  return `${ACCESS_BY_CALLER_PREFIX}${mspId}|${dept}|${timestamp}|${accessId}`;
+    return `${ACCESS_BY_CALLER_PREFIX}${mspId}|${dept}|${timestamp}|${accessId}`;
 }
 
 /** Simple keys in the private collection personalData. */
 export function personalRecordKey(cardId: string): string {
-  return `record|${cardId}`;
+    return `record|${cardId}`;
 }
 export function commitmentAnchorKey(cardId: string): string {
-  return `anchor|${cardId}`;
+    return `anchor|${cardId}`;
 }
 
 /** Chaincode event names; payloads carry ids only. Fabric keeps one event per transaction. */
 export const EventName = {
-  CARD_CREATED: 'CardCreated',
-  CARD_SUSPENDED: 'CardSuspended',
-  CARD_REINSTATED: 'CardReinstated',
-  CARD_REVOKED: 'CardRevoked',
-  CARD_RENEWED: 'CardRenewed',
-  DEVICE_KEY_ROTATED: 'DeviceKeyRotated',
-  CARD_ERASED: 'CardErased',
-  SERVICE_REGISTERED: 'ServiceRegistered',
-  SERVICE_UPDATED: 'ServiceUpdated',
-  SERVICE_DEACTIVATED: 'ServiceDeactivated',
-  CONSENT_GRANTED: 'ConsentGranted',
-  CONSENT_WITHDRAWN: 'ConsentWithdrawn',
-  ACCESS_LOGGED: 'AccessLogged',
+    CARD_CREATED: 'CardCreated',
+    CARD_SUSPENDED: 'CardSuspended',
+    CARD_REINSTATED: 'CardReinstated',
+    CARD_REVOKED: 'CardRevoked',
+    CARD_RENEWED: 'CardRenewed',
+    DEVICE_KEY_ROTATED: 'DeviceKeyRotated',
+    CARD_ERASED: 'CardErased',
+    SERVICE_REGISTERED: 'ServiceRegistered',
+    SERVICE_UPDATED: 'ServiceUpdated',
+    SERVICE_DEACTIVATED: 'ServiceDeactivated',
+    CONSENT_GRANTED: 'ConsentGranted',
+    CONSENT_WITHDRAWN: 'ConsentWithdrawn',
+    ACCESS_LOGGED: 'AccessLogged',
 } as const;
 export type EventName = (typeof EventName)[keyof typeof EventName];

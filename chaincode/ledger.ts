@@ -10,64 +10,67 @@ import { canonicalBytes } from './model/canonical.js';
 import type { CitizenCard, Page } from './model/assets.js';
 import { verifyDeviceSignature } from './model/signed.js';
 import {
-  CardStatus,
-  DEFAULT_PAGE_SIZE,
-  DEPT_ATTR,
-  ISSUER_MSP,
-  ROLE_ATTR,
-  SIGNED_REQUEST_MAX_AGE_SECONDS,
-  type Role,
+    CardStatus,
+    DEFAULT_PAGE_SIZE,
+    DEPT_ATTR,
+    ISSUER_MSP,
+    ROLE_ATTR,
+    SIGNED_REQUEST_MAX_AGE_SECONDS,
+    type Role,
 } from './model/vocabulary.js';
 
 export interface Caller {
-  mspId: string;
-  /** x509::subject::issuer */
-  id: string;
-  role: string | null;
-  dept: string | null;
+    mspId: string;
+    /** x509::subject::issuer */
+    id: string;
+    role: string | null;
+    dept: string | null;
 }
 
 export function caller(ctx: Context): Caller {
-  const ci = ctx.clientIdentity;
-  return {
-    mspId: ci.getMSPID(),
-    id: ci.getID(),
-    role: ci.getAttributeValue(ROLE_ATTR),
-    dept: ci.getAttributeValue(DEPT_ATTR),
-  };
+    const ci = ctx.clientIdentity;
+    return {
+        mspId: ci.getMSPID(),
+        id: ci.getID(),
+        role: ci.getAttributeValue(ROLE_ATTR),
+        dept: ci.getAttributeValue(DEPT_ATTR),
+    };
 }
 
 /** One allowed (org, role) pair; mspId undefined means any org. */
 export interface Grant {
-  mspId?: string;
-  role: Role;
+    mspId?: string;
+    role: Role;
 }
 
 export function hasGrant(c: Caller, grants: readonly Grant[]): boolean {
-  return grants.some((g) => c.role === g.role && (g.mspId === undefined || g.mspId === c.mspId));
+    return grants.some((g) => c.role === g.role && (g.mspId === undefined || g.mspId === c.mspId));
 }
 
 /** Refuses unless the caller's MSP and `role` attribute match one of the grants. */
 export function requireCaller(ctx: Context, grants: readonly Grant[], action: string): Caller {
-  const c = caller(ctx);
-  if (!hasGrant(c, grants)) {
-    const allowed = grants.map((g) => `${g.mspId ?? '*'}/${g.role}`).join(', ');
-    fail(ErrorCode.UNAUTHORIZED_ROLE, `${action} requires one of [${allowed}]; caller is ${c.mspId}/${c.role ?? 'no role'}`);
-  }
-  return c;
+    const c = caller(ctx);
+    if (!hasGrant(c, grants)) {
+        const allowed = grants.map((g) => `${g.mspId ?? '*'}/${g.role}`).join(', ');
+        fail(ErrorCode.UNAUTHORIZED_ROLE, `${action} requires one of [${allowed}]; caller is ${c.mspId}/${c.role ?? 'no role'}`);
+    }
+    return c;
 }
 
 /** Personal data lives on SeoulMSP peers only: refuse clearly anywhere else. */
 export function requireIssuerPeer(ctx: Context): void {
-  let peerMsp: string;
-  try {
-    peerMsp = ctx.stub.getMspID();
-  } catch {
-    fail(ErrorCode.PEER_NOT_MEMBER, 'the peer MSP id (CORE_PEER_LOCALMSPID) is unknown; personal data is served by SeoulMSP peers only');
-  }
-  if (peerMsp !== ISSUER_MSP) {
-    fail(ErrorCode.PEER_NOT_MEMBER, `personal data is held by ${ISSUER_MSP} peers only; this peer belongs to ${peerMsp}`);
-  }
+    let peerMsp: string;
+    try {
+        peerMsp = ctx.stub.getMspID();
+    } catch {
+        fail(
+            ErrorCode.PEER_NOT_MEMBER,
+            'the peer MSP id (CORE_PEER_LOCALMSPID) is unknown; personal data is served by SeoulMSP peers only',
+        );
+    }
+    if (peerMsp !== ISSUER_MSP) {
+        fail(ErrorCode.PEER_NOT_MEMBER, `personal data is held by ${ISSUER_MSP} peers only; this peer belongs to ${peerMsp}`);
+    }
 }
 
 /**
@@ -79,75 +82,75 @@ export const localClock: { now: () => number } = { now: () => Date.now() };
 
 /** Transaction time (the proposal's timestamp, identical on every endorser). */
 export function txTime(ctx: Context): Date {
-  return ctx.stub.getDateTimestamp();
+    return ctx.stub.getDateTimestamp();
 }
 export function txIso(ctx: Context): string {
-  return txTime(ctx).toISOString();
+    return txTime(ctx).toISOString();
 }
 
 export function addYears(iso: string, years: number): string {
-  const d = new Date(iso);
-  d.setUTCFullYear(d.getUTCFullYear() + years);
-  return d.toISOString();
+    const d = new Date(iso);
+    d.setUTCFullYear(d.getUTCFullYear() + years);
+    return d.toISOString();
 }
 export function addDays(iso: string, days: number): string {
-  return new Date(Date.parse(iso) + days * 86_400_000).toISOString();
+    return new Date(Date.parse(iso) + days * 86_400_000).toISOString();
 }
 
 export function compositeKey(ctx: Context, type: string, attrs: string[]): string {
-  return ctx.stub.createCompositeKey(type, attrs);
+    return ctx.stub.createCompositeKey(type, attrs);
 }
 
 export function decodeJson<T>(bytes: Uint8Array): T {
-  return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as T;
 }
 
 export async function getJson<T>(ctx: Context, key: string): Promise<T | undefined> {
-  const bytes = await ctx.stub.getState(key);
-  if (!bytes || bytes.length === 0) return undefined;
-  return decodeJson<T>(bytes);
+    const bytes = await ctx.stub.getState(key);
+    if (!bytes || bytes.length === 0) return undefined;
+    return decodeJson<T>(bytes);
 }
 
 export async function putJson(ctx: Context, key: string, value: unknown): Promise<void> {
-  await ctx.stub.putState(key, canonicalBytes(value));
+    await ctx.stub.putState(key, canonicalBytes(value));
 }
 
 /** Index entries need a non-empty value (an empty value would be a delete). */
 export async function putIndex(ctx: Context, key: string): Promise<void> {
-  await ctx.stub.putState(key, Buffer.from('1'));
+    await ctx.stub.putState(key, Buffer.from('1'));
 }
 
 export function emit(ctx: Context, name: EventName, payload: Record<string, string>): void {
-  ctx.stub.setEvent(name, canonicalBytes({ ...payload, txId: ctx.stub.getTxID() }));
+    ctx.stub.setEvent(name, canonicalBytes({ ...payload, txId: ctx.stub.getTxID() }));
 }
 
 /** Return values are canonical JSON text (the contract methods return strings). */
 export function result(value: unknown): string {
-  return canonicalBytes(value).toString('utf8');
+    return canonicalBytes(value).toString('utf8');
 }
 
 export async function loadCard(ctx: Context, cardId: string): Promise<CitizenCard> {
-  const card = await getJson<CitizenCard>(ctx, compositeKey(ctx, KeyType.CARD, [cardId]));
-  if (!card) fail(ErrorCode.CARD_NOT_FOUND, `card ${cardId} does not exist`);
-  return card;
+    const card = await getJson<CitizenCard>(ctx, compositeKey(ctx, KeyType.CARD, [cardId]));
+    if (!card) fail(ErrorCode.CARD_NOT_FOUND, `card ${cardId} does not exist`);
+    return card;
 }
 
 /** The code that makes a card unusable at the tx time, or undefined when it is usable. */
 export function cardUnusable(card: CitizenCard, nowIso: string): ErrorCode | undefined {
-  if (card.status === CardStatus.REVOKED) return ErrorCode.CARD_REVOKED;
-  if (card.status === CardStatus.SUSPENDED) return ErrorCode.CARD_SUSPENDED;
-  if (nowIso >= card.expiresAt) return ErrorCode.CARD_EXPIRED;
-  return undefined;
+    if (card.status === CardStatus.REVOKED) return ErrorCode.CARD_REVOKED;
+    if (card.status === CardStatus.SUSPENDED) return ErrorCode.CARD_SUSPENDED;
+    if (nowIso >= card.expiresAt) return ErrorCode.CARD_EXPIRED;
+    return undefined;
 }
 
 export function requireUsable(card: CitizenCard, nowIso: string): void {
-  const code = cardUnusable(card, nowIso);
-  if (code) fail(code, `card ${card.cardId} is not usable (${code})`);
+    const code = cardUnusable(card, nowIso);
+    if (code) fail(code, `card ${card.cardId} is not usable (${code})`);
 }
 
 interface SignedInput {
-  document: { cardId: string; nonce: string; issuedAt: string };
-  signature: string;
+    document: { cardId: string; nonce: string; issuedAt: string };
+    signature: string;
 }
 
 /**
@@ -155,33 +158,36 @@ interface SignedInput {
  * `consume`, records its nonce so that the same signed document is accepted once only.
  */
 export async function verifySigned(ctx: Context, card: CitizenCard, signed: SignedInput, consume: boolean): Promise<void> {
-  if (signed.document.cardId !== card.cardId) fail(ErrorCode.SIGNATURE_INVALID, 'signed document names another card');
-  if (!verifyDeviceSignature(card.devicePublicKey, signed.document, signed.signature)) {
-    fail(ErrorCode.SIGNATURE_INVALID, `signature does not verify with the device key of card ${card.cardId}`);
-  }
-  const skew = Math.abs(txTime(ctx).getTime() - Date.parse(signed.document.issuedAt));
-  if (!(skew <= SIGNED_REQUEST_MAX_AGE_SECONDS * 1000)) {
-    fail(ErrorCode.SIGNED_REQUEST_EXPIRED, `signed document issuedAt is more than ${SIGNED_REQUEST_MAX_AGE_SECONDS}s from the transaction time`);
-  }
-  if (consume) {
-    const key = compositeKey(ctx, KeyType.NONCE, [card.cardId, signed.document.nonce]);
-    const used = await ctx.stub.getState(key);
-    if (used && used.length > 0) fail(ErrorCode.SIGNED_REQUEST_REPLAYED, 'this signed document was already used');
-    await ctx.stub.putState(key, Buffer.from(ctx.stub.getTxID()));
-  }
+    if (signed.document.cardId !== card.cardId) fail(ErrorCode.SIGNATURE_INVALID, 'signed document names another card');
+    if (!verifyDeviceSignature(card.devicePublicKey, signed.document, signed.signature)) {
+        fail(ErrorCode.SIGNATURE_INVALID, `signature does not verify with the device key of card ${card.cardId}`);
+    }
+    const skew = Math.abs(txTime(ctx).getTime() - Date.parse(signed.document.issuedAt));
+    if (!(skew <= SIGNED_REQUEST_MAX_AGE_SECONDS * 1000)) {
+        fail(
+            ErrorCode.SIGNED_REQUEST_EXPIRED,
+            `signed document issuedAt is more than ${SIGNED_REQUEST_MAX_AGE_SECONDS}s from the transaction time`,
+        );
+    }
+    if (consume) {
+        const key = compositeKey(ctx, KeyType.NONCE, [card.cardId, signed.document.nonce]);
+        const used = await ctx.stub.getState(key);
+        if (used && used.length > 0) fail(ErrorCode.SIGNED_REQUEST_REPLAYED, 'this signed document was already used');
+        await ctx.stub.putState(key, Buffer.from(ctx.stub.getTxID()));
+    }
 }
 
 async function drain<T>(iterator: Iterators.StateQueryIterator, map: (kv: Iterators.KV) => Promise<T | undefined>): Promise<T[]> {
-  const out: T[] = [];
-  try {
-    for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
-      const v = await map(r.value);
-      if (v !== undefined) out.push(v);
+    const out: T[] = [];
+    try {
+        for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+            const v = await map(r.value);
+            if (v !== undefined) out.push(v);
+        }
+        return out;
+    } finally {
+        await iterator.close();
     }
-    return out;
-  } finally {
-    await iterator.close();
-  }
 }
 
 /**
@@ -189,47 +195,57 @@ async function drain<T>(iterator: Iterators.StateQueryIterator, map: (kv: Iterat
  * (an empty last page: zero count, empty bookmark), on Fabric as on the devnet.
  */
 function pageOf<T>(records: T[], metadata: { bookmark?: string; fetchedRecordsCount?: number } | undefined): Page<T> {
-  return { records, bookmark: metadata?.bookmark ?? '', fetchedRecordsCount: metadata?.fetchedRecordsCount ?? records.length };
+    return { records, bookmark: metadata?.bookmark ?? '', fetchedRecordsCount: metadata?.fetchedRecordsCount ?? records.length };
 }
 
 /** One page of a partial composite key query (evaluate-only: Fabric allows pagination read-only). */
 export async function partialKeyPage<T>(
-  ctx: Context,
-  type: string,
-  attrs: string[],
-  pageSize: number | undefined,
-  bookmark: string | undefined,
-  map: (kv: Iterators.KV) => Promise<T | undefined>,
+    ctx: Context,
+    type: string,
+    attrs: string[],
+    pageSize: number | undefined,
+    bookmark: string | undefined,
+    map: (kv: Iterators.KV) => Promise<T | undefined>,
 ): Promise<Page<T>> {
-  const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(type, attrs, pageSize ?? DEFAULT_PAGE_SIZE, bookmark ?? '');
-  const records = await drain(iterator, map);
-  return pageOf(records, metadata);
+    const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
+        type,
+        attrs,
+        pageSize ?? DEFAULT_PAGE_SIZE,
+        bookmark ?? '',
+    );
+    const records = await drain(iterator, map);
+    return pageOf(records, metadata);
 }
 
 /** One page of a simple-key range [start, end). */
 export async function rangePage<T>(
-  ctx: Context,
-  start: string,
-  end: string,
-  pageSize: number | undefined,
-  bookmark: string | undefined,
-  map: (kv: Iterators.KV) => Promise<T | undefined>,
+    ctx: Context,
+    start: string,
+    end: string,
+    pageSize: number | undefined,
+    bookmark: string | undefined,
+    map: (kv: Iterators.KV) => Promise<T | undefined>,
 ): Promise<Page<T>> {
-  const { iterator, metadata } = await ctx.stub.getStateByRangeWithPagination(start, end, pageSize ?? DEFAULT_PAGE_SIZE, bookmark ?? '');
-  const records = await drain(iterator, map);
-  return pageOf(records, metadata);
+    const { iterator, metadata } = await ctx.stub.getStateByRangeWithPagination(start, end, pageSize ?? DEFAULT_PAGE_SIZE, bookmark ?? '');
+    const records = await drain(iterator, map);
+    return pageOf(records, metadata);
 }
 
 /** Every record of a simple-key range [start, end) (no pagination: evaluate-only aggregates). */
-export async function rangeAll<T>(ctx: Context, start: string, end: string, map: (kv: Iterators.KV) => Promise<T | undefined>): Promise<T[]> {
-  const iterator = await ctx.stub.getStateByRange(start, end);
-  return drain(iterator, map);
+export async function rangeAll<T>(
+    ctx: Context,
+    start: string,
+    end: string,
+    map: (kv: Iterators.KV) => Promise<T | undefined>,
+): Promise<T[]> {
+    const iterator = await ctx.stub.getStateByRange(start, end);
+    return drain(iterator, map);
 }
 
 /** Makes every contract refuse unknown function names with a stable code. */
 export abstract class BaseContract extends Contract {
-  override async unknownTransaction(ctx: Context): Promise<void> {
-    const { fcn } = ctx.stub.getFunctionAndParameters();
-    throw new ChaincodeError(ErrorCode.INVALID_ARGUMENT, `unknown transaction ${fcn}`);
-  }
+    override async unknownTransaction(ctx: Context): Promise<void> {
+        const { fcn } = ctx.stub.getFunctionAndParameters();
+        throw new ChaincodeError(ErrorCode.INVALID_ARGUMENT, `unknown transaction ${fcn}`);
+    }
 }

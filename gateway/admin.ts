@@ -43,11 +43,13 @@ export async function provisionApp(req: ProvisionRequest): Promise<{ app: App; a
     const db = openDb(req.databaseFile);
     try {
         const store = new AppStore(db);
-        if (store.list().some((a) => a.name === req.name)) throw new AdminError('APP_EXISTS', `an app named ${req.name} exists (rotate-key gives it a new key)`);
+        if (store.list().some((a) => a.name === req.name))
+            throw new AdminError('APP_EXISTS', `an app named ${req.name} exists (rotate-key gives it a new key)`);
         let identity = req.identity;
         let enrolled = false;
         if (identity) {
-            if (!identityExists(req.topology, req.mspId, identity)) throw new AdminError('IDENTITY_NOT_FOUND', `no identity ${identity} in ${req.mspId}`);
+            if (!identityExists(req.topology, req.mspId, identity))
+                throw new AdminError('IDENTITY_NOT_FOUND', `no identity ${identity} in ${req.mspId}`);
         } else {
             identity = req.name;
             const attrs: Record<string, string> = { role, ...(req.dept ? { dept: req.dept } : {}) };
@@ -94,9 +96,19 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         case 'create-app': {
             const name = str('name');
             if (!name) throw new AdminError('USAGE', '--name is required');
-            const r = await provisionApp({ topology, databaseFile: cfg.databaseFile, mspId: org, name, role: str('role'), dept: str('dept'), identity: str('identity') });
+            const r = await provisionApp({
+                topology,
+                databaseFile: cfg.databaseFile,
+                mspId: org,
+                name,
+                role: str('role'),
+                dept: str('dept'),
+                identity: str('identity'),
+            });
             if (json) return out(JSON.stringify({ ...r.app, apiKey: r.apiKey }));
-            out(`created app ${r.app.name} of ${org}: Fabric identity ${r.app.identity}${r.enrolled ? ' (enrolled)' : ''}, role ${r.app.role}${r.app.dept ? `, dept ${r.app.dept}` : ''}`);
+            out(
+                `created app ${r.app.name} of ${org}: Fabric identity ${r.app.identity}${r.enrolled ? ' (enrolled)' : ''}, role ${r.app.role}${r.app.dept ? `, dept ${r.app.dept}` : ''}`,
+            );
             out(`API key (shown once, store it now): ${r.apiKey}`);
             return;
         }
@@ -104,7 +116,11 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             const db = openDb(cfg.databaseFile);
             try {
                 const apps = new AppStore(db).list();
-                return out(json ? JSON.stringify(apps) : apps.map((a) => `${a.name}\t${a.identity}\t${a.role}\t${a.dept ?? ''}\t${a.createdAt}`).join('\n') || '(no apps)');
+                return out(
+                    json
+                        ? JSON.stringify(apps)
+                        : apps.map((a) => `${a.name}\t${a.identity}\t${a.role}\t${a.dept ?? ''}\t${a.createdAt}`).join('\n') || '(no apps)',
+                );
             } finally {
                 db.close();
             }

@@ -85,16 +85,23 @@ export function parseArgs(argv: string[]): ConfigArgs {
             return value;
         };
         switch (flag) {
-            case '--org': args.org = need(); break;
-            case '--topology': args.topologyFile = need(); break;
+            case '--org':
+                args.org = need();
+                break;
+            case '--topology':
+                args.topologyFile = need();
+                break;
             case '--port': {
                 const v = need();
                 if (!/^\d+$/.test(v) || Number(v) > 65535) throw new ConfigError(`--port must be a port number, got ${v}`);
                 args.port = Number(v);
                 break;
             }
-            case '--db': args.databaseFile = need(); break;
-            default: throw new ConfigError(`unknown argument ${flag} (usage: --org MSP [--topology FILE] [--port N] [--db FILE])`);
+            case '--db':
+                args.databaseFile = need();
+                break;
+            default:
+                throw new ConfigError(`unknown argument ${flag} (usage: --org MSP [--topology FILE] [--port N] [--db FILE])`);
         }
     }
     return args;
@@ -109,7 +116,7 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
     } catch (err) {
         throw new ConfigError(`cannot load the topology: ${(err as Error).message}`);
     }
-    let org;
+    let org: ReturnType<typeof findOrg>;
     try {
         org = findOrg(topology, mspId);
     } catch (err) {
@@ -163,6 +170,8 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
 /** The checks that need the file system, separated so that tests can build a config without crypto. */
 export function assertConfigFiles(cfg: GatewayConfig): void {
     if (!fs.existsSync(cfg.tlsRootCertPath)) {
-        throw new ConfigError(`TLS root certificate of ${cfg.mspId} not found at ${cfg.tlsRootCertPath} (is the network created? run npm run network:up)`);
+        throw new ConfigError(
+            `TLS root certificate of ${cfg.mspId} not found at ${cfg.tlsRootCertPath} (is the network created? run npm run network:up)`,
+        );
     }
 }

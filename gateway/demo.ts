@@ -27,7 +27,11 @@ export class GatewayClient {
     verbose = true;
     /** Status of the last call. */
     lastStatus = 0;
-    constructor(readonly label: string, readonly baseUrl: string, readonly apiKey: string) {}
+    constructor(
+        readonly label: string,
+        readonly baseUrl: string,
+        readonly apiKey: string,
+    ) {}
 
     async call<T = any>(c: Call, expectStatus?: number): Promise<T> {
         const log = (s: string) => this.verbose && console.log(s);
@@ -59,10 +63,19 @@ export class GatewayClient {
     }
 }
 
-const indent = (s: string, p: string) => s.split('\n').map((l) => p + l).join('\n');
+const indent = (s: string, p: string) =>
+    s
+        .split('\n')
+        .map((l) => p + l)
+        .join('\n');
 
 /** An app bound to an existing identity, or a freshly enrolled one; a re-run gets a new key for the same app. */
-export async function ensureApp(t: Topology, mspId: string, name: string, opts: { identity?: string; role: string; dept?: string }): Promise<GatewayClient> {
+export async function ensureApp(
+    t: Topology,
+    mspId: string,
+    name: string,
+    opts: { identity?: string; role: string; dept?: string },
+): Promise<GatewayClient> {
     const cfg = loadConfig({ org: mspId, topologyFile: t.file });
     const db = openDb(cfg.databaseFile);
     let apiKey: string;
@@ -87,7 +100,10 @@ export async function demo(topologyFile?: string): Promise<void> {
     console.log(bold(`Seoul citizen-card ledger: the journey (run ${run}, channel ${t.channel})`));
     for (const org of t.orgs) {
         const r = await fetch(`http://${org.gateway.host}:${org.gateway.port}/readyz`).catch(() => undefined);
-        if (!r || r.status !== 200) throw new Error(`DEMO_NOT_READY: the ${org.mspId} gateway at ${org.gateway.host}:${org.gateway.port} is not ready; run npm start first`);
+        if (!r || r.status !== 200)
+            throw new Error(
+                `DEMO_NOT_READY: the ${org.mspId} gateway at ${org.gateway.host}:${org.gateway.port} is not ready; run npm start first`,
+            );
     }
     const issuer = await ensureApp(t, 'SeoulMSP', 'demo-issuer', { identity: 'issuer1', role: 'issuer' });
     const citizenApp = await ensureApp(t, 'SeoulMSP', 'demo-citizen-app', { identity: 'citizen-agent', role: 'citizen-agent' });
@@ -101,48 +117,110 @@ export async function demo(topologyFile?: string): Promise<void> {
     const serviceId = `svc-basic-pension-${run}`;
     const purpose = 'Basic pension eligibility check';
 
-    step(1, 'Seoul issues a card; the personal data goes to Seoul\'s peer only (transient), the ledger gets salted commitments');
-    await issuer.call({
-        method: 'POST', path: '/v1/cards',
-        body: {
-            cardId, devicePublicKey: device.publicKeyBase64(), validityYears: 5,
-            personal: { name: 'Hong Gildong', birthDate: '1955-03-01', address: '110 Sejong-daero, Jung-gu', district: 'Jung-gu', residentNumber: '550301-1234567', disability: false, lowIncome: true, multiChildFamily: false, seoulResident: true },
+    step(1, "Seoul issues a card; the personal data goes to Seoul's peer only (transient), the ledger gets salted commitments");
+    await issuer.call(
+        {
+            method: 'POST',
+            path: '/v1/cards',
+            body: {
+                cardId,
+                devicePublicKey: device.publicKeyBase64(),
+                validityYears: 5,
+                personal: {
+                    name: 'Hong Gildong',
+                    birthDate: '1955-03-01',
+                    address: '110 Sejong-daero, Jung-gu',
+                    district: 'Jung-gu',
+                    residentNumber: '550301-1234567',
+                    disability: false,
+                    lowIncome: true,
+                    multiChildFamily: false,
+                    seoulResident: true,
+                },
+            },
         },
-    }, 201);
+        201,
+    );
 
-    step(2, 'MOIS registers the welfare department\'s service: what it may ask for and why');
-    await serviceAdmin.call({
-        method: 'POST', path: '/v1/services',
-        body: { serviceId, ownerMspId: 'MOHWMSP', dept: 'welfare', name: 'Basic pension', purpose, items: ['name', 'birthDate', 'address'], predicates: ['ageAtLeast', 'lowIncome'] },
-    }, 201);
+    step(2, "MOIS registers the welfare department's service: what it may ask for and why");
+    await serviceAdmin.call(
+        {
+            method: 'POST',
+            path: '/v1/services',
+            body: {
+                serviceId,
+                ownerMspId: 'MOHWMSP',
+                dept: 'welfare',
+                name: 'Basic pension',
+                purpose,
+                items: ['name', 'birthDate', 'address'],
+                predicates: ['ageAtLeast', 'lowIncome'],
+            },
+        },
+        201,
+    );
 
     step(3, 'The welfare app asks without consent: refused, and the refusal is logged on the ledger');
-    await welfare.call({ method: 'POST', path: '/v1/access-requests', body: { cardId, serviceId, purpose, items: ['name', 'birthDate'], predicates: [] } }, 201);
+    await welfare.call(
+        { method: 'POST', path: '/v1/access-requests', body: { cardId, serviceId, purpose, items: ['name', 'birthDate'], predicates: [] } },
+        201,
+    );
 
-    step(4, 'The citizen consents on their device (signed with the device key), through Seoul\'s citizen app');
-    const receipt = device.consent({ cardId, serviceId, recipientMspId: 'MOHWMSP', purpose, items: ['name', 'birthDate'], predicates: ['ageAtLeast'], retentionDays: 30 });
+    step(4, "The citizen consents on their device (signed with the device key), through Seoul's citizen app");
+    const receipt = device.consent({
+        cardId,
+        serviceId,
+        recipientMspId: 'MOHWMSP',
+        purpose,
+        items: ['name', 'birthDate'],
+        predicates: ['ageAtLeast'],
+        retentionDays: 30,
+    });
     const granted = await citizenApp.call<{ consent: { consentId: string } }>({ method: 'POST', path: '/v1/consents', body: receipt }, 201);
     const consentId = granted.consent.consentId;
 
     step(5, 'The welfare app asks again: GRANTED, and it reads only the consented items (and a yes/no age answer)');
-    const access = await welfare.call<{ transactionId: string }>({
-        method: 'POST', path: '/v1/access-requests',
-        body: { cardId, serviceId, purpose, items: ['name', 'birthDate'], predicates: [{ name: 'ageAtLeast', value: 65 }], consentId },
-    }, 201);
+    const access = await welfare.call<{ transactionId: string }>(
+        {
+            method: 'POST',
+            path: '/v1/access-requests',
+            body: { cardId, serviceId, purpose, items: ['name', 'birthDate'], predicates: [{ name: 'ageAtLeast', value: 65 }], consentId },
+        },
+        201,
+    );
 
     step(6, 'Asking for more than the consent (the address) is refused and logged');
-    await welfare.call({ method: 'POST', path: '/v1/access-requests', body: { cardId, serviceId, purpose, items: ['address'], predicates: [], consentId } }, 201);
+    await welfare.call(
+        {
+            method: 'POST',
+            path: '/v1/access-requests',
+            body: { cardId, serviceId, purpose, items: ['address'], predicates: [], consentId },
+        },
+        201,
+    );
 
     step(7, 'The citizen reads their own access log (request signed by the device)');
-    await citizenApp.call({ method: 'POST', path: `/v1/cards/${cardId}/access-log/query`, body: { request: device.accessLogRequest(cardId), pageSize: 20 } }, 200);
+    await citizenApp.call(
+        { method: 'POST', path: `/v1/cards/${cardId}/access-log/query`, body: { request: device.accessLogRequest(cardId), pageSize: 20 } },
+        200,
+    );
 
     step(8, 'The citizen withdraws the consent; the next request is refused');
     await citizenApp.call({ method: 'POST', path: `/v1/consents/${consentId}/withdraw`, body: device.withdraw(cardId, consentId) }, 200);
-    await welfare.call({ method: 'POST', path: '/v1/access-requests', body: { cardId, serviceId, purpose, items: ['name'], predicates: [], consentId } }, 201);
+    await welfare.call(
+        { method: 'POST', path: '/v1/access-requests', body: { cardId, serviceId, purpose, items: ['name'], predicates: [], consentId } },
+        201,
+    );
 
-    step(9, 'An auditor lists the welfare department\'s accesses and the card\'s access log');
+    step(9, "An auditor lists the welfare department's accesses and the card's access log");
     const to = new Date(Date.now() + 60_000).toISOString();
-    await auditor.call({ method: 'GET', path: `/v1/audit/access?mspId=MOHWMSP&dept=welfare&from=${encodeURIComponent(started)}&to=${encodeURIComponent(to)}` }, 200);
+    await auditor.call(
+        {
+            method: 'GET',
+            path: `/v1/audit/access?mspId=MOHWMSP&dept=welfare&from=${encodeURIComponent(started)}&to=${encodeURIComponent(to)}`,
+        },
+        200,
+    );
     await auditor.call({ method: 'GET', path: `/v1/cards/${cardId}/access-log` }, 200);
 
     step(10, 'The auditor fetches the proof of the granted access: block, validation code, endorsing orgs');

@@ -77,8 +77,7 @@ export const badRequest = (fields: FieldError[], detail = 'the request is not va
 export const unauthorized = (detail: string): ProblemError =>
     new ProblemError({ status: 401, code: 'UNAUTHENTICATED', title: 'Authentication required', detail });
 
-export const notFound = (detail: string): ProblemError =>
-    new ProblemError({ status: 404, code: 'NOT_FOUND', title: 'Not found', detail });
+export const notFound = (detail: string): ProblemError => new ProblemError({ status: 404, code: 'NOT_FOUND', title: 'Not found', detail });
 
 // ---------------------------------------------------------------------------------------------
 // Chaincode codes. The chaincode throws `CODE: message`; Fabric's gateway hands it back as
@@ -98,10 +97,18 @@ export function registerChaincodeCodes(table: Record<string, number>): void {
  * chaincode follows, so that a new code is still mapped to the right class of status.
  */
 function statusByConvention(code: string): number {
-    if (/(^|_)(FORBIDDEN|ROLE|NOT_AUTHORIZED|UNAUTHORIZED|ACCESS_DENIED|WRONG_ORG|WRONG_DEPT|NOT_ISSUER|NOT_ALLOWED_CALLER)(_|$)/.test(code)) return 403;
+    if (
+        /(^|_)(FORBIDDEN|ROLE|NOT_AUTHORIZED|UNAUTHORIZED|ACCESS_DENIED|WRONG_ORG|WRONG_DEPT|NOT_ISSUER|NOT_ALLOWED_CALLER)(_|$)/.test(code)
+    )
+        return 403;
     if (/_NOT_FOUND$|^NOT_FOUND$|^UNKNOWN_/.test(code)) return 404;
     if (/^INVALID_|_INVALID$|^BAD_|_MALFORMED$|^MALFORMED_/.test(code)) return 400;
-    if (/_EXISTS$|^ALREADY_|_ALREADY_|_CONFLICT$|_STATE$|_REVOKED$|_SUSPENDED$|_NOT_ACTIVE$|_INACTIVE$|_WITHDRAWN$|_EXPIRED$|_ERASED$|_REPLAYED$|^REPLAY/.test(code)) return 409;
+    if (
+        /_EXISTS$|^ALREADY_|_ALREADY_|_CONFLICT$|_STATE$|_REVOKED$|_SUSPENDED$|_NOT_ACTIVE$|_INACTIVE$|_WITHDRAWN$|_EXPIRED$|_ERASED$|_REPLAYED$|^REPLAY/.test(
+            code,
+        )
+    )
+        return 409;
     return 422;
 }
 
@@ -152,7 +159,10 @@ export function isSubmitError(err: unknown): err is GatewayError & { transaction
  * signed transaction is sent again (the same transaction id: it can commit at most once).
  */
 export function isRetryableSubmit(err: unknown): boolean {
-    return isSubmitError(err) && [GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.ABORTED, GrpcStatus.RESOURCE_EXHAUSTED].includes(err.code);
+    return (
+        isSubmitError(err) &&
+        [GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.ABORTED, GrpcStatus.RESOURCE_EXHAUSTED].includes(err.code)
+    );
 }
 
 /** The commit status did not arrive in time: the transaction may still commit; ask again, never resubmit. */
@@ -170,7 +180,10 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 
 /** Thrown by the Fabric layer when a transaction's outcome is unknown after every commit-status query. */
 export class OutcomeUnknownError extends Error {
-    constructor(readonly transactionId: string, cause: unknown) {
+    constructor(
+        readonly transactionId: string,
+        cause: unknown,
+    ) {
         super(`the commit status of transaction ${transactionId} is unknown: ${(cause as Error)?.message ?? String(cause)}`);
         this.name = 'OutcomeUnknownError';
     }
@@ -182,7 +195,13 @@ export class OutcomeUnknownError extends Error {
 const RETRY_AFTER_SECONDS = 2;
 
 function unavailable(detail: string): ProblemError {
-    return new ProblemError({ status: 503, code: 'FABRIC_UNAVAILABLE', title: 'Ledger unavailable', detail, retryAfterSeconds: RETRY_AFTER_SECONDS });
+    return new ProblemError({
+        status: 503,
+        code: 'FABRIC_UNAVAILABLE',
+        title: 'Ledger unavailable',
+        detail,
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+    });
 }
 
 /** Turns anything thrown by a route or the Fabric layer into a ProblemError. */
@@ -211,9 +230,22 @@ export function toProblem(err: unknown): ProblemError {
     }
     if (err instanceof CommitError) {
         if (isConflict(err)) {
-            return new ProblemError({ status: 409, code: 'LEDGER_CONFLICT', title: 'Conflicting concurrent update', detail: 'the transaction kept conflicting with concurrent updates; retry later', transactionId: err.transactionId, retryAfterSeconds: 1 });
+            return new ProblemError({
+                status: 409,
+                code: 'LEDGER_CONFLICT',
+                title: 'Conflicting concurrent update',
+                detail: 'the transaction kept conflicting with concurrent updates; retry later',
+                transactionId: err.transactionId,
+                retryAfterSeconds: 1,
+            });
         }
-        return new ProblemError({ status: 409, code: 'TX_INVALIDATED', title: 'Transaction not valid', detail: `the transaction committed as invalid (validation code ${err.code})`, transactionId: err.transactionId });
+        return new ProblemError({
+            status: 409,
+            code: 'TX_INVALIDATED',
+            title: 'Transaction not valid',
+            detail: `the transaction committed as invalid (validation code ${err.code})`,
+            transactionId: err.transactionId,
+        });
     }
     if (err instanceof GatewayError) {
         switch (err.code) {
@@ -222,26 +254,52 @@ export function toProblem(err: unknown): ProblemError {
             case GrpcStatus.RESOURCE_EXHAUSTED:
                 return unavailable('the peer or the ordering service did not answer in time');
             case GrpcStatus.PERMISSION_DENIED:
-                return new ProblemError({ status: 403, code: 'FABRIC_ACCESS_DENIED', title: 'Forbidden', detail: 'the peer refused this identity' });
+                return new ProblemError({
+                    status: 403,
+                    code: 'FABRIC_ACCESS_DENIED',
+                    title: 'Forbidden',
+                    detail: 'the peer refused this identity',
+                });
             case GrpcStatus.NOT_FOUND:
-                return new ProblemError({ status: 404, code: 'FABRIC_NOT_FOUND', title: 'Not found', detail: 'the peer does not know this channel, chaincode or transaction' });
+                return new ProblemError({
+                    status: 404,
+                    code: 'FABRIC_NOT_FOUND',
+                    title: 'Not found',
+                    detail: 'the peer does not know this channel, chaincode or transaction',
+                });
             default:
-                return new ProblemError({ status: 502, code: 'FABRIC_ERROR', title: 'Ledger error', detail: 'the ledger refused the request for a reason that is not a chaincode rule', transactionId: 'transactionId' in err ? (err as { transactionId: string }).transactionId : undefined });
+                return new ProblemError({
+                    status: 502,
+                    code: 'FABRIC_ERROR',
+                    title: 'Ledger error',
+                    detail: 'the ledger refused the request for a reason that is not a chaincode rule',
+                    transactionId: 'transactionId' in err ? (err as { transactionId: string }).transactionId : undefined,
+                });
         }
     }
     // A connection-level failure of the gRPC client before fabric-gateway wrapped it.
     if (err instanceof Error && 'code' in err && (err as { code: unknown }).code === GrpcStatus.UNAVAILABLE) {
         return unavailable('the peer is not reachable');
     }
-    return new ProblemError({ status: 500, code: 'INTERNAL', title: 'Internal error', detail: 'an unexpected error occurred; see the gateway log with the request id' });
+    return new ProblemError({
+        status: 500,
+        code: 'INTERNAL',
+        title: 'Internal error',
+        detail: 'an unexpected error occurred; see the gateway log with the request id',
+    });
 }
 
 function titleFor(status: number): string {
     switch (status) {
-        case 400: return 'Invalid request';
-        case 403: return 'Forbidden';
-        case 404: return 'Not found';
-        case 409: return 'State conflict';
-        default: return 'Refused by a ledger rule';
+        case 400:
+            return 'Invalid request';
+        case 403:
+            return 'Forbidden';
+        case 404:
+            return 'Not found';
+        case 409:
+            return 'State conflict';
+        default:
+            return 'Refused by a ledger rule';
     }
 }

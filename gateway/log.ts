@@ -4,7 +4,8 @@ export type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Field names never written, at any depth. */
-const SECRET_FIELDS = /^(authorization|x-api-key|api[-_]?key|key|secret|password|signature|signed.*|private.*|personal|transient|name|birth.*|address|resident.*|body|data|challenge|publickey|devicepublickey|token|cookie)$/i;
+const SECRET_FIELDS =
+    /^(authorization|x-api-key|api[-_]?key|key|secret|password|signature|signed.*|private.*|personal|transient|name|birth.*|address|resident.*|body|data|challenge|publickey|devicepublickey|token|cookie)$/i;
 
 export interface Logger {
     debug(msg: string, fields?: Record<string, unknown>): void;

@@ -36,7 +36,15 @@ export async function startGateway(
     const sweeper = setInterval(() => idempotency.sweep(), 3600_000);
     sweeper.unref();
     const gateway = createApp({
-        mspId: cfg.mspId, fabric, apps: new AppStore(db), idempotency, db, log, metrics, bodyLimit: cfg.bodyLimit, rateLimit: cfg.rateLimit,
+        mspId: cfg.mspId,
+        fabric,
+        apps: new AppStore(db),
+        idempotency,
+        db,
+        log,
+        metrics,
+        bodyLimit: cfg.bodyLimit,
+        rateLimit: cfg.rateLimit,
     });
     const server = await new Promise<Server>((resolve, reject) => {
         const s = gateway.app.listen(cfg.port, cfg.host, () => resolve(s));

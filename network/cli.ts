@@ -120,7 +120,9 @@ export async function status(t: Topology): Promise<boolean> {
         const health = pid ? await checkHealth(node) : { healthy: false, detail: 'not running' };
         healthy &&= health.healthy;
         const height = 'height' in health && health.height !== undefined ? `height ${health.height}` : '';
-        say(`${health.healthy ? 'OK  ' : 'DOWN'} ${node.name.padEnd(44)} ${`${node.host}:${node.port}`.padEnd(16)} ${height || health.detail}`);
+        say(
+            `${health.healthy ? 'OK  ' : 'DOWN'} ${node.name.padEnd(44)} ${`${node.host}:${node.port}`.padEnd(16)} ${height || health.detail}`,
+        );
     }
     return healthy;
 }
@@ -129,7 +131,9 @@ function printEndpoints(t: Topology): void {
     say('');
     say(`orderer   ${address(t.orderer)}  (TLS root ${path.relative(t.root, paths.tlsRootCert(t, t.orderer.org))})`);
     for (const org of t.orgs) {
-        say(`${org.mspId.padEnd(9)} peer ${address(org.peer)}  gateway http://${address(org.gateway)}  (TLS root ${path.relative(t.root, paths.tlsRootCert(t, org.mspId))})`);
+        say(
+            `${org.mspId.padEnd(9)} peer ${address(org.peer)}  gateway http://${address(org.gateway)}  (TLS root ${path.relative(t.root, paths.tlsRootCert(t, org.mspId))})`,
+        );
     }
     say('');
     say('Try:');

@@ -191,7 +191,9 @@ export async function waitHealthy(t: Topology, node: DevnetNode, timeoutMs: numb
         const health = await checkHealth(node);
         if (health.healthy) return;
         if (!runningPid(t, node)) {
-            throw new Error(`NODE_EXITED: ${node.name} exited during start-up. Last lines of ${paths.log(t, node.name)}:\n${tail(paths.log(t, node.name))}`);
+            throw new Error(
+                `NODE_EXITED: ${node.name} exited during start-up. Last lines of ${paths.log(t, node.name)}:\n${tail(paths.log(t, node.name))}`,
+            );
         }
         if (Date.now() > deadline) {
             throw new Error(

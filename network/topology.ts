@@ -142,7 +142,8 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
         if (typeof cc.name !== 'string' || !/^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$/.test(cc.name)) {
             throw new TopologyError(abs, `chaincodes[${i}].name is not a valid chaincode name`);
         }
-        if (!Number.isInteger(cc.sequence) || cc.sequence < 1) throw new TopologyError(abs, `chaincodes[${i}].sequence must be a positive integer`);
+        if (!Number.isInteger(cc.sequence) || cc.sequence < 1)
+            throw new TopologyError(abs, `chaincodes[${i}].sequence must be a positive integer`);
         const collections: CollectionConfig[] = cc.collections
             ? (JSON.parse(fs.readFileSync(path.resolve(root, cc.collections), 'utf8')) as CollectionConfig[])
             : [];

@@ -6,44 +6,44 @@ import { Context, Info, Returns, Transaction } from 'fabric-contract-api';
 import { ErrorCode, fail } from '../errors.js';
 import { ACCESS_BY_CALLER_PREFIX, EventName, KeyType, accessByCallerKey, personalRecordKey } from '../keys.js';
 import {
-  BaseContract,
-  caller,
-  cardUnusable,
-  compositeKey,
-  decodeJson,
-  emit,
-  getJson,
-  hasGrant,
-  loadCard,
-  partialKeyPage,
-  putJson,
-  rangePage,
-  requireCaller,
-  requireIssuerPeer,
-  result,
-  txIso,
-  txTime,
-  localClock,
-  verifySigned,
-  type Caller,
-  type Grant,
+    BaseContract,
+    caller,
+    cardUnusable,
+    compositeKey,
+    decodeJson,
+    emit,
+    getJson,
+    hasGrant,
+    loadCard,
+    partialKeyPage,
+    putJson,
+    rangePage,
+    requireCaller,
+    requireIssuerPeer,
+    result,
+    txIso,
+    txTime,
+    localClock,
+    verifySigned,
+    type Caller,
+    type Grant,
 } from '../ledger.js';
 import type { AccessDecision, AccessLogEntry, GrantedData, PersonalRecord, PredicateRequest, Service } from '../model/assets.js';
 import { AccessIdArgs, ListAccessByCallerArgs, ListAccessByCardArgs, ListMyAccessArgs, RequestAccessArgs } from '../model/dto.js';
 import { parseArgs } from '../model/validate.js';
 import { sealJson, type SealedGrantedData } from '../model/sealed.js';
 import {
-  ACCESS_READ_TTL_SECONDS,
-  AUDITOR_MSP,
-  ConsentStatus,
-  Decision,
-  PERSONAL_DATA_COLLECTION,
-  PROPOSAL_MAX_SKEW_SECONDS,
-  Role,
-  TRANSIENT_RESPONSE_KEY,
-  SEOUL_UTC_OFFSET_HOURS,
-  ServiceStatus,
-  type DataItem,
+    ACCESS_READ_TTL_SECONDS,
+    AUDITOR_MSP,
+    ConsentStatus,
+    Decision,
+    PERSONAL_DATA_COLLECTION,
+    PROPOSAL_MAX_SKEW_SECONDS,
+    Role,
+    TRANSIENT_RESPONSE_KEY,
+    SEOUL_UTC_OFFSET_HOURS,
+    ServiceStatus,
+    type DataItem,
 } from '../model/vocabulary.js';
 import { CITIZEN_AGENT } from './card.js';
 import { effectiveStatus, loadConsent } from './consent.js';
@@ -57,218 +57,227 @@ export const GrantBasis = { CONSENT: 'CONSENT', LEGAL_BASIS: 'LEGAL_BASIS' } as 
 
 /** Normalises an ISO-8601 instant to the fixed-width form stored in keys (toISOString). */
 export function normalizeInstant(iso: string, name: string): string {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) fail(ErrorCode.INVALID_ARGUMENT, `${name}: not an instant`);
-  return new Date(ms).toISOString();
+    const ms = Date.parse(iso);
+    if (Number.isNaN(ms)) fail(ErrorCode.INVALID_ARGUMENT, `${name}: not an instant`);
+    return new Date(ms).toISOString();
 }
 
 /** Full years between birthDate and the Seoul calendar date of `at`. */
 export function ageOn(birthDate: string, at: Date): number {
-  const seoul = new Date(at.getTime() + SEOUL_UTC_OFFSET_HOURS * 3_600_000).toISOString().slice(0, 10);
-  const [by, bm, bd] = birthDate.split('-').map(Number) as [number, number, number];
-  const [y, m, d] = seoul.split('-').map(Number) as [number, number, number];
-  return y - by - (m < bm || (m === bm && d < bd) ? 1 : 0);
+    const seoul = new Date(at.getTime() + SEOUL_UTC_OFFSET_HOURS * 3_600_000).toISOString().slice(0, 10);
+    const [by, bm, bd] = birthDate.split('-').map(Number) as [number, number, number];
+    const [y, m, d] = seoul.split('-').map(Number) as [number, number, number];
+    return y - by - (m < bm || (m === bm && d < bd) ? 1 : 0);
 }
 
 function subset<T>(asked: readonly T[], allowed: readonly T[]): boolean {
-  return asked.every((x) => allowed.includes(x));
+    return asked.every((x) => allowed.includes(x));
 }
 
 @Info({ title: 'AccessContract', description: 'Logged access requests, reads of granted data, access-log listings' })
 export class AccessContract extends BaseContract {
-  constructor() {
-    super('AccessContract');
-  }
-
-  /**
-   * A department asks for items and/or predicates of a card through one of its services. Always
-   * commits an access-log entry; a refusal is a DENIED entry, not a failed transaction. Only
-   * malformed arguments, a wrong role, or an unknown card or service fail the transaction.
-   */
-  @Transaction()
-  @Returns('string')
-  async RequestAccess(ctx: Context, argsJson: string): Promise<string> {
-    const c = requireCaller(ctx, DEPARTMENT, 'RequestAccess');
-    if (!c.dept) fail(ErrorCode.UNAUTHORIZED_ROLE, 'RequestAccess: the caller certificate has no dept attribute');
-    const args = parseArgs(RequestAccessArgs, argsJson);
-    if (args.items.length === 0 && args.predicates.length === 0) fail(ErrorCode.INVALID_ARGUMENT, 'ask for at least one item or predicate');
-    const names = new Set<string>();
-    for (const p of args.predicates) {
-      if ((p.name === 'ageAtLeast') !== (p.value !== undefined)) fail(ErrorCode.INVALID_ARGUMENT, `predicates: ${p.name} ${p.name === 'ageAtLeast' ? 'needs' : 'takes no'} value`);
-      const id = p.value === undefined ? p.name : `${p.name}:${p.value}`;
-      if (names.has(id)) fail(ErrorCode.INVALID_ARGUMENT, `predicates: ${id} asked twice`);
-      names.add(id);
+    constructor() {
+        super('AccessContract');
     }
-    const card = await loadCard(ctx, args.cardId);
-    const service = await loadService(ctx, args.serviceId);
-    const now = txIso(ctx);
-    const predicates: PredicateRequest[] = args.predicates
-      .map((p) => (p.value === undefined ? { name: p.name } : { name: p.name, value: p.value }))
-      .sort((a, b) => (a.name === b.name ? (a.value ?? 0) - (b.value ?? 0) : a.name < b.name ? -1 : 1));
-    const entry: AccessLogEntry = {
-      docType: 'access',
-      accessId: ctx.stub.getTxID(),
-      txId: ctx.stub.getTxID(),
-      timestamp: now,
-      decision: Decision.DENIED,
-      reason: '',
-      cardId: card.cardId,
-      serviceId: service.serviceId,
-      callerMspId: c.mspId,
-      callerDept: c.dept,
-      callerId: c.id,
-      purpose: args.purpose,
-      items: [...args.items].sort(),
-      predicates,
-      consentId: args.consentId,
-    };
-    const verdict = await this.#decide(ctx, c, entry, service, cardUnusable(card, now));
-    Object.assign(entry, verdict);
-    await putJson(ctx, compositeKey(ctx, KeyType.ACCESS, [entry.accessId]), entry);
-    await putJson(ctx, compositeKey(ctx, KeyType.ACCESS_BY_CARD, [entry.cardId, entry.timestamp, entry.accessId]), entry);
-    await putJson(ctx, accessByCallerKey(entry.callerMspId, entry.callerDept, entry.timestamp, entry.accessId), entry);
-    emit(ctx, EventName.ACCESS_LOGGED, { accessId: entry.accessId, cardId: entry.cardId, decision: entry.decision });
-    const decision: AccessDecision = { accessId: entry.accessId, decision: entry.decision, reason: entry.reason };
-    return result(decision);
-  }
 
-  /**
-   * Evaluation on a SeoulMSP peer: the granted items and predicate answers of a committed GRANTED
-   * entry, for the caller that made the request, within ACCESS_READ_TTL_SECONDS of its commit
-   * time, sealed to the one-time key in transient `responseKey` (see model/sealed.ts).
-   */
-  @Transaction(false)
-  @Returns('string')
-  async ReadGrantedData(ctx: Context, argsJson: string): Promise<string> {
-    const c = requireCaller(ctx, DEPARTMENT, 'ReadGrantedData');
-    requireIssuerPeer(ctx);
-    const args = parseArgs(AccessIdArgs, argsJson);
-    const key = ctx.stub.getTransient().get(TRANSIENT_RESPONSE_KEY);
-    if (!key || key.length !== 32) fail(ErrorCode.TRANSIENT_MISSING, `transient '${TRANSIENT_RESPONSE_KEY}' of 32 bytes is required`);
-    const now = txTime(ctx);
-    // Read-only and single-peer, so the peer's own clock may (and must) bound the client's timestamp.
-    if (Math.abs(localClock.now() - now.getTime()) > PROPOSAL_MAX_SKEW_SECONDS * 1000) {
-      fail(ErrorCode.PROPOSAL_TIME_INVALID, `the proposal timestamp is more than ${PROPOSAL_MAX_SKEW_SECONDS}s from the peer's clock`);
+    /**
+     * A department asks for items and/or predicates of a card through one of its services. Always
+     * commits an access-log entry; a refusal is a DENIED entry, not a failed transaction. Only
+     * malformed arguments, a wrong role, or an unknown card or service fail the transaction.
+     */
+    @Transaction()
+    @Returns('string')
+    async RequestAccess(ctx: Context, argsJson: string): Promise<string> {
+        const c = requireCaller(ctx, DEPARTMENT, 'RequestAccess');
+        if (!c.dept) fail(ErrorCode.UNAUTHORIZED_ROLE, 'RequestAccess: the caller certificate has no dept attribute');
+        const args = parseArgs(RequestAccessArgs, argsJson);
+        if (args.items.length === 0 && args.predicates.length === 0)
+            fail(ErrorCode.INVALID_ARGUMENT, 'ask for at least one item or predicate');
+        const names = new Set<string>();
+        for (const p of args.predicates) {
+            if ((p.name === 'ageAtLeast') !== (p.value !== undefined))
+                fail(ErrorCode.INVALID_ARGUMENT, `predicates: ${p.name} ${p.name === 'ageAtLeast' ? 'needs' : 'takes no'} value`);
+            const id = p.value === undefined ? p.name : `${p.name}:${p.value}`;
+            if (names.has(id)) fail(ErrorCode.INVALID_ARGUMENT, `predicates: ${id} asked twice`);
+            names.add(id);
+        }
+        const card = await loadCard(ctx, args.cardId);
+        const service = await loadService(ctx, args.serviceId);
+        const now = txIso(ctx);
+        const predicates: PredicateRequest[] = args.predicates
+            .map((p) => (p.value === undefined ? { name: p.name } : { name: p.name, value: p.value }))
+            .sort((a, b) => (a.name === b.name ? (a.value ?? 0) - (b.value ?? 0) : a.name < b.name ? -1 : 1));
+        const entry: AccessLogEntry = {
+            docType: 'access',
+            accessId: ctx.stub.getTxID(),
+            txId: ctx.stub.getTxID(),
+            timestamp: now,
+            decision: Decision.DENIED,
+            reason: '',
+            cardId: card.cardId,
+            serviceId: service.serviceId,
+            callerMspId: c.mspId,
+            callerDept: c.dept,
+            callerId: c.id,
+            purpose: args.purpose,
+            items: [...args.items].sort(),
+            predicates,
+            consentId: args.consentId,
+        };
+        const verdict = await this.#decide(ctx, c, entry, service, cardUnusable(card, now));
+        Object.assign(entry, verdict);
+        await putJson(ctx, compositeKey(ctx, KeyType.ACCESS, [entry.accessId]), entry);
+        await putJson(ctx, compositeKey(ctx, KeyType.ACCESS_BY_CARD, [entry.cardId, entry.timestamp, entry.accessId]), entry);
+        await putJson(ctx, accessByCallerKey(entry.callerMspId, entry.callerDept, entry.timestamp, entry.accessId), entry);
+        emit(ctx, EventName.ACCESS_LOGGED, { accessId: entry.accessId, cardId: entry.cardId, decision: entry.decision });
+        const decision: AccessDecision = { accessId: entry.accessId, decision: entry.decision, reason: entry.reason };
+        return result(decision);
     }
-    const entry = await getJson<AccessLogEntry>(ctx, compositeKey(ctx, KeyType.ACCESS, [args.accessId]));
-    if (!entry) fail(ErrorCode.ACCESS_NOT_FOUND, `access ${args.accessId} is not committed`);
-    if (entry.callerId !== c.id || entry.callerMspId !== c.mspId) {
-      fail(ErrorCode.ACCESS_CALLER_MISMATCH, `access ${args.accessId} was requested by another caller`);
+
+    /**
+     * Evaluation on a SeoulMSP peer: the granted items and predicate answers of a committed GRANTED
+     * entry, for the caller that made the request, within ACCESS_READ_TTL_SECONDS of its commit
+     * time, sealed to the one-time key in transient `responseKey` (see model/sealed.ts).
+     */
+    @Transaction(false)
+    @Returns('string')
+    async ReadGrantedData(ctx: Context, argsJson: string): Promise<string> {
+        const c = requireCaller(ctx, DEPARTMENT, 'ReadGrantedData');
+        requireIssuerPeer(ctx);
+        const args = parseArgs(AccessIdArgs, argsJson);
+        const key = ctx.stub.getTransient().get(TRANSIENT_RESPONSE_KEY);
+        if (!key || key.length !== 32) fail(ErrorCode.TRANSIENT_MISSING, `transient '${TRANSIENT_RESPONSE_KEY}' of 32 bytes is required`);
+        const now = txTime(ctx);
+        // Read-only and single-peer, so the peer's own clock may (and must) bound the client's timestamp.
+        if (Math.abs(localClock.now() - now.getTime()) > PROPOSAL_MAX_SKEW_SECONDS * 1000) {
+            fail(
+                ErrorCode.PROPOSAL_TIME_INVALID,
+                `the proposal timestamp is more than ${PROPOSAL_MAX_SKEW_SECONDS}s from the peer's clock`,
+            );
+        }
+        const entry = await getJson<AccessLogEntry>(ctx, compositeKey(ctx, KeyType.ACCESS, [args.accessId]));
+        if (!entry) fail(ErrorCode.ACCESS_NOT_FOUND, `access ${args.accessId} is not committed`);
+        if (entry.callerId !== c.id || entry.callerMspId !== c.mspId) {
+            fail(ErrorCode.ACCESS_CALLER_MISMATCH, `access ${args.accessId} was requested by another caller`);
+        }
+        if (entry.decision !== Decision.GRANTED) fail(ErrorCode.ACCESS_NOT_GRANTED, `access ${args.accessId} was denied (${entry.reason})`);
+        const age = now.getTime() - Date.parse(entry.timestamp);
+        if (age < 0 || age > ACCESS_READ_TTL_SECONDS * 1000)
+            fail(ErrorCode.ACCESS_EXPIRED, `access ${args.accessId} is not within ${ACCESS_READ_TTL_SECONDS}s of its commit time`);
+        const bytes = await ctx.stub.getPrivateData(PERSONAL_DATA_COLLECTION, personalRecordKey(entry.cardId));
+        if (!bytes || bytes.length === 0) fail(ErrorCode.RECORD_NOT_FOUND, `no personal record for card ${entry.cardId}`);
+        const record = decodeJson<PersonalRecord>(bytes);
+        const items: GrantedData['items'] = {};
+        for (const item of entry.items) items[item as DataItem] = record.data[item as DataItem];
+        const answers: Record<string, boolean> = {};
+        for (const p of entry.predicates) {
+            if (p.name === 'ageAtLeast') answers[`ageAtLeast:${p.value}`] = ageOn(record.data.birthDate, now) >= (p.value as number);
+            else answers[p.name] = record.data[p.name] === true;
+        }
+        const granted: GrantedData = { accessId: entry.accessId, cardId: entry.cardId, items, predicates: answers };
+        const answer: SealedGrantedData = {
+            accessId: entry.accessId,
+            cardId: entry.cardId,
+            sealed: sealJson(granted, key, ctx.stub.getTxID(), entry.accessId),
+        };
+        return result(answer);
     }
-    if (entry.decision !== Decision.GRANTED) fail(ErrorCode.ACCESS_NOT_GRANTED, `access ${args.accessId} was denied (${entry.reason})`);
-    const age = now.getTime() - Date.parse(entry.timestamp);
-    if (age < 0 || age > ACCESS_READ_TTL_SECONDS * 1000) fail(ErrorCode.ACCESS_EXPIRED, `access ${args.accessId} is not within ${ACCESS_READ_TTL_SECONDS}s of its commit time`);
-    const bytes = await ctx.stub.getPrivateData(PERSONAL_DATA_COLLECTION, personalRecordKey(entry.cardId));
-    if (!bytes || bytes.length === 0) fail(ErrorCode.RECORD_NOT_FOUND, `no personal record for card ${entry.cardId}`);
-    const record = decodeJson<PersonalRecord>(bytes);
-    const items: GrantedData['items'] = {};
-    for (const item of entry.items) items[item as DataItem] = record.data[item as DataItem];
-    const answers: Record<string, boolean> = {};
-    for (const p of entry.predicates) {
-      if (p.name === 'ageAtLeast') answers[`ageAtLeast:${p.value}`] = ageOn(record.data.birthDate, now) >= (p.value as number);
-      else answers[p.name] = record.data[p.name] === true;
+
+    @Transaction(false)
+    @Returns('string')
+    async GetAccessLog(ctx: Context, argsJson: string): Promise<string> {
+        const args = parseArgs(AccessIdArgs, argsJson);
+        const entry = await getJson<AccessLogEntry>(ctx, compositeKey(ctx, KeyType.ACCESS, [args.accessId]));
+        if (!entry) fail(ErrorCode.ACCESS_NOT_FOUND, `access ${args.accessId} is not committed`);
+        const c = caller(ctx);
+        if (c.mspId !== entry.callerMspId && !hasGrant(c, AUDITOR)) {
+            fail(ErrorCode.UNAUTHORIZED_ROLE, `GetAccessLog: ${c.mspId} may read its own entries only`);
+        }
+        return result(entry);
     }
-    const granted: GrantedData = { accessId: entry.accessId, cardId: entry.cardId, items, predicates: answers };
-    const answer: SealedGrantedData = {
-      accessId: entry.accessId,
-      cardId: entry.cardId,
-      sealed: sealJson(granted, key, ctx.stub.getTxID(), entry.accessId),
-    };
-    return result(answer);
-  }
 
-  @Transaction(false)
-  @Returns('string')
-  async GetAccessLog(ctx: Context, argsJson: string): Promise<string> {
-    const args = parseArgs(AccessIdArgs, argsJson);
-    const entry = await getJson<AccessLogEntry>(ctx, compositeKey(ctx, KeyType.ACCESS, [args.accessId]));
-    if (!entry) fail(ErrorCode.ACCESS_NOT_FOUND, `access ${args.accessId} is not committed`);
-    const c = caller(ctx);
-    if (c.mspId !== entry.callerMspId && !hasGrant(c, AUDITOR)) {
-      fail(ErrorCode.UNAUTHORIZED_ROLE, `GetAccessLog: ${c.mspId} may read its own entries only`);
+    /** A card's access log, newest last, for auditors. */
+    @Transaction(false)
+    @Returns('string')
+    async ListAccessLogByCard(ctx: Context, argsJson: string): Promise<string> {
+        requireCaller(ctx, AUDITOR, 'ListAccessLogByCard');
+        const args = parseArgs(ListAccessByCardArgs, argsJson);
+        return result(await this.#byCard(ctx, args.cardId, args.pageSize, args.bookmark));
     }
-    return result(entry);
-  }
 
-  /** A card's access log, newest last, for auditors. */
-  @Transaction(false)
-  @Returns('string')
-  async ListAccessLogByCard(ctx: Context, argsJson: string): Promise<string> {
-    requireCaller(ctx, AUDITOR, 'ListAccessLogByCard');
-    const args = parseArgs(ListAccessByCardArgs, argsJson);
-    return result(await this.#byCard(ctx, args.cardId, args.pageSize, args.bookmark));
-  }
-
-  /** The citizen's own access log: the request is signed by the card's device key. */
-  @Transaction(false)
-  @Returns('string')
-  async ListMyAccessLog(ctx: Context, argsJson: string): Promise<string> {
-    requireCaller(ctx, CITIZEN_AGENT, 'ListMyAccessLog');
-    const args = parseArgs(ListMyAccessArgs, argsJson);
-    const card = await loadCard(ctx, args.request.document.cardId);
-    // An evaluation commits nothing, so the nonce cannot be consumed: freshness bounds replays.
-    await verifySigned(ctx, card, args.request, false);
-    return result(await this.#byCard(ctx, card.cardId, args.pageSize, args.bookmark));
-  }
-
-  /**
-   * Entries of one org (and department) in [from, to), optionally of one decision. Auditors see
-   * every org; any identity of an org sees its own org's entries. Without `dept` or with
-   * `decision` a page may hold fewer than pageSize records (filtered): follow the bookmark.
-   */
-  @Transaction(false)
-  @Returns('string')
-  async ListAccessLogByCaller(ctx: Context, argsJson: string): Promise<string> {
-    const args = parseArgs(ListAccessByCallerArgs, argsJson);
-    const c = caller(ctx);
-    if (c.mspId !== args.mspId && !hasGrant(c, AUDITOR)) {
-      fail(ErrorCode.UNAUTHORIZED_ROLE, `ListAccessLogByCaller: ${c.mspId} may list its own entries only`);
+    /** The citizen's own access log: the request is signed by the card's device key. */
+    @Transaction(false)
+    @Returns('string')
+    async ListMyAccessLog(ctx: Context, argsJson: string): Promise<string> {
+        requireCaller(ctx, CITIZEN_AGENT, 'ListMyAccessLog');
+        const args = parseArgs(ListMyAccessArgs, argsJson);
+        const card = await loadCard(ctx, args.request.document.cardId);
+        // An evaluation commits nothing, so the nonce cannot be consumed: freshness bounds replays.
+        await verifySigned(ctx, card, args.request, false);
+        return result(await this.#byCard(ctx, card.cardId, args.pageSize, args.bookmark));
     }
-    const from = normalizeInstant(args.from, 'from');
-    const to = normalizeInstant(args.to, 'to');
-    if (from >= to) fail(ErrorCode.INVALID_ARGUMENT, 'from must be before to');
-    const [start, end] = args.dept
-      ? [accessByCallerKey(args.mspId, args.dept, from, ''), accessByCallerKey(args.mspId, args.dept, to, '')]
-      : [`${ACCESS_BY_CALLER_PREFIX}${args.mspId}|`, `${ACCESS_BY_CALLER_PREFIX}${args.mspId}}`];
-    const page = await rangePage(ctx, start, end, args.pageSize, args.bookmark, async (kv) => {
-      const e = decodeJson<AccessLogEntry>(kv.value);
-      if (e.timestamp < from || e.timestamp >= to) return undefined;
-      if (args.decision && e.decision !== args.decision) return undefined;
-      return e;
-    });
-    return result(page);
-  }
 
-  async #byCard(ctx: Context, cardId: string, pageSize?: number, bookmark?: string) {
-    return partialKeyPage(ctx, KeyType.ACCESS_BY_CARD, [cardId], pageSize, bookmark, async (kv) => decodeJson<AccessLogEntry>(kv.value));
-  }
-
-  /** The rules of an access request, in the order a refusal is reported. */
-  async #decide(
-    ctx: Context,
-    c: Caller,
-    entry: AccessLogEntry,
-    service: Service,
-    cardProblem: ErrorCode | undefined,
-  ): Promise<Pick<AccessLogEntry, 'decision' | 'reason' | 'legalBasis'>> {
-    const denied = (reason: string) => ({ decision: Decision.DENIED, reason, legalBasis: undefined });
-    if (service.ownerMspId !== c.mspId || service.dept !== c.dept) return denied(ErrorCode.SERVICE_NOT_OWNED);
-    if (service.status !== ServiceStatus.ACTIVE) return denied(ErrorCode.SERVICE_INACTIVE);
-    if (entry.purpose !== service.purpose) return denied(ErrorCode.PURPOSE_MISMATCH);
-    const predicateNames = entry.predicates.map((p) => p.name);
-    if (!subset(entry.items, service.items) || !subset(predicateNames, service.predicates)) return denied(ErrorCode.ITEMS_NOT_ALLOWED);
-    if (cardProblem) return denied(cardProblem);
-    if (entry.consentId !== undefined) {
-      const consent = await loadConsent(ctx, entry.consentId);
-      if (!consent) return denied(ErrorCode.CONSENT_NOT_FOUND);
-      if (consent.cardId !== entry.cardId || consent.serviceId !== entry.serviceId) return denied(ErrorCode.CONSENT_MISMATCH);
-      const status = effectiveStatus(consent, entry.timestamp);
-      if (status === ConsentStatus.WITHDRAWN) return denied(ErrorCode.CONSENT_WITHDRAWN);
-      if (status === ConsentStatus.EXPIRED) return denied(ErrorCode.CONSENT_EXPIRED);
-      if (!subset(entry.items, consent.items) || !subset(predicateNames, consent.predicates)) return denied(ErrorCode.CONSENT_SCOPE_EXCEEDED);
-      return { decision: Decision.GRANTED, reason: GrantBasis.CONSENT, legalBasis: undefined };
+    /**
+     * Entries of one org (and department) in [from, to), optionally of one decision. Auditors see
+     * every org; any identity of an org sees its own org's entries. Without `dept` or with
+     * `decision` a page may hold fewer than pageSize records (filtered): follow the bookmark.
+     */
+    @Transaction(false)
+    @Returns('string')
+    async ListAccessLogByCaller(ctx: Context, argsJson: string): Promise<string> {
+        const args = parseArgs(ListAccessByCallerArgs, argsJson);
+        const c = caller(ctx);
+        if (c.mspId !== args.mspId && !hasGrant(c, AUDITOR)) {
+            fail(ErrorCode.UNAUTHORIZED_ROLE, `ListAccessLogByCaller: ${c.mspId} may list its own entries only`);
+        }
+        const from = normalizeInstant(args.from, 'from');
+        const to = normalizeInstant(args.to, 'to');
+        if (from >= to) fail(ErrorCode.INVALID_ARGUMENT, 'from must be before to');
+        const [start, end] = args.dept
+            ? [accessByCallerKey(args.mspId, args.dept, from, ''), accessByCallerKey(args.mspId, args.dept, to, '')]
+            : [`${ACCESS_BY_CALLER_PREFIX}${args.mspId}|`, `${ACCESS_BY_CALLER_PREFIX}${args.mspId}}`];
+        const page = await rangePage(ctx, start, end, args.pageSize, args.bookmark, async (kv) => {
+            const e = decodeJson<AccessLogEntry>(kv.value);
+            if (e.timestamp < from || e.timestamp >= to) return undefined;
+            if (args.decision && e.decision !== args.decision) return undefined;
+            return e;
+        });
+        return result(page);
     }
-    if (service.legalBasis) return { decision: Decision.GRANTED, reason: GrantBasis.LEGAL_BASIS, legalBasis: service.legalBasis };
-    return denied(ErrorCode.CONSENT_REQUIRED);
-  }
+
+    async #byCard(ctx: Context, cardId: string, pageSize?: number, bookmark?: string) {
+        return partialKeyPage(ctx, KeyType.ACCESS_BY_CARD, [cardId], pageSize, bookmark, async (kv) =>
+            decodeJson<AccessLogEntry>(kv.value),
+        );
+    }
+
+    /** The rules of an access request, in the order a refusal is reported. */
+    async #decide(
+        ctx: Context,
+        c: Caller,
+        entry: AccessLogEntry,
+        service: Service,
+        cardProblem: ErrorCode | undefined,
+    ): Promise<Pick<AccessLogEntry, 'decision' | 'reason' | 'legalBasis'>> {
+        const denied = (reason: string) => ({ decision: Decision.DENIED, reason, legalBasis: undefined });
+        if (service.ownerMspId !== c.mspId || service.dept !== c.dept) return denied(ErrorCode.SERVICE_NOT_OWNED);
+        if (service.status !== ServiceStatus.ACTIVE) return denied(ErrorCode.SERVICE_INACTIVE);
+        if (entry.purpose !== service.purpose) return denied(ErrorCode.PURPOSE_MISMATCH);
+        const predicateNames = entry.predicates.map((p) => p.name);
+        if (!subset(entry.items, service.items) || !subset(predicateNames, service.predicates)) return denied(ErrorCode.ITEMS_NOT_ALLOWED);
+        if (cardProblem) return denied(cardProblem);
+        if (entry.consentId !== undefined) {
+            const consent = await loadConsent(ctx, entry.consentId);
+            if (!consent) return denied(ErrorCode.CONSENT_NOT_FOUND);
+            if (consent.cardId !== entry.cardId || consent.serviceId !== entry.serviceId) return denied(ErrorCode.CONSENT_MISMATCH);
+            const status = effectiveStatus(consent, entry.timestamp);
+            if (status === ConsentStatus.WITHDRAWN) return denied(ErrorCode.CONSENT_WITHDRAWN);
+            if (status === ConsentStatus.EXPIRED) return denied(ErrorCode.CONSENT_EXPIRED);
+            if (!subset(entry.items, consent.items) || !subset(predicateNames, consent.predicates))
+                return denied(ErrorCode.CONSENT_SCOPE_EXCEEDED);
+            return { decision: Decision.GRANTED, reason: GrantBasis.CONSENT, legalBasis: undefined };
+        }
+        if (service.legalBasis) return { decision: Decision.GRANTED, reason: GrantBasis.LEGAL_BASIS, legalBasis: service.legalBasis };
+        return denied(ErrorCode.CONSENT_REQUIRED);
+    }
 }

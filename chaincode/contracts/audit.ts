@@ -12,77 +12,77 @@ import { Decision } from '../model/vocabulary.js';
 import { AUDITOR, normalizeInstant } from './access.js';
 
 const KEY_TYPE_OF: Record<HistoryKind, string> = {
-  card: KeyType.CARD,
-  service: KeyType.SERVICE,
-  consent: KeyType.CONSENT,
-  access: KeyType.ACCESS,
+    card: KeyType.CARD,
+    service: KeyType.SERVICE,
+    consent: KeyType.CONSENT,
+    access: KeyType.ACCESS,
 };
 
 interface TimestampLike {
-  seconds: number | { toNumber(): number };
-  nanos: number;
+    seconds: number | { toNumber(): number };
+    nanos: number;
 }
 
 function isoOf(ts: TimestampLike): string {
-  const seconds = typeof ts.seconds === 'number' ? ts.seconds : ts.seconds.toNumber();
-  return new Date(seconds * 1000 + Math.floor(ts.nanos / 1e6)).toISOString();
+    const seconds = typeof ts.seconds === 'number' ? ts.seconds : ts.seconds.toNumber();
+    return new Date(seconds * 1000 + Math.floor(ts.nanos / 1e6)).toISOString();
 }
 
 @Info({ title: 'AuditContract', description: 'History and access counts for auditors' })
 export class AuditContract extends BaseContract {
-  constructor() {
-    super('AuditContract');
-  }
-
-  @Transaction(false)
-  @Returns('string')
-  async GetHistory(ctx: Context, argsJson: string): Promise<string> {
-    requireCaller(ctx, AUDITOR, 'GetHistory');
-    const args = parseArgs(HistoryArgs, argsJson);
-    const iterator = await ctx.stub.getHistoryForKey(compositeKey(ctx, KEY_TYPE_OF[args.kind], [args.id]));
-    const entries: HistoryEntry[] = [];
-    try {
-      for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
-        const m = r.value;
-        entries.push({
-          txId: m.txId,
-          timestamp: isoOf(m.timestamp as unknown as TimestampLike),
-          isDelete: m.isDelete,
-          value: m.isDelete || !m.value || m.value.length === 0 ? null : decodeJson<unknown>(m.value),
-        });
-      }
-    } finally {
-      await iterator.close();
+    constructor() {
+        super('AuditContract');
     }
-    if (entries.length === 0) fail(ErrorCode.INVALID_ARGUMENT, `no history for ${args.kind} ${args.id}`);
-    return result({ kind: args.kind, id: args.id, entries });
-  }
 
-  @Transaction(false)
-  @Returns('string')
-  async CountAccess(ctx: Context, argsJson: string): Promise<string> {
-    requireCaller(ctx, AUDITOR, 'CountAccess');
-    const args = parseArgs(CountAccessArgs, argsJson);
-    const from = normalizeInstant(args.from, 'from');
-    const to = normalizeInstant(args.to, 'to');
-    if (from >= to) fail(ErrorCode.INVALID_ARGUMENT, 'from must be before to');
-    const [start, end] = args.dept
-      ? [accessByCallerKey(args.mspId, args.dept, from, ''), accessByCallerKey(args.mspId, args.dept, to, '')]
-      : [`${ACCESS_BY_CALLER_PREFIX}${args.mspId}|`, `${ACCESS_BY_CALLER_PREFIX}${args.mspId}}`];
-    const counts: AccessCounts = { mspId: args.mspId, dept: args.dept, from, to, granted: 0, denied: 0, byDept: {} };
-    await rangeAll(ctx, start, end, async (kv) => {
-      const e = decodeJson<AccessLogEntry>(kv.value);
-      if (e.timestamp < from || e.timestamp >= to) return undefined;
-      const d = (counts.byDept[e.callerDept] ??= { granted: 0, denied: 0 });
-      if (e.decision === Decision.GRANTED) {
-        counts.granted++;
-        d.granted++;
-      } else {
-        counts.denied++;
-        d.denied++;
-      }
-      return undefined;
-    });
-    return result(counts);
-  }
+    @Transaction(false)
+    @Returns('string')
+    async GetHistory(ctx: Context, argsJson: string): Promise<string> {
+        requireCaller(ctx, AUDITOR, 'GetHistory');
+        const args = parseArgs(HistoryArgs, argsJson);
+        const iterator = await ctx.stub.getHistoryForKey(compositeKey(ctx, KEY_TYPE_OF[args.kind], [args.id]));
+        const entries: HistoryEntry[] = [];
+        try {
+            for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+                const m = r.value;
+                entries.push({
+                    txId: m.txId,
+                    timestamp: isoOf(m.timestamp as unknown as TimestampLike),
+                    isDelete: m.isDelete,
+                    value: m.isDelete || !m.value || m.value.length === 0 ? null : decodeJson<unknown>(m.value),
+                });
+            }
+        } finally {
+            await iterator.close();
+        }
+        if (entries.length === 0) fail(ErrorCode.INVALID_ARGUMENT, `no history for ${args.kind} ${args.id}`);
+        return result({ kind: args.kind, id: args.id, entries });
+    }
+
+    @Transaction(false)
+    @Returns('string')
+    async CountAccess(ctx: Context, argsJson: string): Promise<string> {
+        requireCaller(ctx, AUDITOR, 'CountAccess');
+        const args = parseArgs(CountAccessArgs, argsJson);
+        const from = normalizeInstant(args.from, 'from');
+        const to = normalizeInstant(args.to, 'to');
+        if (from >= to) fail(ErrorCode.INVALID_ARGUMENT, 'from must be before to');
+        const [start, end] = args.dept
+            ? [accessByCallerKey(args.mspId, args.dept, from, ''), accessByCallerKey(args.mspId, args.dept, to, '')]
+            : [`${ACCESS_BY_CALLER_PREFIX}${args.mspId}|`, `${ACCESS_BY_CALLER_PREFIX}${args.mspId}}`];
+        const counts: AccessCounts = { mspId: args.mspId, dept: args.dept, from, to, granted: 0, denied: 0, byDept: {} };
+        await rangeAll(ctx, start, end, async (kv) => {
+            const e = decodeJson<AccessLogEntry>(kv.value);
+            if (e.timestamp < from || e.timestamp >= to) return undefined;
+            const d = (counts.byDept[e.callerDept] ??= { granted: 0, denied: 0 });
+            if (e.decision === Decision.GRANTED) {
+                counts.granted++;
+                d.granted++;
+            } else {
+                counts.denied++;
+                d.denied++;
+            }
+            return undefined;
+        });
+        return result(counts);
+    }
 }

@@ -5,23 +5,23 @@ import { Context, Info, Returns, Transaction } from 'fabric-contract-api';
 import { ErrorCode, fail } from '../errors.js';
 import { EventName, KeyType } from '../keys.js';
 import {
-  BaseContract,
-  addDays,
-  caller,
-  compositeKey,
-  emit,
-  getJson,
-  hasGrant,
-  loadCard,
-  partialKeyPage,
-  putIndex,
-  putJson,
-  requireUsable,
-  requireCaller,
-  result,
-  txIso,
-  verifySigned,
-  type Grant,
+    BaseContract,
+    addDays,
+    caller,
+    compositeKey,
+    emit,
+    getJson,
+    hasGrant,
+    loadCard,
+    partialKeyPage,
+    putIndex,
+    putJson,
+    requireUsable,
+    requireCaller,
+    result,
+    txIso,
+    verifySigned,
+    type Grant,
 } from '../ledger.js';
 import type { Consent } from '../model/assets.js';
 import { ConsentIdArgs, ListConsentsByCardArgs, ListConsentsByRecipientArgs } from '../model/dto.js';
@@ -33,147 +33,148 @@ import { loadService } from './service.js';
 
 /** Who may read any consent: the citizen's app, the issuer and auditors. */
 const CONSENT_READERS: readonly Grant[] = [
-  { mspId: ISSUER_MSP, role: Role.CITIZEN_AGENT },
-  { mspId: ISSUER_MSP, role: Role.ISSUER },
-  { mspId: AUDITOR_MSP, role: Role.AUDITOR },
+    { mspId: ISSUER_MSP, role: Role.CITIZEN_AGENT },
+    { mspId: ISSUER_MSP, role: Role.ISSUER },
+    { mspId: AUDITOR_MSP, role: Role.AUDITOR },
 ];
 
 /** Stored status, with EXPIRED derived from the tx time (no write needed when time passes). */
 export function effectiveStatus(consent: Consent, nowIso: string): Consent['status'] {
-  if (consent.status === ConsentStatus.ACTIVE && nowIso >= consent.expiresAt) return ConsentStatus.EXPIRED;
-  return consent.status;
+    if (consent.status === ConsentStatus.ACTIVE && nowIso >= consent.expiresAt) return ConsentStatus.EXPIRED;
+    return consent.status;
 }
 
 export async function loadConsent(ctx: Context, consentId: string): Promise<Consent | undefined> {
-  return getJson<Consent>(ctx, compositeKey(ctx, KeyType.CONSENT, [consentId]));
+    return getJson<Consent>(ctx, compositeKey(ctx, KeyType.CONSENT, [consentId]));
 }
 
 function subset<T>(asked: readonly T[], allowed: readonly T[]): boolean {
-  return asked.every((x) => allowed.includes(x));
+    return asked.every((x) => allowed.includes(x));
 }
 
 @Info({ title: 'ConsentContract', description: 'Device-signed consents and their withdrawal' })
 export class ConsentContract extends BaseContract {
-  constructor() {
-    super('ConsentContract');
-  }
-
-  /** Grants a consent from a receipt signed by the card's device key. */
-  @Transaction()
-  @Returns('string')
-  async GrantConsent(ctx: Context, argsJson: string): Promise<string> {
-    requireCaller(ctx, CITIZEN_AGENT, 'GrantConsent');
-    const signed = parseArgs(SignedConsentReceipt, argsJson);
-    const doc = signed.document;
-    const card = await loadCard(ctx, doc.cardId);
-    await verifySigned(ctx, card, signed, true);
-    const now = txIso(ctx);
-    requireUsable(card, now);
-    const service = await loadService(ctx, doc.serviceId);
-    if (service.status !== ServiceStatus.ACTIVE) fail(ErrorCode.SERVICE_INACTIVE, `service ${service.serviceId} is inactive`);
-    if (doc.recipientMspId !== service.ownerMspId) {
-      fail(ErrorCode.CONSENT_MISMATCH, `recipient ${doc.recipientMspId} does not run service ${service.serviceId}`);
+    constructor() {
+        super('ConsentContract');
     }
-    if (doc.purpose !== service.purpose) fail(ErrorCode.PURPOSE_MISMATCH, `purpose differs from the purpose of service ${service.serviceId}`);
-    if (!subset(doc.items, service.items) || !subset(doc.predicates, service.predicates)) {
-      fail(ErrorCode.ITEMS_NOT_ALLOWED, `items or predicates beyond what service ${service.serviceId} may ask for`);
+
+    /** Grants a consent from a receipt signed by the card's device key. */
+    @Transaction()
+    @Returns('string')
+    async GrantConsent(ctx: Context, argsJson: string): Promise<string> {
+        requireCaller(ctx, CITIZEN_AGENT, 'GrantConsent');
+        const signed = parseArgs(SignedConsentReceipt, argsJson);
+        const doc = signed.document;
+        const card = await loadCard(ctx, doc.cardId);
+        await verifySigned(ctx, card, signed, true);
+        const now = txIso(ctx);
+        requireUsable(card, now);
+        const service = await loadService(ctx, doc.serviceId);
+        if (service.status !== ServiceStatus.ACTIVE) fail(ErrorCode.SERVICE_INACTIVE, `service ${service.serviceId} is inactive`);
+        if (doc.recipientMspId !== service.ownerMspId) {
+            fail(ErrorCode.CONSENT_MISMATCH, `recipient ${doc.recipientMspId} does not run service ${service.serviceId}`);
+        }
+        if (doc.purpose !== service.purpose)
+            fail(ErrorCode.PURPOSE_MISMATCH, `purpose differs from the purpose of service ${service.serviceId}`);
+        if (!subset(doc.items, service.items) || !subset(doc.predicates, service.predicates)) {
+            fail(ErrorCode.ITEMS_NOT_ALLOWED, `items or predicates beyond what service ${service.serviceId} may ask for`);
+        }
+        const consentId = documentHash(doc);
+        const key = compositeKey(ctx, KeyType.CONSENT, [consentId]);
+        if ((await ctx.stub.getState(key)).length > 0) fail(ErrorCode.CONSENT_EXISTS, `consent ${consentId} already exists`);
+        const consent: Consent = {
+            docType: 'consent',
+            consentId,
+            cardId: card.cardId,
+            serviceId: service.serviceId,
+            recipientMspId: service.ownerMspId,
+            recipientDept: service.dept,
+            purpose: doc.purpose,
+            items: [...doc.items].sort(),
+            predicates: [...doc.predicates].sort(),
+            retentionDays: doc.retentionDays,
+            status: ConsentStatus.ACTIVE,
+            grantedAt: now,
+            expiresAt: addDays(now, doc.retentionDays),
+            receiptHash: consentId,
+            receipt: { document: doc, signature: signed.signature },
+            version: 1,
+            lastTxId: ctx.stub.getTxID(),
+        };
+        await putJson(ctx, key, consent);
+        await putIndex(ctx, compositeKey(ctx, KeyType.CONSENT_BY_CARD, [consent.cardId, consentId]));
+        await putIndex(ctx, compositeKey(ctx, KeyType.CONSENT_BY_RECIPIENT, [consent.recipientMspId, consentId]));
+        emit(ctx, EventName.CONSENT_GRANTED, { cardId: consent.cardId, consentId });
+        return result(consent);
     }
-    const consentId = documentHash(doc);
-    const key = compositeKey(ctx, KeyType.CONSENT, [consentId]);
-    if ((await ctx.stub.getState(key)).length > 0) fail(ErrorCode.CONSENT_EXISTS, `consent ${consentId} already exists`);
-    const consent: Consent = {
-      docType: 'consent',
-      consentId,
-      cardId: card.cardId,
-      serviceId: service.serviceId,
-      recipientMspId: service.ownerMspId,
-      recipientDept: service.dept,
-      purpose: doc.purpose,
-      items: [...doc.items].sort(),
-      predicates: [...doc.predicates].sort(),
-      retentionDays: doc.retentionDays,
-      status: ConsentStatus.ACTIVE,
-      grantedAt: now,
-      expiresAt: addDays(now, doc.retentionDays),
-      receiptHash: consentId,
-      receipt: { document: doc, signature: signed.signature },
-      version: 1,
-      lastTxId: ctx.stub.getTxID(),
-    };
-    await putJson(ctx, key, consent);
-    await putIndex(ctx, compositeKey(ctx, KeyType.CONSENT_BY_CARD, [consent.cardId, consentId]));
-    await putIndex(ctx, compositeKey(ctx, KeyType.CONSENT_BY_RECIPIENT, [consent.recipientMspId, consentId]));
-    emit(ctx, EventName.CONSENT_GRANTED, { cardId: consent.cardId, consentId });
-    return result(consent);
-  }
 
-  /** Withdraws a consent with a request signed by the card's (current) device key. */
-  @Transaction()
-  @Returns('string')
-  async WithdrawConsent(ctx: Context, argsJson: string): Promise<string> {
-    requireCaller(ctx, CITIZEN_AGENT, 'WithdrawConsent');
-    const signed = parseArgs(SignedConsentWithdrawal, argsJson);
-    const doc = signed.document;
-    const consent = await loadConsent(ctx, doc.consentId);
-    if (!consent) fail(ErrorCode.CONSENT_NOT_FOUND, `consent ${doc.consentId} does not exist`);
-    if (consent.cardId !== doc.cardId) fail(ErrorCode.CONSENT_MISMATCH, `consent ${doc.consentId} belongs to another card`);
-    const card = await loadCard(ctx, doc.cardId);
-    await verifySigned(ctx, card, signed, true);
-    if (consent.status === ConsentStatus.WITHDRAWN) fail(ErrorCode.CONSENT_WITHDRAWN, `consent ${doc.consentId} is already withdrawn`);
-    const now = txIso(ctx);
-    const next: Consent = {
-      ...consent,
-      status: ConsentStatus.WITHDRAWN,
-      withdrawnAt: now,
-      withdrawal: { document: doc, signature: signed.signature },
-      version: consent.version + 1,
-      lastTxId: ctx.stub.getTxID(),
-    };
-    await putJson(ctx, compositeKey(ctx, KeyType.CONSENT, [consent.consentId]), next);
-    emit(ctx, EventName.CONSENT_WITHDRAWN, { cardId: consent.cardId, consentId: consent.consentId });
-    return result(next);
-  }
-
-  /** The citizen's app, the issuer, auditors, or the recipient org of this consent. */
-  @Transaction(false)
-  @Returns('string')
-  async GetConsent(ctx: Context, argsJson: string): Promise<string> {
-    const args = parseArgs(ConsentIdArgs, argsJson);
-    const consent = await loadConsent(ctx, args.consentId);
-    if (!consent) fail(ErrorCode.CONSENT_NOT_FOUND, `consent ${args.consentId} does not exist`);
-    const c = caller(ctx);
-    if (!hasGrant(c, CONSENT_READERS) && c.mspId !== consent.recipientMspId) {
-      fail(ErrorCode.UNAUTHORIZED_ROLE, `GetConsent: caller ${c.mspId} is neither the recipient nor a reader of consents`);
+    /** Withdraws a consent with a request signed by the card's (current) device key. */
+    @Transaction()
+    @Returns('string')
+    async WithdrawConsent(ctx: Context, argsJson: string): Promise<string> {
+        requireCaller(ctx, CITIZEN_AGENT, 'WithdrawConsent');
+        const signed = parseArgs(SignedConsentWithdrawal, argsJson);
+        const doc = signed.document;
+        const consent = await loadConsent(ctx, doc.consentId);
+        if (!consent) fail(ErrorCode.CONSENT_NOT_FOUND, `consent ${doc.consentId} does not exist`);
+        if (consent.cardId !== doc.cardId) fail(ErrorCode.CONSENT_MISMATCH, `consent ${doc.consentId} belongs to another card`);
+        const card = await loadCard(ctx, doc.cardId);
+        await verifySigned(ctx, card, signed, true);
+        if (consent.status === ConsentStatus.WITHDRAWN) fail(ErrorCode.CONSENT_WITHDRAWN, `consent ${doc.consentId} is already withdrawn`);
+        const now = txIso(ctx);
+        const next: Consent = {
+            ...consent,
+            status: ConsentStatus.WITHDRAWN,
+            withdrawnAt: now,
+            withdrawal: { document: doc, signature: signed.signature },
+            version: consent.version + 1,
+            lastTxId: ctx.stub.getTxID(),
+        };
+        await putJson(ctx, compositeKey(ctx, KeyType.CONSENT, [consent.consentId]), next);
+        emit(ctx, EventName.CONSENT_WITHDRAWN, { cardId: consent.cardId, consentId: consent.consentId });
+        return result(next);
     }
-    return result({ ...consent, status: effectiveStatus(consent, txIso(ctx)) });
-  }
 
-  @Transaction(false)
-  @Returns('string')
-  async ListConsentsByCard(ctx: Context, argsJson: string): Promise<string> {
-    requireCaller(ctx, CONSENT_READERS, 'ListConsentsByCard');
-    const args = parseArgs(ListConsentsByCardArgs, argsJson);
-    return result(await this.#page(ctx, KeyType.CONSENT_BY_CARD, args.cardId, args.pageSize, args.bookmark));
-  }
-
-  /** Auditors, or any identity of the recipient org itself. */
-  @Transaction(false)
-  @Returns('string')
-  async ListConsentsByRecipient(ctx: Context, argsJson: string): Promise<string> {
-    const args = parseArgs(ListConsentsByRecipientArgs, argsJson);
-    const c = caller(ctx);
-    if (c.mspId !== args.recipientMspId && !hasGrant(c, [{ mspId: AUDITOR_MSP, role: Role.AUDITOR }])) {
-      fail(ErrorCode.UNAUTHORIZED_ROLE, `ListConsentsByRecipient: ${c.mspId} may list its own consents only`);
+    /** The citizen's app, the issuer, auditors, or the recipient org of this consent. */
+    @Transaction(false)
+    @Returns('string')
+    async GetConsent(ctx: Context, argsJson: string): Promise<string> {
+        const args = parseArgs(ConsentIdArgs, argsJson);
+        const consent = await loadConsent(ctx, args.consentId);
+        if (!consent) fail(ErrorCode.CONSENT_NOT_FOUND, `consent ${args.consentId} does not exist`);
+        const c = caller(ctx);
+        if (!hasGrant(c, CONSENT_READERS) && c.mspId !== consent.recipientMspId) {
+            fail(ErrorCode.UNAUTHORIZED_ROLE, `GetConsent: caller ${c.mspId} is neither the recipient nor a reader of consents`);
+        }
+        return result({ ...consent, status: effectiveStatus(consent, txIso(ctx)) });
     }
-    return result(await this.#page(ctx, KeyType.CONSENT_BY_RECIPIENT, args.recipientMspId, args.pageSize, args.bookmark));
-  }
 
-  async #page(ctx: Context, index: string, attr: string, pageSize?: number, bookmark?: string) {
-    const now = txIso(ctx);
-    return partialKeyPage(ctx, index, [attr], pageSize, bookmark, async (kv) => {
-      const { attributes } = ctx.stub.splitCompositeKey(kv.key);
-      const consent = await loadConsent(ctx, attributes[1] as string);
-      return consent && { ...consent, status: effectiveStatus(consent, now) };
-    });
-  }
+    @Transaction(false)
+    @Returns('string')
+    async ListConsentsByCard(ctx: Context, argsJson: string): Promise<string> {
+        requireCaller(ctx, CONSENT_READERS, 'ListConsentsByCard');
+        const args = parseArgs(ListConsentsByCardArgs, argsJson);
+        return result(await this.#page(ctx, KeyType.CONSENT_BY_CARD, args.cardId, args.pageSize, args.bookmark));
+    }
+
+    /** Auditors, or any identity of the recipient org itself. */
+    @Transaction(false)
+    @Returns('string')
+    async ListConsentsByRecipient(ctx: Context, argsJson: string): Promise<string> {
+        const args = parseArgs(ListConsentsByRecipientArgs, argsJson);
+        const c = caller(ctx);
+        if (c.mspId !== args.recipientMspId && !hasGrant(c, [{ mspId: AUDITOR_MSP, role: Role.AUDITOR }])) {
+            fail(ErrorCode.UNAUTHORIZED_ROLE, `ListConsentsByRecipient: ${c.mspId} may list its own consents only`);
+        }
+        return result(await this.#page(ctx, KeyType.CONSENT_BY_RECIPIENT, args.recipientMspId, args.pageSize, args.bookmark));
+    }
+
+    async #page(ctx: Context, index: string, attr: string, pageSize?: number, bookmark?: string) {
+        const now = txIso(ctx);
+        return partialKeyPage(ctx, index, [attr], pageSize, bookmark, async (kv) => {
+            const { attributes } = ctx.stub.splitCompositeKey(kv.key);
+            const consent = await loadConsent(ctx, attributes[1] as string);
+            return consent && { ...consent, status: effectiveStatus(consent, now) };
+        });
+    }
 }

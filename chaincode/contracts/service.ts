@@ -5,18 +5,18 @@ import { Context, Info, Returns, Transaction } from 'fabric-contract-api';
 import { ErrorCode, fail } from '../errors.js';
 import { EventName, KeyType } from '../keys.js';
 import {
-  BaseContract,
-  compositeKey,
-  decodeJson,
-  emit,
-  getJson,
-  partialKeyPage,
-  putIndex,
-  putJson,
-  requireCaller,
-  result,
-  txIso,
-  type Grant,
+    BaseContract,
+    compositeKey,
+    decodeJson,
+    emit,
+    getJson,
+    partialKeyPage,
+    putIndex,
+    putJson,
+    requireCaller,
+    result,
+    txIso,
+    type Grant,
 } from '../ledger.js';
 import type { Service } from '../model/assets.js';
 import { ListServicesArgs, RegisterServiceArgs, ServiceIdArgs, UpdateServiceArgs } from '../model/dto.js';
@@ -24,107 +24,109 @@ import { parseArgs } from '../model/validate.js';
 import { ISSUER_MSP, Role, SERVICE_ADMIN_MSP, ServiceStatus } from '../model/vocabulary.js';
 
 export const SERVICE_ADMINS: readonly Grant[] = [
-  { mspId: ISSUER_MSP, role: Role.ISSUER },
-  { mspId: SERVICE_ADMIN_MSP, role: Role.SERVICE_ADMIN },
+    { mspId: ISSUER_MSP, role: Role.ISSUER },
+    { mspId: SERVICE_ADMIN_MSP, role: Role.SERVICE_ADMIN },
 ];
 
 export async function loadService(ctx: Context, serviceId: string): Promise<Service> {
-  const service = await getJson<Service>(ctx, compositeKey(ctx, KeyType.SERVICE, [serviceId]));
-  if (!service) fail(ErrorCode.SERVICE_NOT_FOUND, `service ${serviceId} does not exist`);
-  return service;
+    const service = await getJson<Service>(ctx, compositeKey(ctx, KeyType.SERVICE, [serviceId]));
+    if (!service) fail(ErrorCode.SERVICE_NOT_FOUND, `service ${serviceId} does not exist`);
+    return service;
 }
 
 @Info({ title: 'ServiceContract', description: 'Department services and what they may ask for' })
 export class ServiceContract extends BaseContract {
-  constructor() {
-    super('ServiceContract');
-  }
-
-  @Transaction()
-  @Returns('string')
-  async RegisterService(ctx: Context, argsJson: string): Promise<string> {
-    requireCaller(ctx, SERVICE_ADMINS, 'RegisterService');
-    const args = parseArgs(RegisterServiceArgs, argsJson);
-    const key = compositeKey(ctx, KeyType.SERVICE, [args.serviceId]);
-    if ((await ctx.stub.getState(key)).length > 0) fail(ErrorCode.SERVICE_EXISTS, `service ${args.serviceId} already exists`);
-    const now = txIso(ctx);
-    const service: Service = {
-      docType: 'service',
-      serviceId: args.serviceId,
-      ownerMspId: args.ownerMspId,
-      dept: args.dept,
-      name: args.name,
-      purpose: args.purpose,
-      legalBasis: args.legalBasis,
-      items: [...args.items].sort(),
-      predicates: [...args.predicates].sort(),
-      status: ServiceStatus.ACTIVE,
-      createdAt: now,
-      updatedAt: now,
-      version: 1,
-      lastTxId: ctx.stub.getTxID(),
-    };
-    await putJson(ctx, key, service);
-    await putIndex(ctx, compositeKey(ctx, KeyType.SERVICE_BY_ORG, [service.ownerMspId, service.serviceId]));
-    emit(ctx, EventName.SERVICE_REGISTERED, { serviceId: service.serviceId });
-    return result(service);
-  }
-
-  /** Replaces the mutable fields; owner org and department never change (register a new service). */
-  @Transaction()
-  @Returns('string')
-  async UpdateService(ctx: Context, argsJson: string): Promise<string> {
-    requireCaller(ctx, SERVICE_ADMINS, 'UpdateService');
-    const args = parseArgs(UpdateServiceArgs, argsJson);
-    const service = await loadService(ctx, args.serviceId);
-    if (service.status !== ServiceStatus.ACTIVE) fail(ErrorCode.SERVICE_INACTIVE, `service ${args.serviceId} is inactive`);
-    const next: Service = {
-      ...service,
-      name: args.name,
-      purpose: args.purpose,
-      legalBasis: args.legalBasis,
-      items: [...args.items].sort(),
-      predicates: [...args.predicates].sort(),
-    };
-    return this.#save(ctx, next, EventName.SERVICE_UPDATED);
-  }
-
-  @Transaction()
-  @Returns('string')
-  async DeactivateService(ctx: Context, argsJson: string): Promise<string> {
-    requireCaller(ctx, SERVICE_ADMINS, 'DeactivateService');
-    const args = parseArgs(ServiceIdArgs, argsJson);
-    const service = await loadService(ctx, args.serviceId);
-    if (service.status !== ServiceStatus.ACTIVE) fail(ErrorCode.SERVICE_INACTIVE, `service ${args.serviceId} is already inactive`);
-    return this.#save(ctx, { ...service, status: ServiceStatus.INACTIVE }, EventName.SERVICE_DEACTIVATED);
-  }
-
-  @Transaction(false)
-  @Returns('string')
-  async GetService(ctx: Context, argsJson: string): Promise<string> {
-    const args = parseArgs(ServiceIdArgs, argsJson);
-    return result(await loadService(ctx, args.serviceId));
-  }
-
-  /** All services, or one org's (ownerMspId), one page at a time. */
-  @Transaction(false)
-  @Returns('string')
-  async ListServices(ctx: Context, argsJson: string): Promise<string> {
-    const args = parseArgs(ListServicesArgs, argsJson);
-    if (args.ownerMspId === undefined) {
-      return result(await partialKeyPage(ctx, KeyType.SERVICE, [], args.pageSize, args.bookmark, async (kv) => decodeJson<Service>(kv.value)));
+    constructor() {
+        super('ServiceContract');
     }
-    const page = await partialKeyPage(ctx, KeyType.SERVICE_BY_ORG, [args.ownerMspId], args.pageSize, args.bookmark, async (kv) => {
-      const { attributes } = ctx.stub.splitCompositeKey(kv.key);
-      return getJson<Service>(ctx, compositeKey(ctx, KeyType.SERVICE, [attributes[1] as string]));
-    });
-    return result(page);
-  }
 
-  async #save(ctx: Context, service: Service, event: EventName): Promise<string> {
-    const next: Service = { ...service, version: service.version + 1, updatedAt: txIso(ctx), lastTxId: ctx.stub.getTxID() };
-    await putJson(ctx, compositeKey(ctx, KeyType.SERVICE, [service.serviceId]), next);
-    emit(ctx, event, { serviceId: service.serviceId });
-    return result(next);
-  }
+    @Transaction()
+    @Returns('string')
+    async RegisterService(ctx: Context, argsJson: string): Promise<string> {
+        requireCaller(ctx, SERVICE_ADMINS, 'RegisterService');
+        const args = parseArgs(RegisterServiceArgs, argsJson);
+        const key = compositeKey(ctx, KeyType.SERVICE, [args.serviceId]);
+        if ((await ctx.stub.getState(key)).length > 0) fail(ErrorCode.SERVICE_EXISTS, `service ${args.serviceId} already exists`);
+        const now = txIso(ctx);
+        const service: Service = {
+            docType: 'service',
+            serviceId: args.serviceId,
+            ownerMspId: args.ownerMspId,
+            dept: args.dept,
+            name: args.name,
+            purpose: args.purpose,
+            legalBasis: args.legalBasis,
+            items: [...args.items].sort(),
+            predicates: [...args.predicates].sort(),
+            status: ServiceStatus.ACTIVE,
+            createdAt: now,
+            updatedAt: now,
+            version: 1,
+            lastTxId: ctx.stub.getTxID(),
+        };
+        await putJson(ctx, key, service);
+        await putIndex(ctx, compositeKey(ctx, KeyType.SERVICE_BY_ORG, [service.ownerMspId, service.serviceId]));
+        emit(ctx, EventName.SERVICE_REGISTERED, { serviceId: service.serviceId });
+        return result(service);
+    }
+
+    /** Replaces the mutable fields; owner org and department never change (register a new service). */
+    @Transaction()
+    @Returns('string')
+    async UpdateService(ctx: Context, argsJson: string): Promise<string> {
+        requireCaller(ctx, SERVICE_ADMINS, 'UpdateService');
+        const args = parseArgs(UpdateServiceArgs, argsJson);
+        const service = await loadService(ctx, args.serviceId);
+        if (service.status !== ServiceStatus.ACTIVE) fail(ErrorCode.SERVICE_INACTIVE, `service ${args.serviceId} is inactive`);
+        const next: Service = {
+            ...service,
+            name: args.name,
+            purpose: args.purpose,
+            legalBasis: args.legalBasis,
+            items: [...args.items].sort(),
+            predicates: [...args.predicates].sort(),
+        };
+        return this.#save(ctx, next, EventName.SERVICE_UPDATED);
+    }
+
+    @Transaction()
+    @Returns('string')
+    async DeactivateService(ctx: Context, argsJson: string): Promise<string> {
+        requireCaller(ctx, SERVICE_ADMINS, 'DeactivateService');
+        const args = parseArgs(ServiceIdArgs, argsJson);
+        const service = await loadService(ctx, args.serviceId);
+        if (service.status !== ServiceStatus.ACTIVE) fail(ErrorCode.SERVICE_INACTIVE, `service ${args.serviceId} is already inactive`);
+        return this.#save(ctx, { ...service, status: ServiceStatus.INACTIVE }, EventName.SERVICE_DEACTIVATED);
+    }
+
+    @Transaction(false)
+    @Returns('string')
+    async GetService(ctx: Context, argsJson: string): Promise<string> {
+        const args = parseArgs(ServiceIdArgs, argsJson);
+        return result(await loadService(ctx, args.serviceId));
+    }
+
+    /** All services, or one org's (ownerMspId), one page at a time. */
+    @Transaction(false)
+    @Returns('string')
+    async ListServices(ctx: Context, argsJson: string): Promise<string> {
+        const args = parseArgs(ListServicesArgs, argsJson);
+        if (args.ownerMspId === undefined) {
+            return result(
+                await partialKeyPage(ctx, KeyType.SERVICE, [], args.pageSize, args.bookmark, async (kv) => decodeJson<Service>(kv.value)),
+            );
+        }
+        const page = await partialKeyPage(ctx, KeyType.SERVICE_BY_ORG, [args.ownerMspId], args.pageSize, args.bookmark, async (kv) => {
+            const { attributes } = ctx.stub.splitCompositeKey(kv.key);
+            return getJson<Service>(ctx, compositeKey(ctx, KeyType.SERVICE, [attributes[1] as string]));
+        });
+        return result(page);
+    }
+
+    async #save(ctx: Context, service: Service, event: EventName): Promise<string> {
+        const next: Service = { ...service, version: service.version + 1, updatedAt: txIso(ctx), lastTxId: ctx.stub.getTxID() };
+        await putJson(ctx, compositeKey(ctx, KeyType.SERVICE, [service.serviceId]), next);
+        emit(ctx, event, { serviceId: service.serviceId });
+        return result(next);
+    }
 }

@@ -3,150 +3,150 @@
 import type { CardStatus, ConsentStatus, DataItem, Decision, PredicateName, ReasonCode, ServiceStatus } from './vocabulary.js';
 
 export interface CitizenCard {
-  docType: 'card';
-  cardId: string;
-  subjectId: string;
-  status: CardStatus;
-  issuedAt: string;
-  expiresAt: string;
-  /** base64 DER SubjectPublicKeyInfo of the P-256 device key. */
-  devicePublicKey: string;
-  /** attribute -> hex sha256 commitment (see commitments.ts). */
-  commitments: Record<string, string>;
-  statusReason?: ReasonCode;
-  erasedAt?: string;
-  version: number;
-  updatedAt: string;
-  lastTxId: string;
+    docType: 'card';
+    cardId: string;
+    subjectId: string;
+    status: CardStatus;
+    issuedAt: string;
+    expiresAt: string;
+    /** base64 DER SubjectPublicKeyInfo of the P-256 device key. */
+    devicePublicKey: string;
+    /** attribute -> hex sha256 commitment (see commitments.ts). */
+    commitments: Record<string, string>;
+    statusReason?: ReasonCode;
+    erasedAt?: string;
+    version: number;
+    updatedAt: string;
+    lastTxId: string;
 }
 
 /** Private (collection personalData, SeoulMSP only). */
 export interface PersonalRecord {
-  cardId: string;
-  subjectId: string;
-  data: PersonalData;
-  /** attribute -> hex salt */
-  salts: Record<string, string>;
+    cardId: string;
+    subjectId: string;
+    data: PersonalData;
+    /** attribute -> hex salt */
+    salts: Record<string, string>;
 }
 
 export interface PersonalData {
-  name: string;
-  birthDate: string;
-  address: string;
-  district: string;
-  residentNumber: string;
-  disability: boolean;
-  lowIncome: boolean;
-  multiChildFamily: boolean;
-  seoulResident: boolean;
+    name: string;
+    birthDate: string;
+    address: string;
+    district: string;
+    residentNumber: string;
+    disability: boolean;
+    lowIncome: boolean;
+    multiChildFamily: boolean;
+    seoulResident: boolean;
 }
 
 /** Private anchor: lets non-member endorsers check a card's commitments by hash only. */
 export interface CommitmentAnchor {
-  cardId: string;
-  subjectId: string;
-  commitments: Record<string, string>;
+    cardId: string;
+    subjectId: string;
+    commitments: Record<string, string>;
 }
 
 export interface Service {
-  docType: 'service';
-  serviceId: string;
-  ownerMspId: string;
-  dept: string;
-  name: string;
-  purpose: string;
-  legalBasis?: string;
-  items: DataItem[];
-  predicates: PredicateName[];
-  status: ServiceStatus;
-  createdAt: string;
-  updatedAt: string;
-  version: number;
-  lastTxId: string;
+    docType: 'service';
+    serviceId: string;
+    ownerMspId: string;
+    dept: string;
+    name: string;
+    purpose: string;
+    legalBasis?: string;
+    items: DataItem[];
+    predicates: PredicateName[];
+    status: ServiceStatus;
+    createdAt: string;
+    updatedAt: string;
+    version: number;
+    lastTxId: string;
 }
 
 export interface Consent {
-  docType: 'consent';
-  consentId: string;
-  cardId: string;
-  serviceId: string;
-  recipientMspId: string;
-  recipientDept: string;
-  purpose: string;
-  items: DataItem[];
-  predicates: PredicateName[];
-  retentionDays: number;
-  status: ConsentStatus;
-  grantedAt: string;
-  expiresAt: string;
-  withdrawnAt?: string;
-  /** sha256 hex of the canonical receipt bytes that the device key signed. */
-  receiptHash: string;
-  receipt: { document: unknown; signature: string };
-  withdrawal?: { document: unknown; signature: string };
-  version: number;
-  lastTxId: string;
+    docType: 'consent';
+    consentId: string;
+    cardId: string;
+    serviceId: string;
+    recipientMspId: string;
+    recipientDept: string;
+    purpose: string;
+    items: DataItem[];
+    predicates: PredicateName[];
+    retentionDays: number;
+    status: ConsentStatus;
+    grantedAt: string;
+    expiresAt: string;
+    withdrawnAt?: string;
+    /** sha256 hex of the canonical receipt bytes that the device key signed. */
+    receiptHash: string;
+    receipt: { document: unknown; signature: string };
+    withdrawal?: { document: unknown; signature: string };
+    version: number;
+    lastTxId: string;
 }
 
 export interface PredicateRequest {
-  name: PredicateName;
-  value?: number;
+    name: PredicateName;
+    value?: number;
 }
 
 export interface AccessLogEntry {
-  docType: 'access';
-  accessId: string;
-  txId: string;
-  timestamp: string;
-  decision: Decision;
-  /** Error code naming why (DENIED) or the basis (GRANTED: CONSENT or LEGAL_BASIS). */
-  reason: string;
-  cardId: string;
-  serviceId: string;
-  callerMspId: string;
-  callerDept: string;
-  /** ClientIdentity id: x509::subject::issuer of the caller's certificate. */
-  callerId: string;
-  purpose: string;
-  items: DataItem[];
-  predicates: PredicateRequest[];
-  consentId?: string;
-  legalBasis?: string;
+    docType: 'access';
+    accessId: string;
+    txId: string;
+    timestamp: string;
+    decision: Decision;
+    /** Error code naming why (DENIED) or the basis (GRANTED: CONSENT or LEGAL_BASIS). */
+    reason: string;
+    cardId: string;
+    serviceId: string;
+    callerMspId: string;
+    callerDept: string;
+    /** ClientIdentity id: x509::subject::issuer of the caller's certificate. */
+    callerId: string;
+    purpose: string;
+    items: DataItem[];
+    predicates: PredicateRequest[];
+    consentId?: string;
+    legalBasis?: string;
 }
 
 export interface AccessDecision {
-  accessId: string;
-  decision: Decision;
-  reason: string;
+    accessId: string;
+    decision: Decision;
+    reason: string;
 }
 
 export interface GrantedData {
-  accessId: string;
-  cardId: string;
-  items: Partial<Record<DataItem, string | boolean>>;
-  /** key: predicate name, or `ageAtLeast:N` */
-  predicates: Record<string, boolean>;
+    accessId: string;
+    cardId: string;
+    items: Partial<Record<DataItem, string | boolean>>;
+    /** key: predicate name, or `ageAtLeast:N` */
+    predicates: Record<string, boolean>;
 }
 
 export interface Page<T> {
-  records: T[];
-  bookmark: string;
-  fetchedRecordsCount: number;
+    records: T[];
+    bookmark: string;
+    fetchedRecordsCount: number;
 }
 
 export interface HistoryEntry {
-  txId: string;
-  timestamp: string;
-  isDelete: boolean;
-  value: unknown;
+    txId: string;
+    timestamp: string;
+    isDelete: boolean;
+    value: unknown;
 }
 
 export interface AccessCounts {
-  mspId: string;
-  dept?: string;
-  from: string;
-  to: string;
-  granted: number;
-  denied: number;
-  byDept: Record<string, { granted: number; denied: number }>;
+    mspId: string;
+    dept?: string;
+    from: string;
+    to: string;
+    granted: number;
+    denied: number;
+    byDept: Record<string, { granted: number; denied: number }>;
 }

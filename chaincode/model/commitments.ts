@@ -8,19 +8,19 @@ import type { PersonalData } from './assets.js';
 import { DATA_ITEMS } from './vocabulary.js';
 
 export function deriveSalt(saltSeed: Uint8Array, cardId: string, attr: string): string {
-  return createHmac('sha256', saltSeed).update(`salt|${cardId}|${attr}`).digest('hex');
+    return createHmac('sha256', saltSeed).update(`salt|${cardId}|${attr}`).digest('hex');
 }
 
 export function commitment(attr: string, salt: string, value: string | boolean): string {
-  return createHash('sha256').update(canonicalBytes({ attr, salt, value })).digest('hex');
+    return createHash('sha256').update(canonicalBytes({ attr, salt, value })).digest('hex');
 }
 
 export function computeCommitments(data: PersonalData, salts: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const attr of DATA_ITEMS) out[attr] = commitment(attr, salts[attr] as string, data[attr]);
-  return out;
+    const out: Record<string, string> = {};
+    for (const attr of DATA_ITEMS) out[attr] = commitment(attr, salts[attr] as string, data[attr]);
+    return out;
 }
 
 export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+    return createHash('sha256').update(bytes).digest('hex');
 }

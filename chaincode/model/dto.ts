@@ -4,30 +4,30 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize,
-  ArrayUnique,
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsISO8601,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-  ValidateNested,
+    ArrayMaxSize,
+    ArrayUnique,
+    IsBoolean,
+    IsIn,
+    IsInt,
+    IsISO8601,
+    IsOptional,
+    IsString,
+    Length,
+    Matches,
+    Max,
+    Min,
+    ValidateNested,
 } from 'class-validator';
 import {
-  DATA_ITEMS,
-  DEFAULT_PAGE_SIZE,
-  Decision,
-  MAX_PAGE_SIZE,
-  PREDICATES,
-  REASON_CODES,
-  type DataItem,
-  type PredicateName,
-  type ReasonCode,
+    DATA_ITEMS,
+    DEFAULT_PAGE_SIZE,
+    Decision,
+    MAX_PAGE_SIZE,
+    PREDICATES,
+    REASON_CODES,
+    type DataItem,
+    type PredicateName,
+    type ReasonCode,
 } from './vocabulary.js';
 import { SignedAccessLogListRequest } from './signed.js';
 
@@ -42,149 +42,149 @@ const BOOKMARK_MAX = 4096;
 const idMsg = { message: '$property must match ' + ID_PATTERN.source };
 
 export class PageArgs {
-  @IsOptional() @IsInt() @Min(1) @Max(MAX_PAGE_SIZE) pageSize?: number = DEFAULT_PAGE_SIZE;
-  @IsOptional() @IsString() @Length(0, BOOKMARK_MAX) bookmark?: string = '';
+    @IsOptional() @IsInt() @Min(1) @Max(MAX_PAGE_SIZE) pageSize?: number = DEFAULT_PAGE_SIZE;
+    @IsOptional() @IsString() @Length(0, BOOKMARK_MAX) bookmark?: string = '';
 }
 
 // ---- cards ----
 export class IssuePersonalRecordArgs {
-  @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
-  @IsString() @Matches(ID_PATTERN, idMsg) subjectId!: string;
+    @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
+    @IsString() @Matches(ID_PATTERN, idMsg) subjectId!: string;
 }
 
 /** Transient `personal` of IssuePersonalRecord (never a transaction argument). */
 export class PersonalDataDto {
-  @IsString() @Length(1, 200) name!: string;
-  @IsString() @Matches(/^\d{4}-\d{2}-\d{2}$/) birthDate!: string;
-  @IsString() @Length(1, 500) address!: string;
-  @IsString() @Length(1, 100) district!: string;
-  @IsString() @Matches(/^\d{6}-\d{7}$/) residentNumber!: string;
-  @IsBoolean() disability!: boolean;
-  @IsBoolean() lowIncome!: boolean;
-  @IsBoolean() multiChildFamily!: boolean;
-  @IsBoolean() seoulResident!: boolean;
+    @IsString() @Length(1, 200) name!: string;
+    @IsString() @Matches(/^\d{4}-\d{2}-\d{2}$/) birthDate!: string;
+    @IsString() @Length(1, 500) address!: string;
+    @IsString() @Length(1, 100) district!: string;
+    @IsString() @Matches(/^\d{6}-\d{7}$/) residentNumber!: string;
+    @IsBoolean() disability!: boolean;
+    @IsBoolean() lowIncome!: boolean;
+    @IsBoolean() multiChildFamily!: boolean;
+    @IsBoolean() seoulResident!: boolean;
 }
 
 export class CommitmentsDto {
-  @Matches(HEX64_PATTERN) name!: string;
-  @Matches(HEX64_PATTERN) birthDate!: string;
-  @Matches(HEX64_PATTERN) address!: string;
-  @Matches(HEX64_PATTERN) district!: string;
-  @Matches(HEX64_PATTERN) residentNumber!: string;
-  @Matches(HEX64_PATTERN) disability!: string;
-  @Matches(HEX64_PATTERN) lowIncome!: string;
-  @Matches(HEX64_PATTERN) multiChildFamily!: string;
-  @Matches(HEX64_PATTERN) seoulResident!: string;
+    @Matches(HEX64_PATTERN) name!: string;
+    @Matches(HEX64_PATTERN) birthDate!: string;
+    @Matches(HEX64_PATTERN) address!: string;
+    @Matches(HEX64_PATTERN) district!: string;
+    @Matches(HEX64_PATTERN) residentNumber!: string;
+    @Matches(HEX64_PATTERN) disability!: string;
+    @Matches(HEX64_PATTERN) lowIncome!: string;
+    @Matches(HEX64_PATTERN) multiChildFamily!: string;
+    @Matches(HEX64_PATTERN) seoulResident!: string;
 }
 
 export class CreateCardArgs {
-  @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
-  @IsString() @Matches(ID_PATTERN, idMsg) subjectId!: string;
-  @IsString() @Length(40, 400) @Matches(BASE64_PATTERN) devicePublicKey!: string;
-  @IsInt() @Min(1) @Max(10) validityYears!: number;
-  @ValidateNested() @Type(() => CommitmentsDto) commitments!: CommitmentsDto;
+    @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
+    @IsString() @Matches(ID_PATTERN, idMsg) subjectId!: string;
+    @IsString() @Length(40, 400) @Matches(BASE64_PATTERN) devicePublicKey!: string;
+    @IsInt() @Min(1) @Max(10) validityYears!: number;
+    @ValidateNested() @Type(() => CommitmentsDto) commitments!: CommitmentsDto;
 }
 
 export class CardIdArgs {
-  @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
+    @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
 }
 
 export class CardStatusArgs {
-  @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
-  @IsIn(REASON_CODES) reason!: ReasonCode;
+    @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
+    @IsIn(REASON_CODES) reason!: ReasonCode;
 }
 
 export class RenewCardArgs {
-  @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
-  @IsInt() @Min(1) @Max(10) validityYears!: number;
+    @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
+    @IsInt() @Min(1) @Max(10) validityYears!: number;
 }
 
 export class RotateKeyByIssuerArgs {
-  @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
-  @IsString() @Length(40, 400) @Matches(BASE64_PATTERN) newDevicePublicKey!: string;
-  @IsIn(REASON_CODES) reason!: ReasonCode;
+    @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
+    @IsString() @Length(40, 400) @Matches(BASE64_PATTERN) newDevicePublicKey!: string;
+    @IsIn(REASON_CODES) reason!: ReasonCode;
 }
 
 // ---- services ----
 export class RegisterServiceArgs {
-  @IsString() @Matches(ID_PATTERN, idMsg) serviceId!: string;
-  @IsString() @Matches(MSP_ID_PATTERN) ownerMspId!: string;
-  @IsString() @Matches(DEPT_PATTERN) dept!: string;
-  @IsString() @Length(1, 200) name!: string;
-  @IsString() @Length(1, 500) purpose!: string;
-  @IsOptional() @IsString() @Length(1, 500) legalBasis?: string;
-  @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
-  @ArrayUnique() @ArrayMaxSize(PREDICATES.length) @IsIn(PREDICATES, { each: true }) predicates!: PredicateName[];
+    @IsString() @Matches(ID_PATTERN, idMsg) serviceId!: string;
+    @IsString() @Matches(MSP_ID_PATTERN) ownerMspId!: string;
+    @IsString() @Matches(DEPT_PATTERN) dept!: string;
+    @IsString() @Length(1, 200) name!: string;
+    @IsString() @Length(1, 500) purpose!: string;
+    @IsOptional() @IsString() @Length(1, 500) legalBasis?: string;
+    @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
+    @ArrayUnique() @ArrayMaxSize(PREDICATES.length) @IsIn(PREDICATES, { each: true }) predicates!: PredicateName[];
 }
 
 export class UpdateServiceArgs {
-  @IsString() @Matches(ID_PATTERN, idMsg) serviceId!: string;
-  @IsString() @Length(1, 200) name!: string;
-  @IsString() @Length(1, 500) purpose!: string;
-  @IsOptional() @IsString() @Length(1, 500) legalBasis?: string;
-  @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
-  @ArrayUnique() @ArrayMaxSize(PREDICATES.length) @IsIn(PREDICATES, { each: true }) predicates!: PredicateName[];
+    @IsString() @Matches(ID_PATTERN, idMsg) serviceId!: string;
+    @IsString() @Length(1, 200) name!: string;
+    @IsString() @Length(1, 500) purpose!: string;
+    @IsOptional() @IsString() @Length(1, 500) legalBasis?: string;
+    @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
+    @ArrayUnique() @ArrayMaxSize(PREDICATES.length) @IsIn(PREDICATES, { each: true }) predicates!: PredicateName[];
 }
 
 export class ServiceIdArgs {
-  @IsString() @Matches(ID_PATTERN, idMsg) serviceId!: string;
+    @IsString() @Matches(ID_PATTERN, idMsg) serviceId!: string;
 }
 
 export class ListServicesArgs extends PageArgs {
-  @IsOptional() @IsString() @Matches(MSP_ID_PATTERN) ownerMspId?: string;
+    @IsOptional() @IsString() @Matches(MSP_ID_PATTERN) ownerMspId?: string;
 }
 
 // ---- consents ----
 export class ConsentIdArgs {
-  @IsString() @Matches(ID_PATTERN, idMsg) consentId!: string;
+    @IsString() @Matches(ID_PATTERN, idMsg) consentId!: string;
 }
 
 export class ListConsentsByCardArgs extends PageArgs {
-  @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
+    @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
 }
 
 export class ListConsentsByRecipientArgs extends PageArgs {
-  @IsString() @Matches(MSP_ID_PATTERN) recipientMspId!: string;
+    @IsString() @Matches(MSP_ID_PATTERN) recipientMspId!: string;
 }
 
 // ---- access ----
 export class PredicateRequestDto {
-  @IsIn(PREDICATES) name!: PredicateName;
-  /** Only for ageAtLeast: the age in years. */
-  @IsOptional() @IsInt() @Min(0) @Max(150) value?: number;
+    @IsIn(PREDICATES) name!: PredicateName;
+    /** Only for ageAtLeast: the age in years. */
+    @IsOptional() @IsInt() @Min(0) @Max(150) value?: number;
 }
 
 export class RequestAccessArgs {
-  @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
-  @IsString() @Matches(ID_PATTERN, idMsg) serviceId!: string;
-  @IsString() @Length(1, 500) purpose!: string;
-  @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
-  @ArrayMaxSize(PREDICATES.length)
-  @ValidateNested({ each: true })
-  @Type(() => PredicateRequestDto)
-  predicates!: PredicateRequestDto[];
-  @IsOptional() @IsString() @Matches(ID_PATTERN, idMsg) consentId?: string;
+    @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
+    @IsString() @Matches(ID_PATTERN, idMsg) serviceId!: string;
+    @IsString() @Length(1, 500) purpose!: string;
+    @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
+    @ArrayMaxSize(PREDICATES.length)
+    @ValidateNested({ each: true })
+    @Type(() => PredicateRequestDto)
+    predicates!: PredicateRequestDto[];
+    @IsOptional() @IsString() @Matches(ID_PATTERN, idMsg) consentId?: string;
 }
 
 export class AccessIdArgs {
-  @IsString() @Matches(/^[0-9a-f]{64}$/) accessId!: string;
+    @IsString() @Matches(/^[0-9a-f]{64}$/) accessId!: string;
 }
 
 export class ListAccessByCardArgs extends PageArgs {
-  @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
+    @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
 }
 
 /** A citizen's own listing: the device-signed request plus (unsigned) paging. */
 export class ListMyAccessArgs extends PageArgs {
-  @ValidateNested() @Type(() => SignedAccessLogListRequest) request!: SignedAccessLogListRequest;
+    @ValidateNested() @Type(() => SignedAccessLogListRequest) request!: SignedAccessLogListRequest;
 }
 
 export class ListAccessByCallerArgs extends PageArgs {
-  @IsString() @Matches(MSP_ID_PATTERN) mspId!: string;
-  @IsOptional() @IsString() @Matches(DEPT_PATTERN) dept?: string;
-  @IsISO8601({ strict: true }) from!: string;
-  @IsISO8601({ strict: true }) to!: string;
-  @IsOptional() @IsIn([Decision.GRANTED, Decision.DENIED]) decision?: Decision;
+    @IsString() @Matches(MSP_ID_PATTERN) mspId!: string;
+    @IsOptional() @IsString() @Matches(DEPT_PATTERN) dept?: string;
+    @IsISO8601({ strict: true }) from!: string;
+    @IsISO8601({ strict: true }) to!: string;
+    @IsOptional() @IsIn([Decision.GRANTED, Decision.DENIED]) decision?: Decision;
 }
 
 // ---- audit ----
@@ -192,13 +192,13 @@ export const HISTORY_KINDS = ['card', 'service', 'consent', 'access'] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
 
 export class HistoryArgs {
-  @IsIn(HISTORY_KINDS) kind!: HistoryKind;
-  @IsString() @Matches(ID_PATTERN, idMsg) id!: string;
+    @IsIn(HISTORY_KINDS) kind!: HistoryKind;
+    @IsString() @Matches(ID_PATTERN, idMsg) id!: string;
 }
 
 export class CountAccessArgs {
-  @IsString() @Matches(MSP_ID_PATTERN) mspId!: string;
-  @IsOptional() @IsString() @Matches(DEPT_PATTERN) dept?: string;
-  @IsISO8601({ strict: true }) from!: string;
-  @IsISO8601({ strict: true }) to!: string;
+    @IsString() @Matches(MSP_ID_PATTERN) mspId!: string;
+    @IsOptional() @IsString() @Matches(DEPT_PATTERN) dept?: string;
+    @IsISO8601({ strict: true }) from!: string;
+    @IsISO8601({ strict: true }) to!: string;
 }

@@ -6,18 +6,18 @@ import 'reflect-metadata';
 import { createPrivateKey, createPublicKey, createHash, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize,
-  ArrayUnique,
-  Equals,
-  IsIn,
-  IsInt,
-  IsISO8601,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-  ValidateNested,
+    ArrayMaxSize,
+    ArrayUnique,
+    Equals,
+    IsIn,
+    IsInt,
+    IsISO8601,
+    IsString,
+    Length,
+    Matches,
+    Max,
+    Min,
+    ValidateNested,
 } from 'class-validator';
 import { canonicalBytes } from './canonical.js';
 import { DATA_ITEMS, PREDICATES, REASON_CODES, type DataItem, type PredicateName, type ReasonCode } from './vocabulary.js';
@@ -29,128 +29,128 @@ export const NONCE_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 const B64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 export const SignedType = {
-  CONSENT_RECEIPT: 'ConsentReceipt',
-  CONSENT_WITHDRAWAL: 'ConsentWithdrawal',
-  CARD_SUSPENSION: 'CardSuspension',
-  KEY_ROTATION: 'KeyRotation',
-  ACCESS_LOG_LIST_REQUEST: 'AccessLogListRequest',
-  AUTH_CHALLENGE: 'AuthChallenge',
+    CONSENT_RECEIPT: 'ConsentReceipt',
+    CONSENT_WITHDRAWAL: 'ConsentWithdrawal',
+    CARD_SUSPENSION: 'CardSuspension',
+    KEY_ROTATION: 'KeyRotation',
+    ACCESS_LOG_LIST_REQUEST: 'AccessLogListRequest',
+    AUTH_CHALLENGE: 'AuthChallenge',
 } as const;
 export type SignedType = (typeof SignedType)[keyof typeof SignedType];
 
 /** Members common to every signed document. */
 abstract class SignedDocBase {
-  @IsString() @Matches(ID) cardId!: string;
-  @IsString() @Matches(NONCE_PATTERN) nonce!: string;
-  /** The signer's clock; must be within SIGNED_REQUEST_MAX_AGE_SECONDS of the tx time. */
-  @IsISO8601({ strict: true }) issuedAt!: string;
+    @IsString() @Matches(ID) cardId!: string;
+    @IsString() @Matches(NONCE_PATTERN) nonce!: string;
+    /** The signer's clock; must be within SIGNED_REQUEST_MAX_AGE_SECONDS of the tx time. */
+    @IsISO8601({ strict: true }) issuedAt!: string;
 }
 
 /** Consent: card, service, recipient org, purpose, items, predicates, retention, nonce, time. */
 export class ConsentReceiptDoc extends SignedDocBase {
-  @Equals(SignedType.CONSENT_RECEIPT) type!: typeof SignedType.CONSENT_RECEIPT;
-  @IsString() @Matches(ID) serviceId!: string;
-  @IsString() @Matches(MSP_ID) recipientMspId!: string;
-  @IsString() @Length(1, 500) purpose!: string;
-  @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
-  @ArrayUnique() @ArrayMaxSize(PREDICATES.length) @IsIn(PREDICATES, { each: true }) predicates!: PredicateName[];
-  @IsInt() @Min(1) @Max(3650) retentionDays!: number;
+    @Equals(SignedType.CONSENT_RECEIPT) type!: typeof SignedType.CONSENT_RECEIPT;
+    @IsString() @Matches(ID) serviceId!: string;
+    @IsString() @Matches(MSP_ID) recipientMspId!: string;
+    @IsString() @Length(1, 500) purpose!: string;
+    @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
+    @ArrayUnique() @ArrayMaxSize(PREDICATES.length) @IsIn(PREDICATES, { each: true }) predicates!: PredicateName[];
+    @IsInt() @Min(1) @Max(3650) retentionDays!: number;
 }
 
 export class ConsentWithdrawalDoc extends SignedDocBase {
-  @Equals(SignedType.CONSENT_WITHDRAWAL) type!: typeof SignedType.CONSENT_WITHDRAWAL;
-  @IsString() @Matches(ID) consentId!: string;
+    @Equals(SignedType.CONSENT_WITHDRAWAL) type!: typeof SignedType.CONSENT_WITHDRAWAL;
+    @IsString() @Matches(ID) consentId!: string;
 }
 
 /** Lost or stolen device: the citizen suspends the card with the (still held or backed-up) key. */
 export class CardSuspensionDoc extends SignedDocBase {
-  @Equals(SignedType.CARD_SUSPENSION) type!: typeof SignedType.CARD_SUSPENSION;
-  @IsIn(REASON_CODES) reason!: ReasonCode;
+    @Equals(SignedType.CARD_SUSPENSION) type!: typeof SignedType.CARD_SUSPENSION;
+    @IsIn(REASON_CODES) reason!: ReasonCode;
 }
 
 /** Signed by the OLD device key. */
 export class KeyRotationDoc extends SignedDocBase {
-  @Equals(SignedType.KEY_ROTATION) type!: typeof SignedType.KEY_ROTATION;
-  @IsString() @Length(40, 400) @Matches(B64) newDevicePublicKey!: string;
+    @Equals(SignedType.KEY_ROTATION) type!: typeof SignedType.KEY_ROTATION;
+    @IsString() @Length(40, 400) @Matches(B64) newDevicePublicKey!: string;
 }
 
 export class AccessLogListRequestDoc extends SignedDocBase {
-  @Equals(SignedType.ACCESS_LOG_LIST_REQUEST) type!: typeof SignedType.ACCESS_LOG_LIST_REQUEST;
+    @Equals(SignedType.ACCESS_LOG_LIST_REQUEST) type!: typeof SignedType.ACCESS_LOG_LIST_REQUEST;
 }
 
 /** A verifier's challenge: `nonce` is the verifier's random challenge. */
 export class AuthChallengeDoc extends SignedDocBase {
-  @Equals(SignedType.AUTH_CHALLENGE) type!: typeof SignedType.AUTH_CHALLENGE;
-  @IsString() @Matches(MSP_ID) verifierMspId!: string;
+    @Equals(SignedType.AUTH_CHALLENGE) type!: typeof SignedType.AUTH_CHALLENGE;
+    @IsString() @Matches(MSP_ID) verifierMspId!: string;
 }
 
 const SIG = { min: 8, max: 200 };
 
 export class SignedConsentReceipt {
-  @ValidateNested() @Type(() => ConsentReceiptDoc) document!: ConsentReceiptDoc;
-  @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
+    @ValidateNested() @Type(() => ConsentReceiptDoc) document!: ConsentReceiptDoc;
+    @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
 }
 export class SignedConsentWithdrawal {
-  @ValidateNested() @Type(() => ConsentWithdrawalDoc) document!: ConsentWithdrawalDoc;
-  @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
+    @ValidateNested() @Type(() => ConsentWithdrawalDoc) document!: ConsentWithdrawalDoc;
+    @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
 }
 export class SignedCardSuspension {
-  @ValidateNested() @Type(() => CardSuspensionDoc) document!: CardSuspensionDoc;
-  @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
+    @ValidateNested() @Type(() => CardSuspensionDoc) document!: CardSuspensionDoc;
+    @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
 }
 export class SignedKeyRotation {
-  @ValidateNested() @Type(() => KeyRotationDoc) document!: KeyRotationDoc;
-  @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
+    @ValidateNested() @Type(() => KeyRotationDoc) document!: KeyRotationDoc;
+    @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
 }
 export class SignedAccessLogListRequest {
-  @ValidateNested() @Type(() => AccessLogListRequestDoc) document!: AccessLogListRequestDoc;
-  @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
+    @ValidateNested() @Type(() => AccessLogListRequestDoc) document!: AccessLogListRequestDoc;
+    @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
 }
 export class SignedAuthChallenge {
-  @ValidateNested() @Type(() => AuthChallengeDoc) document!: AuthChallengeDoc;
-  @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
+    @ValidateNested() @Type(() => AuthChallengeDoc) document!: AuthChallengeDoc;
+    @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
 }
 
 /** The exact bytes the device key signs. */
 export function signedBytes(document: object): Buffer {
-  return canonicalBytes(document);
+    return canonicalBytes(document);
 }
 
 /** sha256 hex of the signed bytes (a consent's receiptHash). */
 export function documentHash(document: object): string {
-  return createHash('sha256').update(signedBytes(document)).digest('hex');
+    return createHash('sha256').update(signedBytes(document)).digest('hex');
 }
 
 /** Parses a device public key; undefined unless it is a P-256 SubjectPublicKeyInfo. */
 export function parseDevicePublicKey(spkiBase64: string): KeyObject | undefined {
-  try {
-    const key = createPublicKey({ key: Buffer.from(spkiBase64, 'base64'), format: 'der', type: 'spki' });
-    if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') return undefined;
-    return key;
-  } catch {
-    return undefined;
-  }
+    try {
+        const key = createPublicKey({ key: Buffer.from(spkiBase64, 'base64'), format: 'der', type: 'spki' });
+        if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') return undefined;
+        return key;
+    } catch {
+        return undefined;
+    }
 }
 
 /** Verifies a DER/base64 ECDSA-SHA256 signature over signedBytes(document). */
 export function verifyDeviceSignature(spkiBase64: string, document: object, signatureBase64: string): boolean {
-  const key = parseDevicePublicKey(spkiBase64);
-  if (!key) return false;
-  try {
-    return nodeVerify('sha256', signedBytes(document), { key, dsaEncoding: 'der' }, Buffer.from(signatureBase64, 'base64'));
-  } catch {
-    return false;
-  }
+    const key = parseDevicePublicKey(spkiBase64);
+    if (!key) return false;
+    try {
+        return nodeVerify('sha256', signedBytes(document), { key, dsaEncoding: 'der' }, Buffer.from(signatureBase64, 'base64'));
+    } catch {
+        return false;
+    }
 }
 
 /** What the citizen app does (and the tests): sign a document with the device's private key. */
 export function signDocument<T extends object>(document: T, privateKey: KeyObject | string): { document: T; signature: string } {
-  const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
-  const signature = nodeSign('sha256', signedBytes(document), { key, dsaEncoding: 'der' });
-  return { document, signature: signature.toString('base64') };
+    const key = typeof privateKey === 'string' ? createPrivateKey(privateKey) : privateKey;
+    const signature = nodeSign('sha256', signedBytes(document), { key, dsaEncoding: 'der' });
+    return { document, signature: signature.toString('base64') };
 }
 
 /** base64 DER SPKI of a public key (the format of CitizenCard.devicePublicKey). */
 export function exportDevicePublicKey(publicKey: KeyObject): string {
-  return publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+    return publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
 }

@@ -2,10 +2,10 @@
 // eligibility predicates, statuses, transient keys and time limits.
 
 export const MSP = {
-  SEOUL: 'SeoulMSP',
-  MOIS: 'MOISMSP',
-  MOHW: 'MOHWMSP',
-  AUDIT: 'AuditMSP',
+    SEOUL: 'SeoulMSP',
+    MOIS: 'MOISMSP',
+    MOHW: 'MOHWMSP',
+    AUDIT: 'AuditMSP',
 } as const;
 
 /** The org that issues cards and is the only member of the personal-data collection. */
@@ -16,11 +16,11 @@ export const AUDITOR_MSP = MSP.AUDIT;
 
 /** Values of the Fabric CA attribute `role` (certificate extension 1.2.3.4.5.6.7.8.1). */
 export const Role = {
-  ISSUER: 'issuer',
-  DEPARTMENT: 'department',
-  CITIZEN_AGENT: 'citizen-agent',
-  AUDITOR: 'auditor',
-  SERVICE_ADMIN: 'service-admin',
+    ISSUER: 'issuer',
+    DEPARTMENT: 'department',
+    CITIZEN_AGENT: 'citizen-agent',
+    AUDITOR: 'auditor',
+    SERVICE_ADMIN: 'service-admin',
 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 export const ROLE_ATTR = 'role';
@@ -37,15 +37,15 @@ export const TRANSIENT_RESPONSE_KEY = 'responseKey';
 
 /** Personal attributes; each is committed on the public card as sha256 over (attr, salt, value). */
 export const DATA_ITEMS = [
-  'name',
-  'birthDate',
-  'address',
-  'district',
-  'residentNumber',
-  'disability',
-  'lowIncome',
-  'multiChildFamily',
-  'seoulResident',
+    'name',
+    'birthDate',
+    'address',
+    'district',
+    'residentNumber',
+    'disability',
+    'lowIncome',
+    'multiChildFamily',
+    'seoulResident',
 ] as const;
 export type DataItem = (typeof DATA_ITEMS)[number];
 
@@ -68,15 +68,15 @@ export type Decision = (typeof Decision)[keyof typeof Decision];
 
 /** Reason codes for card status changes: codes, never free text, so no personal data slips in. */
 export const REASON_CODES = [
-  'LOST_DEVICE',
-  'STOLEN_DEVICE',
-  'DEVICE_REPLACED',
-  'CITIZEN_REQUEST',
-  'RECOVERED',
-  'DECEASED',
-  'MOVED_OUT',
-  'FRAUD',
-  'ADMINISTRATIVE',
+    'LOST_DEVICE',
+    'STOLEN_DEVICE',
+    'DEVICE_REPLACED',
+    'CITIZEN_REQUEST',
+    'RECOVERED',
+    'DECEASED',
+    'MOVED_OUT',
+    'FRAUD',
+    'ADMINISTRATIVE',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

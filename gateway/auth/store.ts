@@ -73,13 +73,17 @@ export class AppStore {
     /** Replaces an app's key (the old one stops working at once). */
     rotateKey(name: string): string {
         const key = generateApiKey();
-        const r = this.#db.prepare('UPDATE apps SET key_id = ?, key_hash = ? WHERE name = ? AND disabled_at IS NULL').run(key.keyId, key.hash, name);
+        const r = this.#db
+            .prepare('UPDATE apps SET key_id = ?, key_hash = ? WHERE name = ? AND disabled_at IS NULL')
+            .run(key.keyId, key.hash, name);
         if (r.changes !== 1) throw new Error(`APP_NOT_FOUND: no active app named ${name}`);
         return key.apiKey;
     }
 
     disable(name: string): void {
-        const r = this.#db.prepare('UPDATE apps SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL').run(new Date().toISOString(), name);
+        const r = this.#db
+            .prepare('UPDATE apps SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL')
+            .run(new Date().toISOString(), name);
         if (r.changes !== 1) throw new Error(`APP_NOT_FOUND: no active app named ${name}`);
     }
 

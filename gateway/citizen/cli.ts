@@ -27,7 +27,10 @@ export function run(argv: string[], out: (s: string) => void = (s) => process.st
         return flags[k];
     };
     const list = <T extends string>(k: string, allowed: readonly string[]): T[] => {
-        const items = (flags[k] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+        const items = (flags[k] ?? '')
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
         for (const i of items) if (!allowed.includes(i)) throw new Error(`USAGE: --${k}: ${i} is not one of ${allowed.join(', ')}`);
         return items as T[];
     };
@@ -47,10 +50,17 @@ export function run(argv: string[], out: (s: string) => void = (s) => process.st
         case 'consent': {
             const days = Number(flags['retention-days'] ?? '30');
             if (!Number.isInteger(days) || days < 1) throw new Error('USAGE: --retention-days must be a positive integer');
-            return print(key.consent({
-                cardId: need('card'), serviceId: need('service'), recipientMspId: need('recipient'), purpose: need('purpose'),
-                items: list<DataItem>('items', DATA_ITEMS), predicates: list<PredicateName>('predicates', PREDICATES), retentionDays: days,
-            }));
+            return print(
+                key.consent({
+                    cardId: need('card'),
+                    serviceId: need('service'),
+                    recipientMspId: need('recipient'),
+                    purpose: need('purpose'),
+                    items: list<DataItem>('items', DATA_ITEMS),
+                    predicates: list<PredicateName>('predicates', PREDICATES),
+                    retentionDays: days,
+                }),
+            );
         }
         case 'withdraw':
             return print(key.withdraw(need('card'), need('consent')));

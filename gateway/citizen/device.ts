@@ -5,8 +5,18 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
-    exportDevicePublicKey, signDocument, SignedType, type AccessLogListRequestDoc, type AuthChallengeDoc, type CardSuspensionDoc,
-    type ConsentReceiptDoc, type ConsentWithdrawalDoc, type DataItem, type KeyRotationDoc, type PredicateName, type ReasonCode,
+    exportDevicePublicKey,
+    signDocument,
+    SignedType,
+    type AccessLogListRequestDoc,
+    type AuthChallengeDoc,
+    type CardSuspensionDoc,
+    type ConsentReceiptDoc,
+    type ConsentWithdrawalDoc,
+    type DataItem,
+    type KeyRotationDoc,
+    type PredicateName,
+    type ReasonCode,
 } from '../../chaincode/model';
 
 export interface Signed<T> {
@@ -68,11 +78,23 @@ export class DeviceKey {
     }
 
     consent(p: {
-        cardId: string; serviceId: string; recipientMspId: string; purpose: string; items: DataItem[]; predicates?: PredicateName[]; retentionDays: number;
+        cardId: string;
+        serviceId: string;
+        recipientMspId: string;
+        purpose: string;
+        items: DataItem[];
+        predicates?: PredicateName[];
+        retentionDays: number;
     }): Signed<ConsentReceiptDoc> {
         return this.#sign({
-            ...this.#base(p.cardId), type: SignedType.CONSENT_RECEIPT, serviceId: p.serviceId, recipientMspId: p.recipientMspId,
-            purpose: p.purpose, items: p.items, predicates: p.predicates ?? [], retentionDays: p.retentionDays,
+            ...this.#base(p.cardId),
+            type: SignedType.CONSENT_RECEIPT,
+            serviceId: p.serviceId,
+            recipientMspId: p.recipientMspId,
+            purpose: p.purpose,
+            items: p.items,
+            predicates: p.predicates ?? [],
+            retentionDays: p.retentionDays,
         } as ConsentReceiptDoc);
     }
 
@@ -95,4 +117,5 @@ export class DeviceKey {
 }
 
 /** The `request` query parameter of the SSE stream: base64url of the signed request's JSON. */
-export const encodeStreamRequest = (signed: Signed<AccessLogListRequestDoc>): string => Buffer.from(JSON.stringify(signed)).toString('base64url');
+export const encodeStreamRequest = (signed: Signed<AccessLogListRequestDoc>): string =>
+    Buffer.from(JSON.stringify(signed)).toString('base64url');

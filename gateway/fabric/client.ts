@@ -12,7 +12,14 @@ import { loadAppIdentity } from './identities';
 import { blockNumberOf, parseProcessedTransaction } from './proof';
 import { submitPrepared, submitWithRetry, type RetryHooks } from './retry';
 import type {
-    EvaluateRequest, EventStream, FabricLayer, PreparedTransaction, SubmitHooks, SubmitRequest, SubmitResult, TransactionProof,
+    EvaluateRequest,
+    EventStream,
+    FabricLayer,
+    PreparedTransaction,
+    SubmitHooks,
+    SubmitRequest,
+    SubmitResult,
+    TransactionProof,
 } from './types';
 
 interface Connection {
@@ -113,7 +120,11 @@ export class FabricGatewayLayer implements FabricLayer {
         const onLedger = await this.#lookup(prepared.transactionId);
         if (onLedger) {
             if (!onLedger.valid) {
-                throw new CommitError({ code: Number(onLedger.code) as CommitError['code'], transactionId: prepared.transactionId, message: `transaction ${prepared.transactionId} committed as ${onLedger.code}` });
+                throw new CommitError({
+                    code: Number(onLedger.code) as CommitError['code'],
+                    transactionId: prepared.transactionId,
+                    message: `transaction ${prepared.transactionId} committed as ${onLedger.code}`,
+                });
             }
             return { transactionId: prepared.transactionId, blockNumber: onLedger.blockNumber, result: prepared.result };
         }

@@ -31,7 +31,10 @@ export function loadAppIdentity(topology: Topology, mspId: string, name: string)
         return path.join(full, files[0]);
     };
     const credentials = fs.readFileSync(pick('signcerts', (f) => f.endsWith('.pem')));
-    const keyPem = fs.readFileSync(pick('keystore', (f) => f.endsWith('_sk') || f.endsWith('.pem') || f.endsWith('.key')), 'utf8');
+    const keyPem = fs.readFileSync(
+        pick('keystore', (f) => f.endsWith('_sk') || f.endsWith('.pem') || f.endsWith('.key')),
+        'utf8',
+    );
     // node:crypto signs SHA-256(message) in one native call, low-S (network/msp/identity.ts).
     return { name, identity: { mspId, credentials }, signer: newMessageSigner(keyPem), hash: hash.none };
 }

@@ -28,7 +28,11 @@ export interface RetryHooks {
     sleep?(ms: number): Promise<void>;
 }
 
-export async function submitWithRetry(endorse: () => Promise<TransactionLike>, policy: RetryPolicy, hooks: RetryHooks): Promise<SubmitResult> {
+export async function submitWithRetry(
+    endorse: () => Promise<TransactionLike>,
+    policy: RetryPolicy,
+    hooks: RetryHooks,
+): Promise<SubmitResult> {
     const wait = hooks.sleep ?? sleep;
     for (let attempt = 1; ; attempt++) {
         const tx = await hooks.timed('endorse', endorse);
@@ -73,7 +77,11 @@ export async function submitPrepared(tx: TransactionLike, policy: RetryPolicy, h
             continue;
         }
         if (!status.successful) {
-            throw new CommitError({ code: status.code, transactionId: status.transactionId, message: `transaction ${status.transactionId} failed to commit with status code ${status.code}` });
+            throw new CommitError({
+                code: status.code,
+                transactionId: status.transactionId,
+                message: `transaction ${status.transactionId} failed to commit with status code ${status.code}`,
+            });
         }
         return { transactionId: status.transactionId, blockNumber: status.blockNumber, result: submitted.getResult() };
     }

@@ -47,7 +47,9 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{8,128}$/;
 export function sendProblem(res: Response, req: Request, problem: ProblemError): void {
     if (problem.retryAfterSeconds !== undefined) res.set('Retry-After', String(problem.retryAfterSeconds));
     if (problem.status === 401) res.set('WWW-Authenticate', 'Bearer realm="citizencards"');
-    res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem.toProblem(req.originalUrl.split('?')[0], String(res.locals.requestId ?? ''))));
+    res.status(problem.status)
+        .type(PROBLEM_CONTENT_TYPE)
+        .send(JSON.stringify(problem.toProblem(req.originalUrl.split('?')[0], String(res.locals.requestId ?? ''))));
 }
 
 export function createApp(deps: AppDeps): GatewayApp {
@@ -80,13 +82,30 @@ export function createApp(deps: AppDeps): GatewayApp {
             deps.metrics.httpRequests.inc(labels);
             deps.metrics.httpDuration.observe(labels, seconds);
             // No query string, body or headers: they may hold keys, signatures or personal data.
-            deps.log.info('request', { requestId, method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000), app: (res.locals.app as { name?: string } | undefined)?.name });
+            deps.log.info('request', {
+                requestId,
+                method: req.method,
+                route,
+                status: res.statusCode,
+                ms: Math.round(seconds * 1000),
+                app: (res.locals.app as { name?: string } | undefined)?.name,
+            });
         };
         res.on('finish', finish);
         res.on('close', finish);
         if (draining.value) {
             res.set('Connection', 'close');
-            return sendProblem(res, req, new ProblemError({ status: 503, code: 'SHUTTING_DOWN', title: 'Shutting down', detail: 'the gateway is stopping; retry on another instance or later', retryAfterSeconds: 2 }));
+            return sendProblem(
+                res,
+                req,
+                new ProblemError({
+                    status: 503,
+                    code: 'SHUTTING_DOWN',
+                    title: 'Shutting down',
+                    detail: 'the gateway is stopping; retry on another instance or later',
+                    retryAfterSeconds: 2,
+                }),
+            );
         }
         next();
     });
@@ -100,7 +119,18 @@ export function createApp(deps: AppDeps): GatewayApp {
     app.get('/readyz', async (req, res) => {
         res.locals.route = '/readyz';
         if (await deps.fabric.ready()) res.json({ status: 'READY', mspId: deps.mspId });
-        else sendProblem(res, req, new ProblemError({ status: 503, code: 'FABRIC_UNAVAILABLE', title: 'Not ready', detail: 'the peer does not answer', retryAfterSeconds: 2 }));
+        else
+            sendProblem(
+                res,
+                req,
+                new ProblemError({
+                    status: 503,
+                    code: 'FABRIC_UNAVAILABLE',
+                    title: 'Not ready',
+                    detail: 'the peer does not answer',
+                    retryAfterSeconds: 2,
+                }),
+            );
     });
     app.get('/metrics', async (_req, res) => {
         res.locals.route = '/metrics';
@@ -148,7 +178,17 @@ export function createApp(deps: AppDeps): GatewayApp {
             keyGenerator: (_req, res) => String((res.locals.app as { appId: string }).appId),
             handler: (req, res) => {
                 const retry = Math.ceil((deps.rateLimit?.windowMs ?? 60_000) / 1000);
-                sendProblem(res, req, new ProblemError({ status: 429, code: 'RATE_LIMITED', title: 'Too many requests', detail: 'the rate limit of this API key is exceeded', retryAfterSeconds: retry }));
+                sendProblem(
+                    res,
+                    req,
+                    new ProblemError({
+                        status: 429,
+                        code: 'RATE_LIMITED',
+                        title: 'Too many requests',
+                        detail: 'the rate limit of this API key is exceeded',
+                        retryAfterSeconds: retry,
+                    }),
+                );
             },
         }),
     );
@@ -156,32 +196,52 @@ export function createApp(deps: AppDeps): GatewayApp {
     const dispatchDeps = { fabric: deps.fabric, idempotency: deps.idempotency, log: deps.log };
     for (const r of routes) {
         const route = r.path;
-        v1[r.method](r.path.replace(/^\/v1/, ''), (_req: Request, res: Response, next: NextFunction) => {
-            res.locals.route = route;
-            next();
-        }, dispatcher(r, dispatchDeps));
+        v1[r.method](
+            r.path.replace(/^\/v1/, ''),
+            (_req: Request, res: Response, next: NextFunction) => {
+                res.locals.route = route;
+                next();
+            },
+            dispatcher(r, dispatchDeps),
+        );
     }
-    v1.get(STREAM_PATH.replace(/^\/v1/, ''), (_req: Request, res: Response, next: NextFunction) => {
-        res.locals.route = STREAM_PATH;
-        next();
-    }, accessStream({ fabric: deps.fabric, db: deps.db, log: deps.log, streams }));
+    v1.get(
+        STREAM_PATH.replace(/^\/v1/, ''),
+        (_req: Request, res: Response, next: NextFunction) => {
+            res.locals.route = STREAM_PATH;
+            next();
+        },
+        accessStream({ fabric: deps.fabric, db: deps.db, log: deps.log, streams }),
+    );
     app.use('/v1', v1);
 
     // ---- not found, method not allowed, errors ----
-    app.use((req, _res, next) => next(new ProblemError({ status: 404, code: 'ROUTE_NOT_FOUND', title: 'Not found', detail: `no route ${req.method} ${req.path}` })));
+    app.use((req, _res, next) =>
+        next(new ProblemError({ status: 404, code: 'ROUTE_NOT_FOUND', title: 'Not found', detail: `no route ${req.method} ${req.path}` })),
+    );
     app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
         let problem: ProblemError;
         const e = err as { type?: string; status?: number; expose?: boolean };
         if (!(err instanceof ProblemError) && typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.type) {
             // body-parser: malformed JSON, too large, wrong charset, aborted
-            const code = e.type === 'entity.too.large' ? 'BODY_TOO_LARGE' : e.type === 'entity.parse.failed' ? 'MALFORMED_JSON' : 'BAD_BODY';
-            problem = new ProblemError({ status: e.status, code, title: 'Invalid request body', detail: code === 'MALFORMED_JSON' ? 'the body is not valid JSON' : `the body was refused (${e.type})` });
+            const code =
+                e.type === 'entity.too.large' ? 'BODY_TOO_LARGE' : e.type === 'entity.parse.failed' ? 'MALFORMED_JSON' : 'BAD_BODY';
+            problem = new ProblemError({
+                status: e.status,
+                code,
+                title: 'Invalid request body',
+                detail: code === 'MALFORMED_JSON' ? 'the body is not valid JSON' : `the body was refused (${e.type})`,
+            });
         } else {
             problem = toProblem(err);
         }
         if (problem.status >= 500) {
             const cause = (problem as { cause?: unknown }).cause ?? err;
-            deps.log.error('request failed', { requestId: res.locals.requestId, code: problem.code, error: cause instanceof Error ? { type: cause.name, message: cause.message } : String(cause) });
+            deps.log.error('request failed', {
+                requestId: res.locals.requestId,
+                code: problem.code,
+                error: cause instanceof Error ? { type: cause.name, message: cause.message } : String(cause),
+            });
         }
         if (res.headersSent) {
             res.end();

@@ -3,11 +3,36 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import {
-    ArrayMaxSize, ArrayUnique, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested,
+    ArrayMaxSize,
+    ArrayUnique,
+    IsIn,
+    IsInt,
+    IsISO8601,
+    IsOptional,
+    IsString,
+    Length,
+    Matches,
+    Max,
+    Min,
+    ValidateNested,
 } from 'class-validator';
 import {
-    BASE64_PATTERN, DATA_ITEMS, DEPT_PATTERN, Decision, HISTORY_KINDS, ID_PATTERN, MSP_ID_PATTERN, PageArgs, PersonalDataDto,
-    PREDICATES, PredicateRequestDto, REASON_CODES, type DataItem, type HistoryKind, type PredicateName, type ReasonCode,
+    BASE64_PATTERN,
+    DATA_ITEMS,
+    DEPT_PATTERN,
+    Decision,
+    HISTORY_KINDS,
+    ID_PATTERN,
+    MSP_ID_PATTERN,
+    PageArgs,
+    PersonalDataDto,
+    PREDICATES,
+    PredicateRequestDto,
+    REASON_CODES,
+    type DataItem,
+    type HistoryKind,
+    type PredicateName,
+    type ReasonCode,
 } from '../../chaincode/model';
 
 const idMsg = { message: '$property must match ' + ID_PATTERN.source };

@@ -3,7 +3,9 @@
 import 'reflect-metadata';
 import type { ClassConstructor } from 'class-transformer';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- class-transformer ships no types for its storage entry
-const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: import('class-transformer/types/MetadataStorage').MetadataStorage };
+const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as {
+    defaultMetadataStorage: import('class-transformer/types/MetadataStorage').MetadataStorage;
+};
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import type { RouteSpec } from './route';
 import { STREAM_PATH } from './sse';
@@ -20,12 +22,18 @@ const PROBLEM_SCHEMA: Schema = {
         status: { type: 'integer' },
         detail: { type: 'string' },
         instance: { type: 'string' },
-        code: { type: 'string', description: 'stable code: a chaincode code (e.g. CONSENT_REQUIRED) or a gateway code (VALIDATION_FAILED, ...)' },
+        code: {
+            type: 'string',
+            description: 'stable code: a chaincode code (e.g. CONSENT_REQUIRED) or a gateway code (VALIDATION_FAILED, ...)',
+        },
         requestId: { type: 'string' },
         transactionId: { type: 'string' },
         errors: {
             type: 'array',
-            items: { type: 'object', properties: { field: { type: 'string' }, constraints: { type: 'object', additionalProperties: { type: 'string' } } } },
+            items: {
+                type: 'object',
+                properties: { field: { type: 'string' }, constraints: { type: 'object', additionalProperties: { type: 'string' } } },
+            },
         },
     },
 };
@@ -45,7 +53,10 @@ const STATUS_TEXT: Record<number, string> = {
     504: 'the transaction outcome is unknown; retry with the same Idempotency-Key',
 };
 
-function classSchemaProps(schemas: Record<string, Schema>, cls: ClassConstructor<object>): { props: Record<string, Schema>; required: string[] } {
+function classSchemaProps(
+    schemas: Record<string, Schema>,
+    cls: ClassConstructor<object>,
+): { props: Record<string, Schema>; required: string[] } {
     const s = schemas[cls.name] ?? { properties: {}, required: [] };
     return { props: (s.properties ?? {}) as Record<string, Schema>, required: (s.required ?? []) as string[] };
 }
@@ -66,12 +77,16 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
         }
         if (r.query) {
             const { props, required } = classSchemaProps(schemas, r.query);
-            for (const [name, schema] of Object.entries(props)) parameters.push({ name, in: 'query', required: required.includes(name), schema });
+            for (const [name, schema] of Object.entries(props))
+                parameters.push({ name, in: 'query', required: required.includes(name), schema });
         }
         if (r.method !== 'get') {
             parameters.push({
-                name: 'Idempotency-Key', in: 'header', required: false,
-                description: 'Same key + same body: the first answer, never a second transaction (also after a restart). Same key + another body: 422.',
+                name: 'Idempotency-Key',
+                in: 'header',
+                required: false,
+                description:
+                    'Same key + same body: the first answer, never a second transaction (also after a restart). Same key + another body: 422.',
                 schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{8,128}$' },
             });
         }
@@ -82,7 +97,10 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
             tags: r.tags,
             parameters,
             responses: {
-                [String(r.success.status)]: { description: r.success.description, content: { 'application/json': { schema: { type: 'object' } } } },
+                [String(r.success.status)]: {
+                    description: r.success.description,
+                    content: { 'application/json': { schema: { type: 'object' } } },
+                },
             },
         };
         const bodyClasses = r.bodyAlternatives?.classes ?? (r.body ? [r.body] : []);
@@ -91,7 +109,10 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
             op.requestBody = { required: true, content: { 'application/json': { schema: refs.length === 1 ? refs[0] : { oneOf: refs } } } };
         }
         for (const status of [400, 401, 429, 503, ...(r.errors ?? []), ...(r.method === 'post' ? [409, 422, 504] : [])]) {
-            op.responses[String(status)] = { description: STATUS_TEXT[status] ?? 'error', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+            op.responses[String(status)] = {
+                description: STATUS_TEXT[status] ?? 'error',
+                content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+            };
         }
         (paths[toOpenApiPath(r.path)] ??= {})[r.method] = op;
     }
@@ -99,7 +120,8 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
         get: {
             operationId: 'streamCardAccessLog',
             summary: 'Server-Sent Events: new access-log entries of a card (event `access`, id `<block>:<txId>`)',
-            description: 'Citizens pass `request` (base64url of a signed AccessLogListRequest); auditors need none. ' +
+            description:
+                'Citizens pass `request` (base64url of a signed AccessLogListRequest); auditors need none. ' +
                 'Reconnect with Last-Event-ID, or name a `subscriber` to keep a durable server-side checkpoint.',
             tags: ['access', 'citizen', 'audit'],
             parameters: [
@@ -110,8 +132,14 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
             ],
             responses: {
                 '200': { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-                '400': { description: STATUS_TEXT[400], content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
-                '403': { description: STATUS_TEXT[403], content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
+                '400': {
+                    description: STATUS_TEXT[400],
+                    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+                },
+                '403': {
+                    description: STATUS_TEXT[403],
+                    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+                },
             },
         },
     };
@@ -120,7 +148,8 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
         info: {
             title: `Seoul citizen-card gateway (${info.mspId})`,
             version: info.version,
-            description: 'REST gateway of one org to the citizen-card ledger (Hyperledger Fabric). Errors are application/problem+json (RFC 9457) with stable codes.',
+            description:
+                'REST gateway of one org to the citizen-card ledger (Hyperledger Fabric). Errors are application/problem+json (RFC 9457) with stable codes.',
         },
         servers: [{ url: '/' }],
         security: [{ apiKey: [] }, { bearer: [] }],
@@ -139,5 +168,7 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
 if (require.main === module) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: routes import the chaincode model
     const { v1Routes } = require('./routes') as typeof import('./routes');
-    process.stdout.write(JSON.stringify(buildOpenApi(v1Routes(), { mspId: process.argv[2] ?? 'any org', version: '1.0.0' }), null, 2) + '\n');
+    process.stdout.write(
+        JSON.stringify(buildOpenApi(v1Routes(), { mspId: process.argv[2] ?? 'any org', version: '1.0.0' }), null, 2) + '\n',
+    );
 }

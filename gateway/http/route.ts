@@ -26,7 +26,11 @@ export interface CallContext {
     requestId: string;
     log: Logger;
     evaluate<T>(fn: string, arg: object, opts?: { targetOrgs?: string[]; transient?: Record<string, Uint8Array> }): Promise<T>;
-    submit<T>(fn: string, arg: object, opts?: { transient?: Record<string, Uint8Array>; endorsingOrgs?: string[] }): Promise<SubmitOutcome<T>>;
+    submit<T>(
+        fn: string,
+        arg: object,
+        opts?: { transient?: Record<string, Uint8Array>; endorsingOrgs?: string[] },
+    ): Promise<SubmitOutcome<T>>;
     /** True when this request resumes a transaction of `fn` prepared by an earlier attempt (multi-step flows skip done steps). */
     resuming(fn: string): boolean;
     /** Where and how a transaction committed (qscc). */
@@ -89,7 +93,12 @@ function makeContext(deps: DispatchDeps, app: App, requestId: string, idemKey: s
         requestId,
         log,
         async evaluate<T>(fn: string, arg: object, opts: { targetOrgs?: string[]; transient?: Record<string, Uint8Array> } = {}) {
-            const bytes = await deps.fabric.evaluate(app.identity, { fn, args: [JSON.stringify(arg)], targetOrgs: opts.targetOrgs, transient: opts.transient });
+            const bytes = await deps.fabric.evaluate(app.identity, {
+                fn,
+                args: [JSON.stringify(arg)],
+                targetOrgs: opts.targetOrgs,
+                transient: opts.transient,
+            });
             return decode<T>(bytes);
         },
         resuming: (fn: string) => state.resume?.fn === fn,
@@ -99,7 +108,12 @@ function makeContext(deps: DispatchDeps, app: App, requestId: string, idemKey: s
             } catch (err) {
                 // qscc answers an unknown transaction id with an error response (gRPC UNKNOWN).
                 if (err instanceof GatewayError && err.code === grpcStatus.UNKNOWN) {
-                    throw new ProblemError({ status: 404, code: 'TX_NOT_FOUND', title: 'Not found', detail: `no transaction ${transactionId} on channel ledger` });
+                    throw new ProblemError({
+                        status: 404,
+                        code: 'TX_NOT_FOUND',
+                        title: 'Not found',
+                        detail: `no transaction ${transactionId} on channel ledger`,
+                    });
                 }
                 throw err;
             }
@@ -142,24 +156,39 @@ export function dispatcher(spec: RouteSpec, deps: DispatchDeps): RequestHandler 
         const params = spec.params ? validateInto(spec.params, { ...req.params }, 'path') : {};
         const rawQuery = req.query as Record<string, unknown>;
         if (!spec.query && Object.keys(rawQuery).length > 0) {
-            throw badRequest(Object.keys(rawQuery).map((k) => ({ field: `query.${k}`, constraints: { whitelistValidation: `query parameter ${k} is not accepted by this route` } })));
+            throw badRequest(
+                Object.keys(rawQuery).map((k) => ({
+                    field: `query.${k}`,
+                    constraints: { whitelistValidation: `query parameter ${k} is not accepted by this route` },
+                })),
+            );
         }
         const query = spec.query ? validateInto(spec.query, { ...rawQuery }, 'query') : {};
         let body: unknown = {};
         if (spec.method !== 'get') {
             if (req.is(['application/json', 'application/*+json']) === false) {
                 // A body was sent (is() is null without one) in another media type.
-                throw new ProblemError({ status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type', detail: 'send the body as application/json' });
+                throw new ProblemError({
+                    status: 415,
+                    code: 'UNSUPPORTED_MEDIA_TYPE',
+                    title: 'Unsupported media type',
+                    detail: 'send the body as application/json',
+                });
             }
             const raw = req.body ?? {};
-            const cls = spec.bodyAlternatives && raw && typeof raw === 'object' && !Array.isArray(raw)
-                ? spec.bodyAlternatives.pick(raw as Record<string, unknown>)
-                : spec.body;
+            const cls =
+                spec.bodyAlternatives && raw && typeof raw === 'object' && !Array.isArray(raw)
+                    ? spec.bodyAlternatives.pick(raw as Record<string, unknown>)
+                    : spec.body;
             if (!cls || cls === EmptyBody) {
                 // Nothing is accepted: an object without members.
-                if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw badRequest([{ field: 'body', constraints: { isObject: 'body must be a JSON object' } }]);
+                if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+                    throw badRequest([{ field: 'body', constraints: { isObject: 'body must be a JSON object' } }]);
                 const extra = Object.keys(raw);
-                if (extra.length) throw badRequest(extra.map((k) => ({ field: `body.${k}`, constraints: { whitelistValidation: `property ${k} should not exist` } })));
+                if (extra.length)
+                    throw badRequest(
+                        extra.map((k) => ({ field: `body.${k}`, constraints: { whitelistValidation: `property ${k} should not exist` } })),
+                    );
                 body = {};
             } else {
                 body = validateInto(cls, raw, 'body');
@@ -167,16 +196,37 @@ export function dispatcher(spec: RouteSpec, deps: DispatchDeps): RequestHandler 
         }
         const idemKey = req.get('Idempotency-Key');
         if (idemKey !== undefined && (spec.method === 'get' || !IDEMPOTENCY_KEY_PATTERN.test(idemKey))) {
-            throw badRequest([{ field: 'header.Idempotency-Key', constraints: { matches: spec.method === 'get' ? 'Idempotency-Key is accepted on POST and PUT only' : `Idempotency-Key must match ${IDEMPOTENCY_KEY_PATTERN.source}` } }]);
+            throw badRequest([
+                {
+                    field: 'header.Idempotency-Key',
+                    constraints: {
+                        matches:
+                            spec.method === 'get'
+                                ? 'Idempotency-Key is accepted on POST and PUT only'
+                                : `Idempotency-Key must match ${IDEMPOTENCY_KEY_PATTERN.source}`,
+                    },
+                },
+            ]);
         }
         const state: ContextState = { prepared: false };
         if (idemKey) {
             const begun = deps.idempotency.begin(app.appId, idemKey, requestHash(req.method, req.path, req.body ?? null), app.identity);
             switch (begun.kind) {
                 case 'mismatch':
-                    throw new ProblemError({ status: 422, code: 'IDEMPOTENCY_KEY_REUSED', title: 'Idempotency key reused', detail: 'this Idempotency-Key was used with a different request' });
+                    throw new ProblemError({
+                        status: 422,
+                        code: 'IDEMPOTENCY_KEY_REUSED',
+                        title: 'Idempotency key reused',
+                        detail: 'this Idempotency-Key was used with a different request',
+                    });
                 case 'in-flight':
-                    throw new ProblemError({ status: 409, code: 'IDEMPOTENCY_IN_FLIGHT', title: 'Request in progress', detail: 'a request with this Idempotency-Key is still being processed; retry later', retryAfterSeconds: 1 });
+                    throw new ProblemError({
+                        status: 409,
+                        code: 'IDEMPOTENCY_IN_FLIGHT',
+                        title: 'Request in progress',
+                        detail: 'a request with this Idempotency-Key is still being processed; retry later',
+                        retryAfterSeconds: 1,
+                    });
                 case 'replay': {
                     res.set('Idempotent-Replayed', 'true');
                     const stored = begun.response;
@@ -202,13 +252,17 @@ export function dispatcher(spec: RouteSpec, deps: DispatchDeps): RequestHandler 
         try {
             const out = await spec.handle(ctx, { params, query, body });
             const status = out.status ?? spec.success.status;
-            if (idemKey) deps.idempotency.complete(app.appId, idemKey, { status, body: spec.toStored ? spec.toStored(out.body) : out.body });
+            if (idemKey)
+                deps.idempotency.complete(app.appId, idemKey, { status, body: spec.toStored ? spec.toStored(out.body) : out.body });
             sendJson(res, status, out.body);
         } catch (err) {
             const problem = toProblem(err);
             if (idemKey) {
                 if (problem.status < 500) {
-                    deps.idempotency.complete(app.appId, idemKey, { status: problem.status, body: problem.toProblem(req.originalUrl, requestId) });
+                    deps.idempotency.complete(app.appId, idemKey, {
+                        status: problem.status,
+                        body: problem.toProblem(req.originalUrl, requestId),
+                    });
                 } else if (state.prepared || state.resume || err instanceof OutcomeUnknownError) {
                     // A signed transaction exists and may commit: the next retry resumes it, never a new one.
                     deps.idempotency.abandon(app.appId, idemKey);

@@ -2,16 +2,45 @@
 // (roles, consent, state); the gateway validates shapes, picks the identity and shapes answers.
 import * as crypto from 'node:crypto';
 import {
-    canonicalBytes, AccessIdArgs, ISSUER_MSP, ListMyAccessArgs, RegisterServiceArgs, RequestAccessArgs,
-    SignedAuthChallenge, SignedCardSuspension, SignedConsentReceipt, SignedConsentWithdrawal, SignedKeyRotation,
-    openGrantedData, TRANSIENT_PERSONAL, TRANSIENT_RESPONSE_KEY, TRANSIENT_SALT_SEED,
-    type AccessDecision, type GrantedData, type SealedGrantedData,
+    canonicalBytes,
+    AccessIdArgs,
+    ISSUER_MSP,
+    ListMyAccessArgs,
+    RegisterServiceArgs,
+    RequestAccessArgs,
+    SignedAuthChallenge,
+    SignedCardSuspension,
+    SignedConsentReceipt,
+    SignedConsentWithdrawal,
+    SignedKeyRotation,
+    openGrantedData,
+    TRANSIENT_PERSONAL,
+    TRANSIENT_RESPONSE_KEY,
+    TRANSIENT_SALT_SEED,
+    type AccessDecision,
+    type GrantedData,
+    type SealedGrantedData,
 } from '../../chaincode/model';
 import { CHAINCODE_FN as F } from '../fabric/surface';
 import { toProblem } from '../errors';
 import {
-    AuditAccessQuery, AuditCountsQuery, CardPath, ConsentPath, ConsentsQuery, EligibilityBody, EmptyBody, HistoryPath, IssueCardBody,
-    IssuerRotateKeyBody, PageQuery, ReasonBody, RenewBody, ServicePath, ServicesQuery, TransactionPath, UpdateServiceBody,
+    AuditAccessQuery,
+    AuditCountsQuery,
+    CardPath,
+    ConsentPath,
+    ConsentsQuery,
+    EligibilityBody,
+    EmptyBody,
+    HistoryPath,
+    IssueCardBody,
+    IssuerRotateKeyBody,
+    PageQuery,
+    ReasonBody,
+    RenewBody,
+    ServicePath,
+    ServicesQuery,
+    TransactionPath,
+    UpdateServiceBody,
 } from './dto';
 import type { CallContext, HandlerOutput, RouteSpec, SubmitOutcome } from './route';
 import { requireSame } from './validate';
@@ -32,7 +61,11 @@ async function evaluateAs(ctx: CallContext, key: string, fn: string, arg: object
 async function readGranted(ctx: CallContext, accessId: string): Promise<GrantedData> {
     // The chaincode seals its answer to a one-time key sent as transient data (never in a block).
     const key = crypto.randomBytes(32);
-    const sealed = await ctx.evaluate<SealedGrantedData>(F.readGrantedData, { accessId }, { targetOrgs: [ISSUER_MSP], transient: { [TRANSIENT_RESPONSE_KEY]: key } });
+    const sealed = await ctx.evaluate<SealedGrantedData>(
+        F.readGrantedData,
+        { accessId },
+        { targetOrgs: [ISSUER_MSP], transient: { [TRANSIENT_RESPONSE_KEY]: key } },
+    );
     return openGrantedData(sealed, key);
 }
 
@@ -70,9 +103,16 @@ export function v1Routes(): RouteSpec[] {
     const routes: RouteSpec[] = [
         // ---- cards ----
         {
-            method: 'post', path: '/v1/cards', operationId: 'issueCard', tags: ['cards'], callers: 'issuer (SeoulMSP)',
-            summary: 'Issue a card: personal data goes to the issuer peers only, as transient data; the public card holds salted commitments',
-            body: IssueCardBody, success: { status: 201, description: 'the card as committed' }, errors: [403, 409],
+            method: 'post',
+            path: '/v1/cards',
+            operationId: 'issueCard',
+            tags: ['cards'],
+            callers: 'issuer (SeoulMSP)',
+            summary:
+                'Issue a card: personal data goes to the issuer peers only, as transient data; the public card holds salted commitments',
+            body: IssueCardBody,
+            success: { status: 201, description: 'the card as committed' },
+            errors: [403, 409],
             async handle(ctx, { body }: { body: IssueCardBody }) {
                 const saltSeed = crypto.randomBytes(32);
                 const subjectId = body.subjectId ?? `subj-${crypto.randomBytes(16).toString('hex')}`;
@@ -82,67 +122,125 @@ export function v1Routes(): RouteSpec[] {
                 if (ctx.resuming(F.createCard)) {
                     commitments = {};
                 } else {
-                    const step1 = await ctx.submit<{ commitments: Record<string, string> }>(F.issuePersonalRecord, { cardId: body.cardId, subjectId }, {
-                        transient: { [TRANSIENT_PERSONAL]: canonicalBytes({ ...body.personal }), [TRANSIENT_SALT_SEED]: saltSeed },
-                        endorsingOrgs: [ISSUER_MSP],
-                    });
+                    const step1 = await ctx.submit<{ commitments: Record<string, string> }>(
+                        F.issuePersonalRecord,
+                        { cardId: body.cardId, subjectId },
+                        {
+                            transient: { [TRANSIENT_PERSONAL]: canonicalBytes({ ...body.personal }), [TRANSIENT_SALT_SEED]: saltSeed },
+                            endorsingOrgs: [ISSUER_MSP],
+                        },
+                    );
                     commitments = step1.result.commitments;
                 }
                 // Step 2, public: every org's endorser checks the commitments against the private record's hash.
                 const card = await ctx.submit<unknown>(F.createCard, {
-                    cardId: body.cardId, subjectId, devicePublicKey: body.devicePublicKey, validityYears: body.validityYears, commitments,
+                    cardId: body.cardId,
+                    subjectId,
+                    devicePublicKey: body.devicePublicKey,
+                    validityYears: body.validityYears,
+                    commitments,
                 });
                 return { status: 201, body: { card: card.result, ...txInfo(card) } };
             },
         },
         {
-            method: 'get', path: '/v1/cards/:cardId', operationId: 'getCard', tags: ['cards'], callers: 'any app',
+            method: 'get',
+            path: '/v1/cards/:cardId',
+            operationId: 'getCard',
+            tags: ['cards'],
+            callers: 'any app',
             summary: 'A card: status, dates, device public key, commitments (no personal data)',
-            params: CardPath, success: { status: 200, description: 'the card' }, errors: [404],
+            params: CardPath,
+            success: { status: 200, description: 'the card' },
+            errors: [404],
             handle: (ctx, { params }: { params: CardPath }) => evaluateAs(ctx, 'card', F.getCard, { cardId: params.cardId }),
         },
         {
-            method: 'post', path: '/v1/cards/:cardId/suspend', operationId: 'suspendCard', tags: ['cards'], callers: 'issuer',
-            summary: 'Suspend a card (issuer)', params: CardPath, body: ReasonBody,
-            success: { status: 200, description: 'the card after the change' }, errors: [403, 404, 409],
-            handle: (ctx, { params, body }: { params: CardPath; body: ReasonBody }) => submitAs(ctx, 'card', F.suspendCard, { cardId: params.cardId, reason: body.reason }),
+            method: 'post',
+            path: '/v1/cards/:cardId/suspend',
+            operationId: 'suspendCard',
+            tags: ['cards'],
+            callers: 'issuer',
+            summary: 'Suspend a card (issuer)',
+            params: CardPath,
+            body: ReasonBody,
+            success: { status: 200, description: 'the card after the change' },
+            errors: [403, 404, 409],
+            handle: (ctx, { params, body }: { params: CardPath; body: ReasonBody }) =>
+                submitAs(ctx, 'card', F.suspendCard, { cardId: params.cardId, reason: body.reason }),
         },
         {
-            method: 'post', path: '/v1/cards/:cardId/report-lost', operationId: 'reportLostDevice', tags: ['cards', 'citizen'], callers: 'citizen-agent (SeoulMSP)',
-            summary: 'Suspend a card by the citizen: a CardSuspension document signed by the device key', params: CardPath, body: SignedCardSuspension,
-            success: { status: 200, description: 'the card after the change' }, errors: [403, 404, 409, 422],
+            method: 'post',
+            path: '/v1/cards/:cardId/report-lost',
+            operationId: 'reportLostDevice',
+            tags: ['cards', 'citizen'],
+            callers: 'citizen-agent (SeoulMSP)',
+            summary: 'Suspend a card by the citizen: a CardSuspension document signed by the device key',
+            params: CardPath,
+            body: SignedCardSuspension,
+            success: { status: 200, description: 'the card after the change' },
+            errors: [403, 404, 409, 422],
             handle: (ctx, { params, body }: { params: CardPath; body: SignedCardSuspension }) => {
                 requireSame('document.cardId', body.document.cardId, params.cardId);
                 return submitAs(ctx, 'card', F.suspendCardByCitizen, body);
             },
         },
         {
-            method: 'post', path: '/v1/cards/:cardId/reinstate', operationId: 'reinstateCard', tags: ['cards'], callers: 'issuer',
-            summary: 'Reinstate a suspended card', params: CardPath, body: ReasonBody,
-            success: { status: 200, description: 'the card after the change' }, errors: [403, 404, 409],
-            handle: (ctx, { params, body }: { params: CardPath; body: ReasonBody }) => submitAs(ctx, 'card', F.reinstateCard, { cardId: params.cardId, reason: body.reason }),
+            method: 'post',
+            path: '/v1/cards/:cardId/reinstate',
+            operationId: 'reinstateCard',
+            tags: ['cards'],
+            callers: 'issuer',
+            summary: 'Reinstate a suspended card',
+            params: CardPath,
+            body: ReasonBody,
+            success: { status: 200, description: 'the card after the change' },
+            errors: [403, 404, 409],
+            handle: (ctx, { params, body }: { params: CardPath; body: ReasonBody }) =>
+                submitAs(ctx, 'card', F.reinstateCard, { cardId: params.cardId, reason: body.reason }),
         },
         {
-            method: 'post', path: '/v1/cards/:cardId/revoke', operationId: 'revokeCard', tags: ['cards'], callers: 'issuer',
-            summary: 'Revoke a card (final)', params: CardPath, body: ReasonBody,
-            success: { status: 200, description: 'the card after the change' }, errors: [403, 404, 409],
-            handle: (ctx, { params, body }: { params: CardPath; body: ReasonBody }) => submitAs(ctx, 'card', F.revokeCard, { cardId: params.cardId, reason: body.reason }),
+            method: 'post',
+            path: '/v1/cards/:cardId/revoke',
+            operationId: 'revokeCard',
+            tags: ['cards'],
+            callers: 'issuer',
+            summary: 'Revoke a card (final)',
+            params: CardPath,
+            body: ReasonBody,
+            success: { status: 200, description: 'the card after the change' },
+            errors: [403, 404, 409],
+            handle: (ctx, { params, body }: { params: CardPath; body: ReasonBody }) =>
+                submitAs(ctx, 'card', F.revokeCard, { cardId: params.cardId, reason: body.reason }),
         },
         {
-            method: 'post', path: '/v1/cards/:cardId/renew', operationId: 'renewCard', tags: ['cards'], callers: 'issuer',
-            summary: 'Renew a card for a number of years', params: CardPath, body: RenewBody,
-            success: { status: 200, description: 'the card after the change' }, errors: [403, 404, 409],
-            handle: (ctx, { params, body }: { params: CardPath; body: RenewBody }) => submitAs(ctx, 'card', F.renewCard, { cardId: params.cardId, validityYears: body.validityYears }),
+            method: 'post',
+            path: '/v1/cards/:cardId/renew',
+            operationId: 'renewCard',
+            tags: ['cards'],
+            callers: 'issuer',
+            summary: 'Renew a card for a number of years',
+            params: CardPath,
+            body: RenewBody,
+            success: { status: 200, description: 'the card after the change' },
+            errors: [403, 404, 409],
+            handle: (ctx, { params, body }: { params: CardPath; body: RenewBody }) =>
+                submitAs(ctx, 'card', F.renewCard, { cardId: params.cardId, validityYears: body.validityYears }),
         },
         {
-            method: 'post', path: '/v1/cards/:cardId/rotate-key', operationId: 'rotateDeviceKey', tags: ['cards', 'citizen'], callers: 'citizen-agent (signed by the old key) or issuer',
+            method: 'post',
+            path: '/v1/cards/:cardId/rotate-key',
+            operationId: 'rotateDeviceKey',
+            tags: ['cards', 'citizen'],
+            callers: 'citizen-agent (signed by the old key) or issuer',
             summary: 'Register a new device key: a KeyRotation signed by the old key, or an issuer decision with a reason',
             params: CardPath,
             bodyAlternatives: {
                 pick: (raw) => ('document' in raw || 'signature' in raw ? SignedKeyRotation : IssuerRotateKeyBody),
                 classes: [SignedKeyRotation, IssuerRotateKeyBody],
             },
-            success: { status: 200, description: 'the card after the change' }, errors: [403, 404, 409, 422],
+            success: { status: 200, description: 'the card after the change' },
+            errors: [403, 404, 409, 422],
             handle: (ctx, { params, body }: { params: CardPath; body: SignedKeyRotation | IssuerRotateKeyBody }) => {
                 if (body instanceof SignedKeyRotation) {
                     requireSame('document.cardId', body.document.cardId, params.cardId);
@@ -152,103 +250,212 @@ export function v1Routes(): RouteSpec[] {
             },
         },
         {
-            method: 'post', path: '/v1/cards/:cardId/erase', operationId: 'eraseCard', tags: ['cards'], callers: 'issuer',
-            summary: "Erase a revoked card's personal data (PurgePrivateData); the public commitments stay", params: CardPath, body: EmptyBody,
-            success: { status: 200, description: 'the card after erasure' }, errors: [403, 404, 409],
+            method: 'post',
+            path: '/v1/cards/:cardId/erase',
+            operationId: 'eraseCard',
+            tags: ['cards'],
+            callers: 'issuer',
+            summary: "Erase a revoked card's personal data (PurgePrivateData); the public commitments stay",
+            params: CardPath,
+            body: EmptyBody,
+            success: { status: 200, description: 'the card after erasure' },
+            errors: [403, 404, 409],
             async handle(ctx, { params }: { params: CardPath }) {
                 // Step 1 purges the private record on the issuer's peers; step 2 records the erasure on the public card.
-                if (!ctx.resuming(F.confirmErasure)) await ctx.submit(F.erasePersonalRecord, { cardId: params.cardId }, { endorsingOrgs: [ISSUER_MSP] });
+                if (!ctx.resuming(F.confirmErasure))
+                    await ctx.submit(F.erasePersonalRecord, { cardId: params.cardId }, { endorsingOrgs: [ISSUER_MSP] });
                 const o = await ctx.submit<unknown>(F.confirmErasure, { cardId: params.cardId });
                 return { body: { card: o.result, ...txInfo(o) } };
             },
         },
         {
-            method: 'get', path: '/v1/cards/:cardId/consents', operationId: 'listCardConsents', tags: ['consents'], callers: 'citizen-agent, issuer, auditor',
-            summary: "A card's consents, paginated", params: CardPath, query: PageQuery,
-            success: { status: 200, description: 'a page of consents' }, errors: [403],
+            method: 'get',
+            path: '/v1/cards/:cardId/consents',
+            operationId: 'listCardConsents',
+            tags: ['consents'],
+            callers: 'citizen-agent, issuer, auditor',
+            summary: "A card's consents, paginated",
+            params: CardPath,
+            query: PageQuery,
+            success: { status: 200, description: 'a page of consents' },
+            errors: [403],
             handle: (ctx, { params, query }: { params: CardPath; query: PageQuery }) =>
                 evaluateAs(ctx, 'page', F.listConsentsByCard, { cardId: params.cardId, ...pageOf(query) }),
         },
         // ---- authentication and eligibility ----
         {
-            method: 'post', path: '/v1/cards/:cardId/verify', operationId: 'verifyChallenge', tags: ['authentication'], callers: 'department apps',
-            summary: 'Check that the card is active and that its device key signed the verifier\'s challenge', params: CardPath, body: SignedAuthChallenge,
-            success: { status: 200, description: 'the verification result' }, errors: [403, 404, 409, 422],
+            method: 'post',
+            path: '/v1/cards/:cardId/verify',
+            operationId: 'verifyChallenge',
+            tags: ['authentication'],
+            callers: 'department apps',
+            summary: "Check that the card is active and that its device key signed the verifier's challenge",
+            params: CardPath,
+            body: SignedAuthChallenge,
+            success: { status: 200, description: 'the verification result' },
+            errors: [403, 404, 409, 422],
             handle: (ctx, { params, body }: { params: CardPath; body: SignedAuthChallenge }) => {
                 requireSame('document.cardId', body.document.cardId, params.cardId);
                 return evaluateAs(ctx, 'verification', F.verifyChallenge, body);
             },
         },
         {
-            method: 'post', path: '/v1/cards/:cardId/eligibility', operationId: 'askEligibility', tags: ['authentication'], callers: 'department apps',
-            summary: 'Yes/no eligibility questions (age at least N, disability, ...): logged as an access, answered without the data behind them',
-            params: CardPath, body: EligibilityBody, success: { status: 201, description: 'the decision and the answers' }, errors: [403, 404, 409, 422],
+            method: 'post',
+            path: '/v1/cards/:cardId/eligibility',
+            operationId: 'askEligibility',
+            tags: ['authentication'],
+            callers: 'department apps',
+            summary:
+                'Yes/no eligibility questions (age at least N, disability, ...): logged as an access, answered without the data behind them',
+            params: CardPath,
+            body: EligibilityBody,
+            success: { status: 201, description: 'the decision and the answers' },
+            errors: [403, 404, 409, 422],
             async handle(ctx, { params, body }: { params: CardPath; body: EligibilityBody }) {
                 const o = await ctx.submit<AccessDecision>(F.requestAccess, {
-                    cardId: params.cardId, serviceId: body.serviceId, purpose: body.purpose, items: [],
-                    predicates: body.predicates.map((p) => ({ ...p })), ...(body.consentId ? { consentId: body.consentId } : {}),
+                    cardId: params.cardId,
+                    serviceId: body.serviceId,
+                    purpose: body.purpose,
+                    items: [],
+                    predicates: body.predicates.map((p) => ({ ...p })),
+                    ...(body.consentId ? { consentId: body.consentId } : {}),
                 });
                 const answer = await withData(ctx, { ...o.result, ...txInfo(o) });
-                return { status: 201, body: { accessId: answer.accessId, decision: answer.decision, reason: answer.reason, answers: answer.data?.predicates, ...txInfo(o) } };
+                return {
+                    status: 201,
+                    body: {
+                        accessId: answer.accessId,
+                        decision: answer.decision,
+                        reason: answer.reason,
+                        answers: answer.data?.predicates,
+                        ...txInfo(o),
+                    },
+                };
             },
         },
         // ---- services ----
         {
-            method: 'post', path: '/v1/services', operationId: 'registerService', tags: ['services'], callers: 'issuer, service-admin (MOISMSP)',
+            method: 'post',
+            path: '/v1/services',
+            operationId: 'registerService',
+            tags: ['services'],
+            callers: 'issuer, service-admin (MOISMSP)',
             summary: 'Register a department service: owner org and department, purpose, legal basis, allowed items and predicates',
-            body: RegisterServiceArgs, success: { status: 201, description: 'the service' }, errors: [403, 409],
+            body: RegisterServiceArgs,
+            success: { status: 201, description: 'the service' },
+            errors: [403, 409],
             async handle(ctx, { body }: { body: RegisterServiceArgs }) {
                 const o = await ctx.submit<unknown>(F.registerService, body);
                 return { status: 201, body: { service: o.result, ...txInfo(o) } };
             },
         },
         {
-            method: 'get', path: '/v1/services', operationId: 'listServices', tags: ['services'], callers: 'any app',
-            summary: 'Services, optionally of one owner org, paginated', query: ServicesQuery, success: { status: 200, description: 'a page of services' },
+            method: 'get',
+            path: '/v1/services',
+            operationId: 'listServices',
+            tags: ['services'],
+            callers: 'any app',
+            summary: 'Services, optionally of one owner org, paginated',
+            query: ServicesQuery,
+            success: { status: 200, description: 'a page of services' },
             handle: (ctx, { query }: { query: ServicesQuery }) =>
-                evaluateAs(ctx, 'page', F.listServices, { ...pageOf(query), ...(query.ownerMspId ? { ownerMspId: query.ownerMspId } : {}) }),
+                evaluateAs(ctx, 'page', F.listServices, {
+                    ...pageOf(query),
+                    ...(query.ownerMspId ? { ownerMspId: query.ownerMspId } : {}),
+                }),
         },
         {
-            method: 'get', path: '/v1/services/:serviceId', operationId: 'getService', tags: ['services'], callers: 'any app',
-            summary: 'A service', params: ServicePath, success: { status: 200, description: 'the service' }, errors: [404],
+            method: 'get',
+            path: '/v1/services/:serviceId',
+            operationId: 'getService',
+            tags: ['services'],
+            callers: 'any app',
+            summary: 'A service',
+            params: ServicePath,
+            success: { status: 200, description: 'the service' },
+            errors: [404],
             handle: (ctx, { params }: { params: ServicePath }) => evaluateAs(ctx, 'service', F.getService, { serviceId: params.serviceId }),
         },
         {
-            method: 'put', path: '/v1/services/:serviceId', operationId: 'updateService', tags: ['services'], callers: 'issuer, service-admin',
-            summary: 'Update a service', params: ServicePath, body: UpdateServiceBody, success: { status: 200, description: 'the service' }, errors: [403, 404, 409],
+            method: 'put',
+            path: '/v1/services/:serviceId',
+            operationId: 'updateService',
+            tags: ['services'],
+            callers: 'issuer, service-admin',
+            summary: 'Update a service',
+            params: ServicePath,
+            body: UpdateServiceBody,
+            success: { status: 200, description: 'the service' },
+            errors: [403, 404, 409],
             handle: (ctx, { params, body }: { params: ServicePath; body: UpdateServiceBody }) =>
                 submitAs(ctx, 'service', F.updateService, { serviceId: params.serviceId, ...body }),
         },
         {
-            method: 'post', path: '/v1/services/:serviceId/deactivate', operationId: 'deactivateService', tags: ['services'], callers: 'issuer, service-admin',
-            summary: 'Deactivate a service', params: ServicePath, body: EmptyBody, success: { status: 200, description: 'the service' }, errors: [403, 404, 409],
-            handle: (ctx, { params }: { params: ServicePath }) => submitAs(ctx, 'service', F.deactivateService, { serviceId: params.serviceId }),
+            method: 'post',
+            path: '/v1/services/:serviceId/deactivate',
+            operationId: 'deactivateService',
+            tags: ['services'],
+            callers: 'issuer, service-admin',
+            summary: 'Deactivate a service',
+            params: ServicePath,
+            body: EmptyBody,
+            success: { status: 200, description: 'the service' },
+            errors: [403, 404, 409],
+            handle: (ctx, { params }: { params: ServicePath }) =>
+                submitAs(ctx, 'service', F.deactivateService, { serviceId: params.serviceId }),
         },
         // ---- consents ----
         {
-            method: 'post', path: '/v1/consents', operationId: 'grantConsent', tags: ['consents', 'citizen'], callers: 'citizen-agent (SeoulMSP)',
-            summary: 'Grant a consent: a ConsentReceipt signed by the device key, verified by the chaincode', body: SignedConsentReceipt,
-            success: { status: 201, description: 'the consent' }, errors: [403, 404, 409, 422],
+            method: 'post',
+            path: '/v1/consents',
+            operationId: 'grantConsent',
+            tags: ['consents', 'citizen'],
+            callers: 'citizen-agent (SeoulMSP)',
+            summary: 'Grant a consent: a ConsentReceipt signed by the device key, verified by the chaincode',
+            body: SignedConsentReceipt,
+            success: { status: 201, description: 'the consent' },
+            errors: [403, 404, 409, 422],
             async handle(ctx, { body }: { body: SignedConsentReceipt }) {
                 const o = await ctx.submit<unknown>(F.grantConsent, body);
                 return { status: 201, body: { consent: o.result, ...txInfo(o) } };
             },
         },
         {
-            method: 'get', path: '/v1/consents', operationId: 'listConsentsByRecipient', tags: ['consents'], callers: 'the recipient org, auditor',
-            summary: 'Consents given to a recipient org, paginated', query: ConsentsQuery, success: { status: 200, description: 'a page of consents' }, errors: [403],
+            method: 'get',
+            path: '/v1/consents',
+            operationId: 'listConsentsByRecipient',
+            tags: ['consents'],
+            callers: 'the recipient org, auditor',
+            summary: 'Consents given to a recipient org, paginated',
+            query: ConsentsQuery,
+            success: { status: 200, description: 'a page of consents' },
+            errors: [403],
             handle: (ctx, { query }: { query: ConsentsQuery }) =>
                 evaluateAs(ctx, 'page', F.listConsentsByRecipient, { recipientMspId: query.recipientMspId, ...pageOf(query) }),
         },
         {
-            method: 'get', path: '/v1/consents/:consentId', operationId: 'getConsent', tags: ['consents'], callers: 'citizen-agent, the recipient, auditor',
-            summary: 'A consent with its signed receipt', params: ConsentPath, success: { status: 200, description: 'the consent' }, errors: [403, 404],
+            method: 'get',
+            path: '/v1/consents/:consentId',
+            operationId: 'getConsent',
+            tags: ['consents'],
+            callers: 'citizen-agent, the recipient, auditor',
+            summary: 'A consent with its signed receipt',
+            params: ConsentPath,
+            success: { status: 200, description: 'the consent' },
+            errors: [403, 404],
             handle: (ctx, { params }: { params: ConsentPath }) => evaluateAs(ctx, 'consent', F.getConsent, { consentId: params.consentId }),
         },
         {
-            method: 'post', path: '/v1/consents/:consentId/withdraw', operationId: 'withdrawConsent', tags: ['consents', 'citizen'], callers: 'citizen-agent',
+            method: 'post',
+            path: '/v1/consents/:consentId/withdraw',
+            operationId: 'withdrawConsent',
+            tags: ['consents', 'citizen'],
+            callers: 'citizen-agent',
             summary: 'Withdraw a consent: a ConsentWithdrawal signed by the device key; effective for every later request',
-            params: ConsentPath, body: SignedConsentWithdrawal, success: { status: 200, description: 'the consent after withdrawal' }, errors: [403, 404, 409, 422],
+            params: ConsentPath,
+            body: SignedConsentWithdrawal,
+            success: { status: 200, description: 'the consent after withdrawal' },
+            errors: [403, 404, 409, 422],
             handle: (ctx, { params, body }: { params: ConsentPath; body: SignedConsentWithdrawal }) => {
                 requireSame('document.consentId', body.document.consentId, params.consentId);
                 return submitAs(ctx, 'consent', F.withdrawConsent, body);
@@ -256,11 +463,19 @@ export function v1Routes(): RouteSpec[] {
         },
         // ---- access ----
         {
-            method: 'post', path: '/v1/access-requests', operationId: 'requestAccess', tags: ['access'], callers: 'department apps',
-            summary: 'Request access to a card\'s data: commits a GRANTED or DENIED log entry, then reads the granted items once from the issuer peer',
-            description: 'A refusal is a committed DENIED entry, answered 201 with decision DENIED and its reason code. ' +
+            method: 'post',
+            path: '/v1/access-requests',
+            operationId: 'requestAccess',
+            tags: ['access'],
+            callers: 'department apps',
+            summary:
+                "Request access to a card's data: commits a GRANTED or DENIED log entry, then reads the granted items once from the issuer peer",
+            description:
+                'A refusal is a committed DENIED entry, answered 201 with decision DENIED and its reason code. ' +
                 'Granted data is returned in this answer only; a replay with the same Idempotency-Key reads it again while the grant is fresh.',
-            body: RequestAccessArgs, success: { status: 201, description: 'the decision, and the granted data when GRANTED' }, errors: [403, 404, 409, 422],
+            body: RequestAccessArgs,
+            success: { status: 201, description: 'the decision, and the granted data when GRANTED' },
+            errors: [403, 404, 409, 422],
             async handle(ctx, { body }: { body: RequestAccessArgs }) {
                 const o = await ctx.submit<AccessDecision>(F.requestAccess, body);
                 return { status: 201, body: await withData(ctx, { ...o.result, ...txInfo(o) }) };
@@ -269,21 +484,42 @@ export function v1Routes(): RouteSpec[] {
             replay: async (ctx, stored) => ({ status: 201, body: await withData(ctx, stored as AccessAnswer) }),
         },
         {
-            method: 'get', path: '/v1/access/:accessId', operationId: 'getAccessEntry', tags: ['access', 'audit'], callers: 'the org that made the request, auditor',
-            summary: 'One access-log entry', params: AccessIdArgs, success: { status: 200, description: 'the entry' }, errors: [403, 404],
+            method: 'get',
+            path: '/v1/access/:accessId',
+            operationId: 'getAccessEntry',
+            tags: ['access', 'audit'],
+            callers: 'the org that made the request, auditor',
+            summary: 'One access-log entry',
+            params: AccessIdArgs,
+            success: { status: 200, description: 'the entry' },
+            errors: [403, 404],
             handle: (ctx, { params }: { params: AccessIdArgs }) => evaluateAs(ctx, 'entry', F.getAccess, { accessId: params.accessId }),
         },
         {
-            method: 'get', path: '/v1/cards/:cardId/access-log', operationId: 'listCardAccessLog', tags: ['access', 'audit'], callers: 'auditor',
-            summary: "A card's access log (auditor), paginated", params: CardPath, query: PageQuery,
-            success: { status: 200, description: 'a page of access-log entries' }, errors: [403],
+            method: 'get',
+            path: '/v1/cards/:cardId/access-log',
+            operationId: 'listCardAccessLog',
+            tags: ['access', 'audit'],
+            callers: 'auditor',
+            summary: "A card's access log (auditor), paginated",
+            params: CardPath,
+            query: PageQuery,
+            success: { status: 200, description: 'a page of access-log entries' },
+            errors: [403],
             handle: (ctx, { params, query }: { params: CardPath; query: PageQuery }) =>
                 evaluateAs(ctx, 'page', F.listAccessByCard, { cardId: params.cardId, ...pageOf(query) }),
         },
         {
-            method: 'post', path: '/v1/cards/:cardId/access-log/query', operationId: 'listMyAccessLog', tags: ['access', 'citizen'], callers: 'citizen-agent',
+            method: 'post',
+            path: '/v1/cards/:cardId/access-log/query',
+            operationId: 'listMyAccessLog',
+            tags: ['access', 'citizen'],
+            callers: 'citizen-agent',
             summary: "The citizen's own access log: an AccessLogListRequest signed by the device key, plus paging",
-            params: CardPath, body: ListMyAccessArgs, success: { status: 200, description: 'a page of access-log entries' }, errors: [403, 409, 422],
+            params: CardPath,
+            body: ListMyAccessArgs,
+            success: { status: 200, description: 'a page of access-log entries' },
+            errors: [403, 409, 422],
             handle: (ctx, { params, body }: { params: CardPath; body: ListMyAccessArgs }) => {
                 requireSame('request.document.cardId', body.request.document.cardId, params.cardId);
                 return evaluateAs(ctx, 'page', F.listMyAccess, body);
@@ -291,27 +527,52 @@ export function v1Routes(): RouteSpec[] {
         },
         // ---- audit ----
         {
-            method: 'get', path: '/v1/audit/access', operationId: 'auditAccess', tags: ['audit'], callers: 'auditor, or an org for its own entries',
-            summary: 'Access-log entries of an org (and department) over a time range, optionally by decision', query: AuditAccessQuery,
-            success: { status: 200, description: 'a page of access-log entries' }, errors: [403],
+            method: 'get',
+            path: '/v1/audit/access',
+            operationId: 'auditAccess',
+            tags: ['audit'],
+            callers: 'auditor, or an org for its own entries',
+            summary: 'Access-log entries of an org (and department) over a time range, optionally by decision',
+            query: AuditAccessQuery,
+            success: { status: 200, description: 'a page of access-log entries' },
+            errors: [403],
             handle: (ctx, { query }: { query: AuditAccessQuery }) => evaluateAs(ctx, 'page', F.listAccessByCaller, { ...query }),
         },
         {
-            method: 'get', path: '/v1/audit/access/counts', operationId: 'auditAccessCounts', tags: ['audit'], callers: 'auditor',
-            summary: 'GRANTED and DENIED counts of an org per department over a time range', query: AuditCountsQuery,
-            success: { status: 200, description: 'the counts' }, errors: [403],
+            method: 'get',
+            path: '/v1/audit/access/counts',
+            operationId: 'auditAccessCounts',
+            tags: ['audit'],
+            callers: 'auditor',
+            summary: 'GRANTED and DENIED counts of an org per department over a time range',
+            query: AuditCountsQuery,
+            success: { status: 200, description: 'the counts' },
+            errors: [403],
             handle: (ctx, { query }: { query: AuditCountsQuery }) => evaluateAs(ctx, 'counts', F.countAccess, { ...query }),
         },
         {
-            method: 'get', path: '/v1/audit/history/:kind/:id', operationId: 'auditHistory', tags: ['audit'], callers: 'auditor',
-            summary: 'Every committed version of a card, consent, service or access entry', params: HistoryPath,
-            success: { status: 200, description: 'the history, oldest first' }, errors: [403, 404],
-            handle: (ctx, { params }: { params: HistoryPath }) => evaluateAs(ctx, 'history', F.getHistory, { kind: params.kind, id: params.id }),
+            method: 'get',
+            path: '/v1/audit/history/:kind/:id',
+            operationId: 'auditHistory',
+            tags: ['audit'],
+            callers: 'auditor',
+            summary: 'Every committed version of a card, consent, service or access entry',
+            params: HistoryPath,
+            success: { status: 200, description: 'the history, oldest first' },
+            errors: [403, 404],
+            handle: (ctx, { params }: { params: HistoryPath }) =>
+                evaluateAs(ctx, 'history', F.getHistory, { kind: params.kind, id: params.id }),
         },
         {
-            method: 'get', path: '/v1/transactions/:txId', operationId: 'transactionProof', tags: ['audit'], callers: 'any app',
-            summary: 'Proof of a transaction: block number, validation code, endorsing orgs, creator org and time', params: TransactionPath,
-            success: { status: 200, description: 'the proof' }, errors: [404],
+            method: 'get',
+            path: '/v1/transactions/:txId',
+            operationId: 'transactionProof',
+            tags: ['audit'],
+            callers: 'any app',
+            summary: 'Proof of a transaction: block number, validation code, endorsing orgs, creator org and time',
+            params: TransactionPath,
+            success: { status: 200, description: 'the proof' },
+            errors: [404],
             handle: async (ctx, { params }: { params: TransactionPath }) => ({ body: { proof: await ctx.proof(params.txId) } }),
         },
     ];

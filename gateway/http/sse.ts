@@ -23,7 +23,13 @@ export interface StreamRegistry {
     open: Set<EventStream>;
 }
 
-export function accessStream(deps: { fabric: FabricLayer; db: Db; log: Logger; streams: StreamRegistry; heartbeatMs?: number }): RequestHandler {
+export function accessStream(deps: {
+    fabric: FabricLayer;
+    db: Db;
+    log: Logger;
+    streams: StreamRegistry;
+    heartbeatMs?: number;
+}): RequestHandler {
     return async (req: Request, res: Response) => {
         const app = appOf(res);
         const { cardId } = validateInto(CardPath, { ...req.params }, 'path');
@@ -31,7 +37,9 @@ export function accessStream(deps: { fabric: FabricLayer; db: Db; log: Logger; s
         const lastEventId = req.get('Last-Event-ID');
         const resumeAt = lastEventId === undefined ? undefined : LAST_EVENT_ID.exec(lastEventId);
         if (lastEventId !== undefined && !resumeAt) {
-            throw badRequest([{ field: 'header.Last-Event-ID', constraints: { matches: 'Last-Event-ID must be <block>:<transaction id>' } }]);
+            throw badRequest([
+                { field: 'header.Last-Event-ID', constraints: { matches: 'Last-Event-ID must be <block>:<transaction id>' } },
+            ]);
         }
         // Authorization is the chaincode's: the citizen's signed listing request, or an auditor's identity.
         if (query.request) {
@@ -39,13 +47,21 @@ export function accessStream(deps: { fabric: FabricLayer; db: Db; log: Logger; s
             try {
                 plain = JSON.parse(Buffer.from(query.request, 'base64url').toString('utf8'));
             } catch {
-                throw badRequest([{ field: 'query.request', constraints: { isJson: 'request must be base64url of the signed request JSON' } }]);
+                throw badRequest([
+                    { field: 'query.request', constraints: { isJson: 'request must be base64url of the signed request JSON' } },
+                ]);
             }
             const signed = validateInto(SignedAccessLogListRequest, plain, 'query');
             requireSame('request.document.cardId', signed.document.cardId, cardId, 'query');
-            await deps.fabric.evaluate(app.identity, { fn: F.listMyAccess, args: [JSON.stringify({ request: signed, pageSize: 1, bookmark: '' })] });
+            await deps.fabric.evaluate(app.identity, {
+                fn: F.listMyAccess,
+                args: [JSON.stringify({ request: signed, pageSize: 1, bookmark: '' })],
+            });
         } else {
-            await deps.fabric.evaluate(app.identity, { fn: F.listAccessByCard, args: [JSON.stringify({ cardId, pageSize: 1, bookmark: '' })] });
+            await deps.fabric.evaluate(app.identity, {
+                fn: F.listAccessByCard,
+                args: [JSON.stringify({ cardId, pageSize: 1, bookmark: '' })],
+            });
         }
         const checkpoint: Checkpointer = query.subscriber
             ? new SqliteCheckpointer(deps.db, `sse:${app.appId}:${cardId}:${query.subscriber}`)

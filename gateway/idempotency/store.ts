@@ -37,14 +37,21 @@ interface Row {
 
 /** sha-256 of the method, the route and the canonical body: "the same request". */
 export function requestHash(method: string, path: string, body: unknown): string {
-    return crypto.createHash('sha256').update(`${method} ${path}\n${stableJson(body)}`).digest('hex');
+    return crypto
+        .createHash('sha256')
+        .update(`${method} ${path}\n${stableJson(body)}`)
+        .digest('hex');
 }
 
 function stableJson(v: unknown): string {
     if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
     if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
     const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
+    return `{${Object.keys(o)
+        .sort()
+        .filter((k) => o[k] !== undefined)
+        .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
+        .join(',')}}`;
 }
 
 export class IdempotencyStore {
@@ -68,16 +75,23 @@ export class IdempotencyStore {
                 this.#db.prepare('DELETE FROM idempotency WHERE app_id = ? AND idem_key = ?').run(appId, key);
             } else if (row) {
                 if (row.request_hash !== hash) return { kind: 'mismatch' };
-                if (row.state === 'done') return { kind: 'replay', response: { status: row.status ?? 200, body: JSON.parse(row.response ?? 'null') } };
+                if (row.state === 'done')
+                    return { kind: 'replay', response: { status: row.status ?? 200, body: JSON.parse(row.response ?? 'null') } };
                 if (row.owner === this.owner) return { kind: 'in-flight' };
                 // Pending and orphaned (its process is gone, or it gave up on an unknown outcome).
-                this.#db.prepare('UPDATE idempotency SET owner = ?, updated_at = ? WHERE app_id = ? AND idem_key = ?').run(this.owner, now, appId, key);
+                this.#db
+                    .prepare('UPDATE idempotency SET owner = ?, updated_at = ? WHERE app_id = ? AND idem_key = ?')
+                    .run(this.owner, now, appId, key);
                 if (row.tx_id && row.tx_bytes) {
                     return {
                         kind: 'resume',
                         identity: row.identity,
                         fn: row.tx_fn ?? '',
-                        prepared: { transactionId: row.tx_id, bytes: new Uint8Array(row.tx_bytes), result: new Uint8Array(row.tx_result ?? Buffer.alloc(0)) },
+                        prepared: {
+                            transactionId: row.tx_id,
+                            bytes: new Uint8Array(row.tx_bytes),
+                            result: new Uint8Array(row.tx_result ?? Buffer.alloc(0)),
+                        },
                     };
                 }
                 // Nothing was endorsed: nothing can have reached the ledger; start afresh.
@@ -95,25 +109,33 @@ export class IdempotencyStore {
     /** Records the endorsed, signed transaction before it is sent: a crash after this point resumes it. */
     prepared(appId: string, key: string, fn: string, tx: PreparedTransaction): void {
         this.#db
-            .prepare('UPDATE idempotency SET tx_fn = ?, tx_id = ?, tx_bytes = ?, tx_result = ?, updated_at = ? WHERE app_id = ? AND idem_key = ?')
+            .prepare(
+                'UPDATE idempotency SET tx_fn = ?, tx_id = ?, tx_bytes = ?, tx_result = ?, updated_at = ? WHERE app_id = ? AND idem_key = ?',
+            )
             .run(fn, tx.transactionId, Buffer.from(tx.bytes), Buffer.from(tx.result), Date.now(), appId, key);
     }
 
     /** Stores the final answer (success or a definitive refusal). */
     complete(appId: string, key: string, response: StoredResponse): void {
         this.#db
-            .prepare(`UPDATE idempotency SET state = 'done', status = ?, response = ?, tx_bytes = NULL, updated_at = ? WHERE app_id = ? AND idem_key = ?`)
+            .prepare(
+                `UPDATE idempotency SET state = 'done', status = ?, response = ?, tx_bytes = NULL, updated_at = ? WHERE app_id = ? AND idem_key = ?`,
+            )
             .run(response.status, JSON.stringify(response.body), Date.now(), appId, key);
     }
 
     /** Forgets the key: nothing reached the ledger (validation refused, Fabric unavailable before endorsement). */
     release(appId: string, key: string): void {
-        this.#db.prepare(`DELETE FROM idempotency WHERE app_id = ? AND idem_key = ? AND state = 'pending' AND tx_id IS NULL`).run(appId, key);
+        this.#db
+            .prepare(`DELETE FROM idempotency WHERE app_id = ? AND idem_key = ? AND state = 'pending' AND tx_id IS NULL`)
+            .run(appId, key);
     }
 
     /** Leaves the record pending with its transaction but unowned, so the next retry resumes it. */
     abandon(appId: string, key: string): void {
-        this.#db.prepare(`UPDATE idempotency SET owner = '', updated_at = ? WHERE app_id = ? AND idem_key = ? AND state = 'pending'`).run(Date.now(), appId, key);
+        this.#db
+            .prepare(`UPDATE idempotency SET owner = '', updated_at = ? WHERE app_id = ? AND idem_key = ? AND state = 'pending'`)
+            .run(Date.now(), appId, key);
     }
 
     /** Drops finished records older than the TTL. */

@@ -93,13 +93,20 @@ function parseTokens(tokens: Token[]): Node {
     const expect = (text: string) => {
         const t = tokens[p];
         if (!t || t.kind !== 'punct' || t.text !== text) {
-            throw new PolicyError('POLICY_SYNTAX', `expected '${text}' ${t ? `at position ${t.pos}, found ${JSON.stringify(t.text)}` : 'at the end'}`);
+            throw new PolicyError(
+                'POLICY_SYNTAX',
+                `expected '${text}' ${t ? `at position ${t.pos}, found ${JSON.stringify(t.text)}` : 'at the end'}`,
+            );
         }
         p++;
     };
     const principal = (t: Token): Node => {
         const m = PRINCIPAL_RE.exec(t.text);
-        if (!m) throw new PolicyError('POLICY_SYNTAX', `principal ${JSON.stringify(t.text)} at position ${t.pos} must look like 'MSPID.member|admin|client|peer|orderer'`);
+        if (!m)
+            throw new PolicyError(
+                'POLICY_SYNTAX',
+                `principal ${JSON.stringify(t.text)} at position ${t.pos} must look like 'MSPID.member|admin|client|peer|orderer'`,
+            );
         return { principal: { mspId: m[1], role: m[2] as RoleName } };
     };
     const gate = (depth: number): Node => {
@@ -107,7 +114,11 @@ function parseTokens(tokens: Token[]): Node {
         const t = tokens[p];
         if (!t) throw new PolicyError('POLICY_SYNTAX', 'empty policy');
         const kind = t.kind === 'ident' ? gateKind(t.text) : undefined;
-        if (!kind) throw new PolicyError('POLICY_SYNTAX', `unrecognized token ${JSON.stringify(t.text)} at position ${t.pos}: expected AND, OR or OutOf`);
+        if (!kind)
+            throw new PolicyError(
+                'POLICY_SYNTAX',
+                `unrecognized token ${JSON.stringify(t.text)} at position ${t.pos}: expected AND, OR or OutOf`,
+            );
         p++;
         expect('(');
         let n: number | undefined;
@@ -128,7 +139,10 @@ function parseTokens(tokens: Token[]): Node {
             } else if (a.kind === 'ident') {
                 args.push(gate(depth + 1));
             } else {
-                throw new PolicyError('POLICY_SYNTAX', `unexpected ${JSON.stringify(a.text)} at position ${a.pos}: expected a principal or a gate`);
+                throw new PolicyError(
+                    'POLICY_SYNTAX',
+                    `unexpected ${JSON.stringify(a.text)} at position ${a.pos}: expected a principal or a gate`,
+                );
             }
             const sep = peek();
             if (sep?.kind === 'punct' && sep.text === ',') {
@@ -140,11 +154,16 @@ function parseTokens(tokens: Token[]): Node {
         }
         const count = kind === 'and' ? args.length : kind === 'or' ? 1 : n!;
         // Fabric permits t == n+1 (never satisfiable) but nothing beyond.
-        if (count > args.length + 1) throw new PolicyError('POLICY_SYNTAX', `OutOf(${count}, ...) at position ${t.pos} names only ${args.length} rules`);
+        if (count > args.length + 1)
+            throw new PolicyError('POLICY_SYNTAX', `OutOf(${count}, ...) at position ${t.pos} names only ${args.length} rules`);
         return { gate: { n: count, args } };
     };
     const root = gate(0);
-    if (p !== tokens.length) throw new PolicyError('POLICY_SYNTAX', `unexpected ${JSON.stringify(tokens[p].text)} at position ${tokens[p].pos} after the policy`);
+    if (p !== tokens.length)
+        throw new PolicyError(
+            'POLICY_SYNTAX',
+            `unexpected ${JSON.stringify(tokens[p].text)} at position ${tokens[p].pos} after the policy`,
+        );
     return root;
 }
 
@@ -244,7 +263,8 @@ function compileSignaturePolicy(envelope: common.SignaturePolicyEnvelope): Compi
             case common.SignaturePolicy.TypeCase.SIGNED_BY: {
                 const index = rule.getSignedBy();
                 const matches = matchers[index];
-                if (!matches) throw new PolicyError('POLICY_INVALID', `identity index ${index} out of range (${matchers.length} identities)`);
+                if (!matches)
+                    throw new PolicyError('POLICY_INVALID', `identity index ${index} out of range (${matchers.length} identities)`);
                 // The first unused identity that satisfies the principal is consumed.
                 return (ids, used) => {
                     for (let i = 0; i < ids.length; i++) {
@@ -396,8 +416,15 @@ export class PolicyManager {
     orgLayouts(policy: string | common.SignaturePolicyEnvelope): string[][] {
         const evaluator = this.#resolve(policy);
         const candidates = [...new Set(evaluator.mspIds())];
-        if (candidates.length > 20) throw new PolicyError('POLICY_INVALID', `policy names ${candidates.length} orgs; layouts are computed for at most 20`);
-        const peer = (mspId: string): VerifiedIdentity => ({ mspId, certificatePem: `layout:${mspId}`, role: 'peer', subject: `CN=peer,OU=peer`, attrs: {} });
+        if (candidates.length > 20)
+            throw new PolicyError('POLICY_INVALID', `policy names ${candidates.length} orgs; layouts are computed for at most 20`);
+        const peer = (mspId: string): VerifiedIdentity => ({
+            mspId,
+            certificatePem: `layout:${mspId}`,
+            role: 'peer',
+            subject: `CN=peer,OU=peer`,
+            attrs: {},
+        });
         const layouts: string[][] = [];
         const found: number[] = [];
         const count = candidates.length;
@@ -435,7 +462,10 @@ export class PolicyManager {
                 // A bare policy name is relative to the application group, as channelConfigPolicy references are.
                 return this.#atPath(`/Channel/Application/${text}`, 0);
             } else {
-                throw new PolicyError('POLICY_SYNTAX', `${JSON.stringify(text)} is neither a policy path, "ANY|ALL|MAJORITY <name>" nor a signature policy`);
+                throw new PolicyError(
+                    'POLICY_SYNTAX',
+                    `${JSON.stringify(text)} is neither a policy path, "ANY|ALL|MAJORITY <name>" nor a signature policy`,
+                );
             }
             this.#byText.set(text, e);
         }
@@ -445,7 +475,8 @@ export class PolicyManager {
     #atPath(policyPath: string, depth: number): Evaluator {
         const cached = this.#byPath.get(policyPath);
         if (cached) return cached;
-        if (depth > MAX_DEPTH) throw new PolicyError('POLICY_INVALID', `implicit meta policies nest deeper than ${MAX_DEPTH} levels at ${policyPath}`);
+        if (depth > MAX_DEPTH)
+            throw new PolicyError('POLICY_INVALID', `implicit meta policies nest deeper than ${MAX_DEPTH} levels at ${policyPath}`);
         const policy = this.#policies.get(policyPath);
         if (!policy) throw new PolicyError('POLICY_NOT_FOUND', `no policy at ${policyPath}`);
         let e: Evaluator;

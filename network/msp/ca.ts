@@ -117,7 +117,11 @@ function dn(cn: string, ou?: string): string {
     return ['C=KR', 'ST=Seoul', 'L=Seoul', ...(ou ? [`OU=${ou}`] : []), `CN=${cn}`].join(', ');
 }
 
-async function createCa(domain: string, cn: string, notAfter = new Date(Date.now() + 10 * YEAR_MS)): Promise<LoadedCa & { keyPem: string }> {
+async function createCa(
+    domain: string,
+    cn: string,
+    notAfter = new Date(Date.now() + 10 * YEAR_MS),
+): Promise<LoadedCa & { keyPem: string }> {
     const keys = await newKeys();
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
         serialNumber: serialNumber(),
@@ -128,7 +132,10 @@ async function createCa(domain: string, cn: string, notAfter = new Date(Date.now
         signingAlgorithm: ALG,
         extensions: [
             new x509.KeyUsagesExtension(
-                x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+                x509.KeyUsageFlags.digitalSignature |
+                    x509.KeyUsageFlags.keyEncipherment |
+                    x509.KeyUsageFlags.keyCertSign |
+                    x509.KeyUsageFlags.cRLSign,
                 true,
             ),
             new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth, x509.ExtendedKeyUsage.serverAuth]),
@@ -238,7 +245,10 @@ async function ensureCa(files: { cert: string; key: string }, domain: string, cn
     try {
         return await loadCa(files);
     } catch (e) {
-        throw new CaError('CA_INVALID', `${path.dirname(files.cert)} is incomplete or unreadable (${(e as Error).message}); remove it to regenerate`);
+        throw new CaError(
+            'CA_INVALID',
+            `${path.dirname(files.cert)} is incomplete or unreadable (${(e as Error).message}); remove it to regenerate`,
+        );
     }
 }
 
@@ -268,7 +278,14 @@ function isIp(host: string): boolean {
     return /^\d+\.\d+\.\d+\.\d+$/.test(host) || host.includes(':');
 }
 
-async function ensureNode(nodeDir: string, nodeName: string, host: string, ou: 'peer' | 'orderer', ca: LoadedCa, tlsCa: LoadedCa): Promise<void> {
+async function ensureNode(
+    nodeDir: string,
+    nodeName: string,
+    host: string,
+    ou: 'peer' | 'orderer',
+    ca: LoadedCa,
+    tlsCa: LoadedCa,
+): Promise<void> {
     const mspDir = path.join(nodeDir, 'msp');
     if (!fs.existsSync(mspDir)) publishLocalMsp(mspDir, ca, tlsCa, await issueLeaf(ca, { subject: dn(nodeName, ou) }));
     const tlsDir = path.join(nodeDir, 'tls');
@@ -292,7 +309,10 @@ export function initialUsers(t: Topology, mspId: string): EnrollRequest[] {
     users.push({ mspId, name: 'User1' });
     const org = findOrg(t, mspId);
     if (org.issuer || mspId === 'SeoulMSP') {
-        users.push({ mspId, name: 'issuer1', attrs: { role: 'issuer' } }, { mspId, name: 'citizen-agent', attrs: { role: 'citizen-agent' } });
+        users.push(
+            { mspId, name: 'issuer1', attrs: { role: 'issuer' } },
+            { mspId, name: 'citizen-agent', attrs: { role: 'citizen-agent' } },
+        );
     }
     if (mspId === 'MOISMSP') {
         users.push(
@@ -330,7 +350,10 @@ const ATTR_NAME_RE = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
 
 function validateEnroll(req: EnrollRequest): void {
     if (typeof req.name !== 'string' || !NAME_RE.test(req.name)) {
-        throw new CaError('ENROLL_NAME_INVALID', `name must be 1-64 letters, digits, '.', '_' or '-' starting with a letter or digit, got ${JSON.stringify(req.name)}`);
+        throw new CaError(
+            'ENROLL_NAME_INVALID',
+            `name must be 1-64 letters, digits, '.', '_' or '-' starting with a letter or digit, got ${JSON.stringify(req.name)}`,
+        );
     }
     if (req.nodeOu !== undefined && req.nodeOu !== 'client' && req.nodeOu !== 'admin') {
         throw new CaError('ENROLL_NODEOU_INVALID', `nodeOu must be client or admin, got ${JSON.stringify(req.nodeOu)}`);
@@ -371,12 +394,14 @@ export async function enroll(t: Topology, req: EnrollRequest): Promise<EnrolledI
     const userDir = paths.userDir(t, req.mspId, req.name);
     const mspDir = path.join(userDir, 'msp');
     const exists = () => {
-        if (!hasIdentity(mspDir)) throw new CaError('IDENTITY_INCOMPLETE', `${userDir} exists without a certificate; remove it to enroll ${req.name} again`);
+        if (!hasIdentity(mspDir))
+            throw new CaError('IDENTITY_INCOMPLETE', `${userDir} exists without a certificate; remove it to enroll ${req.name} again`);
         if (req.reuse) return readEnrolled(req.mspId, req.name, userDir);
         throw new CaError('IDENTITY_EXISTS', `${req.name} is already enrolled in ${req.mspId}`);
     };
     if (fs.existsSync(mspDir)) return exists();
-    if (!fs.existsSync(caFiles(org).cert)) throw new CaError('CA_MISSING', `the CA of ${req.mspId} does not exist yet: run generateCrypto first`);
+    if (!fs.existsSync(caFiles(org).cert))
+        throw new CaError('CA_MISSING', `the CA of ${req.mspId} does not exist yet: run generateCrypto first`);
     const ca = await loadCa(caFiles(org));
     const tlsCa = await loadCa(tlsCaFiles(org));
     const nodeOu = req.nodeOu ?? 'client';
@@ -402,7 +427,9 @@ export interface TestIdentityRequest {
 }
 
 /** Identities for refusal tests; nothing is written to disk. */
-export async function issueTestIdentity(req: TestIdentityRequest): Promise<{ mspId: string; certificatePem: string; privateKeyPem: string }> {
+export async function issueTestIdentity(
+    req: TestIdentityRequest,
+): Promise<{ mspId: string; certificatePem: string; privateKeyPem: string }> {
     const org = orgInfo(req.topology, req.mspId);
     const ca = req.untrusted ? await createCa(org.domain, `ca.${org.domain}`) : await loadCa(caFiles(org));
     const now = Date.now();
@@ -459,7 +486,8 @@ export function mspConfigFromDir(mspDir: string, mspId: string): msp.FabricMSPCo
                 id.setOrganizationalUnitIdentifier(v.OrganizationalUnitIdentifier);
                 if (v.Certificate) {
                     const certFile = path.resolve(mspDir, v.Certificate);
-                    if (!fs.existsSync(certFile)) throw new CaError('MSP_DIR_INVALID', `${configFile}: ${what}.Certificate ${v.Certificate} does not exist`);
+                    if (!fs.existsSync(certFile))
+                        throw new CaError('MSP_DIR_INVALID', `${configFile}: ${what}.Certificate ${v.Certificate} does not exist`);
                     id.setCertificate(fs.readFileSync(certFile));
                 }
                 return id;

@@ -204,7 +204,8 @@ export function newFastSigner(privateKeyPem: string): DigestSigner {
     const d = bigFromBytes(Buffer.from(jwk.d, 'base64url'));
     const ecdh = crypto.createECDH('prime256v1');
     const signDigest = (digest: Uint8Array): Uint8Array => {
-        if (digest.length !== 32) throw new IdentityError('DIGEST_INVALID', `expected a 32-byte SHA-256 digest, got ${digest.length} bytes`);
+        if (digest.length !== 32)
+            throw new IdentityError('DIGEST_INVALID', `expected a 32-byte SHA-256 digest, got ${digest.length} bytes`);
         const z = bigFromBytes(digest) % P256_N;
         for (;;) {
             const kBytes = crypto.randomBytes(32);

@@ -143,7 +143,10 @@ function setupMsp(config: msp.FabricMSPConfig): ChannelMsp {
             const certBytes = id.getCertificate_asU8();
             nodeOUs![role] = {
                 ou: id.getOrganizationalUnitIdentifier(),
-                certifier: certBytes.length > 0 ? parseCert(toPem(certBytes), 'MSP_CONFIG_INVALID', `${name} ${role} OU certificate`).raw : undefined,
+                certifier:
+                    certBytes.length > 0
+                        ? parseCert(toPem(certBytes), 'MSP_CONFIG_INVALID', `${name} ${role} OU certificate`).raw
+                        : undefined,
             };
         };
         pick(n.getClientOuIdentifier(), 'client');
@@ -193,7 +196,8 @@ export class MspManager {
         } catch {
             ok = false;
         }
-        if (!ok) throw new MspError('BAD_SIGNATURE', `the signature of ${entry.identity.subject} (${entry.identity.mspId}) does not verify`);
+        if (!ok)
+            throw new MspError('BAD_SIGNATURE', `the signature of ${entry.identity.subject} (${entry.identity.mspId}) does not verify`);
         return entry.identity;
     }
 
@@ -267,16 +271,25 @@ export class MspManager {
         for (const [role, nodeOU] of Object.entries(m.nodeOUs) as [Role, NodeOU][]) {
             if (!ous.includes(nodeOU.ou)) continue;
             if (nodeOU.certifier && !nodeOU.certifier.equals(issuer.raw)) {
-                throw new MspError('IDENTITY_INVALID', `the ${role} OU of ${subjectString(cert)} is not certified by the CA named in ${m.name}'s NodeOUs`);
+                throw new MspError(
+                    'IDENTITY_INVALID',
+                    `the ${role} OU of ${subjectString(cert)} is not certified by the CA named in ${m.name}'s NodeOUs`,
+                );
             }
             roles.push(role);
         }
         if (roles.length > 1) {
-            throw new MspError('IDENTITY_INVALID', `${subjectString(cert)} must have exactly one of the client, peer, admin or orderer OUs, has ${roles.join(', ')}`);
+            throw new MspError(
+                'IDENTITY_INVALID',
+                `${subjectString(cert)} must have exactly one of the client, peer, admin or orderer OUs, has ${roles.join(', ')}`,
+            );
         }
         if (roles.length === 0) {
             if (explicitAdmin) return 'admin';
-            throw new MspError('IDENTITY_INVALID', `${subjectString(cert)} has no OU that resolves to client, peer, admin or orderer in ${m.name}`);
+            throw new MspError(
+                'IDENTITY_INVALID',
+                `${subjectString(cert)} has no OU that resolves to client, peer, admin or orderer in ${m.name}`,
+            );
         }
         return explicitAdmin ? 'admin' : roles[0];
     }

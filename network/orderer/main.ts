@@ -99,7 +99,6 @@ function serverCredentials(t: Topology): grpc.ServerCredentials {
     return grpc.ServerCredentials.createSsl(null, [{ private_key: read('server.key'), cert_chain: read('server.crt') }], false);
 }
 
-
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
     const t = loadTopology(args.topology);

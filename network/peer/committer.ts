@@ -48,7 +48,10 @@ export interface Committer {
 }
 
 export class CommitterError extends Error {
-    constructor(readonly code: 'COMMITTER_CONFIG' | 'COMMITTER_STOPPED' | 'COMMITTER_TIMEOUT', message: string) {
+    constructor(
+        readonly code: 'COMMITTER_CONFIG' | 'COMMITTER_STOPPED' | 'COMMITTER_TIMEOUT',
+        message: string,
+    ) {
         super(`${code}: ${message}`);
     }
 }
@@ -79,7 +82,8 @@ export function startCommitter(opts: CommitterOptions): Committer {
     const tlsRoot = opts.ordererTlsRootCert ?? (t ? fs.readFileSync(paths.tlsRootCert(t, t.orderer.org)) : undefined);
     const channelId = opts.channelId ?? t?.channel ?? opts.ledger.channelId;
     const serverName = opts.ordererServerName ?? (t ? paths.ordererName(t) : undefined);
-    if (!endpoint || !tlsRoot) throw new CommitterError('COMMITTER_CONFIG', 'the orderer endpoint and its TLS root certificate are required (or a topology)');
+    if (!endpoint || !tlsRoot)
+        throw new CommitterError('COMMITTER_CONFIG', 'the orderer endpoint and its TLS root certificate are required (or a topology)');
     const ledger = opts.ledger;
     const verify = opts.verifyBlock ?? (ledger instanceof KvLedger ? (b: common.Block) => ledger.verifyBlockSignature(b) : undefined);
 
@@ -241,11 +245,20 @@ export function startCommitter(opts: CommitterOptions): Committer {
             if (ledger.height >= height) return Promise.resolve();
             if (stopped) return Promise.reject(new CommitterError('COMMITTER_STOPPED', `stopped at height ${ledger.height}`));
             return new Promise<void>((resolve, reject) => {
-                const w: { height: number; resolve: () => void; reject: (e: Error) => void; timer?: NodeJS.Timeout } = { height, resolve, reject };
+                const w: { height: number; resolve: () => void; reject: (e: Error) => void; timer?: NodeJS.Timeout } = {
+                    height,
+                    resolve,
+                    reject,
+                };
                 if (timeoutMs !== undefined) {
                     w.timer = setTimeout(() => {
                         waiters.delete(w);
-                        reject(new CommitterError('COMMITTER_TIMEOUT', `height ${ledger.height} did not reach ${height} within ${timeoutMs} ms`));
+                        reject(
+                            new CommitterError(
+                                'COMMITTER_TIMEOUT',
+                                `height ${ledger.height} did not reach ${height} within ${timeoutMs} ms`,
+                            ),
+                        );
                     }, timeoutMs);
                 }
                 waiters.add(w);

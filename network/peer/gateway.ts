@@ -10,15 +10,7 @@ import { PolicyManager, SignedData, parseSignaturePolicy } from '../common/polic
 import { ChaincodeDefinition, CommitEvent } from './ledger/types';
 import { RpcError, errorDetail, responseStatus, resultFromProposalResponse } from './gateway/apiutils';
 import { BlockTransaction, blockTransactions, chaincodeEventsOfBlock } from './gateway/events';
-import {
-    InterestCall,
-    PlanError,
-    PolicyRef,
-    chooseLayouts,
-    interestOf,
-    requirements,
-    SYSTEM_CHAINCODES,
-} from './gateway/plan';
+import { InterestCall, PlanError, PolicyRef, chooseLayouts, interestOf, requirements, SYSTEM_CHAINCODES } from './gateway/plan';
 import { Broadcaster, EndorserClient, EndorserRegistry } from './gateway/registry';
 import { Logger, silentLogger } from '../common/logger';
 
@@ -81,7 +73,15 @@ export function unpackProposal(sp: peer.SignedProposal | undefined): UnpackedPro
     if (!ccId) throw new Error(`no chaincode id is provided, channel id [${channelId}]`);
     if (!ccId.getName()) throw new Error(`no chaincode name is provided, channel id [${channelId}]`);
     const fn = Buffer.from(ccSpec.getInput()?.getArgsList_asU8()[0] ?? new Uint8Array(0)).toString('utf8');
-    return { header, channelHeader, payload, channelId, chaincodeId: ccId.getName(), fn, hasTransientData: payload.getTransientmapMap().getLength() > 0 };
+    return {
+        header,
+        channelHeader,
+        payload,
+        channelId,
+        chaincodeId: ccId.getName(),
+        fn,
+        hasTransientData: payload.getTransientmapMap().getLength() > 0,
+    };
 }
 
 /** The unsigned transaction envelope of an endorsed proposal (Fabric's prepareTransaction). */
@@ -116,7 +116,9 @@ export function prepareTransaction(
 function printable(bytes: Uint8Array, max = 160): string {
     if (bytes.length === 0) return "''";
     const text = Buffer.from(bytes).toString('utf8');
-    const shown = /^[\x20-\x7e\s]*$/.test(text) ? JSON.stringify(text.length > max ? text.slice(0, max) + '…' : text) : `0x${Buffer.from(bytes.subarray(0, max / 2)).toString('hex')}${bytes.length > max / 2 ? '…' : ''}`;
+    const shown = /^[\x20-\x7e\s]*$/.test(text)
+        ? JSON.stringify(text.length > max ? text.slice(0, max) + '…' : text)
+        : `0x${Buffer.from(bytes.subarray(0, max / 2)).toString('hex')}${bytes.length > max / 2 ? '…' : ''}`;
     return `${shown} (${bytes.length} bytes)`;
 }
 
@@ -127,9 +129,14 @@ export function describePayloadDifference(a: Uint8Array, b: Uint8Array): { first
         const actB = peer.ChaincodeAction.deserializeBinary(peer.ProposalResponsePayload.deserializeBinary(b).getExtension_asU8());
         const ra = actA.getResponse();
         const rb = actB.getResponse();
-        const resp = (r: peer.Response | undefined) => `status ${r?.getStatus() ?? 0}, payload ${printable(r?.getPayload_asU8() ?? new Uint8Array(0))}`;
+        const resp = (r: peer.Response | undefined) =>
+            `status ${r?.getStatus() ?? 0}, payload ${printable(r?.getPayload_asU8() ?? new Uint8Array(0))}`;
         const same = (x: Uint8Array, y: Uint8Array) => Buffer.from(x).equals(Buffer.from(y));
-        if ((ra?.getStatus() ?? 0) !== (rb?.getStatus() ?? 0) || !same(ra?.getPayload_asU8() ?? new Uint8Array(0), rb?.getPayload_asU8() ?? new Uint8Array(0)) || (ra?.getMessage() ?? '') !== (rb?.getMessage() ?? '')) {
+        if (
+            (ra?.getStatus() ?? 0) !== (rb?.getStatus() ?? 0) ||
+            !same(ra?.getPayload_asU8() ?? new Uint8Array(0), rb?.getPayload_asU8() ?? new Uint8Array(0)) ||
+            (ra?.getMessage() ?? '') !== (rb?.getMessage() ?? '')
+        ) {
             return { first: resp(ra), second: resp(rb), what: 'chaincode responses differ' };
         }
         if (!same(actA.getResults_asU8(), actB.getResults_asU8())) {
@@ -140,7 +147,11 @@ export function describePayloadDifference(a: Uint8Array, b: Uint8Array): { first
             };
         }
         if (!same(actA.getEvents_asU8(), actB.getEvents_asU8())) {
-            return { first: `${resp(ra)}, event of ${actA.getEvents_asU8().length} bytes`, second: `${resp(rb)}, event of ${actB.getEvents_asU8().length} bytes`, what: 'chaincode events differ' };
+            return {
+                first: `${resp(ra)}, event of ${actA.getEvents_asU8().length} bytes`,
+                second: `${resp(rb)}, event of ${actB.getEvents_asU8().length} bytes`,
+                what: 'chaincode events differ',
+            };
         }
         return { first: resp(ra), second: resp(rb), what: 'proposal response payloads differ' };
     } catch {
@@ -248,7 +259,9 @@ export class CommitNotifier {
             const found = this.#inFlight.has(txId) ? undefined : await lookup();
             if (found && found.blockNumber < this.#committedHeight) return found;
             if (signal?.aborted) throw new Error('request cancelled');
-            const aborted = new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(new Error('request cancelled')), { once: true }));
+            const aborted = new Promise<never>((_, reject) =>
+                signal?.addEventListener('abort', () => reject(new Error('request cancelled')), { once: true }),
+            );
             return await Promise.race([committed, aborted]);
         } finally {
             remove();
@@ -338,7 +351,10 @@ export class GatewayServer {
         if (endorsers.length === 0) {
             const reason = `no peers available to evaluate chaincode ${up.chaincodeId} in channel ${up.channelId}`;
             if (transientProtected) {
-                throw new RpcError(Code.FAILED_PRECONDITION, `no endorsers found in the gateway's organization; retry specifying target organization(s) to protect transient data: ${reason}`);
+                throw new RpcError(
+                    Code.FAILED_PRECONDITION,
+                    `no endorsers found in the gateway's organization; retry specifying target organization(s) to protect transient data: ${reason}`,
+                );
             }
             throw new RpcError(Code.FAILED_PRECONDITION, reason);
         }
@@ -355,14 +371,25 @@ export class GatewayServer {
                     // The transaction result is the one in the proposal response payload; Response.payload need not be.
                     response.setPayload(resultFromProposalResponse(outcome.response!));
                 } catch (err) {
-                    this.#log.warn('successful proposal response contained no transaction result', { txId, chaincode: up.chaincodeId, endorser: endorser.mspId, error: channelPolicyPathError(err) });
+                    this.#log.warn('successful proposal response contained no transaction result', {
+                        txId,
+                        chaincode: up.chaincodeId,
+                        endorser: endorser.mspId,
+                        error: channelPolicyPathError(err),
+                    });
                 }
                 this.#log.debug('evaluated', { txId, chaincode: up.chaincodeId, endorser: endorser.mspId, status: response.getStatus() });
                 const out = new gateway.EvaluateResponse();
                 out.setResult(response);
                 return out;
             }
-            this.#log.info('evaluate call to endorser failed', { txId, chaincode: up.chaincodeId, endorser: endorser.mspId, address: endorser.address, error: st.message });
+            this.#log.info('evaluate call to endorser failed', {
+                txId,
+                chaincode: up.chaincodeId,
+                endorser: endorser.mspId,
+                address: endorser.address,
+                error: st.message,
+            });
             details.push(errorDetail(endorser.address, endorser.mspId, st.message));
             lastCode = st.code;
             if (st.remove) registry.markFailed(endorser.mspId);
@@ -399,14 +426,21 @@ export class GatewayServer {
         const log = this.#log.child({ txId, chaincode: up.chaincodeId });
         const named = request.getEndorsingOrganizationsList();
         // Responses are compared with the local peer's when the gateway plans (it endorses first).
-        const session = new EndorsementSession(sp, this.#options.endorsementTimeoutMs, this.#deps.registry, log, named.length === 0 ? this.#deps.registry.localMspId : undefined);
+        const session = new EndorsementSession(
+            sp,
+            this.#options.endorsementTimeoutMs,
+            this.#deps.registry,
+            log,
+            named.length === 0 ? this.#deps.registry.localMspId : undefined,
+        );
 
         let layout: string[] | undefined;
         if (named.length > 0) {
             // The client names the orgs and takes responsibility for the policy.
             const unique = [...new Set(named)];
             const missing = unique.filter((o) => !this.#deps.registry.endorser(o));
-            if (missing.length > 0) throw new RpcError(Code.UNAVAILABLE, `failed to find any endorsing peers for org(s): ${missing.join(', ')}`);
+            if (missing.length > 0)
+                throw new RpcError(Code.UNAVAILABLE, `failed to find any endorsing peers for org(s): ${missing.join(', ')}`);
             if (await session.endorseAll(unique)) layout = unique;
         } else {
             layout = await this.#planAndEndorse(up, session);
@@ -435,7 +469,9 @@ export class GatewayServer {
         // so the orgs that endorsed this function last time are asked together with the local peer
         // (one round trip instead of two). The plan is still derived from the local response;
         // an endorsement it does not need is dropped.
-        const predicted = up.hasTransientData ? [] : (this.#lastLayouts.get(key) ?? []).filter((o) => o !== local && registry.penalty(o) === 0);
+        const predicted = up.hasTransientData
+            ? []
+            : (this.#lastLayouts.get(key) ?? []).filter((o) => o !== local && registry.penalty(o) === 0);
         const [localOk] = await Promise.all([session.endorseAll([local]), session.endorseAll(predicted)]);
         if (!localOk) {
             throw new RpcError(Code.ABORTED, 'failed to endorse transaction, see attached details for more info', session.details);
@@ -472,14 +508,28 @@ export class GatewayServer {
         if (appCalls.length === 0) return [[this.#deps.registry.localMspId]];
         const registry = this.#deps.registry;
         const plan = (protect: boolean) => {
-            const req = requirements(appCalls, (n) => defs.get(n), protect, (t) => this.#parseSignature(t));
-            return { req, layouts: chooseLayouts(req, { orgLayouts: (p) => this.#orgLayouts(p) }, registry.availableOrgs(), endorsed, (o) => registry.penalty(o)) };
+            const req = requirements(
+                appCalls,
+                (n) => defs.get(n),
+                protect,
+                (t) => this.#parseSignature(t),
+            );
+            return {
+                req,
+                layouts: chooseLayouts(req, { orgLayouts: (p) => this.#orgLayouts(p) }, registry.availableOrgs(), endorsed, (o) =>
+                    registry.penalty(o),
+                ),
+            };
         };
         let result: ReturnType<typeof plan>;
         try {
             result = plan(hasTransientData);
         } catch (err) {
-            if (err instanceof PlanError) throw new RpcError(Code.FAILED_PRECONDITION, `no combination of peers can be derived which satisfy the endorsement policy: ${err.message}`);
+            if (err instanceof PlanError)
+                throw new RpcError(
+                    Code.FAILED_PRECONDITION,
+                    `no combination of peers can be derived which satisfy the endorsement policy: ${err.message}`,
+                );
             throw err;
         }
         if (result.layouts.length === 0) {
@@ -489,7 +539,10 @@ export class GatewayServer {
                     `requires endorsement from organisation(s) that are not in the distribution policy of the private data collection(s): [${result.req.protectedCollections.join(' ')}]; retry specifying trusted endorsing organizations to protect transient data`,
                 );
             }
-            throw new RpcError(Code.FAILED_PRECONDITION, `no combination of peers can be derived which satisfy the endorsement policy: ${result.req.policies.map((p) => p.text).join(', ')}`);
+            throw new RpcError(
+                Code.FAILED_PRECONDITION,
+                `no combination of peers can be derived which satisfy the endorsement policy: ${result.req.policies.map((p) => p.text).join(', ')}`,
+            );
         }
         return result.layouts;
     }
@@ -530,7 +583,9 @@ export class GatewayServer {
         } catch (err) {
             const message = channelPolicyPathError(err);
             this.#log.warn('error sending transaction to orderer', { txId, address: ord.address, error: message });
-            throw new RpcError(Code.UNAVAILABLE, 'no orderers could successfully process transaction', [errorDetail(ord.address, ord.mspId, message)]);
+            throw new RpcError(Code.UNAVAILABLE, 'no orderers could successfully process transaction', [
+                errorDetail(ord.address, ord.mspId, message),
+            ]);
         }
         const status = response.getStatus();
         if (status === common.Status.SUCCESS) {
@@ -543,7 +598,9 @@ export class GatewayServer {
         const message = `received unsuccessful response from orderer: status=${name}, info=${response.getInfo()}`;
         this.#log.warn('unsuccessful response from orderer', { txId, status: name, info: response.getInfo() });
         if (status >= 400 && status < 500) throw new RpcError(Code.ABORTED, message);
-        throw new RpcError(Code.UNAVAILABLE, 'no orderers could successfully process transaction', [errorDetail(ord.address, ord.mspId, message)]);
+        throw new RpcError(Code.UNAVAILABLE, 'no orderers could successfully process transaction', [
+            errorDetail(ord.address, ord.mspId, message),
+        ]);
     }
 
     // ---------------------------------------------------------------- CommitStatus
@@ -560,7 +617,11 @@ export class GatewayServer {
         if (request.getIdentity_asU8().length === 0) throw new RpcError(Code.INVALID_ARGUMENT, 'no identity provided');
         if (!request.getChannelId()) throw new RpcError(Code.INVALID_ARGUMENT, 'no channel ID provided');
         if (!request.getTransactionId()) throw new RpcError(Code.INVALID_ARGUMENT, 'transaction ID should not be empty');
-        this.#checkAcl(request.getChannelId(), { identity: request.getIdentity_asU8(), data: bytes, signature: signed!.getSignature_asU8() });
+        this.#checkAcl(request.getChannelId(), {
+            identity: request.getIdentity_asU8(),
+            data: bytes,
+            signature: signed!.getSignature_asU8(),
+        });
         const txId = request.getTransactionId();
         const blocks = this.#deps.ledger.blocks;
         let status: { code: number; blockNumber: number };
@@ -593,8 +654,13 @@ export class GatewayServer {
         } catch (err) {
             throw new RpcError(Code.INVALID_ARGUMENT, `invalid chaincode events request: ${channelPolicyPathError(err)}`);
         }
-        this.#checkAcl(request.getChannelId(), { identity: request.getIdentity_asU8(), data: bytes, signature: signed!.getSignature_asU8() });
-        if (request.getChannelId() !== this.#deps.channelId) throw new RpcError(Code.NOT_FOUND, `channel ${request.getChannelId()} not found`);
+        this.#checkAcl(request.getChannelId(), {
+            identity: request.getIdentity_asU8(),
+            data: bytes,
+            signature: signed!.getSignature_asU8(),
+        });
+        if (request.getChannelId() !== this.#deps.channelId)
+            throw new RpcError(Code.NOT_FOUND, `channel ${request.getChannelId()} not found`);
         const blocks = this.#deps.ledger.blocks;
         const chaincodeId = request.getChaincodeId();
         const afterTxId = request.getAfterTransactionId();
@@ -642,7 +708,8 @@ export class GatewayServer {
 
     /** Gateway_CommitStatus and Gateway_ChaincodeEvents are /Channel/Application/Readers (aclmgmt defaults). */
     #checkAcl(channelId: string, signedData: SignedData): void {
-        if (channelId !== this.#deps.channelId) throw new RpcError(Code.PERMISSION_DENIED, `access denied: channel [${channelId}] not found`);
+        if (channelId !== this.#deps.channelId)
+            throw new RpcError(Code.PERMISSION_DENIED, `access denied: channel [${channelId}] not found`);
         let ok = false;
         let reason = '';
         try {
@@ -653,7 +720,10 @@ export class GatewayServer {
             reason = channelPolicyPathError(err);
         }
         if (!ok) {
-            throw new RpcError(Code.PERMISSION_DENIED, `failed evaluating policy on signed data during check policy [/Channel/Application/Readers]: [${reason || 'signature set did not satisfy policy'}]`);
+            throw new RpcError(
+                Code.PERMISSION_DENIED,
+                `failed evaluating policy on signed data during check policy [/Channel/Application/Readers]: [${reason || 'signature set did not satisfy policy'}]`,
+            );
         }
     }
 }
@@ -777,14 +847,21 @@ export class EndorsementSession {
                 // transaction commit on its own peer); there is no gossip to tell heights, so the
                 // peer is asked once more a moment later. Nondeterministic chaincode fails again.
                 if (attempt <= MISMATCH_RETRY_DELAYS_MS.length) {
-                    this.log.info('proposal response differs, asking the endorser again', { initialEndorser: this.#firstOrg, invokedEndorser: org });
+                    this.log.info('proposal response differs, asking the endorser again', {
+                        initialEndorser: this.#firstOrg,
+                        invokedEndorser: org,
+                    });
                     await new Promise((r) => setTimeout(r, MISMATCH_RETRY_DELAYS_MS[attempt - 1]));
                     continue;
                 }
                 const first = this.registry.endorser(this.#firstOrg!)!;
                 const why = 'the chaincode is not deterministic, or a peer is behind the others';
                 const sentence = `ProposalResponsePayloads do not match (${diff.what}; ${why}): ${this.#firstOrg} (${first.address}) returned ${diff.first}; ${org} (${endorser.address}) returned ${diff.second}`;
-                this.log.warn('proposal response payloads do not match', { initialEndorser: this.#firstOrg, invokedEndorser: org, difference: diff.what });
+                this.log.warn('proposal response payloads do not match', {
+                    initialEndorser: this.#firstOrg,
+                    invokedEndorser: org,
+                    difference: diff.what,
+                });
                 this.mismatch ??= sentence;
                 this.failed.add(org);
                 this.details.push(errorDetail(endorser.address, org, sentence));
@@ -805,7 +882,11 @@ function toServiceError(err: unknown): Partial<grpc.StatusObject> & Error {
     return Object.assign(new Error(message), { code: Code.INTERNAL, details: message });
 }
 
-function unary<Req, Res>(handler: (req: Req, signal: AbortSignal) => Promise<Res>, log: Logger, method: string): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(
+    handler: (req: Req, signal: AbortSignal) => Promise<Res>,
+    log: Logger,
+    method: string,
+): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
         const abort = new AbortController();
         call.on('cancelled', () => abort.abort());
@@ -822,7 +903,9 @@ function unary<Req, Res>(handler: (req: Req, signal: AbortSignal) => Promise<Res
 /** The gateway.Gateway service implementation for grpc.Server.addService(gateway.GatewayService, ...). */
 export function gatewayService(gw: GatewayServer, logger: Logger = silentLogger): grpc.UntypedServiceImplementation {
     const log = logger.child({ component: 'gateway' });
-    const chaincodeEvents: grpc.handleServerStreamingCall<gateway.SignedChaincodeEventsRequest, gateway.ChaincodeEventsResponse> = (call) => {
+    const chaincodeEvents: grpc.handleServerStreamingCall<gateway.SignedChaincodeEventsRequest, gateway.ChaincodeEventsResponse> = (
+        call,
+    ) => {
         const abort = new AbortController();
         call.on('cancelled', () => abort.abort());
         call.on('close', () => abort.abort());
@@ -849,7 +932,11 @@ export function gatewayService(gw: GatewayServer, logger: Logger = silentLogger)
         evaluate: unary<gateway.EvaluateRequest, gateway.EvaluateResponse>((r) => gw.evaluate(r), log, 'Evaluate'),
         endorse: unary<gateway.EndorseRequest, gateway.EndorseResponse>((r) => gw.endorse(r), log, 'Endorse'),
         submit: unary<gateway.SubmitRequest, gateway.SubmitResponse>((r) => gw.submit(r), log, 'Submit'),
-        commitStatus: unary<gateway.SignedCommitStatusRequest, gateway.CommitStatusResponse>((r, s) => gw.commitStatus(r, s), log, 'CommitStatus'),
+        commitStatus: unary<gateway.SignedCommitStatusRequest, gateway.CommitStatusResponse>(
+            (r, s) => gw.commitStatus(r, s),
+            log,
+            'CommitStatus',
+        ),
         chaincodeEvents,
     };
 }

@@ -112,11 +112,19 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
     const tlsDir = path.join(peerDir, 'tls');
     const credentials = grpc.ServerCredentials.createSsl(
         null,
-        [{ private_key: readRequired(path.join(tlsDir, 'server.key'), 'TLS'), cert_chain: readRequired(path.join(tlsDir, 'server.crt'), 'TLS') }],
+        [
+            {
+                private_key: readRequired(path.join(tlsDir, 'server.key'), 'TLS'),
+                cert_chain: readRequired(path.join(tlsDir, 'server.crt'), 'TLS'),
+            },
+        ],
         false,
     );
     const genesis = common.Block.deserializeBinary(readRequired(paths.genesisBlock(t), 'GENESIS'));
-    const config = parseChannelConfig(genesis, t.orgs.map((o) => o.mspId));
+    const config = parseChannelConfig(
+        genesis,
+        t.orgs.map((o) => o.mspId),
+    );
     const genesisMsps = new MspManager(config.msps);
     const genesisPolicies = new PolicyManager(config.policies, genesisMsps);
 
@@ -211,7 +219,8 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
             },
             chaincode: () => {
                 const down = chaincodes.status().filter((s) => !s.ready);
-                if (down.length > 0) throw new Error(down.map((s) => `${s.name} at ${s.address}: ${s.lastError ?? 'not connected'}`).join('; '));
+                if (down.length > 0)
+                    throw new Error(down.map((s) => `${s.name} at ${s.address}: ${s.lastError ?? 'not connected'}`).join('; '));
             },
         },
     });
@@ -220,7 +229,12 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
     } catch (err) {
         throw new Error(`PORT_IN_USE: operations ${org.peer.host}:${org.peer.operationsPort}: ${(err as Error).message}`);
     }
-    log.info('peer_started', { channel: config.channelId, address: listenAddress, operations: `${org.peer.host}:${org.peer.operationsPort}`, height: ledger.height });
+    log.info('peer_started', {
+        channel: config.channelId,
+        address: listenAddress,
+        operations: `${org.peer.host}:${org.peer.operationsPort}`,
+        height: ledger.height,
+    });
 
     return {
         ledger,

@@ -30,7 +30,9 @@ async function main(): Promise<void> {
     };
     for (let i = 0; i < 50; i++) await once(); // warm-up: connections, JIT
 
-    console.log(`devnet benchmark: one-write transaction, MAJORITY of ${topology.orgs.length} orgs, batch timeout ${topology.orderer.batch.timeoutMs} ms, ${seconds} s per level`);
+    console.log(
+        `devnet benchmark: one-write transaction, MAJORITY of ${topology.orgs.length} orgs, batch timeout ${topology.orderer.batch.timeoutMs} ms, ${seconds} s per level`,
+    );
     console.log('concurrency  committed tx/s  p50 ms  p95 ms  p99 ms');
     for (const level of levels) {
         const latencies: number[] = [];

@@ -26,7 +26,9 @@ describe('citizen cards on the devnet', function () {
     it('Given each org, When it evaluates the chaincode as itself, Then the chaincode server of its peer answers', async () => {
         for (const org of t.orgs) {
             const contract = contractOf(t, connection(t, org.mspId).gateway, 'citizencard');
-            const page = JSON.parse(utf8(await contract.evaluate('ServiceContract:ListServices', { arguments: ['{}'], endorsingOrganizations: [org.mspId] })));
+            const page = JSON.parse(
+                utf8(await contract.evaluate('ServiceContract:ListServices', { arguments: ['{}'], endorsingOrganizations: [org.mspId] })),
+            );
             expect(page, org.mspId).to.have.property('records').that.is.an('array');
         }
     });
@@ -52,7 +54,17 @@ describe('citizen cards on the devnet', function () {
                     cardId,
                     devicePublicKey: DeviceKey.generate().publicKeyBase64(),
                     validityYears: 5,
-                    personal: { name, birthDate: '1951-05-05', address: '9 Sejong-daero', district: 'Jung-gu', residentNumber, disability: false, lowIncome: true, multiChildFamily: false, seoulResident: true },
+                    personal: {
+                        name,
+                        birthDate: '1951-05-05',
+                        address: '9 Sejong-daero',
+                        district: 'Jung-gu',
+                        residentNumber,
+                        disability: false,
+                        lowIncome: true,
+                        multiChildFamily: false,
+                        seoulResident: true,
+                    },
                 },
             },
             201,
@@ -71,16 +83,26 @@ describe('citizen cards on the devnet', function () {
     it('When the chaincode is redeployed with one command, Then its definition moves to the next sequence and it answers, with no peer restarted', async () => {
         const lifecycle = contractOf(t, connection(t, 'AuditMSP').gateway, '_lifecycle');
         const sequence = async () => {
-            const bytes = await lifecycle.evaluateTransaction('QueryChaincodeDefinitions', Buffer.from(new peer.lifecycle.QueryChaincodeDefinitionsArgs().serializeBinary()).toString('latin1'));
+            const bytes = await lifecycle.evaluateTransaction(
+                'QueryChaincodeDefinitions',
+                Buffer.from(new peer.lifecycle.QueryChaincodeDefinitionsArgs().serializeBinary()).toString('latin1'),
+            );
             const result = peer.lifecycle.QueryChaincodeDefinitionsResult.deserializeBinary(bytes);
-            return result.getChaincodeDefinitionsList().find((d) => d.getName() === 'citizencard')?.getSequence();
+            return result
+                .getChaincodeDefinitionsList()
+                .find((d) => d.getName() === 'citizencard')
+                ?.getSequence();
         };
         const peers = devnetNodes(t).filter((n) => n.kind === 'peer');
         const pidsBefore = peers.map((n) => runningPid(t, n));
         const before = await sequence();
-        await promisify(execFile)(process.execPath, [path.join(t.root, 'dist', 'network', 'cli.js'), 'chaincode:deploy', '--name', 'citizencard', '--topology', t.file], {
-            env: { ...process.env, DEVNET_STATE_DIR: t.stateDir },
-        });
+        await promisify(execFile)(
+            process.execPath,
+            [path.join(t.root, 'dist', 'network', 'cli.js'), 'chaincode:deploy', '--name', 'citizencard', '--topology', t.file],
+            {
+                env: { ...process.env, DEVNET_STATE_DIR: t.stateDir },
+            },
+        );
         expect(await sequence()).to.equal((before ?? 0) + 1);
         expect(peers.map((n) => runningPid(t, n))).to.deep.equal(pidsBefore);
         const contract = contractOf(t, connection(t, 'MOHWMSP').gateway, 'citizencard');

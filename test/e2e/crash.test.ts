@@ -44,7 +44,10 @@ describe('devnet crash safety', function () {
         const flow = (async () => {
             for (let i = 0; !stop && i < 400; i++) {
                 const k = `${run}-${i}`;
-                const tx = await contract.submitAsync('Put', { arguments: [k, String(i)], endorsingOrganizations: ['SeoulMSP', 'MOISMSP', 'MOHWMSP'] });
+                const tx = await contract.submitAsync('Put', {
+                    arguments: [k, String(i)],
+                    endorsingOrganizations: ['SeoulMSP', 'MOISMSP', 'MOHWMSP'],
+                });
                 if ((await tx.getStatus()).code === StatusCode.VALID) committed.push(k);
             }
         })();
@@ -63,12 +66,14 @@ describe('devnet crash safety', function () {
         expect(converged[0].stateDigest).to.be.a('string').and.not.equal('');
         const audit = contractOf(t, connection(t, 'AuditMSP').gateway, 'fixture');
         const last = committed[committed.length - 1];
-        expect(Buffer.from(await audit.evaluate('Get', { arguments: [last], endorsingOrganizations: ['AuditMSP'] })).toString()).to.equal(String(committed.length - 1));
+        expect(Buffer.from(await audit.evaluate('Get', { arguments: [last], endorsingOrganizations: ['AuditMSP'] })).toString()).to.equal(
+            String(committed.length - 1),
+        );
     });
 
     it('When the orderer is killed with SIGKILL and restarted, Then no committed block is lost and ordering resumes', async () => {
         const contract = contractOf(t, connection(t, 'SeoulMSP').gateway, 'fixture');
-        const before = (await contract.submitAsync('Put', { arguments: [`orderer-${Date.now()}`, 'before'] }));
+        const before = await contract.submitAsync('Put', { arguments: [`orderer-${Date.now()}`, 'before'] });
         const beforeBlock = (await before.getStatus()).blockNumber;
         const heightBefore = (await ledgerSummary(t.orderer.host, t.orderer.operationsPort)).height;
         expect(heightBefore).to.be.greaterThan(Number(beforeBlock));
@@ -76,10 +81,14 @@ describe('devnet crash safety', function () {
         await killAndRestart(node('orderer'));
         expect((await ledgerSummary(t.orderer.host, t.orderer.operationsPort)).height).to.be.at.least(heightBefore);
 
-        const after = await eventually('ordering to resume', async () => {
-            const tx = await contract.submitAsync('Put', { arguments: [`orderer-after-${Date.now()}`, 'after'] });
-            return tx.getStatus();
-        }, 30_000);
+        const after = await eventually(
+            'ordering to resume',
+            async () => {
+                const tx = await contract.submitAsync('Put', { arguments: [`orderer-after-${Date.now()}`, 'after'] });
+                return tx.getStatus();
+            },
+            30_000,
+        );
         expect(after.code).to.equal(StatusCode.VALID);
         expect(Number(after.blockNumber)).to.be.greaterThan(Number(beforeBlock));
         const s = await eventually('peers to converge', async () => {

@@ -49,7 +49,9 @@ describe('devnet through fabric-gateway', function () {
 
         it('When a transaction carries fewer endorsements than MAJORITY, Then it commits as ENDORSEMENT_POLICY_FAILURE and changes nothing', async () => {
             const k = key('underendorsed');
-            const transaction = await seoul.newProposal('Put', { arguments: [k, 'x'], endorsingOrganizations: ['SeoulMSP', 'MOISMSP'] }).endorse();
+            const transaction = await seoul
+                .newProposal('Put', { arguments: [k, 'x'], endorsingOrganizations: ['SeoulMSP', 'MOISMSP'] })
+                .endorse();
             const status = await (await transaction.submit()).getStatus();
             expect(status.code).to.equal(StatusCode.ENDORSEMENT_POLICY_FAILURE);
             expect(status.successful).to.equal(false);
@@ -58,7 +60,9 @@ describe('devnet through fabric-gateway', function () {
 
         it('When exactly a majority of orgs endorse, Then it commits as VALID', async () => {
             const k = key('majority');
-            const transaction = await seoul.newProposal('Put', { arguments: [k, 'y'], endorsingOrganizations: ['SeoulMSP', 'MOISMSP', 'AuditMSP'] }).endorse();
+            const transaction = await seoul
+                .newProposal('Put', { arguments: [k, 'y'], endorsingOrganizations: ['SeoulMSP', 'MOISMSP', 'AuditMSP'] })
+                .endorse();
             const status = await (await transaction.submit()).getStatus();
             expect(status.code).to.equal(StatusCode.VALID);
             expect(utf8(await mois.evaluateTransaction('Get', k))).to.equal('y');
@@ -79,10 +83,14 @@ describe('devnet through fabric-gateway', function () {
             expect(conflict, 'one MVCC_READ_CONFLICT').to.not.equal(undefined);
             if (valid && conflict && valid.blockNumber === conflict.blockNumber) {
                 const qscc = contractOf(t, connection(t, 'SeoulMSP').gateway, 'qscc');
-                const block = common.Block.deserializeBinary(await qscc.evaluateTransaction('GetBlockByNumber', t.channel, String(valid.blockNumber)));
+                const block = common.Block.deserializeBinary(
+                    await qscc.evaluateTransaction('GetBlockByNumber', t.channel, String(valid.blockNumber)),
+                );
                 const txIds = (block.getData()?.getDataList_asU8() ?? []).map((env) => {
                     const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(env).getPayload_asU8());
-                    return common.ChannelHeader.deserializeBinary(payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array()).getTxId();
+                    return common.ChannelHeader.deserializeBinary(
+                        payload.getHeader()?.getChannelHeader_asU8() ?? new Uint8Array(),
+                    ).getTxId();
                 });
                 expect(txIds.indexOf(conflict.transactionId)).to.be.greaterThan(txIds.indexOf(valid.transactionId));
             } else {
@@ -94,7 +102,9 @@ describe('devnet through fabric-gateway', function () {
         it('When a key is inserted into a range another transaction read, Then that transaction is PHANTOM_READ_CONFLICT', async () => {
             const prefix = key('range');
             await seoul.submitTransaction('Put', `${prefix}-a`, '1');
-            const counting = await seoul.newProposal('CountRange', { arguments: [`${prefix}-`, `${prefix}-~`, `${prefix}-count`] }).endorse();
+            const counting = await seoul
+                .newProposal('CountRange', { arguments: [`${prefix}-`, `${prefix}-~`, `${prefix}-count`] })
+                .endorse();
             await mois.submitTransaction('Put', `${prefix}-b`, '2');
             const status = await (await counting.submit()).getStatus();
             expect(status.code).to.equal(StatusCode.PHANTOM_READ_CONFLICT);
@@ -202,7 +212,11 @@ describe('devnet through fabric-gateway', function () {
             expect(filesContaining(seoulDir, value)).to.not.deep.equal([]);
             await seoul.submitTransaction('PurgePrivate', k);
             const purgedAt = Date.now();
-            await eventually('the purged value to leave the disk', async () => (filesContaining(seoulDir, value).length === 0 ? true : undefined), PURGE_BOUND_MS);
+            await eventually(
+                'the purged value to leave the disk',
+                async () => (filesContaining(seoulDir, value).length === 0 ? true : undefined),
+                PURGE_BOUND_MS,
+            );
             expect(Date.now() - purgedAt).to.be.at.most(PURGE_BOUND_MS);
             const gone = await seoul.evaluateTransaction('GetPrivate', k).then(
                 () => 'still there',
@@ -222,7 +236,11 @@ describe('devnet through fabric-gateway', function () {
             await tx2.getStatus();
             const tx3 = await seoul.submitAsync('Delete', { arguments: [k] });
             await tx3.getStatus();
-            const history = JSON.parse(utf8(await seoul.evaluateTransaction('History', k))) as { txId: string; value: string; isDelete: boolean }[];
+            const history = JSON.parse(utf8(await seoul.evaluateTransaction('History', k))) as {
+                txId: string;
+                value: string;
+                isDelete: boolean;
+            }[];
             expect(history.map((h) => h.txId)).to.deep.equal([tx3.getTransactionId(), tx2.getTransactionId(), tx1.getTransactionId()]);
             expect(history.map((h) => h.isDelete)).to.deep.equal([true, false, false]);
             expect(history[1].value).to.equal('v2');
@@ -277,9 +295,13 @@ describe('devnet through fabric-gateway', function () {
             const submitted = await seoul.submitAsync('Put', { arguments: [key('qscc'), 'q'] });
             const status = await submitted.getStatus();
             const qscc = contractOf(t, connection(t, 'AuditMSP').gateway, 'qscc');
-            const processed = peer.ProcessedTransaction.deserializeBinary(await qscc.evaluateTransaction('GetTransactionByID', t.channel, submitted.getTransactionId()));
+            const processed = peer.ProcessedTransaction.deserializeBinary(
+                await qscc.evaluateTransaction('GetTransactionByID', t.channel, submitted.getTransactionId()),
+            );
             expect(processed.getValidationcode()).to.equal(peer.TxValidationCode.VALID);
-            const block = common.Block.deserializeBinary(await qscc.evaluateTransaction('GetBlockByTxID', t.channel, submitted.getTransactionId()));
+            const block = common.Block.deserializeBinary(
+                await qscc.evaluateTransaction('GetBlockByTxID', t.channel, submitted.getTransactionId()),
+            );
             expect(block.getHeader()?.getNumber()).to.equal(Number(status.blockNumber));
             const info = common.BlockchainInfo.deserializeBinary(await qscc.evaluateTransaction('GetChainInfo', t.channel));
             expect(info.getHeight()).to.be.greaterThan(Number(status.blockNumber));

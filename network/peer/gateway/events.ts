@@ -72,9 +72,7 @@ export function chaincodeActions(payload: common.Payload): peer.ChaincodeAction[
             if (!endorsed) continue;
             const prp = peer.ProposalResponsePayload.deserializeBinary(endorsed.getProposalResponsePayload_asU8());
             actions.push(peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8()));
-        } catch {
-            continue;
-        }
+        } catch {}
     }
     return actions;
 }

@@ -149,7 +149,11 @@ export function requirements(
         }
         for (const name of call.collections) {
             const coll = def.collections.find((c) => c.name === name);
-            if (!coll) throw new PlanError('COLLECTION_NOT_DEFINED', `collection ${name} doesn't exist in collection config for chaincode ${call.chaincode}`);
+            if (!coll)
+                throw new PlanError(
+                    'COLLECTION_NOT_DEFINED',
+                    `collection ${name} doesn't exist in collection config for chaincode ${call.chaincode}`,
+                );
             const ep = coll.endorsementPolicy;
             if (ep?.signaturePolicy) add(ep.signaturePolicy);
             else if (ep?.channelConfigPolicy) add(channelPolicyPath(ep.channelConfigPolicy));

@@ -168,13 +168,17 @@ export interface Broadcaster {
 export function ordererBroadcaster(t: Topology): Broadcaster {
     const addr = address(t.orderer);
     const serverName = paths.ordererName(t);
-    const client = new orderer.AtomicBroadcastClient(addr, grpc.credentials.createSsl(fs.readFileSync(paths.tlsRootCert(t, t.orderer.org))), {
-        'grpc.ssl_target_name_override': serverName,
-        'grpc.default_authority': serverName,
-        'grpc.max_receive_message_length': MAX_MESSAGE,
-        'grpc.max_send_message_length': MAX_MESSAGE,
-        'grpc.keepalive_time_ms': 60_000,
-    });
+    const client = new orderer.AtomicBroadcastClient(
+        addr,
+        grpc.credentials.createSsl(fs.readFileSync(paths.tlsRootCert(t, t.orderer.org))),
+        {
+            'grpc.ssl_target_name_override': serverName,
+            'grpc.default_authority': serverName,
+            'grpc.max_receive_message_length': MAX_MESSAGE,
+            'grpc.max_send_message_length': MAX_MESSAGE,
+            'grpc.keepalive_time_ms': 60_000,
+        },
+    );
     return {
         mspId: t.orderer.org,
         address: addr,

@@ -46,5 +46,6 @@ export function verifyBlockSignature(policies: Pick<PolicyManager, 'evaluate'>, 
     if (!header) throw new BlockSignatureError('block has no header');
     if (header.getNumber() === 0) return;
     const result = policies.evaluate(BLOCK_VALIDATION_POLICY, blockSignedData(block));
-    if (!result.ok) throw new BlockSignatureError(`block ${header.getNumber()}: ${result.reason ?? 'BlockValidation policy not satisfied'}`);
+    if (!result.ok)
+        throw new BlockSignatureError(`block ${header.getNumber()}: ${result.reason ?? 'BlockValidation policy not satisfied'}`);
 }

@@ -13,7 +13,10 @@ export async function historyForKey(state: StateDB, blocks: BlockStore, ns: stri
         const envBytes = block?.getData()?.getDataList()[v.txNum];
         if (!envBytes) throw new Error(`LEDGER_CORRUPT: history points at block ${v.blockNum} tx ${v.txNum}, which the block store lacks`);
         const tx = parseEndorserTx(parseEnvelopeHeader(envBytes as Uint8Array));
-        const write = tx.rwsets.find((n) => n.ns === ns)?.kv.getWritesList().find((w) => w.getKey() === key);
+        const write = tx.rwsets
+            .find((n) => n.ns === ns)
+            ?.kv.getWritesList()
+            .find((w) => w.getKey() === key);
         const ts = tx.channelHeader.getTimestamp();
         const timestamp = { seconds: ts?.getSeconds() ?? 0, nanos: ts?.getNanos() ?? 0 };
         if (!write) {

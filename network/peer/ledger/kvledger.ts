@@ -35,7 +35,14 @@ const FILTER = common.BlockMetadataIndex.TRANSACTIONS_FILTER;
 /** Stable refusal codes of the ledger. */
 export class LedgerError extends Error {
     constructor(
-        readonly code: 'LEDGER_BAD_ARGUMENT' | 'LEDGER_BLOCK_OUT_OF_ORDER' | 'LEDGER_BAD_PREVIOUS_HASH' | 'LEDGER_BAD_DATA_HASH' | 'LEDGER_BAD_BLOCK' | 'LEDGER_CLOSED' | 'LEDGER_CORRUPT',
+        readonly code:
+            | 'LEDGER_BAD_ARGUMENT'
+            | 'LEDGER_BLOCK_OUT_OF_ORDER'
+            | 'LEDGER_BAD_PREVIOUS_HASH'
+            | 'LEDGER_BAD_DATA_HASH'
+            | 'LEDGER_BAD_BLOCK'
+            | 'LEDGER_CLOSED'
+            | 'LEDGER_CORRUPT',
         message: string,
     ) {
         super(`${code}: ${message}`);
@@ -85,7 +92,12 @@ export function parseChaincodeDefinition(bytes: Uint8Array): ChaincodeDefinition
         throw new LedgerError('LEDGER_CORRUPT', `chaincode definition is not JSON: ${(e as Error).message}`);
     }
     if (!v || typeof v !== 'object') throw new LedgerError('LEDGER_CORRUPT', 'chaincode definition is not a JSON object');
-    if (typeof v.name !== 'string' || typeof v.version !== 'string' || typeof v.sequence !== 'number' || typeof v.endorsementPolicy !== 'string') {
+    if (
+        typeof v.name !== 'string' ||
+        typeof v.version !== 'string' ||
+        typeof v.sequence !== 'number' ||
+        typeof v.endorsementPolicy !== 'string'
+    ) {
         throw new LedgerError('LEDGER_CORRUPT', 'chaincode definition lacks name, version, sequence or endorsementPolicy');
     }
     const collections = Array.isArray(v.collections) ? (v.collections as CollectionConfig[]) : [];
@@ -186,7 +198,11 @@ export class KvLedger implements PeerLedger {
                 // The private data of this block was never made durable (it is written first, so
                 // only a store created after the block could lack it): record the gap and go on.
                 this.log(`ledger ${this.channelId}: private data of block ${n} is missing; purges of the block are applied`);
-                await this.pvt.commitBlock(n, { kept: new Map(), writes: [], purges: batch.purges.map((p) => ({ ns: p.ns, coll: p.coll, keyHash: p.keyHash, txNum: p.version.txNum })) });
+                await this.pvt.commitBlock(n, {
+                    kept: new Map(),
+                    writes: [],
+                    purges: batch.purges.map((p) => ({ ns: p.ns, coll: p.coll, keyHash: p.keyHash, txNum: p.version.txNum })),
+                });
             }
             await this.prepareExpiry(n, batch);
             const erases = batch.purges.length > 0 || batch.expired.some((e) => e.erase);
@@ -212,7 +228,12 @@ export class KvLedger implements PeerLedger {
         this.msps = new MspManager(cfg.msps);
         this.policies = new PolicyManager(cfg.policies, this.msps);
         this.validator = this.newValidator();
-        const update: ConfigUpdate = { blockNumber: block.getHeader()!.getNumber(), channelConfig: cfg, msps: this.msps, policies: this.policies };
+        const update: ConfigUpdate = {
+            blockNumber: block.getHeader()!.getNumber(),
+            channelConfig: cfg,
+            msps: this.msps,
+            policies: this.policies,
+        };
         for (const l of this.configListeners) {
             try {
                 l(update);
@@ -270,7 +291,12 @@ export class KvLedger implements PeerLedger {
     }
 
     async chaincodeDefinitions(): Promise<ChaincodeDefinition[]> {
-        const rows = await this.state.getRange(LIFECYCLE_NS, CHAINCODE_DEFINITION_PREFIX, CHAINCODE_DEFINITION_PREFIX.slice(0, -1) + '0', 0);
+        const rows = await this.state.getRange(
+            LIFECYCLE_NS,
+            CHAINCODE_DEFINITION_PREFIX,
+            CHAINCODE_DEFINITION_PREFIX.slice(0, -1) + '0',
+            0,
+        );
         const out: ChaincodeDefinition[] = [];
         for (const r of rows) {
             try {
@@ -294,8 +320,10 @@ export class KvLedger implements PeerLedger {
 
     persistTransient(txId: string, pvt: ledger.rwset.TxPvtReadWriteSet): void {
         this.checkOpen();
-        if (typeof txId !== 'string' || !/^[0-9a-f]{64}$/.test(txId)) throw new LedgerError('LEDGER_BAD_ARGUMENT', `transaction id ${JSON.stringify(txId)} is not 64 lowercase hex digits`);
-        if (!(pvt instanceof ledger.rwset.TxPvtReadWriteSet)) throw new LedgerError('LEDGER_BAD_ARGUMENT', 'private write set must be a TxPvtReadWriteSet');
+        if (typeof txId !== 'string' || !/^[0-9a-f]{64}$/.test(txId))
+            throw new LedgerError('LEDGER_BAD_ARGUMENT', `transaction id ${JSON.stringify(txId)} is not 64 lowercase hex digits`);
+        if (!(pvt instanceof ledger.rwset.TxPvtReadWriteSet))
+            throw new LedgerError('LEDGER_BAD_ARGUMENT', 'private write set must be a TxPvtReadWriteSet');
         this.transient.persist(txId, pvt, this.height);
     }
 
@@ -338,14 +366,16 @@ export class KvLedger implements PeerLedger {
             const update = await this.privateUpdate(n, validated.txs, validated.batch);
             erased = (await this.pvt.commitBlock(n, update)) || erased;
             kept = update.kept;
-            if (this.opts.crashAt === 'afterPvtStore') throw new LedgerError('LEDGER_CLOSED', 'simulated crash after the private data store');
+            if (this.opts.crashAt === 'afterPvtStore')
+                throw new LedgerError('LEDGER_CLOSED', 'simulated crash after the private data store');
         } else {
             // Written before a crash that stopped this block short of the block store.
             kept = await this.pvt.getBlock(n);
         }
         await this.blocks.append(block);
         try {
-            if (this.opts.crashAt === 'afterBlockStore') throw new LedgerError('LEDGER_CLOSED', 'simulated crash after the block store append');
+            if (this.opts.crashAt === 'afterBlockStore')
+                throw new LedgerError('LEDGER_CLOSED', 'simulated crash after the block store append');
             await this.prepareExpiry(n, validated.batch);
             if (validated.batch.purges.length > 0 || validated.batch.expired.some((e) => e.erase)) {
                 erased = true;
@@ -405,10 +435,17 @@ export class KvLedger implements PeerLedger {
                     if (!config || !collectionMembers(config.policy).has(this.opts.mspId)) continue; // never kept on a non-member
                     const found = findCollection(candidates, ns.ns, c.coll, expected);
                     if (!found) {
-                        this.log(`ledger ${this.channelId}: block ${blockNum} tx ${t.txNum} (${t.txId}): private data of ${ns.ns}/${c.coll} is missing on this peer`);
+                        this.log(
+                            `ledger ${this.channelId}: block ${blockNum} tx ${t.txNum} (${t.txId}): private data of ${ns.ns}/${c.coll} is missing on this peer`,
+                        );
                         continue;
                     }
-                    const purged = new Set(c.hashed.getHashedWritesList().filter((w) => w.getIsPurge()).map((w) => Buffer.from(w.getKeyHash_asU8()).toString('hex')));
+                    const purged = new Set(
+                        c.hashed
+                            .getHashedWritesList()
+                            .filter((w) => w.getIsPurge())
+                            .map((w) => Buffer.from(w.getKeyHash_asU8()).toString('hex')),
+                    );
                     const kv = ledger.rwset.kvrwset.KVRWSet.deserializeBinary(found.getRwset_asU8());
                     let stored = false;
                     for (const w of kv.getWritesList()) {
@@ -434,7 +471,8 @@ export class KvLedger implements PeerLedger {
         const purges: PvtBlockUpdate['purges'] = [];
         for (const p of batch.purges) {
             const config = await collectionOf(p.ns, p.coll);
-            if (config && collectionMembers(config.policy).has(this.opts.mspId)) purges.push({ ns: p.ns, coll: p.coll, keyHash: p.keyHash, txNum: p.version.txNum });
+            if (config && collectionMembers(config.policy).has(this.opts.mspId))
+                purges.push({ ns: p.ns, coll: p.coll, keyHash: p.keyHash, txNum: p.version.txNum });
         }
         return { kept, writes, purges };
     }
@@ -450,13 +488,24 @@ export class KvLedger implements PeerLedger {
             if (u.valueHash === undefined) continue;
             if (!defs.has(u.ns)) defs.set(u.ns, await this.definitionOrUndefined(u.ns));
             const btl = defs.get(u.ns)?.collections.find((c) => c.name === u.coll)?.blockToLive ?? 0;
-            if (btl > 0) batch.expiries.push({ ns: u.ns, coll: u.coll, keyHash: u.keyHash, version: u.version, expiringAt: u.version.blockNum + btl + 1 });
+            if (btl > 0)
+                batch.expiries.push({
+                    ns: u.ns,
+                    coll: u.coll,
+                    keyHash: u.keyHash,
+                    version: u.version,
+                    expiringAt: u.version.blockNum + btl + 1,
+                });
         }
         for (const e of await this.state.expiringBy(blockNum)) {
             // A write of this very block is newer than anything expiring.
             const rewritten = batch.hashed.has(UpdateBatch.hashedId(e.ns, e.coll, e.keyHash));
             const current = rewritten ? undefined : await this.state.getHashed(e.ns, e.coll, e.keyHash);
-            batch.expired.push({ ...e, erase: current !== undefined && current.version.blockNum === e.version.blockNum && current.version.txNum === e.version.txNum });
+            batch.expired.push({
+                ...e,
+                erase:
+                    current !== undefined && current.version.blockNum === e.version.blockNum && current.version.txNum === e.version.txNum,
+            });
         }
     }
 
@@ -491,7 +540,8 @@ export class KvLedger implements PeerLedger {
         for await (const [k, v] of view.records) {
             h.update(u64(k.length)).update(k).update(u64(v.length)).update(v);
         }
-        if ((await view.savepoint) !== height - 1) throw new LedgerError('LEDGER_CORRUPT', `state savepoint ${await view.savepoint} does not match height ${height}`);
+        if ((await view.savepoint) !== height - 1)
+            throw new LedgerError('LEDGER_CORRUPT', `state savepoint ${await view.savepoint} does not match height ${height}`);
         return h.digest('hex');
     }
 

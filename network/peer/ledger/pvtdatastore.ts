@@ -129,12 +129,26 @@ export class PvtDataStore {
             if (purgedLater(w, keyHash)) continue;
             const sk = stateKey(w.ns, w.coll, w.key);
             if (w.value === undefined) ops.push({ type: 'del', key: sk });
-            else ops.push({ type: 'put', key: sk, value: encodeVersioned({ value: w.value, version: { blockNum: w.blockNum, txNum: w.txNum } }) });
+            else
+                ops.push({
+                    type: 'put',
+                    key: sk,
+                    value: encodeVersioned({ value: w.value, version: { blockNum: w.blockNum, txNum: w.txNum } }),
+                });
             const at = Buffer.concat([u64(w.blockNum), u64(w.txNum)]);
             // The index keeps the key's name: a purge carries only its hash.
             ops.push({ type: 'put', key: Buffer.concat([indexPrefix(w.ns, w.coll, keyHash), at]), value: Buffer.from(w.key, 'utf8') });
             if (w.blockToLive > 0) {
-                const expiry = Buffer.concat([Buffer.from([P_EXPIRY]), u64(w.blockNum + w.blockToLive + 1), Buffer.from(w.ns), SEP, Buffer.from(w.coll), SEP, keyHash, at]);
+                const expiry = Buffer.concat([
+                    Buffer.from([P_EXPIRY]),
+                    u64(w.blockNum + w.blockToLive + 1),
+                    Buffer.from(w.ns),
+                    SEP,
+                    Buffer.from(w.coll),
+                    SEP,
+                    keyHash,
+                    at,
+                ]);
                 ops.push({ type: 'put', key: expiry, value: Buffer.from(w.key, 'utf8') });
             }
         }
@@ -179,7 +193,8 @@ export class PvtDataStore {
     ): Promise<void> {
         const before = (b: number, t: number, at: { blockNum: number; txNum: number }, inclusive: boolean) =>
             b < at.blockNum || (b === at.blockNum && (inclusive ? t <= at.txNum : t < at.txNum));
-        const inScope = (b: number, t: number) => ('purgeAt' in mode ? before(b, t, mode.purgeAt, false) : before(b, t, mode.expiry.upTo, true));
+        const inScope = (b: number, t: number) =>
+            'purgeAt' in mode ? before(b, t, mode.purgeAt, false) : before(b, t, mode.expiry.upTo, true);
         const prefix = indexPrefix(ns, coll, keyHash);
         const versions: Buffer[] = [];
         let keyName: string | undefined = 'expiry' in mode ? mode.expiry.key : undefined;

@@ -31,7 +31,10 @@ export interface ParsedEndorserTx {
 
 /** A refusal with the TxValidationCode it maps to. */
 export class TxInvalid extends Error {
-    constructor(readonly code: number, message: string) {
+    constructor(
+        readonly code: number,
+        message: string,
+    ) {
         super(message);
     }
 }
@@ -61,15 +64,21 @@ export function parseTxRwSet(bytes: Uint8Array): NsRwSet[] {
 }
 
 /** The envelope down to its header (codes NIL_ENVELOPE, BAD_PAYLOAD, BAD_COMMON_HEADER). */
-export function parseEnvelopeHeader(envBytes: Uint8Array | undefined): Pick<ParsedEndorserTx, 'envelope' | 'payload' | 'channelHeader' | 'signatureHeader'> {
+export function parseEnvelopeHeader(
+    envBytes: Uint8Array | undefined,
+): Pick<ParsedEndorserTx, 'envelope' | 'payload' | 'channelHeader' | 'signatureHeader'> {
     if (!envBytes || envBytes.length === 0) throw new TxInvalid(C.NIL_ENVELOPE, 'nil envelope');
     // Fabric: an envelope that does not unmarshal is INVALID_OTHER_REASON (txvalidator v20).
     const envelope = attempt(C.INVALID_OTHER_REASON, 'envelope', () => common.Envelope.deserializeBinary(envBytes));
     const payload = attempt(C.BAD_PAYLOAD, 'payload', () => common.Payload.deserializeBinary(envelope.getPayload_asU8()));
     const header = payload.getHeader();
     if (!header) throw new TxInvalid(C.BAD_COMMON_HEADER, 'missing header');
-    const channelHeader = attempt(C.BAD_COMMON_HEADER, 'channel header', () => common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8()));
-    const signatureHeader = attempt(C.BAD_COMMON_HEADER, 'signature header', () => common.SignatureHeader.deserializeBinary(header.getSignatureHeader_asU8()));
+    const channelHeader = attempt(C.BAD_COMMON_HEADER, 'channel header', () =>
+        common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8()),
+    );
+    const signatureHeader = attempt(C.BAD_COMMON_HEADER, 'signature header', () =>
+        common.SignatureHeader.deserializeBinary(header.getSignatureHeader_asU8()),
+    );
     if (signatureHeader.getCreator_asU8().length === 0) throw new TxInvalid(C.BAD_COMMON_HEADER, 'missing creator');
     if (signatureHeader.getNonce_asU8().length === 0) throw new TxInvalid(C.BAD_COMMON_HEADER, 'missing nonce');
     return { envelope, payload, channelHeader, signatureHeader };
@@ -77,17 +86,24 @@ export function parseEnvelopeHeader(envBytes: Uint8Array | undefined): Pick<Pars
 
 /** The endorser transaction parts after the header (INVALID_ENDORSER_TRANSACTION, BAD_RESPONSE_PAYLOAD, BAD_RWSET). */
 export function parseEndorserTx(head: ReturnType<typeof parseEnvelopeHeader>): ParsedEndorserTx {
-    const tx = attempt(C.INVALID_ENDORSER_TRANSACTION, 'transaction', () => peer.Transaction.deserializeBinary(head.payload.getData_asU8()));
+    const tx = attempt(C.INVALID_ENDORSER_TRANSACTION, 'transaction', () =>
+        peer.Transaction.deserializeBinary(head.payload.getData_asU8()),
+    );
     const actions = tx.getActionsList();
-    if (actions.length !== 1) throw new TxInvalid(C.INVALID_ENDORSER_TRANSACTION, `only one action per transaction is supported, tx contains ${actions.length}`);
+    if (actions.length !== 1)
+        throw new TxInvalid(C.INVALID_ENDORSER_TRANSACTION, `only one action per transaction is supported, tx contains ${actions.length}`);
     const action = actions[0];
-    const actionPayload = attempt(C.INVALID_ENDORSER_TRANSACTION, 'chaincode action payload', () => peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()));
+    const actionPayload = attempt(C.INVALID_ENDORSER_TRANSACTION, 'chaincode action payload', () =>
+        peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8()),
+    );
     const endorsed = actionPayload.getAction();
     if (!endorsed) throw new TxInvalid(C.INVALID_ENDORSER_TRANSACTION, 'missing endorsed action');
     const proposalResponsePayload = attempt(C.BAD_RESPONSE_PAYLOAD, 'proposal response payload', () =>
         peer.ProposalResponsePayload.deserializeBinary(endorsed.getProposalResponsePayload_asU8()),
     );
-    const chaincodeAction = attempt(C.BAD_RESPONSE_PAYLOAD, 'chaincode action', () => peer.ChaincodeAction.deserializeBinary(proposalResponsePayload.getExtension_asU8()));
+    const chaincodeAction = attempt(C.BAD_RESPONSE_PAYLOAD, 'chaincode action', () =>
+        peer.ChaincodeAction.deserializeBinary(proposalResponsePayload.getExtension_asU8()),
+    );
     const rwsets = attempt(C.BAD_RWSET, 'read-write set', () => parseTxRwSet(chaincodeAction.getResults_asU8()));
     return { ...head, action, actionPayload, proposalResponsePayload, chaincodeAction, rwsets };
 }

@@ -239,13 +239,26 @@ export class StateDB {
         for (const u of batch.hashed.values()) {
             const k = hashedKey(u.ns, u.coll, u.keyHash);
             if (u.valueHash === undefined) ops.push({ type: 'del', key: k });
-            else ops.push({ type: 'put', key: k, value: encodeVersioned({ value: u.valueHash, version: u.version, metadata: u.metadata }) });
+            else
+                ops.push({ type: 'put', key: k, value: encodeVersioned({ value: u.valueHash, version: u.version, metadata: u.metadata }) });
         }
         for (const h of batch.history) {
-            ops.push({ type: 'put', key: Buffer.concat([historyPrefix(h.ns, h.key), u64(h.version.blockNum), u64(h.version.txNum)]), value: Buffer.alloc(0) });
+            ops.push({
+                type: 'put',
+                key: Buffer.concat([historyPrefix(h.ns, h.key), u64(h.version.blockNum), u64(h.version.txNum)]),
+                value: Buffer.alloc(0),
+            });
         }
         for (const e of batch.expiries) {
-            const k = Buffer.concat([Buffer.from([P_EXPIRY]), u64(e.expiringAt), Buffer.from(e.ns), SEP, Buffer.from(e.coll), SEP, Buffer.from(e.keyHash)]);
+            const k = Buffer.concat([
+                Buffer.from([P_EXPIRY]),
+                u64(e.expiringAt),
+                Buffer.from(e.ns),
+                SEP,
+                Buffer.from(e.coll),
+                SEP,
+                Buffer.from(e.keyHash),
+            ]);
             ops.push({ type: 'put', key: k, value: Buffer.concat([u64(e.version.blockNum), u64(e.version.txNum)]) });
         }
         for (const e of batch.expired) {

@@ -17,7 +17,16 @@ export interface LedgerReaders {
 
 /** Refusals of the simulator, with stable codes (the chaincode support turns them into errors). */
 export class SimulationError extends Error {
-    constructor(readonly code: 'PAGINATED_QUERY_AFTER_WRITE' | 'WRITE_AFTER_PAGINATED_QUERY' | 'PVT_QUERY_AFTER_WRITE' | 'WRITE_AFTER_PVT_QUERY' | 'SIMULATION_DONE' | 'INVALID_ARGUMENT', message: string) {
+    constructor(
+        readonly code:
+            | 'PAGINATED_QUERY_AFTER_WRITE'
+            | 'WRITE_AFTER_PAGINATED_QUERY'
+            | 'PVT_QUERY_AFTER_WRITE'
+            | 'WRITE_AFTER_PVT_QUERY'
+            | 'SIMULATION_DONE'
+            | 'INVALID_ARGUMENT',
+        message: string,
+    ) {
         super(`${code}: ${message}`);
     }
 }
@@ -100,8 +109,10 @@ export class LedgerQueryExecutor implements QueryExecutor {
 
     async getStateRange(ns: string, startKey: string, endKey: string, pageSize: number, bookmark: string): Promise<RangePage> {
         checkName('namespace', ns);
-        if (!wellFormed(startKey) || !wellFormed(endKey) || !wellFormed(bookmark)) throw new SimulationError('INVALID_ARGUMENT', 'range keys must be valid UTF-8');
-        if (!Number.isInteger(pageSize) || pageSize < 0) throw new SimulationError('INVALID_ARGUMENT', `pageSize must be a non-negative integer, got ${pageSize}`);
+        if (!wellFormed(startKey) || !wellFormed(endKey) || !wellFormed(bookmark))
+            throw new SimulationError('INVALID_ARGUMENT', 'range keys must be valid UTF-8');
+        if (!Number.isInteger(pageSize) || pageSize < 0)
+            throw new SimulationError('INVALID_ARGUMENT', `pageSize must be a non-negative integer, got ${pageSize}`);
         if (pageSize > 0) this.beforePaginatedQuery();
         // The shim resumes a paginated query from its bookmark: the first key of the next page.
         const from = pageSize > 0 && bookmark !== '' ? bookmark : startKey;
@@ -110,7 +121,12 @@ export class LedgerQueryExecutor implements QueryExecutor {
         const hasMore = pageSize > 0 && rows.length > pageSize;
         // The chaincode support drains the iterator, so the query is recorded as exhausted up to
         // its end key (for a page too: Fabric's paginated iterator ends after pageSize results).
-        this.recordRange(ns, from, endKey, page.map((r) => ({ key: r.key, version: r.version })));
+        this.recordRange(
+            ns,
+            from,
+            endKey,
+            page.map((r) => ({ key: r.key, version: r.version })),
+        );
         return {
             results: page.map((r) => ({ key: r.key, value: r.value })),
             hasMore,
@@ -183,7 +199,10 @@ export class LedgerTxSimulator extends LedgerQueryExecutor implements TxSimulato
     private pvtQueryPerformed = false;
     private done = false;
 
-    constructor(readers: LedgerReaders, readonly txId: string) {
+    constructor(
+        readers: LedgerReaders,
+        readonly txId: string,
+    ) {
         super(readers);
     }
 
@@ -216,10 +235,16 @@ export class LedgerTxSimulator extends LedgerQueryExecutor implements TxSimulato
         if (collection !== undefined) checkName('collection', collection);
         checkName('key', key);
         if (this.paginatedQueryPerformed) {
-            throw new SimulationError('WRITE_AFTER_PAGINATED_QUERY', `txid [${this.txId}]: transaction has already performed a paginated query; writes are not allowed`);
+            throw new SimulationError(
+                'WRITE_AFTER_PAGINATED_QUERY',
+                `txid [${this.txId}]: transaction has already performed a paginated query; writes are not allowed`,
+            );
         }
         if (this.pvtQueryPerformed) {
-            throw new SimulationError('WRITE_AFTER_PVT_QUERY', `txid [${this.txId}]: transaction has already performed queries on private data; writes are not allowed`);
+            throw new SimulationError(
+                'WRITE_AFTER_PVT_QUERY',
+                `txid [${this.txId}]: transaction has already performed queries on private data; writes are not allowed`,
+            );
         }
         this.writePerformed = true;
     }
@@ -227,7 +252,10 @@ export class LedgerTxSimulator extends LedgerQueryExecutor implements TxSimulato
     protected override beforePaginatedQuery(): void {
         this.checkOpen();
         if (this.writePerformed) {
-            throw new SimulationError('PAGINATED_QUERY_AFTER_WRITE', `txid [${this.txId}]: paginated queries are supported only in a read-only transaction`);
+            throw new SimulationError(
+                'PAGINATED_QUERY_AFTER_WRITE',
+                `txid [${this.txId}]: paginated queries are supported only in a read-only transaction`,
+            );
         }
         this.paginatedQueryPerformed = true;
     }
@@ -235,7 +263,10 @@ export class LedgerTxSimulator extends LedgerQueryExecutor implements TxSimulato
     protected override beforePvtQuery(): void {
         this.checkOpen();
         if (this.writePerformed) {
-            throw new SimulationError('PVT_QUERY_AFTER_WRITE', `txid [${this.txId}]: queries on private data are supported only in a read-only transaction`);
+            throw new SimulationError(
+                'PVT_QUERY_AFTER_WRITE',
+                `txid [${this.txId}]: queries on private data are supported only in a read-only transaction`,
+            );
         }
         this.pvtQueryPerformed = true;
     }
@@ -278,7 +309,8 @@ export class LedgerTxSimulator extends LedgerQueryExecutor implements TxSimulato
 
     setStateMetadata(ns: string, key: string, metadata: Record<string, Uint8Array>): void {
         this.beforeWrite(ns, key);
-        if (!metadata || typeof metadata !== 'object') throw new SimulationError('INVALID_ARGUMENT', 'metadata must be a map of names to bytes');
+        if (!metadata || typeof metadata !== 'object')
+            throw new SimulationError('INVALID_ARGUMENT', 'metadata must be a map of names to bytes');
         for (const v of Object.values(metadata)) checkValue(v);
         this.nsBuilder(ns).metadataWrites.set(key, metadata);
     }

@@ -92,7 +92,13 @@ function byteCmp(a: string, b: string): number {
  * As Fabric's txOps: a value written without a metadata write keeps the latest metadata; a
  * metadata-only write keeps the latest value (and is dropped when the key does not exist).
  */
-export async function applyTxToBatch(batch: UpdateBatch, rwsets: NsRwSet[], blockNum: number, txNum: number, state: StateReader): Promise<void> {
+export async function applyTxToBatch(
+    batch: UpdateBatch,
+    rwsets: NsRwSet[],
+    blockNum: number,
+    txNum: number,
+    state: StateReader,
+): Promise<void> {
     const version = { blockNum, txNum };
     for (const ns of rwsets) {
         const metaWrites = new Map(ns.kv.getMetadataWritesList().map((m) => [m.getKey(), metadataMap(m.getEntriesList())] as const));
@@ -119,7 +125,11 @@ export async function applyTxToBatch(batch: UpdateBatch, rwsets: NsRwSet[], bloc
             batch.pub.set(UpdateBatch.pubId(ns.ns, key), { ns: ns.ns, key, value: latest.value, version, metadata: nonEmpty(meta) });
         }
         for (const c of ns.colls) {
-            const hMeta = new Map(c.hashed.getMetadataWritesList().map((m) => [Buffer.from(m.getKeyHash_asU8()).toString('hex'), metadataMap(m.getEntriesList())] as const));
+            const hMeta = new Map(
+                c.hashed
+                    .getMetadataWritesList()
+                    .map((m) => [Buffer.from(m.getKeyHash_asU8()).toString('hex'), metadataMap(m.getEntriesList())] as const),
+            );
             const latestHashed = async (keyHash: Uint8Array) => {
                 const p = batch.hashed.get(UpdateBatch.hashedId(ns.ns, c.coll, keyHash));
                 if (p) return p.valueHash === undefined ? undefined : { value: p.valueHash, metadata: p.metadata };
@@ -134,7 +144,15 @@ export async function applyTxToBatch(batch: UpdateBatch, rwsets: NsRwSet[], bloc
                     if (w.getIsPurge()) batch.purges.push({ ns: ns.ns, coll: c.coll, keyHash, version });
                 } else {
                     const meta = hMeta.has(hex) ? hMeta.get(hex) : (await latestHashed(keyHash))?.metadata;
-                    batch.hashed.set(id, { ns: ns.ns, coll: c.coll, keyHash, valueHash: w.getValueHash_asU8(), version, metadata: nonEmpty(meta), purge: false });
+                    batch.hashed.set(id, {
+                        ns: ns.ns,
+                        coll: c.coll,
+                        keyHash,
+                        valueHash: w.getValueHash_asU8(),
+                        version,
+                        metadata: nonEmpty(meta),
+                        purge: false,
+                    });
                 }
                 hMeta.delete(hex);
             }
@@ -142,7 +160,15 @@ export async function applyTxToBatch(batch: UpdateBatch, rwsets: NsRwSet[], bloc
                 const keyHash = Buffer.from(hex, 'hex');
                 const latest = await latestHashed(keyHash);
                 if (!latest) continue;
-                batch.hashed.set(UpdateBatch.hashedId(ns.ns, c.coll, keyHash), { ns: ns.ns, coll: c.coll, keyHash, valueHash: latest.value, version, metadata: nonEmpty(meta), purge: false });
+                batch.hashed.set(UpdateBatch.hashedId(ns.ns, c.coll, keyHash), {
+                    ns: ns.ns,
+                    coll: c.coll,
+                    keyHash,
+                    valueHash: latest.value,
+                    version,
+                    metadata: nonEmpty(meta),
+                    purge: false,
+                });
             }
         }
     }
@@ -180,7 +206,7 @@ class CommittedView implements StateReader {
         }
         const ids = [...keys.keys()];
         const values = await this.state.getMany([...keys.values()]);
-        ids.forEach((id, i) => this.cache.set(id, values[i]));
+        for (const [i, id] of ids.entries()) this.cache.set(id, values[i]);
     }
 
     async getState(ns: string, key: string): Promise<VersionedValue | undefined> {
@@ -228,7 +254,8 @@ export class BlockValidator {
                 return this.precheck(env as Uint8Array, txNum);
             } catch (e) {
                 // These checks are pure functions of the bytes: any failure is the same on every peer.
-                if (!(e instanceof TxInvalid)) return { txNum, code: C.INVALID_OTHER_REASON, isConfig: false, reason: (e as Error).message } satisfies ValidatedTx;
+                if (!(e instanceof TxInvalid))
+                    return { txNum, code: C.INVALID_OTHER_REASON, isConfig: false, reason: (e as Error).message } satisfies ValidatedTx;
                 return { txNum, code: e.code, isConfig: false, reason: e.message } satisfies ValidatedTx;
             }
         });
@@ -261,7 +288,10 @@ export class BlockValidator {
                 }
                 seen.add(p.txId);
             }
-            if (result.code !== C.VALID && this.ctx.log) this.ctx.log(`block ${blockNum} tx ${result.txNum} (${result.txId ?? '?'}): ${codeName(result.code)}: ${result.reason ?? ''}`);
+            if (result.code !== C.VALID && this.ctx.log)
+                this.ctx.log(
+                    `block ${blockNum} tx ${result.txNum} (${result.txId ?? '?'}): ${codeName(result.code)}: ${result.reason ?? ''}`,
+                );
             txs.push(result);
         }
         return { codes: txs.map((t) => t.code), txs, batch };
@@ -343,7 +373,12 @@ export class BlockValidator {
     }
 
     /** Fabric's plugin dispatcher + builtin v20 validation: policies per written namespace/collection. */
-    private async checkEndorsements(tx: ParsedEndorserTx, defs: Map<string, ChaincodeDefinition | undefined>, view: StateReader, vpUpdated: Set<string>): Promise<void> {
+    private async checkEndorsements(
+        tx: ParsedEndorserTx,
+        defs: Map<string, ChaincodeDefinition | undefined>,
+        view: StateReader,
+        vpUpdated: Set<string>,
+    ): Promise<void> {
         const chdr = tx.channelHeader;
         let ext: peer.ChaincodeHeaderExtension;
         try {
@@ -367,7 +402,8 @@ export class BlockValidator {
             } catch {
                 throw new TxInvalid(C.INVALID_OTHER_REASON, 'invalid chaincode event');
             }
-            if (ev.getChaincodeId() !== ccName) throw new TxInvalid(C.INVALID_OTHER_REASON, 'chaincode event chaincode id does not match chaincode action chaincode id');
+            if (ev.getChaincodeId() !== ccName)
+                throw new TxInvalid(C.INVALID_OTHER_REASON, 'chaincode event chaincode id does not match chaincode action chaincode id');
         }
         const nsSeen = new Set<string>();
         for (const ns of tx.rwsets) {
@@ -395,11 +431,17 @@ export class BlockValidator {
             try {
                 ok = this.ctx.policies.evaluateIdentities(policy, identities);
             } catch (e) {
-                throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `endorsement policy of ${what} cannot be evaluated: ${(e as Error).message}`);
+                throw new TxInvalid(
+                    C.ENDORSEMENT_POLICY_FAILURE,
+                    `endorsement policy of ${what} cannot be evaluated: ${(e as Error).message}`,
+                );
             }
             if (!ok) {
                 const shown = typeof policy === 'string' ? ` (${policy})` : '';
-                throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `endorsement policy of ${what}${shown} not satisfied by ${identities.map((i) => i.mspId).join(',') || 'no valid endorsement'}`);
+                throw new TxInvalid(
+                    C.ENDORSEMENT_POLICY_FAILURE,
+                    `endorsement policy of ${what}${shown} not satisfied by ${identities.map((i) => i.mspId).join(',') || 'no valid endorsement'}`,
+                );
             }
         };
 
@@ -421,7 +463,8 @@ export class BlockValidator {
             const chaincodeOrCollection = (coll: string | undefined) => {
                 if (coll !== undefined) {
                     if (checked.has(`coll:${coll}`)) return;
-                    if (!def.collections.some((x) => x.name === coll)) throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `no such collection '${coll}' for chaincode ${ns}`);
+                    if (!def.collections.some((x) => x.name === coll))
+                        throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `no such collection '${coll}' for chaincode ${ns}`);
                     const cp = collectionPolicy(def, coll);
                     if (cp) {
                         satisfied(`collection ${ns}/${coll}`, cp);
@@ -437,7 +480,11 @@ export class BlockValidator {
             };
             const keyLevel = async (coll: string | undefined, key: string, keyHash?: Uint8Array) => {
                 const id = coll === undefined ? UpdateBatch.pubId(ns, key) : UpdateBatch.hashedId(ns, coll, keyHash!);
-                if (vpUpdated.has(id)) throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `validation parameter of a key of ${ns}${coll ? `/${coll}` : ''} was updated by an earlier transaction of the block`);
+                if (vpUpdated.has(id))
+                    throw new TxInvalid(
+                        C.ENDORSEMENT_POLICY_FAILURE,
+                        `validation parameter of a key of ${ns}${coll ? `/${coll}` : ''} was updated by an earlier transaction of the block`,
+                    );
                 const committed = coll === undefined ? await view.getState(ns, key) : await view.getHashed(ns, coll, keyHash!);
                 const vp = committed?.metadata?.[VALIDATION_PARAMETER];
                 if (!vp || vp.length === 0) return chaincodeOrCollection(coll);
@@ -447,7 +494,10 @@ export class BlockValidator {
                 } catch {
                     throw new TxInvalid(C.INVALID_OTHER_REASON, `validation parameter of a key of ${ns} is not a SignaturePolicyEnvelope`);
                 }
-                satisfied(`key-level policy of ${ns}${coll ? `/${coll}` : ''} key ${coll ? Buffer.from(keyHash!).toString('hex').slice(0, 16) : key}`, envelope);
+                satisfied(
+                    `key-level policy of ${ns}${coll ? `/${coll}` : ''} key ${coll ? Buffer.from(keyHash!).toString('hex').slice(0, 16) : key}`,
+                    envelope,
+                );
                 someChecked = true;
             };
             const rw = tx.rwsets.find((r) => r.ns === ns);
@@ -462,7 +512,8 @@ export class BlockValidator {
         // Later transactions of the block that write these keys fail (Fabric's ValidationParameterUpdatedError).
         for (const ns of tx.rwsets) {
             for (const m of ns.kv.getMetadataWritesList()) vpUpdated.add(UpdateBatch.pubId(ns.ns, m.getKey()));
-            for (const c of ns.colls) for (const m of c.hashed.getMetadataWritesList()) vpUpdated.add(UpdateBatch.hashedId(ns.ns, c.coll, m.getKeyHash_asU8()));
+            for (const c of ns.colls)
+                for (const m of c.hashed.getMetadataWritesList()) vpUpdated.add(UpdateBatch.hashedId(ns.ns, c.coll, m.getKeyHash_asU8()));
         }
     }
 
@@ -472,7 +523,11 @@ export class BlockValidator {
             for (const r of ns.kv.getReadsList()) {
                 const key = r.getKey();
                 const pending = batch.pub.get(UpdateBatch.pubId(ns.ns, key));
-                const current = pending ? (pending.value === undefined ? undefined : pending.version) : (await view.getState(ns.ns, key))?.version;
+                const current = pending
+                    ? pending.value === undefined
+                        ? undefined
+                        : pending.version
+                    : (await view.getState(ns.ns, key))?.version;
                 if (!compareVersion(current, versionOf(r.getVersion()))) {
                     throw new TxInvalid(C.MVCC_READ_CONFLICT, `read of ${ns.ns}/${key} is stale`);
                 }
@@ -500,7 +555,19 @@ export class BlockValidator {
     }
 
     /** Re-runs a range query over committed state plus this block's updates and compares results. */
-    private async rangeStillMatches(ns: string, rq: { getStartKey(): string; getEndKey(): string; getItrExhausted(): boolean; getRawReads(): { getKvReadsList(): { getKey(): string; getVersion(): { getBlockNum(): number; getTxNum(): number } | undefined }[] } | undefined; hasReadsMerkleHashes(): boolean }, batch: UpdateBatch): Promise<boolean> {
+    private async rangeStillMatches(
+        ns: string,
+        rq: {
+            getStartKey(): string;
+            getEndKey(): string;
+            getItrExhausted(): boolean;
+            getRawReads():
+                | { getKvReadsList(): { getKey(): string; getVersion(): { getBlockNum(): number; getTxNum(): number } | undefined }[] }
+                | undefined;
+            hasReadsMerkleHashes(): boolean;
+        },
+        batch: UpdateBatch,
+    ): Promise<boolean> {
         // Merkle summaries are only produced for huge ranges, which our simulator never does.
         if (rq.hasReadsMerkleHashes()) return false;
         const start = rq.getStartKey();
@@ -508,7 +575,8 @@ export class BlockValidator {
         // Not exhausted: the caller stopped at end key, which it did read.
         const inclusive = !rq.getItrExhausted();
         const raw = rq.getRawReads()?.getKvReadsList() ?? [];
-        const inRange = (key: string) => byteCmp(key, start) >= 0 && (end === '' || (inclusive ? byteCmp(key, end) <= 0 : byteCmp(key, end) < 0));
+        const inRange = (key: string) =>
+            byteCmp(key, start) >= 0 && (end === '' || (inclusive ? byteCmp(key, end) <= 0 : byteCmp(key, end) < 0));
         const updates = [...batch.pub.values()].filter((u) => u.ns === ns && inRange(u.key));
         const committed = await this.ctx.state.getRange(ns, start, end, raw.length + 1 + updates.length, inclusive);
         const merged = new Map<string, Version>();

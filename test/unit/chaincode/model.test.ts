@@ -5,82 +5,105 @@ import { ChaincodeError, ERROR_HTTP_STATUS, ErrorCode, parseErrorCode } from '..
 import { canonicalBytes, canonicalJson } from '../../../chaincode/model/canonical.js';
 import { commitment, computeCommitments, deriveSalt } from '../../../chaincode/model/commitments.js';
 import { RequestAccessArgs } from '../../../chaincode/model/dto.js';
-import { documentHash, exportDevicePublicKey, parseDevicePublicKey, signDocument, verifyDeviceSignature } from '../../../chaincode/model/signed.js';
+import {
+    documentHash,
+    exportDevicePublicKey,
+    parseDevicePublicKey,
+    signDocument,
+    verifyDeviceSignature,
+} from '../../../chaincode/model/signed.js';
 import { parseArgs } from '../../../chaincode/model/validate.js';
 import { DATA_ITEMS } from '../../../chaincode/model/vocabulary.js';
 import { requireIssuerPeer } from '../../../chaincode/ledger.js';
 import { newDevice, samplePerson } from './harness.js';
 
 describe('chaincode model (shared with the gateway)', () => {
-  describe('canonicalJson', () => {
-    it('sorts keys at every depth, drops undefined, keeps array order', () => {
-      expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: null } })).to.equal('{"a":{"c":null,"d":[3,{"z":1}]},"b":1}');
-      expect(canonicalJson([undefined, () => 1])).to.equal('[null,null]');
-      expect(canonicalJson(undefined)).to.equal('null');
-      expect(canonicalJson(new Date(0))).to.equal('"1970-01-01T00:00:00.000Z"');
-      expect(canonicalBytes({ k: 'é' })).to.deep.equal(Buffer.from('{"k":"é"}'));
-    });
-    it('refuses what has no single JSON form', () => {
-      expect(() => canonicalJson({ x: NaN })).to.throw(/non-finite/);
-      expect(() => canonicalJson({ x: 1n })).to.throw(/bigint/);
-      expect(() => canonicalJson({ x: Buffer.from('a') })).to.throw(/bytes/);
-    });
-  });
-
-  describe('signatures', () => {
-    it('verify over canonical bytes whatever the key order; fail on any change, on a wrong or non-P-256 key', () => {
-      const d = newDevice();
-      const signed = signDocument({ b: 2, a: 1 }, d.privateKey);
-      expect(verifyDeviceSignature(d.publicKey, { a: 1, b: 2 }, signed.signature)).to.equal(true);
-      expect(verifyDeviceSignature(d.publicKey, { a: 1, b: 3 }, signed.signature)).to.equal(false);
-      expect(verifyDeviceSignature(newDevice().publicKey, { a: 1, b: 2 }, signed.signature)).to.equal(false);
-      expect(verifyDeviceSignature(d.publicKey, { a: 1, b: 2 }, 'garbage')).to.equal(false);
-      expect(verifyDeviceSignature('AAAA', { a: 1, b: 2 }, signed.signature)).to.equal(false);
-      const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
-      expect(parseDevicePublicKey(exportDevicePublicKey(p384.publicKey))).to.equal(undefined);
-      const pem = d.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-      expect(verifyDeviceSignature(d.publicKey, { a: 1 }, signDocument({ a: 1 }, pem).signature)).to.equal(true);
-      expect(documentHash({ b: 2, a: 1 })).to.equal(documentHash({ a: 1, b: 2 }));
-    });
-  });
-
-  describe('commitments', () => {
-    it('are salted per card and attribute and bind the value', () => {
-      const seed = Buffer.alloc(32, 1);
-      expect(deriveSalt(seed, 'card-1', 'name')).to.not.equal(deriveSalt(seed, 'card-2', 'name'));
-      expect(deriveSalt(seed, 'card-1', 'name')).to.not.equal(deriveSalt(seed, 'card-1', 'address'));
-      const salts = Object.fromEntries(DATA_ITEMS.map((a) => [a, deriveSalt(seed, 'card-1', a)]));
-      const c = computeCommitments(samplePerson(), salts);
-      expect(c.name).to.equal(commitment('name', salts.name as string, 'Kim Minji'));
-      expect(c.name).to.not.equal(commitment('name', salts.name as string, 'Kim Minjy'));
-    });
-  });
-
-  describe('parseArgs and error codes', () => {
-    it('refuses unknown members, wrong types and non-objects with INVALID_ARGUMENT naming properties only', () => {
-      expect(() => parseArgs(RequestAccessArgs, { cardId: 'x', name: 'Kim Minji' })).to.throw(ChaincodeError, /^INVALID_ARGUMENT: .*name: whitelistValidation/);
-      expect(() => parseArgs(RequestAccessArgs, '{')).to.throw(/INVALID_ARGUMENT: argument is not valid JSON/);
-      expect(() => parseArgs(RequestAccessArgs, 'null')).to.throw(/must be a JSON object/);
-      try {
-        parseArgs(RequestAccessArgs, { cardId: 'Kim Minji secret' });
-      } catch (e) {
-        expect((e as Error).message).to.not.include('Kim Minji');
-      }
-      const ok = parseArgs(RequestAccessArgs, { cardId: 'card-1', serviceId: 'svc-1', purpose: 'p', items: ['name'], predicates: [{ name: 'ageAtLeast', value: 65 }] });
-      expect(ok.predicates[0]?.value).to.equal(65);
+    describe('canonicalJson', () => {
+        it('sorts keys at every depth, drops undefined, keeps array order', () => {
+            expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: null } })).to.equal(
+                '{"a":{"c":null,"d":[3,{"z":1}]},"b":1}',
+            );
+            expect(canonicalJson([undefined, () => 1])).to.equal('[null,null]');
+            expect(canonicalJson(undefined)).to.equal('null');
+            expect(canonicalJson(new Date(0))).to.equal('"1970-01-01T00:00:00.000Z"');
+            expect(canonicalBytes({ k: 'é' })).to.deep.equal(Buffer.from('{"k":"é"}'));
+        });
+        it('refuses what has no single JSON form', () => {
+            expect(() => canonicalJson({ x: NaN })).to.throw(/non-finite/);
+            expect(() => canonicalJson({ x: 1n })).to.throw(/bigint/);
+            expect(() => canonicalJson({ x: Buffer.from('a') })).to.throw(/bytes/);
+        });
     });
 
-    it('parses codes out of wrapped gateway messages and maps every code to an HTTP status', () => {
-      expect(parseErrorCode('10 ABORTED: failed to endorse transaction, see attached details for more info')).to.equal(undefined);
-      expect(parseErrorCode('chaincode response 500, CONSENT_WITHDRAWN: consent x is withdrawn')).to.equal('CONSENT_WITHDRAWN');
-      expect(parseErrorCode('NOT_A_CODE: x')).to.equal(undefined);
-      for (const code of Object.values(ErrorCode)) expect(ERROR_HTTP_STATUS[code]).to.be.within(400, 599);
-      expect(new ChaincodeError(ErrorCode.CARD_REVOKED, 'x')).to.include({ code: 'CARD_REVOKED', message: 'CARD_REVOKED: x' });
+    describe('signatures', () => {
+        it('verify over canonical bytes whatever the key order; fail on any change, on a wrong or non-P-256 key', () => {
+            const d = newDevice();
+            const signed = signDocument({ b: 2, a: 1 }, d.privateKey);
+            expect(verifyDeviceSignature(d.publicKey, { a: 1, b: 2 }, signed.signature)).to.equal(true);
+            expect(verifyDeviceSignature(d.publicKey, { a: 1, b: 3 }, signed.signature)).to.equal(false);
+            expect(verifyDeviceSignature(newDevice().publicKey, { a: 1, b: 2 }, signed.signature)).to.equal(false);
+            expect(verifyDeviceSignature(d.publicKey, { a: 1, b: 2 }, 'garbage')).to.equal(false);
+            expect(verifyDeviceSignature('AAAA', { a: 1, b: 2 }, signed.signature)).to.equal(false);
+            const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+            expect(parseDevicePublicKey(exportDevicePublicKey(p384.publicKey))).to.equal(undefined);
+            const pem = d.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+            expect(verifyDeviceSignature(d.publicKey, { a: 1 }, signDocument({ a: 1 }, pem).signature)).to.equal(true);
+            expect(documentHash({ b: 2, a: 1 })).to.equal(documentHash({ a: 1, b: 2 }));
+        });
     });
-  });
 
-  it('refuses personal data reads when the peer does not know its MSP id (CORE_PEER_LOCALMSPID unset)', () => {
-    const ctx = { stub: { getMspID: () => { throw new Error('CORE_PEER_LOCALMSPID is unset in chaincode process'); } } };
-    expect(() => requireIssuerPeer(ctx as never)).to.throw(/^PEER_NOT_MEMBER: /);
-  });
+    describe('commitments', () => {
+        it('are salted per card and attribute and bind the value', () => {
+            const seed = Buffer.alloc(32, 1);
+            expect(deriveSalt(seed, 'card-1', 'name')).to.not.equal(deriveSalt(seed, 'card-2', 'name'));
+            expect(deriveSalt(seed, 'card-1', 'name')).to.not.equal(deriveSalt(seed, 'card-1', 'address'));
+            const salts = Object.fromEntries(DATA_ITEMS.map((a) => [a, deriveSalt(seed, 'card-1', a)]));
+            const c = computeCommitments(samplePerson(), salts);
+            expect(c.name).to.equal(commitment('name', salts.name as string, 'Kim Minji'));
+            expect(c.name).to.not.equal(commitment('name', salts.name as string, 'Kim Minjy'));
+        });
+    });
+
+    describe('parseArgs and error codes', () => {
+        it('refuses unknown members, wrong types and non-objects with INVALID_ARGUMENT naming properties only', () => {
+            expect(() => parseArgs(RequestAccessArgs, { cardId: 'x', name: 'Kim Minji' })).to.throw(
+                ChaincodeError,
+                /^INVALID_ARGUMENT: .*name: whitelistValidation/,
+            );
+            expect(() => parseArgs(RequestAccessArgs, '{')).to.throw(/INVALID_ARGUMENT: argument is not valid JSON/);
+            expect(() => parseArgs(RequestAccessArgs, 'null')).to.throw(/must be a JSON object/);
+            try {
+                parseArgs(RequestAccessArgs, { cardId: 'Kim Minji secret' });
+            } catch (e) {
+                expect((e as Error).message).to.not.include('Kim Minji');
+            }
+            const ok = parseArgs(RequestAccessArgs, {
+                cardId: 'card-1',
+                serviceId: 'svc-1',
+                purpose: 'p',
+                items: ['name'],
+                predicates: [{ name: 'ageAtLeast', value: 65 }],
+            });
+            expect(ok.predicates[0]?.value).to.equal(65);
+        });
+
+        it('parses codes out of wrapped gateway messages and maps every code to an HTTP status', () => {
+            expect(parseErrorCode('10 ABORTED: failed to endorse transaction, see attached details for more info')).to.equal(undefined);
+            expect(parseErrorCode('chaincode response 500, CONSENT_WITHDRAWN: consent x is withdrawn')).to.equal('CONSENT_WITHDRAWN');
+            expect(parseErrorCode('NOT_A_CODE: x')).to.equal(undefined);
+            for (const code of Object.values(ErrorCode)) expect(ERROR_HTTP_STATUS[code]).to.be.within(400, 599);
+            expect(new ChaincodeError(ErrorCode.CARD_REVOKED, 'x')).to.include({ code: 'CARD_REVOKED', message: 'CARD_REVOKED: x' });
+        });
+    });
+
+    it('refuses personal data reads when the peer does not know its MSP id (CORE_PEER_LOCALMSPID unset)', () => {
+        const ctx = {
+            stub: {
+                getMspID: () => {
+                    throw new Error('CORE_PEER_LOCALMSPID is unset in chaincode process');
+                },
+            },
+        };
+        expect(() => requireIssuerPeer(ctx as never)).to.throw(/^PEER_NOT_MEMBER: /);
+    });
 });

@@ -3,61 +3,101 @@ import { expect } from 'chai';
 import { TestNet, expectRefusal } from './harness.js';
 
 describe('ServiceContract', () => {
-  let net: TestNet;
-  beforeEach(async () => {
-    net = await TestNet.create();
-  });
-
-  it('Given the MOIS service admin or the issuer, When services are registered, Then they are listed by org with pagination', async () => {
-    const s = await net.registerService('svc-welfare-senior', net.ids.welfare, { legalBasis: 'Welfare of Senior Citizens Act art. 26' });
-    expect(s).to.include({ serviceId: 'svc-welfare-senior', ownerMspId: 'MOHWMSP', dept: 'welfare', status: 'ACTIVE', version: 1 });
-    expect(s.items).to.deep.equal(['district', 'name']);
-    await net.submit(net.ids.issuer, 'ServiceContract:RegisterService', {
-      serviceId: 'svc-resreg', ownerMspId: 'MOISMSP', dept: 'resident-registration', name: 'Resident registration', purpose: 'address check', items: ['address'], predicates: [],
+    let net: TestNet;
+    beforeEach(async () => {
+        net = await TestNet.create();
     });
-    for (let i = 0; i < 3; i++) await net.registerService(`svc-pension-${i}`, net.ids.pension);
 
-    const all = await net.evaluate<{ records: { serviceId: string }[] }>(net.ids.welfare, 'ServiceContract:ListServices', { pageSize: 100 });
-    expect(all.records.map((r) => r.serviceId)).to.deep.equal(['svc-pension-0', 'svc-pension-1', 'svc-pension-2', 'svc-resreg', 'svc-welfare-senior']);
+    it('Given the MOIS service admin or the issuer, When services are registered, Then they are listed by org with pagination', async () => {
+        const s = await net.registerService('svc-welfare-senior', net.ids.welfare, {
+            legalBasis: 'Welfare of Senior Citizens Act art. 26',
+        });
+        expect(s).to.include({ serviceId: 'svc-welfare-senior', ownerMspId: 'MOHWMSP', dept: 'welfare', status: 'ACTIVE', version: 1 });
+        expect(s.items).to.deep.equal(['district', 'name']);
+        await net.submit(net.ids.issuer, 'ServiceContract:RegisterService', {
+            serviceId: 'svc-resreg',
+            ownerMspId: 'MOISMSP',
+            dept: 'resident-registration',
+            name: 'Resident registration',
+            purpose: 'address check',
+            items: ['address'],
+            predicates: [],
+        });
+        for (let i = 0; i < 3; i++) await net.registerService(`svc-pension-${i}`, net.ids.pension);
 
-    const p1 = await net.evaluate<{ records: { serviceId: string }[]; bookmark: string; fetchedRecordsCount: number }>(net.ids.welfare, 'ServiceContract:ListServices', { ownerMspId: 'MOHWMSP', pageSize: 2 });
-    expect(p1.records.map((r) => r.serviceId)).to.deep.equal(['svc-pension-0', 'svc-pension-1']);
-    expect(p1.fetchedRecordsCount).to.equal(2);
-    expect(p1.bookmark).to.not.equal('');
-    const p2 = await net.evaluate<{ records: { serviceId: string }[]; bookmark: string }>(net.ids.welfare, 'ServiceContract:ListServices', { ownerMspId: 'MOHWMSP', pageSize: 2, bookmark: p1.bookmark });
-    expect(p2.records.map((r) => r.serviceId)).to.deep.equal(['svc-pension-2', 'svc-welfare-senior']);
-    expect(p2.bookmark).to.equal('');
-  });
+        const all = await net.evaluate<{ records: { serviceId: string }[] }>(net.ids.welfare, 'ServiceContract:ListServices', {
+            pageSize: 100,
+        });
+        expect(all.records.map((r) => r.serviceId)).to.deep.equal([
+            'svc-pension-0',
+            'svc-pension-1',
+            'svc-pension-2',
+            'svc-resreg',
+            'svc-welfare-senior',
+        ]);
 
-  it('updates and deactivates; refuses updates of inactive services', async () => {
-    await net.registerService('svc-1', net.ids.welfare);
-    const u = await net.submit(net.ids.serviceAdmin, 'ServiceContract:UpdateService', {
-      serviceId: 'svc-1', name: 'Renamed', purpose: 'new purpose', items: ['name'], predicates: ['disability'],
+        const p1 = await net.evaluate<{ records: { serviceId: string }[]; bookmark: string; fetchedRecordsCount: number }>(
+            net.ids.welfare,
+            'ServiceContract:ListServices',
+            { ownerMspId: 'MOHWMSP', pageSize: 2 },
+        );
+        expect(p1.records.map((r) => r.serviceId)).to.deep.equal(['svc-pension-0', 'svc-pension-1']);
+        expect(p1.fetchedRecordsCount).to.equal(2);
+        expect(p1.bookmark).to.not.equal('');
+        const p2 = await net.evaluate<{ records: { serviceId: string }[]; bookmark: string }>(
+            net.ids.welfare,
+            'ServiceContract:ListServices',
+            { ownerMspId: 'MOHWMSP', pageSize: 2, bookmark: p1.bookmark },
+        );
+        expect(p2.records.map((r) => r.serviceId)).to.deep.equal(['svc-pension-2', 'svc-welfare-senior']);
+        expect(p2.bookmark).to.equal('');
     });
-    expect(u).to.include({ name: 'Renamed', purpose: 'new purpose', version: 2 });
-    const d = await net.submit(net.ids.issuer, 'ServiceContract:DeactivateService', { serviceId: 'svc-1' });
-    expect(d.status).to.equal('INACTIVE');
-    await expectRefusal(net.submit(net.ids.issuer, 'ServiceContract:DeactivateService', { serviceId: 'svc-1' }), 'SERVICE_INACTIVE');
-    await expectRefusal(
-      net.submit(net.ids.serviceAdmin, 'ServiceContract:UpdateService', { serviceId: 'svc-1', name: 'x', purpose: 'y', items: [], predicates: [] }),
-      'SERVICE_INACTIVE',
-    );
-    const got = await net.evaluate(net.ids.auditor, 'ServiceContract:GetService', { serviceId: 'svc-1' });
-    expect(got.status).to.equal('INACTIVE');
-  });
 
-  it('refuses duplicates, unknown services, unknown items and callers without the admin role', async () => {
-    await net.registerService('svc-1', net.ids.welfare);
-    await expectRefusal(net.registerService('svc-1', net.ids.welfare), 'SERVICE_EXISTS');
-    await expectRefusal(net.evaluate(net.ids.welfare, 'ServiceContract:GetService', { serviceId: 'svc-none' }), 'SERVICE_NOT_FOUND');
-    await expectRefusal(net.submit(net.ids.issuer, 'ServiceContract:DeactivateService', { serviceId: 'svc-none' }), 'SERVICE_NOT_FOUND');
-    await expectRefusal(net.registerService('svc-2', net.ids.welfare, { items: ['bloodType'] }), 'INVALID_ARGUMENT');
-    await expectRefusal(net.registerService('svc-2', net.ids.welfare, { items: ['name', 'name'] }), 'INVALID_ARGUMENT');
-    const args = { serviceId: 'svc-3', ownerMspId: 'MOHWMSP', dept: 'welfare', name: 'n', purpose: 'p', items: [], predicates: [] };
-    for (const id of [net.ids.welfare, net.ids.auditor, net.ids.citizen, net.ids.mohwUser]) {
-      await expectRefusal(net.submit(id, 'ServiceContract:RegisterService', args), 'UNAUTHORIZED_ROLE');
-      await expectRefusal(net.submit(id, 'ServiceContract:DeactivateService', { serviceId: 'svc-1' }), 'UNAUTHORIZED_ROLE');
-      await expectRefusal(net.submit(id, 'ServiceContract:UpdateService', { ...args, ownerMspId: undefined, dept: undefined }), 'UNAUTHORIZED_ROLE');
-    }
-  });
+    it('updates and deactivates; refuses updates of inactive services', async () => {
+        await net.registerService('svc-1', net.ids.welfare);
+        const u = await net.submit(net.ids.serviceAdmin, 'ServiceContract:UpdateService', {
+            serviceId: 'svc-1',
+            name: 'Renamed',
+            purpose: 'new purpose',
+            items: ['name'],
+            predicates: ['disability'],
+        });
+        expect(u).to.include({ name: 'Renamed', purpose: 'new purpose', version: 2 });
+        const d = await net.submit(net.ids.issuer, 'ServiceContract:DeactivateService', { serviceId: 'svc-1' });
+        expect(d.status).to.equal('INACTIVE');
+        await expectRefusal(net.submit(net.ids.issuer, 'ServiceContract:DeactivateService', { serviceId: 'svc-1' }), 'SERVICE_INACTIVE');
+        await expectRefusal(
+            net.submit(net.ids.serviceAdmin, 'ServiceContract:UpdateService', {
+                serviceId: 'svc-1',
+                name: 'x',
+                purpose: 'y',
+                items: [],
+                predicates: [],
+            }),
+            'SERVICE_INACTIVE',
+        );
+        const got = await net.evaluate(net.ids.auditor, 'ServiceContract:GetService', { serviceId: 'svc-1' });
+        expect(got.status).to.equal('INACTIVE');
+    });
+
+    it('refuses duplicates, unknown services, unknown items and callers without the admin role', async () => {
+        await net.registerService('svc-1', net.ids.welfare);
+        await expectRefusal(net.registerService('svc-1', net.ids.welfare), 'SERVICE_EXISTS');
+        await expectRefusal(net.evaluate(net.ids.welfare, 'ServiceContract:GetService', { serviceId: 'svc-none' }), 'SERVICE_NOT_FOUND');
+        await expectRefusal(
+            net.submit(net.ids.issuer, 'ServiceContract:DeactivateService', { serviceId: 'svc-none' }),
+            'SERVICE_NOT_FOUND',
+        );
+        await expectRefusal(net.registerService('svc-2', net.ids.welfare, { items: ['bloodType'] }), 'INVALID_ARGUMENT');
+        await expectRefusal(net.registerService('svc-2', net.ids.welfare, { items: ['name', 'name'] }), 'INVALID_ARGUMENT');
+        const args = { serviceId: 'svc-3', ownerMspId: 'MOHWMSP', dept: 'welfare', name: 'n', purpose: 'p', items: [], predicates: [] };
+        for (const id of [net.ids.welfare, net.ids.auditor, net.ids.citizen, net.ids.mohwUser]) {
+            await expectRefusal(net.submit(id, 'ServiceContract:RegisterService', args), 'UNAUTHORIZED_ROLE');
+            await expectRefusal(net.submit(id, 'ServiceContract:DeactivateService', { serviceId: 'svc-1' }), 'UNAUTHORIZED_ROLE');
+            await expectRefusal(
+                net.submit(id, 'ServiceContract:UpdateService', { ...args, ownerMspId: undefined, dept: undefined }),
+                'UNAUTHORIZED_ROLE',
+            );
+        }
+    });
 });

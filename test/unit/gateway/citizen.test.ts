@@ -4,7 +4,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import {
-    parseArgs, SignedAccessLogListRequest, SignedAuthChallenge, SignedCardSuspension, SignedConsentReceipt, SignedConsentWithdrawal, SignedKeyRotation,
+    parseArgs,
+    SignedAccessLogListRequest,
+    SignedAuthChallenge,
+    SignedCardSuspension,
+    SignedConsentReceipt,
+    SignedConsentWithdrawal,
+    SignedKeyRotation,
     verifyDeviceSignature,
 } from '../../../chaincode/model';
 import { DeviceKey, encodeStreamRequest } from '../../../gateway/citizen/device';
@@ -16,7 +22,17 @@ describe('citizen-app client', () => {
 
     it('signs every document kind in the chaincode format, and the signatures verify with the registered key', () => {
         const docs: [object, { document: object; signature: string }][] = [
-            [SignedConsentReceipt, key.consent({ cardId: 'card-0001', serviceId: 'svc-welfare-1', recipientMspId: 'MOHWMSP', purpose: 'pension', items: ['name'], retentionDays: 30 })],
+            [
+                SignedConsentReceipt,
+                key.consent({
+                    cardId: 'card-0001',
+                    serviceId: 'svc-welfare-1',
+                    recipientMspId: 'MOHWMSP',
+                    purpose: 'pension',
+                    items: ['name'],
+                    retentionDays: 30,
+                }),
+            ],
             [SignedConsentWithdrawal, key.withdraw('card-0001', 'consent-0001')],
             [SignedCardSuspension, key.reportLost('card-0001')],
             [SignedKeyRotation, key.rotateTo('card-0001', DeviceKey.generate().publicKeyBase64())],
@@ -50,7 +66,26 @@ describe('citizen-app client', () => {
         run(['withdraw', '--key', file, '--card', 'card-0001', '--consent', 'consent-0001'], (s) => out.push(s));
         const signed = JSON.parse(out[0]) as { document: object; signature: string };
         expect(verifyDeviceSignature(devicePublicKey, signed.document, signed.signature)).to.equal(true);
-        expect(() => run(['consent', '--key', file, '--card', 'c-1', '--service', 's-1', '--recipient', 'M', '--purpose', 'p', '--items', 'shoeSize'], () => undefined)).to.throw(/shoeSize/);
+        expect(() =>
+            run(
+                [
+                    'consent',
+                    '--key',
+                    file,
+                    '--card',
+                    'c-1',
+                    '--service',
+                    's-1',
+                    '--recipient',
+                    'M',
+                    '--purpose',
+                    'p',
+                    '--items',
+                    'shoeSize',
+                ],
+                () => undefined,
+            ),
+        ).to.throw(/shoeSize/);
     });
 
     it('encodes the SSE request as base64url JSON', () => {

@@ -9,7 +9,15 @@ import { AppStore } from '../../../gateway/auth/store';
 import { openDb, type Db } from '../../../gateway/db';
 import { registerChaincodeCodes } from '../../../gateway/errors';
 import type {
-    ChaincodeEventMessage, EvaluateRequest, EventStream, FabricLayer, PreparedTransaction, SubmitHooks, SubmitRequest, SubmitResult, TransactionProof,
+    ChaincodeEventMessage,
+    EvaluateRequest,
+    EventStream,
+    FabricLayer,
+    PreparedTransaction,
+    SubmitHooks,
+    SubmitRequest,
+    SubmitResult,
+    TransactionProof,
 } from '../../../gateway/fabric/types';
 import { createApp, type GatewayApp } from '../../../gateway/http/app';
 import { IdempotencyStore } from '../../../gateway/idempotency/store';
@@ -57,11 +65,26 @@ export class FakeFabric implements FabricLayer {
     async chaincodeEvents(_identity: string, opts: { checkpoint?: Checkpointer; startBlock?: bigint }): Promise<EventStream> {
         this.subscriptions.push(opts);
         const events = this.events;
-        return { close: () => undefined, [Symbol.asyncIterator]: async function* () { yield* events; } };
+        return {
+            close: () => undefined,
+            [Symbol.asyncIterator]: async function* () {
+                yield* events;
+            },
+        };
     }
 
     async transactionProof(_identity: string, transactionId: string): Promise<TransactionProof> {
-        return { transactionId, blockNumber: '7', validationCode: 'VALID', valid: true, channel: 'citizencards', chaincode: 'citizencard', creatorMspId: 'MOHWMSP', endorsingOrgs: ['MOHWMSP', 'SeoulMSP'], timestamp: '2026-01-01T00:00:00.000Z' };
+        return {
+            transactionId,
+            blockNumber: '7',
+            validationCode: 'VALID',
+            valid: true,
+            channel: 'citizencards',
+            chaincode: 'citizencard',
+            creatorMspId: 'MOHWMSP',
+            endorsingOrgs: ['MOHWMSP', 'SeoulMSP'],
+            timestamp: '2026-01-01T00:00:00.000Z',
+        };
     }
 
     async ready(): Promise<boolean> {
@@ -95,7 +118,12 @@ export function chaincodeEvaluateError(code: string, message = 'refused'): Gatew
 }
 
 export function unavailableError(): GatewayError {
-    return new GatewayError({ code: 14, details: [], cause: fakeServiceError(14, 'No connection established'), message: '14 UNAVAILABLE: No connection established' });
+    return new GatewayError({
+        code: 14,
+        details: [],
+        cause: fakeServiceError(14, 'No connection established'),
+        message: '14 UNAVAILABLE: No connection established',
+    });
 }
 
 export interface Fixture {
@@ -113,7 +141,17 @@ export function tmpDbFile(): string {
     return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gw-test-')), 'gateway.sqlite');
 }
 
-export function buildFixture(opts: { script?: Script; dbFile?: string; rateLimit?: { windowMs: number; max: number }; bodyLimit?: string; fabric?: FakeFabric; owner?: string; log?: Logger } = {}): Fixture {
+export function buildFixture(
+    opts: {
+        script?: Script;
+        dbFile?: string;
+        rateLimit?: { windowMs: number; max: number };
+        bodyLimit?: string;
+        fabric?: FakeFabric;
+        owner?: string;
+        log?: Logger;
+    } = {},
+): Fixture {
     registerChaincodeCodes(CHAINCODE_HTTP_STATUS);
     const dbFile = opts.dbFile ?? tmpDbFile();
     const db = openDb(dbFile);
@@ -131,12 +169,23 @@ export function buildFixture(opts: { script?: Script; dbFile?: string; rateLimit
     }
     const fabric = opts.fabric ?? new FakeFabric(opts.script);
     const gw = createApp({
-        mspId: 'MOHWMSP', fabric, apps, db, log: opts.log ?? silentLogger, metrics: createMetrics(),
+        mspId: 'MOHWMSP',
+        fabric,
+        apps,
+        db,
+        log: opts.log ?? silentLogger,
+        metrics: createMetrics(),
         idempotency: new IdempotencyStore(db, { ttlMs: 3600_000, owner: opts.owner }),
-        rateLimit: opts.rateLimit ?? { windowMs: 60_000, max: 100_000 }, bodyLimit: opts.bodyLimit ?? '16kb',
+        rateLimit: opts.rateLimit ?? { windowMs: 60_000, max: 100_000 },
+        bodyLimit: opts.bodyLimit ?? '16kb',
     });
     return {
-        gw, fabric, db, dbFile, apps, keys,
+        gw,
+        fabric,
+        db,
+        dbFile,
+        apps,
+        keys,
         auth: (name) => ({ Authorization: `Bearer ${keys[name]}` }),
         close: () => db.close(),
     };
@@ -144,5 +193,9 @@ export function buildFixture(opts: { script?: Script; dbFile?: string; rateLimit
 
 /** A body that passes validation of POST /v1/access-requests. */
 export const validAccessRequest = () => ({
-    cardId: 'card-0001', serviceId: 'svc-welfare-1', purpose: 'basic pension eligibility', items: ['name', 'birthDate'], predicates: [{ name: 'ageAtLeast', value: 65 }],
+    cardId: 'card-0001',
+    serviceId: 'svc-welfare-1',
+    purpose: 'basic pension eligibility',
+    items: ['name', 'birthDate'],
+    predicates: [{ name: 'ageAtLeast', value: 65 }],
 });

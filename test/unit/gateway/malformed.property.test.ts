@@ -7,7 +7,13 @@ import { STREAM_PATH } from '../../../gateway/http/sse';
 import { buildFixture, type Fixture } from './fixture';
 
 const VALID_PARAMS: Record<string, string> = {
-    cardId: 'card-0001', serviceId: 'svc-welfare-1', consentId: 'consent-0001', txId: 'a'.repeat(64), accessId: 'b'.repeat(64), kind: 'card', id: 'card-0001',
+    cardId: 'card-0001',
+    serviceId: 'svc-welfare-1',
+    consentId: 'consent-0001',
+    txId: 'a'.repeat(64),
+    accessId: 'b'.repeat(64),
+    kind: 'card',
+    id: 'card-0001',
 };
 
 type Mode =
@@ -23,13 +29,24 @@ const jsonValue = fc.jsonValue({ maxDepth: 2 });
 const modeArb: fc.Arbitrary<Mode> = fc.oneof(
     // '!' is in no identifier pattern, so the parameter is always invalid (a '/' may also change the route: 404).
     fc.string({ maxLength: 40 }).map((s) => ({ kind: 'path' as const, junk: `${s}!` })),
-    fc.oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.array(jsonValue, { maxLength: 3 })).map((value) => ({ kind: 'body-not-object' as const, value })),
-    fc.tuple(fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !['__proto__', 'constructor'].includes(k)), jsonValue)
+    fc
+        .oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.array(jsonValue, { maxLength: 3 }))
+        .map((value) => ({ kind: 'body-not-object' as const, value })),
+    fc
+        .tuple(
+            fc.string({ minLength: 1, maxLength: 12 }).filter((k) => !['__proto__', 'constructor'].includes(k)),
+            jsonValue,
+        )
         .map(([key, value]) => ({ kind: 'body-unknown-member' as const, key: `zz${key}`, value })),
     fc.string({ maxLength: 30 }).map((s) => ({ kind: 'body-malformed-json' as const, text: `{${s}` })),
-    fc.tuple(fc.stringMatching(/^[a-z]{1,10}$/), fc.string({ maxLength: 20 })).map(([k, v]) => ({ kind: 'query' as const, key: `zz${k}`, value: v })),
+    fc
+        .tuple(fc.stringMatching(/^[a-z]{1,10}$/), fc.string({ maxLength: 20 }))
+        .map(([k, v]) => ({ kind: 'query' as const, key: `zz${k}`, value: v })),
     fc.string({ maxLength: 20 }).map((s) => ({ kind: 'idempotency-key' as const, value: `bad key ${s}` })),
-    fc.string({ maxLength: 60 }).filter((s) => /^[\x20-\x7e]*$/.test(s)).map((s) => ({ kind: 'auth' as const, value: `ck_${s}` })),
+    fc
+        .string({ maxLength: 60 })
+        .filter((s) => /^[\x20-\x7e]*$/.test(s))
+        .map((s) => ({ kind: 'auth' as const, value: `ck_${s}` })),
 );
 
 describe('gateway property: malformed input on every route', function () {
@@ -39,19 +56,28 @@ describe('gateway property: malformed input on every route', function () {
     after(() => f.close());
 
     it('answers 4xx problem+json, never 5xx, and never calls Fabric', async () => {
-        const routes = [...f.gw.routes.map((r) => ({ method: r.method, path: r.path, hasBody: r.method !== 'get' })), { method: 'get' as const, path: STREAM_PATH, hasBody: false }];
+        const routes = [
+            ...f.gw.routes.map((r) => ({ method: r.method, path: r.path, hasBody: r.method !== 'get' })),
+            { method: 'get' as const, path: STREAM_PATH, hasBody: false },
+        ];
         const routeArb = fc.constantFrom(...routes);
         await fc.assert(
             fc.asyncProperty(routeArb, modeArb, async (route, mode) => {
                 // Modes that need a body or params only apply where they make sense; otherwise fall back to a bad auth header.
                 let m = mode;
-                if ((m.kind.startsWith('body') && !route.hasBody) || (m.kind === 'path' && !route.path.includes(':')) || (m.kind === 'idempotency-key' && route.method === 'get')) {
+                if (
+                    (m.kind.startsWith('body') && !route.hasBody) ||
+                    (m.kind === 'path' && !route.path.includes(':')) ||
+                    (m.kind === 'idempotency-key' && route.method === 'get')
+                ) {
                     m = { kind: 'query', key: 'zzunknown', value: 'x' };
                 }
                 let url = route.path.replace(/:([A-Za-z]+)/g, (_x, name: string) => encodeURIComponent(VALID_PARAMS[name]));
                 if (m.kind === 'path') {
                     const firstParam = /:([A-Za-z]+)/.exec(route.path)![1];
-                    url = route.path.replace(/:([A-Za-z]+)/g, (_x, name: string) => encodeURIComponent(name === firstParam ? m.junk : VALID_PARAMS[name]));
+                    url = route.path.replace(/:([A-Za-z]+)/g, (_x, name: string) =>
+                        encodeURIComponent(name === firstParam ? m.junk : VALID_PARAMS[name]),
+                    );
                 }
                 if (m.kind === 'query') url += `?${encodeURIComponent(m.key)}=${encodeURIComponent(m.value)}`;
                 let req = request(f.gw.app)[route.method](url);

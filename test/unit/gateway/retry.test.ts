@@ -16,7 +16,10 @@ function status(code: number, txId: string): Status {
 }
 
 /** A transaction whose submit and status answers are scripted; counts calls. */
-function fakeTx(id: string, script: { submit?: (n: number) => void; status?: (n: number) => Status }): TransactionLike & { submits: number; statusCalls: number } {
+function fakeTx(
+    id: string,
+    script: { submit?: (n: number) => void; status?: (n: number) => Status },
+): TransactionLike & { submits: number; statusCalls: number } {
     const tx = {
         submits: 0,
         statusCalls: 0,
@@ -42,12 +45,16 @@ describe('gateway retry policy', () => {
     it('Given an MVCC conflict, Then a NEW proposal is endorsed (new transaction id) and committed', async () => {
         const txs: ReturnType<typeof fakeTx>[] = [];
         const log: string[] = [];
-        const r = await submitWithRetry(async () => {
-            const n = txs.length + 1;
-            const t = fakeTx(`tx${n}`, { status: () => status(n === 1 ? StatusCode.MVCC_READ_CONFLICT : StatusCode.VALID, `tx${n}`) });
-            txs.push(t);
-            return t;
-        }, policy, hooks(log));
+        const r = await submitWithRetry(
+            async () => {
+                const n = txs.length + 1;
+                const t = fakeTx(`tx${n}`, { status: () => status(n === 1 ? StatusCode.MVCC_READ_CONFLICT : StatusCode.VALID, `tx${n}`) });
+                txs.push(t);
+                return t;
+            },
+            policy,
+            hooks(log),
+        );
         expect(r.transactionId).to.equal('tx2');
         expect(txs).to.have.length(2);
         expect(log).to.deep.equal(['conflict']);
@@ -55,7 +62,11 @@ describe('gateway retry policy', () => {
 
     it('Given phantom-read conflicts beyond the attempts, Then the CommitError surfaces as 409 LEDGER_CONFLICT', async () => {
         let n = 0;
-        const err = await submitWithRetry(async () => fakeTx(`tx${++n}`, { status: () => status(StatusCode.PHANTOM_READ_CONFLICT, `tx${n}`) }), policy, hooks()).catch((e) => e);
+        const err = await submitWithRetry(
+            async () => fakeTx(`tx${++n}`, { status: () => status(StatusCode.PHANTOM_READ_CONFLICT, `tx${n}`) }),
+            policy,
+            hooks(),
+        ).catch((e) => e);
         expect(isConflict(err)).to.equal(true);
         expect(n).to.equal(3);
         expect(toProblem(err)).to.include({ status: 409, code: 'LEDGER_CONFLICT' });
@@ -88,7 +99,11 @@ describe('gateway retry policy', () => {
     });
 
     it('Given the commit status never arrives, Then OutcomeUnknownError (504, retry with the same key) and one submit only', async () => {
-        const tx = fakeTx('tx1', { status: () => { throw new CommitStatusError({ code: 4, details: [], cause: svcErr(4), transactionId: 'tx1' }); } });
+        const tx = fakeTx('tx1', {
+            status: () => {
+                throw new CommitStatusError({ code: 4, details: [], cause: svcErr(4), transactionId: 'tx1' });
+            },
+        });
         const err = await submitPrepared(tx, policy, hooks()).catch((e) => e);
         expect(err).to.be.instanceOf(OutcomeUnknownError);
         expect(tx.submits).to.equal(1);
@@ -97,7 +112,11 @@ describe('gateway retry policy', () => {
 
     it('Given another invalid validation code, Then no retry and 409 TX_INVALIDATED', async () => {
         let n = 0;
-        const err = await submitWithRetry(async () => fakeTx(`tx${++n}`, { status: () => status(StatusCode.ENDORSEMENT_POLICY_FAILURE, 'tx1') }), policy, hooks()).catch((e) => e);
+        const err = await submitWithRetry(
+            async () => fakeTx(`tx${++n}`, { status: () => status(StatusCode.ENDORSEMENT_POLICY_FAILURE, 'tx1') }),
+            policy,
+            hooks(),
+        ).catch((e) => e);
         expect(err).to.be.instanceOf(CommitError);
         expect(n).to.equal(1);
         expect(toProblem(err)).to.include({ status: 409, code: 'TX_INVALIDATED' });
@@ -105,8 +124,20 @@ describe('gateway retry policy', () => {
 
     it('Given an endorsement refused by the chaincode, Then it is not retried', async () => {
         let n = 0;
-        const refusal = new EndorseError({ code: 10, details: [{ address: 'p', mspId: 'SeoulMSP', message: 'chaincode response 500, CARD_REVOKED: card x is revoked' }], cause: svcErr(10), transactionId: 't' });
-        const err = await submitWithRetry(async () => { n++; throw refusal; }, policy, hooks()).catch((e) => e);
+        const refusal = new EndorseError({
+            code: 10,
+            details: [{ address: 'p', mspId: 'SeoulMSP', message: 'chaincode response 500, CARD_REVOKED: card x is revoked' }],
+            cause: svcErr(10),
+            transactionId: 't',
+        });
+        const err = await submitWithRetry(
+            async () => {
+                n++;
+                throw refusal;
+            },
+            policy,
+            hooks(),
+        ).catch((e) => e);
         expect(n).to.equal(1);
         expect(chaincodeFailure(err)).to.deep.equal({ code: 'CARD_REVOKED', message: 'card x is revoked' });
     });

@@ -23,7 +23,13 @@ describe('gateway shutdown', () => {
     it('Given a request in flight, When stopped, Then it completes, new connections are refused, Fabric and SQLite are closed', async () => {
         const dbFile = tmpDbFile();
         const db = openDb(dbFile);
-        const { apiKey } = new AppStore(db).create({ name: 'welfare-app', mspId: 'MOHWMSP', identity: 'welfare', role: 'department', dept: 'welfare' });
+        const { apiKey } = new AppStore(db).create({
+            name: 'welfare-app',
+            mspId: 'MOHWMSP',
+            identity: 'welfare',
+            role: 'department',
+            dept: 'welfare',
+        });
         const fabric = new FakeFabric(async () => {
             await new Promise((r) => setTimeout(r, 300));
             return { cardId: 'card-0001', status: 'ACTIVE' };
@@ -38,7 +44,10 @@ describe('gateway shutdown', () => {
         expect(res.status).to.equal(200);
         expect(JSON.parse(res.body).card.status).to.equal('ACTIVE');
         await stopped;
-        const after = await get(`${gw.url}/healthz`, {}).then(() => 'answered', (e: NodeJS.ErrnoException) => e.code);
+        const after = await get(`${gw.url}/healthz`, {}).then(
+            () => 'answered',
+            (e: NodeJS.ErrnoException) => e.code,
+        );
         expect(after).to.equal('ECONNREFUSED');
         expect(fabric.closed).to.equal(true);
         expect(db.open).to.equal(false);

@@ -58,10 +58,17 @@ async function testOrderer(f: LedgerFixture, signer: SigningIdentity, port = 0):
             });
             const creds = grpc.ServerCredentials.createSsl(
                 null,
-                [{ private_key: fs.readFileSync(path.join(tlsDir, 'server.key')), cert_chain: fs.readFileSync(path.join(tlsDir, 'server.crt')) }],
+                [
+                    {
+                        private_key: fs.readFileSync(path.join(tlsDir, 'server.key')),
+                        cert_chain: fs.readFileSync(path.join(tlsDir, 'server.crt')),
+                    },
+                ],
                 false,
             );
-            o.port = await new Promise<number>((resolve, reject) => server!.bindAsync(`127.0.0.1:${o.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))));
+            o.port = await new Promise<number>((resolve, reject) =>
+                server!.bindAsync(`127.0.0.1:${o.port}`, creds, (err, p) => (err ? reject(err) : resolve(p))),
+            );
         },
         stop() {
             server?.forceShutdown();
@@ -95,9 +102,15 @@ describe('peer committer', function () {
         const o = await testOrderer(f, f.orderer());
         const l = await f.open(f.tmp(), 'SeoulMSP');
         const majority = ['SeoulMSP', 'MOISMSP', 'MOHWMSP'].map((m) => f.peer(m));
-        const def = await simulateTx(l, f.user('SeoulMSP', 'Admin'), majority, (sim) => sim.putState('_lifecycle', `chaincode-definitions/${CC}`, Buffer.from(sortedJson(definition))), {
-            ccName: '_lifecycle',
-        });
+        const def = await simulateTx(
+            l,
+            f.user('SeoulMSP', 'Admin'),
+            majority,
+            (sim) => sim.putState('_lifecycle', `chaincode-definitions/${CC}`, Buffer.from(sortedJson(definition))),
+            {
+                ccName: '_lifecycle',
+            },
+        );
         await o.writer.commit(o.writer.createNextBlock([def.env]));
         const committer = committerFor(o, l, 'SeoulMSP');
         try {

@@ -11,7 +11,11 @@ import { Chain, CC, definition, ledgerFixture, simulateTx, sortedJson } from './
 const CHILD = path.join(__dirname, 'crashchild.js');
 
 /** Runs the child; kills it with SIGKILL `delayMs` after it reports a height of at least `killAt`. */
-function runChild(dir: string, file: string, kill?: { killAt: number; delayMs: number }): Promise<{ killed: boolean; heights: number[]; logs: string[] }> {
+function runChild(
+    dir: string,
+    file: string,
+    kill?: { killAt: number; delayMs: number },
+): Promise<{ killed: boolean; heights: number[]; logs: string[] }> {
     return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [CHILD, dir, file, 'SeoulMSP'], { stdio: ['ignore', 'pipe', 'pipe'] });
         const heights: number[] = [];
@@ -50,9 +54,15 @@ describe('peer ledger crash safety (kill -9)', function () {
             blocks.push(Chain.copy(b));
             return (await reference.commit(b)).validationCodes;
         };
-        const def = await simulateTx(reference, f.user('SeoulMSP', 'Admin'), majority, (sim) => sim.putState('_lifecycle', `chaincode-definitions/${CC}`, Buffer.from(sortedJson(definition))), {
-            ccName: '_lifecycle',
-        });
+        const def = await simulateTx(
+            reference,
+            f.user('SeoulMSP', 'Admin'),
+            majority,
+            (sim) => sim.putState('_lifecycle', `chaincode-definitions/${CC}`, Buffer.from(sortedJson(definition))),
+            {
+                ccName: '_lifecycle',
+            },
+        );
         await commit([def.env]);
         for (let i = 0; i < 40; i++) {
             const envs: Uint8Array[] = [];
@@ -70,20 +80,43 @@ describe('peer ledger crash safety (kill -9)', function () {
             expect(codes.every((c) => c === peer.TxValidationCode.VALID)).to.equal(true);
         }
         const file = path.join(f.tmp(), 'blocks.bin');
-        fs.writeFileSync(file, Buffer.concat(blocks.flatMap((b) => {
-            const bytes = Buffer.from(b.serializeBinary());
-            const len = Buffer.alloc(4);
-            len.writeUInt32BE(bytes.length);
-            return [len, bytes];
-        })));
+        fs.writeFileSync(
+            file,
+            Buffer.concat(
+                blocks.flatMap((b) => {
+                    const bytes = Buffer.from(b.serializeBinary());
+                    const len = Buffer.alloc(4);
+                    len.writeUInt32BE(bytes.length);
+                    return [len, bytes];
+                }),
+            ),
+        );
 
         const dir = f.tmp();
         let kills = 0;
         // Kill points spread over the run, each a few milliseconds into a commit.
-        for (const [killAt, delayMs] of [[3, 0], [6, 1], [10, 2], [14, 3], [19, 5], [24, 7], [29, 4], [34, 9], [38, 2]]) {
+        for (const [killAt, delayMs] of [
+            [3, 0],
+            [6, 1],
+            [10, 2],
+            [14, 3],
+            [19, 5],
+            [24, 7],
+            [29, 4],
+            [34, 9],
+            [38, 2],
+        ]) {
             const r = await runChild(dir, file, { killAt, delayMs });
             if (r.killed) kills++;
-            if (process.env.CRASH_DEBUG) console.log(killAt, delayMs, r.killed, r.heights[0], r.heights[r.heights.length - 1], r.logs.filter((l) => !l.includes('missing')));
+            if (process.env.CRASH_DEBUG)
+                console.log(
+                    killAt,
+                    delayMs,
+                    r.killed,
+                    r.heights[0],
+                    r.heights[r.heights.length - 1],
+                    r.logs.filter((l) => !l.includes('missing')),
+                );
         }
         const last = await runChild(dir, file);
         expect(kills).to.be.greaterThan(5);

@@ -8,7 +8,16 @@ import { common, peer } from '@hyperledger/fabric-protos';
 import { mspFixture, MspFixture } from '../msp/fixture';
 import { buildGenesisBlock, parseChannelConfig } from '../../../network/common/configtx';
 import { PolicyManager } from '../../../network/common/policies';
-import { blockDataHash, blockHeaderHash, computeTxId, makeChannelHeader, makePayload, makeSignatureHeader, newBlock, newNonce } from '../../../network/common/protoutil';
+import {
+    blockDataHash,
+    blockHeaderHash,
+    computeTxId,
+    makeChannelHeader,
+    makePayload,
+    makeSignatureHeader,
+    newBlock,
+    newNonce,
+} from '../../../network/common/protoutil';
 import { SigningIdentity } from '../../../network/msp/identity';
 import { ChannelConfig } from '../../../network/common/configtx';
 import { KvLedger, openPeerLedger, OpenPeerLedgerOptions } from '../../../network/peer/ledger/kvledger';
@@ -50,7 +59,13 @@ export const definition: ChaincodeDefinition = {
 /** JSON with sorted keys, as _lifecycle stores definitions. */
 export function sortedJson(v: unknown): string {
     return JSON.stringify(v, (_k, val) =>
-        val && typeof val === 'object' && !Array.isArray(val) ? Object.fromEntries(Object.keys(val).sort().map((k) => [k, (val as Record<string, unknown>)[k]])) : val,
+        val && typeof val === 'object' && !Array.isArray(val)
+            ? Object.fromEntries(
+                  Object.keys(val)
+                      .sort()
+                      .map((k) => [k, (val as Record<string, unknown>)[k]]),
+              )
+            : val,
     );
 }
 
@@ -116,7 +131,13 @@ export interface EnvelopeOptions {
 }
 
 /** Assembles a signed endorser transaction envelope (bytes) from simulation results. */
-export function envelope(tx: PendingTx, results: SimulationResults, endorsers: SigningIdentity[], channelId: string, opts: EnvelopeOptions = {}): Uint8Array {
+export function envelope(
+    tx: PendingTx,
+    results: SimulationResults,
+    endorsers: SigningIdentity[],
+    channelId: string,
+    opts: EnvelopeOptions = {},
+): Uint8Array {
     const ccName = opts.ccName ?? CC;
     const creatorBytes = tx.creator.serialize();
     const ccId = new peer.ChaincodeID();

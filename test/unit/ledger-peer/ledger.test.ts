@@ -50,9 +50,15 @@ async function network(orgs: string[]): Promise<Net> {
     };
     for (const l of peers.values()) await l.commit(Chain.copy(f.genesis));
     const first = [...peers.values()][0];
-    const def = await simulateTx(first, f.user('SeoulMSP', 'Admin'), majority(f), (sim) => {
-        sim.putState('_lifecycle', `chaincode-definitions/${CC}`, Buffer.from(sortedJson(definition)));
-    }, { ccName: '_lifecycle' });
+    const def = await simulateTx(
+        first,
+        f.user('SeoulMSP', 'Admin'),
+        majority(f),
+        (sim) => {
+            sim.putState('_lifecycle', `chaincode-definitions/${CC}`, Buffer.from(sortedJson(definition)));
+        },
+        { ccName: '_lifecycle' },
+    );
     expect(await net.commit([def.env])).to.deep.equal([C.VALID]);
     return net;
 }
@@ -101,8 +107,13 @@ describe('peer ledger', function () {
             expect(text(await sim.getState(CC, 'b'))).to.equal('v-b');
             expect(await sim.getState(CC, 'nope')).to.equal(undefined);
             const rw = ledger.rwset.kvrwset.KVRWSet.deserializeBinary(sim.results().public.getNsRwsetList()[0].getRwset_asU8());
-            const reads = rw.getReadsList().map((r) => [r.getKey(), r.hasVersion() ? [r.getVersion()!.getBlockNum(), r.getVersion()!.getTxNum()] : null]);
-            expect(reads).to.deep.equal([['b', [2, 0]], ['nope', null]]);
+            const reads = rw
+                .getReadsList()
+                .map((r) => [r.getKey(), r.hasVersion() ? [r.getVersion()!.getBlockNum(), r.getVersion()!.getTxNum()] : null]);
+            expect(reads).to.deep.equal([
+                ['b', [2, 0]],
+                ['nope', null],
+            ]);
         });
 
         it('Given a tx that wrote a key, When it reads the key back, Then it sees committed state only', async () => {
@@ -118,7 +129,12 @@ describe('peer ledger', function () {
             const rw = ledger.rwset.kvrwset.KVRWSet.deserializeBinary(sim.results().public.getNsRwsetList()[0].getRwset_asU8());
             const rq = rw.getRangeQueriesInfoList()[0];
             expect([rq.getStartKey(), rq.getEndKey(), rq.getItrExhausted()]).to.deep.equal(['a', 'c', true]);
-            expect(rq.getRawReads()!.getKvReadsList().map((r) => r.getKey())).to.deep.equal(['a', 'b']);
+            expect(
+                rq
+                    .getRawReads()!
+                    .getKvReadsList()
+                    .map((r) => r.getKey()),
+            ).to.deep.equal(['a', 'b']);
         });
 
         it('Given a paginated query, Then the bookmark is the next key and the next page starts there', async () => {
@@ -134,14 +150,19 @@ describe('peer ledger', function () {
         it('Given a paginated query, When the tx writes, Then it is refused (read-only only, as Fabric)', async () => {
             const sim = l.newTxSimulator('t5');
             await sim.getStateRange(CC, '', '', 2, '');
-            expect(() => sim.putState(CC, 'x', Buffer.from('1'))).to.throw(SimulationError).with.property('code', 'WRITE_AFTER_PAGINATED_QUERY');
+            expect(() => sim.putState(CC, 'x', Buffer.from('1')))
+                .to.throw(SimulationError)
+                .with.property('code', 'WRITE_AFTER_PAGINATED_QUERY');
             const sim2 = l.newTxSimulator('t6');
             sim2.putState(CC, 'x', Buffer.from('1'));
             let err: unknown;
             await sim2.getStateRange(CC, '', '', 2, '').catch((e) => (err = e));
             expect(err).to.be.instanceOf(SimulationError).with.property('code', 'PAGINATED_QUERY_AFTER_WRITE');
             let bad: unknown;
-            await l.newTxSimulator('t7').getStateRange(CC, '', '', -1, '').catch((e) => (bad = e));
+            await l
+                .newTxSimulator('t7')
+                .getStateRange(CC, '', '', -1, '')
+                .catch((e) => (bad = e));
             expect(bad).to.be.instanceOf(SimulationError).with.property('code', 'INVALID_ARGUMENT');
         });
 
@@ -205,7 +226,9 @@ describe('peer ledger', function () {
         it('Given ended simulation, When used again, Then SIMULATION_DONE', () => {
             const sim = l.newTxSimulator('t10');
             sim.results();
-            expect(() => sim.putState(CC, 'k', Buffer.from('v'))).to.throw(SimulationError).with.property('code', 'SIMULATION_DONE');
+            expect(() => sim.putState(CC, 'k', Buffer.from('v')))
+                .to.throw(SimulationError)
+                .with.property('code', 'SIMULATION_DONE');
         });
     });
 
@@ -278,15 +301,39 @@ describe('peer ledger', function () {
         it('Refuses bad signatures, tx ids, channels, chaincodes and proposal hashes with Fabric codes', async () => {
             const write = (sim: { putState(ns: string, k: string, v: Uint8Array): void }) => sim.putState(CC, 'bad', Buffer.from('1'));
             const cases: [string, Promise<{ env: Uint8Array }>, number][] = [
-                ['creator signature', simulateTx(l, user(), majority(f), write, { tamper: { creatorSignature: true } }), C.BAD_CREATOR_SIGNATURE],
+                [
+                    'creator signature',
+                    simulateTx(l, user(), majority(f), write, { tamper: { creatorSignature: true } }),
+                    C.BAD_CREATOR_SIGNATURE,
+                ],
                 ['tx id', simulateTx(l, user(), majority(f), write, { tamper: { txId: 'ab'.repeat(32) } }), C.BAD_PROPOSAL_TXID],
                 ['channel', simulateTx(l, user(), majority(f), write, { tamper: { channelId: 'otherchannel' } }), C.TARGET_CHAIN_NOT_FOUND],
                 ['unknown chaincode', simulateTx(l, user(), majority(f), write, { ccName: 'nosuchcc' }), C.INVALID_CHAINCODE],
-                ['inconsistent chaincode', simulateTx(l, user(), majority(f), write, { tamper: { respCcName: 'other' } }), C.INVALID_CHAINCODE],
-                ['proposal hash', simulateTx(l, user(), majority(f), write, { tamper: { proposalHash: true } }), C.INVALID_ENDORSER_TRANSACTION],
-                ['too few endorsements', simulateTx(l, user(), [f.peer('SeoulMSP'), f.peer('MOISMSP')], write), C.ENDORSEMENT_POLICY_FAILURE],
-                ['bad endorsement signatures', simulateTx(l, user(), majority(f), write, { tamper: { endorsementSignature: true } }), C.ENDORSEMENT_POLICY_FAILURE],
-                ['same endorser thrice', simulateTx(l, user(), [f.peer('SeoulMSP'), f.peer('SeoulMSP'), f.peer('SeoulMSP')], write), C.ENDORSEMENT_POLICY_FAILURE],
+                [
+                    'inconsistent chaincode',
+                    simulateTx(l, user(), majority(f), write, { tamper: { respCcName: 'other' } }),
+                    C.INVALID_CHAINCODE,
+                ],
+                [
+                    'proposal hash',
+                    simulateTx(l, user(), majority(f), write, { tamper: { proposalHash: true } }),
+                    C.INVALID_ENDORSER_TRANSACTION,
+                ],
+                [
+                    'too few endorsements',
+                    simulateTx(l, user(), [f.peer('SeoulMSP'), f.peer('MOISMSP')], write),
+                    C.ENDORSEMENT_POLICY_FAILURE,
+                ],
+                [
+                    'bad endorsement signatures',
+                    simulateTx(l, user(), majority(f), write, { tamper: { endorsementSignature: true } }),
+                    C.ENDORSEMENT_POLICY_FAILURE,
+                ],
+                [
+                    'same endorser thrice',
+                    simulateTx(l, user(), [f.peer('SeoulMSP'), f.peer('SeoulMSP'), f.peer('SeoulMSP')], write),
+                    C.ENDORSEMENT_POLICY_FAILURE,
+                ],
             ];
             const envs = await Promise.all(cases.map((c) => c[1]));
             const badPayload = new common.Envelope();
@@ -297,7 +344,9 @@ describe('peer ledger', function () {
         });
 
         it('Given a block of random garbage envelopes, Then each gets an invalid code and the block commits', async () => {
-            const garbage: Uint8Array[] = Array.from({ length: 60 }, (_, i) => (i % 3 === 0 ? new Uint8Array(0) : randomBytes(1 + ((i * 37) % 300))));
+            const garbage: Uint8Array[] = Array.from({ length: 60 }, (_, i) =>
+                i % 3 === 0 ? new Uint8Array(0) : randomBytes(1 + ((i * 37) % 300)),
+            );
             // Also well-formed envelopes whose payload is garbage.
             for (let i = 0; i < 20; i++) {
                 const env = new common.Envelope();
@@ -313,13 +362,19 @@ describe('peer ledger', function () {
         });
 
         it('Given a collection with its own endorsement policy, Then its writes need that policy, not the chaincode one', async () => {
-            const seoulOnly = await simulateTx(l, user(), [f.peer('SeoulMSP')], (sim) => sim.putPrivateData(CC, PRIVATE, 'k', Buffer.from('v')));
-            const othersOnly = await simulateTx(l, user(), [f.peer('MOISMSP'), f.peer('MOHWMSP'), f.peer('AuditMSP')], (sim) => sim.putPrivateData(CC, PRIVATE, 'k2', Buffer.from('v')));
+            const seoulOnly = await simulateTx(l, user(), [f.peer('SeoulMSP')], (sim) =>
+                sim.putPrivateData(CC, PRIVATE, 'k', Buffer.from('v')),
+            );
+            const othersOnly = await simulateTx(l, user(), [f.peer('MOISMSP'), f.peer('MOHWMSP'), f.peer('AuditMSP')], (sim) =>
+                sim.putPrivateData(CC, PRIVATE, 'k2', Buffer.from('v')),
+            );
             const publicBySeoul = await simulateTx(l, user(), [f.peer('SeoulMSP')], (sim) => {
                 sim.putPrivateData(CC, PRIVATE, 'k3', Buffer.from('v'));
                 sim.putState(CC, 'pub', Buffer.from('v'));
             });
-            const sharedBySeoul = await simulateTx(l, user(), [f.peer('SeoulMSP')], (sim) => sim.putPrivateData(CC, SHARED, 'k4', Buffer.from('v')));
+            const sharedBySeoul = await simulateTx(l, user(), [f.peer('SeoulMSP')], (sim) =>
+                sim.putPrivateData(CC, SHARED, 'k4', Buffer.from('v')),
+            );
             expect(await net.commit([seoulOnly.env, othersOnly.env, publicBySeoul.env, sharedBySeoul.env])).to.deep.equal([
                 C.VALID,
                 C.ENDORSEMENT_POLICY_FAILURE,
@@ -335,18 +390,28 @@ describe('peer ledger', function () {
                 sim.setStateMetadata(CC, 'sbe', { VALIDATION_PARAMETER: seoulOnly });
             });
             expect(await net.commit([set.env])).to.deep.equal([C.VALID]);
-            expect(Buffer.from((await l.newQueryExecutor().getStateMetadata(CC, 'sbe'))!.VALIDATION_PARAMETER).equals(seoulOnly)).to.equal(true);
+            expect(Buffer.from((await l.newQueryExecutor().getStateMetadata(CC, 'sbe'))!.VALIDATION_PARAMETER).equals(seoulOnly)).to.equal(
+                true,
+            );
             const bySeoul = await simulateTx(l, user(), [f.peer('SeoulMSP')], (sim) => sim.putState(CC, 'sbe', Buffer.from('1')));
-            const byOthers = await simulateTx(l, user(), [f.peer('MOISMSP'), f.peer('MOHWMSP'), f.peer('AuditMSP')], (sim) => sim.putState(CC, 'sbe', Buffer.from('2')));
+            const byOthers = await simulateTx(l, user(), [f.peer('MOISMSP'), f.peer('MOHWMSP'), f.peer('AuditMSP')], (sim) =>
+                sim.putState(CC, 'sbe', Buffer.from('2')),
+            );
             const plusPlainKey = await simulateTx(l, user(), [f.peer('SeoulMSP')], (sim) => {
                 sim.putState(CC, 'sbe', Buffer.from('3'));
                 sim.putState(CC, 'plain', Buffer.from('3'));
             });
-            expect(await net.commit([bySeoul.env, byOthers.env, plusPlainKey.env])).to.deep.equal([C.VALID, C.ENDORSEMENT_POLICY_FAILURE, C.ENDORSEMENT_POLICY_FAILURE]);
+            expect(await net.commit([bySeoul.env, byOthers.env, plusPlainKey.env])).to.deep.equal([
+                C.VALID,
+                C.ENDORSEMENT_POLICY_FAILURE,
+                C.ENDORSEMENT_POLICY_FAILURE,
+            ]);
             // The value write kept the metadata.
             expect((await l.newQueryExecutor().getStateMetadata(CC, 'sbe'))!.VALIDATION_PARAMETER).to.not.equal(undefined);
             // A policy change earlier in the block invalidates later writes of the key (as Fabric).
-            const change = await simulateTx(l, user(), [f.peer('SeoulMSP')], (sim) => sim.setStateMetadata(CC, 'sbe', { VALIDATION_PARAMETER: seoulOnly }));
+            const change = await simulateTx(l, user(), [f.peer('SeoulMSP')], (sim) =>
+                sim.setStateMetadata(CC, 'sbe', { VALIDATION_PARAMETER: seoulOnly }),
+            );
             const after = await simulateTx(l, user(), [f.peer('SeoulMSP')], (sim) => sim.putState(CC, 'sbe', Buffer.from('4')));
             expect(await net.commit([change.env, after.env])).to.deep.equal([C.VALID, C.ENDORSEMENT_POLICY_FAILURE]);
         });
@@ -357,18 +422,32 @@ describe('peer ledger', function () {
         });
 
         it('Given a malformed chaincode definition in _lifecycle, Then its transactions are INVALID_CHAINCODE and commits go on', async () => {
-            const bad = await simulateTx(l, f.user('SeoulMSP', 'Admin'), majority(f), (sim) => sim.putState('_lifecycle', 'chaincode-definitions/broken', Buffer.from('{not json')), { ccName: '_lifecycle' });
+            const bad = await simulateTx(
+                l,
+                f.user('SeoulMSP', 'Admin'),
+                majority(f),
+                (sim) => sim.putState('_lifecycle', 'chaincode-definitions/broken', Buffer.from('{not json')),
+                { ccName: '_lifecycle' },
+            );
             expect(await net.commit([bad.env])).to.deep.equal([C.VALID]);
             let err: { code?: string } = {};
             await l.chaincodeDefinition('broken').catch((e) => (err = e));
             expect(err.code).to.equal('LEDGER_CORRUPT');
             expect((await l.chaincodeDefinitions()).map((d) => d.name)).to.deep.equal([CC]);
-            const t = await simulateTx(l, user(), majority(f), (sim) => sim.putState('broken', 'k', Buffer.from('v')), { ccName: 'broken' });
+            const t = await simulateTx(l, user(), majority(f), (sim) => sim.putState('broken', 'k', Buffer.from('v')), {
+                ccName: 'broken',
+            });
             expect(await net.commit([t.env])).to.deep.equal([C.INVALID_CHAINCODE]);
         });
 
         it('Given a _lifecycle write, Then it is checked against /Channel/Application/LifecycleEndorsement', async () => {
-            const few = await simulateTx(l, f.user('SeoulMSP', 'Admin'), [f.peer('SeoulMSP')], (sim) => sim.putState('_lifecycle', 'chaincode-definitions/x', Buffer.from('{}')), { ccName: '_lifecycle' });
+            const few = await simulateTx(
+                l,
+                f.user('SeoulMSP', 'Admin'),
+                [f.peer('SeoulMSP')],
+                (sim) => sim.putState('_lifecycle', 'chaincode-definitions/x', Buffer.from('{}')),
+                { ccName: '_lifecycle' },
+            );
             expect(await net.commit([few.env])).to.deep.equal([C.ENDORSEMENT_POLICY_FAILURE]);
         });
 
@@ -408,7 +487,9 @@ describe('peer ledger', function () {
         it('Given several writes of a key, Then history lists them newest first with tx ids and deletes', async () => {
             const ids: string[] = [];
             for (const v of ['h1', 'h2', null]) {
-                const t = await simulateTx(l, user(), majority(f), (sim) => (v ? sim.putState(CC, 'hist', Buffer.from(v)) : sim.deleteState(CC, 'hist')));
+                const t = await simulateTx(l, user(), majority(f), (sim) =>
+                    v ? sim.putState(CC, 'hist', Buffer.from(v)) : sim.deleteState(CC, 'hist'),
+                );
                 ids.push(t.txId);
                 await net.commit([t.env]);
             }
@@ -427,7 +508,9 @@ describe('peer ledger', function () {
             const net = await network(['SeoulMSP', 'MOISMSP']);
             const [a, b] = [...net.peers.values()];
             const d0 = await a.stateDigest();
-            const t = await simulateTx(a, net.f.user('SeoulMSP', 'User1'), majority(net.f), (sim) => sim.putState(CC, 'k', Buffer.from('v')));
+            const t = await simulateTx(a, net.f.user('SeoulMSP', 'User1'), majority(net.f), (sim) =>
+                sim.putState(CC, 'k', Buffer.from('v')),
+            );
             await net.commit([t.env]);
             expect(await a.stateDigest()).to.equal(await b.stateDigest());
             expect(await a.stateDigest()).to.not.equal(d0);
@@ -488,9 +571,16 @@ describe('peer ledger', function () {
             const updates: number[] = [];
             l.onConfig((u) => updates.push(u.blockNumber));
             // The genesis config again, as a config update signed by the orderer.
-            const genesisPayload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(net.f.genesis.getData()!.getDataList_asU8()[0]).getPayload_asU8());
+            const genesisPayload = common.Payload.deserializeBinary(
+                common.Envelope.deserializeBinary(net.f.genesis.getData()!.getDataList_asU8()[0]).getPayload_asU8(),
+            );
             const channelId = net.f.channelConfig.channelId;
-            const configEnv = createSignedEnvelope(common.HeaderType.CONFIG, channelId, net.f.orderer(), genesisPayload.getData_asU8()).serializeBinary();
+            const configEnv = createSignedEnvelope(
+                common.HeaderType.CONFIG,
+                channelId,
+                net.f.orderer(),
+                genesisPayload.getData_asU8(),
+            ).serializeBinary();
             const forged = createSignedEnvelope(common.HeaderType.CONFIG, channelId, net.f.orderer(), genesisPayload.getData_asU8());
             forged.setSignature(net.f.orderer().sign(Buffer.from('other')));
             expect(await net.commit([forged.serializeBinary()])).to.deep.equal([C.BAD_CREATOR_SIGNATURE]);
@@ -504,7 +594,9 @@ describe('peer ledger', function () {
             const reopened = await net.f.open(dir, 'SeoulMSP');
             net.peers.set('SeoulMSP', reopened);
             expect(reopened.config.applicationOrgs).to.have.members(net.f.channelConfig.applicationOrgs);
-            const t = await simulateTx(reopened, net.f.user('SeoulMSP', 'User1'), majority(net.f), (sim) => sim.putState(CC, 'after-config', Buffer.from('1')));
+            const t = await simulateTx(reopened, net.f.user('SeoulMSP', 'User1'), majority(net.f), (sim) =>
+                sim.putState(CC, 'after-config', Buffer.from('1')),
+            );
             expect(await net.commit([t.env])).to.deep.equal([C.VALID]);
             await closeAll(net);
         });
@@ -525,9 +617,15 @@ describe('peer ledger', function () {
             const events: number[] = [];
             const off = seoul.onCommit((e) => events.push(e.privateData.size));
             // The private set reached every peer's transient store (a non-member must still not keep it).
-            const t = await simulateTx(seoul, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], (sim) => sim.putPrivateData(CC, PRIVATE, 'pk', Buffer.from('pv')), {
-                persistOn: [...net.peers.values()],
-            });
+            const t = await simulateTx(
+                seoul,
+                f.user('SeoulMSP', 'User1'),
+                [f.peer('SeoulMSP')],
+                (sim) => sim.putPrivateData(CC, PRIVATE, 'pk', Buffer.from('pv')),
+                {
+                    persistOn: [...net.peers.values()],
+                },
+            );
             expect(await net.commit([t.env])).to.deep.equal([C.VALID]);
             off();
             expect(events).to.deep.equal([1]);
@@ -556,25 +654,36 @@ describe('peer ledger', function () {
             const seoul = net.peers.get('SeoulMSP')!;
             const marker = Buffer.from(`MARKER-${randomBytes(16).toString('hex')}`);
             const kept = Buffer.from(`KEPT-${randomBytes(16).toString('hex')}`);
-            const put = await simulateTx(seoul, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], (sim) => {
-                sim.putPrivateData(CC, PRIVATE, 'erase-me', marker);
-                sim.putPrivateData(CC, PRIVATE, 'keep-me', kept);
-            }, { persistOn: [...net.peers.values()] });
+            const put = await simulateTx(
+                seoul,
+                f.user('SeoulMSP', 'User1'),
+                [f.peer('SeoulMSP')],
+                (sim) => {
+                    sim.putPrivateData(CC, PRIVATE, 'erase-me', marker);
+                    sim.putPrivateData(CC, PRIVATE, 'keep-me', kept);
+                },
+                { persistOn: [...net.peers.values()] },
+            );
             expect(await net.commit([put.env])).to.deep.equal([C.VALID]);
             // A second version of the key, so the purge must remove every historical version.
-            const put2 = await simulateTx(seoul, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], (sim) => sim.putPrivateData(CC, PRIVATE, 'erase-me', Buffer.concat([marker, Buffer.from('-v2')])));
+            const put2 = await simulateTx(seoul, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], (sim) =>
+                sim.putPrivateData(CC, PRIVATE, 'erase-me', Buffer.concat([marker, Buffer.from('-v2')])),
+            );
             expect(await net.commit([put2.env])).to.deep.equal([C.VALID]);
             const seoulDir = net.dirs.get('SeoulMSP')!;
             expect(filesContaining(seoulDir, marker)).to.not.have.length(0); // the scan does see it
             for (const org of ['MOISMSP', 'MOHWMSP']) expect(filesContaining(net.dirs.get(org)!, marker), org).to.deep.equal([]);
             expect(filesContaining(path.join(seoulDir, 'chains'), marker)).to.deep.equal([]);
 
-            const purge = await simulateTx(seoul, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], (sim) => sim.purgePrivateData(CC, PRIVATE, 'erase-me'));
+            const purge = await simulateTx(seoul, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], (sim) =>
+                sim.purgePrivateData(CC, PRIVATE, 'erase-me'),
+            );
             expect(await net.commit([purge.env])).to.deep.equal([C.VALID]);
             expect(filesContaining(seoulDir, marker)).to.deep.equal([]);
             expect(await seoul.newQueryExecutor().getPrivateData(CC, PRIVATE, 'erase-me')).to.equal(undefined);
             expect(await seoul.newQueryExecutor().getPrivateDataHash(CC, PRIVATE, 'erase-me')).to.equal(undefined);
-            for (const l of net.peers.values()) expect(await l.newQueryExecutor().getPrivateDataHash(CC, PRIVATE, 'erase-me')).to.equal(undefined);
+            for (const l of net.peers.values())
+                expect(await l.newQueryExecutor().getPrivateDataHash(CC, PRIVATE, 'erase-me')).to.equal(undefined);
             // Other data survives, in state and in the pvtdata store.
             expect(text(await seoul.newQueryExecutor().getPrivateData(CC, PRIVATE, 'keep-me'))).to.equal(kept.toString());
             expect(filesContaining(seoulDir, kept)).to.not.have.length(0);
@@ -582,7 +691,9 @@ describe('peer ledger', function () {
             for (const [org, dir] of net.dirs) expect(filesContaining(path.join(dir, 'statedb'), sha(marker)), org).to.deep.equal([]);
             const stored = await seoul.privateDataForBlock(seoul.height - 3);
             const coll = stored.get(0)!.getNsPvtRwsetList()[0].getCollectionPvtRwsetList()[0];
-            const keys = ledger.rwset.kvrwset.KVRWSet.deserializeBinary(coll.getRwset_asU8()).getWritesList().map((w) => w.getKey());
+            const keys = ledger.rwset.kvrwset.KVRWSet.deserializeBinary(coll.getRwset_asU8())
+                .getWritesList()
+                .map((w) => w.getKey());
             expect(keys).to.deep.equal(['keep-me']);
             // Still gone after a restart.
             await seoul.close();
@@ -592,11 +703,15 @@ describe('peer ledger', function () {
             expect(await reopened.newQueryExecutor().getPrivateData(CC, PRIVATE, 'erase-me')).to.equal(undefined);
             // A value that already sits in compacted table files is erased as well.
             const marker2 = Buffer.from(`MARKER-${randomBytes(16).toString('hex')}`);
-            const put3 = await simulateTx(reopened, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], (sim) => sim.putPrivateData(CC, PRIVATE, 'erase-me-too', marker2));
+            const put3 = await simulateTx(reopened, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], (sim) =>
+                sim.putPrivateData(CC, PRIVATE, 'erase-me-too', marker2),
+            );
             expect(await net.commit([put3.env])).to.deep.equal([C.VALID]);
             await (reopened as unknown as { pvt: { compact(): Promise<void> } }).pvt.compact();
             expect(filesContaining(seoulDir, marker2)).to.not.have.length(0);
-            const purge2 = await simulateTx(reopened, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], (sim) => sim.purgePrivateData(CC, PRIVATE, 'erase-me-too'));
+            const purge2 = await simulateTx(reopened, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], (sim) =>
+                sim.purgePrivateData(CC, PRIVATE, 'erase-me-too'),
+            );
             expect(await net.commit([purge2.env])).to.deep.equal([C.VALID]);
             expect(filesContaining(seoulDir, marker2)).to.deep.equal([]);
         });
@@ -610,7 +725,9 @@ describe('peer ledger', function () {
             const w2 = await endorse((sim) => sim.putPrivateData(CC, PRIVATE, 'same-block', Buffer.from('after')));
             expect(await net.commit([w1.env, purge.env, w2.env])).to.deep.equal([C.VALID, C.VALID, C.VALID]);
             expect(text(await seoul.newQueryExecutor().getPrivateData(CC, PRIVATE, 'same-block'))).to.equal('after');
-            expect(Buffer.from((await seoul.newQueryExecutor().getPrivateDataHash(CC, PRIVATE, 'same-block'))!).equals(sha('after'))).to.equal(true);
+            expect(
+                Buffer.from((await seoul.newQueryExecutor().getPrivateDataHash(CC, PRIVATE, 'same-block'))!).equals(sha('after')),
+            ).to.equal(true);
             expect(filesContaining(net.dirs.get('SeoulMSP')!, marker)).to.deep.equal([]);
             const kept = await seoul.privateDataForBlock(seoul.height - 1);
             expect([...kept.keys()]).to.deep.equal([2]);
@@ -620,7 +737,9 @@ describe('peer ledger', function () {
             const seoulDir = net.dirs.get('SeoulMSP')!;
             await net.peers.get('SeoulMSP')!.close();
             const crashing = await f.open(seoulDir, 'SeoulMSP', { crashAt: 'afterPvtStore' });
-            const t = await simulateTx(crashing, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], (sim) => sim.putPrivateData(CC, PRIVATE, 'crash-pvt', Buffer.from('survives')));
+            const t = await simulateTx(crashing, f.user('SeoulMSP', 'User1'), [f.peer('SeoulMSP')], (sim) =>
+                sim.putPrivateData(CC, PRIVATE, 'crash-pvt', Buffer.from('survives')),
+            );
             const block = net.chain.next([t.env]);
             let err: Error | undefined;
             await crashing.commit(Chain.copy(block)).catch((e) => (err = e));
@@ -641,9 +760,15 @@ describe('peer ledger', function () {
         it('Given a collection with blockToLive 3, Then its data expires after 3 more blocks on members', async () => {
             const seoul = net.peers.get('SeoulMSP')!;
             const mohw = net.peers.get('MOHWMSP')!;
-            const t = await simulateTx(seoul, f.user('SeoulMSP', 'User1'), majority(f), (sim) => sim.putPrivateData(CC, SHARED, 'ttl', Buffer.from('short-lived')), {
-                persistOn: [...net.peers.values()],
-            });
+            const t = await simulateTx(
+                seoul,
+                f.user('SeoulMSP', 'User1'),
+                majority(f),
+                (sim) => sim.putPrivateData(CC, SHARED, 'ttl', Buffer.from('short-lived')),
+                {
+                    persistOn: [...net.peers.values()],
+                },
+            );
             expect(await net.commit([t.env])).to.deep.equal([C.VALID]);
             const written = seoul.height - 1;
             for (let i = 0; i < 3; i++) {
@@ -657,7 +782,8 @@ describe('peer ledger', function () {
             expect(await seoul.newQueryExecutor().getPrivateData(CC, SHARED, 'ttl')).to.equal(undefined);
             expect((await seoul.privateDataForBlock(written)).size).to.equal(0);
             // The hashes expire too, on members and non-members alike.
-            for (const l of net.peers.values()) expect(await l.newQueryExecutor().getPrivateDataHash(CC, SHARED, 'ttl')).to.equal(undefined);
+            for (const l of net.peers.values())
+                expect(await l.newQueryExecutor().getPrivateDataHash(CC, SHARED, 'ttl')).to.equal(undefined);
             const digests = await Promise.all([...net.peers.values()].map((l) => l.stateDigest()));
             expect(new Set(digests).size).to.equal(1);
             for (const [org, dir] of net.dirs) expect(filesContaining(dir, Buffer.from('short-lived')), org).to.deep.equal([]);

@@ -18,7 +18,11 @@ function snapshot(dir: string): Map<string, string> {
         for (const e of fs.readdirSync(d, { withFileTypes: true })) {
             const p = path.join(d, e.name);
             if (e.isDirectory()) walk(p);
-            else out.set(path.relative(dir, p), `${crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex')} ${fs.statSync(p).mtimeMs}`);
+            else
+                out.set(
+                    path.relative(dir, p),
+                    `${crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex')} ${fs.statSync(p).mtimeMs}`,
+                );
         }
     };
     walk(dir);
@@ -60,7 +64,9 @@ describe('msp/ca', () => {
             const t: Topology = { ...loadTopology(), stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ca-race-')) };
             try {
                 await Promise.all([generateCrypto(t), generateCrypto(t)]);
-                const msps = new MspManager([...t.orgs.map((o) => o.mspId), t.orderer.org].map((m) => mspConfigFromDir(paths.orgMsp(t, m), m)));
+                const msps = new MspManager(
+                    [...t.orgs.map((o) => o.mspId), t.orderer.org].map((m) => mspConfigFromDir(paths.orgMsp(t, m), m)),
+                );
                 for (const org of t.orgs) {
                     const caDir = path.join(paths.orgDir(t, org.mspId), 'ca');
                     const caCert = new crypto.X509Certificate(fs.readFileSync(path.join(caDir, 'ca-cert.pem')));
@@ -120,7 +126,9 @@ describe('msp/ca', () => {
             const ous = config.getFabricNodeOus()!;
             expect(ous.getEnable()).to.equal(true);
             expect(ous.getAdminOuIdentifier()!.getOrganizationalUnitIdentifier()).to.equal('admin');
-            expect(Buffer.from(ous.getClientOuIdentifier()!.getCertificate_asU8())).to.deep.equal(Buffer.from(config.getRootCertsList_asU8()[0]));
+            expect(Buffer.from(ous.getClientOuIdentifier()!.getCertificate_asU8())).to.deep.equal(
+                Buffer.from(config.getRootCertsList_asU8()[0]),
+            );
             expect(thrown(() => mspConfigFromDir('/nonexistent', 'X')).code).to.equal('MSP_DIR_INVALID');
         });
     });
@@ -174,14 +182,19 @@ describe('msp/ca', () => {
             ['an attribute name with a space', { mspId: 'SeoulMSP', name: 'y', attrs: { 'my role': 'x' } }, 'ENROLL_ATTR_INVALID'],
             ['a non-string attribute', { mspId: 'SeoulMSP', name: 'y', attrs: { role: 5 as unknown as string } }, 'ENROLL_ATTR_INVALID'],
             ['a control character in a value', { mspId: 'SeoulMSP', name: 'y', attrs: { role: 'a\nb' } }, 'ENROLL_ATTR_INVALID'],
-            ['attrs that are an array', { mspId: 'SeoulMSP', name: 'y', attrs: [] as unknown as Record<string, string> }, 'ENROLL_ATTR_INVALID'],
+            [
+                'attrs that are an array',
+                { mspId: 'SeoulMSP', name: 'y', attrs: [] as unknown as Record<string, string> },
+                'ENROLL_ATTR_INVALID',
+            ],
             ['a peer NodeOU', { mspId: 'SeoulMSP', name: 'y', nodeOu: 'peer' as 'client' }, 'ENROLL_NODEOU_INVALID'],
         ];
         for (const [what, req, code] of refusals) {
             it(`When the request has ${what}, Then it is refused with ${code} and nothing is written`, async () => {
                 const e = await rejected(() => enroll(f.topology, req));
                 expect(e.code).to.equal(code);
-                if (code !== 'ORG_UNKNOWN' && code !== 'ENROLL_NAME_INVALID') expect(fs.existsSync(paths.userDir(f.topology, req.mspId, req.name))).to.equal(false);
+                if (code !== 'ORG_UNKNOWN' && code !== 'ENROLL_NAME_INVALID')
+                    expect(fs.existsSync(paths.userDir(f.topology, req.mspId, req.name))).to.equal(false);
             });
         }
     });

@@ -96,7 +96,10 @@ describe('msp/identity', () => {
         it('When the key does not match the certificate, Then it refuses with KEY_MISMATCH', () => {
             const a = f.user('SeoulMSP', 'User1');
             const keyOfB = loadSigningIdentity(path.join(paths.userDir(f.topology, 'SeoulMSP', 'Admin'), 'msp'), 'SeoulMSP');
-            const pemOfBKey = fs.readFileSync(path.join(paths.userDir(f.topology, 'SeoulMSP', 'Admin'), 'msp', 'keystore', 'priv_sk'), 'utf8');
+            const pemOfBKey = fs.readFileSync(
+                path.join(paths.userDir(f.topology, 'SeoulMSP', 'Admin'), 'msp', 'keystore', 'priv_sk'),
+                'utf8',
+            );
             expect(keyOfB.mspId).to.equal('SeoulMSP');
             expect(thrown(() => newSigningIdentity('SeoulMSP', a.certificatePem, pemOfBKey)).code).to.equal('KEY_MISMATCH');
         });

@@ -24,7 +24,10 @@ async function keys(): Promise<crypto.webcrypto.CryptoKeyPair> {
 async function issue(subject: string, issuer: Ca | undefined, isCa: boolean): Promise<Ca> {
     const k = await keys();
     const cert = await x509.X509CertificateGenerator.create({
-        serialNumber: crypto.randomBytes(8).toString('hex').replace(/^[89a-f]/, '1'),
+        serialNumber: crypto
+            .randomBytes(8)
+            .toString('hex')
+            .replace(/^[89a-f]/, '1'),
         subject,
         issuer: issuer ? issuer.cert.subject : subject,
         notBefore: new Date(Date.now() - 60_000),

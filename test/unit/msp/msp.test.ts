@@ -109,7 +109,12 @@ describe('msp/msp MspManager', () => {
             // An MSP whose NodeOUs name other OUs does not recognise "peer".
             const config = mspConfigFromDir(paths.orgMsp(f.topology, 'SeoulMSP'), 'SeoulMSP');
             const ous = config.getFabricNodeOus()!;
-            for (const id of [ous.getClientOuIdentifier(), ous.getPeerOuIdentifier(), ous.getAdminOuIdentifier(), ous.getOrdererOuIdentifier()]) {
+            for (const id of [
+                ous.getClientOuIdentifier(),
+                ous.getPeerOuIdentifier(),
+                ous.getAdminOuIdentifier(),
+                ous.getOrdererOuIdentifier(),
+            ]) {
                 id!.setOrganizationalUnitIdentifier(`x-${id!.getOrganizationalUnitIdentifier()}`);
             }
             const strict = new MspManager([config]);

@@ -60,7 +60,11 @@ describe('common/policies', () => {
     let f: MspFixture;
     let pm: PolicyManager;
     const data = Buffer.from('proposal response payload');
-    const signed = (who: SigningIdentity, d: Uint8Array = data): SignedData => ({ identity: who.serialize(), data: d, signature: who.sign(d) });
+    const signed = (who: SigningIdentity, d: Uint8Array = data): SignedData => ({
+        identity: who.serialize(),
+        data: d,
+        signature: who.sign(d),
+    });
 
     before(async () => {
         f = await mspFixture();
@@ -74,7 +78,11 @@ describe('common/policies', () => {
                 const r = msp.MSPRole.deserializeBinary(p.getPrincipal_asU8());
                 return `${r.getMspIdentifier()}/${r.getRole()}`;
             });
-            expect(principals).to.deep.equal([`MOISMSP/${msp.MSPRole.MSPRoleType.PEER}`, `MOHWMSP/${msp.MSPRole.MSPRoleType.ADMIN}`, `SeoulMSP/${msp.MSPRole.MSPRoleType.MEMBER}`]);
+            expect(principals).to.deep.equal([
+                `MOISMSP/${msp.MSPRole.MSPRoleType.PEER}`,
+                `MOHWMSP/${msp.MSPRole.MSPRoleType.ADMIN}`,
+                `SeoulMSP/${msp.MSPRole.MSPRoleType.MEMBER}`,
+            ]);
             const rule = env.getRule()!.getNOutOf()!;
             expect(rule.getN()).to.equal(1);
             expect(rule.getRulesList()[0].getSignedBy()).to.equal(2);
@@ -83,7 +91,9 @@ describe('common/policies', () => {
 
         it('When gates are written in any of the case forms Fabric accepts, Then they parse alike', () => {
             const a = parseSignaturePolicy("OutOf(2, 'A.member', 'B.member', 'C.member')").serializeBinary();
-            expect(Buffer.from(parseSignaturePolicy('OUTOF(2,"A.member","B.member","C.member")').serializeBinary())).to.deep.equal(Buffer.from(a));
+            expect(Buffer.from(parseSignaturePolicy('OUTOF(2,"A.member","B.member","C.member")').serializeBinary())).to.deep.equal(
+                Buffer.from(a),
+            );
             expect(parseSignaturePolicy("and('A.client')").getRule()!.getNOutOf()!.getN()).to.equal(1);
             expect(parseSignaturePolicy("Or('A.orderer', 'my.org-1.peer')").getIdentitiesList()).to.have.length(2);
         });
@@ -95,7 +105,7 @@ describe('common/policies', () => {
             ["OR('SeoulMSP.member'))", 'trailing parenthesis'],
             ["OR('SeoulMSP.superuser')", 'unknown role'],
             ["OR('SeoulMSP')", 'no role'],
-            ["OR(SeoulMSP.member)", 'unquoted principal'],
+            ['OR(SeoulMSP.member)', 'unquoted principal'],
             ["XOR('A.member')", 'unknown gate'],
             ['OR()', 'no arguments'],
             ["OutOf('A.member', 'B.member')", 'OutOf without a number'],
@@ -104,8 +114,8 @@ describe('common/policies', () => {
             ["OR('A.member',)", 'trailing comma'],
             ["OR('A.member); DROP", 'unterminated string'],
             ["'A.member'", 'a bare principal'],
-            ['OR(' .repeat(40) + "'A.member'" + ')'.repeat(40), 'too deep'],
-            ["MAJORITY Endorsement", 'implicit meta text'],
+            ['OR('.repeat(40) + "'A.member'" + ')'.repeat(40), 'too deep'],
+            ['MAJORITY Endorsement', 'implicit meta text'],
         ];
         for (const [text, what] of bad) {
             it(`When the text has ${what}, Then parsing refuses it with POLICY_SYNTAX`, () => {
@@ -140,20 +150,47 @@ describe('common/policies', () => {
         });
 
         it('When the channel policy is MAJORITY Endorsement over 4 orgs, Then 3 peers satisfy it and 2 do not', () => {
-            expect(pm.evaluateIdentities('/Channel/Application/Endorsement', ORGS.slice(0, 3).map((o) => id(o, 'peer')))).to.equal(true);
-            expect(pm.evaluateIdentities('MAJORITY Endorsement', [id('AuditMSP', 'peer'), id('MOISMSP', 'peer'), id('SeoulMSP', 'peer')])).to.equal(true);
+            expect(
+                pm.evaluateIdentities(
+                    '/Channel/Application/Endorsement',
+                    ORGS.slice(0, 3).map((o) => id(o, 'peer')),
+                ),
+            ).to.equal(true);
+            expect(
+                pm.evaluateIdentities('MAJORITY Endorsement', [id('AuditMSP', 'peer'), id('MOISMSP', 'peer'), id('SeoulMSP', 'peer')]),
+            ).to.equal(true);
             expect(pm.evaluateIdentities('MAJORITY Endorsement', [id('SeoulMSP', 'peer'), id('MOISMSP', 'peer')])).to.equal(false);
             // Clients are members but not peers: the org Endorsement policies want peers.
-            expect(pm.evaluateIdentities('MAJORITY Endorsement', ORGS.map((o) => id(o, 'client')))).to.equal(false);
-            expect(pm.evaluateIdentities('/Channel/Application/LifecycleEndorsement', ORGS.map((o) => id(o, 'peer')))).to.equal(true);
+            expect(
+                pm.evaluateIdentities(
+                    'MAJORITY Endorsement',
+                    ORGS.map((o) => id(o, 'client')),
+                ),
+            ).to.equal(false);
+            expect(
+                pm.evaluateIdentities(
+                    '/Channel/Application/LifecycleEndorsement',
+                    ORGS.map((o) => id(o, 'peer')),
+                ),
+            ).to.equal(true);
         });
 
         it('When ANY and ALL rules resolve through nested groups, Then /Channel/Writers accepts any org member', () => {
             expect(pm.evaluateIdentities('/Channel/Writers', [id('AuditMSP', 'client')])).to.equal(true);
             expect(pm.evaluateIdentities('/Channel/Orderer/BlockValidation', [id('OrdererMSP', 'orderer')])).to.equal(true);
             expect(pm.evaluateIdentities('/Channel/Orderer/BlockValidation', [id('SeoulMSP', 'peer')])).to.equal(false);
-            expect(pm.evaluateIdentities('ALL Readers', ORGS.slice(1).map((o) => id(o, 'client')))).to.equal(false);
-            expect(pm.evaluateIdentities('ALL Readers', ORGS.map((o) => id(o, 'client')))).to.equal(true);
+            expect(
+                pm.evaluateIdentities(
+                    'ALL Readers',
+                    ORGS.slice(1).map((o) => id(o, 'client')),
+                ),
+            ).to.equal(false);
+            expect(
+                pm.evaluateIdentities(
+                    'ALL Readers',
+                    ORGS.map((o) => id(o, 'client')),
+                ),
+            ).to.equal(true);
             expect(pm.evaluateIdentities('Writers', [id('SeoulMSP', 'client')])).to.equal(true);
         });
 
@@ -161,7 +198,9 @@ describe('common/policies', () => {
             expect(thrown(() => pm.evaluateIdentities('/Channel/Application/Nope', [])).code).to.equal('POLICY_NOT_FOUND');
             expect(thrown(() => pm.evaluateIdentities('SOME Endorsement', [])).code).to.equal('POLICY_SYNTAX');
             expect(thrown(() => pm.evaluateIdentities("OR('A.member'", [])).code).to.equal('POLICY_SYNTAX');
-            expect(thrown(() => new PolicyManager(new Map(), f.msps).evaluateIdentities('MAJORITY Endorsement', [])).code).to.equal('POLICY_NOT_FOUND');
+            expect(thrown(() => new PolicyManager(new Map(), f.msps).evaluateIdentities('MAJORITY Endorsement', [])).code).to.equal(
+                'POLICY_NOT_FOUND',
+            );
         });
 
         it('When a sub-group lacks the named policy, Then it counts as unsatisfied', () => {
@@ -169,14 +208,27 @@ describe('common/policies', () => {
             map.delete('/Channel/Application/AuditMSP/Endorsement');
             const partial = new PolicyManager(map, f.msps);
             // Still four groups, so MAJORITY needs three; Audit can no longer be one of them.
-            expect(partial.evaluateIdentities('MAJORITY Endorsement', ['SeoulMSP', 'MOISMSP', 'AuditMSP'].map((o) => id(o, 'peer')))).to.equal(false);
-            expect(partial.evaluateIdentities('MAJORITY Endorsement', ['SeoulMSP', 'MOISMSP', 'MOHWMSP'].map((o) => id(o, 'peer')))).to.equal(true);
+            expect(
+                partial.evaluateIdentities(
+                    'MAJORITY Endorsement',
+                    ['SeoulMSP', 'MOISMSP', 'AuditMSP'].map((o) => id(o, 'peer')),
+                ),
+            ).to.equal(false);
+            expect(
+                partial.evaluateIdentities(
+                    'MAJORITY Endorsement',
+                    ['SeoulMSP', 'MOISMSP', 'MOHWMSP'].map((o) => id(o, 'peer')),
+                ),
+            ).to.equal(true);
         });
     });
 
     describe('Given signed data', () => {
         it('When three org peers sign, Then MAJORITY Endorsement holds and the signers are reported', () => {
-            const result = pm.evaluate('MAJORITY Endorsement', ['SeoulMSP', 'MOISMSP', 'AuditMSP'].map((o) => signed(f.peer(o))));
+            const result = pm.evaluate(
+                'MAJORITY Endorsement',
+                ['SeoulMSP', 'MOISMSP', 'AuditMSP'].map((o) => signed(f.peer(o))),
+            );
             expect(result.ok).to.equal(true);
             expect(result.signers.map((s) => s.mspId)).to.deep.equal(['SeoulMSP', 'MOISMSP', 'AuditMSP']);
         });
@@ -226,7 +278,9 @@ describe('common/policies', () => {
         });
 
         it('When the policy mixes sizes, Then minimal sets come smallest first and supersets are left out', () => {
-            const layouts = pm.orgLayouts("OR('SeoulMSP.peer', AND('MOISMSP.peer', 'MOHWMSP.peer'), AND('SeoulMSP.member', 'AuditMSP.peer'))");
+            const layouts = pm.orgLayouts(
+                "OR('SeoulMSP.peer', AND('MOISMSP.peer', 'MOHWMSP.peer'), AND('SeoulMSP.member', 'AuditMSP.peer'))",
+            );
             expect(layouts).to.deep.equal([['SeoulMSP'], ['MOISMSP', 'MOHWMSP']]);
         });
 

@@ -28,7 +28,12 @@ function pvt(collections: string[]): ledger.rwset.TxPvtReadWriteSet {
 
 describe('peer Deliver', () => {
     it('filters a block down to ids, types, validation codes and event names (no event payload)', () => {
-        const fb = toFilteredBlock(block(4, [{ txId: 'a', event: { name: 'Issued', payload: 'personal?' } }, { txId: 'b', code: peer.TxValidationCode.MVCC_READ_CONFLICT }]));
+        const fb = toFilteredBlock(
+            block(4, [
+                { txId: 'a', event: { name: 'Issued', payload: 'personal?' } },
+                { txId: 'b', code: peer.TxValidationCode.MVCC_READ_CONFLICT },
+            ]),
+        );
         expect(fb.getNumber()).to.equal(4);
         expect(fb.getChannelId()).to.equal('citizencards');
         const txs = fb.getFilteredTransactionsList();
@@ -51,12 +56,21 @@ describe('peer Deliver', () => {
                 ]),
             chaincodeDefinition: async (n: string) => (n === 'citizencard' ? citizencard : undefined),
         } as unknown as PeerLedger;
-        const deps = { ledger: fakeLedger, collectionAllows: (c: { policy: string }, id: VerifiedIdentity) => c.policy.includes(`'${id.mspId}.`) };
+        const deps = {
+            ledger: fakeLedger,
+            collectionAllows: (c: { policy: string }, id: VerifiedIdentity) => c.policy.includes(`'${id.mspId}.`),
+        };
         const seoul = await privateDataFor(deps, 1, identity('SeoulMSP'));
         expect([...seoul.keys()]).to.deep.equal([0, 2]);
         const mohw = await privateDataFor(deps, 1, identity('MOHWMSP'));
         expect([...mohw.keys()]).to.deep.equal([0]);
-        expect(mohw.get(0)!.getNsPvtRwsetList()[0].getCollectionPvtRwsetList().map((c) => c.getCollectionName())).to.deep.equal(['sharedNoPolicy']);
+        expect(
+            mohw
+                .get(0)!
+                .getNsPvtRwsetList()[0]
+                .getCollectionPvtRwsetList()
+                .map((c) => c.getCollectionName()),
+        ).to.deep.equal(['sharedNoPolicy']);
         expect((await privateDataFor(deps, 1, identity('AuditMSP'))).size).to.equal(0);
     });
 });

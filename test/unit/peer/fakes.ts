@@ -196,7 +196,10 @@ export function registryOf(script: Script, local = 'SeoulMSP'): { registry: Endo
 }
 
 /** A block with endorser transactions (tx ids, validation codes, optional events). */
-export function block(number: number, txs: { txId: string; code?: number; chaincode?: string; event?: { chaincode?: string; name: string; payload?: string } }[]): common.Block {
+export function block(
+    number: number,
+    txs: { txId: string; code?: number; chaincode?: string; event?: { chaincode?: string; name: string; payload?: string } }[],
+): common.Block {
     const b = new common.Block();
     const header = new common.BlockHeader();
     header.setNumber(number);
@@ -247,7 +250,13 @@ export function block(number: number, txs: { txId: string; code?: number; chainc
     );
     b.setData(data);
     const md = new common.BlockMetadata();
-    md.setMetadataList([new Uint8Array(0), new Uint8Array(0), Uint8Array.from(txs.map((t) => t.code ?? 0)), new Uint8Array(0), new Uint8Array(0)]);
+    md.setMetadataList([
+        new Uint8Array(0),
+        new Uint8Array(0),
+        Uint8Array.from(txs.map((t) => t.code ?? 0)),
+        new Uint8Array(0),
+        new Uint8Array(0),
+    ]);
     b.setMetadata(md);
     return b;
 }
@@ -272,7 +281,11 @@ export class FakeBlockStore {
                 const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(data[i]).getPayload_asU8());
                 const ch = common.ChannelHeader.deserializeBinary(payload.getHeader()!.getChannelHeader_asU8());
                 if (ch.getTxId() === txId) {
-                    return { blockNumber: b.getHeader()!.getNumber(), txNumber: i, validationCode: b.getMetadata()!.getMetadataList_asU8()[2][i] };
+                    return {
+                        blockNumber: b.getHeader()!.getNumber(),
+                        txNumber: i,
+                        validationCode: b.getMetadata()!.getMetadataList_asU8()[2][i],
+                    };
                 }
             }
         }
@@ -331,7 +344,9 @@ export class FakeOrderer implements Broadcaster {
     readonly mspId = 'OrdererMSP';
     readonly address = 'orderer:7050';
     sent: common.Envelope[] = [];
-    constructor(private answer: (env: common.Envelope) => orderer.BroadcastResponse | Error = () => broadcastResponse(common.Status.SUCCESS)) {}
+    constructor(
+        private answer: (env: common.Envelope) => orderer.BroadcastResponse | Error = () => broadcastResponse(common.Status.SUCCESS),
+    ) {}
     async broadcast(env: common.Envelope): Promise<orderer.BroadcastResponse> {
         this.sent.push(env);
         const a = this.answer(env);

@@ -11,7 +11,7 @@ import { GatewayServer, gatewayService } from '../../../network/peer/gateway';
 import { parseSignaturePolicy } from '../../../network/common/policies';
 import { FakeLedger, FakeOrderer, Script, block, broadcastResponse, layoutOracle, proposalResponse, registryOf, CHANNEL } from './fakes';
 
-describe('peer gateway over gRPC with fabric-gateway', function () {
+describe('peer gateway over gRPC with fabric-gateway', () => {
     let server: grpc.Server;
     let client: grpc.Client;
     let gw: Gateway;
@@ -105,7 +105,10 @@ describe('peer gateway over gRPC with fabric-gateway', function () {
         } catch (err) {
             expect(err).to.be.instanceOf(GatewayError);
             expect((err as GatewayError).code).to.equal(grpc.status.UNKNOWN);
-            expect((err as GatewayError).details[0]).to.deep.include({ mspId: 'SeoulMSP', message: 'chaincode response 500, CARD_NOT_FOUND: c9' });
+            expect((err as GatewayError).details[0]).to.deep.include({
+                mspId: 'SeoulMSP',
+                message: 'chaincode response 500, CARD_NOT_FOUND: c9',
+            });
         }
     });
 

@@ -31,7 +31,10 @@ function setup(script: Script, options: { readersOk?: boolean; orderer?: FakeOrd
         ledger,
         policies: {
             orgLayouts: (p) => oracle.orgLayouts(p),
-            evaluate: () => (options.readersOk === false ? { ok: false, reason: 'POLICY_NOT_SATISFIED: not a reader', signers: [] } : { ok: true, signers: [] }),
+            evaluate: () =>
+                options.readersOk === false
+                    ? { ok: false, reason: 'POLICY_NOT_SATISFIED: not a reader', signers: [] }
+                    : { ok: true, signers: [] },
         },
         parseSignaturePolicy,
         options: { endorsementTimeoutMs: 1000, broadcastTimeoutMs: 1000 },
@@ -49,14 +52,22 @@ async function rejection(p: Promise<unknown>): Promise<RpcError> {
     throw new Error('expected a rejection');
 }
 
-function endorsementsOf(envelope: common.Envelope): { endorsers: string[]; cpp: peer.ChaincodeProposalPayload; result: string; header: common.Header } {
+function endorsementsOf(envelope: common.Envelope): {
+    endorsers: string[];
+    cpp: peer.ChaincodeProposalPayload;
+    result: string;
+    header: common.Header;
+} {
     const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
     const tx = peer.Transaction.deserializeBinary(payload.getData_asU8());
     const cap = peer.ChaincodeActionPayload.deserializeBinary(tx.getActionsList()[0].getPayload_asU8());
     const prp = peer.ProposalResponsePayload.deserializeBinary(cap.getAction()!.getProposalResponsePayload_asU8());
     const action = peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
     return {
-        endorsers: cap.getAction()!.getEndorsementsList().map((e) => Buffer.from(e.getEndorser_asU8()).toString()),
+        endorsers: cap
+            .getAction()!
+            .getEndorsementsList()
+            .map((e) => Buffer.from(e.getEndorser_asU8()).toString()),
         cpp: peer.ChaincodeProposalPayload.deserializeBinary(cap.getChaincodeProposalPayload_asU8()),
         result: Buffer.from(action.getResponse()!.getPayload_asU8()).toString(),
         header: payload.getHeader()!,
@@ -89,12 +100,20 @@ describe('peer gateway: Endorse', () => {
     });
 
     it('Given nondeterministic chaincode, Then Endorse fails ABORTED with a message naming both results', async () => {
-        const { gw, endorsers } = setup((org) => ({ response: proposalResponse(org, { writes: ['k'], result: org === 'SeoulMSP' ? 'result-A' : `result-${org}` }) }));
+        const { gw, endorsers } = setup((org) => ({
+            response: proposalResponse(org, { writes: ['k'], result: org === 'SeoulMSP' ? 'result-A' : `result-${org}` }),
+        }));
         const err = await rejection(gw.endorse(endorseRequest(signedProposal())));
         expect(err.code).to.equal(grpc.status.ABORTED);
         expect(endorsers.get('MOISMSP')!.calls).to.equal(3);
-        expect(err.message).to.match(/^failed to collect enough transaction endorsements, see attached details for more info: ProposalResponsePayloads do not match/);
-        expect(err.message).to.include('"result-A"').and.include('"result-MOISMSP"').and.include('SeoulMSP').and.include('not deterministic');
+        expect(err.message).to.match(
+            /^failed to collect enough transaction endorsements, see attached details for more info: ProposalResponsePayloads do not match/,
+        );
+        expect(err.message)
+            .to.include('"result-A"')
+            .and.include('"result-MOISMSP"')
+            .and.include('SeoulMSP')
+            .and.include('not deterministic');
         expect(err.errorDetails.map((d) => d.getMspId())).to.deep.equal(['MOISMSP', 'MOHWMSP']);
         expect(err.metadata.get('grpc-status-details-bin')).to.have.length(1);
     });
@@ -137,7 +156,9 @@ describe('peer gateway: Endorse', () => {
         await gw.endorse(endorseRequest(signedProposal()));
         const before = ['MOISMSP', 'MOHWMSP', 'AuditMSP'].map((o) => endorsers.get(o)!.calls);
         transient = true;
-        const parsed = endorsementsOf((await gw.endorse(endorseRequest(signedProposal({ transient: { personal: 'secret' } })))).getPreparedTransaction()!);
+        const parsed = endorsementsOf(
+            (await gw.endorse(endorseRequest(signedProposal({ transient: { personal: 'secret' } })))).getPreparedTransaction()!,
+        );
         expect(parsed.endorsers).to.deep.equal(['peer0 of SeoulMSP']);
         expect(['MOISMSP', 'MOHWMSP', 'AuditMSP'].map((o) => endorsers.get(o)!.calls)).to.deep.equal(before);
     });
@@ -150,7 +171,9 @@ describe('peer gateway: Endorse', () => {
 
     it('Given the client names the endorsing orgs, Then exactly those endorse', async () => {
         const { gw, endorsers } = setup(ok);
-        const parsed = endorsementsOf((await gw.endorse(endorseRequest(signedProposal(), ['MOHWMSP', 'AuditMSP']))).getPreparedTransaction()!);
+        const parsed = endorsementsOf(
+            (await gw.endorse(endorseRequest(signedProposal(), ['MOHWMSP', 'AuditMSP']))).getPreparedTransaction()!,
+        );
         expect(parsed.endorsers).to.deep.equal(['peer0 of MOHWMSP', 'peer0 of AuditMSP']);
         expect(endorsers.get('SeoulMSP')!.calls).to.equal(0);
         expect(endorsers.get('MOISMSP')!.calls).to.equal(0);
@@ -166,13 +189,17 @@ describe('peer gateway: Endorse', () => {
 
     it('Given transient data written to the issuer-only collection only, Then only the issuer peer sees the proposal', async () => {
         const { gw, endorsers } = setup((org) => ({ response: proposalResponse(org, { collections: { personalData: { writes: 1 } } }) }));
-        const parsed = endorsementsOf((await gw.endorse(endorseRequest(signedProposal({ transient: { personal: 'secret' } })))).getPreparedTransaction()!);
+        const parsed = endorsementsOf(
+            (await gw.endorse(endorseRequest(signedProposal({ transient: { personal: 'secret' } })))).getPreparedTransaction()!,
+        );
         expect(parsed.endorsers).to.deep.equal(['peer0 of SeoulMSP']);
         for (const org of ['MOISMSP', 'MOHWMSP', 'AuditMSP']) expect(endorsers.get(org)!.calls).to.equal(0);
     });
 
     it('Given transient data and public writes needing non-members, Then FAILED_PRECONDITION and no non-member sees the proposal', async () => {
-        const { gw, endorsers } = setup((org) => ({ response: proposalResponse(org, { writes: ['card'], collections: { personalData: { writes: 1 } } }) }));
+        const { gw, endorsers } = setup((org) => ({
+            response: proposalResponse(org, { writes: ['card'], collections: { personalData: { writes: 1 } } }),
+        }));
         const err = await rejection(gw.endorse(endorseRequest(signedProposal({ transient: { personal: 'secret' } }))));
         expect(err.code).to.equal(grpc.status.FAILED_PRECONDITION);
         expect(err.message).to.include('not in the distribution policy of the private data collection(s): [personalData]');
@@ -193,7 +220,9 @@ describe('peer gateway: Endorse', () => {
         ledger.definitions.set('citizencard', { ...ledger.definitions.get('citizencard')!, endorsementPolicy: "OR('SeoulMSP.peer')" });
         expect(endorsementsOf((await gw.endorse(endorseRequest(signedProposal()))).getPreparedTransaction()!).endorsers).to.have.length(3);
         ledger.commit(block(0, [{ txId: 'upgrade', chaincode: '_lifecycle' }]));
-        expect(endorsementsOf((await gw.endorse(endorseRequest(signedProposal()))).getPreparedTransaction()!).endorsers).to.deep.equal(['peer0 of SeoulMSP']);
+        expect(endorsementsOf((await gw.endorse(endorseRequest(signedProposal()))).getPreparedTransaction()!).endorsers).to.deep.equal([
+            'peer0 of SeoulMSP',
+        ]);
     });
 
     it('refuses a request without a proposal, a garbled proposal and another channel', async () => {
@@ -230,13 +259,17 @@ describe('peer gateway: Evaluate', () => {
     });
 
     it('Given the local peer is down and no transient data, Then another org answers', async () => {
-        const { gw } = setup((org) => (org === 'SeoulMSP' ? { error: new Error('down') } : { response: proposalResponse(org, { result: org }) }));
+        const { gw } = setup((org) =>
+            org === 'SeoulMSP' ? { error: new Error('down') } : { response: proposalResponse(org, { result: org }) },
+        );
         const res = await gw.evaluate(evaluateRequest(signedProposal()));
         expect(Buffer.from(res.getResult()!.getPayload_asU8()).toString()).to.equal('MOISMSP');
     });
 
     it('Given a chaincode error, Then UNKNOWN with "chaincode response" and no retry elsewhere', async () => {
-        const { gw, endorsers } = setup((org) => ({ response: proposalResponse(org, { status: 500, message: 'CONSENT_REQUIRED: no consent' }) }));
+        const { gw, endorsers } = setup((org) => ({
+            response: proposalResponse(org, { status: 500, message: 'CONSENT_REQUIRED: no consent' }),
+        }));
         const err = await rejection(gw.evaluate(evaluateRequest(signedProposal())));
         expect(err.code).to.equal(grpc.status.UNKNOWN);
         expect(err.message).to.equal('evaluate call to endorser returned error: chaincode response 500, CONSENT_REQUIRED: no consent');
@@ -245,14 +278,19 @@ describe('peer gateway: Evaluate', () => {
     });
 
     it('Given a proposal refused by the endorser (error with response), Then FAILED_PRECONDITION', async () => {
-        const { gw } = setup((org) => ({ error: new Error('access denied: creator not a writer'), response: proposalResponse(org, { status: 500 }) }));
+        const { gw } = setup((org) => ({
+            error: new Error('access denied: creator not a writer'),
+            response: proposalResponse(org, { status: 500 }),
+        }));
         const err = await rejection(gw.evaluate(evaluateRequest(signedProposal())));
         expect(err.code).to.equal(grpc.status.FAILED_PRECONDITION);
     });
 
     it('Given no peer of the target orgs, Then FAILED_PRECONDITION', async () => {
         const { gw } = setup(ok);
-        expect((await rejection(gw.evaluate(evaluateRequest(signedProposal(), ['NopeMSP'])))).code).to.equal(grpc.status.FAILED_PRECONDITION);
+        expect((await rejection(gw.evaluate(evaluateRequest(signedProposal(), ['NopeMSP'])))).code).to.equal(
+            grpc.status.FAILED_PRECONDITION,
+        );
     });
 });
 
@@ -414,7 +452,11 @@ function eventsRequest(options: { start?: number; after?: string; chaincode?: st
     return s;
 }
 
-async function collect(gw: GatewayServer, req: gateway.SignedChaincodeEventsRequest, want: number): Promise<{ block: number; txIds: string[] }[]> {
+async function collect(
+    gw: GatewayServer,
+    req: gateway.SignedChaincodeEventsRequest,
+    want: number,
+): Promise<{ block: number; txIds: string[] }[]> {
     const abort = new AbortController();
     const got: { block: number; txIds: string[] }[] = [];
     let count = 0;
@@ -478,8 +520,12 @@ describe('peer gateway: ChaincodeEvents', () => {
     it('refuses non-readers and empty requests', async () => {
         const denied = setup(ok, { readersOk: false });
         const sink = { signal: new AbortController().signal, write: async () => undefined };
-        expect((await rejection(denied.gw.chaincodeEvents(eventsRequest({ start: 0 }), sink))).code).to.equal(grpc.status.PERMISSION_DENIED);
-        expect((await rejection(denied.gw.chaincodeEvents(new gateway.SignedChaincodeEventsRequest(), sink))).code).to.equal(grpc.status.INVALID_ARGUMENT);
+        expect((await rejection(denied.gw.chaincodeEvents(eventsRequest({ start: 0 }), sink))).code).to.equal(
+            grpc.status.PERMISSION_DENIED,
+        );
+        expect((await rejection(denied.gw.chaincodeEvents(new gateway.SignedChaincodeEventsRequest(), sink))).code).to.equal(
+            grpc.status.INVALID_ARGUMENT,
+        );
     });
 
     it('computes start blocks: specified, oldest, newest, next commit', () => {

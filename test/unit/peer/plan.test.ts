@@ -57,7 +57,12 @@ describe('peer gateway: endorsement planning', () => {
     });
 
     it('Given a private read of a two-member collection without its own policy, Then only members may endorse and MAJORITY cannot be met', () => {
-        const req = requirements([{ chaincode: 'citizencard', collections: ['sharedNoPolicy'], noPrivateReads: false }], defs, false, parse);
+        const req = requirements(
+            [{ chaincode: 'citizencard', collections: ['sharedNoPolicy'], noPrivateReads: false }],
+            defs,
+            false,
+            parse,
+        );
         expect([...req.allowedOrgs!].sort()).to.deep.equal(['MOHWMSP', 'SeoulMSP']);
         expect(req.policies.map((p) => p.text)).to.deep.equal(['MAJORITY Endorsement']);
         expect(chooseLayouts(req, oracle, ORGS)).to.deep.equal([]);
@@ -78,7 +83,10 @@ describe('peer gateway: endorsement planning', () => {
     });
 
     it('derives the interest from the read-write set when the endorser sent none', () => {
-        const pr = proposalResponse('SeoulMSP', { writes: ['card1'], collections: { personalData: { writes: 1 }, sharedNoPolicy: { reads: 1 } } });
+        const pr = proposalResponse('SeoulMSP', {
+            writes: ['card1'],
+            collections: { personalData: { writes: 1 }, sharedNoPolicy: { reads: 1 } },
+        });
         expect(interestFromResults(pr)).to.deep.equal([
             { chaincode: 'citizencard', collections: ['personalData'], noPrivateReads: true },
             { chaincode: 'citizencard', collections: ['sharedNoPolicy'], noPrivateReads: false },
@@ -86,9 +94,13 @@ describe('peer gateway: endorsement planning', () => {
         ]);
         // A private-only write does not call for the chaincode policy.
         const onlyPrivate = proposalResponse('SeoulMSP', { collections: { personalData: { writes: 1 } } });
-        expect(interestOf(onlyPrivate, 'citizencard')).to.deep.equal([{ chaincode: 'citizencard', collections: ['personalData'], noPrivateReads: true }]);
+        expect(interestOf(onlyPrivate, 'citizencard')).to.deep.equal([
+            { chaincode: 'citizencard', collections: ['personalData'], noPrivateReads: true },
+        ]);
         // A read-only transaction needs the chaincode policy.
-        expect(interestOf(proposalResponse('SeoulMSP'), 'citizencard')).to.deep.equal([{ chaincode: 'citizencard', collections: [], noPrivateReads: true }]);
+        expect(interestOf(proposalResponse('SeoulMSP'), 'citizencard')).to.deep.equal([
+            { chaincode: 'citizencard', collections: [], noPrivateReads: true },
+        ]);
     });
 
     it('reads collection members from the member policy', () => {
