@@ -75,6 +75,16 @@ export type EndorserErrorCode =
     | 'DUPLICATE_TXID';
 
 /** A proposal refused before simulation; `response` is what Fabric's endorser returns next to the error. */
+/** Whether the creator carries a parseable certificate (only asked on the refusal path). */
+function certificateParses(serialized: msp.SerializedIdentity): boolean {
+    try {
+        new X509Certificate(Buffer.from(serialized.getIdBytes_asU8()));
+        return true;
+    } catch {
+        return false;
+    }
+}
+
 export class EndorserError extends Error {
     readonly response: peer.ProposalResponse;
     constructor(
@@ -213,20 +223,13 @@ export class Endorser {
         const proposalBytes = up.signedProposal.getProposalBytes_asU8();
         const signature = up.signedProposal.getSignature_asU8();
         if (signature.length === 0) throw invalid('SIGNATURE_EMPTY', 'empty signature bytes');
-        let mspId: string;
-        let certificateParses = false;
+        let serialized: msp.SerializedIdentity;
         try {
-            const serialized = msp.SerializedIdentity.deserializeBinary(creatorBytes);
-            mspId = serialized.getMspid();
-            try {
-                new X509Certificate(Buffer.from(serialized.getIdBytes_asU8()));
-                certificateParses = true;
-            } catch {
-                certificateParses = false;
-            }
+            serialized = msp.SerializedIdentity.deserializeBinary(creatorBytes);
         } catch {
             throw invalid('CREATOR_MALFORMED', `access denied: channel [${channelId}] creator org unknown, creator is malformed`);
         }
+        const mspId = serialized.getMspid();
         let creator: VerifiedIdentity;
         try {
             creator = this.options.msps.verify(creatorBytes, proposalBytes, signature);
@@ -235,7 +238,7 @@ export class Endorser {
             this.options.log?.('access denied', { txId: ch.getTxId(), mspId, reason: (err as Error).message });
             // Fabric: an identity that does not deserialize (unknown MSP, no certificate) is
             // "malformed"; one that deserializes but does not validate or verify names its org.
-            if (code === 'MSP_UNKNOWN' || (code === 'IDENTITY_INVALID' && !certificateParses)) {
+            if (code === 'MSP_UNKNOWN' || (code === 'IDENTITY_INVALID' && !certificateParses(serialized))) {
                 throw invalid('CREATOR_MALFORMED', `access denied: channel [${channelId}] creator org unknown, creator is malformed`);
             }
             throw invalid('ACCESS_DENIED', `access denied: channel [${channelId}] creator org [${mspId}]`);

@@ -15,7 +15,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 async function main(): Promise<void> {
     const seconds = Number(flag('seconds', '10'));
-    const levels = flag('levels', '1,8,32,64').split(',').map(Number);
+    const levels = flag('levels', '1,8,32,64,128,256').split(',').map(Number);
     const { topology } = await testNetwork();
     const connection = connectAs(topology, 'SeoulMSP', 'User1');
     const contract = connection.gateway.getNetwork(topology.channel).getContract('fixture');

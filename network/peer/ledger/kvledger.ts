@@ -195,9 +195,9 @@ export class KvLedger implements PeerLedger {
                 await applyTxToBatch(batch, parseEndorserTx(head).rwsets, n, txNum, this.state);
             }
             if ((await this.pvt.savepoint()) < n) {
-                // The private data of this block was never made durable (it is written first, so
-                // only a store created after the block could lack it): record the gap and go on.
-                this.log(`ledger ${this.channelId}: private data of block ${n} is missing; purges of the block are applied`);
+                // Nothing durable was recorded for this block: it had no private data (its savepoint
+                // is not fsynced then), or the store was created after it. Apply its purges, go on.
+                this.log(`ledger ${this.channelId}: no private data recorded for block ${n}; purges of the block are applied`);
                 await this.pvt.commitBlock(n, {
                     kept: new Map(),
                     writes: [],
@@ -285,9 +285,23 @@ export class KvLedger implements PeerLedger {
         return historyForKey(this.state, this.blocks, ns, key);
     }
 
-    async chaincodeDefinition(name: string): Promise<ChaincodeDefinition | undefined> {
-        const v = await this.state.getState(LIFECYCLE_NS, CHAINCODE_DEFINITION_PREFIX + name);
-        return v ? parseChaincodeDefinition(v.value) : undefined;
+    /**
+     * Committed definitions by name: every proposal and every validated transaction asks, and
+     * they change only when a block writes the _lifecycle namespace (the cache is dropped then).
+     */
+    private readonly definitions = new Map<string, Promise<ChaincodeDefinition | undefined>>();
+
+    chaincodeDefinition(name: string): Promise<ChaincodeDefinition | undefined> {
+        let cached = this.definitions.get(name);
+        if (!cached) {
+            cached = this.state
+                .getState(LIFECYCLE_NS, CHAINCODE_DEFINITION_PREFIX + name)
+                .then((v) => (v ? parseChaincodeDefinition(v.value) : undefined));
+            // A definition that fails to read or parse is asked again next time.
+            cached.catch(() => this.definitions.delete(name));
+            this.definitions.set(name, cached);
+        }
+        return cached;
     }
 
     async chaincodeDefinitions(): Promise<ChaincodeDefinition[]> {
@@ -382,6 +396,7 @@ export class KvLedger implements PeerLedger {
                 await this.state.flush();
             }
             await this.state.applyBlock(n, validated.batch);
+            if ([...validated.batch.pub.values()].some((u) => u.ns === LIFECYCLE_NS)) this.definitions.clear();
             // Erased private bytes leave the disk before the commit returns.
             if (erased) await this.compactAfterErase(validated.batch);
         } catch (e) {

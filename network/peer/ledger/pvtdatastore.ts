@@ -70,9 +70,15 @@ export class PvtDataStore {
         await this.db.close();
     }
 
+    /** The last block whose private data is stored (read once, then kept by commitBlock). */
+    #savepoint: number | undefined;
+
     async savepoint(): Promise<number> {
-        const v = await this.db.get(K_SAVEPOINT);
-        return v ? readU64(v, 0) : -1;
+        if (this.#savepoint === undefined) {
+            const v = await this.db.get(K_SAVEPOINT);
+            this.#savepoint = v ? readU64(v, 0) : -1;
+        }
+        return this.#savepoint;
     }
 
     async getPrivate(ns: string, coll: string, key: string): Promise<VersionedValue | undefined> {
@@ -171,8 +177,12 @@ export class PvtDataStore {
             const at = { blockNum: readU64(rest, collEnd + 33), txNum: readU64(rest, collEnd + 41) };
             await this.erase(ns, coll, keyHash, { expiry: { key: v.toString('utf8'), upTo: at } }, ops, pending, update.writes);
         }
+        // Private data must be on disk before its block reaches the block store. A block without any
+        // only moves the savepoint: no fsync (after a crash, recovery finds nothing to keep anyway).
+        const durable = ops.length > 0 || erased;
         ops.push({ type: 'put', key: K_SAVEPOINT, value: u64(blockNum) });
-        await this.db.batch(ops, { sync: true });
+        await this.db.batch(ops, { sync: durable });
+        this.#savepoint = blockNum;
         return erased;
     }
 
