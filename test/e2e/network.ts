@@ -1,5 +1,5 @@
 // The network the end-to-end tests run on. By default: the devnet of network/topology.yaml with
-// every port shifted by +20000 and its own state folder, so tests never touch a devnet that
+// every port shifted by +20000 (or $E2E_PORT_SHIFT) and its own state folder, so tests never touch a devnet that
 // `npm start` runs. With E2E_TOPOLOGY=file the same tests target that network instead (it must
 // already be running, e.g. real Fabric from the same topology).
 import * as fs from 'node:fs';
@@ -8,8 +8,9 @@ import YAML from 'yaml';
 import { loadTopology, Topology, DEFAULT_TOPOLOGY, REPO_ROOT } from '../../network/topology';
 import { up, down } from '../../network/cli';
 
-const PORT_SHIFT = 20000;
-const TEST_STATE = path.join(REPO_ROOT, '.devnet-test');
+/** Every port of the default topology plus this (E2E_PORT_SHIFT to run two test devnets side by side). */
+const PORT_SHIFT = Number(process.env.E2E_PORT_SHIFT ?? 20000);
+const TEST_STATE = path.join(REPO_ROOT, PORT_SHIFT === 20000 ? '.devnet-test' : `.devnet-test-${PORT_SHIFT}`);
 
 export interface TestNetwork {
     topology: Topology;
