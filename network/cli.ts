@@ -3,7 +3,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadTopology, Topology, paths, address } from './topology';
-import { devnetNodes, runningPid, startNode, waitHealthy, stopNode, checkHealth, portFree, DevnetNode, chaincodeNode } from './processes';
+import {
+    devnetNodes,
+    runningPid,
+    startNode,
+    waitHealthy,
+    stopNode,
+    checkHealth,
+    portFree,
+    DevnetNode,
+    chaincodeNode,
+    tail,
+} from './processes';
 import { generateCrypto, enroll } from './msp/ca';
 import { buildGenesisBlock } from './common/configtx';
 import { deployChaincodes } from './lifecycle';
@@ -69,30 +80,45 @@ async function initialize(t: Topology): Promise<void> {
     }
 }
 
+/** Ports of the nodes that are not running yet, taken by other processes: all of them, at once. */
+async function portsInUse(t: Topology, nodes: DevnetNode[]): Promise<string[]> {
+    const taken: string[] = [];
+    for (const node of nodes) {
+        if (runningPid(t, node)) continue;
+        for (const port of [node.port, ...node.extraPorts]) {
+            if (!(await portFree(node.host, port))) taken.push(`${node.host}:${port} (${node.name})`);
+        }
+    }
+    return taken;
+}
+
 async function ensureRunning(t: Topology, node: DevnetNode, timeoutMs = 30_000): Promise<void> {
     if (runningPid(t, node)) {
         await waitHealthy(t, node, timeoutMs);
         say(`  ${node.name.padEnd(44)} already running`);
         return;
     }
-    for (const port of [node.port, ...node.extraPorts]) {
-        if (!(await portFree(node.host, port))) {
-            throw new Error(
-                `PORT_IN_USE: ${node.host}:${port}, needed by ${node.name}, is taken by another process. ` +
-                    `Stop that process (ss -ltnp 'sport = :${port}') or change the port in ${t.file}.`,
-            );
-        }
-    }
+    const taken = await portsInUse(t, [node]);
+    if (taken.length > 0) throw portError(t, taken);
     const started = Date.now();
     startNode(t, node);
     await waitHealthy(t, node, timeoutMs);
     say(`  ${node.name.padEnd(44)} up in ${Date.now() - started} ms (log ${path.relative(t.root, paths.log(t, node.name))})`);
 }
 
+function portError(t: Topology, taken: string[]): Error {
+    return new Error(
+        `PORT_IN_USE: ${taken.join(', ')} ${taken.length > 1 ? 'are' : 'is'} taken by another process. ` +
+            `Stop it (ss -ltnp 'sport = :PORT' shows its owner) or change the ports in ${t.file}.`,
+    );
+}
+
 export async function up(t: Topology): Promise<void> {
     await initialize(t);
     say(`devnet: channel ${t.channel}, ${t.orgs.length} orgs, state in ${path.relative(t.root, t.stateDir) || '.'}`);
     const nodes = devnetNodes(t);
+    const taken = await portsInUse(t, nodes);
+    if (taken.length > 0) throw portError(t, taken);
     const [before, gateways] = [nodes.filter((n) => n.kind !== 'gateway'), nodes.filter((n) => n.kind === 'gateway')];
     // Chaincode servers and the orderer are independent; the peers need the orderer.
     await Promise.all(before.filter((n) => n.kind === 'chaincode').map((n) => ensureRunning(t, n)));
@@ -157,10 +183,22 @@ async function main(argv: string[]): Promise<number> {
         case 'start': {
             await up(t);
             printEndpoints(t);
+            // Stay in the foreground until Ctrl-C, and say so when a node dies meanwhile.
+            const reported = new Set<string>();
+            const watch = setInterval(() => {
+                for (const node of devnetNodes(t)) {
+                    if (reported.has(node.name) || runningPid(t, node)) continue;
+                    reported.add(node.name);
+                    say(
+                        `WARNING: ${node.name} has stopped. Last lines of ${paths.log(t, node.name)}:\n${tail(paths.log(t, node.name), 10)}`,
+                    );
+                }
+            }, 2000);
             await new Promise<void>((resolve) => {
                 process.once('SIGINT', resolve);
                 process.once('SIGTERM', resolve);
             });
+            clearInterval(watch);
             say('\nstopping the devnet...');
             await down(t, false);
             return 0;
