@@ -13,6 +13,9 @@ import { devnetNodes, runningPid } from '../../network/processes';
 import { checkEveryEndpoint } from '../../gateway/e2e';
 import { ensureApp } from '../../gateway/demo';
 import { DeviceKey } from '../../gateway/citizen/device';
+import fc from 'fast-check';
+import { malformedRequest, modeArb, type Route } from '../unit/gateway/malformed';
+import { ledgerSummary, eventually } from './helpers';
 
 describe('citizen cards on the devnet', function () {
     this.timeout(240_000);
@@ -78,6 +81,42 @@ describe('citizen cards on the devnet', function () {
         expect(filesContaining(paths.ledger(t, paths.ordererName(t)), name), 'orderer').to.deep.equal([]);
         expect(filesContaining(path.join(t.stateDir, 'logs'), name), 'logs').to.deep.equal([]);
         expect(filesContaining(path.join(t.stateDir, 'gateways'), name), 'gateway databases').to.deep.equal([]);
+    });
+
+    it('Given malformed bodies, parameters and headers on every documented route of a real gateway, Then each is a 4xx problem and no ledger moves', async () => {
+        const mohw = t.orgs.find((o) => o.mspId === 'MOHWMSP');
+        if (!mohw) throw new Error('MOHWMSP is not in the topology');
+        const base = `http://${mohw.gateway.host}:${mohw.gateway.port}`;
+        const app = await ensureApp(t, 'MOHWMSP', 'e2e-malformed', { role: 'department', dept: 'welfare' });
+        const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+        const routes: Route[] = Object.entries(openapi.paths)
+            .filter(([p]) => p.startsWith('/v1/'))
+            .flatMap(([p, ops]) =>
+                Object.keys(ops)
+                    .filter((m): m is Route['method'] => ['get', 'post', 'put', 'delete', 'patch'].includes(m))
+                    .map((method) => ({ method, path: p.replace(/\{([A-Za-z]+)\}/g, ':$1'), hasBody: method !== 'get' })),
+            );
+        expect(routes.length).to.be.at.least(25);
+        const heights = async () => Promise.all(t.orgs.map(async (o) => (await ledgerSummary(o.peer.host, o.peer.operationsPort)).height));
+        // Every peer at the same height first: a block of an earlier test may still be committing.
+        const before = await eventually('peers at one height', async () => {
+            const h = await heights();
+            return h.every((x) => x === h[0]) ? h : undefined;
+        });
+        await fc.assert(
+            fc.asyncProperty(fc.constantFrom(...routes), modeArb, async (route, mode) => {
+                const m = malformedRequest(route, mode, `Bearer ${app.apiKey}`);
+                const res = await fetch(base + m.url, { method: m.method.toUpperCase(), headers: m.headers, body: m.body });
+                const text = await res.text();
+                expect(res.status, `${m.method} ${m.url} ${JSON.stringify(mode)}: ${text.slice(0, 200)}`).to.be.within(400, 499);
+                expect(res.headers.get('content-type')).to.match(/application\/problem\+json/);
+                expect((JSON.parse(text) as { code: unknown }).code).to.be.a('string');
+            }),
+            { numRuns: 200 },
+        );
+        // Longer than a batch timeout: a block cut from these requests would have reached every peer.
+        await new Promise((r) => setTimeout(r, 500));
+        expect(await heights()).to.deep.equal(before);
     });
 
     it('When the chaincode is redeployed with one command, Then its definition moves to the next sequence and it answers, with no peer restarted', async () => {
