@@ -8,7 +8,7 @@
 //      other cards on the ledger (target: flat).
 // Each pair of figures is measured in alternating halves (A, B, B, A) so that drift (a growing ledger,
 // other load on the machine) falls on both sides equally.
-// Run: npm run bench:product [-- --seconds 10 --concurrency 32 --entries 1000,100000 --fill-minutes 9]
+// Run: npm run bench:product [-- --seconds 10 --concurrency 32 --entries 1000,100000 --fill-minutes 10]
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -166,7 +166,13 @@ async function settle(t: Topology): Promise<void> {
         last = now;
         await new Promise((r) => setTimeout(r, 1000));
     }
-    await new Promise((r) => setTimeout(r, 2000));
+    // Then until the machine is quiet (background work after a burst of writes, e.g. LevelDB compaction), at most a minute.
+    for (let i = 0; i < 60; i++) {
+        const a = cpuSnapshot();
+        await new Promise((r) => setTimeout(r, 1000));
+        const d = cpuDiff(cpuSnapshot(), a);
+        if (!d.machineTotal || d.machineBusy / d.machineTotal < 0.3) break;
+    }
 }
 
 /** A and B for `seconds` each, as A, B, B, A halves. */
@@ -202,8 +208,8 @@ async function main(): Promise<void> {
     const seconds = Number(flag('seconds', '10'));
     const concurrency = Number(flag('concurrency', '32'));
     const entries = flag('entries', '1000,100000').split(',').map(Number);
-    const fillMinutes = Number(flag('fill-minutes', '9'));
-    const fillConcurrency = Number(flag('fill-concurrency', '128'));
+    const fillMinutes = Number(flag('fill-minutes', '10'));
+    const fillConcurrency = Number(flag('fill-concurrency', '256'));
     const lookupSeconds = Number(flag('lookup-seconds', '5'));
     if (![seconds, concurrency, fillMinutes, fillConcurrency, lookupSeconds, ...entries].every((n) => Number.isFinite(n) && n > 0)) {
         throw new Error(
@@ -223,7 +229,10 @@ async function main(): Promise<void> {
 
     // ---- apps (the gateway's own provisioning), cards, service, consent ----
     progress('provisioning apps, cards, a service and a consent through the gateways');
-    const quiet = (c: GatewayClient) => ((c.verbose = false), c);
+    const quiet = (c: GatewayClient): GatewayClient => {
+        c.verbose = false;
+        return c;
+    };
     const issuer = quiet(await ensureApp(t, 'SeoulMSP', 'bench-issuer', { identity: 'issuer1', role: 'issuer' }));
     const citizenApp = quiet(await ensureApp(t, 'SeoulMSP', 'bench-citizen-app', { identity: 'citizen-agent', role: 'citizen-agent' }));
     const serviceAdmin = quiet(await ensureApp(t, 'MOISMSP', 'bench-service-admin', { identity: 'service-admin1', role: 'service-admin' }));
@@ -438,6 +447,7 @@ async function main(): Promise<void> {
         entries: number;
         rest: number[];
         direct: number[];
+        busy: string;
     }
     const lookupPoints: LookupPoint[] = [];
     /** Sequential lookups (one at a time), REST and direct in alternating halves. */
@@ -446,7 +456,13 @@ async function main(): Promise<void> {
         await warm(20, 1, restLookup);
         await warm(20, 1, directLookup);
         const [r, d] = await pair(lookupSeconds, 1, restLookup, directLookup);
-        lookupPoints.push({ entries: entriesOnLedger, rest: r.latencies.sort((a, b) => a - b), direct: d.latencies.sort((a, b) => a - b) });
+        const c = cpuSum(r.cpu, d.cpu);
+        lookupPoints.push({
+            entries: entriesOnLedger,
+            rest: r.latencies.sort((a, b) => a - b),
+            direct: d.latencies.sort((a, b) => a - b),
+            busy: c.machineTotal ? pct(c.machineBusy, c.machineTotal) : 'n/a',
+        });
         progress(
             `lookup at ${entriesOnLedger} entries: REST p50 ${fmt(percentile(r.latencies, 50))} ms, direct p50 ${fmt(percentile(d.latencies, 50))} ms`,
         );
@@ -572,8 +588,10 @@ async function main(): Promise<void> {
     log(cpuRow('fixture Put (direct)', put));
     log('');
     log("3. one card's access log, first page (20 entries), one lookup at a time                            target: flat");
-    const w3 = [30, 10, 10, 10, 12, 12, 12];
-    log(row(['access-log entries on ledger', 'REST p50', 'REST p95', 'lookups', 'direct p50', 'direct p95', 'lookups'], w3));
+    const w3 = [30, 10, 10, 10, 12, 12, 12, 14];
+    log(
+        row(['access-log entries on ledger', 'REST p50', 'REST p95', 'lookups', 'direct p50', 'direct p95', 'lookups', 'machine busy'], w3),
+    );
     for (const p of lookupPoints) {
         log(
             row(
@@ -585,6 +603,7 @@ async function main(): Promise<void> {
                     fmt(percentile(p.direct, 50), 2),
                     fmt(percentile(p.direct, 95), 2),
                     String(p.direct.length),
+                    p.busy,
                 ],
                 w3,
             ),
@@ -600,6 +619,7 @@ async function main(): Promise<void> {
                     '',
                     '',
                     pct(percentile(last.direct, 50), percentile(first.direct, 50)),
+                    '',
                     '',
                     '',
                 ],
