@@ -13,16 +13,16 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
-import { StatusCode, type Contract } from '@hyperledger/fabric-gateway';
-import { testNetwork, stopTestNetwork } from '../e2e/network';
-import { connectAs, type OrgConnection } from '../../network/client';
-import { checkHealth, devnetNodes, runningPid, type NodeKind } from '../../network/processes';
-import type { Topology } from '../../network/topology';
-import { ensureApp, type GatewayClient } from '../../gateway/demo';
+import { type Contract, StatusCode } from '@hyperledger/fabric-gateway';
+import { ISSUER_MSP, openGrantedData, type SealedGrantedData, TRANSIENT_RESPONSE_KEY } from '../../chaincode/model';
 import { DeviceKey } from '../../gateway/citizen/device';
+import { ensureApp, type GatewayClient } from '../../gateway/demo';
 import { loadAppIdentity } from '../../gateway/fabric/identities';
 import { CHAINCODE_FN as F } from '../../gateway/fabric/surface';
-import { ISSUER_MSP, openGrantedData, TRANSIENT_RESPONSE_KEY, type SealedGrantedData } from '../../chaincode/model';
+import { connectAs, type OrgConnection } from '../../network/client';
+import { checkHealth, devnetNodes, type NodeKind, runningPid } from '../../network/processes';
+import type { Topology } from '../../network/topology';
+import { stopTestNetwork, testNetwork } from '../e2e/network';
 
 function flag(name: string, fallback: string): string {
     const i = process.argv.indexOf(`--${name}`);
