@@ -178,6 +178,25 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number, random
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** About 3 s in all: far longer than one block's commit reaching every peer, short for a client. */
+const CATCH_UP_DELAYS_MS = [25, 50, 100, 200, 400, 500, 500, 500, 500];
+
+/**
+ * Runs work that reads what a transaction has just committed. The commit was reported by one peer;
+ * the peers that endorse or evaluate the work may still be a block behind it, and then answer a
+ * "not found" code: retried while the chaincode answers one of `notYet`, then the last refusal.
+ */
+export async function afterCommit<T>(work: () => Promise<T>, notYet: string[], wait: (ms: number) => Promise<void> = sleep): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+        try {
+            return await work();
+        } catch (err) {
+            if (attempt >= CATCH_UP_DELAYS_MS.length || !notYet.includes(toProblem(err).code)) throw err;
+            await wait(CATCH_UP_DELAYS_MS[attempt]);
+        }
+    }
+}
+
 /** Thrown by the Fabric layer when a transaction's outcome is unknown after every commit-status query. */
 export class OutcomeUnknownError extends Error {
     constructor(

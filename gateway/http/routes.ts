@@ -22,7 +22,7 @@ import {
     type SealedGrantedData,
 } from '../../chaincode/model';
 import { CHAINCODE_FN as F } from '../fabric/surface';
-import { toProblem } from '../errors';
+import { afterCommit, toProblem } from '../errors';
 import {
     AuditAccessQuery,
     AuditCountsQuery,
@@ -60,11 +60,16 @@ async function evaluateAs(ctx: CallContext, key: string, fn: string, arg: object
 /** Reads the granted items of a committed GRANTED entry, from an issuer peer (personal data lives there only). */
 async function readGranted(ctx: CallContext, accessId: string): Promise<GrantedData> {
     // The chaincode seals its answer to a one-time key sent as transient data (never in a block).
+    // The entry committed on this org's peer; the issuer's peer may be a block behind.
     const key = crypto.randomBytes(32);
-    const sealed = await ctx.evaluate<SealedGrantedData>(
-        F.readGrantedData,
-        { accessId },
-        { targetOrgs: [ISSUER_MSP], transient: { [TRANSIENT_RESPONSE_KEY]: key } },
+    const sealed = await afterCommit(
+        () =>
+            ctx.evaluate<SealedGrantedData>(
+                F.readGrantedData,
+                { accessId },
+                { targetOrgs: [ISSUER_MSP], transient: { [TRANSIENT_RESPONSE_KEY]: key } },
+            ),
+        ['ACCESS_NOT_FOUND'],
     );
     return openGrantedData(sealed, key);
 }
@@ -132,14 +137,19 @@ export function v1Routes(): RouteSpec[] {
                     );
                     commitments = step1.result.commitments;
                 }
-                // Step 2, public: every org's endorser checks the commitments against the private record's hash.
-                const card = await ctx.submit<unknown>(F.createCard, {
-                    cardId: body.cardId,
-                    subjectId,
-                    devicePublicKey: body.devicePublicKey,
-                    validityYears: body.validityYears,
-                    commitments,
-                });
+                // Step 2, public: every org's endorser checks the commitments against the private record's hash
+                // (committed on Seoul's peer; another org's peer may be a block behind).
+                const card = await afterCommit(
+                    () =>
+                        ctx.submit<unknown>(F.createCard, {
+                            cardId: body.cardId,
+                            subjectId,
+                            devicePublicKey: body.devicePublicKey,
+                            validityYears: body.validityYears,
+                            commitments,
+                        }),
+                    ['RECORD_NOT_FOUND'],
+                );
                 return { status: 201, body: { card: card.result, ...txInfo(card) } };
             },
         },

@@ -4,7 +4,7 @@ import type { ServiceError } from '@grpc/grpc-js';
 import { CommitError, CommitStatusError, EndorseError, StatusCode, type Status } from '@hyperledger/fabric-gateway';
 import { SubmitError } from '@hyperledger/fabric-gateway/dist/submiterror';
 import type { RetryPolicy } from '../../../gateway/config';
-import { backoffMs, chaincodeFailure, isConflict, OutcomeUnknownError, toProblem } from '../../../gateway/errors';
+import { afterCommit, backoffMs, chaincodeFailure, isConflict, OutcomeUnknownError, toProblem } from '../../../gateway/errors';
 import { submitPrepared, submitWithRetry, type RetryHooks, type SubmittedLike, type TransactionLike } from '../../../gateway/fabric/retry';
 
 const policy: RetryPolicy = { conflictAttempts: 3, submitAttempts: 3, commitStatusAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 };
@@ -140,6 +140,65 @@ describe('gateway retry policy', () => {
         ).catch((e) => e);
         expect(n).to.equal(1);
         expect(chaincodeFailure(err)).to.deep.equal({ code: 'CARD_REVOKED', message: 'card x is revoked' });
+    });
+
+    describe('reading what was just committed (a peer may be a block behind)', () => {
+        const refusal = (code: string) =>
+            new EndorseError({
+                code: 10,
+                details: [{ address: 'p', mspId: 'MOISMSP', message: `chaincode response 500, ${code}: not on this peer yet` }],
+                cause: svcErr(10),
+                transactionId: 't',
+            });
+        const waits: number[] = [];
+        const wait = async (ms: number) => {
+            waits.push(ms);
+        };
+        beforeEach(() => waits.splice(0));
+
+        it('Given a "not found" while the peer catches up, Then the work is run again until it succeeds', async () => {
+            let n = 0;
+            const result = await afterCommit(
+                async () => {
+                    if (++n < 4) throw refusal('RECORD_NOT_FOUND');
+                    return 'card';
+                },
+                ['RECORD_NOT_FOUND'],
+                wait,
+            );
+            expect(result).to.equal('card');
+            expect(n).to.equal(4);
+            expect(waits).to.deep.equal([25, 50, 100]);
+        });
+
+        it('Given another refusal, Then it is not retried', async () => {
+            let n = 0;
+            const err = await afterCommit(
+                async () => {
+                    n++;
+                    throw refusal('CARD_REVOKED');
+                },
+                ['RECORD_NOT_FOUND'],
+                wait,
+            ).catch((e) => e);
+            expect(n).to.equal(1);
+            expect(toProblem(err).code).to.equal('CARD_REVOKED');
+        });
+
+        it('Given a "not found" that lasts, Then it gives up after about 3 s with the refusal', async () => {
+            let n = 0;
+            const err = await afterCommit(
+                async () => {
+                    n++;
+                    throw refusal('ACCESS_NOT_FOUND');
+                },
+                ['ACCESS_NOT_FOUND'],
+                wait,
+            ).catch((e) => e);
+            expect(n).to.equal(waits.length + 1);
+            expect(waits.reduce((a, b) => a + b, 0)).to.be.within(2500, 3500);
+            expect(toProblem(err).code).to.equal('ACCESS_NOT_FOUND');
+        });
     });
 
     it('backs off exponentially with a cap', () => {
