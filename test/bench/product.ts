@@ -1,5 +1,5 @@
 // Benchmark of the product (not a test): the three figures of "What good looks like", measured side
-// by side in one run on a test devnet of its own (E2E_PORT_SHIFT, default +20000):
+// by side in one run on a test devnet of its own (E2E_PORT_SHIFT, default +11200):
 //   1. the REST gateway vs a direct @hyperledger/fabric-gateway client, same identity (the department
 //      app's own certificate and signer), same peer, same operation, same concurrency (target >= 90 %);
 //   2. a consent-checked, logged access request (RequestAccess, GRANTED) vs a chaincode call that does

@@ -1,5 +1,5 @@
 // The network the end-to-end tests run on. By default: the devnet of network/topology.yaml with
-// every port shifted by +20000 (or $E2E_PORT_SHIFT) and its own state folder, so tests never touch a devnet that
+// every port shifted by +11200 (or $E2E_PORT_SHIFT) and its own state folder, so tests never touch a devnet that
 // `npm start` runs. With E2E_TOPOLOGY=file the same tests target that network instead (it must
 // already be running, e.g. real Fabric from the same topology).
 import * as fs from 'node:fs';
@@ -8,9 +8,14 @@ import YAML from 'yaml';
 import { loadTopology, Topology, DEFAULT_TOPOLOGY, REPO_ROOT } from '../../network/topology';
 import { up, down } from '../../network/cli';
 
-/** Every port of the default topology plus this (E2E_PORT_SHIFT to run two test devnets side by side). */
-const PORT_SHIFT = Number(process.env.E2E_PORT_SHIFT ?? 20000);
-const TEST_STATE = path.join(REPO_ROOT, PORT_SHIFT === 20000 ? '.devnet-test' : `.devnet-test-${PORT_SHIFT}`);
+/**
+ * Every port of the default topology plus this (E2E_PORT_SHIFT to run two test devnets side by
+ * side). +11200 keeps every port clear of the default devnet's (orgs are 1000 apart) and below
+ * 32768, where Linux's ephemeral client ports begin: a port there may be held by a client socket.
+ */
+const DEFAULT_SHIFT = 11200;
+const PORT_SHIFT = Number(process.env.E2E_PORT_SHIFT ?? DEFAULT_SHIFT);
+const TEST_STATE = path.join(REPO_ROOT, PORT_SHIFT === DEFAULT_SHIFT ? '.devnet-test' : `.devnet-test-${PORT_SHIFT}`);
 
 export interface TestNetwork {
     topology: Topology;
