@@ -61,3 +61,20 @@ export function openDb(file: string): Db {
     }
     return db;
 }
+
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/** A prepared statement, compiled once per database: every request asks for the same few. */
+export function prepared(db: Db, sql: string): Database.Statement {
+    let cache = statements.get(db);
+    if (!cache) {
+        cache = new Map();
+        statements.set(db, cache);
+    }
+    let statement = cache.get(sql);
+    if (!statement) {
+        statement = db.prepare(sql);
+        cache.set(sql, statement);
+    }
+    return statement;
+}

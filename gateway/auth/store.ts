@@ -1,6 +1,6 @@
 // Apps known to this gateway: each maps an API key to its own Fabric identity of the org.
 import * as crypto from 'node:crypto';
-import type { Db } from '../db';
+import { prepared, type Db } from '../db';
 import { generateApiKey, parseApiKey, secretMatches } from './keys';
 
 export interface App {
@@ -49,7 +49,8 @@ export class AppStore {
     /** Stores a new app and returns its API key, which is not stored and cannot be shown again. */
     create(p: { name: string; mspId: string; identity: string; role: string; dept?: string }): { app: App; apiKey: string } {
         if (!APP_NAME_PATTERN.test(p.name)) throw new Error(`APP_NAME_INVALID: ${p.name} must match ${APP_NAME_PATTERN.source}`);
-        if (this.#db.prepare('SELECT 1 FROM apps WHERE name = ?').get(p.name)) throw new Error(`APP_EXISTS: an app named ${p.name} exists`);
+        if (prepared(this.#db, 'SELECT 1 FROM apps WHERE name = ?').get(p.name))
+            throw new Error(`APP_EXISTS: an app named ${p.name} exists`);
         const key = generateApiKey();
         const row: AppRow = {
             app_id: crypto.randomUUID(),
@@ -63,39 +64,45 @@ export class AppStore {
             created_at: new Date().toISOString(),
             disabled_at: null,
         };
-        this.#db
-            .prepare(`INSERT INTO apps (app_id, name, msp_id, identity, role, dept, key_id, key_hash, created_at, disabled_at)
-                      VALUES (@app_id, @name, @msp_id, @identity, @role, @dept, @key_id, @key_hash, @created_at, @disabled_at)`)
-            .run(row);
+        prepared(
+            this.#db,
+            `INSERT INTO apps (app_id, name, msp_id, identity, role, dept, key_id, key_hash, created_at, disabled_at)
+                      VALUES (@app_id, @name, @msp_id, @identity, @role, @dept, @key_id, @key_hash, @created_at, @disabled_at)`,
+        ).run(row);
         return { app: toApp(row), apiKey: key.apiKey };
     }
 
     /** Replaces an app's key (the old one stops working at once). */
     rotateKey(name: string): string {
         const key = generateApiKey();
-        const r = this.#db
-            .prepare('UPDATE apps SET key_id = ?, key_hash = ? WHERE name = ? AND disabled_at IS NULL')
-            .run(key.keyId, key.hash, name);
+        const r = prepared(this.#db, 'UPDATE apps SET key_id = ?, key_hash = ? WHERE name = ? AND disabled_at IS NULL').run(
+            key.keyId,
+            key.hash,
+            name,
+        );
         if (r.changes !== 1) throw new Error(`APP_NOT_FOUND: no active app named ${name}`);
         return key.apiKey;
     }
 
     disable(name: string): void {
-        const r = this.#db
-            .prepare('UPDATE apps SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL')
-            .run(new Date().toISOString(), name);
+        const r = prepared(this.#db, 'UPDATE apps SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL').run(
+            new Date().toISOString(),
+            name,
+        );
         if (r.changes !== 1) throw new Error(`APP_NOT_FOUND: no active app named ${name}`);
     }
 
     list(): App[] {
-        return (this.#db.prepare('SELECT * FROM apps WHERE disabled_at IS NULL ORDER BY name').all() as AppRow[]).map(toApp);
+        return (prepared(this.#db, 'SELECT * FROM apps WHERE disabled_at IS NULL ORDER BY name').all() as AppRow[]).map(toApp);
     }
 
     /** The app of a presented API key, or undefined; the secret is compared in constant time. */
     authenticate(apiKey: string): App | undefined {
         const parsed = parseApiKey(apiKey);
         if (!parsed) return undefined;
-        const row = this.#db.prepare('SELECT * FROM apps WHERE key_id = ? AND disabled_at IS NULL').get(parsed.keyId) as AppRow | undefined;
+        const row = prepared(this.#db, 'SELECT * FROM apps WHERE key_id = ? AND disabled_at IS NULL').get(parsed.keyId) as
+            | AppRow
+            | undefined;
         if (!row) {
             // Same work as a hit, so the answer time does not reveal which key ids exist.
             secretMatches(parsed.secret, Buffer.alloc(32));

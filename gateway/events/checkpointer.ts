@@ -2,7 +2,7 @@
 // subscriber in the chaincode event stream survives reconnects and gateway restarts.
 // Same semantics as fabric-gateway's file checkpointer (block + last transaction seen in it).
 import type { ChaincodeEvent, Checkpointer } from '@hyperledger/fabric-gateway';
-import type { Db } from '../db';
+import { prepared, type Db } from '../db';
 
 export class SqliteCheckpointer implements Checkpointer {
     readonly #db: Db;
@@ -13,7 +13,7 @@ export class SqliteCheckpointer implements Checkpointer {
     constructor(db: Db, name: string) {
         this.#db = db;
         this.#name = name;
-        const row = db.prepare('SELECT block_number, transaction_id FROM checkpoints WHERE name = ?').get(name) as
+        const row = prepared(db, 'SELECT block_number, transaction_id FROM checkpoints WHERE name = ?').get(name) as
             | { block_number: string | null; transaction_id: string | null }
             | undefined;
         if (row?.block_number) this.#blockNumber = BigInt(row.block_number);
@@ -21,10 +21,11 @@ export class SqliteCheckpointer implements Checkpointer {
     }
 
     #save(): void {
-        this.#db
-            .prepare(`INSERT INTO checkpoints (name, block_number, transaction_id, updated_at) VALUES (?, ?, ?, ?)
-                      ON CONFLICT(name) DO UPDATE SET block_number = excluded.block_number, transaction_id = excluded.transaction_id, updated_at = excluded.updated_at`)
-            .run(this.#name, this.#blockNumber?.toString() ?? null, this.#transactionId ?? null, Date.now());
+        prepared(
+            this.#db,
+            `INSERT INTO checkpoints (name, block_number, transaction_id, updated_at) VALUES (?, ?, ?, ?)
+                      ON CONFLICT(name) DO UPDATE SET block_number = excluded.block_number, transaction_id = excluded.transaction_id, updated_at = excluded.updated_at`,
+        ).run(this.#name, this.#blockNumber?.toString() ?? null, this.#transactionId ?? null, Date.now());
     }
 
     async checkpointBlock(blockNumber: bigint): Promise<void> {

@@ -4,7 +4,7 @@
 // Once a transaction is endorsed its signed bytes are stored, so a request whose process died
 // before the answer is completed with THE SAME transaction (resume), never a new one.
 import * as crypto from 'node:crypto';
-import type { Db } from '../db';
+import { prepared, type Db } from '../db';
 import type { PreparedTransaction } from '../fabric/types';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
@@ -70,18 +70,23 @@ export class IdempotencyStore {
     begin(appId: string, key: string, hash: string, identity: string): BeginResult {
         const now = Date.now();
         const tx = this.#db.transaction((): BeginResult => {
-            const row = this.#db.prepare('SELECT * FROM idempotency WHERE app_id = ? AND idem_key = ?').get(appId, key) as Row | undefined;
+            const row = prepared(this.#db, 'SELECT * FROM idempotency WHERE app_id = ? AND idem_key = ?').get(appId, key) as
+                | Row
+                | undefined;
             if (row && now - row.updated_at > this.#ttlMs && row.state === 'done') {
-                this.#db.prepare('DELETE FROM idempotency WHERE app_id = ? AND idem_key = ?').run(appId, key);
+                prepared(this.#db, 'DELETE FROM idempotency WHERE app_id = ? AND idem_key = ?').run(appId, key);
             } else if (row) {
                 if (row.request_hash !== hash) return { kind: 'mismatch' };
                 if (row.state === 'done')
                     return { kind: 'replay', response: { status: row.status ?? 200, body: JSON.parse(row.response ?? 'null') } };
                 if (row.owner === this.owner) return { kind: 'in-flight' };
                 // Pending and orphaned (its process is gone, or it gave up on an unknown outcome).
-                this.#db
-                    .prepare('UPDATE idempotency SET owner = ?, updated_at = ? WHERE app_id = ? AND idem_key = ?')
-                    .run(this.owner, now, appId, key);
+                prepared(this.#db, 'UPDATE idempotency SET owner = ?, updated_at = ? WHERE app_id = ? AND idem_key = ?').run(
+                    this.owner,
+                    now,
+                    appId,
+                    key,
+                );
                 if (row.tx_id && row.tx_bytes) {
                     return {
                         kind: 'resume',
@@ -97,10 +102,11 @@ export class IdempotencyStore {
                 // Nothing was endorsed: nothing can have reached the ledger; start afresh.
                 return { kind: 'new' };
             }
-            this.#db
-                .prepare(`INSERT INTO idempotency (app_id, idem_key, request_hash, state, owner, identity, created_at, updated_at)
-                          VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)`)
-                .run(appId, key, hash, this.owner, identity, now, now);
+            prepared(
+                this.#db,
+                `INSERT INTO idempotency (app_id, idem_key, request_hash, state, owner, identity, created_at, updated_at)
+                          VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)`,
+            ).run(appId, key, hash, this.owner, identity, now, now);
             return { kind: 'new' };
         });
         return tx.immediate();
@@ -108,38 +114,39 @@ export class IdempotencyStore {
 
     /** Records the endorsed, signed transaction before it is sent: a crash after this point resumes it. */
     prepared(appId: string, key: string, fn: string, tx: PreparedTransaction): void {
-        this.#db
-            .prepare(
-                'UPDATE idempotency SET tx_fn = ?, tx_id = ?, tx_bytes = ?, tx_result = ?, updated_at = ? WHERE app_id = ? AND idem_key = ?',
-            )
-            .run(fn, tx.transactionId, Buffer.from(tx.bytes), Buffer.from(tx.result), Date.now(), appId, key);
+        prepared(
+            this.#db,
+            'UPDATE idempotency SET tx_fn = ?, tx_id = ?, tx_bytes = ?, tx_result = ?, updated_at = ? WHERE app_id = ? AND idem_key = ?',
+        ).run(fn, tx.transactionId, Buffer.from(tx.bytes), Buffer.from(tx.result), Date.now(), appId, key);
     }
 
     /** Stores the final answer (success or a definitive refusal). */
     complete(appId: string, key: string, response: StoredResponse): void {
-        this.#db
-            .prepare(
-                `UPDATE idempotency SET state = 'done', status = ?, response = ?, tx_bytes = NULL, updated_at = ? WHERE app_id = ? AND idem_key = ?`,
-            )
-            .run(response.status, JSON.stringify(response.body), Date.now(), appId, key);
+        prepared(
+            this.#db,
+            `UPDATE idempotency SET state = 'done', status = ?, response = ?, tx_bytes = NULL, updated_at = ? WHERE app_id = ? AND idem_key = ?`,
+        ).run(response.status, JSON.stringify(response.body), Date.now(), appId, key);
     }
 
     /** Forgets the key: nothing reached the ledger (validation refused, Fabric unavailable before endorsement). */
     release(appId: string, key: string): void {
-        this.#db
-            .prepare(`DELETE FROM idempotency WHERE app_id = ? AND idem_key = ? AND state = 'pending' AND tx_id IS NULL`)
-            .run(appId, key);
+        prepared(this.#db, `DELETE FROM idempotency WHERE app_id = ? AND idem_key = ? AND state = 'pending' AND tx_id IS NULL`).run(
+            appId,
+            key,
+        );
     }
 
     /** Leaves the record pending with its transaction but unowned, so the next retry resumes it. */
     abandon(appId: string, key: string): void {
-        this.#db
-            .prepare(`UPDATE idempotency SET owner = '', updated_at = ? WHERE app_id = ? AND idem_key = ? AND state = 'pending'`)
-            .run(Date.now(), appId, key);
+        prepared(this.#db, `UPDATE idempotency SET owner = '', updated_at = ? WHERE app_id = ? AND idem_key = ? AND state = 'pending'`).run(
+            Date.now(),
+            appId,
+            key,
+        );
     }
 
     /** Drops finished records older than the TTL. */
     sweep(now = Date.now()): number {
-        return this.#db.prepare(`DELETE FROM idempotency WHERE state = 'done' AND updated_at < ?`).run(now - this.#ttlMs).changes;
+        return prepared(this.#db, `DELETE FROM idempotency WHERE state = 'done' AND updated_at < ?`).run(now - this.#ttlMs).changes;
     }
 }
