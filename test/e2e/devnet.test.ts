@@ -3,7 +3,9 @@
 // private data and purge, history, events with checkpoints, qscc.
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { common, peer } from '@hyperledger/fabric-protos';
+import { common, gateway as gatewayProtos, orderer, peer } from '@hyperledger/fabric-protos';
+import * as fs from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
 import { checkpointers, connect, EndorseError, GatewayError, StatusCode, Contract } from '@hyperledger/fabric-gateway';
 import { testNetwork } from './network';
 import { connection, contractOf, closeConnections, utf8, marker, filesContaining, eventually } from './helpers';
@@ -13,6 +15,9 @@ import { issueTestIdentity } from '../../network/msp/ca';
 import { newFastSigner } from '../../network/msp/identity';
 
 const CC = 'fixture';
+
+/** TLS credentials for a node of an org, checked against the org's TLS CA. */
+const tlsTo = (t: Topology, mspId: string) => grpc.credentials.createSsl(fs.readFileSync(paths.tlsRootCert(t, mspId)));
 /** docs/devnet.md: a purged private value is gone from every file of the member peer within this time. */
 const PURGE_BOUND_MS = 2000;
 
@@ -55,6 +60,73 @@ describe('devnet through fabric-gateway', function () {
             const status = await (await transaction.submit()).getStatus();
             expect(status.code).to.equal(StatusCode.ENDORSEMENT_POLICY_FAILURE);
             expect(status.successful).to.equal(false);
+            await expectNotFound(mois, k);
+        });
+
+        it('When a transaction assembled by hand from one Endorser response is broadcast to the orderer, Then the committers mark it ENDORSEMENT_POLICY_FAILURE', async () => {
+            // No peer gateway involved: the peers' Endorser and the orderer's Broadcast, as a hand-rolled client would.
+            const k = key('byhand');
+            const { gateway, signer } = connection(t, 'SeoulMSP');
+            const proposal = contractOf(t, gateway, CC).newProposal('Put', { arguments: [k, 'by hand'] });
+            // fabric-gateway's proposal bytes are a gateway.ProposedTransaction around the unsigned proposal.
+            const proposalBytes =
+                gatewayProtos.ProposedTransaction.deserializeBinary(proposal.getBytes()).getProposal()?.getProposalBytes_asU8() ??
+                new Uint8Array();
+            const signed = new peer.SignedProposal();
+            signed.setProposalBytes(proposalBytes);
+            signed.setSignature(await signer(proposal.getDigest()));
+            const seoulOrg = issuerOrg(t);
+            const endorser = new peer.EndorserClient(`${seoulOrg.peer.host}:${seoulOrg.peer.port}`, tlsTo(t, seoulOrg.mspId), {
+                'grpc.ssl_target_name_override': paths.peerName(t, seoulOrg.mspId),
+            });
+            const response = await new Promise<peer.ProposalResponse>((resolve, reject) =>
+                endorser.processProposal(signed, (err, r) => (err || !r ? reject(err) : resolve(r))),
+            );
+            endorser.close();
+            expect(response.getResponse()?.getStatus()).to.equal(200);
+
+            const prop = peer.Proposal.deserializeBinary(proposalBytes);
+            const header = common.Header.deserializeBinary(prop.getHeader_asU8());
+            const input = new peer.ChaincodeProposalPayload();
+            input.setInput(peer.ChaincodeProposalPayload.deserializeBinary(prop.getPayload_asU8()).getInput_asU8());
+            const endorsed = new peer.ChaincodeEndorsedAction();
+            endorsed.setProposalResponsePayload(response.getPayload_asU8());
+            endorsed.setEndorsementsList([response.getEndorsement() as peer.Endorsement]);
+            const actionPayload = new peer.ChaincodeActionPayload();
+            actionPayload.setChaincodeProposalPayload(input.serializeBinary());
+            actionPayload.setAction(endorsed);
+            const action = new peer.TransactionAction();
+            action.setHeader(header.getSignatureHeader_asU8());
+            action.setPayload(actionPayload.serializeBinary());
+            const transaction = new peer.Transaction();
+            transaction.setActionsList([action]);
+            const payload = new common.Payload();
+            payload.setHeader(header);
+            payload.setData(transaction.serializeBinary());
+            const envelope = new common.Envelope();
+            envelope.setPayload(payload.serializeBinary());
+            envelope.setSignature(await signer(createHash('sha256').update(envelope.getPayload_asU8()).digest()));
+
+            const broadcaster = new orderer.AtomicBroadcastClient(`${t.orderer.host}:${t.orderer.port}`, tlsTo(t, t.orderer.org), {
+                'grpc.ssl_target_name_override': paths.ordererName(t),
+            });
+            const stream = broadcaster.broadcast();
+            const answer = await new Promise<orderer.BroadcastResponse>((resolve, reject) => {
+                stream.once('data', resolve);
+                stream.once('error', reject);
+                stream.write(envelope);
+            });
+            stream.end();
+            broadcaster.close();
+            expect(answer.getStatus()).to.equal(common.Status.SUCCESS);
+
+            const qscc = contractOf(t, connection(t, 'MOHWMSP').gateway, 'qscc');
+            const processed = await eventually('the transaction to commit', async () =>
+                peer.ProcessedTransaction.deserializeBinary(
+                    await qscc.evaluateTransaction('GetTransactionByID', t.channel, proposal.getTransactionId()),
+                ),
+            );
+            expect(processed.getValidationcode()).to.equal(peer.TxValidationCode.ENDORSEMENT_POLICY_FAILURE);
             await expectNotFound(mois, k);
         });
 
