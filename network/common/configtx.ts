@@ -1,4 +1,4 @@
-// OWNER: helper H2 (orderer). The channel configuration: builds block 0 (a config block holding
+// The channel configuration: builds block 0 (a config block holding
 // common.Config with the orgs' MSPs, policies, batch settings and capabilities) from the topology
 // and the MSP folders, and parses a config block back into what peers and the orderer need.
 //
@@ -177,7 +177,7 @@ function readFileOrThrow(file: string, what: string): Buffer {
 }
 
 export interface GenesisOptions {
-    /** Reads a verifying MSP folder into a FabricMSPConfig (default: H1's mspConfigFromDir). */
+    /** Reads a verifying MSP folder into a FabricMSPConfig (default: mspConfigFromDir of msp/ca). */
     mspConfig?: MspConfigLoader;
     /** The creation time written in the channel header (default: now). */
     timestamp?: Date;

@@ -1,4 +1,4 @@
-// OWNER: helper H2 (orderer). The Deliver service logic shared by the orderer and the peers
+// The Deliver service logic shared by the orderer and the peers
 // (common/deliver): parses a signed SeekInfo envelope, checks the channel's Readers policy,
 // then streams blocks from start to stop (oldest, newest, a number), waiting for blocks not yet
 // cut when the seek behaviour is BLOCK_UNTIL_READY, and ends with a status message.

@@ -1,4 +1,4 @@
-// OWNER: helper H1 (msp). Fabric policies: signature policies (the cauthdsl language
+// Fabric policies: signature policies (the cauthdsl language
 // "OR('SeoulMSP.peer', AND(...))", OutOf) and implicit meta policies ("MAJORITY Endorsement"),
 // evaluated against signed data the way common/policies and common/cauthdsl do: each signature
 // verified, each identity used at most once.

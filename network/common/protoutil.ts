@@ -1,4 +1,4 @@
-// OWNER: helper H2 (orderer). Fabric's protoutil, the parts we use: transaction ids, block header
+// Fabric's protoutil, the parts we use: transaction ids, block header
 // and data hashes, envelope/payload/header (un)marshalling, signed envelopes.
 import * as crypto from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';

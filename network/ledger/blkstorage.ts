@@ -1,4 +1,4 @@
-// OWNER: helper H2 (orderer). The block store (common/ledger/blkstorage): an append-only block
+// The block store (common/ledger/blkstorage): an append-only block
 // file that survives kill -9 (length-prefixed records, fsync, torn tail truncated on open) and an
 // index by number, hash and transaction id. Used by the orderer and by every peer.
 //

@@ -1,4 +1,4 @@
-// OWNER: helper H1 (msp). The devnet's certificate authorities: crypto material laid out as Fabric's
+// The devnet's certificate authorities: crypto material laid out as Fabric's
 // cryptogen and fabric-ca-client write it (CA, TLS CA, verifying MSP with NodeOUs, node and user
 // MSP folders), generated once from the topology with @peculiar/x509, and run-time enrollment of
 // client identities carrying Fabric CA attributes.

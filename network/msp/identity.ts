@@ -1,4 +1,4 @@
-// OWNER: helper H1 (msp). Signing identities loaded from an MSP folder; signatures are ECDSA P-256
+// Signing identities loaded from an MSP folder; signatures are ECDSA P-256
 // over SHA-256, DER-encoded, with S normalised to the low half as Fabric requires.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';

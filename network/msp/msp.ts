@@ -1,4 +1,4 @@
-// OWNER: helper H1 (msp). The channel's MSPs, built from the msp.FabricMSPConfig values of the
+// The channel's MSPs, built from the msp.FabricMSPConfig values of the
 // channel config: deserialises creators, validates them (chain to a root CA of their MSP,
 // validity dates, NodeOU role) and verifies signatures, as Fabric's msp package does.
 import 'reflect-metadata';

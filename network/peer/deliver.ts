@@ -1,8 +1,8 @@
-// OWNER: helper H5. The peer's Deliver service (core/peer/deliverevents.go): Deliver streams full
+// The peer's Deliver service (core/peer/deliverevents.go): Deliver streams full
 // blocks (with their transactions filter), DeliverFiltered streams FilteredBlocks (ids, types,
 // validation codes, chaincode events without payload), DeliverWithPrivateData adds the private
 // write sets this peer keeps, limited to collections the requester's org is a member of. The seek
-// loop itself is H2's serveDeliver; access is /Channel/Application/Readers (Event_Block and
+// loop itself is common/deliver's serveDeliver; access is /Channel/Application/Readers (Event_Block and
 // Event_FilteredBlock in Fabric's default ACLs).
 import * as grpc from '@grpc/grpc-js';
 import { common, ledger, peer } from '@hyperledger/fabric-protos';

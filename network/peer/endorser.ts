@@ -1,4 +1,4 @@
-// OWNER: helper H4. The endorser (Fabric's core/endorser): unpacks and validates a signed
+// The endorser (Fabric's core/endorser): unpacks and validates a signed
 // proposal, refuses replays and creators outside /Channel/Application/Writers, simulates the
 // chaincode (a shim chaincode through chaincode support, or an in-process system chaincode) and
 // signs the ProposalResponsePayload. Failures before simulation are thrown (Fabric returns them

@@ -1,4 +1,4 @@
-// OWNER: helper H5. The peer's Gateway service (gateway.Gateway), as Fabric v3.1.5's
+// The peer's Gateway service (gateway.Gateway), as Fabric v3.1.5's
 // internal/pkg/gateway: Evaluate on one peer, Endorse on enough orgs to satisfy the chaincode's and
 // the collections' policies, Submit to the orderer, CommitStatus from the local ledger and
 // ChaincodeEvents from the local ledger's blocks. Its errors carry the gRPC status codes and the

@@ -1,4 +1,4 @@
-// OWNER: helper H5. A devnet peer: `node dist/network/peer/main.js --org SeoulMSP [--topology FILE]`.
+// A devnet peer: `node dist/network/peer/main.js --org SeoulMSP [--topology FILE]`.
 // Loads its identity and TLS from the state folder, the channel config from the genesis block,
 // opens its ledger, pulls blocks from the orderer (committer), connects to its chaincode servers,
 // and serves Endorser, Gateway and Deliver on one TLS gRPC port plus GET /healthz on the

@@ -1,4 +1,4 @@
-// OWNER: helper H4. The peer's side of the shim protocol over one chaincode stream (Fabric's
+// The peer's side of the shim protocol over one chaincode stream (Fabric's
 // core/chaincode/handler.go): the REGISTER / REGISTERED / READY handshake, then many concurrent
 // transactions multiplexed by channel + tx id, each serving the shim's state requests from its
 // TxSimulator until the chaincode answers COMPLETED or ERROR.

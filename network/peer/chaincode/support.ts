@@ -1,4 +1,4 @@
-// OWNER: helper H4. Chaincode support (Fabric's core/chaincode/chaincode_support.go) for
+// Chaincode support (Fabric's core/chaincode/chaincode_support.go) for
 // chaincode run as a service: the peer dials each chaincode's server, keeps one shim stream per
 // chaincode, reconnects with backoff when the server restarts, and executes transactions on it.
 import * as grpc from '@grpc/grpc-js';

@@ -7,7 +7,7 @@ import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { ChaincodeDefinition } from '../ledger/types';
 import { CollectionConfig } from '../../topology';
 
-/** A policy as H1's PolicyManager takes it: a path, implicit meta text, or a signature policy. */
+/** A policy as the PolicyManager takes it: a path, implicit meta text, or a signature policy. */
 export type PolicyRef = string | common.SignaturePolicyEnvelope;
 
 export interface LayoutOracle {

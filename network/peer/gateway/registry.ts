@@ -20,7 +20,7 @@ export interface EndorserClient {
     close(): void;
 }
 
-/** The in-process endorser of this peer (H4's Endorser). */
+/** The in-process endorser of this peer (network/peer/endorser.ts). */
 export interface LocalEndorser {
     processProposal(sp: peer.SignedProposal): Promise<peer.ProposalResponse>;
 }

@@ -1,5 +1,5 @@
-// OWNER: helper H3 (ledger). The peer ledger's surface, as used by the chaincode support (H4),
-// the endorser and system chaincodes (H4) and the peer's gateway and deliver services (H5).
+// The peer ledger's surface, as used by the chaincode support,
+// the endorser and system chaincodes and the peer's gateway and deliver services.
 // Names follow core/ledger: a TxSimulator records a read-write set while chaincode runs.
 import { common, ledger } from '@hyperledger/fabric-protos';
 import { BlockStore } from '../../ledger/blkstorage';

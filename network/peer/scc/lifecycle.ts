@@ -1,4 +1,4 @@
-// OWNER: helper H4. The devnet's _lifecycle system chaincode (Fabric's core/chaincode/lifecycle):
+// The devnet's _lifecycle system chaincode (Fabric's core/chaincode/lifecycle):
 // QueryChaincodeDefinition(s) and CommitChaincodeDefinition, with Fabric's argument and result
 // protobufs. Deviation: there is no install and no ApproveChaincodeDefinitionForMyOrg; an org
 // admin commits a definition directly and the transaction is validated against
@@ -194,7 +194,7 @@ function collectionsFromPackage(pkg: peer.CollectionConfigPackage | undefined): 
 
 // ---- helpers for the CLI ----
 
-/** CommitChaincodeDefinitionArgs for a topology chaincode (what the lead's CLI submits through fabric-gateway). */
+/** CommitChaincodeDefinitionArgs for a topology chaincode (what network/lifecycle.ts submits through fabric-gateway). */
 export function commitDefinitionArgs(cc: ChaincodeConfig): peer.lifecycle.CommitChaincodeDefinitionArgs {
     const args = new peer.lifecycle.CommitChaincodeDefinitionArgs();
     args.setName(cc.name);

@@ -1,4 +1,4 @@
-// OWNER: helper H4. qscc, the query system chaincode (Fabric's core/scc/qscc): chain info, blocks
+// qscc, the query system chaincode (Fabric's core/scc/qscc): chain info, blocks
 // by number, hash or tx id, and processed transactions with their validation code. Arguments as
 // Fabric's: [function, channel, argument]; access as Fabric's default ACL (qscc/* ->
 // /Channel/Application/Readers).

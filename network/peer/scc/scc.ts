@@ -1,4 +1,4 @@
-// OWNER: helper H4. What the endorser's in-process system chaincodes share (Fabric's core/scc):
+// What the endorser's in-process system chaincodes share (Fabric's core/scc):
 // an invocation carries the proposal's arguments, verified creator and ACL checker; an answer is
 // a peer.Response, as a shim chaincode's.
 import { peer } from '@hyperledger/fabric-protos';

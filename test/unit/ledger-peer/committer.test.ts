@@ -1,5 +1,5 @@
-// The committer against an in-process orderer Deliver service (H2's serveDeliver over TLS, blocks
-// signed by H2's BlockWriter with the orderer's identity): it catches up from the ledger height,
+// The committer against an in-process orderer Deliver service (common/deliver's serveDeliver over TLS, blocks
+// signed by the orderer's BlockWriter with the orderer's identity): it catches up from the ledger height,
 // follows new blocks, reconnects after the orderer restarts, and refuses badly signed blocks.
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,4 +1,4 @@
-// Test fixture of H2's tests: the repository topology with every port shifted by +200 and its own
+// Test fixture of the orderer's tests: the repository topology with every port shifted by +200 and its own
 // state folder, with crypto material generated once per folder.
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -47,7 +47,7 @@ function subsets(orgs: string[], k: number): string[][] {
     return [...subsets(rest, k - 1).map((s) => [first, ...s]), ...subsets(rest, k)];
 }
 
-/** MAJORITY of the 4 orgs = any 3; signature policies through H1's real PolicyManager. */
+/** MAJORITY of the 4 orgs = any 3; signature policies through the real PolicyManager. */
 export function layoutOracle(): { orgLayouts(p: PolicyRef): string[][] } {
     const real = new PolicyManager(new Map(), {} as MspManager);
     return {
@@ -309,7 +309,7 @@ export class FakeBlockStore {
     }
 }
 
-/** In-memory ledger: commit() appends a block and notifies listeners, as H3's ledger does. */
+/** In-memory ledger: commit() appends a block and notifies listeners, as the peer ledger does. */
 export class FakeLedger implements GatewayLedger {
     readonly store = new FakeBlockStore();
     readonly #listeners = new Set<(e: CommitEvent) => void>();
