@@ -245,3 +245,16 @@ export function newMessageSigner(privateKeyPem: string): DigestSigner {
         }
     };
 }
+
+/**
+ * When the certificate of a serialized identity expires, or undefined when it cannot be read
+ * (Fabric's common/crypto ExpiresAt: no decision is made then).
+ */
+export function identityExpiresAt(serialized: Uint8Array): Date | undefined {
+    try {
+        const cert = new crypto.X509Certificate(Buffer.from(deserializeIdentity(serialized).getIdBytes_asU8()));
+        return new Date(cert.validTo);
+    } catch {
+        return undefined;
+    }
+}

@@ -178,13 +178,18 @@ export class MspManager {
         return [...m.tlsRootCerts];
     }
 
-    /** Parses msp.SerializedIdentity bytes and validates the certificate; throws MspError. Cached. */
-    deserialize(serialized: Uint8Array, at: Date = new Date()): VerifiedIdentity {
+    /**
+     * Parses msp.SerializedIdentity bytes and validates the certificate; throws MspError. Cached.
+     * Like Fabric's MSP, the certificate's own validity dates are not checked unless `at` is given
+     * (Fabric validates the chain as of the certificate's NotBefore; expired clients are refused by
+     * the orderer's Broadcast, see identityExpiresAt).
+     */
+    deserialize(serialized: Uint8Array, at?: Date): VerifiedIdentity {
         return this.#lookup(serialized, at).identity;
     }
 
     /** deserialize + ECDSA verification (low-S enforced); throws MspError. */
-    verify(serialized: Uint8Array, data: Uint8Array, signature: Uint8Array, at: Date = new Date()): VerifiedIdentity {
+    verify(serialized: Uint8Array, data: Uint8Array, signature: Uint8Array, at?: Date): VerifiedIdentity {
         const entry = this.#lookup(serialized, at);
         const rs = decodeEcdsaSignature(signature);
         if (!rs) throw new MspError('BAD_SIGNATURE', 'the signature is not a DER ECDSA signature');
@@ -201,7 +206,7 @@ export class MspManager {
         return entry.identity;
     }
 
-    #lookup(serialized: Uint8Array, at: Date): CachedIdentity {
+    #lookup(serialized: Uint8Array, at: Date | undefined): CachedIdentity {
         const key = Buffer.from(serialized.buffer, serialized.byteOffset, serialized.byteLength).toString('latin1');
         let entry = this.#cache.get(key);
         if (entry) {
@@ -213,8 +218,8 @@ export class MspManager {
             this.#cache.set(key, entry);
             if (this.#cache.size > CACHE_LIMIT) this.#cache.delete(this.#cache.keys().next().value as string);
         }
-        const t = at.getTime();
-        if (t < entry.notBefore || t > entry.notAfter) {
+        const t = at?.getTime();
+        if (at && t !== undefined && (t < entry.notBefore || t > entry.notAfter)) {
             throw new MspError('CERT_EXPIRED', `the certificate of ${entry.identity.subject} is not valid at ${at.toISOString()}`);
         }
         return entry;

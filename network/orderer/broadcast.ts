@@ -1,11 +1,12 @@
 // The Broadcast service (orderer/common/broadcast + msgprocessor's standard channel filters):
 // each envelope is parsed, checked against the channel, its header type, the absolute size limit,
-// its creator's signature and the channel's /Channel/Writers policy, then ordered. Each envelope
+// its creator's expiry, signature and the channel's /Channel/Writers policy, then ordered. Each envelope
 // gets one BroadcastResponse, in order; as in Fabric, a response other than SUCCESS ends the stream.
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer } from '@hyperledger/fabric-protos';
 import type { PolicyResult, SignedData } from '../common/policies';
 import { envelopeSignedData, ParsedEnvelope, parseEnvelopeMessage } from '../common/protoutil';
+import { identityExpiresAt } from '../msp/identity';
 import { Chain } from './chain';
 
 const Status = common.Status;
@@ -71,6 +72,12 @@ export function processMessage(support: BroadcastSupport, envelope: common.Envel
     }
     if (parsed.signatureHeader.getCreator_asU8().length === 0) {
         return refuse(Status.BAD_REQUEST, 'BAD_SIGNATURE_HEADER: the signature header has no creator', txId);
+    }
+    // Fabric's ExpirationRejectRule (msgprocessor, before the signature filter): the peers' MSP
+    // does not check a client certificate's expiry, the orderer refuses its transactions.
+    const expiresAt = identityExpiresAt(parsed.signatureHeader.getCreator_asU8());
+    if (expiresAt && Date.now() >= expiresAt.getTime()) {
+        return refuse(Status.BAD_REQUEST, `IDENTITY_EXPIRED: broadcast client identity expired at ${expiresAt.toISOString()}`, txId);
     }
     if (envelope.getSignature_asU8().length === 0) {
         return refuse(Status.FORBIDDEN, 'BAD_SIGNATURE: the envelope is not signed', txId);

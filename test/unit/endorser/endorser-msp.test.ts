@@ -84,12 +84,10 @@ describe('endorser with the channel MSPs and policies', function () {
         expect(pr.hasEndorsement()).to.equal(true);
     });
 
-    it("refuses an expired certificate and an untrusted CA with Fabric's generic message", async () => {
-        for (const signer of [await testIdentity({ expired: true }), await testIdentity({ untrusted: true })]) {
-            const err = await refused(signer);
-            expect(err.code).to.equal('ACCESS_DENIED');
-            expect(err.message).to.equal(`error validating proposal: access denied: channel [${channel}] creator org [SeoulMSP]`);
-        }
+    it("refuses an untrusted CA with Fabric's generic message", async () => {
+        const err = await refused(await testIdentity({ untrusted: true }));
+        expect(err.code).to.equal('ACCESS_DENIED');
+        expect(err.message).to.equal(`error validating proposal: access denied: channel [${channel}] creator org [SeoulMSP]`);
     });
 
     it('refuses a signature by another key', async () => {

@@ -289,7 +289,7 @@ describe('common/policies', () => {
         });
     });
 
-    describe("Given the channel config configtx builds from the same crypto material", () => {
+    describe('Given the channel config configtx builds from the same crypto material', () => {
         it('When its policies and MSPs are used, Then MAJORITY Endorsement and Writers evaluate as above with its MSPs', () => {
             const config = parseChannelConfig(buildGenesisBlock(f.topology));
             const channelPm = new PolicyManager(config.policies, new MspManager(config.msps));

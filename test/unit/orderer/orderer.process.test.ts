@@ -278,7 +278,7 @@ describe('orderer process', function () {
         expect(r.getInfo()).to.match(/^MESSAGE_TOO_LARGE/);
     });
 
-    it('refuses a bad signature, an unknown CA and an expired certificate with FORBIDDEN', async () => {
+    it('refuses a bad signature and an unknown CA with FORBIDDEN, an expired certificate with BAD_REQUEST (ExpirationRejectRule)', async () => {
         const forged = txEnvelope(t, user);
         const sig = Buffer.from(forged.getSignature_asU8());
         sig[sig.length - 1] ^= 0xff;
@@ -288,11 +288,13 @@ describe('orderer process', function () {
         for (const [what, env] of [
             ['forged signature', forged],
             ['unknown CA', txEnvelope(t, newSigningIdentity('SeoulMSP', untrusted.certificatePem, untrusted.privateKeyPem))],
-            ['expired certificate', txEnvelope(t, newSigningIdentity('SeoulMSP', expired.certificatePem, expired.privateKeyPem))],
         ] as const) {
             const [r] = await broadcast(c, [env]);
             expect(r.getStatus(), what).to.equal(Status.FORBIDDEN);
         }
+        const [r] = await broadcast(c, [txEnvelope(t, newSigningIdentity('SeoulMSP', expired.certificatePem, expired.privateKeyPem))]);
+        expect(r.getStatus()).to.equal(Status.BAD_REQUEST);
+        expect(r.getInfo()).to.match(/^IDENTITY_EXPIRED: broadcast client identity expired/);
     });
 
     it('refuses garbage with BAD_REQUEST and ends the stream after a refusal, as Fabric does', async () => {
