@@ -192,19 +192,38 @@ function collectionsFromPackage(pkg: peer.CollectionConfigPackage | undefined): 
     });
 }
 
+/** The fields every _lifecycle definition message shares (commit args, query results). */
+interface DefinitionMessage {
+    setSequence(value: number): void;
+    setVersion(value: string): void;
+    setEndorsementPlugin(value: string): void;
+    setValidationPlugin(value: string): void;
+    setValidationParameter(value: Uint8Array): void;
+    setCollections(value?: peer.CollectionConfigPackage): void;
+    setInitRequired(value: boolean): void;
+}
+
+/** Fills a definition message from a definition: default plugins, its policy, its collections. */
+function fillDefinition<T extends DefinitionMessage>(
+    message: T,
+    d: { sequence: number; version: string; endorsementPolicy: string; collections: CollectionConfig[] },
+): T {
+    message.setSequence(d.sequence);
+    message.setVersion(d.version);
+    message.setEndorsementPlugin('escc');
+    message.setValidationPlugin('vscc');
+    message.setValidationParameter(applicationPolicy(d.endorsementPolicy).serializeBinary());
+    if (d.collections.length > 0) message.setCollections(collectionPackage(d.collections));
+    message.setInitRequired(false);
+    return message;
+}
+
 // ---- helpers for the CLI ----
 
 /** CommitChaincodeDefinitionArgs for a topology chaincode (what network/lifecycle.ts submits through fabric-gateway). */
 export function commitDefinitionArgs(cc: ChaincodeConfig): peer.lifecycle.CommitChaincodeDefinitionArgs {
-    const args = new peer.lifecycle.CommitChaincodeDefinitionArgs();
+    const args = fillDefinition(new peer.lifecycle.CommitChaincodeDefinitionArgs(), cc);
     args.setName(cc.name);
-    args.setVersion(cc.version);
-    args.setSequence(cc.sequence);
-    args.setEndorsementPlugin('escc');
-    args.setValidationPlugin('vscc');
-    args.setValidationParameter(applicationPolicy(cc.endorsementPolicy).serializeBinary());
-    if (cc.collections.length > 0) args.setCollections(collectionPackage(cc.collections));
-    args.setInitRequired(false);
     return args;
 }
 
@@ -385,15 +404,7 @@ export class Lifecycle implements SystemChaincode {
     async #query(sim: TxSimulator, args: peer.lifecycle.QueryChaincodeDefinitionArgs): Promise<Uint8Array> {
         const definition = await this.#current(sim, args.getName());
         if (!definition) throw new LifecycleError('CHAINCODE_NOT_DEFINED', `namespace ${args.getName()} is not defined`);
-        const result = new peer.lifecycle.QueryChaincodeDefinitionResult();
-        result.setSequence(definition.sequence);
-        result.setVersion(definition.version);
-        result.setEndorsementPlugin('escc');
-        result.setValidationPlugin('vscc');
-        result.setValidationParameter(applicationPolicy(definition.endorsementPolicy).serializeBinary());
-        if (definition.collections.length > 0) result.setCollections(collectionPackage(definition.collections));
-        result.setInitRequired(false);
-        return result.serializeBinary();
+        return fillDefinition(new peer.lifecycle.QueryChaincodeDefinitionResult(), definition).serializeBinary();
     }
 
     async #queryAll(sim: TxSimulator): Promise<Uint8Array> {
@@ -402,15 +413,8 @@ export class Lifecycle implements SystemChaincode {
         const result = new peer.lifecycle.QueryChaincodeDefinitionsResult();
         for (const kv of page.results) {
             const definition = parseDefinition(kv.value);
-            const entry = new peer.lifecycle.QueryChaincodeDefinitionsResult.ChaincodeDefinition();
+            const entry = fillDefinition(new peer.lifecycle.QueryChaincodeDefinitionsResult.ChaincodeDefinition(), definition);
             entry.setName(definition.name);
-            entry.setSequence(definition.sequence);
-            entry.setVersion(definition.version);
-            entry.setEndorsementPlugin('escc');
-            entry.setValidationPlugin('vscc');
-            entry.setValidationParameter(applicationPolicy(definition.endorsementPolicy).serializeBinary());
-            if (definition.collections.length > 0) entry.setCollections(collectionPackage(definition.collections));
-            entry.setInitRequired(false);
             result.addChaincodeDefinitions(entry);
         }
         return result.serializeBinary();
