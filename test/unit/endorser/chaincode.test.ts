@@ -6,7 +6,6 @@ import { peer } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
 import { INVOKE_CHAINCODE_UNSUPPORTED } from '../../../network/peer/chaincode/handler';
 import { ChaincodeSupport, ExecutionResult, RICH_QUERY_UNSUPPORTED } from '../../../network/peer/chaincode/support';
-import type { CollectionConfig } from '../../../network/topology';
 import {
     CHANNEL,
     freePort,
@@ -18,29 +17,9 @@ import {
     startChaincodeServer,
     stopChaincodeServer,
     TestIdentity,
+    CC,
+    COLLECTIONS,
 } from './helpers';
-
-const CC = 'shimtest';
-const COLLECTIONS: CollectionConfig[] = [
-    {
-        name: 'seoulOnly',
-        policy: "OR('SeoulMSP.member')",
-        requiredPeerCount: 0,
-        maxPeerCount: 0,
-        blockToLive: 0,
-        memberOnlyRead: true,
-        memberOnlyWrite: true,
-    },
-    {
-        name: 'open',
-        policy: "OR('SeoulMSP.member')",
-        requiredPeerCount: 0,
-        maxPeerCount: 0,
-        blockToLive: 0,
-        memberOnlyRead: false,
-        memberOnlyWrite: false,
-    },
-];
 
 describe('chaincode support (shim protocol against fabric-shim 2.5)', function () {
     this.timeout(30000);

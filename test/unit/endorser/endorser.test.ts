@@ -19,7 +19,7 @@ import {
     signaturePolicyText,
 } from '../../../network/peer/scc/lifecycle';
 import { Qscc } from '../../../network/peer/scc/qscc';
-import type { ChaincodeConfig, CollectionConfig } from '../../../network/topology';
+import type { ChaincodeConfig } from '../../../network/topology';
 import {
     CHANNEL,
     FakeMsps,
@@ -33,20 +33,9 @@ import {
     startChaincodeServer,
     stopChaincodeServer,
     TestIdentity,
+    CC,
+    COLLECTIONS,
 } from './helpers';
-
-const CC = 'shimtest';
-const COLLECTIONS: CollectionConfig[] = [
-    {
-        name: 'seoulOnly',
-        policy: "OR('SeoulMSP.member')",
-        requiredPeerCount: 0,
-        maxPeerCount: 0,
-        blockToLive: 0,
-        memberOnlyRead: true,
-        memberOnlyWrite: true,
-    },
-];
 
 /** A chaincode executor that runs a scripted function against the simulator. */
 class ScriptedChaincode implements ChaincodeExecutor {

@@ -1,6 +1,7 @@
 // Fixtures of the chaincode support and endorser tests: throwaway identities (self-signed
 // certificates with Fabric CA attributes), an in-memory ledger and TxSimulator, signed proposals,
 // and a real fabric-shim chaincode server run as a child process.
+import type { CollectionConfig } from '../../../network/topology';
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -411,3 +412,26 @@ export async function stopChaincodeServer(child: ChildProcess | undefined): Prom
         child.kill('SIGKILL');
     });
 }
+
+/** The test chaincode of these tests (fixtures/) and its collections. */
+export const CC = 'shimtest';
+export const COLLECTIONS: CollectionConfig[] = [
+    {
+        name: 'seoulOnly',
+        policy: "OR('SeoulMSP.member')",
+        requiredPeerCount: 0,
+        maxPeerCount: 0,
+        blockToLive: 0,
+        memberOnlyRead: true,
+        memberOnlyWrite: true,
+    },
+    {
+        name: 'open',
+        policy: "OR('SeoulMSP.member')",
+        requiredPeerCount: 0,
+        maxPeerCount: 0,
+        blockToLive: 0,
+        memberOnlyRead: false,
+        memberOnlyWrite: false,
+    },
+];
