@@ -70,6 +70,19 @@ const indent = (s: string, p: string) =>
         .join('\n');
 
 /** An app bound to an existing identity, or a freshly enrolled one; a re-run gets a new key for the same app. */
+/** The fictional resident of the demo and the benchmarks (never a real person's data). */
+export const SAMPLE_PERSONAL = {
+    name: 'Hong Gildong',
+    birthDate: '1955-03-01',
+    address: '110 Sejong-daero, Jung-gu',
+    district: 'Jung-gu',
+    residentNumber: '550301-1234567',
+    disability: false,
+    lowIncome: true,
+    multiChildFamily: false,
+    seoulResident: true,
+};
+
 export async function ensureApp(
     t: Topology,
     mspId: string,
@@ -126,17 +139,7 @@ export async function demo(topologyFile?: string): Promise<void> {
                 cardId,
                 devicePublicKey: device.publicKeyBase64(),
                 validityYears: 5,
-                personal: {
-                    name: 'Hong Gildong',
-                    birthDate: '1955-03-01',
-                    address: '110 Sejong-daero, Jung-gu',
-                    district: 'Jung-gu',
-                    residentNumber: '550301-1234567',
-                    disability: false,
-                    lowIncome: true,
-                    multiChildFamily: false,
-                    seoulResident: true,
-                },
+                personal: SAMPLE_PERSONAL,
             },
         },
         201,

@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import { type Contract, StatusCode } from '@hyperledger/fabric-gateway';
 import { ISSUER_MSP, openGrantedData, type SealedGrantedData, TRANSIENT_RESPONSE_KEY } from '../../chaincode/model';
 import { DeviceKey } from '../../gateway/citizen/device';
-import { ensureApp, type GatewayClient } from '../../gateway/demo';
+import { ensureApp, SAMPLE_PERSONAL, type GatewayClient } from '../../gateway/demo';
 import { loadAppIdentity } from '../../gateway/fabric/identities';
 import { CHAINCODE_FN as F } from '../../gateway/fabric/surface';
 import { connectAs, type OrgConnection } from '../../network/client';
@@ -267,17 +267,7 @@ async function main(): Promise<void> {
                     cardId,
                     devicePublicKey: device.publicKeyBase64(),
                     validityYears: 5,
-                    personal: {
-                        name: 'Hong Gildong',
-                        birthDate: '1955-03-01',
-                        address: '110 Sejong-daero, Jung-gu',
-                        district: 'Jung-gu',
-                        residentNumber: '550301-1234567',
-                        disability: false,
-                        lowIncome: true,
-                        multiChildFamily: false,
-                        seoulResident: true,
-                    },
+                    personal: SAMPLE_PERSONAL,
                 },
             },
             201,
