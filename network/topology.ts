@@ -21,6 +21,8 @@ export interface OrgConfig {
     issuer: boolean;
     peer: NodeEndpoint;
     gateway: Endpoint;
+    /** The org's Fabric CA server (REST API over TLS; operations service for /healthz). */
+    ca: NodeEndpoint;
 }
 
 export interface BatchConfig {
@@ -34,6 +36,8 @@ export interface OrdererConfig extends NodeEndpoint {
     org: string;
     domain: string;
     batch: BatchConfig;
+    /** The ordering org's Fabric CA server. */
+    ca: NodeEndpoint;
 }
 
 /** One private data collection, in Fabric's collections_config.json format. */
@@ -100,6 +104,11 @@ function requireEndpoint(value: unknown, where: string, file: string): Endpoint 
     return { host: e.host, port: requirePort(e.port, `${where}.port`, file) };
 }
 
+function requireNodeEndpoint(value: unknown, where: string, file: string): NodeEndpoint {
+    const e = value as Partial<NodeEndpoint> | undefined;
+    return { ...requireEndpoint(e, where, file), operationsPort: requirePort(e?.operationsPort, `${where}.operationsPort`, file) };
+}
+
 /** Loads and validates a topology file; relative paths in it are relative to the repository root. */
 export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): Topology {
     const abs = path.resolve(file);
@@ -120,6 +129,7 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
             absoluteMaxBytes: Number(o.batch?.absoluteMaxBytes ?? 10 * 1024 * 1024),
             preferredMaxBytes: Number(o.batch?.preferredMaxBytes ?? 2 * 1024 * 1024),
         },
+        ca: requireNodeEndpoint(o.ca, 'orderer.ca', abs),
     };
     if (!Array.isArray(doc.orgs) || doc.orgs.length === 0) throw new TopologyError(abs, 'orgs must list at least one org');
     const orgs: OrgConfig[] = doc.orgs.map((org: any, i: number) => {
@@ -131,11 +141,9 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
             name: String(org.name ?? org.mspId),
             domain: String(org.domain),
             issuer: org.issuer === true,
-            peer: {
-                ...requireEndpoint(org.peer, `orgs[${i}].peer`, abs),
-                operationsPort: requirePort(org.peer?.operationsPort, `orgs[${i}].peer.operationsPort`, abs),
-            },
+            peer: requireNodeEndpoint(org.peer, `orgs[${i}].peer`, abs),
             gateway: requireEndpoint(org.gateway, `orgs[${i}].gateway`, abs),
+            ca: requireNodeEndpoint(org.ca, `orgs[${i}].ca`, abs),
         };
     });
     const chaincodes: ChaincodeConfig[] = (doc.chaincodes ?? []).map((cc: any, i: number) => {
@@ -170,10 +178,14 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
     };
     claim(orderer.port, 'orderer');
     claim(orderer.operationsPort, 'orderer operations');
+    claim(orderer.ca.port, `${orderer.org} CA`);
+    claim(orderer.ca.operationsPort, `${orderer.org} CA operations`);
     for (const org of orgs) {
         claim(org.peer.port, `${org.mspId} peer`);
         claim(org.peer.operationsPort, `${org.mspId} peer operations`);
         claim(org.gateway.port, `${org.mspId} gateway`);
+        claim(org.ca.port, `${org.mspId} CA`);
+        claim(org.ca.operationsPort, `${org.mspId} CA operations`);
     }
     for (const cc of chaincodes) for (const org of orgs) claim(cc.server.ports[org.mspId], `${cc.name} server of ${org.mspId}`);
     return {

@@ -1,0 +1,47 @@
+// The topology names every CA endpoint and refuses a file whose ports clash or are missing.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { expect } from 'chai';
+import YAML from 'yaml';
+import { DEFAULT_TOPOLOGY, loadTopology, TopologyError } from '../../../network/topology';
+
+function variant(edit: (doc: any) => void): string {
+    const doc = YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'));
+    edit(doc);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'topology-')), 'topology.yaml');
+    fs.writeFileSync(file, YAML.stringify(doc));
+    return file;
+}
+
+describe('topology: CA endpoints', () => {
+    it('gives each org and the ordering org a CA with an operations port', () => {
+        const t = loadTopology(DEFAULT_TOPOLOGY);
+        expect(t.orgs.map((o) => [o.mspId, o.ca.port, o.ca.operationsPort])).to.deep.equal([
+            ['SeoulMSP', 7054, 17054],
+            ['MOISMSP', 8054, 18054],
+            ['MOHWMSP', 9054, 19054],
+            ['AuditMSP', 10054, 20054],
+        ]);
+        expect(t.orderer.ca).to.deep.equal({ host: '127.0.0.1', port: 6054, operationsPort: 16054 });
+    });
+
+    const refusals: [string, (doc: any) => void, RegExp][] = [
+        ['an org without a CA', (d) => delete d.orgs[1].ca, /orgs\[1\]\.ca needs a host/],
+        ['a CA without operations port', (d) => delete d.orgs[0].ca.operationsPort, /orgs\[0\]\.ca\.operationsPort must be a port/],
+        ['an ordering org without a CA', (d) => delete d.orderer.ca, /orderer\.ca needs a host/],
+        ['a CA on a peer port', (d) => (d.orgs[2].ca.port = d.orgs[0].peer.port), /port 7051 is used by both SeoulMSP peer and MOHWMSP CA/],
+        ['two CAs on one port', (d) => (d.orderer.ca.port = d.orgs[3].ca.port), /port 10054 is used by both OrdererMSP CA and AuditMSP CA/],
+        [
+            'a CA operations port clash',
+            (d) => (d.orgs[0].ca.operationsPort = d.orgs[0].ca.port),
+            /port 7054 is used by both SeoulMSP CA and SeoulMSP CA operations/,
+        ],
+    ];
+    for (const [what, edit, message] of refusals) {
+        it(`refuses ${what} with TOPOLOGY_INVALID`, () => {
+            const file = variant(edit);
+            expect(() => loadTopology(file)).to.throw(TopologyError, message);
+        });
+    }
+});
