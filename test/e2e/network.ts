@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { loadTopology, Topology, DEFAULT_TOPOLOGY, REPO_ROOT } from '../../network/topology';
 import { up, down } from '../../network/cli';
+import { withFixtureChaincode } from '../fixtures/topology';
 
 /**
  * Every port of the default topology plus this (E2E_PORT_SHIFT to run two test devnets side by
@@ -40,9 +41,9 @@ function shiftPorts(node: unknown): unknown {
     return node;
 }
 
-/** Writes the shifted copy of the default topology for the test devnet. */
+/** Writes the shifted copy of the default topology, plus the test contract, for the test devnet. */
 export function testTopologyFile(): string {
-    const doc = shiftPorts(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'))) as Record<string, unknown>;
+    const doc = shiftPorts(withFixtureChaincode(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8')))) as Record<string, unknown>;
     // The state folder sits below the topology file's folder: a purge keeps the topology.
     doc.stateDir = path.relative(REPO_ROOT, path.join(TEST_STATE, 'state'));
     fs.mkdirSync(TEST_STATE, { recursive: true });

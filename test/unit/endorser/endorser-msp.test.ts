@@ -14,7 +14,7 @@ import { collectionMembership, Endorser, EndorserError } from '../../../network/
 import { commitDefinitionArgs, Lifecycle, lifecycleCallArgs } from '../../../network/peer/scc/lifecycle';
 import { Qscc } from '../../../network/peer/scc/qscc';
 import { MspFixture, mspFixture } from '../msp/fixture';
-import { MemoryLedger, signedProposal } from './helpers';
+import { COLLECTIONS, MemoryLedger, signedProposal } from './helpers';
 
 describe('endorser with the channel MSPs and policies', function () {
     this.timeout(60000);
@@ -34,13 +34,12 @@ describe('endorser with the channel MSPs and policies', function () {
         const policies = new PolicyManager(config.policies, fx.msps);
         ledger = new MemoryLedger();
         Object.assign(ledger, { channelId: channel });
-        const cc = fx.topology.chaincodes.find((c) => c.name === 'fixture')!;
         ledger.definitions.set('fixture', {
             name: 'fixture',
             version: '1.0',
             sequence: 1,
             endorsementPolicy: 'MAJORITY Endorsement',
-            collections: cc.collections,
+            collections: COLLECTIONS,
         });
         endorser = new Endorser({
             channelId: channel,
