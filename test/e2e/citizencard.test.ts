@@ -1,28 +1,30 @@
-// The product on the devnet: every REST endpoint through the four gateways with CA-issued
-// identities, the chaincode as a service answering each org, personal data on Seoul's peer only,
-// and a chaincode redeploy at the next sequence without a network restart.
+// The product on the test network (the devnet or real Fabric): every REST endpoint through the
+// four gateways with CA-issued identities, the chaincode as a service answering each org, personal
+// data on Seoul's peer only, the demo's journey, and a chaincode redeploy at the next sequence
+// without a network restart.
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { peer } from '@hyperledger/fabric-protos';
-import { testNetwork } from './network';
-import { connection, contractOf, closeConnections, utf8, filesContaining, marker } from './helpers';
+import { testNetwork, controlledNodes, driver, NETWORK_LABEL, TestNetwork } from './network';
+import { connection, contractOf, closeConnections, utf8, filesContaining, filesOutsideIssuerPeer, marker } from './helpers';
 import { Topology, paths, issuerOrg } from '../../network/topology';
-import { devnetNodes, runningPid } from '../../network/processes';
 import { checkEveryEndpoint } from '../../gateway/e2e';
 import { ensureApp } from '../../gateway/demo';
 import { DeviceKey } from '../../gateway/citizen/device';
 import fc from 'fast-check';
 import { malformedRequest, modeArb, type Route } from '../unit/gateway/malformed';
-import { ledgerSummary, eventually } from './helpers';
+import { peerChainInfo, eventually } from './helpers';
 
-describe('citizen cards on the devnet', function () {
+describe(`citizen cards on ${NETWORK_LABEL}`, function () {
     this.timeout(240_000);
+    let network: TestNetwork;
     let t: Topology;
 
     before(async () => {
-        t = (await testNetwork()).topology;
+        network = await testNetwork();
+        t = network.topology;
     });
     after(closeConnections);
 
@@ -72,15 +74,23 @@ describe('citizen cards on the devnet', function () {
             },
             201,
         );
-        const seoul = issuerOrg(t).mspId;
-        expect(filesContaining(paths.ledger(t, paths.peerName(t, seoul)), name), 'Seoul peer').to.not.deep.equal([]);
-        for (const org of t.orgs.filter((o) => o.mspId !== seoul)) {
-            expect(filesContaining(paths.ledger(t, paths.peerName(t, org.mspId)), name), `${org.mspId} peer`).to.deep.equal([]);
-            expect(filesContaining(paths.ledger(t, paths.peerName(t, org.mspId)), residentNumber), `${org.mspId} peer`).to.deep.equal([]);
-        }
-        expect(filesContaining(paths.ledger(t, paths.ordererName(t)), name), 'orderer').to.deep.equal([]);
-        expect(filesContaining(path.join(t.stateDir, 'logs'), name), 'logs').to.deep.equal([]);
-        expect(filesContaining(path.join(t.stateDir, 'gateways'), name), 'gateway databases').to.deep.equal([]);
+        const seoulLedger = paths.ledger(t, paths.peerName(t, issuerOrg(t).mspId));
+        expect(filesContaining(seoulLedger, name), 'Seoul peer').to.not.deep.equal([]);
+        // Everywhere else: other peers, orderers, CAs, chaincode servers' and gateways' files, logs.
+        expect(filesOutsideIssuerPeer(t, name), 'outside Seoul’s peer').to.deep.equal([]);
+        expect(filesOutsideIssuerPeer(t, residentNumber), 'outside Seoul’s peer').to.deep.equal([]);
+    });
+
+    it('Given the four gateways, When the demo runs (`npm run demo`), Then every step answers as it expects', async () => {
+        const { stdout } = await promisify(execFile)(
+            process.execPath,
+            [path.join(t.root, 'dist', 'gateway', 'demo.js'), '--topology', t.file],
+            {
+                env: { ...process.env, DEVNET_STATE_DIR: t.stateDir },
+            },
+        );
+        expect(stdout).to.match(/^10\. The auditor fetches the proof/m);
+        expect(stdout).to.match(/^Done\./m);
     });
 
     it('Given malformed bodies, parameters and headers on every documented route of a real gateway, Then each is a 4xx problem and no ledger moves', async () => {
@@ -97,7 +107,7 @@ describe('citizen cards on the devnet', function () {
                     .map((method) => ({ method, path: p.replace(/\{([A-Za-z]+)\}/g, ':$1'), hasBody: method !== 'get' })),
             );
         expect(routes.length).to.be.at.least(25);
-        const heights = async () => Promise.all(t.orgs.map(async (o) => (await ledgerSummary(o.peer.host, o.peer.operationsPort)).height));
+        const heights = async () => Promise.all(t.orgs.map(async (o) => (await peerChainInfo(t, o.mspId)).height));
         // Every peer at the same height first: a block of an earlier test may still be committing.
         const before = await eventually('peers at one height', async () => {
             const h = await heights();
@@ -132,18 +142,26 @@ describe('citizen cards on the devnet', function () {
                 .find((d) => d.getName() === 'citizencard')
                 ?.getSequence();
         };
-        const peers = devnetNodes(t).filter((n) => n.kind === 'peer');
-        const pidsBefore = peers.map((n) => runningPid(t, n));
+        const peers = controlledNodes(network).filter((n) => n.kind === 'peer');
+        const pidsBefore = peers.map((n) => n.pid());
         const before = await sequence();
         await promisify(execFile)(
             process.execPath,
-            [path.join(t.root, 'dist', 'network', 'cli.js'), 'chaincode:deploy', '--name', 'citizencard', '--topology', t.file],
+            [
+                path.join(t.root, 'dist', 'network', 'cli.js'),
+                'chaincode:deploy',
+                '--name',
+                'citizencard',
+                '--topology',
+                t.file,
+                ...driver().cliArgs,
+            ],
             {
                 env: { ...process.env, DEVNET_STATE_DIR: t.stateDir },
             },
         );
         expect(await sequence()).to.equal((before ?? 0) + 1);
-        expect(peers.map((n) => runningPid(t, n))).to.deep.equal(pidsBefore);
+        expect(peers.map((n) => n.pid())).to.deep.equal(pidsBefore);
         const contract = contractOf(t, connection(t, 'MOHWMSP').gateway, 'citizencard');
         const page = JSON.parse(utf8(await contract.evaluateTransaction('ServiceContract:ListServices', '{}')));
         expect(page).to.have.property('records');

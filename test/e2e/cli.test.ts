@@ -11,6 +11,7 @@ import { testNetwork } from './network';
 import { Topology } from '../../network/topology';
 import { devnetNodes, runningPid, DevnetNode } from '../../network/processes';
 import { eventually } from './helpers';
+import { notRun, onlyOn } from '../not-run';
 
 interface Run {
     code: number;
@@ -36,8 +37,9 @@ describe('devnet commands', function () {
     let nodes: DevnetNode[];
 
     before(async function () {
+        onlyOn(this, 'devnet', 'these are the devnet’s own commands (its node list, pid files and status lines)');
         const network = await testNetwork();
-        if (!network.owned) this.skip(); // these stop and restart nodes: only on a devnet this run started
+        if (!network.owned) notRun(this, 'these stop and restart nodes: only on a devnet this run started, not one named by E2E_TOPOLOGY');
         t = network.topology;
         nodes = devnetNodes(t);
     });

@@ -1,10 +1,14 @@
-// Shared helpers of the end-to-end tests: connections per org and user, raw ledger reads and
-// file scans.
+// Shared helpers of the end-to-end tests: connections per org and user, ledger heights read the
+// way both networks offer (qscc through a peer's gateway, Deliver from an orderer) and file scans.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { Contract, Gateway } from '@hyperledger/fabric-gateway';
-import { Topology } from '../../network/topology';
+import { common, orderer as ordererProtos } from '@hyperledger/fabric-protos';
+import { Topology, paths, issuerOrg } from '../../network/topology';
 import { connectAs, OrgConnection } from '../../network/client';
+import { createSignedEnvelope } from '../../network/common/protoutil';
+import { loadSigningIdentity } from '../../network/msp/identity';
 
 const open: OrgConnection[] = [];
 
@@ -21,6 +25,7 @@ export function contractOf(topology: Topology, gateway: Gateway, chaincode: stri
 /** Closes every connection the tests opened (call in after()). */
 export function closeConnections(): void {
     for (const c of open.splice(0)) c.close();
+    readers.clear();
 }
 
 export const utf8 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('utf8');
@@ -44,11 +49,86 @@ export function filesContaining(dir: string, needle: string): string[] {
     return found;
 }
 
-/** GET the operations service's ledger summary of a node: height and state digest. */
-export async function ledgerSummary(host: string, operationsPort: number): Promise<{ height: number; stateDigest?: string }> {
-    const response = await fetch(`http://${host}:${operationsPort}/ledger`);
-    if (response.status !== 200) throw new Error(`operations /ledger answered ${response.status}`);
-    return (await response.json()) as { height: number; stateDigest?: string };
+/** A peer's chain as its qscc reports it (through its own org's gateway, evaluated on that peer only). */
+export async function peerChainInfo(t: Topology, mspId: string): Promise<{ height: number; currentBlockHash: string }> {
+    const qscc = contractOf(t, reader(t, mspId).gateway, 'qscc');
+    const info = common.BlockchainInfo.deserializeBinary(
+        await qscc.evaluate('GetChainInfo', { arguments: [t.channel], endorsingOrganizations: [mspId] }),
+    );
+    return { height: info.getHeight(), currentBlockHash: Buffer.from(info.getCurrentblockhash_asU8()).toString('hex') };
+}
+
+const readers = new Map<string, OrgConnection>();
+/** One connection per org for the height probes (closed with the others). */
+function reader(t: Topology, mspId: string): OrgConnection {
+    const key = `${t.file}|${mspId}`;
+    let c = readers.get(key);
+    if (!c) {
+        c = connection(t, mspId);
+        readers.set(key, c);
+    }
+    return c;
+}
+
+/** An ordering node as a client reaches it. */
+export interface OrdererEndpoint {
+    host: string;
+    port: number;
+    /** Its TLS server name. */
+    name: string;
+}
+
+/** The topology's ordering nodes (the devnet runs the first only). */
+export function orderingNodes(t: Topology): OrdererEndpoint[] {
+    return [{ host: t.orderer.host, port: t.orderer.port, name: paths.ordererName(t) }];
+}
+
+/**
+ * The height of an orderer's copy of the channel: the newest block it delivers (Deliver with
+ * SeekInfo newest..newest), asked as a client of the issuer org, which the channel's Readers admit.
+ */
+export async function ordererHeight(t: Topology, node: OrdererEndpoint): Promise<number> {
+    const newest = new ordererProtos.SeekPosition();
+    newest.setNewest(new ordererProtos.SeekNewest());
+    const seek = new ordererProtos.SeekInfo();
+    seek.setStart(newest);
+    seek.setStop(newest);
+    seek.setBehavior(ordererProtos.SeekInfo.SeekBehavior.FAIL_IF_NOT_READY);
+    const mspId = issuerOrg(t).mspId;
+    const signer = loadSigningIdentity(path.join(paths.userDir(t, mspId, 'User1'), 'msp'), mspId);
+    const envelope = createSignedEnvelope(common.HeaderType.DELIVER_SEEK_INFO, t.channel, signer, seek.serializeBinary());
+    const client = new ordererProtos.AtomicBroadcastClient(
+        `${node.host}:${node.port}`,
+        grpc.credentials.createSsl(fs.readFileSync(paths.tlsRootCert(t, t.orderer.org))),
+        { 'grpc.ssl_target_name_override': node.name, 'grpc.max_receive_message_length': 100 * 1024 * 1024 },
+    );
+    try {
+        return await new Promise<number>((resolve, reject) => {
+            const stream = client.deliver({ deadline: Date.now() + 10_000 });
+            let height: number | undefined;
+            stream.on('data', (r: ordererProtos.DeliverResponse) => {
+                const block = r.getBlock();
+                if (block) height = Number(block.getHeader()?.getNumber()) + 1;
+                else if (r.getStatus() === common.Status.SUCCESS && height !== undefined) resolve(height);
+                else reject(new Error(`Deliver from ${node.name} answered status ${r.getStatus()}`));
+                if (!block) stream.end();
+            });
+            stream.on('error', reject);
+            stream.write(envelope);
+        });
+    } finally {
+        client.close();
+    }
+}
+
+/**
+ * Files holding needle anywhere in the network's state folder (every node's ledger, the CAs, the
+ * logs, the gateways' databases) except the issuer peer's own ledger folder, the one place the
+ * design lets personal data live.
+ */
+export function filesOutsideIssuerPeer(t: Topology, needle: string): string[] {
+    const issuerLedger = paths.ledger(t, paths.peerName(t, issuerOrg(t).mspId));
+    return filesContaining(t.stateDir, needle).filter((f) => !f.startsWith(issuerLedger + path.sep));
 }
 
 export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {

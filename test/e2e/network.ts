@@ -1,13 +1,15 @@
-// The network the end-to-end tests run on. By default: the devnet of network/topology.yaml with
-// every port shifted by +11200 (or $E2E_PORT_SHIFT) and its own state folder, so tests never touch a devnet that
-// `npm start` runs. With E2E_TOPOLOGY=file the same tests target that network instead (it must
-// already be running, e.g. real Fabric from the same topology).
+// The network the end-to-end tests run on: the devnet (`npm test`) or real Fabric v3.1.5
+// (`npm run test:fabric`, E2E_NETWORK=fabric), both from network/topology.yaml with every port
+// shifted by +11200 (or $E2E_PORT_SHIFT) and a state folder of their own, so tests never touch a
+// network that `npm start` runs. With E2E_TOPOLOGY=file the same tests target that network
+// instead (it must already be running; E2E_NETWORK says what it is).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { loadTopology, Topology, DEFAULT_TOPOLOGY, REPO_ROOT } from '../../network/topology';
 import { up, down } from '../../network/cli';
 import { withFixtureChaincode } from '../fixtures/topology';
+import { devnetNodes, runningPid, startNode, waitHealthy } from '../../network/processes';
 
 /**
  * Every port of the default topology plus this (E2E_PORT_SHIFT to run two test devnets side by
@@ -18,9 +20,24 @@ const DEFAULT_SHIFT = 11200;
 const PORT_SHIFT = Number(process.env.E2E_PORT_SHIFT ?? DEFAULT_SHIFT);
 const TEST_STATE = path.join(REPO_ROOT, PORT_SHIFT === DEFAULT_SHIFT ? '.devnet-test' : `.devnet-test-${PORT_SHIFT}`);
 
+export type NetworkKind = 'devnet' | 'fabric';
+
+/** Which network this run's end-to-end tests target: known before any test starts. */
+export const NETWORK: NetworkKind = networkKind(process.env.E2E_NETWORK);
+
+export function networkKind(value: string | undefined): NetworkKind {
+    if (value === undefined || value === '' || value === 'devnet') return 'devnet';
+    if (value === 'fabric') return 'fabric';
+    throw new Error(`E2E_NETWORK_INVALID: E2E_NETWORK must be devnet or fabric, got ${value}`);
+}
+
+/** How the reporter and the test titles name the network. */
+export const NETWORK_LABEL = NETWORK === 'fabric' ? 'real Fabric' : 'the devnet';
+
 export interface TestNetwork {
+    kind: NetworkKind;
     topology: Topology;
-    /** True when this process started the devnet (and must stop it). */
+    /** True when this process started the network (and must stop it). */
     owned: boolean;
 }
 
@@ -52,33 +69,78 @@ export function testTopologyFile(): string {
     return file;
 }
 
+/** A node of the network that a test may kill and start again (only on a network this run started). */
+export interface ControlledNode {
+    name: string;
+    kind: 'orderer' | 'peer' | 'chaincode' | 'gateway';
+    org: string;
+    pid(): number | undefined;
+    /** Starts it and waits until it is healthy. */
+    start(timeoutMs?: number): Promise<void>;
+}
+
+/** What the tests need from the tooling of each kind of network. */
+interface NetworkDriver {
+    up(t: Topology): Promise<void>;
+    down(t: Topology, purge: boolean): Promise<void>;
+    nodes(t: Topology): ControlledNode[];
+    /** Extra arguments of `network/cli.js` commands (chaincode:deploy) for this network. */
+    cliArgs: string[];
+}
+
+const devnet: NetworkDriver = {
+    up,
+    down,
+    nodes: (t) =>
+        devnetNodes(t).map((n) => ({
+            name: n.name,
+            kind: n.kind,
+            org: n.org,
+            pid: () => runningPid(t, n),
+            async start(timeoutMs = 30_000) {
+                startNode(t, n);
+                await waitHealthy(t, n, timeoutMs);
+            },
+        })),
+    cliArgs: [],
+};
+
+const drivers: Record<NetworkKind, NetworkDriver> = { devnet, fabric: devnet };
+
+export const driver = (): NetworkDriver => drivers[NETWORK];
+
 let started: Promise<TestNetwork> | undefined;
 
 /** The test network, brought up once per test run. */
 export function testNetwork(): Promise<TestNetwork> {
     started ??= (async () => {
-        if (process.env.E2E_TOPOLOGY) return { topology: loadTopology(process.env.E2E_TOPOLOGY), owned: false };
+        if (process.env.E2E_TOPOLOGY) return { kind: NETWORK, topology: loadTopology(process.env.E2E_TOPOLOGY), owned: false };
         const file = testTopologyFile();
         const previous = process.env.DEVNET_STATE_DIR;
         delete process.env.DEVNET_STATE_DIR;
         const topology = loadTopology(file);
         if (previous !== undefined) process.env.DEVNET_STATE_DIR = previous;
         // A clean ledger each run: tests assert heights and contents.
-        await down(topology, true);
+        await driver().down(topology, true);
         try {
-            await up(topology);
+            await driver().up(topology);
         } catch (e) {
-            await down(topology, false); // leave no half-started devnet behind
+            await driver().down(topology, false); // leave no half-started network behind
             throw e;
         }
-        return { topology, owned: true };
+        return { kind: NETWORK, topology, owned: true };
     })();
     return started;
 }
 
-/** Stops the test devnet if this run started it (root hook, see .mocharc.json). */
+/** The nodes tests may kill and restart: none on a network this run did not start. */
+export function controlledNodes(network: TestNetwork): ControlledNode[] {
+    return network.owned ? driver().nodes(network.topology) : [];
+}
+
+/** Stops the test network if this run started it (root hook, see .mocharc.json). */
 export async function stopTestNetwork(): Promise<void> {
     if (!started) return;
     const network = await started.catch(() => undefined);
-    if (network?.owned && !process.env.E2E_KEEP) await down(network.topology, false);
+    if (network?.owned && !process.env.E2E_KEEP) await driver().down(network.topology, false);
 }
