@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findOrg, loadTopology, paths, type Topology } from '../network/topology';
+import { DEFAULT_LIMITS, type RequestLimits } from './http/limits';
 
 export class ConfigError extends Error {
     constructor(message: string) {
@@ -50,8 +51,10 @@ export interface GatewayConfig {
     deadlines: Deadlines;
     retry: RetryPolicy;
     bodyLimit: string;
-    /** Requests per API key per window. */
-    rateLimit: { windowMs: number; max: number };
+    /** Rate limits per API key (weighted by route) and per client address, and open streams per key. */
+    limits: RequestLimits;
+    /** Slow clients: the headers, and the whole request (headers and body), must arrive within these. */
+    timeouts: { headersMs: number; requestMs: number };
     /** How long SIGTERM waits for in-flight requests before closing anyway. */
     shutdownGraceMs: number;
     /** Idempotency records older than this are forgotten. */
@@ -64,6 +67,19 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0)
     if (raw === undefined || raw === '') return fallback;
     if (!/^\d+$/.test(raw) || Number(raw) < min) throw new ConfigError(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
     return Number(raw);
+}
+
+/** `operationId=weight,...` (e.g. `requestAccess=10,getCard=1`): the cost of one request in tokens. */
+function weightsEnv(env: NodeJS.ProcessEnv, name: string): Record<string, number> {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return {};
+    const weights: Record<string, number> = {};
+    for (const part of raw.split(',')) {
+        const m = /^\s*([A-Za-z][A-Za-z0-9]*)=(\d{1,6})\s*$/.exec(part);
+        if (!m) throw new ConfigError(`${name} must be operationId=weight,... (e.g. requestAccess=10), got ${JSON.stringify(part)}`);
+        weights[m[1]] = Number(m[2]);
+    }
+    return weights;
 }
 
 export interface ConfigArgs {
@@ -156,14 +172,26 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
             maxDelayMs: intEnv(env, 'GATEWAY_RETRY_MAX_MS', 2_000, 0),
         },
         bodyLimit: env.GATEWAY_BODY_LIMIT ?? '64kb',
-        rateLimit: {
-            windowMs: intEnv(env, 'GATEWAY_RATE_WINDOW_MS', 60_000, 1),
-            max: intEnv(env, 'GATEWAY_RATE_MAX', 60_000, 1),
+        limits: {
+            windowMs: intEnv(env, 'GATEWAY_RATE_WINDOW_MS', DEFAULT_LIMITS.windowMs, 1),
+            max: intEnv(env, 'GATEWAY_RATE_MAX', DEFAULT_LIMITS.max, 1),
+            weights: { ...DEFAULT_LIMITS.weights, ...weightsEnv(env, 'GATEWAY_RATE_WEIGHTS') },
+            anonymousMax: intEnv(env, 'GATEWAY_ANONYMOUS_RATE_MAX', DEFAULT_LIMITS.anonymousMax, 1),
+            streamsPerKey: intEnv(env, 'GATEWAY_STREAMS_PER_KEY', DEFAULT_LIMITS.streamsPerKey, 0),
+        },
+        timeouts: {
+            headersMs: intEnv(env, 'GATEWAY_HEADERS_TIMEOUT_MS', 10_000, 1),
+            requestMs: intEnv(env, 'GATEWAY_REQUEST_TIMEOUT_MS', 30_000, 1),
         },
         shutdownGraceMs: intEnv(env, 'GATEWAY_SHUTDOWN_GRACE_MS', 10_000, 0),
         idempotencyTtlMs: intEnv(env, 'GATEWAY_IDEMPOTENCY_TTL_MS', 24 * 3600_000, 1),
         logLevel,
     };
+    if (cfg.timeouts.headersMs > cfg.timeouts.requestMs) {
+        throw new ConfigError(
+            'GATEWAY_HEADERS_TIMEOUT_MS must not exceed GATEWAY_REQUEST_TIMEOUT_MS (the headers are part of the request)',
+        );
+    }
     return cfg;
 }
 

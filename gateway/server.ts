@@ -9,6 +9,7 @@ import { AppStore } from './auth/store';
 import { FabricGatewayLayer } from './fabric/client';
 import type { FabricLayer } from './fabric/types';
 import { createApp, type GatewayApp } from './http/app';
+import { listen } from './http/listen';
 import { IdempotencyStore } from './idempotency/store';
 import { createLogger, type Logger } from './log';
 import { createMetrics } from './metrics';
@@ -44,11 +45,13 @@ export async function startGateway(
         log,
         metrics,
         bodyLimit: cfg.bodyLimit,
-        rateLimit: cfg.rateLimit,
+        limits: cfg.limits,
     });
-    const server = await new Promise<Server>((resolve, reject) => {
-        const s = gateway.app.listen(cfg.port, cfg.host, () => resolve(s));
-        s.once('error', reject);
+    const server = await listen(gateway.app, {
+        host: cfg.host,
+        port: cfg.port,
+        headersTimeoutMs: cfg.timeouts.headersMs,
+        requestTimeoutMs: cfg.timeouts.requestMs,
     });
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : cfg.port;

@@ -10,6 +10,7 @@ import {
     IsIn,
     IsInt,
     IsISO8601,
+    IsObject,
     IsOptional,
     IsString,
     Length,
@@ -82,7 +83,7 @@ export class CreateCardArgs {
     @IsString() @Matches(ID_PATTERN, idMsg) subjectId!: string;
     @IsString() @Length(40, 400) @Matches(BASE64_PATTERN) devicePublicKey!: string;
     @IsInt() @Min(1) @Max(10) validityYears!: number;
-    @ValidateNested() @Type(() => CommitmentsDto) commitments!: CommitmentsDto;
+    @IsObject() @ValidateNested() @Type(() => CommitmentsDto) commitments!: CommitmentsDto;
 }
 
 export class CardIdArgs {
@@ -176,7 +177,7 @@ export class ListAccessByCardArgs extends PageArgs {
 
 /** A citizen's own listing: the device-signed request plus (unsigned) paging. */
 export class ListMyAccessArgs extends PageArgs {
-    @ValidateNested() @Type(() => SignedAccessLogListRequest) request!: SignedAccessLogListRequest;
+    @IsObject() @ValidateNested() @Type(() => SignedAccessLogListRequest) request!: SignedAccessLogListRequest;
 }
 
 export class ListAccessByCallerArgs extends PageArgs {

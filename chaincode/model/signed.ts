@@ -12,6 +12,7 @@ import {
     IsIn,
     IsInt,
     IsISO8601,
+    IsObject,
     IsString,
     Length,
     Matches,
@@ -87,27 +88,27 @@ export class AuthChallengeDoc extends SignedDocBase {
 const SIG = { min: 8, max: 200 };
 
 export class SignedConsentReceipt {
-    @ValidateNested() @Type(() => ConsentReceiptDoc) document!: ConsentReceiptDoc;
+    @IsObject() @ValidateNested() @Type(() => ConsentReceiptDoc) document!: ConsentReceiptDoc;
     @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
 }
 export class SignedConsentWithdrawal {
-    @ValidateNested() @Type(() => ConsentWithdrawalDoc) document!: ConsentWithdrawalDoc;
+    @IsObject() @ValidateNested() @Type(() => ConsentWithdrawalDoc) document!: ConsentWithdrawalDoc;
     @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
 }
 export class SignedCardSuspension {
-    @ValidateNested() @Type(() => CardSuspensionDoc) document!: CardSuspensionDoc;
+    @IsObject() @ValidateNested() @Type(() => CardSuspensionDoc) document!: CardSuspensionDoc;
     @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
 }
 export class SignedKeyRotation {
-    @ValidateNested() @Type(() => KeyRotationDoc) document!: KeyRotationDoc;
+    @IsObject() @ValidateNested() @Type(() => KeyRotationDoc) document!: KeyRotationDoc;
     @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
 }
 export class SignedAccessLogListRequest {
-    @ValidateNested() @Type(() => AccessLogListRequestDoc) document!: AccessLogListRequestDoc;
+    @IsObject() @ValidateNested() @Type(() => AccessLogListRequestDoc) document!: AccessLogListRequestDoc;
     @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
 }
 export class SignedAuthChallenge {
-    @ValidateNested() @Type(() => AuthChallengeDoc) document!: AuthChallengeDoc;
+    @IsObject() @ValidateNested() @Type(() => AuthChallengeDoc) document!: AuthChallengeDoc;
     @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
 }
 

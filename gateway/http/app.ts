@@ -1,10 +1,9 @@
-// The Express application of one gateway: request ids, JSON logs and metrics, helmet, body limit,
-// API-key authentication, a rate limit per key, the /v1 routes, OpenAPI and docs, health and
+// The Express application of one gateway: request ids, JSON logs and metrics, helmet, limits per
+// client address and per API key (weighted by route), API-key authentication, body limit, the /v1 routes, OpenAPI and docs, health and
 // readiness, and one problem+json error handler. Everything it talks to is injected.
 import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { AppStore } from '../auth/store';
 import type { Db } from '../db';
@@ -16,7 +15,17 @@ import type { Metrics } from '../metrics';
 import { buildOpenApi } from './openapi';
 import { dispatcher, type RouteSpec } from './route';
 import { v1Routes } from './routes';
-import { accessStream, STREAM_PATH } from './sse';
+import {
+    clientAddress,
+    DEFAULT_LIMITS,
+    perKeyLimit,
+    rateLimited,
+    type RequestLimits,
+    routeWeight,
+    StreamQuota,
+    TokenBuckets,
+} from './limits';
+import { accessStream, STREAM_OPERATION_ID, STREAM_PATH } from './sse';
 
 export interface AppDeps {
     mspId: string;
@@ -27,7 +36,8 @@ export interface AppDeps {
     log: Logger;
     metrics: Metrics;
     bodyLimit?: string;
-    rateLimit?: { windowMs: number; max: number };
+    /** Defaults: DEFAULT_LIMITS (limits.ts). */
+    limits?: Partial<RequestLimits>;
     version?: string;
 }
 
@@ -50,6 +60,43 @@ export function sendProblem(res: Response, req: Request, problem: ProblemError):
     res.status(problem.status)
         .type(PROBLEM_CONTENT_TYPE)
         .send(JSON.stringify(problem.toProblem(req.originalUrl.split('?')[0], String(res.locals.requestId ?? ''))));
+}
+
+/** body-parser's refusals (http-errors with a `type`), by type: status, stable code and what is wrong. */
+const BODY_REFUSALS: Record<string, { status: number; code: string; detail: string }> = {
+    'entity.parse.failed': { status: 400, code: 'MALFORMED_JSON', detail: 'the body is not valid JSON' },
+    'entity.too.large': { status: 413, code: 'BODY_TOO_LARGE', detail: 'the body is larger than the limit' },
+    'encoding.unsupported': {
+        status: 415,
+        code: 'CONTENT_ENCODING_UNSUPPORTED',
+        detail: 'compressed bodies are not accepted: send the JSON without Content-Encoding',
+    },
+    'charset.unsupported': { status: 415, code: 'CHARSET_UNSUPPORTED', detail: 'the body must be UTF-8 JSON' },
+    'request.size.invalid': { status: 400, code: 'BODY_LENGTH_MISMATCH', detail: 'the body length does not match Content-Length' },
+    'request.aborted': { status: 400, code: 'BODY_ABORTED', detail: 'the client stopped sending the body' },
+};
+
+/** A request the HTTP layer could not even read (path escapes, body encoding), as a 4xx problem. */
+function requestProblem(err: unknown): ProblemError | undefined {
+    if (err instanceof ProblemError) return undefined;
+    // Express decodes :params with decodeURIComponent and passes its URIError on (status 400).
+    if (err instanceof URIError) {
+        return new ProblemError({
+            status: 400,
+            code: 'MALFORMED_PATH',
+            title: 'Invalid request path',
+            detail: 'a path segment has a broken percent escape (each % must start a %XX UTF-8 escape)',
+        });
+    }
+    const e = err as { type?: unknown; status?: unknown };
+    if (typeof e?.status !== 'number' || e.status < 400 || e.status >= 500) return undefined;
+    const known = typeof e.type === 'string' ? BODY_REFUSALS[e.type] : undefined;
+    return new ProblemError({
+        status: known?.status ?? e.status,
+        code: known?.code ?? 'BAD_BODY',
+        title: 'Invalid request body',
+        detail: known?.detail ?? `the body was refused (${String(e.type ?? 'unreadable')})`,
+    });
 }
 
 export function createApp(deps: AppDeps): GatewayApp {
@@ -110,6 +157,21 @@ export function createApp(deps: AppDeps): GatewayApp {
         next();
     });
     app.use(helmet());
+    const limits: RequestLimits = { ...DEFAULT_LIMITS, ...deps.limits };
+    const known = new Set([...routes.map((r) => r.operationId), STREAM_OPERATION_ID]);
+    const unknown = Object.keys(limits.weights).filter((id) => !known.has(id));
+    if (unknown.length) throw new Error(`GATEWAY_CONFIG_INVALID: rate weights name unknown operations: ${unknown.join(', ')}`);
+    const perKey = new TokenBuckets(limits.max, limits.windowMs);
+    const anonymous = new TokenBuckets(limits.anonymousMax, limits.windowMs);
+    const anonymousRefusal = (req: Request): ProblemError | undefined => {
+        const wait = anonymous.take(clientAddress(req), 1);
+        return wait ? rateLimited('too many requests without a valid API key from this address', wait) : undefined;
+    };
+    // Everything outside /v1 is served without a key: count it per client address (health probes excepted).
+    app.use((req, _res, next) => {
+        if (req.path === '/healthz' || req.path === '/readyz' || /^\/v1(\/|$)/i.test(req.path)) return next();
+        next(anonymousRefusal(req));
+    });
 
     // ---- operations (no API key) ----
     app.get('/healthz', (_req, res) => {
@@ -163,55 +225,46 @@ export function createApp(deps: AppDeps): GatewayApp {
     v1.use((req, res, next) => {
         const header = req.get('Authorization');
         const key = header?.startsWith('Bearer ') ? header.slice(7).trim() : req.get('X-API-Key');
-        if (!key) return next(unauthorized('send the API key as Authorization: Bearer <key> or X-API-Key'));
-        const found = deps.apps.authenticate(key);
-        if (!found || found.mspId !== deps.mspId) return next(unauthorized('the API key is not valid for this gateway'));
-        res.locals.app = found;
-        next();
+        const found = key ? deps.apps.authenticate(key) : undefined;
+        if (found && found.mspId === deps.mspId) {
+            res.locals.app = found;
+            return next();
+        }
+        // Failed authentications count against the client's address, so guessing keys is slow too.
+        next(
+            anonymousRefusal(req) ??
+                unauthorized(
+                    key ? 'the API key is not valid for this gateway' : 'send the API key as Authorization: Bearer <key> or X-API-Key',
+                ),
+        );
     });
-    v1.use(
-        rateLimit({
-            windowMs: deps.rateLimit?.windowMs ?? 60_000,
-            limit: deps.rateLimit?.max ?? 600,
-            standardHeaders: 'draft-7',
-            legacyHeaders: false,
-            keyGenerator: (_req, res) => String((res.locals.app as { appId: string }).appId),
-            handler: (req, res) => {
-                const retry = Math.ceil((deps.rateLimit?.windowMs ?? 60_000) / 1000);
-                sendProblem(
-                    res,
-                    req,
-                    new ProblemError({
-                        status: 429,
-                        code: 'RATE_LIMITED',
-                        title: 'Too many requests',
-                        detail: 'the rate limit of this API key is exceeded',
-                        retryAfterSeconds: retry,
-                    }),
-                );
-            },
-        }),
-    );
-    v1.use(express.json({ limit: deps.bodyLimit ?? '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
+    // After authentication and routing, so that a refused request costs no body parsing.
+    // Compressed bodies are refused (415), not inflated: bodies are small, and inflating invites zip bombs.
+    const jsonBody = express.json({
+        limit: deps.bodyLimit ?? '64kb',
+        strict: true,
+        inflate: false,
+        type: ['application/json', 'application/*+json'],
+    });
+    const routeName = (route: string) => (_req: Request, res: Response, next: NextFunction) => {
+        res.locals.route = route;
+        next();
+    };
     const dispatchDeps = { fabric: deps.fabric, idempotency: deps.idempotency, log: deps.log };
     for (const r of routes) {
-        const route = r.path;
         v1[r.method](
             r.path.replace(/^\/v1/, ''),
-            (_req: Request, res: Response, next: NextFunction) => {
-                res.locals.route = route;
-                next();
-            },
+            routeName(r.path),
+            perKeyLimit(perKey, routeWeight(limits, r.operationId, r.method)),
+            jsonBody,
             dispatcher(r, dispatchDeps),
         );
     }
     v1.get(
         STREAM_PATH.replace(/^\/v1/, ''),
-        (_req: Request, res: Response, next: NextFunction) => {
-            res.locals.route = STREAM_PATH;
-            next();
-        },
-        accessStream({ fabric: deps.fabric, db: deps.db, log: deps.log, streams }),
+        routeName(STREAM_PATH),
+        perKeyLimit(perKey, routeWeight(limits, STREAM_OPERATION_ID, 'post')),
+        accessStream({ fabric: deps.fabric, db: deps.db, log: deps.log, streams, quota: new StreamQuota(limits.streamsPerKey) }),
     );
     app.use('/v1', v1);
 
@@ -220,21 +273,7 @@ export function createApp(deps: AppDeps): GatewayApp {
         next(new ProblemError({ status: 404, code: 'ROUTE_NOT_FOUND', title: 'Not found', detail: `no route ${req.method} ${req.path}` })),
     );
     app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-        let problem: ProblemError;
-        const e = err as { type?: string; status?: number; expose?: boolean };
-        if (!(err instanceof ProblemError) && typeof e?.status === 'number' && e.status >= 400 && e.status < 500 && e.type) {
-            // body-parser: malformed JSON, too large, wrong charset, aborted
-            const code =
-                e.type === 'entity.too.large' ? 'BODY_TOO_LARGE' : e.type === 'entity.parse.failed' ? 'MALFORMED_JSON' : 'BAD_BODY';
-            problem = new ProblemError({
-                status: e.status,
-                code,
-                title: 'Invalid request body',
-                detail: code === 'MALFORMED_JSON' ? 'the body is not valid JSON' : `the body was refused (${e.type})`,
-            });
-        } else {
-            problem = toProblem(err);
-        }
+        const problem = requestProblem(err) ?? toProblem(err);
         if (problem.status >= 500) {
             const cause = (problem as { cause?: unknown }).cause ?? err;
             deps.log.error('request failed', {

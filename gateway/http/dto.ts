@@ -8,6 +8,7 @@ import {
     IsIn,
     IsInt,
     IsISO8601,
+    IsObject,
     IsOptional,
     IsString,
     Length,
@@ -98,7 +99,7 @@ export class IssueCardBody {
     @IsString() @Length(40, 400) @Matches(BASE64_PATTERN) devicePublicKey!: string;
     @IsInt() @Min(1) @Max(10) validityYears!: number;
     /** Goes to the issuer's peers only, as transient data; never stored or logged by the gateway. */
-    @ValidateNested() @Type(() => PersonalDataDto) personal!: PersonalDataDto;
+    @IsObject() @ValidateNested() @Type(() => PersonalDataDto) personal!: PersonalDataDto;
 }
 
 export class ReasonBody {

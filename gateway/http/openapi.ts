@@ -8,7 +8,7 @@ const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as {
 };
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import type { RouteSpec } from './route';
-import { STREAM_PATH } from './sse';
+import { STREAM_OPERATION_ID, STREAM_PATH } from './sse';
 
 type Schema = Record<string, any>;
 
@@ -118,7 +118,7 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
     }
     paths[toOpenApiPath(STREAM_PATH)] = {
         get: {
-            operationId: 'streamCardAccessLog',
+            operationId: STREAM_OPERATION_ID,
             summary: 'Server-Sent Events: new access-log entries of a card (event `access`, id `<block>:<txId>`)',
             description:
                 'Citizens pass `request` (base64url of a signed AccessLogListRequest); auditors need none. ' +

@@ -12,11 +12,15 @@ import { ACCESS_EVENT_NAMES, CHAINCODE_FN as F } from '../fabric/surface';
 import type { EventStream, FabricLayer } from '../fabric/types';
 import type { Logger } from '../log';
 import { CardPath, StreamQuery } from './dto';
+import type { StreamQuota } from './limits';
 import { appOf } from './route';
 import { requireSame, validateInto } from './validate';
 
 export const STREAM_PATH = '/v1/cards/:cardId/access-log/stream';
+export const STREAM_OPERATION_ID = 'streamCardAccessLog';
 const LAST_EVENT_ID = /^(\d{1,20}):([0-9a-f]{64})$/;
+/** Block numbers are uint64 in Fabric's protos; a larger position cannot be encoded in a Deliver seek. */
+const MAX_BLOCK_NUMBER = 2n ** 64n - 1n;
 
 export interface StreamRegistry {
     /** Open streams, closed on shutdown so the server can stop. */
@@ -28,6 +32,8 @@ export function accessStream(deps: {
     db: Db;
     log: Logger;
     streams: StreamRegistry;
+    /** Open streams per app (checked before the chaincode is asked). */
+    quota: StreamQuota;
     heartbeatMs?: number;
 }): RequestHandler {
     return async (req: Request, res: Response) => {
@@ -36,72 +42,81 @@ export function accessStream(deps: {
         const query = validateInto(StreamQuery, { ...(req.query as object) }, 'query');
         const lastEventId = req.get('Last-Event-ID');
         const resumeAt = lastEventId === undefined ? undefined : LAST_EVENT_ID.exec(lastEventId);
-        if (lastEventId !== undefined && !resumeAt) {
+        if (lastEventId !== undefined && (!resumeAt || BigInt(resumeAt[1]) > MAX_BLOCK_NUMBER)) {
             throw badRequest([
-                { field: 'header.Last-Event-ID', constraints: { matches: 'Last-Event-ID must be <block>:<transaction id>' } },
+                {
+                    field: 'header.Last-Event-ID',
+                    constraints: { matches: 'Last-Event-ID must be <block>:<transaction id>, the block a uint64' },
+                },
             ]);
         }
-        // Authorization is the chaincode's: the citizen's signed listing request, or an auditor's identity.
-        if (query.request) {
-            let plain: unknown;
-            try {
-                plain = JSON.parse(Buffer.from(query.request, 'base64url').toString('utf8'));
-            } catch {
-                throw badRequest([
-                    { field: 'query.request', constraints: { isJson: 'request must be base64url of the signed request JSON' } },
-                ]);
-            }
-            const signed = validateInto(SignedAccessLogListRequest, plain, 'query');
-            requireSame('request.document.cardId', signed.document.cardId, cardId, 'query');
-            await deps.fabric.evaluate(app.identity, {
-                fn: F.listMyAccess,
-                args: [JSON.stringify({ request: signed, pageSize: 1, bookmark: '' })],
-            });
-        } else {
-            await deps.fabric.evaluate(app.identity, {
-                fn: F.listAccessByCard,
-                args: [JSON.stringify({ cardId, pageSize: 1, bookmark: '' })],
-            });
-        }
-        const checkpoint: Checkpointer = query.subscriber
-            ? new SqliteCheckpointer(deps.db, `sse:${app.appId}:${cardId}:${query.subscriber}`)
-            : checkpointers.inMemory();
-        if (resumeAt) await checkpoint.checkpointTransaction(BigInt(resumeAt[1]), resumeAt[2]);
-        const fresh = checkpoint.getBlockNumber() === undefined;
-        const stream = await deps.fabric.chaincodeEvents(app.identity, { checkpoint: fresh ? undefined : checkpoint });
-        deps.streams.open.add(stream);
-        res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
-        res.flushHeaders();
-        res.write(': streaming access-log entries\n\n');
-        const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), deps.heartbeatMs ?? 15_000);
-        const stop = () => {
-            clearInterval(heartbeat);
-            stream.close();
-            deps.streams.open.delete(stream);
-        };
-        req.on('close', stop);
+        // Held until the stream ends (or its authorization fails): a key cannot pile up open streams.
+        const release = deps.quota.reserve(app.appId);
         try {
-            for await (const event of stream) {
-                if (ACCESS_EVENT_NAMES.includes(event.eventName)) {
-                    let payload: Record<string, unknown> | undefined;
-                    try {
-                        payload = JSON.parse(Buffer.from(event.payload).toString('utf8')) as Record<string, unknown>;
-                    } catch {
-                        payload = undefined;
-                    }
-                    if (payload && payload.cardId === cardId) {
-                        const data = { ...payload, transactionId: event.transactionId, blockNumber: event.blockNumber.toString() };
-                        res.write(`id: ${event.blockNumber}:${event.transactionId}\nevent: access\ndata: ${JSON.stringify(data)}\n\n`);
-                    }
+            // Authorization is the chaincode's: the citizen's signed listing request, or an auditor's identity.
+            if (query.request) {
+                let plain: unknown;
+                try {
+                    plain = JSON.parse(Buffer.from(query.request, 'base64url').toString('utf8'));
+                } catch {
+                    throw badRequest([
+                        { field: 'query.request', constraints: { isJson: 'request must be base64url of the signed request JSON' } },
+                    ]);
                 }
-                // Checkpoint every event, delivered or not, so a restart does not rescan them.
-                await checkpoint.checkpointTransaction(event.blockNumber, event.transactionId);
+                const signed = validateInto(SignedAccessLogListRequest, plain, 'query');
+                requireSame('request.document.cardId', signed.document.cardId, cardId, 'query');
+                await deps.fabric.evaluate(app.identity, {
+                    fn: F.listMyAccess,
+                    args: [JSON.stringify({ request: signed, pageSize: 1, bookmark: '' })],
+                });
+            } else {
+                await deps.fabric.evaluate(app.identity, {
+                    fn: F.listAccessByCard,
+                    args: [JSON.stringify({ cardId, pageSize: 1, bookmark: '' })],
+                });
             }
-        } catch (err) {
-            if (!res.writableEnded) deps.log.warn('access stream ended', { error: (err as Error).message, cardId });
+            const checkpoint: Checkpointer = query.subscriber
+                ? new SqliteCheckpointer(deps.db, `sse:${app.appId}:${cardId}:${query.subscriber}`)
+                : checkpointers.inMemory();
+            if (resumeAt) await checkpoint.checkpointTransaction(BigInt(resumeAt[1]), resumeAt[2]);
+            const fresh = checkpoint.getBlockNumber() === undefined;
+            const stream = await deps.fabric.chaincodeEvents(app.identity, { checkpoint: fresh ? undefined : checkpoint });
+            deps.streams.open.add(stream);
+            res.status(200).set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
+            res.flushHeaders();
+            res.write(': streaming access-log entries\n\n');
+            const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), deps.heartbeatMs ?? 15_000);
+            const stop = () => {
+                clearInterval(heartbeat);
+                stream.close();
+                deps.streams.open.delete(stream);
+            };
+            req.on('close', stop);
+            try {
+                for await (const event of stream) {
+                    if (ACCESS_EVENT_NAMES.includes(event.eventName)) {
+                        let payload: Record<string, unknown> | undefined;
+                        try {
+                            payload = JSON.parse(Buffer.from(event.payload).toString('utf8')) as Record<string, unknown>;
+                        } catch {
+                            payload = undefined;
+                        }
+                        if (payload && payload.cardId === cardId) {
+                            const data = { ...payload, transactionId: event.transactionId, blockNumber: event.blockNumber.toString() };
+                            res.write(`id: ${event.blockNumber}:${event.transactionId}\nevent: access\ndata: ${JSON.stringify(data)}\n\n`);
+                        }
+                    }
+                    // Checkpoint every event, delivered or not, so a restart does not rescan them.
+                    await checkpoint.checkpointTransaction(event.blockNumber, event.transactionId);
+                }
+            } catch (err) {
+                if (!res.writableEnded) deps.log.warn('access stream ended', { error: (err as Error).message, cardId });
+            } finally {
+                stop();
+                if (!res.writableEnded) res.end();
+            }
         } finally {
-            stop();
-            if (!res.writableEnded) res.end();
+            release();
         }
     };
 }

@@ -4,7 +4,8 @@
 import 'reflect-metadata';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
-import { badRequest, type FieldError } from '../errors';
+import { JSON_SHAPE_LIMITS, jsonShapeProblem } from '../../chaincode/model';
+import { badRequest, ProblemError, type FieldError } from '../errors';
 
 export type Where = 'body' | 'query' | 'path' | 'header';
 
@@ -24,6 +25,22 @@ function flatten(errors: ValidationError[], prefix: string, out: FieldError[]): 
 export function validateInto<T extends object>(cls: ClassConstructor<T>, input: unknown, where: Where): T {
     if (input === null || input === undefined || typeof input !== 'object' || Array.isArray(input)) {
         throw badRequest([{ field: where, constraints: { isObject: `${where} must be a JSON object` } }]);
+    }
+    // Bounded before class-transformer and class-validator walk it (both recurse): the chaincode's own limits.
+    const shape = jsonShapeProblem(input);
+    if (shape?.kind === 'forbidden') {
+        throw badRequest([
+            { field: `${where}.${shape.path}`, constraints: { whitelistValidation: `property ${shape.path} should not exist` } },
+        ]);
+    }
+    if (shape) {
+        const what = shape.kind === 'depth' ? `${JSON_SHAPE_LIMITS.maxDepth} levels of nesting` : `${JSON_SHAPE_LIMITS.maxMembers} members`;
+        throw new ProblemError({
+            status: 400,
+            code: shape.kind === 'depth' ? 'JSON_TOO_DEEP' : 'JSON_TOO_MANY_MEMBERS',
+            title: 'Invalid request',
+            detail: `the ${where} has more than ${what} (at ${where}${shape.path ? `.${shape.path}` : ''})`,
+        });
     }
     // Query strings are all text: let class-transformer convert them to the declared types
     // (a non-number becomes NaN and fails @IsInt). Bodies keep their JSON types exactly.

@@ -218,6 +218,8 @@ async function main(): Promise<void> {
     }
     const startedAt = Date.now();
     const loadBefore = os.loadavg()[0];
+    // The gateways (children of the devnet) measure the ledger here, not their per-key rate limit.
+    process.env.GATEWAY_RATE_MAX ??= String(1e9);
     progress('bringing up the test devnet');
     const { topology } = await testNetwork();
     const t: Topology = topology;

@@ -4,11 +4,12 @@ import { generateKeyPairSync } from 'node:crypto';
 import { ChaincodeError, ERROR_HTTP_STATUS, ErrorCode, parseErrorCode } from '../../../chaincode/errors.js';
 import { canonicalBytes, canonicalJson } from '../../../chaincode/model/canonical.js';
 import { commitment, computeCommitments, deriveSalt } from '../../../chaincode/model/commitments.js';
-import { RequestAccessArgs } from '../../../chaincode/model/dto.js';
+import { ListMyAccessArgs, RequestAccessArgs } from '../../../chaincode/model/dto.js';
 import {
     documentHash,
     exportDevicePublicKey,
     parseDevicePublicKey,
+    SignedConsentReceipt,
     signDocument,
     verifyDeviceSignature,
 } from '../../../chaincode/model/signed.js';
@@ -85,6 +86,21 @@ describe('chaincode model (shared with the gateway)', () => {
                 predicates: [{ name: 'ageAtLeast', value: 65 }],
             });
             expect(ok.predicates[0]?.value).to.equal(65);
+        });
+
+        it('refuses prototype member names, deep nesting and huge values before validating, and a missing signed document', () => {
+            const valid = '"cardId":"card-1","serviceId":"svc-1","purpose":"p","items":["name"],"predicates":[]';
+            for (const key of ['__proto__', 'constructor', 'prototype'])
+                expect(() => parseArgs(RequestAccessArgs, `{"${key}":{"role":"issuer"},${valid}}`)).to.throw(
+                    ChaincodeError,
+                    new RegExp(`^INVALID_ARGUMENT: ${key}: whitelistValidation$`),
+                );
+            expect(() => parseArgs(RequestAccessArgs, `{"items":${'['.repeat(3000)}${']'.repeat(3000)}}`)).to.throw(
+                /^INVALID_ARGUMENT: argument exceeds 8 nesting levels at items(\.0)+$/,
+            );
+            expect(() => parseArgs(RequestAccessArgs, { items: new Array(600).fill('name') })).to.throw(/exceeds 512 members at items/);
+            expect(() => parseArgs(ListMyAccessArgs, { pageSize: 5 })).to.throw(/^INVALID_ARGUMENT: request: isObject/);
+            expect(() => parseArgs(SignedConsentReceipt, { signature: 'AAAAAAAAAAAA', document: [] })).to.throw(/document: isObject/);
         });
 
         it('parses codes out of wrapped gateway messages and maps every code to an HTTP status', () => {

@@ -16,6 +16,32 @@ describe('gateway configuration', () => {
         expect(cfg.databaseFile).to.match(/gateways\/MOHWMSP\/gateway\.sqlite$/);
     });
 
+    it('has limits that limit by default, and reads each from the environment', () => {
+        const defaults = loadConfig({ org: 'SeoulMSP' }, {});
+        expect(defaults.limits).to.deep.include({ windowMs: 60_000, max: 3_000, anonymousMax: 300, streamsPerKey: 4 });
+        expect(defaults.timeouts).to.deep.equal({ headersMs: 10_000, requestMs: 30_000 });
+        const cfg = loadConfig(
+            { org: 'SeoulMSP' },
+            {
+                GATEWAY_RATE_MAX: '10',
+                GATEWAY_RATE_WINDOW_MS: '1000',
+                GATEWAY_RATE_WEIGHTS: 'requestAccess=7, getCard=2',
+                GATEWAY_ANONYMOUS_RATE_MAX: '3',
+                GATEWAY_STREAMS_PER_KEY: '1',
+                GATEWAY_HEADERS_TIMEOUT_MS: '200',
+                GATEWAY_REQUEST_TIMEOUT_MS: '400',
+            },
+        );
+        expect(cfg.limits).to.deep.equal({
+            windowMs: 1000,
+            max: 10,
+            weights: { issueCard: 10, eraseCard: 10, requestAccess: 7, getCard: 2 },
+            anonymousMax: 3,
+            streamsPerKey: 1,
+        });
+        expect(cfg.timeouts).to.deep.equal({ headersMs: 200, requestMs: 400 });
+    });
+
     const refusals: [string, () => unknown, RegExp][] = [
         ['no org', () => loadConfig({}, {}), /--org/],
         ['an unknown org', () => loadConfig({ org: 'NopeMSP' }, {}), /UNKNOWN_ORG/],
@@ -26,6 +52,16 @@ describe('gateway configuration', () => {
         ['an unknown flag', () => parseArgs(['--org', 'SeoulMSP', '--verbose']), /unknown argument --verbose/],
         ['a flag without value', () => parseArgs(['--org']), /--org needs a value/],
         ['a bad port', () => parseArgs(['--port', '99999']), /--port/],
+        [
+            'malformed rate weights',
+            () => loadConfig({ org: 'SeoulMSP' }, { GATEWAY_RATE_WEIGHTS: 'requestAccess:10' }),
+            /GATEWAY_RATE_WEIGHTS/,
+        ],
+        [
+            'a headers timeout longer than the request timeout',
+            () => loadConfig({ org: 'SeoulMSP' }, { GATEWAY_HEADERS_TIMEOUT_MS: '5000', GATEWAY_REQUEST_TIMEOUT_MS: '1000' }),
+            /GATEWAY_HEADERS_TIMEOUT_MS must not exceed/,
+        ],
     ];
     for (const [what, fn, message] of refusals) {
         it(`refuses ${what} with GATEWAY_CONFIG_INVALID`, () => {

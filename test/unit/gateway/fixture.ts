@@ -20,6 +20,7 @@ import type {
     TransactionProof,
 } from '../../../gateway/fabric/types';
 import { createApp, type GatewayApp } from '../../../gateway/http/app';
+import type { RequestLimits } from '../../../gateway/http/limits';
 import { IdempotencyStore } from '../../../gateway/idempotency/store';
 import { silentLogger, type Logger } from '../../../gateway/log';
 import { createMetrics } from '../../../gateway/metrics';
@@ -145,7 +146,7 @@ export function buildFixture(
     opts: {
         script?: Script;
         dbFile?: string;
-        rateLimit?: { windowMs: number; max: number };
+        limits?: Partial<RequestLimits>;
         bodyLimit?: string;
         fabric?: FakeFabric;
         owner?: string;
@@ -176,7 +177,7 @@ export function buildFixture(
         log: opts.log ?? silentLogger,
         metrics: createMetrics(),
         idempotency: new IdempotencyStore(db, { ttlMs: 3600_000, owner: opts.owner }),
-        rateLimit: opts.rateLimit ?? { windowMs: 60_000, max: 100_000 },
+        limits: { max: 100_000, anonymousMax: 100_000, ...opts.limits },
         bodyLimit: opts.bodyLimit ?? '16kb',
     });
     return {

@@ -537,13 +537,13 @@ describe('gateway HTTP', () => {
 
     describe('rate limiting', () => {
         it('Given a limit of 3 per window, Then the 4th request of one key is 429 problem and another key is unaffected', async () => {
-            f = buildFixture({ script: accessScript(), rateLimit: { windowMs: 60_000, max: 3 } });
+            f = buildFixture({ script: accessScript(), limits: { windowMs: 60_000, max: 3 } });
             for (let i = 0; i < 3; i++)
                 expect((await request(f.gw.app).get('/v1/cards/card-0001').set(f.auth('welfare-app'))).status).to.equal(200);
             const limited = await request(f.gw.app).get('/v1/cards/card-0001').set(f.auth('welfare-app'));
             expect(limited.status).to.equal(429);
             expect(limited.headers['content-type']).to.match(PROBLEM);
-            expect(limited.headers['retry-after']).to.equal('60');
+            expect(limited.headers['retry-after'], 'a token refills every 60 s / 3').to.equal('20');
             expect((await request(f.gw.app).get('/v1/cards/card-0001').set(f.auth('other-app'))).status).to.equal(200);
         });
     });

@@ -1,0 +1,70 @@
+// The gateway's HTTP server: Node's timeouts for slow clients (slowloris), and a problem+json
+// answer for what Node refuses before Express sees it (a timeout, unparsable headers).
+import * as http from 'node:http';
+import type { Socket } from 'node:net';
+import type { Express } from 'express';
+import { PROBLEM_BASE, PROBLEM_CONTENT_TYPE } from '../errors';
+
+export interface ListenOptions {
+    host: string;
+    port: number;
+    /** The request line and headers must arrive within this. */
+    headersTimeoutMs: number;
+    /** The whole request (headers and body) must arrive within this; responses (event streams) are not bounded. */
+    requestTimeoutMs: number;
+}
+
+/** Node's own client errors, with the status and stable code each is answered with. */
+function refusalOf(err: NodeJS.ErrnoException): { status: number; code: string; title: string; detail: string } {
+    switch (err.code) {
+        case 'ERR_HTTP_REQUEST_TIMEOUT':
+            return { status: 408, code: 'REQUEST_TIMEOUT', title: 'Request timeout', detail: 'the request did not arrive in time' };
+        case 'HPE_HEADER_OVERFLOW':
+            return { status: 431, code: 'HEADERS_TOO_LARGE', title: 'Headers too large', detail: 'the request headers are too large' };
+        default:
+            return { status: 400, code: 'MALFORMED_HTTP', title: 'Malformed request', detail: 'the request is not valid HTTP/1.1' };
+    }
+}
+
+function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+    const started = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (err.code === 'ECONNRESET' || !socket.writable || started) {
+        socket.destroy();
+        return;
+    }
+    const r = refusalOf(err);
+    const body = JSON.stringify({
+        type: PROBLEM_BASE + r.code.toLowerCase().replace(/_/g, '-'),
+        title: r.title,
+        status: r.status,
+        detail: r.detail,
+        code: r.code,
+    });
+    socket.end(
+        `HTTP/1.1 ${r.status} ${http.STATUS_CODES[r.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+            `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+}
+
+export function listen(app: Express, opts: ListenOptions): Promise<http.Server> {
+    const server = http.createServer(
+        {
+            headersTimeout: opts.headersTimeoutMs,
+            requestTimeout: opts.requestTimeoutMs,
+            // How often Node looks for expired requests: often enough for the smallest timeout.
+            connectionsCheckingInterval: Math.max(
+                10,
+                Math.min(30_000, Math.floor(Math.min(opts.headersTimeoutMs, opts.requestTimeoutMs) / 4)),
+            ),
+        },
+        app,
+    );
+    server.on('clientError', onClientError);
+    return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(opts.port, opts.host, () => {
+            server.off('error', reject);
+            resolve(server);
+        });
+    });
+}
