@@ -1,9 +1,10 @@
 // Gateway administration: `node dist/gateway/admin.js <command> --org MSP [options]`.
-//   create-app --name N [--dept D] [--role department|citizen-agent|auditor|issuer|service-admin] [--identity EXISTING]
+//   create-app --name N [--dept D] [--role department|org-auditor|citizen-agent|auditor|issuer|service-admin] [--identity EXISTING]
 //       Enrolls a new Fabric identity from the org's CA with role (and dept) attributes, or binds an
 //       existing one (--identity), stores the hash of a new API key and prints the key ONCE.
 //   list-apps | rotate-key --name N | disable-app --name N
 // Common: [--topology FILE] [--db FILE] [--json]
+import { Role } from '../chaincode/model/vocabulary';
 import { enroll } from '../network/msp/ca';
 import { findOrg, loadTopology, type Topology } from '../network/topology';
 import { AppStore, APP_NAME_PATTERN, type App } from './auth/store';
@@ -11,7 +12,8 @@ import { loadConfig } from './config';
 import { openDb } from './db';
 import { identityExists } from './fabric/identities';
 
-const ROLES = ['department', 'citizen-agent', 'auditor', 'issuer', 'service-admin'] as const;
+/** The `role` attribute values the chaincode knows (one list: chaincode/model/vocabulary.ts). */
+const ROLES: readonly string[] = Object.values(Role);
 const DEPT = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 export class AdminError extends Error {

@@ -52,6 +52,29 @@ import { loadService } from './service.js';
 export const DEPARTMENT: readonly Grant[] = [{ role: Role.DEPARTMENT }];
 export const AUDITOR: readonly Grant[] = [{ mspId: AUDITOR_MSP, role: Role.AUDITOR }];
 
+/**
+ * Purpose limitation over the access log: the Audit org's auditors read every entry; an org's
+ * `org-auditor` reads its own org's; a department reads its own department's only (same org, same
+ * `dept` attribute). Every other caller is refused. `dept` undefined means "every department".
+ */
+export function requireAccessReader(c: Caller, mspId: string, dept: string | undefined, action: string): void {
+    if (hasGrant(c, AUDITOR)) return;
+    if (c.mspId !== mspId) fail(ErrorCode.UNAUTHORIZED_ROLE, `${action}: ${c.mspId} may read its own org's entries only`);
+    if (c.role === Role.ORG_AUDITOR) return;
+    if (c.role !== Role.DEPARTMENT || !c.dept) {
+        fail(
+            ErrorCode.UNAUTHORIZED_ROLE,
+            `${action} requires the ${Role.DEPARTMENT} or ${Role.ORG_AUDITOR} role; caller is ${c.role ?? 'no role'}`,
+        );
+    }
+    if (dept !== c.dept) {
+        fail(
+            ErrorCode.UNAUTHORIZED_DEPT,
+            `${action}: department ${c.dept} reads its own department's entries only${dept === undefined ? ' (name dept)' : ''}`,
+        );
+    }
+}
+
 /** What a GRANTED entry's basis is called in its `reason`. */
 export const GrantBasis = { CONSENT: 'CONSENT', LEGAL_BASIS: 'LEGAL_BASIS' } as const;
 
@@ -189,10 +212,7 @@ export class AccessContract extends BaseContract {
         const args = parseArgs(AccessIdArgs, argsJson);
         const entry = await getJson<AccessLogEntry>(ctx, compositeKey(ctx, KeyType.ACCESS, [args.accessId]));
         if (!entry) fail(ErrorCode.ACCESS_NOT_FOUND, `access ${args.accessId} is not committed`);
-        const c = caller(ctx);
-        if (c.mspId !== entry.callerMspId && !hasGrant(c, AUDITOR)) {
-            fail(ErrorCode.UNAUTHORIZED_ROLE, `GetAccessLog: ${c.mspId} may read its own entries only`);
-        }
+        requireAccessReader(caller(ctx), entry.callerMspId, entry.callerDept, 'GetAccessLog');
         return result(entry);
     }
 
@@ -218,18 +238,15 @@ export class AccessContract extends BaseContract {
     }
 
     /**
-     * Entries of one org (and department) in [from, to), optionally of one decision. Auditors see
-     * every org; any identity of an org sees its own org's entries. Without `dept` or with
+     * Entries of one org (and department) in [from, to), optionally of one decision, for the
+     * readers requireAccessReader allows (a department names its own dept). Without `dept` or with
      * `decision` a page may hold fewer than pageSize records (filtered): follow the bookmark.
      */
     @Transaction(false)
     @Returns('string')
     async ListAccessLogByCaller(ctx: Context, argsJson: string): Promise<string> {
         const args = parseArgs(ListAccessByCallerArgs, argsJson);
-        const c = caller(ctx);
-        if (c.mspId !== args.mspId && !hasGrant(c, AUDITOR)) {
-            fail(ErrorCode.UNAUTHORIZED_ROLE, `ListAccessLogByCaller: ${c.mspId} may list its own entries only`);
-        }
+        requireAccessReader(caller(ctx), args.mspId, args.dept, 'ListAccessLogByCaller');
         const from = normalizeInstant(args.from, 'from');
         const to = normalizeInstant(args.to, 'to');
         if (from >= to) fail(ErrorCode.INVALID_ARGUMENT, 'from must be before to');

@@ -21,6 +21,8 @@ export const Role = {
     CITIZEN_AGENT: 'citizen-agent',
     AUDITOR: 'auditor',
     SERVICE_ADMIN: 'service-admin',
+    /** Reads every access-log entry of its own org (every department); departments read their own only. */
+    ORG_AUDITOR: 'org-auditor',
 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 export const ROLE_ATTR = 'role';

@@ -241,6 +241,84 @@ describe('AccessContract', () => {
         });
     });
 
+    describe('department-level separation (purpose limitation)', () => {
+        let welfareEntry: string;
+        let pensionEntry: string;
+        const range = { from: '2026-01-01T00:00:00Z', to: '2027-01-01T00:00:00Z' };
+        beforeEach(async () => {
+            await net.registerService('svc-pension', net.ids.pension, { legalBasis: 'National Pension Act art. 1' });
+            welfareEntry = (await request()).accessId;
+            pensionEntry = (await request({ serviceId: 'svc-pension', consentId: undefined }, net.ids.pension)).accessId;
+        });
+
+        it("Given two departments of one org, Then each reads its own department's entries (any app of it), never the other's", async () => {
+            for (const who of [net.ids.welfare, net.ids.welfare2]) {
+                const e = await net.evaluate<{ callerDept: string }>(who, 'AccessContract:GetAccessLog', { accessId: welfareEntry });
+                expect(e.callerDept).to.equal('welfare');
+            }
+            await expectRefusal(
+                net.evaluate(net.ids.pension, 'AccessContract:GetAccessLog', { accessId: welfareEntry }),
+                'UNAUTHORIZED_DEPT',
+            );
+            await expectRefusal(
+                net.evaluate(net.ids.welfare, 'AccessContract:GetAccessLog', { accessId: pensionEntry }),
+                'UNAUTHORIZED_DEPT',
+            );
+            const own = await net.evaluate<{ records: { accessId: string }[] }>(net.ids.pension, 'AccessContract:ListAccessLogByCaller', {
+                mspId: MSP.MOHW,
+                dept: 'pension',
+                ...range,
+            });
+            expect(own.records.map((r) => r.accessId)).to.deep.equal([pensionEntry]);
+            for (const dept of ['welfare', undefined]) {
+                await expectRefusal(
+                    net.evaluate(net.ids.pension, 'AccessContract:ListAccessLogByCaller', { mspId: MSP.MOHW, dept, ...range }),
+                    'UNAUTHORIZED_DEPT',
+                );
+            }
+        });
+
+        it("Given the org's org-auditor, Then it reads every department of its own org and no other org's", async () => {
+            const all = await net.evaluate<{ records: { accessId: string }[] }>(
+                net.ids.mohwOrgAuditor,
+                'AccessContract:ListAccessLogByCaller',
+                {
+                    mspId: MSP.MOHW,
+                    ...range,
+                },
+            );
+            expect(all.records.map((r) => r.accessId).sort()).to.deep.equal([welfareEntry, pensionEntry].sort());
+            for (const accessId of [welfareEntry, pensionEntry])
+                await net.evaluate(net.ids.mohwOrgAuditor, 'AccessContract:GetAccessLog', { accessId });
+            await expectRefusal(
+                net.evaluate(net.ids.moisOrgAuditor, 'AccessContract:GetAccessLog', { accessId: welfareEntry }),
+                'UNAUTHORIZED_ROLE',
+            );
+            await expectRefusal(
+                net.evaluate(net.ids.moisOrgAuditor, 'AccessContract:ListAccessLogByCaller', { mspId: MSP.MOHW, ...range }),
+                'UNAUTHORIZED_ROLE',
+            );
+        });
+
+        it('Given the Audit org, Then it reads every entry; an identity of the org without the role or dept reads none', async () => {
+            for (const accessId of [welfareEntry, pensionEntry])
+                await net.evaluate(net.ids.auditor, 'AccessContract:GetAccessLog', { accessId });
+            const all = await net.evaluate<{ records: unknown[] }>(net.ids.auditor, 'AccessContract:ListAccessLogByCaller', {
+                mspId: MSP.MOHW,
+                ...range,
+            });
+            expect(all.records).to.have.length(2);
+            // No role, a department without dept, an 'auditor' outside the Audit org, another org's issuer.
+            for (const who of [net.ids.mohwUser, net.ids.noDept, net.ids.fakeAuditor, net.ids.issuer]) {
+                await expectRefusal(net.evaluate(who, 'AccessContract:GetAccessLog', { accessId: welfareEntry }), 'UNAUTHORIZED_ROLE');
+                await expectRefusal(
+                    net.evaluate(who, 'AccessContract:ListAccessLogByCaller', { mspId: MSP.MOHW, dept: 'welfare', ...range }),
+                    'UNAUTHORIZED_ROLE',
+                );
+            }
+        });
+    });
+
     describe('listings', () => {
         it('lists an empty card log as an empty page (the shim gives no metadata for it)', async () => {
             const empty = await net.evaluate<{ records: Decision[]; bookmark: string }>(
@@ -318,12 +396,18 @@ describe('AccessContract', () => {
                 'UNAUTHORIZED_ROLE',
             );
             await expectRefusal(
-                net.evaluate(net.ids.welfare, 'AccessContract:ListAccessLogByCaller', { mspId: 'MOHWMSP', from: range.to, to: range.from }),
+                net.evaluate(net.ids.welfare, 'AccessContract:ListAccessLogByCaller', {
+                    mspId: 'MOHWMSP',
+                    dept: 'welfare',
+                    from: range.to,
+                    to: range.from,
+                }),
                 'INVALID_ARGUMENT',
             );
             await expectRefusal(
                 net.evaluate(net.ids.welfare, 'AccessContract:ListAccessLogByCaller', {
                     mspId: 'MOHWMSP',
+                    dept: 'welfare',
                     from: 'yesterday',
                     to: range.to,
                 }),

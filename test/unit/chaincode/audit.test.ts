@@ -62,8 +62,17 @@ describe('AuditContract', () => {
         );
         await expectRefusal(
             net.evaluate(net.ids.welfare, 'AuditContract:CountAccess', { mspId: 'MOHWMSP', ...range }),
+            'UNAUTHORIZED_DEPT',
+        );
+        await expectRefusal(
+            net.evaluate(net.ids.welfare, 'AuditContract:CountAccess', { mspId: 'MOISMSP', dept: 'welfare', ...range }),
             'UNAUTHORIZED_ROLE',
         );
+        // Whoever may read entries may count them: the department its own, the org's org-auditor every department.
+        const own = await net.evaluate(net.ids.welfare, 'AuditContract:CountAccess', { mspId: 'MOHWMSP', dept: 'welfare', ...range });
+        expect(own).to.deep.include({ granted: 1, denied: 1 });
+        const org = await net.evaluate(net.ids.mohwOrgAuditor, 'AuditContract:CountAccess', { mspId: 'MOHWMSP', ...range });
+        expect(org).to.deep.include({ granted: 2, denied: 1 });
     });
 
     it('an auditor cannot write anything', async () => {

@@ -45,6 +45,8 @@ export async function buildIdentities() {
         noDept: await makeIdentity(MSP.MOHW, 'nodept', { role: Role.DEPARTMENT }),
         mohwUser: await makeIdentity(MSP.MOHW, 'User1'),
         auditor: await makeIdentity(MSP.AUDIT, 'auditor1', { role: Role.AUDITOR }),
+        mohwOrgAuditor: await makeIdentity(MSP.MOHW, 'mohw-org-auditor', { role: Role.ORG_AUDITOR }),
+        moisOrgAuditor: await makeIdentity(MSP.MOIS, 'mois-org-auditor', { role: Role.ORG_AUDITOR }),
         fakeIssuer: await makeIdentity(MSP.MOHW, 'fake-issuer', { role: Role.ISSUER }),
         fakeAuditor: await makeIdentity(MSP.MOHW, 'fake-auditor', { role: Role.AUDITOR }),
     };
