@@ -1,11 +1,14 @@
 // Gateway administration: `node dist/gateway/admin.js <command> --org MSP [options]`.
 //   create-app --name N [--dept D] [--role department|org-auditor|citizen-agent|auditor|issuer|service-admin] [--identity EXISTING]
-//       Enrolls a new Fabric identity from the org's CA with role (and dept) attributes, or binds an
-//       existing one (--identity), stores the hash of a new API key and prints the key ONCE.
-//   list-apps | rotate-key --name N | disable-app --name N
+//       Registers a new Fabric identity at the org's Fabric CA (as the org's registrar, over Fabric
+//       CA's REST API) with role (and dept) ecert attributes and enrolls it, or binds an existing one
+//       (--identity); stores the hash of a new API key and prints the key ONCE.
+//   disable-app --name N
+//       Revokes the app's identity at the CA (unless another app still uses it), then disables the app.
+//   list-apps | rotate-key --name N
 // Common: [--topology FILE] [--db FILE] [--json]
 import { Role } from '../chaincode/model/vocabulary';
-import { enroll } from '../network/msp/ca';
+import { registerAndEnroll, revokeIdentity } from '../network/shared/ca-identities';
 import { findOrg, loadTopology, type Topology } from '../network/topology';
 import { AppStore, APP_NAME_PATTERN, type App } from './auth/store';
 import { loadConfig } from './config';
@@ -56,11 +59,36 @@ export async function provisionApp(req: ProvisionRequest): Promise<{ app: App; a
             identity = req.name;
             const attrs: Record<string, string> = { role, ...(req.dept ? { dept: req.dept } : {}) };
             // reuse: a re-run after a failure between enrollment and key creation does not fail.
-            await enroll(req.topology, { mspId: req.mspId, name: identity, attrs, reuse: true });
+            await registerAndEnroll(req.topology, { mspId: req.mspId, name: identity, attrs, reuse: true });
             enrolled = true;
         }
         const { app, apiKey } = store.create({ name: req.name, mspId: req.mspId, identity, role, dept: req.dept });
         return { app, apiKey, enrolled };
+    } finally {
+        db.close();
+    }
+}
+
+/**
+ * Disables an app: first its identity is revoked at the org's CA (every certificate; it can no
+ * longer enroll), unless another active app signs with it; then its API key stops working. If the
+ * CA does not answer, nothing changes and the command can be rerun.
+ */
+export async function disableApp(
+    topology: Topology,
+    databaseFile: string,
+    name: string,
+): Promise<{ identity: string; registered: boolean; revoked: number; sharedWith: string[] }> {
+    const db = openDb(databaseFile);
+    try {
+        const store = new AppStore(db);
+        const apps = store.list();
+        const app = apps.find((a) => a.name === name);
+        if (!app) throw new AdminError('APP_NOT_FOUND', `no active app named ${name}`);
+        const sharedWith = apps.filter((a) => a.name !== name && a.identity === app.identity).map((a) => a.name);
+        const r = sharedWith.length > 0 ? { registered: true, revoked: 0 } : await revokeIdentity(topology, app.mspId, app.identity);
+        store.disable(name);
+        return { identity: app.identity, ...r, sharedWith };
     } finally {
         db.close();
     }
@@ -127,19 +155,25 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
                 db.close();
             }
         }
-        case 'rotate-key':
         case 'disable-app': {
+            const name = str('name');
+            if (!name) throw new AdminError('USAGE', '--name is required');
+            const r = await disableApp(topology, cfg.databaseFile, name);
+            if (json) return out(JSON.stringify({ name, ...r }));
+            out(`disabled app ${name}`);
+            if (r.sharedWith.length > 0) out(`identity ${r.identity} kept: still used by ${r.sharedWith.join(', ')}`);
+            else if (!r.registered) out(`identity ${r.identity} is not registered at the CA (made with the network): nothing revoked`);
+            else out(`revoked identity ${r.identity} at the CA of ${org} (${r.revoked} certificate(s))`);
+            return;
+        }
+        case 'rotate-key': {
             const name = str('name');
             if (!name) throw new AdminError('USAGE', '--name is required');
             const db = openDb(cfg.databaseFile);
             try {
                 const store = new AppStore(db);
-                if (command === 'rotate-key') {
-                    const key = store.rotateKey(name);
-                    return out(json ? JSON.stringify({ name, apiKey: key }) : `new API key of ${name} (shown once): ${key}`);
-                }
-                store.disable(name);
-                return out(`disabled app ${name}`);
+                const key = store.rotateKey(name);
+                return out(json ? JSON.stringify({ name, apiKey: key }) : `new API key of ${name} (shown once): ${key}`);
             } finally {
                 db.close();
             }

@@ -15,7 +15,8 @@ import {
     chaincodeNode,
     tail,
 } from './processes';
-import { generateCrypto, enroll } from './msp/ca';
+import { generateCrypto } from './msp/ca';
+import { registerAndEnroll } from './shared/ca-identities';
 import { buildGenesisBlock } from './common/configtx';
 import { deployChaincodes } from './lifecycle';
 
@@ -26,8 +27,9 @@ Commands:
   up                    bring the devnet up in the background (idempotent)
   down [--purge]        stop every devnet process; --purge also deletes all state
   status                print each node's health and each peer's height (exit 1 if unhealthy)
-  enroll --org MSP --name NAME [--attr k=v ...]
-                        enroll a client identity with Fabric CA attributes
+  enroll --org MSP --name NAME [--type client|admin|peer|orderer] [--attr k=v ...]
+                        register and enroll an identity at the org's CA (Fabric CA's REST
+                        API, as the org's registrar) with ecert attributes
   chaincode:deploy [--name CC]
                         restart a chaincode's servers with the current build and commit its
                         definition with the next sequence (no network restart)
@@ -120,8 +122,8 @@ export async function up(t: Topology): Promise<void> {
     const taken = await portsInUse(t, nodes);
     if (taken.length > 0) throw portError(t, taken);
     const [before, gateways] = [nodes.filter((n) => n.kind !== 'gateway'), nodes.filter((n) => n.kind === 'gateway')];
-    // Chaincode servers and the orderer are independent; the peers need the orderer.
-    await Promise.all(before.filter((n) => n.kind === 'chaincode').map((n) => ensureRunning(t, n)));
+    // CAs, chaincode servers and the orderer are independent; the peers need the orderer.
+    await Promise.all(before.filter((n) => n.kind === 'ca' || n.kind === 'chaincode').map((n) => ensureRunning(t, n)));
     await ensureRunning(t, before.find((n) => n.kind === 'orderer') as DevnetNode);
     await Promise.all(before.filter((n) => n.kind === 'peer').map((n) => ensureRunning(t, n)));
     await deployChaincodes(t, { log: say });
@@ -155,10 +157,12 @@ export async function status(t: Topology): Promise<boolean> {
 
 function printEndpoints(t: Topology): void {
     say('');
-    say(`orderer   ${address(t.orderer)}  (TLS root ${path.relative(t.root, paths.tlsRootCert(t, t.orderer.org))})`);
+    say(
+        `orderer   ${address(t.orderer)}  CA https://${address(t.orderer.ca)}  (TLS root ${path.relative(t.root, paths.tlsRootCert(t, t.orderer.org))})`,
+    );
     for (const org of t.orgs) {
         say(
-            `${org.mspId.padEnd(9)} peer ${address(org.peer)}  gateway http://${address(org.gateway)}  (TLS root ${path.relative(t.root, paths.tlsRootCert(t, org.mspId))})`,
+            `${org.mspId.padEnd(9)} peer ${address(org.peer)}  gateway http://${address(org.gateway)}  CA https://${address(org.ca)}  (TLS root ${path.relative(t.root, paths.tlsRootCert(t, org.mspId))})`,
         );
     }
     say('');
@@ -218,9 +222,9 @@ async function main(argv: string[]): Promise<number> {
                 if (eq <= 0) throw new Error(`USAGE: --attr takes name=value, got ${kv}`);
                 attrs[kv.slice(0, eq)] = kv.slice(eq + 1);
             }
-            await generateCrypto(t);
-            const result = await enroll(t, { mspId, name, attrs });
-            say(`enrolled ${name} of ${mspId}: ${result.mspDir}`);
+            const type = args.flags.get('type')?.[0] ?? 'client';
+            const result = await registerAndEnroll(t, { mspId, name, type, attrs });
+            say(`registered and enrolled ${name} of ${mspId} at its CA: ${result.mspDir}`);
             return 0;
         }
         case 'chaincode:deploy': {

@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { connect, Gateway, Identity, Signer, ConnectOptions } from '@hyperledger/fabric-gateway';
 import { Topology, findOrg, paths, address } from './topology';
 import { newFastSigner } from './msp/identity';
+import { readMspIdentity } from './shared/msp-folder';
 
 export interface OrgConnection {
     gateway: Gateway;
@@ -29,11 +30,9 @@ export function newPeerClient(topology: Topology, mspId: string): grpc.Client {
 export function loadUser(topology: Topology, mspId: string, user: string): { identity: Identity; signer: Signer; privateKeyPem: string } {
     const mspDir = path.join(paths.userDir(topology, mspId, user), 'msp');
     if (!fs.existsSync(mspDir)) throw new Error(`UNKNOWN_IDENTITY: no MSP folder for ${user} of ${mspId} at ${mspDir}`);
-    const certFile = fs.readdirSync(path.join(mspDir, 'signcerts'))[0];
-    const keyFile = fs.readdirSync(path.join(mspDir, 'keystore'))[0];
-    const credentials = fs.readFileSync(path.join(mspDir, 'signcerts', certFile));
-    const privateKeyPem = fs.readFileSync(path.join(mspDir, 'keystore', keyFile), 'utf8');
-    return { identity: { mspId, credentials }, signer: newFastSigner(privateKeyPem), privateKeyPem };
+    // Whatever cryptogen or fabric-ca-client named the files (a reenroll leaves old keys behind).
+    const { certificatePem, privateKeyPem } = readMspIdentity(mspDir);
+    return { identity: { mspId, credentials: Buffer.from(certificatePem) }, signer: newFastSigner(privateKeyPem), privateKeyPem };
 }
 
 export function connectAs(

@@ -4,9 +4,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
-import { Topology, paths, ChaincodeConfig, OrgConfig } from './topology';
+import { Topology, paths, ChaincodeConfig, OrgConfig, caOf } from './topology';
 
-export type NodeKind = 'orderer' | 'peer' | 'chaincode' | 'gateway';
+export type NodeKind = 'ca' | 'orderer' | 'peer' | 'chaincode' | 'gateway';
 
 export interface DevnetNode {
     name: string;
@@ -49,10 +49,27 @@ export function chaincodeNode(t: Topology, cc: ChaincodeConfig, org: OrgConfig):
     };
 }
 
-/** Every node of the devnet, in start order: chaincode servers, orderer, peers, gateways. */
+/** The Fabric CA server of an org (or of the ordering org). */
+export function caNode(t: Topology, mspId: string): DevnetNode {
+    const ca = caOf(t, mspId);
+    const domain = mspId === t.orderer.org ? t.orderer.domain : t.orgs.find((o) => o.mspId === mspId)?.domain;
+    return {
+        name: `ca.${domain}`,
+        kind: 'ca',
+        org: mspId,
+        host: ca.host,
+        port: ca.port,
+        healthUrl: `http://${ca.host}:${ca.operationsPort}/healthz`,
+        extraPorts: [ca.operationsPort],
+        command: [process.execPath, dist(t, 'network', 'ca', 'main.js'), '--org', mspId, '--topology', t.file],
+        env: {},
+    };
+}
+
+/** Every node of the devnet, in start order: CAs, chaincode servers, orderer, peers, gateways. */
 export function devnetNodes(t: Topology, withGateways = fs.existsSync(dist(t, 'gateway', 'server.js'))): DevnetNode[] {
     const topologyArgs = ['--topology', t.file];
-    const nodes: DevnetNode[] = [];
+    const nodes: DevnetNode[] = [caNode(t, t.orderer.org), ...t.orgs.map((o) => caNode(t, o.mspId))];
     for (const cc of t.chaincodes) for (const org of t.orgs) nodes.push(chaincodeNode(t, cc, org));
     nodes.push({
         name: paths.ordererName(t),

@@ -209,6 +209,14 @@ export const issuerOrg = (t: Topology): OrgConfig => t.orgs.find((o) => o.issuer
 
 export const address = (e: Endpoint): string => `${e.host}:${e.port}`;
 
+/** The Fabric CA server of an org (or of the ordering org). */
+export function caOf(t: Topology, mspId: string): NodeEndpoint {
+    return mspId === t.orderer.org ? t.orderer.ca : findOrg(t, mspId).ca;
+}
+
+/** The enrollment id of every CA's bootstrap registrar (`fabric-ca-server -b admin:...`). */
+export const CA_REGISTRAR_ID = 'admin';
+
 /**
  * Where things live under the state folder. The crypto layout is the one Fabric's cryptogen
  * writes: organizations/{peer,orderer}Organizations/<domain>/{ca,tlsca,msp,peers,orderers,users}.
@@ -230,6 +238,17 @@ export const paths = {
         path.join(paths.orgDir(t, mspId), 'users', `${user}@${mspId === t.orderer.org ? t.orderer.domain : findOrg(t, mspId).domain}`),
     /** The TLS CA certificate clients use to reach the org's nodes. */
     tlsRootCert: (t: Topology, mspId: string) => path.join(paths.orgDir(t, mspId), 'tlsca', 'tlsca-cert.pem'),
+    /**
+     * The org's Fabric CA: `ca/` holds its signing certificate (and, on the devnet, its key, TLS
+     * folder and database). The bootstrap registrar (`fabric-ca-server -b admin:<secret>`) keeps its
+     * secret in ca/registrar.secret (mode 0600) and its enrolled MSP folder in ca/registrar/msp.
+     */
+    caDir: (t: Topology, mspId: string) => path.join(paths.orgDir(t, mspId), 'ca'),
+    caTlsDir: (t: Topology, mspId: string) => path.join(paths.caDir(t, mspId), 'tls'),
+    caRegistrarSecret: (t: Topology, mspId: string) => path.join(paths.caDir(t, mspId), 'registrar.secret'),
+    caRegistrarMsp: (t: Topology, mspId: string) => path.join(paths.caDir(t, mspId), 'registrar', 'msp'),
+    /** What a client trusts to reach the org's CA over TLS: the org's TLS CA on both networks. */
+    caTlsRootCert: (t: Topology, mspId: string) => paths.tlsRootCert(t, mspId),
     ledger: (t: Topology, node: string) => path.join(t.stateDir, 'ledgers', node),
     log: (t: Topology, node: string) => path.join(t.stateDir, 'logs', `${node}.log`),
     pid: (t: Topology, node: string) => path.join(t.stateDir, 'run', `${node}.pid`),

@@ -58,13 +58,13 @@ export interface EnrolledIdentity {
     privateKeyPem: string;
 }
 
-interface LoadedCa {
+export interface LoadedCa {
     cert: x509.X509Certificate;
     pem: string;
     key: CryptoKey;
 }
 
-interface OrgInfo {
+export interface OrgInfo {
     mspId: string;
     domain: string;
     dir: string;
@@ -73,7 +73,7 @@ interface OrgInfo {
 
 // ---- small helpers ----
 
-function orgInfo(t: Topology, mspId: string): OrgInfo {
+export function orgInfo(t: Topology, mspId: string): OrgInfo {
     if (mspId === t.orderer.org) return { mspId, domain: t.orderer.domain, dir: paths.orgDir(t, mspId), isOrderer: true };
     if (!t.orgs.some((o) => o.mspId === mspId)) throw new CaError('ORG_UNKNOWN', `${mspId} is not an org of the topology`);
     return { mspId, domain: findOrg(t, mspId).domain, dir: paths.orgDir(t, mspId), isOrderer: false };
@@ -91,7 +91,7 @@ function writeFileAtomic(file: string, content: string, mode = 0o644): void {
     fs.renameSync(tmp, file);
 }
 
-function serialNumber(): string {
+export function serialNumber(): string {
     const b = crypto.randomBytes(16);
     b[0] &= 0x7f; // positive
     b[0] |= 0x01; // no leading zero byte
@@ -146,31 +146,35 @@ async function createCa(
     return { cert, pem: cert.toString('pem') + '\n', key: keys.privateKey, keyPem: await privateKeyPem(keys.privateKey) };
 }
 
-interface LeafOptions {
-    subject: string;
+export interface LeafOptions {
+    subject: string | x509.JsonName;
     attrs?: Record<string, string>;
     tls?: { dnsNames: string[]; ips: string[] };
+    /** Subject alternative names of an enrollment certificate (Fabric CA's `hosts`). */
+    hosts?: { dnsNames: string[]; ips: string[] };
     notBefore?: Date;
     notAfter?: Date;
+    serialNumber?: string;
 }
 
-async function issueLeaf(ca: LoadedCa, opts: LeafOptions): Promise<{ certificatePem: string; privateKeyPem: string }> {
-    const keys = await newKeys();
+/** Signs a certificate for a public key with the CA's key: the extensions cryptogen and Fabric CA give a leaf. */
+export async function signCertificate(ca: LoadedCa, publicKey: CryptoKey, opts: LeafOptions): Promise<x509.X509Certificate> {
     const extensions: x509.Extension[] = [
         new x509.KeyUsagesExtension(
             opts.tls ? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment : x509.KeyUsageFlags.digitalSignature,
             true,
         ),
         new x509.BasicConstraintsExtension(false, undefined, true),
-        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+        await x509.SubjectKeyIdentifierExtension.create(publicKey),
         await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
     ];
-    if (opts.tls) {
-        extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]));
+    if (opts.tls) extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]));
+    const sans = opts.tls ?? opts.hosts;
+    if (sans && sans.dnsNames.length + sans.ips.length > 0) {
         extensions.push(
             new x509.SubjectAlternativeNameExtension([
-                ...opts.tls.dnsNames.map((value) => ({ type: 'dns' as const, value })),
-                ...opts.tls.ips.map((value) => ({ type: 'ip' as const, value })),
+                ...sans.dnsNames.map((value) => ({ type: 'dns' as const, value })),
+                ...sans.ips.map((value) => ({ type: 'ip' as const, value })),
             ]),
         );
     }
@@ -178,17 +182,22 @@ async function issueLeaf(ca: LoadedCa, opts: LeafOptions): Promise<{ certificate
         // Fabric CA writes the JSON itself as the extension value (no ASN.1 wrapping).
         extensions.push(new x509.Extension(ATTRS_OID, false, Buffer.from(JSON.stringify({ attrs: opts.attrs }))));
     }
-    const cert = await x509.X509CertificateGenerator.create({
-        serialNumber: serialNumber(),
+    return x509.X509CertificateGenerator.create({
+        serialNumber: opts.serialNumber ?? serialNumber(),
         subject: opts.subject,
         issuer: ca.cert.subject,
         notBefore: opts.notBefore ?? new Date(Date.now() - BACKDATE_MS),
         notAfter: opts.notAfter ?? new Date(Date.now() + 10 * YEAR_MS),
-        publicKey: keys.publicKey,
+        publicKey,
         signingKey: ca.key,
         signingAlgorithm: ALG,
         extensions,
     });
+}
+
+async function issueLeaf(ca: LoadedCa, opts: LeafOptions): Promise<{ certificatePem: string; privateKeyPem: string }> {
+    const keys = await newKeys();
+    const cert = await signCertificate(ca, keys.publicKey, opts);
     return { certificatePem: cert.toString('pem') + '\n', privateKeyPem: await privateKeyPem(keys.privateKey) };
 }
 
@@ -204,10 +213,13 @@ const NODE_OU_CONFIG = YAML.stringify({
 
 // ---- per-org material ----
 
-const caFiles = (org: OrgInfo) => ({ cert: path.join(org.dir, 'ca', 'ca-cert.pem'), key: path.join(org.dir, 'ca', 'priv_sk') });
-const tlsCaFiles = (org: OrgInfo) => ({ cert: path.join(org.dir, 'tlsca', 'tlsca-cert.pem'), key: path.join(org.dir, 'tlsca', 'priv_sk') });
+export const caFiles = (org: OrgInfo) => ({ cert: path.join(org.dir, 'ca', 'ca-cert.pem'), key: path.join(org.dir, 'ca', 'priv_sk') });
+export const tlsCaFiles = (org: OrgInfo) => ({
+    cert: path.join(org.dir, 'tlsca', 'tlsca-cert.pem'),
+    key: path.join(org.dir, 'tlsca', 'priv_sk'),
+});
 
-async function loadCa(files: { cert: string; key: string }): Promise<LoadedCa> {
+export async function loadCa(files: { cert: string; key: string }): Promise<LoadedCa> {
     const pem = fs.readFileSync(files.cert, 'utf8');
     return { cert: new x509.X509Certificate(pem), pem, key: await importPrivateKey(fs.readFileSync(files.key, 'utf8')) };
 }
@@ -288,7 +300,11 @@ async function ensureNode(
 ): Promise<void> {
     const mspDir = path.join(nodeDir, 'msp');
     if (!fs.existsSync(mspDir)) publishLocalMsp(mspDir, ca, tlsCa, await issueLeaf(ca, { subject: dn(nodeName, ou) }));
-    const tlsDir = path.join(nodeDir, 'tls');
+    await ensureTls(path.join(nodeDir, 'tls'), nodeName, host, tlsCa);
+}
+
+/** A node's TLS folder (ca.crt, server.crt, server.key) from the org's TLS CA. */
+async function ensureTls(tlsDir: string, nodeName: string, host: string, tlsCa: LoadedCa): Promise<void> {
     if (!fs.existsSync(tlsDir)) {
         // Clients dial 127.0.0.1 or localhost and check the node's name (ssl_target_name_override).
         const ips = [...new Set(['127.0.0.1', ...(isIp(host) ? [host] : [])])];
@@ -334,6 +350,9 @@ export async function generateCrypto(t: Topology): Promise<void> {
         const ca = await ensureCa(caFiles(org), org.domain, `ca.${org.domain}`);
         const tlsCa = await ensureCa(tlsCaFiles(org), org.domain, `tlsca.${org.domain}`);
         writeVerifyingMsp(path.join(org.dir, 'msp'), ca, tlsCa);
+        // The org's Fabric CA server answers over TLS with a certificate of the org's TLS CA.
+        const caHost = org.isOrderer ? t.orderer.ca.host : findOrg(t, org.mspId).ca.host;
+        await ensureTls(paths.caTlsDir(t, org.mspId), `ca.${org.domain}`, caHost, tlsCa);
         if (org.isOrderer) {
             await ensureNode(paths.ordererDir(t), paths.ordererName(t), t.orderer.host, 'orderer', ca, tlsCa);
         } else {

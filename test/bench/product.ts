@@ -101,7 +101,7 @@ function procCpuMs(pid: number): number {
 }
 
 function cpuSnapshot(): Cpu {
-    const c = { client: 0, gateway: 0, peer: 0, chaincode: 0, orderer: 0, machineBusy: 0, machineTotal: 0 };
+    const c = { client: 0, gateway: 0, peer: 0, chaincode: 0, orderer: 0, ca: 0, machineBusy: 0, machineTotal: 0 };
     const u = process.cpuUsage();
     c.client = (u.user + u.system) / 1000;
     for (const { kind, pid } of devnetPids) c[kind] += procCpuMs(pid);

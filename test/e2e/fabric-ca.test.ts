@@ -1,0 +1,153 @@
+// The devnet's CAs through Fabric CA's protocol: each answers cainfo with its org's CA; the
+// product's gateway:admin registers and enrolls an app's identity there and revokes it on
+// disable-app; Fabric's own fabric-ca-client (when FABRIC_BIN or PATH has it) enrolls, registers
+// with ecert attributes, reenrolls, lists and revokes, and the peers accept what it wrote.
+import { execFile } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { testNetwork } from './network';
+import { disableApp, provisionApp } from '../../gateway/admin';
+import { loadConfig } from '../../gateway/config';
+import { caNode, checkHealth } from '../../network/processes';
+import { caClient, registrar } from '../../network/shared/ca-identities';
+import { FabricCaError } from '../../network/shared/fabric-ca-client';
+import { readMspIdentity } from '../../network/shared/msp-folder';
+import { caOf, findOrg, paths, type Topology } from '../../network/topology';
+
+const run = promisify(execFile);
+
+/** fabric-ca-client from $FABRIC_BIN or $PATH, or undefined. */
+function fabricCaClientBinary(): string | undefined {
+    const dirs = [process.env.FABRIC_BIN, ...(process.env.PATH ?? '').split(path.delimiter)].filter(Boolean) as string[];
+    return dirs.map((d) => path.join(d, 'fabric-ca-client')).find((f) => fs.existsSync(f));
+}
+
+async function restCall(t: Topology, mspId: string, apiKey: string, uri: string): Promise<number> {
+    const g = findOrg(t, mspId).gateway;
+    const r = await fetch(`http://${g.host}:${g.port}${uri}`, { headers: { Authorization: `Bearer ${apiKey}` } });
+    await r.text();
+    return r.status;
+}
+
+describe('Fabric CA on the devnet', function () {
+    this.timeout(240_000);
+    let t: Topology;
+    const suffix = Date.now().toString(36);
+
+    before(async () => {
+        t = (await testNetwork()).topology;
+    });
+
+    it('Given each org and the ordering org, Then its CA is a healthy devnet node answering cainfo with the org CA certificate', async () => {
+        for (const mspId of [t.orderer.org, ...t.orgs.map((o) => o.mspId)]) {
+            expect((await checkHealth(caNode(t, mspId))).healthy, mspId).to.equal(true);
+            const info = await caClient(t, mspId).getCaInfo();
+            expect(info.caChainPem, mspId).to.equal(fs.readFileSync(path.join(paths.caDir(t, mspId), 'ca-cert.pem'), 'utf8'));
+        }
+        const secretFile = paths.caRegistrarSecret(t, 'SeoulMSP');
+        expect(fs.statSync(secretFile).mode & 0o777).to.equal(0o600);
+    });
+
+    it('Given create-app, Then the app identity comes from the CA and calls the REST API; after disable-app its key and its certificate are refused', async () => {
+        const mspId = 'MOHWMSP';
+        const name = `ca-app-${suffix}`;
+        const databaseFile = loadConfig({ org: mspId, topologyFile: t.file }).databaseFile;
+        const { apiKey, enrolled } = await provisionApp({ topology: t, databaseFile, mspId, name, role: 'department', dept: 'welfare' });
+        expect(enrolled).to.equal(true);
+        const client = caClient(t, mspId);
+        const admin = await registrar(t, mspId, client);
+        const registered = await client.getIdentity(admin, name);
+        expect(registered.attrs).to.deep.include.members([
+            { name: 'role', value: 'department', ecert: true },
+            { name: 'dept', value: 'welfare', ecert: true },
+        ]);
+        const identity = readMspIdentity(path.join(paths.userDir(t, mspId, name), 'msp'));
+        expect(new crypto.X509Certificate(identity.certificatePem).subject).to.contain(`CN=${name}`);
+
+        expect(await restCall(t, mspId, apiKey, '/v1/services?ownerMspId=MOHWMSP&pageSize=5')).to.equal(200);
+
+        const r = await disableApp(t, databaseFile, name);
+        expect(r).to.deep.include({ identity: name, registered: true, revoked: 1 });
+        expect(await restCall(t, mspId, apiKey, '/v1/services?ownerMspId=MOHWMSP&pageSize=5')).to.equal(401);
+        // The CA refuses the revoked certificate and lists it in its CRL.
+        const err = await client.reenroll(identity).catch((e: unknown) => e);
+        expect(err).to.be.instanceOf(FabricCaError);
+        expect([(err as FabricCaError).status, (err as FabricCaError).caCode]).to.deep.equal([401, 20]);
+        const serial = new crypto.X509Certificate(identity.certificatePem).serialNumber;
+        const crl = await client.generateCrl(admin);
+        const { X509Crl } = await import('@peculiar/x509');
+        expect(new X509Crl(crl).entries.map((e) => e.serialNumber.toUpperCase().replace(/^0+/, ''))).to.include(serial.replace(/^0+/, ''));
+    });
+
+    it('Given fabric-ca-client v1.5, Then getcainfo, enroll, register with ecert attributes, reenroll, identity list and revoke succeed, and the peers accept its MSP folder', async function () {
+        const bin = fabricCaClientBinary();
+        if (!bin) {
+            console.log('      NOT RUN: no fabric-ca-client in $FABRIC_BIN or $PATH');
+            this.skip();
+        }
+        const mspId = 'MOHWMSP';
+        const ca = caOf(t, mspId);
+        const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-ca-client-'));
+        const tls = ['--tls.certfiles', paths.caTlsRootCert(t, mspId)];
+        const url = `https://${ca.host}:${ca.port}`;
+        const secret = fs.readFileSync(paths.caRegistrarSecret(t, mspId), 'utf8').trim();
+        const ca_ = (args: string[]) => run(bin as string, [...args, ...tls], { env: { ...process.env, FABRIC_CA_CLIENT_HOME: home } });
+        const adminMsp = path.join(home, 'admin', 'msp');
+        const name = `cli-${suffix}`;
+        const userMsp = path.join(paths.userDir(t, mspId, name), 'msp');
+
+        await ca_(['getcainfo', '-u', url, '--mspdir', path.join(home, 'info')]);
+        expect(fs.readdirSync(path.join(home, 'info', 'cacerts'))).to.have.length(1);
+        await ca_(['enroll', '-u', `https://admin:${secret}@${ca.host}:${ca.port}`, '--mspdir', adminMsp]);
+        const reg = await ca_([
+            'register',
+            '-u',
+            url,
+            '--mspdir',
+            adminMsp,
+            '--id.name',
+            name,
+            '--id.secret',
+            'cli-secret',
+            '--id.type',
+            'client',
+            '--id.attrs',
+            'role=department:ecert,dept=welfare:ecert',
+        ]);
+        expect(reg.stdout).to.contain('Password: cli-secret');
+        await ca_(['enroll', '-u', `https://${name}:cli-secret@${ca.host}:${ca.port}`, '--mspdir', userMsp]);
+        await ca_(['reenroll', '-u', url, '--mspdir', userMsp]);
+        expect(fs.readdirSync(path.join(userMsp, 'keystore')).filter((f) => f.endsWith('_sk'))).to.have.length(2);
+        const list = await ca_(['identity', 'list', '-u', url, '--mspdir', adminMsp, '--id', name]);
+        expect(list.stdout).to.contain(`Name: ${name}, Type: client`).and.contain('{Name:role Value:department ECert:true}');
+
+        // The peers accept the folder fabric-ca-client wrote: the app signs through the gateway.
+        const databaseFile = loadConfig({ org: mspId, topologyFile: t.file }).databaseFile;
+        const app = await provisionApp({
+            topology: t,
+            databaseFile,
+            mspId,
+            name: `cli-app-${suffix}`,
+            role: 'department',
+            dept: 'welfare',
+            identity: name,
+        });
+        expect(await restCall(t, mspId, app.apiKey, '/v1/services?ownerMspId=MOHWMSP&pageSize=5')).to.equal(200);
+
+        const revoke = await ca_(['revoke', '-u', url, '--mspdir', adminMsp, '-e', name, '-r', 'keycompromise', '--gencrl']);
+        expect(revoke.stderr + revoke.stdout).to.match(/Successfully revoked/);
+        expect(fs.readdirSync(path.join(adminMsp, 'crls'))).to.include('crl.pem');
+        const again = await ca_([
+            'enroll',
+            '-u',
+            `https://${name}:cli-secret@${ca.host}:${ca.port}`,
+            '--mspdir',
+            path.join(home, 'again'),
+        ]).catch((e: { stderr: string }) => e);
+        expect((again as { stderr: string }).stderr).to.contain('Error Code: 20 - Authentication failure');
+    });
+});

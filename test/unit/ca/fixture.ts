@@ -1,0 +1,103 @@
+// A devnet CA server in this process for the CA tests: the MOHW org's CA key (from the msp
+// fixture's generated crypto), a fresh database, HTTPS on a free port, and the shared client.
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Registry } from '../../../network/ca/registry';
+import { CaService, createCaServer, type CaServer } from '../../../network/ca/server';
+import { silentLogger } from '../../../network/common/logger';
+import { caFiles, loadCa, orgInfo } from '../../../network/msp/ca';
+import { type CaCredential, FabricCaClient, FabricCaError } from '../../../network/shared/fabric-ca-client';
+import { paths, type Topology } from '../../../network/topology';
+import { mspFixture } from '../msp/fixture';
+
+export const ORG = 'MOHWMSP';
+export const REGISTRAR_SECRET = 'registrar-secret';
+
+export interface CaFixture {
+    topology: Topology;
+    server: CaServer;
+    registry: Registry;
+    dbFile: string;
+    client: FabricCaClient;
+    tlsRoot: Buffer;
+    /** The bootstrap registrar, enrolled. */
+    admin: CaCredential;
+    close(): Promise<void>;
+}
+
+/** A CA server on a fresh database (or on `dbFile`, to test restarts). */
+export async function startCa(
+    dbFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ca-test-')), 'fabric-ca-server.db'),
+    maxEnrollments = -1,
+): Promise<CaFixture> {
+    const { topology } = await mspFixture();
+    const ca = await loadCa(caFiles(orgInfo(topology, ORG)));
+    const registry = new Registry(dbFile);
+    const service = new CaService({ caName: '', ca, registry, maxEnrollments, passwordAttempts: 10, logger: silentLogger });
+    service.bootstrap('admin', REGISTRAR_SECRET);
+    const tlsDir = paths.caTlsDir(topology, ORG);
+    const server = createCaServer(
+        service,
+        { cert: fs.readFileSync(path.join(tlsDir, 'server.crt')), key: fs.readFileSync(path.join(tlsDir, 'server.key')) },
+        silentLogger,
+    );
+    const port = await server.listen(0, '127.0.0.1');
+    const tlsRoot = fs.readFileSync(paths.caTlsRootCert(topology, ORG));
+    const client = new FabricCaClient({ url: `https://127.0.0.1:${port}`, tlsRootCertPem: tlsRoot });
+    const admin = await client.enroll({ enrollmentId: 'admin', secret: REGISTRAR_SECRET });
+    return {
+        topology,
+        server,
+        registry,
+        dbFile,
+        client,
+        tlsRoot,
+        admin,
+        close: async () => {
+            await server.close();
+            registry.close();
+        },
+    };
+}
+
+/** A raw HTTPS request to the CA: status, headers and the body text exactly as sent. */
+export function rawRequest(
+    f: CaFixture,
+    method: string,
+    uri: string,
+    body?: string,
+    headers: Record<string, string> = {},
+): Promise<{ status: number; text: string; json: any }> {
+    return new Promise((resolve, reject) => {
+        const port = (f.server.server.address() as { port: number }).port;
+        const req = https.request({ host: '127.0.0.1', port, method, path: uri, headers, ca: f.tlsRoot }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+                const text = Buffer.concat(chunks).toString('utf8');
+                let json: any;
+                try {
+                    json = JSON.parse(text);
+                } catch {
+                    json = undefined;
+                }
+                resolve({ status: res.statusCode ?? 0, text, json });
+            });
+        });
+        req.on('error', reject);
+        req.end(body);
+    });
+}
+
+/** The FabricCaError a promise rejects with (fails when it resolves). */
+export async function refusal(p: Promise<unknown>): Promise<FabricCaError> {
+    try {
+        await p;
+    } catch (e) {
+        if (e instanceof FabricCaError) return e;
+        throw e;
+    }
+    throw new Error('expected Fabric CA to refuse the request');
+}
