@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { testNetwork } from './network';
+import { notRun } from '../not-run';
 import { disableApp, provisionApp } from '../../gateway/admin';
 import { loadConfig } from '../../gateway/config';
 import { caNode, checkHealth } from '../../network/processes';
@@ -85,10 +86,7 @@ describe('Fabric CA on the devnet', function () {
 
     it('Given fabric-ca-client v1.5, Then getcainfo, enroll, register with ecert attributes, reenroll, identity list and revoke succeed, and the peers accept its MSP folder', async function () {
         const bin = fabricCaClientBinary();
-        if (!bin) {
-            console.log('      NOT RUN: no fabric-ca-client in $FABRIC_BIN or $PATH');
-            this.skip();
-        }
+        if (!bin) notRun(this, 'no fabric-ca-client binary in $FABRIC_BIN or $PATH');
         const mspId = 'MOHWMSP';
         const ca = caOf(t, mspId);
         const home = fs.mkdtempSync(path.join(os.tmpdir(), 'fabric-ca-client-'));

@@ -72,7 +72,7 @@ export function testTopologyFile(): string {
 /** A node of the network that a test may kill and start again (only on a network this run started). */
 export interface ControlledNode {
     name: string;
-    kind: 'orderer' | 'peer' | 'chaincode' | 'gateway';
+    kind: 'ca' | 'orderer' | 'peer' | 'chaincode' | 'gateway';
     org: string;
     pid(): number | undefined;
     /** Starts it and waits until it is healthy. */
