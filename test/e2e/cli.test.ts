@@ -75,6 +75,10 @@ describe('devnet commands', function () {
         const shift = (v: number) => v + 500;
         doc.orderer.port = shift(doc.orderer.port);
         doc.orderer.operationsPort = shift(doc.orderer.operationsPort);
+        for (const ca of [doc.orderer.ca, ...doc.orgs.map((o: { ca: unknown }) => o.ca)]) {
+            ca.port = shift(ca.port);
+            ca.operationsPort = shift(ca.operationsPort);
+        }
         for (const org of doc.orgs) {
             org.peer.port = shift(org.peer.port);
             org.peer.operationsPort = shift(org.peer.operationsPort);
