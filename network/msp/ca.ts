@@ -443,6 +443,8 @@ export interface TestIdentityRequest {
     untrusted?: boolean;
     nodeOu?: NodeOuRole;
     attrs?: Record<string, string>;
+    /** The org CA's certificate and key files when they are not the devnet's (real Fabric: the org's Fabric CA server). */
+    caFiles?: { cert: string; key: string };
 }
 
 /** Identities for refusal tests; nothing is written to disk. */
@@ -450,7 +452,7 @@ export async function issueTestIdentity(
     req: TestIdentityRequest,
 ): Promise<{ mspId: string; certificatePem: string; privateKeyPem: string }> {
     const org = orgInfo(req.topology, req.mspId);
-    const ca = req.untrusted ? await createCa(org.domain, `ca.${org.domain}`) : await loadCa(caFiles(org));
+    const ca = req.untrusted ? await createCa(org.domain, `ca.${org.domain}`) : await loadCa(req.caFiles ?? caFiles(org));
     const now = Date.now();
     const leaf = await issueLeaf(ca, {
         subject: dn(`test-${crypto.randomBytes(4).toString('hex')}@${org.domain}`, req.nodeOu ?? 'client'),
