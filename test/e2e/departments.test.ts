@@ -1,18 +1,18 @@
-// Purpose limitation on the devnet, through the gateways with CA-issued identities: two departments
+// Purpose limitation on the test network (the devnet or real Fabric), through the gateways with CA-issued identities: two departments
 // of one ministry each read their own access entries only, the ministry's org-auditor reads both,
 // the Audit org reads everything. The gateway forwards; the chaincode decides from the certificate.
 import { expect } from 'chai';
 import { DeviceKey } from '../../gateway/citizen/device';
 import { ensureApp, SAMPLE_PERSONAL, type GatewayClient } from '../../gateway/demo';
 import type { Topology } from '../../network/topology';
-import { testNetwork } from './network';
+import { testNetwork, NETWORK_LABEL } from './network';
 
 interface Problem {
     status: number;
     code: string;
 }
 
-describe('department-level separation on the devnet', function () {
+describe(`department-level separation on ${NETWORK_LABEL}`, function () {
     this.timeout(240_000);
     let t: Topology;
     const run = `${Date.now().toString(36)}`;
