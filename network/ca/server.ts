@@ -129,6 +129,9 @@ interface Request {
     body: Buffer;
 }
 
+/** A parsed JSON request body; each field is checked where it is used. */
+type Body = Record<string, unknown>;
+
 interface Answer {
     status: number;
     result: unknown;
@@ -344,7 +347,7 @@ export class CaService {
         }
     }
 
-    #body(req: Request): Record<string, any> {
+    #body(req: Request): Body {
         if (req.body.length === 0) throw new CaHttpError(400, E.EmptyReqBody, 'Empty request body');
         try {
             const parsed = JSON.parse(req.body.toString('utf8'));
@@ -440,7 +443,7 @@ export class CaService {
     }
 
     /** handleEnroll + processSignRequest: check the CSR, sign it, record the certificate. */
-    async #issue(user: User, body: Record<string, any>): Promise<Record<string, unknown>> {
+    async #issue(user: User, body: Body): Promise<Record<string, unknown>> {
         const pem = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/.exec(String(body.certificate_request ?? ''));
         if (!pem) throw new CaHttpError(400, E.BadCSR, 'CSR Decode failed');
         if (pem[1] !== 'CERTIFICATE REQUEST' && pem[1] !== 'NEW CERTIFICATE REQUEST') {
@@ -538,7 +541,7 @@ export class CaService {
     }
 
     /** registerUser: normalise, check the registrar's authority, insert. */
-    #newIdentity(caller: User, body: Record<string, any>, what: string): { user: User; secret: string } {
+    #newIdentity(caller: User, body: Body, what: string): { user: User; secret: string } {
         const id = String(body.id ?? '');
         let affiliation = typeof body.affiliation === 'string' ? body.affiliation : '';
         if (affiliation === '') affiliation = caller.affiliation;
@@ -699,7 +702,8 @@ export class CaService {
             return { status: 200, result: { identities: visible.map(identityInfo), caname: this.#o.caName } };
         }
         if (id === undefined) {
-            const { user, secret } = this.#newIdentity(caller, { ...body.info, ...body, id: body.id }, 'Registration');
+            // fabric-ca-client sends the identity's fields at the top level (AddIdentityRequest).
+            const { user, secret } = this.#newIdentity(caller, body, 'Registration');
             return { status: 201, result: { ...identityInfo(user), secret, caname: this.#o.caName } };
         }
         const user = registry.getUser(id);
@@ -740,7 +744,10 @@ export class CaService {
         if (Number(body.max_enrollments ?? 0) !== 0) changed.maxEnrollments = this.#maxEnrollments(Number(body.max_enrollments));
         registry.updateUser(changed, typeof body.secret === 'string' && body.secret !== '' ? body.secret : undefined);
         this.#o.logger.info('identity_modified', { registrar: caller.id, id });
-        return { status: 200, result: { ...identityInfo(changed), secret: body.secret ?? '', caname: this.#o.caName } };
+        return {
+            status: 200,
+            result: { ...identityInfo(changed), secret: typeof body.secret === 'string' ? body.secret : '', caname: this.#o.caName },
+        };
     }
 }
 

@@ -84,6 +84,27 @@ describe('Fabric CA on the devnet', function () {
         expect(new X509Crl(crl).entries.map((e) => e.serialNumber.toUpperCase().replace(/^0+/, ''))).to.include(serial.replace(/^0+/, ''));
     });
 
+    it('Given `network:enroll`, Then the identity is registered and enrolled at its CA with its attributes; a second run refuses with IDENTITY_EXISTS', async () => {
+        const name = `enrolled-${suffix}`;
+        const cli = (...args: string[]) => {
+            const env = { ...process.env };
+            delete env.DEVNET_STATE_DIR; // the topology file names its state folder
+            return run(process.execPath, [path.join(t.root, 'dist', 'network', 'cli.js'), ...args, '--topology', t.file], { env });
+        };
+        const first = await cli('enroll', '--org', 'AuditMSP', '--name', name, '--attr', 'role=auditor');
+        expect(first.stdout).to.contain(`registered and enrolled ${name} of AuditMSP at its CA`);
+        const cert = new crypto.X509Certificate(readMspIdentity(path.join(paths.userDir(t, 'AuditMSP', name), 'msp')).certificatePem);
+        expect(cert.subject).to.contain('OU=client');
+        const { X509Certificate } = await import('@peculiar/x509');
+        const ext = new X509Certificate(cert.raw).getExtension('1.2.3.4.5.6.7.8.1');
+        expect(JSON.parse(Buffer.from(ext?.value ?? new ArrayBuffer(0)).toString())).to.deep.equal({
+            attrs: { 'hf.Affiliation': '', 'hf.EnrollmentID': name, 'hf.Type': 'client', role: 'auditor' },
+        });
+        const second = await cli('enroll', '--org', 'AuditMSP', '--name', name).catch((e: { code: number; stderr: string }) => e);
+        expect((second as { code: number }).code).to.equal(1);
+        expect((second as { stderr: string }).stderr).to.match(/^IDENTITY_EXISTS: /);
+    });
+
     it('Given fabric-ca-client v1.5, Then getcainfo, enroll, register with ecert attributes, reenroll, identity list and revoke succeed, and the peers accept its MSP folder', async function () {
         const bin = fabricCaClientBinary();
         if (!bin) notRun(this, 'no fabric-ca-client binary in $FABRIC_BIN or $PATH');
