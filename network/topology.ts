@@ -247,8 +247,11 @@ export const paths = {
     caTlsDir: (t: Topology, mspId: string) => path.join(paths.caDir(t, mspId), 'tls'),
     caRegistrarSecret: (t: Topology, mspId: string) => path.join(paths.caDir(t, mspId), 'registrar.secret'),
     caRegistrarMsp: (t: Topology, mspId: string) => path.join(paths.caDir(t, mspId), 'registrar', 'msp'),
-    /** What a client trusts to reach the org's CA over TLS: the org's TLS CA on both networks. */
-    caTlsRootCert: (t: Topology, mspId: string) => paths.tlsRootCert(t, mspId),
+    /**
+     * What a client trusts to reach the org's CA over TLS. The devnet writes the org's TLS CA there
+     * (its CA answers with a certificate of that TLS CA); a real fabric-ca-server's TLS root goes there too.
+     */
+    caTlsRootCert: (t: Topology, mspId: string) => path.join(paths.caTlsDir(t, mspId), 'ca.crt'),
     ledger: (t: Topology, node: string) => path.join(t.stateDir, 'ledgers', node),
     log: (t: Topology, node: string) => path.join(t.stateDir, 'logs', `${node}.log`),
     pid: (t: Topology, node: string) => path.join(t.stateDir, 'run', `${node}.pid`),
