@@ -12,6 +12,7 @@ import type { VerifiedIdentity } from '../msp/msp';
 import type { CollectionConfig } from '../topology';
 import type { ChaincodeExecutor } from './chaincode/support';
 import type { ChaincodeDefinition, PeerLedger, SimulationResults, TxSimulator } from './ledger/types';
+import { aclPolicy } from './aclmgmt';
 import { SYSCC_VERSION, SystemChaincode } from './scc/scc';
 
 /** Fabric's shim.ERRORTHRESHOLD: a chaincode response at or above it is not endorsed. */
@@ -58,6 +59,8 @@ export interface EndorserOptions {
     /** In-process system chaincodes by name (qscc, _lifecycle). */
     systemChaincodes: SystemChaincode[];
     isCollectionMember: MembershipCheck;
+    /** The channel config's ACLs (resource -> policy path), read at each check; Fabric's defaults apply to the rest. */
+    channelAcls?(): ReadonlyMap<string, string>;
     log?(message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -188,7 +191,9 @@ export class Endorser {
     async processProposal(sp: peer.SignedProposal, opts: { isEvaluate?: boolean } = {}): Promise<peer.ProposalResponse> {
         const up = unpackProposal(sp);
         const channelId = up.channelHeader.getChannelId();
-        if (channelId !== this.options.channelId) return failedProposalResponse(`channel '${channelId}' not found`);
+        // An empty channel id is Fabric's channelless proposal (the peer CLI's qscc and cscc
+        // queries name the channel in their arguments): checked against the local MSP, never endorsed.
+        if (channelId !== '' && channelId !== this.options.channelId) return failedProposalResponse(`channel '${channelId}' not found`);
         const creator = await this.#preProcess(up);
         try {
             return await this.#simulateAndEndorse(up, creator, opts.isEvaluate ?? false);
@@ -209,7 +214,8 @@ export class Endorser {
         const sh = up.signatureHeader;
         const channelId = ch.getChannelId();
         const invalid = (code: EndorserErrorCode, message: string) => new EndorserError(code, `error validating proposal: ${message}`);
-        if (ch.getType() !== common.HeaderType.ENDORSER_TRANSACTION) {
+        // Fabric's UnpackedProposal.Validate lets CONFIG through as well.
+        if (ch.getType() !== common.HeaderType.ENDORSER_TRANSACTION && ch.getType() !== common.HeaderType.CONFIG) {
             throw invalid('HEADER_TYPE_INVALID', `invalid header type ${headerTypeName(ch.getType())}`);
         }
         if (ch.getEpoch() !== 0) throw invalid('EPOCH_INVALID', 'epoch is non-zero');
@@ -230,6 +236,10 @@ export class Endorser {
             throw invalid('CREATOR_MALFORMED', `access denied: channel [${channelId}] creator org unknown, creator is malformed`);
         }
         const mspId = serialized.getMspid();
+        // Channelless: the local MSP deserializes the creator, so only the peer's own org is known.
+        if (channelId === '' && mspId !== this.options.signer.mspId) {
+            throw invalid('CREATOR_MALFORMED', 'access denied: channel [] creator org unknown, creator is malformed');
+        }
         let creator: VerifiedIdentity;
         try {
             creator = this.options.msps.verify(creatorBytes, proposalBytes, signature);
@@ -243,6 +253,8 @@ export class Endorser {
             }
             throw invalid('ACCESS_DENIED', `access denied: channel [${channelId}] creator org [${mspId}]`);
         }
+        // Channelless proposals cannot be ordered: no replay check, no channel ACL (Fabric's preProcess).
+        if (channelId === '') return creator;
         if (await this.options.ledger.blocks.getTxLocation(ch.getTxId())) {
             throw new EndorserError(
                 'DUPLICATE_TXID',
@@ -251,7 +263,7 @@ export class Endorser {
         }
         if (!this.#scc.has(up.chaincodeName)) {
             try {
-                this.#checkACL(up, creator, '/Channel/Application/Writers');
+                this.#checkResourceACL(up, creator, 'peer/Propose', channelId);
             } catch (err) {
                 throw new EndorserError('ACCESS_DENIED', (err as Error).message);
             }
@@ -261,8 +273,18 @@ export class Endorser {
 
     /** Fabric's CheckACL on a signed proposal; throws with Fabric's message. */
     #checkACL(up: UnpackedProposal, creator: VerifiedIdentity, policy: string): void {
+        const reason = this.#policyFailure(up, creator, policy);
+        if (reason !== undefined) {
+            throw new Error(
+                `Failed evaluating policy on signed data during check policy on channel [${this.options.channelId}] with policy [${policy}]: [${reason}]`,
+            );
+        }
+    }
+
+    /** Why the creator's signature on the proposal does not satisfy a channel policy; undefined when it does. */
+    #policyFailure(up: UnpackedProposal, creator: VerifiedIdentity, policy: string): string | undefined {
         const policies = this.options.policies;
-        if (policies.evaluateIdentities?.(policy, [creator])) return;
+        if (policies.evaluateIdentities?.(policy, [creator])) return undefined;
         const result = policies.evaluate(policy, [
             {
                 identity: up.signatureHeader.getCreator_asU8(),
@@ -270,9 +292,47 @@ export class Endorser {
                 signature: up.signedProposal.getSignature_asU8(),
             },
         ]);
-        if (!result.ok) {
+        return result.ok ? undefined : (result.reason ?? 'policy not satisfied');
+    }
+
+    /**
+     * Fabric's aclmgmt CheckACL of a resource (`qscc/GetChainInfo`) on a channel ('' for none);
+     * throws with Fabric's messages.
+     */
+    #checkResourceACL(up: UnpackedProposal, creator: VerifiedIdentity, resource: string, channelId: string): void {
+        const decision = aclPolicy(resource, channelId, this.options.channelAcls?.());
+        if (decision.kind === 'unmapped') throw new Error(`Unmapped policy for ${resource}`);
+        if (decision.kind === 'local') {
+            this.#checkLocalPolicy(creator, decision.policy);
+            return;
+        }
+        if (channelId !== this.options.channelId) throw new Error(`Failed to get policy manager for channel [${channelId}]`);
+        if (decision.kind === 'channelDefault') {
+            this.#checkACL(up, creator, decision.policy);
+            return;
+        }
+        // An ACL of the channel config: Fabric's aclmgmt words its refusal differently.
+        const reason = this.#policyFailure(up, creator, decision.policy);
+        if (reason !== undefined)
+            throw new Error(`failed evaluating policy on signed data during check policy [${decision.policy}]: [${reason}]`);
+    }
+
+    /** Fabric's CheckPolicyNoChannel: the creator against a principal of the peer's local MSP. */
+    #checkLocalPolicy(creator: VerifiedIdentity, policy: string): void {
+        const local = this.options.signer.mspId;
+        const failed = (reason: string) =>
+            new Error(
+                `${reason} during channelless check policy with policy [${policy}]: [${
+                    creator.mspId !== local
+                        ? `expected MSP ID ${local}, received ${creator.mspId}`
+                        : `MSP Principal role [${policy}] not recognized`
+                }]`,
+            );
+        if (creator.mspId !== local) throw failed('Failed deserializing proposal creator');
+        if (policy !== 'Admins' && policy !== 'Members') throw failed('Failed getting local MSP principal');
+        if (policy === 'Admins' && creator.role !== 'admin') {
             throw new Error(
-                `Failed evaluating policy on signed data during check policy on channel [${up.channelHeader.getChannelId()}] with policy [${policy}]: [${result.reason ?? 'policy not satisfied'}]`,
+                `Failed verifying that proposal's creator satisfies local MSP principal during channelless check policy with policy [Admins]: [The identity is not an admin under this MSP [${local}]: The identity does not contain OU [ADMIN], MSP: [${local}]]`,
             );
         }
     }
@@ -280,6 +340,11 @@ export class Endorser {
     async #endorsementInfo(name: string, channelId: string): Promise<EndorsementInfo> {
         const system = this.#scc.get(name);
         if (system) return { version: SYSCC_VERSION, collections: [], system };
+        if (channelId === '') {
+            throw new Error(
+                `make sure the chaincode ${name} has been successfully defined on channel ${channelId} and try again: could not get channel config for channel '${channelId}'`,
+            );
+        }
         let definition: ChaincodeDefinition | undefined;
         try {
             definition = await this.options.ledger.chaincodeDefinition(name);
@@ -300,7 +365,8 @@ export class Endorser {
         const channelId = up.channelHeader.getChannelId();
         const txId = up.channelHeader.getTxId();
         const info = await this.#endorsementInfo(up.chaincodeName, channelId);
-        const needsSimulator = !info.system || info.system.needsSimulator;
+        // Fabric's acquireTxSimulator: none without a channel, none for qscc and cscc.
+        const needsSimulator = channelId !== '' && (!info.system || info.system.needsSimulator);
         const simulator: TxSimulator | undefined = needsSimulator ? this.options.ledger.newTxSimulator(txId) : undefined;
 
         let response: peer.Response;
@@ -315,7 +381,7 @@ export class Endorser {
                     signedProposal: up.signedProposal,
                     creator,
                     simulator,
-                    checkACL: (policy) => this.#checkACL(up, creator, policy),
+                    checkACL: (resource, channel = channelId) => this.#checkResourceACL(up, creator, resource, channel),
                 });
             } else {
                 const result = await this.options.chaincodes.execute({
@@ -375,7 +441,8 @@ export class Endorser {
             if (interest) pr.setInterest(interest);
             return pr;
         }
-        if (status >= ERROR_THRESHOLD) {
+        // Without a channel nothing can be endorsed: Fabric returns the bare response.
+        if (status >= ERROR_THRESHOLD || channelId === '') {
             const pr = new peer.ProposalResponse();
             pr.setResponse(response);
             return pr;

@@ -18,6 +18,7 @@ import { ChaincodeDefinition, PeerLedger } from './ledger/types';
 import { ChaincodeSupport, chaincodeEndpoints } from './chaincode/support';
 import { Endorser, addEndorserService, collectionMembership } from './endorser';
 import { Qscc } from './scc/qscc';
+import { Cscc } from './scc/cscc';
 import { Lifecycle } from './scc/lifecycle';
 import { startCommitter } from './committer';
 import { GatewayServer, gatewayService } from './gateway';
@@ -154,8 +155,9 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
         policies,
         signer,
         chaincodes,
-        systemChaincodes: [new Qscc(ledger), new Lifecycle({ applicationOrgs: () => ledger.config.applicationOrgs })],
+        systemChaincodes: [new Qscc(ledger), new Cscc(ledger), new Lifecycle({ applicationOrgs: () => ledger.config.applicationOrgs })],
         isCollectionMember: collectionMembership(),
+        channelAcls: () => ledger.config.acls,
         log: (msg, fields) => log.info(msg, { component: 'endorser', ...fields }),
     });
 

@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { createHash } from 'node:crypto';
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { BlockStore } from '../../ledger/blkstorage';
-import { ChannelConfig, parseChannelConfig } from '../../common/configtx';
+import { ChannelConfigDetails, parseChannelConfig } from '../../common/configtx';
 import { MspManager } from '../../msp/msp';
 import { PolicyManager } from '../../common/policies';
 import { CollectionConfig } from '../../topology';
@@ -51,7 +51,7 @@ export class LedgerError extends Error {
 
 export interface OpenPeerLedgerOptions {
     dir: string;
-    channelConfig: ChannelConfig;
+    channelConfig: ChannelConfigDetails;
     msps: MspManager;
     policies: PolicyManager;
     /** This peer's org: private data is kept only for collections it is a member of. */
@@ -64,7 +64,7 @@ export interface OpenPeerLedgerOptions {
 
 export interface ConfigUpdate {
     blockNumber: number;
-    channelConfig: ChannelConfig;
+    channelConfig: ChannelConfigDetails;
     msps: MspManager;
     policies: PolicyManager;
 }
@@ -123,7 +123,7 @@ export class KvLedger implements PeerLedger {
         readonly blocks: BlockStore,
         private readonly state: StateDB,
         private readonly pvt: PvtDataStore,
-        private channelConfig: ChannelConfig,
+        private channelConfig: ChannelConfigDetails,
         private msps: MspManager,
         private policies: PolicyManager,
         private readonly opts: OpenPeerLedgerOptions,
@@ -169,7 +169,7 @@ export class KvLedger implements PeerLedger {
     }
 
     /** The channel configuration in force (updated by config blocks). */
-    get config(): ChannelConfig {
+    get config(): ChannelConfigDetails {
         return this.channelConfig;
     }
 

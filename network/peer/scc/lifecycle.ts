@@ -21,6 +21,16 @@ export const QUERY_CHAINCODE_DEFINITION = 'QueryChaincodeDefinition';
 export const QUERY_CHAINCODE_DEFINITIONS = 'QueryChaincodeDefinitions';
 
 /** Fabric's default when a definition names no policy: the channel's Endorsement policy. */
+/** _lifecycle functions of a peer's own packages and approvals (peer-wide resources in Fabric's ACLs). */
+const PEER_FUNCTIONS = new Set([
+    'InstallChaincode',
+    'QueryInstalledChaincode',
+    'QueryInstalledChaincodes',
+    'GetInstalledChaincodePackage',
+    'ApproveChaincodeDefinitionForMyOrg',
+    'QueryApprovedChaincodeDefinition',
+    'QueryApprovedChaincodeDefinitions',
+]);
 export const DEFAULT_ENDORSEMENT_POLICY_REFERENCE = '/Channel/Application/Endorsement';
 const SYSTEM_CHAINCODES = new Set(['_lifecycle', 'qscc', 'cscc', 'lscc', 'escc', 'vscc']);
 const CHAINCODE_NAME = /^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$/;
@@ -255,6 +265,18 @@ export class Lifecycle implements SystemChaincode {
         if (inv.args.length === 0) return failure('lifecycle scc must be invoked with arguments');
         if (inv.args.length !== 2) return failure(`lifecycle scc operations require exactly two arguments but received ${inv.args.length}`);
         const fn = utf8(inv.args[0]);
+        // Fabric checks the ACL of `_lifecycle/<function>` before dispatching: an unknown function
+        // is "Unmapped", a channel function asked without a channel fails the local MSP check.
+        try {
+            inv.checkACL(`_lifecycle/${fn}`);
+        } catch (err) {
+            return failure(`Failed to authorize invocation due to failed ACL check: ${(err as Error).message}`);
+        }
+        if (PEER_FUNCTIONS.has(fn)) {
+            return failure(
+                `failed to invoke backing implementation of '${fn}': LIFECYCLE_UNSUPPORTED: the devnet installs no chaincode packages and takes no approvals; its chaincode servers and definitions come from the topology (docs/devnet.md)`,
+            );
+        }
         const sim = inv.simulator;
         if (!sim) return failure('lifecycle scc needs a transaction simulator');
         try {
@@ -263,10 +285,8 @@ export class Lifecycle implements SystemChaincode {
                     this.#authorizeCommit(inv);
                     return success(await this.#commit(sim, decodeArgs(peer.lifecycle.CommitChaincodeDefinitionArgs, inv.args[1], fn)));
                 case QUERY_CHAINCODE_DEFINITION:
-                    this.#authorizeQuery(inv);
                     return success(await this.#query(sim, decodeArgs(peer.lifecycle.QueryChaincodeDefinitionArgs, inv.args[1], fn)));
                 case QUERY_CHAINCODE_DEFINITIONS:
-                    this.#authorizeQuery(inv);
                     decodeArgs(peer.lifecycle.QueryChaincodeDefinitionsArgs, inv.args[1], fn);
                     return success(await this.#queryAll(sim));
                 default:
@@ -279,25 +299,12 @@ export class Lifecycle implements SystemChaincode {
     }
 
     #authorizeCommit(inv: SccInvocation): void {
-        // Deviation: Fabric checks /Channel/Application/Writers here and relies on approvals by
-        // each org's admin; without approvals, the committer itself must be an org admin.
+        // Deviation: Fabric checks only the ACL (/Channel/Application/Writers) here and relies on
+        // approvals by each org's admin; without approvals, the committer itself must be an org admin.
         if (inv.creator.role !== 'admin') {
             throw new AclError(
                 `creator ${inv.creator.subject} (${inv.creator.mspId}) is not an admin: only an org admin may commit a chaincode definition`,
             );
-        }
-        this.#check(inv, '/Channel/Application/Writers');
-    }
-
-    #authorizeQuery(inv: SccInvocation): void {
-        this.#check(inv, '/Channel/Application/Readers');
-    }
-
-    #check(inv: SccInvocation, policy: string): void {
-        try {
-            inv.checkACL(policy);
-        } catch (err) {
-            throw new AclError((err as Error).message);
         }
     }
 

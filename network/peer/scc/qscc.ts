@@ -28,8 +28,9 @@ export class Qscc implements SystemChaincode {
         const channel = utf8(args[1]);
         if (fname !== GET_CHAIN_INFO && args.length < 3) return failure(`missing 3rd argument for ${fname}`);
         if (channel !== this.ledger.channelId) return failure(`Invalid chain ID, ${channel}`);
+        // The ACL names the function, so an unknown function is refused here ("Unmapped policy"), as on Fabric.
         try {
-            inv.checkACL('/Channel/Application/Readers');
+            inv.checkACL(`qscc/${fname}`, channel);
         } catch (err) {
             return failure(`access denied for [${fname}][${channel}]: [${(err as Error).message}]`);
         }

@@ -17,8 +17,11 @@ export interface SccInvocation {
     creator: VerifiedIdentity;
     /** Present for system chaincodes that read or write state (_lifecycle); absent for qscc, as Fabric. */
     simulator?: TxSimulator;
-    /** Evaluates a channel policy (e.g. /Channel/Application/Readers) on the signed proposal; throws with Fabric's message. */
-    checkACL(policy: string): void;
+    /**
+     * Fabric's ACL check of a resource (e.g. `qscc/GetChainInfo`) on a channel (default: the
+     * proposal's; '' checks the peer's local MSP); throws with Fabric's message.
+     */
+    checkACL(resource: string, channelId?: string): void;
 }
 
 export interface SystemChaincode {

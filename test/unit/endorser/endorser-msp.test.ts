@@ -2,7 +2,7 @@
 // refusals of expired, untrusted and forged creators, the Writers ACL, collection membership by
 // the member orgs policy, and the _lifecycle admin rule on real NodeOU roles.
 
-import { peer } from '@hyperledger/fabric-protos';
+import { common, peer } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
 import { buildGenesisBlock, parseChannelConfig } from '../../../network/common/configtx';
 import { PolicyManager } from '../../../network/common/policies';
@@ -12,6 +12,7 @@ import type { ExecutionResult } from '../../../network/peer/chaincode/handler';
 import type { ExecuteRequest } from '../../../network/peer/chaincode/support';
 import { collectionMembership, Endorser, EndorserError } from '../../../network/peer/endorser';
 import { commitDefinitionArgs, Lifecycle, lifecycleCallArgs } from '../../../network/peer/scc/lifecycle';
+import { channelConfigOf, Cscc } from '../../../network/peer/scc/cscc';
 import { Qscc } from '../../../network/peer/scc/qscc';
 import { MspFixture, mspFixture } from '../msp/fixture';
 import { COLLECTIONS, MemoryLedger, signedProposal } from './helpers';
@@ -23,11 +24,13 @@ describe('endorser with the channel MSPs and policies', function () {
     let endorser: Endorser;
     const requests: ExecuteRequest[] = [];
     let channel: string;
+    let genesis: common.Block;
 
     before(async () => {
         fx = await mspFixture();
+        genesis = buildGenesisBlock(fx.topology);
         const config = parseChannelConfig(
-            buildGenesisBlock(fx.topology),
+            genesis,
             fx.topology.orgs.map((o) => o.mspId),
         );
         channel = config.channelId;
@@ -55,7 +58,11 @@ describe('endorser with the channel MSPs and policies', function () {
                     return { response, privateReads: new Set() };
                 },
             },
-            systemChaincodes: [new Qscc(ledger.asPeerLedger()), new Lifecycle({ applicationOrgs: () => config.applicationOrgs })],
+            systemChaincodes: [
+                new Qscc(ledger.asPeerLedger()),
+                new Cscc(ledger.asPeerLedger()),
+                new Lifecycle({ applicationOrgs: () => config.applicationOrgs }),
+            ],
             isCollectionMember: collectionMembership(),
         });
     });
@@ -118,5 +125,22 @@ describe('endorser with the channel MSPs and policies', function () {
         expect(byAdmin.getResponse()!.getStatus(), byAdmin.getResponse()!.getMessage()).to.equal(200);
         const byClient = await propose(fx.user('MOISMSP', 'User1'), '_lifecycle', args);
         expect(byClient.getResponse()!.getMessage()).to.contain('Failed to authorize invocation due to failed ACL check');
+    });
+
+    it('cscc GetConfigBlock and GetChannelConfig (as `peer channel fetch config` and configtxlator read them): the last config block and its config; only for Readers', async () => {
+        ledger.blockList.push(genesis);
+        const reader = fx.user('MOHWMSP', 'User1');
+        const block = await propose(reader, 'cscc', ['GetConfigBlock', channel]);
+        expect(block.getResponse()!.getStatus(), block.getResponse()!.getMessage()).to.equal(200);
+        expect(Buffer.from(block.getResponse()!.getPayload_asU8()).equals(Buffer.from(genesis.serializeBinary()))).to.equal(true);
+        const config = await propose(reader, 'cscc', ['GetChannelConfig', channel]);
+        const decoded = common.Config.deserializeBinary(config.getResponse()!.getPayload_asU8());
+        expect(decoded.serializeBinary()).to.deep.equal(channelConfigOf(genesis).serializeBinary());
+        expect(decoded.getChannelGroup()!.getGroupsMap().has('Application')).to.equal(true);
+        const orderer = await propose(fx.orderer(), 'cscc', ['GetChannelConfig', channel]);
+        expect(orderer.getResponse()!.getMessage()).to.match(/^access denied for \[GetChannelConfig\]\[[a-z]+\]: Failed evaluating policy/);
+        expect((await propose(reader, 'cscc', ['GetChannelConfig', 'other'])).getResponse()!.getMessage()).to.match(
+            /^access denied for \[GetChannelConfig\]\[other\]: Failed to get policy manager for channel \[other\]/,
+        );
     });
 });

@@ -18,6 +18,7 @@ import {
     queryDefinitionArgs,
     signaturePolicyText,
 } from '../../../network/peer/scc/lifecycle';
+import { Cscc } from '../../../network/peer/scc/cscc';
 import { Qscc } from '../../../network/peer/scc/qscc';
 import type { ChaincodeConfig } from '../../../network/topology';
 import {
@@ -87,7 +88,11 @@ describe('endorser', function () {
             policies,
             signer: peerId.signer,
             chaincodes: executor,
-            systemChaincodes: [new Qscc(ledger.asPeerLedger()), new Lifecycle({ applicationOrgs: () => ['SeoulMSP', 'MOISMSP'] })],
+            systemChaincodes: [
+                new Qscc(ledger.asPeerLedger()),
+                new Cscc(ledger.asPeerLedger()),
+                new Lifecycle({ applicationOrgs: () => ['SeoulMSP', 'MOISMSP'] }),
+            ],
             isCollectionMember: collectionMembership(),
         });
     }
@@ -286,12 +291,16 @@ describe('endorser', function () {
             );
         });
 
-        it('a header type other than ENDORSER_TRANSACTION', async () => {
+        it('a header type other than ENDORSER_TRANSACTION or CONFIG (Fabric lets CONFIG through)', async () => {
             const err = await refusal(
-                signedProposal({ signer: seoul.signer, chaincode: CC, args: ['x'], headerType: common.HeaderType.CONFIG }).sp,
+                signedProposal({ signer: seoul.signer, chaincode: CC, args: ['x'], headerType: common.HeaderType.MESSAGE }).sp,
             );
             expect(err.code).to.equal('HEADER_TYPE_INVALID');
-            expect(err.message).to.equal('error validating proposal: invalid header type CONFIG');
+            expect(err.message).to.equal('error validating proposal: invalid header type MESSAGE');
+            const config = await endorser.processProposal(
+                signedProposal({ signer: seoul.signer, chaincode: CC, args: ['x'], headerType: common.HeaderType.CONFIG }).sp,
+            );
+            expect(config.getResponse()!.getStatus()).to.equal(200);
         });
 
         it('bytes that are not a proposal', async () => {
@@ -458,7 +467,115 @@ describe('endorser', function () {
                 'missing 3rd argument for GetBlockByNumber',
             );
             expect((await qscc(seoul, 'GetBlockByNumber', CHANNEL, 'x')).getResponse()!.getStatus()).to.equal(500);
-            expect((await qscc(seoul, 'Nope', CHANNEL, 'x')).getResponse()!.getMessage()).to.equal('Requested function Nope not found.');
+            // Fabric's ACL names the function: an unknown one has no policy, before any "not found".
+            expect((await qscc(seoul, 'Nope', CHANNEL, 'x')).getResponse()!.getMessage()).to.equal(
+                'access denied for [Nope][testchannel]: [Unmapped policy for qscc/Nope]',
+            );
+        });
+    });
+
+    describe('channelless proposals (the peer CLI: getinfo, list, lifecycle queryinstalled)', () => {
+        const channelless = (id: TestIdentity, chaincode: string, ...args: (string | Uint8Array)[]) =>
+            endorser.processProposal(signedProposal({ signer: id.signer, chaincode, args, channel: '' }).sp);
+        const genesis = () => {
+            const block = new common.Block();
+            const header = new common.BlockHeader();
+            header.setNumber(0);
+            block.setHeader(header);
+            ledger.blockList.push(block);
+        };
+
+        it('Given an empty channel id, When qscc GetChainInfo names the channel, Then the peer answers the bare response, unendorsed, as Fabric', async () => {
+            genesis();
+            const pr = await channelless(seoul, 'qscc', 'GetChainInfo', CHANNEL);
+            expect(pr.getResponse()!.getStatus()).to.equal(200);
+            expect(common.BlockchainInfo.deserializeBinary(pr.getResponse()!.getPayload_asU8()).getHeight()).to.equal(1);
+            expect(pr.hasEndorsement()).to.equal(false);
+            expect(pr.getPayload_asU8().length).to.equal(0);
+            expect(pr.getVersion()).to.equal(0);
+            // The ACL is the channel's, named in the arguments.
+            expect(policies.evaluated).to.deep.equal(['/Channel/Application/Readers']);
+            expect((await channelless(seoul, 'qscc', 'GetChainInfo', 'other')).getResponse()!.getMessage()).to.equal(
+                'Invalid chain ID, other',
+            );
+        });
+
+        it('Given an empty channel id, When the creator is of another org, Then the local MSP does not know it: refused as malformed', async () => {
+            const err = await endorser
+                .processProposal(
+                    signedProposal({ signer: mois.signer, chaincode: 'qscc', args: ['GetChainInfo', CHANNEL], channel: '' }).sp,
+                )
+                .then(
+                    () => undefined,
+                    (e: EndorserError) => e,
+                );
+            expect(err?.code).to.equal('CREATOR_MALFORMED');
+            expect(err?.message).to.equal('error validating proposal: access denied: channel [] creator org unknown, creator is malformed');
+        });
+
+        it('Given an empty channel id, When cscc GetChannels is asked, Then it lists the channel (any member of the local MSP)', async () => {
+            const pr = await channelless(seoul, 'cscc', 'GetChannels');
+            expect(pr.getResponse()!.getStatus()).to.equal(200);
+            const answer = peer.ChannelQueryResponse.deserializeBinary(pr.getResponse()!.getPayload_asU8());
+            expect(answer.getChannelsList().map((c) => c.getChannelId())).to.deep.equal([CHANNEL]);
+        });
+
+        it('Given cscc JoinChain, When a non-admin asks, Then access is denied; When an admin asks for the joined channel, Then the ledger already exists', async () => {
+            const configBlockOf = (channel: string) => {
+                const ch = new common.ChannelHeader();
+                ch.setType(common.HeaderType.CONFIG);
+                ch.setChannelId(channel);
+                const header = new common.Header();
+                header.setChannelHeader(ch.serializeBinary());
+                const sh = new common.SignatureHeader();
+                sh.setCreator(admin.signer.serialize());
+                header.setSignatureHeader(sh.serializeBinary());
+                const payload = new common.Payload();
+                payload.setHeader(header);
+                const env = new common.Envelope();
+                env.setPayload(payload.serializeBinary());
+                const data = new common.BlockData();
+                data.setDataList([env.serializeBinary()]);
+                const block = new common.Block();
+                block.setData(data);
+                return block.serializeBinary();
+            };
+            const block = configBlockOf(CHANNEL);
+            expect((await channelless(seoul, 'cscc', 'JoinChain', block)).getResponse()!.getMessage()).to.match(
+                /^access denied for \[JoinChain\]\[testchannel\]: \[Failed verifying that proposal's creator satisfies local MSP principal during channelless check policy with policy \[Admins\]/,
+            );
+            expect((await channelless(admin, 'cscc', 'JoinChain', block)).getResponse()!.getMessage()).to.equal(
+                'ledger [testchannel] already exists with state [ACTIVE]',
+            );
+            expect((await channelless(admin, 'cscc', 'JoinChain', configBlockOf('other'))).getResponse()!.getMessage()).to.contain(
+                'JOIN_UNSUPPORTED',
+            );
+            expect((await channelless(admin, 'cscc', 'Nope')).getResponse()!.getMessage()).to.equal('Incorrect number of arguments, 1');
+            expect((await channelless(admin, 'cscc', 'Nope', 'x')).getResponse()!.getMessage()).to.equal(
+                'Requested function Nope not found.',
+            );
+        });
+
+        it("Given an empty channel id, When a user chaincode is invoked, Then it fails as Fabric: no channel config for channel ''", async () => {
+            const pr = await channelless(seoul, CC, 'Get', 'k');
+            expect(pr.getResponse()!.getStatus()).to.equal(500);
+            expect(pr.getResponse()!.getMessage()).to.equal(
+                `make sure the chaincode ${CC} has been successfully defined on channel  and try again: could not get channel config for channel ''`,
+            );
+            expect(chaincode.requests).to.have.length(0);
+        });
+
+        it('Given an empty channel id, When _lifecycle is asked, Then channel functions fail the local ACL and install functions need an admin', async () => {
+            const definitions = await channelless(seoul, '_lifecycle', 'QueryChaincodeDefinitions', new Uint8Array());
+            expect(definitions.getResponse()!.getMessage()).to.equal(
+                'Failed to authorize invocation due to failed ACL check: Failed getting local MSP principal during channelless check policy with policy [/Channel/Application/Writers]: [MSP Principal role [/Channel/Application/Writers] not recognized]',
+            );
+            const byClient = await channelless(seoul, '_lifecycle', 'QueryInstalledChaincodes', new Uint8Array());
+            expect(byClient.getResponse()!.getMessage()).to.match(
+                /^Failed to authorize invocation due to failed ACL check: Failed verifying/,
+            );
+            const byAdmin = await channelless(admin, '_lifecycle', 'QueryInstalledChaincodes', new Uint8Array());
+            expect(byAdmin.getResponse()!.getMessage()).to.contain('LIFECYCLE_UNSUPPORTED');
         });
     });
 
