@@ -347,7 +347,8 @@ export class GatewayServer {
             targetOrgs = [registry.localMspId];
             transientProtected = true;
         }
-        const endorsers = this.#evaluators(targetOrgs);
+        // Fabric's discovery lists a peer for a chaincode only once it is defined on the channel.
+        const endorsers = (await this.#defined(up.chaincodeId)) ? this.#evaluators(targetOrgs) : [];
         if (endorsers.length === 0) {
             const reason = `no peers available to evaluate chaincode ${up.chaincodeId} in channel ${up.channelId}`;
             if (transientProtected) {
@@ -435,13 +436,20 @@ export class GatewayServer {
         );
 
         let layout: string[] | undefined;
+        const defined = await this.#defined(up.chaincodeId);
         if (named.length > 0) {
             // The client names the orgs and takes responsibility for the policy.
             const unique = [...new Set(named)];
-            const missing = unique.filter((o) => !this.#deps.registry.endorser(o));
+            const missing = unique.filter((o) => !defined || !this.#deps.registry.endorser(o));
             if (missing.length > 0)
                 throw new RpcError(Code.UNAVAILABLE, `failed to find any endorsing peers for org(s): ${missing.join(', ')}`);
             if (await session.endorseAll(unique)) layout = unique;
+        } else if (!defined) {
+            // Fabric: no local endorser has it, and discovery finds no metadata for it.
+            throw new RpcError(
+                Code.FAILED_PRECONDITION,
+                `no combination of peers can be derived which satisfy the endorsement policy: No metadata was found for chaincode ${up.chaincodeId} in channel ${up.channelId}`,
+            );
         } else {
             layout = await this.#planAndEndorse(up, session);
         }
@@ -545,6 +553,11 @@ export class GatewayServer {
             );
         }
         return result.layouts;
+    }
+
+    /** Whether peers would advertise the chaincode: a system chaincode, or one defined on the channel. */
+    async #defined(name: string): Promise<boolean> {
+        return name === '_lifecycle' || SYSTEM_CHAINCODES.has(name) || (await this.#definition(name)) !== undefined;
     }
 
     async #definition(name: string): Promise<ChaincodeDefinition | undefined> {

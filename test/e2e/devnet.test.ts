@@ -421,6 +421,41 @@ describe(`fabric-gateway on ${NETWORK_LABEL}`, function () {
         });
     });
 
+    describe('Given behaviours checked side by side with Fabric v3.1.5', () => {
+        it('When a submitted read-only transaction reads one page of a range holding more keys, Then it commits VALID (the range counts as far as it was read)', async () => {
+            const prefix = key('paged');
+            for (const i of [1, 2, 3]) await seoul.submitTransaction('Put', `${prefix}-${i}`, 'v');
+            const submitted = await seoul.submitAsync('Page', { arguments: [prefix, `${prefix}~`, '2', ''] });
+            const page = JSON.parse(utf8(submitted.getResult())) as { keys: string[]; bookmark: string };
+            expect(page.keys).to.deep.equal([`${prefix}-1`, `${prefix}-2`]);
+            expect(page.bookmark).to.equal(`${prefix}-3`);
+            expect((await submitted.getStatus()).code).to.equal(StatusCode.VALID);
+        });
+
+        it('When a chaincode not defined on the channel is evaluated or submitted, Then FAILED_PRECONDITION: no peer offers it', async () => {
+            const undefinedCc = contractOf(t, connection(t, 'SeoulMSP').gateway, 'nosuchcc');
+            const evaluated = await undefinedCc.evaluateTransaction('Get', 'k').then(
+                () => undefined,
+                (e: GatewayError) => e,
+            );
+            expect(evaluated).to.be.instanceOf(GatewayError);
+            expect(evaluated?.code).to.equal(grpc.status.FAILED_PRECONDITION);
+            expect(evaluated?.message).to.contain(`no peers available to evaluate chaincode nosuchcc in channel ${t.channel}`);
+            const submitted = await undefinedCc.submitTransaction('Put', 'k', 'v').then(
+                () => undefined,
+                (e: GatewayError) => e,
+            );
+            expect(submitted).to.be.instanceOf(GatewayError);
+            expect(submitted?.code).to.equal(grpc.status.FAILED_PRECONDITION);
+        });
+
+        it('When a transaction writes the empty key, Then it commits VALID and the value reads back (Fabric refuses no key)', async () => {
+            const value = key('empty-key-value');
+            await seoul.submitTransaction('Put', '', value);
+            expect(utf8(await mois.evaluateTransaction('Get', ''))).to.equal(value);
+        });
+    });
+
     async function expectNotFound(contract: Contract, k: string): Promise<void> {
         const outcome = await contract.evaluateTransaction('Get', k).then(
             (v) => `found ${utf8(v)}`,

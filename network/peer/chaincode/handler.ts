@@ -7,6 +7,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { ledger as ledgerpb, peer } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
 import type { CollectionConfig } from '../../topology';
+import { TOTAL_QUERY_LIMIT } from '../ledger/txsimulator';
 import type { KV, TxSimulator } from '../ledger/types';
 
 const MsgType = peer.ChaincodeMessage.Type;
@@ -18,8 +19,6 @@ export const typeName = (type: number): string => TYPE_NAMES.get(type) ?? String
 
 /** Fabric's QueryResponseGenerator.MaxResultLimit: results per QueryResponse of an unpaginated query. */
 export const MAX_RESULT_LIMIT = 100;
-/** Fabric's ledger.state.totalQueryLimit (core.yaml default). */
-export const TOTAL_QUERY_LIMIT = 100000;
 
 /** Fabric's messages (core/chaincode/handler.go). */
 export const ERROR_EXECUTION_TIMEOUT = 'timeout expired while executing transaction';
@@ -451,8 +450,8 @@ export class Handler {
             return startIterator(context, toItems(page.results.slice(0, TOTAL_QUERY_LIMIT))).serializeBinary();
         }
         if (metadata && (metadata.getPagesize() !== 0 || metadata.getBookmark() !== '')) {
-            if (metadata.getPagesize() < 0) throw new RequestError(`invalid page size ${metadata.getPagesize()}`);
-            const pageSize = Math.min(metadata.getPagesize() || TOTAL_QUERY_LIMIT, TOTAL_QUERY_LIMIT);
+            // As Fabric's LevelDB scanner: a page size of 0 or less sets no limit but totalQueryLimit.
+            const pageSize = metadata.getPagesize() > 0 ? Math.min(metadata.getPagesize(), TOTAL_QUERY_LIMIT) : TOTAL_QUERY_LIMIT;
             const page = await params.simulator.getStateRange(
                 params.namespace,
                 req.getStartkey(),
@@ -471,7 +470,7 @@ export class Handler {
             return response.serializeBinary();
         }
         const page = await params.simulator.getStateRange(params.namespace, req.getStartkey(), req.getEndkey(), 0, '');
-        return startIterator(context, toItems(page.results.slice(0, TOTAL_QUERY_LIMIT))).serializeBinary();
+        return startIterator(context, toItems(page.results)).serializeBinary();
     }
 
     #collection(context: TransactionContext, name: string): CollectionConfig {

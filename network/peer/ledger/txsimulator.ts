@@ -8,6 +8,9 @@ import { HistoryEntry, KV, QueryExecutor, RangePage, SimulationResults, TxSimula
 import { StateDB, Metadata } from './statedb';
 import { PvtDataStore, sha256 } from './pvtdatastore';
 
+/** Fabric's ledger.state.totalQueryLimit (core.yaml default): results of one query at most. */
+export const TOTAL_QUERY_LIMIT = 100000;
+
 /** The ledger parts a query executor reads. */
 export interface LedgerReaders {
     state: StateDB;
@@ -39,13 +42,17 @@ function wellFormed(s: string): boolean {
 }
 
 /** Namespaces, collections and keys must be non-empty, well-formed UTF-16 (they are stored as UTF-8). */
-function checkName(what: 'namespace' | 'collection' | 'key', value: string): void {
+function checkName(what: 'namespace' | 'collection', value: string): void {
     if (typeof value !== 'string' || value === '') throw new SimulationError('INVALID_ARGUMENT', `${what} must be a non-empty string`);
     if (!wellFormed(value)) throw new SimulationError('INVALID_ARGUMENT', `${what} is not valid UTF-8: it holds a lone surrogate`);
 }
 
-/** Reads accept the empty key, as Fabric does (it was never written: no value, no version). */
-function checkReadKey(key: string): void {
+/**
+ * Any key, the empty one included, for reads and writes: Fabric's LevelDB state database
+ * refuses no key (stateleveldb ValidateKeyValue), nor do the peer's handler and validator; only
+ * the shims refuse some (fabric-shim: an empty private data key, a simple key starting with 0x00).
+ */
+function checkKey(key: string): void {
     if (!wellFormed(key)) throw new SimulationError('INVALID_ARGUMENT', 'key is not valid UTF-8: it holds a lone surrogate');
 }
 
@@ -93,7 +100,7 @@ export class LedgerQueryExecutor implements QueryExecutor {
 
     async getState(ns: string, key: string): Promise<Uint8Array | undefined> {
         checkName('namespace', ns);
-        checkReadKey(key);
+        checkKey(key);
         const v = await this.readers.state.getState(ns, key);
         this.recordRead(ns, key, v?.version);
         return v?.value;
@@ -101,7 +108,7 @@ export class LedgerQueryExecutor implements QueryExecutor {
 
     async getStateMetadata(ns: string, key: string): Promise<Record<string, Uint8Array> | undefined> {
         checkName('namespace', ns);
-        checkReadKey(key);
+        checkKey(key);
         const v = await this.readers.state.getState(ns, key);
         this.recordRead(ns, key, v?.version);
         return v?.metadata;
@@ -116,21 +123,26 @@ export class LedgerQueryExecutor implements QueryExecutor {
         if (pageSize > 0) this.beforePaginatedQuery();
         // The shim resumes a paginated query from its bookmark: the first key of the next page.
         const from = pageSize > 0 && bookmark !== '' ? bookmark : startKey;
-        const rows = await this.readers.state.getRange(ns, from, endKey, pageSize > 0 ? pageSize + 1 : 0);
-        const page = pageSize > 0 ? rows.slice(0, pageSize) : rows;
-        const hasMore = pageSize > 0 && rows.length > pageSize;
-        // The chaincode support drains the iterator, so the query is recorded as exhausted up to
-        // its end key (for a page too: Fabric's paginated iterator ends after pageSize results).
+        const limit = pageSize > 0 ? Math.min(pageSize, TOTAL_QUERY_LIMIT) : TOTAL_QUERY_LIMIT;
+        const rows = await this.readers.state.getRange(ns, from, endKey, limit + 1);
+        const page = rows.slice(0, limit);
+        const hasMore = rows.length > limit;
+        // Fabric's QueryResponseGenerator stops as soon as it holds `limit` results, without asking
+        // the iterator for one more: the range is then recorded as read up to its last key
+        // (inclusive, not exhausted), so keys beyond the page do not make the tx a phantom read.
+        // Fewer results: the iterator ran dry and the range is recorded up to its end key.
+        const exhausted = page.length < limit;
         this.recordRange(
             ns,
             from,
-            endKey,
+            exhausted ? endKey : page[page.length - 1].key,
+            exhausted,
             page.map((r) => ({ key: r.key, version: r.version })),
         );
         return {
             results: page.map((r) => ({ key: r.key, value: r.value })),
             hasMore,
-            bookmark: hasMore ? rows[pageSize].key : '',
+            bookmark: pageSize > 0 && hasMore ? rows[limit].key : '',
             fetchedRecordsCount: page.length,
         };
     }
@@ -138,7 +150,7 @@ export class LedgerQueryExecutor implements QueryExecutor {
     async getPrivateData(ns: string, collection: string, key: string): Promise<Uint8Array | undefined> {
         checkName('namespace', ns);
         checkName('collection', collection);
-        checkReadKey(key);
+        checkKey(key);
         const v = await this.readers.pvt.getPrivate(ns, collection, key);
         this.recordHashedRead(ns, collection, key, v?.version);
         return v?.value;
@@ -147,7 +159,7 @@ export class LedgerQueryExecutor implements QueryExecutor {
     async getPrivateDataHash(ns: string, collection: string, key: string): Promise<Uint8Array | undefined> {
         checkName('namespace', ns);
         checkName('collection', collection);
-        checkReadKey(key);
+        checkKey(key);
         const v = await this.readers.state.getHashed(ns, collection, sha256(key));
         this.recordHashedRead(ns, collection, key, v?.version);
         return v?.value;
@@ -165,13 +177,19 @@ export class LedgerQueryExecutor implements QueryExecutor {
 
     async getHistoryForKey(ns: string, key: string): Promise<HistoryEntry[]> {
         checkName('namespace', ns);
-        checkReadKey(key);
+        checkKey(key);
         return this.readers.history(ns, key);
     }
 
     // A query executor records nothing; the simulator overrides these.
     protected recordRead(_ns: string, _key: string, _v: Version | undefined): void {}
-    protected recordRange(_ns: string, _start: string, _end: string, _reads: { key: string; version: Version }[]): void {}
+    protected recordRange(
+        _ns: string,
+        _start: string,
+        _end: string,
+        _exhausted: boolean,
+        _reads: { key: string; version: Version }[],
+    ): void {}
     protected recordHashedRead(_ns: string, _coll: string, _key: string, _v: Version | undefined): void {}
     protected beforePaginatedQuery(): void {}
     protected beforePvtQuery(): void {}
@@ -233,7 +251,7 @@ export class LedgerTxSimulator extends LedgerQueryExecutor implements TxSimulato
         this.checkOpen();
         checkName('namespace', ns);
         if (collection !== undefined) checkName('collection', collection);
-        checkName('key', key);
+        checkKey(key);
         if (this.paginatedQueryPerformed) {
             throw new SimulationError(
                 'WRITE_AFTER_PAGINATED_QUERY',
@@ -276,16 +294,23 @@ export class LedgerTxSimulator extends LedgerQueryExecutor implements TxSimulato
         this.nsBuilder(ns).reads.set(key, v);
     }
 
-    protected override recordRange(ns: string, start: string, end: string, reads: { key: string; version: Version }[]): void {
+    protected override recordRange(
+        ns: string,
+        start: string,
+        end: string,
+        exhausted: boolean,
+        reads: { key: string; version: Version }[],
+    ): void {
         this.checkOpen();
         const info = new kv.RangeQueryInfo();
         info.setStartKey(start);
         info.setEndKey(end);
-        info.setItrExhausted(true);
+        info.setItrExhausted(exhausted);
         const raw = new kv.QueryReads();
         raw.setKvReadsList(reads.map((r) => newRead(r.key, r.version)));
         info.setRawReads(raw);
-        const id = `${start}\u0000${end}`;
+        // Fabric's RWSetBuilder keys ranges by start, end and exhaustion.
+        const id = `${start}\u0000${end}\u0000${exhausted}`;
         const ranges = this.nsBuilder(ns).ranges;
         if (!ranges.has(id)) ranges.set(id, info);
     }
