@@ -33,7 +33,7 @@ export class GatewayClient {
         readonly apiKey: string,
     ) {}
 
-    async call<T = any>(c: Call, expectStatus?: number): Promise<T> {
+    async call<T = unknown>(c: Call, expectStatus?: number): Promise<T> {
         const log = (s: string) => this.verbose && console.log(s);
         log(`\n  ${this.label}  ${c.method} ${c.path}`);
         if (c.body !== undefined) log(indent(JSON.stringify(c.body, null, 2), '    > '));
@@ -113,7 +113,7 @@ export async function demo(topologyFile?: string): Promise<void> {
     console.log(bold(`Seoul citizen-card ledger: the journey (run ${run}, channel ${t.channel})`));
     for (const org of t.orgs) {
         const r = await fetch(`http://${org.gateway.host}:${org.gateway.port}/readyz`).catch(() => undefined);
-        if (!r || r.status !== 200)
+        if (r?.status !== 200)
             throw new Error(
                 `DEMO_NOT_READY: the ${org.mspId} gateway at ${org.gateway.host}:${org.gateway.port} is not ready; run npm start first`,
             );

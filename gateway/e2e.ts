@@ -17,13 +17,16 @@ export interface CheckResult {
 export async function checkEveryEndpoint(topologyFile?: string): Promise<CheckResult[]> {
     const t = loadTopology(topologyFile);
     const results: CheckResult[] = [];
-    const quiet = (c: GatewayClient) => ((c.verbose = false), c);
+    const quiet = (c: GatewayClient) => {
+        c.verbose = false;
+        return c;
+    };
     const issuer = quiet(await ensureApp(t, 'SeoulMSP', 'e2e-issuer', { identity: 'issuer1', role: 'issuer' }));
     const citizen = quiet(await ensureApp(t, 'SeoulMSP', 'e2e-citizen-app', { identity: 'citizen-agent', role: 'citizen-agent' }));
     const sadmin = quiet(await ensureApp(t, 'MOISMSP', 'e2e-service-admin', { identity: 'service-admin1', role: 'service-admin' }));
     const welfare = quiet(await ensureApp(t, 'MOHWMSP', 'e2e-welfare', { role: 'department', dept: 'welfare' }));
     const auditor = quiet(await ensureApp(t, 'AuditMSP', 'e2e-auditor', { identity: 'auditor1', role: 'auditor' }));
-    const call = async <T = any>(c: GatewayClient, req: Call, expected: number): Promise<T> => {
+    const call = async <T = unknown>(c: GatewayClient, req: Call, expected: number): Promise<T> => {
         let body: T;
         try {
             body = await c.call<T>(req);

@@ -109,10 +109,13 @@ function requireNodeEndpoint(value: unknown, where: string, file: string): NodeE
     return { ...requireEndpoint(e, where, file), operationsPort: requirePort(e?.operationsPort, `${where}.operationsPort`, file) };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML, checked field by field below
+type YamlNode = any;
+
 /** Loads and validates a topology file; relative paths in it are relative to the repository root. */
 export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): Topology {
     const abs = path.resolve(file);
-    const doc = YAML.parse(fs.readFileSync(abs, 'utf8')) as Record<string, any>;
+    const doc = YAML.parse(fs.readFileSync(abs, 'utf8')) as Record<string, YamlNode>;
     const root = REPO_ROOT;
     if (typeof doc.channel !== 'string' || !/^[a-z][a-z0-9.-]*$/.test(doc.channel)) {
         throw new TopologyError(abs, 'channel must be a lower-case Fabric channel name');
@@ -132,7 +135,7 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
         ca: requireNodeEndpoint(o.ca, 'orderer.ca', abs),
     };
     if (!Array.isArray(doc.orgs) || doc.orgs.length === 0) throw new TopologyError(abs, 'orgs must list at least one org');
-    const orgs: OrgConfig[] = doc.orgs.map((org: any, i: number) => {
+    const orgs: OrgConfig[] = doc.orgs.map((org: YamlNode, i: number) => {
         if (typeof org.mspId !== 'string' || !/^[A-Za-z0-9]+$/.test(org.mspId)) {
             throw new TopologyError(abs, `orgs[${i}].mspId must be alphanumeric`);
         }
@@ -146,7 +149,7 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
             ca: requireNodeEndpoint(org.ca, `orgs[${i}].ca`, abs),
         };
     });
-    const chaincodes: ChaincodeConfig[] = (doc.chaincodes ?? []).map((cc: any, i: number) => {
+    const chaincodes: ChaincodeConfig[] = (doc.chaincodes ?? []).map((cc: YamlNode, i: number) => {
         if (typeof cc.name !== 'string' || !/^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$/.test(cc.name)) {
             throw new TopologyError(abs, `chaincodes[${i}].name is not a valid chaincode name`);
         }

@@ -169,7 +169,7 @@ export class AccessContract extends BaseContract {
         requireIssuerPeer(ctx);
         const args = parseArgs(AccessIdArgs, argsJson);
         const key = ctx.stub.getTransient().get(TRANSIENT_RESPONSE_KEY);
-        if (!key || key.length !== 32) fail(ErrorCode.TRANSIENT_MISSING, `transient '${TRANSIENT_RESPONSE_KEY}' of 32 bytes is required`);
+        if (key?.length !== 32) fail(ErrorCode.TRANSIENT_MISSING, `transient '${TRANSIENT_RESPONSE_KEY}' of 32 bytes is required`);
         const now = txTime(ctx);
         // Read-only and single-peer, so the peer's own clock may (and must) bound the client's timestamp.
         if (Math.abs(localClock.now() - now.getTime()) > PROPOSAL_MAX_SKEW_SECONDS * 1000) {

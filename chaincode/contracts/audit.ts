@@ -75,7 +75,8 @@ export class AuditContract extends BaseContract {
         await rangeAll(ctx, start, end, async (kv) => {
             const e = decodeJson<AccessLogEntry>(kv.value);
             if (e.timestamp < from || e.timestamp >= to) return undefined;
-            const d = (counts.byDept[e.callerDept] ??= { granted: 0, denied: 0 });
+            counts.byDept[e.callerDept] ??= { granted: 0, denied: 0 };
+            const d = counts.byDept[e.callerDept];
             if (e.decision === Decision.GRANTED) {
                 counts.granted++;
                 d.granted++;

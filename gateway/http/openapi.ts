@@ -10,6 +10,7 @@ import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import type { RouteSpec } from './route';
 import { STREAM_OPERATION_ID, STREAM_PATH } from './sse';
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON Schema objects are built and patched freely here
 type Schema = Record<string, any>;
 
 const PROBLEM_SCHEMA: Schema = {
@@ -114,7 +115,8 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
                 content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
             };
         }
-        (paths[toOpenApiPath(r.path)] ??= {})[r.method] = op;
+        paths[toOpenApiPath(r.path)] ??= {};
+        paths[toOpenApiPath(r.path)][r.method] = op;
     }
     paths[toOpenApiPath(STREAM_PATH)] = {
         get: {

@@ -42,6 +42,7 @@ export interface HandlerOutput {
     body: unknown;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a list of routes holds specs of different DTO types; each route is typed where declared
 export interface RouteSpec<P = any, Q = any, B = any> {
     method: 'get' | 'post' | 'put';
     /** Express path with :params. */

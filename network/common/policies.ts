@@ -92,7 +92,7 @@ function parseTokens(tokens: Token[]): Node {
     const peek = () => tokens[p];
     const expect = (text: string) => {
         const t = tokens[p];
-        if (!t || t.kind !== 'punct' || t.text !== text) {
+        if (t?.kind !== 'punct' || t.text !== text) {
             throw new PolicyError(
                 'POLICY_SYNTAX',
                 `expected '${text}' ${t ? `at position ${t.pos}, found ${JSON.stringify(t.text)}` : 'at the end'}`,
@@ -124,7 +124,7 @@ function parseTokens(tokens: Token[]): Node {
         let n: number | undefined;
         if (kind === 'outof') {
             const nt = tokens[p];
-            if (!nt || nt.kind !== 'number') throw new PolicyError('POLICY_SYNTAX', `OutOf at position ${t.pos} must start with a number`);
+            if (nt?.kind !== 'number') throw new PolicyError('POLICY_SYNTAX', `OutOf at position ${t.pos} must start with a number`);
             n = Number(nt.text);
             p++;
             expect(',');

@@ -139,7 +139,7 @@ function setupMsp(config: msp.FabricMSPConfig): ChannelMsp {
     if (n?.getEnable()) {
         nodeOUs = {};
         const pick = (id: msp.FabricOUIdentifier | undefined, role: Role) => {
-            if (!id || !id.getOrganizationalUnitIdentifier()) return;
+            if (!id?.getOrganizationalUnitIdentifier()) return;
             const certBytes = id.getCertificate_asU8();
             nodeOUs![role] = {
                 ou: id.getOrganizationalUnitIdentifier(),

@@ -246,8 +246,8 @@ export class CommitNotifier {
         const committed = new Promise<{ code: number; blockNumber: number }>((resolve) => {
             waiter = { resolve };
         });
-        let set = this.#waiters.get(txId);
-        if (!set) this.#waiters.set(txId, (set = new Set()));
+        const set = this.#waiters.get(txId) ?? new Set();
+        this.#waiters.set(txId, set);
         set.add(waiter);
         const remove = () => {
             const s = this.#waiters.get(txId);

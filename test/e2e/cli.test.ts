@@ -71,7 +71,7 @@ describe('devnet commands', function () {
 
     it('Given a port of the topology taken by another process, When `up` runs, Then it stops with PORT_IN_USE naming the port, and starts nothing', async () => {
         // A second network (ports +500 above the test devnet's, clear of every other devnet) whose orderer port is taken.
-        const doc = YAML.parse(fs.readFileSync(t.file, 'utf8')) as Record<string, any>;
+        const doc = YAML.parse(fs.readFileSync(t.file, 'utf8'));
         const shift = (v: number) => v + 500;
         doc.orderer.port = shift(doc.orderer.port);
         doc.orderer.operationsPort = shift(doc.orderer.operationsPort);

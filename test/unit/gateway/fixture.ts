@@ -26,7 +26,7 @@ import { silentLogger, type Logger } from '../../../gateway/log';
 import { createMetrics } from '../../../gateway/metrics';
 import { CHAINCODE_HTTP_STATUS } from '../../../gateway/status-table';
 
-export type Script = (fn: string, arg: any, req: EvaluateRequest) => unknown | Promise<unknown>;
+export type Script = (fn: string, arg: Record<string, string>, req: EvaluateRequest) => unknown | Promise<unknown>;
 
 /** A Fabric layer that answers from a script and records every call. */
 export class FakeFabric implements FabricLayer {

@@ -21,7 +21,7 @@ import {
 const PROBLEM = /application\/problem\+json/;
 
 function accessScript(decision = 'GRANTED') {
-    return (qualified: string, arg: any, req?: EvaluateRequest) => {
+    return (qualified: string, arg: Record<string, string>, req?: EvaluateRequest) => {
         const fn = qualified.split(':').pop();
         if (fn === 'RequestAccess')
             return { accessId: 'f'.repeat(64), decision, reason: decision === 'GRANTED' ? 'CONSENT' : 'CONSENT_REQUIRED' };

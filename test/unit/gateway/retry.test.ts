@@ -79,7 +79,14 @@ describe('gateway retry policy', () => {
                 if (n === 1) throw new SubmitError({ code: 14, details: [], cause: svcErr(14), transactionId: 'tx1' });
             },
         });
-        const r = await submitWithRetry(async () => (endorsements++, tx), policy, hooks());
+        const r = await submitWithRetry(
+            async () => {
+                endorsements++;
+                return tx;
+            },
+            policy,
+            hooks(),
+        );
         expect(r.transactionId).to.equal('tx1');
         expect(endorsements).to.equal(1);
         expect(tx.submits).to.equal(2);
