@@ -169,7 +169,6 @@ function printEndpoints(t: Topology): void {
     say('Try:');
     say(`  curl -s http://${address(t.orgs[0].gateway)}/healthz`);
     say(`  npm run network:status`);
-    say('Ctrl-C stops the devnet; `npm run network:down -- --purge` also wipes its state.');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -183,10 +182,12 @@ async function main(argv: string[]): Promise<number> {
         case 'up':
             await up(t);
             printEndpoints(t);
+            say('The devnet runs in the background: `npm run network:down` stops it (add `-- --purge` to wipe its state).');
             return 0;
         case 'start': {
             await up(t);
             printEndpoints(t);
+            say('Ctrl-C stops the devnet; `npm run network:down -- --purge` also wipes its state.');
             // Stay in the foreground until Ctrl-C, and say so when a node dies meanwhile.
             const reported = new Set<string>();
             const watch = setInterval(() => {

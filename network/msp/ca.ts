@@ -318,7 +318,7 @@ async function ensureTls(tlsDir: string, nodeName: string, host: string, tlsCa: 
     }
 }
 
-/** The identities every org gets at network creation (TEAM.md "Identities generated at network creation"). */
+/** The identities every org gets at network creation: an admin, `User1`, and the role holders the demo and the tests use. */
 export function initialUsers(t: Topology, mspId: string): EnrollRequest[] {
     const users: EnrollRequest[] = [{ mspId, name: 'Admin', nodeOu: 'admin' }];
     if (mspId === t.orderer.org) return users;

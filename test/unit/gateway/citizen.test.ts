@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import {
+    NONCE_PATTERN,
     parseArgs,
     SignedAccessLogListRequest,
     SignedAuthChallenge,
@@ -86,6 +87,40 @@ describe('citizen-app client', () => {
                 () => undefined,
             ),
         ).to.throw(/shoeSize/);
+    });
+
+    it('CLI sign-challenge: Given no --challenge, Then it signs a fresh nonce the chaincode accepts; Given a 14-character one, Then it refuses before signing', () => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'citizen-')), 'device.pem');
+        run(['keygen', '--key', file], () => undefined);
+        const out: string[] = [];
+        run(['sign-challenge', '--key', file, '--card', 'card-0001', '--verifier', 'MOHWMSP'], (s) => out.push(s));
+        const signed = parseArgs(SignedAuthChallenge as never, out[0]) as { document: { nonce: string } };
+        expect(signed.document.nonce).to.match(NONCE_PATTERN);
+        const short = ['sign-challenge', '--key', file, '--card', 'card-0001', '--verifier', 'MOHWMSP', '--challenge', 'nonce-00000001'];
+        expect(() => run(short, () => undefined)).to.throw(/USAGE: --challenge must be 16 to 128 characters.*got 14/);
+    });
+
+    it('CLI usage explains every argument the commands take', () => {
+        const out: string[] = [];
+        run(['help'], (s) => out.push(s));
+        for (const arg of [
+            '--key',
+            '--card',
+            '--verifier',
+            '--challenge',
+            '--service',
+            '--recipient',
+            '--purpose',
+            '--items',
+            '--predicates',
+            '--retention-days',
+            '--consent',
+            '--reason',
+            '--new-key',
+            '--stream',
+        ]) {
+            expect(out[0], arg).to.match(new RegExp(`^  ${arg} `, 'm'));
+        }
     });
 
     it('encodes the SSE request as base64url JSON', () => {
