@@ -6,7 +6,10 @@ import { expect } from 'chai';
 import YAML from 'yaml';
 import { DEFAULT_TOPOLOGY, loadTopology, TopologyError } from '../../../network/topology';
 
-function variant(edit: (doc: any) => void): string {
+/** The parsed topology file, edited freely by each case. */
+type TopologyDoc = ReturnType<typeof YAML.parse>;
+
+function variant(edit: (doc: TopologyDoc) => void): string {
     const doc = YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'));
     edit(doc);
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'topology-')), 'topology.yaml');
@@ -26,7 +29,7 @@ describe('topology: CA endpoints', () => {
         expect(t.orderer.ca).to.deep.equal({ host: '127.0.0.1', port: 6054, operationsPort: 16054 });
     });
 
-    const refusals: [string, (doc: any) => void, RegExp][] = [
+    const refusals: [string, (doc: TopologyDoc) => void, RegExp][] = [
         ['an org without a CA', (d) => delete d.orgs[1].ca, /orgs\[1\]\.ca needs a host/],
         ['a CA without operations port', (d) => delete d.orgs[0].ca.operationsPort, /orgs\[0\]\.ca\.operationsPort must be a port/],
         ['an ordering org without a CA', (d) => delete d.orderer.ca, /orderer\.ca needs a host/],
