@@ -202,8 +202,10 @@ describe('gateway hardening: limits', () => {
         f = buildFixture({ limits: { streamsPerKey: 1 } });
         // A stream that stays open until it is closed.
         f.fabric.chaincodeEvents = async () => {
-            let close = () => undefined as void;
-            const closed = new Promise<void>((r) => (close = r));
+            let close: () => void = () => undefined;
+            const closed = new Promise<void>((r) => {
+                close = r;
+            });
             return {
                 close,
                 [Symbol.asyncIterator]: () => ({
