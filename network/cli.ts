@@ -19,6 +19,8 @@ import { generateCrypto } from './msp/ca';
 import { registerAndEnroll } from './shared/ca-identities';
 import { buildGenesisBlock } from './common/configtx';
 import { deployChaincodes } from './lifecycle';
+import { runOrgCommand } from './addorg';
+import { ORG_COMMANDS_HELP } from './orgs';
 
 const HELP = `Usage: devnet <command> [options]
 
@@ -33,6 +35,8 @@ Commands:
   chaincode:deploy [--name CC]
                         restart a chaincode's servers with the current build and commit its
                         definition with the next sequence (no network restart)
+
+${ORG_COMMANDS_HELP.trim()}
 
 Options:
   --topology FILE       topology file (default network/topology.yaml or $TOPOLOGY)
@@ -94,7 +98,7 @@ async function portsInUse(t: Topology, nodes: DevnetNode[]): Promise<string[]> {
     return taken;
 }
 
-async function ensureRunning(t: Topology, node: DevnetNode, timeoutMs = 30_000): Promise<void> {
+export async function ensureRunning(t: Topology, node: DevnetNode, timeoutMs = 30_000): Promise<void> {
     if (runningPid(t, node)) {
         await waitHealthy(t, node, timeoutMs);
         say(`  ${node.name.padEnd(44)} already running`);
@@ -242,9 +246,12 @@ async function main(argv: string[]): Promise<number> {
             await deployChaincodes(t, { log: say, upgrade: selected.map((cc) => cc.name) });
             return 0;
         }
-        default:
+        default: {
+            const code = await runOrgCommand(args.command, args.flags, t, say);
+            if (code !== undefined) return code;
             say(HELP);
             return 2;
+        }
     }
 }
 

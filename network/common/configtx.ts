@@ -155,6 +155,15 @@ function newGroup(): common.ConfigGroup {
 
 type MspConfigLoader = (mspDir: string, mspId: string) => msp.FabricMSPConfig;
 
+/**
+ * An application org's config group as configtxgen -printOrg writes it: its MSP and its Readers,
+ * Writers, Admins and Endorsement policies (what a joining org hands to the channel's admins).
+ */
+export function applicationOrgGroup(topology: Topology, mspId: string, options: GenesisOptions = {}): common.ConfigGroup {
+    const loadMsp = options.mspConfig ?? mspConfigFromDir;
+    return orgGroup(mspId, loadMsp(paths.orgMsp(topology, mspId), mspId), true);
+}
+
 function orgGroup(mspId: string, mspConfig: msp.FabricMSPConfig, endorsement: boolean): common.ConfigGroup {
     const group = newGroup();
     const mspValue = new msp.MSPConfig();
@@ -370,6 +379,12 @@ export function configFromBlock(configBlock: common.Block): { channelId: string;
  */
 export function parseChannelConfig(configBlock: common.Block, orgOrder?: string[]): ChannelConfigDetails {
     const { channelId, config } = configFromBlock(configBlock);
+    return channelConfigOf(channelId, config, orgOrder);
+}
+
+/** What peers and the orderer need of a channel's common.Config (see parseChannelConfig). */
+export function channelConfigOf(channelId: string, config: common.Config, orgOrder?: string[]): ChannelConfigDetails {
+    if (!config.getChannelGroup()) throw new ConfigTxError('CONFIG_INVALID', 'the config has no channel group');
     const channel = config.getChannelGroup()!;
     const ordererGroup = channel.getGroupsMap().get(ORDERER);
     const application = channel.getGroupsMap().get(APPLICATION);

@@ -18,6 +18,8 @@ export interface PolicyResult {
     reason?: string;
     /** Identities whose signature verified. */
     signers: VerifiedIdentity[];
+    /** Fabric's own words for the failure ("implicit policy evaluation failed - 2 sub-policies were satisfied, ..."). */
+    fabricReason?: string;
 }
 
 /** Stable codes: POLICY_SYNTAX (bad policy text), POLICY_INVALID (bad policy structure), POLICY_NOT_FOUND (no policy at a path). */
@@ -337,6 +339,8 @@ interface Evaluator {
     evaluate(ids: VerifiedIdentity[]): boolean;
     /** MSP ids that can contribute to satisfying the policy. */
     mspIds(): string[];
+    /** Why `ids` do not satisfy it, in the words of Fabric's common/policies and cauthdsl. */
+    explain(ids: VerifiedIdentity[]): string;
 }
 
 const IMPLICIT_META_RE = /^(ANY|ALL|MAJORITY)\s+([A-Za-z0-9_.-]+)$/;
@@ -352,10 +356,16 @@ function signatureEvaluator(name: string, envelope: common.SignaturePolicyEnvelo
         name,
         evaluate: (ids) => c.gate(ids, new Array<boolean>(ids.length).fill(false)),
         mspIds: () => c.mspIds,
+        explain: () => 'signature set did not satisfy policy',
     };
 }
 
-const REJECT = (name: string): Evaluator => ({ name, evaluate: () => false, mspIds: () => [] });
+const REJECT = (name: string): Evaluator => ({
+    name,
+    evaluate: () => false,
+    mspIds: () => [],
+    explain: () => `no such policy: '${name}'`,
+});
 
 /**
  * Channel policies by path (/Channel/Application/Writers, /Channel/Application/SeoulMSP/Endorsement,
@@ -399,7 +409,7 @@ export class PolicyManager {
         const reason =
             `POLICY_NOT_SATISFIED: ${evaluator.name} is not satisfied by the valid signatures of [${who}]` +
             (ignored.length > 0 ? `; ignored signatures: ${ignored.join('; ')}` : '');
-        return { ok: false, reason, signers: ids };
+        return { ok: false, reason, signers: ids, fabricReason: evaluator.explain(ids) };
     }
 
     /** Same, on identities already verified (e.g. endorsers checked once by the validator). */
@@ -539,6 +549,9 @@ export class PolicyManager {
                 return remaining === 0;
             },
             mspIds: () => [...new Set(subs.flatMap((s) => s.mspIds()))],
+            explain: (ids) =>
+                `implicit policy evaluation failed - ${subs.filter((s) => s.evaluate(ids)).length} sub-policies were satisfied, ` +
+                `but this policy requires ${threshold} of the '${subPolicy}' sub-policies to be satisfied`,
         };
     }
 }

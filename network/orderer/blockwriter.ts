@@ -11,6 +11,8 @@ import { SigningIdentity } from '../msp/identity';
 export class BlockWriter {
     #lastHeader: common.BlockHeader | undefined;
     #lastConfig: number;
+    /** The last config block each created block points at (fixed when the block is created). */
+    readonly #lastConfigOf = new WeakMap<common.Block, number>();
 
     /** `lastBlock` is the tip of the store (the genesis block on a fresh orderer). */
     constructor(
@@ -19,14 +21,24 @@ export class BlockWriter {
         lastBlock: common.Block,
     ) {
         this.#lastHeader = lastBlock.getHeader();
-        // Block 0 is the only config block a devnet channel has; later blocks say which one it is.
+        // Block 0 is the first config block; every later block says which config block is in force.
         this.#lastConfig = lastBlock.getHeader()!.getNumber() === 0 ? 0 : lastConfigIndex(lastBlock);
     }
 
-    /** The next block holding these envelopes, numbered and chained, not yet signed. */
-    createNextBlock(envelopes: Uint8Array[]): common.Block {
+    /** The number of the last config block (created, not necessarily written yet). */
+    get lastConfig(): number {
+        return this.#lastConfig;
+    }
+
+    /**
+     * The next block holding these envelopes, numbered and chained, not yet signed. A config block
+     * (one CONFIG envelope) points at itself and at every block after it, as Fabric's WriteConfigBlock.
+     */
+    createNextBlock(envelopes: Uint8Array[], isConfig = false): common.Block {
         const previous = this.#lastHeader!;
         const block = newBlock(previous.getNumber() + 1, blockHeaderHash(previous));
+        if (isConfig) this.#lastConfig = block.getHeader()!.getNumber();
+        this.#lastConfigOf.set(block, this.#lastConfig);
         const data = new common.BlockData();
         data.setDataList(envelopes);
         block.setData(data);
@@ -39,7 +51,7 @@ export class BlockWriter {
     async commit(block: common.Block): Promise<void> {
         const header = block.getHeader()!;
         const lastConfig = new common.LastConfig();
-        lastConfig.setIndex(this.#lastConfig);
+        lastConfig.setIndex(this.#lastConfigOf.get(block) ?? this.#lastConfig);
         const metadata = block.getMetadata()!.getMetadataList_asU8();
         const lastConfigMd = new common.Metadata();
         lastConfigMd.setValue(lastConfig.serializeBinary());

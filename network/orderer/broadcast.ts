@@ -16,6 +16,11 @@ export interface BroadcastSupport {
     absoluteMaxBytes: number;
     /** Evaluates /Channel/Writers over the envelope's signed data (signature checked there). */
     checkWriters(signedData: SignedData[]): PolicyResult;
+    /**
+     * Checks a CONFIG_UPDATE envelope against the config in force and returns the orderer-signed
+     * CONFIG envelope of the new config, which is in force from then on; throws (Fabric's message) when refused.
+     */
+    processConfigUpdate(envelope: common.Envelope): common.Envelope;
     chain: Chain;
     log?: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -48,20 +53,27 @@ export function processMessage(support: BroadcastSupport, envelope: common.Envel
         );
     }
     const type = ch.getType();
-    if (type === common.HeaderType.CONFIG_UPDATE || type === common.HeaderType.CONFIG) {
-        return refuse(
-            Status.BAD_REQUEST,
-            'CONFIG_UPDATE_UNSUPPORTED: the devnet orderer does not process channel configuration updates; use a real Fabric network to change the channel configuration',
-            txId,
-        );
+    if (type === common.HeaderType.CONFIG) {
+        // As Fabric's BroadcastChannelSupport: a CONFIG envelope is the orderer's own output.
+        return refuse(Status.BAD_REQUEST, 'message is of type that cannot be processed directly', txId);
     }
+    if (type === common.HeaderType.CONFIG_UPDATE) return processConfigUpdate(support, envelope, parsed, txId);
     if (type !== common.HeaderType.ENDORSER_TRANSACTION) {
         return refuse(
             Status.BAD_REQUEST,
-            `UNSUPPORTED_HEADER_TYPE: header type ${type} is not accepted, only ENDORSER_TRANSACTION (3)`,
+            `UNSUPPORTED_HEADER_TYPE: header type ${type} is not accepted, only ENDORSER_TRANSACTION (3) and CONFIG_UPDATE (2)`,
             txId,
         );
     }
+    const refused = applyFilters(support, envelope, parsed, txId);
+    if (refused) return refused;
+    if (!support.chain.ready) return refuse(Status.SERVICE_UNAVAILABLE, 'SERVICE_UNAVAILABLE: the orderer is stopping', txId);
+    const ordered = support.chain.order(envelope);
+    return { status: Status.SUCCESS, info: '', txId, ordered };
+}
+
+/** The standard channel's filters (size, creator, expiry, signature, /Channel/Writers); a refusal or undefined. */
+function applyFilters(support: BroadcastSupport, envelope: common.Envelope, parsed: ParsedEnvelope, txId: string): Verdict | undefined {
     const size = envelope.getPayload_asU8().length + envelope.getSignature_asU8().length;
     if (size > support.absoluteMaxBytes) {
         return refuse(
@@ -95,9 +107,32 @@ export function processMessage(support: BroadcastSupport, envelope: common.Envel
             txId,
         );
     }
+    return undefined;
+}
+
+/**
+ * msgprocessor's ProcessConfigUpdateMsg: the filters, then the update checked against the channel's
+ * config (read set, mod_policies, signatures), then the signed CONFIG envelope ordered in a block of
+ * its own. Refusals carry Fabric's status and message; a refused update changes nothing.
+ */
+function processConfigUpdate(support: BroadcastSupport, envelope: common.Envelope, parsed: ParsedEnvelope, txId: string): Verdict {
+    const refused = applyFilters(support, envelope, parsed, txId);
+    if (refused) {
+        const reason = refused.info.replace(/^[A-Z_]+: /, '');
+        return refuse(refused.status, `config update for existing channel did not pass initial checks: ${reason}`, txId);
+    }
     if (!support.chain.ready) return refuse(Status.SERVICE_UNAVAILABLE, 'SERVICE_UNAVAILABLE: the orderer is stopping', txId);
-    const ordered = support.chain.order(envelope);
-    return { status: Status.SUCCESS, info: '', txId, ordered };
+    let config: common.Envelope;
+    try {
+        config = support.processConfigUpdate(envelope);
+    } catch (err) {
+        return refuse(
+            Status.BAD_REQUEST,
+            `error applying config update to existing channel '${support.channelId}': ${(err as Error).message}`,
+            txId,
+        );
+    }
+    return { status: Status.SUCCESS, info: '', txId, ordered: support.chain.orderConfig(config) };
 }
 
 /** Above this many unanswered envelopes on one stream, stop reading from it until some are answered. */

@@ -60,15 +60,33 @@ export class Chain {
         });
     }
 
+    /**
+     * Orders a CONFIG envelope: the pending batch is cut first, then the config goes into a block
+     * of its own (as Fabric's consenters do with config messages).
+     */
+    orderConfig(envelope: common.Envelope): Promise<number> {
+        if (!this.ready) return Promise.reject(this.#failed ?? new ChainHaltedError());
+        return new Promise<number>((resolve, reject) => {
+            if (this.#timer) clearTimeout(this.#timer);
+            this.#timer = undefined;
+            const pending = this.#cutter.cut();
+            if (pending.length > 0) this.#write(pending);
+            this.#write([{ envelope: envelope.serializeBinary(), resolve, reject }], true);
+        });
+    }
+
     #onTimeout(): void {
         this.#timer = undefined;
         const batch = this.#cutter.cut();
         if (batch.length > 0) this.#write(batch);
     }
 
-    #write(batch: Ordered[]): void {
+    #write(batch: Ordered[], isConfig = false): void {
         // The block is created (numbered, chained) now, in cut order; signing and fsync follow in order.
-        const block = this.writer.createNextBlock(batch.map((o) => o.envelope));
+        const block = this.writer.createNextBlock(
+            batch.map((o) => o.envelope),
+            isConfig,
+        );
         this.#writes = this.#writes.then(async () => {
             if (this.#failed) {
                 for (const o of batch) o.reject(this.#failed);

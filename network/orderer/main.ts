@@ -7,10 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer } from '@hyperledger/fabric-protos';
-import { parseChannelConfig } from '../common/configtx';
+import { ChannelConfigDetails, channelConfigOf, configFromBlock } from '../common/configtx';
+import { ConfigUpdateError, ConfigValidator } from '../common/configvalidator';
 import { serveDeliver } from '../common/deliver';
 import { PolicyManager } from '../common/policies';
-import { blockHeaderHash, envelopeSignedData } from '../common/protoutil';
+import { blockHeaderHash, createSignedEnvelope, envelopeSignedData, lastConfigIndex, parseEnvelope } from '../common/protoutil';
 import { BlockStore } from '../ledger/blkstorage';
 import { loadSigningIdentity } from '../msp/identity';
 import { MspManager } from '../msp/msp';
@@ -99,6 +100,36 @@ function serverCredentials(t: Topology): grpc.ServerCredentials {
     return grpc.ServerCredentials.createSsl(null, [{ private_key: read('server.key'), cert_chain: read('server.crt') }], false);
 }
 
+/** The channel's config in force, with the MSPs, policies and update validator built from it. */
+interface ChannelState {
+    details: ChannelConfigDetails;
+    policies: PolicyManager;
+    validator: ConfigValidator;
+}
+
+function stateOf(t: Topology, channelId: string, config: common.Config): ChannelState {
+    let details: ChannelConfigDetails;
+    let msps: MspManager;
+    try {
+        details = channelConfigOf(
+            channelId,
+            config,
+            t.orgs.map((o) => o.mspId),
+        );
+        msps = new MspManager(details.msps);
+    } catch (err) {
+        // Fabric's bundle check of a proposed config (ChainSupport.ProposeConfigUpdate).
+        throw new ConfigUpdateError(`config update is not compatible: ${(err as Error).message}`);
+    }
+    const policies = new PolicyManager(details.policies, msps);
+    return { details, policies, validator: new ConfigValidator(channelId, config, policies) };
+}
+
+function channelState(t: Topology, configBlock: common.Block): ChannelState {
+    const { channelId, config } = configFromBlock(configBlock);
+    return stateOf(t, channelId, config);
+}
+
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
     const t = loadTopology(args.topology);
@@ -106,13 +137,10 @@ async function main(): Promise<void> {
 
     const signer = loadSigningIdentity(path.join(paths.ordererDir(t), 'msp'), t.orderer.org);
     const store = await openLedger(t);
-    const config = parseChannelConfig(
-        (await store.getBlock(0))!,
-        t.orgs.map((o) => o.mspId),
-    );
-    const msps = new MspManager(config.msps);
-    const policies = new PolicyManager(config.policies, msps);
     const tip = (await store.getBlock(store.height - 1))!;
+    // The config in force is the last config block's (block 0 until a channel update).
+    let current = channelState(t, (await store.getBlock(tip.getHeader()!.getNumber() === 0 ? 0 : lastConfigIndex(tip)))!);
+    const config = current.details;
     const writer = new BlockWriter(store, signer, tip);
 
     let stopping = false;
@@ -142,7 +170,21 @@ async function main(): Promise<void> {
     const broadcastSupport = {
         channelId: config.channelId,
         absoluteMaxBytes: config.batch.absoluteMaxBytes,
-        checkWriters: (signed: Parameters<PolicyManager['evaluate']>[1]) => policies.evaluate('/Channel/Writers', signed),
+        checkWriters: (signed: Parameters<PolicyManager['evaluate']>[1]) => current.policies.evaluate('/Channel/Writers', signed),
+        processConfigUpdate: (envelope: common.Envelope) => {
+            const proposed = current.validator.proposeConfigUpdate(envelope);
+            const next = stateOf(t, config.channelId, proposed.getConfig()!);
+            const signed = createSignedEnvelope(common.HeaderType.CONFIG, config.channelId, signer, proposed.serializeBinary());
+            // In force at once: whatever is validated after this is checked against the new config.
+            current = next;
+            log('info', 'config_update_accepted', {
+                channel: config.channelId,
+                sequence: next.validator.sequence,
+                orgs: next.details.applicationOrgs,
+                txId: parseEnvelope(envelope.serializeBinary()).channelHeader.getTxId(),
+            });
+            return signed;
+        },
         chain,
         log: (event: string, fields: Record<string, unknown>) => log('warn', event, { channel: config.channelId, ...fields }),
     };
@@ -155,7 +197,7 @@ async function main(): Promise<void> {
                     channelId: config.channelId,
                     blocks: store,
                     authorize: (seek) => {
-                        const result = policies.evaluate('/Channel/Readers', [envelopeSignedData(seek)]);
+                        const result = current.policies.evaluate('/Channel/Readers', [envelopeSignedData(seek)]);
                         if (!result.ok)
                             throw new Error(
                                 `implicit policy evaluation failed for /Channel/Readers: ${result.reason ?? 'no signer satisfies it'}`,

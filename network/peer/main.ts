@@ -22,7 +22,13 @@ import { Cscc } from './scc/cscc';
 import { Lifecycle } from './scc/lifecycle';
 import { startCommitter } from './committer';
 import { GatewayServer, gatewayService } from './gateway';
-import { EndorserRegistry, localEndorserClient, ordererBroadcaster, remoteEndorsersFromTopology } from './gateway/registry';
+import {
+    EndorserRegistry,
+    localEndorserClient,
+    ordererBroadcaster,
+    remoteEndorserOf,
+    remoteEndorsersFromTopology,
+} from './gateway/registry';
 import { deliverService } from './deliver';
 import { OperationsServer } from '../common/operations';
 import { Logger, newLogger } from '../common/logger';
@@ -178,6 +184,15 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
     });
 
     const unsubscribeConfig = ledger.onConfig((update) => {
+        // The topology file is the devnet's discovery: it says where a new org's peer listens.
+        registry.sync(update.channelConfig.applicationOrgs, (other) => {
+            try {
+                return remoteEndorserOf(loadTopology(t.file), other);
+            } catch (err) {
+                log.warn('endorser_unknown', { mspId: other, reason: (err as Error).message });
+                return undefined;
+            }
+        });
         gw.configChanged();
         log.info('channel_config_updated', { block: update.blockNumber, orgs: update.channelConfig.applicationOrgs });
     });

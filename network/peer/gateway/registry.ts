@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
-import { Topology, address, paths } from '../../topology';
+import { Topology, address, findOrg, paths } from '../../topology';
 
 /** ProcessProposal's outcome, as Go's (response, err) pair: both may be set. */
 export interface EndorserOutcome {
@@ -109,7 +109,7 @@ export class EndorserRegistry {
     constructor(
         readonly local: EndorserClient,
         remotes: EndorserClient[],
-        readonly orgs: string[],
+        public orgs: string[],
         private readonly quarantineMs = 10_000,
     ) {
         this.#clients.set(local.mspId, local);
@@ -143,6 +143,24 @@ export class EndorserRegistry {
         return at !== undefined && Date.now() - at < this.quarantineMs ? 1 : 0;
     }
 
+    /**
+     * Follows a channel config change (what Fabric's discovery learns by gossip): endorsers for the
+     * orgs that joined, none for the orgs that left; `connect` gives the client of a new org's peer.
+     */
+    sync(channelOrgs: string[], connect: (mspId: string) => EndorserClient | undefined): void {
+        for (const [mspId, client] of this.#clients) {
+            if (mspId === this.local.mspId || channelOrgs.includes(mspId)) continue;
+            client.close();
+            this.#clients.delete(mspId);
+        }
+        for (const mspId of channelOrgs) {
+            if (this.#clients.has(mspId)) continue;
+            const client = connect(mspId);
+            if (client) this.#clients.set(mspId, client);
+        }
+        this.orgs = [...this.orgs.filter((o) => channelOrgs.includes(o)), ...channelOrgs.filter((o) => !this.orgs.includes(o))];
+    }
+
     close(): void {
         for (const c of this.#clients.values()) c.close();
     }
@@ -150,11 +168,13 @@ export class EndorserRegistry {
 
 /** Remote endorsers of every other org of the topology. */
 export function remoteEndorsersFromTopology(t: Topology, localMspId: string): EndorserClient[] {
-    return t.orgs
-        .filter((o) => o.mspId !== localMspId)
-        .map((o) =>
-            remoteEndorserClient(o.mspId, address(o.peer), fs.readFileSync(paths.tlsRootCert(t, o.mspId)), paths.peerName(t, o.mspId)),
-        );
+    return t.orgs.filter((o) => o.mspId !== localMspId).map((o) => remoteEndorserOf(t, o.mspId));
+}
+
+/** The endorser client of an org's peer as the topology places it. */
+export function remoteEndorserOf(t: Topology, mspId: string): EndorserClient {
+    const o = findOrg(t, mspId);
+    return remoteEndorserClient(o.mspId, address(o.peer), fs.readFileSync(paths.tlsRootCert(t, o.mspId)), paths.peerName(t, o.mspId));
 }
 
 export interface Broadcaster {

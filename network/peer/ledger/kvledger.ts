@@ -137,9 +137,8 @@ export class KvLedger implements PeerLedger {
     static async open(opts: OpenPeerLedgerOptions): Promise<KvLedger> {
         if (typeof opts.dir !== 'string' || opts.dir === '') throw new LedgerError('LEDGER_BAD_ARGUMENT', 'dir must name a folder');
         if (!opts.channelConfig?.channelId) throw new LedgerError('LEDGER_BAD_ARGUMENT', 'channelConfig must carry the channel id');
-        if (!opts.channelConfig.msps.some((m) => m.getName() === opts.mspId)) {
-            throw new LedgerError('LEDGER_BAD_ARGUMENT', `mspId ${opts.mspId} is not an MSP of channel ${opts.channelConfig.channelId}`);
-        }
+        // The peer's org need not be in the genesis config: an org that joined later starts from
+        // block 0 and is a member from the config block that added it (as Fabric's peer channel join).
         const blocks = await BlockStore.open(path.join(opts.dir, 'chains'));
         const state = await StateDB.open(path.join(opts.dir, 'statedb'));
         const pvt = await PvtDataStore.open(path.join(opts.dir, 'pvtdata'));

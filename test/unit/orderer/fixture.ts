@@ -1,22 +1,28 @@
 // Test fixture of the orderer's tests: the repository topology with every port shifted by +200 and its own
 // state folder, with crypto material generated once per folder.
+import * as child_process from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { generateCrypto } from '../../../network/msp/ca';
-import { DEFAULT_TOPOLOGY, loadTopology, Topology } from '../../../network/topology';
+import { DEFAULT_TOPOLOGY, loadTopology, REPO_ROOT, Topology } from '../../../network/topology';
+
+export const ORDERER_MAIN = path.join(REPO_ROOT, 'dist', 'network', 'orderer', 'main.js');
 
 export const PORT_SHIFT = 200;
+
+let shift = PORT_SHIFT;
 
 function shiftPorts(node: unknown): unknown {
     if (Array.isArray(node)) return node.map(shiftPorts);
     if (node && typeof node === 'object') {
         const out: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(node)) {
-            if ((k === 'port' || k === 'operationsPort') && typeof v === 'number') out[k] = v + PORT_SHIFT;
+            if ((k === 'port' || k === 'operationsPort') && typeof v === 'number') out[k] = v + shift;
             else if (k === 'ports' && v && typeof v === 'object') {
-                out[k] = Object.fromEntries(Object.entries(v).map(([org, p]) => [org, (p as number) + PORT_SHIFT]));
+                out[k] = Object.fromEntries(Object.entries(v).map(([org, p]) => [org, (p as number) + shift]));
             } else out[k] = shiftPorts(v);
         }
         return out;
@@ -25,8 +31,11 @@ function shiftPorts(node: unknown): unknown {
 }
 
 /** A fresh folder with topology.yaml (ports +200, stateDir inside it) and generated crypto. */
-export async function shiftedTopology(options: { batchTimeout?: string } = {}): Promise<{ dir: string; file: string; topology: Topology }> {
+export async function shiftedTopology(
+    options: { batchTimeout?: string; portShift?: number } = {},
+): Promise<{ dir: string; file: string; topology: Topology }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'h2-orderer-'));
+    shift = options.portShift ?? PORT_SHIFT;
     const doc = shiftPorts(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'))) as Record<string, unknown>;
     doc.stateDir = path.join(dir, 'state');
     if (options.batchTimeout) (doc.orderer as { batch: Record<string, unknown> }).batch.timeout = options.batchTimeout;
@@ -40,5 +49,57 @@ export async function shiftedTopology(options: { batchTimeout?: string } = {}): 
         return { dir, file, topology };
     } finally {
         if (saved !== undefined) process.env.DEVNET_STATE_DIR = saved;
+    }
+}
+
+export function httpGet(url: string): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+        http.get(url, (res) => {
+            let body = '';
+            res.on('data', (d) => (body += d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        }).on('error', reject);
+    });
+}
+
+/** The devnet's orderer as a child process of the test, healthy once start() resolves. */
+export class OrdererProcess {
+    child: child_process.ChildProcess | undefined;
+    output = '';
+    constructor(
+        private readonly t: Topology,
+        private readonly file: string,
+    ) {}
+
+    async start(): Promise<void> {
+        const env = { ...process.env };
+        delete env.DEVNET_STATE_DIR;
+        delete env.TOPOLOGY;
+        this.output = '';
+        this.child = child_process.spawn(process.execPath, [ORDERER_MAIN, '--topology', this.file], {
+            env,
+            stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
+        this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
+        const deadline = Date.now() + 15000;
+        for (;;) {
+            if (this.child.exitCode !== null) throw new Error(`orderer exited: ${this.output}`);
+            try {
+                if ((await httpGet(`http://127.0.0.1:${this.t.orderer.operationsPort}/healthz`)).status === 200) return;
+            } catch {
+                /* not listening yet */
+            }
+            if (Date.now() > deadline) throw new Error(`orderer not healthy in time: ${this.output}`);
+            await new Promise((r) => setTimeout(r, 50));
+        }
+    }
+
+    async stop(signal: NodeJS.Signals): Promise<number | null> {
+        const child = this.child;
+        if (!child || child.exitCode !== null) return child?.exitCode ?? null;
+        const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+        child.kill(signal);
+        return exited;
     }
 }

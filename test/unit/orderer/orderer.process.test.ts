@@ -4,7 +4,6 @@
 import * as child_process from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer } from '@hyperledger/fabric-protos';
@@ -13,62 +12,10 @@ import { buildGenesisBlock } from '../../../network/common/configtx';
 import { blockDataHash, blockHeaderBytes, blockHeaderHash, createSignedEnvelope, parseEnvelope } from '../../../network/common/protoutil';
 import { issueTestIdentity } from '../../../network/msp/ca';
 import { deserializeIdentity, loadSigningIdentity, newSigningIdentity, SigningIdentity } from '../../../network/msp/identity';
-import { paths, REPO_ROOT, Topology } from '../../../network/topology';
-import { shiftedTopology } from './fixture';
+import { paths, Topology } from '../../../network/topology';
+import { httpGet, ORDERER_MAIN, OrdererProcess, shiftedTopology } from './fixture';
 
 const Status = common.Status;
-const ORDERER_MAIN = path.join(REPO_ROOT, 'dist', 'network', 'orderer', 'main.js');
-
-function httpGet(url: string): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-        http.get(url, (res) => {
-            let body = '';
-            res.on('data', (d) => (body += d));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        }).on('error', reject);
-    });
-}
-
-class OrdererProcess {
-    child: child_process.ChildProcess | undefined;
-    output = '';
-    constructor(
-        private readonly t: Topology,
-        private readonly file: string,
-    ) {}
-
-    async start(): Promise<void> {
-        const env = { ...process.env };
-        delete env.DEVNET_STATE_DIR;
-        delete env.TOPOLOGY;
-        this.output = '';
-        this.child = child_process.spawn(process.execPath, [ORDERER_MAIN, '--topology', this.file], {
-            env,
-            stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        this.child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
-        this.child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
-        const deadline = Date.now() + 15000;
-        for (;;) {
-            if (this.child.exitCode !== null) throw new Error(`orderer exited: ${this.output}`);
-            try {
-                if ((await httpGet(`http://127.0.0.1:${this.t.orderer.operationsPort}/healthz`)).status === 200) return;
-            } catch {
-                /* not listening yet */
-            }
-            if (Date.now() > deadline) throw new Error(`orderer not healthy in time: ${this.output}`);
-            await new Promise((r) => setTimeout(r, 50));
-        }
-    }
-
-    async stop(signal: NodeJS.Signals): Promise<number | null> {
-        const child = this.child;
-        if (!child || child.exitCode !== null) return child?.exitCode ?? null;
-        const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-        child.kill(signal);
-        return exited;
-    }
-}
 
 function client(t: Topology): orderer.AtomicBroadcastClient {
     const root = fs.readFileSync(paths.tlsRootCert(t, t.orderer.org));
@@ -261,10 +208,16 @@ describe('orderer process', function () {
         for (const e of envelopes) expect(txIds.has(parseEnvelope(e.serializeBinary()).channelHeader.getTxId())).to.equal(true);
     });
 
-    it('refuses a config update with BAD_REQUEST and a clear message', async () => {
+    it('refuses a config update that holds no ConfigUpdate of this channel with BAD_REQUEST, as Fabric words it', async () => {
         const [r] = await broadcast(c, [txEnvelope(t, user, 10, t.channel, common.HeaderType.CONFIG_UPDATE)]);
         expect(r.getStatus()).to.equal(Status.BAD_REQUEST);
-        expect(r.getInfo()).to.match(/^CONFIG_UPDATE_UNSUPPORTED/);
+        expect(r.getInfo()).to.match(new RegExp(`^error applying config update to existing channel '${t.channel}': `));
+    });
+
+    it('refuses a CONFIG envelope sent by a client with BAD_REQUEST', async () => {
+        const [r] = await broadcast(c, [txEnvelope(t, user, 10, t.channel, common.HeaderType.CONFIG)]);
+        expect(r.getStatus()).to.equal(Status.BAD_REQUEST);
+        expect(r.getInfo()).to.equal('message is of type that cannot be processed directly');
     });
 
     it('refuses an unknown channel with NOT_FOUND', async () => {
