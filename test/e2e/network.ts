@@ -41,30 +41,37 @@ export interface TestNetwork {
     owned: boolean;
 }
 
-function shiftPorts(node: unknown): unknown {
-    if (Array.isArray(node)) return node.map(shiftPorts);
+function shiftPorts(node: unknown, extra = 0): unknown {
+    if (Array.isArray(node)) return node.map((n) => shiftPorts(n, extra));
     if (node && typeof node === 'object') {
         return Object.fromEntries(
             Object.entries(node).map(([k, v]) => {
                 const isPort = /port$/i.test(k) && typeof v === 'number';
-                if (isPort) return [k, v + PORT_SHIFT];
+                if (isPort) return [k, v + PORT_SHIFT + extra];
                 if (k === 'ports' && v && typeof v === 'object') {
-                    return [k, Object.fromEntries(Object.entries(v).map(([org, p]) => [org, (p as number) + PORT_SHIFT]))];
+                    return [k, Object.fromEntries(Object.entries(v).map(([org, p]) => [org, (p as number) + PORT_SHIFT + extra]))];
                 }
-                return [k, shiftPorts(v)];
+                return [k, shiftPorts(v, extra)];
             }),
         );
     }
     return node;
 }
 
-/** Writes the shifted copy of the default topology, plus the test contract, for the test devnet. */
-export function testTopologyFile(): string {
-    const doc = shiftPorts(withFixtureChaincode(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8')))) as Record<string, unknown>;
+/**
+ * Writes the shifted copy of the default topology, plus the test contract, for the test devnet (or
+ * for a devnet of its own, ports `extraShift` further and its own state folder).
+ */
+export function testTopologyFile(own?: { name: string; extraShift: number }): string {
+    const doc = shiftPorts(withFixtureChaincode(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'))), own?.extraShift) as Record<
+        string,
+        unknown
+    >;
+    const folder = own ? `${TEST_STATE}-${own.name}` : TEST_STATE;
     // The state folder sits below the topology file's folder: a purge keeps the topology.
-    doc.stateDir = path.relative(REPO_ROOT, path.join(TEST_STATE, 'state'));
-    fs.mkdirSync(TEST_STATE, { recursive: true });
-    const file = path.join(TEST_STATE, 'topology.yaml');
+    doc.stateDir = path.relative(REPO_ROOT, path.join(folder, 'state'));
+    fs.mkdirSync(folder, { recursive: true });
+    const file = path.join(folder, 'topology.yaml');
     fs.writeFileSync(file, YAML.stringify(doc));
     return file;
 }
@@ -109,25 +116,38 @@ const drivers: Record<NetworkKind, NetworkDriver> = { devnet, fabric: devnet };
 
 export const driver = (): NetworkDriver => drivers[NETWORK];
 
+/**
+ * A network of its own for tests that change the channel (an org joining), so that the others keep
+ * their four orgs: the default topology on ports `extraShift` from the shared test network's, with
+ * its own state. Stop it with driver().down().
+ */
+export function ownTestNetwork(name: string, extraShift: number): Promise<Topology> {
+    return freshNetwork(testTopologyFile({ name, extraShift }));
+}
+
+/** A network from a clean state (tests assert heights and contents), left stopped if it fails to start. */
+async function freshNetwork(file: string): Promise<Topology> {
+    const previous = process.env.DEVNET_STATE_DIR;
+    delete process.env.DEVNET_STATE_DIR;
+    const topology = loadTopology(file);
+    if (previous !== undefined) process.env.DEVNET_STATE_DIR = previous;
+    await driver().down(topology, true);
+    try {
+        await driver().up(topology);
+    } catch (e) {
+        await driver().down(topology, false); // leave no half-started network behind
+        throw e;
+    }
+    return topology;
+}
+
 let started: Promise<TestNetwork> | undefined;
 
 /** The test network, brought up once per test run. */
 export function testNetwork(): Promise<TestNetwork> {
     started ??= (async () => {
         if (process.env.E2E_TOPOLOGY) return { kind: NETWORK, topology: loadTopology(process.env.E2E_TOPOLOGY), owned: false };
-        const file = testTopologyFile();
-        const previous = process.env.DEVNET_STATE_DIR;
-        delete process.env.DEVNET_STATE_DIR;
-        const topology = loadTopology(file);
-        if (previous !== undefined) process.env.DEVNET_STATE_DIR = previous;
-        // A clean ledger each run: tests assert heights and contents.
-        await driver().down(topology, true);
-        try {
-            await driver().up(topology);
-        } catch (e) {
-            await driver().down(topology, false); // leave no half-started network behind
-            throw e;
-        }
+        const topology = await freshNetwork(testTopologyFile());
         return { kind: NETWORK, topology, owned: true };
     })();
     return started;
