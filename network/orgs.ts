@@ -102,11 +102,8 @@ export function addOrgToTopologyFile(t: Topology, org: NewOrg): Topology {
         },
         gateway: { host, port: max(t.orgs.map((o) => o.gateway.port)) + 1 },
     };
-    // The per-org CA, when the topology has one (ca: { host, port, operationsPort }).
-    const cas = t.orgs.map((o) => (o as OrgConfig & { ca?: { port: number; operationsPort: number } }).ca).filter((c) => c !== undefined);
-    if (cas.length > 0) {
-        entry.ca = { host, port: max(cas.map((c) => c!.port)) + 1000, operationsPort: max(cas.map((c) => c!.operationsPort)) + 1000 };
-    }
+    // The org's Fabric CA.
+    entry.ca = { host, port: max(t.orgs.map((o) => o.ca.port)) + 1000, operationsPort: max(t.orgs.map((o) => o.ca.operationsPort)) + 1000 };
     const node = doc.createNode(entry) as YAMLMap;
     for (const key of ['peer', 'gateway', 'ca']) {
         const child = node.get(key, true);
@@ -249,26 +246,26 @@ export function acceptOrgRequest(t: Topology, request: OrgRequest): Topology {
         domain: request.org.domain,
         host: request.org.peer.host,
     });
-    const local = findOrg(t2, request.org.mspId);
-    if (local.peer.port !== request.org.peer.port || local.gateway.port !== request.org.gateway.port) {
-        // The request's own addresses win: fix the entry the local allocation wrote.
-        const doc = YAML.parseDocument(fs.readFileSync(t2.file, 'utf8'));
-        const orgs = doc.get('orgs');
-        if (isSeq(orgs)) {
-            const item = orgs.items.find((i) => (i as YAMLMap).get('mspId') === request.org.mspId) as YAMLMap;
-            item.set('peer', doc.createNode(request.org.peer));
-            item.set('gateway', doc.createNode(request.org.gateway));
+    // The request's own addresses win over the ports the local allocation picked.
+    const doc = YAML.parseDocument(fs.readFileSync(t2.file, 'utf8'));
+    const orgs = doc.get('orgs');
+    if (isSeq(orgs)) {
+        const item = orgs.items.find((i) => (i as YAMLMap).get('mspId') === request.org.mspId) as YAMLMap;
+        for (const key of ['peer', 'gateway', 'ca'] as const) {
+            const node = doc.createNode(request.org[key]) as YAMLMap;
+            node.flow = true;
+            item.set(key, node);
         }
-        const chaincodes = doc.get('chaincodes');
-        if (isSeq(chaincodes)) {
-            chaincodes.items.forEach((item, i) => {
-                const port = request.chaincodePorts[t2.chaincodes[i].name];
-                const portMap = (item as YAMLMap).getIn(['server', 'ports']);
-                if (port && isMap(portMap)) portMap.set(request.org.mspId, port);
-            });
-        }
-        writeAtomic(t2.file, doc.toString());
     }
+    const chaincodes = doc.get('chaincodes');
+    if (isSeq(chaincodes)) {
+        chaincodes.items.forEach((item, i) => {
+            const port = request.chaincodePorts[t2.chaincodes[i].name];
+            const portMap = (item as YAMLMap).getIn(['server', 'ports']);
+            if (port && isMap(portMap)) portMap.set(request.org.mspId, port);
+        });
+    }
+    writeAtomic(t2.file, doc.toString());
     const mspDir = paths.orgMsp(t2, request.org.mspId);
     for (const [file, text] of Object.entries(request.msp)) {
         const target = path.join(mspDir, file);

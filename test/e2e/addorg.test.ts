@@ -21,12 +21,19 @@ import {
 import { applicationOrgGroup } from '../../network/common/configtx';
 import { checkHealth, devnetNodes } from '../../network/processes';
 import { findOrg, Topology } from '../../network/topology';
-import { closeConnections, connection, contractOf, eventually, ledgerSummary, utf8 } from './helpers';
+import { closeConnections, connection, contractOf, eventually, utf8 } from './helpers';
 import { onlyOn } from '../not-run';
 import { driver, ownTestNetwork } from './network';
 
 const NEW_ORG = { mspId: 'MOLEMSP', name: 'Ministry of Employment and Labor', domain: 'mole.example.gov' };
 const FIXTURE = 'fixture';
+
+/** A devnet peer's height and state digest (its operations service's /ledger, a devnet extension). */
+async function ledgerSummary(host: string, operationsPort: number): Promise<{ height: number; stateDigest: string }> {
+    const response = await fetch(`http://${host}:${operationsPort}/ledger`);
+    if (response.status !== 200) throw new Error(`operations /ledger answered ${response.status}`);
+    return (await response.json()) as { height: number; stateDigest: string };
+}
 
 describe('A fifth org joins the running devnet (a devnet of its own)', function () {
     this.timeout(300_000);
