@@ -2,12 +2,18 @@
 // assume four orgs): the update signed by a majority of admins, the new peer catching up, the new
 // org's department doing a consent-gated access through its own gateway, MAJORITY becoming three of
 // five; refused updates writing nothing; then the org removed by the same kind of update.
+import { execFile } from 'node:child_process';
 import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { StatusCode } from '@hyperledger/fabric-gateway';
 import { expect } from 'chai';
+import YAML from 'yaml';
 import { DeviceKey } from '../../gateway/citizen/device';
 import { ensureApp, GatewayClient, SAMPLE_PERSONAL } from '../../gateway/demo';
-import { addOrg, removeOrg } from '../../network/addorg';
+import { addOrg, removeOrg, startOrgNodes } from '../../network/addorg';
 import {
     adminOf,
     channelOrgs,
@@ -20,13 +26,22 @@ import {
 } from '../../network/orgs';
 import { applicationOrgGroup } from '../../network/common/configtx';
 import { checkHealth, devnetNodes } from '../../network/processes';
-import { findOrg, Topology } from '../../network/topology';
+import { address, findOrg, paths, Topology } from '../../network/topology';
 import { closeConnections, connection, contractOf, eventually, utf8 } from './helpers';
-import { onlyOn } from '../not-run';
+import { notRun, onlyOn } from '../not-run';
 import { driver, ownTestNetwork } from './network';
 
 const NEW_ORG = { mspId: 'MOLEMSP', name: 'Ministry of Employment and Labor', domain: 'mole.example.gov' };
 const FIXTURE = 'fixture';
+/** The org that joins through Fabric's own CLI. */
+const CLI_ORG = { mspId: 'MOEMSP', name: 'Ministry of Education', domain: 'moe.example.gov' };
+const exec = promisify(execFile);
+
+/** A Fabric binary from $FABRIC_BIN or $PATH, or undefined. */
+function fabricTool(name: string): string | undefined {
+    const dirs = [process.env.FABRIC_BIN, ...(process.env.PATH ?? '').split(path.delimiter)].filter(Boolean) as string[];
+    return dirs.map((d) => path.join(d, name)).find((f) => fs.existsSync(f));
+}
 
 /** A devnet peer's height and state digest (its operations service's /ledger, a devnet extension). */
 async function ledgerSummary(host: string, operationsPort: number): Promise<{ height: number; stateDigest: string }> {
@@ -226,5 +241,121 @@ describe('A fifth org joins the running devnet (a devnet of its own)', function 
         expect(majoritySigners(t, await channelOrgs(t, adminOf(t, 'SeoulMSP')))).to.have.lengthOf(3);
         t = await removeOrg(t, NEW_ORG.mspId, {}, say);
         expect(t.orgs.map((o) => o.mspId)).to.not.include(NEW_ORG.mspId);
+    });
+    it("Then Fabric's own CLI does the addOrg steps against the devnet: peer channel fetch config, configtxlator, signconfigtx by two admins, peer channel update by a third", async function () {
+        const peer = fabricTool('peer');
+        const configtxlator = fabricTool('configtxlator');
+        const configtxgen = fabricTool('configtxgen');
+        if (!peer || !configtxlator || !configtxgen)
+            notRun(this, "Fabric's peer, configtxlator and configtxgen binaries are not in $FABRIC_BIN or on $PATH");
+        const work = fs.mkdtempSync(path.join(os.tmpdir(), 'addorg-cli-'));
+        const file = (name: string) => path.join(work, name);
+        const configPath = process.env.FABRIC_CFG_PATH ?? path.join(path.dirname(peer!), '..', 'config');
+        const { topology } = await createOrgRequest(t, CLI_ORG, say);
+        t = topology;
+        const asAdmin = (mspId: string) => ({
+            env: {
+                ...process.env,
+                FABRIC_CFG_PATH: configPath,
+                CORE_PEER_LOCALMSPID: mspId,
+                CORE_PEER_MSPCONFIGPATH: path.join(paths.userDir(t, mspId, 'Admin'), 'msp'),
+                CORE_PEER_TLS_ENABLED: 'true',
+                CORE_PEER_TLS_ROOTCERT_FILE: paths.tlsRootCert(t, mspId),
+                CORE_PEER_ADDRESS: address(findOrg(t, mspId).peer),
+            },
+        });
+        const toOrderer = [
+            '-o',
+            address(t.orderer),
+            '--ordererTLSHostnameOverride',
+            paths.ordererName(t),
+            '--tls',
+            '--cafile',
+            paths.tlsRootCert(t, t.orderer.org),
+        ];
+        const lator = (...args: string[]) => exec(configtxlator!, args);
+        const json = (name: string) => JSON.parse(fs.readFileSync(file(name), 'utf8'));
+
+        // fabric-samples' addOrg3, step by step.
+        await exec(peer!, ['channel', 'fetch', 'config', file('config_block.pb'), '-c', t.channel, ...toOrderer], asAdmin('SeoulMSP'));
+        await lator('proto_decode', '--input', file('config_block.pb'), '--type', 'common.Block', '--output', file('config_block.json'));
+        const config = json('config_block.json').data.data[0].payload.data.config;
+        // The new org's definition as addOrg3 makes it: configtxgen -printOrg over a configtx.yaml naming its MSP folder.
+        const policy = (rule: string) => ({ Type: 'Signature', Rule: rule });
+        const org = CLI_ORG.mspId;
+        const configtx = {
+            Organizations: [
+                {
+                    Name: org,
+                    ID: org,
+                    MSPDir: paths.orgMsp(t, org),
+                    Policies: {
+                        Readers: policy(`OR('${org}.member')`),
+                        Writers: policy(`OR('${org}.member')`),
+                        Admins: policy(`OR('${org}.admin')`),
+                        Endorsement: policy(`OR('${org}.peer')`),
+                    },
+                },
+            ],
+        };
+        fs.writeFileSync(file('configtx.yaml'), YAML.stringify(configtx));
+        const printed = await exec(configtxgen!, ['-printOrg', org, '-configPath', work], asAdmin('SeoulMSP'));
+        fs.writeFileSync(file('org.json'), printed.stdout);
+        const modified = structuredClone(config);
+        modified.channel_group.groups.Application.groups[CLI_ORG.mspId] = json('org.json');
+        fs.writeFileSync(file('config.json'), JSON.stringify(config));
+        fs.writeFileSync(file('modified_config.json'), JSON.stringify(modified));
+        await lator('proto_encode', '--input', file('config.json'), '--type', 'common.Config', '--output', file('config.pb'));
+        await lator(
+            'proto_encode',
+            '--input',
+            file('modified_config.json'),
+            '--type',
+            'common.Config',
+            '--output',
+            file('modified_config.pb'),
+        );
+        await lator(
+            'compute_update',
+            '--channel_id',
+            t.channel,
+            '--original',
+            file('config.pb'),
+            '--updated',
+            file('modified_config.pb'),
+            '--output',
+            file('update.pb'),
+        );
+        await lator('proto_decode', '--input', file('update.pb'), '--type', 'common.ConfigUpdate', '--output', file('update.json'));
+        const envelope = {
+            payload: { header: { channel_header: { channel_id: t.channel, type: 2 } }, data: { config_update: json('update.json') } },
+        };
+        fs.writeFileSync(file('update_in_envelope.json'), JSON.stringify(envelope));
+        await lator(
+            'proto_encode',
+            '--input',
+            file('update_in_envelope.json'),
+            '--type',
+            'common.Envelope',
+            '--output',
+            file('update_in_envelope.pb'),
+        );
+        await exec(peer!, ['channel', 'signconfigtx', '-f', file('update_in_envelope.pb')], asAdmin('SeoulMSP'));
+        await exec(peer!, ['channel', 'signconfigtx', '-f', file('update_in_envelope.pb')], asAdmin('MOISMSP'));
+        const update = await exec(
+            peer!,
+            ['channel', 'update', '-f', file('update_in_envelope.pb'), '-c', t.channel, ...toOrderer],
+            asAdmin('MOHWMSP'),
+        );
+        expect(`${update.stdout}${update.stderr}`).to.contain('Successfully submitted channel update');
+
+        expect(await channelOrgs(t, adminOf(t, 'SeoulMSP'))).to.include(CLI_ORG.mspId);
+        await startOrgNodes(t, CLI_ORG.mspId, say);
+        await exec(peer!, ['channel', 'fetch', 'config', file('after.pb'), '-c', t.channel, ...toOrderer], asAdmin(CLI_ORG.mspId));
+        await lator('proto_decode', '--input', file('after.pb'), '--type', 'common.Block', '--output', file('after.json'));
+        expect(Object.keys(json('after.json').data.data[0].payload.data.config.channel_group.groups.Application.groups)).to.include(
+            CLI_ORG.mspId,
+        );
+        fs.rmSync(work, { recursive: true, force: true });
     });
 });
