@@ -57,7 +57,8 @@ async function waitForPeers(t: Topology, orgs: string[], height: number, timeout
 export async function startOrgNodes(t: Topology, mspId: string, say: Say): Promise<void> {
     findOrg(t, mspId);
     const nodes = devnetNodes(t).filter((n) => n.org === mspId);
-    for (const node of nodes.filter((n) => n.kind === 'chaincode')) await ensureRunning(t, node);
+    // Chaincode servers (and whatever else the org runs) first, the peer next, the gateway last.
+    for (const node of nodes.filter((n) => n.kind !== 'peer' && n.kind !== 'gateway')) await ensureRunning(t, node);
     for (const node of nodes.filter((n) => n.kind === 'peer')) await ensureRunning(t, node);
     const caughtUp = Date.now();
     const ordererHeight = (await heights(t)).get(paths.ordererName(t)) ?? 0;

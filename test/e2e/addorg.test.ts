@@ -117,7 +117,9 @@ describe('A fifth org joins the running devnet (a devnet of its own)', function 
         expect(await channelOrgs(t, adminOf(t, 'SeoulMSP'))).to.have.members(['SeoulMSP', 'MOISMSP', 'MOHWMSP', 'AuditMSP', 'MOLEMSP']);
         // network:status lists the new nodes, healthy.
         const newNodes = devnetNodes(t).filter((n) => n.org === NEW_ORG.mspId);
-        expect(newNodes.map((n) => n.kind).sort()).to.deep.equal(['chaincode', 'chaincode', 'gateway', 'peer']);
+        const kinds = newNodes.map((n) => n.kind);
+        expect(kinds.filter((k) => k === 'chaincode')).to.have.lengthOf(t.chaincodes.length);
+        expect(kinds).to.include.members(['peer', 'gateway']);
         for (const node of newNodes) expect((await checkHealth(node)).healthy, node.name).to.equal(true);
         // Recorded for the report: how long a join takes on the devnet.
         process.stdout.write(`      (join took ${joinMs} ms)\n`);
