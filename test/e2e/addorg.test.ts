@@ -26,13 +26,15 @@ import {
 } from '../../network/orgs';
 import { applicationOrgGroup } from '../../network/common/configtx';
 import { checkHealth, devnetNodes } from '../../network/processes';
-import { address, findOrg, paths, Topology } from '../../network/topology';
+import { address, findOrg, loadTopology, paths, REPO_ROOT, Topology } from '../../network/topology';
 import { closeConnections, connection, contractOf, eventually, utf8 } from './helpers';
 import { notRun, onlyOn } from '../not-run';
 import { driver, ownTestNetwork } from './network';
 
 const NEW_ORG = { mspId: 'MOLEMSP', name: 'Ministry of Employment and Labor', domain: 'mole.example.gov' };
 const FIXTURE = 'fixture';
+/** The org that joins with the step-by-step commands, as from machines of its own. */
+const STEPS_ORG = { mspId: 'MOFMSP', name: 'Ministry of Economy and Finance', domain: 'mof.example.gov' };
 /** The org that joins through Fabric's own CLI. */
 const CLI_ORG = { mspId: 'MOEMSP', name: 'Ministry of Education', domain: 'moe.example.gov' };
 const exec = promisify(execFile);
@@ -358,6 +360,36 @@ describe('A fifth org joins the running devnet (a devnet of its own)', function 
         expect(Object.keys(json('after.json').data.data[0].payload.data.config.channel_group.groups.Application.groups)).to.include(
             CLI_ORG.mspId,
         );
+        fs.rmSync(work, { recursive: true, force: true });
+    });
+    it('Then an org joins step by step as from separate machines: org-request, propose-update, sign-update by each admin, submit-update, org-up', async () => {
+        const work = fs.mkdtempSync(path.join(os.tmpdir(), 'addorg-steps-'));
+        const request = path.join(work, 'mof-request.json');
+        const update = path.join(work, 'mof-update.pb');
+        const cli = (...args: string[]) =>
+            exec(process.execPath, [path.join(REPO_ROOT, 'dist', 'network', 'cli.js'), ...args, '--topology', t.file]);
+        const org = STEPS_ORG;
+        const requested = await cli('org-request', '--msp', org.mspId, '--name', org.name, '--domain', org.domain, '--out', request);
+        expect(requested.stdout).to.match(/SHA256|[0-9A-F]{2}(:[0-9A-F]{2}){31}/);
+        const members = await channelOrgs(t, adminOf(t, 'SeoulMSP'));
+        const signers = majoritySigners(t, members);
+        const proposed = await cli('propose-update', '--request', request, '--org', signers[0], '--out', update);
+        expect(proposed.stdout).to.contain(`adds org ${org.mspId}`);
+        for (const mspId of signers.slice(0, -1)) {
+            const signed = await cli('sign-update', '--org', mspId, '--file', update, '--request', request);
+            expect(signed.stdout).to.contain(`signed by the admin of ${mspId}`);
+        }
+        const submitted = await cli('submit-update', '--org', signers[signers.length - 1], '--file', update);
+        expect(submitted.stdout).to.match(/the orderer accepted the update: config block \d+/);
+        const up = await cli('org-up', '--msp', org.mspId);
+        expect(up.stdout).to.contain(`peer0.${org.domain}`);
+        t = loadTopology(t.file);
+        expect(await channelOrgs(t, adminOf(t, 'SeoulMSP'))).to.include(org.mspId);
+        // Its peer endorses: a majority including it commits.
+        const contract = contractOf(t, connection(t, org.mspId).gateway, FIXTURE);
+        const endorsers = [org.mspId, ...signers.slice(0, Math.floor((members.length + 1) / 2))];
+        const tx = await contract.newProposal('Put', { arguments: [`steps-${run}`, 'v'], endorsingOrganizations: endorsers }).endorse();
+        expect((await (await tx.submit()).getStatus()).code).to.equal(StatusCode.VALID);
         fs.rmSync(work, { recursive: true, force: true });
     });
 });
