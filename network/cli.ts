@@ -21,6 +21,7 @@ import { buildGenesisBlock } from './common/configtx';
 import { deployChaincodes } from './lifecycle';
 import { runOrgCommand } from './addorg';
 import { ORG_COMMANDS_HELP } from './orgs';
+import { asFabric, fabricUp, fabricDown, fabricStatus, fabricDeploy } from './fabric/network';
 
 const HELP = `Usage: devnet <command> [options]
 
@@ -40,6 +41,9 @@ ${ORG_COMMANDS_HELP.trim()}
 
 Options:
   --topology FILE       topology file (default network/topology.yaml or $TOPOLOGY)
+  --fabric              start, up, down, status and chaincode:deploy act on real Fabric v3.1.5
+                        (binaries from $FABRIC_BIN or PATH; state in <stateDir>-fabric) instead
+                        of the devnet; see docs/operations.md
   --help                this text
 `;
 
@@ -159,7 +163,7 @@ export async function status(t: Topology): Promise<boolean> {
     return healthy;
 }
 
-function printEndpoints(t: Topology): void {
+function printEndpoints(t: Topology, fabric = false): void {
     say('');
     say(
         `orderer   ${address(t.orderer)}  CA https://${address(t.orderer.ca)}  (TLS root ${path.relative(t.root, paths.tlsRootCert(t, t.orderer.org))})`,
@@ -172,7 +176,7 @@ function printEndpoints(t: Topology): void {
     say('');
     say('Try:');
     say(`  curl -s http://${address(t.orgs[0].gateway)}/healthz`);
-    say(`  npm run network:status`);
+    say(`  npm run network:status${fabric ? ' -- --fabric' : ''}`);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -182,6 +186,7 @@ async function main(argv: string[]): Promise<number> {
         return args.command || args.flags.has('help') ? 0 : 2;
     }
     const t = loadTopology(args.flags.get('topology')?.[0]);
+    if (args.flags.has('fabric')) return fabricCommand(asFabric(t), args);
     switch (args.command) {
         case 'up':
             await up(t);
@@ -252,6 +257,42 @@ async function main(argv: string[]): Promise<number> {
             say(HELP);
             return 2;
         }
+    }
+}
+
+/** The same commands on real Fabric. */
+async function fabricCommand(t: Topology, args: Args): Promise<number> {
+    switch (args.command) {
+        case 'up':
+            await fabricUp(t, { say });
+            printEndpoints(t, true);
+            return 0;
+        case 'start': {
+            await fabricUp(t, { say, gateways: true });
+            printEndpoints(t, true);
+            say('Ctrl-C stops the Fabric network; `npm run network:down -- --fabric --purge` also wipes its state.');
+            await new Promise<void>((resolve) => {
+                process.once('SIGINT', resolve);
+                process.once('SIGTERM', resolve);
+            });
+            say('\nstopping the Fabric network...');
+            await fabricDown(t, false, say);
+            return 0;
+        }
+        case 'down':
+            await fabricDown(t, args.flags.has('purge'), say);
+            return 0;
+        case 'status':
+            return (await fabricStatus(t, say)) ? 0 : 1;
+        case 'chaincode:deploy': {
+            const only = args.flags.get('name')?.[0];
+            const names = t.chaincodes.filter((cc) => !only || cc.name === only).map((cc) => cc.name);
+            if (names.length === 0) throw new Error(`UNKNOWN_CHAINCODE: ${only} is not in ${t.file}`);
+            await fabricDeploy(t, names, say);
+            return 0;
+        }
+        default:
+            throw new Error(`USAGE: ${args.command} has no --fabric variant (start, up, down, status, chaincode:deploy)`);
     }
 }
 

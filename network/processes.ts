@@ -24,7 +24,8 @@ export interface DevnetNode {
 
 const dist = (t: Topology, ...p: string[]) => path.join(t.root, 'dist', ...p);
 
-export function chaincodeNode(t: Topology, cc: ChaincodeConfig, org: OrgConfig): DevnetNode {
+/** One org's chaincode server; on real Fabric its id is that org's package id. */
+export function chaincodeNode(t: Topology, cc: ChaincodeConfig, org: OrgConfig, chaincodeId = `${cc.name}:${cc.version}`): DevnetNode {
     const port = cc.server.ports[org.mspId];
     return {
         name: `chaincode-${cc.name}.${org.domain}`,
@@ -40,7 +41,7 @@ export function chaincodeNode(t: Topology, cc: ChaincodeConfig, org: OrgConfig):
             '--chaincode-address',
             `127.0.0.1:${port}`,
             '--chaincode-id',
-            `${cc.name}:${cc.version}`,
+            chaincodeId,
             '--module-path',
             path.resolve(t.root, cc.server.modulePath),
         ],
@@ -122,7 +123,7 @@ export function runningPid(t: Topology, node: DevnetNode): number | undefined {
         process.kill(pid, 0);
         // Guard against a recycled pid: the process must still be running our command.
         const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        if (cmdline.includes(node.command[1])) return pid;
+        if (node.command.slice(0, 2).every((arg) => cmdline.includes(arg))) return pid;
     } catch {
         /* not running */
     }

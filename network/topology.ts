@@ -32,12 +32,25 @@ export interface BatchConfig {
     preferredMaxBytes: number;
 }
 
+/** One Raft ordering node of the ordering org, run on the host of the org that operates it. */
+export interface OrderingNode extends NodeEndpoint {
+    /** Host name of the node: <name>.<orderer domain>. */
+    name: string;
+    /** The org whose machine runs this node. */
+    operatedBy: string;
+    /** Channel participation API (osnadmin), real Fabric only. */
+    adminPort: number;
+}
+
+/** The ordering org; host/port/operationsPort are its first node's, the only one the devnet runs. */
 export interface OrdererConfig extends NodeEndpoint {
     org: string;
     domain: string;
     batch: BatchConfig;
     /** The ordering org's Fabric CA server. */
     ca: NodeEndpoint;
+    /** Every ordering node (the first one first): the Raft consenters on real Fabric. */
+    nodes: OrderingNode[];
 }
 
 /** One private data collection, in Fabric's collections_config.json format. */
@@ -70,6 +83,8 @@ export interface Topology {
     file: string;
     channel: string;
     stateDir: string;
+    /** The real-Fabric network's state folder (fabricStateDir, default <stateDir>-fabric). */
+    fabricStateDir: string;
     orderer: OrdererConfig;
     orgs: OrgConfig[];
     chaincodes: ChaincodeConfig[];
@@ -121,9 +136,26 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
         throw new TopologyError(abs, 'channel must be a lower-case Fabric channel name');
     }
     const o = doc.orderer ?? {};
+    const first = requireNodeEndpoint(o, 'orderer', abs);
+    const nodes: OrderingNode[] = [
+        { name: 'orderer', operatedBy: o.operatedBy, adminPort: o.adminPort, ...first },
+        ...(o.additionalNodes ?? []),
+    ].map((n: any, i: number) => {
+        const where = i === 0 ? 'orderer' : `orderer.additionalNodes[${i - 1}]`;
+        if (typeof n.name !== 'string' || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(n.name)) {
+            throw new TopologyError(abs, `${where}.name must be a DNS label`);
+        }
+        return {
+            name: n.name,
+            operatedBy: String(n.operatedBy ?? ''),
+            ...requireNodeEndpoint(n, where, abs),
+            // The devnet needs no admin port; real Fabric checks it is set (fabric/config.ts).
+            adminPort: n.adminPort === undefined ? 0 : requirePort(n.adminPort, `${where}.adminPort`, abs),
+        };
+    });
     const orderer: OrdererConfig = {
-        ...requireEndpoint(o, 'orderer', abs),
-        operationsPort: requirePort(o.operationsPort, 'orderer.operationsPort', abs),
+        ...first,
+        nodes,
         org: String(o.org),
         domain: String(o.domain),
         batch: {
@@ -179,8 +211,12 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
         if (other) throw new TopologyError(abs, `port ${port} is used by both ${other} and ${what}`);
         ports.set(port, what);
     };
-    claim(orderer.port, 'orderer');
-    claim(orderer.operationsPort, 'orderer operations');
+    for (const node of nodes) {
+        const name = node.name === 'orderer' ? 'orderer' : `orderer ${node.name}`;
+        claim(node.port, name);
+        claim(node.operationsPort, `${name} operations`);
+        if (node.adminPort) claim(node.adminPort, `${name} admin`);
+    }
     claim(orderer.ca.port, `${orderer.org} CA`);
     claim(orderer.ca.operationsPort, `${orderer.org} CA operations`);
     for (const org of orgs) {
@@ -196,6 +232,7 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
         file: abs,
         channel: doc.channel,
         stateDir: path.resolve(root, String(process.env.DEVNET_STATE_DIR ?? doc.stateDir ?? '.devnet')),
+        fabricStateDir: path.resolve(root, String(doc.fabricStateDir ?? `${doc.stateDir ?? '.devnet'}-fabric`)),
         orderer,
         orgs,
         chaincodes,
@@ -234,8 +271,9 @@ export const paths = {
     orgMsp: (t: Topology, mspId: string) => path.join(paths.orgDir(t, mspId), 'msp'),
     peerName: (t: Topology, mspId: string) => `peer0.${findOrg(t, mspId).domain}`,
     peerDir: (t: Topology, mspId: string) => path.join(paths.orgDir(t, mspId), 'peers', paths.peerName(t, mspId)),
-    ordererName: (t: Topology) => `orderer.${t.orderer.domain}`,
-    ordererDir: (t: Topology) => path.join(paths.orgDir(t, t.orderer.org), 'orderers', paths.ordererName(t)),
+    ordererName: (t: Topology, node: OrderingNode = t.orderer.nodes[0]) => `${node.name}.${t.orderer.domain}`,
+    ordererDir: (t: Topology, node: OrderingNode = t.orderer.nodes[0]) =>
+        path.join(paths.orgDir(t, t.orderer.org), 'orderers', paths.ordererName(t, node)),
     /** A user's folder: users/<name>@<domain>/msp with signcerts/ and keystore/. */
     userDir: (t: Topology, mspId: string, user: string) =>
         path.join(paths.orgDir(t, mspId), 'users', `${user}@${mspId === t.orderer.org ? t.orderer.domain : findOrg(t, mspId).domain}`),

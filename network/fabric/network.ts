@@ -1,0 +1,463 @@
+// Real Fabric v3.1.5 from the topology, as native processes: a Fabric CA per org, identities
+// enrolled through them, three (or more) Raft orderers joined to the channel with osnadmin, a
+// peer per org joined with `peer channel join`, one chaincode server per org (chaincode as a
+// service), the chaincode installed, approved per org and committed with the peer CLI. The same
+// process helpers as the devnet (pid files, logs, health); only what runs differs.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { Topology, OrgConfig, ChaincodeConfig, OrderingNode, paths, issuerOrg, address } from '../topology';
+import { DevnetNode, chaincodeNode, devnetNodes, runningPid, startNode, waitHealthy, stopNode, checkHealth, portFree } from '../processes';
+import { FabricBinaries, findFabricBinaries } from './binaries';
+import {
+    CaOrg,
+    caOrgs,
+    caName,
+    caServerConfig,
+    configtx,
+    CHANNEL_PROFILE,
+    fabricPorts,
+    nativeNodeFiles,
+    ordererSettings,
+    overlay,
+    peerSettings,
+    Settings,
+} from './config';
+import { caHome, enrollOrg, registrarSecret } from './identities';
+import { ccaasPackage, CcaasPackage } from './package';
+import { runTool, FabricCommandError } from './run';
+import { endorsementPlan } from './discovery';
+
+export type Say = (line: string) => void;
+
+/** The topology with its state in the Fabric network's own folder (Topology.fabricStateDir). */
+export const asFabric = (t: Topology): Topology => ({ ...t, stateDir: t.fabricStateDir });
+
+/** Our external builder (bin/detect, bin/build, bin/release), shipped in the repository. */
+export const builderDir = (t: Topology) => path.join(t.root, 'network', 'fabric', 'builder');
+
+const configDir = (t: Topology, node: string) => path.join(t.stateDir, 'config', node);
+const artifacts = (t: Topology) => path.join(t.stateDir, 'channel-artifacts');
+const packageFile = (t: Topology, cc: ChaincodeConfig, org: OrgConfig) =>
+    path.join(t.stateDir, 'chaincode', cc.name, `${org.domain}.tar.gz`);
+
+// ---- the nodes ----
+
+function caNode(t: Topology, org: CaOrg, bin: FabricBinaries): DevnetNode {
+    return {
+        name: caName(org),
+        kind: 'ca',
+        org: org.mspId,
+        host: org.ca.host,
+        port: org.ca.port,
+        healthUrl: `http://${org.ca.host}:${org.ca.operationsPort}/healthz`,
+        extraPorts: [org.ca.operationsPort],
+        command: [bin.bin['fabric-ca-server'], 'start', '--home', caHome(t, org)],
+        env: {},
+    };
+}
+
+function ordererNode(t: Topology, node: OrderingNode, bin: FabricBinaries): DevnetNode {
+    const name = paths.ordererName(t, node);
+    return {
+        name,
+        kind: 'orderer',
+        org: t.orderer.org,
+        host: node.host,
+        port: node.port,
+        healthUrl: `http://${node.host}:${node.operationsPort}/healthz`,
+        extraPorts: [node.adminPort, node.operationsPort],
+        command: [bin.bin.orderer, 'start'],
+        env: { FABRIC_CFG_PATH: configDir(t, name) },
+    };
+}
+
+function peerNode(t: Topology, org: OrgConfig, bin: FabricBinaries): DevnetNode {
+    const name = paths.peerName(t, org.mspId);
+    return {
+        name,
+        kind: 'peer',
+        org: org.mspId,
+        host: org.peer.host,
+        port: org.peer.port,
+        healthUrl: `http://${org.peer.host}:${org.peer.operationsPort}/healthz`,
+        extraPorts: [org.peer.port + 1, org.peer.operationsPort],
+        command: [bin.bin.peer, 'node', 'start'],
+        env: { FABRIC_CFG_PATH: configDir(t, name) },
+    };
+}
+
+/** Each org's ccaas package of a chaincode: its server's address, hence its own package id. */
+export function orgPackage(cc: ChaincodeConfig, org: OrgConfig): CcaasPackage {
+    return ccaasPackage(`${cc.name}_${cc.version}`, `127.0.0.1:${cc.server.ports[org.mspId]}`);
+}
+
+const fabricChaincodeNode = (t: Topology, cc: ChaincodeConfig, org: OrgConfig) => chaincodeNode(t, cc, org, orgPackage(cc, org).packageId);
+
+/** Every node of the Fabric network, in start order (gateways last, when built). */
+export function fabricNodes(t: Topology, bin: FabricBinaries, withGateways = false): DevnetNode[] {
+    return [
+        ...caOrgs(t).map((org) => caNode(t, org, bin)),
+        ...t.orderer.nodes.map((n) => ordererNode(t, n, bin)),
+        ...t.orgs.map((org) => peerNode(t, org, bin)),
+        ...t.chaincodes.flatMap((cc) => t.orgs.map((org) => fabricChaincodeNode(t, cc, org))),
+        ...(withGateways ? devnetNodes(t, true).filter((n) => n.kind === 'gateway') : []),
+    ];
+}
+
+async function ensureRunning(t: Topology, node: DevnetNode, say: Say, timeoutMs = 60_000): Promise<void> {
+    if (runningPid(t, node)) {
+        await waitHealthy(t, node, timeoutMs);
+        return;
+    }
+    const taken: string[] = [];
+    for (const port of [node.port, ...node.extraPorts]) if (!(await portFree(node.host, port))) taken.push(`${node.host}:${port}`);
+    if (taken.length > 0) {
+        throw new Error(
+            `PORT_IN_USE: ${taken.join(', ')} (${node.name}) taken by another process. Stop it or change the ports in ${t.file}.`,
+        );
+    }
+    const started = Date.now();
+    startNode(t, node);
+    await waitHealthy(t, node, timeoutMs);
+    say(`  ${node.name.padEnd(44)} up in ${Date.now() - started} ms (log ${path.relative(t.root, paths.log(t, node.name))})`);
+}
+
+// ---- generated files ----
+
+function writeYaml(file: string, settings: Settings, mode?: number): void {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const text = YAML.stringify(settings, { lineWidth: 0 });
+    if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text) return;
+    fs.writeFileSync(file, text, mode === undefined ? undefined : { mode });
+}
+
+const readSample = (bin: FabricBinaries, file: string) => YAML.parse(fs.readFileSync(path.join(bin.configDir, file), 'utf8')) as Settings;
+
+/** core.yaml and orderer.yaml of every node: Fabric's sample with our settings laid over it. */
+function writeNodeConfigs(t: Topology, bin: FabricBinaries): void {
+    const core = readSample(bin, 'core.yaml');
+    for (const org of t.orgs) {
+        const name = paths.peerName(t, org.mspId);
+        const settings = peerSettings(t, org, nativeNodeFiles(t, paths.peerDir(t, org.mspId), name), builderDir(t));
+        writeYaml(path.join(configDir(t, name), 'core.yaml'), overlay(core, settings));
+    }
+    const orderer = readSample(bin, 'orderer.yaml');
+    const ordererTlsCa = paths.tlsRootCert(t, t.orderer.org);
+    for (const node of t.orderer.nodes) {
+        const name = paths.ordererName(t, node);
+        const settings = ordererSettings(t, node, nativeNodeFiles(t, paths.ordererDir(t, node), name), ordererTlsCa);
+        writeYaml(path.join(configDir(t, name), 'orderer.yaml'), overlay(orderer, settings));
+    }
+}
+
+async function ensureGenesisBlock(t: Topology, bin: FabricBinaries, say: Say): Promise<string> {
+    const block = paths.genesisBlock(t);
+    writeYaml(
+        path.join(artifacts(t), 'configtx.yaml'),
+        configtx(t, (n) => path.join(paths.ordererDir(t, n), 'tls', 'server.crt')),
+    );
+    if (fs.existsSync(block)) return block;
+    const tmp = `${block}.tmp`;
+    await runTool(bin.bin.configtxgen, [
+        '-profile',
+        CHANNEL_PROFILE,
+        '-channelID',
+        t.channel,
+        '-outputBlock',
+        tmp,
+        '-configPath',
+        artifacts(t),
+    ]);
+    fs.renameSync(tmp, block);
+    say(`  genesis block of channel ${t.channel} created with configtxgen`);
+    return block;
+}
+
+// ---- channel membership ----
+
+async function joinOrderer(t: Topology, node: OrderingNode, bin: FabricBinaries, block: string, say: Say): Promise<void> {
+    const tls = path.join(paths.ordererDir(t, node), 'tls');
+    const common = [
+        '-o',
+        `${node.host}:${node.adminPort}`,
+        '--ca-file',
+        path.join(tls, 'ca.crt'),
+        '--client-cert',
+        path.join(tls, 'server.crt'),
+        '--client-key',
+        path.join(tls, 'server.key'),
+    ];
+    const list = await runTool(bin.bin.osnadmin, ['channel', 'list', ...common]);
+    if (list.includes(`"name": "${t.channel}"`) || list.includes(`"name":"${t.channel}"`)) return;
+    await runTool(bin.bin.osnadmin, ['channel', 'join', '--channelID', t.channel, '--config-block', block, ...common]);
+    say(`  ${paths.ordererName(t, node)} joined ${t.channel} (osnadmin)`);
+}
+
+/** The environment of the peer CLI acting as an org's admin against its own peer. */
+export function peerCli(t: Topology, org: OrgConfig): Record<string, string> {
+    return {
+        FABRIC_CFG_PATH: configDir(t, paths.peerName(t, org.mspId)),
+        CORE_PEER_LOCALMSPID: org.mspId,
+        CORE_PEER_MSPCONFIGPATH: path.join(paths.userDir(t, org.mspId, 'Admin'), 'msp'),
+        CORE_PEER_ADDRESS: address(org.peer),
+        CORE_PEER_TLS_ENABLED: 'true',
+        CORE_PEER_TLS_ROOTCERT_FILE: paths.tlsRootCert(t, org.mspId),
+        FABRIC_LOGGING_SPEC: 'warning',
+    };
+}
+
+async function joinPeer(t: Topology, org: OrgConfig, bin: FabricBinaries, block: string, say: Say): Promise<void> {
+    const env = peerCli(t, org);
+    const list = await runTool(bin.bin.peer, ['channel', 'list'], env);
+    if (list.split('\n').some((line) => line.trim() === t.channel)) return;
+    await runTool(bin.bin.peer, ['channel', 'join', '-b', block], env);
+    say(`  ${paths.peerName(t, org.mspId)} joined ${t.channel}`);
+}
+
+// ---- chaincode lifecycle: install, approve per org, commit ----
+
+const ordererArgs = (t: Topology) => ['-o', address(t.orderer.nodes[0]), '--tls', '--cafile', paths.tlsRootCert(t, t.orderer.org)];
+
+/** "MAJORITY Endorsement" is the channel's Endorsement policy; anything else a signature policy. */
+export function endorsementPolicyArgs(policy: string): string[] {
+    if (policy === 'MAJORITY Endorsement') return ['--channel-config-policy', '/Channel/Application/Endorsement'];
+    if (policy.startsWith('/Channel/')) return ['--channel-config-policy', policy];
+    return ['--signature-policy', policy];
+}
+
+function definitionArgs(t: Topology, cc: ChaincodeConfig, sequence: number): string[] {
+    return [
+        '--channelID',
+        t.channel,
+        '--name',
+        cc.name,
+        '--version',
+        cc.version,
+        '--sequence',
+        String(sequence),
+        ...endorsementPolicyArgs(cc.endorsementPolicy),
+        ...(cc.collectionsFile ? ['--collections-config', path.resolve(t.root, cc.collectionsFile)] : []),
+    ];
+}
+
+async function committedSequence(t: Topology, cc: ChaincodeConfig, bin: FabricBinaries): Promise<number> {
+    try {
+        const out = await runTool(
+            bin.bin.peer,
+            ['lifecycle', 'chaincode', 'querycommitted', '--channelID', t.channel, '--name', cc.name, '--output', 'json'],
+            peerCli(t, issuerOrg(t)),
+        );
+        return Number(JSON.parse(out.slice(out.indexOf('{'))).sequence);
+    } catch (e) {
+        if (e instanceof FabricCommandError && /not defined|not found/.test(e.output)) return 0;
+        throw e;
+    }
+}
+
+async function install(t: Topology, cc: ChaincodeConfig, org: OrgConfig, bin: FabricBinaries, say: Say): Promise<string> {
+    const pkg = orgPackage(cc, org);
+    const env = peerCli(t, org);
+    const installed = await runTool(bin.bin.peer, ['lifecycle', 'chaincode', 'queryinstalled', '--output', 'json'], env);
+    if (installed.includes(pkg.packageId)) return pkg.packageId;
+    const file = packageFile(t, cc, org);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, pkg.bytes);
+    await runTool(bin.bin.peer, ['lifecycle', 'chaincode', 'install', file], env);
+    say(`  ${cc.name} installed on ${paths.peerName(t, org.mspId)} (${pkg.packageId.slice(0, cc.name.length + 20)}...)`);
+    return pkg.packageId;
+}
+
+async function approvals(t: Topology, cc: ChaincodeConfig, sequence: number, bin: FabricBinaries): Promise<Record<string, boolean>> {
+    const out = await runTool(
+        bin.bin.peer,
+        ['lifecycle', 'chaincode', 'checkcommitreadiness', ...definitionArgs(t, cc, sequence), '--output', 'json'],
+        peerCli(t, issuerOrg(t)),
+    );
+    return JSON.parse(out.slice(out.indexOf('{'))).approvals as Record<string, boolean>;
+}
+
+/**
+ * Installs each org's package, has each org approve its own package id, and commits the
+ * definition: at the topology's sequence the first time, at the next one when `upgrade`.
+ */
+export async function deployFabricChaincode(
+    t: Topology,
+    cc: ChaincodeConfig,
+    bin: FabricBinaries,
+    say: Say,
+    upgrade = false,
+): Promise<void> {
+    const started = Date.now();
+    const packageIds = await Promise.all(t.orgs.map((org) => install(t, cc, org, bin, say)));
+    const committed = await committedSequence(t, cc, bin);
+    if (committed > 0 && !upgrade) {
+        say(`  chaincode ${cc.name} already committed at sequence ${committed}`);
+        return;
+    }
+    const sequence = committed > 0 ? committed + 1 : cc.sequence;
+    const approved = await approvals(t, cc, sequence, bin);
+    await Promise.all(
+        t.orgs.map(async (org, i) => {
+            if (approved[org.mspId]) return;
+            await runTool(
+                bin.bin.peer,
+                [
+                    'lifecycle',
+                    'chaincode',
+                    'approveformyorg',
+                    ...ordererArgs(t),
+                    ...definitionArgs(t, cc, sequence),
+                    '--package-id',
+                    packageIds[i],
+                ],
+                peerCli(t, org),
+            );
+            say(`  ${org.mspId} approved ${cc.name} sequence ${sequence}`);
+        }),
+    );
+    const peers = t.orgs.flatMap((org) => ['--peerAddresses', address(org.peer), '--tlsRootCertFiles', paths.tlsRootCert(t, org.mspId)]);
+    await runTool(
+        bin.bin.peer,
+        ['lifecycle', 'chaincode', 'commit', ...ordererArgs(t), ...definitionArgs(t, cc, sequence), ...peers],
+        peerCli(t, issuerOrg(t)),
+    );
+    say(`  chaincode ${cc.name} ${cc.version} committed at sequence ${sequence} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * Waits until discovery on the issuer's peer offers enough endorsers for the chaincode's policy
+ * (gossip needs a while after the peers join to find the other orgs' peers): the same question
+ * the peer gateway asks before each endorsement, and no fixed sleep.
+ */
+async function waitForEndorsers(t: Topology, cc: ChaincodeConfig, say: Say, timeoutMs = 180_000): Promise<void> {
+    const started = Date.now();
+    let last = '';
+    while (Date.now() - started < timeoutMs) {
+        try {
+            const plan = await endorsementPlan(t, issuerOrg(t).mspId, cc.name);
+            if (plan.satisfiable) {
+                const seconds = ((Date.now() - started) / 1000).toFixed(1);
+                say(`  discovery: ${cc.name} endorsable (${plan.endorsers} peers offered) after ${seconds} s`);
+                return;
+            }
+            last = plan.error ?? `${plan.endorsers} endorsers known`;
+        } catch (e) {
+            last = (e as Error).message;
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+    throw new Error(`DISCOVERY_TIMEOUT: discovery found no endorsers satisfying ${cc.name}'s policy within ${timeoutMs / 1000}s (${last})`);
+}
+
+// ---- up / down / status ----
+
+/** A CA that cannot open its SQLite registry was built without cgo: say so, with the way out. */
+function explainCaFailure(t: Topology, org: CaOrg, e: Error): never {
+    const log = paths.log(t, caName(org));
+    if (fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('unknown driver "sqlite3"')) {
+        throw new Error(
+            `FABRIC_CA_NO_SQLITE: ${caName(org)} cannot open its SQLite registry: this fabric-ca-server was built without cgo. ` +
+                'Use the official release binary (npm run fabric:install), or build fabric-ca-server with CGO_ENABLED=1.',
+        );
+    }
+    throw e;
+}
+
+export interface FabricUpOptions {
+    say: Say;
+    gateways?: boolean;
+    bin?: FabricBinaries;
+}
+
+export async function fabricUp(t: Topology, options: FabricUpOptions): Promise<void> {
+    const { say } = options;
+    const bin = options.bin ?? findFabricBinaries(t.root);
+    fabricPorts(t);
+    const started = Date.now();
+    say(
+        `real Fabric: channel ${t.channel}, ${t.orgs.length} orgs, ${t.orderer.nodes.length} Raft orderers, state in ${path.relative(t.root, t.stateDir) || '.'}`,
+    );
+    const cas = caOrgs(t);
+    for (const org of cas)
+        writeYaml(path.join(caHome(t, org), 'fabric-ca-server-config.yaml'), caServerConfig(org, registrarSecret(t, org)), 0o600);
+    await Promise.all(cas.map((org) => ensureRunning(t, caNode(t, org, bin), say).catch((e) => explainCaFailure(t, org, e))));
+    const enrolled = await Promise.all(cas.map((org) => enrollOrg(t, org, bin)));
+    const made = enrolled.reduce((a, b) => a + b, 0);
+    if (made > 0) say(`  ${made} identities registered and enrolled at the orgs' Fabric CAs`);
+    writeNodeConfigs(t, bin);
+    const block = await ensureGenesisBlock(t, bin, say);
+    await Promise.all(t.orderer.nodes.map((n) => ensureRunning(t, ordererNode(t, n, bin), say)));
+    await Promise.all(t.orderer.nodes.map((n) => joinOrderer(t, n, bin, block, say)));
+    await Promise.all(t.orgs.map((org) => ensureRunning(t, peerNode(t, org, bin), say)));
+    await Promise.all(t.orgs.map((org) => joinPeer(t, org, bin, block, say)));
+    for (const cc of t.chaincodes) {
+        await Promise.all(t.orgs.map((org) => ensureRunning(t, fabricChaincodeNode(t, cc, org), say)));
+        await deployFabricChaincode(t, cc, bin, say);
+    }
+    for (const cc of t.chaincodes) await waitForEndorsers(t, cc, say);
+    say(`real Fabric up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    if (options.gateways) {
+        const gateways = devnetNodes(t, true).filter((n) => n.kind === 'gateway');
+        await Promise.all(gateways.map((n) => ensureRunning(t, n, say)));
+    }
+}
+
+/** Restarts a chaincode's servers with the current build and commits the next sequence; peers keep running. */
+export async function fabricDeploy(t: Topology, names: string[], say: Say, bin = findFabricBinaries(t.root)): Promise<void> {
+    for (const cc of t.chaincodes.filter((c) => names.includes(c.name))) {
+        for (const org of t.orgs) {
+            const node = fabricChaincodeNode(t, cc, org);
+            await stopNode(t, node);
+            await ensureRunning(t, node, say);
+        }
+        await deployFabricChaincode(t, cc, bin, say, true);
+        await waitForEndorsers(t, cc, say);
+    }
+}
+
+export async function fabricDown(t: Topology, purge: boolean, say: Say): Promise<void> {
+    // Stopping needs no binaries: the pid files say what runs.
+    const bin = { bin: new Proxy({}, { get: (_, tool) => String(tool) }), configDir: '' } as FabricBinaries;
+    let nodes: DevnetNode[] = [];
+    try {
+        nodes = fabricNodes(t, findFabricBinaries(t.root), true).reverse();
+    } catch {
+        nodes = fabricNodes(t, bin, true).reverse();
+    }
+    const stopped = await Promise.all(nodes.map(async (n) => ((await stopNode(t, n)) ? n.name : undefined)));
+    const names = stopped.filter(Boolean);
+    say(names.length ? `stopped ${names.join(', ')}` : 'nothing of the Fabric network was running');
+    if (purge) {
+        fs.rmSync(t.stateDir, { recursive: true, force: true });
+        say(`deleted ${t.stateDir}`);
+    }
+}
+
+async function channelHeight(t: Topology, org: OrgConfig, bin: FabricBinaries): Promise<number | undefined> {
+    try {
+        const out = await runTool(bin.bin.peer, ['channel', 'getinfo', '-c', t.channel], peerCli(t, org), 15_000);
+        return JSON.parse(out.slice(out.indexOf('{'))).height;
+    } catch {
+        return undefined;
+    }
+}
+
+export async function fabricStatus(t: Topology, say: Say): Promise<boolean> {
+    const bin = findFabricBinaries(t.root);
+    let healthy = true;
+    for (const node of fabricNodes(t, bin, true)) {
+        const pid = runningPid(t, node);
+        if (node.kind === 'gateway' && !pid) continue; // gateways run only with npm start -- --fabric
+        const health = pid ? await checkHealth(node) : { healthy: false, detail: 'not running' };
+        healthy &&= health.healthy;
+        let detail = health.detail;
+        if (health.healthy && node.kind === 'peer') {
+            const org = t.orgs.find((o) => o.mspId === node.org) as OrgConfig;
+            const height = await channelHeight(t, org, bin);
+            detail = height === undefined ? `OK (not joined to ${t.channel})` : `height ${height}`;
+        }
+        say(`${health.healthy ? 'OK  ' : 'DOWN'} ${node.name.padEnd(44)} ${`${node.host}:${node.port}`.padEnd(16)} ${detail}`);
+    }
+    return healthy;
+}
