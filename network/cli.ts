@@ -21,7 +21,7 @@ import { buildGenesisBlock } from './common/configtx';
 import { deployChaincodes } from './lifecycle';
 import { runOrgCommand } from './addorg';
 import { ORG_COMMANDS_HELP } from './orgs';
-import { asFabric, fabricUp, fabricDown, fabricStatus, fabricDeploy } from './fabric/network';
+import { asFabric, fabricUp, fabricDown, fabricStatus, fabricDeploy, writeComposeFile } from './fabric/network';
 
 const HELP = `Usage: devnet <command> [options]
 
@@ -36,6 +36,7 @@ Commands:
   chaincode:deploy [--name CC]
                         restart a chaincode's servers with the current build and commit its
                         definition with the next sequence (no network restart)
+  compose --fabric      write a Docker Compose file of the Fabric nodes (official images)
 
 ${ORG_COMMANDS_HELP.trim()}
 
@@ -284,6 +285,9 @@ async function fabricCommand(t: Topology, args: Args): Promise<number> {
             return 0;
         case 'status':
             return (await fabricStatus(t, say)) ? 0 : 1;
+        case 'compose':
+            say(`wrote ${writeComposeFile(t)}`);
+            return 0;
         case 'chaincode:deploy': {
             const only = args.flags.get('name')?.[0];
             const names = t.chaincodes.filter((cc) => !only || cc.name === only).map((cc) => cc.name);
@@ -292,7 +296,7 @@ async function fabricCommand(t: Topology, args: Args): Promise<number> {
             return 0;
         }
         default:
-            throw new Error(`USAGE: ${args.command} has no --fabric variant (start, up, down, status, chaincode:deploy)`);
+            throw new Error(`USAGE: ${args.command} has no --fabric variant (start, up, down, status, compose, chaincode:deploy)`);
     }
 }
 

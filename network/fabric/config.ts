@@ -72,7 +72,7 @@ export function fabricPorts(t: Topology): Map<number, string> {
 // ---- Fabric CA ----
 
 /** Fabric CA's server configuration for one org (TLS on, SQLite registry, one bootstrap registrar). */
-export function caServerConfig(org: CaOrg, registrarSecret: string): Settings {
+export function caServerConfig(org: CaOrg, registrarId: string, registrarSecret: string): Settings {
     return {
         version: '1.5.21',
         port: org.ca.port,
@@ -88,7 +88,7 @@ export function caServerConfig(org: CaOrg, registrarSecret: string): Settings {
             maxenrollments: -1,
             identities: [
                 {
-                    name: 'registrar',
+                    name: registrarId,
                     pass: registrarSecret,
                     type: 'client',
                     affiliation: '',

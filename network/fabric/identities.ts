@@ -16,6 +16,24 @@ import { runTool, FabricCommandError } from './run';
 /** The CA server's home: its configuration, its CA key and certificate, its registry. */
 export const caHome = (t: Topology, org: { domain: string }) => path.join(t.stateDir, 'fabric-ca', org.domain);
 
+/**
+ * The org's registrar (Fabric CA's bootstrap identity) keeps its secret and its enrolled MSP where
+ * the shared CA client (network/shared/ca-identities.ts) looks for them on both networks:
+ * <org>/ca/registrar.secret and <org>/ca/registrar/msp.
+ */
+export const REGISTRAR_ID = 'admin';
+const registrarSecretFile = (t: Topology, org: CaOrg) => path.join(paths.orgDir(t, org.mspId), 'ca', 'registrar.secret');
+const registrarHome = (t: Topology, org: CaOrg) => path.join(paths.orgDir(t, org.mspId), 'ca', 'registrar');
+
+export function registrarSecret(t: Topology, org: CaOrg): string {
+    const file = registrarSecretFile(t, org);
+    if (!fs.existsSync(file)) {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(file, crypto.randomBytes(18).toString('base64url'), { mode: 0o600 });
+    }
+    return fs.readFileSync(file, 'utf8').trim();
+}
+
 /** Enrollment secrets, kept so that a re-run can finish an enrollment a crash interrupted. */
 function secretOf(t: Topology, org: CaOrg, id: string): string {
     const file = path.join(caHome(t, org), 'secrets.json');
@@ -27,8 +45,6 @@ function secretOf(t: Topology, org: CaOrg, id: string): string {
     }
     return secrets[id];
 }
-
-export const registrarSecret = (t: Topology, org: CaOrg) => secretOf(t, org, 'registrar');
 
 const onlyFile = (dir: string) => {
     const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => !f.startsWith('.')) : [];
@@ -68,7 +84,7 @@ class OrgEnroller {
     ) {
         this.url = `${org.ca.host}:${org.ca.port}`;
         this.tlsRoot = path.join(caHome(t, org), 'ca-cert.pem');
-        this.registrarHome = path.join(caHome(t, org), 'registrar');
+        this.registrarHome = registrarHome(t, org);
     }
 
     private client(args: string[]): Promise<string> {
@@ -97,7 +113,13 @@ class OrgEnroller {
 
     async registrar(): Promise<void> {
         if (fs.existsSync(path.join(this.registrarHome, 'msp', 'signcerts'))) return;
-        await this.client(['enroll', '-u', `https://registrar:${registrarSecret(this.t, this.org)}@${this.url}`, '-H', this.registrarHome]);
+        await this.client([
+            'enroll',
+            '-u',
+            `https://${REGISTRAR_ID}:${registrarSecret(this.t, this.org)}@${this.url}`,
+            '-H',
+            this.registrarHome,
+        ]);
     }
 
     private async register(identity: Identity): Promise<void> {

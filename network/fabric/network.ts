@@ -23,10 +23,11 @@ import {
     peerSettings,
     Settings,
 } from './config';
-import { caHome, enrollOrg, registrarSecret } from './identities';
+import { caHome, enrollOrg, registrarSecret, REGISTRAR_ID } from './identities';
 import { ccaasPackage, CcaasPackage } from './package';
 import { runTool, FabricCommandError } from './run';
 import { endorsementPlan } from './discovery';
+import { composeFile } from './compose';
 
 export type Say = (line: string) => void;
 
@@ -380,7 +381,11 @@ export async function fabricUp(t: Topology, options: FabricUpOptions): Promise<v
     );
     const cas = caOrgs(t);
     for (const org of cas)
-        writeYaml(path.join(caHome(t, org), 'fabric-ca-server-config.yaml'), caServerConfig(org, registrarSecret(t, org)), 0o600);
+        writeYaml(
+            path.join(caHome(t, org), 'fabric-ca-server-config.yaml'),
+            caServerConfig(org, REGISTRAR_ID, registrarSecret(t, org)),
+            0o600,
+        );
     await Promise.all(cas.map((org) => ensureRunning(t, caNode(t, org, bin), say).catch((e) => explainCaFailure(t, org, e))));
     const enrolled = await Promise.all(cas.map((org) => enrollOrg(t, org, bin)));
     const made = enrolled.reduce((a, b) => a + b, 0);
@@ -434,6 +439,13 @@ export async function fabricDown(t: Topology, purge: boolean, say: Say): Promise
     }
 }
 
+/** Writes <state>/compose.yaml: the same nodes as containers of Fabric's official images. */
+export function writeComposeFile(t: Topology): string {
+    const file = path.join(t.stateDir, 'compose.yaml');
+    writeYaml(file, composeFile(t, builderDir(t)));
+    return file;
+}
+
 async function channelHeight(t: Topology, org: OrgConfig, bin: FabricBinaries): Promise<number | undefined> {
     try {
         const out = await runTool(bin.bin.peer, ['channel', 'getinfo', '-c', t.channel], peerCli(t, org), 15_000);
@@ -443,9 +455,20 @@ async function channelHeight(t: Topology, org: OrgConfig, bin: FabricBinaries): 
     }
 }
 
+/** Resident memory of a process in MiB (Linux), or undefined. */
+function rssMiB(pid: number): number | undefined {
+    try {
+        const kb = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+        return kb === undefined ? undefined : Number(kb) / 1024;
+    } catch {
+        return undefined;
+    }
+}
+
 export async function fabricStatus(t: Topology, say: Say): Promise<boolean> {
     const bin = findFabricBinaries(t.root);
     let healthy = true;
+    const memory = new Map<string, number>();
     for (const node of fabricNodes(t, bin, true)) {
         const pid = runningPid(t, node);
         if (node.kind === 'gateway' && !pid) continue; // gateways run only with npm start -- --fabric
@@ -457,7 +480,14 @@ export async function fabricStatus(t: Topology, say: Say): Promise<boolean> {
             const height = await channelHeight(t, org, bin);
             detail = height === undefined ? `OK (not joined to ${t.channel})` : `height ${height}`;
         }
-        say(`${health.healthy ? 'OK  ' : 'DOWN'} ${node.name.padEnd(44)} ${`${node.host}:${node.port}`.padEnd(16)} ${detail}`);
+        const rss = pid ? rssMiB(pid) : undefined;
+        if (rss !== undefined) memory.set(node.kind, (memory.get(node.kind) ?? 0) + rss);
+        const mem = rss === undefined ? '' : `${rss.toFixed(0).padStart(5)} MiB  `;
+        say(`${health.healthy ? 'OK  ' : 'DOWN'} ${node.name.padEnd(44)} ${`${node.host}:${node.port}`.padEnd(16)} ${mem}${detail}`);
+    }
+    if (memory.size > 0) {
+        const total = [...memory.values()].reduce((a, b) => a + b, 0);
+        say(`memory (RSS): ${total.toFixed(0)} MiB (${[...memory].map(([kind, mib]) => `${kind} ${mib.toFixed(0)}`).join(', ')})`);
     }
     return healthy;
 }

@@ -69,14 +69,14 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
     describe('Fabric CA server configuration', () => {
         it('Then each org gets TLS on, its port, its name, an operations endpoint and a registrar that may give attributes', () => {
             for (const org of caOrgs(t)) {
-                const cfg = readBack(caServerConfig(org, 'secret-1'));
+                const cfg = readBack(caServerConfig(org, 'admin', 'secret-1'));
                 expect(cfg.port).to.equal(org.ca.port);
                 expect(cfg.tls.enabled).to.equal(true);
                 expect(cfg.ca.name).to.equal(`ca.${org.domain}`);
                 expect(cfg.operations.listenAddress).to.equal(`127.0.0.1:${org.ca.operationsPort}`);
                 expect(cfg.csr.hosts).to.include.members(['127.0.0.1', `ca.${org.domain}`]);
                 const [registrar] = cfg.registry.identities;
-                expect(registrar).to.include({ name: 'registrar', pass: 'secret-1' });
+                expect(registrar).to.include({ name: 'admin', pass: 'secret-1' });
                 expect(registrar.attrs['hf.Registrar.Attributes']).to.equal('*');
                 expect(cfg.signing.profiles.tls.usage).to.include.members(['server auth', 'client auth']);
             }
