@@ -7,7 +7,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { Topology, paths, findOrg } from '../topology';
+import { Topology, paths, findOrg, CA_REGISTRAR_ID } from '../topology';
 import { initialUsers } from '../msp/ca';
 import { CaOrg, caName } from './config';
 import { FabricBinaries } from './binaries';
@@ -21,9 +21,9 @@ export const caHome = (t: Topology, org: { domain: string }) => path.join(t.stat
  * the shared CA client (network/shared/ca-identities.ts) looks for them on both networks:
  * <org>/ca/registrar.secret and <org>/ca/registrar/msp.
  */
-export const REGISTRAR_ID = 'admin';
-const registrarSecretFile = (t: Topology, org: CaOrg) => path.join(paths.orgDir(t, org.mspId), 'ca', 'registrar.secret');
-const registrarHome = (t: Topology, org: CaOrg) => path.join(paths.orgDir(t, org.mspId), 'ca', 'registrar');
+export const REGISTRAR_ID = CA_REGISTRAR_ID;
+const registrarSecretFile = (t: Topology, org: CaOrg) => paths.caRegistrarSecret(t, org.mspId);
+const registrarHome = (t: Topology, org: CaOrg) => path.dirname(paths.caRegistrarMsp(t, org.mspId));
 
 export function registrarSecret(t: Topology, org: CaOrg): string {
     const file = registrarSecretFile(t, org);
@@ -157,6 +157,8 @@ class OrgEnroller {
             [path.join(dir, 'msp', 'config.yaml'), nodeOuConfig(`cacerts/ca.${d}-cert.pem`)],
             [path.join(dir, 'ca', `ca.${d}-cert.pem`), caPem],
             [paths.tlsRootCert(this.t, this.org.mspId), caPem],
+            // The CA's own TLS certificate is signed by the same CA: the shared CA client trusts this.
+            [paths.caTlsRootCert(this.t, this.org.mspId), caPem],
         ] as [string, Buffer | string][]) {
             fs.mkdirSync(path.dirname(file), { recursive: true });
             fs.writeFileSync(file, content);
