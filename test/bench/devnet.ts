@@ -1,64 +1,219 @@
 // Benchmark of the devnet (not a test): one-write transactions submitted through fabric-gateway
-// with MAJORITY endorsement. Prints committed transactions per second at a few concurrency levels
-// and the latency percentiles at light load, with the batch timeout in force.
-// Run: npm run bench:devnet [-- --seconds 10 --levels 1,8,32,64]
-import { testNetwork, stopTestNetwork } from '../e2e/network';
+// with MAJORITY endorsement, N clients in flight per level, then evaluations. Prints committed
+// transactions per second and latency percentiles per level, and the processes and memory (RSS)
+// of the running devnet, and the CPU time each kind of node spent per call.
+// Run: npm run bench:devnet [-- --seconds 15 --levels 1,8,32,64 --evaluate 32]
+import * as fs from 'node:fs';
+import { Contract, StatusCode } from '@hyperledger/fabric-gateway';
 import { connectAs } from '../../network/client';
-import { StatusCode } from '@hyperledger/fabric-gateway';
+import { devnetNodes, runningPid } from '../../network/processes';
+import type { Topology } from '../../network/topology';
+import { stopTestNetwork, testNetwork } from '../e2e/network';
+
+const HELP = `Usage: npm run bench:devnet [-- options]
+
+Brings up the test devnet (ports shifted by $E2E_PORT_SHIFT), submits one-write transactions
+(fixture Put, MAJORITY of the orgs) with N clients per level, then evaluates (fixture Get) with
+--evaluate clients, and prints tx/s and latency percentiles per level plus the devnet's processes
+and memory.
+
+Options:
+  --seconds N        seconds per level (default 15)
+  --levels a,b,...   client counts (default 1,8,32,64)
+  --evaluate N       clients of the evaluation level (default 32; 0 skips it)
+  --help             this text`;
 
 function flag(name: string, fallback: string): string {
     const i = process.argv.indexOf(`--${name}`);
-    return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+    return i > 0 && process.argv[i + 1] && !process.argv[i + 1].startsWith('--') ? process.argv[i + 1] : fallback;
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-async function main(): Promise<void> {
-    const seconds = Number(flag('seconds', '10'));
-    const levels = flag('levels', '1,8,32,64,128,256').split(',').map(Number);
-    const { topology } = await testNetwork();
-    const connection = connectAs(topology, 'SeoulMSP', 'User1');
-    const contract = connection.gateway.getNetwork(topology.channel).getContract('fixture');
-    const run = `bench-${Date.now()}`;
-    let n = 0;
-    const once = async (): Promise<number> => {
-        const started = performance.now();
-        const tx = await contract.submitAsync('Put', { arguments: [`${run}-${n++}`, 'v'] });
-        const status = await tx.getStatus();
-        if (status.code !== StatusCode.VALID) throw new Error(`transaction ${status.transactionId} committed as ${status.code}`);
-        return performance.now() - started;
-    };
-    for (let i = 0; i < 50; i++) await once(); // warm-up: connections, JIT
-
-    console.log(
-        `devnet benchmark: one-write transaction, MAJORITY of ${topology.orgs.length} orgs, batch timeout ${topology.orderer.batch.timeoutMs} ms, ${seconds} s per level`,
-    );
-    console.log('concurrency  committed tx/s  p50 ms  p95 ms  p99 ms');
-    for (const level of levels) {
-        const latencies: number[] = [];
-        const deadline = performance.now() + seconds * 1000;
-        const begin = performance.now();
-        await Promise.all(
-            Array.from({ length: level }, async () => {
-                while (performance.now() < deadline) latencies.push(await once());
-            }),
-        );
-        const elapsed = (performance.now() - begin) / 1000;
-        latencies.sort((a, b) => a - b);
-        console.log(
-            `${String(level).padStart(11)}  ${(latencies.length / elapsed).toFixed(1).padStart(14)}  ${percentile(latencies, 50).toFixed(1).padStart(6)}  ${percentile(latencies, 95).toFixed(1).padStart(6)}  ${percentile(latencies, 99).toFixed(1).padStart(6)}`,
-        );
-    }
-    connection.close();
+export interface LevelFigures {
+    what: string;
+    clients: number;
+    perSecond: number;
+    p50: number;
+    p95: number;
+    p99: number;
+    /** CPU milliseconds per completed call, by kind of node (when the node processes are known). */
+    cpuPerCall?: Map<string, number>;
 }
 
-main()
-    .then(stopTestNetwork)
-    .then(
-        () => process.exit(0),
-        async (e: Error) => {
-            console.error(e.message);
-            await stopTestNetwork();
-            process.exit(1);
-        },
+/** CPU time (user + system, ms) used so far by each kind of node: robust to other load on the machine. */
+export type CpuSampler = () => Map<string, number>;
+
+/** Runs `once` with `clients` in flight for `seconds`; figures of the completed calls. */
+async function level(what: string, clients: number, seconds: number, once: () => Promise<void>, cpu?: CpuSampler): Promise<LevelFigures> {
+    const latencies: number[] = [];
+    const cpuBefore = cpu?.();
+    const deadline = performance.now() + seconds * 1000;
+    const begin = performance.now();
+    await Promise.all(
+        Array.from({ length: clients }, async () => {
+            while (performance.now() < deadline) {
+                const started = performance.now();
+                await once();
+                latencies.push(performance.now() - started);
+            }
+        }),
     );
+    const elapsed = (performance.now() - begin) / 1000;
+    let cpuPerCall: Map<string, number> | undefined;
+    if (cpu && cpuBefore) {
+        cpuPerCall = new Map();
+        for (const [kind, ms] of cpu()) cpuPerCall.set(kind, (ms - (cpuBefore.get(kind) ?? 0)) / Math.max(1, latencies.length));
+    }
+    latencies.sort((a, b) => a - b);
+    return {
+        cpuPerCall,
+        what,
+        clients,
+        perSecond: latencies.length / elapsed,
+        p50: percentile(latencies, 50),
+        p95: percentile(latencies, 95),
+        p99: percentile(latencies, 99),
+    };
+}
+
+/** The workload of the benchmark on one network: submit levels, then one evaluation level. */
+export async function workload(
+    t: Topology,
+    options: { seconds: number; levels: number[]; evaluate: number; progress: (line: string) => void; cpu?: CpuSampler },
+): Promise<LevelFigures[]> {
+    const connection = connectAs(t, 'SeoulMSP', 'User1');
+    try {
+        const contract: Contract = connection.gateway.getNetwork(t.channel).getContract('fixture');
+        const run = `bench-${Date.now()}`;
+        let n = 0;
+        const submit = async () => {
+            const tx = await contract.submitAsync('Put', { arguments: [`${run}-${n++}`, 'v'] });
+            const status = await tx.getStatus();
+            if (status.code !== StatusCode.VALID)
+                throw new Error(`BENCH_FAILED: transaction ${status.transactionId} committed as ${status.code}`);
+        };
+        const evaluate = async () => {
+            await contract.evaluate('Get', { arguments: [`${run}-0`] });
+        };
+        for (let i = 0; i < 50; i++) await submit(); // warm-up: connections, JIT
+        for (let i = 0; i < 200; i++) await evaluate();
+        const figures: LevelFigures[] = [];
+        for (const clients of options.levels) {
+            options.progress(`  submit, ${clients} client(s), ${options.seconds} s`);
+            figures.push(await level('submit', clients, options.seconds, submit, options.cpu));
+        }
+        if (options.evaluate > 0) {
+            options.progress(`  evaluate, ${options.evaluate} client(s), ${options.seconds} s`);
+            figures.push(await level('evaluate', options.evaluate, options.seconds, evaluate, options.cpu));
+        }
+        return figures;
+    } finally {
+        connection.close();
+    }
+}
+
+/** Resident memory of a process in KiB (Linux /proc), 0 when unknown. */
+function rssKiB(pid: number): number {
+    try {
+        const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+        return match ? Number(match[1]) : 0;
+    } catch {
+        return 0;
+    }
+}
+
+const CLOCK_TICKS_PER_MS = 100 / 1000; // USER_HZ: 100 on Linux
+
+/** CPU ms (utime + stime from /proc/<pid>/stat) of the devnet's running nodes, by kind, and of this process as 'client'. */
+export function devnetCpu(t: Topology): CpuSampler {
+    return () => {
+        const out = new Map<string, number>();
+        const add = (kind: string, pid: number) => {
+            try {
+                const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+                out.set(kind, (out.get(kind) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_MS);
+            } catch {
+                /* gone */
+            }
+        };
+        for (const node of devnetNodes(t)) {
+            const pid = runningPid(t, node);
+            if (pid) add(node.kind, pid);
+        }
+        add('client', process.pid);
+        return out;
+    };
+}
+
+/** The devnet's running processes and their summed RSS, by kind of node. */
+export function footprint(t: Topology): { processes: number; rssMiB: number; byKind: Map<string, { count: number; rssMiB: number }> } {
+    const byKind = new Map<string, { count: number; rssMiB: number }>();
+    let processes = 0;
+    let rss = 0;
+    for (const node of devnetNodes(t)) {
+        const pid = runningPid(t, node);
+        if (!pid) continue;
+        const kib = rssKiB(pid);
+        processes++;
+        rss += kib;
+        const entry = byKind.get(node.kind) ?? { count: 0, rssMiB: 0 };
+        entry.count++;
+        entry.rssMiB += kib / 1024;
+        byKind.set(node.kind, entry);
+    }
+    return { processes, rssMiB: rss / 1024, byKind };
+}
+
+export function table(figures: LevelFigures[]): string {
+    const cpu = (f: LevelFigures) =>
+        f.cpuPerCall
+            ? `  ${[...f.cpuPerCall]
+                  .sort((a, b) => b[1] - a[1])
+                  .map(([k, ms]) => `${k} ${ms.toFixed(1)}`)
+                  .join(', ')}`
+            : '';
+    const rows = figures.map(
+        (f) =>
+            `${f.what.padEnd(9)} ${String(f.clients).padStart(7)}  ${f.perSecond.toFixed(1).padStart(9)}  ${f.p50.toFixed(1).padStart(6)}  ${f.p95.toFixed(1).padStart(6)}  ${f.p99.toFixed(1).padStart(6)}${cpu(f)}`,
+    );
+    const cpuHeader = figures.some((f) => f.cpuPerCall) ? '  CPU ms per call by node kind' : '';
+    return [`call      clients      per s  p50 ms  p95 ms  p99 ms${cpuHeader}`, ...rows].join('\n');
+}
+
+async function main(): Promise<void> {
+    if (process.argv.includes('--help')) {
+        console.log(HELP);
+        return;
+    }
+    const seconds = Number(flag('seconds', '15'));
+    const levels = flag('levels', '1,8,32,64').split(',').map(Number);
+    const evaluate = Number(flag('evaluate', '32'));
+    if (!(seconds > 0) || levels.some((l) => !Number.isInteger(l) || l < 1) || !Number.isInteger(evaluate) || evaluate < 0) {
+        throw new Error(`USAGE: bad --seconds, --levels or --evaluate\n${HELP}`);
+    }
+    const progress = (line: string) => process.stderr.write(`${line}\n`);
+    const { topology } = await testNetwork();
+    console.log(
+        `devnet benchmark: one-write transaction (fixture Put), MAJORITY of ${topology.orgs.length} orgs, batch timeout ${topology.orderer.batch.timeoutMs} ms, ${seconds} s per level`,
+    );
+    const figures = await workload(topology, { seconds, levels, evaluate, progress, cpu: devnetCpu(topology) });
+    console.log(table(figures));
+    const fp = footprint(topology);
+    const kinds = [...fp.byKind].map(([kind, e]) => `${e.count} ${kind} ${e.rssMiB.toFixed(0)} MiB`).join(', ');
+    console.log(`devnet: ${fp.processes} processes, ${fp.rssMiB.toFixed(0)} MiB RSS (${kinds})`);
+    console.log(`machine load average while it ran: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+}
+
+if (require.main === module) {
+    main()
+        .then(stopTestNetwork)
+        .then(
+            () => process.exit(0),
+            async (e: Error) => {
+                console.error(e.message);
+                await stopTestNetwork();
+                process.exit(1);
+            },
+        );
+}
