@@ -1,11 +1,15 @@
 // Benchmark of the devnet (not a test): one-write transactions submitted through fabric-gateway
 // with MAJORITY endorsement, N clients in flight per level, then evaluations. Prints committed
 // transactions per second and latency percentiles per level, and the processes and memory (RSS)
-// of the running devnet, and the CPU time each kind of node spent per call.
-// Run: npm run bench:devnet [-- --seconds 15 --levels 1,8,32,64 --evaluate 32]
+// of the running devnet, and the CPU time each kind of node spent per call. With --compare-fabric
+// (and Fabric's binaries) it then runs the same workload on real Fabric v3.1.5 brought up from the
+// same topology, and prints the ratios.
+// Run: npm run bench:devnet [-- --seconds 15 --levels 1,8,32,64 --evaluate 32 --compare-fabric]
 import * as fs from 'node:fs';
 import { Contract, StatusCode } from '@hyperledger/fabric-gateway';
 import { connectAs } from '../../network/client';
+import { fabricBinariesOrUndefined } from '../../network/fabric/binaries';
+import { asFabric, fabricDown, fabricUp } from '../../network/fabric/network';
 import { devnetNodes, runningPid } from '../../network/processes';
 import type { Topology } from '../../network/topology';
 import { stopTestNetwork, testNetwork } from '../e2e/network';
@@ -21,6 +25,9 @@ Options:
   --seconds N        seconds per level (default 15)
   --levels a,b,...   client counts (default 1,8,32,64)
   --evaluate N       clients of the evaluation level (default 32; 0 skips it)
+  --compare-fabric   then stop the devnet, bring up real Fabric v3.1.5 from the same topology
+                     (binaries from $FABRIC_BIN or PATH), run the same workload on it, stop it,
+                     and print both side by side with the ratio devnet / Fabric
   --help             this text`;
 
 function flag(name: string, fallback: string): string {
@@ -203,6 +210,32 @@ async function main(): Promise<void> {
     const kinds = [...fp.byKind].map(([kind, e]) => `${e.count} ${kind} ${e.rssMiB.toFixed(0)} MiB`).join(', ');
     console.log(`devnet: ${fp.processes} processes, ${fp.rssMiB.toFixed(0)} MiB RSS (${kinds})`);
     console.log(`machine load average while it ran: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    if (!process.argv.includes('--compare-fabric')) return;
+
+    const bin = fabricBinariesOrUndefined(topology.root);
+    if (!bin) {
+        console.log('real Fabric: not run (no Fabric v3.1.5 binaries in $FABRIC_BIN or PATH); the devnet figures above stand alone');
+        return;
+    }
+    // One network at a time: the devnet stops before Fabric starts, so they never share the CPU.
+    await stopTestNetwork();
+    const fabric = asFabric(topology);
+    await fabricDown(fabric, true, progress);
+    let fabricFigures: LevelFigures[];
+    try {
+        await fabricUp(fabric, { say: progress, bin });
+        console.log('real Fabric v3.1.5, same topology, same client and workload:');
+        fabricFigures = await workload(fabric, { seconds, levels, evaluate, progress });
+        console.log(table(fabricFigures));
+    } finally {
+        await fabricDown(fabric, true, progress);
+    }
+    console.log('\nload            devnet per s (p50 ms)   Fabric per s (p50 ms)   ratio');
+    for (const [i, d] of figures.entries()) {
+        const f = fabricFigures[i];
+        const cell = (x: LevelFigures) => `${x.perSecond.toFixed(1)} (${x.p50.toFixed(0)})`.padEnd(24);
+        console.log(`${`${d.what} c=${d.clients}`.padEnd(16)}${cell(d)}${cell(f)}${(d.perSecond / f.perSecond).toFixed(2)}`);
+    }
 }
 
 if (require.main === module) {
