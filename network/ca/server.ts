@@ -135,6 +135,8 @@ type Body = Record<string, unknown>;
 interface Answer {
     status: number;
     result: unknown;
+    /** The result's JSON as written, when Fabric CA streams it (the identities list). */
+    rawResult?: string;
     headers?: Record<string, string>;
 }
 
@@ -293,6 +295,11 @@ export class CaService {
     constructor(options: CaServerOptions) {
         this.#o = options;
         this.#caX509 = new crypto.X509Certificate(options.ca.pem);
+    }
+
+    /** `caname` as Fabric CA's responses carry it: omitted when empty. */
+    #caname(): { caname?: string } {
+        return this.#o.caName ? { caname: this.#o.caName } : {};
     }
 
     /** Registers the bootstrap registrar if the database does not know it yet (fabric-ca-server -b). */
@@ -699,17 +706,19 @@ export class CaService {
             const visible = registry
                 .listUsers()
                 .filter((u) => u.state !== -1 && canActOnType(caller, u.type) && containsAffiliation(caller, u.affiliation));
-            return { status: 200, result: { identities: visible.map(identityInfo), caname: this.#o.caName } };
+            // Streamed by Fabric CA: {"identities":[…], "caname":"…"} (sic, with the space).
+            const items = visible.map((u) => JSON.stringify(identityInfo(u))).join(',');
+            return { status: 200, result: undefined, rawResult: `{"identities":[${items}], "caname":${JSON.stringify(this.#o.caName)}}` };
         }
         if (id === undefined) {
             // fabric-ca-client sends the identity's fields at the top level (AddIdentityRequest).
             const { user, secret } = this.#newIdentity(caller, body, 'Registration');
-            return { status: 201, result: { ...identityInfo(user), secret, caname: this.#o.caName } };
+            return { status: 201, result: { ...identityInfo(user), secret, ...this.#caname() } };
         }
         const user = registry.getUser(id);
         if (!user) throw new CaHttpError(404, E.DBGet, 'Failed to get User: sql: no rows in result set');
         canManage(caller, user);
-        if (req.method === 'GET') return { status: 200, result: { ...identityInfo(user), caname: this.#o.caName } };
+        if (req.method === 'GET') return { status: 200, result: { ...identityInfo(user), ...this.#caname() } };
         // PUT: modify what is given; an attribute with an empty value is removed.
         const changed: User = { ...user };
         if (typeof body.type === 'string' && body.type !== '') {
@@ -744,16 +753,14 @@ export class CaService {
         if (Number(body.max_enrollments ?? 0) !== 0) changed.maxEnrollments = this.#maxEnrollments(Number(body.max_enrollments));
         registry.updateUser(changed, typeof body.secret === 'string' && body.secret !== '' ? body.secret : undefined);
         this.#o.logger.info('identity_modified', { registrar: caller.id, id });
-        return {
-            status: 200,
-            result: { ...identityInfo(changed), secret: typeof body.secret === 'string' ? body.secret : '', caname: this.#o.caName },
-        };
+        const secret = typeof body.secret === 'string' && body.secret !== '' ? { secret: body.secret } : {};
+        return { status: 200, result: { ...identityInfo(changed), ...secret, ...this.#caname() } };
     }
 }
 
 /** Fabric CA's response envelope, byte for byte: {"result":…\n,"errors":[…\n],"messages":[],"success":…}. */
-export function envelope(result: unknown, error?: { code: number; message: string }): string {
-    const resultJson = result === undefined ? '""' : `${JSON.stringify(result)}\n`;
+export function envelope(result: unknown, error?: { code: number; message: string }, rawResult?: string): string {
+    const resultJson = rawResult ?? (result === undefined ? '""' : `${JSON.stringify(result)}\n`);
     const errors = error ? `${JSON.stringify(error)}\n` : '';
     return `{"result":${resultJson},"errors":[${errors}],"messages":[],"success":${error ? 'false' : 'true'}}`;
 }
@@ -781,12 +788,12 @@ export function createCaServer(service: CaService, tls: { cert: string | Buffer;
                 .handle(request)
                 .then(
                     (answer) => {
-                        if (answer.status === 404 && answer.result === undefined) {
+                        if (answer.status === 404 && answer.result === undefined && answer.rawResult === undefined) {
                             res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
                             return res.end('404 page not found\n');
                         }
                         res.writeHead(answer.status, { 'Content-Type': 'application/json', ...(answer.headers ?? {}) });
-                        res.end(envelope(answer.result));
+                        res.end(envelope(answer.result, undefined, answer.rawResult));
                         logger.info('request', { method: request.method, uri: request.uri, status: answer.status, code: 0 });
                     },
                     (err: unknown) => {

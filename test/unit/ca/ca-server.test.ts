@@ -136,6 +136,14 @@ describe('devnet Fabric CA: REST API', function () {
             });
             expect(modified.max_enrollments).to.equal(3);
             expect(modified.attrs).to.deep.include({ name: 'dept', value: 'care', ecert: true });
+            // The list is streamed by Fabric CA: its exact bytes.
+            const raw = await rawRequest(f, 'GET', '/api/v1/identities', undefined, {
+                Authorization: createToken(f.admin, 'GET', '/api/v1/identities', Buffer.alloc(0)),
+            });
+            expect(raw.text).to.match(
+                /^\{"result":\{"identities":\[\{"id":"admin","type":"client","affiliation":"","attrs":\[.*\], "caname":""\},"errors":\[\],"messages":\[\],"success":true\}$/,
+            );
+            expect(portal).to.not.have.property('caname');
             const missing = await refusal(f.client.getIdentity(f.admin, 'nobody'));
             expect([missing.status, missing.caCode, missing.caMessage]).to.deep.equal([
                 404,
@@ -151,6 +159,18 @@ describe('devnet Fabric CA: REST API', function () {
             const err = await refusal(f.client.enroll({ enrollmentId: 'guessed', secret: 'wrong' }));
             expect([err.status, err.caCode, err.caMessage]).to.deep.equal([401, 20, 'Authentication failure']);
             expect(countGood(f, 'guessed')).to.equal(0);
+        });
+
+        it('a tenth wrong secret locks the identity: 401, code 73, and the right secret no longer works', async () => {
+            await f.client.register(f.admin, { id: 'locked', secret: 'right' });
+            for (let i = 0; i < 10; i++) await refusal(f.client.enroll({ enrollmentId: 'locked', secret: `wrong-${i}` }));
+            const err = await refusal(f.client.enroll({ enrollmentId: 'locked', secret: 'right' }));
+            expect([err.status, err.caCode, err.caMessage]).to.deep.equal([
+                401,
+                73,
+                'Incorrect password entered 10 times, max incorrect password limit of 10 reached',
+            ]);
+            expect(countGood(f, 'locked')).to.equal(0);
         });
 
         it('an unknown identity: 401, code 20', async () => {
