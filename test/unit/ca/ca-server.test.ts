@@ -37,7 +37,9 @@ describe('devnet Fabric CA: REST API', function () {
             expect(r.text).to.match(
                 /^\{"result":\{"CAName":"","CAChain":"[A-Za-z0-9+/=]+","IssuerPublicKey":"","IssuerRevocationPublicKey":"","Version":"1\.5\.21"\}\n,"errors":\[\],"messages":\[\],"success":true\}$/,
             );
-            expect(Buffer.from(r.json.result.CAChain, 'base64').toString()).to.contain('BEGIN CERTIFICATE');
+            expect(Buffer.from(String((r.json.result as { CAChain: string }).CAChain), 'base64').toString()).to.contain(
+                'BEGIN CERTIFICATE',
+            );
             const info = await f.client.getCaInfo();
             expect(info.version).to.equal('1.5.21');
         });

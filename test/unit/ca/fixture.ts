@@ -62,6 +62,14 @@ export async function startCa(
     };
 }
 
+/** Fabric CA's response envelope, as the tests read it. */
+export interface CaEnvelope {
+    result: { CAChain?: string; [k: string]: unknown } | string | null;
+    errors: { code: number; message: string }[];
+    messages: unknown[];
+    success: boolean;
+}
+
 /** A raw HTTPS request to the CA: status, headers and the body text exactly as sent. */
 export function rawRequest(
     f: CaFixture,
@@ -69,7 +77,7 @@ export function rawRequest(
     uri: string,
     body?: string,
     headers: Record<string, string> = {},
-): Promise<{ status: number; text: string; json: any }> {
+): Promise<{ status: number; text: string; json: CaEnvelope }> {
     return new Promise((resolve, reject) => {
         const port = (f.server.server.address() as { port: number }).port;
         const req = https.request({ host: '127.0.0.1', port, method, path: uri, headers, ca: f.tlsRoot }, (res) => {
@@ -77,11 +85,11 @@ export function rawRequest(
             res.on('data', (c: Buffer) => chunks.push(c));
             res.on('end', () => {
                 const text = Buffer.concat(chunks).toString('utf8');
-                let json: any;
+                let json: CaEnvelope;
                 try {
-                    json = JSON.parse(text);
+                    json = JSON.parse(text) as CaEnvelope;
                 } catch {
-                    json = undefined;
+                    json = { result: null, errors: [], messages: [], success: false };
                 }
                 resolve({ status: res.statusCode ?? 0, text, json });
             });
