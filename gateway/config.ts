@@ -60,6 +60,10 @@ export interface GatewayConfig {
     /** Idempotency records older than this are forgotten. */
     idempotencyTtlMs: number;
     logLevel: 'debug' | 'info' | 'warn' | 'error';
+    /** The issuer org serves the citizen's tracker (/tracker/). */
+    issuer: boolean;
+    /** Fabric identity (role citizen-agent) the tracker calls the chaincode with. */
+    trackerIdentity: string;
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -186,6 +190,8 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
         shutdownGraceMs: intEnv(env, 'GATEWAY_SHUTDOWN_GRACE_MS', 10_000, 0),
         idempotencyTtlMs: intEnv(env, 'GATEWAY_IDEMPOTENCY_TTL_MS', 24 * 3600_000, 1),
         logLevel,
+        issuer: org.issuer,
+        trackerIdentity: env.GATEWAY_TRACKER_IDENTITY ?? 'citizen-agent',
     };
     if (cfg.timeouts.headersMs > cfg.timeouts.requestMs) {
         throw new ConfigError(

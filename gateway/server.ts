@@ -46,6 +46,9 @@ export async function startGateway(
         metrics,
         bodyLimit: cfg.bodyLimit,
         limits: cfg.limits,
+        orgs: cfg.topology.orgs.map((o) => o.mspId),
+        issuer: cfg.issuer,
+        trackerIdentity: cfg.trackerIdentity,
     });
     const server = await listen(gateway.app, {
         host: cfg.host,

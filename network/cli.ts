@@ -2,7 +2,7 @@
 // Every command reads the topology (network/topology.yaml, or --topology FILE / $TOPOLOGY).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadTopology, Topology, paths, address } from './topology';
+import { loadTopology, Topology, paths, address, issuerOrg } from './topology';
 import {
     devnetNodes,
     runningPid,
@@ -174,6 +174,11 @@ function printEndpoints(t: Topology, fabric = false): void {
             `${org.mspId.padEnd(9)} peer ${address(org.peer)}  gateway http://${address(org.gateway)}  CA https://${address(org.ca)}  (TLS root ${path.relative(t.root, paths.tlsRootCert(t, org.mspId))})`,
         );
     }
+    // The browser UIs (gateway/http/web.ts): the tracker at the issuer's gateway, the console at every gateway (the auditors' one here).
+    const auditors = t.orgs.find((o) => /audit/i.test(o.mspId)) ?? issuerOrg(t);
+    say('');
+    say(`citizen data tracker  http://${address(issuerOrg(t).gateway)}/tracker/`);
+    say(`audit console         http://${address(auditors.gateway)}/console/`);
     say('');
     say('Try:');
     say(`  curl -s http://${address(t.orgs[0].gateway)}/healthz`);

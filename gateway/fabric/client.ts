@@ -9,9 +9,11 @@ import type { GatewayConfig } from '../config';
 import type { Logger } from '../log';
 import type { FabricPhase, Metrics } from '../metrics';
 import { loadAppIdentity } from './identities';
-import { blockNumberOf, parseProcessedTransaction } from './proof';
+import { blockNumberOf, parseBlock, parseChainInfo, parseProcessedTransaction } from './proof';
 import { submitPrepared, submitWithRetry, type RetryHooks } from './retry';
 import type {
+    BlockView,
+    ChainInfo,
     EvaluateRequest,
     EventStream,
     FabricLayer,
@@ -151,6 +153,19 @@ export class FabricGatewayLayer implements FabricLayer {
             ]),
         );
         return parseProcessedTransaction(txBytes, blockNumberOf(blockBytes), this.#cfg.channel);
+    }
+
+    async chainInfo(identity: string): Promise<ChainInfo> {
+        const qscc = this.#connection(identity).network.getContract('qscc');
+        return parseChainInfo(await this.#timed('evaluate', () => qscc.evaluateTransaction('GetChainInfo', this.#cfg.channel)));
+    }
+
+    async block(identity: string, blockNumber: bigint): Promise<BlockView> {
+        const qscc = this.#connection(identity).network.getContract('qscc');
+        const bytes = await this.#timed('evaluate', () =>
+            qscc.evaluateTransaction('GetBlockByNumber', this.#cfg.channel, blockNumber.toString()),
+        );
+        return parseBlock(bytes);
     }
 
     async chaincodeEvents(identity: string, opts: { checkpoint?: Checkpointer; startBlock?: bigint }): Promise<EventStream> {

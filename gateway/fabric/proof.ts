@@ -1,43 +1,113 @@
 // Reads a committed transaction as qscc returns it (peer.ProcessedTransaction) into a proof:
-// validation code, endorsing orgs, creator and timestamp. Protobuf boundary: fabric-protos types.
+// validation code, endorsing orgs, creator and timestamp; and blocks and chain info as qscc returns
+// them, for the block explorer. Protobuf boundary: fabric-protos types.
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { StatusNames } from '@hyperledger/fabric-gateway/dist/status';
-import type { TransactionProof } from './types';
+import type { BlockView, ChainInfo, TransactionProof } from './types';
+
+/** What an envelope says about its transaction: id, type, creator, endorsers, chaincode, time. */
+interface EnvelopeSummary {
+    transactionId: string;
+    type: string;
+    channel: string;
+    chaincode: string;
+    creatorMspId: string;
+    endorsingOrgs: string[];
+    timestamp: string;
+}
+
+const HEADER_TYPE_NAMES = Object.fromEntries(Object.entries(common.HeaderType).map(([name, n]) => [n, name])) as Record<number, string>;
+
+function summarizeEnvelope(envelope: common.Envelope): EnvelopeSummary {
+    const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+    const header = payload.getHeader();
+    const channelHeader = common.ChannelHeader.deserializeBinary(header?.getChannelHeader_asU8() ?? new Uint8Array());
+    const signatureHeader = common.SignatureHeader.deserializeBinary(header?.getSignatureHeader_asU8() ?? new Uint8Array());
+    const creatorBytes = signatureHeader.getCreator_asU8();
+    const creatorMspId = creatorBytes.length ? msp.SerializedIdentity.deserializeBinary(creatorBytes).getMspid() : '';
+    const endorsingOrgs = new Set<string>();
+    let chaincode = '';
+    // Only endorser transactions carry chaincode actions (a config block's data is a ConfigEnvelope).
+    if (channelHeader.getType() === common.HeaderType.ENDORSER_TRANSACTION) {
+        const tx = peer.Transaction.deserializeBinary(payload.getData_asU8());
+        for (const action of tx.getActionsList()) {
+            const ccPayload = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
+            for (const e of ccPayload.getAction()?.getEndorsementsList() ?? []) {
+                endorsingOrgs.add(msp.SerializedIdentity.deserializeBinary(e.getEndorser_asU8()).getMspid());
+            }
+            const proposalPayload = peer.ChaincodeProposalPayload.deserializeBinary(ccPayload.getChaincodeProposalPayload_asU8());
+            const spec = peer.ChaincodeInvocationSpec.deserializeBinary(proposalPayload.getInput_asU8());
+            chaincode = spec.getChaincodeSpec()?.getChaincodeId()?.getName() ?? chaincode;
+        }
+    }
+    const ts = channelHeader.getTimestamp();
+    return {
+        transactionId: channelHeader.getTxId(),
+        type: HEADER_TYPE_NAMES[channelHeader.getType()] ?? String(channelHeader.getType()),
+        channel: channelHeader.getChannelId(),
+        chaincode,
+        creatorMspId,
+        endorsingOrgs: [...endorsingOrgs].sort(),
+        timestamp: ts ? new Date(ts.getSeconds() * 1000 + Math.floor(ts.getNanos() / 1e6)).toISOString() : '',
+    };
+}
+
+const validationName = (code: number): string => (StatusNames as Readonly<Record<number, string>>)[code] ?? String(code);
 
 export function parseProcessedTransaction(bytes: Uint8Array, blockNumber: bigint, channel: string): TransactionProof {
     const processed = peer.ProcessedTransaction.deserializeBinary(bytes);
     const code = processed.getValidationcode();
     const envelope = processed.getTransactionenvelope();
     if (!envelope) throw new Error('PROOF_MALFORMED: the processed transaction has no envelope');
-    const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
-    const header = payload.getHeader();
-    const channelHeader = common.ChannelHeader.deserializeBinary(header?.getChannelHeader_asU8() ?? new Uint8Array());
-    const signatureHeader = common.SignatureHeader.deserializeBinary(header?.getSignatureHeader_asU8() ?? new Uint8Array());
-    const creator = msp.SerializedIdentity.deserializeBinary(signatureHeader.getCreator_asU8());
-    const endorsingOrgs = new Set<string>();
-    let chaincode = '';
-    const tx = peer.Transaction.deserializeBinary(payload.getData_asU8());
-    for (const action of tx.getActionsList()) {
-        const ccPayload = peer.ChaincodeActionPayload.deserializeBinary(action.getPayload_asU8());
-        for (const e of ccPayload.getAction()?.getEndorsementsList() ?? []) {
-            endorsingOrgs.add(msp.SerializedIdentity.deserializeBinary(e.getEndorser_asU8()).getMspid());
-        }
-        const proposalPayload = peer.ChaincodeProposalPayload.deserializeBinary(ccPayload.getChaincodeProposalPayload_asU8());
-        const spec = peer.ChaincodeInvocationSpec.deserializeBinary(proposalPayload.getInput_asU8());
-        chaincode = spec.getChaincodeSpec()?.getChaincodeId()?.getName() ?? chaincode;
-    }
-    const ts = channelHeader.getTimestamp();
-    const names = StatusNames as Readonly<Record<number, string>>;
+    const s = summarizeEnvelope(envelope);
     return {
-        transactionId: channelHeader.getTxId(),
+        transactionId: s.transactionId,
         blockNumber: blockNumber.toString(),
-        validationCode: names[code] ?? String(code),
+        validationCode: validationName(code),
         valid: code === peer.TxValidationCode.VALID,
-        channel: channelHeader.getChannelId() || channel,
-        chaincode,
-        creatorMspId: creator.getMspid(),
-        endorsingOrgs: [...endorsingOrgs].sort(),
-        timestamp: ts ? new Date(ts.getSeconds() * 1000 + Math.floor(ts.getNanos() / 1e6)).toISOString() : '',
+        channel: s.channel || channel,
+        chaincode: s.chaincode,
+        creatorMspId: s.creatorMspId,
+        endorsingOrgs: s.endorsingOrgs,
+        timestamp: s.timestamp,
+    };
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+/**
+ * A block as the explorer shows it: the header fields the hash chain is made of, and each
+ * transaction with its validation code (metadata TRANSACTIONS_FILTER) and raw envelope, so that a
+ * client can recompute the data hash and the header hash itself.
+ */
+export function parseBlock(bytes: Uint8Array): BlockView {
+    const block = common.Block.deserializeBinary(bytes);
+    const header = block.getHeader();
+    const filter = block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER] ?? new Uint8Array();
+    const transactions = block.getData()?.getDataList_asU8() ?? [];
+    return {
+        number: String(header?.getNumber() ?? 0),
+        previousHash: hex(header?.getPreviousHash_asU8() ?? new Uint8Array()),
+        dataHash: hex(header?.getDataHash_asU8() ?? new Uint8Array()),
+        transactions: transactions.map((envelopeBytes, index) => {
+            const code = index < filter.length ? filter[index] : peer.TxValidationCode.NOT_VALIDATED;
+            return {
+                index,
+                ...summarizeEnvelope(common.Envelope.deserializeBinary(envelopeBytes)),
+                validationCode: validationName(code),
+                valid: code === peer.TxValidationCode.VALID,
+                envelope: Buffer.from(envelopeBytes).toString('base64'),
+            };
+        }),
+    };
+}
+
+export function parseChainInfo(bytes: Uint8Array): ChainInfo {
+    const info = common.BlockchainInfo.deserializeBinary(bytes);
+    return {
+        height: String(info.getHeight()),
+        currentBlockHash: hex(info.getCurrentblockhash_asU8()),
+        previousBlockHash: hex(info.getPreviousblockhash_asU8()),
     };
 }
 

@@ -58,6 +58,37 @@ export interface TransactionProof {
     timestamp: string;
 }
 
+/** qscc GetChainInfo: the height and the hash of the last block's header (hex). */
+export interface ChainInfo {
+    height: string;
+    currentBlockHash: string;
+    previousBlockHash: string;
+}
+
+export interface BlockTransaction {
+    index: number;
+    transactionId: string;
+    /** Header type: ENDORSER_TRANSACTION, CONFIG, ... */
+    type: string;
+    channel: string;
+    chaincode: string;
+    creatorMspId: string;
+    endorsingOrgs: string[];
+    timestamp: string;
+    validationCode: string;
+    valid: boolean;
+    /** base64 of the envelope bytes as they are in the block (what the data hash covers). */
+    envelope: string;
+}
+
+/** A block: header fields (hex) and its transactions. */
+export interface BlockView {
+    number: string;
+    previousHash: string;
+    dataHash: string;
+    transactions: BlockTransaction[];
+}
+
 export interface FabricLayer {
     /** Evaluates a transaction function (no ledger change) as the named identity. */
     evaluate(identity: string, req: EvaluateRequest): Promise<Uint8Array>;
@@ -72,6 +103,10 @@ export interface FabricLayer {
     chaincodeEvents(identity: string, opts: { checkpoint?: Checkpointer; startBlock?: bigint }): Promise<EventStream>;
     /** Where and how a transaction committed: block, validation code, endorsing orgs. */
     transactionProof(identity: string, transactionId: string): Promise<TransactionProof>;
+    /** The channel's height and last block hash (qscc GetChainInfo). */
+    chainInfo(identity: string): Promise<ChainInfo>;
+    /** One block by number (qscc GetBlockByNumber). */
+    block(identity: string, blockNumber: bigint): Promise<BlockView>;
     /** True when the org's peer answers within the readiness deadline. */
     ready(): Promise<boolean>;
     close(): Promise<void>;

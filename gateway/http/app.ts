@@ -26,6 +26,7 @@ import {
     TokenBuckets,
 } from './limits';
 import { accessStream, STREAM_OPERATION_ID, STREAM_PATH } from './sse';
+import { mountWebUis } from './web';
 
 export interface AppDeps {
     mspId: string;
@@ -39,6 +40,14 @@ export interface AppDeps {
     /** Defaults: DEFAULT_LIMITS (limits.ts). */
     limits?: Partial<RequestLimits>;
     version?: string;
+    /** Every org of the channel (the console lists them). */
+    orgs?: string[];
+    /** The issuer org's gateway serves the citizen's tracker (/tracker/). */
+    issuer?: boolean;
+    /** The Fabric identity the tracker acts with (role citizen-agent). */
+    trackerIdentity?: string;
+    /** The web UIs' build (default dist/web). */
+    webDir?: string;
 }
 
 export interface GatewayApp {
@@ -167,9 +176,10 @@ export function createApp(deps: AppDeps): GatewayApp {
         const wait = anonymous.take(clientAddress(req), 1);
         return wait ? rateLimited('too many requests without a valid API key from this address', wait) : undefined;
     };
-    // Everything outside /v1 is served without a key: count it per client address (health probes excepted).
+    // Everything outside /v1 is served without a key: count it per client address (health probes excepted;
+    // the web UIs' APIs count signed-in sessions per app and the rest per address themselves, see web.ts).
     app.use((req, _res, next) => {
-        if (req.path === '/healthz' || req.path === '/readyz' || /^\/v1(\/|$)/i.test(req.path)) return next();
+        if (req.path === '/healthz' || req.path === '/readyz' || /^\/(v1|tracker\/api|console\/api)(\/|$)/i.test(req.path)) return next();
         next(anonymousRefusal(req));
     });
 
@@ -260,13 +270,27 @@ export function createApp(deps: AppDeps): GatewayApp {
             dispatcher(r, dispatchDeps),
         );
     }
-    v1.get(
-        STREAM_PATH.replace(/^\/v1/, ''),
-        routeName(STREAM_PATH),
-        perKeyLimit(perKey, routeWeight(limits, STREAM_OPERATION_ID, 'post')),
-        accessStream({ fabric: deps.fabric, db: deps.db, log: deps.log, streams, quota: new StreamQuota(limits.streamsPerKey) }),
-    );
+    const stream = accessStream({ fabric: deps.fabric, db: deps.db, log: deps.log, streams, quota: new StreamQuota(limits.streamsPerKey) });
+    const streamLimit = perKeyLimit(perKey, routeWeight(limits, STREAM_OPERATION_ID, 'post'));
+    v1.get(STREAM_PATH.replace(/^\/v1/, ''), routeName(STREAM_PATH), streamLimit, stream);
     app.use('/v1', v1);
+
+    // ---- the browser UIs: /tracker/ (issuer org) and /console/, with their own session APIs ----
+    mountWebUis(app, {
+        mspId: deps.mspId,
+        orgs: deps.orgs ?? [deps.mspId],
+        issuer: deps.issuer ?? false,
+        trackerIdentity: deps.trackerIdentity ?? 'citizen-agent',
+        fabric: deps.fabric,
+        apps: deps.apps,
+        dispatch: dispatchDeps,
+        routes,
+        stream: [streamLimit, stream],
+        limit: (r) => perKeyLimit(perKey, routeWeight(limits, r.operationId, r.method)),
+        anonymousRefusal,
+        jsonBody,
+        webDir: deps.webDir,
+    });
 
     // ---- not found, method not allowed, errors ----
     app.use((req, _res, next) =>

@@ -52,6 +52,9 @@ export class TransactionPath {
     /** Fabric transaction ids are the hex sha-256 of nonce and creator. */
     @IsString() @Matches(/^[0-9a-f]{64}$/) txId!: string;
 }
+export class BlockPath {
+    @IsString() @Matches(/^(0|[1-9][0-9]{0,18})$/) blockNumber!: string;
+}
 export class HistoryPath {
     @IsIn(HISTORY_KINDS) kind!: HistoryKind;
     @IsString() @Matches(ID_PATTERN, idMsg) id!: string;
@@ -81,6 +84,13 @@ export class AuditCountsQuery {
     @IsOptional() @IsString() @Matches(DEPT_PATTERN) dept?: string;
     @IsISO8601({ strict: true }) from!: string;
     @IsISO8601({ strict: true }) to!: string;
+}
+
+/** A range of blocks [from, to), at most MAX_BLOCK_RANGE of them. */
+export const MAX_BLOCK_RANGE = 50;
+export class BlocksQuery {
+    @IsInt() @Min(0) from!: number;
+    @IsInt() @Min(1) to!: number;
 }
 
 /** The SSE stream: a citizen passes the signed AccessLogListRequest (base64url of its JSON). */

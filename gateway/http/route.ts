@@ -8,7 +8,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { App } from '../auth/store';
 import { badRequest, isConflict, OutcomeUnknownError, ProblemError, toProblem } from '../errors';
 import { GatewayError } from '@hyperledger/fabric-gateway';
-import type { FabricLayer, SubmitRequest, TransactionProof } from '../fabric/types';
+import type { BlockView, ChainInfo, FabricLayer, SubmitRequest, TransactionProof } from '../fabric/types';
 import { IDEMPOTENCY_KEY_PATTERN, requestHash, type IdempotencyStore } from '../idempotency/store';
 import type { Logger } from '../log';
 import { EmptyBody } from './dto';
@@ -35,6 +35,10 @@ export interface CallContext {
     resuming(fn: string): boolean;
     /** Where and how a transaction committed (qscc). */
     proof(transactionId: string): Promise<TransactionProof>;
+    /** The channel's height and last block hash (qscc). */
+    chainInfo(): Promise<ChainInfo>;
+    /** One block with its transactions (qscc). */
+    block(blockNumber: bigint): Promise<BlockView>;
 }
 
 export interface HandlerOutput {
@@ -118,6 +122,19 @@ function makeContext(deps: DispatchDeps, app: App, requestId: string, idemKey: s
                 }
                 throw err;
             }
+        },
+        chainInfo: () => deps.fabric.chainInfo(app.identity),
+        async block(blockNumber: bigint) {
+            const info = await deps.fabric.chainInfo(app.identity);
+            if (blockNumber >= BigInt(info.height)) {
+                throw new ProblemError({
+                    status: 404,
+                    code: 'BLOCK_NOT_FOUND',
+                    title: 'Not found',
+                    detail: `block ${blockNumber} is not on the ledger (height ${info.height})`,
+                });
+            }
+            return deps.fabric.block(app.identity, blockNumber);
         },
         async submit<T>(fn: string, arg: object, opts: { transient?: Record<string, Uint8Array>; endorsingOrgs?: string[] } = {}) {
             const req: SubmitRequest = { fn, args: [JSON.stringify(arg)], transient: opts.transient, endorsingOrgs: opts.endorsingOrgs };

@@ -22,9 +22,11 @@ import {
     type SealedGrantedData,
 } from '../../chaincode/model';
 import { CHAINCODE_FN as F } from '../fabric/surface';
-import { afterCommit, toProblem } from '../errors';
+import { afterCommit, badRequest, toProblem } from '../errors';
 import {
     AuditAccessQuery,
+    BlockPath,
+    BlocksQuery,
     AuditCountsQuery,
     CardPath,
     ConsentPath,
@@ -34,6 +36,7 @@ import {
     HistoryPath,
     IssueCardBody,
     IssuerRotateKeyBody,
+    MAX_BLOCK_RANGE,
     PageQuery,
     ReasonBody,
     RenewBody,
@@ -584,6 +587,53 @@ export function v1Routes(): RouteSpec[] {
             success: { status: 200, description: 'the proof' },
             errors: [404],
             handle: async (ctx, { params }: { params: TransactionPath }) => ({ body: { proof: await ctx.proof(params.txId) } }),
+        },
+        // ---- blocks (the explorer; every org's peer holds the whole chain) ----
+        {
+            method: 'get',
+            path: '/v1/chain',
+            operationId: 'chainInfo',
+            tags: ['blocks'],
+            callers: 'any app',
+            summary: "The channel's height and the hash of its last block header",
+            success: { status: 200, description: 'the chain info' },
+            handle: async (ctx) => ({ body: { chain: await ctx.chainInfo() } }),
+        },
+        {
+            method: 'get',
+            path: '/v1/blocks',
+            operationId: 'listBlocks',
+            tags: ['blocks'],
+            callers: 'any app',
+            summary: `Blocks from..to-1 (at most ${MAX_BLOCK_RANGE}): header hashes and transactions without their envelopes`,
+            query: BlocksQuery,
+            success: { status: 200, description: 'the blocks, lowest number first' },
+            handle: async (ctx, { query }: { query: BlocksQuery }) => {
+                if (query.to <= query.from || query.to - query.from > MAX_BLOCK_RANGE) {
+                    throw badRequest([{ field: 'query.to', constraints: { range: `to must be in (from, from + ${MAX_BLOCK_RANGE}]` } }]);
+                }
+                const info = await ctx.chainInfo();
+                const to = Math.min(query.to, Number(info.height));
+                const blocks = [];
+                for (let n = query.from; n < to; n++) {
+                    const b = await ctx.block(BigInt(n));
+                    blocks.push({ ...b, transactions: b.transactions.map(({ envelope: _e, ...t }) => t) });
+                }
+                return { body: { chain: info, blocks } };
+            },
+        },
+        {
+            method: 'get',
+            path: '/v1/blocks/:blockNumber',
+            operationId: 'getBlock',
+            tags: ['blocks'],
+            callers: 'any app',
+            summary:
+                'One block: header (number, previous hash, data hash), transactions with validation codes, endorsing orgs and envelopes',
+            params: BlockPath,
+            success: { status: 200, description: 'the block' },
+            errors: [404],
+            handle: async (ctx, { params }: { params: BlockPath }) => ({ body: { block: await ctx.block(BigInt(params.blockNumber)) } }),
         },
     ];
     return routes;

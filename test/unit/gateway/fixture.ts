@@ -9,6 +9,8 @@ import { AppStore } from '../../../gateway/auth/store';
 import { openDb, type Db } from '../../../gateway/db';
 import { registerChaincodeCodes } from '../../../gateway/errors';
 import type {
+    BlockView,
+    ChainInfo,
     ChaincodeEventMessage,
     EvaluateRequest,
     EventStream,
@@ -86,6 +88,17 @@ export class FakeFabric implements FabricLayer {
             endorsingOrgs: ['MOHWMSP', 'SeoulMSP'],
             timestamp: '2026-01-01T00:00:00.000Z',
         };
+    }
+
+    /** Blocks the fake chain holds (chainInfo's height is their count). */
+    blocks: BlockView[] = [];
+
+    async chainInfo(_identity: string): Promise<ChainInfo> {
+        return { height: String(this.blocks.length), currentBlockHash: '', previousBlockHash: '' };
+    }
+
+    async block(_identity: string, blockNumber: bigint): Promise<BlockView> {
+        return this.blocks[Number(blockNumber)];
     }
 
     async ready(): Promise<boolean> {

@@ -1,0 +1,239 @@
+// The web UIs' gateway side with the Fabric layer faked: sign-in by a signed challenge (tracker)
+// or an API key (console), sessions bound to one card, the operations each UI may call, the
+// strict CSP, and the block explorer's routes.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { expect } from 'chai';
+import request from 'supertest';
+import { DeviceKey } from '../../../gateway/citizen/device';
+import { AppStore } from '../../../gateway/auth/store';
+import { openDb } from '../../../gateway/db';
+import { createApp } from '../../../gateway/http/app';
+import { IdempotencyStore } from '../../../gateway/idempotency/store';
+import { silentLogger } from '../../../gateway/log';
+import { createMetrics } from '../../../gateway/metrics';
+import { FakeFabric, tmpDbFile } from './fixture';
+
+function build(opts: { issuer?: boolean; mspId?: string } = {}) {
+    const webDir = fs.mkdtempSync(path.join(os.tmpdir(), 'web-ui-'));
+    for (const ui of ['tracker', 'console']) {
+        fs.mkdirSync(path.join(webDir, ui));
+        fs.writeFileSync(path.join(webDir, ui, 'index.html'), `<!doctype html><title>${ui}</title>`);
+    }
+    const db = openDb(tmpDbFile());
+    const apps = new AppStore(db);
+    const auditorKey = apps.create({ name: 'audit-office', mspId: opts.mspId ?? 'SeoulMSP', identity: 'auditor1', role: 'auditor' }).apiKey;
+    const otherOrgKey = apps.create({ name: 'elsewhere', mspId: 'MOHWMSP', identity: 'x', role: 'department', dept: 'welfare' }).apiKey;
+    const fabric = new FakeFabric((fn, arg) => {
+        if (fn === 'CardContract:AuthenticateCard') return { authenticated: true, cardId: arg.document.cardId, status: 'ACTIVE' };
+        if (fn === 'CardContract:GetCard') return { cardId: arg.cardId, status: 'ACTIVE' };
+        if (fn === 'ConsentContract:GrantConsent') return { consentId: 'c-1', cardId: arg.document.cardId };
+        return {};
+    });
+    const gw = createApp({
+        mspId: opts.mspId ?? 'SeoulMSP',
+        orgs: ['SeoulMSP', 'MOHWMSP'],
+        issuer: opts.issuer ?? true,
+        fabric,
+        apps,
+        db,
+        log: silentLogger,
+        metrics: createMetrics(),
+        idempotency: new IdempotencyStore(db, { ttlMs: 3600_000 }),
+        webDir,
+    });
+    return { app: gw.app, fabric, auditorKey, otherOrgKey, close: () => db.close() };
+}
+
+const cookieOf = (res: request.Response): string => String(res.headers['set-cookie']).split(';')[0];
+
+async function signIn(app: ReturnType<typeof build>['app'], device: DeviceKey, cardId: string): Promise<string> {
+    const c = await request(app).post('/tracker/api/session/challenge').send({ cardId }).expect(201);
+    expect(c.body.verifierMspId).to.equal('SeoulMSP');
+    const res = await request(app)
+        .post('/tracker/api/session')
+        .send(device.signChallenge(cardId, c.body.challenge, 'SeoulMSP'))
+        .expect(201);
+    expect(res.headers['set-cookie'][0]).to.match(/HttpOnly; SameSite=Strict/);
+    return cookieOf(res);
+}
+
+describe('gateway web UIs', () => {
+    let f: ReturnType<typeof build>;
+    afterEach(() => f?.close());
+
+    describe('pages', () => {
+        it('Given the issuer org, When /tracker/ and /console/ are asked, Then both are served under a strict CSP with no inline code', async () => {
+            f = build();
+            for (const ui of ['tracker', 'console']) {
+                const res = await request(f.app).get(`/${ui}/`).expect(200);
+                const csp = res.headers['content-security-policy'];
+                expect(csp).to.contain("default-src 'none'");
+                expect(csp).to.contain("script-src 'self'");
+                expect(csp).to.contain("frame-ancestors 'none'");
+                expect(csp).not.to.contain('unsafe');
+                await request(f.app).get(`/${ui}`).expect(301).expect('Location', `/${ui}/`);
+            }
+        });
+
+        it('Given an org that is not the issuer, When /tracker/ is asked, Then 404: only the issuer serves the tracker', async () => {
+            f = build({ issuer: false, mspId: 'MOHWMSP' });
+            await request(f.app).get('/tracker/').expect(404);
+            await request(f.app).get('/console/').expect(200);
+        });
+    });
+
+    describe('tracker sign-in', () => {
+        it("Given the gateway's challenge signed by the device key, When posted, Then the chaincode verifies it and a session starts", async () => {
+            f = build();
+            const device = DeviceKey.generate();
+            const cookie = await signIn(f.app, device, 'card-0001');
+            expect(f.fabric.evaluates.map((e) => e.fn)).to.deep.equal(['CardContract:AuthenticateCard']);
+            const s = await request(f.app).get('/tracker/api/session').set('Cookie', cookie).expect(200);
+            expect(s.body.session).to.include({ ui: 'tracker', cardId: 'card-0001' });
+            await request(f.app).get('/tracker/api/v1/cards/card-0001').set('Cookie', cookie).expect(200);
+        });
+
+        it('Given a challenge already used, or one the gateway never issued, When posted, Then 401 and the chaincode is not asked', async () => {
+            f = build();
+            const device = DeviceKey.generate();
+            const c = await request(f.app).post('/tracker/api/session/challenge').send({ cardId: 'card-0001' }).expect(201);
+            const signed = device.signChallenge('card-0001', c.body.challenge, 'SeoulMSP');
+            await request(f.app).post('/tracker/api/session').send(signed).expect(201);
+            const again = await request(f.app).post('/tracker/api/session').send(signed).expect(401);
+            expect(again.body.code).to.equal('UNAUTHENTICATED');
+            const forged = device.signChallenge('card-0001', 'not-issued-by-the-gateway-0123', 'SeoulMSP');
+            await request(f.app).post('/tracker/api/session').send(forged).expect(401);
+            expect(f.fabric.evaluates).to.have.length(1);
+        });
+
+        it('Given a challenge issued for another card, When signed for this card, Then 401', async () => {
+            f = build();
+            const c = await request(f.app).post('/tracker/api/session/challenge').send({ cardId: 'card-0002' }).expect(201);
+            await request(f.app)
+                .post('/tracker/api/session')
+                .send(DeviceKey.generate().signChallenge('card-0001', c.body.challenge, 'SeoulMSP'))
+                .expect(401);
+            expect(f.fabric.evaluates).to.have.length(0);
+        });
+
+        it('Given no session, When a card route is called, Then 401; and the session answer is null, not an error', async () => {
+            f = build();
+            await request(f.app).get('/tracker/api/v1/cards/card-0001').expect(401);
+            expect((await request(f.app).get('/tracker/api/session').expect(200)).body.session).to.equal(null);
+        });
+    });
+
+    describe('tracker session scope', () => {
+        it('Given a session for card-0001, When another card is named in the path or in a signed document, Then 403 SESSION_CARD_MISMATCH and nothing is sent to Fabric', async () => {
+            f = build();
+            const device = DeviceKey.generate();
+            const cookie = await signIn(f.app, device, 'card-0001');
+            const before = f.fabric.evaluates.length;
+            const path403 = await request(f.app).get('/tracker/api/v1/cards/card-0002').set('Cookie', cookie).expect(403);
+            expect(path403.body.code).to.equal('SESSION_CARD_MISMATCH');
+            const consent = device.consent({
+                cardId: 'card-0002',
+                serviceId: 'svc-1',
+                recipientMspId: 'MOHWMSP',
+                purpose: 'p',
+                items: ['name'],
+                retentionDays: 30,
+            });
+            const body403 = await request(f.app).post('/tracker/api/v1/consents').set('Cookie', cookie).send(consent).expect(403);
+            expect(body403.body.code).to.equal('SESSION_CARD_MISMATCH');
+            expect(f.fabric.evaluates.length).to.equal(before);
+            expect(f.fabric.submits).to.have.length(0);
+            const own = device.consent({ ...consent.document, cardId: 'card-0001' });
+            await request(f.app).post('/tracker/api/v1/consents').set('Cookie', cookie).send(own).expect(201);
+            expect(f.fabric.submits.map((s) => s.fn)).to.deep.equal(['ConsentContract:GrantConsent']);
+        });
+
+        it('Given a tracker session, When a department route is called, Then 404: a session reaches the citizen routes only', async () => {
+            f = build();
+            const cookie = await signIn(f.app, DeviceKey.generate(), 'card-0001');
+            await request(f.app).post('/tracker/api/v1/access-requests').set('Cookie', cookie).send({}).expect(404);
+            await request(f.app).get('/tracker/api/v1/audit/access').set('Cookie', cookie).expect(404);
+        });
+
+        it('Given a request from another origin, When it carries the session, Then 403 CROSS_ORIGIN', async () => {
+            f = build();
+            const cookie = await signIn(f.app, DeviceKey.generate(), 'card-0001');
+            const res = await request(f.app)
+                .get('/tracker/api/v1/cards/card-0001')
+                .set('Cookie', cookie)
+                .set('Origin', 'https://evil.example')
+                .expect(403);
+            expect(res.body.code).to.equal('CROSS_ORIGIN');
+        });
+    });
+
+    describe('console', () => {
+        it("Given the org's own API key, When signing in, Then a session starts and ends on sign-out; another org's key or a bad one is 401", async () => {
+            f = build();
+            await request(f.app).post('/console/api/session').send({ apiKey: 'ck_nothing_here' }).expect(401);
+            await request(f.app).post('/console/api/session').send({ apiKey: f.otherOrgKey }).expect(401);
+            await request(f.app).post('/console/api/session').send({ key: f.auditorKey }).expect(400);
+            const res = await request(f.app).post('/console/api/session').send({ apiKey: f.auditorKey }).expect(201);
+            expect(res.body.session).to.deep.include({ ui: 'console', mspId: 'SeoulMSP', orgs: ['SeoulMSP', 'MOHWMSP'] });
+            expect(JSON.stringify(res.body)).not.to.contain(f.auditorKey);
+            const cookie = cookieOf(res);
+            await request(f.app).get('/console/api/v1/chain').set('Cookie', cookie).expect(200);
+            await request(f.app).delete('/console/api/session').set('Cookie', cookie).expect(204);
+            await request(f.app).get('/console/api/v1/chain').set('Cookie', cookie).expect(401);
+        });
+
+        it('Given a console session, When a route that changes the ledger is called, Then 404', async () => {
+            f = build();
+            const cookie = cookieOf(await request(f.app).post('/console/api/session').send({ apiKey: f.auditorKey }).expect(201));
+            await request(f.app).post('/console/api/v1/consents').set('Cookie', cookie).send({}).expect(404);
+        });
+    });
+
+    describe('block explorer routes', () => {
+        const block = (n: number) => ({
+            number: String(n),
+            previousHash: n ? 'ab'.repeat(32) : '',
+            dataHash: 'cd'.repeat(32),
+            transactions: [
+                {
+                    index: 0,
+                    transactionId: 'ef'.repeat(32),
+                    type: 'ENDORSER_TRANSACTION',
+                    channel: 'citizencards',
+                    chaincode: 'citizencard',
+                    creatorMspId: 'MOHWMSP',
+                    endorsingOrgs: ['MOHWMSP', 'SeoulMSP'],
+                    timestamp: '2026-01-01T00:00:00.000Z',
+                    validationCode: 'VALID',
+                    valid: true,
+                    envelope: 'AAAA',
+                },
+            ],
+        });
+
+        it('Given a range, When listed, Then the blocks up to the height come without envelopes; a block past the height is 404', async () => {
+            f = build();
+            f.fabric.blocks = [block(0), block(1)];
+            const auth = { Authorization: `Bearer ${f.auditorKey}` };
+            const list = await request(f.app).get('/v1/blocks?from=0&to=10').set(auth).expect(200);
+            expect(list.body.blocks.map((b: { number: string }) => b.number)).to.deep.equal(['0', '1']);
+            expect(list.body.blocks[1].transactions[0]).not.to.have.property('envelope');
+            const one = await request(f.app).get('/v1/blocks/1').set(auth).expect(200);
+            expect(one.body.block.transactions[0].envelope).to.equal('AAAA');
+            const missing = await request(f.app).get('/v1/blocks/2').set(auth).expect(404);
+            expect(missing.body.code).to.equal('BLOCK_NOT_FOUND');
+        });
+
+        it('Given a range too wide, empty, or not numbers, When listed, Then 400 and no block is read', async () => {
+            f = build();
+            const auth = { Authorization: `Bearer ${f.auditorKey}` };
+            for (const q of ['from=0&to=51', 'from=5&to=5', 'from=x&to=2', 'from=-1&to=2', 'to=2']) {
+                const res = await request(f.app).get(`/v1/blocks?${q}`).set(auth).expect(400);
+                expect(res.body.code, q).to.equal('VALIDATION_FAILED');
+            }
+            await request(f.app).get('/v1/blocks/01').set(auth).expect(400);
+        });
+    });
+});

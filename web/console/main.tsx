@@ -1,0 +1,806 @@
+// The auditor's console: accesses by org, department, time and decision (paged); counts per org
+// and department over time; the history of a card, consent, service or access entry; a block and
+// transaction explorer; and a transaction's proof, checked in this page (chain.ts).
+import { type ComponentChildren, render } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError, query } from '../shared/api';
+import { formatTime, LangProvider, LangSwitch, useLang, useT } from '../shared/i18n';
+import '../shared/style.css';
+import { type Check, headerHash, verifyProof } from './chain';
+import { PALETTE, type Series, StackedBars } from './chart';
+import { TEXT } from './text';
+
+const call = api('/console/api');
+
+interface SessionInfo {
+    mspId: string;
+    orgs: string[];
+    app: { name: string; role: string; dept?: string };
+}
+interface Page<T> {
+    records: T[];
+    bookmark: string;
+}
+interface Access {
+    accessId: string;
+    txId: string;
+    timestamp: string;
+    decision: string;
+    reason: string;
+    cardId: string;
+    serviceId: string;
+    callerMspId: string;
+    callerDept: string;
+    purpose: string;
+    items: string[];
+    consentId?: string;
+    legalBasis?: string;
+}
+interface Tx {
+    index: number;
+    transactionId: string;
+    type: string;
+    chaincode: string;
+    creatorMspId: string;
+    endorsingOrgs: string[];
+    timestamp: string;
+    validationCode: string;
+    valid: boolean;
+    envelope?: string;
+}
+interface Block {
+    number: string;
+    previousHash: string;
+    dataHash: string;
+    transactions: Tx[];
+}
+interface Chain {
+    height: string;
+    currentBlockHash: string;
+}
+interface Proof {
+    transactionId: string;
+    blockNumber: string;
+    validationCode: string;
+    valid: boolean;
+    channel: string;
+    chaincode: string;
+    creatorMspId: string;
+    endorsingOrgs: string[];
+    timestamp: string;
+}
+
+const message = (e: unknown) => (e instanceof ApiError ? `${e.code}: ${e.message}` : (e as Error).message);
+type Guard = (work: () => Promise<void>) => Promise<void>;
+type Open = { proof(txId: string): void; block(n: string): void };
+
+/** A datetime-local value (local time, minutes) for a Date. */
+const localInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+
+function Console() {
+    const t = useT(TEXT);
+    const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
+    const [error, setError] = useState('');
+    const [tab, setTab] = useState<'accesses' | 'chart' | 'history' | 'blocks'>('accesses');
+    const [proof, setProof] = useState<string>();
+    const [block, setBlock] = useState<string>();
+
+    useEffect(() => {
+        call<{ session: SessionInfo | null }>('GET', '/session').then(
+            (s) => setSession(s.session),
+            () => setSession(null),
+        );
+    }, []);
+    const guard: Guard = async (work) => {
+        setError('');
+        try {
+            await work();
+        } catch (e) {
+            if (e instanceof ApiError && e.status === 401) setSession(null);
+            setError(message(e));
+        }
+    };
+    const open: Open = {
+        proof: (txId) => {
+            setBlock(undefined);
+            setProof(txId);
+        },
+        block: (n) => {
+            setProof(undefined);
+            setBlock(n);
+        },
+    };
+    return (
+        <>
+            <header class="top">
+                <h1>{t('title')}</h1>
+                {session && <span>{t('signedInAs', { name: session.app.name, role: session.app.role, msp: session.mspId })}</span>}
+                {session && (
+                    <button
+                        type="button"
+                        onClick={async () => {
+                            await call('DELETE', '/session').catch(() => undefined);
+                            setSession(null);
+                        }}
+                    >
+                        {t('signOut')}
+                    </button>
+                )}
+                <LangSwitch />
+            </header>
+            <main>
+                {error && (
+                    <p role="alert" class="error">
+                        {t('error', { message: error })}
+                    </p>
+                )}
+                {session === null && <SignIn onDone={setSession} guard={guard} />}
+                {session && (
+                    <>
+                        <nav class="tabs" aria-label={t('tabs')}>
+                            {(['accesses', 'chart', 'history', 'blocks'] as const).map((name) => (
+                                <button
+                                    key={name}
+                                    type="button"
+                                    id={`tab-${name}`}
+                                    aria-current={tab === name ? 'page' : undefined}
+                                    onClick={() => setTab(name)}
+                                >
+                                    {t(name)}
+                                </button>
+                            ))}
+                        </nav>
+                        {proof && <ProofView txId={proof} guard={guard} open={open} onClose={() => setProof(undefined)} />}
+                        {block && <BlockView number={block} guard={guard} open={open} onClose={() => setBlock(undefined)} />}
+                        {tab === 'accesses' && <Accesses session={session} guard={guard} open={open} />}
+                        {tab === 'chart' && <Counts session={session} guard={guard} />}
+                        {tab === 'history' && <History guard={guard} />}
+                        {tab === 'blocks' && <Blocks guard={guard} open={open} />}
+                    </>
+                )}
+            </main>
+        </>
+    );
+}
+
+function SignIn(props: { onDone(s: SessionInfo): void; guard: Guard }) {
+    const t = useT(TEXT);
+    const [key, setKey] = useState('');
+    return (
+        <section aria-labelledby="signin-title">
+            <h2 id="signin-title">{t('signInTitle')}</h2>
+            <p>{t('signInHelp')}</p>
+            <form
+                class="row"
+                onSubmit={(e) => {
+                    e.preventDefault();
+                    props.guard(async () => {
+                        const r = await call<{ session: SessionInfo }>('POST', '/session', { apiKey: key.trim() });
+                        setKey('');
+                        props.onDone(r.session);
+                    });
+                }}
+            >
+                <label>
+                    {t('apiKey')}
+                    <input
+                        id="api-key"
+                        type="password"
+                        autocomplete="off"
+                        required
+                        value={key}
+                        onInput={(e) => setKey(e.currentTarget.value)}
+                    />
+                </label>
+                <button type="submit">{t('signIn')}</button>
+            </form>
+        </section>
+    );
+}
+
+function Accesses(props: { session: SessionInfo; guard: Guard; open: Open }) {
+    const t = useT(TEXT);
+    const { lang } = useLang();
+    const now = new Date();
+    const [form, setForm] = useState({
+        mspId: props.session.orgs.find((o) => o !== props.session.mspId) ?? props.session.mspId,
+        dept: '',
+        from: localInput(new Date(now.getTime() - 86_400_000)),
+        to: localInput(new Date(now.getTime() + 3_600_000)),
+        decision: '',
+        pageSize: '20',
+    });
+    // Bookmarks of the pages seen so far: [''] is page 1.
+    const [marks, setMarks] = useState<string[]>(['']);
+    const [page, setPage] = useState<Page<Access>>();
+    const fetchPage = (index: number, bookmarks: string[]) =>
+        props.guard(async () => {
+            const r = await call<{ page: Page<Access> }>(
+                'GET',
+                `/v1/audit/access${query({
+                    mspId: form.mspId,
+                    dept: form.dept.trim(),
+                    from: new Date(form.from).toISOString(),
+                    to: new Date(form.to).toISOString(),
+                    decision: form.decision,
+                    pageSize: form.pageSize,
+                    bookmark: bookmarks[index],
+                })}`,
+            );
+            setPage(r.page);
+            const next = bookmarks.slice(0, index + 1);
+            if (r.page.records.length === Number(form.pageSize) && r.page.bookmark) next.push(r.page.bookmark);
+            setMarks(next);
+            setIndex(index);
+        });
+    const [index, setIndex] = useState(0);
+    const set = (k: keyof typeof form) => (e: Event) => setForm({ ...form, [k]: (e.currentTarget as HTMLInputElement).value });
+    return (
+        <section aria-labelledby="accesses-title">
+            <h2 id="accesses-title">{t('accesses')}</h2>
+            <form
+                class="row"
+                onSubmit={(e) => {
+                    e.preventDefault();
+                    fetchPage(0, ['']);
+                }}
+            >
+                <label>
+                    {t('org')}
+                    <select id="q-org" value={form.mspId} onChange={set('mspId')}>
+                        {props.session.orgs.map((o) => (
+                            <option key={o} value={o}>
+                                {o}
+                            </option>
+                        ))}
+                    </select>
+                </label>
+                <label>
+                    {t('dept')}
+                    <input id="q-dept" value={form.dept} pattern="[a-z0-9][a-z0-9\-]{0,63}" onInput={set('dept')} />
+                </label>
+                <label>
+                    {t('from')}
+                    <input id="q-from" type="datetime-local" required value={form.from} onInput={set('from')} />
+                </label>
+                <label>
+                    {t('to')}
+                    <input id="q-to" type="datetime-local" required value={form.to} onInput={set('to')} />
+                </label>
+                <label>
+                    {t('decision')}
+                    <select id="q-decision" value={form.decision} onChange={set('decision')}>
+                        <option value="">{t('all')}</option>
+                        <option value="GRANTED">GRANTED</option>
+                        <option value="DENIED">DENIED</option>
+                    </select>
+                </label>
+                <label>
+                    {t('pageSize')}
+                    <select id="q-size" value={form.pageSize} onChange={set('pageSize')}>
+                        {['10', '20', '50', '100'].map((n) => (
+                            <option key={n} value={n}>
+                                {n}
+                            </option>
+                        ))}
+                    </select>
+                </label>
+                <button type="submit" id="q-search">
+                    {t('search')}
+                </button>
+            </form>
+            {page && (
+                <>
+                    <table id="accesses">
+                        <caption>{t('pageN', { n: index + 1 })}</caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">{t('time')}</th>
+                                <th scope="col">{t('org')}</th>
+                                <th scope="col">{t('dept')}</th>
+                                <th scope="col">{t('card')}</th>
+                                <th scope="col">{t('service')}</th>
+                                <th scope="col">{t('purpose')}</th>
+                                <th scope="col">{t('decision')}</th>
+                                <th scope="col">{t('reason')}</th>
+                                <th scope="col">{t('transaction')}</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {page.records.length === 0 && (
+                                <tr>
+                                    <td colSpan={9}>{t('none')}</td>
+                                </tr>
+                            )}
+                            {page.records.map((e) => (
+                                <tr key={e.accessId} data-dept={e.callerDept}>
+                                    <td>{formatTime(e.timestamp, lang)}</td>
+                                    <td>{e.callerMspId}</td>
+                                    <td>{e.callerDept}</td>
+                                    <td class="mono">{e.cardId}</td>
+                                    <td>{e.serviceId}</td>
+                                    <td>{e.purpose}</td>
+                                    <td>
+                                        <span class={`badge ${e.decision}`}>{e.decision}</span>
+                                    </td>
+                                    <td>
+                                        {e.consentId
+                                            ? `${e.reason} · ${e.consentId.slice(0, 10)}…`
+                                            : e.legalBasis
+                                              ? `${e.reason} · ${e.legalBasis}`
+                                              : e.reason}
+                                    </td>
+                                    <td>
+                                        <button
+                                            type="button"
+                                            class="secondary"
+                                            aria-label={t('proofOf', { id: e.txId.slice(0, 12) })}
+                                            onClick={() => props.open.proof(e.txId)}
+                                        >
+                                            {t('proof')}
+                                        </button>
+                                    </td>
+                                </tr>
+                            ))}
+                        </tbody>
+                    </table>
+                    <div class="row">
+                        <button type="button" class="secondary" disabled={index === 0} onClick={() => fetchPage(index - 1, marks)}>
+                            {t('previous')}
+                        </button>
+                        <button
+                            type="button"
+                            class="secondary"
+                            disabled={index + 1 >= marks.length}
+                            onClick={() => fetchPage(index + 1, marks)}
+                        >
+                            {t('next')}
+                        </button>
+                    </div>
+                </>
+            )}
+        </section>
+    );
+}
+
+const RANGES = {
+    last24h: { ms: 86_400_000, buckets: 12 },
+    last7d: { ms: 7 * 86_400_000, buckets: 7 },
+    last30d: { ms: 30 * 86_400_000, buckets: 10 },
+};
+
+function Counts(props: { session: SessionInfo; guard: Guard }) {
+    const t = useT(TEXT);
+    const { lang } = useLang();
+    const [range, setRange] = useState<keyof typeof RANGES>('last24h');
+    const [data, setData] = useState<{
+        labels: string[];
+        series: Series[];
+        rows: { label: string; series: string; granted: number; denied: number }[];
+    }>();
+    const load = () =>
+        props.guard(async () => {
+            const { ms, buckets } = RANGES[range];
+            const end = Math.ceil(Date.now() / 3_600_000) * 3_600_000;
+            const step = ms / buckets;
+            const edges = Array.from({ length: buckets + 1 }, (_, i) => new Date(end - ms + i * step));
+            const fmt = (d: Date) =>
+                d.toLocaleString(
+                    lang === 'ko' ? 'ko-KR' : 'en-GB',
+                    range === 'last24h' ? { hour: '2-digit', minute: '2-digit' } : { month: 'short', day: 'numeric' },
+                );
+            const labels = edges.slice(0, -1).map(fmt);
+            const values = new Map<string, number[]>();
+            const rows: { label: string; series: string; granted: number; denied: number }[] = [];
+            for (const org of props.session.orgs) {
+                const counts = await Promise.all(
+                    edges
+                        .slice(0, -1)
+                        .map((from, i) =>
+                            call<{ counts: { byDept: Record<string, { granted: number; denied: number }> } }>(
+                                'GET',
+                                `/v1/audit/access/counts${query({ mspId: org, from: from.toISOString(), to: edges[i + 1].toISOString() })}`,
+                            ),
+                        ),
+                );
+                counts.forEach((c, i) => {
+                    for (const [dept, n] of Object.entries(c.counts.byDept)) {
+                        const key = `${org} / ${dept}`;
+                        if (!values.has(key)) values.set(key, new Array(buckets).fill(0));
+                        values.get(key)![i] += n.granted + n.denied;
+                        rows.push({ label: labels[i], series: key, granted: n.granted, denied: n.denied });
+                    }
+                });
+            }
+            const series = [...values.entries()].sort().map(([label, v], i) => ({ label, color: PALETTE[i % PALETTE.length], values: v }));
+            setData({ labels, series, rows });
+        });
+    useEffect(() => {
+        load();
+    }, [range]);
+    return (
+        <section aria-labelledby="counts-title" class="chart">
+            <h2 id="counts-title">{t('countsTitle')}</h2>
+            <div class="row">
+                <label>
+                    {t('range')}
+                    <select id="c-range" value={range} onChange={(e) => setRange(e.currentTarget.value as keyof typeof RANGES)}>
+                        {(Object.keys(RANGES) as (keyof typeof RANGES)[]).map((r) => (
+                            <option key={r} value={r}>
+                                {t(r)}
+                            </option>
+                        ))}
+                    </select>
+                </label>
+            </div>
+            {data && (
+                <>
+                    <StackedBars title={t('countsTitle')} labels={data.labels} series={data.series} />
+                    <ul class="legend" aria-label={t('org')}>
+                        {data.series.map((s) => (
+                            <li key={s.label}>
+                                <svg width="14" height="14" aria-hidden="true" class="swatch-svg">
+                                    <rect width="14" height="14" fill={s.color} />
+                                </svg>{' '}
+                                {s.label}
+                            </li>
+                        ))}
+                    </ul>
+                    <table id="counts">
+                        <caption>{t('countsTitle')}</caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">{t('period')}</th>
+                                <th scope="col">
+                                    {t('org')} / {t('dept')}
+                                </th>
+                                <th scope="col">{t('granted')}</th>
+                                <th scope="col">{t('denied')}</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {data.rows.length === 0 && (
+                                <tr>
+                                    <td colSpan={4}>{t('none')}</td>
+                                </tr>
+                            )}
+                            {data.rows.map((r) => (
+                                <tr key={`${r.label}-${r.series}`}>
+                                    <td>{r.label}</td>
+                                    <td>{r.series}</td>
+                                    <td>{r.granted}</td>
+                                    <td>{r.denied}</td>
+                                </tr>
+                            ))}
+                        </tbody>
+                    </table>
+                </>
+            )}
+        </section>
+    );
+}
+
+function History(props: { guard: Guard }) {
+    const t = useT(TEXT);
+    const { lang } = useLang();
+    const [kind, setKind] = useState('card');
+    const [id, setId] = useState('');
+    const [entries, setEntries] = useState<{ txId: string; timestamp: string; isDelete: boolean; value: unknown }[]>();
+    return (
+        <section aria-labelledby="history-title">
+            <h2 id="history-title">{t('history')}</h2>
+            <form
+                class="row"
+                onSubmit={(e) => {
+                    e.preventDefault();
+                    props.guard(async () => {
+                        const r = await call<{ history: { entries: NonNullable<typeof entries> } }>(
+                            'GET',
+                            `/v1/audit/history/${kind}/${encodeURIComponent(id.trim())}`,
+                        );
+                        setEntries(r.history.entries);
+                    });
+                }}
+            >
+                <label>
+                    {t('kind')}
+                    <select id="h-kind" value={kind} onChange={(e) => setKind(e.currentTarget.value)}>
+                        {['card', 'consent', 'service', 'access'].map((k) => (
+                            <option key={k} value={k}>
+                                {k}
+                            </option>
+                        ))}
+                    </select>
+                </label>
+                <label>
+                    {t('id')}
+                    <input id="h-id" required value={id} onInput={(e) => setId(e.currentTarget.value)} />
+                </label>
+                <button type="submit">{t('show')}</button>
+            </form>
+            {entries && (
+                <table id="history">
+                    <caption>
+                        {kind} {id}
+                    </caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">{t('version')}</th>
+                            <th scope="col">{t('time')}</th>
+                            <th scope="col">{t('transaction')}</th>
+                            <th scope="col">{t('value')}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {entries.length === 0 && (
+                            <tr>
+                                <td colSpan={4}>{t('none')}</td>
+                            </tr>
+                        )}
+                        {entries.map((h, i) => (
+                            <tr key={h.txId}>
+                                <td>{i + 1}</td>
+                                <td>{formatTime(h.timestamp, lang)}</td>
+                                <td class="mono">{h.txId}</td>
+                                <td class="mono">{h.isDelete ? t('deleted') : JSON.stringify(h.value)}</td>
+                            </tr>
+                        ))}
+                    </tbody>
+                </table>
+            )}
+        </section>
+    );
+}
+
+function Blocks(props: { guard: Guard; open: Open }) {
+    const t = useT(TEXT);
+    const [chain, setChain] = useState<Chain>();
+    const [to, setTo] = useState<number>();
+    const [blocks, setBlocks] = useState<Block[]>([]);
+    const load = (end?: number) =>
+        props.guard(async () => {
+            const info = (await call<{ chain: Chain }>('GET', '/v1/chain')).chain;
+            const top = Math.min(end ?? Number(info.height), Number(info.height));
+            const from = Math.max(0, top - 10);
+            const r = await call<{ blocks: Block[] }>('GET', `/v1/blocks${query({ from, to: Math.max(top, from + 1) })}`);
+            setChain(info);
+            setTo(top);
+            setBlocks([...r.blocks].reverse());
+        });
+    useEffect(() => {
+        load();
+    }, []);
+    return (
+        <section aria-labelledby="blocks-title">
+            <h2 id="blocks-title">{t('blocks')}</h2>
+            {chain && <p>{t('height', { h: chain.height })}</p>}
+            <table id="blocks">
+                <caption class="sr-only">{t('blocks')}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">{t('block')}</th>
+                        <th scope="col">{t('txCount')}</th>
+                        <th scope="col">{t('validation')}</th>
+                        <th scope="col">{t('dataHash')}</th>
+                        <th scope="col">{t('previousHash')}</th>
+                        <th scope="col">
+                            <span class="sr-only">{t('open')}</span>
+                        </th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {blocks.map((b) => (
+                        <tr key={b.number}>
+                            <td>{b.number}</td>
+                            <td>{b.transactions.length}</td>
+                            <td>{[...new Set(b.transactions.map((x) => x.validationCode))].join(', ')}</td>
+                            <td class="mono">{b.dataHash.slice(0, 16)}…</td>
+                            <td class="mono">{b.previousHash ? `${b.previousHash.slice(0, 16)}…` : '—'}</td>
+                            <td>
+                                <button
+                                    type="button"
+                                    class="secondary"
+                                    aria-label={t('openBlock', { n: b.number })}
+                                    onClick={() => props.open.block(b.number)}
+                                >
+                                    {t('open')}
+                                </button>
+                            </td>
+                        </tr>
+                    ))}
+                </tbody>
+            </table>
+            <div class="row">
+                <button type="button" class="secondary" disabled={!to || to <= 10} onClick={() => load((to ?? 0) - 10)}>
+                    {t('older')}
+                </button>
+                <button
+                    type="button"
+                    class="secondary"
+                    disabled={!chain || to === Number(chain.height)}
+                    onClick={() => load((to ?? 0) + 10)}
+                >
+                    {t('newer')}
+                </button>
+            </div>
+        </section>
+    );
+}
+
+function Panel(props: { id: string; title: string; onClose(): void; children: ComponentChildren }) {
+    const t = useT(TEXT);
+    const heading = useRef<HTMLHeadingElement>(null);
+    // Keyboard users land on the panel that just opened.
+    useEffect(() => heading.current?.focus(), [props.title]);
+    return (
+        <section id={props.id} aria-labelledby={`${props.id}-title`}>
+            <h2 id={`${props.id}-title`} tabIndex={-1} ref={heading}>
+                {props.title}
+            </h2>
+            {props.children}
+            <p>
+                <button type="button" class="secondary" onClick={props.onClose}>
+                    {t('close')}
+                </button>
+            </p>
+        </section>
+    );
+}
+
+function TxTable(props: { txs: Tx[]; open: Open }) {
+    const t = useT(TEXT);
+    const { lang } = useLang();
+    return (
+        <table class="txs">
+            <caption class="sr-only">{t('transaction')}</caption>
+            <thead>
+                <tr>
+                    <th scope="col">#</th>
+                    <th scope="col">{t('transaction')}</th>
+                    <th scope="col">{t('type')}</th>
+                    <th scope="col">{t('time')}</th>
+                    <th scope="col">{t('creator')}</th>
+                    <th scope="col">{t('endorsers')}</th>
+                    <th scope="col">{t('validation')}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {props.txs.map((x) => (
+                    <tr key={x.index}>
+                        <td>{x.index}</td>
+                        <td class="mono">
+                            {x.type === 'ENDORSER_TRANSACTION' ? (
+                                <button
+                                    type="button"
+                                    class="secondary mono"
+                                    aria-label={t('proofOf', { id: `${x.transactionId.slice(0, 16)}…` })}
+                                    onClick={() => props.open.proof(x.transactionId)}
+                                >
+                                    {x.transactionId.slice(0, 16)}…
+                                </button>
+                            ) : (
+                                x.transactionId || '—'
+                            )}
+                        </td>
+                        <td>{x.type}</td>
+                        <td>{formatTime(x.timestamp, lang)}</td>
+                        <td>{x.creatorMspId}</td>
+                        <td>{x.endorsingOrgs.join(', ')}</td>
+                        <td>
+                            <span class={`badge ${x.valid ? 'VALID' : 'bad'}`}>{x.validationCode}</span>
+                        </td>
+                    </tr>
+                ))}
+            </tbody>
+        </table>
+    );
+}
+
+function BlockView(props: { number: string; guard: Guard; open: Open; onClose(): void }) {
+    const t = useT(TEXT);
+    const [block, setBlock] = useState<Block>();
+    const [hash, setHash] = useState('');
+    useEffect(() => {
+        setBlock(undefined);
+        props.guard(async () => {
+            const b = (await call<{ block: Block }>('GET', `/v1/blocks/${props.number}`)).block;
+            setBlock(b);
+            setHash(await headerHash(b));
+        });
+    }, [props.number]);
+    return (
+        <Panel id="block-view" title={t('blockN', { n: props.number })} onClose={props.onClose}>
+            {block && (
+                <>
+                    <dl class="kv">
+                        <dt>{t('previousHash')}</dt>
+                        <dd class="mono">{block.previousHash || '—'}</dd>
+                        <dt>{t('dataHash')}</dt>
+                        <dd class="mono">{block.dataHash}</dd>
+                        <dt>{t('headerHash')}</dt>
+                        <dd class="mono" id="block-hash">
+                            {hash}
+                        </dd>
+                    </dl>
+                    <TxTable txs={block.transactions} open={props.open} />
+                </>
+            )}
+        </Panel>
+    );
+}
+
+function ProofView(props: { txId: string; guard: Guard; open: Open; onClose(): void }) {
+    const t = useT(TEXT);
+    const { lang } = useLang();
+    const [proof, setProof] = useState<Proof>();
+    const [checks, setChecks] = useState<Check[]>();
+    useEffect(() => {
+        setProof(undefined);
+        setChecks(undefined);
+        props.guard(async () => {
+            const p = (await call<{ proof: Proof }>('GET', `/v1/transactions/${props.txId}`)).proof;
+            setProof(p);
+            const block = (await call<{ block: Block & { transactions: { envelope: string }[] } }>('GET', `/v1/blocks/${p.blockNumber}`))
+                .block;
+            // Headers from the transaction's block to the tip, 50 at a time.
+            const headers: Block[] = [];
+            let from = Number(p.blockNumber);
+            let tip = '';
+            for (;;) {
+                const r = await call<{ chain: Chain; blocks: Block[] }>('GET', `/v1/blocks${query({ from, to: from + 50 })}`);
+                headers.push(...r.blocks);
+                from += r.blocks.length;
+                tip = r.chain.currentBlockHash;
+                if (r.blocks.length === 0 || from >= Number(r.chain.height)) break;
+            }
+            setChecks(await verifyProof(props.txId, block, headers, tip));
+        });
+    }, [props.txId]);
+    return (
+        <Panel id="proof-view" title={t('proofOf', { id: `${props.txId.slice(0, 12)}…` })} onClose={props.onClose}>
+            {proof && (
+                <dl class="kv">
+                    <dt>{t('transaction')}</dt>
+                    <dd class="mono">{proof.transactionId}</dd>
+                    <dt>{t('block')}</dt>
+                    <dd>
+                        <button type="button" class="secondary" id="proof-open-block" onClick={() => props.open.block(proof.blockNumber)}>
+                            {t('openBlock', { n: proof.blockNumber })}
+                        </button>
+                    </dd>
+                    <dt>{t('validation')}</dt>
+                    <dd>
+                        <span class={`badge ${proof.valid ? 'VALID' : 'bad'}`}>{proof.validationCode}</span>
+                    </dd>
+                    <dt>{t('chaincode')}</dt>
+                    <dd>{proof.chaincode}</dd>
+                    <dt>{t('creator')}</dt>
+                    <dd>{proof.creatorMspId}</dd>
+                    <dt>{t('endorsers')}</dt>
+                    <dd>{proof.endorsingOrgs.join(', ')}</dd>
+                    <dt>{t('time')}</dt>
+                    <dd>{formatTime(proof.timestamp, lang)}</dd>
+                </dl>
+            )}
+            <h3>{t('checks')}</h3>
+            {!checks && <p>{t('checking')}</p>}
+            {checks && (
+                <ul class="checks" id="proof-checks">
+                    {checks.map((c) => (
+                        <li key={c.key} data-check={c.key} data-ok={String(c.ok)}>
+                            <span class={`badge ${c.ok ? 'ok' : 'bad'}`}>{c.ok ? t('passed') : t('failed')}</span> {t(`check_${c.key}`)}{' '}
+                            <span class="mono muted">{c.detail}</span>
+                        </li>
+                    ))}
+                </ul>
+            )}
+        </Panel>
+    );
+}
+
+render(
+    <LangProvider>
+        <Console />
+    </LangProvider>,
+    document.getElementById('app')!,
+);

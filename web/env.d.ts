@@ -1,0 +1,2 @@
+// Vite bundles the imported stylesheets.
+declare module '*.css';
