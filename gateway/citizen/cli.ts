@@ -28,7 +28,7 @@ Commands:
   withdraw         withdraw a consent (body of POST /v1/consents/{id}/withdraw)  --card ID --consent ID
   report-lost      suspend one's own card (body of POST /v1/cards/{id}/report-lost)  --card ID [--reason R]
   rotate           move the card to a new device key, signed by the old one (--key)
-                   (body of POST /v1/cards/{id}/rotate-key)  --card ID --new-key FILE
+                   (body of POST /v1/cards/{id}/rotate-key)  --card ID (--new-key FILE | --new-public-key BASE64)
   access-log       ask for one's own access log (body of POST /v1/cards/{id}/access-log/query)
                    --card ID [--stream]
 
@@ -47,6 +47,8 @@ Arguments:
   --consent ID      the consent to withdraw (consentId in POST /v1/consents' answer)
   --reason R        ${REASON_CODES.join(' | ')} (default LOST_DEVICE)
   --new-key FILE    the new device's key file (create it with keygen)
+  --new-public-key B64  the new device's public key alone (e.g. the one the web tracker shows after
+                    "Register this device": its private key never leaves the browser)
   --stream          print the request base64url-encoded, for ?request= of GET /v1/cards/{id}/access-log/stream`;
 
 /** Runs one command; what it prints goes to `out`. A USAGE error says what was wrong. */
@@ -116,7 +118,9 @@ function output(argv: string[]): string {
             return print(key.reportLost(need('card'), reason));
         }
         case 'rotate':
-            return print(key.rotateTo(need('card'), DeviceKey.load(need('new-key')).publicKeyBase64()));
+            return print(
+                key.rotateTo(need('card'), flags['new-public-key'] ?? DeviceKey.load(need('new-key')).publicKeyBase64()),
+            );
         case 'access-log': {
             const signed = key.accessLogRequest(need('card'));
             return flags.stream ? encodeStreamRequest(signed) : print({ request: signed });

@@ -3,22 +3,11 @@
 // them, for the block explorer. Protobuf boundary: fabric-protos types.
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { StatusNames } from '@hyperledger/fabric-gateway/dist/status';
-import type { BlockView, ChainInfo, TransactionProof } from './types';
-
-/** What an envelope says about its transaction: id, type, creator, endorsers, chaincode, time. */
-interface EnvelopeSummary {
-    transactionId: string;
-    type: string;
-    channel: string;
-    chaincode: string;
-    creatorMspId: string;
-    endorsingOrgs: string[];
-    timestamp: string;
-}
+import type { BlockView, ChainInfo, TransactionProof, TransactionSummary } from './types';
 
 const HEADER_TYPE_NAMES = Object.fromEntries(Object.entries(common.HeaderType).map(([name, n]) => [n, name])) as Record<number, string>;
 
-function summarizeEnvelope(envelope: common.Envelope): EnvelopeSummary {
+function summarizeEnvelope(envelope: common.Envelope): TransactionSummary {
     const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
     const header = payload.getHeader();
     const channelHeader = common.ChannelHeader.deserializeBinary(header?.getChannelHeader_asU8() ?? new Uint8Array());

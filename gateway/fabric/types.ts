@@ -65,8 +65,8 @@ export interface ChainInfo {
     previousBlockHash: string;
 }
 
-export interface BlockTransaction {
-    index: number;
+/** What an envelope says about its transaction. */
+export interface TransactionSummary {
     transactionId: string;
     /** Header type: ENDORSER_TRANSACTION, CONFIG, ... */
     type: string;
@@ -75,6 +75,10 @@ export interface BlockTransaction {
     creatorMspId: string;
     endorsingOrgs: string[];
     timestamp: string;
+}
+
+export interface BlockTransaction extends TransactionSummary {
+    index: number;
     validationCode: string;
     valid: boolean;
     /** base64 of the envelope bytes as they are in the block (what the data hash covers). */

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ensureApp, type GatewayClient } from '../../gateway/demo';
+import { ensureApp, SAMPLE_PERSONAL, type GatewayClient } from '../../gateway/demo';
 import { findOrg, REPO_ROOT, type Topology } from '../../network/topology';
 import { testNetwork } from './network';
 
@@ -129,17 +129,7 @@ describe('web UIs in Chromium: the citizen tracker and the audit console', funct
                     cardId,
                     devicePublicKey: publicKey,
                     validityYears: 5,
-                    personal: {
-                        name: 'Hong Gildong',
-                        birthDate: '1955-03-01',
-                        address: '110 Sejong-daero',
-                        district: 'Jung-gu',
-                        residentNumber: '550301-1234567',
-                        disability: false,
-                        lowIncome: true,
-                        multiChildFamily: false,
-                        seoulResident: true,
-                    },
+                    personal: SAMPLE_PERSONAL,
                 },
             },
             201,
@@ -234,6 +224,24 @@ describe('web UIs in Chromium: the citizen tracker and the audit console', funct
         await page.getByRole('button', { name: 'Show' }).click();
         await page.waitForSelector('#history tbody tr');
         expect(await seriousViolations(page), 'axe on the history').to.deep.equal([]);
+        await page.close();
+    });
+
+    it('Given the signed-in tracker in Korean, the citizen reports the device lost and the card is SUSPENDED', async () => {
+        const page = await context.newPage();
+        await page.goto(`${gatewayUrl(t, 'SeoulMSP')}/tracker/`);
+        await page.getByRole('button', { name: '한국어' }).click();
+        await page.getByRole('heading', { name: '내 정보 열람 기록' }).waitFor();
+        expect(await page.getAttribute('html', 'lang')).to.equal('ko');
+        expect(await seriousViolations(page), 'axe on the Korean tracker').to.deep.equal([]);
+        await page.getByRole('button', { name: '기기 분실 신고' }).click();
+        await page.getByRole('button', { name: '예, 카드를 정지합니다' }).click();
+        await page.waitForSelector('#card-status.SUSPENDED');
+        const card = await issuer.call<{ card: { status: string; statusReason: string } }>(
+            { method: 'GET', path: `/v1/cards/${cardId}` },
+            200,
+        );
+        expect(card.card).to.include({ status: 'SUSPENDED', statusReason: 'LOST_DEVICE' });
         await page.close();
     });
 

@@ -4,7 +4,11 @@
 import { type ComponentChildren, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, query } from '../shared/api';
-import { formatTime, LangProvider, LangSwitch, useLang, useT } from '../shared/i18n';
+import { Frame, Section } from '../shared/frame';
+import { formatTime, LangProvider, useLang, useT } from '../shared/i18n';
+import { Table } from '../shared/table';
+import type { AccessLogEntry, Page } from '../../chaincode/model/assets';
+import type { BlockTransaction, BlockView, ChainInfo, TransactionProof } from '../../gateway/fabric/types';
 import '../shared/style.css';
 import { type Check, headerHash, verifyProof } from './chain';
 import { PALETTE, type Series, StackedBars } from './chart';
@@ -17,58 +21,10 @@ interface SessionInfo {
     orgs: string[];
     app: { name: string; role: string; dept?: string };
 }
-interface Page<T> {
-    records: T[];
-    bookmark: string;
-}
-interface Access {
-    accessId: string;
-    txId: string;
-    timestamp: string;
-    decision: string;
-    reason: string;
-    cardId: string;
-    serviceId: string;
-    callerMspId: string;
-    callerDept: string;
-    purpose: string;
-    items: string[];
-    consentId?: string;
-    legalBasis?: string;
-}
-interface Tx {
-    index: number;
-    transactionId: string;
-    type: string;
-    chaincode: string;
-    creatorMspId: string;
-    endorsingOrgs: string[];
-    timestamp: string;
-    validationCode: string;
-    valid: boolean;
-    envelope?: string;
-}
-interface Block {
-    number: string;
-    previousHash: string;
-    dataHash: string;
-    transactions: Tx[];
-}
-interface Chain {
-    height: string;
-    currentBlockHash: string;
-}
-interface Proof {
-    transactionId: string;
-    blockNumber: string;
-    validationCode: string;
-    valid: boolean;
-    channel: string;
-    chaincode: string;
-    creatorMspId: string;
-    endorsingOrgs: string[];
-    timestamp: string;
-}
+type Access = AccessLogEntry;
+/** In a listing of blocks the envelopes are left out. */
+type Tx = Omit<BlockTransaction, 'envelope'> & { envelope?: string };
+type Block = Omit<BlockView, 'transactions'> & { transactions: Tx[] };
 
 const message = (e: unknown) => (e instanceof ApiError ? `${e.code}: ${e.message}` : (e as Error).message);
 type Guard = (work: () => Promise<void>) => Promise<void>;
@@ -111,55 +67,47 @@ function Console() {
         },
     };
     return (
-        <>
-            <header class="top">
-                <h1>{t('title')}</h1>
-                {session && <span>{t('signedInAs', { name: session.app.name, role: session.app.role, msp: session.mspId })}</span>}
-                {session && (
-                    <button
-                        type="button"
-                        onClick={async () => {
-                            await call('DELETE', '/session').catch(() => undefined);
-                            setSession(null);
-                        }}
-                    >
-                        {t('signOut')}
-                    </button>
-                )}
-                <LangSwitch />
-            </header>
-            <main>
-                {error && (
-                    <p role="alert" class="error">
-                        {t('error', { message: error })}
-                    </p>
-                )}
-                {session === null && <SignIn onDone={setSession} guard={guard} />}
-                {session && (
-                    <>
-                        <nav class="tabs" aria-label={t('tabs')}>
-                            {(['accesses', 'chart', 'history', 'blocks'] as const).map((name) => (
-                                <button
-                                    key={name}
-                                    type="button"
-                                    id={`tab-${name}`}
-                                    aria-current={tab === name ? 'page' : undefined}
-                                    onClick={() => setTab(name)}
-                                >
-                                    {t(name)}
-                                </button>
-                            ))}
-                        </nav>
-                        {proof && <ProofView txId={proof} guard={guard} open={open} onClose={() => setProof(undefined)} />}
-                        {block && <BlockView number={block} guard={guard} open={open} onClose={() => setBlock(undefined)} />}
-                        {tab === 'accesses' && <Accesses session={session} guard={guard} open={open} />}
-                        {tab === 'chart' && <Counts session={session} guard={guard} />}
-                        {tab === 'history' && <History guard={guard} />}
-                        {tab === 'blocks' && <Blocks guard={guard} open={open} />}
-                    </>
-                )}
-            </main>
-        </>
+        <Frame
+            title={t('title')}
+            status={session && <span>{t('signedInAs', { name: session.app.name, role: session.app.role, msp: session.mspId })}</span>}
+            signOut={
+                session
+                    ? {
+                          label: t('signOut'),
+                          onClick: async () => {
+                              await call('DELETE', '/session').catch(() => undefined);
+                              setSession(null);
+                          },
+                      }
+                    : undefined
+            }
+            error={error}
+        >
+            {session === null && <SignIn onDone={setSession} guard={guard} />}
+            {session && (
+                <>
+                    <nav class="tabs" aria-label={t('tabs')}>
+                        {(['accesses', 'chart', 'history', 'blocks'] as const).map((name) => (
+                            <button
+                                key={name}
+                                type="button"
+                                id={`tab-${name}`}
+                                aria-current={tab === name ? 'page' : undefined}
+                                onClick={() => setTab(name)}
+                            >
+                                {t(name)}
+                            </button>
+                        ))}
+                    </nav>
+                    {proof && <ProofPanel txId={proof} guard={guard} open={open} onClose={() => setProof(undefined)} />}
+                    {block && <BlockPanel number={block} guard={guard} open={open} onClose={() => setBlock(undefined)} />}
+                    {tab === 'accesses' && <Accesses session={session} guard={guard} open={open} />}
+                    {tab === 'chart' && <Counts session={session} guard={guard} />}
+                    {tab === 'history' && <History guard={guard} />}
+                    {tab === 'blocks' && <Blocks guard={guard} open={open} />}
+                </>
+            )}
+        </Frame>
     );
 }
 
@@ -167,8 +115,7 @@ function SignIn(props: { onDone(s: SessionInfo): void; guard: Guard }) {
     const t = useT(TEXT);
     const [key, setKey] = useState('');
     return (
-        <section aria-labelledby="signin-title">
-            <h2 id="signin-title">{t('signInTitle')}</h2>
+        <Section id="signin" title={t('signInTitle')}>
             <p>{t('signInHelp')}</p>
             <form
                 class="row"
@@ -194,7 +141,7 @@ function SignIn(props: { onDone(s: SessionInfo): void; guard: Guard }) {
                 </label>
                 <button type="submit">{t('signIn')}</button>
             </form>
-        </section>
+        </Section>
     );
 }
 
@@ -236,8 +183,7 @@ function Accesses(props: { session: SessionInfo; guard: Guard; open: Open }) {
     const [index, setIndex] = useState(0);
     const set = (k: keyof typeof form) => (e: Event) => setForm({ ...form, [k]: (e.currentTarget as HTMLInputElement).value });
     return (
-        <section aria-labelledby="accesses-title">
-            <h2 id="accesses-title">{t('accesses')}</h2>
+        <Section id="accesses" title={t('accesses')}>
             <form
                 class="row"
                 onSubmit={(e) => {
@@ -291,59 +237,54 @@ function Accesses(props: { session: SessionInfo; guard: Guard; open: Open }) {
             </form>
             {page && (
                 <>
-                    <table id="accesses">
-                        <caption>{t('pageN', { n: index + 1 })}</caption>
-                        <thead>
-                            <tr>
-                                <th scope="col">{t('time')}</th>
-                                <th scope="col">{t('org')}</th>
-                                <th scope="col">{t('dept')}</th>
-                                <th scope="col">{t('card')}</th>
-                                <th scope="col">{t('service')}</th>
-                                <th scope="col">{t('purpose')}</th>
-                                <th scope="col">{t('decision')}</th>
-                                <th scope="col">{t('reason')}</th>
-                                <th scope="col">{t('transaction')}</th>
+                    <Table
+                        id="accesses"
+                        caption={t('pageN', { n: index + 1 })}
+                        headers={[
+                            t('time'),
+                            t('org'),
+                            t('dept'),
+                            t('card'),
+                            t('service'),
+                            t('purpose'),
+                            t('decision'),
+                            t('reason'),
+                            t('transaction'),
+                        ]}
+                        empty={t('none')}
+                        count={page.records.length}
+                    >
+                        {page.records.map((e) => (
+                            <tr key={e.accessId} data-dept={e.callerDept}>
+                                <td>{formatTime(e.timestamp, lang)}</td>
+                                <td>{e.callerMspId}</td>
+                                <td>{e.callerDept}</td>
+                                <td class="mono">{e.cardId}</td>
+                                <td>{e.serviceId}</td>
+                                <td>{e.purpose}</td>
+                                <td>
+                                    <span class={`badge ${e.decision}`}>{e.decision}</span>
+                                </td>
+                                <td>
+                                    {e.consentId
+                                        ? `${e.reason} · ${e.consentId.slice(0, 10)}…`
+                                        : e.legalBasis
+                                          ? `${e.reason} · ${e.legalBasis}`
+                                          : e.reason}
+                                </td>
+                                <td>
+                                    <button
+                                        type="button"
+                                        class="secondary"
+                                        aria-label={t('proofOf', { id: e.txId.slice(0, 12) })}
+                                        onClick={() => props.open.proof(e.txId)}
+                                    >
+                                        {t('proof')}
+                                    </button>
+                                </td>
                             </tr>
-                        </thead>
-                        <tbody>
-                            {page.records.length === 0 && (
-                                <tr>
-                                    <td colSpan={9}>{t('none')}</td>
-                                </tr>
-                            )}
-                            {page.records.map((e) => (
-                                <tr key={e.accessId} data-dept={e.callerDept}>
-                                    <td>{formatTime(e.timestamp, lang)}</td>
-                                    <td>{e.callerMspId}</td>
-                                    <td>{e.callerDept}</td>
-                                    <td class="mono">{e.cardId}</td>
-                                    <td>{e.serviceId}</td>
-                                    <td>{e.purpose}</td>
-                                    <td>
-                                        <span class={`badge ${e.decision}`}>{e.decision}</span>
-                                    </td>
-                                    <td>
-                                        {e.consentId
-                                            ? `${e.reason} · ${e.consentId.slice(0, 10)}…`
-                                            : e.legalBasis
-                                              ? `${e.reason} · ${e.legalBasis}`
-                                              : e.reason}
-                                    </td>
-                                    <td>
-                                        <button
-                                            type="button"
-                                            class="secondary"
-                                            aria-label={t('proofOf', { id: e.txId.slice(0, 12) })}
-                                            onClick={() => props.open.proof(e.txId)}
-                                        >
-                                            {t('proof')}
-                                        </button>
-                                    </td>
-                                </tr>
-                            ))}
-                        </tbody>
-                    </table>
+                        ))}
+                    </Table>
                     <div class="row">
                         <button type="button" class="secondary" disabled={index === 0} onClick={() => fetchPage(index - 1, marks)}>
                             {t('previous')}
@@ -359,7 +300,7 @@ function Accesses(props: { session: SessionInfo; guard: Guard; open: Open }) {
                     </div>
                 </>
             )}
-        </section>
+        </Section>
     );
 }
 
@@ -419,8 +360,7 @@ function Counts(props: { session: SessionInfo; guard: Guard }) {
         load();
     }, [range]);
     return (
-        <section aria-labelledby="counts-title" class="chart">
-            <h2 id="counts-title">{t('countsTitle')}</h2>
+        <Section id="counts" class="chart" title={t('countsTitle')}>
             <div class="row">
                 <label>
                     {t('range')}
@@ -446,37 +386,32 @@ function Counts(props: { session: SessionInfo; guard: Guard }) {
                             </li>
                         ))}
                     </ul>
-                    <table id="counts">
-                        <caption>{t('countsTitle')}</caption>
-                        <thead>
-                            <tr>
-                                <th scope="col">{t('period')}</th>
-                                <th scope="col">
-                                    {t('org')} / {t('dept')}
-                                </th>
-                                <th scope="col">{t('granted')}</th>
-                                <th scope="col">{t('denied')}</th>
+                    <Table
+                        id="counts"
+                        caption={t('countsTitle')}
+                        headers={[
+                            t('period'),
+                            <>
+                                {t('org')} / {t('dept')}
+                            </>,
+                            t('granted'),
+                            t('denied'),
+                        ]}
+                        empty={t('none')}
+                        count={data.rows.length}
+                    >
+                        {data.rows.map((r) => (
+                            <tr key={`${r.label}-${r.series}`}>
+                                <td>{r.label}</td>
+                                <td>{r.series}</td>
+                                <td>{r.granted}</td>
+                                <td>{r.denied}</td>
                             </tr>
-                        </thead>
-                        <tbody>
-                            {data.rows.length === 0 && (
-                                <tr>
-                                    <td colSpan={4}>{t('none')}</td>
-                                </tr>
-                            )}
-                            {data.rows.map((r) => (
-                                <tr key={`${r.label}-${r.series}`}>
-                                    <td>{r.label}</td>
-                                    <td>{r.series}</td>
-                                    <td>{r.granted}</td>
-                                    <td>{r.denied}</td>
-                                </tr>
-                            ))}
-                        </tbody>
-                    </table>
+                        ))}
+                    </Table>
                 </>
             )}
-        </section>
+        </Section>
     );
 }
 
@@ -487,8 +422,7 @@ function History(props: { guard: Guard }) {
     const [id, setId] = useState('');
     const [entries, setEntries] = useState<{ txId: string; timestamp: string; isDelete: boolean; value: unknown }[]>();
     return (
-        <section aria-labelledby="history-title">
-            <h2 id="history-title">{t('history')}</h2>
+        <Section id="history" title={t('history')}>
             <form
                 class="row"
                 onSubmit={(e) => {
@@ -519,51 +453,43 @@ function History(props: { guard: Guard }) {
                 <button type="submit">{t('show')}</button>
             </form>
             {entries && (
-                <table id="history">
-                    <caption>
-                        {kind} {id}
-                    </caption>
-                    <thead>
-                        <tr>
-                            <th scope="col">{t('version')}</th>
-                            <th scope="col">{t('time')}</th>
-                            <th scope="col">{t('transaction')}</th>
-                            <th scope="col">{t('value')}</th>
+                <Table
+                    id="history"
+                    caption={
+                        <>
+                            {kind} {id}
+                        </>
+                    }
+                    headers={[t('version'), t('time'), t('transaction'), t('value')]}
+                    empty={t('none')}
+                    count={entries.length}
+                >
+                    {entries.map((h, i) => (
+                        <tr key={h.txId}>
+                            <td>{i + 1}</td>
+                            <td>{formatTime(h.timestamp, lang)}</td>
+                            <td class="mono">{h.txId}</td>
+                            <td class="mono">{h.isDelete ? t('deleted') : JSON.stringify(h.value)}</td>
                         </tr>
-                    </thead>
-                    <tbody>
-                        {entries.length === 0 && (
-                            <tr>
-                                <td colSpan={4}>{t('none')}</td>
-                            </tr>
-                        )}
-                        {entries.map((h, i) => (
-                            <tr key={h.txId}>
-                                <td>{i + 1}</td>
-                                <td>{formatTime(h.timestamp, lang)}</td>
-                                <td class="mono">{h.txId}</td>
-                                <td class="mono">{h.isDelete ? t('deleted') : JSON.stringify(h.value)}</td>
-                            </tr>
-                        ))}
-                    </tbody>
-                </table>
+                    ))}
+                </Table>
             )}
-        </section>
+        </Section>
     );
 }
 
 function Blocks(props: { guard: Guard; open: Open }) {
     const t = useT(TEXT);
-    const [chain, setChain] = useState<Chain>();
+    const [chain, setChainInfo] = useState<ChainInfo>();
     const [to, setTo] = useState<number>();
     const [blocks, setBlocks] = useState<Block[]>([]);
     const load = (end?: number) =>
         props.guard(async () => {
-            const info = (await call<{ chain: Chain }>('GET', '/v1/chain')).chain;
+            const info = (await call<{ chain: ChainInfo }>('GET', '/v1/chain')).chain;
             const top = Math.min(end ?? Number(info.height), Number(info.height));
             const from = Math.max(0, top - 10);
             const r = await call<{ blocks: Block[] }>('GET', `/v1/blocks${query({ from, to: Math.max(top, from + 1) })}`);
-            setChain(info);
+            setChainInfo(info);
             setTo(top);
             setBlocks([...r.blocks].reverse());
         });
@@ -571,45 +497,42 @@ function Blocks(props: { guard: Guard; open: Open }) {
         load();
     }, []);
     return (
-        <section aria-labelledby="blocks-title">
-            <h2 id="blocks-title">{t('blocks')}</h2>
+        <Section id="blocks" title={t('blocks')}>
             {chain && <p>{t('height', { h: chain.height })}</p>}
-            <table id="blocks">
-                <caption class="sr-only">{t('blocks')}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">{t('block')}</th>
-                        <th scope="col">{t('txCount')}</th>
-                        <th scope="col">{t('validation')}</th>
-                        <th scope="col">{t('dataHash')}</th>
-                        <th scope="col">{t('previousHash')}</th>
-                        <th scope="col">
-                            <span class="sr-only">{t('open')}</span>
-                        </th>
+            <Table
+                id="blocks"
+                caption={t('blocks')}
+                hideCaption
+                headers={[
+                    t('block'),
+                    t('txCount'),
+                    t('validation'),
+                    t('dataHash'),
+                    t('previousHash'),
+                    <span class="sr-only">{t('open')}</span>,
+                ]}
+                count={blocks.length}
+            >
+                {blocks.map((b) => (
+                    <tr key={b.number}>
+                        <td>{b.number}</td>
+                        <td>{b.transactions.length}</td>
+                        <td>{[...new Set(b.transactions.map((x) => x.validationCode))].join(', ')}</td>
+                        <td class="mono">{b.dataHash.slice(0, 16)}…</td>
+                        <td class="mono">{b.previousHash ? `${b.previousHash.slice(0, 16)}…` : '—'}</td>
+                        <td>
+                            <button
+                                type="button"
+                                class="secondary"
+                                aria-label={t('openBlock', { n: b.number })}
+                                onClick={() => props.open.block(b.number)}
+                            >
+                                {t('open')}
+                            </button>
+                        </td>
                     </tr>
-                </thead>
-                <tbody>
-                    {blocks.map((b) => (
-                        <tr key={b.number}>
-                            <td>{b.number}</td>
-                            <td>{b.transactions.length}</td>
-                            <td>{[...new Set(b.transactions.map((x) => x.validationCode))].join(', ')}</td>
-                            <td class="mono">{b.dataHash.slice(0, 16)}…</td>
-                            <td class="mono">{b.previousHash ? `${b.previousHash.slice(0, 16)}…` : '—'}</td>
-                            <td>
-                                <button
-                                    type="button"
-                                    class="secondary"
-                                    aria-label={t('openBlock', { n: b.number })}
-                                    onClick={() => props.open.block(b.number)}
-                                >
-                                    {t('open')}
-                                </button>
-                            </td>
-                        </tr>
-                    ))}
-                </tbody>
-            </table>
+                ))}
+            </Table>
             <div class="row">
                 <button type="button" class="secondary" disabled={!to || to <= 10} onClick={() => load((to ?? 0) - 10)}>
                     {t('older')}
@@ -623,7 +546,7 @@ function Blocks(props: { guard: Guard; open: Open }) {
                     {t('newer')}
                 </button>
             </div>
-        </section>
+        </Section>
     );
 }
 
@@ -651,52 +574,44 @@ function TxTable(props: { txs: Tx[]; open: Open }) {
     const t = useT(TEXT);
     const { lang } = useLang();
     return (
-        <table class="txs">
-            <caption class="sr-only">{t('transaction')}</caption>
-            <thead>
-                <tr>
-                    <th scope="col">#</th>
-                    <th scope="col">{t('transaction')}</th>
-                    <th scope="col">{t('type')}</th>
-                    <th scope="col">{t('time')}</th>
-                    <th scope="col">{t('creator')}</th>
-                    <th scope="col">{t('endorsers')}</th>
-                    <th scope="col">{t('validation')}</th>
+        <Table
+            class="txs"
+            caption={t('transaction')}
+            hideCaption
+            headers={['#', t('transaction'), t('type'), t('time'), t('creator'), t('endorsers'), t('validation')]}
+            count={props.txs.length}
+        >
+            {props.txs.map((x) => (
+                <tr key={x.index}>
+                    <td>{x.index}</td>
+                    <td class="mono">
+                        {x.type === 'ENDORSER_TRANSACTION' ? (
+                            <button
+                                type="button"
+                                class="secondary mono"
+                                aria-label={t('proofOf', { id: `${x.transactionId.slice(0, 16)}…` })}
+                                onClick={() => props.open.proof(x.transactionId)}
+                            >
+                                {x.transactionId.slice(0, 16)}…
+                            </button>
+                        ) : (
+                            x.transactionId || '—'
+                        )}
+                    </td>
+                    <td>{x.type}</td>
+                    <td>{formatTime(x.timestamp, lang)}</td>
+                    <td>{x.creatorMspId}</td>
+                    <td>{x.endorsingOrgs.join(', ')}</td>
+                    <td>
+                        <span class={`badge ${x.valid ? 'VALID' : 'bad'}`}>{x.validationCode}</span>
+                    </td>
                 </tr>
-            </thead>
-            <tbody>
-                {props.txs.map((x) => (
-                    <tr key={x.index}>
-                        <td>{x.index}</td>
-                        <td class="mono">
-                            {x.type === 'ENDORSER_TRANSACTION' ? (
-                                <button
-                                    type="button"
-                                    class="secondary mono"
-                                    aria-label={t('proofOf', { id: `${x.transactionId.slice(0, 16)}…` })}
-                                    onClick={() => props.open.proof(x.transactionId)}
-                                >
-                                    {x.transactionId.slice(0, 16)}…
-                                </button>
-                            ) : (
-                                x.transactionId || '—'
-                            )}
-                        </td>
-                        <td>{x.type}</td>
-                        <td>{formatTime(x.timestamp, lang)}</td>
-                        <td>{x.creatorMspId}</td>
-                        <td>{x.endorsingOrgs.join(', ')}</td>
-                        <td>
-                            <span class={`badge ${x.valid ? 'VALID' : 'bad'}`}>{x.validationCode}</span>
-                        </td>
-                    </tr>
-                ))}
-            </tbody>
-        </table>
+            ))}
+        </Table>
     );
 }
 
-function BlockView(props: { number: string; guard: Guard; open: Open; onClose(): void }) {
+function BlockPanel(props: { number: string; guard: Guard; open: Open; onClose(): void }) {
     const t = useT(TEXT);
     const [block, setBlock] = useState<Block>();
     const [hash, setHash] = useState('');
@@ -729,16 +644,16 @@ function BlockView(props: { number: string; guard: Guard; open: Open; onClose():
     );
 }
 
-function ProofView(props: { txId: string; guard: Guard; open: Open; onClose(): void }) {
+function ProofPanel(props: { txId: string; guard: Guard; open: Open; onClose(): void }) {
     const t = useT(TEXT);
     const { lang } = useLang();
-    const [proof, setProof] = useState<Proof>();
+    const [proof, setProof] = useState<TransactionProof>();
     const [checks, setChecks] = useState<Check[]>();
     useEffect(() => {
         setProof(undefined);
         setChecks(undefined);
         props.guard(async () => {
-            const p = (await call<{ proof: Proof }>('GET', `/v1/transactions/${props.txId}`)).proof;
+            const p = (await call<{ proof: TransactionProof }>('GET', `/v1/transactions/${props.txId}`)).proof;
             setProof(p);
             const block = (await call<{ block: Block & { transactions: { envelope: string }[] } }>('GET', `/v1/blocks/${p.blockNumber}`))
                 .block;
@@ -747,7 +662,7 @@ function ProofView(props: { txId: string; guard: Guard; open: Open; onClose(): v
             let from = Number(p.blockNumber);
             let tip = '';
             for (;;) {
-                const r = await call<{ chain: Chain; blocks: Block[] }>('GET', `/v1/blocks${query({ from, to: from + 50 })}`);
+                const r = await call<{ chain: ChainInfo; blocks: Block[] }>('GET', `/v1/blocks${query({ from, to: from + 50 })}`);
                 headers.push(...r.blocks);
                 from += r.blocks.length;
                 tip = r.chain.currentBlockHash;

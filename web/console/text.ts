@@ -78,5 +78,4 @@ export const TEXT: Dict = {
     failed: { en: 'FAILED', ko: '실패' },
     checking: { en: 'Checking…', ko: '확인 중…' },
     close: { en: 'Close', ko: '닫기' },
-    error: { en: 'Error: {message}', ko: '오류: {message}' },
 };

@@ -5,7 +5,11 @@ import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../shared/api';
 import { toBase64Url } from '../shared/bytes';
-import { formatTime, LangProvider, LangSwitch, useLang, useT } from '../shared/i18n';
+import { ErrorAlert, Frame, Section } from '../shared/frame';
+import { formatTime, LangProvider, useLang, useT } from '../shared/i18n';
+import { Table } from '../shared/table';
+import type { AccessLogEntry, CitizenCard, Consent, Page, Service } from '../../chaincode/model/assets';
+import type { DataItem } from '../../chaincode/model/vocabulary';
 import '../shared/style.css';
 import {
     type Device,
@@ -21,53 +25,6 @@ import {
 import { TEXT } from './text';
 
 const call = api('/tracker/api');
-
-interface Page<T> {
-    records: T[];
-    bookmark: string;
-}
-interface Card {
-    cardId: string;
-    status: string;
-    expiresAt: string;
-}
-interface Access {
-    accessId: string;
-    txId: string;
-    timestamp: string;
-    decision: 'GRANTED' | 'DENIED';
-    reason: string;
-    serviceId: string;
-    callerMspId: string;
-    callerDept: string;
-    purpose: string;
-    items: string[];
-    predicates: { name: string; value?: number }[];
-    consentId?: string;
-    legalBasis?: string;
-}
-interface Consent {
-    consentId: string;
-    serviceId: string;
-    recipientMspId: string;
-    recipientDept: string;
-    purpose: string;
-    items: string[];
-    predicates: string[];
-    status: string;
-    grantedAt: string;
-    expiresAt: string;
-}
-interface Service {
-    serviceId: string;
-    ownerMspId: string;
-    dept: string;
-    name: string;
-    purpose: string;
-    items: string[];
-    predicates: string[];
-    status: string;
-}
 
 const message = (e: unknown) => (e instanceof ApiError ? `${e.code}: ${e.message}` : (e as Error).message);
 
@@ -118,37 +75,21 @@ function Tracker() {
     };
 
     return (
-        <>
-            <header class="top">
-                <h1>{t('title')}</h1>
-                {signedIn && (
-                    <button type="button" onClick={signOut}>
-                        {t('signOut')}
-                    </button>
-                )}
-                <LangSwitch />
-            </header>
-            <main>
-                {error && (
-                    <p role="alert" class="error">
-                        {t('error', { message: error })}
-                    </p>
-                )}
-                {device === null && <p>{t('loading')}</p>}
-                {device === undefined && <Register onDone={setDevice} />}
-                {device && !signedIn && (
-                    <DevicePanel
-                        device={device}
-                        onSignIn={signIn}
-                        onForget={async () => {
-                            await forgetDevice();
-                            setDevice(undefined);
-                        }}
-                    />
-                )}
-                {device && signedIn && <SignedIn device={device} onSignedOut={() => setSignedIn(false)} />}
-            </main>
-        </>
+        <Frame title={t('title')} signOut={signedIn ? { label: t('signOut'), onClick: signOut } : undefined} error={error}>
+            {device === null && <p>{t('loading')}</p>}
+            {device === undefined && <Register onDone={setDevice} />}
+            {device && !signedIn && (
+                <DevicePanel
+                    device={device}
+                    onSignIn={signIn}
+                    onForget={async () => {
+                        await forgetDevice();
+                        setDevice(undefined);
+                    }}
+                />
+            )}
+            {device && signedIn && <SignedIn device={device} onSignedOut={() => setSignedIn(false)} />}
+        </Frame>
     );
 }
 
@@ -156,8 +97,7 @@ function Register(props: { onDone(d: Device): void }) {
     const t = useT(TEXT);
     const [cardId, setCardId] = useState('');
     return (
-        <section aria-labelledby="register-title">
-            <h2 id="register-title">{t('registerTitle')}</h2>
+        <Section id="register" title={t('registerTitle')}>
             <p>{t('registerHelp')}</p>
             <form
                 class="row"
@@ -178,15 +118,14 @@ function Register(props: { onDone(d: Device): void }) {
                 </label>
                 <button type="submit">{t('register')}</button>
             </form>
-        </section>
+        </Section>
     );
 }
 
 function DevicePanel(props: { device: Device; onSignIn(): void; onForget(): void }) {
     const t = useT(TEXT);
     return (
-        <section aria-labelledby="device-title">
-            <h2 id="device-title">{t('deviceTitle')}</h2>
+        <Section id="device" title={t('deviceTitle')}>
             <dl class="kv">
                 <dt>{t('cardId')}</dt>
                 <dd id="device-card">{props.device.cardId}</dd>
@@ -206,7 +145,7 @@ function DevicePanel(props: { device: Device; onSignIn(): void; onForget(): void
                     {t('forget')}
                 </button>
             </div>
-        </section>
+        </Section>
     );
 }
 
@@ -215,7 +154,6 @@ function SignedIn(props: { device: Device; onSignedOut(): void }) {
     const [services, setServices] = useState<Service[]>([]);
     const [consents, setConsents] = useState<Consent[]>([]);
     const [error, setError] = useState('');
-    const t = useT(TEXT);
     const signedOut = useRef(props.onSignedOut);
     signedOut.current = props.onSignedOut;
     const guard = useCallback(async (work: () => Promise<void>) => {
@@ -252,11 +190,7 @@ function SignedIn(props: { device: Device; onSignedOut(): void }) {
     const serviceName = useMemo(() => new Map(services.map((s) => [s.serviceId, s.name])), [services]);
     return (
         <>
-            {error && (
-                <p role="alert" class="error">
-                    {t('error', { message: error })}
-                </p>
-            )}
+            <ErrorAlert message={error} />
             <CardPanel device={device} guard={guard} />
             <AccessLog device={device} serviceName={serviceName} guard={guard} />
             <Consents device={device} consents={consents} services={services} reload={loadConsents} guard={guard} />
@@ -269,18 +203,17 @@ type Guard = (work: () => Promise<void>) => Promise<void>;
 function CardPanel(props: { device: Device; guard: Guard }) {
     const t = useT(TEXT);
     const { lang } = useLang();
-    const [card, setCard] = useState<Card>();
+    const [card, setCard] = useState<CitizenCard>();
     const [confirming, setConfirming] = useState(false);
     const load = useCallback(
-        () => props.guard(async () => setCard((await call<{ card: Card }>('GET', `/v1/cards/${props.device.cardId}`)).card)),
+        () => props.guard(async () => setCard((await call<{ card: CitizenCard }>('GET', `/v1/cards/${props.device.cardId}`)).card)),
         [props.device, props.guard],
     );
     useEffect(() => {
         load();
     }, [load]);
     return (
-        <section aria-labelledby="card-title">
-            <h2 id="card-title">{t('cardTitle')}</h2>
+        <Section id="card" title={t('cardTitle')}>
             {card && (
                 <dl class="kv">
                     <dt>{t('cardId')}</dt>
@@ -325,7 +258,7 @@ function CardPanel(props: { device: Device; guard: Guard }) {
                     </div>
                 </fieldset>
             )}
-        </section>
+        </Section>
     );
 }
 
@@ -333,7 +266,7 @@ function AccessLog(props: { device: Device; serviceName: Map<string, string>; gu
     const t = useT(TEXT);
     const { lang } = useLang();
     const { device } = props;
-    const [entries, setEntries] = useState<Access[]>([]);
+    const [entries, setEntries] = useState<AccessLogEntry[]>([]);
     const [fresh, setFresh] = useState<Set<string>>(new Set());
     const [live, setLive] = useState(false);
     const [announce, setAnnounce] = useState('');
@@ -343,10 +276,10 @@ function AccessLog(props: { device: Device; serviceName: Map<string, string>; gu
     const load = useCallback(
         () =>
             props.guard(async () => {
-                const list = await all<Access>(
+                const list = await all<AccessLogEntry>(
                     async (bookmark) =>
                         (
-                            await call<{ page: Page<Access> }>('POST', `/v1/cards/${device.cardId}/access-log/query`, {
+                            await call<{ page: Page<AccessLogEntry> }>('POST', `/v1/cards/${device.cardId}/access-log/query`, {
                                 request: await signAccessLogRequest(device),
                                 pageSize: 100,
                                 bookmark,
@@ -413,8 +346,7 @@ function AccessLog(props: { device: Device; serviceName: Map<string, string>; gu
     );
     const set = (k: keyof typeof filter) => (e: Event) => setFilter({ ...filter, [k]: (e.currentTarget as HTMLInputElement).value });
     return (
-        <section aria-labelledby="access-title">
-            <h2 id="access-title">{t('accessTitle')}</h2>
+        <Section id="access" title={t('accessTitle')}>
             <p id="live-status" class="muted">
                 {live ? t('live') : t('offline')}
             </p>
@@ -463,59 +395,39 @@ function AccessLog(props: { device: Device; serviceName: Map<string, string>; gu
                 </label>
             </fieldset>
             <p class="muted">{t('shown', { n: shown.length, total: entries.length })}</p>
-            <table id="access-log">
-                <caption class="sr-only">{t('accessTitle')}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">{t('time')}</th>
-                        <th scope="col">{t('org')}</th>
-                        <th scope="col">{t('dept')}</th>
-                        <th scope="col">{t('service')}</th>
-                        <th scope="col">{t('purpose')}</th>
-                        <th scope="col">{t('items')}</th>
-                        <th scope="col">{t('basis')}</th>
-                        <th scope="col">{t('decision')}</th>
+            <Table
+                id="access-log"
+                caption={t('accessTitle')}
+                hideCaption
+                headers={[t('time'), t('org'), t('dept'), t('service'), t('purpose'), t('items'), t('basis'), t('decision')]}
+                empty={t('noAccess')}
+                count={shown.length}
+            >
+                {shown.map((e) => (
+                    <tr key={e.accessId} class={fresh.has(e.accessId) ? 'new' : ''} data-access-id={e.accessId} data-decision={e.decision}>
+                        <td>{formatTime(e.timestamp, lang)}</td>
+                        <td>{e.callerMspId}</td>
+                        <td>{e.callerDept}</td>
+                        <td>{props.serviceName.get(e.serviceId) ?? e.serviceId}</td>
+                        <td>{e.purpose}</td>
+                        <td>
+                            {[...e.items, ...e.predicates.map((p) => (p.value === undefined ? p.name : `${p.name} ${p.value}`))].join(', ')}
+                        </td>
+                        <td>
+                            {e.consentId
+                                ? t('consent', { id: e.consentId.slice(0, 12) })
+                                : e.legalBasis
+                                  ? t('legal', { basis: e.legalBasis })
+                                  : ''}{' '}
+                            <span class="muted">{e.reason}</span>
+                        </td>
+                        <td>
+                            <span class={`badge ${e.decision}`}>{t(e.decision)}</span>
+                        </td>
                     </tr>
-                </thead>
-                <tbody>
-                    {shown.length === 0 && (
-                        <tr>
-                            <td colSpan={8}>{t('noAccess')}</td>
-                        </tr>
-                    )}
-                    {shown.map((e) => (
-                        <tr
-                            key={e.accessId}
-                            class={fresh.has(e.accessId) ? 'new' : ''}
-                            data-access-id={e.accessId}
-                            data-decision={e.decision}
-                        >
-                            <td>{formatTime(e.timestamp, lang)}</td>
-                            <td>{e.callerMspId}</td>
-                            <td>{e.callerDept}</td>
-                            <td>{props.serviceName.get(e.serviceId) ?? e.serviceId}</td>
-                            <td>{e.purpose}</td>
-                            <td>
-                                {[...e.items, ...e.predicates.map((p) => (p.value === undefined ? p.name : `${p.name} ${p.value}`))].join(
-                                    ', ',
-                                )}
-                            </td>
-                            <td>
-                                {e.consentId
-                                    ? t('consent', { id: e.consentId.slice(0, 12) })
-                                    : e.legalBasis
-                                      ? t('legal', { basis: e.legalBasis })
-                                      : ''}{' '}
-                                <span class="muted">{e.reason}</span>
-                            </td>
-                            <td>
-                                <span class={`badge ${e.decision}`}>{t(e.decision)}</span>
-                            </td>
-                        </tr>
-                    ))}
-                </tbody>
-            </table>
-        </section>
+                ))}
+            </Table>
+        </Section>
     );
 }
 
@@ -525,76 +437,69 @@ function Consents(props: { device: Device; consents: Consent[]; services: Servic
     const { device } = props;
     const active = props.services.filter((s) => s.status === 'ACTIVE');
     const [serviceId, setServiceId] = useState('');
-    const [items, setItems] = useState<string[]>([]);
+    const [items, setItems] = useState<DataItem[]>([]);
     const [retention, setRetention] = useState(30);
     const [done, setDone] = useState('');
     const service = active.find((s) => s.serviceId === serviceId);
     const name = (id: string) => props.services.find((s) => s.serviceId === id)?.name ?? id;
     return (
-        <section aria-labelledby="consents-title">
-            <h2 id="consents-title">{t('consentsTitle')}</h2>
+        <Section id="consents" title={t('consentsTitle')}>
             <p class="sr-only" aria-live="polite">
                 {done}
             </p>
-            <table id="consents">
-                <caption class="sr-only">{t('consentsTitle')}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col">{t('service')}</th>
-                        <th scope="col">{t('recipient')}</th>
-                        <th scope="col">{t('purpose')}</th>
-                        <th scope="col">{t('items')}</th>
-                        <th scope="col">{t('granted')}</th>
-                        <th scope="col">{t('status')}</th>
-                        <th scope="col">
-                            <span class="sr-only">{t('withdraw')}</span>
-                        </th>
+            <Table
+                id="consents"
+                caption={t('consentsTitle')}
+                hideCaption
+                headers={[
+                    t('service'),
+                    t('recipient'),
+                    t('purpose'),
+                    t('items'),
+                    t('granted'),
+                    t('status'),
+                    <span class="sr-only">{t('withdraw')}</span>,
+                ]}
+                empty={t('noConsents')}
+                count={props.consents.length}
+            >
+                {props.consents.map((c) => (
+                    <tr key={c.consentId} data-consent-id={c.consentId}>
+                        <td>{name(c.serviceId)}</td>
+                        <td>
+                            {c.recipientMspId} {c.recipientDept && `(${c.recipientDept})`}
+                        </td>
+                        <td>{c.purpose}</td>
+                        <td>{[...c.items, ...c.predicates].join(', ')}</td>
+                        <td>{formatTime(c.grantedAt, lang)}</td>
+                        <td>
+                            <span class={`badge ${c.status}`}>{c.status}</span>
+                        </td>
+                        <td>
+                            {c.status === 'ACTIVE' && (
+                                <button
+                                    type="button"
+                                    class="danger"
+                                    aria-label={t('withdrawLabel', { service: name(c.serviceId) })}
+                                    onClick={() =>
+                                        props.guard(async () => {
+                                            await call(
+                                                'POST',
+                                                `/v1/consents/${c.consentId}/withdraw`,
+                                                await signWithdrawal(device, c.consentId),
+                                            );
+                                            setDone(t('done'));
+                                            await props.reload();
+                                        })
+                                    }
+                                >
+                                    {t('withdraw')}
+                                </button>
+                            )}
+                        </td>
                     </tr>
-                </thead>
-                <tbody>
-                    {props.consents.length === 0 && (
-                        <tr>
-                            <td colSpan={7}>{t('noConsents')}</td>
-                        </tr>
-                    )}
-                    {props.consents.map((c) => (
-                        <tr key={c.consentId} data-consent-id={c.consentId}>
-                            <td>{name(c.serviceId)}</td>
-                            <td>
-                                {c.recipientMspId} {c.recipientDept && `(${c.recipientDept})`}
-                            </td>
-                            <td>{c.purpose}</td>
-                            <td>{[...c.items, ...c.predicates].join(', ')}</td>
-                            <td>{formatTime(c.grantedAt, lang)}</td>
-                            <td>
-                                <span class={`badge ${c.status}`}>{c.status}</span>
-                            </td>
-                            <td>
-                                {c.status === 'ACTIVE' && (
-                                    <button
-                                        type="button"
-                                        class="danger"
-                                        aria-label={t('withdrawLabel', { service: name(c.serviceId) })}
-                                        onClick={() =>
-                                            props.guard(async () => {
-                                                await call(
-                                                    'POST',
-                                                    `/v1/consents/${c.consentId}/withdraw`,
-                                                    await signWithdrawal(device, c.consentId),
-                                                );
-                                                setDone(t('done'));
-                                                await props.reload();
-                                            })
-                                        }
-                                    >
-                                        {t('withdraw')}
-                                    </button>
-                                )}
-                            </td>
-                        </tr>
-                    ))}
-                </tbody>
-            </table>
+                ))}
+            </Table>
             <h3>{t('grantTitle')}</h3>
             <form
                 class="row"
@@ -657,7 +562,7 @@ function Consents(props: { device: Device; consents: Consent[]; services: Servic
                     {t('give')}
                 </button>
             </form>
-        </section>
+        </Section>
     );
 }
 

@@ -61,5 +61,4 @@ export const TEXT: Dict = {
     done: { en: 'Done.', ko: '완료되었습니다.' },
     consent: { en: 'consent {id}', ko: '동의 {id}' },
     legal: { en: 'law: {basis}', ko: '법령: {basis}' },
-    error: { en: 'Error: {message}', ko: '오류: {message}' },
 };

@@ -67,6 +67,13 @@ describe('citizen-app client', () => {
         run(['withdraw', '--key', file, '--card', 'card-0001', '--consent', 'consent-0001'], (s) => out.push(s));
         const signed = JSON.parse(out[0]) as { document: object; signature: string };
         expect(verifyDeviceSignature(devicePublicKey, signed.document, signed.signature)).to.equal(true);
+        // A rotation to a key held elsewhere (the web tracker's), named by its public key only.
+        const browserKey = DeviceKey.generate().publicKeyBase64();
+        const rotation: string[] = [];
+        run(['rotate', '--key', file, '--card', 'card-0001', '--new-public-key', browserKey], (s) => rotation.push(s));
+        const rotated = JSON.parse(rotation[0]) as { document: { newDevicePublicKey: string }; signature: string };
+        expect(rotated.document.newDevicePublicKey).to.equal(browserKey);
+        expect(verifyDeviceSignature(devicePublicKey, rotated.document, rotated.signature)).to.equal(true);
         expect(() =>
             run(
                 [
