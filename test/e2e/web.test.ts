@@ -10,11 +10,12 @@ import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ensureApp, SAMPLE_PERSONAL, type GatewayClient } from '../../gateway/demo';
 import { findOrg, REPO_ROOT, type Topology } from '../../network/topology';
-import { testNetwork } from './network';
+import { NETWORK_LABEL, testNetwork } from './network';
+import { notRun } from '../not-run';
 
-/** Chromium as Debian installs it (apt-get install chromium), or CHROMIUM_PATH. */
+/** CHROMIUM_PATH when set, else Chromium where Debian installs it (apt-get install chromium). */
 function findChromium(): string | undefined {
-    const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => !!p);
+    const candidates = process.env.CHROMIUM_PATH ? [process.env.CHROMIUM_PATH] : ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
     return candidates.find((p) => fs.existsSync(p));
 }
 
@@ -47,7 +48,7 @@ const gatewayUrl = (t: Topology, mspId: string) => {
     return `http://${g.host}:${g.port}`;
 };
 
-describe('web UIs in Chromium: the citizen tracker and the audit console', function () {
+describe(`web UIs in Chromium on ${NETWORK_LABEL}: the citizen tracker and the audit console`, function () {
     this.timeout(120_000);
     let t: Topology;
     let browser: Browser;
@@ -65,9 +66,7 @@ describe('web UIs in Chromium: the citizen tracker and the audit console', funct
     before(async function () {
         const executablePath = findChromium();
         if (!executablePath) {
-            // Not a pass: mocha reports these tests as pending, with this reason.
-            console.log('    browser tests did not run: no Chromium (apt-get install -y chromium, or set CHROMIUM_PATH)');
-            this.skip();
+            notRun(this, 'no Chromium: apt-get install -y chromium, or set CHROMIUM_PATH');
         }
         t = (await testNetwork()).topology;
         issuer = await ensureApp(t, 'SeoulMSP', 'web-issuer', { identity: 'issuer1', role: 'issuer' });
