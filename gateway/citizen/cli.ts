@@ -118,9 +118,7 @@ function output(argv: string[]): string {
             return print(key.reportLost(need('card'), reason));
         }
         case 'rotate':
-            return print(
-                key.rotateTo(need('card'), flags['new-public-key'] ?? DeviceKey.load(need('new-key')).publicKeyBase64()),
-            );
+            return print(key.rotateTo(need('card'), flags['new-public-key'] ?? DeviceKey.load(need('new-key')).publicKeyBase64()));
         case 'access-log': {
             const signed = key.accessLogRequest(need('card'));
             return flags.stream ? encodeStreamRequest(signed) : print({ request: signed });

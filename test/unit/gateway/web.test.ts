@@ -25,10 +25,12 @@ function build(opts: { issuer?: boolean; mspId?: string } = {}) {
     const apps = new AppStore(db);
     const auditorKey = apps.create({ name: 'audit-office', mspId: opts.mspId ?? 'SeoulMSP', identity: 'auditor1', role: 'auditor' }).apiKey;
     const otherOrgKey = apps.create({ name: 'elsewhere', mspId: 'MOHWMSP', identity: 'x', role: 'department', dept: 'welfare' }).apiKey;
+    // Signed documents arrive as { document, signature }: their card is document.cardId.
+    const cardOf = (arg: Record<string, unknown>): unknown => (arg.document as { cardId: string } | undefined)?.cardId ?? arg.cardId;
     const fabric = new FakeFabric((fn, arg) => {
-        if (fn === 'CardContract:AuthenticateCard') return { authenticated: true, cardId: arg.document.cardId, status: 'ACTIVE' };
+        if (fn === 'CardContract:AuthenticateCard') return { authenticated: true, cardId: cardOf(arg), status: 'ACTIVE' };
         if (fn === 'CardContract:GetCard') return { cardId: arg.cardId, status: 'ACTIVE' };
-        if (fn === 'ConsentContract:GrantConsent') return { consentId: 'c-1', cardId: arg.document.cardId };
+        if (fn === 'ConsentContract:GrantConsent') return { consentId: 'c-1', cardId: cardOf(arg) };
         return {};
     });
     const gw = createApp({
