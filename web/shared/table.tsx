@@ -19,7 +19,6 @@ export function Table(props: {
             <thead>
                 <tr>
                     {props.headers.map((h, i) => (
-                        // biome-ignore lint/suspicious/noArrayIndexKey: the columns are fixed
                         <th key={i} scope="col">
                             {h}
                         </th>
