@@ -33,6 +33,8 @@ export interface ChannelConfig {
     policies: Map<string, common.Policy>;
     batch: BatchConfig;
     ordererAddresses: string[];
+    /** The common.Config it was read from (absent when built by hand), to check the next update against. */
+    config?: common.Config;
 }
 
 /** Extra facts of the channel config that the orderer and peers may want (added to Fabric's view). */
@@ -452,6 +454,7 @@ export function channelConfigOf(channelId: string, config: common.Config, orgOrd
         batch,
         ordererAddresses,
         sequence: config.getSequence(),
+        config,
         consensusType: consensus?.getType() ?? '',
         capabilities: {
             channel: capabilityNames(channel, '/Channel'),

@@ -7,7 +7,9 @@ import { expect } from 'chai';
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { KvLedger } from '../../../network/peer/ledger/kvledger';
 import { createSignedEnvelope } from '../../../network/common/protoutil';
-import { parseSignaturePolicy } from '../../../network/common/policies';
+import { parseSignaturePolicy, PolicyManager } from '../../../network/common/policies';
+import { ConfigValidator } from '../../../network/common/configvalidator';
+import { computeUpdate, configUpdateEnvelope, signConfigUpdate } from '../../../network/configupdate';
 import { SimulationError } from '../../../network/peer/ledger/txsimulator';
 import { TxSimulator } from '../../../network/peer/ledger/types';
 import { Chain, CC, definition, envelope, ledgerFixture, LedgerFixture, newTx, PRIVATE, SHARED, simulateTx, sortedJson } from './fixture';
@@ -592,41 +594,62 @@ describe('peer ledger', function () {
     });
 
     describe('config blocks', () => {
-        it('Given a config block after genesis, Then it commits VALID with no state change, the new config is announced and restored on reopen', async () => {
+        it('Given a config block after genesis whose update a majority of admins signed, Then it commits VALID with no state change, the new config is announced and restored on reopen; one whose update is not authorized is not committed', async () => {
             const net = await network(['SeoulMSP']);
             const dir = net.dirs.get('SeoulMSP')!;
             const l = net.peers.get('SeoulMSP')!;
             const digest = await l.stateDigest();
             const updates: number[] = [];
             l.onConfig((u) => updates.push(u.blockNumber));
-            // The genesis config again, as a config update signed by the orderer.
-            const genesisPayload = common.Payload.deserializeBinary(
-                common.Envelope.deserializeBinary(net.f.genesis.getData()!.getDataList_asU8()[0]).getPayload_asU8(),
-            );
+            // A channel update (one ACL made stricter) signed by admins, as the orderer orders it.
             const channelId = net.f.channelConfig.channelId;
+            const current = net.f.channelConfig.config!;
+            const updated = common.Config.deserializeBinary(current.serializeBinary());
+            const aclsValue = updated.getChannelGroup()!.getGroupsMap().get('Application')!.getValuesMap().get('ACLs')!;
+            const acls = peer.ACLs.deserializeBinary(aclsValue.getValue_asU8());
+            acls.getAclsMap().get('qscc/GetChainInfo')!.setPolicyRef('/Channel/Application/Writers');
+            aclsValue.setValue(acls.serializeBinary());
+            const configEnvelope = (signers: string[]) => {
+                let update = configUpdateEnvelope(channelId, computeUpdate(channelId, current, updated));
+                for (const mspId of signers) update = signConfigUpdate(update, channelId, net.f.user(mspId, 'Admin'));
+                const validator = new ConfigValidator(channelId, current, new PolicyManager(net.f.channelConfig.policies, net.f.msps));
+                return validator.proposeConfigUpdate(update);
+            };
+            const accepted = configEnvelope(['SeoulMSP', 'MOISMSP', 'MOHWMSP']);
             const configEnv = createSignedEnvelope(
                 common.HeaderType.CONFIG,
                 channelId,
                 net.f.orderer(),
-                genesisPayload.getData_asU8(),
+                accepted.serializeBinary(),
             ).serializeBinary();
-            const forged = createSignedEnvelope(common.HeaderType.CONFIG, channelId, net.f.orderer(), genesisPayload.getData_asU8());
+            const forged = createSignedEnvelope(common.HeaderType.CONFIG, channelId, net.f.orderer(), accepted.serializeBinary());
             forged.setSignature(net.f.orderer().sign(Buffer.from('other')));
             expect(await net.commit([forged.serializeBinary()])).to.deep.equal([C.BAD_CREATOR_SIGNATURE]);
             expect(updates).to.deep.equal([]);
             expect(await net.commit([configEnv])).to.deep.equal([C.VALID]);
             expect(updates).to.deep.equal([l.height - 1]);
             expect(l.config.channelId).to.equal(net.f.channelConfig.channelId);
+            expect(l.config.sequence).to.equal(1);
             // Only the height moved.
             expect(await l.stateDigest()).to.not.equal(digest);
             await l.close();
             const reopened = await net.f.open(dir, 'SeoulMSP');
             net.peers.set('SeoulMSP', reopened);
             expect(reopened.config.applicationOrgs).to.have.members(net.f.channelConfig.applicationOrgs);
+            expect(reopened.config.sequence).to.equal(1);
             const t = await simulateTx(reopened, net.f.user('SeoulMSP', 'User1'), majority(net.f), (sim) =>
                 sim.putState(CC, 'after-config', Buffer.from('1')),
             );
             expect(await net.commit([t.env])).to.deep.equal([C.VALID]);
+            // The genesis config again, in a block the orderer signed, as if it were sequence 2: no update authorizes it.
+            const genesisPayload = common.Payload.deserializeBinary(
+                common.Envelope.deserializeBinary(net.f.genesis.getData()!.getDataList_asU8()[0]).getPayload_asU8(),
+            );
+            const height = reopened.height;
+            const unauthorized = createSignedEnvelope(common.HeaderType.CONFIG, channelId, net.f.orderer(), genesisPayload.getData_asU8());
+            const refused = await net.commit([unauthorized.serializeBinary()]).catch((e: Error & { code?: string }) => e);
+            expect((refused as { code?: string }).code).to.equal('LEDGER_BAD_CONFIG');
+            expect(reopened.height).to.equal(height);
             await closeAll(net);
         });
     });

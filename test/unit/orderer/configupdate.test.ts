@@ -6,7 +6,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { common } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
-import { applicationOrgGroup, buildGenesisBlock, configFromBlock, parseChannelConfig } from '../../../network/common/configtx';
+import {
+    applicationOrgGroup,
+    buildGenesisBlock,
+    channelConfigOf,
+    configFromBlock,
+    parseChannelConfig,
+} from '../../../network/common/configtx';
+import { ConfigUpdateError, ConfigValidator } from '../../../network/common/configvalidator';
+import { PolicyManager } from '../../../network/common/policies';
+import { MspManager } from '../../../network/msp/msp';
 import { lastConfigIndex, parseEnvelope } from '../../../network/common/protoutil';
 import {
     broadcastEnvelope,
@@ -103,6 +112,30 @@ describe('orderer: channel configuration updates (CONFIG_UPDATE)', function () {
         await expectRefused(
             signed(genesisConfig, updated, ['MOISMSP', 'MOHWMSP', 'AuditMSP']),
             /policy for \[Policy\] \/Channel\/Application\/SeoulMSP\/Readers not satisfied: signature set did not satisfy policy$/,
+        );
+    });
+
+    it('a peer re-checks a config block: its update must be authorized and produce exactly its config (ValidatorImpl.Validate)', () => {
+        const details = channelConfigOf(t.channel, genesisConfig);
+        const validator = new ConfigValidator(t.channel, genesisConfig, new PolicyManager(details.policies, new MspManager(details.msps)));
+        const envelopeOf = (signers: string[], config: common.Config) => {
+            const configEnvelope = new common.ConfigEnvelope();
+            const next = common.Config.deserializeBinary(config.serializeBinary());
+            next.setSequence(1);
+            configEnvelope.setConfig(next);
+            configEnvelope.setLastUpdate(signed(genesisConfig, addNewOrg(genesisConfig), signers));
+            return configEnvelope;
+        };
+        const proposed = validator.proposeConfigUpdate(signed(genesisConfig, addNewOrg(genesisConfig), ['SeoulMSP', 'MOISMSP', 'MOHWMSP']));
+        expect(() => validator.validate(proposed)).to.not.throw();
+        expect(() => validator.validate(envelopeOf(['SeoulMSP', 'MOISMSP'], proposed.getConfig()!))).to.throw(
+            ConfigUpdateError,
+            /policy for \[Group\] {2}\/Channel\/Application not satisfied/,
+        );
+        // The same signed update next to a config it does not produce (the new org left out).
+        expect(() => validator.validate(envelopeOf(['SeoulMSP', 'MOISMSP', 'MOHWMSP'], genesisConfig))).to.throw(
+            ConfigUpdateError,
+            'ConfigEnvelope LastUpdate did not produce the supplied config result',
         );
     });
 
