@@ -107,11 +107,12 @@ function parse(argv: string[]): { command: string; flags: Record<string, string 
     return { command, flags };
 }
 
-const USAGE = `usage: node dist/gateway/admin.js <command> --org MSP [--topology FILE] [--db FILE] [--json]
+const USAGE = `usage: npm run -s gateway:admin -- <command> --org MSP [--topology FILE] [--db FILE] [--json | --key-only]
   create-app  --name NAME [--dept DEPT] [--role ${ROLES.join('|')}] [--identity EXISTING]
   list-apps
   rotate-key  --name NAME
-  disable-app --name NAME`;
+  disable-app --name NAME
+--key-only prints the new API key alone: KEY=$(npm run -s gateway:admin -- create-app ... --key-only)`;
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<void> {
     const { command, flags } = parse(argv);
@@ -136,6 +137,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
                 identity: str('identity'),
             });
             if (json) return out(JSON.stringify({ ...r.app, apiKey: r.apiKey }));
+            if (flags['key-only']) return out(r.apiKey);
             out(
                 `created app ${r.app.name} of ${org}: Fabric identity ${r.app.identity}${r.enrolled ? ' (enrolled)' : ''}, role ${r.app.role}${r.app.dept ? `, dept ${r.app.dept}` : ''}`,
             );
@@ -173,6 +175,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             try {
                 const store = new AppStore(db);
                 const key = store.rotateKey(name);
+                if (flags['key-only']) return out(key);
                 return out(json ? JSON.stringify({ name, apiKey: key }) : `new API key of ${name} (shown once): ${key}`);
             } finally {
                 db.close();

@@ -11,7 +11,8 @@ import type { FabricLayer } from './fabric/types';
 import { createApp, type GatewayApp } from './http/app';
 import { listen } from './http/listen';
 import { IdempotencyStore } from './idempotency/store';
-import { createLogger, type Logger } from './log';
+import { createLogger, type Logger } from '../network/shared/logger';
+import { paths } from '../network/topology';
 import { createMetrics } from './metrics';
 import { CHAINCODE_HTTP_STATUS } from './status-table';
 
@@ -28,7 +29,7 @@ export async function startGateway(
     opts: { fabric?: FabricLayer; db?: Db; log?: Logger } = {},
 ): Promise<RunningGateway> {
     registerChaincodeCodes(CHAINCODE_HTTP_STATUS);
-    const log = opts.log ?? createLogger(cfg.logLevel, { service: 'gateway', mspId: cfg.mspId });
+    const log = opts.log ?? createLogger({ node: paths.gatewayName(cfg.topology, cfg.mspId), mspId: cfg.mspId }, cfg.logLevel);
     const metrics = createMetrics({ defaultMetrics: true });
     const db = opts.db ?? openDb(cfg.databaseFile);
     const fabric = opts.fabric ?? new FabricGatewayLayer(cfg, { metrics, log });

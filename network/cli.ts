@@ -3,18 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadTopology, Topology, paths, address, issuerOrg } from './topology';
-import {
-    devnetNodes,
-    runningPid,
-    startNode,
-    waitHealthy,
-    stopNode,
-    checkHealth,
-    portFree,
-    DevnetNode,
-    chaincodeNode,
-    tail,
-} from './processes';
+import { devnetNodes, runningPid, startNode, waitHealthy, stopNode, checkHealth, portFree, DevnetNode, chaincodeNode } from './processes';
 import { generateCrypto } from './msp/ca';
 import { registerAndEnroll } from './shared/ca-identities';
 import { buildGenesisBlock } from './common/configtx';
@@ -22,14 +11,22 @@ import { deployChaincodes } from './lifecycle';
 import { runOrgCommand } from './addorg';
 import { ORG_COMMANDS_HELP } from './orgs';
 import { asFabric, fabricUp, fabricDown, fabricStatus, fabricDeploy, writeComposeFile } from './fabric/network';
+import { printLogs } from './logs';
+import { isLogLevel } from './shared/logger';
+import { describeOwner, liveForegroundOwner, Owner, readOwner, removeOwner, withLock, writeOwner } from './owner';
 
 const HELP = `Usage: devnet <command> [options]
 
 Commands:
-  start                 bring the devnet up, print its endpoints, stop it on Ctrl-C
+  start                 bring the devnet up, print its endpoints, stop it on Ctrl-C; on a devnet
+                        that already runs, attach to it: Ctrl-C then stops nothing
   up                    bring the devnet up in the background (idempotent)
   down [--purge]        stop every devnet process; --purge also deletes all state
   status                print each node's health and each peer's height (exit 1 if unhealthy)
+  logs [--follow] [--node NAME ...] [--level LEVEL] [--tail N]
+                        every process's log merged in time order, one line per event; --node keeps
+                        nodes whose name contains NAME (seoul, peer0.mohw, orderer, gateway),
+                        --level the events at LEVEL (debug, info, warn, error) or above
   enroll --org MSP --name NAME [--type client|admin|peer|orderer] [--attr k=v ...]
                         register and enroll an identity at the org's CA (Fabric CA's REST
                         API, as the org's registrar) with ecert attributes
@@ -143,6 +140,7 @@ export async function down(t: Topology, purge: boolean): Promise<void> {
     const nodes = devnetNodes(t, true).reverse();
     const stopped = await Promise.all(nodes.map(async (n) => ((await stopNode(t, n)) ? n.name : undefined)));
     const names = stopped.filter(Boolean);
+    removeOwner(t);
     say(names.length ? `stopped ${names.join(', ')}` : 'nothing was running');
     if (purge) {
         fs.rmSync(t.stateDir, { recursive: true, force: true });
@@ -151,6 +149,8 @@ export async function down(t: Topology, purge: boolean): Promise<void> {
 }
 
 export async function status(t: Topology): Promise<boolean> {
+    const owner = readOwner(t);
+    say(`owner: ${owner ? describeOwner(owner) : 'none (nothing started by a devnet command)'}`);
     let healthy = true;
     for (const node of devnetNodes(t)) {
         const pid = runningPid(t, node);
@@ -180,9 +180,83 @@ function printEndpoints(t: Topology, fabric = false): void {
     say(`citizen data tracker  http://${address(issuerOrg(t).gateway)}/tracker/`);
     say(`audit console         http://${address(auditors.gateway)}/console/`);
     say('');
+    const welfare = t.orgs.find((o) => o.mspId === 'MOHWMSP') ?? t.orgs[0];
+    const gw = `http://${address(welfare.gateway)}`;
+    say(`API docs: ${gw}/docs/ (Swagger; each gateway's shows what its org may call), ${gw}/openapi.json`);
     say('Try:');
-    say(`  curl -s http://${address(t.orgs[0].gateway)}/healthz`);
+    say(`  KEY=$(npm run -s gateway:admin -- create-app --org ${welfare.mspId} --name my-app --dept welfare --key-only)`);
+    say(`  curl -s -H "Authorization: Bearer $KEY" ${gw}/v1/services   # $KEY: the app's API key, shown once`);
+    say('  npm run demo                        # the whole journey: card, consent, granted read, audit');
+    say('  npm run network:logs -- --follow    # every process, one line per event');
     say(`  npm run network:status${fabric ? ' -- --fabric' : ''}`);
+}
+
+/**
+ * `start`: brings the devnet up and owns it (Ctrl-C stops it), or, if it already runs, attaches to
+ * it (Ctrl-C stops nothing). A previous owner that is gone (killed, crashed) leaves the devnet to
+ * this one. Either way it stays in the foreground and says when a node stops.
+ */
+async function start(t: Topology): Promise<number> {
+    const attachedTo = await withLock(t, 'npm start', say, async (): Promise<Owner | undefined> => {
+        const foreground = liveForegroundOwner(t);
+        if (foreground) return foreground;
+        const previous = readOwner(t);
+        const running = devnetNodes(t).some((n) => runningPid(t, n));
+        if (running && previous?.command === 'start') {
+            say(`the devnet's previous owner, ${describeOwner(previous)}, is gone: this npm start takes it over.`);
+        } else if (running) {
+            // Started in the background (network:up): heal what died, and leave it to network:down.
+            await up(t);
+            return previous ?? writeOwner(t, 'up');
+        }
+        writeOwner(t, 'start');
+        await up(t);
+        return undefined;
+    });
+    printEndpoints(t);
+    if (attachedTo) {
+        say(`ATTACHED to a devnet that was already running, owned by ${describeOwner(attachedTo)}.`);
+        say('Ctrl-C here leaves it running; `npm run network:down` stops it.');
+    } else {
+        say('Ctrl-C stops the devnet; `npm run network:down -- --purge` also wipes its state.');
+    }
+    // Stay in the foreground until Ctrl-C, say when a node dies meanwhile, and leave when the
+    // devnet is stopped by someone else (network:down, or the owner this one attached to).
+    const ours = readOwner(t);
+    const reported = new Set<string>();
+    const stoppedElsewhere = await new Promise<boolean>((resolve) => {
+        const watch = setInterval(() => {
+            const now = readOwner(t);
+            if (!now || now.pid !== ours?.pid || now.since !== ours?.since) {
+                clearInterval(watch);
+                resolve(true);
+                return;
+            }
+            const died = devnetNodes(t).filter((n) => !reported.has(n.name) && !runningPid(t, n));
+            for (const node of died) reported.add(node.name);
+            if (died.length > 0) {
+                say(
+                    `WARNING: ${died.map((n) => n.name).join(', ')} stopped. ` +
+                        '`npm run network:logs -- --node NAME` shows why; `npm run network:up` restarts it.',
+                );
+            }
+        }, 2000);
+        const leave = () => {
+            clearInterval(watch);
+            resolve(false);
+        };
+        process.once('SIGINT', leave);
+        process.once('SIGTERM', leave);
+    });
+    if (stoppedElsewhere) {
+        say('\nthe devnet was stopped elsewhere (`npm run network:down` or its owner); leaving.');
+    } else if (attachedTo) {
+        say('\nleaving the devnet running.');
+    } else {
+        say('\nstopping the devnet...');
+        await withLock(t, 'npm start (stopping)', say, () => down(t, false));
+    }
+    return 0;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -194,40 +268,57 @@ async function main(argv: string[]): Promise<number> {
     const t = loadTopology(args.flags.get('topology')?.[0]);
     if (args.flags.has('fabric')) return fabricCommand(asFabric(t), args);
     switch (args.command) {
-        case 'up':
-            await up(t);
-            printEndpoints(t);
-            say('The devnet runs in the background: `npm run network:down` stops it (add `-- --purge` to wipe its state).');
-            return 0;
-        case 'start': {
-            await up(t);
-            printEndpoints(t);
-            say('Ctrl-C stops the devnet; `npm run network:down -- --purge` also wipes its state.');
-            // Stay in the foreground until Ctrl-C, and say so when a node dies meanwhile.
-            const reported = new Set<string>();
-            const watch = setInterval(() => {
-                for (const node of devnetNodes(t)) {
-                    if (reported.has(node.name) || runningPid(t, node)) continue;
-                    reported.add(node.name);
-                    say(
-                        `WARNING: ${node.name} has stopped. Last lines of ${paths.log(t, node.name)}:\n${tail(paths.log(t, node.name), 10)}`,
-                    );
+        case 'up': {
+            const foreground = await withLock(t, 'network:up', say, async () => {
+                const owner = liveForegroundOwner(t);
+                if (owner) return owner;
+                const previous = readOwner(t);
+                if (previous?.command === 'start') {
+                    say(`the devnet's previous owner, ${describeOwner(previous)}, is gone: it now runs in the background.`);
                 }
-            }, 2000);
-            await new Promise<void>((resolve) => {
-                process.once('SIGINT', resolve);
-                process.once('SIGTERM', resolve);
+                await up(t);
+                writeOwner(t, 'up');
+                return undefined;
             });
-            clearInterval(watch);
-            say('\nstopping the devnet...');
-            await down(t, false);
+            if (foreground) {
+                say(`the devnet is already running in the foreground of ${describeOwner(foreground)}: nothing started.`);
+            }
+            printEndpoints(t);
+            say(
+                foreground
+                    ? 'Ctrl-C in that terminal, or `npm run network:down`, stops it.'
+                    : 'The devnet runs in the background: `npm run network:down` stops it (add `-- --purge` to wipe its state).',
+            );
             return 0;
         }
+        case 'start':
+            return start(t);
         case 'down':
-            await down(t, args.flags.has('purge'));
+            await withLock(t, 'network:down', say, () => down(t, args.flags.has('purge')));
             return 0;
         case 'status':
             return (await status(t)) ? 0 : 1;
+        case 'logs': {
+            const level = args.flags.get('level')?.[0];
+            if (level !== undefined && !isLogLevel(level)) throw new Error(`USAGE: --level takes debug, info, warn or error, got ${level}`);
+            const tail = args.flags.get('tail')?.[0];
+            if (tail !== undefined && !/^\d+$/.test(tail)) throw new Error(`USAGE: --tail takes a number, got ${tail}`);
+            const stop = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+            const shown = await printLogs(
+                t,
+                {
+                    follow: args.flags.has('follow'),
+                    nodes: args.flags.get('node'),
+                    level,
+                    tail: tail === undefined ? undefined : Number(tail),
+                },
+                say,
+                stop,
+            );
+            if (shown === 0 && !args.flags.has('follow'))
+                say(`no log lines${args.flags.has('node') || level ? ' match' : ''} in ${paths.log(t, '*')}`);
+            return 0;
+        }
         case 'enroll': {
             const mspId = args.flags.get('org')?.[0];
             const name = args.flags.get('name')?.[0];
@@ -247,14 +338,16 @@ async function main(argv: string[]): Promise<number> {
             const only = args.flags.get('name')?.[0];
             const selected = t.chaincodes.filter((cc) => !only || cc.name === only);
             if (selected.length === 0) throw new Error(`UNKNOWN_CHAINCODE: ${only} is not in ${t.file}`);
-            for (const cc of selected) {
-                for (const org of t.orgs) {
-                    const node = chaincodeNode(t, cc, org);
-                    await stopNode(t, node);
-                    await ensureRunning(t, node);
+            await withLock(t, 'chaincode:deploy', say, async () => {
+                for (const cc of selected) {
+                    for (const org of t.orgs) {
+                        const node = chaincodeNode(t, cc, org);
+                        await stopNode(t, node);
+                        await ensureRunning(t, node);
+                    }
                 }
-            }
-            await deployChaincodes(t, { log: say, upgrade: selected.map((cc) => cc.name) });
+                await deployChaincodes(t, { log: say, upgrade: selected.map((cc) => cc.name) });
+            });
             return 0;
         }
         default: {

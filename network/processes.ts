@@ -99,7 +99,7 @@ export function devnetNodes(t: Topology, withGateways = fs.existsSync(dist(t, 'g
     if (withGateways) {
         for (const org of t.orgs) {
             nodes.push({
-                name: `gateway.${org.domain}`,
+                name: paths.gatewayName(t, org.mspId),
                 kind: 'gateway',
                 org: org.mspId,
                 host: org.gateway.host,
@@ -148,7 +148,8 @@ export function startNode(t: Topology, node: DevnetNode): number {
         cwd: t.root,
         detached: true,
         stdio: ['ignore', out, out],
-        env: { ...process.env, ...node.env, DEVNET_STATE_DIR: t.stateDir },
+        // Log files are read by people and tools, not terminals: no colour codes (fabric-shim's winston).
+        env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...node.env, DEVNET_STATE_DIR: t.stateDir },
     });
     fs.closeSync(out);
     child.unref();

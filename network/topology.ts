@@ -274,6 +274,8 @@ export const paths = {
     ordererName: (t: Topology, node: OrderingNode = t.orderer.nodes[0]) => `${node.name}.${t.orderer.domain}`,
     ordererDir: (t: Topology, node: OrderingNode = t.orderer.nodes[0]) =>
         path.join(paths.orgDir(t, t.orderer.org), 'orderers', paths.ordererName(t, node)),
+    /** The gateway's process name: its log file and the `node` of its log lines. */
+    gatewayName: (t: Topology, mspId: string) => `gateway.${findOrg(t, mspId).domain}`,
     /** A user's folder: users/<name>@<domain>/msp with signcerts/ and keystore/. */
     userDir: (t: Topology, mspId: string, user: string) =>
         path.join(paths.orgDir(t, mspId), 'users', `${user}@${mspId === t.orderer.org ? t.orderer.domain : findOrg(t, mspId).domain}`),

@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { CommitError, connect, type Checkpointer, type Contract, type Gateway, type Network } from '@hyperledger/fabric-gateway';
 import { paths } from '../../network/topology';
 import type { GatewayConfig } from '../config';
-import type { Logger } from '../log';
+import type { Logger } from '../../network/shared/logger';
 import type { FabricPhase, Metrics } from '../metrics';
 import { loadAppIdentity } from './identities';
 import { blockNumberOf, parseBlock, parseChainInfo, parseProcessedTransaction } from './proof';

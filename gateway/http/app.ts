@@ -10,7 +10,7 @@ import type { Db } from '../db';
 import { PROBLEM_CONTENT_TYPE, ProblemError, toProblem, unauthorized } from '../errors';
 import type { EventStream, FabricLayer } from '../fabric/types';
 import type { IdempotencyStore } from '../idempotency/store';
-import type { Logger } from '../log';
+import type { Logger } from '../../network/shared/logger';
 import type { Metrics } from '../metrics';
 import { buildOpenApi } from './openapi';
 import { dispatcher, type RouteSpec } from './route';
@@ -207,6 +207,18 @@ export function createApp(deps: AppDeps): GatewayApp {
     app.get('/metrics', async (_req, res) => {
         res.locals.route = '/metrics';
         res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    });
+    // The front page: what this gateway is and where to go next (a person's first `curl` lands here).
+    app.get('/', (_req, res) => {
+        res.locals.route = '/';
+        res.json({
+            gateway: `citizen-card REST gateway of ${deps.mspId}`,
+            docs: '/docs/',
+            openapi: '/openapi.json',
+            health: { live: '/healthz', ready: '/readyz', metrics: '/metrics' },
+            api: '/v1 (send Authorization: Bearer <API key>)',
+            apiKey: `npm run -s gateway:admin -- create-app --org ${deps.mspId} --name NAME [--role ROLE] [--dept DEPT] --key-only`,
+        });
     });
     app.get('/openapi.json', (_req, res) => {
         res.locals.route = '/openapi.json';

@@ -7,7 +7,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { newLogger } from '../common/logger';
+import { createLogger } from '../shared/logger';
 import { OperationsServer } from '../common/operations';
 import { caFiles, loadCa, orgInfo } from '../msp/ca';
 import { CA_REGISTRAR_ID, caOf, loadTopology, paths } from '../topology';
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     const t = loadTopology(args.topology);
     const mspId = args.org as string;
     const endpoint = caOf(t, mspId);
-    const logger = newLogger({ node: `ca.${orgInfo(t, mspId).domain}` });
+    const logger = createLogger({ node: `ca.${orgInfo(t, mspId).domain}` });
     const ca = await loadCa(caFiles(orgInfo(t, mspId)));
     const registry = new Registry(path.join(paths.caDir(t, mspId), 'fabric-ca-server.db'));
     const service = new CaService({ caName: '', ca, registry, maxEnrollments: -1, passwordAttempts: 10, logger });

@@ -17,7 +17,7 @@ import { loadSigningIdentity } from '../msp/identity';
 import { MspManager } from '../msp/msp';
 import { loadTopology, paths, Topology } from '../topology';
 import { BlockWriter } from './blockwriter';
-import { newLogger } from '../common/logger';
+import { createLogger } from '../shared/logger';
 import { OperationsServer } from '../common/operations';
 import { handleBroadcast } from './broadcast';
 import { Chain } from './chain';
@@ -26,7 +26,8 @@ const NODE = 'orderer';
 /** Fabric's default gRPC message limit (General.MaxRecvMsgSize / MaxSendMsgSize). */
 const MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
 
-const logger = newLogger({ node: NODE });
+/** Named after the node (its log file's name) once the topology is read. */
+let logger = createLogger({ node: NODE });
 const log = (level: 'info' | 'warn' | 'error', event: string, fields: Record<string, unknown> = {}) => logger[level](event, fields);
 
 const USAGE = `Usage: node dist/network/orderer/main.js [--topology FILE]
@@ -133,6 +134,7 @@ function channelState(t: Topology, configBlock: common.Block): ChannelState {
 async function main(): Promise<void> {
     const args = parseArgs(process.argv.slice(2));
     const t = loadTopology(args.topology);
+    logger = createLogger({ node: paths.ordererName(t) });
     process.on('warning', (w) => log('warn', 'node_warning', { message: w.message }));
 
     const signer = loadSigningIdentity(path.join(paths.ordererDir(t), 'msp'), t.orderer.org);

@@ -13,7 +13,7 @@ import { MspManager, VerifiedIdentity } from '../msp/msp';
 import { CollectionConfig } from '../topology';
 import { chaincodeActions, validationCodeAt } from './gateway/events';
 import { PeerLedger } from './ledger/types';
-import { Logger, silentLogger } from '../common/logger';
+import { Logger, silentLogger } from '../shared/logger';
 
 export const READERS_POLICY = '/Channel/Application/Readers';
 

@@ -31,7 +31,7 @@ import {
 } from './gateway/registry';
 import { deliverService } from './deliver';
 import { OperationsServer } from '../common/operations';
-import { Logger, newLogger } from '../common/logger';
+import { Logger, createLogger } from '../shared/logger';
 
 /** Fabric's default gRPC message limit (peer.maxRecvMsgSize / maxSendMsgSize). */
 const MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
@@ -292,7 +292,7 @@ async function main(): Promise<void> {
         process.exit(2);
     }
     const t = loadTopology(args.topology);
-    const log = newLogger({ node: paths.peerName(t, args.org), mspId: args.org });
+    const log = createLogger({ node: paths.peerName(t, args.org), mspId: args.org });
     process.on('warning', (w) => log.warn('node_warning', { message: w.message }));
     let node: PeerNode;
     try {

@@ -1,6 +1,7 @@
 // The devnet's commands as a user runs them: `up` twice does no harm, `status` tells a dead node
-// by its exit code, and a port taken by another process stops `up` before anything starts.
-import { execFile } from 'node:child_process';
+// by its exit code, a port taken by another process stops `up` before anything starts, and one
+// devnet per state folder: a second `start` attaches, a crashed owner leaves the devnet to the next.
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -28,6 +29,30 @@ async function cli(t: Topology, ...args: string[]): Promise<Run> {
     } catch (e) {
         const err = e as { code: number; stdout: string; stderr: string };
         return { code: err.code, output: err.stdout + err.stderr };
+    }
+}
+
+/** A `start` in the foreground, as in a terminal: its output so far, and a wait for a line. */
+class Foreground {
+    output = '';
+    readonly child: ChildProcess;
+    readonly exited: Promise<number>;
+
+    constructor(t: Topology) {
+        const env = { ...process.env };
+        delete env.DEVNET_STATE_DIR;
+        this.child = spawn(process.execPath, [path.join(t.root, 'dist', 'network', 'cli.js'), 'start', '--topology', t.file], { env });
+        this.child.stdout?.on('data', (d) => (this.output += d));
+        this.child.stderr?.on('data', (d) => (this.output += d));
+        this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code ?? -1)));
+    }
+
+    waitFor(pattern: RegExp, timeoutMs = 90_000): Promise<void> {
+        return eventually(
+            `${pattern} in the output of start:\n${this.output}`,
+            async () => (pattern.test(this.output) ? true : undefined),
+            timeoutMs,
+        ).then(() => undefined);
     }
 }
 
@@ -94,11 +119,72 @@ describe('devnet commands', function () {
             const run = await cli(t, 'up', '--topology', file);
             expect(run.code, run.output).to.equal(1);
             expect(run.output).to.match(new RegExp(`PORT_IN_USE: 127\\.0\\.0\\.1:${doc.orderer.port} \\(orderer`));
-            expect(fs.existsSync(path.join(t.root, doc.stateDir, 'run')), 'no node was started').to.equal(false);
+            const runDir = path.join(t.root, doc.stateDir, 'run');
+            const pids = fs.existsSync(runDir) ? fs.readdirSync(runDir).filter((f) => f.endsWith('.pid')) : [];
+            expect(pids, 'no node was started').to.deep.equal([]);
         } finally {
             blocker.close();
             await cli(t, 'down', '--purge', '--topology', file);
             fs.rmSync(file, { force: true });
         }
+    });
+
+    it('Given an `npm start` that owns the devnet, When a second `npm start` runs beside it and leaves, Then the second says it attached and stops nothing; When the owner crashes, Then `up` takes the devnet over without restarting a node', async () => {
+        await cli(t, 'down', '--topology', t.file);
+        const owner = new Foreground(t);
+        let second: Foreground | undefined;
+        try {
+            await owner.waitFor(/devnet: channel/); // it holds the lock: the second start waits for it
+            second = new Foreground(t);
+            await owner.waitFor(/Ctrl-C stops the devnet/, 180_000);
+            await second.waitFor(/Ctrl-C here leaves it running/);
+            expect(second.output).to.match(
+                new RegExp(`ATTACHED to a devnet that was already running, owned by npm start \\(pid ${owner.child.pid},`),
+            );
+            expect(second.output, 'the second start started nothing').not.to.match(/ up in \d+ ms/);
+            const pids = nodes.map((n) => runningPid(t, n));
+            expect(pids.every(Boolean), 'every node runs').to.equal(true);
+
+            second.child.kill('SIGINT');
+            expect(await second.exited).to.equal(0);
+            expect(second.output).to.match(/leaving the devnet running/);
+            expect(
+                nodes.map((n) => runningPid(t, n)),
+                'leaving stopped nothing',
+            ).to.deep.equal(pids);
+            const again = await cli(t, 'up', '--topology', t.file);
+            expect(again.output).to.match(/already running in the foreground of npm start/);
+            expect(
+                nodes.map((n) => runningPid(t, n)),
+                '`up` started nothing',
+            ).to.deep.equal(pids);
+
+            owner.child.kill('SIGKILL'); // a crashed owner: no clean-up ran
+            await owner.exited;
+            const takeover = await cli(t, 'up', '--topology', t.file);
+            expect(takeover.code, takeover.output).to.equal(0);
+            expect(takeover.output).to.match(
+                new RegExp(`previous owner, npm start \\(pid ${owner.child.pid},.*is gone: it now runs in the background`),
+            );
+            expect(
+                nodes.map((n) => runningPid(t, n)),
+                'the take-over restarted nothing',
+            ).to.deep.equal(pids);
+            const status = await cli(t, 'status', '--topology', t.file);
+            expect(status.output).to.match(/^owner: network:up \(in the background/m);
+        } finally {
+            owner.child.kill('SIGKILL');
+            second?.child.kill('SIGKILL');
+        }
+    });
+
+    it('Given a lock left by a command that crashed, When `up` runs, Then it removes the stale lock and proceeds', async () => {
+        const gone = spawn(process.execPath, ['-e', '']);
+        await new Promise((resolve) => gone.once('exit', resolve));
+        fs.writeFileSync(path.join(t.stateDir, 'run', 'devnet.lock'), JSON.stringify({ pid: gone.pid, what: 'npm start' }));
+        const run = await cli(t, 'up', '--topology', t.file);
+        expect(run.code, run.output).to.equal(0);
+        expect(run.output).to.match(new RegExp(`removed a stale lock: npm start \\(pid ${gone.pid}\\) ended without releasing it`));
+        expect(fs.existsSync(path.join(t.stateDir, 'run', 'devnet.lock'))).to.equal(false);
     });
 });

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Registry } from '../../../network/ca/registry';
 import { CaService, createCaServer, type CaServer } from '../../../network/ca/server';
-import { silentLogger } from '../../../network/common/logger';
+import { silentLogger } from '../../../network/shared/logger';
 import { caFiles, loadCa, orgInfo } from '../../../network/msp/ca';
 import { type CaCredential, FabricCaClient, FabricCaError } from '../../../network/shared/fabric-ca-client';
 import { paths, type Topology } from '../../../network/topology';

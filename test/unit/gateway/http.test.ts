@@ -5,7 +5,7 @@ import request from 'supertest';
 import { sealJson } from '../../../chaincode/model';
 import { OutcomeUnknownError } from '../../../gateway/errors';
 import type { EvaluateRequest } from '../../../gateway/fabric/types';
-import { createLogger } from '../../../gateway/log';
+import { createLogger } from '../../../network/shared/logger';
 import { parseApiKey } from '../../../gateway/auth/keys';
 import {
     buildFixture,
@@ -119,6 +119,14 @@ describe('gateway HTTP', () => {
             expect(res.status).to.equal(400);
             expect(res.body.errors[0].field).to.equal('body.document.cardId');
             expect(f.fabric.submits).to.have.length(0);
+        });
+
+        it('Given GET / without a key, Then 200 naming the org, the API docs and how to get an API key', async () => {
+            const res = await request(f.gw.app).get('/');
+            expect(res.status).to.equal(200);
+            expect(res.body).to.include({ docs: '/docs/', openapi: '/openapi.json' });
+            expect(res.body.gateway).to.match(/MSP$/);
+            expect(res.body.apiKey).to.match(/^npm run -s gateway:admin -- create-app --org \w+MSP /);
         });
 
         it('Given an unknown route, Then 404 problem', async () => {
@@ -587,7 +595,7 @@ describe('gateway HTTP', () => {
                 script: () => {
                     throw new Error('boom');
                 },
-                log: createLogger('debug', {}, (l) => lines.push(l)),
+                log: createLogger({}, 'debug', (l) => lines.push(l)),
             });
             await request(f.gw.app)
                 .post('/v1/cards')

@@ -11,7 +11,7 @@ import { AppStore } from '../../../gateway/auth/store';
 import { openDb } from '../../../gateway/db';
 import { createApp } from '../../../gateway/http/app';
 import { IdempotencyStore } from '../../../gateway/idempotency/store';
-import { silentLogger } from '../../../gateway/log';
+import { silentLogger } from '../../../network/shared/logger';
 import { createMetrics } from '../../../gateway/metrics';
 import { FakeFabric, tmpDbFile } from './fixture';
 

@@ -92,6 +92,23 @@ describe('BlockStore (blkstorage)', () => {
         await again.close();
     });
 
+    /** Opens the store, catching the warnings it emits (asserted here, not printed among passing tests). */
+    async function openWarned(): Promise<{ store: BlockStore; warnings: string[] }> {
+        const printers = process.listeners('warning');
+        const warnings: string[] = [];
+        const capture = (w: Error) => warnings.push(w.message);
+        process.removeAllListeners('warning');
+        process.on('warning', capture);
+        try {
+            const store = await BlockStore.open(dir);
+            await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+            return { store, warnings };
+        } finally {
+            process.off('warning', capture);
+            for (const p of printers) process.on('warning', p);
+        }
+    }
+
     it('given a torn last record (partial write), when reopened, then it is truncated and the chain continues', async () => {
         const { store, blocks } = await storeWith(3);
         await store.close();
@@ -100,7 +117,9 @@ describe('BlockStore (blkstorage)', () => {
         const torn = Buffer.alloc(8 + 10);
         torn.writeUInt32BE(1000, 0); // claims 1000 bytes, only 10 written
         fs.appendFileSync(file, torn);
-        const again = await BlockStore.open(dir);
+        const { store: again, warnings } = await openWarned();
+        expect(warnings).to.have.length(1);
+        expect(warnings[0]).to.match(/truncated a torn record .*record length 1000 runs past the end of the file/);
         expect(again.height).to.equal(3);
         expect(fs.statSync(file).size).to.equal(goodSize);
         await again.append(nextBlock(blocks[2], ['after-crash']));
@@ -119,7 +138,9 @@ describe('BlockStore (blkstorage)', () => {
         rec.writeUInt32BE(12345, 4);
         bytes.copy(rec, 8);
         fs.appendFileSync(file, rec);
-        const again = await BlockStore.open(dir);
+        const { store: again, warnings } = await openWarned();
+        expect(warnings).to.have.length(1);
+        expect(warnings[0]).to.match(/truncated a torn record .*checksum mismatch/);
         expect(again.height).to.equal(2);
         expect(fs.statSync(file).size).to.equal(goodSize);
         await again.close();

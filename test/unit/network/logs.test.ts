@@ -1,0 +1,118 @@
+// One logger, one field set, and `network:logs`: every process's log merged in time order, one
+// readable line per event, colour codes dropped, filtered by node and level.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { expect } from 'chai';
+import { createLogger } from '../../../network/shared/logger';
+import { formatEvent, LogReader, parseLine, printLogs } from '../../../network/logs';
+import { Topology } from '../../../network/topology';
+
+describe('logs', () => {
+    it('Given a node and a gateway, Then both write time, level, node and msg first, and secret or personal fields are redacted', () => {
+        const lines: string[] = [];
+        createLogger({ node: 'peer0.seoul.example.gov' }, 'info', (l) => lines.push(l)).info('block_committed', { block: 3 });
+        createLogger({ node: 'gateway.seoul.example.gov' }, 'info', (l) => lines.push(l)).warn('request', {
+            authorization: 'Bearer k',
+            body: { name: 'Kim' },
+            status: 401,
+        });
+        const [peer, gateway] = lines.map((l) => JSON.parse(l));
+        expect(Object.keys(peer)).to.deep.equal(['time', 'level', 'node', 'msg', 'block']);
+        expect(Object.keys(gateway).slice(0, 4)).to.deep.equal(['time', 'level', 'node', 'msg']);
+        expect(gateway).to.include({ authorization: '[redacted]', body: '[redacted]', status: 401 });
+        expect(lines.join('\n')).not.to.match(/Kim|Bearer/);
+    });
+
+    it('Given a debug event below the level, Then nothing is written', () => {
+        const lines: string[] = [];
+        createLogger({ node: 'x' }, 'warn', (l) => lines.push(l)).info('ignored');
+        expect(lines).to.deep.equal([]);
+    });
+
+    it("Given a fabric-shim line with colour codes, Then the event has its time and level and no escape codes; a line without a time keeps the previous line's", () => {
+        const shim = parseLine(
+            'chaincode-citizencard.seoul.example.gov',
+            '2026-11-29T20:34:25.885Z \u001b[31merror\u001b[39m [c-api:contracts-spi/chaincodefromcontract.js]     ChaincodeError: CARD_NOT_FOUND ',
+        );
+        expect(shim).to.deep.include({ time: '2026-11-29T20:34:25.885Z', level: 'error' });
+        expect(shim?.msg).to.equal('[c-api:contracts-spi/chaincodefromcontract.js] ChaincodeError: CARD_NOT_FOUND');
+        const trace = parseLine('chaincode-citizencard.seoul.example.gov', '    at Object.<anonymous> (x.js:1:1)', shim);
+        expect(trace).to.deep.include({ time: shim?.time, level: 'error', msg: '    at Object.<anonymous> (x.js:1:1)' });
+        expect(parseLine('n', '   ')).to.equal(undefined);
+    });
+
+    it('Given an event, Then it reads as one line: time of day, level, node, message, fields', () => {
+        const line = formatEvent(
+            {
+                time: '2026-11-29T20:41:02.123Z',
+                level: 'info',
+                node: 'peer0.seoul.example.gov',
+                msg: 'block_committed',
+                fields: { block: 5, reason: 'a b' },
+            },
+            24,
+        );
+        expect(line).to.equal('20:41:02.123 INFO  peer0.seoul.example.gov  block_committed block=5 reason="a b"');
+    });
+
+    describe('Given the log files of three processes', () => {
+        let t: Topology;
+        let logs: string;
+        beforeEach(() => {
+            const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'logs-'));
+            t = { stateDir, root: stateDir } as Topology;
+            logs = path.join(stateDir, 'logs');
+            fs.mkdirSync(logs);
+            const json = (time: string, level: string, msg: string) => JSON.stringify({ time, level, msg });
+            fs.writeFileSync(
+                path.join(logs, 'peer0.seoul.example.gov.log'),
+                `${json('2026-11-29T10:00:00.300Z', 'info', 'block_committed')}\n${json('2026-11-29T10:00:00.100Z', 'warn', 'slow')}\n`,
+            );
+            fs.writeFileSync(
+                path.join(logs, 'orderer.orderer.example.gov.log'),
+                `${json('2026-11-29T10:00:00.200Z', 'info', 'block_cut')}\n`,
+            );
+            // The older field name of the devnet's nodes is still read.
+            fs.writeFileSync(
+                path.join(logs, 'gateway.mohw.example.gov.log'),
+                `{"ts":"2026-11-29T10:00:00.000Z","level":"error","msg":"refused"}\n`,
+            );
+        });
+
+        it('Then they are merged in time order, each line naming its node', () => {
+            const events = new LogReader(t, {}).read();
+            expect(events.map((e) => `${e.node} ${e.msg}`)).to.deep.equal([
+                'gateway.mohw.example.gov refused',
+                'peer0.seoul.example.gov slow',
+                'orderer.orderer.example.gov block_cut',
+                'peer0.seoul.example.gov block_committed',
+            ]);
+        });
+
+        it('Then --node and --level keep only the matching events', () => {
+            expect(new LogReader(t, { nodes: ['seoul'] }).read().map((e) => e.msg)).to.deep.equal(['slow', 'block_committed']);
+            expect(new LogReader(t, { level: 'warn' }).read().map((e) => e.msg)).to.deep.equal(['refused', 'slow']);
+        });
+
+        it('When a process writes more, Then following prints only the new events', async () => {
+            const printed: string[] = [];
+            let stop!: () => void;
+            const stopped = new Promise<void>((r) => {
+                stop = r;
+            });
+            const following = printLogs(t, { follow: true, tail: 1 }, (l) => printed.push(l), stopped);
+            await new Promise((r) => setTimeout(r, 100));
+            fs.appendFileSync(
+                path.join(logs, 'orderer.orderer.example.gov.log'),
+                `${JSON.stringify({ time: '2026-11-29T10:00:01.000Z', level: 'info', msg: 'later' })}\n`,
+            );
+            await new Promise((r) => setTimeout(r, 600));
+            stop();
+            await following;
+            expect(printed).to.have.length(2);
+            expect(printed[0]).to.match(/block_committed$/);
+            expect(printed[1]).to.match(/^10:00:01\.000 INFO +orderer\.orderer\.example\.gov +later$/);
+        });
+    });
+});
