@@ -9,15 +9,7 @@ import { KeyType, type EventName } from './keys.js';
 import { canonicalBytes } from './model/canonical.js';
 import type { CitizenCard, Page } from './model/assets.js';
 import { verifyDeviceSignature } from './model/signed.js';
-import {
-    CardStatus,
-    DEFAULT_PAGE_SIZE,
-    DEPT_ATTR,
-    ISSUER_MSP,
-    ROLE_ATTR,
-    SIGNED_REQUEST_MAX_AGE_SECONDS,
-    type Role,
-} from './model/vocabulary.js';
+import { CardStatus, DEFAULT_PAGE_SIZE, DEPT_ATTR, ISSUER_MSP, ROLE_ATTR, SIGNED_REQUEST_MAX_AGE_SECONDS } from './model/vocabulary.js';
 
 export interface Caller {
     mspId: string;
@@ -37,11 +29,9 @@ export function caller(ctx: Context): Caller {
     };
 }
 
-/** One allowed (org, role) pair; mspId undefined means any org. */
-export interface Grant {
-    mspId?: string;
-    role: Role;
-}
+import type { Grant } from './model/grants.js';
+
+export type { Grant };
 
 export function hasGrant(c: Caller, grants: readonly Grant[]): boolean {
     return grants.some((g) => c.role === g.role && (g.mspId === undefined || g.mspId === c.mspId));

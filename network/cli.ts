@@ -32,7 +32,8 @@ Commands:
                         API, as the org's registrar) with ecert attributes
   chaincode:deploy [--name CC]
                         restart a chaincode's servers with the current build and commit its
-                        definition with the next sequence (no network restart)
+                        definition with the next sequence and the version <version>+<hash of the
+                        code>, so that the definition says what runs (no network restart)
   compose --fabric      write a Docker Compose file of the Fabric nodes (official images)
 
 ${ORG_COMMANDS_HELP.trim()}

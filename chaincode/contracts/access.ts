@@ -26,7 +26,6 @@ import {
     localClock,
     verifySigned,
     type Caller,
-    type Grant,
 } from '../ledger.js';
 import type { AccessDecision, AccessLogEntry, GrantedData, PersonalRecord, PredicateRequest, Service } from '../model/assets.js';
 import { AccessIdArgs, ListAccessByCallerArgs, ListAccessByCardArgs, ListMyAccessArgs, RequestAccessArgs } from '../model/dto.js';
@@ -34,7 +33,6 @@ import { parseArgs } from '../model/validate.js';
 import { sealJson, type SealedGrantedData } from '../model/sealed.js';
 import {
     ACCESS_READ_TTL_SECONDS,
-    AUDITOR_MSP,
     ConsentStatus,
     Decision,
     PERSONAL_DATA_COLLECTION,
@@ -45,12 +43,9 @@ import {
     ServiceStatus,
     type DataItem,
 } from '../model/vocabulary.js';
-import { CITIZEN_AGENT } from './card.js';
+import { AUDITOR, CITIZEN_AGENT, DEPARTMENT } from '../model/grants.js';
 import { effectiveStatus, loadConsent } from './consent.js';
 import { loadService } from './service.js';
-
-export const DEPARTMENT: readonly Grant[] = [{ role: Role.DEPARTMENT }];
-export const AUDITOR: readonly Grant[] = [{ mspId: AUDITOR_MSP, role: Role.AUDITOR }];
 
 /**
  * Purpose limitation over the access log: the Audit org's auditors read every entry; an org's

@@ -10,7 +10,8 @@ import type { AccessCounts, AccessLogEntry, HistoryEntry } from '../model/assets
 import { CountAccessArgs, HistoryArgs, type HistoryKind } from '../model/dto.js';
 import { parseArgs } from '../model/validate.js';
 import { Decision } from '../model/vocabulary.js';
-import { AUDITOR, normalizeInstant, requireAccessReader } from './access.js';
+import { normalizeInstant, requireAccessReader } from './access.js';
+import { AUDITOR } from '../model/grants.js';
 
 const KEY_TYPE_OF: Record<HistoryKind, string> = {
     card: KeyType.CARD,

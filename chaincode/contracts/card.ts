@@ -1,6 +1,7 @@
 // CardContract: the two-step issue (private record on issuer peers, then the public card endorsed
 // by MAJORITY against the record's hash), the card lifecycle, device keys, erasure, authentication.
 
+import { CITIZEN_AGENT, ISSUER } from '../model/grants.js';
 import { Context, Info, Returns, Transaction } from 'fabric-contract-api';
 import { ErrorCode, fail } from '../errors.js';
 import { EventName, KeyType, commitmentAnchorKey, personalRecordKey } from '../keys.js';
@@ -17,7 +18,6 @@ import {
     result,
     txIso,
     verifySigned,
-    type Grant,
 } from '../ledger.js';
 import type { CitizenCard, CommitmentAnchor, PersonalRecord } from '../model/assets.js';
 import { canonicalBytes } from '../model/canonical.js';
@@ -33,18 +33,7 @@ import {
 } from '../model/dto.js';
 import { SignedAuthChallenge, SignedCardSuspension, SignedKeyRotation, parseDevicePublicKey } from '../model/signed.js';
 import { parseArgs } from '../model/validate.js';
-import {
-    CardStatus,
-    DATA_ITEMS,
-    ISSUER_MSP,
-    PERSONAL_DATA_COLLECTION,
-    Role,
-    TRANSIENT_PERSONAL,
-    TRANSIENT_SALT_SEED,
-} from '../model/vocabulary.js';
-
-export const ISSUER: readonly Grant[] = [{ mspId: ISSUER_MSP, role: Role.ISSUER }];
-export const CITIZEN_AGENT: readonly Grant[] = [{ mspId: ISSUER_MSP, role: Role.CITIZEN_AGENT }];
+import { CardStatus, DATA_ITEMS, PERSONAL_DATA_COLLECTION, TRANSIENT_PERSONAL, TRANSIENT_SALT_SEED } from '../model/vocabulary.js';
 
 function isRealDate(ymd: string): boolean {
     const d = new Date(`${ymd}T00:00:00.000Z`);

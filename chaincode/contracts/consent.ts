@@ -21,22 +21,16 @@ import {
     result,
     txIso,
     verifySigned,
-    type Grant,
 } from '../ledger.js';
 import type { Consent } from '../model/assets.js';
 import { ConsentIdArgs, ListConsentsByCardArgs, ListConsentsByRecipientArgs } from '../model/dto.js';
 import { SignedConsentReceipt, SignedConsentWithdrawal, documentHash } from '../model/signed.js';
 import { parseArgs } from '../model/validate.js';
-import { AUDITOR_MSP, ConsentStatus, ISSUER_MSP, Role, ServiceStatus } from '../model/vocabulary.js';
-import { CITIZEN_AGENT } from './card.js';
+import { AUDITOR_MSP, ConsentStatus, Role, ServiceStatus } from '../model/vocabulary.js';
+import { CITIZEN_AGENT, CONSENT_READERS } from '../model/grants.js';
 import { loadService } from './service.js';
 
 /** Who may read any consent: the citizen's app, the issuer and auditors. */
-const CONSENT_READERS: readonly Grant[] = [
-    { mspId: ISSUER_MSP, role: Role.CITIZEN_AGENT },
-    { mspId: ISSUER_MSP, role: Role.ISSUER },
-    { mspId: AUDITOR_MSP, role: Role.AUDITOR },
-];
 
 /** Stored status, with EXPIRED derived from the tx time (no write needed when time passes). */
 export function effectiveStatus(consent: Consent, nowIso: string): Consent['status'] {

@@ -16,17 +16,12 @@ import {
     requireCaller,
     result,
     txIso,
-    type Grant,
 } from '../ledger.js';
 import type { Service } from '../model/assets.js';
 import { ListServicesArgs, RegisterServiceArgs, ServiceIdArgs, UpdateServiceArgs } from '../model/dto.js';
 import { parseArgs } from '../model/validate.js';
-import { ISSUER_MSP, Role, SERVICE_ADMIN_MSP, ServiceStatus } from '../model/vocabulary.js';
-
-export const SERVICE_ADMINS: readonly Grant[] = [
-    { mspId: ISSUER_MSP, role: Role.ISSUER },
-    { mspId: SERVICE_ADMIN_MSP, role: Role.SERVICE_ADMIN },
-];
+import { ServiceStatus } from '../model/vocabulary.js';
+import { SERVICE_ADMINS } from '../model/grants.js';
 
 export async function loadService(ctx: Context, serviceId: string): Promise<Service> {
     const service = await getJson<Service>(ctx, compositeKey(ctx, KeyType.SERVICE, [serviceId]));

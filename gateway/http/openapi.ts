@@ -9,6 +9,7 @@ const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as {
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import type { RouteSpec } from './route';
 import { STREAM_OPERATION_ID, STREAM_PATH } from './sse';
+import { AUDITOR_MSP, ISSUER_MSP } from '../../chaincode/model/vocabulary';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON Schema objects are built and patched freely here
 type Schema = Record<string, any>;
@@ -62,22 +63,45 @@ function classSchemaProps(
     return { props: (s.properties ?? {}) as Record<string, Schema>, required: (s.required ?? []) as string[] };
 }
 
-export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version: string }): Schema {
-    const schemas = validationMetadatasToSchemas({
+/** The schemas `roots` refer to, directly or through other schemas' $refs. */
+function reachableSchemas(all: Record<string, Schema>, roots: string[]): Record<string, Schema> {
+    const kept: Record<string, Schema> = {};
+    const visit = (name: string) => {
+        if (kept[name] || !all[name]) return;
+        kept[name] = all[name];
+        for (const m of JSON.stringify(all[name]).matchAll(/"#\/components\/schemas\/([^"]+)"/g)) visit(m[1]);
+    };
+    for (const name of roots) visit(name);
+    return kept;
+}
+
+/** True if an app of this org may call the route (the chaincode's grants), or no org is named. */
+function offeredTo(r: RouteSpec, mspId?: string): boolean {
+    return !mspId || !r.grants || r.grants.some((g) => g.mspId === undefined || g.mspId === mspId);
+}
+
+/**
+ * The OpenAPI document of one org's gateway (or of every route, without `mspId`): only the routes
+ * its apps may call, one tag each (the last, most specific, of the route's tags), and only the
+ * schemas of its requests and answers.
+ */
+export function buildOpenApi(routes: RouteSpec[], info: { mspId?: string; version: string }): Schema {
+    const all = validationMetadatasToSchemas({
         classTransformerMetadataStorage: defaultMetadataStorage,
         refPointerPrefix: '#/components/schemas/',
     }) as Record<string, Schema>;
-    schemas.Problem = PROBLEM_SCHEMA;
+    all.Problem = PROBLEM_SCHEMA;
+    const used = new Set<string>(['Problem']);
     const paths: Record<string, Record<string, Schema>> = {};
     const toOpenApiPath = (p: string) => p.replace(/:([A-Za-z]+)/g, '{$1}');
-    for (const r of routes) {
+    for (const r of routes.filter((route) => offeredTo(route, info.mspId))) {
         const parameters: Schema[] = [];
         if (r.params) {
-            const { props } = classSchemaProps(schemas, r.params);
+            const { props } = classSchemaProps(all, r.params);
             for (const [name, schema] of Object.entries(props)) parameters.push({ name, in: 'path', required: true, schema });
         }
         if (r.query) {
-            const { props, required } = classSchemaProps(schemas, r.query);
+            const { props, required } = classSchemaProps(all, r.query);
             for (const [name, schema] of Object.entries(props))
                 parameters.push({ name, in: 'query', required: required.includes(name), schema });
         }
@@ -95,7 +119,7 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
             operationId: r.operationId,
             summary: r.summary,
             description: [r.description, `Callers: ${r.callers}.`].filter(Boolean).join('\n\n'),
-            tags: r.tags,
+            tags: r.tags.slice(-1),
             parameters,
             responses: {
                 [String(r.success.status)]: {
@@ -106,6 +130,7 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
         };
         const bodyClasses = r.bodyAlternatives?.classes ?? (r.body ? [r.body] : []);
         if (bodyClasses.length) {
+            for (const c of bodyClasses) used.add(c.name);
             const refs = bodyClasses.map((c) => ({ $ref: `#/components/schemas/${c.name}` }));
             op.requestBody = { required: true, content: { 'application/json': { schema: refs.length === 1 ? refs[0] : { oneOf: refs } } } };
         }
@@ -118,37 +143,39 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
         paths[toOpenApiPath(r.path)] ??= {};
         paths[toOpenApiPath(r.path)][r.method] = op;
     }
-    paths[toOpenApiPath(STREAM_PATH)] = {
-        get: {
-            operationId: STREAM_OPERATION_ID,
-            summary: 'Server-Sent Events: new access-log entries of a card (event `access`, id `<block>:<txId>`)',
-            description:
-                'Citizens pass `request` (base64url of a signed AccessLogListRequest); auditors need none. ' +
-                'Reconnect with Last-Event-ID, or name a `subscriber` to keep a durable server-side checkpoint.',
-            tags: ['access', 'citizen', 'audit'],
-            parameters: [
-                { name: 'cardId', in: 'path', required: true, schema: { type: 'string' } },
-                { name: 'request', in: 'query', required: false, schema: { type: 'string' } },
-                { name: 'subscriber', in: 'query', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } },
-                { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
-            ],
-            responses: {
-                '200': { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-                '400': {
-                    description: STATUS_TEXT[400],
-                    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-                },
-                '403': {
-                    description: STATUS_TEXT[403],
-                    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    // Citizens (through Seoul's citizen app) and auditors follow a card's access log.
+    if (!info.mspId || ([ISSUER_MSP, AUDITOR_MSP] as string[]).includes(info.mspId))
+        paths[toOpenApiPath(STREAM_PATH)] = {
+            get: {
+                operationId: STREAM_OPERATION_ID,
+                summary: 'Server-Sent Events: new access-log entries of a card (event `access`, id `<block>:<txId>`)',
+                description:
+                    'Citizens pass `request` (base64url of a signed AccessLogListRequest); auditors need none. ' +
+                    'Reconnect with Last-Event-ID, or name a `subscriber` to keep a durable server-side checkpoint.',
+                tags: ['access'],
+                parameters: [
+                    { name: 'cardId', in: 'path', required: true, schema: { type: 'string' } },
+                    { name: 'request', in: 'query', required: false, schema: { type: 'string' } },
+                    { name: 'subscriber', in: 'query', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } },
+                    { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
+                ],
+                responses: {
+                    '200': { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+                    '400': {
+                        description: STATUS_TEXT[400],
+                        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+                    },
+                    '403': {
+                        description: STATUS_TEXT[403],
+                        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+                    },
                 },
             },
-        },
-    };
+        };
     return {
         openapi: '3.0.3',
         info: {
-            title: `Seoul citizen-card gateway (${info.mspId})`,
+            title: `Seoul citizen-card gateway (${info.mspId ?? 'every org'})`,
             version: info.version,
             description:
                 'REST gateway of one org to the citizen-card ledger (Hyperledger Fabric). Errors are application/problem+json (RFC 9457) with stable codes.',
@@ -160,7 +187,7 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
                 apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
                 bearer: { type: 'http', scheme: 'bearer' },
             },
-            schemas,
+            schemas: reachableSchemas(all, [...used]),
         },
         paths,
     };
@@ -170,7 +197,5 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId: string; version
 if (require.main === module) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: routes import the chaincode model
     const { v1Routes } = require('./routes') as typeof import('./routes');
-    process.stdout.write(
-        JSON.stringify(buildOpenApi(v1Routes(), { mspId: process.argv[2] ?? 'any org', version: '1.0.0' }), null, 2) + '\n',
-    );
+    process.stdout.write(JSON.stringify(buildOpenApi(v1Routes(), { mspId: process.argv[2], version: '1.0.0' }), null, 2) + '\n');
 }

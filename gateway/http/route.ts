@@ -13,6 +13,7 @@ import { IDEMPOTENCY_KEY_PATTERN, requestHash, type IdempotencyStore } from '../
 import type { Logger } from '../../network/shared/logger';
 import { EmptyBody } from './dto';
 import { validateInto } from './validate';
+import type { Grant } from '../../chaincode/model/grants';
 
 export interface SubmitOutcome<T> {
     result: T;
@@ -57,6 +58,11 @@ export interface RouteSpec<P = any, Q = any, B = any> {
     tags: string[];
     /** Who is meant to call it (documentation; the chaincode enforces roles from the certificate). */
     callers: string;
+    /**
+     * The chaincode's grants for it, when only some orgs' apps may call it: an org's OpenAPI document
+     * offers only what its apps may call. Absent: apps of any org.
+     */
+    grants?: readonly Grant[];
     params?: ClassConstructor<P>;
     query?: ClassConstructor<Q>;
     /** The body DTO, or several alternatives told apart by `pick` (documented as oneOf). */

@@ -6,6 +6,8 @@ import { sealJson } from '../../../chaincode/model';
 import { OutcomeUnknownError } from '../../../gateway/errors';
 import type { EvaluateRequest } from '../../../gateway/fabric/types';
 import { createLogger } from '../../../network/shared/logger';
+import { buildOpenApi } from '../../../gateway/http/openapi';
+import { v1Routes } from '../../../gateway/http/routes';
 import { parseApiKey } from '../../../gateway/auth/keys';
 import {
     buildFixture,
@@ -579,13 +581,32 @@ describe('gateway HTTP', () => {
                 '#/components/schemas/RequestAccessArgs',
             );
             expect(doc.components.schemas.RequestAccessArgs.required).to.include.members(['cardId', 'serviceId', 'purpose', 'items']);
-            for (const r of f.gw.routes)
+            for (const r of f.gw.routes.filter((route) => !route.grants || route.grants.some((g) => !g.mspId || g.mspId === 'MOHWMSP')))
                 expect(doc.paths[r.path.replace(/:([A-Za-z]+)/g, '{$1}')][r.method].operationId).to.equal(r.operationId);
             const page = await request(f.gw.app).get('/docs/');
             expect(page.status).to.equal(200);
             expect(page.text).to.contain('swagger-ui-bundle.js');
             expect(page.text).not.to.match(/https?:\/\/(cdn|unpkg)/);
             expect((await request(f.gw.app).get('/docs/swagger-ui-bundle.js')).status).to.equal(200);
+        });
+
+        it("Given each org's gateway, Then its OpenAPI document offers only what its apps may call, one tag per route, and only the schemas its requests use", () => {
+            const docOf = (mspId: string) => buildOpenApi(v1Routes(), { mspId, version: '1.0.0' });
+            const [seoul, mohw, audit] = ['SeoulMSP', 'MOHWMSP', 'AuditMSP'].map(docOf);
+            expect(audit.paths['/v1/cards']?.post, 'Audit may not issue cards').to.equal(undefined);
+            expect(mohw.paths['/v1/cards']?.post).to.equal(undefined);
+            expect(seoul.paths['/v1/cards'].post.operationId).to.equal('issueCard');
+            expect(audit.paths['/v1/audit/history/{kind}/{id}'].get.operationId).to.equal('auditHistory');
+            expect(seoul.paths['/v1/audit/history/{kind}/{id}']).to.equal(undefined);
+            expect(mohw.paths['/v1/access-requests'].post.operationId).to.equal('requestAccess');
+            expect(audit.components.schemas).not.to.have.property('IssueCardBody');
+            for (const doc of [seoul, mohw, audit]) {
+                for (const op of Object.values(doc.paths).flatMap((p) => Object.values(p as object))) {
+                    expect((op as { tags: string[] }).tags, (op as { operationId: string }).operationId).to.have.length(1);
+                }
+                const text = JSON.stringify({ paths: doc.paths, schemas: doc.components.schemas });
+                for (const name of Object.keys(doc.components.schemas)) expect(text, name).to.contain(`"#/components/schemas/${name}"`);
+            }
         });
 
         it('logs one JSON line per request with its id, and never keys, bodies, signatures or personal data', async () => {

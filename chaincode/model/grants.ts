@@ -1,0 +1,24 @@
+// Who may call what: (org, role) pairs the contracts check against the caller's certificate, declared
+// once here so that the gateways document the same rules (each org's OpenAPI offers only what its
+// apps may call) without loading the contracts.
+import { AUDITOR_MSP, ISSUER_MSP, Role, SERVICE_ADMIN_MSP } from './vocabulary.js';
+
+/** One allowed (org, role) pair; mspId undefined means any org. */
+export interface Grant {
+    mspId?: string;
+    role: Role;
+}
+
+export const ISSUER: readonly Grant[] = [{ mspId: ISSUER_MSP, role: Role.ISSUER }];
+export const CITIZEN_AGENT: readonly Grant[] = [{ mspId: ISSUER_MSP, role: Role.CITIZEN_AGENT }];
+export const SERVICE_ADMINS: readonly Grant[] = [
+    { mspId: ISSUER_MSP, role: Role.ISSUER },
+    { mspId: SERVICE_ADMIN_MSP, role: Role.SERVICE_ADMIN },
+];
+export const DEPARTMENT: readonly Grant[] = [{ role: Role.DEPARTMENT }];
+export const AUDITOR: readonly Grant[] = [{ mspId: AUDITOR_MSP, role: Role.AUDITOR }];
+export const CONSENT_READERS: readonly Grant[] = [
+    { mspId: ISSUER_MSP, role: Role.CITIZEN_AGENT },
+    { mspId: ISSUER_MSP, role: Role.ISSUER },
+    { mspId: AUDITOR_MSP, role: Role.AUDITOR },
+];
