@@ -78,8 +78,16 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /** Crypto material and the genesis block, created once; later runs reuse them. */
 async function initialize(t: Topology): Promise<void> {
-    await generateCrypto(t);
     const genesis = paths.genesisBlock(t);
+    if (!fs.existsSync(genesis)) {
+        // The first run makes every CA, TLS CA, node and user identity: a few seconds of key generation.
+        const began = Date.now();
+        say(`generating identities (CA, TLS CA, nodes, admins, users) of ${t.orgs.length + 1} orgs...`);
+        await generateCrypto(t);
+        say(`generated identities in ${Date.now() - began} ms`);
+    } else {
+        await generateCrypto(t);
+    }
     if (!fs.existsSync(genesis)) {
         fs.mkdirSync(path.dirname(genesis), { recursive: true });
         const tmp = `${genesis}.tmp`;
@@ -129,10 +137,12 @@ export async function up(t: Topology): Promise<void> {
     const taken = await portsInUse(t, nodes);
     if (taken.length > 0) throw portError(t, taken);
     const [before, gateways] = [nodes.filter((n) => n.kind !== 'gateway'), nodes.filter((n) => n.kind === 'gateway')];
+    say(`starting ${nodes.length} processes: CAs and chaincode servers, the orderer, the peers, then the gateways...`);
     // CAs, chaincode servers and the orderer are independent; the peers need the orderer.
     await Promise.all(before.filter((n) => n.kind === 'ca' || n.kind === 'chaincode').map((n) => ensureRunning(t, n)));
     await ensureRunning(t, before.find((n) => n.kind === 'orderer') as DevnetNode);
     await Promise.all(before.filter((n) => n.kind === 'peer').map((n) => ensureRunning(t, n)));
+    say('committing chaincode definitions (a _lifecycle transaction endorsed by every org)...');
     await deployChaincodes(t, { log: say });
     await Promise.all(gateways.map((n) => ensureRunning(t, n)));
 }

@@ -12,6 +12,8 @@ import { connection, contractOf, closeConnections, utf8, filesContaining, filesO
 import { Topology, paths, issuerOrg } from '../../network/topology';
 import { checkEveryEndpoint } from '../../gateway/e2e';
 import { ensureApp } from '../../gateway/demo';
+import { buildOpenApi } from '../../gateway/http/openapi';
+import { v1Routes } from '../../gateway/http/routes';
 import { DeviceKey } from '../../gateway/citizen/device';
 import fc from 'fast-check';
 import { malformedRequest, modeArb, type Route } from '../unit/gateway/malformed';
@@ -93,12 +95,14 @@ describe(`citizen cards on ${NETWORK_LABEL}`, function () {
         expect(stdout).to.match(/^Done\./m);
     });
 
-    it('Given malformed bodies, raw bytes, path segments, headers and content encodings on every documented route of a real gateway, Then each is a 4xx problem (no 2xx, no 5xx) and no ledger moves', async () => {
+    it('Given malformed bodies, raw bytes, path segments, headers and content encodings on every route a real gateway serves, Then each is a 4xx problem (no 2xx, no 5xx) and no ledger moves', async () => {
         const mohw = t.orgs.find((o) => o.mspId === 'MOHWMSP');
         if (!mohw) throw new Error('MOHWMSP is not in the topology');
         const base = `http://${mohw.gateway.host}:${mohw.gateway.port}`;
         const app = await ensureApp(t, 'MOHWMSP', 'e2e-malformed', { role: 'department', dept: 'welfare' });
-        const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+        // Every route the gateway serves: its own /openapi.json lists only what MOHW's apps may call.
+        expect((await fetch(`${base}/openapi.json`)).status).to.equal(200);
+        const openapi = buildOpenApi(v1Routes(), { version: '1.0.0' }) as { paths: Record<string, Record<string, unknown>> };
         const routes: Route[] = Object.entries(openapi.paths)
             .filter(([p]) => p.startsWith('/v1/'))
             .flatMap(([p, ops]) =>
