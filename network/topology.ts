@@ -140,7 +140,7 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
     const nodes: OrderingNode[] = [
         { name: 'orderer', operatedBy: o.operatedBy, adminPort: o.adminPort, ...first },
         ...(o.additionalNodes ?? []),
-    ].map((n: any, i: number) => {
+    ].map((n: YamlNode, i: number) => {
         const where = i === 0 ? 'orderer' : `orderer.additionalNodes[${i - 1}]`;
         if (typeof n.name !== 'string' || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(n.name)) {
             throw new TopologyError(abs, `${where}.name must be a DNS label`);

@@ -84,7 +84,7 @@ describe('fabric/binaries', () => {
 });
 
 describe('topology: ordering nodes and CAs', () => {
-    const withDoc = (edit: (doc: any) => void) => {
+    const withDoc = (edit: (doc: ReturnType<typeof YAML.parse>) => void) => {
         const doc = YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'));
         edit(doc);
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'topology-')), 'topology.yaml');

@@ -27,7 +27,9 @@ import { ccaasPackage, untarGz } from '../../../network/fabric/package';
 import { asFabric, builderDir, endorsementPolicyArgs, orgPackage } from '../../../network/fabric/network';
 
 /** Through YAML and back, as Fabric's tools read the files. */
-const readBack = (s: Settings): any => YAML.parse(YAML.stringify(s));
+/** A generated file read back as YAML, inspected field by field. */
+type Parsed = ReturnType<typeof YAML.parse>;
+const readBack = (s: Settings): Parsed => YAML.parse(YAML.stringify(s));
 
 describe('fabric/config: what real Fabric reads, generated from the topology', () => {
     let t: Topology;
@@ -85,7 +87,7 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
     });
 
     describe('configtx.yaml', () => {
-        let profile: any;
+        let profile: Parsed;
         before(() => {
             profile = readBack(configtx(t, (n) => `/tls/${n.name}.crt`)).Profiles[CHANNEL_PROFILE];
         });
@@ -100,7 +102,7 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
                     ServerTLSCert: `/tls/${n.name}.crt`,
                 })),
             );
-            expect(profile.Orderer.EtcdRaft.Consenters.map((c: any) => c.Port)).to.deep.equal([7050, 8050, 9050]);
+            expect(profile.Orderer.EtcdRaft.Consenters.map((c: Parsed) => c.Port)).to.deep.equal([7050, 8050, 9050]);
             expect(profile.Orderer.Organizations[0].OrdererEndpoints).to.deep.equal(['127.0.0.1:7050', '127.0.0.1:8050', '127.0.0.1:9050']);
         });
 
@@ -122,7 +124,7 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
 
         it('Then every org is present with its MSP folder, its own policies and its anchor peer', () => {
             const orgs = profile.Application.Organizations;
-            expect(orgs.map((o: any) => o.ID)).to.deep.equal(t.orgs.map((o) => o.mspId));
+            expect(orgs.map((o: Parsed) => o.ID)).to.deep.equal(t.orgs.map((o) => o.mspId));
             for (const [i, org] of t.orgs.entries()) {
                 expect(orgs[i].MSPDir).to.equal(paths.orgMsp(t, org.mspId));
                 expect(orgs[i].AnchorPeers).to.deep.equal([{ Host: org.peer.host, Port: org.peer.port }]);
@@ -163,7 +165,7 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
             expect(merged.peer.id).to.equal('peer0.mois.example.gov');
             expect(merged.peer.keepalive.interval).to.equal('7200s');
             expect(merged.peer.gossip.bootstrap).to.equal('127.0.0.1:8051');
-            expect(merged.chaincode.externalBuilders.map((b: any) => b.name)).to.deep.equal(['citizencard-ccaas']);
+            expect(merged.chaincode.externalBuilders.map((b: Parsed) => b.name)).to.deep.equal(['citizencard-ccaas']);
         });
     });
 
@@ -204,13 +206,13 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
     });
 
     describe('the Compose file', () => {
-        let compose: any;
+        let compose: Parsed;
         before(() => {
             compose = readBack(composeFile(t, builderDir(t)));
         });
 
         it("Then it runs the official images at the project's versions: a CA per org, three orderers, a peer per org", () => {
-            const services = Object.values(compose.services) as any[];
+            const services = Object.values(compose.services) as Parsed[];
             expect(services.filter((s) => s.image === IMAGES.ca)).to.have.length(t.orgs.length + 1);
             expect(services.filter((s) => s.image === IMAGES.orderer)).to.have.length(3);
             expect(services.filter((s) => s.image === IMAGES.peer)).to.have.length(t.orgs.length);
@@ -224,7 +226,7 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
 
         it('Then every port a container listens on is distinct, and each peer carries the settings of the native path', () => {
             const listens: string[] = [];
-            for (const s of Object.values(compose.services) as any[]) {
+            for (const s of Object.values(compose.services) as Parsed[]) {
                 for (const [k, v] of Object.entries(s.environment ?? {})) {
                     // ORDERER_GENERAL_LISTENADDRESS is a host alone; its port is ORDERER_GENERAL_LISTENPORT.
                     if (/LISTENADDRESS$/.test(k) && String(v).includes(':')) listens.push(String(v).split(':').pop() as string);
