@@ -182,7 +182,7 @@ export class MspManager {
      * Parses msp.SerializedIdentity bytes and validates the certificate; throws MspError. Cached.
      * Like Fabric's MSP, the certificate's own validity dates are not checked unless `at` is given
      * (Fabric validates the chain as of the certificate's NotBefore; expired clients are refused by
-     * the orderer's Broadcast, see identityExpiresAt).
+     * the peers' ExpirationCheck filter and the orderer's Broadcast, see identityExpiresAt).
      */
     deserialize(serialized: Uint8Array, at?: Date): VerifiedIdentity {
         return this.#lookup(serialized, at).identity;

@@ -85,8 +85,8 @@ function applyFilters(support: BroadcastSupport, envelope: common.Envelope, pars
     if (parsed.signatureHeader.getCreator_asU8().length === 0) {
         return refuse(Status.BAD_REQUEST, 'BAD_SIGNATURE_HEADER: the signature header has no creator', txId);
     }
-    // Fabric's ExpirationRejectRule (msgprocessor, before the signature filter): the peers' MSP
-    // does not check a client certificate's expiry, the orderer refuses its transactions.
+    // Fabric's ExpirationRejectRule (msgprocessor, before the signature filter): the MSP does not
+    // check a client certificate's expiry; the peers' ExpirationCheck filter and this rule do.
     const expiresAt = identityExpiresAt(parsed.signatureHeader.getCreator_asU8());
     if (expiresAt && Date.now() >= expiresAt.getTime()) {
         return refuse(Status.BAD_REQUEST, `IDENTITY_EXPIRED: broadcast client identity expired at ${expiresAt.toISOString()}`, txId);

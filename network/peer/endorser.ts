@@ -7,7 +7,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { common, ledger as ledgerpb, msp, peer } from '@hyperledger/fabric-protos';
 import { parseSignaturePolicy, type SignedData, satisfiesSignaturePolicy } from '../common/policies';
-import type { SigningIdentity } from '../msp/identity';
+import { identityExpiresAt, type SigningIdentity } from '../msp/identity';
 import type { VerifiedIdentity } from '../msp/msp';
 import type { CollectionConfig } from '../topology';
 import type { ChaincodeExecutor } from './chaincode/support';
@@ -75,7 +75,8 @@ export type EndorserErrorCode =
     | 'SIGNATURE_EMPTY'
     | 'CREATOR_MALFORMED'
     | 'ACCESS_DENIED'
-    | 'DUPLICATE_TXID';
+    | 'DUPLICATE_TXID'
+    | 'IDENTITY_EXPIRED';
 
 /** A proposal refused before simulation; `response` is what Fabric's endorser returns next to the error. */
 /** Whether the creator carries a parseable certificate (only asked on the refusal path). */
@@ -190,6 +191,11 @@ export class Endorser {
      */
     async processProposal(sp: peer.SignedProposal, opts: { isEvaluate?: boolean } = {}): Promise<peer.ProposalResponse> {
         const up = unpackProposal(sp);
+        // Fabric's ExpirationCheck auth filter (core/handlers/auth/filter), in front of the
+        // endorser for the Endorser service and the peer's gateway alike: the MSP itself ignores
+        // a certificate's expiry.
+        const expiresAt = identityExpiresAt(up.signatureHeader.getCreator_asU8());
+        if (expiresAt && Date.now() > expiresAt.getTime()) throw new EndorserError('IDENTITY_EXPIRED', 'proposal client identity expired');
         const channelId = up.channelHeader.getChannelId();
         // An empty channel id is Fabric's channelless proposal (the peer CLI's qscc and cscc
         // queries name the channel in their arguments): checked against the local MSP, never endorsed.

@@ -23,7 +23,8 @@ export const MAX_RESULT_LIMIT = 100;
 /** Fabric's messages (core/chaincode/handler.go). */
 export const ERROR_EXECUTION_TIMEOUT = 'timeout expired while executing transaction';
 export const ERROR_STREAM_TERMINATED = 'chaincode stream terminated';
-export const RICH_QUERY_UNSUPPORTED = 'rich queries (GET_QUERY_RESULT) are not supported: the devnet runs a LevelDB state database';
+/** What Fabric's LevelDB state database answers a rich query (statedb/stateleveldb). */
+export const RICH_QUERY_UNSUPPORTED = 'ExecuteQuery not supported for leveldb';
 export const INVOKE_CHAINCODE_UNSUPPORTED = 'chaincode-to-chaincode invocation (INVOKE_CHAINCODE) is not supported here';
 export const CROSS_CHANNEL_UNSUPPORTED = 'chaincode-to-chaincode invocation on another channel is not supported by the devnet';
 
