@@ -1,12 +1,15 @@
 // Shared helpers of the end-to-end tests: connections per org and user, ledger heights read the
 // way both networks offer (qscc through a peer's gateway, Deliver from an orderer) and file scans.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Contract, Gateway } from '@hyperledger/fabric-gateway';
 import { common, orderer as ordererProtos } from '@hyperledger/fabric-protos';
-import { Topology, paths, issuerOrg } from '../../network/topology';
+import { Topology, paths, issuerOrg, findOrg } from '../../network/topology';
+import { caHome } from '../../network/fabric/identities';
 import { connectAs, OrgConnection } from '../../network/client';
+import { NETWORK } from './network';
 import { createSignedEnvelope } from '../../network/common/protoutil';
 import { loadSigningIdentity } from '../../network/msp/identity';
 
@@ -78,9 +81,10 @@ export interface OrdererEndpoint {
     name: string;
 }
 
-/** The topology's ordering nodes (the devnet runs the first only). */
+/** The ordering nodes the test network runs: every one of the topology on Fabric, the first on the devnet. */
 export function orderingNodes(t: Topology): OrdererEndpoint[] {
-    return [{ host: t.orderer.host, port: t.orderer.port, name: paths.ordererName(t) }];
+    const nodes = NETWORK === 'fabric' ? t.orderer.nodes : t.orderer.nodes.slice(0, 1);
+    return nodes.map((n) => ({ host: n.host, port: n.port, name: paths.ordererName(t, n) }));
 }
 
 /**
@@ -119,6 +123,31 @@ export async function ordererHeight(t: Topology, node: OrdererEndpoint): Promise
     } finally {
         client.close();
     }
+}
+
+/**
+ * The files of the org's signing CA, for identities the CA never issued through its API (expired
+ * ones): on the devnet its own CA's (issueTestIdentity's default), on real Fabric the org's Fabric
+ * CA server's certificate and the key in its keystore that matches it.
+ */
+export function orgCaFiles(t: Topology, mspId: string): { cert: string; key: string } | undefined {
+    if (NETWORK === 'devnet') return undefined;
+    const home = caHome(t, findOrg(t, mspId));
+    const cert = path.join(home, 'ca-cert.pem');
+    const x509 = new crypto.X509Certificate(fs.readFileSync(cert));
+    const keystore = path.join(home, 'msp', 'keystore');
+    const key = fs
+        .readdirSync(keystore)
+        .map((f) => path.join(keystore, f))
+        .find((f) => {
+            try {
+                return x509.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(f)));
+            } catch {
+                return false; // not a key, or not this certificate's
+            }
+        });
+    if (!key) throw new Error(`CA_KEY_MISSING: no key in ${keystore} matches ${cert}`);
+    return { cert, key };
 }
 
 /**

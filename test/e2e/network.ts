@@ -9,7 +9,9 @@ import YAML from 'yaml';
 import { loadTopology, Topology, DEFAULT_TOPOLOGY, REPO_ROOT } from '../../network/topology';
 import { up, down } from '../../network/cli';
 import { withFixtureChaincode } from '../fixtures/topology';
-import { devnetNodes, runningPid, startNode, waitHealthy } from '../../network/processes';
+import { devnetNodes, runningPid, startNode, waitHealthy, DevnetNode, NodeKind } from '../../network/processes';
+import { asFabric, fabricUp, fabricDown, fabricNodes } from '../../network/fabric/network';
+import { findFabricBinaries } from '../../network/fabric/binaries';
 
 /**
  * Every port of the default topology plus this (E2E_PORT_SHIFT to run two test devnets side by
@@ -79,7 +81,7 @@ export function testTopologyFile(own?: { name: string; extraShift: number }): st
 /** A node of the network that a test may kill and start again (only on a network this run started). */
 export interface ControlledNode {
     name: string;
-    kind: 'ca' | 'orderer' | 'peer' | 'chaincode' | 'gateway';
+    kind: NodeKind;
     org: string;
     pid(): number | undefined;
     /** Starts it and waits until it is healthy. */
@@ -95,24 +97,34 @@ interface NetworkDriver {
     cliArgs: string[];
 }
 
-const devnet: NetworkDriver = {
-    up,
-    down,
-    nodes: (t) =>
-        devnetNodes(t).map((n) => ({
-            name: n.name,
-            kind: n.kind,
-            org: n.org,
-            pid: () => runningPid(t, n),
-            async start(timeoutMs = 30_000) {
-                startNode(t, n);
-                await waitHealthy(t, n, timeoutMs);
-            },
-        })),
-    cliArgs: [],
-};
+/** A node started with network/processes.ts (both networks' tooling use it). */
+const controlled = (t: Topology, n: DevnetNode): ControlledNode => ({
+    name: n.name,
+    kind: n.kind,
+    org: n.org,
+    pid: () => runningPid(t, n),
+    async start(timeoutMs = 60_000) {
+        startNode(t, n);
+        await waitHealthy(t, n, timeoutMs);
+    },
+});
 
-const drivers: Record<NetworkKind, NetworkDriver> = { devnet, fabric: devnet };
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+const drivers: Record<NetworkKind, NetworkDriver> = {
+    devnet: {
+        up,
+        down,
+        nodes: (t) => devnetNodes(t).map((n) => controlled(t, n)),
+        cliArgs: [],
+    },
+    fabric: {
+        up: (t) => fabricUp(t, { say, gateways: true }),
+        down: (t, purge) => fabricDown(t, purge, say),
+        nodes: (t) => fabricNodes(t, findFabricBinaries(t.root), true).map((n) => controlled(t, n)),
+        cliArgs: ['--fabric'],
+    },
+};
 
 export const driver = (): NetworkDriver => drivers[NETWORK];
 
@@ -129,7 +141,7 @@ export function ownTestNetwork(name: string, extraShift: number): Promise<Topolo
 async function freshNetwork(file: string): Promise<Topology> {
     const previous = process.env.DEVNET_STATE_DIR;
     delete process.env.DEVNET_STATE_DIR;
-    const topology = loadTopology(file);
+    const topology = load(file);
     if (previous !== undefined) process.env.DEVNET_STATE_DIR = previous;
     await driver().down(topology, true);
     try {
@@ -141,14 +153,20 @@ async function freshNetwork(file: string): Promise<Topology> {
     return topology;
 }
 
+/** The topology of a test network; real Fabric keeps its state in the topology's fabricStateDir, apart from a devnet's. */
+const load = (file: string): Topology => (NETWORK === 'fabric' ? asFabric(loadTopology(file)) : loadTopology(file));
+
 let started: Promise<TestNetwork> | undefined;
 
 /** The test network, brought up once per test run. */
 export function testNetwork(): Promise<TestNetwork> {
     started ??= (async () => {
-        if (process.env.E2E_TOPOLOGY) return { kind: NETWORK, topology: loadTopology(process.env.E2E_TOPOLOGY), owned: false };
-        const topology = await freshNetwork(testTopologyFile());
-        return { kind: NETWORK, topology, owned: true };
+        const owned = !process.env.E2E_TOPOLOGY;
+        const topology = owned ? await freshNetwork(testTopologyFile()) : load(process.env.E2E_TOPOLOGY as string);
+        // Code of this process that reads the topology by its file (the gateways' config, the
+        // demo's apps) finds the Fabric network's state as the Fabric tooling's children do.
+        if (NETWORK === 'fabric') process.env.DEVNET_STATE_DIR = topology.stateDir;
+        return { kind: NETWORK, topology, owned };
     })();
     return started;
 }
