@@ -40,7 +40,7 @@ ${ORG_COMMANDS_HELP.trim()}
 
 Options:
   --topology FILE       topology file (default network/topology.yaml or $TOPOLOGY)
-  --fabric              start, up, down, status and chaincode:deploy act on real Fabric v3.1.5
+  --fabric              start, up, down, status, enroll and chaincode:deploy act on real Fabric v3.1.5
                         (binaries from $FABRIC_BIN or PATH; state in <stateDir>-fabric) instead
                         of the devnet; see docs/operations.md
   --help                this text
@@ -276,8 +276,10 @@ async function main(argv: string[]): Promise<number> {
         say(HELP);
         return args.command || args.flags.has('help') ? 0 : 2;
     }
-    const t = loadTopology(args.flags.get('topology')?.[0]);
-    if (args.flags.has('fabric')) return fabricCommand(asFabric(t), args);
+    const loaded = loadTopology(args.flags.get('topology')?.[0]);
+    // enroll speaks Fabric CA's REST API, the same to both networks: --fabric only picks the Fabric network's state.
+    if (args.flags.has('fabric') && args.command !== 'enroll') return fabricCommand(asFabric(loaded), args);
+    const t = args.flags.has('fabric') ? asFabric(loaded) : loaded;
     switch (args.command) {
         case 'up': {
             const foreground = await withLock(t, 'network:up', say, async () => {

@@ -85,6 +85,18 @@ describe(`crash safety on ${NETWORK_LABEL}`, function () {
             Buffer.from(await audit.evaluate('Get', { arguments: [last], endorsingOrganizations: ['AuditMSP'] })).toString(),
         );
         expect(read).to.equal(String(committed.length - 1));
+        // And it endorses again: on Fabric once gossip's discovery offers it anew (seconds).
+        await eventually(
+            'the restarted peer to endorse',
+            async () =>
+                (
+                    await contract.submitAsync('Put', {
+                        arguments: [`${run}-after`, 'x'],
+                        endorsingOrganizations: ['SeoulMSP', 'MOISMSP', 'AuditMSP'],
+                    })
+                ).getStatus(),
+            60_000,
+        );
     });
 
     it('When an orderer is killed with SIGKILL and restarted, Then no committed block is lost and ordering resumes', async () => {

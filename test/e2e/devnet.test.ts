@@ -9,7 +9,17 @@ import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { checkpointers, connect, EndorseError, GatewayError, StatusCode, Contract } from '@hyperledger/fabric-gateway';
 import { testNetwork, NETWORK_LABEL } from './network';
-import { connection, contractOf, closeConnections, utf8, marker, filesContaining, filesOutsideIssuerPeer, eventually } from './helpers';
+import {
+    connection,
+    contractOf,
+    closeConnections,
+    utf8,
+    marker,
+    filesContaining,
+    filesOutsideIssuerPeer,
+    eventually,
+    orgCaFiles,
+} from './helpers';
 import { notRun, onlyOn } from '../not-run';
 import { Topology, paths, issuerOrg } from '../../network/topology';
 import { newPeerClient, loadUser } from '../../network/client';
@@ -243,7 +253,7 @@ describe(`fabric-gateway on ${NETWORK_LABEL}`, function () {
         });
 
         it('When the certificate is expired, Then the peers refuse its proposal (Fabric’s ExpirationCheck filter) and nothing changes', async () => {
-            const test = await issueTestIdentity({ topology: t, mspId: 'SeoulMSP', expired: true });
+            const test = await issueTestIdentity({ topology: t, mspId: 'SeoulMSP', expired: true, caFiles: orgCaFiles(t, 'SeoulMSP') });
             const gateway = connect({
                 client: newPeerClient(t, 'SeoulMSP'),
                 identity: { mspId: 'SeoulMSP', credentials: Buffer.from(test.certificatePem) },

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { testNetwork, NETWORK_LABEL } from './network';
+import { testNetwork, driver, NETWORK_LABEL } from './network';
 import { notRun } from '../not-run';
 import { disableApp, provisionApp } from '../../gateway/admin';
 import { loadConfig } from '../../gateway/config';
@@ -90,7 +90,11 @@ describe(`Fabric CA on ${NETWORK_LABEL}`, function () {
         const cli = (...args: string[]) => {
             const env = { ...process.env };
             delete env.DEVNET_STATE_DIR; // the topology file names its state folder
-            return run(process.execPath, [path.join(t.root, 'dist', 'network', 'cli.js'), ...args, '--topology', t.file], { env });
+            return run(
+                process.execPath,
+                [path.join(t.root, 'dist', 'network', 'cli.js'), ...args, '--topology', t.file, ...driver().cliArgs],
+                { env },
+            );
         };
         const first = await cli('enroll', '--org', 'AuditMSP', '--name', name, '--attr', 'role=auditor');
         expect(first.stdout).to.contain(`registered and enrolled ${name} of AuditMSP at its CA`);

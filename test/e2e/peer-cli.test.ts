@@ -221,7 +221,11 @@ describe("Fabric's peer CLI against the network", function () {
     it('When `peer lifecycle chaincode querycommitted` asks, Then every chaincode of the topology is committed with its version and sequence', async () => {
         const seoul = issuerOrg(t).mspId;
         const out = await ok(seoul, 'lifecycle', 'chaincode', 'querycommitted', '-C', t.channel);
-        for (const cc of t.chaincodes) expect(out).to.contain(`Name: ${cc.name}, Version: ${cc.version}, Sequence: ${cc.sequence}`);
+        // At the topology's sequence or later: the redeploy test moves citizencard on.
+        for (const cc of t.chaincodes) {
+            const sequence = new RegExp(`Name: ${cc.name}, Version: ${cc.version.replace('.', '\\.')}, Sequence: (\\d+)`).exec(out)?.[1];
+            expect(Number(sequence), `${cc.name} in ${out}`).to.be.at.least(cc.sequence);
+        }
         const one = JSON.parse(await ok(seoul, 'lifecycle', 'chaincode', 'querycommitted', '-C', t.channel, '-n', 'fixture', '-O', 'json'));
         const fixture = t.chaincodes.find((cc) => cc.name === 'fixture')!;
         expect([one.version, one.sequence]).to.deep.equal([fixture.version, fixture.sequence]);
