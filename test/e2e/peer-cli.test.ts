@@ -230,7 +230,9 @@ describe("Fabric's peer CLI against the network", function () {
             const [version, sequence] = [line![1], Number(line![2])];
             expect(version === cc.version || version.startsWith(`${cc.version}+`), version).to.equal(true);
             expect(sequence).to.be.at.least(cc.sequence);
-            const one = JSON.parse(await ok(seoul, 'lifecycle', 'chaincode', 'querycommitted', '-C', t.channel, '-n', cc.name, '-O', 'json'));
+            const one = JSON.parse(
+                await ok(seoul, 'lifecycle', 'chaincode', 'querycommitted', '-C', t.channel, '-n', cc.name, '-O', 'json'),
+            );
             expect([one.version, one.sequence]).to.deep.equal([version, sequence]);
         }
     });
