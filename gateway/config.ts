@@ -53,6 +53,11 @@ export interface GatewayConfig {
     bodyLimit: string;
     /** Rate limits per API key (weighted by route) and per client address, and open streams per key. */
     limits: RequestLimits;
+    /**
+     * HTTPS, with optional client certificates (mutual TLS) issued by the org's CA; undefined: plain
+     * HTTP (a reverse proxy terminates TLS).
+     */
+    tls: GatewayTls | undefined;
     /** Slow clients: the headers, and the whole request (headers and body), must arrive within these. */
     timeouts: { headersMs: number; requestMs: number };
     /** How long SIGTERM waits for in-flight requests before closing anyway. */
@@ -71,6 +76,34 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0)
     if (raw === undefined || raw === '') return fallback;
     if (!/^\d+$/.test(raw) || Number(raw) < min) throw new ConfigError(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
     return Number(raw);
+}
+
+export interface GatewayTls {
+    certPath: string;
+    keyPath: string;
+    /** CA certificates a client certificate must chain to: by default every file of the org's msp/cacerts. */
+    clientCaPaths: string[];
+}
+
+function tlsEnv(env: NodeJS.ProcessEnv, topology: Topology, mspId: string): GatewayTls | undefined {
+    const certPath = env.GATEWAY_TLS_CERT || undefined;
+    const keyPath = env.GATEWAY_TLS_KEY || undefined;
+    if (!certPath && !keyPath) {
+        if (env.GATEWAY_TLS_CLIENT_CA) throw new ConfigError('GATEWAY_TLS_CLIENT_CA needs GATEWAY_TLS_CERT and GATEWAY_TLS_KEY (HTTPS)');
+        return undefined;
+    }
+    if (!certPath || !keyPath)
+        throw new ConfigError('GATEWAY_TLS_CERT and GATEWAY_TLS_KEY go together (the HTTPS certificate and its key)');
+    const cacerts = path.join(paths.orgMsp(topology, mspId), 'cacerts');
+    const clientCaPaths = env.GATEWAY_TLS_CLIENT_CA
+        ? env.GATEWAY_TLS_CLIENT_CA.split(path.delimiter).filter(Boolean)
+        : fs.existsSync(cacerts)
+          ? fs
+                .readdirSync(cacerts)
+                .sort()
+                .map((f) => path.join(cacerts, f))
+          : [];
+    return { certPath, keyPath, clientCaPaths };
 }
 
 /** `operationId=weight,...` (e.g. `requestAccess=10,getCard=1`): the cost of one request in tokens. */
@@ -183,6 +216,7 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
             anonymousMax: intEnv(env, 'GATEWAY_ANONYMOUS_RATE_MAX', DEFAULT_LIMITS.anonymousMax, 1),
             streamsPerKey: intEnv(env, 'GATEWAY_STREAMS_PER_KEY', DEFAULT_LIMITS.streamsPerKey, 0),
         },
+        tls: tlsEnv(env, topology, mspId),
         timeouts: {
             headersMs: intEnv(env, 'GATEWAY_HEADERS_TIMEOUT_MS', 10_000, 1),
             requestMs: intEnv(env, 'GATEWAY_REQUEST_TIMEOUT_MS', 30_000, 1),
@@ -207,5 +241,16 @@ export function assertConfigFiles(cfg: GatewayConfig): void {
         throw new ConfigError(
             `TLS root certificate of ${cfg.mspId} not found at ${cfg.tlsRootCertPath} (is the network created? run npm run network:up)`,
         );
+    }
+    if (cfg.tls) {
+        for (const [name, file] of [
+            ['GATEWAY_TLS_CERT', cfg.tls.certPath],
+            ['GATEWAY_TLS_KEY', cfg.tls.keyPath],
+            ...cfg.tls.clientCaPaths.map((f) => ['GATEWAY_TLS_CLIENT_CA', f]),
+        ]) {
+            if (!fs.existsSync(file)) throw new ConfigError(`${name}: ${file} not found`);
+        }
+        if (cfg.tls.clientCaPaths.length === 0)
+            throw new ConfigError(`no CA certificate for client certificates (${cfg.mspId}'s msp/cacerts is empty)`);
     }
 }

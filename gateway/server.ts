@@ -1,6 +1,7 @@
 // Main of one org's gateway: `node dist/gateway/server.js --org SeoulMSP [--topology FILE] [--port N] [--db FILE]`.
 // Reads the topology, opens the database and one gRPC client to the org's peer, serves HTTP, and
 // on SIGTERM/SIGINT stops accepting, lets in-flight requests finish, then closes Fabric and SQLite.
+import * as fs from 'node:fs';
 import type { Server } from 'node:http';
 import { registerChaincodeCodes } from './errors';
 import { assertConfigFiles, loadConfig, parseArgs, type GatewayConfig } from './config';
@@ -56,10 +57,15 @@ export async function startGateway(
         port: cfg.port,
         headersTimeoutMs: cfg.timeouts.headersMs,
         requestTimeoutMs: cfg.timeouts.requestMs,
+        tls: cfg.tls && {
+            cert: fs.readFileSync(cfg.tls.certPath),
+            key: fs.readFileSync(cfg.tls.keyPath),
+            clientCa: cfg.tls.clientCaPaths.map((f) => fs.readFileSync(f)),
+        },
     });
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
-    const url = `http://${cfg.host}:${port}`;
+    const url = `${cfg.tls ? 'https' : 'http'}://${cfg.host}:${port}`;
     let stopping: Promise<void> | undefined;
     const stop = () =>
         (stopping ??= (async () => {

@@ -96,6 +96,12 @@ export class AppStore {
         return (prepared(this.#db, 'SELECT * FROM apps WHERE disabled_at IS NULL ORDER BY name').all() as AppRow[]).map(toApp);
     }
 
+    /** The active app of this name (a client certificate names its app by its subject CN). */
+    byName(name: string): App | undefined {
+        const row = prepared(this.#db, 'SELECT * FROM apps WHERE name = ? AND disabled_at IS NULL').get(name) as AppRow | undefined;
+        return row ? toApp(row) : undefined;
+    }
+
     /** The app of a presented API key, or undefined; the secret is compared in constant time. */
     authenticate(apiKey: string): App | undefined {
         const parsed = parseApiKey(apiKey);

@@ -1,10 +1,12 @@
 // The Express application of one gateway: request ids, JSON logs and metrics, helmet, limits per
-// client address and per API key (weighted by route), API-key authentication, body limit, the /v1 routes, OpenAPI and docs, health and
+// client address and per API key (weighted by route), authentication (API key or a client
+// certificate of the org's CA), body limit, the /v1 routes, OpenAPI and docs, health and
 // readiness, and one problem+json error handler. Everything it talks to is injected.
 import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
+import { clientCertificateName } from '../auth/certificate';
 import type { AppStore } from '../auth/store';
 import type { Db } from '../db';
 import { PROBLEM_CONTENT_TYPE, ProblemError, toProblem, unauthorized } from '../errors';
@@ -247,7 +249,13 @@ export function createApp(deps: AppDeps): GatewayApp {
     v1.use((req, res, next) => {
         const header = req.get('Authorization');
         const key = header?.startsWith('Bearer ') ? header.slice(7).trim() : req.get('X-API-Key');
-        const found = key ? deps.apps.authenticate(key) : undefined;
+        const byKey = key ? deps.apps.authenticate(key) : undefined;
+        const certName = clientCertificateName(req);
+        const byCert = certName ? deps.apps.byName(certName) : undefined;
+        if (byCert && key && byKey?.appId !== byCert.appId) {
+            return next(unauthorized('the API key and the client certificate name different apps'));
+        }
+        const found = byCert ?? byKey;
         if (found && found.mspId === deps.mspId) {
             res.locals.app = found;
             return next();
@@ -256,7 +264,9 @@ export function createApp(deps: AppDeps): GatewayApp {
         next(
             anonymousRefusal(req) ??
                 unauthorized(
-                    key ? 'the API key is not valid for this gateway' : 'send the API key as Authorization: Bearer <key> or X-API-Key',
+                    key || certName
+                        ? 'neither the API key nor the client certificate is valid for this gateway'
+                        : 'send the API key as Authorization: Bearer <key> or X-API-Key, or a client certificate of the org',
                 ),
         );
     });

@@ -1,6 +1,7 @@
 // The gateway's HTTP server: Node's timeouts for slow clients (slowloris), and a problem+json
 // answer for what Node refuses before Express sees it (a timeout, unparsable headers).
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Express } from 'express';
 import { PROBLEM_BASE, PROBLEM_CONTENT_TYPE } from '../errors';
@@ -12,6 +13,11 @@ export interface ListenOptions {
     headersTimeoutMs: number;
     /** The whole request (headers and body) must arrive within this; responses (event streams) are not bounded. */
     requestTimeoutMs: number;
+    /**
+     * HTTPS. A client certificate is asked for but not required (API keys still work); one that
+     * chains to `clientCa` is marked authorized on the socket, and its CN names the app (app.ts).
+     */
+    tls?: { cert: Buffer; key: Buffer; clientCa: Buffer[] };
 }
 
 /** Node's own client errors, with the status and stable code each is answered with. */
@@ -47,18 +53,18 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
 }
 
 export function listen(app: Express, opts: ListenOptions): Promise<http.Server> {
-    const server = http.createServer(
-        {
-            headersTimeout: opts.headersTimeoutMs,
-            requestTimeout: opts.requestTimeoutMs,
-            // How often Node looks for expired requests: often enough for the smallest timeout.
-            connectionsCheckingInterval: Math.max(
-                10,
-                Math.min(30_000, Math.floor(Math.min(opts.headersTimeoutMs, opts.requestTimeoutMs) / 4)),
-            ),
-        },
-        app,
-    );
+    const limits: http.ServerOptions = {
+        headersTimeout: opts.headersTimeoutMs,
+        requestTimeout: opts.requestTimeoutMs,
+        // How often Node looks for expired requests: often enough for the smallest timeout.
+        connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(Math.min(opts.headersTimeoutMs, opts.requestTimeoutMs) / 4))),
+    };
+    const server: http.Server = opts.tls
+        ? https.createServer(
+              { ...limits, cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.clientCa, requestCert: true, rejectUnauthorized: false },
+              app,
+          )
+        : http.createServer(limits, app);
     server.on('clientError', onClientError);
     return new Promise((resolve, reject) => {
         server.once('error', reject);

@@ -2,7 +2,8 @@
 // touching the CA or the database.
 import { expect } from 'chai';
 import { provisionApp } from '../../../gateway/admin';
-import { ConfigError, loadConfig, parseArgs } from '../../../gateway/config';
+import * as path from 'node:path';
+import { assertConfigFiles, ConfigError, loadConfig, parseArgs } from '../../../gateway/config';
 import { DEFAULT_TOPOLOGY, loadTopology } from '../../../network/topology';
 import { tmpDbFile } from './fixture';
 
@@ -42,6 +43,23 @@ describe('gateway configuration', () => {
         expect(cfg.timeouts).to.deep.equal({ headersMs: 200, requestMs: 400 });
     });
 
+    it('serves plain HTTP unless a TLS certificate and key are given; client certificates chain to the given CAs', () => {
+        expect(loadConfig({ org: 'MOHWMSP' }, {}).tls).to.equal(undefined);
+        const cfg = loadConfig(
+            { org: 'MOHWMSP' },
+            {
+                GATEWAY_TLS_CERT: '/x/cert.pem',
+                GATEWAY_TLS_KEY: '/x/key.pem',
+                GATEWAY_TLS_CLIENT_CA: ['/x/ca1.pem', '/x/ca2.pem'].join(path.delimiter),
+            },
+        );
+        expect(cfg.tls).to.deep.equal({ certPath: '/x/cert.pem', keyPath: '/x/key.pem', clientCaPaths: ['/x/ca1.pem', '/x/ca2.pem'] });
+        expect(() => assertConfigFiles({ ...cfg, tlsRootCertPath: __filename })).to.throw(
+            ConfigError,
+            /GATEWAY_TLS_CERT: \/x\/cert.pem not found/,
+        );
+    });
+
     const refusals: [string, () => unknown, RegExp][] = [
         ['no org', () => loadConfig({}, {}), /--org/],
         ['an unknown org', () => loadConfig({ org: 'NopeMSP' }, {}), /UNKNOWN_ORG/],
@@ -56,6 +74,12 @@ describe('gateway configuration', () => {
             'malformed rate weights',
             () => loadConfig({ org: 'SeoulMSP' }, { GATEWAY_RATE_WEIGHTS: 'requestAccess:10' }),
             /GATEWAY_RATE_WEIGHTS/,
+        ],
+        ['a TLS certificate without its key', () => loadConfig({ org: 'SeoulMSP' }, { GATEWAY_TLS_CERT: '/x/cert.pem' }), /go together/],
+        [
+            'a client CA without HTTPS',
+            () => loadConfig({ org: 'SeoulMSP' }, { GATEWAY_TLS_CLIENT_CA: '/x/ca.pem' }),
+            /needs GATEWAY_TLS_CERT/,
         ],
         [
             'a headers timeout longer than the request timeout',
