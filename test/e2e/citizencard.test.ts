@@ -16,7 +16,7 @@ import { buildOpenApi } from '../../gateway/http/openapi';
 import { v1Routes } from '../../gateway/http/routes';
 import { DeviceKey } from '../../gateway/citizen/device';
 import fc from 'fast-check';
-import { malformedRequest, modeArb, type Route } from '../unit/gateway/malformed';
+import { malformedRequest, modeArb, routesOfOpenApi } from '../unit/gateway/malformed';
 import { peerChainInfo, eventually } from './helpers';
 
 describe(`citizen cards on ${NETWORK_LABEL}`, function () {
@@ -102,14 +102,7 @@ describe(`citizen cards on ${NETWORK_LABEL}`, function () {
         const app = await ensureApp(t, 'MOHWMSP', 'e2e-malformed', { role: 'department', dept: 'welfare' });
         // Every route the gateway serves: its own /openapi.json lists only what MOHW's apps may call.
         expect((await fetch(`${base}/openapi.json`)).status).to.equal(200);
-        const openapi = buildOpenApi(v1Routes(), { version: '1.0.0' }) as { paths: Record<string, Record<string, unknown>> };
-        const routes: Route[] = Object.entries(openapi.paths)
-            .filter(([p]) => p.startsWith('/v1/'))
-            .flatMap(([p, ops]) =>
-                Object.keys(ops)
-                    .filter((m): m is Route['method'] => ['get', 'post', 'put', 'delete', 'patch'].includes(m))
-                    .map((method) => ({ method, path: p.replace(/\{([A-Za-z]+)\}/g, ':$1'), hasBody: method !== 'get' })),
-            );
+        const routes = routesOfOpenApi(buildOpenApi(v1Routes(), { version: '1.0.0' }) as { paths: Record<string, Record<string, unknown>> });
         expect(routes.length).to.be.at.least(25);
         const heights = async () => Promise.all(t.orgs.map(async (o) => (await peerChainInfo(t, o.mspId)).height));
         // Every peer at the same height first: a block of an earlier test may still be committing.

@@ -44,6 +44,17 @@ export interface Route {
     hasBody: boolean;
 }
 
+/** Every /v1 operation of an OpenAPI document, in Express form. */
+export function routesOfOpenApi(openapi: { paths: Record<string, Record<string, unknown>> }): Route[] {
+    return Object.entries(openapi.paths)
+        .filter(([p]) => p.startsWith('/v1/'))
+        .flatMap(([p, ops]) =>
+            Object.keys(ops)
+                .filter((m): m is Route['method'] => ['get', 'post', 'put', 'delete', 'patch'].includes(m))
+                .map((method) => ({ method, path: p.replace(/\{([A-Za-z]+)\}/g, ':$1'), hasBody: method !== 'get' })),
+        );
+}
+
 export interface MalformedRequest {
     method: Route['method'];
     url: string;

@@ -80,6 +80,8 @@ describe('gateway mutual TLS (optional, beside API keys)', function () {
         const otherCa = await newCa('ca.elsewhere.example');
         certs.server = await issue(orgCa, 'gateway.mohw.example.gov', true);
         certs.welfare = await issue(orgCa, 'welfare-app');
+        // cryptogen's (and the devnet CA's) form of the same name.
+        certs.welfareAtDomain = await issue(orgCa, 'welfare-app@mohw.example.gov');
         certs.unknown = await issue(orgCa, 'no-such-app');
         certs.forged = await issue(otherCa, 'welfare-app');
         f = buildFixture({ script: (_fn, arg) => ({ cardId: arg.cardId, status: 'ACTIVE' }) });
@@ -127,9 +129,8 @@ describe('gateway mutual TLS (optional, beside API keys)', function () {
         });
 
     it("Given a certificate of the org's CA naming an app, Then the request runs as that app's Fabric identity, without an API key", async () => {
-        const res = await get(certs.welfare);
-        expect(res.status).to.equal(200);
-        expect(identities).to.deep.equal(['welfare']);
+        for (const cert of [certs.welfare, certs.welfareAtDomain]) expect((await get(cert)).status).to.equal(200);
+        expect(identities).to.deep.equal(['welfare', 'welfare']);
     });
 
     it('Given no certificate, Then the API key still authenticates', async () => {

@@ -1,0 +1,80 @@
+// Mutual TLS on the devnet: a department app authenticates with the enrollment certificate its
+// org's CA issued (no API key), and the chaincode sees that app's identity (its dept decides what
+// it reads). A gateway with HTTPS runs in this process beside the devnet's own.
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as path from 'node:path';
+import { expect } from 'chai';
+import { loadConfig } from '../../gateway/config';
+import { ensureApp } from '../../gateway/demo';
+import { mspDirOf } from '../../gateway/fabric/identities';
+import { type RunningGateway, startGateway } from '../../gateway/server';
+import { paths, type Topology } from '../../network/topology';
+import { testNetwork } from './network';
+
+/** The one file of an MSP subfolder (signcerts/, keystore/), whatever its name. */
+function onlyFile(dir: string): Buffer {
+    const files = fs.readdirSync(dir).sort();
+    if (files.length === 0) throw new Error(`nothing in ${dir}`);
+    return fs.readFileSync(path.join(dir, files[0]));
+}
+
+describe('mutual TLS at a gateway on the devnet', function () {
+    this.timeout(240_000);
+    let t: Topology;
+    let gateway: RunningGateway;
+    let port: number;
+    const welfare: { name: string; cert?: Buffer; key?: Buffer } = { name: 'e2e-mtls-welfare' };
+
+    before(async () => {
+        t = (await testNetwork()).topology;
+        await ensureApp(t, 'MOHWMSP', welfare.name, { role: 'department', dept: 'welfare' });
+        const msp = mspDirOf(t, 'MOHWMSP', welfare.name);
+        welfare.cert = onlyFile(path.join(msp, 'signcerts'));
+        welfare.key = onlyFile(path.join(msp, 'keystore'));
+        // The peer's TLS pair serves here (its SANs hold 127.0.0.1); clients trust the org's TLS CA.
+        const tls = path.join(paths.peerDir(t, 'MOHWMSP'), 'tls');
+        const cfg = loadConfig(
+            { org: 'MOHWMSP', topologyFile: t.file, port: 0 },
+            {
+                ...process.env,
+                GATEWAY_TLS_CERT: path.join(tls, 'server.crt'),
+                GATEWAY_TLS_KEY: path.join(tls, 'server.key'),
+                LOG_LEVEL: 'warn',
+            },
+        );
+        gateway = await startGateway(cfg);
+        port = Number(new URL(gateway.url).port);
+        expect(gateway.url).to.match(/^https:/);
+    });
+    after(async () => gateway?.stop());
+
+    const get = (url: string, client?: { cert?: Buffer; key?: Buffer }) =>
+        new Promise<{ status: number; body: { code?: string } }>((resolve, reject) => {
+            https
+                .get(
+                    { host: '127.0.0.1', port, path: url, ca: fs.readFileSync(paths.tlsRootCert(t, 'MOHWMSP')), ...client, agent: false },
+                    (res) => {
+                        let text = '';
+                        res.on('data', (d) => (text += d));
+                        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+                    },
+                )
+                .on('error', reject);
+        });
+    const window = `from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}&to=${encodeURIComponent(new Date(Date.now() + 3600_000).toISOString())}`;
+
+    it("Given the app's enrollment certificate from MOHW's CA and no API key, Then it reads as that app: its own dept yes, another dept 403", async () => {
+        expect((await get(`/v1/audit/access?mspId=MOHWMSP&dept=welfare&${window}`, welfare)).status).to.equal(200);
+        const other = await get(`/v1/audit/access?mspId=MOHWMSP&dept=pension&${window}`, welfare);
+        expect(other.status).to.equal(403);
+        expect(other.body.code, 'refused by the chaincode from the certificate dept').to.equal('UNAUTHORIZED_DEPT');
+    });
+
+    it("Given a certificate of another org's CA, or none and no key, Then 401", async () => {
+        const seoulUser = path.join(paths.userDir(t, 'SeoulMSP', 'User1'), 'msp');
+        const foreign = { cert: onlyFile(path.join(seoulUser, 'signcerts')), key: onlyFile(path.join(seoulUser, 'keystore')) };
+        expect((await get('/v1/services', foreign)).status).to.equal(401);
+        expect((await get('/v1/services')).status).to.equal(401);
+    });
+});
