@@ -22,7 +22,7 @@ import { CHAINCODE_FN as F } from '../../gateway/fabric/surface';
 import { connectAs, type OrgConnection } from '../../network/client';
 import { checkHealth, devnetNodes, type NodeKind, runningPid } from '../../network/processes';
 import type { Topology } from '../../network/topology';
-import { stopTestNetwork, testNetwork } from '../e2e/network';
+import { runOnTestNetwork, testNetwork } from '../e2e/network';
 
 function flag(name: string, fallback: string): string {
     const i = process.argv.indexOf(`--${name}`);
@@ -628,19 +628,4 @@ async function main(): Promise<void> {
     directAudit.close();
 }
 
-// Ctrl-C: stop the devnet this run started before leaving.
-process.once('SIGINT', () => {
-    console.error('interrupted: stopping the test devnet');
-    stopTestNetwork().finally(() => process.exit(130));
-});
-
-main()
-    .then(stopTestNetwork)
-    .then(
-        () => process.exit(0),
-        async (e: Error) => {
-            console.error(e.message);
-            await stopTestNetwork();
-            process.exit(1);
-        },
-    );
+runOnTestNetwork(main);

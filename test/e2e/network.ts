@@ -182,3 +182,24 @@ export async function stopTestNetwork(): Promise<void> {
     const network = await started.catch(() => undefined);
     if (network?.owned && !process.env.E2E_KEEP) await driver().down(network.topology, false);
 }
+
+/**
+ * Runs a program (a benchmark, the probe) that may bring up the test devnet: stops the devnet it
+ * started when the program ends, fails (exit 1 with the message) or is interrupted (Ctrl-C).
+ */
+export function runOnTestNetwork(main: () => Promise<void>): void {
+    process.once('SIGINT', () => {
+        console.error('interrupted: stopping the test devnet');
+        stopTestNetwork().finally(() => process.exit(130));
+    });
+    main()
+        .then(stopTestNetwork)
+        .then(
+            () => process.exit(0),
+            async (e: Error) => {
+                console.error(e.message);
+                await stopTestNetwork();
+                process.exit(1);
+            },
+        );
+}

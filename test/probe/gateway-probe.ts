@@ -15,7 +15,7 @@ import { ensureApp, SAMPLE_PERSONAL, type GatewayClient } from '../../gateway/de
 import { DEFAULT_LIMITS } from '../../gateway/http/limits';
 import { loadTopology, type Topology } from '../../network/topology';
 import { closeConnections, peerChainInfo } from '../e2e/helpers';
-import { stopTestNetwork, testNetwork } from '../e2e/network';
+import { runOnTestNetwork, testNetwork } from '../e2e/network';
 import {
     malformedRequest,
     type MalformedRequest,
@@ -403,19 +403,4 @@ async function main(): Promise<void> {
         throw new Error(`PROBE_FAILED: ${fivexx} 5xx, ${failures.length} unexpected answers${moved ? ', the ledger moved' : ''}`);
 }
 
-process.once('SIGINT', () => {
-    console.error('interrupted: stopping the test devnet');
-    stopTestNetwork().finally(() => process.exit(130));
-});
-
-main()
-    .then(stopTestNetwork)
-    .then(
-        () => process.exit(0),
-        async (e: Error) => {
-            console.error(e.message);
-            closeConnections();
-            await stopTestNetwork();
-            process.exit(1);
-        },
-    );
+runOnTestNetwork(main);

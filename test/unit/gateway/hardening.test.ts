@@ -24,6 +24,10 @@ function expectRefused(res: request.Response, status: number, code: string, f: F
     expect(f.fabric.evaluates, 'no read').to.have.length(0);
 }
 
+/** POST /v1/access-requests with this exact JSON text (no re-serialization that would drop members). */
+const postJsonText = (f: Fixture, text: string) =>
+    request(f.gw.app).post('/v1/access-requests').set(f.auth('welfare-app')).set('Content-Type', 'application/json').send(text);
+
 describe('gateway hardening: malformed requests', () => {
     let f: Fixture;
     beforeEach(() => (f = buildFixture({ script: () => ({}) })));
@@ -45,12 +49,7 @@ describe('gateway hardening: malformed requests', () => {
     });
 
     it('Given JSON nested 3,000 deep, Then 400 JSON_TOO_DEEP before validation', async () => {
-        const body = `{"items":${'['.repeat(3000)}${']'.repeat(3000)}}`;
-        const res = await request(f.gw.app)
-            .post('/v1/access-requests')
-            .set(f.auth('welfare-app'))
-            .set('Content-Type', 'application/json')
-            .send(body);
+        const res = await postJsonText(f, `{"items":${'['.repeat(3000)}${']'.repeat(3000)}}`);
         expectRefused(res, 400, 'JSON_TOO_DEEP', f);
     });
 
@@ -108,12 +107,7 @@ describe('gateway hardening: malformed requests', () => {
 
     for (const key of ['__proto__', 'constructor', 'prototype']) {
         it(`Given an extra ${key} member beside a valid body, Then 400 like any unknown member`, async () => {
-            const text = JSON.stringify(validAccessRequest()).replace(/^\{/, `{"${key}":{"role":"issuer"},`);
-            const res = await request(f.gw.app)
-                .post('/v1/access-requests')
-                .set(f.auth('welfare-app'))
-                .set('Content-Type', 'application/json')
-                .send(text);
+            const res = await postJsonText(f, JSON.stringify(validAccessRequest()).replace(/^\{/, `{"${key}":{"role":"issuer"},`));
             expectRefused(res, 400, 'VALIDATION_FAILED', f);
             expect(res.body.errors.map((e: { field: string }) => e.field)).to.include(`body.${key}`);
         });
@@ -121,12 +115,7 @@ describe('gateway hardening: malformed requests', () => {
 
     it('Given a nested __proto__ member, Then 400 naming its path', async () => {
         const body = { ...validAccessRequest(), predicates: [{ name: 'ageAtLeast', value: 65 }] };
-        const text = JSON.stringify(body).replace('{"name":"ageAtLeast"', '{"__proto__":{"x":1},"name":"ageAtLeast"');
-        const res = await request(f.gw.app)
-            .post('/v1/access-requests')
-            .set(f.auth('welfare-app'))
-            .set('Content-Type', 'application/json')
-            .send(text);
+        const res = await postJsonText(f, JSON.stringify(body).replace('{"name":"ageAtLeast"', '{"__proto__":{"x":1},"name":"ageAtLeast"'));
         expectRefused(res, 400, 'VALIDATION_FAILED', f);
         expect(res.body.errors.map((e: { field: string }) => e.field)).to.include('body.predicates.0.__proto__');
     });
