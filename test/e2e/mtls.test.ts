@@ -1,6 +1,6 @@
-// Mutual TLS on the devnet: a department app authenticates with the enrollment certificate its
+// Mutual TLS on the test network: a department app authenticates with the enrollment certificate its
 // org's CA issued (no API key), and the chaincode sees that app's identity (its dept decides what
-// it reads). A gateway with HTTPS runs in this process beside the devnet's own.
+// it reads). A gateway with HTTPS runs in this process beside the network's own.
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as path from 'node:path';
@@ -10,7 +10,7 @@ import { ensureApp } from '../../gateway/demo';
 import { mspDirOf } from '../../gateway/fabric/identities';
 import { type RunningGateway, startGateway } from '../../gateway/server';
 import { paths, type Topology } from '../../network/topology';
-import { testNetwork } from './network';
+import { NETWORK_LABEL, testNetwork } from './network';
 
 /** The one file of an MSP subfolder (signcerts/, keystore/), whatever its name. */
 function onlyFile(dir: string): Buffer {
@@ -19,7 +19,7 @@ function onlyFile(dir: string): Buffer {
     return fs.readFileSync(path.join(dir, files[0]));
 }
 
-describe('mutual TLS at a gateway on the devnet', function () {
+describe(`mutual TLS at a gateway on ${NETWORK_LABEL}`, function () {
     this.timeout(240_000);
     let t: Topology;
     let gateway: RunningGateway;
