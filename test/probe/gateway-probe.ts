@@ -50,9 +50,11 @@ interface Tally {
 }
 const tallies = new Map<string, Tally>();
 function tally(cls: string): Tally {
-    let t = tallies.get(cls);
-    if (!t) tallies.set(cls, (t = { sent: 0, byStatus: new Map(), failures: [] }));
-    return t;
+    const known = tallies.get(cls);
+    if (known) return known;
+    const fresh: Tally = { sent: 0, byStatus: new Map(), failures: [] };
+    tallies.set(cls, fresh);
+    return fresh;
 }
 
 /** One request; `expect` says which statuses are right for this class (default: any 4xx problem). */
