@@ -12,7 +12,7 @@ import { fabricBinariesOrUndefined } from '../../network/fabric/binaries';
 import { asFabric, fabricDown, fabricUp } from '../../network/fabric/network';
 import { devnetNodes, runningPid } from '../../network/processes';
 import type { Topology } from '../../network/topology';
-import { stopTestNetwork, testNetwork } from '../e2e/network';
+import { runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
 
 const HELP = `Usage: npm run bench:devnet [-- options]
 
@@ -238,15 +238,4 @@ async function main(): Promise<void> {
     }
 }
 
-if (require.main === module) {
-    main()
-        .then(stopTestNetwork)
-        .then(
-            () => process.exit(0),
-            async (e: Error) => {
-                console.error(e.message);
-                await stopTestNetwork();
-                process.exit(1);
-            },
-        );
-}
+if (require.main === module) runOnTestNetwork(main);
