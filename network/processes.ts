@@ -1,10 +1,11 @@
 // The devnet's processes: which nodes the topology implies, how each is started (detached, one
 // log file each, a pid file), how its health is read, and how it is stopped.
+
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
-import { Topology, paths, ChaincodeConfig, OrgConfig, caOf } from './topology';
+import { ChaincodeConfig, caOf, OrgConfig, paths, Topology } from './topology';
 
 export type NodeKind = 'ca' | 'orderer' | 'peer' | 'chaincode' | 'gateway';
 
@@ -36,6 +37,8 @@ export function chaincodeNode(t: Topology, cc: ChaincodeConfig, org: OrgConfig, 
         extraPorts: [],
         command: [
             process.execPath,
+            '--require',
+            path.join(__dirname, 'plain-output.js'),
             require.resolve('fabric-shim/cli'),
             'server',
             '--chaincode-address',

@@ -1,12 +1,16 @@
 // One logger, one field set, and `network:logs`: every process's log merged in time order, one
 // readable line per event, colour codes dropped, filtered by node and level.
+
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { createLogger } from '../../../network/shared/logger';
 import { formatEvent, LogReader, parseLine, printLogs } from '../../../network/logs';
-import { Topology } from '../../../network/topology';
+import { withoutColour } from '../../../network/plain-output';
+import { chaincodeNode } from '../../../network/processes';
+import { createLogger } from '../../../network/shared/logger';
+import { loadTopology, Topology } from '../../../network/topology';
 
 describe('logs', () => {
     it('Given a node and a gateway, Then both write time, level, node and msg first, and secret or personal fields are redacted', () => {
@@ -114,5 +118,26 @@ describe('logs', () => {
             expect(printed[0]).to.match(/block_committed$/);
             expect(printed[1]).to.match(/^10:00:01\.000 INFO +orderer\.orderer\.example\.gov +later$/);
         });
+    });
+});
+
+describe('chaincode server output', () => {
+    it('Given a process started like the chaincode servers (with the plain-output preload), When it writes coloured lines, Then its output holds no escape codes', () => {
+        const t = loadTopology();
+        const node = chaincodeNode(t, t.chaincodes[0], t.orgs[0]);
+        const preload = node.command[node.command.indexOf('--require') + 1];
+        expect(fs.existsSync(preload), preload).to.equal(true);
+        const out = execFileSync(
+            process.execPath,
+            [
+                '--require',
+                preload,
+                '-e',
+                "process.stdout.write('\\u001b[32minfo\\u001b[39m started\\n'); process.stderr.write(Buffer.from('\\u001b[31merror\\u001b[39m x\\n'))",
+            ],
+            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        expect(out).to.equal('info started\n');
+        expect(withoutColour(Buffer.from('\u001b[31merror\u001b[39m x'))).to.equal('error x');
     });
 });
