@@ -7,9 +7,9 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createLogger } from '../shared/logger';
 import { OperationsServer } from '../common/operations';
 import { caFiles, loadCa, orgInfo } from '../msp/ca';
+import { createLogger } from '../shared/logger';
 import { CA_REGISTRAR_ID, caOf, loadTopology, paths } from '../topology';
 import { Registry } from './registry';
 import { CaService, createCaServer } from './server';
@@ -101,9 +101,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
     main().catch((err: Error) => {
-        process.stdout.write(
-            `${JSON.stringify({ ts: new Date().toISOString(), level: 'error', msg: 'ca_failed', reason: err.message })}\n`,
-        );
+        createLogger({ node: 'ca' }).error('ca_failed', { reason: err.message });
         process.exit(1);
     });
 }

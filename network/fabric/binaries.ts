@@ -50,6 +50,14 @@ export function searchDirs(env: NodeJS.ProcessEnv, projectBin: string): string[]
     return [projectBin, ...(env.PATH ?? '').split(path.delimiter).filter(Boolean)];
 }
 
+/**
+ * One tool (e.g. `configtxlator`, which the network tooling itself does not need) where
+ * findFabricBinaries looks, or undefined: for callers that run without it when it is missing.
+ */
+export function findFabricTool(tool: string, root: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+    return which(tool, searchDirs(env, path.join(root, '.fabric-bin', 'bin')));
+}
+
 /** The version printed by `<tool> version` ("Version: 3.1.5" / "Version: v1.5.21"). */
 export function parseVersion(output: string): string | undefined {
     return /^\s*Version:\s*v?([0-9][^\s]*)/m.exec(output)?.[1];

@@ -14,6 +14,8 @@ import YAML from 'yaml';
 import { DeviceKey } from '../../gateway/citizen/device';
 import { ensureApp, GatewayClient, SAMPLE_PERSONAL } from '../../gateway/demo';
 import { addOrg, removeOrg, startOrgNodes } from '../../network/addorg';
+import { applicationOrgGroup } from '../../network/common/configtx';
+import { findFabricTool } from '../../network/fabric/binaries';
 import {
     adminOf,
     channelOrgs,
@@ -24,11 +26,10 @@ import {
     signUpdate,
     submitUpdate,
 } from '../../network/orgs';
-import { applicationOrgGroup } from '../../network/common/configtx';
 import { checkHealth, devnetNodes } from '../../network/processes';
 import { address, findOrg, loadTopology, paths, REPO_ROOT, Topology } from '../../network/topology';
-import { closeConnections, connection, contractOf, eventually, utf8 } from './helpers';
 import { notRun, onlyOn } from '../not-run';
+import { closeConnections, connection, contractOf, eventually, utf8 } from './helpers';
 import { driver, ownTestNetwork } from './network';
 
 const NEW_ORG = { mspId: 'MOLEMSP', name: 'Ministry of Employment and Labor', domain: 'mole.example.gov' };
@@ -38,12 +39,6 @@ const STEPS_ORG = { mspId: 'MOFMSP', name: 'Ministry of Economy and Finance', do
 /** The org that joins through Fabric's own CLI. */
 const CLI_ORG = { mspId: 'MOEMSP', name: 'Ministry of Education', domain: 'moe.example.gov' };
 const exec = promisify(execFile);
-
-/** A Fabric binary from $FABRIC_BIN or $PATH, or undefined. */
-function fabricTool(name: string): string | undefined {
-    const dirs = [process.env.FABRIC_BIN, ...(process.env.PATH ?? '').split(path.delimiter)].filter(Boolean) as string[];
-    return dirs.map((d) => path.join(d, name)).find((f) => fs.existsSync(f));
-}
 
 /** A devnet peer's height and state digest (its operations service's /ledger, a devnet extension). */
 async function ledgerSummary(host: string, operationsPort: number): Promise<{ height: number; stateDigest: string }> {
@@ -247,9 +242,9 @@ describe('A fifth org joins the running devnet (a devnet of its own)', function 
         expect(t.orgs.map((o) => o.mspId)).to.not.include(NEW_ORG.mspId);
     });
     it("Then Fabric's own CLI does the addOrg steps against the devnet: peer channel fetch config, configtxlator, signconfigtx by two admins, peer channel update by a third", async function () {
-        const peer = fabricTool('peer');
-        const configtxlator = fabricTool('configtxlator');
-        const configtxgen = fabricTool('configtxgen');
+        const peer = findFabricTool('peer', REPO_ROOT);
+        const configtxlator = findFabricTool('configtxlator', REPO_ROOT);
+        const configtxgen = findFabricTool('configtxgen', REPO_ROOT);
         if (!peer || !configtxlator || !configtxgen)
             notRun(this, "Fabric's peer, configtxlator and configtxgen binaries are not in $FABRIC_BIN or on $PATH");
         const work = fs.mkdtempSync(path.join(os.tmpdir(), 'addorg-cli-'));

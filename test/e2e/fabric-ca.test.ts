@@ -9,22 +9,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { testNetwork, driver, NETWORK_LABEL } from './network';
-import { notRun } from '../not-run';
 import { disableApp, provisionApp } from '../../gateway/admin';
 import { loadConfig } from '../../gateway/config';
+import { findFabricTool } from '../../network/fabric/binaries';
 import { caClient, registrar } from '../../network/shared/ca-identities';
 import { FabricCaError } from '../../network/shared/fabric-ca-client';
 import { pemsIn, readMspIdentity } from '../../network/shared/msp-folder';
-import { caOf, findOrg, paths, type Topology } from '../../network/topology';
+import { caOf, findOrg, paths, REPO_ROOT, type Topology } from '../../network/topology';
+import { notRun } from '../not-run';
+import { driver, NETWORK_LABEL, testNetwork } from './network';
 
 const run = promisify(execFile);
-
-/** fabric-ca-client from $FABRIC_BIN or $PATH, or undefined. */
-function fabricCaClientBinary(): string | undefined {
-    const dirs = [process.env.FABRIC_BIN, ...(process.env.PATH ?? '').split(path.delimiter)].filter(Boolean) as string[];
-    return dirs.map((d) => path.join(d, 'fabric-ca-client')).find((f) => fs.existsSync(f));
-}
 
 async function restCall(t: Topology, mspId: string, apiKey: string, uri: string): Promise<number> {
     const g = findOrg(t, mspId).gateway;
@@ -111,7 +106,7 @@ describe(`Fabric CA on ${NETWORK_LABEL}`, function () {
     });
 
     it('Given fabric-ca-client v1.5, Then getcainfo, enroll, register with ecert attributes, reenroll, identity list and revoke succeed, and the peers accept its MSP folder', async function () {
-        const bin = fabricCaClientBinary();
+        const bin = findFabricTool('fabric-ca-client', REPO_ROOT);
         if (!bin) notRun(this, 'no fabric-ca-client binary in $FABRIC_BIN or $PATH');
         const mspId = 'MOHWMSP';
         const ca = caOf(t, mspId);

@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { common } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
 import { blockHeaderHash, isConfigBlock } from '../../network/common/protoutil';
-import { address, issuerOrg, paths, Topology } from '../../network/topology';
+import { findFabricTool } from '../../network/fabric/binaries';
+import { address, issuerOrg, paths, REPO_ROOT, Topology } from '../../network/topology';
 import { notRun, onlyOn } from '../not-run';
 import { testNetwork } from './network';
 
@@ -20,12 +21,10 @@ interface Tools {
     configDir: string;
 }
 
-/** Fabric's binaries: $FABRIC_BIN alone when set, else $PATH; undefined when one is missing. */
+/** Fabric's binaries where the network tooling finds them (FABRIC_BIN, else .fabric-bin/bin, then PATH); undefined when one is missing. */
 function fabricTools(env = process.env): Tools | undefined {
-    const dirs = env.FABRIC_BIN ? [env.FABRIC_BIN] : (env.PATH ?? '').split(path.delimiter).filter(Boolean);
-    const find = (tool: string) => dirs.map((d) => path.join(d, tool)).find((f) => fs.existsSync(f));
-    const peer = find('peer');
-    const configtxlator = find('configtxlator');
+    const peer = findFabricTool('peer', REPO_ROOT, env);
+    const configtxlator = findFabricTool('configtxlator', REPO_ROOT, env);
     if (!peer || !configtxlator) return undefined;
     const configDir = env.FABRIC_CFG_PATH ?? path.join(path.dirname(peer), '..', 'config');
     return fs.existsSync(path.join(configDir, 'core.yaml')) ? { peer, configtxlator, configDir } : undefined;
