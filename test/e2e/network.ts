@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { loadTopology, Topology, DEFAULT_TOPOLOGY, REPO_ROOT } from '../../network/topology';
 import { up, down } from '../../network/cli';
-import { withFixtureChaincode } from '../fixtures/topology';
+import { DEFAULT_PORT_SHIFT, PORT_SHIFT, shiftPorts, withFixtureChaincode } from '../fixtures/topology';
 import { devnetNodes, runningPid, startNode, waitHealthy, DevnetNode, NodeKind } from '../../network/processes';
 import { asFabric, fabricUp, fabricDown, fabricNodes } from '../../network/fabric/network';
 import { findFabricBinaries } from '../../network/fabric/binaries';
@@ -18,9 +18,7 @@ import { findFabricBinaries } from '../../network/fabric/binaries';
  * side). +11200 keeps every port clear of the default devnet's (orgs are 1000 apart) and below
  * 32768, where Linux's ephemeral client ports begin: a port there may be held by a client socket.
  */
-const DEFAULT_SHIFT = 11200;
-const PORT_SHIFT = Number(process.env.E2E_PORT_SHIFT ?? DEFAULT_SHIFT);
-const TEST_STATE = path.join(REPO_ROOT, PORT_SHIFT === DEFAULT_SHIFT ? '.devnet-test' : `.devnet-test-${PORT_SHIFT}`);
+const TEST_STATE = path.join(REPO_ROOT, PORT_SHIFT === DEFAULT_PORT_SHIFT ? '.devnet-test' : `.devnet-test-${PORT_SHIFT}`);
 
 export type NetworkKind = 'devnet' | 'fabric';
 
@@ -43,32 +41,15 @@ export interface TestNetwork {
     owned: boolean;
 }
 
-function shiftPorts(node: unknown, extra = 0): unknown {
-    if (Array.isArray(node)) return node.map((n) => shiftPorts(n, extra));
-    if (node && typeof node === 'object') {
-        return Object.fromEntries(
-            Object.entries(node).map(([k, v]) => {
-                const isPort = /port$/i.test(k) && typeof v === 'number';
-                if (isPort) return [k, v + PORT_SHIFT + extra];
-                if (k === 'ports' && v && typeof v === 'object') {
-                    return [k, Object.fromEntries(Object.entries(v).map(([org, p]) => [org, (p as number) + PORT_SHIFT + extra]))];
-                }
-                return [k, shiftPorts(v, extra)];
-            }),
-        );
-    }
-    return node;
-}
-
 /**
  * Writes the shifted copy of the default topology, plus the test contract, for the test devnet (or
  * for a devnet of its own, ports `extraShift` further and its own state folder).
  */
 export function testTopologyFile(own?: { name: string; extraShift: number }): string {
-    const doc = shiftPorts(withFixtureChaincode(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'))), own?.extraShift) as Record<
-        string,
-        unknown
-    >;
+    const doc = shiftPorts(
+        withFixtureChaincode(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'))),
+        PORT_SHIFT + (own?.extraShift ?? 0),
+    ) as Record<string, unknown>;
     const folder = own ? `${TEST_STATE}-${own.name}` : TEST_STATE;
     // The state folder sits below the topology file's folder: a purge keeps the topology.
     doc.stateDir = path.relative(REPO_ROOT, path.join(folder, 'state'));

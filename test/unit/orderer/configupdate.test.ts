@@ -34,8 +34,8 @@ import { OrdererProcess, shiftedTopology } from './fixture';
 
 const Status = common.Status;
 const NEW_ORG = { mspId: 'MOLEMSP', name: 'Ministry of Employment and Labor', domain: 'mole.example.gov' };
-/** Clear of the +200 of the other orderer tests and of other helpers' test networks. */
-const PORT_SHIFT = Number(process.env.E2E_PORT_SHIFT ?? 11200) - 11200 + 250;
+/** Clear of the +200 of the other orderer tests (both move with E2E_PORT_SHIFT). */
+const PORT_OFFSET = 250;
 
 describe('orderer: channel configuration updates (CONFIG_UPDATE)', function () {
     this.timeout(60_000);
@@ -63,7 +63,7 @@ describe('orderer: channel configuration updates (CONFIG_UPDATE)', function () {
     const addNewOrg = (base: common.Config) => withApplicationOrg(base, NEW_ORG.mspId, applicationOrgGroup(t, NEW_ORG.mspId));
 
     before(async () => {
-        const fx = await shiftedTopology({ portShift: PORT_SHIFT });
+        const fx = await shiftedTopology({ portOffset: PORT_OFFSET });
         dir = fx.dir;
         fs.mkdirSync(path.dirname(paths.genesisBlock(fx.topology)), { recursive: true });
         const genesis = buildGenesisBlock(fx.topology);

@@ -1,4 +1,5 @@
-// Test fixture of the orderer's tests: the repository topology with every port shifted by +200 and its own
+// Test fixture of the orderer's tests: the repository topology with every port shifted by +200 (plus
+// this run's E2E_PORT_SHIFT beyond CI's, so that two runs on one machine do not collide) and its own
 // state folder, with crypto material generated once per folder.
 import * as child_process from 'node:child_process';
 import * as fs from 'node:fs';
@@ -8,35 +9,22 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 import { generateCrypto } from '../../../network/msp/ca';
 import { DEFAULT_TOPOLOGY, loadTopology, REPO_ROOT, Topology } from '../../../network/topology';
+import { fixturePortShift, shiftPorts } from '../../fixtures/topology';
 
 export const ORDERER_MAIN = path.join(REPO_ROOT, 'dist', 'network', 'orderer', 'main.js');
 
-export const PORT_SHIFT = 200;
+/** The orderer tests' ports: the default topology's plus this (and the run's E2E_PORT_SHIFT beyond CI's). */
+export const PORT_OFFSET = 200;
 
-let shift = PORT_SHIFT;
-
-function shiftPorts(node: unknown): unknown {
-    if (Array.isArray(node)) return node.map(shiftPorts);
-    if (node && typeof node === 'object') {
-        const out: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(node)) {
-            if ((k === 'port' || k === 'operationsPort') && typeof v === 'number') out[k] = v + shift;
-            else if (k === 'ports' && v && typeof v === 'object') {
-                out[k] = Object.fromEntries(Object.entries(v).map(([org, p]) => [org, (p as number) + shift]));
-            } else out[k] = shiftPorts(v);
-        }
-        return out;
-    }
-    return node;
-}
-
-/** A fresh folder with topology.yaml (ports +200, stateDir inside it) and generated crypto. */
+/** A fresh folder with topology.yaml (ports shifted by fixturePortShift(portOffset), stateDir inside it) and generated crypto. */
 export async function shiftedTopology(
-    options: { batchTimeout?: string; portShift?: number } = {},
+    options: { batchTimeout?: string; portOffset?: number } = {},
 ): Promise<{ dir: string; file: string; topology: Topology }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'h2-orderer-'));
-    shift = options.portShift ?? PORT_SHIFT;
-    const doc = shiftPorts(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'))) as Record<string, unknown>;
+    const doc = shiftPorts(
+        YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8')),
+        fixturePortShift(options.portOffset ?? PORT_OFFSET),
+    ) as Record<string, unknown>;
     doc.stateDir = path.join(dir, 'state');
     if (options.batchTimeout) (doc.orderer as { batch: Record<string, unknown> }).batch.timeout = options.batchTimeout;
     const file = path.join(dir, 'topology.yaml');
