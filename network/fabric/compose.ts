@@ -4,7 +4,7 @@
 // orderer endpoints and the chaincode servers' addresses are the native network's.
 import * as path from 'node:path';
 import { Topology, paths } from '../topology';
-import { caOrgs, caName, ordererSettings, peerSettings, settingsToEnv, NodeFiles, Settings } from './config';
+import { caOrgs, caName, FABRIC_LOGGING_ENV, ordererSettings, peerSettings, settingsToEnv, NodeFiles, Settings } from './config';
 import { FABRIC_VERSION, FABRIC_CA_VERSION } from './binaries';
 import { caHome } from './identities';
 
@@ -42,7 +42,10 @@ export function composeFile(t: Topology, builderDir: string): Settings {
             image: IMAGES.orderer,
             container_name: name,
             network_mode: 'host',
-            environment: settingsToEnv('ORDERER', ordererSettings(t, node, files, IN_CONTAINER.ordererTlsCa)).env,
+            environment: {
+                ...settingsToEnv('ORDERER', ordererSettings(t, node, files, IN_CONTAINER.ordererTlsCa)).env,
+                ...FABRIC_LOGGING_ENV,
+            },
             volumes: [
                 `${path.join(dir, 'msp')}:${files.msp}:ro`,
                 `${path.join(dir, 'tls')}:${files.tls}:ro`,
@@ -63,7 +66,7 @@ export function composeFile(t: Topology, builderDir: string): Settings {
             image: IMAGES.peer,
             container_name: name,
             network_mode: 'host',
-            environment: env,
+            environment: { ...env, ...FABRIC_LOGGING_ENV },
             volumes: [
                 `${path.join(dir, 'msp')}:${files.msp}:ro`,
                 `${path.join(dir, 'tls')}:${files.tls}:ro`,

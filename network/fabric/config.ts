@@ -206,6 +206,18 @@ export function peerSettings(t: Topology, org: OrgConfig, files: NodeFiles, buil
     };
 }
 
+// ---- logging ----
+
+/**
+ * The environment that sets a Fabric peer's or orderer's log format: they read it from
+ * FABRIC_LOGGING_FORMAT only (flogging.Init in the peer's InitCmd and the orderer's main), not from
+ * core.yaml or orderer.yaml. Fabric's default format with its %{color} directives removed: the same
+ * fields in the same order, without the escape codes that the default writes into every log file.
+ */
+export const FABRIC_LOGGING_ENV: Readonly<Record<string, string>> = {
+    FABRIC_LOGGING_FORMAT: '%{time:2006-01-02 15:04:05.000 MST} %{id:04x} %{level:.4s} [%{module}] %{shortfunc} -> %{message}',
+};
+
 // ---- orderers ----
 
 /** Our settings over Fabric's sample orderer.yaml: no system channel, channel participation, Raft over TLS. */

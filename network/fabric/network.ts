@@ -22,6 +22,7 @@ import {
     overlay,
     peerSettings,
     Settings,
+    FABRIC_LOGGING_ENV,
 } from './config';
 import { caHome, enrollOrg, registrarSecret, REGISTRAR_ID } from './identities';
 import { ccaasPackage, CcaasPackage } from './package';
@@ -69,7 +70,7 @@ function ordererNode(t: Topology, node: OrderingNode, bin: FabricBinaries): Devn
         healthUrl: `http://${node.host}:${node.operationsPort}/healthz`,
         extraPorts: [node.adminPort, node.operationsPort],
         command: [bin.bin.orderer, 'start'],
-        env: { FABRIC_CFG_PATH: configDir(t, name) },
+        env: { FABRIC_CFG_PATH: configDir(t, name), ...FABRIC_LOGGING_ENV },
     };
 }
 
@@ -84,7 +85,7 @@ function peerNode(t: Topology, org: OrgConfig, bin: FabricBinaries): DevnetNode 
         healthUrl: `http://${org.peer.host}:${org.peer.operationsPort}/healthz`,
         extraPorts: [org.peer.port + 1, org.peer.operationsPort],
         command: [bin.bin.peer, 'node', 'start'],
-        env: { FABRIC_CFG_PATH: configDir(t, name) },
+        env: { FABRIC_CFG_PATH: configDir(t, name), ...FABRIC_LOGGING_ENV },
     };
 }
 
@@ -205,6 +206,7 @@ export function peerCli(t: Topology, org: OrgConfig): Record<string, string> {
         CORE_PEER_TLS_ENABLED: 'true',
         CORE_PEER_TLS_ROOTCERT_FILE: paths.tlsRootCert(t, org.mspId),
         FABRIC_LOGGING_SPEC: 'warning',
+        ...FABRIC_LOGGING_ENV,
     };
 }
 

@@ -13,6 +13,7 @@ import {
     caOrgs,
     caServerConfig,
     configtx,
+    FABRIC_LOGGING_ENV,
     CHANNEL_PROFILE,
     fabricPorts,
     nativeNodeFiles,
@@ -24,7 +25,8 @@ import {
 } from '../../../network/fabric/config';
 import { composeFile, IMAGES } from '../../../network/fabric/compose';
 import { ccaasPackage, untarGz } from '../../../network/fabric/package';
-import { asFabric, builderDir, endorsementPolicyArgs, orgPackage } from '../../../network/fabric/network';
+import { asFabric, builderDir, endorsementPolicyArgs, fabricNodes, orgPackage, peerCli } from '../../../network/fabric/network';
+import { FABRIC_TOOLS, type FabricBinaries } from '../../../network/fabric/binaries';
 
 /** Through YAML and back, as Fabric's tools read the files. */
 /** A generated file read back as YAML, inspected field by field. */
@@ -202,6 +204,33 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
             });
             expect(env).to.deep.equal({ CORE_PEER_GOSSIP_BOOTSTRAP: 'a:1', CORE_X_ROOTS: '[/a,/b]' });
             expect(unset).to.deep.equal(['x.builders']);
+        });
+    });
+
+    describe('log format', () => {
+        const bin: FabricBinaries = {
+            bin: Object.fromEntries(FABRIC_TOOLS.map((tool) => [tool, `/opt/fabric/bin/${tool}`])) as FabricBinaries['bin'],
+            configDir: '/opt/fabric/config',
+        };
+        /** Fabric's own default (fabric-lib-go flogging), which writes ANSI colour codes into every log line. */
+        const FABRIC_DEFAULT =
+            '%{color}%{time:2006-01-02 15:04:05.000 MST} %{id:04x} %{level:.4s}%{color:reset} [%{module}] %{color:bold}%{shortfunc}%{color:reset} -> %{message}';
+
+        it("Then Fabric's default format without its colour directives: the same fields in the same order", () => {
+            const format = FABRIC_LOGGING_ENV.FABRIC_LOGGING_FORMAT;
+            expect(format).to.not.include('%{color');
+            expect(format).to.equal(FABRIC_DEFAULT.replace(/%\{color(:[a-z]+)?\}/g, ''));
+        });
+
+        it('Then every peer and orderer process, the peer CLI and every peer and orderer container get it in their environment', () => {
+            const nodes = fabricNodes(t, bin).filter((n) => n.kind === 'peer' || n.kind === 'orderer');
+            expect(nodes).to.have.length(t.orgs.length + t.orderer.nodes.length);
+            for (const node of nodes) expect(node.env?.FABRIC_LOGGING_FORMAT, node.name).to.equal(FABRIC_LOGGING_ENV.FABRIC_LOGGING_FORMAT);
+            for (const org of t.orgs) expect(peerCli(t, org).FABRIC_LOGGING_FORMAT).to.equal(FABRIC_LOGGING_ENV.FABRIC_LOGGING_FORMAT);
+            const services = readBack(composeFile(t, builderDir(t))).services as Record<string, Parsed>;
+            const fabricServices = Object.values(services).filter((s) => s.image === IMAGES.peer || s.image === IMAGES.orderer);
+            expect(fabricServices).to.have.length(nodes.length);
+            for (const s of fabricServices) expect(s.environment.FABRIC_LOGGING_FORMAT).to.equal(FABRIC_LOGGING_ENV.FABRIC_LOGGING_FORMAT);
         });
     });
 
