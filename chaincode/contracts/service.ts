@@ -1,11 +1,13 @@
 // ServiceContract: department services (owner org and department, purpose, legal basis, the data
-// items and predicates they may ask for), registered by the issuer or the MOIS service admin.
+// items and predicates they may ask for), registered by the issuer or the MOIS service admin for any
+// org, or by an org's own service admin for that org (a ministry that joins registers its own).
 
 import { Context, Info, Returns, Transaction } from 'fabric-contract-api';
 import { ErrorCode, fail } from '../errors.js';
 import { EventName, KeyType } from '../keys.js';
 import {
     BaseContract,
+    caller,
     compositeKey,
     decodeJson,
     emit,
@@ -13,6 +15,7 @@ import {
     partialKeyPage,
     putIndex,
     putJson,
+    hasGrant,
     requireCaller,
     result,
     txIso,
@@ -21,12 +24,22 @@ import type { Service } from '../model/assets.js';
 import { ListServicesArgs, RegisterServiceArgs, ServiceIdArgs, UpdateServiceArgs } from '../model/dto.js';
 import { parseArgs } from '../model/validate.js';
 import { ServiceStatus } from '../model/vocabulary.js';
-import { SERVICE_ADMINS } from '../model/grants.js';
+import { NATIONAL_SERVICE_ADMINS, SERVICE_ADMINS } from '../model/grants.js';
 
 export async function loadService(ctx: Context, serviceId: string): Promise<Service> {
     const service = await getJson<Service>(ctx, compositeKey(ctx, KeyType.SERVICE, [serviceId]));
     if (!service) fail(ErrorCode.SERVICE_NOT_FOUND, `service ${serviceId} does not exist`);
     return service;
+}
+
+/** A service admin of another org than the service's owner is refused; the national ones may change any org's services. */
+function requireServiceOwner(ctx: Context, ownerMspId: string, action: string): void {
+    const c = caller(ctx);
+    if (hasGrant(c, NATIONAL_SERVICE_ADMINS) || c.mspId === ownerMspId) return;
+    fail(
+        ErrorCode.SERVICE_NOT_OWNED,
+        `${action}: the service-admin of ${c.mspId} changes services of ${c.mspId} only; this one is owned by ${ownerMspId}`,
+    );
 }
 
 @Info({ title: 'ServiceContract', description: 'Department services and what they may ask for' })
@@ -40,6 +53,7 @@ export class ServiceContract extends BaseContract {
     async RegisterService(ctx: Context, argsJson: string): Promise<string> {
         requireCaller(ctx, SERVICE_ADMINS, 'RegisterService');
         const args = parseArgs(RegisterServiceArgs, argsJson);
+        requireServiceOwner(ctx, args.ownerMspId, 'RegisterService');
         const key = compositeKey(ctx, KeyType.SERVICE, [args.serviceId]);
         if ((await ctx.stub.getState(key)).length > 0) fail(ErrorCode.SERVICE_EXISTS, `service ${args.serviceId} already exists`);
         const now = txIso(ctx);
@@ -72,6 +86,7 @@ export class ServiceContract extends BaseContract {
         requireCaller(ctx, SERVICE_ADMINS, 'UpdateService');
         const args = parseArgs(UpdateServiceArgs, argsJson);
         const service = await loadService(ctx, args.serviceId);
+        requireServiceOwner(ctx, service.ownerMspId, 'UpdateService');
         if (service.status !== ServiceStatus.ACTIVE) fail(ErrorCode.SERVICE_INACTIVE, `service ${args.serviceId} is inactive`);
         const next: Service = {
             ...service,
@@ -90,6 +105,7 @@ export class ServiceContract extends BaseContract {
         requireCaller(ctx, SERVICE_ADMINS, 'DeactivateService');
         const args = parseArgs(ServiceIdArgs, argsJson);
         const service = await loadService(ctx, args.serviceId);
+        requireServiceOwner(ctx, service.ownerMspId, 'DeactivateService');
         if (service.status !== ServiceStatus.ACTIVE) fail(ErrorCode.SERVICE_INACTIVE, `service ${args.serviceId} is already inactive`);
         return this.#save(ctx, { ...service, status: ServiceStatus.INACTIVE }, EventName.SERVICE_DEACTIVATED);
     }

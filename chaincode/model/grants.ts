@@ -11,10 +11,13 @@ export interface Grant {
 
 export const ISSUER: readonly Grant[] = [{ mspId: ISSUER_MSP, role: Role.ISSUER }];
 export const CITIZEN_AGENT: readonly Grant[] = [{ mspId: ISSUER_MSP, role: Role.CITIZEN_AGENT }];
-export const SERVICE_ADMINS: readonly Grant[] = [
+/** Register, update and deactivate the services of every org: Seoul's issuer and MOIS's service admin. */
+export const NATIONAL_SERVICE_ADMINS: readonly Grant[] = [
     { mspId: ISSUER_MSP, role: Role.ISSUER },
     { mspId: SERVICE_ADMIN_MSP, role: Role.SERVICE_ADMIN },
 ];
+/** Who may call the service-changing transactions: the national ones, and any org's service admin for its own org's services. */
+export const SERVICE_ADMINS: readonly Grant[] = [...NATIONAL_SERVICE_ADMINS, { role: Role.SERVICE_ADMIN }];
 export const DEPARTMENT: readonly Grant[] = [{ role: Role.DEPARTMENT }];
 export const AUDITOR: readonly Grant[] = [{ mspId: AUDITOR_MSP, role: Role.AUDITOR }];
 export const CONSENT_READERS: readonly Grant[] = [

@@ -10,7 +10,7 @@ export const MSP = {
 
 /** The org that issues cards and is the only member of the personal-data collection. */
 export const ISSUER_MSP = MSP.SEOUL;
-/** The org whose `service-admin` may register services besides the issuer. */
+/** The org whose `service-admin` registers the services of every org, as the issuer does (others' service admins only their own org's). */
 export const SERVICE_ADMIN_MSP = MSP.MOIS;
 export const AUDITOR_MSP = MSP.AUDIT;
 

@@ -140,13 +140,15 @@ describe('A fifth org joins the running devnet (a devnet of its own)', function 
         expect((await (await old.submit()).getStatus()).code).to.equal(StatusCode.VALID);
     });
 
-    it("Then the new org's department registers a service and makes a consent-gated access through its own gateway, and auditors see it", async () => {
+    it("Then the new org's own service admin registers its department's service, and its department makes a consent-gated access through its own gateway, and auditors see it", async () => {
         const issuer = await ensureApp(t, 'SeoulMSP', `issuer-${run}`, { identity: 'issuer1', role: 'issuer' });
         const citizen = await ensureApp(t, 'SeoulMSP', `citizen-${run}`, { identity: 'citizen-agent', role: 'citizen-agent' });
-        const serviceAdmin = await ensureApp(t, 'MOISMSP', `sadmin-${run}`, { identity: 'service-admin1', role: 'service-admin' });
+        // The new ministry's own service admin: an identity its own CA registers, an app of its own gateway.
+        const serviceAdmin = await ensureApp(t, NEW_ORG.mspId, `sadmin-${run}`, { role: 'service-admin' });
         employment = await ensureApp(t, NEW_ORG.mspId, `employment-${run}`, { role: 'department', dept: 'employment' });
         auditor = await ensureApp(t, 'AuditMSP', `auditor-${run}`, { identity: 'auditor1', role: 'auditor' });
         for (const c of [issuer, citizen, serviceAdmin, employment, auditor]) c.verbose = false;
+        expect(serviceAdmin.baseUrl).to.equal(employment.baseUrl);
         expect(employment.baseUrl).to.equal(`http://${findOrg(t, NEW_ORG.mspId).gateway.host}:${findOrg(t, NEW_ORG.mspId).gateway.port}`);
 
         const device = DeviceKey.generate();
@@ -176,6 +178,25 @@ describe('A fifth org joins the running devnet (a devnet of its own)', function 
             },
             201,
         );
+        // Its services only: one for another ministry is refused, and nothing is written.
+        const notOwned = await serviceAdmin.call<{ error: { code: string } }>(
+            {
+                method: 'POST',
+                path: '/v1/services',
+                body: {
+                    serviceId: `${serviceId}-mohw`,
+                    ownerMspId: 'MOHWMSP',
+                    dept: 'welfare',
+                    name: 'Not ours',
+                    purpose,
+                    items: ['name'],
+                    predicates: [],
+                },
+            },
+            403,
+        );
+        expect(JSON.stringify(notOwned)).to.contain('SERVICE_NOT_OWNED');
+        await auditor.call({ method: 'GET', path: `/v1/services/${serviceId}-mohw` }, 404);
         const denied = await employment.call<{ decision: string }>(
             { method: 'POST', path: '/v1/access-requests', body: { cardId, serviceId, purpose, items: ['name'], predicates: [] } },
             201,

@@ -38,6 +38,8 @@ export async function buildIdentities() {
         citizen: await makeIdentity(MSP.SEOUL, 'citizen-agent', { role: Role.CITIZEN_AGENT }),
         seoulUser: await makeIdentity(MSP.SEOUL, 'User1'),
         serviceAdmin: await makeIdentity(MSP.MOIS, 'service-admin1', { role: Role.SERVICE_ADMIN }),
+        /** A service admin of its own org only (not MOIS's national one). */
+        mohwServiceAdmin: await makeIdentity(MSP.MOHW, 'mohw-service-admin', { role: Role.SERVICE_ADMIN }),
         resReg: await makeIdentity(MSP.MOIS, 'resident-registration', { role: Role.DEPARTMENT, dept: 'resident-registration' }),
         welfare: await makeIdentity(MSP.MOHW, 'welfare', { role: Role.DEPARTMENT, dept: 'welfare' }),
         welfare2: await makeIdentity(MSP.MOHW, 'welfare-app2', { role: Role.DEPARTMENT, dept: 'welfare' }),

@@ -100,4 +100,52 @@ describe('ServiceContract', () => {
             );
         }
     });
+
+    it("Given MOHW's own service admin, When it registers, updates and deactivates MOHW's services, Then they change; another org's services are refused as SERVICE_NOT_OWNED and nothing changes", async () => {
+        const own = {
+            serviceId: 'svc-own',
+            ownerMspId: 'MOHWMSP',
+            dept: 'pension',
+            name: 'n',
+            purpose: 'p',
+            items: ['name'],
+            predicates: [],
+        };
+        const registered = await net.submit(net.ids.mohwServiceAdmin, 'ServiceContract:RegisterService', own);
+        expect(registered).to.include({ ownerMspId: 'MOHWMSP', status: 'ACTIVE' });
+        const update = { serviceId: 'svc-own', name: 'Renamed', purpose: 'p2', items: ['name'], predicates: [] };
+        expect(await net.submit(net.ids.mohwServiceAdmin, 'ServiceContract:UpdateService', update)).to.include({
+            name: 'Renamed',
+            version: 2,
+        });
+
+        // Registering for a third org (neither its own nor national): refused, no service written.
+        const forAudit = { ...own, serviceId: 'svc-for-audit', ownerMspId: 'AuditMSP', dept: 'audit' };
+        await expectRefusal(net.submit(net.ids.mohwServiceAdmin, 'ServiceContract:RegisterService', forAudit), 'SERVICE_NOT_OWNED');
+        await expectRefusal(
+            net.evaluate(net.ids.auditor, 'ServiceContract:GetService', { serviceId: 'svc-for-audit' }),
+            'SERVICE_NOT_FOUND',
+        );
+
+        // Another org's service (MOIS's, registered by the national service admin): neither updated nor deactivated.
+        await net.registerService('svc-mois', net.ids.resReg);
+        const before = await net.evaluate(net.ids.auditor, 'ServiceContract:GetService', { serviceId: 'svc-mois' });
+        await expectRefusal(
+            net.submit(net.ids.mohwServiceAdmin, 'ServiceContract:UpdateService', { ...update, serviceId: 'svc-mois' }),
+            'SERVICE_NOT_OWNED',
+        );
+        await expectRefusal(
+            net.submit(net.ids.mohwServiceAdmin, 'ServiceContract:DeactivateService', { serviceId: 'svc-mois' }),
+            'SERVICE_NOT_OWNED',
+        );
+        expect(await net.evaluate(net.ids.auditor, 'ServiceContract:GetService', { serviceId: 'svc-mois' })).to.deep.equal(before);
+
+        // The national powers stay: MOIS's service admin and Seoul's issuer change MOHW's service.
+        expect(await net.submit(net.ids.serviceAdmin, 'ServiceContract:UpdateService', { ...update, name: 'By MOIS' })).to.include({
+            name: 'By MOIS',
+        });
+        expect(await net.submit(net.ids.issuer, 'ServiceContract:DeactivateService', { serviceId: 'svc-own' })).to.include({
+            status: 'INACTIVE',
+        });
+    });
 });
