@@ -33,6 +33,23 @@ export interface RetryPolicy {
     maxDelayMs: number;
 }
 
+/** Another org's peer, as the gateway reaches it. */
+export interface ChannelPeer {
+    mspId: string;
+    /** host:port of its gRPC endpoint (TLS). */
+    endpoint: string;
+    /** The name its TLS certificate carries. */
+    hostOverride: string;
+    tlsRootCertPath: string;
+}
+
+/** Which other peers a write waits for before it is answered (docs/api.md, consistency), and how long. */
+export interface CommitScope {
+    peers: ChannelPeer[];
+    /** 0: answer on the gateway's own peer's commit alone (fabric-gateway's behaviour). */
+    waitMs: number;
+}
+
 export interface GatewayConfig {
     topology: Topology;
     mspId: string;
@@ -50,6 +67,7 @@ export interface GatewayConfig {
     databaseFile: string;
     deadlines: Deadlines;
     retry: RetryPolicy;
+    commitScope: CommitScope;
     bodyLimit: string;
     /** Rate limits per API key (weighted by route) and per client address, and open streams per key. */
     limits: RequestLimits;
@@ -207,6 +225,17 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
             commitStatusAttempts: intEnv(env, 'GATEWAY_COMMIT_STATUS_ATTEMPTS', 3, 1),
             baseDelayMs: intEnv(env, 'GATEWAY_RETRY_BASE_MS', 50, 0),
             maxDelayMs: intEnv(env, 'GATEWAY_RETRY_MAX_MS', 2_000, 0),
+        },
+        commitScope: {
+            peers: topology.orgs
+                .filter((o) => o.mspId !== mspId)
+                .map((o) => ({
+                    mspId: o.mspId,
+                    endpoint: `${o.peer.host}:${o.peer.port}`,
+                    hostOverride: paths.peerName(topology, o.mspId),
+                    tlsRootCertPath: paths.tlsRootCert(topology, o.mspId),
+                })),
+            waitMs: intEnv(env, 'GATEWAY_PEER_COMMIT_WAIT_MS', 5_000, 0),
         },
         bodyLimit: env.GATEWAY_BODY_LIMIT ?? '64kb',
         limits: {

@@ -182,9 +182,10 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 const CATCH_UP_DELAYS_MS = [25, 50, 100, 200, 400, 500, 500, 500, 500];
 
 /**
- * Runs work that reads what a transaction has just committed. The commit was reported by one peer;
- * the peers that endorse or evaluate the work may still be a block behind it, and then answer a
- * "not found" code: retried while the chaincode answers one of `notYet`, then the last refusal.
+ * Runs work that reads what a transaction has just committed. The commit was confirmed by the
+ * gateway's own peer and, within GATEWAY_PEER_COMMIT_WAIT_MS, by the other orgs' peers
+ * (fabric/peers.ts); a peer past that wait may still be a block behind, and then answers a "not
+ * found" code: retried while the chaincode answers one of `notYet`, then the last refusal.
  */
 export async function afterCommit<T>(work: () => Promise<T>, notYet: string[], wait: (ms: number) => Promise<void> = sleep): Promise<T> {
     for (let attempt = 0; ; attempt++) {

@@ -3,14 +3,23 @@
 // retry policy of gateway/errors.ts applied at each phase (endorse, submit, commit).
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { CommitError, connect, type Checkpointer, type Contract, type Gateway, type Network } from '@hyperledger/fabric-gateway';
+import {
+    CommitError,
+    connect,
+    type Checkpointer,
+    type Contract,
+    type Gateway,
+    type Network,
+    type Transaction,
+} from '@hyperledger/fabric-gateway';
 import { paths } from '../../network/topology';
 import type { GatewayConfig } from '../config';
 import type { Logger } from '../../network/shared/logger';
 import type { FabricPhase, Metrics } from '../metrics';
 import { loadAppIdentity } from './identities';
 import { blockNumberOf, parseBlock, parseChainInfo, parseProcessedTransaction } from './proof';
-import { submitPrepared, submitWithRetry, type RetryHooks } from './retry';
+import { ChannelPeers } from './peers';
+import { submitPrepared, submitWithRetry, type RetryHooks, type TransactionLike } from './retry';
 import type {
     BlockView,
     ChainInfo,
@@ -39,6 +48,7 @@ export class FabricGatewayLayer implements FabricLayer {
     readonly #connections = new Map<string, Connection>();
     readonly #metrics?: Metrics;
     readonly #log?: Logger;
+    #channelPeers: ChannelPeers | undefined;
     #closed = false;
 
     constructor(cfg: GatewayConfig, deps: { metrics?: Metrics; log?: Logger } = {}) {
@@ -110,11 +120,46 @@ export class FabricGatewayLayer implements FabricLayer {
     async submit(identity: string, req: SubmitRequest, hooks: SubmitHooks = {}): Promise<SubmitResult> {
         const { contract } = this.#connection(identity);
         // Each attempt is a fresh proposal (new transaction id): a conflict means it read stale state.
-        const endorse = () =>
-            contract
-                .newProposal(req.fn, { arguments: req.args, transientData: req.transient, endorsingOrganizations: req.endorsingOrgs })
-                .endorse();
+        const endorse = async () =>
+            this.#answeredWhenEveryPeerCommitted(
+                await contract
+                    .newProposal(req.fn, { arguments: req.args, transientData: req.transient, endorsingOrganizations: req.endorsingOrgs })
+                    .endorse(),
+            );
         return submitWithRetry(endorse, this.#cfg.retry, this.#retryHooks(hooks.onPrepared));
+    }
+
+    /**
+     * The transaction, whose successful commit status resolves only once the other orgs' peers
+     * have committed it too (bounded: gateway/fabric/peers.ts), so that any org's gateway reads
+     * the write as soon as it is answered.
+     */
+    #answeredWhenEveryPeerCommitted(tx: Transaction): TransactionLike {
+        return {
+            getTransactionId: () => tx.getTransactionId(),
+            getBytes: () => tx.getBytes(),
+            getResult: () => tx.getResult(),
+            submit: async () => {
+                const submitted = await tx.submit();
+                return {
+                    getResult: () => submitted.getResult(),
+                    getStatus: async () => {
+                        const status = await submitted.getStatus();
+                        if (status.successful) await this.#peers().committedEverywhere(submitted.getBytes(), status.transactionId);
+                        return status;
+                    },
+                };
+            },
+        };
+    }
+
+    #peers(): ChannelPeers {
+        this.#channelPeers ??= new ChannelPeers(
+            this.#cfg.commitScope,
+            loadAppIdentity(this.#cfg.topology, this.#cfg.mspId, SERVICE_IDENTITY).identity,
+            this.#log,
+        );
+        return this.#channelPeers;
     }
 
     async resume(identity: string, prepared: PreparedTransaction): Promise<SubmitResult> {
@@ -130,7 +175,11 @@ export class FabricGatewayLayer implements FabricLayer {
             }
             return { transactionId: prepared.transactionId, blockNumber: onLedger.blockNumber, result: prepared.result };
         }
-        return submitPrepared(gateway.newTransaction(prepared.bytes), this.#cfg.retry, this.#retryHooks());
+        return submitPrepared(
+            this.#answeredWhenEveryPeerCommitted(gateway.newTransaction(prepared.bytes)),
+            this.#cfg.retry,
+            this.#retryHooks(),
+        );
     }
 
     /** The transaction's validation code and block if the ledger has it, undefined otherwise. */
@@ -206,6 +255,7 @@ export class FabricGatewayLayer implements FabricLayer {
         this.#closed = true;
         for (const c of this.#connections.values()) c.gateway.close();
         this.#connections.clear();
+        this.#channelPeers?.close();
         this.#client.close();
     }
 }

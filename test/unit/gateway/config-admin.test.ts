@@ -17,6 +17,24 @@ describe('gateway configuration', () => {
         expect(cfg.databaseFile).to.match(/gateways\/MOHWMSP\/gateway\.sqlite$/);
     });
 
+    it("waits for every other org's peer after a write, 5 s at most by default, and refuses a wait that is not a number", () => {
+        const cfg = loadConfig({ org: 'MOHWMSP', topologyFile: DEFAULT_TOPOLOGY }, {});
+        expect(cfg.commitScope.waitMs).to.equal(5_000);
+        expect(cfg.commitScope.peers.map((p) => [p.mspId, p.endpoint, p.hostOverride])).to.deep.equal([
+            ['SeoulMSP', '127.0.0.1:7051', 'peer0.seoul.example.gov'],
+            ['MOISMSP', '127.0.0.1:8051', 'peer0.mois.example.gov'],
+            ['AuditMSP', '127.0.0.1:10051', 'peer0.audit.example.gov'],
+        ]);
+        expect(cfg.commitScope.peers[0].tlsRootCertPath).to.match(/peerOrganizations\/seoul\.example\.gov\/tlsca\/tlsca-cert\.pem$/);
+        expect(
+            loadConfig({ org: 'MOHWMSP', topologyFile: DEFAULT_TOPOLOGY }, { GATEWAY_PEER_COMMIT_WAIT_MS: '0' }).commitScope.waitMs,
+        ).to.equal(0);
+        expect(() => loadConfig({ org: 'MOHWMSP', topologyFile: DEFAULT_TOPOLOGY }, { GATEWAY_PEER_COMMIT_WAIT_MS: 'soon' })).to.throw(
+            ConfigError,
+            /GATEWAY_PEER_COMMIT_WAIT_MS must be an integer >= 0/,
+        );
+    });
+
     it('has limits that limit by default, and reads each from the environment', () => {
         const defaults = loadConfig({ org: 'SeoulMSP' }, {});
         expect(defaults.limits).to.deep.include({ windowMs: 60_000, max: 3_000, anonymousMax: 300, streamsPerKey: 4 });
