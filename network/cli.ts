@@ -270,6 +270,22 @@ async function start(t: Topology): Promise<number> {
     return 0;
 }
 
+/**
+ * Commands that change a network and take its lock (the state folder's run/devnet.lock) here, in
+ * the dispatch. The org commands are refused with NETWORK_BUSY while another command holds it (two
+ * channel updates must not interleave); the real-Fabric node commands wait for it as the devnet's
+ * up, down, start and chaincode:deploy do (those take it themselves, below).
+ */
+const ORG_CHANGES = new Set(['add-org', 'remove-org', 'org-request', 'submit-update', 'org-up']);
+const FABRIC_NODE_CHANGES = new Set(['up', 'down', 'chaincode:deploy']);
+
+function locked(t: Topology, command: string, fabric: boolean, run: () => Promise<number>): Promise<number> {
+    const what = `network:${command}${fabric ? ' --fabric' : ''}`;
+    if (ORG_CHANGES.has(command)) return withLock(t, what, say, run, { ifBusy: 'refuse' });
+    if (fabric && FABRIC_NODE_CHANGES.has(command)) return withLock(t, what, say, run);
+    return run();
+}
+
 async function main(argv: string[]): Promise<number> {
     const args = parseArgs(argv);
     if (args.flags.has('help') || !args.command) {
@@ -278,8 +294,12 @@ async function main(argv: string[]): Promise<number> {
     }
     const loaded = loadTopology(args.flags.get('topology')?.[0]);
     // enroll speaks Fabric CA's REST API, the same to both networks: --fabric only picks the Fabric network's state.
-    if (args.flags.has('fabric') && args.command !== 'enroll') return fabricCommand(asFabric(loaded), args);
     const t = args.flags.has('fabric') ? asFabric(loaded) : loaded;
+    if (args.flags.has('fabric') && args.command !== 'enroll') return locked(t, args.command, true, () => fabricCommand(t, args));
+    return locked(t, args.command, false, () => devnetCommand(t, args));
+}
+
+async function devnetCommand(t: Topology, args: Args): Promise<number> {
     switch (args.command) {
         case 'up': {
             const foreground = await withLock(t, 'network:up', say, async () => {
@@ -380,7 +400,7 @@ async function fabricCommand(t: Topology, args: Args): Promise<number> {
             printEndpoints(t, true);
             return 0;
         case 'start': {
-            await fabricUp(t, { say, gateways: true });
+            await withLock(t, 'network:start --fabric', say, () => fabricUp(t, { say, gateways: true }));
             printEndpoints(t, true);
             say('Ctrl-C stops the Fabric network; `npm run network:down -- --fabric --purge` also wipes its state.');
             await new Promise<void>((resolve) => {
@@ -388,7 +408,7 @@ async function fabricCommand(t: Topology, args: Args): Promise<number> {
                 process.once('SIGTERM', resolve);
             });
             say('\nstopping the Fabric network...');
-            await fabricDown(t, false, say);
+            await withLock(t, 'network:start --fabric (stopping)', say, () => fabricDown(t, false, say));
             return 0;
         }
         case 'down':

@@ -1,6 +1,7 @@
 // One devnet per state folder. Two files under <state>/run say who may change it and who runs it:
-// - devnet.lock: held (created exclusively) while a command starts, stops or redeploys nodes, so two
-//   commands never start the same node twice; a lock whose process is gone is stale and removed.
+// - devnet.lock: held (created exclusively) while a command starts, stops or redeploys nodes or
+//   changes the channel's orgs, on the devnet or on real Fabric (each has its own state folder), so
+//   two commands never start the same node twice; a lock whose process is gone is stale and removed.
 // - owner.json: who brought the running devnet up: a foreground `start` (which stops it on Ctrl-C)
 //   or a background `up` (stopped by `down`). A second `start` attaches to a running devnet and
 //   stops nothing when it leaves; `down` removes the file, which tells a foreground owner to leave.
@@ -61,9 +62,16 @@ export function liveForegroundOwner(t: Topology): Owner | undefined {
 
 /**
  * Runs `fn` holding the state folder's lock. If another live command holds it, waits (saying so
- * every few seconds); a lock left by a process that is gone is removed.
+ * every few seconds), or with `ifBusy: 'refuse'` throws NETWORK_BUSY without running `fn`; a lock
+ * left by a process that is gone is removed.
  */
-export async function withLock<T>(t: Topology, what: string, say: (line: string) => void, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(
+    t: Topology,
+    what: string,
+    say: (line: string) => void,
+    fn: () => Promise<T>,
+    options: { ifBusy?: 'wait' | 'refuse' } = {},
+): Promise<T> {
     fs.mkdirSync(runDir(t), { recursive: true });
     let waitingSince = 0;
     for (;;) {
@@ -83,6 +91,12 @@ export async function withLock<T>(t: Topology, what: string, say: (line: string)
             say(`removed a stale lock: ${holder.what} (pid ${holder.pid}) ended without releasing it`);
             fs.rmSync(lockFile(t), { force: true });
             continue;
+        }
+        if (holder && options.ifBusy === 'refuse') {
+            throw new Error(
+                `NETWORK_BUSY: ${holder.what} (pid ${holder.pid}) is changing this network (${path.relative(t.root, t.stateDir)}); ` +
+                    `nothing was done: run ${what} again when it has finished`,
+            );
         }
         if (holder && Date.now() - waitingSince > 10_000) {
             say(`waiting: ${holder.what} (pid ${holder.pid}) is changing this devnet (${path.relative(t.root, t.stateDir)})...`);
