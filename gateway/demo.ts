@@ -69,7 +69,6 @@ const indent = (s: string, p: string) =>
         .map((l) => p + l)
         .join('\n');
 
-/** An app bound to an existing identity, or a freshly enrolled one; a re-run gets a new key for the same app. */
 /** The fictional resident of the demo and the benchmarks (never a real person's data). */
 export const SAMPLE_PERSONAL = {
     name: 'Hong Gildong',
@@ -82,6 +81,26 @@ export const SAMPLE_PERSONAL = {
     multiChildFamily: false,
     seoulResident: true,
 };
+
+/** The body of POST /v1/cards: a five-year card for the sample resident, bound to a device key. */
+export const cardIssueBody = (cardId: string, devicePublicKey: string, personal: object = SAMPLE_PERSONAL) => ({
+    cardId,
+    devicePublicKey,
+    validityYears: 5,
+    personal,
+});
+
+/**
+ * The body of POST /v1/services for the welfare department's Basic pension service (MOHW's), as
+ * the demo, the endpoint check, the benchmark and the tests register it, with what it may ask.
+ */
+export const basicPensionServiceBody = (
+    serviceId: string,
+    purpose: string,
+    asks: { items: string[]; predicates: string[]; legalBasis?: string },
+) => ({ serviceId, ownerMspId: 'MOHWMSP', dept: 'welfare', name: 'Basic pension', purpose, ...asks });
+
+/** An app bound to an existing identity, or a freshly enrolled one; a re-run gets a new key for the same app. */
 
 export async function ensureApp(
     t: Topology,
@@ -135,12 +154,7 @@ export async function demo(topologyFile?: string): Promise<void> {
         {
             method: 'POST',
             path: '/v1/cards',
-            body: {
-                cardId,
-                devicePublicKey: device.publicKeyBase64(),
-                validityYears: 5,
-                personal: SAMPLE_PERSONAL,
-            },
+            body: cardIssueBody(cardId, device.publicKeyBase64()),
         },
         201,
     );
@@ -150,15 +164,10 @@ export async function demo(topologyFile?: string): Promise<void> {
         {
             method: 'POST',
             path: '/v1/services',
-            body: {
-                serviceId,
-                ownerMspId: 'MOHWMSP',
-                dept: 'welfare',
-                name: 'Basic pension',
-                purpose,
+            body: basicPensionServiceBody(serviceId, purpose, {
                 items: ['name', 'birthDate', 'address'],
                 predicates: ['ageAtLeast', 'lowIncome'],
-            },
+            }),
         },
         201,
     );

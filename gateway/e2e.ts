@@ -4,7 +4,7 @@
 import * as crypto from 'node:crypto';
 import { findOrg, loadTopology } from '../network/topology';
 import { DeviceKey, encodeStreamRequest } from './citizen/device';
-import { ensureApp, type Call, type GatewayClient } from './demo';
+import { basicPensionServiceBody, cardIssueBody, ensureApp, type Call, type GatewayClient } from './demo';
 
 export interface CheckResult {
     who: string;
@@ -56,18 +56,14 @@ export async function checkEveryEndpoint(topologyFile?: string): Promise<CheckRe
         seoulResident: true,
     };
 
-    await call(
-        issuer,
-        { method: 'POST', path: '/v1/cards', body: { cardId, devicePublicKey: device.publicKeyBase64(), validityYears: 5, personal } },
-        201,
-    );
+    await call(issuer, { method: 'POST', path: '/v1/cards', body: cardIssueBody(cardId, device.publicKeyBase64(), personal) }, 201);
     await call(welfare, { method: 'GET', path: `/v1/cards/${cardId}` }, 200);
     await call(
         welfare,
         {
             method: 'POST',
             path: '/v1/cards',
-            body: { cardId: `${cardId}-x`, devicePublicKey: device.publicKeyBase64(), validityYears: 5, personal },
+            body: cardIssueBody(`${cardId}-x`, device.publicKeyBase64(), personal),
         },
         403,
     );
@@ -76,16 +72,11 @@ export async function checkEveryEndpoint(topologyFile?: string): Promise<CheckRe
         {
             method: 'POST',
             path: '/v1/services',
-            body: {
-                serviceId,
-                ownerMspId: 'MOHWMSP',
-                dept: 'welfare',
-                name: 'Basic pension',
-                purpose,
+            body: basicPensionServiceBody(serviceId, purpose, {
                 legalBasis: 'Basic Pension Act',
                 items: ['name', 'birthDate'],
                 predicates: ['ageAtLeast', 'disability'],
-            },
+            }),
         },
         201,
     );

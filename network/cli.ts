@@ -14,6 +14,7 @@ import { asFabric, fabricUp, fabricDown, fabricStatus, fabricDeploy, writeCompos
 import { printLogs } from './logs';
 import { isLogLevel } from './shared/logger';
 import { describeOwner, liveForegroundOwner, Owner, readOwner, removeOwner, withLock, writeOwner } from './owner';
+import { runCommand } from './shared/command';
 
 const HELP = `Usage: devnet <command> [options]
 
@@ -431,12 +432,4 @@ async function fabricCommand(t: Topology, args: Args): Promise<number> {
     }
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (e: Error) => {
-            process.stderr.write(`${e.message}\n`);
-            process.exit(1);
-        },
-    );
-}
+if (require.main === module) runCommand(() => main(process.argv.slice(2)));

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../topology';
 import { FABRIC_VERSION, FABRIC_CA_VERSION } from './binaries';
+import { runCommand } from '../shared/command';
 
 const HELP = `Usage: npm run fabric:install [-- --dir DIR]
 Downloads Hyperledger Fabric v${FABRIC_VERSION} and Fabric CA v${FABRIC_CA_VERSION} release archives for this
@@ -49,12 +50,4 @@ async function main(argv: string[]): Promise<number> {
     return 0;
 }
 
-if (require.main === module) {
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
-        (e: Error) => {
-            process.stderr.write(`${e.message}\n`);
-            process.exit(1);
-        },
-    );
-}
+if (require.main === module) runCommand(() => main(process.argv.slice(2)));

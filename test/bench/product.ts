@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import { type Contract, StatusCode } from '@hyperledger/fabric-gateway';
 import { ISSUER_MSP, openGrantedData, type SealedGrantedData, TRANSIENT_RESPONSE_KEY } from '../../chaincode/model';
 import { DeviceKey } from '../../gateway/citizen/device';
-import { ensureApp, SAMPLE_PERSONAL, type GatewayClient } from '../../gateway/demo';
+import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../gateway/demo';
 import { loadAppIdentity } from '../../gateway/fabric/identities';
 import { CHAINCODE_FN as F } from '../../gateway/fabric/surface';
 import { connectAs, type OrgConnection } from '../../network/client';
@@ -248,15 +248,7 @@ async function main(): Promise<void> {
         {
             method: 'POST',
             path: '/v1/services',
-            body: {
-                serviceId,
-                ownerMspId: 'MOHWMSP',
-                dept: 'welfare',
-                name: 'Basic pension',
-                purpose,
-                items: ['name', 'birthDate'],
-                predicates: ['ageAtLeast'],
-            },
+            body: basicPensionServiceBody(serviceId, purpose, { items: ['name', 'birthDate'], predicates: ['ageAtLeast'] }),
         },
         201,
     );
@@ -265,12 +257,7 @@ async function main(): Promise<void> {
             {
                 method: 'POST',
                 path: '/v1/cards',
-                body: {
-                    cardId,
-                    devicePublicKey: device.publicKeyBase64(),
-                    validityYears: 5,
-                    personal: SAMPLE_PERSONAL,
-                },
+                body: cardIssueBody(cardId, device.publicKeyBase64()),
             },
             201,
         );

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ensureApp, SAMPLE_PERSONAL, type GatewayClient } from '../../gateway/demo';
+import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../gateway/demo';
 import { findOrg, REPO_ROOT, type Topology } from '../../network/topology';
 import { NETWORK_LABEL, testNetwork } from './network';
 import { notRun } from '../not-run';
@@ -79,15 +79,7 @@ describe(`web UIs in Chromium on ${NETWORK_LABEL}: the citizen tracker and the a
             {
                 method: 'POST',
                 path: '/v1/services',
-                body: {
-                    serviceId,
-                    ownerMspId: 'MOHWMSP',
-                    dept: 'welfare',
-                    name: 'Basic pension',
-                    purpose,
-                    items: ['name', 'birthDate', 'address'],
-                    predicates: ['ageAtLeast'],
-                },
+                body: basicPensionServiceBody(serviceId, purpose, { items: ['name', 'birthDate', 'address'], predicates: ['ageAtLeast'] }),
             },
             201,
         );
@@ -124,12 +116,7 @@ describe(`web UIs in Chromium on ${NETWORK_LABEL}: the citizen tracker and the a
             {
                 method: 'POST',
                 path: '/v1/cards',
-                body: {
-                    cardId,
-                    devicePublicKey: publicKey,
-                    validityYears: 5,
-                    personal: SAMPLE_PERSONAL,
-                },
+                body: cardIssueBody(cardId, publicKey),
             },
             201,
         );

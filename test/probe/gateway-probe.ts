@@ -11,7 +11,7 @@
 import * as net from 'node:net';
 import fc from 'fast-check';
 import { DeviceKey } from '../../gateway/citizen/device';
-import { ensureApp, SAMPLE_PERSONAL, type GatewayClient } from '../../gateway/demo';
+import { cardIssueBody, ensureApp, type GatewayClient } from '../../gateway/demo';
 import { DEFAULT_LIMITS } from '../../gateway/http/limits';
 import { loadTopology, type Topology } from '../../network/topology';
 import { closeConnections, peerChainInfo } from '../e2e/helpers';
@@ -341,12 +341,7 @@ async function main(): Promise<void> {
                 method: 'post',
                 url: '/v1/cards',
                 headers: { Authorization: welfareKey, ...json },
-                body: JSON.stringify({
-                    cardId: `card-probe-${Date.now().toString(36)}`,
-                    devicePublicKey: DeviceKey.generate().publicKeyBase64(),
-                    validityYears: 5,
-                    personal: SAMPLE_PERSONAL,
-                }),
+                body: JSON.stringify(cardIssueBody(`card-probe-${Date.now().toString(36)}`, DeviceKey.generate().publicKeyBase64())),
             },
             statuses: [403],
         },
