@@ -157,10 +157,22 @@ export function newFastSigner(privateKeyPem: string): DigestSigner {
  * (Fabric's common/crypto ExpiresAt: no decision is made then).
  */
 export function identityExpiresAt(serialized: Uint8Array): Date | undefined {
-    try {
-        const cert = new crypto.X509Certificate(Buffer.from(deserializeIdentity(serialized).getIdBytes_asU8()));
-        return new Date(cert.validTo);
-    } catch {
-        return undefined;
+    // Asked for every proposal and every broadcast envelope, mostly of the same few creators:
+    // parsing the certificate each time cost about half of an evaluation's CPU in the peer.
+    const key = Buffer.from(serialized.buffer, serialized.byteOffset, serialized.byteLength).toString('latin1');
+    let expiresAt = expiryByCreator.get(key);
+    if (expiresAt === undefined && !expiryByCreator.has(key)) {
+        try {
+            expiresAt = Date.parse(new crypto.X509Certificate(Buffer.from(deserializeIdentity(serialized).getIdBytes_asU8())).validTo);
+        } catch {
+            expiresAt = undefined;
+        }
+        if (expiryByCreator.size >= EXPIRY_CACHE_LIMIT) expiryByCreator.delete(expiryByCreator.keys().next().value as string);
+        expiryByCreator.set(key, expiresAt);
     }
+    return expiresAt === undefined ? undefined : new Date(expiresAt);
 }
+
+/** Expiry (ms since the epoch, undefined when unreadable) by serialized creator: a pure function of the bytes. */
+const expiryByCreator = new Map<string, number | undefined>();
+const EXPIRY_CACHE_LIMIT = 10_000;

@@ -902,10 +902,19 @@ function unary<Req, Res>(
 ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
         const abort = new AbortController();
-        call.on('cancelled', () => abort.abort());
+        // grpc-js reports 'cancelled' at the close of every call, answered ones too; aborting then
+        // would build an AbortError (a DOMException with its stack) for nothing, per call.
+        let settled = false;
+        call.on('cancelled', () => {
+            if (!settled) abort.abort();
+        });
         handler(call.request, abort.signal).then(
-            (res) => callback(null, res),
+            (res) => {
+                settled = true;
+                callback(null, res);
+            },
             (err) => {
+                settled = true;
                 if (!(err instanceof RpcError)) log.error('gateway call failed unexpectedly', { method, error: err });
                 callback(toServiceError(err));
             },
