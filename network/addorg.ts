@@ -7,16 +7,22 @@ import type { common } from '@hyperledger/fabric-protos';
 import { CHAINCODE_FN } from '../gateway/fabric/surface';
 import { ensureRunning } from './cli';
 import { connectAs } from './client';
+import { applicationOrgGroup } from './common/configtx';
+import { FABRIC_ORGS } from './fabric/orgs';
+import { generateCrypto } from './msp/ca';
 import { checkHealth, devnetNodes, stopNode } from './processes';
 import {
     acceptOrgRequest,
     adminOf,
+    catchUp,
     channelOrgs,
+    elapsed as ms,
     createOrgRequest,
     majoritySigners,
     NewOrg,
     ORG_COMMANDS_HELP,
     OrgChangeError,
+    OrgNetwork,
     proposeUpdate,
     readOrgRequest,
     removeOrgFromTopologyFile,
@@ -25,47 +31,41 @@ import {
     signUpdate,
     submitUpdate,
     summarizeUpdate,
+    waitForPeers,
 } from './orgs';
-import { findOrg, issuerOrg, paths, Topology } from './topology';
+import { findOrg, issuerOrg, Topology } from './topology';
 
-const ms = (since: number) => `${Date.now() - since} ms`;
+/** The devnet's side of a join: identities from our own CA code, nodes as our own processes. */
+export const DEVNET_ORGS: OrgNetwork = {
+    label: 'the devnet',
+    createIdentities: (t) => generateCrypto(t),
+    configGroup: (t, mspId) => applicationOrgGroup(t, mspId),
+    async peerHeight(t, mspId) {
+        const peer = devnetNodes(t).find((n) => n.kind === 'peer' && n.org === mspId);
+        return peer ? (await checkHealth(peer)).height : undefined;
+    },
+    async startOrgNodes(t, mspId, say) {
+        findOrg(t, mspId);
+        const nodes = devnetNodes(t).filter((n) => n.org === mspId);
+        // Chaincode servers (and whatever else the org runs) first, the peer next, the gateway last.
+        for (const node of nodes.filter((n) => n.kind !== 'peer' && n.kind !== 'gateway')) await ensureRunning(t, node);
+        for (const node of nodes.filter((n) => n.kind === 'peer')) await ensureRunning(t, node);
+        await catchUp(DEVNET_ORGS, t, mspId, say);
+        for (const node of nodes.filter((n) => n.kind === 'gateway')) await ensureRunning(t, node);
+    },
+    async stopOrgNodes(t, mspId) {
+        const stopped: string[] = [];
+        for (const node of devnetNodes(t, true)
+            .filter((n) => n.org === mspId)
+            .reverse()) {
+            if (await stopNode(t, node)) stopped.push(node.name);
+        }
+        return stopped;
+    },
+};
 
-/** Heights of the running peers and the orderer, by node name. */
-async function heights(t: Topology): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    for (const node of devnetNodes(t).filter((n) => n.kind === 'peer' || n.kind === 'orderer')) {
-        const h = await checkHealth(node);
-        if (h.height !== undefined) out.set(node.name, h.height);
-    }
-    return out;
-}
-
-/** Waits until every running peer of `orgs` holds `height` blocks. */
-async function waitForPeers(t: Topology, orgs: string[], height: number, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const h = await heights(t);
-        const behind = orgs.map((o) => paths.peerName(t, o)).filter((name) => (h.get(name) ?? 0) < height);
-        if (behind.length === 0) return;
-        if (Date.now() > deadline)
-            throw new OrgChangeError('NOT_APPLIED', `${behind.join(', ')} did not reach height ${height} within ${timeoutMs / 1000} s`);
-        await new Promise((r) => setTimeout(r, 100));
-    }
-}
-
-/** Starts an org's chaincode servers, its peer (then waits until it caught up with the orderer) and its gateway. */
-export async function startOrgNodes(t: Topology, mspId: string, say: Say): Promise<void> {
-    findOrg(t, mspId);
-    const nodes = devnetNodes(t).filter((n) => n.org === mspId);
-    // Chaincode servers (and whatever else the org runs) first, the peer next, the gateway last.
-    for (const node of nodes.filter((n) => n.kind !== 'peer' && n.kind !== 'gateway')) await ensureRunning(t, node);
-    for (const node of nodes.filter((n) => n.kind === 'peer')) await ensureRunning(t, node);
-    const caughtUp = Date.now();
-    const ordererHeight = (await heights(t)).get(paths.ordererName(t)) ?? 0;
-    await waitForPeers(t, [mspId], ordererHeight, 120_000);
-    say(`  ${paths.peerName(t, mspId)} caught up with the orderer (height ${ordererHeight}) in ${ms(caughtUp)}`);
-    for (const node of nodes.filter((n) => n.kind === 'gateway')) await ensureRunning(t, node);
-}
+/** The network behind the CLI's --fabric flag. */
+export const orgNetworkOf = (fabric: boolean): OrgNetwork => (fabric ? FABRIC_ORGS : DEVNET_ORGS);
 
 /** Signs with a majority of the channel's admins in turn, the last one submitting; returns the config block. */
 async function signAndSubmit(t: Topology, bytes: Uint8Array, signers: string[], say: Say): Promise<number> {
@@ -80,11 +80,14 @@ async function signAndSubmit(t: Topology, bytes: Uint8Array, signers: string[], 
     return block;
 }
 
-/** npm run network:add-org: the whole join on one machine. Idempotent: a member org only gets its nodes started. */
-export async function addOrg(t: Topology, org: NewOrg, say: Say): Promise<Topology> {
+/**
+ * npm run network:add-org: the whole join on one machine. Idempotent, and resumable after a crash:
+ * what exists (identities, membership, running nodes, approvals) is kept, only the rest is done.
+ */
+export async function addOrg(t: Topology, org: NewOrg, say: Say, network: OrgNetwork = DEVNET_ORGS): Promise<Topology> {
     const started = Date.now();
-    say(`adding ${org.mspId} (${org.name}) to channel ${t.channel}`);
-    const { topology, request } = await createOrgRequest(t, org, say);
+    say(`adding ${org.mspId} (${org.name}) to channel ${t.channel} on ${network.label}`);
+    const { topology, request } = await createOrgRequest(t, org, say, network);
     const members = await channelOrgs(topology, adminOf(topology, issuerOrg(topology).mspId));
     if (members.includes(org.mspId)) {
         say(`  ${org.mspId} is already a member of ${t.channel}`);
@@ -95,10 +98,10 @@ export async function addOrg(t: Topology, org: NewOrg, say: Say): Promise<Topolo
         });
         say(`  update computed against the current config (${members.length} orgs; MAJORITY Admins needs ${signers.length})`);
         const block = await signAndSubmit(topology, update!.serializeBinary(), signers, say);
-        await waitForPeers(topology, members, block + 1);
+        await waitForPeers(network, topology, members, block + 1);
         say(`  every peer of ${members.join(', ')} applied config block ${block}`);
     }
-    await startOrgNodes(topology, org.mspId, say);
+    await network.startOrgNodes(topology, org.mspId, say);
     say(`${org.mspId} joined ${t.channel} in ${ms(started)}`);
     return topology;
 }
@@ -135,7 +138,13 @@ async function deactivateServices(t: Topology, mspId: string, say: Say): Promise
 }
 
 /** npm run network:remove-org: services deactivated, the org removed by a signed update, its nodes stopped. */
-export async function removeOrg(t: Topology, mspId: string, options: { keepNodes?: boolean }, say: Say): Promise<Topology> {
+export async function removeOrg(
+    t: Topology,
+    mspId: string,
+    options: { keepNodes?: boolean },
+    say: Say,
+    network: OrgNetwork = DEVNET_ORGS,
+): Promise<Topology> {
     const started = Date.now();
     findOrg(t, mspId);
     const members = await channelOrgs(t, adminOf(t, issuerOrg(t).mspId));
@@ -145,6 +154,7 @@ export async function removeOrg(t: Topology, mspId: string, options: { keepNodes
         const update = await proposeUpdate(t, adminOf(t, signers[0]), { remove: mspId });
         const block = await signAndSubmit(t, update!.serializeBinary(), signers, say);
         await waitForPeers(
+            network,
             t,
             members.filter((m) => m !== mspId),
             block + 1,
@@ -154,11 +164,7 @@ export async function removeOrg(t: Topology, mspId: string, options: { keepNodes
         say(`  ${mspId} is not a member of ${t.channel}`);
     }
     if (options.keepNodes) return t;
-    for (const node of devnetNodes(t, true)
-        .filter((n) => n.org === mspId)
-        .reverse()) {
-        if (await stopNode(t, node)) say(`  stopped ${node.name}`);
-    }
+    for (const name of await network.stopOrgNodes(t, mspId)) say(`  stopped ${name}`);
     const t2 = removeOrgFromTopologyFile(t, mspId);
     say(`removed ${mspId} in ${ms(started)}; its ledger entries stay on every peer`);
     return t2;
@@ -179,16 +185,17 @@ function newOrgOf(flags: Flags): NewOrg {
 
 /** Runs an org command of the CLI; undefined when `command` is not one. */
 export async function runOrgCommand(command: string, flags: Flags, t: Topology, say: Say): Promise<number | undefined> {
+    const network = orgNetworkOf(flags.has('fabric'));
     switch (command) {
         case 'add-org':
-            await addOrg(t, newOrgOf(flags), say);
+            await addOrg(t, newOrgOf(flags), say, network);
             return 0;
         case 'remove-org':
-            await removeOrg(t, flag(flags, 'msp'), { keepNodes: flags.has('keep-nodes') }, say);
+            await removeOrg(t, flag(flags, 'msp'), { keepNodes: flags.has('keep-nodes') }, say, network);
             return 0;
         case 'org-request': {
             const out = flag(flags, 'out');
-            const { request } = await createOrgRequest(t, newOrgOf(flags), say);
+            const { request } = await createOrgRequest(t, newOrgOf(flags), say, network);
             fs.writeFileSync(out, `${JSON.stringify(request, null, 2)}\n`);
             say(`wrote ${out}: send it to the channel's admins, with these fingerprints by another channel (phone, letter):`);
             for (const [file, fp] of Object.entries(request.fingerprints)) say(`  ${file}  ${fp}`);
@@ -234,7 +241,7 @@ export async function runOrgCommand(command: string, flags: Flags, t: Topology, 
             return 0;
         }
         case 'org-up':
-            await startOrgNodes(t, flag(flags, 'msp'), say);
+            await network.startOrgNodes(t, flag(flags, 'msp'), say);
             return 0;
         default:
             return undefined;

@@ -41,7 +41,7 @@ ${ORG_COMMANDS_HELP.trim()}
 
 Options:
   --topology FILE       topology file (default network/topology.yaml or $TOPOLOGY)
-  --fabric              start, up, down, status, enroll and chaincode:deploy act on real Fabric v3.1.5
+  --fabric              start, up, down, status, enroll, chaincode:deploy and the org commands act on real Fabric v3.1.5
                         (binaries from $FABRIC_BIN or PATH; state in <stateDir>-fabric) instead
                         of the devnet; see docs/operations.md
   --help                this text
@@ -427,8 +427,13 @@ async function fabricCommand(t: Topology, args: Args): Promise<number> {
             await fabricDeploy(t, names, say);
             return 0;
         }
-        default:
-            throw new Error(`USAGE: ${args.command} has no --fabric variant (start, up, down, status, compose, chaincode:deploy)`);
+        default: {
+            const code = await runOrgCommand(args.command, args.flags, t, say);
+            if (code !== undefined) return code;
+            throw new Error(
+                `USAGE: ${args.command} has no --fabric variant (start, up, down, status, compose, chaincode:deploy, and the org commands)`,
+            );
+        }
     }
 }
 

@@ -8,18 +8,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { common, msp } from '@hyperledger/fabric-protos';
 import YAML, { isMap, isSeq, YAMLMap } from 'yaml';
-import { applicationOrgGroup, channelConfigOf, configFromBlock } from './common/configtx';
+import { channelConfigOf, configFromBlock } from './common/configtx';
 import {
     broadcastEnvelope,
     computeUpdate,
     configUpdateEnvelope,
     describeUpdateFile,
+    fetchBlock,
     fetchConfigBlock,
     signConfigUpdate,
     withApplicationOrg,
     withoutApplicationOrg,
 } from './configupdate';
-import { generateCrypto } from './msp/ca';
 import { loadSigningIdentity, SigningIdentity } from './msp/identity';
 import { findOrg, loadTopology, OrgConfig, paths, Topology } from './topology';
 
@@ -35,9 +35,57 @@ export class OrgChangeError extends Error {
 
 export type Say = (line: string) => void;
 
+/**
+ * What a join needs of the network the org joins: the devnet's own processes (network/addorg.ts)
+ * or real Fabric's (network/fabric/orgs.ts). The channel update itself is the same on both.
+ */
+export interface OrgNetwork {
+    label: string;
+    /** The new org's CA and identities: generated on the devnet, enrolled at its own Fabric CA on Fabric. */
+    createIdentities(t: Topology, mspId: string, say: Say): Promise<void>;
+    /** /Channel/Application/<mspId> as configtxgen -printOrg writes it (on Fabric with its anchor peer). */
+    configGroup(t: Topology, mspId: string): common.ConfigGroup;
+    /** A peer's channel height, undefined when it does not answer. */
+    peerHeight(t: Topology, mspId: string): Promise<number | undefined>;
+    /** Starts the org's nodes: its peer catches up from the orderer, its chaincode becomes endorsable, its gateway last. */
+    startOrgNodes(t: Topology, mspId: string, say: Say): Promise<void>;
+    /** Stops the org's nodes; the names of those that ran. */
+    stopOrgNodes(t: Topology, mspId: string): Promise<string[]>;
+}
+
+const ms = (since: number) => `${Date.now() - since} ms`;
+export { ms as elapsed };
+
+/** The orderer's height (its newest block's number + 1), from its Deliver service as peers ask it. */
+export async function ordererHeight(t: Topology, signer: SigningIdentity): Promise<number> {
+    return (await fetchBlock(t, signer, 'newest')).getHeader()!.getNumber() + 1;
+}
+
+/** Waits until the peer of every org in `orgs` holds `height` blocks. */
+export async function waitForPeers(network: OrgNetwork, t: Topology, orgs: string[], height: number, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const heights = await Promise.all(orgs.map((o) => network.peerHeight(t, o)));
+        const behind = orgs.filter((_, i) => (heights[i] ?? 0) < height).map((o) => paths.peerName(t, o));
+        if (behind.length === 0) return;
+        if (Date.now() > deadline)
+            throw new OrgChangeError('NOT_APPLIED', `${behind.join(', ')} did not reach height ${height} within ${timeoutMs / 1000} s`);
+        await new Promise((r) => setTimeout(r, 200));
+    }
+}
+
+/** Waits until the org's new peer holds every block the orderer has. */
+export async function catchUp(network: OrgNetwork, t: Topology, mspId: string, say: Say, timeoutMs = 120_000): Promise<void> {
+    const started = Date.now();
+    const height = await ordererHeight(t, adminOf(t, mspId));
+    await waitForPeers(network, t, [mspId], height, timeoutMs);
+    say(`  ${paths.peerName(t, mspId)} caught up with the orderer (height ${height}) in ${ms(started)}`);
+}
+
 /** The org commands of the devnet CLI (network/addorg.ts runs them). */
 export const ORG_COMMANDS_HELP = `
-Orgs joining and leaving the running channel (a channel update signed by a majority of admins):
+Orgs joining and leaving the running channel (a channel update signed by a majority of admins);
+each also on real Fabric with --fabric:
   add-org --msp MSP --name NAME --domain DOMAIN [--host HOST]
                         all steps on this machine: topology entry, identities, update signed by a
                         majority of the existing orgs' admins, submitted; the org's nodes started
@@ -191,9 +239,14 @@ export function fingerprint(pem: string): string {
 }
 
 /** Step 1, on the new org's machine: its identities, nodes' certificates and the request file. */
-export async function createOrgRequest(t: Topology, org: NewOrg, say: Say): Promise<{ topology: Topology; request: OrgRequest }> {
+export async function createOrgRequest(
+    t: Topology,
+    org: NewOrg,
+    say: Say,
+    network: OrgNetwork,
+): Promise<{ topology: Topology; request: OrgRequest }> {
     const t2 = addOrgToTopologyFile(t, org);
-    await generateCrypto(t2);
+    await network.createIdentities(t2, org.mspId, say);
     const entry = findOrg(t2, org.mspId);
     const mspFiles = readTree(paths.orgMsp(t2, org.mspId));
     const fingerprints: Record<string, string> = {};
@@ -204,7 +257,7 @@ export async function createOrgRequest(t: Topology, org: NewOrg, say: Say): Prom
         chaincodePorts: Object.fromEntries(t2.chaincodes.map((cc) => [cc.name, cc.server.ports[org.mspId]])),
         msp: mspFiles,
         tlsRootCert: fs.readFileSync(paths.tlsRootCert(t2, org.mspId), 'utf8'),
-        configGroup: Buffer.from(applicationOrgGroup(t2, org.mspId).serializeBinary()).toString('base64'),
+        configGroup: Buffer.from(network.configGroup(t2, org.mspId).serializeBinary()).toString('base64'),
         fingerprints,
     };
     say(`${org.mspId}: identities and certificates under ${path.relative(t2.root, paths.orgDir(t2, org.mspId))}`);

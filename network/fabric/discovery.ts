@@ -2,7 +2,7 @@
 // before each endorsement: the readiness check of real Fabric (gossip takes a while to find the
 // other orgs' peers after they join), instead of a sleep.
 import * as crypto from 'node:crypto';
-import { discovery, peer } from '@hyperledger/fabric-protos';
+import { discovery, msp, peer } from '@hyperledger/fabric-protos';
 import { Topology } from '../topology';
 import { newPeerClient, loadUser } from '../client';
 import { serializeIdentity } from '../msp/identity';
@@ -12,6 +12,8 @@ export interface EndorsementPlan {
     satisfiable: boolean;
     /** How many peers discovery offers as endorsers. */
     endorsers: number;
+    /** The MSP ids of the peers it offers. */
+    orgs: string[];
     /** Discovery's error, if it gave one (e.g. "no peer combination can satisfy the endorsement policy"). */
     error?: string;
 }
@@ -52,13 +54,15 @@ export async function endorsementPlan(t: Topology, mspId: string, chaincode: str
         });
         const [result] = response.getResultsList();
         const error = result?.getError()?.getContent();
-        if (!result || error) return { satisfiable: false, endorsers: 0, error: error ?? 'empty discovery response' };
+        if (!result || error) return { satisfiable: false, endorsers: 0, orgs: [], error: error ?? 'empty discovery response' };
         const descriptor = result.getCcQueryRes()?.getContentList()[0];
-        if (!descriptor) return { satisfiable: false, endorsers: 0, error: 'no endorsement descriptor' };
+        if (!descriptor) return { satisfiable: false, endorsers: 0, orgs: [], error: 'no endorsement descriptor' };
         const byGroup = descriptor.getEndorsersByGroupsMap();
         let endorsers = 0;
+        const orgs = new Set<string>();
         byGroup.forEach((peers) => {
             endorsers += peers.getPeersList().length;
+            for (const p of peers.getPeersList()) orgs.add(msp.SerializedIdentity.deserializeBinary(p.getIdentity_asU8()).getMspid());
         });
         const satisfiable = descriptor.getLayoutsList().some((layout) => {
             let ok = true;
@@ -67,7 +71,7 @@ export async function endorsementPlan(t: Topology, mspId: string, chaincode: str
             });
             return ok;
         });
-        return { satisfiable, endorsers };
+        return { satisfiable, endorsers, orgs: [...orgs].sort() };
     } finally {
         client.close();
     }

@@ -45,7 +45,7 @@ const packageFile = (t: Topology, cc: ChaincodeConfig, org: OrgConfig) =>
 
 // ---- the nodes ----
 
-function caNode(t: Topology, org: CaOrg, bin: FabricBinaries): DevnetNode {
+export function caNode(t: Topology, org: CaOrg, bin: FabricBinaries): DevnetNode {
     return {
         name: caName(org),
         kind: 'ca',
@@ -74,7 +74,7 @@ function ordererNode(t: Topology, node: OrderingNode, bin: FabricBinaries): Devn
     };
 }
 
-function peerNode(t: Topology, org: OrgConfig, bin: FabricBinaries): DevnetNode {
+export function peerNode(t: Topology, org: OrgConfig, bin: FabricBinaries): DevnetNode {
     const name = paths.peerName(t, org.mspId);
     return {
         name,
@@ -94,7 +94,8 @@ export function orgPackage(cc: ChaincodeConfig, org: OrgConfig): CcaasPackage {
     return ccaasPackage(`${cc.name}_${cc.version}`, `127.0.0.1:${cc.server.ports[org.mspId]}`);
 }
 
-const fabricChaincodeNode = (t: Topology, cc: ChaincodeConfig, org: OrgConfig) => chaincodeNode(t, cc, org, orgPackage(cc, org).packageId);
+export const fabricChaincodeNode = (t: Topology, cc: ChaincodeConfig, org: OrgConfig) =>
+    chaincodeNode(t, cc, org, orgPackage(cc, org).packageId);
 
 /** Every node of the Fabric network, in start order (gateways last, when built). */
 export function fabricNodes(t: Topology, bin: FabricBinaries, withGateways = false): DevnetNode[] {
@@ -107,7 +108,7 @@ export function fabricNodes(t: Topology, bin: FabricBinaries, withGateways = fal
     ];
 }
 
-async function ensureRunning(t: Topology, node: DevnetNode, say: Say, timeoutMs = 60_000): Promise<void> {
+export async function ensureRunning(t: Topology, node: DevnetNode, say: Say, timeoutMs = 60_000): Promise<void> {
     if (runningPid(t, node)) {
         await waitHealthy(t, node, timeoutMs);
         return;
@@ -137,7 +138,7 @@ function writeYaml(file: string, settings: Settings, mode?: number): void {
 const readSample = (bin: FabricBinaries, file: string) => YAML.parse(fs.readFileSync(path.join(bin.configDir, file), 'utf8')) as Settings;
 
 /** core.yaml and orderer.yaml of every node: Fabric's sample with our settings laid over it. */
-function writeNodeConfigs(t: Topology, bin: FabricBinaries): void {
+export function writeNodeConfigs(t: Topology, bin: FabricBinaries): void {
     const core = readSample(bin, 'core.yaml');
     for (const org of t.orgs) {
         const name = paths.peerName(t, org.mspId);
@@ -210,7 +211,7 @@ export function peerCli(t: Topology, org: OrgConfig): Record<string, string> {
     };
 }
 
-async function joinPeer(t: Topology, org: OrgConfig, bin: FabricBinaries, block: string, say: Say): Promise<void> {
+export async function joinPeer(t: Topology, org: OrgConfig, bin: FabricBinaries, block: string, say: Say): Promise<void> {
     const env = peerCli(t, org);
     const list = await runTool(bin.bin.peer, ['channel', 'list'], env);
     if (list.split('\n').some((line) => line.trim() === t.channel)) return;
@@ -220,7 +221,7 @@ async function joinPeer(t: Topology, org: OrgConfig, bin: FabricBinaries, block:
 
 // ---- chaincode lifecycle: install, approve per org, commit ----
 
-const ordererArgs = (t: Topology) => ['-o', address(t.orderer.nodes[0]), '--tls', '--cafile', paths.tlsRootCert(t, t.orderer.org)];
+export const ordererArgs = (t: Topology) => ['-o', address(t.orderer.nodes[0]), '--tls', '--cafile', paths.tlsRootCert(t, t.orderer.org)];
 
 /** "MAJORITY Endorsement" is the channel's Endorsement policy; anything else a signature policy. */
 export function endorsementPolicyArgs(policy: string): string[] {
@@ -229,7 +230,7 @@ export function endorsementPolicyArgs(policy: string): string[] {
     return ['--signature-policy', policy];
 }
 
-function definitionArgs(t: Topology, cc: ChaincodeConfig, sequence: number): string[] {
+export function definitionArgs(t: Topology, cc: ChaincodeConfig, sequence: number): string[] {
     return [
         '--channelID',
         t.channel,
@@ -258,7 +259,7 @@ async function committedSequence(t: Topology, cc: ChaincodeConfig, bin: FabricBi
     }
 }
 
-async function install(t: Topology, cc: ChaincodeConfig, org: OrgConfig, bin: FabricBinaries, say: Say): Promise<string> {
+export async function install(t: Topology, cc: ChaincodeConfig, org: OrgConfig, bin: FabricBinaries, say: Say): Promise<string> {
     const pkg = orgPackage(cc, org);
     const env = peerCli(t, org);
     const installed = await runTool(bin.bin.peer, ['lifecycle', 'chaincode', 'queryinstalled', '--output', 'json'], env);
@@ -329,28 +330,41 @@ export async function deployFabricChaincode(
 }
 
 /**
- * Waits until discovery on the issuer's peer offers enough endorsers for the chaincode's policy
- * (gossip needs a while after the peers join to find the other orgs' peers): the same question
- * the peer gateway asks before each endorsement, and no fixed sleep.
+ * Waits until discovery on an org's peer (the issuer's by default) offers enough endorsers for the
+ * chaincode's policy, among them peers of every org in `including` (gossip needs a while after the
+ * peers join to find the other orgs' peers): the same question the peer gateway asks before each
+ * endorsement, and no fixed sleep. Returns the orgs whose peers it offers.
  */
-async function waitForEndorsers(t: Topology, cc: ChaincodeConfig, say: Say, timeoutMs = 180_000): Promise<void> {
+export async function waitForEndorsers(
+    t: Topology,
+    cc: ChaincodeConfig,
+    say: Say,
+    options: { mspId?: string; including?: string[] } = {},
+    timeoutMs = 180_000,
+): Promise<string[]> {
     const started = Date.now();
+    const mspId = options.mspId ?? issuerOrg(t).mspId;
     let last = '';
     while (Date.now() - started < timeoutMs) {
         try {
-            const plan = await endorsementPlan(t, issuerOrg(t).mspId, cc.name);
-            if (plan.satisfiable) {
+            const plan = await endorsementPlan(t, mspId, cc.name);
+            const missing = (options.including ?? []).filter((o) => !plan.orgs.includes(o));
+            if (plan.satisfiable && missing.length === 0) {
                 const seconds = ((Date.now() - started) / 1000).toFixed(1);
-                say(`  discovery: ${cc.name} endorsable (${plan.endorsers} peers offered) after ${seconds} s`);
-                return;
+                say(
+                    `  discovery on ${paths.peerName(t, mspId)}: ${cc.name} endorsable (${plan.endorsers} peers offered) after ${seconds} s`,
+                );
+                return plan.orgs;
             }
-            last = plan.error ?? `${plan.endorsers} endorsers known`;
+            last = plan.error ?? `${plan.endorsers} endorsers known${missing.length ? `, none yet of ${missing.join(', ')}` : ''}`;
         } catch (e) {
             last = (e as Error).message;
         }
         await new Promise((r) => setTimeout(r, 1000));
     }
-    throw new Error(`DISCOVERY_TIMEOUT: discovery found no endorsers satisfying ${cc.name}'s policy within ${timeoutMs / 1000}s (${last})`);
+    throw new Error(
+        `DISCOVERY_TIMEOUT: discovery on ${paths.peerName(t, mspId)} found no endorsers satisfying ${cc.name}'s policy within ${timeoutMs / 1000}s (${last})`,
+    );
 }
 
 // ---- up / down / status ----
@@ -367,6 +381,13 @@ function explainCaFailure(t: Topology, org: CaOrg, e: Error): never {
     throw e;
 }
 
+/** An org's Fabric CA, configured and running, and whatever of its identities is missing registered and enrolled. */
+export async function startCaAndEnroll(t: Topology, org: CaOrg, bin: FabricBinaries, say: Say): Promise<number> {
+    writeYaml(path.join(caHome(t, org), 'fabric-ca-server-config.yaml'), caServerConfig(org, REGISTRAR_ID, registrarSecret(t, org)), 0o600);
+    await ensureRunning(t, caNode(t, org, bin), say).catch((e) => explainCaFailure(t, org, e));
+    return enrollOrg(t, org, bin);
+}
+
 export interface FabricUpOptions {
     say: Say;
     gateways?: boolean;
@@ -381,15 +402,7 @@ export async function fabricUp(t: Topology, options: FabricUpOptions): Promise<v
     say(
         `real Fabric: channel ${t.channel}, ${t.orgs.length} orgs, ${t.orderer.nodes.length} Raft orderers, state in ${path.relative(t.root, t.stateDir) || '.'}`,
     );
-    const cas = caOrgs(t);
-    for (const org of cas)
-        writeYaml(
-            path.join(caHome(t, org), 'fabric-ca-server-config.yaml'),
-            caServerConfig(org, REGISTRAR_ID, registrarSecret(t, org)),
-            0o600,
-        );
-    await Promise.all(cas.map((org) => ensureRunning(t, caNode(t, org, bin), say).catch((e) => explainCaFailure(t, org, e))));
-    const enrolled = await Promise.all(cas.map((org) => enrollOrg(t, org, bin)));
+    const enrolled = await Promise.all(caOrgs(t).map((org) => startCaAndEnroll(t, org, bin, say)));
     const made = enrolled.reduce((a, b) => a + b, 0);
     if (made > 0) say(`  ${made} identities registered and enrolled at the orgs' Fabric CAs`);
     writeNodeConfigs(t, bin);
@@ -448,7 +461,7 @@ export function writeComposeFile(t: Topology): string {
     return file;
 }
 
-async function channelHeight(t: Topology, org: OrgConfig, bin: FabricBinaries): Promise<number | undefined> {
+export async function channelHeight(t: Topology, org: OrgConfig, bin: FabricBinaries): Promise<number | undefined> {
     try {
         const out = await runTool(bin.bin.peer, ['channel', 'getinfo', '-c', t.channel], peerCli(t, org), 15_000);
         return JSON.parse(out.slice(out.indexOf('{'))).height;

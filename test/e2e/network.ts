@@ -114,16 +114,16 @@ export const driver = (): NetworkDriver => drivers[NETWORK];
  * their four orgs: the default topology on ports `extraShift` from the shared test network's, with
  * its own state. Stop it with driver().down().
  */
-export function ownTestNetwork(name: string, extraShift: number): Promise<Topology> {
+export async function ownTestNetwork(name: string, extraShift: number): Promise<Topology> {
+    const previous = path.join(`${TEST_STATE}-${name}`, 'topology.yaml');
+    // What an earlier run left running (with the orgs it added to its topology file) is stopped first.
+    if (fs.existsSync(previous)) await driver().down(loadAsWritten(previous), false);
     return freshNetwork(testTopologyFile({ name, extraShift }));
 }
 
 /** A network from a clean state (tests assert heights and contents), left stopped if it fails to start. */
 async function freshNetwork(file: string): Promise<Topology> {
-    const previous = process.env.DEVNET_STATE_DIR;
-    delete process.env.DEVNET_STATE_DIR;
-    const topology = load(file);
-    if (previous !== undefined) process.env.DEVNET_STATE_DIR = previous;
+    const topology = loadAsWritten(file);
     await driver().down(topology, true);
     try {
         await driver().up(topology);
@@ -135,7 +135,18 @@ async function freshNetwork(file: string): Promise<Topology> {
 }
 
 /** The topology of a test network; real Fabric keeps its state in the topology's fabricStateDir, apart from a devnet's. */
-const load = (file: string): Topology => (NETWORK === 'fabric' ? asFabric(loadTopology(file)) : loadTopology(file));
+/** A test network's topology with the state folder its file names (not one DEVNET_STATE_DIR points to for another network). */
+function loadAsWritten(file: string): Topology {
+    const previous = process.env.DEVNET_STATE_DIR;
+    delete process.env.DEVNET_STATE_DIR;
+    try {
+        return loadTestTopology(file);
+    } finally {
+        if (previous !== undefined) process.env.DEVNET_STATE_DIR = previous;
+    }
+}
+
+export const loadTestTopology = (file: string): Topology => (NETWORK === 'fabric' ? asFabric(loadTopology(file)) : loadTopology(file));
 
 let started: Promise<TestNetwork> | undefined;
 
@@ -143,7 +154,7 @@ let started: Promise<TestNetwork> | undefined;
 export function testNetwork(): Promise<TestNetwork> {
     started ??= (async () => {
         const owned = !process.env.E2E_TOPOLOGY;
-        const topology = owned ? await freshNetwork(testTopologyFile()) : load(process.env.E2E_TOPOLOGY as string);
+        const topology = owned ? await freshNetwork(testTopologyFile()) : loadTestTopology(process.env.E2E_TOPOLOGY as string);
         // Code of this process that reads the topology by its file (the gateways' config, the
         // demo's apps) finds the Fabric network's state as the Fabric tooling's children do.
         if (NETWORK === 'fabric') process.env.DEVNET_STATE_DIR = topology.stateDir;

@@ -1,0 +1,161 @@
+// The real-Fabric side of an org joining or leaving the channel (npm run network:add-org -- --fabric):
+// the new org's Fabric CA started and its identities enrolled with fabric-ca-client, its config
+// group with its anchor peer; after the signed update (network/orgs.ts, the same as on the devnet),
+// its peer joined with `peer channel join` on the genesis block and caught up from the orderer,
+// its chaincode servers started, each chaincode installed and approved for the org at the
+// committed sequence (the definition is unchanged: no new commit), its gateway last.
+// Every step checks first what is done already, so a second run, or a run after a crash, redoes nothing.
+import { common, peer } from '@hyperledger/fabric-protos';
+import { applicationOrgGroup } from '../common/configtx';
+import { catchUp, OrgNetwork, Say } from '../orgs';
+import { devnetNodes, portFree, stopNode } from '../processes';
+import { ChaincodeConfig, findOrg, OrgConfig, paths, Topology } from '../topology';
+import { findFabricBinaries, FabricBinaries } from './binaries';
+import { caOrgs, fabricPorts } from './config';
+import {
+    channelHeight,
+    definitionArgs,
+    ensureRunning,
+    fabricChaincodeNode,
+    fabricNodes,
+    install,
+    joinPeer,
+    ordererArgs,
+    peerCli,
+    peerNode,
+    startCaAndEnroll,
+    waitForEndorsers,
+    writeNodeConfigs,
+} from './network';
+import { runTool, FabricCommandError } from './run';
+
+/** The committed definition of a chaincode as the org's own peer reports it (querycommitted). */
+interface CommittedDefinition {
+    sequence: number;
+    version: string;
+    approvals: Record<string, boolean>;
+}
+
+async function committedDefinition(t: Topology, cc: ChaincodeConfig, org: OrgConfig, bin: FabricBinaries): Promise<CommittedDefinition> {
+    try {
+        const out = await runTool(
+            bin.bin.peer,
+            ['lifecycle', 'chaincode', 'querycommitted', '--channelID', t.channel, '--name', cc.name, '--output', 'json'],
+            peerCli(t, org),
+        );
+        return JSON.parse(out.slice(out.indexOf('{'))) as CommittedDefinition;
+    } catch (e) {
+        if (e instanceof FabricCommandError && /not defined|not found/.test(e.output)) {
+            throw new Error(
+                `CHAINCODE_NOT_COMMITTED: ${cc.name} has no committed definition on ${t.channel}: run network:up -- --fabric first`,
+            );
+        }
+        throw e;
+    }
+}
+
+/**
+ * Installs the org's package and approves the committed definition for the org at its sequence:
+ * the org's peer may then endorse, and nothing is committed (the other orgs' approvals stand).
+ */
+async function approveCommitted(t: Topology, cc: ChaincodeConfig, org: OrgConfig, bin: FabricBinaries, say: Say): Promise<void> {
+    const packageId = await install(t, cc, org, bin, say);
+    const committed = await committedDefinition(t, cc, org, bin);
+    if (committed.approvals[org.mspId]) {
+        say(`  ${org.mspId} has approved ${cc.name} sequence ${committed.sequence} already`);
+        return;
+    }
+    await runTool(
+        bin.bin.peer,
+        [
+            'lifecycle',
+            'chaincode',
+            'approveformyorg',
+            ...ordererArgs(t),
+            ...definitionArgs(t, { ...cc, version: committed.version }, committed.sequence),
+            '--package-id',
+            packageId,
+        ],
+        peerCli(t, org),
+    );
+    const after = await committedDefinition(t, cc, org, bin);
+    if (!after.approvals[org.mspId]) {
+        throw new Error(
+            `NOT_APPROVED: ${org.mspId}'s approval of ${cc.name} sequence ${committed.sequence} does not show in querycommitted`,
+        );
+    }
+    say(`  ${org.mspId} approved ${cc.name} at the committed sequence ${committed.sequence} (querycommitted: approved)`);
+}
+
+/** /Channel/Application/<mspId> with the org's anchor peer, as configtxgen -printOrg writes it from configtx.yaml. */
+function orgGroupWithAnchorPeer(t: Topology, mspId: string): common.ConfigGroup {
+    const group = applicationOrgGroup(t, mspId);
+    const org = findOrg(t, mspId);
+    const anchor = new peer.AnchorPeer();
+    anchor.setHost(org.peer.host);
+    anchor.setPort(org.peer.port);
+    const anchors = new peer.AnchorPeers();
+    anchors.addAnchorPeers(anchor);
+    const value = new common.ConfigValue();
+    value.setValue(anchors.serializeBinary());
+    value.setModPolicy('Admins');
+    group.getValuesMap().set('AnchorPeers', value);
+    return group;
+}
+
+/** Fabric's peer answers /healthz before its gRPC port listens: the peer CLI needs the latter. */
+async function listening(host: string, port: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (await portFree(host, port)) {
+        if (Date.now() > deadline) throw new Error(`PEER_NOT_LISTENING: nothing listens on ${host}:${port} after ${timeoutMs / 1000} s`);
+        await new Promise((r) => setTimeout(r, 200));
+    }
+}
+
+const caOrgOf = (t: Topology, mspId: string) => {
+    const org = caOrgs(t).find((o) => o.mspId === mspId);
+    if (!org) throw new Error(`ORG_UNKNOWN: ${mspId} is not in ${t.file}`);
+    return org;
+};
+
+export const FABRIC_ORGS: OrgNetwork = {
+    label: 'real Fabric',
+    async createIdentities(t, mspId, say) {
+        const bin = findFabricBinaries(t.root);
+        fabricPorts(t); // the new org's ports clash with no other node's
+        const made = await startCaAndEnroll(t, caOrgOf(t, mspId), bin, say);
+        if (made > 0) say(`  ${made} identities of ${mspId} registered and enrolled at its Fabric CA (fabric-ca-client)`);
+    },
+    configGroup: orgGroupWithAnchorPeer,
+    peerHeight: (t, mspId) => channelHeight(t, findOrg(t, mspId), findFabricBinaries(t.root)),
+    async startOrgNodes(t, mspId, say) {
+        const bin = findFabricBinaries(t.root);
+        const org = findOrg(t, mspId);
+        await startCaAndEnroll(t, caOrgOf(t, mspId), bin, say);
+        writeNodeConfigs(t, bin);
+        await ensureRunning(t, peerNode(t, org, bin), say);
+        await listening(org.peer.host, org.peer.port);
+        // The genesis block, as fabric-samples' addOrg3 joins with block 0: the peer then pulls every block after it.
+        await joinPeer(t, org, bin, paths.genesisBlock(t), say);
+        await catchUp(FABRIC_ORGS, t, mspId, say);
+        for (const cc of t.chaincodes) {
+            await ensureRunning(t, fabricChaincodeNode(t, cc, org), say);
+            await approveCommitted(t, cc, org, bin, say);
+        }
+        // The issuer's peer offers the new one (gossip found it through its anchor peer), and the new
+        // peer offers every org's peer the issuer's does: either gateway may then pick any of them.
+        for (const cc of t.chaincodes) {
+            const seen = await waitForEndorsers(t, cc, say, { including: [mspId] });
+            await waitForEndorsers(t, cc, say, { mspId, including: seen });
+        }
+        const gateway = devnetNodes(t, true).find((n) => n.kind === 'gateway' && n.org === mspId);
+        if (gateway) await ensureRunning(t, gateway, say);
+    },
+    async stopOrgNodes(t, mspId) {
+        const nodes = fabricNodes(t, findFabricBinaries(t.root), true)
+            .filter((n) => n.org === mspId)
+            .reverse();
+        const stopped = await Promise.all(nodes.map(async (n) => ((await stopNode(t, n)) ? n.name : undefined)));
+        return stopped.filter((n): n is string => n !== undefined);
+    },
+};
