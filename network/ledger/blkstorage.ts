@@ -250,15 +250,13 @@ export class BlockStore {
                 seen.add(txId);
                 candidates.push([txId, { blockNumber: number, txNumber, validationCode: filter?.[txNumber] ?? 0 }]);
             });
-        // The first transaction with an id keeps the index entry (later ones are DUPLICATE_TXID).
-        const existing = candidates.length > 0 ? await this.db.getMany(candidates.map(([id]) => txKey(id))) : [];
+        // The first transaction with an id keeps the index entry (later ones are DUPLICATE_TXID);
+        // #txIds holds every indexed id, so no LevelDB read is needed to know.
         const end = offset + RECORD_HEADER + bytes.length;
         const batch = this.db.batch();
         batch.put(numberKey(number), encodeU64Pair(offset, bytes.length));
         batch.put(hashKey(hash), encodeU64Pair(number, 0));
-        candidates.forEach(([txId, loc], i) => {
-            if (existing[i] === undefined) batch.put(txKey(txId), encodeTxLocation(loc));
-        });
+        for (const [txId, loc] of candidates) if (!this.#txIds.has(txId)) batch.put(txKey(txId), encodeTxLocation(loc));
         batch.put(CHECKPOINT_KEY, encodeU64Pair(number + 1, end));
         await batch.write();
         for (const [txId] of candidates) this.#txIds.add(txId);

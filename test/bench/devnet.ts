@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { Contract, StatusCode } from '@hyperledger/fabric-gateway';
 import { connectAs } from '../../network/client';
 import { fabricBinariesOrUndefined } from '../../network/fabric/binaries';
-import { asFabric, fabricDown, fabricUp } from '../../network/fabric/network';
+import { asFabric, fabricDown, fabricNodes, fabricUp } from '../../network/fabric/network';
 import { devnetNodes, runningPid } from '../../network/processes';
 import type { Topology } from '../../network/topology';
 import { runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
@@ -132,8 +132,8 @@ function rssKiB(pid: number): number {
 
 const CLOCK_TICKS_PER_MS = 100 / 1000; // USER_HZ: 100 on Linux
 
-/** CPU ms (utime + stime from /proc/<pid>/stat) of the devnet's running nodes, by kind, and of this process as 'client'. */
-export function devnetCpu(t: Topology): CpuSampler {
+/** CPU ms (utime + stime from /proc/<pid>/stat) of a network's running nodes (the devnet's by default), by kind, and of this process as 'client'. */
+export function devnetCpu(t: Topology, nodes = devnetNodes(t)): CpuSampler {
     return () => {
         const out = new Map<string, number>();
         const add = (kind: string, pid: number) => {
@@ -144,7 +144,7 @@ export function devnetCpu(t: Topology): CpuSampler {
                 /* gone */
             }
         };
-        for (const node of devnetNodes(t)) {
+        for (const node of nodes) {
             const pid = runningPid(t, node);
             if (pid) add(node.kind, pid);
         }
@@ -225,7 +225,8 @@ async function main(): Promise<void> {
     try {
         await fabricUp(fabric, { say: progress, bin });
         console.log('real Fabric v3.1.5, same topology, same client and workload:');
-        fabricFigures = await workload(fabric, { seconds, levels, evaluate, progress });
+        // The same CPU figures for Fabric's processes (peer, orderer, chaincode and CA processes).
+        fabricFigures = await workload(fabric, { seconds, levels, evaluate, progress, cpu: devnetCpu(fabric, fabricNodes(fabric, bin)) });
         console.log(table(fabricFigures));
     } finally {
         await fabricDown(fabric, true, progress);

@@ -41,6 +41,15 @@ export function readU64(b: Uint8Array, offset: number): number {
     return Number(Buffer.from(b.buffer, b.byteOffset, b.byteLength).readBigUInt64BE(offset));
 }
 
+/**
+ * The block number that the first key under a one-byte prefix starts with (expiry entries are
+ * keyed prefix ‖ u64 due block ‖ ...), Infinity when there is none.
+ */
+export async function earliestDue(db: ClassicLevel<Buffer, Buffer>, prefix: number): Promise<number> {
+    for await (const k of db.keys({ gte: Buffer.from([prefix]), lt: Buffer.from([prefix + 1]), limit: 1 })) return readU64(k, 1);
+    return Number.POSITIVE_INFINITY;
+}
+
 const SEP = Buffer.from([0]);
 
 export function dataKey(ns: string, key: string): Buffer {
@@ -268,11 +277,26 @@ export class StateDB {
         if (batch.configBlock) ops.push({ type: 'put', key: K_CONFIG, value: u64(blockNum) });
         ops.push({ type: 'put', key: K_SAVEPOINT, value: u64(blockNum) });
         await this.db.batch(ops);
+        // Entries removed: read the earliest again when next asked; entries added: it can only move earlier.
+        if (batch.expired.length > 0) this.#expiryFrom = undefined;
+        else if (this.#expiryFrom !== undefined)
+            for (const e of batch.expiries) this.#expiryFrom = Math.min(this.#expiryFrom, e.expiringAt);
+    }
+
+    /** The block at which the earliest expiry entry falls due (Infinity when none), read once and then kept up to date. */
+    #expiryFrom: number | undefined;
+
+    async #earliestExpiry(): Promise<number> {
+        this.#expiryFrom ??= await earliestDue(this.db, P_EXPIRY);
+        return this.#expiryFrom;
     }
 
     /** Expiry entries due at or before a block (blockToLive of hashed private data). */
     async expiringBy(blockNum: number): Promise<ExpiryEntry[]> {
         const out: ExpiryEntry[] = [];
+        // Asked at every block, mostly when nothing expires: one iterator per block cost more than
+        // the rest of the state commit of a small block.
+        if ((await this.#earliestExpiry()) > blockNum) return out;
         const lt = Buffer.concat([Buffer.from([P_EXPIRY]), u64(blockNum + 1)]);
         for await (const [k, v] of this.db.iterator({ gte: Buffer.from([P_EXPIRY]), lt })) {
             const rest = k.subarray(9);

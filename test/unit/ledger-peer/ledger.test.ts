@@ -840,5 +840,30 @@ describe('peer ledger', function () {
             expect(new Set(digests).size).to.equal(1);
             for (const [org, dir] of net.dirs) expect(filesContaining(dir, Buffer.from('short-lived')), org).to.deep.equal([]);
         });
+
+        it('Given blockToLive data written before the peers restart, Then it still expires on time after the restart', async () => {
+            // The stores keep the earliest due expiry in memory: a reopened store must read it from disk.
+            const t = await simulateTx(
+                net.peers.get('SeoulMSP')!,
+                f.user('SeoulMSP', 'User1'),
+                majority(f),
+                (sim) => sim.putPrivateData(CC, SHARED, 'ttl-restart', Buffer.from('short-lived too')),
+                { persistOn: [...net.peers.values()] },
+            );
+            expect(await net.commit([t.env])).to.deep.equal([C.VALID]);
+            await net.commit([]);
+            for (const [org, dir] of net.dirs) {
+                await net.peers.get(org)!.close();
+                net.peers.set(org, await f.open(dir, org));
+            }
+            const mohw = net.peers.get('MOHWMSP')!;
+            await net.commit([]);
+            await net.commit([]);
+            expect(text(await mohw.newQueryExecutor().getPrivateData(CC, SHARED, 'ttl-restart'))).to.equal('short-lived too');
+            await net.commit([]);
+            expect(await mohw.newQueryExecutor().getPrivateData(CC, SHARED, 'ttl-restart')).to.equal(undefined);
+            for (const l of net.peers.values())
+                expect(await l.newQueryExecutor().getPrivateDataHash(CC, SHARED, 'ttl-restart')).to.equal(undefined);
+        });
     });
 });
