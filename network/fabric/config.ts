@@ -240,6 +240,10 @@ export function ordererSettings(t: Topology, node: OrderingNode, files: NodeFile
                 ClientCertificate: tlsFile(files, 'server.crt'),
                 ClientPrivateKey: tlsFile(files, 'server.key'),
                 RootCAs: [tlsFile(files, 'ca.crt')],
+                // Fabric's own default, set here because the orderer logs "ReplicationPolicy is ``,
+                // setting to `consensus`" while loading its config, before FABRIC_LOGGING_FORMAT applies:
+                // in the default format, with colour codes.
+                ReplicationPolicy: 'consensus',
             },
             BootstrapMethod: 'none',
             LocalMSPDir: files.msp,

@@ -3,6 +3,8 @@
 // what tools such as the VS Code extension and `peer chaincode query` read to list a chaincode's
 // transactions. It failed with "classToPlain is not a function" while class-transformer 0.4.1 (which
 // dropped that export) was installed for fabric-contract-api.
+// The contracts are loaded in this process to read what their decorators recorded: quiet first.
+import '../unit/chaincode/quiet.js';
 import 'reflect-metadata';
 import { expect } from 'chai';
 import { testNetwork, NETWORK_LABEL } from './network';

@@ -232,6 +232,13 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
             expect(fabricServices).to.have.length(nodes.length);
             for (const s of fabricServices) expect(s.environment.FABRIC_LOGGING_FORMAT).to.equal(FABRIC_LOGGING_ENV.FABRIC_LOGGING_FORMAT);
         });
+
+        it('Then the orderer config leaves unset nothing that the orderer would log about before its log format applies', () => {
+            const files = nativeNodeFiles(t, paths.ordererDir(t), 'orderer.orderer.example.gov');
+            const general = readBack(ordererSettings(t, t.orderer.nodes[0], files, paths.tlsRootCert(t, t.orderer.org))).General;
+            expect(general.Cluster.ReplicationPolicy).to.equal('consensus');
+            expect(general).to.include.keys('ListenAddress', 'ListenPort', 'LocalMSPDir', 'LocalMSPID', 'BootstrapMethod');
+        });
     });
 
     describe('the Compose file', () => {
