@@ -21,10 +21,10 @@ import { createLogger } from '../shared/logger';
 import { OperationsServer } from '../common/operations';
 import { handleBroadcast } from './broadcast';
 import { Chain } from './chain';
+import { NODE_GRPC_OPTIONS } from '../common/grpc';
 
 const NODE = 'orderer';
 /** Fabric's default gRPC message limit (General.MaxRecvMsgSize / MaxSendMsgSize). */
-const MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
 
 /** Named after the node (its log file's name) once the topology is read. */
 let logger = createLogger({ node: NODE });
@@ -164,8 +164,7 @@ async function main(): Promise<void> {
     });
 
     const server = new grpc.Server({
-        'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-        'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+        ...NODE_GRPC_OPTIONS,
         'grpc.keepalive_permit_without_calls': 1,
         'grpc.http2.min_ping_interval_without_data_ms': 10000,
     });

@@ -11,8 +11,8 @@ import { SigningIdentity } from '../msp/identity';
 import { paths, Topology } from '../topology';
 import { PeerLedger } from './ledger/types';
 import { KvLedger } from './ledger/kvledger';
+import { NODE_GRPC_OPTIONS } from '../common/grpc';
 
-const MAX_MESSAGE = 100 * 1024 * 1024;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;
 /** Blocks buffered before the stream is paused (backpressure while the ledger commits). */
@@ -88,8 +88,7 @@ export function startCommitter(opts: CommitterOptions): Committer {
     const verify = opts.verifyBlock ?? (ledger instanceof KvLedger ? (b: common.Block) => ledger.verifyBlockSignature(b) : undefined);
 
     const channelOptions: grpc.ChannelOptions = {
-        'grpc.max_receive_message_length': MAX_MESSAGE,
-        'grpc.max_send_message_length': MAX_MESSAGE,
+        ...NODE_GRPC_OPTIONS,
         'grpc.keepalive_time_ms': 60_000,
     };
     if (serverName) {

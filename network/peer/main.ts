@@ -32,9 +32,9 @@ import {
 import { deliverService } from './deliver';
 import { OperationsServer } from '../common/operations';
 import { Logger, createLogger } from '../shared/logger';
+import { NODE_GRPC_OPTIONS } from '../common/grpc';
 
 /** Fabric's default gRPC message limit (peer.maxRecvMsgSize / maxSendMsgSize). */
-const MAX_MESSAGE_BYTES = 100 * 1024 * 1024;
 /** How long a stopping peer lets unary calls finish before closing every stream. */
 const SHUTDOWN_GRACE_MS = 3000;
 
@@ -205,8 +205,7 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
     });
 
     const server = new grpc.Server({
-        'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-        'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+        ...NODE_GRPC_OPTIONS,
         'grpc.keepalive_permit_without_calls': 1,
         'grpc.http2.min_ping_interval_without_data_ms': 10000,
     });

@@ -6,6 +6,7 @@ import { peer } from '@hyperledger/fabric-protos';
 import type { ChaincodeConfig, CollectionConfig } from '../../topology';
 import type { TxSimulator } from '../ledger/types';
 import { ChaincodeExecutionError, ExecutionResult, Handler, TransactionParams } from './handler';
+import { NODE_GRPC_OPTIONS } from '../../common/grpc';
 
 export type { ExecutionResult, TransactionParams } from './handler';
 export { ChaincodeExecutionError, ERROR_EXECUTION_TIMEOUT, ERROR_STREAM_TERMINATED, RICH_QUERY_UNSUPPORTED } from './handler';
@@ -90,10 +91,7 @@ class Connection {
         if (this.stopped) return;
         // No keepalive pings, as Fabric's chaincode.keepalive default (0): the server is local,
         // and pings a server does not permit would get the stream closed.
-        this.client ??= new peer.ChaincodeClient(this.endpoint.address, grpc.credentials.createInsecure(), {
-            'grpc.max_receive_message_length': 100 * 1024 * 1024,
-            'grpc.max_send_message_length': 100 * 1024 * 1024,
-        });
+        this.client ??= new peer.ChaincodeClient(this.endpoint.address, grpc.credentials.createInsecure(), NODE_GRPC_OPTIONS);
         const stream = this.client.connect();
         const { name, packageId } = this.endpoint;
         const handler = new Handler(stream, {

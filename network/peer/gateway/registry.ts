@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
 import { Topology, address, findOrg, paths } from '../../topology';
+import { NODE_GRPC_OPTIONS } from '../../common/grpc';
 
 /** ProcessProposal's outcome, as Go's (response, err) pair: both may be set. */
 export interface EndorserOutcome {
@@ -70,15 +71,12 @@ const TRANSPORT_CODES = new Set([
     grpc.status.INTERNAL,
 ]);
 
-const MAX_MESSAGE = 100 * 1024 * 1024;
-
 /** A remote peer's Endorser service over TLS; one channel for the life of the gateway. */
 export function remoteEndorserClient(mspId: string, addr: string, tlsRootCert: Buffer, serverName: string): EndorserClient {
     const client = new peer.EndorserClient(addr, grpc.credentials.createSsl(tlsRootCert), {
         'grpc.ssl_target_name_override': serverName,
         'grpc.default_authority': serverName,
-        'grpc.max_receive_message_length': MAX_MESSAGE,
-        'grpc.max_send_message_length': MAX_MESSAGE,
+        ...NODE_GRPC_OPTIONS,
         'grpc.keepalive_time_ms': 60_000,
     });
     return {
@@ -194,8 +192,7 @@ export function ordererBroadcaster(t: Topology): Broadcaster {
         {
             'grpc.ssl_target_name_override': serverName,
             'grpc.default_authority': serverName,
-            'grpc.max_receive_message_length': MAX_MESSAGE,
-            'grpc.max_send_message_length': MAX_MESSAGE,
+            ...NODE_GRPC_OPTIONS,
             'grpc.keepalive_time_ms': 60_000,
         },
     );
