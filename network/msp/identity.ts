@@ -11,6 +11,7 @@ import {
     P256_N,
     requireP256,
     signData,
+    toLowS,
     type DigestSigner,
 } from '../shared/signing';
 
@@ -21,6 +22,8 @@ export interface SigningIdentity {
     serialize(): Uint8Array;
     /** DER ECDSA signature of SHA-256(data), low-S. */
     sign(data: Uint8Array): Uint8Array;
+    /** The same, computed on libuv's thread pool (off the event loop). */
+    signAsync?(data: Uint8Array): Promise<Uint8Array>;
 }
 
 export {
@@ -80,6 +83,10 @@ export function newSigningIdentity(mspId: string, certificatePem: string, privat
         certificatePem,
         serialize: () => creator,
         sign: (data) => signData(key, data),
+        signAsync: (data) =>
+            new Promise((resolve, reject) =>
+                crypto.sign('sha256', data, key, (err, signature) => (err ? reject(err) : resolve(toLowS(signature)))),
+            ),
     };
 }
 
