@@ -223,10 +223,17 @@ async function main(): Promise<void> {
     await fabricDown(fabric, true, progress);
     let fabricFigures: LevelFigures[];
     try {
-        await fabricUp(fabric, { say: progress, bin });
+        // With the REST gateways, as the devnet runs them: the same processes on both networks.
+        await fabricUp(fabric, { say: progress, bin, gateways: true });
         console.log('real Fabric v3.1.5, same topology, same client and workload:');
         // The same CPU figures for Fabric's processes (peer, orderer, chaincode and CA processes).
-        fabricFigures = await workload(fabric, { seconds, levels, evaluate, progress, cpu: devnetCpu(fabric, fabricNodes(fabric, bin)) });
+        fabricFigures = await workload(fabric, {
+            seconds,
+            levels,
+            evaluate,
+            progress,
+            cpu: devnetCpu(fabric, fabricNodes(fabric, bin, true)),
+        });
         console.log(table(fabricFigures));
     } finally {
         await fabricDown(fabric, true, progress);
