@@ -1,6 +1,7 @@
-// The org commands of the devnet CLI: add-org and remove-org (every step on this machine, each
-// existing org's admin signing in turn), and the steps one by one for orgs on separate machines:
-// org-request, propose-update, sign-update, submit-update, org-up (docs/operations.md).
+// The org commands of the network CLI, on the devnet or (--fabric) real Fabric: add-org and
+// remove-org (every step on this machine, each existing org's admin signing in turn), and the steps
+// one by one for orgs on separate machines: org-request, propose-update, sign-update,
+// submit-update, org-up (docs/operations.md).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { common } from '@hyperledger/fabric-protos';

@@ -53,8 +53,8 @@ export interface OrgNetwork {
     stopOrgNodes(t: Topology, mspId: string): Promise<string[]>;
 }
 
-const ms = (since: number) => `${Date.now() - since} ms`;
-export { ms as elapsed };
+/** Milliseconds since `since`, as the progress lines print them. */
+export const elapsed = (since: number) => `${Date.now() - since} ms`;
 
 /** The orderer's height (its newest block's number + 1), from its Deliver service as peers ask it. */
 export async function ordererHeight(t: Topology, signer: SigningIdentity): Promise<number> {
@@ -79,7 +79,7 @@ export async function catchUp(network: OrgNetwork, t: Topology, mspId: string, s
     const started = Date.now();
     const height = await ordererHeight(t, adminOf(t, mspId));
     await waitForPeers(network, t, [mspId], height, timeoutMs);
-    say(`  ${paths.peerName(t, mspId)} caught up with the orderer (height ${height}) in ${ms(started)}`);
+    say(`  ${paths.peerName(t, mspId)} caught up with the orderer (height ${height}) in ${elapsed(started)}`);
 }
 
 /** The org commands of the devnet CLI (network/addorg.ts runs them). */

@@ -157,13 +157,31 @@ function newGroup(): common.ConfigGroup {
 
 type MspConfigLoader = (mspDir: string, mspId: string) => msp.FabricMSPConfig;
 
+/** What an org's configtx.yaml entry may set besides its MSP: its policies' rules and its anchor peer. */
+export interface OrgGroupOptions extends GenesisOptions {
+    /** Signature policy rules by name (Readers, Writers, Admins, Endorsement); the devnet's when absent. */
+    policies?: Record<string, string>;
+    anchorPeer?: { host: string; port: number };
+}
+
 /**
- * An application org's config group as configtxgen -printOrg writes it: its MSP and its Readers,
- * Writers, Admins and Endorsement policies (what a joining org hands to the channel's admins).
+ * An application org's config group as configtxgen -printOrg writes it: its MSP, its Readers,
+ * Writers, Admins and Endorsement policies and (if given) its anchor peer (what a joining org
+ * hands to the channel's admins).
  */
-export function applicationOrgGroup(topology: Topology, mspId: string, options: GenesisOptions = {}): common.ConfigGroup {
+export function applicationOrgGroup(topology: Topology, mspId: string, options: OrgGroupOptions = {}): common.ConfigGroup {
     const loadMsp = options.mspConfig ?? mspConfigFromDir;
-    return orgGroup(mspId, loadMsp(paths.orgMsp(topology, mspId), mspId), true);
+    const group = orgGroup(mspId, loadMsp(paths.orgMsp(topology, mspId), mspId), true);
+    for (const [name, rule] of Object.entries(options.policies ?? {})) group.getPoliciesMap().set(name, signaturePolicy(rule));
+    if (options.anchorPeer) {
+        const anchor = new peer.AnchorPeer();
+        anchor.setHost(options.anchorPeer.host);
+        anchor.setPort(options.anchorPeer.port);
+        const anchors = new peer.AnchorPeers();
+        anchors.addAnchorPeers(anchor);
+        group.getValuesMap().set('AnchorPeers', configValue(anchors));
+    }
+    return group;
 }
 
 function orgGroup(mspId: string, mspConfig: msp.FabricMSPConfig, endorsement: boolean): common.ConfigGroup {

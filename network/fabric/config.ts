@@ -264,12 +264,16 @@ export function ordererSettings(t: Topology, node: OrderingNode, files: NodeFile
 
 // ---- the channel ----
 
-const orgPolicies = (mspId: string): Settings => ({
-    Readers: { Type: 'Signature', Rule: `OR('${mspId}.admin', '${mspId}.peer', '${mspId}.client')` },
-    Writers: { Type: 'Signature', Rule: `OR('${mspId}.admin', '${mspId}.client')` },
-    Admins: { Type: 'Signature', Rule: `OR('${mspId}.admin')` },
-    Endorsement: { Type: 'Signature', Rule: `OR('${mspId}.peer')` },
+/** An application org's policies on real Fabric (fabric-samples' rules, by NodeOU role). */
+export const orgPolicyRules = (mspId: string): Record<string, string> => ({
+    Readers: `OR('${mspId}.admin', '${mspId}.peer', '${mspId}.client')`,
+    Writers: `OR('${mspId}.admin', '${mspId}.client')`,
+    Admins: `OR('${mspId}.admin')`,
+    Endorsement: `OR('${mspId}.peer')`,
 });
+
+const orgPolicies = (mspId: string): Settings =>
+    Object.fromEntries(Object.entries(orgPolicyRules(mspId)).map(([name, rule]) => [name, { Type: 'Signature', Rule: rule }]));
 
 export const CHANNEL_PROFILE = 'CitizenCardsChannel';
 

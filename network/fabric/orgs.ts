@@ -5,13 +5,13 @@
 // its chaincode servers started, each chaincode installed and approved for the org at the
 // committed sequence (the definition is unchanged: no new commit), its gateway last.
 // Every step checks first what is done already, so a second run, or a run after a crash, redoes nothing.
-import { common, peer } from '@hyperledger/fabric-protos';
+import type { common } from '@hyperledger/fabric-protos';
 import { applicationOrgGroup } from '../common/configtx';
 import { catchUp, OrgNetwork, Say } from '../orgs';
 import { devnetNodes, portFree, stopNode } from '../processes';
 import { ChaincodeConfig, findOrg, OrgConfig, paths, Topology } from '../topology';
 import { findFabricBinaries, FabricBinaries } from './binaries';
-import { caOrgs, fabricPorts } from './config';
+import { caOrgs, fabricPorts, orgPolicyRules } from './config';
 import {
     channelHeight,
     definitionArgs,
@@ -87,20 +87,10 @@ async function approveCommitted(t: Topology, cc: ChaincodeConfig, org: OrgConfig
     say(`  ${org.mspId} approved ${cc.name} at the committed sequence ${committed.sequence} (querycommitted: approved)`);
 }
 
-/** /Channel/Application/<mspId> with the org's anchor peer, as configtxgen -printOrg writes it from configtx.yaml. */
-function orgGroupWithAnchorPeer(t: Topology, mspId: string): common.ConfigGroup {
-    const group = applicationOrgGroup(t, mspId);
+/** /Channel/Application/<mspId> as configtxgen -printOrg writes it from our configtx.yaml: Fabric's policies, the anchor peer. */
+export function fabricOrgGroup(t: Topology, mspId: string): common.ConfigGroup {
     const org = findOrg(t, mspId);
-    const anchor = new peer.AnchorPeer();
-    anchor.setHost(org.peer.host);
-    anchor.setPort(org.peer.port);
-    const anchors = new peer.AnchorPeers();
-    anchors.addAnchorPeers(anchor);
-    const value = new common.ConfigValue();
-    value.setValue(anchors.serializeBinary());
-    value.setModPolicy('Admins');
-    group.getValuesMap().set('AnchorPeers', value);
-    return group;
+    return applicationOrgGroup(t, mspId, { policies: orgPolicyRules(mspId), anchorPeer: { host: org.peer.host, port: org.peer.port } });
 }
 
 /** Fabric's peer answers /healthz before its gRPC port listens: the peer CLI needs the latter. */
@@ -126,7 +116,7 @@ export const FABRIC_ORGS: OrgNetwork = {
         const made = await startCaAndEnroll(t, caOrgOf(t, mspId), bin, say);
         if (made > 0) say(`  ${made} identities of ${mspId} registered and enrolled at its Fabric CA (fabric-ca-client)`);
     },
-    configGroup: orgGroupWithAnchorPeer,
+    configGroup: fabricOrgGroup,
     peerHeight: (t, mspId) => channelHeight(t, findOrg(t, mspId), findFabricBinaries(t.root)),
     async startOrgNodes(t, mspId, say) {
         const bin = findFabricBinaries(t.root);

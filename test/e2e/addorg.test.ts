@@ -68,7 +68,8 @@ describe(`A fifth org joins the running channel on ${NETWORK_LABEL} (a network o
     /** Every node of the network (gateways included), as network:status lists them. */
     const nodesOf = (topology: Topology) =>
         NETWORK === 'fabric' ? fabricNodes(topology, findFabricBinaries(topology.root), true) : devnetNodes(topology);
-    const previousStateDir = process.env.DEVNET_STATE_DIR;
+    /** DEVNET_STATE_DIR as the shared test network set it (read when this suite starts, restored when it ends). */
+    let previousStateDir: string | undefined;
 
     const samePeerHeights = () =>
         eventually('every peer at the same height', async () => {
@@ -78,6 +79,7 @@ describe(`A fifth org joins the running channel on ${NETWORK_LABEL} (a network o
 
     before(async () => {
         // Ports 500 below the shared test network's: clear of it and of the other helpers' shifts.
+        previousStateDir = process.env.DEVNET_STATE_DIR;
         t = await ownTestNetwork('addorg', -500);
         // The gateways' app store and the CA client of this process read this network's state (on Fabric its own folder).
         process.env.DEVNET_STATE_DIR = t.stateDir;
