@@ -352,7 +352,7 @@ export async function waitForEndorsers(
             if (plan.satisfiable && missing.length === 0) {
                 const seconds = ((Date.now() - started) / 1000).toFixed(1);
                 say(
-                    `  discovery on ${paths.peerName(t, mspId)}: ${cc.name} endorsable (${plan.endorsers} peers offered) after ${seconds} s`,
+                    `  discovery: ${cc.name} endorsable on ${paths.peerName(t, mspId)} (${plan.endorsers} peers offered) after ${seconds} s`,
                 );
                 return plan.orgs;
             }
