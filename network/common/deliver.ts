@@ -8,6 +8,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer } from '@hyperledger/fabric-protos';
 import { BlockStore } from '../ledger/blkstorage';
+import { identityExpiresAt } from '../msp/identity';
 import { isConfigBlock, ParsedEnvelope, parseEnvelopeMessage } from './protoutil';
 
 export interface DeliverSource {
@@ -15,6 +16,8 @@ export interface DeliverSource {
     blocks: BlockStore;
     /** Throws an Error whose message says why the requester may not read (status FORBIDDEN). */
     authorize(seek: ParsedEnvelope): void;
+    /** The sequence of the channel config in force: a request is authorized again when it advances. */
+    configSequence(): number;
 }
 
 /** How one stored block becomes one response message; the status message ends each request. */
@@ -28,17 +31,10 @@ export interface DeliverOptions {
     log?: (event: string, fields: Record<string, unknown>) => void;
     /** Allowed clock skew of the request's timestamp (Fabric: 15 minutes). */
     timeWindowMs?: number;
-    /**
-     * How often a long-running request is authorized again, so that a certificate that expires
-     * (or an identity the policy stops accepting) loses the stream, as Fabric's session access
-     * control does (default 60 s).
-     */
-    reauthorizeMs?: number;
 }
 
 const Status = common.Status;
 const DEFAULT_TIME_WINDOW_MS = 15 * 60 * 1000;
-const DEFAULT_REAUTHORIZE_MS = 60 * 1000;
 
 /** A request refused before or while streaming: the status that ends it and why. */
 class SeekRefusal extends Error {
@@ -99,7 +95,6 @@ export function serveDeliver<R>(
 ): void {
     const log = options.log ?? (() => undefined);
     const timeWindowMs = options.timeWindowMs ?? DEFAULT_TIME_WINDOW_MS;
-    const reauthorizeMs = options.reauthorizeMs ?? DEFAULT_REAUTHORIZE_MS;
     const aborter = new AbortController();
     const pending: common.Envelope[] = [];
     let serving = false;
@@ -151,14 +146,26 @@ export function serveDeliver<R>(
         } catch (err) {
             throw new SeekRefusal(Status.BAD_REQUEST, `malformed SeekInfo payload: ${(err as Error).message}`);
         }
-        let authorizedAt = 0;
+        // Fabric's SessionAccessControl: the policy is checked at the start and again before each
+        // block once the channel config has changed (an org removed stops receiving blocks from
+        // the config block that removed it on), and the stream ends when the requester's
+        // certificate expires.
+        const expiresAt = identityExpiresAt(parsed.signatureHeader.getCreator_asU8())?.getTime();
+        let checkedSequence = -1;
         const authorize = () => {
+            if (expiresAt !== undefined && Date.now() > expiresAt)
+                throw new SeekRefusal(
+                    Status.FORBIDDEN,
+                    `deliver client identity expired ${Math.round((Date.now() - expiresAt) / 1000)} s before`,
+                );
+            const sequence = source.configSequence();
+            if (sequence === checkedSequence) return;
             try {
                 source.authorize(parsed);
             } catch (err) {
                 throw new SeekRefusal(Status.FORBIDDEN, (err as Error).message);
             }
-            authorizedAt = Date.now();
+            checkedSequence = sequence;
         };
         authorize();
         if (!seek.getStart() || !seek.getStop()) throw new SeekRefusal(Status.BAD_REQUEST, 'SeekInfo lacks a start or a stop position');
@@ -177,9 +184,9 @@ export function serveDeliver<R>(
                     throw new SeekRefusal(Status.SERVICE_UNAVAILABLE, (err as Error).message);
                 }
             }
-            if (Date.now() - authorizedAt > reauthorizeMs) authorize();
             let block = await blocks.getBlock(number);
             if (!block) throw new SeekRefusal(Status.NOT_FOUND, `block ${number} not found`);
+            authorize();
             if (headersOnly && number > 0 && (block.getData()?.getDataList().length ?? 0) > 0) {
                 // HEADER_WITH_SIG: header and metadata only (config blocks are sent whole, as Fabric does).
                 if (!isConfigBlock(block)) {

@@ -197,6 +197,7 @@ async function main(): Promise<void> {
                 {
                     channelId: config.channelId,
                     blocks: store,
+                    configSequence: () => current.validator.sequence,
                     authorize: (seek) => {
                         const result = current.policies.evaluate('/Channel/Readers', [envelopeSignedData(seek)]);
                         if (!result.ok)

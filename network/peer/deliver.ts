@@ -20,6 +20,8 @@ export const READERS_POLICY = '/Channel/Application/Readers';
 export interface DeliverDeps {
     channelId: string;
     ledger: Pick<PeerLedger, 'blocks' | 'privateDataForBlock' | 'chaincodeDefinition'>;
+    /** The sequence of the channel config in force (the ledger's, advanced by each config block). */
+    configSequence: () => number;
     policies: Pick<PolicyManager, 'evaluate'>;
     msps: Pick<MspManager, 'deserialize'>;
     /** Whether the requester may receive a collection's private data (default: its member policy). */
@@ -147,6 +149,7 @@ export function deliverService(deps: DeliverDeps): grpc.UntypedServiceImplementa
         const source: DeliverSource & { requester?: VerifiedIdentity } = {
             channelId: deps.channelId,
             blocks: deps.ledger.blocks,
+            configSequence: deps.configSequence,
             authorize(seek: ParsedEnvelope): void {
                 const signed = envelopeSignedData(seek);
                 const result = deps.policies.evaluate(READERS_POLICY, [signed]);

@@ -211,7 +211,10 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
     });
     addEndorserService(server, endorser);
     server.addService(gateway.GatewayService, gatewayService(gw, log));
-    server.addService(peer.DeliverService, deliverService({ channelId: config.channelId, ledger, policies, msps, logger: log }));
+    server.addService(
+        peer.DeliverService,
+        deliverService({ channelId: config.channelId, ledger, policies, msps, configSequence: () => ledger.config.sequence, logger: log }),
+    );
     await new Promise<void>((resolve, reject) =>
         server.bindAsync(listenAddress, credentials, (err) =>
             err ? reject(new Error(`PORT_IN_USE: peer ${listenAddress}: ${err.message}`)) : resolve(),

@@ -41,7 +41,7 @@ async function testOrderer(f: LedgerFixture, signer: SigningIdentity, port = 0):
                 deliver: (call: grpc.ServerDuplexStream<common.Envelope, orderer.DeliverResponse>) =>
                     serveDeliver(
                         call,
-                        { channelId: f.channelConfig.channelId, blocks: store, authorize: () => undefined },
+                        { channelId: f.channelConfig.channelId, blocks: store, authorize: () => undefined, configSequence: () => 0 },
                         {
                             block: (b) => {
                                 const r = new orderer.DeliverResponse();

@@ -94,9 +94,11 @@ describe('serveDeliver (common/deliver)', () => {
     let store: BlockStore;
     let blocks: common.Block[];
     let authorized: boolean;
+    let sequence = 0;
     const source = () => ({
         channelId: 'testchannel',
         blocks: store,
+        configSequence: () => sequence,
         authorize: () => {
             if (!authorized) throw new Error('not a reader');
         },
@@ -114,6 +116,7 @@ describe('serveDeliver (common/deliver)', () => {
         blocks = chain(10);
         for (const b of blocks) await store.append(b);
         authorized = true;
+        sequence = 0;
     });
     afterEach(async () => {
         await store.close();
@@ -159,18 +162,24 @@ describe('serveDeliver (common/deliver)', () => {
         expect(call.written.map((m) => m.block ?? m.status)).to.deep.equal([10]);
     });
 
-    it('authorizes a long-running request again: a requester who stops being a reader loses the stream with FORBIDDEN', async () => {
+    it("authorizes a long-running request again when the channel config changes (an org removed stops at that block), as Fabric's session access control", async () => {
         const call = new FakeCall();
-        serveDeliver(call as unknown as grpc.ServerDuplexStream<common.Envelope, Msg>, source(), responder, { reauthorizeMs: 0 });
+        serve(call);
         call.emit('data', seek(10, 20));
         await new Promise((r) => setTimeout(r, 20));
         const b10 = nextBlock(blocks[9], ['a']);
         await store.append(b10);
         await until(() => call.written.length === 1);
+        // The policy's answer alone is not asked again while the config stays the same ...
         authorized = false;
-        await store.append(nextBlock(b10, ['b']));
+        const b11 = nextBlock(b10, ['b']);
+        await store.append(b11);
+        await until(() => call.written.length === 2);
+        // ... but the block that carries a new config (here: any block after the sequence moved) is checked.
+        sequence++;
+        await store.append(nextBlock(b11, ['c']));
         await until(() => call.ended);
-        expect(call.written).to.deep.equal([{ block: 10, dataCount: 1 }, { status: common.Status.FORBIDDEN }]);
+        expect(call.written).to.deep.equal([{ block: 10, dataCount: 1 }, { block: 11, dataCount: 1 }, { status: common.Status.FORBIDDEN }]);
     });
 
     it('HEADER_WITH_SIG sends blocks without their data', async () => {
