@@ -392,10 +392,12 @@ export class KvLedger implements PeerLedger {
             throw new LedgerError('LEDGER_BAD_DATA_HASH', `block ${n} data hash does not match its data`);
         }
 
+        const began = performance.now();
         const validated = await this.validator.validate(block);
         if (validated.batch.configBlock && n > 0) this.checkConfigUpdate(block);
         setTransactionsFilter(block, validated.codes);
 
+        const validatedAt = performance.now();
         let kept: Map<number, ledger.rwset.TxPvtReadWriteSet>;
         let erased = validated.batch.purges.length > 0;
         if ((await this.pvt.savepoint()) < n) {
@@ -409,6 +411,7 @@ export class KvLedger implements PeerLedger {
             kept = await this.pvt.getBlock(n);
         }
         await this.blocks.append(block);
+        const storedAt = performance.now();
         try {
             if (this.opts.crashAt === 'afterBlockStore')
                 throw new LedgerError('LEDGER_CLOSED', 'simulated crash after the block store append');
@@ -437,7 +440,12 @@ export class KvLedger implements PeerLedger {
                 this.log(`ledger ${this.channelId}: config block ${n} not applied: ${(e as Error).message}`);
             }
         }
-        const event: CommitEvent = { block, validationCodes: validated.codes, privateData: kept };
+        const phases = {
+            stateValidationMs: validatedAt - began,
+            blockAndPvtdataCommitMs: storedAt - validatedAt,
+            stateCommitMs: performance.now() - storedAt,
+        };
+        const event: CommitEvent = { block, validationCodes: validated.codes, privateData: kept, phases };
         for (const l of this.listeners) {
             try {
                 l(event);

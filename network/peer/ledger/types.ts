@@ -86,6 +86,15 @@ export interface CommitEvent {
     validationCodes: number[];
     /** Private write sets that this peer kept, by transaction number (for DeliverWithPrivateData). */
     privateData: Map<number, ledger.rwset.TxPvtReadWriteSet>;
+    /** Milliseconds per phase, as Fabric's "Committed block" log line gives them. */
+    phases?: CommitPhases;
+}
+
+/** Fabric kvledger's commit phases: validation, block store and private data, state database. */
+export interface CommitPhases {
+    stateValidationMs: number;
+    blockAndPvtdataCommitMs: number;
+    stateCommitMs: number;
 }
 
 export interface PeerLedger {
