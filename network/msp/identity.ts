@@ -11,7 +11,6 @@ import {
     P256_N,
     requireP256,
     signData,
-    toLowS,
     type DigestSigner,
 } from '../shared/signing';
 
@@ -22,8 +21,6 @@ export interface SigningIdentity {
     serialize(): Uint8Array;
     /** DER ECDSA signature of SHA-256(data), low-S. */
     sign(data: Uint8Array): Uint8Array;
-    /** The same, computed on libuv's thread pool (off the event loop). */
-    signAsync?(data: Uint8Array): Promise<Uint8Array>;
 }
 
 export {
@@ -83,10 +80,6 @@ export function newSigningIdentity(mspId: string, certificatePem: string, privat
         certificatePem,
         serialize: () => creator,
         sign: (data) => signData(key, data),
-        signAsync: (data) =>
-            new Promise((resolve, reject) =>
-                crypto.sign('sha256', data, key, (err, signature) => (err ? reject(err) : resolve(toLowS(signature)))),
-            ),
     };
 }
 

@@ -157,11 +157,6 @@ function setupMsp(config: msp.FabricMSPConfig): ChannelMsp {
     return { name, roots, intermediates, issuers, admins, nodeOUs, tlsRootCerts: config.getTlsRootCertsList().map(toPem) };
 }
 
-function verified(entry: CachedIdentity, ok: boolean): VerifiedIdentity {
-    if (!ok) throw new MspError('BAD_SIGNATURE', `the signature of ${entry.identity.subject} (${entry.identity.mspId}) does not verify`);
-    return entry.identity;
-}
-
 export class MspManager {
     readonly mspIds: string[];
     readonly #msps = new Map<string, ChannelMsp>();
@@ -195,40 +190,20 @@ export class MspManager {
 
     /** deserialize + ECDSA verification (low-S enforced); throws MspError. */
     verify(serialized: Uint8Array, data: Uint8Array, signature: Uint8Array, at?: Date): VerifiedIdentity {
-        const entry = this.#signer(serialized, signature, at);
+        const entry = this.#lookup(serialized, at);
+        const rs = decodeEcdsaSignature(signature);
+        if (!rs) throw new MspError('BAD_SIGNATURE', 'the signature is not a DER ECDSA signature');
+        // Fabric refuses the malleable twin (r, n-s) of a valid signature.
+        if (rs.s > HALF_N) throw new MspError('BAD_SIGNATURE', 'the signature is not in low-S form');
         let ok: boolean;
         try {
             ok = crypto.verify('sha256', data, entry.publicKey, signature);
         } catch {
             ok = false;
         }
-        return verified(entry, ok);
-    }
-
-    /**
-     * verify() with the ECDSA check on libuv's thread pool: the node serves other calls meanwhile
-     * and uses the second core, as Fabric's peer verifies on as many goroutines as it has calls.
-     */
-    async verifyAsync(serialized: Uint8Array, data: Uint8Array, signature: Uint8Array, at?: Date): Promise<VerifiedIdentity> {
-        const entry = this.#signer(serialized, signature, at);
-        const ok = await new Promise<boolean>((resolve) => {
-            try {
-                crypto.verify('sha256', data, entry.publicKey, signature, (err, result) => resolve(!err && result));
-            } catch {
-                resolve(false);
-            }
-        });
-        return verified(entry, ok);
-    }
-
-    /** The signer's validated identity, once the signature is well-formed DER in low-S form. */
-    #signer(serialized: Uint8Array, signature: Uint8Array, at: Date | undefined): CachedIdentity {
-        const entry = this.#lookup(serialized, at);
-        const rs = decodeEcdsaSignature(signature);
-        if (!rs) throw new MspError('BAD_SIGNATURE', 'the signature is not a DER ECDSA signature');
-        // Fabric refuses the malleable twin (r, n-s) of a valid signature.
-        if (rs.s > HALF_N) throw new MspError('BAD_SIGNATURE', 'the signature is not in low-S form');
-        return entry;
+        if (!ok)
+            throw new MspError('BAD_SIGNATURE', `the signature of ${entry.identity.subject} (${entry.identity.mspId}) does not verify`);
+        return entry.identity;
     }
 
     #lookup(serialized: Uint8Array, at: Date | undefined): CachedIdentity {

@@ -23,8 +23,6 @@ export const ERROR = 500;
 /** The parts of the channel's MspManager the endorser uses. */
 export interface IdentityVerifier {
     verify(serialized: Uint8Array, data: Uint8Array, signature: Uint8Array): VerifiedIdentity;
-    /** The same, off the event loop (MspManager: on libuv's thread pool), when the verifier offers it. */
-    verifyAsync?(serialized: Uint8Array, data: Uint8Array, signature: Uint8Array): Promise<VerifiedIdentity>;
 }
 
 /** The part of the channel's PolicyManager the endorser uses. */
@@ -250,10 +248,7 @@ export class Endorser {
         }
         let creator: VerifiedIdentity;
         try {
-            const msps = this.options.msps;
-            creator = msps.verifyAsync
-                ? await msps.verifyAsync(creatorBytes, proposalBytes, signature)
-                : msps.verify(creatorBytes, proposalBytes, signature);
+            creator = this.options.msps.verify(creatorBytes, proposalBytes, signature);
         } catch (err) {
             const code = (err as { code?: string }).code;
             this.options.log?.('access denied', { txId: ch.getTxId(), mspId, reason: (err as Error).message });
@@ -466,9 +461,7 @@ export class Endorser {
         const endorserBytes = this.options.signer.serialize();
         const endorsement = new peer.Endorsement();
         endorsement.setEndorser(endorserBytes);
-        const signer = this.options.signer;
-        const toSign = Buffer.concat([prpBytes, endorserBytes]);
-        endorsement.setSignature(signer.signAsync ? await signer.signAsync(toSign) : signer.sign(toSign));
+        endorsement.setSignature(this.options.signer.sign(Buffer.concat([prpBytes, endorserBytes])));
         const pr = new peer.ProposalResponse();
         pr.setVersion(1);
         pr.setEndorsement(endorsement);

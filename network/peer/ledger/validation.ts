@@ -31,7 +31,7 @@ export const VALIDATION_PARAMETER = 'VALIDATION_PARAMETER';
 
 export interface ValidatorContext {
     channelId: string;
-    msps: Pick<MspManager, 'verify'> & Partial<Pick<MspManager, 'verifyAsync'>>;
+    msps: Pick<MspManager, 'verify'>;
     policies: Pick<PolicyManager, 'evaluateIdentities'>;
     state: StateDB;
     blocks: Pick<BlockStore, 'getTxLocation'>;
@@ -415,29 +415,17 @@ export class BlockValidator {
         const prp = tx.actionPayload.getAction()!.getProposalResponsePayload_asU8();
         const identities: VerifiedIdentity[] = [];
         const endorsers = new Set<string>();
-        const endorsements = tx.actionPayload.getAction()!.getEndorsementsList();
-        // Verified together on libuv's thread pool (Fabric verifies them on parallel goroutines);
-        // a bad endorsement only fails to count toward the policy, as in Fabric.
-        const msps = this.ctx.msps;
-        const verifyOne = async (e: peer.Endorsement): Promise<VerifiedIdentity | undefined> => {
+        for (const e of tx.actionPayload.getAction()!.getEndorsementsList()) {
             const endorser = e.getEndorser_asU8();
-            const data = Buffer.concat([prp, endorser]);
+            const id = Buffer.from(endorser).toString('latin1');
+            if (endorsers.has(id)) continue; // Fabric counts an identity once
             try {
-                return msps.verifyAsync
-                    ? await msps.verifyAsync(endorser, data, e.getSignature_asU8())
-                    : msps.verify(endorser, data, e.getSignature_asU8());
+                identities.push(this.ctx.msps.verify(endorser, Buffer.concat([prp, endorser]), e.getSignature_asU8()));
+                endorsers.add(id);
             } catch {
-                return undefined;
+                // A bad endorsement only fails to count toward the policy, as in Fabric.
             }
-        };
-        const verifiedIds = await Promise.all(endorsements.map(verifyOne));
-        endorsements.forEach((e, i) => {
-            const id = Buffer.from(e.getEndorser_asU8()).toString('latin1');
-            const verified = verifiedIds[i];
-            if (endorsers.has(id) || !verified) return; // Fabric counts an identity once
-            identities.push(verified);
-            endorsers.add(id);
-        });
+        }
         const satisfied = (what: string, policy: PolicyRef | common.SignaturePolicyEnvelope): void => {
             let ok: boolean;
             try {

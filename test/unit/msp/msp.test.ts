@@ -5,14 +5,7 @@ import { expect } from 'chai';
 import { ClientIdentity } from 'fabric-shim';
 import { msp } from '@hyperledger/fabric-protos';
 import { issueTestIdentity, mspConfigFromDir } from '../../../network/msp/ca';
-import {
-    decodeEcdsaSignature,
-    encodeEcdsaSignature,
-    identityExpiresAt,
-    newSigningIdentity,
-    P256_N,
-    serializeIdentity,
-} from '../../../network/msp/identity';
+import { identityExpiresAt, newSigningIdentity, serializeIdentity } from '../../../network/msp/identity';
 import { MspError, MspManager } from '../../../network/msp/msp';
 import { paths } from '../../../network/topology';
 import { mspFixture, MspFixture, thrown } from './fixture';
@@ -58,28 +51,6 @@ describe('msp/msp MspManager', () => {
             expect(cid.assertAttributeValue('role', 'department')).to.equal(true);
             expect(cid.getID()).to.contain('/OU=client/CN=resident-registration@mois.example.gov');
             expect(f.msps.deserialize(user.serialize()).attrs.dept).to.equal(cid.getAttributeValue('dept'));
-        });
-
-        it('When signed on the thread pool and verified there, Then the answers and refusals are those of the synchronous calls', async () => {
-            const user = f.user('SeoulMSP', 'User1');
-            const creator = user.serialize();
-            const data = Buffer.from('proposal bytes');
-            const signature = await user.signAsync!(data);
-            expect((await f.msps.verifyAsync(creator, data, signature)).subject).to.equal(f.msps.verify(creator, data, signature).subject);
-            expect(f.msps.verify(creator, data, user.sign(data)).mspId).to.equal('SeoulMSP');
-            const refusal = async (bytes: Uint8Array, sig: Uint8Array) => {
-                const sync = thrown(() => f.msps.verify(creator, bytes, sig));
-                const viaPool = await f.msps.verifyAsync(creator, bytes, sig).then(
-                    () => undefined,
-                    (e: MspError) => e,
-                );
-                expect(viaPool?.message).to.equal(sync.message);
-                return viaPool?.code;
-            };
-            expect(await refusal(Buffer.from('other bytes'), signature)).to.equal('BAD_SIGNATURE');
-            expect(await refusal(data, Buffer.from('not DER'))).to.equal('BAD_SIGNATURE');
-            const { r, s } = decodeEcdsaSignature(signature)!;
-            expect(await refusal(data, encodeEcdsaSignature(r, P256_N - s))).to.equal('BAD_SIGNATURE');
         });
 
         it('When the same creator is deserialized twice, Then the cached identity is returned', () => {
