@@ -120,7 +120,9 @@ export class BlockStore {
         try {
             const file = path.join(dir, BLOCK_FILE);
             const created = !fs.existsSync(file);
-            fd = await fs.promises.open(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+            // O_DSYNC: each append's write returns once the record is on disk (as write + fdatasync),
+            // in one call to the thread pool instead of two: a block's latency pays every hop.
+            fd = await fs.promises.open(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_DSYNC, 0o644);
             if (created) {
                 // Make the new file's directory entry durable too, or an OS crash could lose the whole file.
                 const dirFd = await fs.promises.open(dir, fs.constants.O_RDONLY);
@@ -287,8 +289,7 @@ export class BlockStore {
             record.writeUInt32BE(zlib.crc32(bytes), 4);
             record.set(bytes, RECORD_HEADER);
             const offset = this.#end;
-            await this.fd.write(record, 0, record.length, offset);
-            await this.fd.datasync();
+            await this.fd.write(record, 0, record.length, offset); // durable on return: O_DSYNC
             await this.#index(block, bytes, offset);
             this.#wake();
         });
