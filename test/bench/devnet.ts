@@ -238,12 +238,24 @@ async function main(): Promise<void> {
     } finally {
         await fabricDown(fabric, true, progress);
     }
-    console.log('\nload            devnet per s (p50 ms)   Fabric per s (p50 ms)   ratio');
+    // Throughput depends on what else the machine runs at that moment; the network's CPU per call
+    // (every node, not the client) hardly does: its ratio is the steadier comparison on a shared machine.
+    console.log('\nload            devnet per s (p50 ms)   Fabric per s (p50 ms)   ratio   network CPU ms per call: devnet / Fabric');
     for (const [i, d] of figures.entries()) {
         const f = fabricFigures[i];
         const cell = (x: LevelFigures) => `${x.perSecond.toFixed(1)} (${x.p50.toFixed(0)})`.padEnd(24);
-        console.log(`${`${d.what} c=${d.clients}`.padEnd(16)}${cell(d)}${cell(f)}${(d.perSecond / f.perSecond).toFixed(2)}`);
+        const [dc, fc] = [networkCpu(d), networkCpu(f)];
+        const cpu = dc !== undefined && fc !== undefined ? `${dc.toFixed(1)} / ${fc.toFixed(1)} = ${(dc / fc).toFixed(2)}` : '';
+        console.log(
+            `${`${d.what} c=${d.clients}`.padEnd(16)}${cell(d)}${cell(f)}${(d.perSecond / f.perSecond).toFixed(2).padEnd(8)}${cpu}`,
+        );
     }
+}
+
+/** CPU ms per call of the network's nodes (all kinds but the benchmark's client). */
+function networkCpu(f: LevelFigures): number | undefined {
+    if (!f.cpuPerCall) return undefined;
+    return [...f.cpuPerCall].filter(([kind]) => kind !== 'client').reduce((sum, [, ms]) => sum + ms, 0);
 }
 
 if (require.main === module) runOnTestNetwork(main);
