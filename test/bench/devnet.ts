@@ -11,7 +11,7 @@ import { connectAs } from '../../network/client';
 import { fabricBinariesOrUndefined } from '../../network/fabric/binaries';
 import { asFabric, fabricDown, fabricNodes, fabricUp } from '../../network/fabric/network';
 import { devnetNodes, runningPid } from '../../network/processes';
-import type { Topology } from '../../network/topology';
+import { paths, type Topology } from '../../network/topology';
 import { runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
 
 const HELP = `Usage: npm run bench:devnet [-- options]
@@ -25,6 +25,9 @@ Options:
   --seconds N        seconds per level (default 15)
   --levels a,b,...   client counts (default 1,8,32,64)
   --evaluate N       clients of the evaluation level (default 32; 0 skips it)
+  --steps N          then submit N transactions one at a time and print the median time of each
+                     step of one transaction, from the proposal to the commit status, with the
+                     orderer's and the peers' log lines (devnet only; default 0: skipped)
   --compare-fabric   then stop the devnet, bring up real Fabric v3.1.5 from the same topology
                      (binaries from $FABRIC_BIN or PATH), run the same workload on it, stop it,
                      and print both side by side with the ratio devnet / Fabric
@@ -120,6 +123,78 @@ export async function workload(
     }
 }
 
+const median = (values: number[]): number => {
+    const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+    return sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)] : Number.NaN;
+};
+
+/** The JSON lines of a node's log with a given message, by a numeric field. */
+function logEvents(t: Topology, node: string, msg: string, key: string): Map<number, Record<string, unknown>> {
+    const out = new Map<number, Record<string, unknown>>();
+    for (const line of fs.readFileSync(paths.log(t, node), 'utf8').split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const event = JSON.parse(line) as Record<string, unknown>;
+        if (event.msg === msg) out.set(Number(event[key]), event);
+    }
+    return out;
+}
+
+/**
+ * One transaction at a time, `count` times: the median of each step from the proposal to the
+ * commit status, from the client's clock and the block_written / block_committed log lines
+ * (millisecond timestamps; the steps overlap where the nodes work in parallel).
+ */
+export async function steps(t: Topology, count: number): Promise<[string, number][]> {
+    const connection = connectAs(t, 'SeoulMSP', 'User1');
+    const rows: { proposed: number; endorsed: number; submitted: number; status: number; block: number }[] = [];
+    try {
+        const contract = connection.gateway.getNetwork(t.channel).getContract('fixture');
+        const run = `steps-${Date.now()}`;
+        for (let i = 0; i < count + 10; i++) {
+            const proposed = Date.now();
+            const transaction = await contract.newProposal('Put', { arguments: [`${run}-${i}`, 'v'] }).endorse();
+            const endorsed = Date.now();
+            const commit = await transaction.submit();
+            const submitted = Date.now();
+            const status = await commit.getStatus();
+            if (status.code !== StatusCode.VALID)
+                throw new Error(`BENCH_FAILED: transaction ${status.transactionId} committed as ${status.code}`);
+            if (i >= 10) rows.push({ proposed, endorsed, submitted, status: Date.now(), block: Number(status.blockNumber) }); // 10 to warm up
+        }
+    } finally {
+        connection.close();
+    }
+    const written = logEvents(t, paths.ordererName(t), 'block_written', 'number');
+    const local = t.orgs[0].mspId;
+    const committed = new Map(t.orgs.map((o) => [o.mspId, logEvents(t, paths.peerName(t, o.mspId), 'block_committed', 'block')]));
+    const at = (event: Record<string, unknown> | undefined) => (event ? Date.parse(String(event.time)) : Number.NaN);
+    const field = (org: string, name: string) => median(rows.map((r) => Number(committed.get(org)?.get(r.block)?.[name])));
+    return [
+        [
+            'endorse: proposal to the endorsements of a majority (the gateway peer and two others, in parallel)',
+            median(rows.map((r) => r.endorsed - r.proposed)),
+        ],
+        [
+            'submit to the block written by the orderer (batch timeout, cut, sign, write + fsync)',
+            median(rows.map((r) => at(written.get(r.block)) - r.endorsed)),
+        ],
+        [
+            'block written to committed on the gateway peer (deliver, then its commit)',
+            median(rows.map((r) => at(committed.get(local)?.get(r.block)) - at(written.get(r.block)))),
+        ],
+        ['  commit on the gateway peer: block signature to state', field(local, 'ms')],
+        ['    state validation (creator and endorsement signatures, policies, MVCC)', field(local, 'stateValidationMs')],
+        ['    block store and private data (write + fsync, index)', field(local, 'blockAndPvtdataCommitMs')],
+        ['    state commit (state, history)', field(local, 'stateCommitMs')],
+        [
+            'committed on the gateway peer to the commit status at the client',
+            median(rows.map((r) => r.status - at(committed.get(local)?.get(r.block)))),
+        ],
+        ['total at the client', median(rows.map((r) => r.status - r.proposed))],
+        ...t.orgs.slice(1).map((o): [string, number] => [`  commit on ${o.mspId}'s peer, for comparison`, field(o.mspId, 'ms')]),
+    ];
+}
+
 /** Resident memory of a process in KiB (Linux /proc), 0 when unknown. */
 function rssKiB(pid: number): number {
     try {
@@ -196,8 +271,16 @@ async function main(): Promise<void> {
     const seconds = Number(flag('seconds', '15'));
     const levels = flag('levels', '1,8,32,64').split(',').map(Number);
     const evaluate = Number(flag('evaluate', '32'));
-    if (!(seconds > 0) || levels.some((l) => !Number.isInteger(l) || l < 1) || !Number.isInteger(evaluate) || evaluate < 0) {
-        throw new Error(`USAGE: bad --seconds, --levels or --evaluate\n${HELP}`);
+    const stepCount = Number(flag('steps', '0'));
+    if (
+        !(seconds > 0) ||
+        levels.some((l) => !Number.isInteger(l) || l < 1) ||
+        !Number.isInteger(evaluate) ||
+        evaluate < 0 ||
+        !Number.isInteger(stepCount) ||
+        stepCount < 0
+    ) {
+        throw new Error(`USAGE: bad --seconds, --levels, --evaluate or --steps\n${HELP}`);
     }
     const progress = (line: string) => process.stderr.write(`${line}\n`);
     const { topology } = await testNetwork();
@@ -210,6 +293,12 @@ async function main(): Promise<void> {
     const kinds = [...fp.byKind].map(([kind, e]) => `${e.count} ${kind} ${e.rssMiB.toFixed(0)} MiB`).join(', ');
     console.log(`devnet: ${fp.processes} processes, ${fp.rssMiB.toFixed(0)} MiB RSS (${kinds})`);
     console.log(`machine load average while it ran: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    if (stepCount > 0) {
+        progress(`  ${stepCount} transactions one at a time, step by step`);
+        const timeline = await steps(topology, stepCount);
+        console.log(`one transaction at 1 client, step by step (median of ${stepCount}, ms):`);
+        for (const [step, ms] of timeline) console.log(`${ms.toFixed(1).padStart(7)}  ${step}`);
+    }
     if (!process.argv.includes('--compare-fabric')) return;
 
     const bin = fabricBinariesOrUndefined(topology.root);
