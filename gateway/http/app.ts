@@ -28,7 +28,7 @@ import {
     TokenBuckets,
 } from './limits';
 import { accessStream, STREAM_OPERATION_ID, STREAM_PATH } from './sse';
-import { mountWebUis } from './web';
+import { mountWebUis, webUisOf } from './web';
 
 export interface AppDeps {
     mspId: string;
@@ -116,7 +116,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     app.set('trust proxy', false);
     app.set('query parser', 'simple');
     const routes = v1Routes();
-    const openapi = buildOpenApi(routes, { mspId: deps.mspId, version: deps.version ?? '1.0.0' });
+    const openapi = buildOpenApi(routes, { mspId: deps.mspId, version: deps.version ?? '1.0.0', webUis: webUisOf(deps.issuer ?? false) });
     const streams = { open: new Set<EventStream>() };
     const inflight = { count: 0 };
     const draining = { value: false };

@@ -10,6 +10,16 @@ import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import type { RouteSpec } from './route';
 import { STREAM_OPERATION_ID, STREAM_PATH } from './sse';
 import { AUDITOR_MSP, ISSUER_MSP } from '../../chaincode/model/vocabulary';
+import {
+    SESSION_API_ERRORS,
+    SESSION_COOKIE,
+    SESSION_ROUTES,
+    SESSION_V1_ERRORS,
+    type SessionRouteSpec,
+    UI_OPERATIONS,
+    type WebUi,
+    webUisOf,
+} from './web';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON Schema objects are built and patched freely here
 type Schema = Record<string, any>;
@@ -42,7 +52,7 @@ const PROBLEM_SCHEMA: Schema = {
 
 const STATUS_TEXT: Record<number, string> = {
     400: 'invalid request (failing fields in `errors`)',
-    401: 'missing or invalid API key',
+    401: 'missing or invalid API key (or, under /tracker/api and /console/api, no session)',
     403: 'refused by a role or ownership rule',
     404: 'not found',
     409: 'state conflict, or a request with this Idempotency-Key is in progress',
@@ -80,12 +90,138 @@ function offeredTo(r: RouteSpec, mspId?: string): boolean {
     return !mspId || !r.grants || r.grants.some((g) => g.mspId === undefined || g.mspId === mspId);
 }
 
+const problemResponse = (status: number, codes?: string[]): Schema => ({
+    description: codes?.length ? `${STATUS_TEXT[status] ?? 'error'} (code ${codes.join(', ')})` : (STATUS_TEXT[status] ?? 'error'),
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    ...(codes?.length ? { 'x-problem-codes': codes } : {}),
+});
+
+const toOpenApiPath = (p: string) => p.replace(/:([A-Za-z]+)/g, '{$1}');
+
+/** The operation of one /v1 route; `used` collects the schemas its body refers to. */
+function routeOperation(r: RouteSpec, all: Record<string, Schema>, used: Set<string>): Schema {
+    const parameters: Schema[] = [];
+    if (r.params) {
+        const { props } = classSchemaProps(all, r.params);
+        for (const [name, schema] of Object.entries(props)) parameters.push({ name, in: 'path', required: true, schema });
+    }
+    if (r.query) {
+        const { props, required } = classSchemaProps(all, r.query);
+        for (const [name, schema] of Object.entries(props))
+            parameters.push({ name, in: 'query', required: required.includes(name), schema });
+    }
+    if (r.method !== 'get') {
+        parameters.push({
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: false,
+            description:
+                'Same key + same body: the first answer, never a second transaction (also after a restart). Same key + another body: 422.',
+            schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{8,128}$' },
+        });
+    }
+    const op: Schema = {
+        operationId: r.operationId,
+        summary: r.summary,
+        description: [r.description, `Callers: ${r.callers}.`].filter(Boolean).join('\n\n'),
+        tags: r.tags.slice(-1),
+        parameters,
+        responses: {
+            [String(r.success.status)]: {
+                description: r.success.description,
+                content: { 'application/json': { schema: { type: 'object' } } },
+            },
+        },
+    };
+    const bodyClasses = r.bodyAlternatives?.classes ?? (r.body ? [r.body] : []);
+    if (bodyClasses.length) {
+        for (const c of bodyClasses) used.add(c.name);
+        const refs = bodyClasses.map((c) => ({ $ref: `#/components/schemas/${c.name}` }));
+        op.requestBody = { required: true, content: { 'application/json': { schema: refs.length === 1 ? refs[0] : { oneOf: refs } } } };
+    }
+    for (const status of [400, 401, 429, 503, ...(r.errors ?? []), ...(r.method === 'post' ? [409, 422, 504] : [])])
+        op.responses[String(status)] = problemResponse(status);
+    return op;
+}
+
+/** The access-log stream (sse.ts): its parameters are read by the stream handler, not by a DTO. */
+function streamOperation(): Schema {
+    return {
+        operationId: STREAM_OPERATION_ID,
+        summary: 'Server-Sent Events: new access-log entries of a card (event `access`, id `<block>:<txId>`)',
+        description:
+            'Citizens pass `request` (base64url of a signed AccessLogListRequest); auditors need none. ' +
+            'Reconnect with Last-Event-ID, or name a `subscriber` to keep a durable server-side checkpoint.',
+        tags: ['access'],
+        parameters: [
+            { name: 'cardId', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'request', in: 'query', required: false, schema: { type: 'string' } },
+            { name: 'subscriber', in: 'query', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } },
+            { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
+        ],
+        responses: {
+            '200': { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+            '400': problemResponse(400),
+            '403': problemResponse(403),
+        },
+    };
+}
+
+/** The operation of one session-API route (web.ts), with its cookie and its problem codes. */
+function sessionOperation(s: SessionRouteSpec, used: Set<string>): Schema {
+    const scheme = { [`${s.ui}Session`]: [] };
+    const op: Schema = {
+        operationId: s.operationId,
+        summary: s.summary,
+        description: s.description,
+        tags: [s.ui],
+        // Signing in needs no credential; reading or ending a session uses the cookie when there is one.
+        security: s.session === 'none' ? [] : [{}, scheme],
+        parameters: [],
+        responses: {
+            [String(s.success.status)]: s.answer
+                ? {
+                      description: s.success.description,
+                      content: { 'application/json': { schema: { $ref: `#/components/schemas/${s.answer.name}` } } },
+                  }
+                : { description: s.success.description },
+        },
+    };
+    if (s.answer) used.add(s.answer.name);
+    if (s.body) {
+        used.add(s.body.name);
+        op.requestBody = { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${s.body.name}` } } } };
+    }
+    for (const [status, codes] of mergeCodes(SESSION_API_ERRORS, s.errors)) op.responses[status] = problemResponse(Number(status), codes);
+    return op;
+}
+
+/** A /v1 operation as a UI's session calls it under /{ui}/api: the session cookie instead of an API key. */
+function underSession(ui: WebUi, op: Schema): Schema {
+    const responses = { ...op.responses };
+    for (const [status, codes] of Object.entries(SESSION_V1_ERRORS[ui])) responses[status] = problemResponse(Number(status), codes);
+    return {
+        ...op,
+        operationId: `${ui}${op.operationId[0].toUpperCase()}${op.operationId.slice(1)}`,
+        tags: [ui],
+        security: [{ [`${ui}Session`]: [] }],
+        responses,
+    };
+}
+
+function mergeCodes(...tables: Record<number, string[]>[]): [string, string[]][] {
+    const merged: Record<string, string[]> = {};
+    for (const t of tables) for (const [status, codes] of Object.entries(t)) merged[status] = [...(merged[status] ?? []), ...codes];
+    return Object.entries(merged);
+}
+
 /**
  * The OpenAPI document of one org's gateway (or of every route, without `mspId`): only the routes
  * its apps may call, one tag each (the last, most specific, of the route's tags), and only the
- * schemas of its requests and answers.
+ * schemas of its requests and answers; then the web UIs' session APIs (`webUis`, default both),
+ * their sign-in routes and the /v1 routes each session may call under /{ui}/api.
  */
-export function buildOpenApi(routes: RouteSpec[], info: { mspId?: string; version: string }): Schema {
+export function buildOpenApi(routes: RouteSpec[], info: { mspId?: string; version: string; webUis?: WebUi[] }): Schema {
     const all = validationMetadatasToSchemas({
         classTransformerMetadataStorage: defaultMetadataStorage,
         refPointerPrefix: '#/components/schemas/',
@@ -93,92 +229,30 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId?: string; versio
     all.Problem = PROBLEM_SCHEMA;
     const used = new Set<string>(['Problem']);
     const paths: Record<string, Record<string, Schema>> = {};
-    const toOpenApiPath = (p: string) => p.replace(/:([A-Za-z]+)/g, '{$1}');
-    for (const r of routes.filter((route) => offeredTo(route, info.mspId))) {
-        const parameters: Schema[] = [];
-        if (r.params) {
-            const { props } = classSchemaProps(all, r.params);
-            for (const [name, schema] of Object.entries(props)) parameters.push({ name, in: 'path', required: true, schema });
-        }
-        if (r.query) {
-            const { props, required } = classSchemaProps(all, r.query);
-            for (const [name, schema] of Object.entries(props))
-                parameters.push({ name, in: 'query', required: required.includes(name), schema });
-        }
-        if (r.method !== 'get') {
-            parameters.push({
-                name: 'Idempotency-Key',
-                in: 'header',
-                required: false,
-                description:
-                    'Same key + same body: the first answer, never a second transaction (also after a restart). Same key + another body: 422.',
-                schema: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{8,128}$' },
-            });
-        }
-        const op: Schema = {
-            operationId: r.operationId,
-            summary: r.summary,
-            description: [r.description, `Callers: ${r.callers}.`].filter(Boolean).join('\n\n'),
-            tags: r.tags.slice(-1),
-            parameters,
-            responses: {
-                [String(r.success.status)]: {
-                    description: r.success.description,
-                    content: { 'application/json': { schema: { type: 'object' } } },
-                },
-            },
-        };
-        const bodyClasses = r.bodyAlternatives?.classes ?? (r.body ? [r.body] : []);
-        if (bodyClasses.length) {
-            for (const c of bodyClasses) used.add(c.name);
-            const refs = bodyClasses.map((c) => ({ $ref: `#/components/schemas/${c.name}` }));
-            op.requestBody = { required: true, content: { 'application/json': { schema: refs.length === 1 ? refs[0] : { oneOf: refs } } } };
-        }
-        for (const status of [400, 401, 429, 503, ...(r.errors ?? []), ...(r.method === 'post' ? [409, 422, 504] : [])]) {
-            op.responses[String(status)] = {
-                description: STATUS_TEXT[status] ?? 'error',
-                content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-            };
-        }
-        paths[toOpenApiPath(r.path)] ??= {};
-        paths[toOpenApiPath(r.path)][r.method] = op;
-    }
+    const add = (path: string, method: string, op: Schema) => {
+        paths[toOpenApiPath(path)] ??= {};
+        paths[toOpenApiPath(path)][method] = op;
+    };
+    const offered = routes.filter((route) => offeredTo(route, info.mspId));
+    for (const r of offered) add(r.path, r.method, routeOperation(r, all, used));
     // Citizens (through Seoul's citizen app) and auditors follow a card's access log.
-    if (!info.mspId || ([ISSUER_MSP, AUDITOR_MSP] as string[]).includes(info.mspId))
-        paths[toOpenApiPath(STREAM_PATH)] = {
-            get: {
-                operationId: STREAM_OPERATION_ID,
-                summary: 'Server-Sent Events: new access-log entries of a card (event `access`, id `<block>:<txId>`)',
-                description:
-                    'Citizens pass `request` (base64url of a signed AccessLogListRequest); auditors need none. ' +
-                    'Reconnect with Last-Event-ID, or name a `subscriber` to keep a durable server-side checkpoint.',
-                tags: ['access'],
-                parameters: [
-                    { name: 'cardId', in: 'path', required: true, schema: { type: 'string' } },
-                    { name: 'request', in: 'query', required: false, schema: { type: 'string' } },
-                    { name: 'subscriber', in: 'query', required: false, schema: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$' } },
-                    { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } },
-                ],
-                responses: {
-                    '200': { description: 'an event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-                    '400': {
-                        description: STATUS_TEXT[400],
-                        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-                    },
-                    '403': {
-                        description: STATUS_TEXT[403],
-                        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-                    },
-                },
-            },
-        };
+    const streamOffered = !info.mspId || ([ISSUER_MSP, AUDITOR_MSP] as string[]).includes(info.mspId);
+    if (streamOffered) add(STREAM_PATH, 'get', streamOperation());
+    const webUis = info.webUis ?? webUisOf(true);
+    for (const s of SESSION_ROUTES.filter((x) => webUis.includes(x.ui))) add(`/${s.ui}/api${s.path}`, s.method, sessionOperation(s, used));
+    for (const ui of webUis) {
+        for (const r of offered.filter((x) => UI_OPERATIONS[ui].includes(x.operationId)))
+            add(`/${ui}/api${r.path}`, r.method, underSession(ui, routeOperation(r, all, used)));
+        if (ui === 'tracker' && streamOffered) add(`/tracker/api${STREAM_PATH}`, 'get', underSession(ui, streamOperation()));
+    }
     return {
         openapi: '3.0.3',
         info: {
             title: `Seoul citizen-card gateway (${info.mspId ?? 'every org'})`,
             version: info.version,
             description:
-                'REST gateway of one org to the citizen-card ledger (Hyperledger Fabric). Errors are application/problem+json (RFC 9457) with stable codes.',
+                'REST gateway of one org to the citizen-card ledger (Hyperledger Fabric). Errors are application/problem+json (RFC 9457) with stable codes. ' +
+                'The web UIs call the same routes under /tracker/api and /console/api with a session cookie (same origin only).',
         },
         servers: [{ url: '/' }],
         security: [{ apiKey: [] }, { bearer: [] }],
@@ -186,6 +260,17 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId?: string; versio
             securitySchemes: {
                 apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
                 bearer: { type: 'http', scheme: 'bearer' },
+                ...Object.fromEntries(
+                    webUis.map((ui) => [
+                        `${ui}Session`,
+                        {
+                            type: 'apiKey',
+                            in: 'cookie',
+                            name: SESSION_COOKIE[ui],
+                            description: `HttpOnly, SameSite=Strict session cookie set by signing in at /${ui}/api/session; forgotten after 30 minutes idle`,
+                        },
+                    ]),
+                ),
             },
             schemas: reachableSchemas(all, [...used]),
         },

@@ -13,8 +13,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
-import { IsString, Matches } from 'class-validator';
-import { ID_PATTERN, SignedAuthChallenge } from '../../chaincode/model';
+import { Type, type ClassConstructor } from 'class-transformer';
+import { Equals, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import { JSONSchema } from 'class-validator-jsonschema';
+import { ID_PATTERN, MSP_ID_PATTERN, SignedAuthChallenge } from '../../chaincode/model';
 import type { App, AppStore } from '../auth/store';
 import { ProblemError, unauthorized } from '../errors';
 import { CHAINCODE_FN as F } from '../fabric/surface';
@@ -54,6 +56,17 @@ export const CONSOLE_OPERATIONS = [
     'listBlocks',
     'getBlock',
 ];
+
+export type WebUi = 'tracker' | 'console';
+
+/** The UIs a gateway serves: the console everywhere, the tracker at the issuer org only. */
+export const webUisOf = (issuer: boolean): WebUi[] => (issuer ? ['tracker', 'console'] : ['console']);
+
+/** The /v1 routes each UI's session may call, under /{ui}/api. */
+export const UI_OPERATIONS: Record<WebUi, string[]> = { tracker: TRACKER_OPERATIONS, console: CONSOLE_OPERATIONS };
+
+/** The session cookie of each UI (HttpOnly, SameSite=Strict, Path=/{ui}/api). */
+export const SESSION_COOKIE: Record<WebUi, string> = { tracker: 'cc_tracker', console: 'cc_console' };
 
 /** Scripts, styles, images and connections from this origin only; no inline code, no frames. */
 const STRICT_CSP = helmet.contentSecurityPolicy({
@@ -123,6 +136,58 @@ class ApiKeyBody {
     @IsString() @Matches(/^ck_[A-Za-z0-9_-]{8,200}$/) apiKey!: string;
 }
 
+// The answers of the session APIs, declared as classes so that the OpenAPI document describes them
+// as it does the request DTOs (and a test checks each real answer against its class).
+export class SessionAppView {
+    @IsString() name!: string;
+    @IsString() role!: string;
+    @IsOptional() @IsString() dept?: string;
+}
+
+export class SessionView {
+    @IsIn(['tracker', 'console']) ui!: WebUi;
+    @Matches(MSP_ID_PATTERN) mspId!: string;
+    @IsArray() @Matches(MSP_ID_PATTERN, { each: true }) orgs!: string[];
+    /** A tracker session's card. */
+    @IsOptional() @Matches(ID_PATTERN) cardId?: string;
+    /** A console session's app. */
+    @IsOptional() @ValidateNested() @Type(() => SessionAppView) app?: SessionAppView;
+}
+
+export class SessionAnswer {
+    // null when nobody is signed in (OpenAPI 3.0 says so with a nullable allOf around the $ref).
+    @IsOptional()
+    @ValidateNested()
+    @Type(() => SessionView)
+    @JSONSchema((ref) => ({ allOf: [ref], nullable: true }))
+    session!: SessionView | null;
+}
+
+export class SessionChallengeAnswer {
+    /** The nonce the device signs in an AuthChallenge (one use). */
+    @IsString() challenge!: string;
+    @Matches(MSP_ID_PATTERN) verifierMspId!: string;
+    @IsInt() expiresInSeconds!: number;
+}
+
+/** The chaincode's AuthenticateCard answer (public facts of the card). */
+export class CardAuthentication {
+    @Equals(true) authenticated!: true;
+    @Matches(ID_PATTERN) cardId!: string;
+    @IsString() expiresAt!: string;
+    @IsString() status!: string;
+    @IsString() subjectId!: string;
+}
+
+export class TrackerSignInAnswer {
+    @ValidateNested() @Type(() => SessionView) session!: SessionView;
+    @ValidateNested() @Type(() => CardAuthentication) verification!: CardAuthentication;
+}
+
+export class ConsoleSignInAnswer {
+    @ValidateNested() @Type(() => SessionView) session!: SessionView;
+}
+
 function cookieOf(req: Request, name: string): string | undefined {
     for (const part of (req.get('Cookie') ?? '').split(';')) {
         const [k, ...v] = part.trim().split('=');
@@ -177,22 +242,186 @@ export function mountWebUis(app: express.Express, deps: WebDeps): void {
         res.set('Cache-Control', 'no-cache');
         res.sendFile(file);
     };
-    const uis: { name: 'tracker' | 'console'; operations: string[] }[] = [{ name: 'console', operations: CONSOLE_OPERATIONS }];
-    if (deps.issuer) uis.unshift({ name: 'tracker', operations: TRACKER_OPERATIONS });
-    for (const ui of uis) {
-        app.get(`/${ui.name}`, STRICT_CSP, (req, res, next) => {
-            if (!req.originalUrl.split('?')[0].endsWith('/')) return res.redirect(301, `/${ui.name}/`);
-            page(ui.name)(req, res, next);
+    for (const ui of webUisOf(deps.issuer)) {
+        app.get(`/${ui}`, STRICT_CSP, (req, res, next) => {
+            if (!req.originalUrl.split('?')[0].endsWith('/')) return res.redirect(301, `/${ui}/`);
+            page(ui)(req, res, next);
         });
-        app.use(`/${ui.name}/api`, uiApi(ui.name, ui.operations, deps, ttl));
+        app.use(`/${ui}/api`, uiApi(ui, deps, ttl));
     }
 }
 
-function uiApi(ui: 'tracker' | 'console', operations: string[], deps: WebDeps, ttlMs: number): Router {
+/** What a session route's handler works with: its UI's sessions and pending challenges. */
+interface UiApi {
+    ui: WebUi;
+    deps: WebDeps;
+    challenges: ExpiringMap<{ cardId: string }>;
+    /** Starts a session and sets its cookie. */
+    start(res: Response, session: Session): void;
+    /** The signed-in session of the request, if any. */
+    current(req: Request): { id: string; session: Session } | undefined;
+    /** Forgets a session. */
+    end(id: string): void;
+    describe(s: Session): SessionView;
+}
+
+/**
+ * One route of a UI's session API (signing in and out), declared once: uiApi mounts it (validating
+ * its body) and openapi.ts documents it, so the two cannot drift.
+ */
+export interface SessionRouteSpec {
+    ui: WebUi;
+    method: 'get' | 'post' | 'delete';
+    /** Under /{ui}/api. */
+    path: string;
+    operationId: string;
+    summary: string;
+    description: string;
+    /** 'optional': works without a session and reads the cookie if there is one. */
+    session: 'none' | 'optional';
+    body?: ClassConstructor<object>;
+    /** The answer's class; none for an empty answer. */
+    answer?: ClassConstructor<object>;
+    success: { status: number; description: string };
+    /** The problem codes this route answers by status, besides every session route's (SESSION_API_ERRORS). */
+    errors: Record<number, string[]>;
+    handle(api: UiApi, req: Request, res: Response, body: object): void | Promise<void>;
+}
+
+/** Problems every session-API route may answer: a cross-site request, and too many requests from an address. */
+export const SESSION_API_ERRORS: Record<number, string[]> = { 403: ['CROSS_ORIGIN'], 429: ['RATE_LIMITED'] };
+/** Problems of a body the session API could not read (app.ts requestProblem and validateInto). */
+const BODY_ERRORS: Record<number, string[]> = {
+    400: ['VALIDATION_FAILED', 'MALFORMED_JSON', 'JSON_TOO_DEEP', 'JSON_TOO_MANY_MEMBERS'],
+    413: ['BODY_TOO_LARGE'],
+    415: ['CONTENT_ENCODING_UNSUPPORTED', 'CHARSET_UNSUPPORTED'],
+};
+
+const sessionRead = (ui: WebUi): SessionRouteSpec => ({
+    ui,
+    method: 'get',
+    path: '/session',
+    operationId: `${ui}Session`,
+    summary: `Who is signed in to the ${ui} (session null when nobody)`,
+    description: 'Not signed in is an answer, not an error: the page asks this first.',
+    session: 'optional',
+    answer: SessionAnswer,
+    success: { status: 200, description: 'the session, or null' },
+    errors: {},
+    handle(api, req, res) {
+        const s = api.current(req);
+        res.json({ session: s ? api.describe(s.session) : null });
+    },
+});
+
+const signOut = (ui: WebUi): SessionRouteSpec => ({
+    ui,
+    method: 'delete',
+    path: '/session',
+    operationId: `${ui}SignOut`,
+    summary: `Signs out of the ${ui}: the gateway forgets the session and clears the cookie`,
+    description: 'Answers 204 with or without a session.',
+    session: 'optional',
+    success: { status: 204, description: 'signed out' },
+    errors: {},
+    handle(api, req, res) {
+        const s = api.current(req);
+        if (s) api.end(s.id);
+        res.set('Set-Cookie', `${SESSION_COOKIE[api.ui]}=; Path=/${api.ui}/api; HttpOnly; SameSite=Strict; Max-Age=0`);
+        res.status(204).end();
+    },
+});
+
+/** Every session route of the UIs, in mounting order. */
+export const SESSION_ROUTES: readonly SessionRouteSpec[] = [
+    {
+        ui: 'tracker',
+        method: 'post',
+        path: '/session/challenge',
+        operationId: 'trackerSessionChallenge',
+        summary: "A one-time challenge (2 minutes) for a card's device to sign",
+        description:
+            "The page signs an AuthChallenge with this nonce for the gateway's org (verifierMspId) and posts it to /tracker/api/session.",
+        session: 'none',
+        body: ChallengeBody,
+        answer: SessionChallengeAnswer,
+        success: { status: 201, description: 'the challenge' },
+        errors: BODY_ERRORS,
+        handle(api, _req, res, body) {
+            const { cardId } = body as ChallengeBody;
+            res.status(201).json({ challenge: api.challenges.add({ cardId }), verifierMspId: api.deps.mspId, expiresInSeconds: 120 });
+        },
+    },
+    {
+        ui: 'tracker',
+        method: 'post',
+        path: '/session',
+        operationId: 'trackerSignIn',
+        summary: "Signs in with the challenge signed by the card's device key; sets the session cookie",
+        description:
+            "The chaincode (AuthenticateCard) checks the signature with the card's device key and that the card is usable. " +
+            "The session then acts for this card only, as the gateway's citizen-agent identity.",
+        session: 'none',
+        body: SignedAuthChallenge,
+        answer: TrackerSignInAnswer,
+        success: { status: 201, description: 'signed in (Set-Cookie cc_tracker)' },
+        errors: { ...BODY_ERRORS, 401: ['UNAUTHENTICATED'], 503: ['FABRIC_UNAVAILABLE'] },
+        async handle(api, _req, res, body) {
+            const signed = body as SignedAuthChallenge;
+            const pending = api.challenges.take(signed.document.nonce);
+            if (!pending || pending.cardId !== signed.document.cardId) {
+                throw unauthorized('the challenge is unknown, used or expired: ask for a new one');
+            }
+            const citizen: App = {
+                appId: `tracker:${signed.document.cardId}`,
+                name: 'tracker',
+                mspId: api.deps.mspId,
+                identity: api.deps.trackerIdentity,
+                role: 'citizen-agent',
+                createdAt: new Date().toISOString(),
+            };
+            // The chaincode checks the signature with the card's device key and that the card is usable.
+            const bytes = await api.deps.fabric.evaluate(citizen.identity, { fn: F.verifyChallenge, args: [JSON.stringify(signed)] });
+            const verification = JSON.parse(Buffer.from(bytes).toString('utf8')) as { authenticated?: boolean };
+            if (verification.authenticated !== true) throw unauthorized('the card was not authenticated');
+            const session: Session = { app: citizen, cardId: signed.document.cardId };
+            api.start(res, session);
+            res.status(201).json({ session: api.describe(session), verification });
+        },
+    },
+    {
+        ui: 'console',
+        method: 'post',
+        path: '/session',
+        operationId: 'consoleSignIn',
+        summary: "Exchanges an app's API key (of this gateway's org) for a session; sets the session cookie",
+        description: "The page does not keep the key. The session calls the console's read-only routes as that app.",
+        session: 'none',
+        body: ApiKeyBody,
+        answer: ConsoleSignInAnswer,
+        success: { status: 201, description: 'signed in (Set-Cookie cc_console)' },
+        errors: { ...BODY_ERRORS, 401: ['UNAUTHENTICATED'] },
+        handle(api, _req, res, body) {
+            const found = api.deps.apps.authenticate((body as ApiKeyBody).apiKey);
+            if (!found || found.mspId !== api.deps.mspId) throw unauthorized('the API key is not valid for this gateway');
+            const session: Session = { app: found };
+            api.start(res, session);
+            res.status(201).json({ session: api.describe(session) });
+        },
+    },
+    ...(['tracker', 'console'] as const).flatMap((ui) => [sessionRead(ui), signOut(ui)]),
+];
+
+/** Problems a UI's /v1 route answers besides the route's own: no session, and a tracker session naming another card. */
+export const SESSION_V1_ERRORS: Record<WebUi, Record<number, string[]>> = {
+    tracker: { 401: ['UNAUTHENTICATED'], 403: ['CROSS_ORIGIN', 'SESSION_CARD_MISMATCH'] },
+    console: { 401: ['UNAUTHENTICATED'], 403: ['CROSS_ORIGIN'] },
+};
+
+function uiApi(ui: WebUi, deps: WebDeps, ttlMs: number): Router {
     const router = express.Router();
-    const cookie = ui === 'tracker' ? 'cc_tracker' : 'cc_console';
+    const cookie = SESSION_COOKIE[ui];
     const sessions = new ExpiringMap<Session>(ttlMs);
-    const challenges = new ExpiringMap<{ cardId: string }>(120_000);
     router.use((req, res, next) => {
         res.set('Cache-Control', 'no-store');
         // A cross-site page cannot use the session: SameSite=Strict, and any Origin must be this one.
@@ -202,83 +431,44 @@ function uiApi(ui: 'tracker' | 'console', operations: string[], deps: WebDeps, t
         }
         next();
     });
+    const api: UiApi = {
+        ui,
+        deps,
+        challenges: new ExpiringMap<{ cardId: string }>(120_000),
+        start(res, session) {
+            const id = sessions.add(session);
+            // A session cookie (no Max-Age): gone when the browser closes; the server forgets it after ttl idle.
+            res.set('Set-Cookie', `${cookie}=${id}; Path=/${ui}/api; HttpOnly; SameSite=Strict`);
+        },
+        current(req) {
+            const id = cookieOf(req, cookie);
+            const session = id ? sessions.touch(id) : undefined;
+            return id && session ? { id, session } : undefined;
+        },
+        end: (id) => void sessions.take(id),
+        describe: (s) => ({
+            ui,
+            mspId: deps.mspId,
+            orgs: deps.orgs,
+            ...(s.cardId
+                ? { cardId: s.cardId }
+                : { app: { name: s.app.name, role: s.app.role, ...(s.app.dept ? { dept: s.app.dept } : {}) } }),
+        }),
+    };
     // Without a session, a request counts against the client's address (as a request without an API key does).
     const signInLimit: RequestHandler = (req, _res, next) => next(deps.anonymousRefusal(req));
-    const start = (res: Response, session: Session) => {
-        const id = sessions.add(session);
-        // A session cookie (no Max-Age): gone when the browser closes; the server forgets it after ttl idle.
-        res.set('Set-Cookie', `${cookie}=${id}; Path=/${ui}/api; HttpOnly; SameSite=Strict`);
-    };
-    const describe = (s: Session) => ({
-        ui,
-        mspId: deps.mspId,
-        orgs: deps.orgs,
-        ...(s.cardId ? { cardId: s.cardId } : { app: { name: s.app.name, role: s.app.role, ...(s.app.dept ? { dept: s.app.dept } : {}) } }),
-    });
-
-    if (ui === 'tracker') {
-        router.post('/session/challenge', signInLimit, deps.jsonBody, (req, res) => {
-            res.locals.route = '/tracker/api/session/challenge';
-            const { cardId } = validateInto(ChallengeBody, req.body ?? {}, 'body');
-            res.status(201).json({ challenge: challenges.add({ cardId }), verifierMspId: deps.mspId, expiresInSeconds: 120 });
-        });
-        router.post('/session', signInLimit, deps.jsonBody, async (req, res) => {
-            res.locals.route = '/tracker/api/session';
-            const signed = validateInto(SignedAuthChallenge, req.body ?? {}, 'body');
-            const pending = challenges.take(signed.document.nonce);
-            if (!pending || pending.cardId !== signed.document.cardId) {
-                throw unauthorized('the challenge is unknown, used or expired: ask for a new one');
-            }
-            const citizen: App = {
-                appId: `tracker:${signed.document.cardId}`,
-                name: 'tracker',
-                mspId: deps.mspId,
-                identity: deps.trackerIdentity,
-                role: 'citizen-agent',
-                createdAt: new Date().toISOString(),
-            };
-            // The chaincode checks the signature with the card's device key and that the card is usable.
-            const bytes = await deps.fabric.evaluate(citizen.identity, { fn: F.verifyChallenge, args: [JSON.stringify(signed)] });
-            const verification = JSON.parse(Buffer.from(bytes).toString('utf8')) as { authenticated?: boolean };
-            if (verification.authenticated !== true) throw unauthorized('the card was not authenticated');
-            const session: Session = { app: citizen, cardId: signed.document.cardId };
-            start(res, session);
-            res.status(201).json({ session: describe(session), verification });
-        });
-    } else {
-        router.post('/session', signInLimit, deps.jsonBody, (req, res) => {
-            res.locals.route = '/console/api/session';
-            const { apiKey } = validateInto(ApiKeyBody, req.body ?? {}, 'body');
-            const found = deps.apps.authenticate(apiKey);
-            if (!found || found.mspId !== deps.mspId) throw unauthorized('the API key is not valid for this gateway');
-            const session: Session = { app: found };
-            start(res, session);
-            res.status(201).json({ session: describe(session) });
+    for (const spec of SESSION_ROUTES.filter((s) => s.ui === ui)) {
+        const route = `/${ui}/api${spec.path}`;
+        const body: RequestHandler[] = spec.body ? [deps.jsonBody] : [];
+        router[spec.method](spec.path, signInLimit, ...body, async (req: Request, res: Response) => {
+            res.locals.route = route;
+            await spec.handle(api, req, res, spec.body ? validateInto(spec.body, req.body ?? {}, 'body') : {});
         });
     }
 
-    const current = (req: Request): { id: string; session: Session } | undefined => {
-        const id = cookieOf(req, cookie);
-        const session = id ? sessions.touch(id) : undefined;
-        return id && session ? { id, session } : undefined;
-    };
-    router.get('/session', signInLimit, (req, res) => {
-        res.locals.route = `/${ui}/api/session`;
-        // Not signed in is an answer, not an error: the page asks this first.
-        const s = current(req);
-        res.json({ session: s ? describe(s.session) : null });
-    });
-    router.delete('/session', signInLimit, (req, res) => {
-        res.locals.route = `/${ui}/api/session`;
-        const s = current(req);
-        if (s) sessions.take(s.id);
-        res.set('Set-Cookie', `${cookie}=; Path=/${ui}/api; HttpOnly; SameSite=Strict; Max-Age=0`);
-        res.status(204).end();
-    });
-
     // Everything below needs a session; a signed-in session is charged per app, as an API key is.
     router.use((req, res, next) => {
-        const s = current(req);
+        const s = api.current(req);
         if (!s) return next(deps.anonymousRefusal(req) ?? unauthorized('sign in first'));
         res.locals.app = s.session.app;
         res.locals.session = s.session;
@@ -293,7 +483,7 @@ function uiApi(ui: 'tracker' | 'console', operations: string[], deps: WebDeps, t
         if (named.some((v) => v !== cardId)) return next(forbidden('SESSION_CARD_MISMATCH', 'this session acts for its own card only'));
         next();
     };
-    for (const r of deps.routes.filter((x) => operations.includes(x.operationId))) {
+    for (const r of deps.routes.filter((x) => UI_OPERATIONS[ui].includes(x.operationId))) {
         const route = `/${ui}/api${r.path}`;
         router[r.method](
             r.path,
