@@ -142,6 +142,33 @@ export function portFree(host: string, port: number): Promise<boolean> {
     });
 }
 
+/**
+ * Resolves once something listens on each of `ports` (binding there fails). Fabric's nodes answer
+ * their operations /healthz before their gRPC (and admin) listeners open, so "healthy" alone does
+ * not mean a client can connect. Stops early with NODE_EXITED when `alive` says the process is gone.
+ */
+export async function waitListening(
+    host: string,
+    ports: number[],
+    opts: { timeoutMs: number; name: string; alive?: () => boolean; pollMs?: number },
+): Promise<void> {
+    const deadline = Date.now() + opts.timeoutMs;
+    let waiting = ports;
+    for (;;) {
+        const free = await Promise.all(waiting.map((port) => portFree(host, port)));
+        waiting = waiting.filter((_, i) => free[i]);
+        if (waiting.length === 0) return;
+        if (opts.alive && !opts.alive())
+            throw new Error(`NODE_EXITED: ${opts.name} exited before listening on ${host}:${waiting.join(', ')}`);
+        if (Date.now() > deadline) {
+            throw new Error(
+                `NODE_NOT_LISTENING: nothing listens on ${host}:${waiting.join(', ')} (${opts.name}) after ${opts.timeoutMs / 1000} s`,
+            );
+        }
+        await new Promise((r) => setTimeout(r, opts.pollMs ?? 200));
+    }
+}
+
 export function startNode(t: Topology, node: DevnetNode): number {
     const log = paths.log(t, node.name);
     fs.mkdirSync(path.dirname(log), { recursive: true });

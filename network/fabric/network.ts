@@ -7,7 +7,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { Topology, OrgConfig, ChaincodeConfig, OrderingNode, paths, issuerOrg, address } from '../topology';
-import { DevnetNode, chaincodeNode, devnetNodes, runningPid, startNode, waitHealthy, stopNode, checkHealth, portFree } from '../processes';
+import {
+    DevnetNode,
+    chaincodeNode,
+    devnetNodes,
+    runningPid,
+    startNode,
+    waitHealthy,
+    waitListening,
+    stopNode,
+    checkHealth,
+    portFree,
+} from '../processes';
 import { FabricBinaries, findFabricBinaries } from './binaries';
 import {
     CaOrg,
@@ -108,9 +119,19 @@ export function fabricNodes(t: Topology, bin: FabricBinaries, withGateways = fal
     ];
 }
 
+/** Healthy, and listening on every port it serves (Fabric answers /healthz before its gRPC and admin listeners open). */
+async function waitReady(t: Topology, node: DevnetNode, timeoutMs: number): Promise<void> {
+    await waitHealthy(t, node, timeoutMs);
+    await waitListening(node.host, [node.port, ...node.extraPorts], {
+        timeoutMs,
+        name: node.name,
+        alive: () => runningPid(t, node) !== undefined,
+    });
+}
+
 export async function ensureRunning(t: Topology, node: DevnetNode, say: Say, timeoutMs = 60_000): Promise<void> {
     if (runningPid(t, node)) {
-        await waitHealthy(t, node, timeoutMs);
+        await waitReady(t, node, timeoutMs);
         return;
     }
     const taken: string[] = [];
@@ -122,7 +143,7 @@ export async function ensureRunning(t: Topology, node: DevnetNode, say: Say, tim
     }
     const started = Date.now();
     startNode(t, node);
-    await waitHealthy(t, node, timeoutMs);
+    await waitReady(t, node, timeoutMs);
     say(`  ${node.name.padEnd(44)} up in ${Date.now() - started} ms (log ${path.relative(t.root, paths.log(t, node.name))})`);
 }
 

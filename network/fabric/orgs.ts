@@ -8,7 +8,7 @@
 import type { common } from '@hyperledger/fabric-protos';
 import { applicationOrgGroup } from '../common/configtx';
 import { catchUp, OrgNetwork, Say } from '../orgs';
-import { devnetNodes, portFree, stopNode } from '../processes';
+import { devnetNodes, stopNode } from '../processes';
 import { ChaincodeConfig, findOrg, OrgConfig, paths, Topology } from '../topology';
 import { findFabricBinaries, FabricBinaries } from './binaries';
 import { caOrgs, fabricPorts, orgPolicyRules } from './config';
@@ -93,15 +93,6 @@ export function fabricOrgGroup(t: Topology, mspId: string): common.ConfigGroup {
     return applicationOrgGroup(t, mspId, { policies: orgPolicyRules(mspId), anchorPeer: { host: org.peer.host, port: org.peer.port } });
 }
 
-/** Fabric's peer answers /healthz before its gRPC port listens: the peer CLI needs the latter. */
-async function listening(host: string, port: number, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (await portFree(host, port)) {
-        if (Date.now() > deadline) throw new Error(`PEER_NOT_LISTENING: nothing listens on ${host}:${port} after ${timeoutMs / 1000} s`);
-        await new Promise((r) => setTimeout(r, 200));
-    }
-}
-
 const caOrgOf = (t: Topology, mspId: string) => {
     const org = caOrgs(t).find((o) => o.mspId === mspId);
     if (!org) throw new Error(`ORG_UNKNOWN: ${mspId} is not in ${t.file}`);
@@ -123,8 +114,8 @@ export const FABRIC_ORGS: OrgNetwork = {
         const org = findOrg(t, mspId);
         await startCaAndEnroll(t, caOrgOf(t, mspId), bin, say);
         writeNodeConfigs(t, bin);
+        // ensureRunning waits for the gRPC port too: the peer CLI needs it, and Fabric answers /healthz first.
         await ensureRunning(t, peerNode(t, org, bin), say);
-        await listening(org.peer.host, org.peer.port);
         // The genesis block, as fabric-samples' addOrg3 joins with block 0: the peer then pulls every block after it.
         await joinPeer(t, org, bin, paths.genesisBlock(t), say);
         await catchUp(FABRIC_ORGS, t, mspId, say);
