@@ -90,6 +90,14 @@ export const cardIssueBody = (cardId: string, devicePublicKey: string, personal:
     personal,
 });
 
+/** The body of POST /v1/services: a department's service and what it may ask. */
+export const serviceBody = (
+    owner: { ownerMspId: string; dept: string; name: string },
+    serviceId: string,
+    purpose: string,
+    asks: { items: string[]; predicates: string[]; legalBasis?: string },
+) => ({ serviceId, ...owner, purpose, ...asks });
+
 /**
  * The body of POST /v1/services for the welfare department's Basic pension service (MOHW's), as
  * the demo, the endpoint check, the benchmark and the tests register it, with what it may ask.
@@ -98,7 +106,7 @@ export const basicPensionServiceBody = (
     serviceId: string,
     purpose: string,
     asks: { items: string[]; predicates: string[]; legalBasis?: string },
-) => ({ serviceId, ownerMspId: 'MOHWMSP', dept: 'welfare', name: 'Basic pension', purpose, ...asks });
+) => serviceBody({ ownerMspId: 'MOHWMSP', dept: 'welfare', name: 'Basic pension' }, serviceId, purpose, asks);
 
 /** An app bound to an existing identity, or a freshly enrolled one; a re-run gets a new key for the same app. */
 

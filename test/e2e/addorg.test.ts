@@ -13,7 +13,7 @@ import { StatusCode } from '@hyperledger/fabric-gateway';
 import { expect } from 'chai';
 import YAML from 'yaml';
 import { DeviceKey } from '../../gateway/citizen/device';
-import { ensureApp, GatewayClient, SAMPLE_PERSONAL } from '../../gateway/demo';
+import { basicPensionServiceBody, cardIssueBody, ensureApp, GatewayClient, SAMPLE_PERSONAL, serviceBody } from '../../gateway/demo';
 import { addOrg, DEVNET_ORGS, removeOrg } from '../../network/addorg';
 import { applicationOrgGroup } from '../../network/common/configtx';
 import { findFabricBinaries, findFabricTool } from '../../network/fabric/binaries';
@@ -183,7 +183,7 @@ describe(`A fifth org joins the running channel on ${NETWORK_LABEL} (a network o
             {
                 method: 'POST',
                 path: '/v1/cards',
-                body: { cardId, devicePublicKey: device.publicKeyBase64(), validityYears: 5, personal: SAMPLE_PERSONAL },
+                body: cardIssueBody(cardId, device.publicKeyBase64()),
             },
             201,
         );
@@ -191,15 +191,10 @@ describe(`A fifth org joins the running channel on ${NETWORK_LABEL} (a network o
             {
                 method: 'POST',
                 path: '/v1/services',
-                body: {
-                    serviceId,
-                    ownerMspId: NEW_ORG.mspId,
-                    dept: 'employment',
-                    name: 'Employment insurance',
-                    purpose,
+                body: serviceBody({ ownerMspId: NEW_ORG.mspId, dept: 'employment', name: 'Employment insurance' }, serviceId, purpose, {
                     items: ['name', 'birthDate'],
                     predicates: ['ageAtLeast'],
-                },
+                }),
             },
             201,
         );
@@ -208,15 +203,7 @@ describe(`A fifth org joins the running channel on ${NETWORK_LABEL} (a network o
             {
                 method: 'POST',
                 path: '/v1/services',
-                body: {
-                    serviceId: `${serviceId}-mohw`,
-                    ownerMspId: 'MOHWMSP',
-                    dept: 'welfare',
-                    name: 'Not ours',
-                    purpose,
-                    items: ['name'],
-                    predicates: [],
-                },
+                body: basicPensionServiceBody(`${serviceId}-mohw`, purpose, { items: ['name'], predicates: [] }),
             },
             403,
         );

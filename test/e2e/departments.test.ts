@@ -3,7 +3,7 @@
 // the Audit org reads everything. The gateway forwards; the chaincode decides from the certificate.
 import { expect } from 'chai';
 import { DeviceKey } from '../../gateway/citizen/device';
-import { ensureApp, SAMPLE_PERSONAL, type GatewayClient } from '../../gateway/demo';
+import { cardIssueBody, ensureApp, serviceBody, type GatewayClient } from '../../gateway/demo';
 import type { Topology } from '../../network/topology';
 import { testNetwork, NETWORK_LABEL } from './network';
 
@@ -61,7 +61,7 @@ describe(`department-level separation on ${NETWORK_LABEL}`, function () {
             {
                 method: 'POST',
                 path: '/v1/cards',
-                body: { cardId, devicePublicKey: device.publicKeyBase64(), validityYears: 5, personal: SAMPLE_PERSONAL },
+                body: cardIssueBody(cardId, device.publicKeyBase64()),
             },
             201,
         );
@@ -75,16 +75,11 @@ describe(`department-level separation on ${NETWORK_LABEL}`, function () {
                 {
                     method: 'POST',
                     path: '/v1/services',
-                    body: {
-                        serviceId,
-                        ownerMspId: 'MOHWMSP',
-                        dept,
-                        name: `${dept} service`,
-                        purpose,
+                    body: serviceBody({ ownerMspId: 'MOHWMSP', dept, name: `${dept} service` }, serviceId, purpose, {
                         legalBasis: `${dept} act`,
                         items: ['name'],
                         predicates: [],
-                    },
+                    }),
                 },
                 201,
             );

@@ -1,0 +1,46 @@
+// The request bodies the demo, the benchmarks and the end-to-end tests build (gateway/demo.ts) are
+// ones the gateway accepts: validated here against the routes' own DTOs, without a network.
+import { expect } from 'chai';
+import { DeviceKey } from '../../../gateway/citizen/device';
+import { basicPensionServiceBody, cardIssueBody, serviceBody } from '../../../gateway/demo';
+import { v1Routes } from '../../../gateway/http/routes';
+import { validateInto } from '../../../gateway/http/validate';
+
+const bodyOf = (operationId: string) => {
+    const body = v1Routes().find((r) => r.operationId === operationId)?.body;
+    if (!body) throw new Error(`no body DTO for ${operationId}`);
+    return body;
+};
+
+describe('demo request bodies', () => {
+    it('Given cardIssueBody, Then issueCard accepts it as built, with the device key and the sample resident', () => {
+        const key = DeviceKey.generate().publicKeyBase64();
+        const card = validateInto(bodyOf('issueCard'), cardIssueBody('card-0001', key), 'body');
+        expect(card).to.deep.include({ cardId: 'card-0001', devicePublicKey: key, validityYears: 5 });
+    });
+
+    it("Given serviceBody and basicPensionServiceBody, Then registerService accepts both, each with its owner's org, department and asks", () => {
+        const asks = { items: ['name', 'birthDate'], predicates: ['ageAtLeast'], legalBasis: 'Employment Insurance Act' };
+        const owned = serviceBody(
+            { ownerMspId: 'MOLEMSP', dept: 'employment', name: 'Employment insurance' },
+            'svc-1',
+            'eligibility',
+            asks,
+        );
+        expect(validateInto(bodyOf('registerService'), owned, 'body')).to.deep.include({
+            serviceId: 'svc-1',
+            ownerMspId: 'MOLEMSP',
+            dept: 'employment',
+            name: 'Employment insurance',
+            purpose: 'eligibility',
+            legalBasis: 'Employment Insurance Act',
+        });
+        const pension = validateInto(bodyOf('registerService'), basicPensionServiceBody('svc-2', 'pension check', asks), 'body');
+        expect(pension).to.deep.include({ ownerMspId: 'MOHWMSP', dept: 'welfare', name: 'Basic pension' });
+    });
+
+    it('Given a body with a member the DTO does not know, Then it is refused: the check above is strict', () => {
+        const body = { ...cardIssueBody('card-0001', DeviceKey.generate().publicKeyBase64()), extra: true };
+        expect(() => validateInto(bodyOf('issueCard'), body, 'body')).to.throw('the request is not valid');
+    });
+});
