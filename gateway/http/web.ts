@@ -154,8 +154,9 @@ export class SessionView {
     @IsOptional() @ValidateNested() @Type(() => SessionAppView) app?: SessionAppView;
 }
 
+// Always present, null when nobody is signed in (OpenAPI 3.0 says so with a nullable allOf around the $ref).
+@JSONSchema({ required: ['session'] })
 export class SessionAnswer {
-    // null when nobody is signed in (OpenAPI 3.0 says so with a nullable allOf around the $ref).
     @IsOptional()
     @ValidateNested()
     @Type(() => SessionView)

@@ -344,6 +344,15 @@ describe('gateway web UIs', () => {
             expect(doc.paths['/tracker/api/v1/cards/{cardId}/access-log/stream'].get.security).to.deep.equal([{ trackerSession: [] }]);
             expect(doc.paths['/console/api/v1/chain'].get.security).to.deep.equal([{ consoleSession: [] }]);
             expect(doc.paths['/v1/chain'].get).not.to.have.property('security');
+            const schemas = (
+                doc.components as unknown as { schemas: Record<string, { required?: string[]; properties: Record<string, object> }> }
+            ).schemas;
+            expect(schemas.SessionAnswer.required).to.deep.equal(['session']);
+            expect(schemas.SessionAnswer.properties.session).to.deep.equal({
+                allOf: [{ $ref: '#/components/schemas/SessionView' }],
+                nullable: true,
+            });
+            expect(schemas.TrackerSignInAnswer.required).to.have.members(['session', 'verification']);
         });
 
         it('Given real session answers and refusals, Then each matches what the document says: the answer class and the problem codes', async () => {
