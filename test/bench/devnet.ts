@@ -195,6 +195,9 @@ export async function steps(t: Topology, count: number): Promise<[string, number
     ];
 }
 
+/** The machine's load averages (1, 5, 15 min): how much else ran beside the network measured. */
+const loadAverage = (): string => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
 /** Resident memory of a process in KiB (Linux /proc), 0 when unknown. */
 function rssKiB(pid: number): number {
     try {
@@ -292,7 +295,7 @@ async function main(): Promise<void> {
     const fp = footprint(topology);
     const kinds = [...fp.byKind].map(([kind, e]) => `${e.count} ${kind} ${e.rssMiB.toFixed(0)} MiB`).join(', ');
     console.log(`devnet: ${fp.processes} processes, ${fp.rssMiB.toFixed(0)} MiB RSS (${kinds})`);
-    console.log(`machine load average while it ran: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(`machine load average while it ran: ${loadAverage()}`);
     if (stepCount > 0) {
         progress(`  ${stepCount} transactions one at a time, step by step`);
         const timeline = await steps(topology, stepCount);
@@ -324,6 +327,7 @@ async function main(): Promise<void> {
             cpu: devnetCpu(fabric, fabricNodes(fabric, bin, true)),
         });
         console.log(table(fabricFigures));
+        console.log(`machine load average while it ran: ${loadAverage()}`);
     } finally {
         await fabricDown(fabric, true, progress);
     }
