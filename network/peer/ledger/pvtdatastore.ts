@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { ClassicLevel } from 'classic-level';
 import { ledger } from '@hyperledger/fabric-protos';
-import { decodeVersioned, earliestDue, encodeVersioned, readU64, u64, VersionedKV, VersionedValue } from './statedb';
+import { decodeVersioned, EarliestDue, encodeVersioned, readU64, u64, VersionedKV, VersionedValue } from './statedb';
 
 const P_STATE = 0x70; // 'p' ns \0 coll \0 key
 const P_BLOCK = 0x62; // 'b' block(8) tx(8)
@@ -58,7 +58,9 @@ export interface PvtBlockUpdate {
 }
 
 export class PvtDataStore {
-    private constructor(readonly db: ClassicLevel<Buffer, Buffer>) {}
+    private constructor(readonly db: ClassicLevel<Buffer, Buffer>) {
+        this.#earliestExpiry = new EarliestDue(db, P_EXPIRY);
+    }
 
     static async open(dir: string): Promise<PvtDataStore> {
         const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
@@ -117,7 +119,7 @@ export class PvtDataStore {
     async commitBlock(blockNum: number, update: PvtBlockUpdate): Promise<boolean> {
         // See compact(): the versions to erase must be on disk before the batch that erases them.
         const lte = Buffer.concat([Buffer.from([P_EXPIRY]), u64(blockNum), Buffer.alloc(1, 0xff)]);
-        const expiring = (await this.#earliestExpiry()) <= blockNum;
+        const expiring = (await this.#earliestExpiry.get()) <= blockNum;
         if (update.purges.length > 0 || expiring) await this.flush();
         const ops: Op[] = [];
         // Stored write sets, overlaid while this batch rewrites them (a purge can touch a set of this block).
@@ -182,25 +184,14 @@ export class PvtDataStore {
         ops.push({ type: 'put', key: K_SAVEPOINT, value: u64(blockNum) });
         await this.db.batch(ops, { sync: durable });
         this.#savepoint = blockNum;
-        // Entries removed: read the earliest again when next asked; entries added: it can only move earlier.
-        if (expiring || update.purges.length > 0) this.#expiryFrom = undefined;
-        else if (this.#expiryFrom !== undefined)
-            for (const w of update.writes)
-                if (w.blockToLive > 0) this.#expiryFrom = Math.min(this.#expiryFrom, w.blockNum + w.blockToLive + 1);
+        this.#earliestExpiry.committed(
+            expiring || update.purges.length > 0,
+            update.writes.filter((w) => w.blockToLive > 0).map((w) => w.blockNum + w.blockToLive + 1),
+        );
         return erased;
     }
 
-    /**
-     * The block at which the earliest expiry entry falls due (Infinity when none), read once and
-     * then kept up to date: looking for due entries with an iterator at every block cost more
-     * than the rest of a small block's private data commit.
-     */
-    #expiryFrom: number | undefined;
-
-    async #earliestExpiry(): Promise<number> {
-        this.#expiryFrom ??= await earliestDue(this.db, P_EXPIRY);
-        return this.#expiryFrom;
-    }
+    readonly #earliestExpiry: EarliestDue;
 
     /**
      * Removes a key from every stored write set that holds it and from the private state: for a

@@ -42,12 +42,35 @@ export function readU64(b: Uint8Array, offset: number): number {
 }
 
 /**
- * The block number that the first key under a one-byte prefix starts with (expiry entries are
- * keyed prefix ‖ u64 due block ‖ ...), Infinity when there is none.
+ * The block at which the earliest expiry entry falls due (Infinity when none), for a store whose
+ * expiry entries are keyed prefix ‖ u64 due block ‖ ...: read once from disk, then kept up to date
+ * by each committed batch. Asked at every block, mostly when nothing expires: an iterator per
+ * block cost more than the rest of a small block's commit.
  */
-export async function earliestDue(db: ClassicLevel<Buffer, Buffer>, prefix: number): Promise<number> {
-    for await (const k of db.keys({ gte: Buffer.from([prefix]), lt: Buffer.from([prefix + 1]), limit: 1 })) return readU64(k, 1);
-    return Number.POSITIVE_INFINITY;
+export class EarliestDue {
+    #at: number | undefined;
+
+    constructor(
+        private readonly db: ClassicLevel<Buffer, Buffer>,
+        private readonly prefix: number,
+    ) {}
+
+    async get(): Promise<number> {
+        this.#at ??= await this.#read();
+        return this.#at;
+    }
+
+    async #read(): Promise<number> {
+        const range = { gte: Buffer.from([this.prefix]), lt: Buffer.from([this.prefix + 1]), limit: 1 };
+        for await (const k of this.db.keys(range)) return readU64(k, 1);
+        return Number.POSITIVE_INFINITY;
+    }
+
+    /** After a committed batch: entries removed, read again when next asked; entries added, it can only move earlier. */
+    committed(removed: boolean, addedDue: Iterable<number>): void {
+        if (removed) this.#at = undefined;
+        else if (this.#at !== undefined) for (const due of addedDue) this.#at = Math.min(this.#at, due);
+    }
 }
 
 const SEP = Buffer.from([0]);
@@ -165,7 +188,9 @@ export class UpdateBatch {
 }
 
 export class StateDB {
-    private constructor(readonly db: ClassicLevel<Buffer, Buffer>) {}
+    private constructor(readonly db: ClassicLevel<Buffer, Buffer>) {
+        this.#earliestExpiry = new EarliestDue(db, P_EXPIRY);
+    }
 
     static async open(dir: string): Promise<StateDB> {
         const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
@@ -277,26 +302,18 @@ export class StateDB {
         if (batch.configBlock) ops.push({ type: 'put', key: K_CONFIG, value: u64(blockNum) });
         ops.push({ type: 'put', key: K_SAVEPOINT, value: u64(blockNum) });
         await this.db.batch(ops);
-        // Entries removed: read the earliest again when next asked; entries added: it can only move earlier.
-        if (batch.expired.length > 0) this.#expiryFrom = undefined;
-        else if (this.#expiryFrom !== undefined)
-            for (const e of batch.expiries) this.#expiryFrom = Math.min(this.#expiryFrom, e.expiringAt);
+        this.#earliestExpiry.committed(
+            batch.expired.length > 0,
+            batch.expiries.map((e) => e.expiringAt),
+        );
     }
 
-    /** The block at which the earliest expiry entry falls due (Infinity when none), read once and then kept up to date. */
-    #expiryFrom: number | undefined;
-
-    async #earliestExpiry(): Promise<number> {
-        this.#expiryFrom ??= await earliestDue(this.db, P_EXPIRY);
-        return this.#expiryFrom;
-    }
+    readonly #earliestExpiry: EarliestDue;
 
     /** Expiry entries due at or before a block (blockToLive of hashed private data). */
     async expiringBy(blockNum: number): Promise<ExpiryEntry[]> {
         const out: ExpiryEntry[] = [];
-        // Asked at every block, mostly when nothing expires: one iterator per block cost more than
-        // the rest of the state commit of a small block.
-        if ((await this.#earliestExpiry()) > blockNum) return out;
+        if ((await this.#earliestExpiry.get()) > blockNum) return out;
         const lt = Buffer.concat([Buffer.from([P_EXPIRY]), u64(blockNum + 1)]);
         for await (const [k, v] of this.db.iterator({ gte: Buffer.from([P_EXPIRY]), lt })) {
             const rest = k.subarray(9);
