@@ -242,7 +242,7 @@ export async function joinPeer(t: Topology, org: OrgConfig, bin: FabricBinaries,
 
 // ---- chaincode lifecycle: install, approve per org, commit ----
 
-export const ordererArgs = (t: Topology) => ['-o', address(t.orderer.nodes[0]), '--tls', '--cafile', paths.tlsRootCert(t, t.orderer.org)];
+const ordererArgs = (t: Topology) => ['-o', address(t.orderer.nodes[0]), '--tls', '--cafile', paths.tlsRootCert(t, t.orderer.org)];
 
 /** "MAJORITY Endorsement" is the channel's Endorsement policy; anything else a signature policy. */
 export function endorsementPolicyArgs(policy: string): string[] {
@@ -251,7 +251,7 @@ export function endorsementPolicyArgs(policy: string): string[] {
     return ['--signature-policy', policy];
 }
 
-export function definitionArgs(t: Topology, cc: ChaincodeConfig, sequence: number): string[] {
+function definitionArgs(t: Topology, cc: ChaincodeConfig, sequence: number): string[] {
     return [
         '--channelID',
         t.channel,
@@ -264,6 +264,22 @@ export function definitionArgs(t: Topology, cc: ChaincodeConfig, sequence: numbe
         ...endorsementPolicyArgs(cc.endorsementPolicy),
         ...(cc.collectionsFile ? ['--collections-config', path.resolve(t.root, cc.collectionsFile)] : []),
     ];
+}
+
+/** `peer lifecycle chaincode approveformyorg` by the org's admin: this definition, at this sequence, for this package. */
+export async function approveForMyOrg(
+    t: Topology,
+    cc: ChaincodeConfig,
+    sequence: number,
+    packageId: string,
+    org: OrgConfig,
+    bin: FabricBinaries,
+): Promise<void> {
+    await runTool(
+        bin.bin.peer,
+        ['lifecycle', 'chaincode', 'approveformyorg', ...ordererArgs(t), ...definitionArgs(t, cc, sequence), '--package-id', packageId],
+        peerCli(t, org),
+    );
 }
 
 async function committedSequence(t: Topology, cc: ChaincodeConfig, bin: FabricBinaries): Promise<number> {
@@ -325,19 +341,7 @@ export async function deployFabricChaincode(
     await Promise.all(
         t.orgs.map(async (org, i) => {
             if (approved[org.mspId]) return;
-            await runTool(
-                bin.bin.peer,
-                [
-                    'lifecycle',
-                    'chaincode',
-                    'approveformyorg',
-                    ...ordererArgs(t),
-                    ...definitionArgs(t, cc, sequence),
-                    '--package-id',
-                    packageIds[i],
-                ],
-                peerCli(t, org),
-            );
+            await approveForMyOrg(t, cc, sequence, packageIds[i], org, bin);
             say(`  ${org.mspId} approved ${cc.name} sequence ${sequence}`);
         }),
     );

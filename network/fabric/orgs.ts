@@ -13,14 +13,13 @@ import { ChaincodeConfig, findOrg, OrgConfig, paths, Topology } from '../topolog
 import { findFabricBinaries, FabricBinaries } from './binaries';
 import { caOrgs, fabricPorts, orgPolicyRules } from './config';
 import {
+    approveForMyOrg,
     channelHeight,
-    definitionArgs,
     ensureRunning,
     fabricChaincodeNode,
     fabricNodes,
     install,
     joinPeer,
-    ordererArgs,
     peerCli,
     peerNode,
     startCaAndEnroll,
@@ -65,19 +64,7 @@ async function approveCommitted(t: Topology, cc: ChaincodeConfig, org: OrgConfig
         say(`  ${org.mspId} has approved ${cc.name} sequence ${committed.sequence} already`);
         return;
     }
-    await runTool(
-        bin.bin.peer,
-        [
-            'lifecycle',
-            'chaincode',
-            'approveformyorg',
-            ...ordererArgs(t),
-            ...definitionArgs(t, { ...cc, version: committed.version }, committed.sequence),
-            '--package-id',
-            packageId,
-        ],
-        peerCli(t, org),
-    );
+    await approveForMyOrg(t, { ...cc, version: committed.version }, committed.sequence, packageId, org, bin);
     const after = await committedDefinition(t, cc, org, bin);
     if (!after.approvals[org.mspId]) {
         throw new Error(
