@@ -50,6 +50,26 @@ describe(`fabric-gateway on ${NETWORK_LABEL}`, function () {
     });
     after(closeConnections);
 
+    /**
+     * Waits until these orgs' peers have committed a submitted transaction too: each peer commits a
+     * block on its own, so a read at another org right after the submitter's own peer committed may
+     * not see the write yet (as on Fabric). Each peer's Gateway CommitStatus answers once it has.
+     */
+    async function committedAt(mspIds: string[], submitted: { getBytes(): Uint8Array }): Promise<void> {
+        await Promise.all(mspIds.map((mspId) => connection(t, mspId).gateway.newCommit(submitted.getBytes()).getStatus()));
+    }
+
+    /** submitTransaction, then waits until every org's peer has committed it. */
+    async function submitSeenByAll(contract: Contract, name: string, ...args: string[]): Promise<void> {
+        const submitted = await contract.submitAsync(name, { arguments: args });
+        const status = await submitted.getStatus();
+        expect(status.code, `${name} commits VALID`).to.equal(StatusCode.VALID);
+        await committedAt(
+            t.orgs.map((o) => o.mspId),
+            submitted,
+        );
+    }
+
     describe('Given a transaction from each org', () => {
         it('When each org submits and evaluates, Then every org reads every write', async () => {
             const keys: string[] = [];
@@ -57,7 +77,7 @@ describe(`fabric-gateway on ${NETWORK_LABEL}`, function () {
                 const contract = contractOf(t, connection(t, org.mspId).gateway, CC);
                 const k = key(org.mspId);
                 keys.push(k);
-                await contract.submitTransaction('Put', k, `from ${org.mspId}`);
+                await submitSeenByAll(contract, 'Put', k, `from ${org.mspId}`);
             }
             for (const org of t.orgs) {
                 const contract = contractOf(t, connection(t, org.mspId).gateway, CC);
@@ -150,8 +170,10 @@ describe(`fabric-gateway on ${NETWORK_LABEL}`, function () {
             const transaction = await seoul
                 .newProposal('Put', { arguments: [k, 'y'], endorsingOrganizations: ['SeoulMSP', 'MOISMSP', 'AuditMSP'] })
                 .endorse();
-            const status = await (await transaction.submit()).getStatus();
+            const submitted = await transaction.submit();
+            const status = await submitted.getStatus();
             expect(status.code).to.equal(StatusCode.VALID);
+            await committedAt(['MOISMSP'], submitted);
             expect(utf8(await mois.evaluateTransaction('Get', k))).to.equal('y');
         });
     });
@@ -188,7 +210,7 @@ describe(`fabric-gateway on ${NETWORK_LABEL}`, function () {
 
         it('When a key is inserted into a range another transaction read, Then that transaction is PHANTOM_READ_CONFLICT', async () => {
             const prefix = key('range');
-            await seoul.submitTransaction('Put', `${prefix}-a`, '1');
+            await submitSeenByAll(seoul, 'Put', `${prefix}-a`, '1');
             const counting = await seoul
                 .newProposal('CountRange', { arguments: [`${prefix}-`, `${prefix}-~`, `${prefix}-count`] })
                 .endorse();
@@ -436,7 +458,7 @@ describe(`fabric-gateway on ${NETWORK_LABEL}`, function () {
     describe('Given behaviours checked side by side with Fabric v3.1.5', () => {
         it('When a submitted read-only transaction reads one page of a range holding more keys, Then it commits VALID (the range counts as far as it was read)', async () => {
             const prefix = key('paged');
-            for (const i of [1, 2, 3]) await seoul.submitTransaction('Put', `${prefix}-${i}`, 'v');
+            for (const i of [1, 2, 3]) await submitSeenByAll(seoul, 'Put', `${prefix}-${i}`, 'v');
             const submitted = await seoul.submitAsync('Page', { arguments: [prefix, `${prefix}~`, '2', ''] });
             const page = JSON.parse(utf8(submitted.getResult())) as { keys: string[]; bookmark: string };
             expect(page.keys).to.deep.equal([`${prefix}-1`, `${prefix}-2`]);
@@ -463,7 +485,7 @@ describe(`fabric-gateway on ${NETWORK_LABEL}`, function () {
 
         it('When a transaction writes the empty key, Then it commits VALID and the value reads back (Fabric refuses no key)', async () => {
             const value = key('empty-key-value');
-            await seoul.submitTransaction('Put', '', value);
+            await submitSeenByAll(seoul, 'Put', '', value);
             expect(utf8(await mois.evaluateTransaction('Get', ''))).to.equal(value);
         });
     });
