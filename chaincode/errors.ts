@@ -3,6 +3,7 @@
 
 export const ErrorCode = {
     INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+    INVALID_BOOKMARK: 'INVALID_BOOKMARK',
     UNAUTHORIZED_ROLE: 'UNAUTHORIZED_ROLE',
     UNAUTHORIZED_DEPT: 'UNAUTHORIZED_DEPT',
     PEER_NOT_MEMBER: 'PEER_NOT_MEMBER',
@@ -43,6 +44,7 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 /** Suggested HTTP status per code (the gateway may use it as its mapping table). */
 export const ERROR_HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
     INVALID_ARGUMENT: 400,
+    INVALID_BOOKMARK: 400,
     UNAUTHORIZED_ROLE: 403,
     UNAUTHORIZED_DEPT: 403,
     PEER_NOT_MEMBER: 503,

@@ -188,6 +188,24 @@ function pageOf<T>(records: T[], metadata: { bookmark?: string; fetchedRecordsCo
     return { records, bookmark: metadata?.bookmark ?? '', fetchedRecordsCount: metadata?.fetchedRecordsCount ?? records.length };
 }
 
+/**
+ * A client's bookmark must lie inside the query's own key range [start, end), compared as the
+ * state database compares keys (UTF-8 bytes). Fabric's peer starts a paginated scan at any
+ * non-empty bookmark and ends it at the query's end key (core/chaincode/handler.go,
+ * HandleGetStateByRange), so a bookmark below `start` would scan every key in between: other
+ * types' records that the caller's role was never checked for. A bookmark the peer returned is
+ * always the next key inside the range, so no honest client is refused.
+ */
+function requireBookmarkIn(bookmark: string | undefined, start: string, end: string): void {
+    if (!bookmark) return;
+    const b = Buffer.from(bookmark, 'utf8');
+    // A lone surrogate has no UTF-8 form (it would be sent as U+FFFD): not a key the peer returned.
+    const wellFormed = b.toString('utf8') === bookmark;
+    if (!wellFormed || Buffer.compare(b, Buffer.from(start, 'utf8')) < 0 || Buffer.compare(b, Buffer.from(end, 'utf8')) >= 0) {
+        fail(ErrorCode.INVALID_BOOKMARK, 'bookmark is not one this query returned: pass the bookmark of the previous page unchanged');
+    }
+}
+
 /** One page of a partial composite key query (evaluate-only: Fabric allows pagination read-only). */
 export async function partialKeyPage<T>(
     ctx: Context,
@@ -197,6 +215,9 @@ export async function partialKeyPage<T>(
     bookmark: string | undefined,
     map: (kv: Iterators.KV) => Promise<T | undefined>,
 ): Promise<Page<T>> {
+    // The shim's own range for a partial key: [prefix, prefix + U+10FFFF).
+    const prefix = ctx.stub.createCompositeKey(type, attrs);
+    requireBookmarkIn(bookmark, prefix, `${prefix}\u{10ffff}`);
     const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
         type,
         attrs,
@@ -216,6 +237,7 @@ export async function rangePage<T>(
     bookmark: string | undefined,
     map: (kv: Iterators.KV) => Promise<T | undefined>,
 ): Promise<Page<T>> {
+    requireBookmarkIn(bookmark, start, end);
     const { iterator, metadata } = await ctx.stub.getStateByRangeWithPagination(start, end, pageSize ?? DEFAULT_PAGE_SIZE, bookmark ?? '');
     const records = await drain(iterator, map);
     return pageOf(records, metadata);
