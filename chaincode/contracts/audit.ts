@@ -20,6 +20,13 @@ const KEY_TYPE_OF: Record<HistoryKind, string> = {
     access: KeyType.ACCESS,
 };
 
+const NOT_FOUND_OF: Record<HistoryKind, ErrorCode> = {
+    card: ErrorCode.CARD_NOT_FOUND,
+    service: ErrorCode.SERVICE_NOT_FOUND,
+    consent: ErrorCode.CONSENT_NOT_FOUND,
+    access: ErrorCode.ACCESS_NOT_FOUND,
+};
+
 interface TimestampLike {
     seconds: number | { toNumber(): number };
     nanos: number;
@@ -56,7 +63,7 @@ export class AuditContract extends BaseContract {
         } finally {
             await iterator.close();
         }
-        if (entries.length === 0) fail(ErrorCode.INVALID_ARGUMENT, `no history for ${args.kind} ${args.id}`);
+        if (entries.length === 0) fail(NOT_FOUND_OF[args.kind], `no history for ${args.kind} ${args.id}`);
         return result({ kind: args.kind, id: args.id, entries });
     }
 

@@ -17,7 +17,7 @@ import type { GatewayConfig } from '../config';
 import type { Logger } from '../../network/shared/logger';
 import type { FabricPhase, Metrics } from '../metrics';
 import { loadAppIdentity } from './identities';
-import { blockNumberOf, parseBlock, parseChainInfo, parseProcessedTransaction } from './proof';
+import { blockNumberOf, parseBlock, parseChainInfo, parseChannelOrgs, parseProcessedTransaction } from './proof';
 import { ChannelPeers } from './peers';
 import { submitPrepared, submitWithRetry, type RetryHooks, type TransactionLike } from './retry';
 import type {
@@ -232,6 +232,11 @@ export class FabricGatewayLayer implements FabricLayer {
                 }
             },
         };
+    }
+
+    async channelOrgs(identity: string): Promise<string[]> {
+        const cscc = this.#connection(identity).network.getContract('cscc');
+        return parseChannelOrgs(await this.#timed('evaluate', () => cscc.evaluateTransaction('GetChannelConfig', this.#cfg.channel)));
     }
 
     async ready(): Promise<boolean> {

@@ -104,3 +104,17 @@ export function blockNumberOf(blockBytes: Uint8Array): bigint {
     const block = common.Block.deserializeBinary(blockBytes);
     return BigInt(block.getHeader()?.getNumber() ?? 0);
 }
+
+/** The MSP ids of the application orgs in a channel config as cscc GetChannelConfig returns it (common.Config). */
+export function parseChannelOrgs(configBytes: Uint8Array): string[] {
+    const config = common.Config.deserializeBinary(configBytes);
+    const application = config.getChannelGroup()?.getGroupsMap().get('Application');
+    const orgs: string[] = [];
+    for (const [, group] of application?.getGroupsMap().entries() ?? []) {
+        const value = group.getValuesMap().get('MSP');
+        if (!value) continue;
+        const mspConfig = msp.MSPConfig.deserializeBinary(value.getValue_asU8());
+        orgs.push(msp.FabricMSPConfig.deserializeBinary(mspConfig.getConfig_asU8()).getName());
+    }
+    return orgs.sort();
+}

@@ -111,6 +111,8 @@ export interface FabricLayer {
     chainInfo(identity: string): Promise<ChainInfo>;
     /** One block by number (qscc GetBlockByNumber). */
     block(identity: string, blockNumber: bigint): Promise<BlockView>;
+    /** The MSP ids of the channel's application orgs, from its current config (cscc GetChannelConfig). */
+    channelOrgs(identity: string): Promise<string[]>;
     /** True when the org's peer answers within the readiness deadline. */
     ready(): Promise<boolean>;
     close(): Promise<void>;

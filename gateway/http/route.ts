@@ -40,6 +40,8 @@ export interface CallContext {
     chainInfo(): Promise<ChainInfo>;
     /** One block with its transactions (qscc). */
     block(blockNumber: bigint): Promise<BlockView>;
+    /** The MSP ids of the channel's application orgs (cscc), as the calling app reads them. */
+    channelOrgs(): Promise<string[]>;
 }
 
 export interface HandlerOutput {
@@ -130,6 +132,7 @@ function makeContext(deps: DispatchDeps, app: App, requestId: string, idemKey: s
             }
         },
         chainInfo: () => deps.fabric.chainInfo(app.identity),
+        channelOrgs: () => deps.fabric.channelOrgs(app.identity),
         async block(blockNumber: bigint) {
             const info = await deps.fabric.chainInfo(app.identity);
             if (blockNumber >= BigInt(info.height)) {

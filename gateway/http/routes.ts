@@ -22,7 +22,7 @@ import {
     type SealedGrantedData,
 } from '../../chaincode/model';
 import { CHAINCODE_FN as F } from '../fabric/surface';
-import { afterCommit, badRequest, toProblem } from '../errors';
+import { afterCommit, badRequest, ProblemError, toProblem } from '../errors';
 import {
     AuditAccessQuery,
     BlockPath,
@@ -369,6 +369,16 @@ export function v1Routes(): RouteSpec[] {
             success: { status: 201, description: 'the service' },
             errors: [403, 409],
             async handle(ctx, { body }: { body: RegisterServiceArgs }) {
+                // The chaincode cannot read the channel config (cscc refuses chaincode callers): the gateway checks the owner org.
+                const orgs = await ctx.channelOrgs();
+                if (!orgs.includes(body.ownerMspId)) {
+                    throw new ProblemError({
+                        status: 422,
+                        code: 'ORG_NOT_ON_CHANNEL',
+                        title: 'Refused by a ledger rule',
+                        detail: `ownerMspId ${body.ownerMspId} is not an org of the channel (its orgs: ${orgs.join(', ')})`,
+                    });
+                }
                 const o = await ctx.submit<unknown>(F.registerService, body);
                 return { status: 201, body: { service: o.result, ...txInfo(o) } };
             },
@@ -589,7 +599,7 @@ export function v1Routes(): RouteSpec[] {
             callers: 'auditor',
             summary: 'Every committed version of a card, consent, service or access entry',
             params: HistoryPath,
-            success: { status: 200, description: 'the history, oldest first' },
+            success: { status: 200, description: 'the history, newest first (as Fabric returns a key\'s history)' },
             errors: [403, 404],
             handle: (ctx, { params }: { params: HistoryPath }) =>
                 evaluateAs(ctx, 'history', F.getHistory, { kind: params.kind, id: params.id }),

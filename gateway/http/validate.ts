@@ -9,6 +9,9 @@ import { badRequest, ProblemError, type FieldError } from '../errors';
 
 export type Where = 'body' | 'query' | 'path' | 'header';
 
+/** An integer in a query string or a path: decimal digits only, within Number's exact range. */
+export const DECIMAL = /^[0-9]{1,15}$/;
+
 function flatten(errors: ValidationError[], prefix: string, out: FieldError[]): FieldError[] {
     for (const e of errors) {
         const field = `${prefix}.${e.property}`;
@@ -42,8 +45,22 @@ export function validateInto<T extends object>(cls: ClassConstructor<T>, input: 
             detail: `the ${where} has more than ${what} (at ${where}${shape.path ? `.${shape.path}` : ''})`,
         });
     }
-    // Query strings are all text: let class-transformer convert them to the declared types
-    // (a non-number becomes NaN and fails @IsInt). Bodies keep their JSON types exactly.
+    // Query strings and path segments are all text: an integer is written in decimal digits only
+    // (Number() would also read 0x10, 1e3, ' 1' and '' as numbers); class-transformer then
+    // converts each part to its declared type. Bodies keep their JSON types exactly.
+    if (where === 'query' || where === 'path') {
+        const notDecimal = Object.entries(input as Record<string, unknown>).filter(
+            ([k, v]) => Reflect.getMetadata('design:type', cls.prototype, k) === Number && !(typeof v === 'string' && DECIMAL.test(v)),
+        );
+        if (notDecimal.length) {
+            throw badRequest(
+                notDecimal.map(([k]) => ({
+                    field: `${where}.${k}`,
+                    constraints: { isDecimal: `${k} must be an integer written in decimal digits (at most 15)` },
+                })),
+            );
+        }
+    }
     const instance = plainToInstance(cls, input, { enableImplicitConversion: where === 'query' || where === 'path' });
     const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
     if (errors.length) throw badRequest(flatten(errors, where, []));

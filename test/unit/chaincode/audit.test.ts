@@ -30,10 +30,15 @@ describe('AuditContract', () => {
         expect(h.entries[0]?.timestamp).to.match(/^2026-06-01T00:00:\d\d\.000Z$/);
         const s = await net.evaluate<{ entries: unknown[] }>(net.ids.auditor, 'AuditContract:GetHistory', { kind: 'service', id: 'svc-w' });
         expect(s.entries).to.have.length(1);
-        await expectRefusal(
-            net.evaluate(net.ids.auditor, 'AuditContract:GetHistory', { kind: 'consent', id: 'nothing-here' }),
-            'INVALID_ARGUMENT',
-        );
+        // An id with no history is not found, with the code of its kind.
+        for (const [kind, code] of [
+            ['consent', 'CONSENT_NOT_FOUND'],
+            ['card', 'CARD_NOT_FOUND'],
+            ['service', 'SERVICE_NOT_FOUND'],
+            ['access', 'ACCESS_NOT_FOUND'],
+        ]) {
+            await expectRefusal(net.evaluate(net.ids.auditor, 'AuditContract:GetHistory', { kind, id: 'nothing-here' }), code);
+        }
         await expectRefusal(net.evaluate(net.ids.auditor, 'AuditContract:GetHistory', { kind: 'block', id: cardId }), 'INVALID_ARGUMENT');
         await expectRefusal(net.evaluate(net.ids.welfare, 'AuditContract:GetHistory', { kind: 'card', id: cardId }), 'UNAUTHORIZED_ROLE');
     });

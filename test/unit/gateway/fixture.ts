@@ -101,6 +101,13 @@ export class FakeFabric implements FabricLayer {
         return this.blocks[Number(blockNumber)];
     }
 
+    /** The application orgs of the fake channel. */
+    orgs = ['AuditMSP', 'MOHWMSP', 'MOISMSP', 'SeoulMSP'];
+
+    async channelOrgs(_identity: string): Promise<string[]> {
+        return this.orgs;
+    }
+
     async ready(): Promise<boolean> {
         return this.readyValue;
     }
