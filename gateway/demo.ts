@@ -5,7 +5,7 @@
 // (the same command an operator runs: gateway/admin.ts create-app).
 // Usage: node dist/gateway/demo.js [--topology FILE]
 import * as crypto from 'node:crypto';
-import { loadTopology, findOrg, type Topology } from '../network/topology';
+import { loadTopology, findOrg, type Topology } from '../network/client/topology';
 import { AppStore } from './auth/store';
 import { provisionApp } from './admin';
 import { DeviceKey } from './citizen/device';

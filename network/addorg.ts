@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { common } from '@hyperledger/fabric-protos';
 import { CHAINCODE_FN } from '../gateway/fabric/surface';
 import { ensureRunning } from './cli';
-import { connectAs } from './client';
+import { connectAs } from './client/connection';
 import { applicationOrgGroup } from './common/configtx';
 import { FABRIC_ORGS } from './fabric/orgs';
 import { generateCrypto } from './msp/ca';
@@ -34,7 +34,7 @@ import {
     summarizeUpdate,
     waitForPeers,
 } from './orgs';
-import { findOrg, issuerOrg, Topology } from './topology';
+import { findOrg, issuerOrg, Topology } from './client/topology';
 
 /** The devnet's side of a join: identities from our own CA code, nodes as our own processes. */
 export const DEVNET_ORGS: OrgNetwork = {

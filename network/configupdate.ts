@@ -11,7 +11,7 @@ import { common, msp, orderer } from '@hyperledger/fabric-protos';
 import { configUpdateEnvelopeOf } from './common/configvalidator';
 import { createSignedEnvelope, lastConfigIndex, makeSignatureHeader, newNonce } from './common/protoutil';
 import type { SigningIdentity } from './msp/identity';
-import { address, paths, Topology } from './topology';
+import { address, paths, Topology } from './client/topology';
 
 export class ConfigUpdateToolError extends Error {
     constructor(

@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { peer } from '@hyperledger/fabric-protos';
 import { Contract } from '@hyperledger/fabric-gateway';
-import { ChaincodeConfig, Topology, issuerOrg } from './topology';
-import { connectAs } from './client';
+import { ChaincodeConfig, Topology, issuerOrg } from './client/topology';
+import { connectAs } from './client/connection';
 import { commitDefinitionArgs } from './peer/scc/lifecycle';
 
 export interface DeployOptions {

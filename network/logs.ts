@@ -1,12 +1,12 @@
 // `network:logs`: every devnet process's log (<state>/logs/<node>.log) merged in time order, one
 // line per event: time, level, node, message, then the event's fields as key=value. Our nodes and
-// gateways write JSON lines (network/shared/logger.ts); chaincode servers write fabric-shim's text
+// gateways write JSON lines (network/client/logger.ts); chaincode servers write fabric-shim's text
 // lines, read here too (colour codes dropped); a line without a time (a stack trace, a notice)
 // keeps the time of the line before it, so it stays beside it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isLogLevel, LOG_LEVELS, LogLevel } from './shared/logger';
-import { Topology } from './topology';
+import { isLogLevel, LOG_LEVELS, LogLevel } from './client/logger';
+import { Topology } from './client/topology';
 
 export interface LogEvent {
     time: string;

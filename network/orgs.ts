@@ -21,7 +21,7 @@ import {
     withoutApplicationOrg,
 } from './configupdate';
 import { loadSigningIdentity, SigningIdentity } from './msp/identity';
-import { findOrg, loadTopology, OrgConfig, paths, Topology } from './topology';
+import { findOrg, loadTopology, OrgConfig, paths, Topology } from './client/topology';
 
 export class OrgChangeError extends Error {
     constructor(

@@ -7,7 +7,7 @@
 //   stops nothing when it leaves; `down` removes the file, which tells a foreground owner to leave.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Topology } from './topology';
+import { Topology } from './client/topology';
 
 export interface Owner {
     pid: number;

@@ -10,7 +10,7 @@ import { badRequest } from '../errors';
 import { SqliteCheckpointer } from '../events/checkpointer';
 import { ACCESS_EVENT_NAMES, CHAINCODE_FN as F } from '../fabric/surface';
 import type { EventStream, FabricLayer } from '../fabric/types';
-import type { Logger } from '../../network/shared/logger';
+import type { Logger } from '../../network/client/logger';
 import { CardPath, StreamQuery } from './dto';
 import type { StreamQuota } from './limits';
 import { appOf } from './route';

@@ -9,8 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OperationsServer } from '../common/operations';
 import { caFiles, loadCa, orgInfo } from '../msp/ca';
-import { createLogger } from '../shared/logger';
-import { CA_REGISTRAR_ID, caOf, loadTopology, paths } from '../topology';
+import { createLogger } from '../client/logger';
+import { CA_REGISTRAR_ID, caOf, loadTopology, paths } from '../client/topology';
 import { Registry } from './registry';
 import { CaService, createCaServer } from './server';
 

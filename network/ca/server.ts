@@ -9,8 +9,8 @@ import * as crypto from 'node:crypto';
 import * as https from 'node:https';
 import * as x509 from '@peculiar/x509';
 import { type LoadedCa, serialNumber, signCertificate } from '../msp/ca';
-import { isLowS } from '../shared/signing';
-import type { Logger } from '../shared/logger';
+import { isLowS } from '../client/signing';
+import type { Logger } from '../client/logger';
 import type { Attribute, Registry, User } from './registry';
 
 /** The Fabric CA version whose API this server reproduces (reported by cainfo). */

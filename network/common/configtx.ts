@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { common, msp, orderer, peer } from '@hyperledger/fabric-protos';
 import { mspConfigFromDir } from '../msp/ca';
-import { address, BatchConfig, paths, Topology } from '../topology';
+import { address, BatchConfig, paths, Topology } from '../client/topology';
 import { parseSignaturePolicy } from './policies';
 import {
     blockDataHash,

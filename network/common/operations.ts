@@ -3,7 +3,7 @@
 // ({"status":"Service Unavailable","failed_checks":[{"component","reason"}]}). Extra fields
 // (the ledger height) help `network:status`; GET /ledger gives the height and state digest.
 import * as http from 'node:http';
-import { Logger, silentLogger } from '../shared/logger';
+import { Logger, silentLogger } from '../client/logger';
 
 /** A health check: resolves when healthy, throws (or rejects) with the reason otherwise. */
 export type HealthCheck = () => void | Promise<void>;

@@ -3,8 +3,8 @@
 // other orgs' peers after they join), instead of a sleep.
 import * as crypto from 'node:crypto';
 import { discovery, msp, peer } from '@hyperledger/fabric-protos';
-import { Topology } from '../topology';
-import { newPeerClient, loadUser } from '../client';
+import { Topology } from '../client/topology';
+import { newPeerClient, loadUser } from '../client/connection';
 import { serializeIdentity } from '../msp/identity';
 
 export interface EndorsementPlan {

@@ -9,7 +9,7 @@ import type { common } from '@hyperledger/fabric-protos';
 import { applicationOrgGroup } from '../common/configtx';
 import { catchUp, OrgNetwork, Say } from '../orgs';
 import { devnetNodes, stopNode } from '../processes';
-import { ChaincodeConfig, findOrg, OrgConfig, paths, Topology } from '../topology';
+import { ChaincodeConfig, findOrg, OrgConfig, paths, Topology } from '../client/topology';
 import { findFabricBinaries, FabricBinaries } from './binaries';
 import { caOrgs, fabricPorts, orgPolicyRules } from './config';
 import {

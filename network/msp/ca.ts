@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as x509 from '@peculiar/x509';
 import YAML from 'yaml';
 import { msp } from '@hyperledger/fabric-protos';
-import { Topology, paths, findOrg } from '../topology';
+import { Topology, paths, findOrg } from '../client/topology';
 import { ATTRS_OID } from './msp';
 
 type CryptoKey = crypto.webcrypto.CryptoKey;

@@ -2,7 +2,7 @@
 // one when it reaches maxMessageCount or would exceed preferredMaxBytes; a message larger than
 // preferredMaxBytes goes alone into its own batch. The batch timeout is the chain's business: it
 // calls cut() when the timer of the pending batch fires.
-import { BatchConfig } from '../topology';
+import { BatchConfig } from '../client/topology';
 
 export interface CutterResult<T> {
     /** Batches to write, in order (zero, one or two). */

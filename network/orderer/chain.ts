@@ -4,7 +4,7 @@
 // block holding the envelope is on disk, so a SUCCESS broadcast answer means "durably ordered"
 // (Fabric answers at enqueue time; we are stricter because kill -9 must lose nothing acknowledged).
 import { common } from '@hyperledger/fabric-protos';
-import { BatchConfig } from '../topology';
+import { BatchConfig } from '../client/topology';
 import { BlockCutter } from './blockcutter';
 import { BlockWriter } from './blockwriter';
 

@@ -15,9 +15,9 @@ import { blockHeaderHash, createSignedEnvelope, envelopeSignedData, lastConfigIn
 import { BlockStore } from '../ledger/blkstorage';
 import { loadSigningIdentity } from '../msp/identity';
 import { MspManager } from '../msp/msp';
-import { loadTopology, paths, Topology } from '../topology';
+import { loadTopology, paths, Topology } from '../client/topology';
 import { BlockWriter } from './blockwriter';
-import { createLogger } from '../shared/logger';
+import { createLogger } from '../client/logger';
 import { OperationsServer } from '../common/operations';
 import { handleBroadcast } from './broadcast';
 import { Chain } from './chain';

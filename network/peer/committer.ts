@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
 import { createSignedEnvelope } from '../common/protoutil';
 import { SigningIdentity } from '../msp/identity';
-import { paths, Topology } from '../topology';
+import { paths, Topology } from '../client/topology';
 import { PeerLedger } from './ledger/types';
 import { KvLedger } from './ledger/kvledger';
 import { NODE_GRPC_OPTIONS } from '../common/grpc';

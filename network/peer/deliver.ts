@@ -10,10 +10,10 @@ import { DeliverResponder, DeliverSource, serveDeliver } from '../common/deliver
 import { PolicyManager, parseSignaturePolicy, satisfiesSignaturePolicy } from '../common/policies';
 import { ParsedEnvelope, envelopeSignedData } from '../common/protoutil';
 import { MspManager, VerifiedIdentity } from '../msp/msp';
-import { CollectionConfig } from '../topology';
+import { CollectionConfig } from '../client/topology';
 import { chaincodeActions, validationCodeAt } from './gateway/events';
 import { PeerLedger } from './ledger/types';
-import { Logger, silentLogger } from '../shared/logger';
+import { Logger, silentLogger } from '../client/logger';
 
 export const READERS_POLICY = '/Channel/Application/Readers';
 

@@ -9,7 +9,7 @@ import { common, ledger as ledgerpb, msp, peer } from '@hyperledger/fabric-proto
 import { parseSignaturePolicy, type SignedData, satisfiesSignaturePolicy } from '../common/policies';
 import { identityExpiresAt, type SigningIdentity } from '../msp/identity';
 import type { VerifiedIdentity } from '../msp/msp';
-import type { CollectionConfig } from '../topology';
+import type { CollectionConfig } from '../client/topology';
 import type { ChaincodeExecutor } from './chaincode/support';
 import type { ChaincodeDefinition, PeerLedger, SimulationResults, TxSimulator } from './ledger/types';
 import { aclPolicy } from './aclmgmt';

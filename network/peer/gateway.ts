@@ -12,7 +12,7 @@ import { RpcError, errorDetail, responseStatus, resultFromProposalResponse } fro
 import { BlockTransaction, blockTransactions, chaincodeEventsOfBlock } from './gateway/events';
 import { InterestCall, PlanError, PolicyRef, chooseLayouts, interestOf, requirements, SYSTEM_CHAINCODES } from './gateway/plan';
 import { Broadcaster, EndorserClient, EndorserRegistry } from './gateway/registry';
-import { Logger, silentLogger } from '../shared/logger';
+import { Logger, silentLogger } from '../client/logger';
 
 const Code = grpc.status;
 /** Pauses before asking again an endorser whose response differed (it may lag a block or two). */

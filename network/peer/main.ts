@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { common, gateway, peer } from '@hyperledger/fabric-protos';
-import { Topology, address, findOrg, loadTopology, paths } from '../topology';
+import { Topology, address, findOrg, loadTopology, paths } from '../client/topology';
 import { loadSigningIdentity } from '../msp/identity';
 import { MspManager } from '../msp/msp';
 import { PolicyManager } from '../common/policies';
@@ -31,7 +31,7 @@ import {
 } from './gateway/registry';
 import { deliverService } from './deliver';
 import { OperationsServer } from '../common/operations';
-import { Logger, createLogger } from '../shared/logger';
+import { Logger, createLogger } from '../client/logger';
 import { NODE_GRPC_OPTIONS } from '../common/grpc';
 
 /** Fabric's default gRPC message limit (peer.maxRecvMsgSize / maxSendMsgSize). */

@@ -19,9 +19,9 @@ import { DeviceKey } from '../../gateway/citizen/device';
 import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../gateway/demo';
 import { loadAppIdentity } from '../../gateway/fabric/identities';
 import { CHAINCODE_FN as F } from '../../gateway/fabric/surface';
-import { connectAs, type OrgConnection } from '../../network/client';
+import { connectAs, type OrgConnection } from '../../network/client/connection';
 import { checkHealth, devnetNodes, type NodeKind, runningPid } from '../../network/processes';
-import type { Topology } from '../../network/topology';
+import type { Topology } from '../../network/client/topology';
 import { runOnTestNetwork, testNetwork } from '../e2e/network';
 
 function flag(name: string, fallback: string): string {

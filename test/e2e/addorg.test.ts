@@ -31,7 +31,7 @@ import {
     submitUpdate,
 } from '../../network/orgs';
 import { checkHealth, devnetNodes } from '../../network/processes';
-import { address, findOrg, paths, REPO_ROOT, Topology } from '../../network/topology';
+import { address, findOrg, paths, REPO_ROOT, Topology } from '../../network/client/topology';
 import { notRun, onlyOn } from '../not-run';
 import { closeConnections, connection, contractOf, eventually, peerChainInfo, utf8 } from './helpers';
 import { driver, loadTestTopology, NETWORK, NETWORK_LABEL, ownTestNetwork } from './network';

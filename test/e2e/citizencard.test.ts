@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { peer } from '@hyperledger/fabric-protos';
 import { testNetwork, controlledNodes, driver, NETWORK_LABEL, TestNetwork } from './network';
 import { connection, contractOf, closeConnections, utf8, filesContaining, filesOutsideIssuerPeer, marker } from './helpers';
-import { Topology, paths, issuerOrg } from '../../network/topology';
+import { Topology, paths, issuerOrg } from '../../network/client/topology';
 import { checkEveryEndpoint } from '../../gateway/e2e';
 import { ensureApp } from '../../gateway/demo';
 import { buildOpenApi } from '../../gateway/http/openapi';

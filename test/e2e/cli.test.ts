@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import YAML from 'yaml';
 import { testNetwork } from './network';
-import { Topology } from '../../network/topology';
+import { Topology } from '../../network/client/topology';
 import { devnetNodes, runningPid, DevnetNode } from '../../network/processes';
 import { eventually } from './helpers';
 import { notRun, onlyOn } from '../not-run';

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { DeviceKey } from '../../gateway/citizen/device';
 import { cardIssueBody, ensureApp, serviceBody, type GatewayClient } from '../../gateway/demo';
-import type { Topology } from '../../network/topology';
+import type { Topology } from '../../network/client/topology';
 import { testNetwork, NETWORK_LABEL } from './network';
 
 interface Problem {

@@ -21,10 +21,10 @@ import {
     orgCaFiles,
 } from './helpers';
 import { notRun, onlyOn } from '../not-run';
-import { Topology, paths, issuerOrg } from '../../network/topology';
-import { newPeerClient, loadUser } from '../../network/client';
+import { Topology, paths, issuerOrg } from '../../network/client/topology';
+import { newPeerClient, loadUser } from '../../network/client/connection';
 import { issueTestIdentity } from '../../network/msp/ca';
-import { newFastSigner } from '../../network/msp/identity';
+import { newFastSigner } from '../../network/client/signing';
 
 const CC = 'fixture';
 

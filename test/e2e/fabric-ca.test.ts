@@ -12,10 +12,10 @@ import { expect } from 'chai';
 import { disableApp, provisionApp } from '../../gateway/admin';
 import { loadConfig } from '../../gateway/config';
 import { findFabricTool } from '../../network/fabric/binaries';
-import { caClient, registrar } from '../../network/shared/ca-identities';
-import { FabricCaError } from '../../network/shared/fabric-ca-client';
-import { pemsIn, readMspIdentity } from '../../network/shared/msp-folder';
-import { caOf, findOrg, paths, REPO_ROOT, type Topology } from '../../network/topology';
+import { caClient, registrar } from '../../network/client/ca-identities';
+import { FabricCaError } from '../../network/client/fabric-ca-client';
+import { pemsIn, readMspIdentity } from '../../network/client/msp-folder';
+import { caOf, findOrg, paths, REPO_ROOT, type Topology } from '../../network/client/topology';
 import { notRun } from '../not-run';
 import { driver, NETWORK_LABEL, testNetwork } from './network';
 

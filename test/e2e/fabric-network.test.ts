@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { loadTopology, paths, REPO_ROOT, type Topology } from '../../network/topology';
+import { loadTopology, paths, REPO_ROOT, type Topology } from '../../network/client/topology';
 import { fabricBinariesOrUndefined } from '../../network/fabric/binaries';
 import { asFabric } from '../../network/fabric/network';
 import { testTopologyFile } from './network';

@@ -9,7 +9,7 @@ import { loadConfig } from '../../gateway/config';
 import { ensureApp } from '../../gateway/demo';
 import { mspDirOf } from '../../gateway/fabric/identities';
 import { type RunningGateway, startGateway } from '../../gateway/server';
-import { paths, type Topology } from '../../network/topology';
+import { paths, type Topology } from '../../network/client/topology';
 import { NETWORK_LABEL, testNetwork } from './network';
 
 /** The one file of an MSP subfolder (signcerts/, keystore/), whatever its name. */

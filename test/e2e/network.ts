@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { loadTopology, Topology, DEFAULT_TOPOLOGY, REPO_ROOT } from '../../network/topology';
+import { loadTopology, Topology, DEFAULT_TOPOLOGY, REPO_ROOT } from '../../network/client/topology';
 import { up, down } from '../../network/cli';
 import { DEFAULT_PORT_SHIFT, PORT_SHIFT, shiftPorts, withFixtureChaincode } from '../fixtures/topology';
 import { devnetNodes, runningPid, startNode, waitHealthy, DevnetNode, NodeKind } from '../../network/processes';

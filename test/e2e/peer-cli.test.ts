@@ -11,7 +11,7 @@ import { common } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
 import { blockHeaderHash, isConfigBlock } from '../../network/common/protoutil';
 import { findFabricTool } from '../../network/fabric/binaries';
-import { address, issuerOrg, paths, REPO_ROOT, Topology } from '../../network/topology';
+import { address, issuerOrg, paths, REPO_ROOT, Topology } from '../../network/client/topology';
 import { notRun, onlyOn } from '../not-run';
 import { testNetwork } from './network';
 

@@ -4,10 +4,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { REPO_ROOT } from '../../network/topology';
+import { REPO_ROOT } from '../../network/client/topology';
 
 /** What product code may import from network/: paths relative to the repository, without extension. */
-const SHARED = [/^network\/topology$/, /^network\/shared\/[^/]+$/];
+const SHARED = [/^network\/client\/[^/]+$/];
 
 function sources(dir: string): string[] {
     return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { ledger as ledgerpb, peer } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
-import type { CollectionConfig } from '../../topology';
+import type { CollectionConfig } from '../../client/topology';
 import { TOTAL_QUERY_LIMIT } from '../ledger/txsimulator';
 import type { KV, TxSimulator } from '../ledger/types';
 

@@ -3,7 +3,7 @@
 // chaincode, reconnects with backoff when the server restarts, and executes transactions on it.
 import * as grpc from '@grpc/grpc-js';
 import { peer } from '@hyperledger/fabric-protos';
-import type { ChaincodeConfig, CollectionConfig } from '../../topology';
+import type { ChaincodeConfig, CollectionConfig } from '../../client/topology';
 import type { TxSimulator } from '../ledger/types';
 import { ChaincodeExecutionError, ExecutionResult, Handler, TransactionParams } from './handler';
 import { NODE_GRPC_OPTIONS } from '../../common/grpc';

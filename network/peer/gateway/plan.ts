@@ -5,7 +5,7 @@
 // in the topology, so the same reasoning is done here over org sets ("layouts").
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { ChaincodeDefinition } from '../ledger/types';
-import { CollectionConfig } from '../../topology';
+import { CollectionConfig } from '../../client/topology';
 
 /** A policy as the PolicyManager takes it: a path, implicit meta text, or a signature policy. */
 export type PolicyRef = string | common.SignaturePolicyEnvelope;

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
-import { Topology, address, findOrg, paths } from '../../topology';
+import { Topology, address, findOrg, paths } from '../../client/topology';
 import { NODE_GRPC_OPTIONS } from '../../common/grpc';
 
 /** ProcessProposal's outcome, as Go's (response, err) pair: both may be set. */

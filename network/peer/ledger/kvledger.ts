@@ -19,7 +19,7 @@ import { ChannelConfigDetails, parseChannelConfig } from '../../common/configtx'
 import { ConfigValidator } from '../../common/configvalidator';
 import { MspManager } from '../../msp/msp';
 import { PolicyManager } from '../../common/policies';
-import { CollectionConfig } from '../../topology';
+import { CollectionConfig } from '../../client/topology';
 import { ChaincodeDefinition, CommitEvent, HistoryEntry, PeerLedger, QueryExecutor, TxSimulator } from './types';
 import { StateDB, UpdateBatch, u64 } from './statedb';
 import { PvtBlockUpdate, PvtDataStore, PvtWrite, sha256 } from './pvtdatastore';

@@ -3,7 +3,7 @@
 // Names follow core/ledger: a TxSimulator records a read-write set while chaincode runs.
 import { common, ledger } from '@hyperledger/fabric-protos';
 import { BlockStore } from '../../ledger/blkstorage';
-import { CollectionConfig } from '../../topology';
+import { CollectionConfig } from '../../client/topology';
 
 export interface Version {
     blockNum: number;

@@ -7,7 +7,7 @@
 // (sorted keys) of ledger/types.ts ChaincodeDefinition, which the ledger's validator reads.
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { parseSignaturePolicy } from '../../common/policies';
-import type { ChaincodeConfig, CollectionConfig } from '../../topology';
+import type { ChaincodeConfig, CollectionConfig } from '../../client/topology';
 import type { ChaincodeDefinition, TxSimulator } from '../ledger/types';
 import { failure, SccInvocation, SystemChaincode, success, utf8 } from './scc';
 

@@ -6,10 +6,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Registry } from '../../../network/ca/registry';
 import { CaService, createCaServer, type CaServer } from '../../../network/ca/server';
-import { silentLogger } from '../../../network/shared/logger';
+import { silentLogger } from '../../../network/client/logger';
 import { caFiles, loadCa, orgInfo } from '../../../network/msp/ca';
-import { type CaCredential, FabricCaClient, FabricCaError } from '../../../network/shared/fabric-ca-client';
-import { paths, type Topology } from '../../../network/topology';
+import { type CaCredential, FabricCaClient, FabricCaError } from '../../../network/client/fabric-ca-client';
+import { paths, type Topology } from '../../../network/client/topology';
 import { mspFixture } from '../msp/fixture';
 
 export const ORG = 'MOHWMSP';

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { REPO_ROOT } from '../../../network/topology';
+import { REPO_ROOT } from '../../../network/client/topology';
 
 const DOCS = ['README.md', ...fs.readdirSync(path.join(REPO_ROOT, 'docs')).map((f) => path.join('docs', f))].filter((f) =>
     f.endsWith('.md'),

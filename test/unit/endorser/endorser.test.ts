@@ -20,7 +20,7 @@ import {
 } from '../../../network/peer/scc/lifecycle';
 import { Cscc } from '../../../network/peer/scc/cscc';
 import { Qscc } from '../../../network/peer/scc/qscc';
-import type { ChaincodeConfig } from '../../../network/topology';
+import type { ChaincodeConfig } from '../../../network/client/topology';
 import {
     CHANNEL,
     FakeMsps,

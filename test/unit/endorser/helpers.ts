@@ -1,7 +1,7 @@
 // Fixtures of the chaincode support and endorser tests: throwaway identities (self-signed
 // certificates with Fabric CA attributes), an in-memory ledger and TxSimulator, signed proposals,
 // and a real fabric-shim chaincode server run as a child process.
-import type { CollectionConfig } from '../../../network/topology';
+import type { CollectionConfig } from '../../../network/client/topology';
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';

@@ -11,7 +11,7 @@ import { applicationOrgGroup, configFromBlock } from '../../../network/common/co
 import { findFabricTool } from '../../../network/fabric/binaries';
 import { CHANNEL_PROFILE, configtx } from '../../../network/fabric/config';
 import { fabricOrgGroup } from '../../../network/fabric/orgs';
-import { findOrg, paths, REPO_ROOT, Topology } from '../../../network/topology';
+import { findOrg, paths, REPO_ROOT, Topology } from '../../../network/client/topology';
 import { notRun } from '../../not-run';
 import { shiftedTopology } from '../orderer/fixture';
 

@@ -9,7 +9,7 @@ import { common, orderer, peer } from '@hyperledger/fabric-protos';
 import { BlockStore } from '../../../network/ledger/blkstorage';
 import { BlockWriter } from '../../../network/orderer/blockwriter';
 import { serveDeliver } from '../../../network/common/deliver';
-import { paths } from '../../../network/topology';
+import { paths } from '../../../network/client/topology';
 import { SigningIdentity } from '../../../network/msp/identity';
 import { startCommitter } from '../../../network/peer/committer';
 import { CC, definition, ledgerFixture, LedgerFixture, simulateTx, sortedJson } from './fixture';

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { loadTopology, paths, Topology } from '../../../network/topology';
+import { loadTopology, paths, Topology } from '../../../network/client/topology';
 import { CaError, enroll, generateCrypto, mspConfigFromDir } from '../../../network/msp/ca';
 import { loadSigningIdentity, serializeIdentity } from '../../../network/msp/identity';
 import { MspManager } from '../../../network/msp/msp';

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadTopology, paths, Topology } from '../../../network/topology';
+import { loadTopology, paths, Topology } from '../../../network/client/topology';
 import { generateCrypto, mspConfigFromDir } from '../../../network/msp/ca';
 import { MspManager } from '../../../network/msp/msp';
 import { loadSigningIdentity, SigningIdentity } from '../../../network/msp/identity';

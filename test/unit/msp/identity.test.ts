@@ -17,7 +17,7 @@ import {
     serializeIdentity,
     toLowS,
 } from '../../../network/msp/identity';
-import { paths } from '../../../network/topology';
+import { paths } from '../../../network/client/topology';
 import { mspFixture, MspFixture, thrown, rejected } from './fixture';
 
 const sha256 = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest();

@@ -7,7 +7,7 @@ import { msp } from '@hyperledger/fabric-protos';
 import { issueTestIdentity, mspConfigFromDir } from '../../../network/msp/ca';
 import { identityExpiresAt, newSigningIdentity, serializeIdentity } from '../../../network/msp/identity';
 import { MspError, MspManager } from '../../../network/msp/msp';
-import { paths } from '../../../network/topology';
+import { paths } from '../../../network/client/topology';
 import { mspFixture, MspFixture, thrown } from './fixture';
 
 describe('msp/msp MspManager', () => {

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { contentHash } from '../../../network/lifecycle';
-import { ChaincodeConfig, Topology } from '../../../network/topology';
+import { ChaincodeConfig, Topology } from '../../../network/client/topology';
 
 describe('chaincode content hash', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-hash-'));

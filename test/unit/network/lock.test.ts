@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import YAML from 'yaml';
 import { withLock } from '../../../network/owner';
-import { DEFAULT_TOPOLOGY, loadTopology, REPO_ROOT, type Topology } from '../../../network/topology';
+import { DEFAULT_TOPOLOGY, loadTopology, REPO_ROOT, type Topology } from '../../../network/client/topology';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'network', 'cli.js');
 const lockOf = (stateDir: string) => path.join(stateDir, 'run', 'devnet.lock');

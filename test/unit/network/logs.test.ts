@@ -9,8 +9,8 @@ import { expect } from 'chai';
 import { formatEvent, LogReader, parseLine, printLogs } from '../../../network/logs';
 import { withoutColour } from '../../../network/plain-output';
 import { chaincodeNode } from '../../../network/processes';
-import { createLogger } from '../../../network/shared/logger';
-import { loadTopology, Topology } from '../../../network/topology';
+import { createLogger } from '../../../network/client/logger';
+import { loadTopology, Topology } from '../../../network/client/topology';
 
 describe('logs', () => {
     it('Given a node and a gateway, Then both write time, level, node and msg first, and secret or personal fields are redacted', () => {

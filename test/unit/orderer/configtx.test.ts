@@ -11,7 +11,7 @@ import {
     parseGoDuration,
 } from '../../../network/common/configtx';
 import { blockDataHash, isConfigBlock, lastConfigIndex, parseEnvelope } from '../../../network/common/protoutil';
-import { Topology } from '../../../network/topology';
+import { Topology } from '../../../network/client/topology';
 import { shiftedTopology } from './fixture';
 
 describe('configtx', () => {

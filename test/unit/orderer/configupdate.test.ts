@@ -29,7 +29,7 @@ import {
 } from '../../../network/configupdate';
 import { generateCrypto } from '../../../network/msp/ca';
 import { adminOf, addOrgToTopologyFile } from '../../../network/orgs';
-import { paths, Topology } from '../../../network/topology';
+import { paths, Topology } from '../../../network/client/topology';
 import { OrdererProcess, shiftedTopology } from './fixture';
 
 const Status = common.Status;

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { generateCrypto } from '../../../network/msp/ca';
-import { DEFAULT_TOPOLOGY, loadTopology, REPO_ROOT, Topology } from '../../../network/topology';
+import { DEFAULT_TOPOLOGY, loadTopology, REPO_ROOT, Topology } from '../../../network/client/topology';
 import { fixturePortShift, shiftPorts } from '../../fixtures/topology';
 
 export const ORDERER_MAIN = path.join(REPO_ROOT, 'dist', 'network', 'orderer', 'main.js');

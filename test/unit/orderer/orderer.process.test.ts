@@ -12,7 +12,7 @@ import { buildGenesisBlock } from '../../../network/common/configtx';
 import { blockDataHash, blockHeaderBytes, blockHeaderHash, createSignedEnvelope, parseEnvelope } from '../../../network/common/protoutil';
 import { issueTestIdentity } from '../../../network/msp/ca';
 import { deserializeIdentity, loadSigningIdentity, newSigningIdentity, SigningIdentity } from '../../../network/msp/identity';
-import { paths, Topology } from '../../../network/topology';
+import { paths, Topology } from '../../../network/client/topology';
 import { httpGet, ORDERER_MAIN, OrdererProcess, shiftedTopology } from './fixture';
 
 const Status = common.Status;

@@ -5,7 +5,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CA_REGISTRAR_ID, caOf, paths, type Topology } from '../topology';
+import { CA_REGISTRAR_ID, caOf, paths, type Topology } from './topology';
 import { type CaCredential, FabricCaClient, FabricCaError } from './fabric-ca-client';
 import { hasMspIdentity, readMspIdentity } from './msp-folder';
 

@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { connect, Gateway, Identity, Signer, ConnectOptions } from '@hyperledger/fabric-gateway';
 import { Topology, findOrg, paths, address } from './topology';
-import { newFastSigner } from './msp/identity';
-import { readMspIdentity } from './shared/msp-folder';
+import { newFastSigner } from './signing';
+import { readMspIdentity } from './msp-folder';
 
 export interface OrgConnection {
     gateway: Gateway;

@@ -96,8 +96,8 @@ export class TopologyError extends Error {
     }
 }
 
-/** The repository root (this file compiles to dist/network/topology.js). */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** The repository root (this file compiles to dist/network/client/topology.js). */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEFAULT_TOPOLOGY = path.join(REPO_ROOT, 'network', 'topology.yaml');
 
 function parseDuration(value: unknown, where: string, file: string): number {
