@@ -8,9 +8,9 @@ import type { common } from '@hyperledger/fabric-protos';
 import { CHAINCODE_FN } from '../gateway/fabric/surface';
 import { ensureRunning } from './cli';
 import { connectAs } from './client/connection';
-import { applicationOrgGroup } from './common/configtx';
+import { applicationOrgGroup } from './devnet/common/configtx';
 import { FABRIC_ORGS } from './fabric/orgs';
-import { generateCrypto } from './msp/ca';
+import { generateCrypto } from './devnet/msp/ca';
 import { checkHealth, devnetNodes, stopNode } from './processes';
 import {
     acceptOrgRequest,

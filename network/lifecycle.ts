@@ -8,7 +8,7 @@ import { peer } from '@hyperledger/fabric-protos';
 import { Contract } from '@hyperledger/fabric-gateway';
 import { ChaincodeConfig, Topology, issuerOrg } from './client/topology';
 import { connectAs } from './client/connection';
-import { commitDefinitionArgs } from './peer/scc/lifecycle';
+import { commitDefinitionArgs } from './devnet/peer/scc/lifecycle';
 
 export interface DeployOptions {
     log: (line: string) => void;

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { common, msp } from '@hyperledger/fabric-protos';
 import YAML, { isMap, isSeq, YAMLMap } from 'yaml';
-import { channelConfigOf, configFromBlock } from './common/configtx';
+import { channelConfigOf, configFromBlock } from './devnet/common/configtx';
 import {
     broadcastEnvelope,
     computeUpdate,
@@ -20,7 +20,7 @@ import {
     withApplicationOrg,
     withoutApplicationOrg,
 } from './configupdate';
-import { loadSigningIdentity, SigningIdentity } from './msp/identity';
+import { loadSigningIdentity, SigningIdentity } from './devnet/msp/identity';
 import { findOrg, loadTopology, OrgConfig, paths, Topology } from './client/topology';
 
 export class OrgChangeError extends Error {

@@ -65,7 +65,7 @@ export function caNode(t: Topology, mspId: string): DevnetNode {
         port: ca.port,
         healthUrl: `http://${ca.host}:${ca.operationsPort}/healthz`,
         extraPorts: [ca.operationsPort],
-        command: [process.execPath, dist(t, 'network', 'ca', 'main.js'), '--org', mspId, '--topology', t.file],
+        command: [process.execPath, dist(t, 'network', 'devnet', 'ca', 'main.js'), '--org', mspId, '--topology', t.file],
         env: {},
     };
 }
@@ -83,7 +83,7 @@ export function devnetNodes(t: Topology, withGateways = fs.existsSync(dist(t, 'g
         port: t.orderer.port,
         healthUrl: `http://${t.orderer.host}:${t.orderer.operationsPort}/healthz`,
         extraPorts: [t.orderer.operationsPort],
-        command: [process.execPath, dist(t, 'network', 'orderer', 'main.js'), ...topologyArgs],
+        command: [process.execPath, dist(t, 'network', 'devnet', 'orderer', 'main.js'), ...topologyArgs],
         env: {},
     });
     for (const org of t.orgs) {
@@ -95,7 +95,7 @@ export function devnetNodes(t: Topology, withGateways = fs.existsSync(dist(t, 'g
             port: org.peer.port,
             healthUrl: `http://${org.peer.host}:${org.peer.operationsPort}/healthz`,
             extraPorts: [org.peer.operationsPort],
-            command: [process.execPath, dist(t, 'network', 'peer', 'main.js'), '--org', org.mspId, ...topologyArgs],
+            command: [process.execPath, dist(t, 'network', 'devnet', 'peer', 'main.js'), '--org', org.mspId, ...topologyArgs],
             env: {},
         });
     }

@@ -5,7 +5,7 @@ import * as crypto from 'node:crypto';
 import { discovery, msp, peer } from '@hyperledger/fabric-protos';
 import { Topology } from '../client/topology';
 import { newPeerClient, loadUser } from '../client/connection';
-import { serializeIdentity } from '../msp/identity';
+import { serializeIdentity } from '../devnet/msp/identity';
 
 export interface EndorsementPlan {
     /** True when at least one layout of the chaincode's policy can be met by known peers. */

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { Topology, paths, findOrg, CA_REGISTRAR_ID } from '../client/topology';
-import { initialUsers } from '../msp/ca';
+import { initialUsers } from '../devnet/msp/ca';
 import { CaOrg, caName } from './config';
 import { FabricBinaries } from './binaries';
 import { runTool, FabricCommandError } from './run';

@@ -6,7 +6,7 @@
 // committed sequence (the definition is unchanged: no new commit), its gateway last.
 // Every step checks first what is done already, so a second run, or a run after a crash, redoes nothing.
 import type { common } from '@hyperledger/fabric-protos';
-import { applicationOrgGroup } from '../common/configtx';
+import { applicationOrgGroup } from '../devnet/common/configtx';
 import { catchUp, OrgNetwork, Say } from '../orgs';
 import { devnetNodes, stopNode } from '../processes';
 import { ChaincodeConfig, findOrg, OrgConfig, paths, Topology } from '../client/topology';

@@ -15,7 +15,7 @@ import YAML from 'yaml';
 import { DeviceKey } from '../../gateway/citizen/device';
 import { basicPensionServiceBody, cardIssueBody, ensureApp, GatewayClient, SAMPLE_PERSONAL, serviceBody } from '../../gateway/demo';
 import { addOrg, DEVNET_ORGS, removeOrg } from '../../network/addorg';
-import { applicationOrgGroup } from '../../network/common/configtx';
+import { applicationOrgGroup } from '../../network/devnet/common/configtx';
 import { findFabricBinaries, findFabricTool } from '../../network/fabric/binaries';
 import { fabricNodes } from '../../network/fabric/network';
 import { FABRIC_ORGS } from '../../network/fabric/orgs';

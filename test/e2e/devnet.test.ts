@@ -23,7 +23,7 @@ import {
 import { notRun, onlyOn } from '../not-run';
 import { Topology, paths, issuerOrg } from '../../network/client/topology';
 import { newPeerClient, loadUser } from '../../network/client/connection';
-import { issueTestIdentity } from '../../network/msp/ca';
+import { issueTestIdentity } from '../../network/devnet/msp/ca';
 import { newFastSigner } from '../../network/client/signing';
 
 const CC = 'fixture';

@@ -10,8 +10,8 @@ import { Topology, paths, issuerOrg, findOrg } from '../../network/client/topolo
 import { caHome } from '../../network/fabric/identities';
 import { connectAs, OrgConnection } from '../../network/client/connection';
 import { NETWORK } from './network';
-import { createSignedEnvelope } from '../../network/common/protoutil';
-import { loadSigningIdentity } from '../../network/msp/identity';
+import { createSignedEnvelope } from '../../network/devnet/common/protoutil';
+import { loadSigningIdentity } from '../../network/devnet/msp/identity';
 
 const open: OrgConnection[] = [];
 

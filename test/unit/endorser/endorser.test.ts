@@ -5,10 +5,10 @@ import * as crypto from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { common, ledger as ledgerpb, peer } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
-import { parseSignaturePolicy } from '../../../network/common/policies';
-import type { ExecutionResult } from '../../../network/peer/chaincode/handler';
-import { ChaincodeExecutor, ChaincodeSupport, ExecuteRequest, RICH_QUERY_UNSUPPORTED } from '../../../network/peer/chaincode/support';
-import { addEndorserService, collectionMembership, Endorser, EndorserError } from '../../../network/peer/endorser';
+import { parseSignaturePolicy } from '../../../network/devnet/common/policies';
+import type { ExecutionResult } from '../../../network/devnet/peer/chaincode/handler';
+import { ChaincodeExecutor, ChaincodeSupport, ExecuteRequest, RICH_QUERY_UNSUPPORTED } from '../../../network/devnet/peer/chaincode/support';
+import { addEndorserService, collectionMembership, Endorser, EndorserError } from '../../../network/devnet/peer/endorser';
 import {
     commitDefinitionArgs,
     definitionKey,
@@ -17,9 +17,9 @@ import {
     parseDefinition,
     queryDefinitionArgs,
     signaturePolicyText,
-} from '../../../network/peer/scc/lifecycle';
-import { Cscc } from '../../../network/peer/scc/cscc';
-import { Qscc } from '../../../network/peer/scc/qscc';
+} from '../../../network/devnet/peer/scc/lifecycle';
+import { Cscc } from '../../../network/devnet/peer/scc/cscc';
+import { Qscc } from '../../../network/devnet/peer/scc/qscc';
 import type { ChaincodeConfig } from '../../../network/client/topology';
 import {
     CHANNEL,

@@ -9,10 +9,10 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { common, ledger as ledgerpb, msp, peer } from '@hyperledger/fabric-protos';
 import * as x509 from '@peculiar/x509';
-import type { SignedData } from '../../../network/common/policies';
-import type { BlockStore, TxLocation } from '../../../network/ledger/blkstorage';
-import { newSigningIdentity, SigningIdentity } from '../../../network/msp/identity';
-import type { Role, VerifiedIdentity } from '../../../network/msp/msp';
+import type { SignedData } from '../../../network/devnet/common/policies';
+import type { BlockStore, TxLocation } from '../../../network/devnet/common/ledger/blkstorage';
+import { newSigningIdentity, SigningIdentity } from '../../../network/devnet/msp/identity';
+import type { Role, VerifiedIdentity } from '../../../network/devnet/msp/msp';
 import type {
     ChaincodeDefinition,
     CommitEvent,
@@ -23,7 +23,7 @@ import type {
     RangePage,
     SimulationResults,
     TxSimulator,
-} from '../../../network/peer/ledger/types';
+} from '../../../network/devnet/peer/ledger/types';
 
 x509.cryptoProvider.set(crypto.webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 

@@ -16,7 +16,7 @@ import {
     P256_N,
     serializeIdentity,
     toLowS,
-} from '../../../network/msp/identity';
+} from '../../../network/devnet/msp/identity';
 import { paths } from '../../../network/client/topology';
 import { mspFixture, MspFixture, thrown, rejected } from './fixture';
 

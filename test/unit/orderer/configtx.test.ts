@@ -9,8 +9,8 @@ import {
     goDuration,
     parseChannelConfig,
     parseGoDuration,
-} from '../../../network/common/configtx';
-import { blockDataHash, isConfigBlock, lastConfigIndex, parseEnvelope } from '../../../network/common/protoutil';
+} from '../../../network/devnet/common/configtx';
+import { blockDataHash, isConfigBlock, lastConfigIndex, parseEnvelope } from '../../../network/devnet/common/protoutil';
 import { Topology } from '../../../network/client/topology';
 import { shiftedTopology } from './fixture';
 

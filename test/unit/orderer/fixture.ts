@@ -7,11 +7,11 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { generateCrypto } from '../../../network/msp/ca';
+import { generateCrypto } from '../../../network/devnet/msp/ca';
 import { DEFAULT_TOPOLOGY, loadTopology, REPO_ROOT, Topology } from '../../../network/client/topology';
 import { fixturePortShift, shiftPorts } from '../../fixtures/topology';
 
-export const ORDERER_MAIN = path.join(REPO_ROOT, 'dist', 'network', 'orderer', 'main.js');
+export const ORDERER_MAIN = path.join(REPO_ROOT, 'dist', 'network', 'devnet', 'orderer', 'main.js');
 
 /** The orderer tests' ports: the default topology's plus this (and the run's E2E_PORT_SHIFT beyond CI's). */
 export const PORT_OFFSET = 200;

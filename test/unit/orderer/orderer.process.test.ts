@@ -8,10 +8,10 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
-import { buildGenesisBlock } from '../../../network/common/configtx';
-import { blockDataHash, blockHeaderBytes, blockHeaderHash, createSignedEnvelope, parseEnvelope } from '../../../network/common/protoutil';
-import { issueTestIdentity } from '../../../network/msp/ca';
-import { deserializeIdentity, loadSigningIdentity, newSigningIdentity, SigningIdentity } from '../../../network/msp/identity';
+import { buildGenesisBlock } from '../../../network/devnet/common/configtx';
+import { blockDataHash, blockHeaderBytes, blockHeaderHash, createSignedEnvelope, parseEnvelope } from '../../../network/devnet/common/protoutil';
+import { issueTestIdentity } from '../../../network/devnet/msp/ca';
+import { deserializeIdentity, loadSigningIdentity, newSigningIdentity, SigningIdentity } from '../../../network/devnet/msp/identity';
 import { paths, Topology } from '../../../network/client/topology';
 import { httpGet, ORDERER_MAIN, OrdererProcess, shiftedTopology } from './fixture';
 

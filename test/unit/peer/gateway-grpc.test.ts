@@ -7,8 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import { common, gateway as gatewayProto } from '@hyperledger/fabric-protos';
 import { connect, EndorseError, Gateway, GatewayError, signers } from '@hyperledger/fabric-gateway';
 import type { SubmitError } from '@hyperledger/fabric-gateway';
-import { GatewayServer, gatewayService } from '../../../network/peer/gateway';
-import { parseSignaturePolicy } from '../../../network/common/policies';
+import { GatewayServer, gatewayService } from '../../../network/devnet/peer/gateway';
+import { parseSignaturePolicy } from '../../../network/devnet/common/policies';
 import { FakeLedger, FakeOrderer, Script, block, broadcastResponse, layoutOracle, proposalResponse, registryOf, CHANNEL } from './fakes';
 
 describe('peer gateway over gRPC with fabric-gateway', () => {

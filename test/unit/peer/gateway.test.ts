@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { common, gateway, orderer, peer } from '@hyperledger/fabric-protos';
-import { GatewayServer, startBlock } from '../../../network/peer/gateway';
-import { RpcError } from '../../../network/peer/gateway/apiutils';
-import { parseSignaturePolicy } from '../../../network/common/policies';
+import { GatewayServer, startBlock } from '../../../network/devnet/peer/gateway';
+import { RpcError } from '../../../network/devnet/peer/gateway/apiutils';
+import { parseSignaturePolicy } from '../../../network/devnet/common/policies';
 import {
     FakeLedger,
     FakeOrderer,
