@@ -18,7 +18,7 @@ import {
     stopNode,
     checkHealth,
     portFree,
-} from '../processes';
+} from '../devnet/processes';
 import { FabricBinaries, findFabricBinaries } from './binaries';
 import {
     CaOrg,

@@ -10,7 +10,7 @@ import { Contract, StatusCode } from '@hyperledger/fabric-gateway';
 import { connectAs } from '../../network/client/connection';
 import { fabricBinariesOrUndefined } from '../../network/fabric/binaries';
 import { asFabric, fabricDown, fabricNodes, fabricUp } from '../../network/fabric/network';
-import { devnetNodes, runningPid } from '../../network/processes';
+import { devnetNodes, runningPid } from '../../network/devnet/processes';
 import { paths, type Topology } from '../../network/client/topology';
 import { runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
 

@@ -20,7 +20,7 @@ import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient }
 import { loadAppIdentity } from '../../gateway/fabric/identities';
 import { CHAINCODE_FN as F } from '../../gateway/fabric/surface';
 import { connectAs, type OrgConnection } from '../../network/client/connection';
-import { checkHealth, devnetNodes, type NodeKind, runningPid } from '../../network/processes';
+import { checkHealth, devnetNodes, type NodeKind, runningPid } from '../../network/devnet/processes';
 import type { Topology } from '../../network/client/topology';
 import { runOnTestNetwork, testNetwork } from '../e2e/network';
 

@@ -14,7 +14,7 @@ import { expect } from 'chai';
 import YAML from 'yaml';
 import { DeviceKey } from '../../gateway/citizen/device';
 import { basicPensionServiceBody, cardIssueBody, ensureApp, GatewayClient, SAMPLE_PERSONAL, serviceBody } from '../../gateway/demo';
-import { addOrg, DEVNET_ORGS, removeOrg } from '../../network/addorg';
+import { addOrg, DEVNET_ORGS, removeOrg } from '../../network/commands/addorg';
 import { applicationOrgGroup } from '../../network/devnet/common/configtx';
 import { findFabricBinaries, findFabricTool } from '../../network/fabric/binaries';
 import { fabricNodes } from '../../network/fabric/network';
@@ -29,8 +29,8 @@ import {
     requestConfigGroup,
     signUpdate,
     submitUpdate,
-} from '../../network/orgs';
-import { checkHealth, devnetNodes } from '../../network/processes';
+} from '../../network/commands/orgs';
+import { checkHealth, devnetNodes } from '../../network/devnet/processes';
 import { address, findOrg, paths, REPO_ROOT, Topology } from '../../network/client/topology';
 import { notRun, onlyOn } from '../not-run';
 import { closeConnections, connection, contractOf, eventually, peerChainInfo, utf8 } from './helpers';
@@ -408,7 +408,7 @@ describe(`A fifth org joins the running channel on ${NETWORK_LABEL} (a network o
         const request = path.join(work, 'mof-request.json');
         const update = path.join(work, 'mof-update.pb');
         const cli = (...args: string[]) =>
-            exec(process.execPath, [path.join(REPO_ROOT, 'dist', 'network', 'cli.js'), ...args, '--topology', t.file, ...driver().cliArgs]);
+            exec(process.execPath, [path.join(REPO_ROOT, 'dist', 'network', 'commands', 'cli.js'), ...args, '--topology', t.file, ...driver().cliArgs]);
         const org = STEPS_ORG;
         const requested = await cli('org-request', '--msp', org.mspId, '--name', org.name, '--domain', org.domain, '--out', request);
         expect(requested.stdout).to.match(/SHA256|[0-9A-F]{2}(:[0-9A-F]{2}){31}/);

@@ -145,7 +145,7 @@ describe(`citizen cards on ${NETWORK_LABEL}`, function () {
         await promisify(execFile)(
             process.execPath,
             [
-                path.join(t.root, 'dist', 'network', 'cli.js'),
+                path.join(t.root, 'dist', 'network', 'commands', 'cli.js'),
                 'chaincode:deploy',
                 '--name',
                 'citizencard',

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import YAML from 'yaml';
 import { testNetwork } from './network';
 import { Topology } from '../../network/client/topology';
-import { devnetNodes, runningPid, DevnetNode } from '../../network/processes';
+import { devnetNodes, runningPid, DevnetNode } from '../../network/devnet/processes';
 import { eventually } from './helpers';
 import { notRun, onlyOn } from '../not-run';
 
@@ -20,7 +20,7 @@ interface Run {
 }
 
 async function cli(t: Topology, ...args: string[]): Promise<Run> {
-    const file = path.join(t.root, 'dist', 'network', 'cli.js');
+    const file = path.join(t.root, 'dist', 'network', 'commands', 'cli.js');
     try {
         const env = { ...process.env };
         delete env.DEVNET_STATE_DIR; // the topology file names its state folder
@@ -41,7 +41,7 @@ class Foreground {
     constructor(t: Topology) {
         const env = { ...process.env };
         delete env.DEVNET_STATE_DIR;
-        this.child = spawn(process.execPath, [path.join(t.root, 'dist', 'network', 'cli.js'), 'start', '--topology', t.file], { env });
+        this.child = spawn(process.execPath, [path.join(t.root, 'dist', 'network', 'commands', 'cli.js'), 'start', '--topology', t.file], { env });
         this.child.stdout?.on('data', (d) => (this.output += d));
         this.child.stderr?.on('data', (d) => (this.output += d));
         this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code ?? -1)));

@@ -87,7 +87,7 @@ describe(`Fabric CA on ${NETWORK_LABEL}`, function () {
             delete env.DEVNET_STATE_DIR; // the topology file names its state folder
             return run(
                 process.execPath,
-                [path.join(t.root, 'dist', 'network', 'cli.js'), ...args, '--topology', t.file, ...driver().cliArgs],
+                [path.join(t.root, 'dist', 'network', 'commands', 'cli.js'), ...args, '--topology', t.file, ...driver().cliArgs],
                 { env },
             );
         };

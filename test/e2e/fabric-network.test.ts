@@ -19,7 +19,7 @@ async function cli(t: Topology, ...args: string[]): Promise<{ code: number; outp
     try {
         const { stdout, stderr } = await promisify(execFile)(
             process.execPath,
-            [path.join(REPO_ROOT, 'dist', 'network', 'cli.js'), ...args, '--fabric', '--topology', t.file],
+            [path.join(REPO_ROOT, 'dist', 'network', 'commands', 'cli.js'), ...args, '--fabric', '--topology', t.file],
             { env, maxBuffer: 16 * 1024 * 1024 },
         );
         return { code: 0, output: stdout + stderr };

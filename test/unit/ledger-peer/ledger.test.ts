@@ -9,7 +9,7 @@ import { KvLedger } from '../../../network/devnet/peer/ledger/kvledger';
 import { createSignedEnvelope } from '../../../network/devnet/common/protoutil';
 import { parseSignaturePolicy, PolicyManager } from '../../../network/devnet/common/policies';
 import { ConfigValidator } from '../../../network/devnet/common/configvalidator';
-import { computeUpdate, configUpdateEnvelope, signConfigUpdate } from '../../../network/configupdate';
+import { computeUpdate, configUpdateEnvelope, signConfigUpdate } from '../../../network/commands/configupdate';
 import { SimulationError } from '../../../network/devnet/peer/ledger/txsimulator';
 import { TxSimulator } from '../../../network/devnet/peer/ledger/types';
 import { Chain, CC, definition, envelope, ledgerFixture, LedgerFixture, newTx, PRIVATE, SHARED, simulateTx, sortedJson } from './fixture';

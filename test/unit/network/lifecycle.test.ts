@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { contentHash } from '../../../network/lifecycle';
+import { contentHash } from '../../../network/commands/lifecycle';
 import { ChaincodeConfig, Topology } from '../../../network/client/topology';
 
 describe('chaincode content hash', () => {

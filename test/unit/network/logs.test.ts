@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { formatEvent, LogReader, parseLine, printLogs } from '../../../network/logs';
-import { withoutColour } from '../../../network/plain-output';
-import { chaincodeNode } from '../../../network/processes';
+import { formatEvent, LogReader, parseLine, printLogs } from '../../../network/commands/logs';
+import { withoutColour } from '../../../network/devnet/plain-output';
+import { chaincodeNode } from '../../../network/devnet/processes';
 import { createLogger } from '../../../network/client/logger';
 import { loadTopology, Topology } from '../../../network/client/topology';
 

@@ -26,9 +26,9 @@ import {
     signConfigUpdate,
     withApplicationOrg,
     withoutApplicationOrg,
-} from '../../../network/configupdate';
+} from '../../../network/commands/configupdate';
 import { generateCrypto } from '../../../network/devnet/msp/ca';
-import { adminOf, addOrgToTopologyFile } from '../../../network/orgs';
+import { adminOf, addOrgToTopologyFile } from '../../../network/commands/orgs';
 import { paths, Topology } from '../../../network/client/topology';
 import { OrdererProcess, shiftedTopology } from './fixture';
 

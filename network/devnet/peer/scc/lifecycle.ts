@@ -230,7 +230,7 @@ function fillDefinition<T extends DefinitionMessage>(
 
 // ---- helpers for the CLI ----
 
-/** CommitChaincodeDefinitionArgs for a topology chaincode (what network/lifecycle.ts submits through fabric-gateway). */
+/** CommitChaincodeDefinitionArgs for a topology chaincode (what network/commands/lifecycle.ts submits through fabric-gateway). */
 export function commitDefinitionArgs(cc: ChaincodeConfig): peer.lifecycle.CommitChaincodeDefinitionArgs {
     const args = fillDefinition(new peer.lifecycle.CommitChaincodeDefinitionArgs(), cc);
     args.setName(cc.name);

@@ -2,19 +2,19 @@
 // Every command reads the topology (network/topology.yaml, or --topology FILE / $TOPOLOGY).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadTopology, Topology, paths, address, issuerOrg } from './client/topology';
-import { devnetNodes, runningPid, startNode, waitHealthy, stopNode, checkHealth, portFree, DevnetNode, chaincodeNode } from './processes';
-import { generateCrypto } from './devnet/msp/ca';
-import { registerAndEnroll } from './client/ca-identities';
-import { buildGenesisBlock } from './devnet/common/configtx';
+import { loadTopology, Topology, paths, address, issuerOrg } from '../client/topology';
+import { devnetNodes, runningPid, startNode, waitHealthy, stopNode, checkHealth, portFree, DevnetNode, chaincodeNode } from '../devnet/processes';
+import { generateCrypto } from '../devnet/msp/ca';
+import { registerAndEnroll } from '../client/ca-identities';
+import { buildGenesisBlock } from '../devnet/common/configtx';
 import { deployChaincodes } from './lifecycle';
 import { runOrgCommand } from './addorg';
 import { ORG_COMMANDS_HELP } from './orgs';
-import { asFabric, fabricUp, fabricDown, fabricStatus, fabricDeploy, writeComposeFile } from './fabric/network';
+import { asFabric, fabricUp, fabricDown, fabricStatus, fabricDeploy, writeComposeFile } from '../fabric/network';
 import { printLogs } from './logs';
-import { isLogLevel } from './client/logger';
+import { isLogLevel } from '../client/logger';
 import { describeOwner, liveForegroundOwner, Owner, readOwner, removeOwner, withLock, writeOwner } from './owner';
-import { runCommand } from './client/command';
+import { runCommand } from '../client/command';
 
 const HELP = `Usage: devnet <command> [options]
 

@@ -7,7 +7,7 @@
 //   stops nothing when it leaves; `down` removes the file, which tells a foreground owner to leave.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Topology } from './client/topology';
+import { Topology } from '../client/topology';
 
 export interface Owner {
     pid: number;
@@ -23,7 +23,7 @@ const ownerFile = (t: Topology) => path.join(runDir(t), 'owner.json');
 export function isDevnetCommand(pid: number): boolean {
     try {
         process.kill(pid, 0);
-        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path.join('network', 'cli.js'));
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path.join('network', 'commands', 'cli.js'));
     } catch {
         return false;
     }

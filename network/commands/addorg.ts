@@ -5,13 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { common } from '@hyperledger/fabric-protos';
-import { CHAINCODE_FN } from '../gateway/fabric/surface';
+import { CHAINCODE_FN } from '../../gateway/fabric/surface';
 import { ensureRunning } from './cli';
-import { connectAs } from './client/connection';
-import { applicationOrgGroup } from './devnet/common/configtx';
-import { FABRIC_ORGS } from './fabric/orgs';
-import { generateCrypto } from './devnet/msp/ca';
-import { checkHealth, devnetNodes, stopNode } from './processes';
+import { connectAs } from '../client/connection';
+import { applicationOrgGroup } from '../devnet/common/configtx';
+import { FABRIC_ORGS } from '../fabric/orgs';
+import { generateCrypto } from '../devnet/msp/ca';
+import { checkHealth, devnetNodes, stopNode } from '../devnet/processes';
 import {
     acceptOrgRequest,
     adminOf,
@@ -34,7 +34,7 @@ import {
     summarizeUpdate,
     waitForPeers,
 } from './orgs';
-import { findOrg, issuerOrg, Topology } from './client/topology';
+import { findOrg, issuerOrg, Topology } from '../client/topology';
 
 /** The devnet's side of a join: identities from our own CA code, nodes as our own processes. */
 export const DEVNET_ORGS: OrgNetwork = {

@@ -5,8 +5,8 @@
 // keeps the time of the line before it, so it stays beside it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isLogLevel, LOG_LEVELS, LogLevel } from './client/logger';
-import { Topology } from './client/topology';
+import { isLogLevel, LOG_LEVELS, LogLevel } from '../client/logger';
+import { Topology } from '../client/topology';
 
 export interface LogEvent {
     time: string;

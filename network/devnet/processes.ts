@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { ChaincodeConfig, caOf, OrgConfig, paths, Topology } from './client/topology';
+import { ChaincodeConfig, caOf, OrgConfig, paths, Topology } from '../client/topology';
 
 export type NodeKind = 'ca' | 'orderer' | 'peer' | 'chaincode' | 'gateway';
 

@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { peer } from '@hyperledger/fabric-protos';
 import { Contract } from '@hyperledger/fabric-gateway';
-import { ChaincodeConfig, Topology, issuerOrg } from './client/topology';
-import { connectAs } from './client/connection';
-import { commitDefinitionArgs } from './devnet/peer/scc/lifecycle';
+import { ChaincodeConfig, Topology, issuerOrg } from '../client/topology';
+import { connectAs } from '../client/connection';
+import { commitDefinitionArgs } from '../devnet/peer/scc/lifecycle';
 
 export interface DeployOptions {
     log: (line: string) => void;

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { common, msp } from '@hyperledger/fabric-protos';
 import YAML, { isMap, isSeq, YAMLMap } from 'yaml';
-import { channelConfigOf, configFromBlock } from './devnet/common/configtx';
+import { channelConfigOf, configFromBlock } from '../devnet/common/configtx';
 import {
     broadcastEnvelope,
     computeUpdate,
@@ -20,8 +20,8 @@ import {
     withApplicationOrg,
     withoutApplicationOrg,
 } from './configupdate';
-import { loadSigningIdentity, SigningIdentity } from './devnet/msp/identity';
-import { findOrg, loadTopology, OrgConfig, paths, Topology } from './client/topology';
+import { loadSigningIdentity, SigningIdentity } from '../devnet/msp/identity';
+import { findOrg, loadTopology, OrgConfig, paths, Topology } from '../client/topology';
 
 export class OrgChangeError extends Error {
     constructor(
@@ -36,7 +36,7 @@ export class OrgChangeError extends Error {
 export type Say = (line: string) => void;
 
 /**
- * What a join needs of the network the org joins: the devnet's own processes (network/addorg.ts)
+ * What a join needs of the network the org joins: the devnet's own processes (network/commands/addorg.ts)
  * or real Fabric's (network/fabric/orgs.ts). The channel update itself is the same on both.
  */
 export interface OrgNetwork {
@@ -82,7 +82,7 @@ export async function catchUp(network: OrgNetwork, t: Topology, mspId: string, s
     say(`  ${paths.peerName(t, mspId)} caught up with the orderer (height ${height}) in ${elapsed(started)}`);
 }
 
-/** The org commands of the devnet CLI (network/addorg.ts runs them). */
+/** The org commands of the devnet CLI (network/commands/addorg.ts runs them). */
 export const ORG_COMMANDS_HELP = `
 Orgs joining and leaving the running channel (a channel update signed by a majority of admins);
 each also on real Fabric with --fabric:

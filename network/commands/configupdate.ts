@@ -8,10 +8,10 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { common, msp, orderer } from '@hyperledger/fabric-protos';
-import { configUpdateEnvelopeOf } from './devnet/common/configvalidator';
-import { createSignedEnvelope, lastConfigIndex, makeSignatureHeader, newNonce } from './devnet/common/protoutil';
-import type { SigningIdentity } from './devnet/msp/identity';
-import { address, paths, Topology } from './client/topology';
+import { configUpdateEnvelopeOf } from '../devnet/common/configvalidator';
+import { createSignedEnvelope, lastConfigIndex, makeSignatureHeader, newNonce } from '../devnet/common/protoutil';
+import type { SigningIdentity } from '../devnet/msp/identity';
+import { address, paths, Topology } from '../client/topology';
 
 export class ConfigUpdateToolError extends Error {
     constructor(
