@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { common } from '@hyperledger/fabric-protos';
 import { CHAINCODE_FN } from '../../gateway/fabric/surface';
-import { ensureRunning } from './cli';
+import { ensureRunning } from './network';
 import { connectAs } from '../client/connection';
 import { applicationOrgGroup } from '../devnet/common/configtx';
 import { FABRIC_ORGS } from '../fabric/orgs';

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { loadTopology, Topology, DEFAULT_TOPOLOGY, REPO_ROOT } from '../../network/client/topology';
-import { up, down } from '../../network/commands/cli';
+import { up, down } from '../../network/commands/network';
 import { DEFAULT_PORT_SHIFT, PORT_SHIFT, shiftPorts, withFixtureChaincode } from '../fixtures/topology';
 import { devnetNodes, runningPid, startNode, waitHealthy, DevnetNode, NodeKind } from '../../network/devnet/processes';
 import { asFabric, fabricUp, fabricDown, fabricNodes } from '../../network/fabric/network';
