@@ -33,7 +33,7 @@ import {
     submitUpdate,
     summarizeUpdate,
     waitForPeers,
-} from './orgs';
+} from './orgchange';
 import { findOrg, issuerOrg, Topology } from '../client/topology';
 
 /** The devnet's side of a join: identities from our own CA code, nodes as our own processes. */

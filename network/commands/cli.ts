@@ -6,7 +6,7 @@ import { registerAndEnroll } from '../client/ca-identities';
 import { deployChaincodes } from './lifecycle';
 import { down, ensureRunning, printEndpoints, start, status, up } from './network';
 import { runOrgCommand } from './addorg';
-import { ORG_COMMANDS_HELP } from './orgs';
+import { ORG_COMMANDS_HELP } from './orgchange';
 import { asFabric, fabricUp, fabricDown, fabricStatus, fabricDeploy, writeComposeFile } from '../fabric/network';
 import { printLogs } from './logs';
 import { isLogLevel } from '../client/logger';

@@ -1,13 +1,13 @@
 // The real-Fabric side of an org joining or leaving the channel (npm run network:add-org -- --fabric):
 // the new org's Fabric CA started and its identities enrolled with fabric-ca-client, its config
-// group with its anchor peer; after the signed update (network/commands/orgs.ts, the same as on the devnet),
+// group with its anchor peer; after the signed update (network/commands/orgchange.ts, the same as on the devnet),
 // its peer joined with `peer channel join` on the genesis block and caught up from the orderer,
 // its chaincode servers started, each chaincode installed and approved for the org at the
 // committed sequence (the definition is unchanged: no new commit), its gateway last.
 // Every step checks first what is done already, so a second run, or a run after a crash, redoes nothing.
 import type { common } from '@hyperledger/fabric-protos';
 import { applicationOrgGroup } from '../devnet/common/configtx';
-import { catchUp, OrgNetwork, Say } from '../commands/orgs';
+import { catchUp, OrgNetwork, Say } from '../commands/orgchange';
 import { devnetNodes, stopNode } from '../devnet/processes';
 import { ChaincodeConfig, findOrg, OrgConfig, paths, Topology } from '../client/topology';
 import { findFabricBinaries, FabricBinaries } from './binaries';

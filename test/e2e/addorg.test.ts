@@ -29,7 +29,7 @@ import {
     requestConfigGroup,
     signUpdate,
     submitUpdate,
-} from '../../network/commands/orgs';
+} from '../../network/commands/orgchange';
 import { checkHealth, devnetNodes } from '../../network/devnet/processes';
 import { address, findOrg, paths, REPO_ROOT, Topology } from '../../network/client/topology';
 import { notRun, onlyOn } from '../not-run';

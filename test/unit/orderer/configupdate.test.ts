@@ -28,7 +28,7 @@ import {
     withoutApplicationOrg,
 } from '../../../network/commands/configupdate';
 import { generateCrypto } from '../../../network/devnet/msp/ca';
-import { adminOf, addOrgToTopologyFile } from '../../../network/commands/orgs';
+import { adminOf, addOrgToTopologyFile } from '../../../network/commands/orgchange';
 import { paths, Topology } from '../../../network/client/topology';
 import { OrdererProcess, shiftedTopology } from './fixture';
 
