@@ -1,17 +1,55 @@
-// The devnet's command line: start, up, down, status, enroll, chaincode:deploy.
+// The network's command line, the one command table of the tooling: start, up, down, status, logs,
+// enroll, chaincode:deploy, compose and the org commands, on the devnet or (--fabric) real Fabric.
+// Each command's steps live in the module it calls (network.ts, orgs.ts, lifecycle.ts, logs.ts,
+// ../fabric/network.ts); none of them imports this file.
 // Every command reads the topology (network/topology.yaml, or --topology FILE / $TOPOLOGY).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { common } from '@hyperledger/fabric-protos';
 import { loadTopology, Topology, paths } from '../client/topology';
 import { stopNode, chaincodeNode } from '../devnet/processes';
 import { registerAndEnroll } from '../client/ca-identities';
 import { deployChaincodes } from './lifecycle';
 import { down, ensureRunning, printEndpoints, start, status, up } from './network';
-import { runOrgCommand } from './addorg';
-import { ORG_COMMANDS_HELP } from './orgchange';
+import { addOrg, createOrgRequest, orgNetworkOf, removeOrg, startOrgNodes } from './orgs';
+import {
+    acceptOrgRequest,
+    adminOf,
+    NewOrg,
+    OrgChangeError,
+    proposeUpdate,
+    readOrgRequest,
+    requestConfigGroup,
+    Say,
+    signUpdate,
+    submitUpdate,
+    summarizeUpdate,
+} from './orgchange';
 import { asFabric, fabricUp, fabricDown, fabricStatus, fabricDeploy, writeComposeFile } from '../fabric/network';
 import { printLogs } from './logs';
 import { isLogLevel } from '../client/logger';
 import { describeOwner, liveForegroundOwner, readOwner, withLock, writeOwner } from './owner';
 import { runCommand } from '../client/command';
+
+/** The org commands (network/commands/orgs.ts runs them). */
+const ORG_COMMANDS_HELP = `
+Orgs joining and leaving the running channel (a channel update signed by a majority of admins);
+each also on real Fabric with --fabric:
+  add-org --msp MSP --name NAME --domain DOMAIN [--host HOST]
+                        all steps on this machine: topology entry, identities, update signed by a
+                        majority of the existing orgs' admins, submitted; the org's nodes started
+  remove-org --msp MSP [--keep-nodes]
+                        deactivate the org's services, remove it by a signed update, stop its nodes
+  org-request --msp MSP --name NAME --domain DOMAIN [--host HOST] --out FILE
+                        (new org's machine) its identities and the request file to send
+  propose-update (--request FILE | --remove MSP) --org MSP --out FILE
+                        (any admin) the unsigned update, computed against the current config
+  sign-update --org MSP --file FILE
+                        (each admin) print what the update does, then add the admin's signature
+  submit-update --org MSP --file FILE
+                        (one admin) sign and submit; prints the orderer's answer
+  org-up --msp MSP      start an org's chaincode servers, peer (catching up) and gateway
+`;
 
 const HELP = `Usage: devnet <command> [options]
 
@@ -237,6 +275,84 @@ async function fabricCommand(t: Topology, args: Args): Promise<number> {
                 `USAGE: ${args.command} has no --fabric variant (start, up, down, status, compose, chaincode:deploy, and the org commands)`,
             );
         }
+    }
+}
+
+type Flags = Map<string, string[]>;
+
+function flag(flags: Flags, name: string, required = true): string {
+    const v = flags.get(name)?.[0];
+    if ((v === undefined || v === 'true') && required)
+        throw new OrgChangeError('ORG_INVALID', `USAGE: --${name} is required\n${ORG_COMMANDS_HELP}`);
+    return v ?? '';
+}
+
+function newOrgOf(flags: Flags): NewOrg {
+    return { mspId: flag(flags, 'msp'), name: flag(flags, 'name'), domain: flag(flags, 'domain'), host: flags.get('host')?.[0] };
+}
+
+/** Runs an org command; undefined when `command` is not one. */
+async function runOrgCommand(command: string, flags: Flags, t: Topology, say: Say): Promise<number | undefined> {
+    const network = orgNetworkOf(flags.has('fabric'));
+    switch (command) {
+        case 'add-org':
+            await addOrg(t, newOrgOf(flags), say, network);
+            return 0;
+        case 'remove-org':
+            await removeOrg(t, flag(flags, 'msp'), { keepNodes: flags.has('keep-nodes') }, say, network);
+            return 0;
+        case 'org-request': {
+            const out = flag(flags, 'out');
+            const { request } = await createOrgRequest(t, newOrgOf(flags), say, network);
+            fs.writeFileSync(out, `${JSON.stringify(request, null, 2)}\n`);
+            say(`wrote ${out}: send it to the channel's admins, with these fingerprints by another channel (phone, letter):`);
+            for (const [file, fp] of Object.entries(request.fingerprints)) say(`  ${file}  ${fp}`);
+            return 0;
+        }
+        case 'propose-update': {
+            const out = flag(flags, 'out');
+            const proposer = flag(flags, 'org');
+
+            let update: common.Envelope | undefined;
+            if (flags.has('request')) {
+                const request = readOrgRequest(flag(flags, 'request'));
+                const topology = acceptOrgRequest(t, request);
+                update = await proposeUpdate(topology, adminOf(topology, proposer), {
+                    add: { mspId: request.org.mspId, group: requestConfigGroup(request) },
+                });
+            } else {
+                update = await proposeUpdate(t, adminOf(t, proposer), { remove: flag(flags, 'remove') });
+            }
+            if (!update) {
+                say('nothing to do: the channel config already is what the update would make it');
+                return 0;
+            }
+            fs.writeFileSync(out, update.serializeBinary());
+            for (const line of summarizeUpdate(update.serializeBinary())) say(line);
+            say(`wrote ${out}: each admin signs it (sign-update), the last one submits it (submit-update)`);
+            return 0;
+        }
+        case 'sign-update': {
+            const file = flag(flags, 'file');
+            const mspId = flag(flags, 'org');
+            const bytes = fs.readFileSync(file);
+            for (const line of summarizeUpdate(bytes)) say(line);
+            if (flags.has('request')) acceptOrgRequest(t, readOrgRequest(flag(flags, 'request')));
+            fs.writeFileSync(file, signUpdate(t, bytes, adminOf(t, mspId)));
+            say(`signed by the admin of ${mspId}: ${path.resolve(file)}`);
+            return 0;
+        }
+        case 'submit-update': {
+            const mspId = flag(flags, 'org');
+            const block = await submitUpdate(t, fs.readFileSync(flag(flags, 'file')), adminOf(t, mspId));
+            say(`the orderer accepted the update: config block ${block}`);
+            return 0;
+        }
+        case 'org-up':
+            await startOrgNodes(network, t, flag(flags, 'msp'), say);
+            return 0;
+        default:
+            return undefined;
     }
 }
 

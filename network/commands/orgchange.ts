@@ -1,8 +1,9 @@
-// A ministry joining (or leaving) the running channel, as fabric-samples' addOrg3 does it on Fabric:
-// the new org's material and its config group, an update of /Channel/Application computed against
-// the channel's last config block, signed by a majority of the existing orgs' admins, submitted to
-// the orderer; then the new org's nodes start and its peer catches up from the orderer.
-// Each step is also a command of its own for orgs on separate machines (docs/operations.md).
+// The steps of a ministry joining (or leaving) the running channel, as fabric-samples' addOrg3 does it
+// on Fabric, each a function of what it is given: the new org's entry in the topology file, its
+// join request (material and config group), an update of /Channel/Application computed against the
+// channel's last config block, signed by the admins and submitted to the orderer. The org commands
+// (network/commands/orgs.ts) run them in order, the same on the devnet and on real Fabric; each is
+// also a command of its own for orgs on separate machines (docs/operations.md).
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -35,24 +36,6 @@ export class OrgChangeError extends Error {
 
 export type Say = (line: string) => void;
 
-/**
- * What a join needs of the network the org joins: the devnet's own processes (network/commands/addorg.ts)
- * or real Fabric's (network/fabric/orgs.ts). The channel update itself is the same on both.
- */
-export interface OrgNetwork {
-    label: string;
-    /** The new org's CA and identities: generated on the devnet, enrolled at its own Fabric CA on Fabric. */
-    createIdentities(t: Topology, mspId: string, say: Say): Promise<void>;
-    /** /Channel/Application/<mspId> as configtxgen -printOrg writes it (on Fabric with its anchor peer). */
-    configGroup(t: Topology, mspId: string): common.ConfigGroup;
-    /** A peer's channel height, undefined when it does not answer. */
-    peerHeight(t: Topology, mspId: string): Promise<number | undefined>;
-    /** Starts the org's nodes: its peer catches up from the orderer, its chaincode becomes endorsable, its gateway last. */
-    startOrgNodes(t: Topology, mspId: string, say: Say): Promise<void>;
-    /** Stops the org's nodes; the names of those that ran. */
-    stopOrgNodes(t: Topology, mspId: string): Promise<string[]>;
-}
-
 /** Milliseconds since `since`, as the progress lines print them. */
 export const elapsed = (since: number) => `${Date.now() - since} ms`;
 
@@ -60,47 +43,6 @@ export const elapsed = (since: number) => `${Date.now() - since} ms`;
 export async function ordererHeight(t: Topology, signer: SigningIdentity): Promise<number> {
     return (await fetchBlock(t, signer, 'newest')).getHeader()!.getNumber() + 1;
 }
-
-/** Waits until the peer of every org in `orgs` holds `height` blocks. */
-export async function waitForPeers(network: OrgNetwork, t: Topology, orgs: string[], height: number, timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const heights = await Promise.all(orgs.map((o) => network.peerHeight(t, o)));
-        const behind = orgs.filter((_, i) => (heights[i] ?? 0) < height).map((o) => paths.peerName(t, o));
-        if (behind.length === 0) return;
-        if (Date.now() > deadline)
-            throw new OrgChangeError('NOT_APPLIED', `${behind.join(', ')} did not reach height ${height} within ${timeoutMs / 1000} s`);
-        await new Promise((r) => setTimeout(r, 200));
-    }
-}
-
-/** Waits until the org's new peer holds every block the orderer has. */
-export async function catchUp(network: OrgNetwork, t: Topology, mspId: string, say: Say, timeoutMs = 120_000): Promise<void> {
-    const started = Date.now();
-    const height = await ordererHeight(t, adminOf(t, mspId));
-    await waitForPeers(network, t, [mspId], height, timeoutMs);
-    say(`  ${paths.peerName(t, mspId)} caught up with the orderer (height ${height}) in ${elapsed(started)}`);
-}
-
-/** The org commands of the devnet CLI (network/commands/addorg.ts runs them). */
-export const ORG_COMMANDS_HELP = `
-Orgs joining and leaving the running channel (a channel update signed by a majority of admins);
-each also on real Fabric with --fabric:
-  add-org --msp MSP --name NAME --domain DOMAIN [--host HOST]
-                        all steps on this machine: topology entry, identities, update signed by a
-                        majority of the existing orgs' admins, submitted; the org's nodes started
-  remove-org --msp MSP [--keep-nodes]
-                        deactivate the org's services, remove it by a signed update, stop its nodes
-  org-request --msp MSP --name NAME --domain DOMAIN [--host HOST] --out FILE
-                        (new org's machine) its identities and the request file to send
-  propose-update (--request FILE | --remove MSP) --org MSP --out FILE
-                        (any admin) the unsigned update, computed against the current config
-  sign-update --org MSP --file FILE
-                        (each admin) print what the update does, then add the admin's signature
-  submit-update --org MSP --file FILE
-                        (one admin) sign and submit; prints the orderer's answer
-  org-up --msp MSP      start an org's chaincode servers, peer (catching up) and gateway
-`;
 
 export interface NewOrg {
     mspId: string;
@@ -238,30 +180,21 @@ export function fingerprint(pem: string): string {
     return new crypto.X509Certificate(pem).fingerprint256;
 }
 
-/** Step 1, on the new org's machine: its identities, nodes' certificates and the request file. */
-export async function createOrgRequest(
-    t: Topology,
-    org: NewOrg,
-    say: Say,
-    network: OrgNetwork,
-): Promise<{ topology: Topology; request: OrgRequest }> {
-    const t2 = addOrgToTopologyFile(t, org);
-    await network.createIdentities(t2, org.mspId, say);
-    const entry = findOrg(t2, org.mspId);
-    const mspFiles = readTree(paths.orgMsp(t2, org.mspId));
+/** The join request of an org whose identities exist: its topology entry, its verifying MSP and TLS root, its config group. */
+export function orgRequest(t: Topology, mspId: string, configGroup: common.ConfigGroup): OrgRequest {
+    const entry = findOrg(t, mspId);
+    const mspFiles = readTree(paths.orgMsp(t, mspId));
     const fingerprints: Record<string, string> = {};
     for (const [file, text] of Object.entries(mspFiles)) if (file.endsWith('.pem')) fingerprints[file] = fingerprint(text);
-    const request: OrgRequest = {
+    return {
         kind: 'org-join-request',
         org: entry,
-        chaincodePorts: Object.fromEntries(t2.chaincodes.map((cc) => [cc.name, cc.server.ports[org.mspId]])),
+        chaincodePorts: Object.fromEntries(t.chaincodes.map((cc) => [cc.name, cc.server.ports[mspId]])),
         msp: mspFiles,
-        tlsRootCert: fs.readFileSync(paths.tlsRootCert(t2, org.mspId), 'utf8'),
-        configGroup: Buffer.from(network.configGroup(t2, org.mspId).serializeBinary()).toString('base64'),
+        tlsRootCert: fs.readFileSync(paths.tlsRootCert(t, mspId), 'utf8'),
+        configGroup: Buffer.from(configGroup.serializeBinary()).toString('base64'),
         fingerprints,
     };
-    say(`${org.mspId}: identities and certificates under ${path.relative(t2.root, paths.orgDir(t2, org.mspId))}`);
-    return { topology: t2, request };
 }
 
 export function readOrgRequest(file: string): OrgRequest {

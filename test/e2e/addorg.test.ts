@@ -14,7 +14,7 @@ import { expect } from 'chai';
 import YAML from 'yaml';
 import { DeviceKey } from '../../gateway/citizen/device';
 import { basicPensionServiceBody, cardIssueBody, ensureApp, GatewayClient, SAMPLE_PERSONAL, serviceBody } from '../../gateway/demo';
-import { addOrg, DEVNET_ORGS, removeOrg } from '../../network/commands/addorg';
+import { addOrg, createOrgRequest, DEVNET_ORGS, removeOrg, startOrgNodes } from '../../network/commands/orgs';
 import { applicationOrgGroup } from '../../network/devnet/common/configtx';
 import { findFabricBinaries, findFabricTool } from '../../network/fabric/binaries';
 import { fabricNodes } from '../../network/fabric/network';
@@ -22,7 +22,6 @@ import { FABRIC_ORGS } from '../../network/fabric/orgs';
 import {
     adminOf,
     channelOrgs,
-    createOrgRequest,
     majoritySigners,
     ordererHeight,
     proposeUpdate,
@@ -395,7 +394,7 @@ describe(`A fifth org joins the running channel on ${NETWORK_LABEL} (a network o
         expect(`${update.stdout}${update.stderr}`).to.contain('Successfully submitted channel update');
 
         expect(await channelOrgs(t, adminOf(t, 'SeoulMSP'))).to.include(CLI_ORG.mspId);
-        await orgs.startOrgNodes(t, CLI_ORG.mspId, say);
+        await startOrgNodes(orgs, t, CLI_ORG.mspId, say);
         await exec(peer!, ['channel', 'fetch', 'config', file('after.pb'), '-c', t.channel, ...toOrderer], asAdmin(CLI_ORG.mspId));
         await lator('proto_decode', '--input', file('after.pb'), '--type', 'common.Block', '--output', file('after.json'));
         expect(Object.keys(json('after.json').data.data[0].payload.data.config.channel_group.groups.Application.groups)).to.include(

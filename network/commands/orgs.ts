@@ -1,8 +1,8 @@
-// The org commands of the network CLI, on the devnet or (--fabric) real Fabric: add-org and
-// remove-org (every step on this machine, each existing org's admin signing in turn), and the steps
-// one by one for orgs on separate machines: org-request, propose-update, sign-update,
-// submit-update, org-up (docs/operations.md).
-import * as fs from 'node:fs';
+// The org commands, each run top-down on the devnet or (--fabric) real Fabric: add-org and
+// remove-org (every step on this machine, each existing org's admin signing in turn), org-request
+// and org-up, the steps of which (network/commands/orgchange.ts) are also commands of their own for
+// orgs on separate machines (docs/operations.md). What differs between the two networks is an
+// OrgNetwork: the devnet's below, real Fabric's in network/fabric/orgs.ts.
 import * as path from 'node:path';
 import type { common } from '@hyperledger/fabric-protos';
 import { CHAINCODE_FN } from '../../gateway/fabric/surface';
@@ -13,28 +13,44 @@ import { FABRIC_ORGS } from '../fabric/orgs';
 import { generateCrypto } from '../devnet/msp/ca';
 import { checkHealth, devnetNodes, stopNode } from '../devnet/processes';
 import {
-    acceptOrgRequest,
+    addOrgToTopologyFile,
     adminOf,
-    catchUp,
     channelOrgs,
     elapsed as ms,
-    createOrgRequest,
     majoritySigners,
     NewOrg,
-    ORG_COMMANDS_HELP,
     OrgChangeError,
-    OrgNetwork,
+    ordererHeight,
+    OrgRequest,
+    orgRequest,
     proposeUpdate,
-    readOrgRequest,
     removeOrgFromTopologyFile,
     requestConfigGroup,
     Say,
     signUpdate,
     submitUpdate,
-    summarizeUpdate,
-    waitForPeers,
 } from './orgchange';
-import { findOrg, issuerOrg, Topology } from '../client/topology';
+import { findOrg, issuerOrg, paths, Topology } from '../client/topology';
+
+/**
+ * What a join needs of the network the org joins: the devnet's own processes (DEVNET_ORGS below)
+ * or real Fabric's (network/fabric/orgs.ts). The channel update itself is the same on both.
+ */
+export interface OrgNetwork {
+    label: string;
+    /** The new org's CA and identities: generated on the devnet, enrolled at its own Fabric CA on Fabric. */
+    createIdentities(t: Topology, mspId: string, say: Say): Promise<void>;
+    /** /Channel/Application/<mspId> as configtxgen -printOrg writes it (on Fabric with its anchor peer). */
+    configGroup(t: Topology, mspId: string): common.ConfigGroup;
+    /** A peer's channel height, undefined when it does not answer. */
+    peerHeight(t: Topology, mspId: string): Promise<number | undefined>;
+    /** Starts the org's peer (and what it needs first), joined to the channel: it then catches up from the orderer. */
+    startOrgPeer(t: Topology, mspId: string, say: Say): Promise<void>;
+    /** Once its peer has caught up: the rest of the org's nodes, its chaincode endorsable, its gateway last. */
+    startOrgServices(t: Topology, mspId: string, say: Say): Promise<void>;
+    /** Stops the org's nodes; the names of those that ran. */
+    stopOrgNodes(t: Topology, mspId: string): Promise<string[]>;
+}
 
 /** The devnet's side of a join: identities from our own CA code, nodes as our own processes. */
 export const DEVNET_ORGS: OrgNetwork = {
@@ -45,13 +61,15 @@ export const DEVNET_ORGS: OrgNetwork = {
         const peer = devnetNodes(t).find((n) => n.kind === 'peer' && n.org === mspId);
         return peer ? (await checkHealth(peer)).height : undefined;
     },
-    async startOrgNodes(t, mspId, say) {
+    async startOrgPeer(t, mspId) {
         findOrg(t, mspId);
         const nodes = devnetNodes(t).filter((n) => n.org === mspId);
         // Chaincode servers (and whatever else the org runs) first, the peer next, the gateway last.
         for (const node of nodes.filter((n) => n.kind !== 'peer' && n.kind !== 'gateway')) await ensureRunning(t, node);
         for (const node of nodes.filter((n) => n.kind === 'peer')) await ensureRunning(t, node);
-        await catchUp(DEVNET_ORGS, t, mspId, say);
+    },
+    async startOrgServices(t, mspId) {
+        const nodes = devnetNodes(t).filter((n) => n.org === mspId);
         for (const node of nodes.filter((n) => n.kind === 'gateway')) await ensureRunning(t, node);
     },
     async stopOrgNodes(t, mspId) {
@@ -67,6 +85,48 @@ export const DEVNET_ORGS: OrgNetwork = {
 
 /** The network behind the CLI's --fabric flag. */
 export const orgNetworkOf = (fabric: boolean): OrgNetwork => (fabric ? FABRIC_ORGS : DEVNET_ORGS);
+
+/** Waits until the peer of every org in `orgs` holds `height` blocks. */
+export async function waitForPeers(network: OrgNetwork, t: Topology, orgs: string[], height: number, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const heights = await Promise.all(orgs.map((o) => network.peerHeight(t, o)));
+        const behind = orgs.filter((_, i) => (heights[i] ?? 0) < height).map((o) => paths.peerName(t, o));
+        if (behind.length === 0) return;
+        if (Date.now() > deadline)
+            throw new OrgChangeError('NOT_APPLIED', `${behind.join(', ')} did not reach height ${height} within ${timeoutMs / 1000} s`);
+        await new Promise((r) => setTimeout(r, 200));
+    }
+}
+
+/** Waits until the org's new peer holds every block the orderer has. */
+export async function catchUp(network: OrgNetwork, t: Topology, mspId: string, say: Say, timeoutMs = 120_000): Promise<void> {
+    const started = Date.now();
+    const height = await ordererHeight(t, adminOf(t, mspId));
+    await waitForPeers(network, t, [mspId], height, timeoutMs);
+    say(`  ${paths.peerName(t, mspId)} caught up with the orderer (height ${height}) in ${ms(started)}`);
+}
+
+/** npm run network:org-up: the org's peer started and caught up with the orderer, then the rest of its nodes. */
+export async function startOrgNodes(network: OrgNetwork, t: Topology, mspId: string, say: Say): Promise<void> {
+    await network.startOrgPeer(t, mspId, say);
+    await catchUp(network, t, mspId, say);
+    await network.startOrgServices(t, mspId, say);
+}
+
+/** npm run network:org-request, on the new org's machine: its topology entry, its identities and the request file. */
+export async function createOrgRequest(
+    t: Topology,
+    org: NewOrg,
+    say: Say,
+    network: OrgNetwork,
+): Promise<{ topology: Topology; request: OrgRequest }> {
+    const t2 = addOrgToTopologyFile(t, org);
+    await network.createIdentities(t2, org.mspId, say);
+    const request = orgRequest(t2, org.mspId, network.configGroup(t2, org.mspId));
+    say(`${org.mspId}: identities and certificates under ${path.relative(t2.root, paths.orgDir(t2, org.mspId))}`);
+    return { topology: t2, request };
+}
 
 /** Signs with a majority of the channel's admins in turn, the last one submitting; returns the config block. */
 async function signAndSubmit(t: Topology, bytes: Uint8Array, signers: string[], say: Say): Promise<number> {
@@ -102,7 +162,7 @@ export async function addOrg(t: Topology, org: NewOrg, say: Say, network: OrgNet
         await waitForPeers(network, topology, members, block + 1);
         say(`  every peer of ${members.join(', ')} applied config block ${block}`);
     }
-    await network.startOrgNodes(topology, org.mspId, say);
+    await startOrgNodes(network, topology, org.mspId, say);
     say(`${org.mspId} joined ${t.channel} in ${ms(started)}`);
     return topology;
 }
@@ -169,82 +229,4 @@ export async function removeOrg(
     const t2 = removeOrgFromTopologyFile(t, mspId);
     say(`removed ${mspId} in ${ms(started)}; its ledger entries stay on every peer`);
     return t2;
-}
-
-type Flags = Map<string, string[]>;
-
-function flag(flags: Flags, name: string, required = true): string {
-    const v = flags.get(name)?.[0];
-    if ((v === undefined || v === 'true') && required)
-        throw new OrgChangeError('ORG_INVALID', `USAGE: --${name} is required\n${ORG_COMMANDS_HELP}`);
-    return v ?? '';
-}
-
-function newOrgOf(flags: Flags): NewOrg {
-    return { mspId: flag(flags, 'msp'), name: flag(flags, 'name'), domain: flag(flags, 'domain'), host: flags.get('host')?.[0] };
-}
-
-/** Runs an org command of the CLI; undefined when `command` is not one. */
-export async function runOrgCommand(command: string, flags: Flags, t: Topology, say: Say): Promise<number | undefined> {
-    const network = orgNetworkOf(flags.has('fabric'));
-    switch (command) {
-        case 'add-org':
-            await addOrg(t, newOrgOf(flags), say, network);
-            return 0;
-        case 'remove-org':
-            await removeOrg(t, flag(flags, 'msp'), { keepNodes: flags.has('keep-nodes') }, say, network);
-            return 0;
-        case 'org-request': {
-            const out = flag(flags, 'out');
-            const { request } = await createOrgRequest(t, newOrgOf(flags), say, network);
-            fs.writeFileSync(out, `${JSON.stringify(request, null, 2)}\n`);
-            say(`wrote ${out}: send it to the channel's admins, with these fingerprints by another channel (phone, letter):`);
-            for (const [file, fp] of Object.entries(request.fingerprints)) say(`  ${file}  ${fp}`);
-            return 0;
-        }
-        case 'propose-update': {
-            const out = flag(flags, 'out');
-            const proposer = flag(flags, 'org');
-
-            let update: common.Envelope | undefined;
-            if (flags.has('request')) {
-                const request = readOrgRequest(flag(flags, 'request'));
-                const topology = acceptOrgRequest(t, request);
-                update = await proposeUpdate(topology, adminOf(topology, proposer), {
-                    add: { mspId: request.org.mspId, group: requestConfigGroup(request) },
-                });
-            } else {
-                update = await proposeUpdate(t, adminOf(t, proposer), { remove: flag(flags, 'remove') });
-            }
-            if (!update) {
-                say('nothing to do: the channel config already is what the update would make it');
-                return 0;
-            }
-            fs.writeFileSync(out, update.serializeBinary());
-            for (const line of summarizeUpdate(update.serializeBinary())) say(line);
-            say(`wrote ${out}: each admin signs it (sign-update), the last one submits it (submit-update)`);
-            return 0;
-        }
-        case 'sign-update': {
-            const file = flag(flags, 'file');
-            const mspId = flag(flags, 'org');
-            const bytes = fs.readFileSync(file);
-            for (const line of summarizeUpdate(bytes)) say(line);
-            if (flags.has('request')) acceptOrgRequest(t, readOrgRequest(flag(flags, 'request')));
-            fs.writeFileSync(file, signUpdate(t, bytes, adminOf(t, mspId)));
-            say(`signed by the admin of ${mspId}: ${path.resolve(file)}`);
-            return 0;
-        }
-        case 'submit-update': {
-            const mspId = flag(flags, 'org');
-            const block = await submitUpdate(t, fs.readFileSync(flag(flags, 'file')), adminOf(t, mspId));
-            say(`the orderer accepted the update: config block ${block}`);
-            return 0;
-        }
-        case 'org-up':
-            await network.startOrgNodes(t, flag(flags, 'msp'), say);
-            return 0;
-        default:
-            return undefined;
-    }
 }
