@@ -8,7 +8,7 @@ import { SignedAccessLogListRequest } from '../../chaincode/model';
 import type { Db } from '../db';
 import { badRequest } from '../errors';
 import { SqliteCheckpointer } from '../events/checkpointer';
-import { ACCESS_EVENT_NAMES, CHAINCODE_FN as F } from '../fabric/surface';
+import { ACCESS_EVENT_NAMES, CHAINCODE_FN as F } from '../../chaincode/surface';
 import type { EventStream, FabricLayer } from '../fabric/types';
 import type { Logger } from '../../network/client/logger';
 import { CardPath, StreamQuery } from './dto';

@@ -5,7 +5,7 @@
 // OrgNetwork: the devnet's below, real Fabric's in network/fabric/orgs.ts.
 import * as path from 'node:path';
 import type { common } from '@hyperledger/fabric-protos';
-import { CHAINCODE_FN } from '../../gateway/fabric/surface';
+import { CHAINCODE_FN } from '../../chaincode/surface';
 import { ensureRunning } from './network';
 import { connectAs } from '../client/connection';
 import { applicationOrgGroup } from '../devnet/common/configtx';

@@ -18,7 +18,7 @@ import { ISSUER_MSP, openGrantedData, type SealedGrantedData, TRANSIENT_RESPONSE
 import { DeviceKey } from '../../gateway/citizen/device';
 import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../gateway/demo';
 import { loadAppIdentity } from '../../gateway/fabric/identities';
-import { CHAINCODE_FN as F } from '../../gateway/fabric/surface';
+import { CHAINCODE_FN as F } from '../../chaincode/surface';
 import { connectAs, type OrgConnection } from '../../network/client/connection';
 import { checkHealth, devnetNodes, type NodeKind, runningPid } from '../../network/devnet/processes';
 import type { Topology } from '../../network/client/topology';

@@ -1,5 +1,6 @@
-// The chaincode's transaction surface as the gateway calls it: one place for the function names
-// (chaincode/contracts/*.ts; `Contract:Fn` for all but the default CardContract).
+// The chaincode's transaction surface as its clients call it (the gateway, the org commands, the
+// benchmarks): one place for the function names (chaincode/contracts/*.ts; `Contract:Fn` for all
+// but the default CardContract).
 // Every function takes one JSON argument (a chaincode/model DTO).
 export const CHAINCODE_FN = {
     issuePersonalRecord: 'CardContract:IssuePersonalRecord',
