@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import { type Contract, StatusCode } from '@hyperledger/fabric-gateway';
 import { ISSUER_MSP, openGrantedData, type SealedGrantedData, TRANSIENT_RESPONSE_KEY } from '../../chaincode/model';
 import { DeviceKey } from '../../gateway/citizen/device';
-import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../gateway/demo';
+import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../scripts/demo';
 import { loadAppIdentity } from '../../gateway/fabric/identities';
 import { CHAINCODE_FN as F } from '../../chaincode/surface';
 import { connectAs, type OrgConnection } from '../../network/client/connection';

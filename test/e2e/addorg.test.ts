@@ -13,7 +13,7 @@ import { StatusCode } from '@hyperledger/fabric-gateway';
 import { expect } from 'chai';
 import YAML from 'yaml';
 import { DeviceKey } from '../../gateway/citizen/device';
-import { basicPensionServiceBody, cardIssueBody, ensureApp, GatewayClient, SAMPLE_PERSONAL, serviceBody } from '../../gateway/demo';
+import { basicPensionServiceBody, cardIssueBody, ensureApp, GatewayClient, SAMPLE_PERSONAL, serviceBody } from '../../scripts/demo';
 import { addOrg, createOrgRequest, DEVNET_ORGS, removeOrg, startOrgNodes } from '../../network/commands/orgs';
 import { applicationOrgGroup } from '../../network/devnet/common/configtx';
 import { findFabricBinaries, findFabricTool } from '../../network/fabric/binaries';

@@ -10,8 +10,8 @@ import { peer } from '@hyperledger/fabric-protos';
 import { testNetwork, controlledNodes, driver, NETWORK_LABEL, TestNetwork } from './network';
 import { connection, contractOf, closeConnections, utf8, filesContaining, filesOutsideIssuerPeer, marker } from './helpers';
 import { Topology, paths, issuerOrg } from '../../network/client/topology';
-import { checkEveryEndpoint } from '../../gateway/e2e';
-import { ensureApp } from '../../gateway/demo';
+import { checkEveryEndpoint } from '../../scripts/e2e';
+import { ensureApp } from '../../scripts/demo';
 import { buildOpenApi } from '../../gateway/http/openapi';
 import { v1Routes } from '../../gateway/http/routes';
 import { DeviceKey } from '../../gateway/citizen/device';
@@ -86,7 +86,7 @@ describe(`citizen cards on ${NETWORK_LABEL}`, function () {
     it('Given the four gateways, When the demo runs (`npm run demo`), Then every step answers as it expects', async () => {
         const { stdout } = await promisify(execFile)(
             process.execPath,
-            [path.join(t.root, 'dist', 'gateway', 'demo.js'), '--topology', t.file],
+            [path.join(t.root, 'dist', 'scripts', 'demo.js'), '--topology', t.file],
             {
                 env: { ...process.env, DEVNET_STATE_DIR: t.stateDir },
             },

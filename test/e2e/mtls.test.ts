@@ -6,7 +6,7 @@ import * as https from 'node:https';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../gateway/config';
-import { ensureApp } from '../../gateway/demo';
+import { ensureApp } from '../../scripts/demo';
 import { mspDirOf } from '../../gateway/fabric/identities';
 import { type RunningGateway, startGateway } from '../../gateway/server';
 import { paths, type Topology } from '../../network/client/topology';

@@ -1,9 +1,9 @@
 // Every gateway endpoint at least once, through the four gateways, with CA-issued identities:
 // the end-to-end check the devnet tests (and a real-Fabric run, given its topology) call.
-// `node dist/gateway/e2e.js [--topology FILE]` prints one line per call and exits 1 on a failure.
+// `node dist/scripts/e2e.js [--topology FILE]` prints one line per call and exits 1 on a failure.
 import * as crypto from 'node:crypto';
 import { findOrg, loadTopology } from '../network/client/topology';
-import { DeviceKey, encodeStreamRequest } from './citizen/device';
+import { DeviceKey, encodeStreamRequest } from '../gateway/citizen/device';
 import { basicPensionServiceBody, cardIssueBody, ensureApp, type Call, type GatewayClient } from './demo';
 
 export interface CheckResult {

@@ -3,14 +3,14 @@
 // granted request with only the consented items, the citizen's access log, withdrawal, an
 // auditor's query and a transaction proof. Apps and their API keys are provisioned on the way
 // (the same command an operator runs: gateway/admin.ts create-app).
-// Usage: node dist/gateway/demo.js [--topology FILE]
+// Usage: node dist/scripts/demo.js [--topology FILE]
 import * as crypto from 'node:crypto';
 import { loadTopology, findOrg, type Topology } from '../network/client/topology';
-import { AppStore } from './auth/store';
-import { provisionApp } from './admin';
-import { DeviceKey } from './citizen/device';
-import { loadConfig } from './config';
-import { openDb } from './db';
+import { AppStore } from '../gateway/auth/store';
+import { provisionApp } from '../gateway/admin';
+import { DeviceKey } from '../gateway/citizen/device';
+import { loadConfig } from '../gateway/config';
+import { openDb } from '../gateway/db';
 
 export interface Call {
     method: 'GET' | 'POST' | 'PUT';
