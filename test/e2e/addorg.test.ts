@@ -3,12 +3,11 @@
 // by a majority of admins, the new peer catching up, the new org's service admin and department
 // working through its own gateway, MAJORITY becoming three of five; refused updates writing nothing;
 // then the org removed by the same kind of update.
-import { execFile } from 'node:child_process';
+import type { ExecFileOptions } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { StatusCode } from '@hyperledger/fabric-gateway';
 import { expect } from 'chai';
 import YAML from 'yaml';
@@ -31,6 +30,7 @@ import {
 } from '../../network/commands/orgchange';
 import { checkHealth, devnetNodes } from '../../network/devnet/processes';
 import { address, findOrg, paths, REPO_ROOT, Topology } from '../../network/client/topology';
+import { execFileWithin } from '../deadline';
 import { notRun, onlyOn } from '../not-run';
 import { closeConnections, connection, contractOf, eventually, peerChainInfo, utf8 } from './helpers';
 import { driver, loadTestTopology, NETWORK, NETWORK_LABEL, ownTestNetwork } from './network';
@@ -41,7 +41,8 @@ const FIXTURE = 'fixture';
 const STEPS_ORG = { mspId: 'MOFMSP', name: 'Ministry of Economy and Finance', domain: 'mof.example.gov' };
 /** The org that joins through Fabric's own CLI. */
 const CLI_ORG = { mspId: 'MOEMSP', name: 'Ministry of Education', domain: 'moe.example.gov' };
-const exec = promisify(execFile);
+/** A command of the test (Fabric's CLI, the devnet's), killed and failed with TIMEOUT after 2 minutes. */
+const exec = (file: string, args: string[], options: ExecFileOptions = {}) => execFileWithin(120_000, file, args, options);
 /** The join's network-specific half: the devnet's processes or real Fabric's. */
 const orgs = NETWORK === 'fabric' ? FABRIC_ORGS : DEVNET_ORGS;
 

@@ -2,9 +2,7 @@
 // four gateways with CA-issued identities, the chaincode as a service answering each org, personal
 // data on Seoul's peer only, the demo's journey, and a chaincode redeploy at the next sequence
 // without a network restart.
-import { execFile } from 'node:child_process';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { peer } from '@hyperledger/fabric-protos';
 import { testNetwork, controlledNodes, driver, NETWORK_LABEL, TestNetwork } from './network';
@@ -18,6 +16,7 @@ import { DeviceKey } from '../../gateway/citizen/device';
 import fc from 'fast-check';
 import { malformedRequest, modeArb, routesOfOpenApi } from '../unit/gateway/malformed';
 import { peerChainInfo, eventually } from './helpers';
+import { execFileWithin } from '../deadline';
 
 describe(`citizen cards on ${NETWORK_LABEL}`, function () {
     this.timeout(240_000);
@@ -84,7 +83,8 @@ describe(`citizen cards on ${NETWORK_LABEL}`, function () {
     });
 
     it('Given the four gateways, When the demo runs (`npm run demo`), Then every step answers as it expects', async () => {
-        const { stdout } = await promisify(execFile)(
+        const { stdout } = await execFileWithin(
+            180_000,
             process.execPath,
             [path.join(t.root, 'dist', 'scripts', 'demo.js'), '--topology', t.file],
             {
@@ -102,7 +102,9 @@ describe(`citizen cards on ${NETWORK_LABEL}`, function () {
         const app = await ensureApp(t, 'MOHWMSP', 'e2e-malformed', { role: 'department', dept: 'welfare' });
         // Every route the gateway serves: its own /openapi.json lists only what MOHW's apps may call.
         expect((await fetch(`${base}/openapi.json`)).status).to.equal(200);
-        const routes = routesOfOpenApi(buildOpenApi(v1Routes(), { version: '1.0.0' }) as { paths: Record<string, Record<string, unknown>> });
+        const routes = routesOfOpenApi(
+            buildOpenApi(v1Routes(), { version: '1.0.0' }) as { paths: Record<string, Record<string, unknown>> },
+        );
         expect(routes.length).to.be.at.least(25);
         const heights = async () => Promise.all(t.orgs.map(async (o) => (await peerChainInfo(t, o.mspId)).height));
         // Every peer at the same height first: a block of an earlier test may still be committing.
@@ -142,7 +144,8 @@ describe(`citizen cards on ${NETWORK_LABEL}`, function () {
         const peers = controlledNodes(network).filter((n) => n.kind === 'peer');
         const pidsBefore = peers.map((n) => n.pid());
         const before = await sequence();
-        await promisify(execFile)(
+        await execFileWithin(
+            180_000,
             process.execPath,
             [
                 path.join(t.root, 'dist', 'network', 'commands', 'cli.js'),

@@ -7,7 +7,12 @@ import { common, ledger as ledgerpb, peer } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
 import { parseSignaturePolicy } from '../../../network/devnet/common/policies';
 import type { ExecutionResult } from '../../../network/devnet/peer/chaincode/handler';
-import { ChaincodeExecutor, ChaincodeSupport, ExecuteRequest, RICH_QUERY_UNSUPPORTED } from '../../../network/devnet/peer/chaincode/support';
+import {
+    ChaincodeExecutor,
+    ChaincodeSupport,
+    ExecuteRequest,
+    RICH_QUERY_UNSUPPORTED,
+} from '../../../network/devnet/peer/chaincode/support';
 import { addEndorserService, collectionMembership, Endorser, EndorserError } from '../../../network/devnet/peer/endorser';
 import {
     commitDefinitionArgs,
@@ -21,6 +26,7 @@ import {
 import { Cscc } from '../../../network/devnet/peer/scc/cscc';
 import { Qscc } from '../../../network/devnet/peer/scc/qscc';
 import type { ChaincodeConfig } from '../../../network/client/topology';
+import { withDeadline } from '../../deadline';
 import {
     CHANNEL,
     FakeMsps,
@@ -401,8 +407,12 @@ describe('endorser', function () {
         });
 
         const call = (sp: peer.SignedProposal) =>
-            new Promise<peer.ProposalResponse>((resolve, reject) =>
-                client.processProposal(sp, (err, res) => (err ? reject(err) : resolve(res!))),
+            withDeadline(
+                "the endorser service's ProcessProposal answer",
+                20_000,
+                new Promise<peer.ProposalResponse>((resolve, reject) =>
+                    client.processProposal(sp, (err, res) => (err ? reject(err) : resolve(res!))),
+                ),
             );
 
         it("answers ProposalResponses, and refusals as gRPC errors with Fabric's message", async () => {

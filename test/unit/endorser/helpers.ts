@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { common, ledger as ledgerpb, msp, peer } from '@hyperledger/fabric-protos';
 import * as x509 from '@peculiar/x509';
+import { exitOf } from '../../deadline';
 import type { SignedData } from '../../../network/devnet/common/policies';
 import type { BlockStore, TxLocation } from '../../../network/devnet/common/ledger/blkstorage';
 import { newSigningIdentity, SigningIdentity } from '../../../network/devnet/msp/identity';
@@ -407,10 +408,9 @@ export function startChaincodeServer(port: number, ccid: string): ChildProcess {
 
 export async function stopChaincodeServer(child: ChildProcess | undefined): Promise<void> {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-    });
+    const exited = exitOf(child, 'the chaincode server (SIGKILL)', 10_000);
+    child.kill('SIGKILL');
+    await exited;
 }
 
 /** The test chaincode of these tests (fixtures/) and its collections. */

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import { blockHeaderHash } from '../../../network/devnet/common/protoutil';
 import { BlockStore, BlockStoreError } from '../../../network/devnet/common/ledger/blkstorage';
+import { exitOf } from '../../deadline';
 import { chain, nextBlock } from './blocks';
 
 const BLOCK_FILE = 'blockfile_000000';
@@ -228,7 +229,7 @@ describe('BlockStore (blkstorage)', () => {
             while (acknowledged <= startedAt && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
             await new Promise((r) => setTimeout(r, Math.random() * 300));
             child.kill('SIGKILL');
-            await new Promise((r) => child.once('exit', r));
+            await exitOf(child, 'the block writer (SIGKILL)', 10_000);
             const store = await BlockStore.open(dir);
             expect(store.height).to.be.at.least(acknowledged);
             let previous: Uint8Array | undefined;

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import YAML from 'yaml';
 import { withLock } from '../../../network/commands/owner';
+import { spawnSyncWithin } from '../../deadline';
 import { DEFAULT_TOPOLOGY, loadTopology, REPO_ROOT, type Topology } from '../../../network/client/topology';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'network', 'commands', 'cli.js');
@@ -29,7 +30,7 @@ describe('network lock: commands that change a network', function () {
         const env = { ...process.env };
         delete env.DEVNET_STATE_DIR;
         delete env.TOPOLOGY;
-        return child_process.spawnSync(process.execPath, [CLI, ...args, '--topology', file], { env, encoding: 'utf8' });
+        return spawnSyncWithin(20_000, process.execPath, [CLI, ...args, '--topology', file], { env });
     };
 
     before(() => {
