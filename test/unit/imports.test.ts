@@ -12,47 +12,20 @@ import { REPO_ROOT } from '../../network/client/topology';
 const ROOTS = ['chaincode', 'gateway', 'network', 'scripts', 'test', 'web'];
 
 /**
- * Each layer, the folders it may import from (itself included) and why: a file belongs to the
- * layer of the longest folder that holds it. test/ may import anything.
+ * Each layer and the folders it may import from (itself included); a file belongs to the layer of
+ * the longest folder that holds it. Their jobs: the table of docs/architecture.md, which the last
+ * test below holds to this list.
  */
-const LAYERS: { folder: string; mayImport: string[]; job: string }[] = [
-    {
-        folder: 'chaincode',
-        mayImport: ['chaincode'],
-        job: 'the contract: runs in a chaincode server, imports nothing of this repository outside it',
-    },
-    {
-        folder: 'gateway',
-        mayImport: ['gateway', 'chaincode', 'network/client'],
-        job: "the product's REST service: the chaincode's model and the client library only",
-    },
-    {
-        folder: 'web',
-        mayImport: ['web', 'gateway', 'chaincode'],
-        job: "the browser pages: the types of the gateway's answers and of the chaincode's model",
-    },
-    { folder: 'network/client', mayImport: ['network/client'], job: 'the client library: below everything that uses it' },
-    {
-        folder: 'network/devnet',
-        mayImport: ['network/devnet', 'network/client'],
-        job: "Fabric's nodes in TypeScript: nothing of the tooling, of real Fabric's driver or of the product",
-    },
-    {
-        folder: 'network/fabric',
-        mayImport: ['network/fabric', 'network/devnet', 'network/client'],
-        job: "real Fabric's driver: may reuse the devnet's formats and process helpers, not the tooling",
-    },
-    {
-        folder: 'network/commands',
-        mayImport: ['network/commands', 'network/fabric', 'network/devnet', 'network/client', 'chaincode'],
-        job: "the operator's tooling: drives either network; calls the chaincode by its transaction names, not through the gateway",
-    },
-    {
-        folder: 'scripts',
-        mayImport: ['scripts', 'gateway', 'chaincode', 'network/client'],
-        job: "the demo and the journey: clients of the product's gateways",
-    },
-    { folder: 'test', mayImport: ['*'], job: 'the tests: anything' },
+const LAYERS: { folder: string; mayImport: string[] }[] = [
+    { folder: 'chaincode', mayImport: ['chaincode'] },
+    { folder: 'gateway', mayImport: ['gateway', 'chaincode', 'network/client'] },
+    { folder: 'web', mayImport: ['web', 'gateway', 'chaincode'] },
+    { folder: 'scripts', mayImport: ['scripts', 'gateway', 'chaincode', 'network/client'] },
+    { folder: 'network/client', mayImport: ['network/client'] },
+    { folder: 'network/devnet', mayImport: ['network/devnet', 'network/client'] },
+    { folder: 'network/fabric', mayImport: ['network/fabric', 'network/devnet', 'network/client'] },
+    { folder: 'network/commands', mayImport: ['network/commands', 'network/fabric', 'network/devnet', 'network/client', 'chaincode'] },
+    { folder: 'test', mayImport: ['*'] },
 ];
 
 /** The command line itself: every command's steps live below it, so nothing imports it back. */
@@ -230,5 +203,18 @@ describe('imports: the layers of the tree', () => {
 
     it('imports only downwards: each layer from the folders it may import, and nothing imports the command line', () => {
         expect(layerViolations(graph)).to.deep.equal([]);
+    });
+
+    it('docs/architecture.md has one row per layer saying exactly what it may import', () => {
+        const text = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'architecture.md'), 'utf8');
+        const rows = new Map([...text.matchAll(/^\| `([a-z/]+)\/` \| .* \| (.*) \|$/gm)].map((m) => [m[1], m[2]]));
+        expect([...rows.keys()].sort(), 'the folders of the table').to.deep.equal(LAYERS.map((l) => l.folder).sort());
+        for (const layer of LAYERS) {
+            const row = rows.get(layer.folder) ?? '';
+            const named = row === 'anything' ? ['*'] : [...row.matchAll(/`([a-z/]+)\/`/g)].map((m) => m[1]);
+            expect(named.sort(), `what ${layer.folder}/ may import, in the table`).to.deep.equal(
+                layer.mayImport.filter((f) => f !== layer.folder).sort(),
+            );
+        }
     });
 });
