@@ -8,8 +8,8 @@
 //   list-apps | rotate-key --name N
 // Common: [--topology FILE] [--db FILE] [--json]
 import { Role } from '../chaincode/model/vocabulary';
-import { registerAndEnroll, revokeIdentity } from '../network/shared/ca-identities';
-import { findOrg, loadTopology, type Topology } from '../network/topology';
+import { registerAndEnroll, revokeIdentity } from '../network/client/ca-identities';
+import { findOrg, loadTopology, type Topology } from '../network/client/topology';
 import { AppStore, APP_NAME_PATTERN, type App } from './auth/store';
 import { loadConfig } from './config';
 import { openDb } from './db';

@@ -2,7 +2,7 @@
 // Anything missing or malformed stops the process at start with a message naming the setting.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findOrg, loadTopology, paths, type Topology } from '../network/topology';
+import { findOrg, loadTopology, paths, type Topology } from '../network/client/topology';
 import { DEFAULT_LIMITS, type RequestLimits } from './http/limits';
 
 export class ConfigError extends Error {

@@ -12,8 +12,8 @@ import type { FabricLayer } from './fabric/types';
 import { createApp, type GatewayApp } from './http/app';
 import { listen } from './http/listen';
 import { IdempotencyStore } from './idempotency/store';
-import { createLogger, type Logger } from '../network/shared/logger';
-import { paths } from '../network/topology';
+import { createLogger, type Logger } from '../network/client/logger';
+import { paths } from '../network/client/topology';
 import { createMetrics } from './metrics';
 import { CHAINCODE_HTTP_STATUS } from './status-table';
 

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { findFabricBinaries } from '../network/fabric/binaries';
-import { REPO_ROOT } from '../network/topology';
+import { REPO_ROOT } from '../network/client/topology';
 
 const HELP = `Usage: npm run test:fabric [-- MOCHA_OPTIONS...]
 

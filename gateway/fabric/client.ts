@@ -12,9 +12,9 @@ import {
     type Network,
     type Transaction,
 } from '@hyperledger/fabric-gateway';
-import { paths } from '../../network/topology';
+import { paths } from '../../network/client/topology';
 import type { GatewayConfig } from '../config';
-import type { Logger } from '../../network/shared/logger';
+import type { Logger } from '../../network/client/logger';
 import type { FabricPhase, Metrics } from '../metrics';
 import { loadAppIdentity } from './identities';
 import { blockNumberOf, parseBlock, parseChainInfo, parseChannelOrgs, parseProcessedTransaction } from './proof';

@@ -2,9 +2,9 @@
 // (users/<name>@<domain>/msp, as cryptogen and fabric-ca-client write them).
 import * as path from 'node:path';
 import { hash, type Hash, type Identity, type Signer } from '@hyperledger/fabric-gateway';
-import { hasMspIdentity, readMspIdentity } from '../../network/shared/msp-folder';
-import { newMessageSigner } from '../../network/shared/signing';
-import { paths, type Topology } from '../../network/topology';
+import { hasMspIdentity, readMspIdentity } from '../../network/client/msp-folder';
+import { newMessageSigner } from '../../network/client/signing';
+import { paths, type Topology } from '../../network/client/topology';
 
 export interface AppIdentity {
     name: string;
@@ -26,7 +26,7 @@ export function loadAppIdentity(topology: Topology, mspId: string, name: string)
     const mspDir = mspDirOf(topology, mspId, name);
     if (!hasMspIdentity(mspDir)) throw new Error(`UNKNOWN_IDENTITY: ${name} of ${mspId} has no signcerts in ${mspDir}`);
     const { certificatePem, privateKeyPem } = readMspIdentity(mspDir);
-    // node:crypto signs SHA-256(message) in one native call, low-S (network/shared/signing.ts).
+    // node:crypto signs SHA-256(message) in one native call, low-S (network/client/signing.ts).
     return {
         name,
         identity: { mspId, credentials: Buffer.from(certificatePem) },

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { connect, type Gateway, type Identity } from '@hyperledger/fabric-gateway';
-import type { Logger } from '../../network/shared/logger';
+import type { Logger } from '../../network/client/logger';
 import type { ChannelPeer, CommitScope } from '../config';
 
 /** A peer that had not confirmed the transaction within the wait, and why. */

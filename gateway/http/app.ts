@@ -12,7 +12,7 @@ import type { Db } from '../db';
 import { PROBLEM_CONTENT_TYPE, ProblemError, toProblem, unauthorized } from '../errors';
 import type { EventStream, FabricLayer } from '../fabric/types';
 import type { IdempotencyStore } from '../idempotency/store';
-import type { Logger } from '../../network/shared/logger';
+import type { Logger } from '../../network/client/logger';
 import type { Metrics } from '../metrics';
 import { buildOpenApi } from './openapi';
 import { dispatcher, type RouteSpec } from './route';

@@ -10,7 +10,7 @@ import { badRequest, isConflict, OutcomeUnknownError, ProblemError, toProblem } 
 import { GatewayError } from '@hyperledger/fabric-gateway';
 import type { BlockView, ChainInfo, FabricLayer, SubmitRequest, TransactionProof } from '../fabric/types';
 import { IDEMPOTENCY_KEY_PATTERN, requestHash, type IdempotencyStore } from '../idempotency/store';
-import type { Logger } from '../../network/shared/logger';
+import type { Logger } from '../../network/client/logger';
 import { EmptyBody } from './dto';
 import { validateInto } from './validate';
 import type { Grant } from '../../chaincode/model/grants';

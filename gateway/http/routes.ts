@@ -21,7 +21,7 @@ import {
     type GrantedData,
     type SealedGrantedData,
 } from '../../chaincode/model';
-import { CHAINCODE_FN as F } from '../fabric/surface';
+import { CHAINCODE_FN as F } from '../../chaincode/surface';
 import { afterCommit, badRequest, ProblemError, toProblem } from '../errors';
 import {
     AuditAccessQuery,

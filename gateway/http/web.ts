@@ -19,7 +19,7 @@ import { JSONSchema } from 'class-validator-jsonschema';
 import { ID_PATTERN, MSP_ID_PATTERN, SignedAuthChallenge } from '../../chaincode/model';
 import type { App, AppStore } from '../auth/store';
 import { ProblemError, unauthorized } from '../errors';
-import { CHAINCODE_FN as F } from '../fabric/surface';
+import { CHAINCODE_FN as F } from '../../chaincode/surface';
 import type { FabricLayer } from '../fabric/types';
 import { dispatcher, type DispatchDeps, type RouteSpec } from './route';
 import { STREAM_PATH } from './sse';

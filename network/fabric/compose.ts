@@ -3,7 +3,7 @@
 // read. Host networking: every node keeps the topology's address, so TLS names, anchor peers,
 // orderer endpoints and the chaincode servers' addresses are the native network's.
 import * as path from 'node:path';
-import { Topology, paths } from '../topology';
+import { Topology, paths } from '../client/topology';
 import { caOrgs, caName, FABRIC_LOGGING_ENV, ordererSettings, peerSettings, settingsToEnv, NodeFiles, Settings } from './config';
 import { FABRIC_VERSION, FABRIC_CA_VERSION } from './binaries';
 import { caHome } from './identities';

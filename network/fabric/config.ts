@@ -3,7 +3,7 @@
 // orderer.yaml. Pure functions of the topology and of where the files sit (FabricFiles), so the
 // native processes and the Compose file (compose.ts) get the same settings.
 import * as path from 'node:path';
-import { Topology, OrgConfig, OrderingNode, NodeEndpoint, paths, findOrg } from '../topology';
+import { Topology, OrgConfig, OrderingNode, NodeEndpoint, paths, findOrg } from '../client/topology';
 
 /** A YAML-shaped settings tree: what core.yaml, orderer.yaml and configtx.yaml hold. */
 export type Settings = { [key: string]: Settings | string | number | boolean | null | Settings[] | string[] };

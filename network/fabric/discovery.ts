@@ -3,9 +3,9 @@
 // other orgs' peers after they join), instead of a sleep.
 import * as crypto from 'node:crypto';
 import { discovery, msp, peer } from '@hyperledger/fabric-protos';
-import { Topology } from '../topology';
-import { newPeerClient, loadUser } from '../client';
-import { serializeIdentity } from '../msp/identity';
+import { Topology } from '../client/topology';
+import { newPeerClient, loadUser } from '../client/connection';
+import { serializeIdentity } from '../devnet/msp/identity';
 
 export interface EndorsementPlan {
     /** True when at least one layout of the chaincode's policy can be met by known peers. */

@@ -7,8 +7,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { Topology, paths, findOrg, CA_REGISTRAR_ID } from '../topology';
-import { initialUsers } from '../msp/ca';
+import { Topology, paths, findOrg, CA_REGISTRAR_ID } from '../client/topology';
+import { initialUsers } from '../devnet/msp/ca';
 import { CaOrg, caName } from './config';
 import { FabricBinaries } from './binaries';
 import { runTool, FabricCommandError } from './run';
@@ -18,7 +18,7 @@ export const caHome = (t: Topology, org: { domain: string }) => path.join(t.stat
 
 /**
  * The org's registrar (Fabric CA's bootstrap identity) keeps its secret and its enrolled MSP where
- * the shared CA client (network/shared/ca-identities.ts) looks for them on both networks:
+ * the shared CA client (network/client/ca-identities.ts) looks for them on both networks:
  * <org>/ca/registrar.secret and <org>/ca/registrar/msp.
  */
 export const REGISTRAR_ID = CA_REGISTRAR_ID;

@@ -4,9 +4,9 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT } from '../topology';
+import { REPO_ROOT } from '../client/topology';
 import { FABRIC_VERSION, FABRIC_CA_VERSION } from './binaries';
-import { runCommand } from '../shared/command';
+import { runCommand } from '../client/command';
 
 const HELP = `Usage: npm run fabric:install [-- --dir DIR]
 Downloads Hyperledger Fabric v${FABRIC_VERSION} and Fabric CA v${FABRIC_CA_VERSION} release archives for this

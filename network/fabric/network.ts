@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { Topology, OrgConfig, ChaincodeConfig, OrderingNode, paths, issuerOrg, address } from '../topology';
+import { Topology, OrgConfig, ChaincodeConfig, OrderingNode, paths, issuerOrg, address } from '../client/topology';
 import {
     DevnetNode,
     chaincodeNode,
@@ -18,7 +18,7 @@ import {
     stopNode,
     checkHealth,
     portFree,
-} from '../processes';
+} from '../devnet/processes';
 import { FabricBinaries, findFabricBinaries } from './binaries';
 import {
     CaOrg,

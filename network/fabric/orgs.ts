@@ -1,15 +1,14 @@
 // The real-Fabric side of an org joining or leaving the channel (npm run network:add-org -- --fabric):
 // the new org's Fabric CA started and its identities enrolled with fabric-ca-client, its config
-// group with its anchor peer; after the signed update (network/orgs.ts, the same as on the devnet),
-// its peer joined with `peer channel join` on the genesis block and caught up from the orderer,
-// its chaincode servers started, each chaincode installed and approved for the org at the
-// committed sequence (the definition is unchanged: no new commit), its gateway last.
+// group with its anchor peer; after the signed update (the same steps as on the devnet, run by
+// network/commands/orgs.ts), its peer joined with `peer channel join` on the genesis block and
+// caught up from the orderer, its chaincode servers started, each chaincode installed and approved
+// for the org at the committed sequence (the definition is unchanged: no new commit), its gateway last.
 // Every step checks first what is done already, so a second run, or a run after a crash, redoes nothing.
 import type { common } from '@hyperledger/fabric-protos';
-import { applicationOrgGroup } from '../common/configtx';
-import { catchUp, OrgNetwork, Say } from '../orgs';
-import { devnetNodes, stopNode } from '../processes';
-import { ChaincodeConfig, findOrg, OrgConfig, paths, Topology } from '../topology';
+import { applicationOrgGroup } from '../devnet/common/configtx';
+import { devnetNodes, stopNode } from '../devnet/processes';
+import { ChaincodeConfig, findOrg, OrgConfig, paths, Topology } from '../client/topology';
 import { findFabricBinaries, FabricBinaries } from './binaries';
 import { caOrgs, fabricPorts, orgPolicyRules } from './config';
 import {
@@ -22,6 +21,7 @@ import {
     joinPeer,
     peerCli,
     peerNode,
+    Say,
     startCaAndEnroll,
     waitForEndorsers,
     writeNodeConfigs,
@@ -86,17 +86,21 @@ const caOrgOf = (t: Topology, mspId: string) => {
     return org;
 };
 
-export const FABRIC_ORGS: OrgNetwork = {
+/**
+ * Real Fabric's side of a join: the OrgNetwork of the org commands (network/commands/orgs.ts, which
+ * checks that this object is one), with the new org's Fabric CA, peer, chaincode and gateway.
+ */
+export const FABRIC_ORGS = {
     label: 'real Fabric',
-    async createIdentities(t, mspId, say) {
+    async createIdentities(t: Topology, mspId: string, say: Say): Promise<void> {
         const bin = findFabricBinaries(t.root);
         fabricPorts(t); // the new org's ports clash with no other node's
         const made = await startCaAndEnroll(t, caOrgOf(t, mspId), bin, say);
         if (made > 0) say(`  ${made} identities of ${mspId} registered and enrolled at its Fabric CA (fabric-ca-client)`);
     },
     configGroup: fabricOrgGroup,
-    peerHeight: (t, mspId) => channelHeight(t, findOrg(t, mspId), findFabricBinaries(t.root)),
-    async startOrgNodes(t, mspId, say) {
+    peerHeight: (t: Topology, mspId: string): Promise<number | undefined> => channelHeight(t, findOrg(t, mspId), findFabricBinaries(t.root)),
+    async startOrgPeer(t: Topology, mspId: string, say: Say): Promise<void> {
         const bin = findFabricBinaries(t.root);
         const org = findOrg(t, mspId);
         await startCaAndEnroll(t, caOrgOf(t, mspId), bin, say);
@@ -105,7 +109,10 @@ export const FABRIC_ORGS: OrgNetwork = {
         await ensureRunning(t, peerNode(t, org, bin), say);
         // The genesis block, as fabric-samples' addOrg3 joins with block 0: the peer then pulls every block after it.
         await joinPeer(t, org, bin, paths.genesisBlock(t), say);
-        await catchUp(FABRIC_ORGS, t, mspId, say);
+    },
+    async startOrgServices(t: Topology, mspId: string, say: Say): Promise<void> {
+        const bin = findFabricBinaries(t.root);
+        const org = findOrg(t, mspId);
         for (const cc of t.chaincodes) {
             await ensureRunning(t, fabricChaincodeNode(t, cc, org), say);
             await approveCommitted(t, cc, org, bin, say);
@@ -119,7 +126,7 @@ export const FABRIC_ORGS: OrgNetwork = {
         const gateway = devnetNodes(t, true).find((n) => n.kind === 'gateway' && n.org === mspId);
         if (gateway) await ensureRunning(t, gateway, say);
     },
-    async stopOrgNodes(t, mspId) {
+    async stopOrgNodes(t: Topology, mspId: string): Promise<string[]> {
         const nodes = fabricNodes(t, findFabricBinaries(t.root), true)
             .filter((n) => n.org === mspId)
             .reverse();

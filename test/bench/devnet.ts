@@ -7,11 +7,11 @@
 // Run: npm run bench:devnet [-- --seconds 15 --levels 1,8,32,64 --evaluate 32 --compare-fabric]
 import * as fs from 'node:fs';
 import { Contract, StatusCode } from '@hyperledger/fabric-gateway';
-import { connectAs } from '../../network/client';
+import { connectAs } from '../../network/client/connection';
 import { fabricBinariesOrUndefined } from '../../network/fabric/binaries';
 import { asFabric, fabricDown, fabricNodes, fabricUp } from '../../network/fabric/network';
-import { devnetNodes, runningPid } from '../../network/processes';
-import { paths, type Topology } from '../../network/topology';
+import { devnetNodes, runningPid } from '../../network/devnet/processes';
+import { paths, type Topology } from '../../network/client/topology';
 import { runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
 
 const HELP = `Usage: npm run bench:devnet [-- options]

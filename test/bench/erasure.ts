@@ -7,9 +7,9 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadTopology, paths, issuerOrg, type Topology } from '../../network/topology';
+import { loadTopology, paths, issuerOrg, type Topology } from '../../network/client/topology';
 import { asFabric } from '../../network/fabric/network';
-import { ensureApp, SAMPLE_PERSONAL } from '../../gateway/demo';
+import { ensureApp, SAMPLE_PERSONAL } from '../../scripts/demo';
 import { DeviceKey } from '../../gateway/citizen/device';
 
 /** Occurrences of needle in every file under dir, by file. */

@@ -16,12 +16,12 @@ import * as os from 'node:os';
 import { type Contract, StatusCode } from '@hyperledger/fabric-gateway';
 import { ISSUER_MSP, openGrantedData, type SealedGrantedData, TRANSIENT_RESPONSE_KEY } from '../../chaincode/model';
 import { DeviceKey } from '../../gateway/citizen/device';
-import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../gateway/demo';
+import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../scripts/demo';
 import { loadAppIdentity } from '../../gateway/fabric/identities';
-import { CHAINCODE_FN as F } from '../../gateway/fabric/surface';
-import { connectAs, type OrgConnection } from '../../network/client';
-import { checkHealth, devnetNodes, type NodeKind, runningPid } from '../../network/processes';
-import type { Topology } from '../../network/topology';
+import { CHAINCODE_FN as F } from '../../chaincode/surface';
+import { connectAs, type OrgConnection } from '../../network/client/connection';
+import { checkHealth, devnetNodes, type NodeKind, runningPid } from '../../network/devnet/processes';
+import type { Topology } from '../../network/client/topology';
 import { runOnTestNetwork, testNetwork } from '../e2e/network';
 
 function flag(name: string, fallback: string): string {

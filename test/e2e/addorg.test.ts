@@ -3,35 +3,34 @@
 // by a majority of admins, the new peer catching up, the new org's service admin and department
 // working through its own gateway, MAJORITY becoming three of five; refused updates writing nothing;
 // then the org removed by the same kind of update.
-import { execFile } from 'node:child_process';
+import type { ExecFileOptions } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { StatusCode } from '@hyperledger/fabric-gateway';
 import { expect } from 'chai';
 import YAML from 'yaml';
 import { DeviceKey } from '../../gateway/citizen/device';
-import { basicPensionServiceBody, cardIssueBody, ensureApp, GatewayClient, SAMPLE_PERSONAL, serviceBody } from '../../gateway/demo';
-import { addOrg, DEVNET_ORGS, removeOrg } from '../../network/addorg';
-import { applicationOrgGroup } from '../../network/common/configtx';
+import { basicPensionServiceBody, cardIssueBody, ensureApp, GatewayClient, SAMPLE_PERSONAL, serviceBody } from '../../scripts/demo';
+import { addOrg, createOrgRequest, DEVNET_ORGS, removeOrg, startOrgNodes } from '../../network/commands/orgs';
+import { applicationOrgGroup } from '../../network/devnet/common/configtx';
 import { findFabricBinaries, findFabricTool } from '../../network/fabric/binaries';
 import { fabricNodes } from '../../network/fabric/network';
 import { FABRIC_ORGS } from '../../network/fabric/orgs';
 import {
     adminOf,
     channelOrgs,
-    createOrgRequest,
     majoritySigners,
     ordererHeight,
     proposeUpdate,
     requestConfigGroup,
     signUpdate,
     submitUpdate,
-} from '../../network/orgs';
-import { checkHealth, devnetNodes } from '../../network/processes';
-import { address, findOrg, paths, REPO_ROOT, Topology } from '../../network/topology';
+} from '../../network/commands/orgchange';
+import { checkHealth, devnetNodes } from '../../network/devnet/processes';
+import { address, findOrg, paths, REPO_ROOT, Topology } from '../../network/client/topology';
+import { execFileWithin } from '../deadline';
 import { notRun, onlyOn } from '../not-run';
 import { closeConnections, connection, contractOf, eventually, peerChainInfo, utf8 } from './helpers';
 import { driver, loadTestTopology, NETWORK, NETWORK_LABEL, ownTestNetwork } from './network';
@@ -42,7 +41,8 @@ const FIXTURE = 'fixture';
 const STEPS_ORG = { mspId: 'MOFMSP', name: 'Ministry of Economy and Finance', domain: 'mof.example.gov' };
 /** The org that joins through Fabric's own CLI. */
 const CLI_ORG = { mspId: 'MOEMSP', name: 'Ministry of Education', domain: 'moe.example.gov' };
-const exec = promisify(execFile);
+/** A command of the test (Fabric's CLI, the devnet's), killed and failed with TIMEOUT after 2 minutes. */
+const exec = (file: string, args: string[], options: ExecFileOptions = {}) => execFileWithin(120_000, file, args, options);
 /** The join's network-specific half: the devnet's processes or real Fabric's. */
 const orgs = NETWORK === 'fabric' ? FABRIC_ORGS : DEVNET_ORGS;
 
@@ -395,7 +395,7 @@ describe(`A fifth org joins the running channel on ${NETWORK_LABEL} (a network o
         expect(`${update.stdout}${update.stderr}`).to.contain('Successfully submitted channel update');
 
         expect(await channelOrgs(t, adminOf(t, 'SeoulMSP'))).to.include(CLI_ORG.mspId);
-        await orgs.startOrgNodes(t, CLI_ORG.mspId, say);
+        await startOrgNodes(orgs, t, CLI_ORG.mspId, say);
         await exec(peer!, ['channel', 'fetch', 'config', file('after.pb'), '-c', t.channel, ...toOrderer], asAdmin(CLI_ORG.mspId));
         await lator('proto_decode', '--input', file('after.pb'), '--type', 'common.Block', '--output', file('after.json'));
         expect(Object.keys(json('after.json').data.data[0].payload.data.config.channel_group.groups.Application.groups)).to.include(
@@ -408,7 +408,7 @@ describe(`A fifth org joins the running channel on ${NETWORK_LABEL} (a network o
         const request = path.join(work, 'mof-request.json');
         const update = path.join(work, 'mof-update.pb');
         const cli = (...args: string[]) =>
-            exec(process.execPath, [path.join(REPO_ROOT, 'dist', 'network', 'cli.js'), ...args, '--topology', t.file, ...driver().cliArgs]);
+            exec(process.execPath, [path.join(REPO_ROOT, 'dist', 'network', 'commands', 'cli.js'), ...args, '--topology', t.file, ...driver().cliArgs]);
         const org = STEPS_ORG;
         const requested = await cli('org-request', '--msp', org.mspId, '--name', org.name, '--domain', org.domain, '--out', request);
         expect(requested.stdout).to.match(/SHA256|[0-9A-F]{2}(:[0-9A-F]{2}){31}/);

@@ -4,8 +4,8 @@
 // fabric-gateway client (the chaincode bounds the bookmark, so no gateway is trusted with it).
 import { expect } from 'chai';
 import { DeviceKey } from '../../gateway/citizen/device';
-import { basicPensionServiceBody, cardIssueBody, ensureApp, serviceBody, type GatewayClient } from '../../gateway/demo';
-import type { Topology } from '../../network/topology';
+import { basicPensionServiceBody, cardIssueBody, ensureApp, serviceBody, type GatewayClient } from '../../scripts/demo';
+import type { Topology } from '../../network/client/topology';
 import { closeConnections, connection, contractOf, utf8 } from './helpers';
 import { testNetwork, NETWORK_LABEL } from './network';
 

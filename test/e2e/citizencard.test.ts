@@ -2,22 +2,21 @@
 // four gateways with CA-issued identities, the chaincode as a service answering each org, personal
 // data on Seoul's peer only, the demo's journey, and a chaincode redeploy at the next sequence
 // without a network restart.
-import { execFile } from 'node:child_process';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { peer } from '@hyperledger/fabric-protos';
 import { testNetwork, controlledNodes, driver, NETWORK_LABEL, TestNetwork } from './network';
 import { connection, contractOf, closeConnections, utf8, filesContaining, filesOutsideIssuerPeer, marker } from './helpers';
-import { Topology, paths, issuerOrg } from '../../network/topology';
-import { checkEveryEndpoint } from '../../gateway/e2e';
-import { ensureApp } from '../../gateway/demo';
+import { Topology, paths, issuerOrg } from '../../network/client/topology';
+import { checkEveryEndpoint } from '../../scripts/e2e';
+import { ensureApp } from '../../scripts/demo';
 import { buildOpenApi } from '../../gateway/http/openapi';
 import { v1Routes } from '../../gateway/http/routes';
 import { DeviceKey } from '../../gateway/citizen/device';
 import fc from 'fast-check';
 import { malformedRequest, modeArb, routesOfOpenApi } from '../unit/gateway/malformed';
 import { peerChainInfo, eventually } from './helpers';
+import { execFileWithin } from '../deadline';
 
 describe(`citizen cards on ${NETWORK_LABEL}`, function () {
     this.timeout(240_000);
@@ -84,9 +83,10 @@ describe(`citizen cards on ${NETWORK_LABEL}`, function () {
     });
 
     it('Given the four gateways, When the demo runs (`npm run demo`), Then every step answers as it expects', async () => {
-        const { stdout } = await promisify(execFile)(
+        const { stdout } = await execFileWithin(
+            180_000,
             process.execPath,
-            [path.join(t.root, 'dist', 'gateway', 'demo.js'), '--topology', t.file],
+            [path.join(t.root, 'dist', 'scripts', 'demo.js'), '--topology', t.file],
             {
                 env: { ...process.env, DEVNET_STATE_DIR: t.stateDir },
             },
@@ -102,7 +102,9 @@ describe(`citizen cards on ${NETWORK_LABEL}`, function () {
         const app = await ensureApp(t, 'MOHWMSP', 'e2e-malformed', { role: 'department', dept: 'welfare' });
         // Every route the gateway serves: its own /openapi.json lists only what MOHW's apps may call.
         expect((await fetch(`${base}/openapi.json`)).status).to.equal(200);
-        const routes = routesOfOpenApi(buildOpenApi(v1Routes(), { version: '1.0.0' }) as { paths: Record<string, Record<string, unknown>> });
+        const routes = routesOfOpenApi(
+            buildOpenApi(v1Routes(), { version: '1.0.0' }) as { paths: Record<string, Record<string, unknown>> },
+        );
         expect(routes.length).to.be.at.least(25);
         const heights = async () => Promise.all(t.orgs.map(async (o) => (await peerChainInfo(t, o.mspId)).height));
         // Every peer at the same height first: a block of an earlier test may still be committing.
@@ -142,10 +144,11 @@ describe(`citizen cards on ${NETWORK_LABEL}`, function () {
         const peers = controlledNodes(network).filter((n) => n.kind === 'peer');
         const pidsBefore = peers.map((n) => n.pid());
         const before = await sequence();
-        await promisify(execFile)(
+        await execFileWithin(
+            180_000,
             process.execPath,
             [
-                path.join(t.root, 'dist', 'network', 'cli.js'),
+                path.join(t.root, 'dist', 'network', 'commands', 'cli.js'),
                 'chaincode:deploy',
                 '--name',
                 'citizencard',

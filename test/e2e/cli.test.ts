@@ -9,8 +9,9 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import YAML from 'yaml';
 import { testNetwork } from './network';
-import { Topology } from '../../network/topology';
-import { devnetNodes, runningPid, DevnetNode } from '../../network/processes';
+import { Topology } from '../../network/client/topology';
+import { devnetNodes, runningPid, DevnetNode } from '../../network/devnet/processes';
+import { exitOf, withDeadline } from '../deadline';
 import { eventually } from './helpers';
 import { notRun, onlyOn } from '../not-run';
 
@@ -19,16 +20,19 @@ interface Run {
     output: string;
 }
 
+/** A devnet command, killed after `timeoutMs` (its output then starts with TIMEOUT). */
 async function cli(t: Topology, ...args: string[]): Promise<Run> {
-    const file = path.join(t.root, 'dist', 'network', 'cli.js');
+    const file = path.join(t.root, 'dist', 'network', 'commands', 'cli.js');
+    const timeoutMs = 90_000;
     try {
         const env = { ...process.env };
         delete env.DEVNET_STATE_DIR; // the topology file names its state folder
-        const { stdout, stderr } = await promisify(execFile)(process.execPath, [file, ...args], { env });
+        const { stdout, stderr } = await promisify(execFile)(process.execPath, [file, ...args], { env, timeout: timeoutMs });
         return { code: 0, output: stdout + stderr };
     } catch (e) {
-        const err = e as { code: number; stdout: string; stderr: string };
-        return { code: err.code, output: err.stdout + err.stderr };
+        const err = e as { code: number; killed?: boolean; stdout: string; stderr: string };
+        const timedOut = err.killed ? `TIMEOUT: waited ${timeoutMs / 1000} s for \`devnet ${args.join(' ')}\` to exit\n` : '';
+        return { code: err.code, output: timedOut + err.stdout + err.stderr };
     }
 }
 
@@ -41,7 +45,9 @@ class Foreground {
     constructor(t: Topology) {
         const env = { ...process.env };
         delete env.DEVNET_STATE_DIR;
-        this.child = spawn(process.execPath, [path.join(t.root, 'dist', 'network', 'cli.js'), 'start', '--topology', t.file], { env });
+        this.child = spawn(process.execPath, [path.join(t.root, 'dist', 'network', 'commands', 'cli.js'), 'start', '--topology', t.file], {
+            env,
+        });
         this.child.stdout?.on('data', (d) => (this.output += d));
         this.child.stderr?.on('data', (d) => (this.output += d));
         this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code ?? -1)));
@@ -146,7 +152,7 @@ describe('devnet commands', function () {
             expect(pids.every(Boolean), 'every node runs').to.equal(true);
 
             second.child.kill('SIGINT');
-            expect(await second.exited).to.equal(0);
+            expect(await withDeadline('the second npm start to leave after Ctrl-C', 30_000, second.exited)).to.equal(0);
             expect(second.output).to.match(/leaving the devnet running/);
             expect(
                 nodes.map((n) => runningPid(t, n)),
@@ -160,7 +166,7 @@ describe('devnet commands', function () {
             ).to.deep.equal(pids);
 
             owner.child.kill('SIGKILL'); // a crashed owner: no clean-up ran
-            await owner.exited;
+            await withDeadline('the owning npm start to die of SIGKILL', 10_000, owner.exited);
             const takeover = await cli(t, 'up', '--topology', t.file);
             expect(takeover.code, takeover.output).to.equal(0);
             expect(takeover.output).to.match(
@@ -180,7 +186,7 @@ describe('devnet commands', function () {
 
     it('Given a lock left by a command that crashed, When `up` runs, Then it removes the stale lock and proceeds', async () => {
         const gone = spawn(process.execPath, ['-e', '']);
-        await new Promise((resolve) => gone.once('exit', resolve));
+        await exitOf(gone, 'an empty node process', 10_000);
         fs.writeFileSync(path.join(t.stateDir, 'run', 'devnet.lock'), JSON.stringify({ pid: gone.pid, what: 'npm start' }));
         const run = await cli(t, 'up', '--topology', t.file);
         expect(run.code, run.output).to.equal(0);

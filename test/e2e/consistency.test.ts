@@ -7,7 +7,7 @@ import { loadConfig } from '../../gateway/config';
 import { FabricGatewayLayer, SERVICE_IDENTITY } from '../../gateway/fabric/client';
 import { ChannelPeers } from '../../gateway/fabric/peers';
 import { loadAppIdentity } from '../../gateway/fabric/identities';
-import type { Topology } from '../../network/topology';
+import type { Topology } from '../../network/client/topology';
 import { notRun } from '../not-run';
 import { closeConnections, connection, contractOf, eventually, utf8 } from './helpers';
 import { controlledNodes, NETWORK_LABEL, testNetwork } from './network';

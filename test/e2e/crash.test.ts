@@ -15,7 +15,7 @@ import {
     eventually,
     OrdererEndpoint,
 } from './helpers';
-import { Topology } from '../../network/topology';
+import { Topology } from '../../network/client/topology';
 import { notRun } from '../not-run';
 
 describe(`crash safety on ${NETWORK_LABEL}`, function () {

@@ -3,8 +3,8 @@
 // the Audit org reads everything. The gateway forwards; the chaincode decides from the certificate.
 import { expect } from 'chai';
 import { DeviceKey } from '../../gateway/citizen/device';
-import { cardIssueBody, ensureApp, serviceBody, type GatewayClient } from '../../gateway/demo';
-import type { Topology } from '../../network/topology';
+import { cardIssueBody, ensureApp, serviceBody, type GatewayClient } from '../../scripts/demo';
+import type { Topology } from '../../network/client/topology';
 import { testNetwork, NETWORK_LABEL } from './network';
 
 interface Problem {

@@ -10,21 +10,23 @@ import * as grpc from '@grpc/grpc-js';
 import { checkpointers, connect, EndorseError, GatewayError, StatusCode, Contract } from '@hyperledger/fabric-gateway';
 import { testNetwork, NETWORK_LABEL } from './network';
 import {
+    closeConnections,
     connection,
     contractOf,
-    closeConnections,
-    utf8,
-    marker,
+    eventually,
     filesContaining,
     filesOutsideIssuerPeer,
-    eventually,
+    marker,
     orgCaFiles,
+    readEvents,
+    utf8,
 } from './helpers';
+import { withDeadline } from '../deadline';
 import { notRun, onlyOn } from '../not-run';
-import { Topology, paths, issuerOrg } from '../../network/topology';
-import { newPeerClient, loadUser } from '../../network/client';
-import { issueTestIdentity } from '../../network/msp/ca';
-import { newFastSigner } from '../../network/msp/identity';
+import { Topology, paths, issuerOrg } from '../../network/client/topology';
+import { newPeerClient, loadUser } from '../../network/client/connection';
+import { issueTestIdentity } from '../../network/devnet/msp/ca';
+import { newFastSigner } from '../../network/client/signing';
 
 const CC = 'fixture';
 
@@ -114,8 +116,13 @@ describe(`fabric-gateway on ${NETWORK_LABEL}`, function () {
             const endorser = new peer.EndorserClient(`${seoulOrg.peer.host}:${seoulOrg.peer.port}`, tlsTo(t, seoulOrg.mspId), {
                 'grpc.ssl_target_name_override': paths.peerName(t, seoulOrg.mspId),
             });
-            const response = await new Promise<peer.ProposalResponse>((resolve, reject) =>
-                endorser.processProposal(signed, (err, r) => (err || !r ? reject(err) : resolve(r))),
+            const response = await withDeadline(
+                `the ProcessProposal answer of ${paths.peerName(t, seoulOrg.mspId)}`,
+                20_000,
+                new Promise<peer.ProposalResponse>((resolve, reject) =>
+                    endorser.processProposal(signed, (err, r) => (err || !r ? reject(err) : resolve(r))),
+                ),
+                () => endorser.close(),
             );
             endorser.close();
             expect(response.getResponse()?.getStatus(), response.getResponse()?.getMessage()).to.equal(200);
@@ -146,11 +153,16 @@ describe(`fabric-gateway on ${NETWORK_LABEL}`, function () {
                 'grpc.ssl_target_name_override': paths.ordererName(t),
             });
             const stream = broadcaster.broadcast();
-            const answer = await new Promise<orderer.BroadcastResponse>((resolve, reject) => {
-                stream.once('data', resolve);
-                stream.once('error', reject);
-                stream.write(envelope);
-            });
+            const answer = await withDeadline(
+                "the orderer's Broadcast answer to the hand-made transaction",
+                20_000,
+                new Promise<orderer.BroadcastResponse>((resolve, reject) => {
+                    stream.once('data', resolve);
+                    stream.once('error', reject);
+                    stream.write(envelope);
+                }),
+                () => stream.cancel(),
+            );
             stream.end();
             broadcaster.close();
             expect(answer.getStatus()).to.equal(common.Status.SUCCESS);
@@ -392,23 +404,21 @@ describe(`fabric-gateway on ${NETWORK_LABEL}`, function () {
 
             const seen: string[] = [];
             const events = await network.getChaincodeEvents(CC, { startBlock: start, checkpoint: checkpointer });
-            for await (const event of events) {
+            await readEvents('the first two chaincode events', events, async (event) => {
                 const { key: k } = JSON.parse(utf8(event.payload)) as { key: string };
                 seen.push(k);
                 await checkpointer.checkpointChaincodeEvent(event);
-                if (seen.length === 2) break;
-            }
-            events.close();
+                return seen.length === 2;
+            });
             for (const k of keys.slice(2)) await seoul.submitTransaction('Put', k, 'e');
 
             const resumed = await network.getChaincodeEvents(CC, { checkpoint: checkpointer, startBlock: start });
-            for await (const event of resumed) {
+            await readEvents('the chaincode events resumed from the checkpoint, up to the last key', resumed, async (event) => {
                 const { key: k } = JSON.parse(utf8(event.payload)) as { key: string };
                 seen.push(k);
                 await checkpointer.checkpointChaincodeEvent(event);
-                if (k === keys[3]) break;
-            }
-            resumed.close();
+                return k === keys[3];
+            });
             const ours = seen.filter((k) => k.startsWith('ev') || keys.includes(k));
             expect(ours.slice(-4)).to.deep.equal(keys);
             expect(new Set(seen).size).to.equal(seen.length);
@@ -418,11 +428,10 @@ describe(`fabric-gateway on ${NETWORK_LABEL}`, function () {
             const network = connection(t, 'AuditMSP').gateway.getNetwork(t.channel);
             const blocks = await network.getBlockEvents({ startBlock: BigInt(0) });
             const seen: common.Block[] = [];
-            for await (const block of blocks) {
+            await readEvents('the block events of blocks 0, 1 and 2', blocks, (block) => {
                 seen.push(block);
-                if (seen.length === 3) break;
-            }
-            blocks.close();
+                return seen.length === 3;
+            });
             expect(seen.map((b) => Number(b.getHeader()?.getNumber()))).to.deep.equal([0, 1, 2]);
             expect(seen[0].getData()?.getDataList().length).to.equal(1);
         });

@@ -2,24 +2,25 @@
 // product's gateway:admin registers and enrolls an app's identity there and revokes it on
 // disable-app; Fabric's own fabric-ca-client (when FABRIC_BIN or PATH has it) enrolls, registers
 // with ecert attributes, reenrolls, lists and revokes, and the peers accept what it wrote.
-import { execFile } from 'node:child_process';
+import type { ExecFileOptions } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { disableApp, provisionApp } from '../../gateway/admin';
 import { loadConfig } from '../../gateway/config';
 import { findFabricTool } from '../../network/fabric/binaries';
-import { caClient, registrar } from '../../network/shared/ca-identities';
-import { FabricCaError } from '../../network/shared/fabric-ca-client';
-import { pemsIn, readMspIdentity } from '../../network/shared/msp-folder';
-import { caOf, findOrg, paths, REPO_ROOT, type Topology } from '../../network/topology';
+import { caClient, registrar } from '../../network/client/ca-identities';
+import { FabricCaError } from '../../network/client/fabric-ca-client';
+import { pemsIn, readMspIdentity } from '../../network/client/msp-folder';
+import { caOf, findOrg, paths, REPO_ROOT, type Topology } from '../../network/client/topology';
+import { execFileWithin } from '../deadline';
 import { notRun } from '../not-run';
 import { driver, NETWORK_LABEL, testNetwork } from './network';
 
-const run = promisify(execFile);
+/** A command of the test (fabric-ca-client, the devnet's), killed and failed with TIMEOUT after 2 minutes. */
+const run = (file: string, args: string[], options: ExecFileOptions = {}) => execFileWithin(120_000, file, args, options);
 
 async function restCall(t: Topology, mspId: string, apiKey: string, uri: string): Promise<number> {
     const g = findOrg(t, mspId).gateway;
@@ -87,7 +88,7 @@ describe(`Fabric CA on ${NETWORK_LABEL}`, function () {
             delete env.DEVNET_STATE_DIR; // the topology file names its state folder
             return run(
                 process.execPath,
-                [path.join(t.root, 'dist', 'network', 'cli.js'), ...args, '--topology', t.file, ...driver().cliArgs],
+                [path.join(t.root, 'dist', 'network', 'commands', 'cli.js'), ...args, '--topology', t.file, ...driver().cliArgs],
                 { env },
             );
         };

@@ -7,25 +7,28 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { loadTopology, paths, REPO_ROOT, type Topology } from '../../network/topology';
+import { loadTopology, paths, REPO_ROOT, type Topology } from '../../network/client/topology';
 import { fabricBinariesOrUndefined } from '../../network/fabric/binaries';
 import { asFabric } from '../../network/fabric/network';
 import { testTopologyFile } from './network';
 import { notRun } from '../not-run';
 
+/** A command on real Fabric, killed after 9 minutes (its output then starts with TIMEOUT). */
 async function cli(t: Topology, ...args: string[]): Promise<{ code: number; output: string }> {
     const env = { ...process.env };
     delete env.DEVNET_STATE_DIR;
+    const timeoutMs = 540_000;
     try {
         const { stdout, stderr } = await promisify(execFile)(
             process.execPath,
-            [path.join(REPO_ROOT, 'dist', 'network', 'cli.js'), ...args, '--fabric', '--topology', t.file],
-            { env, maxBuffer: 16 * 1024 * 1024 },
+            [path.join(REPO_ROOT, 'dist', 'network', 'commands', 'cli.js'), ...args, '--fabric', '--topology', t.file],
+            { env, maxBuffer: 16 * 1024 * 1024, timeout: timeoutMs },
         );
         return { code: 0, output: stdout + stderr };
     } catch (e) {
-        const err = e as { code: number; stdout: string; stderr: string };
-        return { code: err.code, output: err.stdout + err.stderr };
+        const err = e as { code: number; killed?: boolean; stdout: string; stderr: string };
+        const timedOut = err.killed ? `TIMEOUT: waited ${timeoutMs / 1000} s for \`devnet ${args.join(' ')} --fabric\` to exit\n` : '';
+        return { code: err.code, output: timedOut + err.stdout + err.stderr };
     }
 }
 

@@ -6,12 +6,13 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Contract, Gateway } from '@hyperledger/fabric-gateway';
 import { common, orderer as ordererProtos } from '@hyperledger/fabric-protos';
-import { Topology, paths, issuerOrg, findOrg } from '../../network/topology';
+import { Topology, paths, issuerOrg, findOrg } from '../../network/client/topology';
 import { caHome } from '../../network/fabric/identities';
-import { connectAs, OrgConnection } from '../../network/client';
+import { connectAs, OrgConnection } from '../../network/client/connection';
+import { withDeadline } from '../deadline';
 import { NETWORK } from './network';
-import { createSignedEnvelope } from '../../network/common/protoutil';
-import { loadSigningIdentity } from '../../network/msp/identity';
+import { createSignedEnvelope } from '../../network/devnet/common/protoutil';
+import { loadSigningIdentity } from '../../network/devnet/msp/identity';
 
 const open: OrgConnection[] = [];
 
@@ -117,7 +118,7 @@ export async function ordererHeight(t: Topology, node: OrdererEndpoint): Promise
                 else reject(new Error(`Deliver from ${node.name} answered status ${r.getStatus()}`));
                 if (!block) stream.end();
             });
-            stream.on('error', reject);
+            stream.on('error', (e: Error) => reject(new Error(`Deliver from ${node.name}: ${e.message}`)));
             stream.write(envelope);
         });
     } finally {
@@ -160,17 +161,51 @@ export function filesOutsideIssuerPeer(t: Topology, needle: string): string[] {
     return filesContaining(t.stateDir, needle).filter((f) => !f.startsWith(issuerLedger + path.sep));
 }
 
+/**
+ * Probes until `probe` gives a value or `timeoutMs` has passed. A probe that never answers (a stream,
+ * a call with no deadline of its own) is cut 30 s past the deadline, and the wait fails naming it.
+ */
 export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     for (;;) {
         try {
-            const value = await probe();
+            const value = await withDeadline(`an answer of the probe for ${what}`, Math.max(deadline - Date.now(), 0) + 30_000, probe());
             if (value !== undefined) return value;
         } catch (e) {
             last = e;
         }
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
         await new Promise((r) => setTimeout(r, 100));
+    }
+}
+
+/**
+ * Reads a fabric-gateway event stream until `enough` says so, within `timeoutMs`; past it the
+ * stream is closed and the read fails with TIMEOUT naming `what` and how many events came.
+ */
+export async function readEvents<T>(
+    what: string,
+    events: AsyncIterable<T> & { close(): void },
+    enough: (event: T) => boolean | Promise<boolean>,
+    timeoutMs = 30_000,
+): Promise<void> {
+    let count = 0;
+    const reading = (async () => {
+        for await (const event of events) {
+            count++;
+            if (await enough(event)) return;
+        }
+        throw new Error(`the stream of ${what} ended after ${count} event(s)`);
+    })();
+    try {
+        await withDeadline(
+            () => `${what} (${count} event(s) so far)`,
+            timeoutMs,
+            reading,
+            () => events.close(),
+        );
+    } finally {
+        events.close();
     }
 }

@@ -9,7 +9,7 @@ import 'reflect-metadata';
 import { expect } from 'chai';
 import { testNetwork, NETWORK_LABEL } from './network';
 import { connection, contractOf, closeConnections, utf8 } from './helpers';
-import type { Topology } from '../../network/topology';
+import type { Topology } from '../../network/client/topology';
 import { contracts } from '../../chaincode/index.js';
 
 const CC = 'citizencard';

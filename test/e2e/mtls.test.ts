@@ -6,10 +6,11 @@ import * as https from 'node:https';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../gateway/config';
-import { ensureApp } from '../../gateway/demo';
+import { ensureApp } from '../../scripts/demo';
 import { mspDirOf } from '../../gateway/fabric/identities';
 import { type RunningGateway, startGateway } from '../../gateway/server';
-import { paths, type Topology } from '../../network/topology';
+import { paths, type Topology } from '../../network/client/topology';
+import { withDeadline } from '../deadline';
 import { NETWORK_LABEL, testNetwork } from './network';
 
 /** The one file of an MSP subfolder (signcerts/, keystore/), whatever its name. */
@@ -49,9 +50,10 @@ describe(`mutual TLS at a gateway on ${NETWORK_LABEL}`, function () {
     });
     after(async () => gateway?.stop());
 
-    const get = (url: string, client?: { cert?: Buffer; key?: Buffer }) =>
-        new Promise<{ status: number; body: { code?: string } }>((resolve, reject) => {
-            https
+    const get = (url: string, client?: { cert?: Buffer; key?: Buffer }) => {
+        let request: ReturnType<typeof https.get> | undefined;
+        const answered = new Promise<{ status: number; body: { code?: string } }>((resolve, reject) => {
+            request = https
                 .get(
                     { host: '127.0.0.1', port, path: url, ca: fs.readFileSync(paths.tlsRootCert(t, 'MOHWMSP')), ...client, agent: false },
                     (res) => {
@@ -62,6 +64,8 @@ describe(`mutual TLS at a gateway on ${NETWORK_LABEL}`, function () {
                 )
                 .on('error', reject);
         });
+        return withDeadline(`the gateway's answer to GET ${url}`, 30_000, answered, () => request?.destroy());
+    };
     const window = `from=${encodeURIComponent(new Date(Date.now() - 3600_000).toISOString())}&to=${encodeURIComponent(new Date(Date.now() + 3600_000).toISOString())}`;
 
     it("Given the app's enrollment certificate from MOHW's CA and no API key, Then it reads as that app: its own dept yes, another dept 403", async () => {

@@ -6,10 +6,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { loadTopology, Topology, DEFAULT_TOPOLOGY, REPO_ROOT } from '../../network/topology';
-import { up, down } from '../../network/cli';
+import { loadTopology, Topology, DEFAULT_TOPOLOGY, REPO_ROOT } from '../../network/client/topology';
+import { up, down } from '../../network/commands/network';
 import { DEFAULT_PORT_SHIFT, PORT_SHIFT, shiftPorts, withFixtureChaincode } from '../fixtures/topology';
-import { devnetNodes, runningPid, startNode, waitHealthy, DevnetNode, NodeKind } from '../../network/processes';
+import { devnetNodes, runningPid, startNode, waitHealthy, DevnetNode, NodeKind } from '../../network/devnet/processes';
 import { asFabric, fabricUp, fabricDown, fabricNodes } from '../../network/fabric/network';
 import { findFabricBinaries } from '../../network/fabric/binaries';
 
@@ -74,11 +74,11 @@ interface NetworkDriver {
     up(t: Topology): Promise<void>;
     down(t: Topology, purge: boolean): Promise<void>;
     nodes(t: Topology): ControlledNode[];
-    /** Extra arguments of `network/cli.js` commands (chaincode:deploy) for this network. */
+    /** Extra arguments of `network/commands/cli.js` commands (chaincode:deploy) for this network. */
     cliArgs: string[];
 }
 
-/** A node started with network/processes.ts (both networks' tooling use it). */
+/** A node started with network/devnet/processes.ts (both networks' tooling use it). */
 const controlled = (t: Topology, n: DevnetNode): ControlledNode => ({
     name: n.name,
     kind: n.kind,

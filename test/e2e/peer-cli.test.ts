@@ -9,9 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { common } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
-import { blockHeaderHash, isConfigBlock } from '../../network/common/protoutil';
+import { blockHeaderHash, isConfigBlock } from '../../network/devnet/common/protoutil';
 import { findFabricTool } from '../../network/fabric/binaries';
-import { address, issuerOrg, paths, REPO_ROOT, Topology } from '../../network/topology';
+import { address, issuerOrg, paths, REPO_ROOT, Topology } from '../../network/client/topology';
 import { notRun, onlyOn } from '../not-run';
 import { testNetwork } from './network';
 

@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../gateway/demo';
-import { findOrg, REPO_ROOT, type Topology } from '../../network/topology';
+import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../scripts/demo';
+import { findOrg, REPO_ROOT, type Topology } from '../../network/client/topology';
 import { NETWORK_LABEL, testNetwork } from './network';
 import { notRun } from '../not-run';
 

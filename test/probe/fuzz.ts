@@ -4,8 +4,8 @@
 //      (brings up the shifted test devnet and stops it; --topology FILE fuzzes a running network)
 import * as path from 'node:path';
 import { DeviceKey } from '../../gateway/citizen/device';
-import { cardIssueBody, ensureApp } from '../../gateway/demo';
-import { findOrg, loadTopology, type Topology } from '../../network/topology';
+import { cardIssueBody, ensureApp } from '../../scripts/demo';
+import { findOrg, loadTopology, type Topology } from '../../network/client/topology';
 import { closeConnections, peerChainInfo } from '../e2e/helpers';
 import { runOnTestNetwork, testNetwork } from '../e2e/network';
 import { describeResult, ensureSchemathesis, runFuzz, type FuzzResult, type FuzzRun } from './schemathesis';

@@ -11,9 +11,9 @@
 import * as net from 'node:net';
 import fc from 'fast-check';
 import { DeviceKey } from '../../gateway/citizen/device';
-import { cardIssueBody, ensureApp, type GatewayClient } from '../../gateway/demo';
+import { cardIssueBody, ensureApp, type GatewayClient } from '../../scripts/demo';
 import { DEFAULT_LIMITS } from '../../gateway/http/limits';
-import { loadTopology, type Topology } from '../../network/topology';
+import { loadTopology, type Topology } from '../../network/client/topology';
 import { closeConnections, peerChainInfo } from '../e2e/helpers';
 import { runOnTestNetwork, testNetwork } from '../e2e/network';
 import {

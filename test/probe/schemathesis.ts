@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT } from '../../network/topology';
+import { REPO_ROOT } from '../../network/client/topology';
 
 /** Pinned: a run is repeatable with the same seed, and the checks' meaning does not move under us. */
 export const SCHEMATHESIS_VERSION = '4.32.5';

@@ -4,8 +4,8 @@
 import * as crypto from 'node:crypto';
 import { expect } from 'chai';
 import * as x509 from '@peculiar/x509';
-import { createToken, newCsr } from '../../../network/shared/fabric-ca-client';
-import { decodeEcdsaSignature, encodeEcdsaSignature, P256_N } from '../../../network/shared/signing';
+import { createToken, newCsr } from '../../../network/client/fabric-ca-client';
+import { decodeEcdsaSignature, encodeEcdsaSignature, P256_N } from '../../../network/client/signing';
 import { type CaFixture, rawRequest, refusal, startCa } from './fixture';
 
 const ATTRS_OID = '1.2.3.4.5.6.7.8.1';

@@ -4,12 +4,13 @@ import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Registry } from '../../../network/ca/registry';
-import { CaService, createCaServer, type CaServer } from '../../../network/ca/server';
-import { silentLogger } from '../../../network/shared/logger';
-import { caFiles, loadCa, orgInfo } from '../../../network/msp/ca';
-import { type CaCredential, FabricCaClient, FabricCaError } from '../../../network/shared/fabric-ca-client';
-import { paths, type Topology } from '../../../network/topology';
+import { Registry } from '../../../network/devnet/ca/registry';
+import { CaService, createCaServer, type CaServer } from '../../../network/devnet/ca/server';
+import { silentLogger } from '../../../network/client/logger';
+import { caFiles, loadCa, orgInfo } from '../../../network/devnet/msp/ca';
+import { type CaCredential, FabricCaClient, FabricCaError } from '../../../network/client/fabric-ca-client';
+import { paths, type Topology } from '../../../network/client/topology';
+import { withDeadline } from '../../deadline';
 import { mspFixture } from '../msp/fixture';
 
 export const ORG = 'MOHWMSP';
@@ -78,9 +79,10 @@ export function rawRequest(
     body?: string,
     headers: Record<string, string> = {},
 ): Promise<{ status: number; text: string; json: CaEnvelope }> {
-    return new Promise((resolve, reject) => {
+    let req: ReturnType<typeof https.request> | undefined;
+    const answered = new Promise<{ status: number; text: string; json: CaEnvelope }>((resolve, reject) => {
         const port = (f.server.server.address() as { port: number }).port;
-        const req = https.request({ host: '127.0.0.1', port, method, path: uri, headers, ca: f.tlsRoot }, (res) => {
+        req = https.request({ host: '127.0.0.1', port, method, path: uri, headers, ca: f.tlsRoot }, (res) => {
             const chunks: Buffer[] = [];
             res.on('data', (c: Buffer) => chunks.push(c));
             res.on('end', () => {
@@ -97,6 +99,7 @@ export function rawRequest(
         req.on('error', reject);
         req.end(body);
     });
+    return withDeadline(`the CA's answer to ${method} ${uri}`, 15_000, answered, () => req?.destroy());
 }
 
 /** The FabricCaError a promise rejects with (fails when it resolves). */

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { REPO_ROOT } from '../../../network/topology';
+import { REPO_ROOT } from '../../../network/client/topology';
 
 const DOCS = ['README.md', ...fs.readdirSync(path.join(REPO_ROOT, 'docs')).map((f) => path.join('docs', f))].filter((f) =>
     f.endsWith('.md'),
@@ -36,7 +36,7 @@ function relativeLinks(file: string): string[] {
 
 const OWN_FOLDERS = ['chaincode', 'gateway', 'network', 'test', 'docs', 'scripts'];
 
-/** Inline-code paths such as `network/cli.ts` or `test/bench/` (not placeholders such as <domain>). */
+/** Inline-code paths such as `network/commands/cli.ts` or `test/bench/` (not placeholders such as <domain>). */
 function namedPaths(file: string): string[] {
     const text = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8').replace(/```[\s\S]*?```/g, '');
     return [...text.matchAll(/`([A-Za-z0-9_./-]+)`/g)].map((m) => m[1]).filter((p) => OWN_FOLDERS.some((dir) => p.startsWith(`${dir}/`)));

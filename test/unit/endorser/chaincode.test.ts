@@ -4,8 +4,8 @@ import { ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import { peer } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
-import { INVOKE_CHAINCODE_UNSUPPORTED } from '../../../network/peer/chaincode/handler';
-import { ChaincodeSupport, ExecutionResult, RICH_QUERY_UNSUPPORTED } from '../../../network/peer/chaincode/support';
+import { INVOKE_CHAINCODE_UNSUPPORTED } from '../../../network/devnet/peer/chaincode/handler';
+import { ChaincodeSupport, ExecutionResult, RICH_QUERY_UNSUPPORTED } from '../../../network/devnet/peer/chaincode/support';
 import {
     CHANNEL,
     freePort,

@@ -4,16 +4,16 @@
 
 import { common, peer } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
-import { buildGenesisBlock, parseChannelConfig } from '../../../network/common/configtx';
-import { PolicyManager } from '../../../network/common/policies';
-import { issueTestIdentity } from '../../../network/msp/ca';
-import { newSigningIdentity, SigningIdentity } from '../../../network/msp/identity';
-import type { ExecutionResult } from '../../../network/peer/chaincode/handler';
-import type { ExecuteRequest } from '../../../network/peer/chaincode/support';
-import { collectionMembership, Endorser, EndorserError } from '../../../network/peer/endorser';
-import { commitDefinitionArgs, Lifecycle, lifecycleCallArgs } from '../../../network/peer/scc/lifecycle';
-import { channelConfigOf, Cscc } from '../../../network/peer/scc/cscc';
-import { Qscc } from '../../../network/peer/scc/qscc';
+import { buildGenesisBlock, parseChannelConfig } from '../../../network/devnet/common/configtx';
+import { PolicyManager } from '../../../network/devnet/common/policies';
+import { issueTestIdentity } from '../../../network/devnet/msp/ca';
+import { newSigningIdentity, SigningIdentity } from '../../../network/devnet/msp/identity';
+import type { ExecutionResult } from '../../../network/devnet/peer/chaincode/handler';
+import type { ExecuteRequest } from '../../../network/devnet/peer/chaincode/support';
+import { collectionMembership, Endorser, EndorserError } from '../../../network/devnet/peer/endorser';
+import { commitDefinitionArgs, Lifecycle, lifecycleCallArgs } from '../../../network/devnet/peer/scc/lifecycle';
+import { channelConfigOf, Cscc } from '../../../network/devnet/peer/scc/cscc';
+import { Qscc } from '../../../network/devnet/peer/scc/qscc';
 import { MspFixture, mspFixture } from '../msp/fixture';
 import { COLLECTIONS, MemoryLedger, signedProposal } from './helpers';
 

@@ -5,10 +5,15 @@ import * as crypto from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { common, ledger as ledgerpb, peer } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
-import { parseSignaturePolicy } from '../../../network/common/policies';
-import type { ExecutionResult } from '../../../network/peer/chaincode/handler';
-import { ChaincodeExecutor, ChaincodeSupport, ExecuteRequest, RICH_QUERY_UNSUPPORTED } from '../../../network/peer/chaincode/support';
-import { addEndorserService, collectionMembership, Endorser, EndorserError } from '../../../network/peer/endorser';
+import { parseSignaturePolicy } from '../../../network/devnet/common/policies';
+import type { ExecutionResult } from '../../../network/devnet/peer/chaincode/handler';
+import {
+    ChaincodeExecutor,
+    ChaincodeSupport,
+    ExecuteRequest,
+    RICH_QUERY_UNSUPPORTED,
+} from '../../../network/devnet/peer/chaincode/support';
+import { addEndorserService, collectionMembership, Endorser, EndorserError } from '../../../network/devnet/peer/endorser';
 import {
     commitDefinitionArgs,
     definitionKey,
@@ -17,10 +22,11 @@ import {
     parseDefinition,
     queryDefinitionArgs,
     signaturePolicyText,
-} from '../../../network/peer/scc/lifecycle';
-import { Cscc } from '../../../network/peer/scc/cscc';
-import { Qscc } from '../../../network/peer/scc/qscc';
-import type { ChaincodeConfig } from '../../../network/topology';
+} from '../../../network/devnet/peer/scc/lifecycle';
+import { Cscc } from '../../../network/devnet/peer/scc/cscc';
+import { Qscc } from '../../../network/devnet/peer/scc/qscc';
+import type { ChaincodeConfig } from '../../../network/client/topology';
+import { withDeadline } from '../../deadline';
 import {
     CHANNEL,
     FakeMsps,
@@ -401,8 +407,12 @@ describe('endorser', function () {
         });
 
         const call = (sp: peer.SignedProposal) =>
-            new Promise<peer.ProposalResponse>((resolve, reject) =>
-                client.processProposal(sp, (err, res) => (err ? reject(err) : resolve(res!))),
+            withDeadline(
+                "the endorser service's ProcessProposal answer",
+                20_000,
+                new Promise<peer.ProposalResponse>((resolve, reject) =>
+                    client.processProposal(sp, (err, res) => (err ? reject(err) : resolve(res!))),
+                ),
             );
 
         it("answers ProposalResponses, and refusals as gRPC errors with Fabric's message", async () => {

@@ -1,7 +1,7 @@
 // Fixtures of the chaincode support and endorser tests: throwaway identities (self-signed
 // certificates with Fabric CA attributes), an in-memory ledger and TxSimulator, signed proposals,
 // and a real fabric-shim chaincode server run as a child process.
-import type { CollectionConfig } from '../../../network/topology';
+import type { CollectionConfig } from '../../../network/client/topology';
 import 'reflect-metadata';
 import { ChildProcess, spawn } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -9,10 +9,11 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { common, ledger as ledgerpb, msp, peer } from '@hyperledger/fabric-protos';
 import * as x509 from '@peculiar/x509';
-import type { SignedData } from '../../../network/common/policies';
-import type { BlockStore, TxLocation } from '../../../network/ledger/blkstorage';
-import { newSigningIdentity, SigningIdentity } from '../../../network/msp/identity';
-import type { Role, VerifiedIdentity } from '../../../network/msp/msp';
+import { exitOf } from '../../deadline';
+import type { SignedData } from '../../../network/devnet/common/policies';
+import type { BlockStore, TxLocation } from '../../../network/devnet/common/ledger/blkstorage';
+import { newSigningIdentity, SigningIdentity } from '../../../network/devnet/msp/identity';
+import type { Role, VerifiedIdentity } from '../../../network/devnet/msp/msp';
 import type {
     ChaincodeDefinition,
     CommitEvent,
@@ -23,7 +24,7 @@ import type {
     RangePage,
     SimulationResults,
     TxSimulator,
-} from '../../../network/peer/ledger/types';
+} from '../../../network/devnet/peer/ledger/types';
 
 x509.cryptoProvider.set(crypto.webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -407,10 +408,9 @@ export function startChaincodeServer(port: number, ccid: string): ChildProcess {
 
 export async function stopChaincodeServer(child: ChildProcess | undefined): Promise<void> {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-    });
+    const exited = exitOf(child, 'the chaincode server (SIGKILL)', 10_000);
+    child.kill('SIGKILL');
+    await exited;
 }
 
 /** The test chaincode of these tests (fixtures/) and its collections. */

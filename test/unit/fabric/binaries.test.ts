@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import YAML from 'yaml';
 import { FABRIC_TOOLS, findFabricBinaries, parseVersion } from '../../../network/fabric/binaries';
-import { loadTopology, DEFAULT_TOPOLOGY, TopologyError } from '../../../network/topology';
+import { loadTopology, DEFAULT_TOPOLOGY, TopologyError } from '../../../network/client/topology';
 
 /** A release-shaped folder (bin/, config/) whose tools print the given versions. */
 function fakeRelease(versions: { fabric: string; ca: string }, omit: string[] = []): string {

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import YAML from 'yaml';
-import { loadTopology, paths, Topology, DEFAULT_TOPOLOGY } from '../../../network/topology';
+import { loadTopology, paths, Topology, DEFAULT_TOPOLOGY } from '../../../network/client/topology';
 import {
     caOrgs,
     caServerConfig,

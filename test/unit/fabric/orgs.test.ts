@@ -7,11 +7,11 @@ import * as path from 'node:path';
 import { common, msp, peer } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
 import YAML from 'yaml';
-import { applicationOrgGroup, configFromBlock } from '../../../network/common/configtx';
+import { applicationOrgGroup, configFromBlock } from '../../../network/devnet/common/configtx';
 import { findFabricTool } from '../../../network/fabric/binaries';
 import { CHANNEL_PROFILE, configtx } from '../../../network/fabric/config';
 import { fabricOrgGroup } from '../../../network/fabric/orgs';
-import { findOrg, paths, REPO_ROOT, Topology } from '../../../network/topology';
+import { findOrg, paths, REPO_ROOT, Topology } from '../../../network/client/topology';
 import { notRun } from '../../not-run';
 import { shiftedTopology } from '../orderer/fixture';
 

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { provisionApp } from '../../../gateway/admin';
 import * as path from 'node:path';
 import { assertConfigFiles, ConfigError, loadConfig, parseArgs } from '../../../gateway/config';
-import { DEFAULT_TOPOLOGY, loadTopology } from '../../../network/topology';
+import { DEFAULT_TOPOLOGY, loadTopology } from '../../../network/client/topology';
 import { tmpDbFile } from './fixture';
 
 describe('gateway configuration', () => {

@@ -1,8 +1,8 @@
-// The request bodies the demo, the benchmarks and the end-to-end tests build (gateway/demo.ts) are
+// The request bodies the demo, the benchmarks and the end-to-end tests build (scripts/demo.ts) are
 // ones the gateway accepts: validated here against the routes' own DTOs, without a network.
 import { expect } from 'chai';
 import { DeviceKey } from '../../../gateway/citizen/device';
-import { basicPensionServiceBody, cardIssueBody, serviceBody } from '../../../gateway/demo';
+import { basicPensionServiceBody, cardIssueBody, serviceBody } from '../../../scripts/demo';
 import { v1Routes } from '../../../gateway/http/routes';
 import { validateInto } from '../../../gateway/http/validate';
 

@@ -24,7 +24,7 @@ import type {
 import { createApp, type GatewayApp } from '../../../gateway/http/app';
 import type { RequestLimits } from '../../../gateway/http/limits';
 import { IdempotencyStore } from '../../../gateway/idempotency/store';
-import { silentLogger, type Logger } from '../../../network/shared/logger';
+import { silentLogger, type Logger } from '../../../network/client/logger';
 import { createMetrics } from '../../../gateway/metrics';
 import { CHAINCODE_HTTP_STATUS } from '../../../gateway/status-table';
 

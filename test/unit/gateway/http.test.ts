@@ -5,7 +5,7 @@ import request from 'supertest';
 import { sealJson } from '../../../chaincode/model';
 import { OutcomeUnknownError } from '../../../gateway/errors';
 import type { EvaluateRequest } from '../../../gateway/fabric/types';
-import { createLogger } from '../../../network/shared/logger';
+import { createLogger } from '../../../network/client/logger';
 import { buildOpenApi } from '../../../gateway/http/openapi';
 import { v1Routes } from '../../../gateway/http/routes';
 import { parseApiKey } from '../../../gateway/auth/keys';

@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import { expect } from 'chai';
 import { loadConfig } from '../../../gateway/config';
 import { openDb } from '../../../gateway/db';
-import { silentLogger } from '../../../network/shared/logger';
+import { silentLogger } from '../../../network/client/logger';
 import { startGateway } from '../../../gateway/server';
 import { AppStore } from '../../../gateway/auth/store';
 import { FakeFabric, tmpDbFile } from './fixture';

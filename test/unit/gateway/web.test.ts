@@ -11,7 +11,7 @@ import { AppStore } from '../../../gateway/auth/store';
 import { openDb } from '../../../gateway/db';
 import { createApp } from '../../../gateway/http/app';
 import { IdempotencyStore } from '../../../gateway/idempotency/store';
-import { silentLogger } from '../../../network/shared/logger';
+import { silentLogger } from '../../../network/client/logger';
 import { createMetrics } from '../../../gateway/metrics';
 import { buildOpenApi } from '../../../gateway/http/openapi';
 import { STREAM_PATH } from '../../../gateway/http/sse';

@@ -6,12 +6,12 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
-import { BlockStore } from '../../../network/ledger/blkstorage';
-import { BlockWriter } from '../../../network/orderer/blockwriter';
-import { serveDeliver } from '../../../network/common/deliver';
-import { paths } from '../../../network/topology';
-import { SigningIdentity } from '../../../network/msp/identity';
-import { startCommitter } from '../../../network/peer/committer';
+import { BlockStore } from '../../../network/devnet/common/ledger/blkstorage';
+import { BlockWriter } from '../../../network/devnet/orderer/blockwriter';
+import { serveDeliver } from '../../../network/devnet/common/deliver';
+import { paths } from '../../../network/client/topology';
+import { SigningIdentity } from '../../../network/devnet/msp/identity';
+import { startCommitter } from '../../../network/devnet/peer/committer';
 import { CC, definition, ledgerFixture, LedgerFixture, simulateTx, sortedJson } from './fixture';
 
 const C = peer.TxValidationCode;

@@ -6,19 +6,24 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { expect } from 'chai';
 import { peer } from '@hyperledger/fabric-protos';
+import { withDeadline } from '../../deadline';
 import { Chain, CC, definition, ledgerFixture, simulateTx, sortedJson } from './fixture';
 
 const CHILD = path.join(__dirname, 'crashchild.js');
 
-/** Runs the child; kills it with SIGKILL `delayMs` after it reports a height of at least `killAt`. */
+/**
+ * Runs the child; kills it with SIGKILL `delayMs` after it reports a height of at least `killAt`.
+ * TIMEOUT (and SIGKILL) when it has neither exited nor been killed within `timeoutMs`.
+ */
 function runChild(
     dir: string,
     file: string,
     kill?: { killAt: number; delayMs: number },
+    timeoutMs = 60_000,
 ): Promise<{ killed: boolean; heights: number[]; logs: string[] }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [CHILD, dir, file, 'SeoulMSP'], { stdio: ['ignore', 'pipe', 'pipe'] });
-        const heights: number[] = [];
+    const child = spawn(process.execPath, [CHILD, dir, file, 'SeoulMSP'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const heights: number[] = [];
+    const run = new Promise<{ killed: boolean; heights: number[]; logs: string[] }>((resolve, reject) => {
         const logs: string[] = [];
         let stderr = '';
         let timer: NodeJS.Timeout | undefined;
@@ -37,6 +42,13 @@ function runChild(
             else reject(new Error(`child exited ${code}: ${stderr}`));
         });
     });
+    return withDeadline(
+        () =>
+            `the committing child (crashchild.js) to ${kill ? `reach height ${kill.killAt}` : 'exit'} (height ${heights[heights.length - 1] ?? 'none'} so far)`,
+        timeoutMs,
+        run,
+        () => child.kill('SIGKILL'),
+    );
 }
 
 describe('peer ledger crash safety (kill -9)', function () {

@@ -2,10 +2,10 @@
 // length-prefixed serialized block after another) from its height on, printing each height.
 import * as fs from 'node:fs';
 import { common } from '@hyperledger/fabric-protos';
-import { parseChannelConfig } from '../../../network/common/configtx';
-import { MspManager } from '../../../network/msp/msp';
-import { PolicyManager } from '../../../network/common/policies';
-import { openPeerLedger } from '../../../network/peer/ledger/kvledger';
+import { parseChannelConfig } from '../../../network/devnet/common/configtx';
+import { MspManager } from '../../../network/devnet/msp/msp';
+import { PolicyManager } from '../../../network/devnet/common/policies';
+import { openPeerLedger } from '../../../network/devnet/peer/ledger/kvledger';
 
 export function readBlocks(file: string): common.Block[] {
     const buf = fs.readFileSync(file);

@@ -6,8 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { mspFixture, MspFixture } from '../msp/fixture';
-import { buildGenesisBlock, parseChannelConfig } from '../../../network/common/configtx';
-import { PolicyManager } from '../../../network/common/policies';
+import { buildGenesisBlock, parseChannelConfig } from '../../../network/devnet/common/configtx';
+import { PolicyManager } from '../../../network/devnet/common/policies';
 import {
     blockDataHash,
     blockHeaderHash,
@@ -17,12 +17,12 @@ import {
     makeSignatureHeader,
     newBlock,
     newNonce,
-} from '../../../network/common/protoutil';
-import { SigningIdentity } from '../../../network/msp/identity';
-import { ChannelConfig } from '../../../network/common/configtx';
-import { KvLedger, openPeerLedger, OpenPeerLedgerOptions } from '../../../network/peer/ledger/kvledger';
-import { proposalHash } from '../../../network/peer/ledger/rwsetutil';
-import { ChaincodeDefinition, SimulationResults, TxSimulator } from '../../../network/peer/ledger/types';
+} from '../../../network/devnet/common/protoutil';
+import { SigningIdentity } from '../../../network/devnet/msp/identity';
+import { ChannelConfig } from '../../../network/devnet/common/configtx';
+import { KvLedger, openPeerLedger, OpenPeerLedgerOptions } from '../../../network/devnet/peer/ledger/kvledger';
+import { proposalHash } from '../../../network/devnet/peer/ledger/rwsetutil';
+import { ChaincodeDefinition, SimulationResults, TxSimulator } from '../../../network/devnet/peer/ledger/types';
 
 export const CC = 'fixture';
 export const PRIVATE = 'seoulPrivate';

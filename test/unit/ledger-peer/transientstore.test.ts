@@ -1,7 +1,7 @@
 // The transient store: in memory, bounded in entries, expired by block height.
 import { expect } from 'chai';
 import { ledger } from '@hyperledger/fabric-protos';
-import { TransientStore } from '../../../network/peer/ledger/transientstore';
+import { TransientStore } from '../../../network/devnet/peer/ledger/transientstore';
 
 const pvt = () => new ledger.rwset.TxPvtReadWriteSet();
 

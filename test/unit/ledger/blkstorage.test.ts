@@ -4,8 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { blockHeaderHash } from '../../../network/common/protoutil';
-import { BlockStore, BlockStoreError } from '../../../network/ledger/blkstorage';
+import { blockHeaderHash } from '../../../network/devnet/common/protoutil';
+import { BlockStore, BlockStoreError } from '../../../network/devnet/common/ledger/blkstorage';
+import { exitOf } from '../../deadline';
 import { chain, nextBlock } from './blocks';
 
 const BLOCK_FILE = 'blockfile_000000';
@@ -200,7 +201,7 @@ describe('BlockStore (blkstorage)', () => {
     it('given a writer killed with SIGKILL at random moments, then every reopen is consistent and no acknowledged block is lost', async function () {
         this.timeout(60000);
         const blocksModule = path.resolve(__dirname, 'blocks.js');
-        const storeModule = path.resolve(__dirname, '../../../network/ledger/blkstorage.js');
+        const storeModule = path.resolve(__dirname, '../../../network/devnet/common/ledger/blkstorage.js');
         // The child appends forever and prints each height once append (fsync) returned.
         const script = `
             const { BlockStore } = require(${JSON.stringify(storeModule)});
@@ -228,7 +229,7 @@ describe('BlockStore (blkstorage)', () => {
             while (acknowledged <= startedAt && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
             await new Promise((r) => setTimeout(r, Math.random() * 300));
             child.kill('SIGKILL');
-            await new Promise((r) => child.once('exit', r));
+            await exitOf(child, 'the block writer (SIGKILL)', 10_000);
             const store = await BlockStore.open(dir);
             expect(store.height).to.be.at.least(acknowledged);
             let previous: Uint8Array | undefined;

@@ -7,7 +7,7 @@ import {
     makePayload,
     makeSignatureHeader,
     newBlock,
-} from '../../../network/common/protoutil';
+} from '../../../network/devnet/common/protoutil';
 
 export function envelopeWithTxId(txId: string, channelId = 'testchannel'): Uint8Array {
     const ch = makeChannelHeader({ type: common.HeaderType.ENDORSER_TRANSACTION, channelId, txId });

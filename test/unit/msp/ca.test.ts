@@ -5,10 +5,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { loadTopology, paths, Topology } from '../../../network/topology';
-import { CaError, enroll, generateCrypto, mspConfigFromDir } from '../../../network/msp/ca';
-import { loadSigningIdentity, serializeIdentity } from '../../../network/msp/identity';
-import { MspManager } from '../../../network/msp/msp';
+import { loadTopology, paths, Topology } from '../../../network/client/topology';
+import { CaError, enroll, generateCrypto, mspConfigFromDir } from '../../../network/devnet/msp/ca';
+import { loadSigningIdentity, serializeIdentity } from '../../../network/devnet/msp/identity';
+import { MspManager } from '../../../network/devnet/msp/msp';
 import { mspFixture, MspFixture, rejected, thrown } from './fixture';
 
 /** Every file under a folder with the SHA-256 of its content and its mtime. */

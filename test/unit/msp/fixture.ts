@@ -3,10 +3,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadTopology, paths, Topology } from '../../../network/topology';
-import { generateCrypto, mspConfigFromDir } from '../../../network/msp/ca';
-import { MspManager } from '../../../network/msp/msp';
-import { loadSigningIdentity, SigningIdentity } from '../../../network/msp/identity';
+import { loadTopology, paths, Topology } from '../../../network/client/topology';
+import { generateCrypto, mspConfigFromDir } from '../../../network/devnet/msp/ca';
+import { MspManager } from '../../../network/devnet/msp/msp';
+import { loadSigningIdentity, SigningIdentity } from '../../../network/devnet/msp/identity';
 
 export interface MspFixture {
     topology: Topology;

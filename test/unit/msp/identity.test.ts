@@ -16,8 +16,8 @@ import {
     P256_N,
     serializeIdentity,
     toLowS,
-} from '../../../network/msp/identity';
-import { paths } from '../../../network/topology';
+} from '../../../network/devnet/msp/identity';
+import { paths } from '../../../network/client/topology';
 import { mspFixture, MspFixture, thrown, rejected } from './fixture';
 
 const sha256 = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest();

@@ -5,8 +5,8 @@ import * as crypto from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { expect } from 'chai';
 import { msp } from '@hyperledger/fabric-protos';
-import { serializeIdentity } from '../../../network/msp/identity';
-import { MspManager } from '../../../network/msp/msp';
+import { serializeIdentity } from '../../../network/devnet/msp/identity';
+import { MspManager } from '../../../network/devnet/msp/msp';
 import { thrown } from './fixture';
 
 x509.cryptoProvider.set(crypto.webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);

@@ -4,10 +4,10 @@ import * as fs from 'node:fs';
 import { expect } from 'chai';
 import { ClientIdentity } from 'fabric-shim';
 import { msp } from '@hyperledger/fabric-protos';
-import { issueTestIdentity, mspConfigFromDir } from '../../../network/msp/ca';
-import { identityExpiresAt, newSigningIdentity, serializeIdentity } from '../../../network/msp/identity';
-import { MspError, MspManager } from '../../../network/msp/msp';
-import { paths } from '../../../network/topology';
+import { issueTestIdentity, mspConfigFromDir } from '../../../network/devnet/msp/ca';
+import { identityExpiresAt, newSigningIdentity, serializeIdentity } from '../../../network/devnet/msp/identity';
+import { MspError, MspManager } from '../../../network/devnet/msp/msp';
+import { paths } from '../../../network/client/topology';
 import { mspFixture, MspFixture, thrown } from './fixture';
 
 describe('msp/msp MspManager', () => {

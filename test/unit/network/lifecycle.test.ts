@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { contentHash } from '../../../network/lifecycle';
-import { ChaincodeConfig, Topology } from '../../../network/topology';
+import { contentHash } from '../../../network/commands/lifecycle';
+import { ChaincodeConfig, Topology } from '../../../network/client/topology';
 
 describe('chaincode content hash', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-hash-'));

@@ -2,7 +2,7 @@
 // orderer and CA answer their operations health check before their gRPC or admin listeners open).
 import * as net from 'node:net';
 import { expect } from 'chai';
-import { portFree, waitListening } from '../../../network/processes';
+import { portFree, waitListening } from '../../../network/devnet/processes';
 
 /** A port nothing listens on now (the kernel's pick, released). */
 async function freePort(): Promise<number> {

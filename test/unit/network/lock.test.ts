@@ -7,10 +7,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import YAML from 'yaml';
-import { withLock } from '../../../network/owner';
-import { DEFAULT_TOPOLOGY, loadTopology, REPO_ROOT, type Topology } from '../../../network/topology';
+import { withLock } from '../../../network/commands/owner';
+import { spawnSyncWithin } from '../../deadline';
+import { DEFAULT_TOPOLOGY, loadTopology, REPO_ROOT, type Topology } from '../../../network/client/topology';
 
-const CLI = path.join(REPO_ROOT, 'dist', 'network', 'cli.js');
+const CLI = path.join(REPO_ROOT, 'dist', 'network', 'commands', 'cli.js');
 const lockOf = (stateDir: string) => path.join(stateDir, 'run', 'devnet.lock');
 
 describe('network lock: commands that change a network', function () {
@@ -20,7 +21,7 @@ describe('network lock: commands that change a network', function () {
     let t: Topology;
     let holder: child_process.ChildProcess;
 
-    /** A lock on stateDir held by a live process that looks like a devnet command (its arguments name network/cli.js). */
+    /** A lock on stateDir held by a live process that looks like a devnet command (its arguments name network/commands/cli.js). */
     const holdLock = (stateDir: string, what: string) => {
         fs.mkdirSync(path.join(stateDir, 'run'), { recursive: true });
         fs.writeFileSync(lockOf(stateDir), JSON.stringify({ pid: holder.pid, what }));
@@ -29,7 +30,7 @@ describe('network lock: commands that change a network', function () {
         const env = { ...process.env };
         delete env.DEVNET_STATE_DIR;
         delete env.TOPOLOGY;
-        return child_process.spawnSync(process.execPath, [CLI, ...args, '--topology', file], { env, encoding: 'utf8' });
+        return spawnSyncWithin(20_000, process.execPath, [CLI, ...args, '--topology', file], { env });
     };
 
     before(() => {
@@ -42,7 +43,7 @@ describe('network lock: commands that change a network', function () {
         delete process.env.DEVNET_STATE_DIR;
         t = loadTopology(file);
         if (saved !== undefined) process.env.DEVNET_STATE_DIR = saved;
-        holder = child_process.spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', path.join('network', 'cli.js')], {
+        holder = child_process.spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', path.join('network', 'commands', 'cli.js')], {
             stdio: 'ignore',
         });
     });

@@ -6,11 +6,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { formatEvent, LogReader, parseLine, printLogs } from '../../../network/logs';
-import { withoutColour } from '../../../network/plain-output';
-import { chaincodeNode } from '../../../network/processes';
-import { createLogger } from '../../../network/shared/logger';
-import { loadTopology, Topology } from '../../../network/topology';
+import { formatEvent, LogReader, parseLine, printLogs } from '../../../network/commands/logs';
+import { withoutColour } from '../../../network/devnet/plain-output';
+import { chaincodeNode } from '../../../network/devnet/processes';
+import { createLogger } from '../../../network/client/logger';
+import { loadTopology, Topology } from '../../../network/client/topology';
+import { withDeadline } from '../../deadline';
 
 describe('logs', () => {
     it('Given a node and a gateway, Then both write time, level, node and msg first, and secret or personal fields are redacted', () => {
@@ -113,7 +114,7 @@ describe('logs', () => {
             );
             await new Promise((r) => setTimeout(r, 600));
             stop();
-            await following;
+            await withDeadline('printLogs --follow to return once stopped', 5000, following);
             expect(printed).to.have.length(2);
             expect(printed[0]).to.match(/block_committed$/);
             expect(printed[1]).to.match(/^10:00:01\.000 INFO +orderer\.orderer\.example\.gov +later$/);
@@ -135,7 +136,7 @@ describe('chaincode server output', () => {
                 '-e',
                 "process.stdout.write('\\u001b[32minfo\\u001b[39m started\\n'); process.stderr.write(Buffer.from('\\u001b[31merror\\u001b[39m x\\n'))",
             ],
-            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+            { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20_000 },
         );
         expect(out).to.equal('info started\n');
         expect(withoutColour(Buffer.from('\u001b[31merror\u001b[39m x'))).to.equal('error x');

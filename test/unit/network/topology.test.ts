@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import YAML from 'yaml';
-import { DEFAULT_TOPOLOGY, loadTopology, TopologyError } from '../../../network/topology';
+import { DEFAULT_TOPOLOGY, loadTopology, TopologyError } from '../../../network/client/topology';
 
 /** The parsed topology file, edited freely by each case. */
 type TopologyDoc = ReturnType<typeof YAML.parse>;

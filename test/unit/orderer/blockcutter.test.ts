@@ -1,6 +1,6 @@
 // The block cutter: cuts by message count and preferred size; an oversized message goes alone.
 import { expect } from 'chai';
-import { BlockCutter } from '../../../network/orderer/blockcutter';
+import { BlockCutter } from '../../../network/devnet/orderer/blockcutter';
 
 describe('BlockCutter (orderer/common/blockcutter)', () => {
     it('keeps messages pending below the limits', () => {

@@ -9,9 +9,9 @@ import {
     goDuration,
     parseChannelConfig,
     parseGoDuration,
-} from '../../../network/common/configtx';
-import { blockDataHash, isConfigBlock, lastConfigIndex, parseEnvelope } from '../../../network/common/protoutil';
-import { Topology } from '../../../network/topology';
+} from '../../../network/devnet/common/configtx';
+import { blockDataHash, isConfigBlock, lastConfigIndex, parseEnvelope } from '../../../network/devnet/common/protoutil';
+import { Topology } from '../../../network/client/topology';
 import { shiftedTopology } from './fixture';
 
 describe('configtx', () => {

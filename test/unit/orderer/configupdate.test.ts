@@ -12,11 +12,11 @@ import {
     channelConfigOf,
     configFromBlock,
     parseChannelConfig,
-} from '../../../network/common/configtx';
-import { ConfigUpdateError, ConfigValidator } from '../../../network/common/configvalidator';
-import { PolicyManager } from '../../../network/common/policies';
-import { MspManager } from '../../../network/msp/msp';
-import { lastConfigIndex, parseEnvelope } from '../../../network/common/protoutil';
+} from '../../../network/devnet/common/configtx';
+import { ConfigUpdateError, ConfigValidator } from '../../../network/devnet/common/configvalidator';
+import { PolicyManager } from '../../../network/devnet/common/policies';
+import { MspManager } from '../../../network/devnet/msp/msp';
+import { lastConfigIndex, parseEnvelope } from '../../../network/devnet/common/protoutil';
 import {
     broadcastEnvelope,
     computeUpdate,
@@ -26,10 +26,10 @@ import {
     signConfigUpdate,
     withApplicationOrg,
     withoutApplicationOrg,
-} from '../../../network/configupdate';
-import { generateCrypto } from '../../../network/msp/ca';
-import { adminOf, addOrgToTopologyFile } from '../../../network/orgs';
-import { paths, Topology } from '../../../network/topology';
+} from '../../../network/commands/configupdate';
+import { generateCrypto } from '../../../network/devnet/msp/ca';
+import { adminOf, addOrgToTopologyFile } from '../../../network/commands/orgchange';
+import { paths, Topology } from '../../../network/client/topology';
 import { OrdererProcess, shiftedTopology } from './fixture';
 
 const Status = common.Status;

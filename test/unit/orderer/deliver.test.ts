@@ -7,9 +7,9 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
-import { serveDeliver } from '../../../network/common/deliver';
-import { makeChannelHeader, makePayload, makeSignatureHeader } from '../../../network/common/protoutil';
-import { BlockStore } from '../../../network/ledger/blkstorage';
+import { serveDeliver } from '../../../network/devnet/common/deliver';
+import { makeChannelHeader, makePayload, makeSignatureHeader } from '../../../network/devnet/common/protoutil';
+import { BlockStore } from '../../../network/devnet/common/ledger/blkstorage';
 import { chain, nextBlock } from '../ledger/blocks';
 
 type Msg = { block?: number; dataCount?: number; status?: number };

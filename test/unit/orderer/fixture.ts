@@ -7,11 +7,12 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { generateCrypto } from '../../../network/msp/ca';
-import { DEFAULT_TOPOLOGY, loadTopology, REPO_ROOT, Topology } from '../../../network/topology';
+import { generateCrypto } from '../../../network/devnet/msp/ca';
+import { DEFAULT_TOPOLOGY, loadTopology, REPO_ROOT, Topology } from '../../../network/client/topology';
+import { exitOf, withDeadline } from '../../deadline';
 import { fixturePortShift, shiftPorts } from '../../fixtures/topology';
 
-export const ORDERER_MAIN = path.join(REPO_ROOT, 'dist', 'network', 'orderer', 'main.js');
+export const ORDERER_MAIN = path.join(REPO_ROOT, 'dist', 'network', 'devnet', 'orderer', 'main.js');
 
 /** The orderer tests' ports: the default topology's plus this (and the run's E2E_PORT_SHIFT beyond CI's). */
 export const PORT_OFFSET = 200;
@@ -40,14 +41,19 @@ export async function shiftedTopology(
     }
 }
 
-export function httpGet(url: string): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-        http.get(url, (res) => {
+/** A GET and its whole answer; TIMEOUT when the answer has not ended within `timeoutMs`. */
+export function httpGet(url: string, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+    let request: http.ClientRequest | undefined;
+    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        request = http.get(url, (res) => {
             let body = '';
             res.on('data', (d) => (body += d));
             res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        }).on('error', reject);
+            res.on('error', reject);
+        });
+        request.on('error', reject);
     });
+    return withDeadline(`the answer to GET ${url}`, timeoutMs, answered, () => request?.destroy());
 }
 
 /** The devnet's orderer as a child process of the test, healthy once start() resolves. */
@@ -86,8 +92,8 @@ export class OrdererProcess {
     async stop(signal: NodeJS.Signals): Promise<number | null> {
         const child = this.child;
         if (!child || child.exitCode !== null) return child?.exitCode ?? null;
-        const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+        const exited = exitOf(child, `the orderer process (${signal})`, 15_000);
         child.kill(signal);
-        return exited;
+        return (await exited).code;
     }
 }

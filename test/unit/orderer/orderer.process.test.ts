@@ -1,18 +1,24 @@
 // The orderer as a process, on shifted ports with its own state: Broadcast answers and refusals,
 // Deliver (chained, signed blocks; waiting; refusals), no acknowledged transaction lost after
 // kill -9, and the pending batch flushed on SIGTERM.
-import * as child_process from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
-import { buildGenesisBlock } from '../../../network/common/configtx';
-import { blockDataHash, blockHeaderBytes, blockHeaderHash, createSignedEnvelope, parseEnvelope } from '../../../network/common/protoutil';
-import { issueTestIdentity } from '../../../network/msp/ca';
-import { deserializeIdentity, loadSigningIdentity, newSigningIdentity, SigningIdentity } from '../../../network/msp/identity';
-import { paths, Topology } from '../../../network/topology';
+import { buildGenesisBlock } from '../../../network/devnet/common/configtx';
+import {
+    blockDataHash,
+    blockHeaderBytes,
+    blockHeaderHash,
+    createSignedEnvelope,
+    parseEnvelope,
+} from '../../../network/devnet/common/protoutil';
+import { issueTestIdentity } from '../../../network/devnet/msp/ca';
+import { deserializeIdentity, loadSigningIdentity, newSigningIdentity, SigningIdentity } from '../../../network/devnet/msp/identity';
+import { paths, Topology } from '../../../network/client/topology';
+import { spawnSyncWithin, withDeadline } from '../../deadline';
 import { httpGet, ORDERER_MAIN, OrdererProcess, shiftedTopology } from './fixture';
 
 const Status = common.Status;
@@ -34,11 +40,18 @@ function txEnvelope(
     return createSignedEnvelope(type, channel, signer, crypto.randomBytes(size));
 }
 
-/** Broadcasts envelopes on one stream; resolves with one response per envelope (or fewer if the stream ended). */
-function broadcast(c: orderer.AtomicBroadcastClient, envelopes: common.Envelope[]): Promise<orderer.BroadcastResponse[]> {
-    return new Promise((resolve, reject) => {
-        const call = c.broadcast();
-        const responses: orderer.BroadcastResponse[] = [];
+/**
+ * Broadcasts envelopes on one stream; resolves with one response per envelope (or fewer if the
+ * stream ended), fails with TIMEOUT when the orderer neither answers nor ends the stream in time.
+ */
+function broadcast(
+    c: orderer.AtomicBroadcastClient,
+    envelopes: common.Envelope[],
+    timeoutMs = 20_000,
+): Promise<orderer.BroadcastResponse[]> {
+    const call = c.broadcast();
+    const responses: orderer.BroadcastResponse[] = [];
+    const answered = new Promise<orderer.BroadcastResponse[]>((resolve, reject) => {
         call.on('data', (r: orderer.BroadcastResponse) => {
             responses.push(r);
             if (responses.length === envelopes.length) call.end();
@@ -47,6 +60,12 @@ function broadcast(c: orderer.AtomicBroadcastClient, envelopes: common.Envelope[
         call.on('error', (err) => (responses.length > 0 ? resolve(responses) : reject(err)));
         for (const e of envelopes) call.write(e);
     });
+    return withDeadline(
+        () => `the orderer's Broadcast answers to ${envelopes.length} envelope(s) (${responses.length} so far)`,
+        timeoutMs,
+        answered,
+        () => call.cancel(),
+    );
 }
 
 function seekPosition(p: 'oldest' | 'newest' | number): orderer.SeekPosition {
@@ -76,15 +95,16 @@ function seekEnvelope(
     return createSignedEnvelope(common.HeaderType.DELIVER_SEEK_INFO, channel, signer, seek.serializeBinary());
 }
 
-/** One Deliver request: the blocks and the final status. */
+/** One Deliver request: the blocks and the final status; TIMEOUT when no final status comes in time. */
 function deliver(
     c: orderer.AtomicBroadcastClient,
     envelope: common.Envelope,
     onBlock?: (b: common.Block) => void,
+    timeoutMs = 20_000,
 ): Promise<{ blocks: common.Block[]; status: number }> {
-    return new Promise((resolve, reject) => {
-        const call = c.deliver();
-        const blocks: common.Block[] = [];
+    const call = c.deliver();
+    const blocks: common.Block[] = [];
+    const answered = new Promise<{ blocks: common.Block[]; status: number }>((resolve, reject) => {
         call.on('data', (r: orderer.DeliverResponse) => {
             if (r.getTypeCase() === orderer.DeliverResponse.TypeCase.BLOCK) {
                 blocks.push(r.getBlock()!);
@@ -97,6 +117,12 @@ function deliver(
         call.on('error', reject);
         call.write(envelope);
     });
+    return withDeadline(
+        () => `the orderer's Deliver status (${blocks.length} block(s) so far)`,
+        timeoutMs,
+        answered,
+        () => call.cancel(),
+    );
 }
 
 /** Checks numbering, previous hashes, data hashes and the orderer's signature on every block. */
@@ -354,7 +380,9 @@ describe('orderer process shutdown', function () {
         expect(Date.now() - stoppedAt).to.be.below(4000);
         expect(code).to.equal(0);
         // The flushed batch is answered before the streams are closed.
-        expect(await answered).to.equal(Status.SUCCESS);
+        expect(await withDeadline("the orderer's answer to the pending broadcast", 10_000, answered, () => call.cancel())).to.equal(
+            Status.SUCCESS,
+        );
         expect(s.proc.output).to.match(/"msg":"block_written".*"txs":1/);
         expect(s.proc.output).to.contain('"msg":"orderer_stopped"');
         await s.proc.start();
@@ -384,7 +412,7 @@ describe('orderer process shutdown', function () {
         } finally {
             fs.writeFileSync(paths.genesisBlock(s.t), saved);
         }
-        const bad = child_process.spawnSync(process.execPath, [ORDERER_MAIN, '--bogus'], { encoding: 'utf8' });
+        const bad = spawnSyncWithin(15_000, process.execPath, [ORDERER_MAIN, '--bogus']);
         expect(bad.status).to.equal(1);
         expect(bad.stdout).to.contain('unknown argument --bogus');
     });

@@ -15,8 +15,8 @@ import {
     newBlock,
     parseEnvelope,
     transactionsFilter,
-} from '../../../network/common/protoutil';
-import { SigningIdentity } from '../../../network/msp/identity';
+} from '../../../network/devnet/common/protoutil';
+import { SigningIdentity } from '../../../network/devnet/msp/identity';
 
 function header(number: number, previous: Uint8Array, data: Uint8Array): common.BlockHeader {
     const h = new common.BlockHeader();

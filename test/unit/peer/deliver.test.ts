@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
-import { privateDataFor, toFilteredBlock } from '../../../network/peer/deliver';
-import { VerifiedIdentity } from '../../../network/msp/msp';
-import { PeerLedger } from '../../../network/peer/ledger/types';
-import { healthReport } from '../../../network/common/operations';
+import { privateDataFor, toFilteredBlock } from '../../../network/devnet/peer/deliver';
+import { VerifiedIdentity } from '../../../network/devnet/msp/msp';
+import { PeerLedger } from '../../../network/devnet/peer/ledger/types';
+import { healthReport } from '../../../network/devnet/common/operations';
 import { block, citizencard } from './fakes';
 
 function identity(mspId: string): VerifiedIdentity {

@@ -1,13 +1,13 @@
 // Fakes for the peer gateway's unit tests: proposals, endorsers that answer scripted results,
 // an in-memory block store and ledger, and a layout oracle for "MAJORITY Endorsement" of 4 orgs.
 import { common, gateway, ledger, orderer, peer } from '@hyperledger/fabric-protos';
-import { PolicyManager } from '../../../network/common/policies';
-import { MspManager } from '../../../network/msp/msp';
-import { TxLocation } from '../../../network/ledger/blkstorage';
-import { ChaincodeDefinition, CommitEvent } from '../../../network/peer/ledger/types';
-import { GatewayLedger } from '../../../network/peer/gateway';
-import { Broadcaster, EndorserClient, EndorserOutcome, EndorserRegistry } from '../../../network/peer/gateway/registry';
-import { PolicyRef } from '../../../network/peer/gateway/plan';
+import { PolicyManager } from '../../../network/devnet/common/policies';
+import { MspManager } from '../../../network/devnet/msp/msp';
+import { TxLocation } from '../../../network/devnet/common/ledger/blkstorage';
+import { ChaincodeDefinition, CommitEvent } from '../../../network/devnet/peer/ledger/types';
+import { GatewayLedger } from '../../../network/devnet/peer/gateway';
+import { Broadcaster, EndorserClient, EndorserOutcome, EndorserRegistry } from '../../../network/devnet/peer/gateway/registry';
+import { PolicyRef } from '../../../network/devnet/peer/gateway/plan';
 
 export const ORGS = ['SeoulMSP', 'MOISMSP', 'MOHWMSP', 'AuditMSP'];
 export const CHANNEL = 'citizencards';

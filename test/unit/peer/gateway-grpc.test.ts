@@ -7,8 +7,9 @@ import * as grpc from '@grpc/grpc-js';
 import { common, gateway as gatewayProto } from '@hyperledger/fabric-protos';
 import { connect, EndorseError, Gateway, GatewayError, signers } from '@hyperledger/fabric-gateway';
 import type { SubmitError } from '@hyperledger/fabric-gateway';
-import { GatewayServer, gatewayService } from '../../../network/peer/gateway';
-import { parseSignaturePolicy } from '../../../network/common/policies';
+import { GatewayServer, gatewayService } from '../../../network/devnet/peer/gateway';
+import { parseSignaturePolicy } from '../../../network/devnet/common/policies';
+import { withDeadline } from '../../deadline';
 import { FakeLedger, FakeOrderer, Script, block, broadcastResponse, layoutOracle, proposalResponse, registryOf, CHANNEL } from './fakes';
 
 describe('peer gateway over gRPC with fabric-gateway', () => {
@@ -74,7 +75,9 @@ describe('peer gateway over gRPC with fabric-gateway', () => {
         expect(Buffer.from(result).toString()).to.equal('done');
         const events = await gw.getNetwork(CHANNEL).getChaincodeEvents('citizencard', { startBlock: start });
         try {
-            const first = await events[Symbol.asyncIterator]().next();
+            const first = await withDeadline('the first chaincode event', 10_000, events[Symbol.asyncIterator]().next(), () =>
+                events.close(),
+            );
             expect(first.value).to.include({ chaincodeName: 'citizencard', eventName: 'Done', blockNumber: start });
         } finally {
             events.close();

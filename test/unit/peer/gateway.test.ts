@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
 import { common, gateway, orderer, peer } from '@hyperledger/fabric-protos';
-import { GatewayServer, startBlock } from '../../../network/peer/gateway';
-import { RpcError } from '../../../network/peer/gateway/apiutils';
-import { parseSignaturePolicy } from '../../../network/common/policies';
+import { GatewayServer, startBlock } from '../../../network/devnet/peer/gateway';
+import { RpcError } from '../../../network/devnet/peer/gateway/apiutils';
+import { parseSignaturePolicy } from '../../../network/devnet/common/policies';
+import { DeadlineError, withDeadline } from '../../deadline';
 import {
     FakeLedger,
     FakeOrderer,
@@ -44,8 +45,9 @@ function setup(script: Script, options: { readersOk?: boolean; orderer?: FakeOrd
 
 async function rejection(p: Promise<unknown>): Promise<RpcError> {
     try {
-        await p;
+        await withDeadline('the refusal (an RpcError)', 5000, p);
     } catch (err) {
+        if (err instanceof DeadlineError) throw err;
         expect(err).to.be.instanceOf(RpcError);
         return err as RpcError;
     }
@@ -354,6 +356,9 @@ function commitStatusRequest(txId: string, channel = CHANNEL): gateway.SignedCom
     return s;
 }
 
+/** A CommitStatus answer that waits for a commit, within 5 s: TIMEOUT names the transaction. */
+const answerOf = <T>(txId: string, answer: Promise<T>): Promise<T> => withDeadline(`the CommitStatus answer for ${txId}`, 5000, answer);
+
 describe('peer gateway: CommitStatus', () => {
     it('Given the transaction already committed, Then it answers at once with code and block', async () => {
         const { gw, ledger } = setup(ok);
@@ -366,7 +371,7 @@ describe('peer gateway: CommitStatus', () => {
 
     it('Given the transaction not yet committed, Then it waits for the commit', async () => {
         const { gw, ledger } = setup(ok);
-        const pending = gw.commitStatus(commitStatusRequest('later'));
+        const pending = answerOf('later', gw.commitStatus(commitStatusRequest('later')));
         await new Promise((r) => setTimeout(r, 20));
         ledger.commit(block(0, [{ txId: 'other' }]));
         ledger.commit(block(1, [{ txId: 'later' }]));
@@ -380,7 +385,7 @@ describe('peer gateway: CommitStatus', () => {
         const b = block(0, [{ txId: 'mid' }]);
         ledger.store.append(b);
         let answered = false;
-        const pending = gw.commitStatus(commitStatusRequest('mid')).then((r) => {
+        const pending = answerOf('mid', gw.commitStatus(commitStatusRequest('mid'))).then((r) => {
             answered = true;
             return r;
         });
@@ -404,7 +409,7 @@ describe('peer gateway: CommitStatus', () => {
             lookups++;
             return original(id);
         };
-        const pending = gw.commitStatus(commitStatusRequest('sub1'));
+        const pending = answerOf('sub1', gw.commitStatus(commitStatusRequest('sub1')));
         setTimeout(() => ledger.commit(block(0, [{ txId: 'sub1' }])), 10);
         expect((await pending).getBlockNumber()).to.equal(0);
         expect(lookups).to.equal(0);
@@ -468,7 +473,12 @@ async function collect(
             if (count >= want) abort.abort();
         },
     });
-    await done;
+    await withDeadline(
+        () => `${want} chaincode event(s) (${count} so far)`,
+        5000,
+        done,
+        () => abort.abort(),
+    );
     return got;
 }
 

@@ -7,8 +7,8 @@ import {
     PlanError,
     requirements,
     InterestCall,
-} from '../../../network/peer/gateway/plan';
-import { parseSignaturePolicy } from '../../../network/common/policies';
+} from '../../../network/devnet/peer/gateway/plan';
+import { parseSignaturePolicy } from '../../../network/devnet/common/policies';
 import { ORGS, citizencard, layoutOracle, proposalResponse } from './fakes';
 
 const defs = (n: string) => (n === 'citizencard' ? citizencard : undefined);

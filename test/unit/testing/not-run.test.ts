@@ -1,14 +1,15 @@
 // The reporter of every run: the network named first, a test that cannot run listed with its
 // reason and counted as not run, never as passing.
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { expect } from 'chai';
+import { spawnSyncWithin } from '../../deadline';
 import { networkKind } from '../../e2e/network';
 
 const dist = path.resolve(__dirname, '..', '..');
 
 function runSample(env: NodeJS.ProcessEnv): { code: number | null; out: string } {
-    const r = spawnSync(
+    const r = spawnSyncWithin(
+        30_000,
         process.execPath,
         [
             require.resolve('mocha/bin/mocha.js'),
@@ -17,7 +18,7 @@ function runSample(env: NodeJS.ProcessEnv): { code: number | null; out: string }
             path.join(dist, 'reporter.js'),
             path.join(__dirname, 'not-run-sample.js'),
         ],
-        { encoding: 'utf8', env: { ...process.env, ...env } },
+        { env: { ...process.env, ...env } },
     );
     return { code: r.status, out: r.stdout + r.stderr };
 }

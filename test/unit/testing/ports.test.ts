@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import { expect } from 'chai';
 import YAML from 'yaml';
-import { DEFAULT_TOPOLOGY } from '../../../network/topology';
+import { DEFAULT_TOPOLOGY } from '../../../network/client/topology';
 import { fixturePortShift, shiftPorts } from '../../fixtures/topology';
 import { PORT_OFFSET } from '../orderer/fixture';
 

@@ -1,15 +1,14 @@
 // `npm run test:fabric` without Fabric's binaries: it exits 1, says what is missing and how to
 // install it, and runs no test (never a green run).
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { expect } from 'chai';
+import { spawnSyncWithin } from '../../deadline';
 
 const script = path.resolve(__dirname, '..', '..', 'fabric.js');
 
 describe('npm run test:fabric', () => {
     it('Given no Fabric binaries, When it runs, Then it exits 1 with FABRIC_BINARIES_MISSING and how to install them, and runs no test', () => {
-        const r = spawnSync(process.execPath, [script], {
-            encoding: 'utf8',
+        const r = spawnSyncWithin(30_000, process.execPath, [script], {
             env: { ...process.env, FABRIC_BIN: '/nonexistent/fabric/bin' },
         });
         expect(r.status).to.equal(1);
@@ -19,7 +18,7 @@ describe('npm run test:fabric', () => {
     });
 
     it('Given --help, Then it explains itself and exits 0', () => {
-        const r = spawnSync(process.execPath, [script, '--help'], { encoding: 'utf8' });
+        const r = spawnSyncWithin(30_000, process.execPath, [script, '--help']);
         expect(r.status).to.equal(0);
         expect(r.stdout).to.match(/^Usage: npm run test:fabric/);
     });

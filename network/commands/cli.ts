@@ -1,0 +1,359 @@
+// The network's command line, the one command table of the tooling: start, up, down, status, logs,
+// enroll, chaincode:deploy, compose and the org commands, on the devnet or (--fabric) real Fabric.
+// Each command's steps live in the module it calls (network.ts, orgs.ts, lifecycle.ts, logs.ts,
+// ../fabric/network.ts); none of them imports this file.
+// Every command reads the topology (network/topology.yaml, or --topology FILE / $TOPOLOGY).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { common } from '@hyperledger/fabric-protos';
+import { loadTopology, Topology, paths } from '../client/topology';
+import { stopNode, chaincodeNode } from '../devnet/processes';
+import { registerAndEnroll } from '../client/ca-identities';
+import { deployChaincodes } from './lifecycle';
+import { down, ensureRunning, printEndpoints, start, status, up } from './network';
+import { addOrg, createOrgRequest, orgNetworkOf, removeOrg, startOrgNodes } from './orgs';
+import {
+    acceptOrgRequest,
+    adminOf,
+    NewOrg,
+    OrgChangeError,
+    proposeUpdate,
+    readOrgRequest,
+    requestConfigGroup,
+    Say,
+    signUpdate,
+    submitUpdate,
+    summarizeUpdate,
+} from './orgchange';
+import { asFabric, fabricUp, fabricDown, fabricStatus, fabricDeploy, writeComposeFile } from '../fabric/network';
+import { printLogs } from './logs';
+import { isLogLevel } from '../client/logger';
+import { describeOwner, liveForegroundOwner, readOwner, withLock, writeOwner } from './owner';
+import { runCommand } from '../client/command';
+
+/** The org commands (network/commands/orgs.ts runs them). */
+const ORG_COMMANDS_HELP = `
+Orgs joining and leaving the running channel (a channel update signed by a majority of admins);
+each also on real Fabric with --fabric:
+  add-org --msp MSP --name NAME --domain DOMAIN [--host HOST]
+                        all steps on this machine: topology entry, identities, update signed by a
+                        majority of the existing orgs' admins, submitted; the org's nodes started
+  remove-org --msp MSP [--keep-nodes]
+                        deactivate the org's services, remove it by a signed update, stop its nodes
+  org-request --msp MSP --name NAME --domain DOMAIN [--host HOST] --out FILE
+                        (new org's machine) its identities and the request file to send
+  propose-update (--request FILE | --remove MSP) --org MSP --out FILE
+                        (any admin) the unsigned update, computed against the current config
+  sign-update --org MSP --file FILE
+                        (each admin) print what the update does, then add the admin's signature
+  submit-update --org MSP --file FILE
+                        (one admin) sign and submit; prints the orderer's answer
+  org-up --msp MSP      start an org's chaincode servers, peer (catching up) and gateway
+`;
+
+const HELP = `Usage: devnet <command> [options]
+
+Commands:
+  start                 bring the devnet up, print its endpoints, stop it on Ctrl-C; on a devnet
+                        that already runs, attach to it: Ctrl-C then stops nothing
+  up                    bring the devnet up in the background (idempotent)
+  down [--purge]        stop every devnet process; --purge also deletes all state
+  status                print each node's health and each peer's height (exit 1 if unhealthy)
+  logs [--follow] [--node NAME ...] [--level LEVEL] [--tail N]
+                        every process's log merged in time order, one line per event; --node keeps
+                        nodes whose name contains NAME (seoul, peer0.mohw, orderer, gateway),
+                        --level the events at LEVEL (debug, info, warn, error) or above
+  enroll --org MSP --name NAME [--type client|admin|peer|orderer] [--attr k=v ...]
+                        register and enroll an identity at the org's CA (Fabric CA's REST
+                        API, as the org's registrar) with ecert attributes
+  chaincode:deploy [--name CC]
+                        restart a chaincode's servers with the current build and commit its
+                        definition with the next sequence and the version <version>+<hash of the
+                        code>, so that the definition says what runs (no network restart)
+  compose --fabric      write a Docker Compose file of the Fabric nodes (official images)
+
+${ORG_COMMANDS_HELP.trim()}
+
+Options:
+  --topology FILE       topology file (default network/topology.yaml or $TOPOLOGY)
+  --fabric              start, up, down, status, enroll, chaincode:deploy and the org commands act on real Fabric v3.1.5
+                        (binaries from $FABRIC_BIN or PATH; state in <stateDir>-fabric) instead
+                        of the devnet; see docs/operations.md
+  --help                this text
+`;
+
+interface Args {
+    command: string;
+    flags: Map<string, string[]>;
+}
+
+function parseArgs(argv: string[]): Args {
+    const flags = new Map<string, string[]>();
+    let command = '';
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a.startsWith('--')) {
+            const name = a.slice(2);
+            const next = argv[i + 1];
+            let value = 'true';
+            if (next !== undefined && !next.startsWith('--')) {
+                value = next;
+                i++;
+            }
+            flags.set(name, [...(flags.get(name) ?? []), value]);
+        } else if (!command) {
+            command = a;
+        } else {
+            throw new Error(`USAGE: unexpected argument ${a}`);
+        }
+    }
+    return { command, flags };
+}
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+/**
+ * Commands that change a network and take its lock (the state folder's run/devnet.lock) here, in
+ * the dispatch. The org commands are refused with NETWORK_BUSY while another command holds it (two
+ * channel updates must not interleave); the real-Fabric node commands wait for it as the devnet's
+ * up, down, start and chaincode:deploy do (those take it themselves, below).
+ */
+const ORG_CHANGES = new Set(['add-org', 'remove-org', 'org-request', 'submit-update', 'org-up']);
+const FABRIC_NODE_CHANGES = new Set(['up', 'down', 'chaincode:deploy']);
+
+function locked(t: Topology, command: string, fabric: boolean, run: () => Promise<number>): Promise<number> {
+    const what = `network:${command}${fabric ? ' --fabric' : ''}`;
+    if (ORG_CHANGES.has(command)) return withLock(t, what, say, run, { ifBusy: 'refuse' });
+    if (fabric && FABRIC_NODE_CHANGES.has(command)) return withLock(t, what, say, run);
+    return run();
+}
+
+async function main(argv: string[]): Promise<number> {
+    const args = parseArgs(argv);
+    if (args.flags.has('help') || !args.command) {
+        say(HELP);
+        return args.command || args.flags.has('help') ? 0 : 2;
+    }
+    const loaded = loadTopology(args.flags.get('topology')?.[0]);
+    // enroll speaks Fabric CA's REST API, the same to both networks: --fabric only picks the Fabric network's state.
+    const t = args.flags.has('fabric') ? asFabric(loaded) : loaded;
+    if (args.flags.has('fabric') && args.command !== 'enroll') return locked(t, args.command, true, () => fabricCommand(t, args));
+    return locked(t, args.command, false, () => devnetCommand(t, args));
+}
+
+async function devnetCommand(t: Topology, args: Args): Promise<number> {
+    switch (args.command) {
+        case 'up': {
+            const foreground = await withLock(t, 'network:up', say, async () => {
+                const owner = liveForegroundOwner(t);
+                if (owner) return owner;
+                const previous = readOwner(t);
+                if (previous?.command === 'start') {
+                    say(`the devnet's previous owner, ${describeOwner(previous)}, is gone: it now runs in the background.`);
+                }
+                await up(t);
+                writeOwner(t, 'up');
+                return undefined;
+            });
+            if (foreground) {
+                say(`the devnet is already running in the foreground of ${describeOwner(foreground)}: nothing started.`);
+            }
+            printEndpoints(t);
+            say(
+                foreground
+                    ? 'Ctrl-C in that terminal, or `npm run network:down`, stops it.'
+                    : 'The devnet runs in the background: `npm run network:down` stops it (add `-- --purge` to wipe its state).',
+            );
+            return 0;
+        }
+        case 'start':
+            return start(t);
+        case 'down':
+            await withLock(t, 'network:down', say, () => down(t, args.flags.has('purge')));
+            return 0;
+        case 'status':
+            return (await status(t)) ? 0 : 1;
+        case 'logs': {
+            const level = args.flags.get('level')?.[0];
+            if (level !== undefined && !isLogLevel(level)) throw new Error(`USAGE: --level takes debug, info, warn or error, got ${level}`);
+            const tail = args.flags.get('tail')?.[0];
+            if (tail !== undefined && !/^\d+$/.test(tail)) throw new Error(`USAGE: --tail takes a number, got ${tail}`);
+            const stop = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+            const shown = await printLogs(
+                t,
+                {
+                    follow: args.flags.has('follow'),
+                    nodes: args.flags.get('node'),
+                    level,
+                    tail: tail === undefined ? undefined : Number(tail),
+                },
+                say,
+                stop,
+            );
+            if (shown === 0 && !args.flags.has('follow'))
+                say(`no log lines${args.flags.has('node') || level ? ' match' : ''} in ${paths.log(t, '*')}`);
+            return 0;
+        }
+        case 'enroll': {
+            const mspId = args.flags.get('org')?.[0];
+            const name = args.flags.get('name')?.[0];
+            if (!mspId || !name) throw new Error('USAGE: enroll needs --org and --name');
+            const attrs: Record<string, string> = {};
+            for (const kv of args.flags.get('attr') ?? []) {
+                const eq = kv.indexOf('=');
+                if (eq <= 0) throw new Error(`USAGE: --attr takes name=value, got ${kv}`);
+                attrs[kv.slice(0, eq)] = kv.slice(eq + 1);
+            }
+            const type = args.flags.get('type')?.[0] ?? 'client';
+            const result = await registerAndEnroll(t, { mspId, name, type, attrs });
+            say(`registered and enrolled ${name} of ${mspId} at its CA: ${result.mspDir}`);
+            return 0;
+        }
+        case 'chaincode:deploy': {
+            const only = args.flags.get('name')?.[0];
+            const selected = t.chaincodes.filter((cc) => !only || cc.name === only);
+            if (selected.length === 0) throw new Error(`UNKNOWN_CHAINCODE: ${only} is not in ${t.file}`);
+            await withLock(t, 'chaincode:deploy', say, async () => {
+                for (const cc of selected) {
+                    for (const org of t.orgs) {
+                        const node = chaincodeNode(t, cc, org);
+                        await stopNode(t, node);
+                        await ensureRunning(t, node);
+                    }
+                }
+                await deployChaincodes(t, { log: say, upgrade: selected.map((cc) => cc.name) });
+            });
+            return 0;
+        }
+        default: {
+            const code = await runOrgCommand(args.command, args.flags, t, say);
+            if (code !== undefined) return code;
+            say(HELP);
+            return 2;
+        }
+    }
+}
+
+/** The same commands on real Fabric. */
+async function fabricCommand(t: Topology, args: Args): Promise<number> {
+    switch (args.command) {
+        case 'up':
+            await fabricUp(t, { say });
+            printEndpoints(t, true);
+            return 0;
+        case 'start': {
+            await withLock(t, 'network:start --fabric', say, () => fabricUp(t, { say, gateways: true }));
+            printEndpoints(t, true);
+            say('Ctrl-C stops the Fabric network; `npm run network:down -- --fabric --purge` also wipes its state.');
+            await new Promise<void>((resolve) => {
+                process.once('SIGINT', resolve);
+                process.once('SIGTERM', resolve);
+            });
+            say('\nstopping the Fabric network...');
+            await withLock(t, 'network:start --fabric (stopping)', say, () => fabricDown(t, false, say));
+            return 0;
+        }
+        case 'down':
+            await fabricDown(t, args.flags.has('purge'), say);
+            return 0;
+        case 'status':
+            return (await fabricStatus(t, say)) ? 0 : 1;
+        case 'compose':
+            say(`wrote ${writeComposeFile(t)}`);
+            return 0;
+        case 'chaincode:deploy': {
+            const only = args.flags.get('name')?.[0];
+            const names = t.chaincodes.filter((cc) => !only || cc.name === only).map((cc) => cc.name);
+            if (names.length === 0) throw new Error(`UNKNOWN_CHAINCODE: ${only} is not in ${t.file}`);
+            await fabricDeploy(t, names, say);
+            return 0;
+        }
+        default: {
+            const code = await runOrgCommand(args.command, args.flags, t, say);
+            if (code !== undefined) return code;
+            throw new Error(
+                `USAGE: ${args.command} has no --fabric variant (start, up, down, status, compose, chaincode:deploy, and the org commands)`,
+            );
+        }
+    }
+}
+
+type Flags = Map<string, string[]>;
+
+function flag(flags: Flags, name: string, required = true): string {
+    const v = flags.get(name)?.[0];
+    if ((v === undefined || v === 'true') && required)
+        throw new OrgChangeError('ORG_INVALID', `USAGE: --${name} is required\n${ORG_COMMANDS_HELP}`);
+    return v ?? '';
+}
+
+function newOrgOf(flags: Flags): NewOrg {
+    return { mspId: flag(flags, 'msp'), name: flag(flags, 'name'), domain: flag(flags, 'domain'), host: flags.get('host')?.[0] };
+}
+
+/** Runs an org command; undefined when `command` is not one. */
+async function runOrgCommand(command: string, flags: Flags, t: Topology, say: Say): Promise<number | undefined> {
+    const network = orgNetworkOf(flags.has('fabric'));
+    switch (command) {
+        case 'add-org':
+            await addOrg(t, newOrgOf(flags), say, network);
+            return 0;
+        case 'remove-org':
+            await removeOrg(t, flag(flags, 'msp'), { keepNodes: flags.has('keep-nodes') }, say, network);
+            return 0;
+        case 'org-request': {
+            const out = flag(flags, 'out');
+            const { request } = await createOrgRequest(t, newOrgOf(flags), say, network);
+            fs.writeFileSync(out, `${JSON.stringify(request, null, 2)}\n`);
+            say(`wrote ${out}: send it to the channel's admins, with these fingerprints by another channel (phone, letter):`);
+            for (const [file, fp] of Object.entries(request.fingerprints)) say(`  ${file}  ${fp}`);
+            return 0;
+        }
+        case 'propose-update': {
+            const out = flag(flags, 'out');
+            const proposer = flag(flags, 'org');
+
+            let update: common.Envelope | undefined;
+            if (flags.has('request')) {
+                const request = readOrgRequest(flag(flags, 'request'));
+                const topology = acceptOrgRequest(t, request);
+                update = await proposeUpdate(topology, adminOf(topology, proposer), {
+                    add: { mspId: request.org.mspId, group: requestConfigGroup(request) },
+                });
+            } else {
+                update = await proposeUpdate(t, adminOf(t, proposer), { remove: flag(flags, 'remove') });
+            }
+            if (!update) {
+                say('nothing to do: the channel config already is what the update would make it');
+                return 0;
+            }
+            fs.writeFileSync(out, update.serializeBinary());
+            for (const line of summarizeUpdate(update.serializeBinary())) say(line);
+            say(`wrote ${out}: each admin signs it (sign-update), the last one submits it (submit-update)`);
+            return 0;
+        }
+        case 'sign-update': {
+            const file = flag(flags, 'file');
+            const mspId = flag(flags, 'org');
+            const bytes = fs.readFileSync(file);
+            for (const line of summarizeUpdate(bytes)) say(line);
+            if (flags.has('request')) acceptOrgRequest(t, readOrgRequest(flag(flags, 'request')));
+            fs.writeFileSync(file, signUpdate(t, bytes, adminOf(t, mspId)));
+            say(`signed by the admin of ${mspId}: ${path.resolve(file)}`);
+            return 0;
+        }
+        case 'submit-update': {
+            const mspId = flag(flags, 'org');
+            const block = await submitUpdate(t, fs.readFileSync(flag(flags, 'file')), adminOf(t, mspId));
+            say(`the orderer accepted the update: config block ${block}`);
+            return 0;
+        }
+        case 'org-up':
+            await startOrgNodes(network, t, flag(flags, 'msp'), say);
+            return 0;
+        default:
+            return undefined;
+    }
+}
+
+if (require.main === module) runCommand(() => main(process.argv.slice(2)));

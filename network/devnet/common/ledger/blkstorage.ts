@@ -1,0 +1,389 @@
+// The block store (common/ledger/blkstorage): an append-only block
+// file that survives kill -9 (length-prefixed records, fsync, torn tail truncated on open) and an
+// index by number, hash and transaction id. Used by the orderer and by every peer.
+//
+// On disk, in `dir`:
+//   blockfile_000000   records [u32 BE length][u32 BE crc32(block bytes)][common.Block bytes]
+//   index/             LevelDB: n<u64 number> -> (offset, length), h<header hash> -> number,
+//                      t<tx id> -> (block, tx, validation code), c -> checkpoint (height, file end)
+// The file is the truth: a record is fsynced before it is indexed, so after a crash the index can
+// only lag the file, and open() re-indexes the records past the checkpoint (truncating a torn
+// last record, which was never acknowledged).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { common } from '@hyperledger/fabric-protos';
+import { ClassicLevel } from 'classic-level';
+import { blockDataHash, blockHeaderHash, parseEnvelope, transactionsFilter } from '../protoutil';
+
+export interface TxLocation {
+    blockNumber: number;
+    txNumber: number;
+    /** TxValidationCode from the block's transactions filter (peers), or 0 (orderer). */
+    validationCode: number;
+}
+
+export type BlockStoreErrorCode =
+    | 'BLOCK_OUT_OF_ORDER'
+    | 'PREVIOUS_HASH_MISMATCH'
+    | 'DATA_HASH_MISMATCH'
+    | 'BAD_BLOCK'
+    | 'BLOCKSTORE_CORRUPT'
+    | 'BLOCKSTORE_CLOSED'
+    | 'WAIT_ABORTED';
+
+export class BlockStoreError extends Error {
+    constructor(
+        readonly code: BlockStoreErrorCode,
+        message: string,
+    ) {
+        super(`${code}: ${message}`);
+        this.name = 'BlockStoreError';
+    }
+}
+
+const BLOCK_FILE = 'blockfile_000000';
+const RECORD_HEADER = 8;
+/** A record longer than this is a torn or foreign length field, not a block. */
+const MAX_RECORD = 512 * 1024 * 1024;
+/** The newest blocks kept in memory, bounded by count and by bytes (a block may be up to absoluteMaxBytes). */
+const RECENT_BLOCKS = 64;
+const RECENT_BYTES = 32 * 1024 * 1024;
+
+const numberKey = (n: number): Buffer => {
+    const key = Buffer.alloc(9);
+    key[0] = 0x6e; // 'n'
+    key.writeBigUInt64BE(BigInt(n), 1);
+    return key;
+};
+const hashKey = (hash: Uint8Array): Buffer => Buffer.concat([Buffer.from('h'), hash]);
+const txKey = (txId: string): Buffer => Buffer.concat([Buffer.from('t'), Buffer.from(txId, 'utf8')]);
+const CHECKPOINT_KEY = Buffer.from('c');
+
+function encodeU64Pair(a: number, b: number): Buffer {
+    const v = Buffer.alloc(16);
+    v.writeBigUInt64BE(BigInt(a), 0);
+    v.writeBigUInt64BE(BigInt(b), 8);
+    return v;
+}
+function decodeU64Pair(v: Buffer): [number, number] {
+    return [Number(v.readBigUInt64BE(0)), Number(v.readBigUInt64BE(8))];
+}
+
+function encodeTxLocation(loc: TxLocation): Buffer {
+    const v = Buffer.alloc(13);
+    v.writeBigUInt64BE(BigInt(loc.blockNumber), 0);
+    v.writeUInt32BE(loc.txNumber, 8);
+    v[12] = loc.validationCode;
+    return v;
+}
+function decodeTxLocation(v: Buffer): TxLocation {
+    return { blockNumber: Number(v.readBigUInt64BE(0)), txNumber: v.readUInt32BE(8), validationCode: v[12] };
+}
+
+interface Waiter {
+    number: number;
+    resolve: () => void;
+    reject: (err: Error) => void;
+}
+
+export class BlockStore {
+    #height = 0;
+    #lastHash: Uint8Array = new Uint8Array(0);
+    /** Where the next record goes. */
+    #end = 0;
+    #closed = false;
+    /** Serialises appends (and close) without blocking readers. */
+    #queue: Promise<unknown> = Promise.resolve();
+    #waiters = new Set<Waiter>();
+    /** Recently appended or read blocks, by number: Deliver streams the newest blocks to every peer. */
+    #recent = new Map<number, Uint8Array>();
+    #recentBytes = 0;
+    /**
+     * Every indexed transaction id, in memory: the endorser and the validator ask about each new
+     * transaction, and nearly all are absent, which this answers without a LevelDB round trip
+     * (about 100 bytes per transaction; a devnet ledger holds far fewer than millions).
+     */
+    #txIds = new Set<string>();
+
+    private constructor(
+        readonly dir: string,
+        private readonly fd: fs.promises.FileHandle,
+        private readonly db: ClassicLevel<Buffer, Buffer>,
+    ) {}
+
+    static async open(dir: string): Promise<BlockStore> {
+        await fs.promises.mkdir(dir, { recursive: true });
+        const db = new ClassicLevel<Buffer, Buffer>(path.join(dir, 'index'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+        await db.open();
+        let fd: fs.promises.FileHandle | undefined;
+        try {
+            const file = path.join(dir, BLOCK_FILE);
+            const created = !fs.existsSync(file);
+            // O_DSYNC: each append's write returns once the record is on disk (as write + fdatasync),
+            // in one call to the thread pool instead of two: a block's latency pays every hop.
+            fd = await fs.promises.open(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_DSYNC, 0o644);
+            if (created) {
+                // Make the new file's directory entry durable too, or an OS crash could lose the whole file.
+                const dirFd = await fs.promises.open(dir, fs.constants.O_RDONLY);
+                await dirFd.sync().finally(() => dirFd.close());
+            }
+            const store = new BlockStore(dir, fd, db);
+            await store.#recover();
+            return store;
+        } catch (err) {
+            await fd?.close().catch(() => undefined);
+            await db.close().catch(() => undefined);
+            throw err;
+        }
+    }
+
+    /** Number of blocks stored (next block number). */
+    get height(): number {
+        return this.#height;
+    }
+
+    /** Hash of the last block's header, or empty when there is none. */
+    get lastBlockHash(): Uint8Array {
+        return this.#lastHash;
+    }
+
+    /** Brings the index up to the file, truncating a torn last record. */
+    async #recover(): Promise<void> {
+        for await (const key of this.db.keys({ gt: txKey(''), lt: Buffer.from('u') })) this.#txIds.add(key.subarray(1).toString('utf8'));
+        const checkpoint = await this.db.get(CHECKPOINT_KEY);
+        const [indexedHeight, indexedEnd] = checkpoint ? decodeU64Pair(checkpoint) : [0, 0];
+        const size = (await this.fd.stat()).size;
+        if (size < indexedEnd) {
+            throw new BlockStoreError(
+                'BLOCKSTORE_CORRUPT',
+                `${this.dir}: block file is ${size} bytes but the index covers ${indexedEnd}; the file was truncated outside the store`,
+            );
+        }
+        this.#height = indexedHeight;
+        this.#end = indexedEnd;
+        if (indexedHeight > 0) {
+            const last = await this.getBlock(indexedHeight - 1);
+            if (!last?.getHeader())
+                throw new BlockStoreError('BLOCKSTORE_CORRUPT', `${this.dir}: indexed block ${indexedHeight - 1} is unreadable`);
+            this.#lastHash = blockHeaderHash(last.getHeader()!);
+        }
+        // Re-index what the file holds past the checkpoint.
+        const header = Buffer.alloc(RECORD_HEADER);
+        let offset = indexedEnd;
+        let torn: string | undefined;
+        while (offset < size) {
+            if (size - offset < RECORD_HEADER) {
+                torn = 'partial record header';
+                break;
+            }
+            await this.fd.read(header, 0, RECORD_HEADER, offset);
+            const length = header.readUInt32BE(0);
+            const crc = header.readUInt32BE(4);
+            if (length === 0 || length > MAX_RECORD || offset + RECORD_HEADER + length > size) {
+                torn = `record length ${length} runs past the end of the file`;
+                break;
+            }
+            const bytes = Buffer.alloc(length);
+            await this.fd.read(bytes, 0, length, offset + RECORD_HEADER);
+            if (zlib.crc32(bytes) !== crc) {
+                torn = 'checksum mismatch';
+                break;
+            }
+            let block: common.Block;
+            try {
+                block = common.Block.deserializeBinary(bytes);
+            } catch (err) {
+                throw new BlockStoreError(
+                    'BLOCKSTORE_CORRUPT',
+                    `${this.dir}: record at ${offset} has a valid checksum but is not a block: ${(err as Error).message}`,
+                );
+            }
+            this.#checkChain(block);
+            await this.#index(block, bytes, offset);
+            offset += RECORD_HEADER + length;
+        }
+        if (torn !== undefined) {
+            // A crash during append: the record was never fsynced nor acknowledged, drop it.
+            await this.fd.truncate(offset);
+            await this.fd.sync();
+            process.emitWarning(`blkstorage ${this.dir}: truncated a torn record at offset ${offset} (${torn}, ${size - offset} bytes)`);
+        }
+    }
+
+    /** Refuses a block that does not extend the chain. */
+    #checkChain(block: common.Block): void {
+        const header = block.getHeader();
+        if (!header) throw new BlockStoreError('BAD_BLOCK', 'block has no header');
+        if (header.getNumber() !== this.#height) {
+            throw new BlockStoreError('BLOCK_OUT_OF_ORDER', `block number ${header.getNumber()} is not the next block ${this.#height}`);
+        }
+        if (this.#height > 0 && !Buffer.from(header.getPreviousHash_asU8()).equals(this.#lastHash)) {
+            throw new BlockStoreError(
+                'PREVIOUS_HASH_MISMATCH',
+                `block ${header.getNumber()} does not carry the hash of block ${this.#height - 1}`,
+            );
+        }
+        const data = block.getData() ?? new common.BlockData();
+        if (!Buffer.from(header.getDataHash_asU8()).equals(blockDataHash(data))) {
+            throw new BlockStoreError('DATA_HASH_MISMATCH', `block ${header.getNumber()} data hash does not match its data`);
+        }
+    }
+
+    /** Writes the index entries of a block already in the file at `offset`, then advances height. */
+    async #index(block: common.Block, bytes: Uint8Array, offset: number): Promise<void> {
+        const header = block.getHeader()!;
+        const number = header.getNumber();
+        const hash = blockHeaderHash(header);
+        const filter = transactionsFilter(block);
+        const candidates: Array<[string, TxLocation]> = [];
+        const seen = new Set<string>();
+        block
+            .getData()
+            ?.getDataList_asU8()
+            .forEach((envelope, txNumber) => {
+                let txId: string;
+                try {
+                    txId = parseEnvelope(envelope).channelHeader.getTxId();
+                } catch {
+                    return; // not a transaction we can index; the validator flags it
+                }
+                if (!txId || seen.has(txId)) return;
+                seen.add(txId);
+                candidates.push([txId, { blockNumber: number, txNumber, validationCode: filter?.[txNumber] ?? 0 }]);
+            });
+        // The first transaction with an id keeps the index entry (later ones are DUPLICATE_TXID);
+        // #txIds holds every indexed id, so no LevelDB read is needed to know.
+        const end = offset + RECORD_HEADER + bytes.length;
+        const batch = this.db.batch();
+        batch.put(numberKey(number), encodeU64Pair(offset, bytes.length));
+        batch.put(hashKey(hash), encodeU64Pair(number, 0));
+        for (const [txId, loc] of candidates) if (!this.#txIds.has(txId)) batch.put(txKey(txId), encodeTxLocation(loc));
+        batch.put(CHECKPOINT_KEY, encodeU64Pair(number + 1, end));
+        await batch.write();
+        for (const [txId] of candidates) this.#txIds.add(txId);
+        this.#height = number + 1;
+        this.#lastHash = hash;
+        this.#end = end;
+        this.#remember(number, bytes);
+    }
+
+    #remember(number: number, bytes: Uint8Array): void {
+        this.#recent.set(number, bytes);
+        this.#recentBytes += bytes.length;
+        while (this.#recent.size > RECENT_BLOCKS || (this.#recentBytes > RECENT_BYTES && this.#recent.size > 1)) {
+            const [oldest, oldBytes] = this.#recent.entries().next().value as [number, Uint8Array];
+            this.#recent.delete(oldest);
+            this.#recentBytes -= oldBytes.length;
+        }
+    }
+
+    /** Appends and fsyncs; the block must carry number === height and previous hash === lastBlockHash. */
+    append(block: common.Block): Promise<void> {
+        if (this.#closed) return Promise.reject(new BlockStoreError('BLOCKSTORE_CLOSED', `${this.dir} is closed`));
+        const run = this.#queue.then(async () => {
+            this.#checkChain(block);
+            const bytes = block.serializeBinary();
+            const record = Buffer.alloc(RECORD_HEADER + bytes.length);
+            record.writeUInt32BE(bytes.length, 0);
+            record.writeUInt32BE(zlib.crc32(bytes), 4);
+            record.set(bytes, RECORD_HEADER);
+            const offset = this.#end;
+            await this.fd.write(record, 0, record.length, offset); // durable on return: O_DSYNC
+            await this.#index(block, bytes, offset);
+            this.#wake();
+        });
+        // A failed append must not poison the queue for the next caller.
+        this.#queue = run.catch(() => undefined);
+        return run;
+    }
+
+    #wake(): void {
+        for (const waiter of this.#waiters) {
+            if (this.#height > waiter.number) {
+                this.#waiters.delete(waiter);
+                waiter.resolve();
+            }
+        }
+    }
+
+    async getBlockBytes(number: number): Promise<Uint8Array | undefined> {
+        if (!Number.isSafeInteger(number) || number < 0 || number >= this.#height) return undefined;
+        const cached = this.#recent.get(number);
+        if (cached) return cached;
+        if (this.#closed) throw new BlockStoreError('BLOCKSTORE_CLOSED', `${this.dir} is closed`);
+        const location = await this.db.get(numberKey(number));
+        if (!location) return undefined;
+        const [offset, length] = decodeU64Pair(location);
+        const bytes = Buffer.alloc(length);
+        const { bytesRead } = await this.fd.read(bytes, 0, length, offset + RECORD_HEADER);
+        if (bytesRead !== length) throw new BlockStoreError('BLOCKSTORE_CORRUPT', `${this.dir}: block ${number} is cut short in the file`);
+        return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+    }
+
+    async getBlock(number: number): Promise<common.Block | undefined> {
+        const bytes = await this.getBlockBytes(number);
+        return bytes ? common.Block.deserializeBinary(bytes) : undefined;
+    }
+
+    async getBlockByHash(hash: Uint8Array): Promise<common.Block | undefined> {
+        if (hash.length === 0) return undefined;
+        const value = await this.db.get(hashKey(hash));
+        return value ? this.getBlock(decodeU64Pair(value)[0]) : undefined;
+    }
+
+    async getTxLocation(txId: string): Promise<TxLocation | undefined> {
+        if (!txId || !this.#txIds.has(txId)) return undefined;
+        const value = await this.db.get(txKey(txId));
+        return value ? decodeTxLocation(value) : undefined;
+    }
+
+    /** The envelope bytes of a transaction and where it is (qscc GetTransactionByID). */
+    async getTransaction(txId: string): Promise<{ envelope: Uint8Array; location: TxLocation } | undefined> {
+        const location = await this.getTxLocation(txId);
+        if (!location) return undefined;
+        const block = await this.getBlock(location.blockNumber);
+        const envelope = block?.getData()?.getDataList_asU8()[location.txNumber];
+        return envelope ? { envelope, location } : undefined;
+    }
+
+    /** Resolves when height > number (a block with that number is stored), or rejects on abort. */
+    waitForBlock(number: number, signal?: AbortSignal): Promise<void> {
+        if (this.#height > number) return Promise.resolve();
+        if (this.#closed) return Promise.reject(new BlockStoreError('BLOCKSTORE_CLOSED', `${this.dir} is closed`));
+        if (signal?.aborted) return Promise.reject(new BlockStoreError('WAIT_ABORTED', `wait for block ${number} aborted`));
+        return new Promise<void>((resolve, reject) => {
+            const onAbort = () => {
+                this.#waiters.delete(waiter);
+                reject(new BlockStoreError('WAIT_ABORTED', `wait for block ${number} aborted`));
+            };
+            const waiter: Waiter = {
+                number,
+                resolve: () => {
+                    signal?.removeEventListener('abort', onAbort);
+                    resolve();
+                },
+                reject: (err) => {
+                    signal?.removeEventListener('abort', onAbort);
+                    reject(err);
+                },
+            };
+            signal?.addEventListener('abort', onAbort, { once: true });
+            this.#waiters.add(waiter);
+        });
+    }
+
+    async close(): Promise<void> {
+        if (this.#closed) return;
+        // Let an append in flight finish: it was fsynced and must be indexed before we close.
+        const pending = this.#queue;
+        this.#closed = true;
+        await pending;
+        for (const waiter of this.#waiters) waiter.reject(new BlockStoreError('BLOCKSTORE_CLOSED', `${this.dir} is closed`));
+        this.#waiters.clear();
+        this.#recent.clear();
+        this.#recentBytes = 0;
+        await this.fd.close();
+        await this.db.close();
+    }
+}

@@ -1,0 +1,278 @@
+// The devnet's processes: which nodes the topology implies, how each is started (detached, one
+// log file each, a pid file), how its health is read, and how it is stopped.
+
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { ChaincodeConfig, caOf, OrgConfig, paths, Topology } from '../client/topology';
+
+export type NodeKind = 'ca' | 'orderer' | 'peer' | 'chaincode' | 'gateway';
+
+export interface DevnetNode {
+    name: string;
+    kind: NodeKind;
+    org: string;
+    host: string;
+    port: number;
+    /** HTTP URL answering 200 when healthy; chaincode servers have none (a TCP connect is the check). */
+    healthUrl?: string;
+    /** Other ports the node binds. */
+    extraPorts: number[];
+    command: string[];
+    env: Record<string, string>;
+}
+
+const dist = (t: Topology, ...p: string[]) => path.join(t.root, 'dist', ...p);
+
+/** One org's chaincode server; on real Fabric its id is that org's package id. */
+export function chaincodeNode(t: Topology, cc: ChaincodeConfig, org: OrgConfig, chaincodeId = `${cc.name}:${cc.version}`): DevnetNode {
+    const port = cc.server.ports[org.mspId];
+    return {
+        name: `chaincode-${cc.name}.${org.domain}`,
+        kind: 'chaincode',
+        org: org.mspId,
+        host: '127.0.0.1',
+        port,
+        extraPorts: [],
+        command: [
+            process.execPath,
+            '--require',
+            path.join(__dirname, 'plain-output.js'),
+            require.resolve('fabric-shim/cli'),
+            'server',
+            '--chaincode-address',
+            `127.0.0.1:${port}`,
+            '--chaincode-id',
+            chaincodeId,
+            '--module-path',
+            path.resolve(t.root, cc.server.modulePath),
+        ],
+        // fabric-shim's stub.getMspID() answers the peer's org from this variable, as on Fabric.
+        env: { CORE_PEER_LOCALMSPID: org.mspId },
+    };
+}
+
+/** The Fabric CA server of an org (or of the ordering org). */
+export function caNode(t: Topology, mspId: string): DevnetNode {
+    const ca = caOf(t, mspId);
+    const domain = mspId === t.orderer.org ? t.orderer.domain : t.orgs.find((o) => o.mspId === mspId)?.domain;
+    return {
+        name: `ca.${domain}`,
+        kind: 'ca',
+        org: mspId,
+        host: ca.host,
+        port: ca.port,
+        healthUrl: `http://${ca.host}:${ca.operationsPort}/healthz`,
+        extraPorts: [ca.operationsPort],
+        command: [process.execPath, dist(t, 'network', 'devnet', 'ca', 'main.js'), '--org', mspId, '--topology', t.file],
+        env: {},
+    };
+}
+
+/** Every node of the devnet, in start order: CAs, chaincode servers, orderer, peers, gateways. */
+export function devnetNodes(t: Topology, withGateways = fs.existsSync(dist(t, 'gateway', 'server.js'))): DevnetNode[] {
+    const topologyArgs = ['--topology', t.file];
+    const nodes: DevnetNode[] = [caNode(t, t.orderer.org), ...t.orgs.map((o) => caNode(t, o.mspId))];
+    for (const cc of t.chaincodes) for (const org of t.orgs) nodes.push(chaincodeNode(t, cc, org));
+    nodes.push({
+        name: paths.ordererName(t),
+        kind: 'orderer',
+        org: t.orderer.org,
+        host: t.orderer.host,
+        port: t.orderer.port,
+        healthUrl: `http://${t.orderer.host}:${t.orderer.operationsPort}/healthz`,
+        extraPorts: [t.orderer.operationsPort],
+        command: [process.execPath, dist(t, 'network', 'devnet', 'orderer', 'main.js'), ...topologyArgs],
+        env: {},
+    });
+    for (const org of t.orgs) {
+        nodes.push({
+            name: paths.peerName(t, org.mspId),
+            kind: 'peer',
+            org: org.mspId,
+            host: org.peer.host,
+            port: org.peer.port,
+            healthUrl: `http://${org.peer.host}:${org.peer.operationsPort}/healthz`,
+            extraPorts: [org.peer.operationsPort],
+            command: [process.execPath, dist(t, 'network', 'devnet', 'peer', 'main.js'), '--org', org.mspId, ...topologyArgs],
+            env: {},
+        });
+    }
+    if (withGateways) {
+        for (const org of t.orgs) {
+            nodes.push({
+                name: paths.gatewayName(t, org.mspId),
+                kind: 'gateway',
+                org: org.mspId,
+                host: org.gateway.host,
+                port: org.gateway.port,
+                healthUrl: `http://${org.gateway.host}:${org.gateway.port}/healthz`,
+                extraPorts: [],
+                command: [process.execPath, dist(t, 'gateway', 'server.js'), '--org', org.mspId, ...topologyArgs],
+                env: {},
+            });
+        }
+    }
+    return nodes;
+}
+
+/** The pid of a running node started by us, or undefined (stale pid files are removed). */
+export function runningPid(t: Topology, node: DevnetNode): number | undefined {
+    const file = paths.pid(t, node.name);
+    if (!fs.existsSync(file)) return undefined;
+    const pid = Number(fs.readFileSync(file, 'utf8').trim());
+    try {
+        process.kill(pid, 0);
+        // Guard against a recycled pid: the process must still be running our command.
+        const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (node.command.slice(0, 2).every((arg) => cmdline.includes(arg))) return pid;
+    } catch {
+        /* not running */
+    }
+    fs.rmSync(file, { force: true });
+    return undefined;
+}
+
+export function portFree(host: string, port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const server = net.createServer();
+        server.once('error', () => resolve(false));
+        server.listen(port, host, () => server.close(() => resolve(true)));
+    });
+}
+
+/**
+ * Resolves once something listens on each of `ports` (binding there fails). Fabric's nodes answer
+ * their operations /healthz before their gRPC (and admin) listeners open, so "healthy" alone does
+ * not mean a client can connect. Stops early with NODE_EXITED when `alive` says the process is gone.
+ */
+export async function waitListening(
+    host: string,
+    ports: number[],
+    opts: { timeoutMs: number; name: string; alive?: () => boolean; pollMs?: number },
+): Promise<void> {
+    const deadline = Date.now() + opts.timeoutMs;
+    let waiting = ports;
+    for (;;) {
+        const free = await Promise.all(waiting.map((port) => portFree(host, port)));
+        waiting = waiting.filter((_, i) => free[i]);
+        if (waiting.length === 0) return;
+        if (opts.alive && !opts.alive())
+            throw new Error(`NODE_EXITED: ${opts.name} exited before listening on ${host}:${waiting.join(', ')}`);
+        if (Date.now() > deadline) {
+            throw new Error(
+                `NODE_NOT_LISTENING: nothing listens on ${host}:${waiting.join(', ')} (${opts.name}) after ${opts.timeoutMs / 1000} s`,
+            );
+        }
+        await new Promise((r) => setTimeout(r, opts.pollMs ?? 200));
+    }
+}
+
+export function startNode(t: Topology, node: DevnetNode): number {
+    const log = paths.log(t, node.name);
+    fs.mkdirSync(path.dirname(log), { recursive: true });
+    fs.mkdirSync(path.dirname(paths.pid(t, node.name)), { recursive: true });
+    const out = fs.openSync(log, 'a');
+    const child = spawn(node.command[0], node.command.slice(1), {
+        cwd: t.root,
+        detached: true,
+        stdio: ['ignore', out, out],
+        // Log files are read by people and tools, not terminals: no colour codes (fabric-shim's winston).
+        env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...node.env, DEVNET_STATE_DIR: t.stateDir },
+    });
+    fs.closeSync(out);
+    child.unref();
+    fs.writeFileSync(paths.pid(t, node.name), String(child.pid));
+    return child.pid as number;
+}
+
+export interface Health {
+    healthy: boolean;
+    detail: string;
+    height?: number;
+}
+
+export async function checkHealth(node: DevnetNode): Promise<Health> {
+    if (!node.healthUrl) {
+        return new Promise((resolve) => {
+            const socket = net.connect({ host: node.host, port: node.port });
+            socket.setTimeout(1000);
+            socket.once('connect', () => {
+                socket.destroy();
+                resolve({ healthy: true, detail: 'listening' });
+            });
+            const fail = (why: string) => {
+                socket.destroy();
+                resolve({ healthy: false, detail: why });
+            };
+            socket.once('timeout', () => fail('no answer'));
+            socket.once('error', (e) => fail(e.message));
+        });
+    }
+    try {
+        const response = await fetch(node.healthUrl, { signal: AbortSignal.timeout(2000) });
+        const text = await response.text();
+        let body: { status?: string; height?: number; failed_checks?: unknown } = {};
+        try {
+            body = JSON.parse(text);
+        } catch {
+            /* not JSON */
+        }
+        return {
+            healthy: response.status === 200,
+            detail: response.status === 200 ? 'OK' : `HTTP ${response.status} ${text.slice(0, 200)}`,
+            height: typeof body.height === 'number' ? body.height : undefined,
+        };
+    } catch (e) {
+        return { healthy: false, detail: (e as Error).message };
+    }
+}
+
+export function tail(file: string, lines = 20): string {
+    if (!fs.existsSync(file)) return '(no log)';
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export async function waitHealthy(t: Topology, node: DevnetNode, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const health = await checkHealth(node);
+        if (health.healthy) return;
+        if (!runningPid(t, node)) {
+            throw new Error(
+                `NODE_EXITED: ${node.name} exited during start-up. Last lines of ${paths.log(t, node.name)}:\n${tail(paths.log(t, node.name))}`,
+            );
+        }
+        if (Date.now() > deadline) {
+            throw new Error(
+                `NODE_UNHEALTHY: ${node.name} did not become healthy within ${timeoutMs / 1000}s (${health.detail}). ` +
+                    `Last lines of ${paths.log(t, node.name)}:\n${tail(paths.log(t, node.name))}`,
+            );
+        }
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}
+
+/** SIGTERM, then SIGKILL after the grace period; resolves when the process is gone. */
+export async function stopNode(t: Topology, node: DevnetNode, graceMs = 10_000): Promise<boolean> {
+    const pid = runningPid(t, node);
+    if (!pid) return false;
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline) {
+        try {
+            process.kill(pid, 0);
+        } catch {
+            break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    try {
+        process.kill(pid, 'SIGKILL');
+    } catch {
+        /* already gone */
+    }
+    fs.rmSync(paths.pid(t, node.name), { force: true });
+    return true;
+}

@@ -1,0 +1,255 @@
+// Every gateway endpoint at least once, through the four gateways, with CA-issued identities:
+// the end-to-end check the devnet tests (and a real-Fabric run, given its topology) call.
+// `node dist/scripts/e2e.js [--topology FILE]` prints one line per call and exits 1 on a failure.
+import * as crypto from 'node:crypto';
+import { findOrg, loadTopology } from '../network/client/topology';
+import { DeviceKey, encodeStreamRequest } from '../gateway/citizen/device';
+import { basicPensionServiceBody, cardIssueBody, ensureApp, type Call, type GatewayClient } from './demo';
+
+export interface CheckResult {
+    who: string;
+    call: string;
+    status: number;
+    expected: number;
+    ok: boolean;
+}
+
+export async function checkEveryEndpoint(topologyFile?: string): Promise<CheckResult[]> {
+    const t = loadTopology(topologyFile);
+    const results: CheckResult[] = [];
+    const quiet = (c: GatewayClient) => {
+        c.verbose = false;
+        return c;
+    };
+    const issuer = quiet(await ensureApp(t, 'SeoulMSP', 'e2e-issuer', { identity: 'issuer1', role: 'issuer' }));
+    const citizen = quiet(await ensureApp(t, 'SeoulMSP', 'e2e-citizen-app', { identity: 'citizen-agent', role: 'citizen-agent' }));
+    const sadmin = quiet(await ensureApp(t, 'MOISMSP', 'e2e-service-admin', { identity: 'service-admin1', role: 'service-admin' }));
+    const welfare = quiet(await ensureApp(t, 'MOHWMSP', 'e2e-welfare', { role: 'department', dept: 'welfare' }));
+    const auditor = quiet(await ensureApp(t, 'AuditMSP', 'e2e-auditor', { identity: 'auditor1', role: 'auditor' }));
+    const call = async <T = unknown>(c: GatewayClient, req: Call, expected: number): Promise<T> => {
+        let body: T;
+        try {
+            body = await c.call<T>(req);
+        } catch (err) {
+            results.push({ who: c.label, call: `${req.method} ${req.path}`, status: 0, expected, ok: false });
+            throw err;
+        }
+        results.push({ who: c.label, call: `${req.method} ${req.path}`, status: c.lastStatus, expected, ok: c.lastStatus === expected });
+        return body;
+    };
+    const run = `${Date.now().toString(36)}${crypto.randomBytes(2).toString('hex')}`;
+    const device = DeviceKey.generate();
+    const cardId = `card-e2e-${run}`;
+    const serviceId = `svc-e2e-${run}`;
+    const purpose = 'Basic pension eligibility check';
+    const from = new Date(Date.now() - 3600_000).toISOString();
+    const to = new Date(Date.now() + 3600_000).toISOString();
+    const personal = {
+        name: 'Kim Minji',
+        birthDate: '1950-01-01',
+        address: '1 Jongno',
+        district: 'Jongno-gu',
+        residentNumber: '500101-2234567',
+        disability: true,
+        lowIncome: false,
+        multiChildFamily: false,
+        seoulResident: true,
+    };
+
+    await call(issuer, { method: 'POST', path: '/v1/cards', body: cardIssueBody(cardId, device.publicKeyBase64(), personal) }, 201);
+    await call(welfare, { method: 'GET', path: `/v1/cards/${cardId}` }, 200);
+    await call(
+        welfare,
+        {
+            method: 'POST',
+            path: '/v1/cards',
+            body: cardIssueBody(`${cardId}-x`, device.publicKeyBase64(), personal),
+        },
+        403,
+    );
+    await call(
+        sadmin,
+        {
+            method: 'POST',
+            path: '/v1/services',
+            body: basicPensionServiceBody(serviceId, purpose, {
+                legalBasis: 'Basic Pension Act',
+                items: ['name', 'birthDate'],
+                predicates: ['ageAtLeast', 'disability'],
+            }),
+        },
+        201,
+    );
+    await call(welfare, { method: 'GET', path: '/v1/services?ownerMspId=MOHWMSP&pageSize=5' }, 200);
+    await call(welfare, { method: 'GET', path: `/v1/services/${serviceId}` }, 200);
+    await call(
+        sadmin,
+        {
+            method: 'PUT',
+            path: `/v1/services/${serviceId}`,
+            body: { name: 'Basic pension', purpose, items: ['name', 'birthDate'], predicates: ['ageAtLeast', 'disability'] },
+        },
+        200,
+    );
+    const challenge = device.signChallenge(cardId, `challenge-${run}-0123456789`, 'MOHWMSP');
+    await call(welfare, { method: 'POST', path: `/v1/cards/${cardId}/verify`, body: challenge }, 200);
+    await call(
+        welfare,
+        {
+            method: 'POST',
+            path: `/v1/cards/${cardId}/eligibility`,
+            body: { serviceId, purpose, predicates: [{ name: 'ageAtLeast', value: 65 }] },
+        },
+        201,
+    );
+    const denied = await call<{ decision: string }>(
+        welfare,
+        { method: 'POST', path: '/v1/access-requests', body: { cardId, serviceId, purpose, items: ['name'], predicates: [] } },
+        201,
+    );
+    results.push({
+        who: welfare.label,
+        call: 'without consent the decision is DENIED',
+        status: 0,
+        expected: 0,
+        ok: denied.decision === 'DENIED',
+    });
+    const consent = await call<{ consent: { consentId: string } }>(
+        citizen,
+        {
+            method: 'POST',
+            path: '/v1/consents',
+            body: device.consent({ cardId, serviceId, recipientMspId: 'MOHWMSP', purpose, items: ['name'], retentionDays: 7 }),
+        },
+        201,
+    );
+    const consentId = consent.consent.consentId;
+    await call(citizen, { method: 'GET', path: `/v1/cards/${cardId}/consents` }, 200);
+    await call(welfare, { method: 'GET', path: '/v1/consents?recipientMspId=MOHWMSP&pageSize=5' }, 200);
+    await call(welfare, { method: 'GET', path: `/v1/consents/${consentId}` }, 200);
+    const granted = await call<{ decision: string; accessId: string; transactionId: string; data?: { items: Record<string, unknown> } }>(
+        welfare,
+        {
+            method: 'POST',
+            path: '/v1/access-requests',
+            body: { cardId, serviceId, purpose, items: ['name'], predicates: [], consentId },
+        },
+        201,
+    );
+    results.push({
+        who: welfare.label,
+        call: 'with consent GRANTED, only the consented item',
+        status: 0,
+        expected: 0,
+        ok: granted.decision === 'GRANTED' && JSON.stringify(Object.keys(granted.data?.items ?? {})) === '["name"]',
+    });
+    await call(welfare, { method: 'GET', path: `/v1/access/${granted.accessId}` }, 200);
+    // Idempotency on the ledger: the same key and body twice make one transaction.
+    const idem = {
+        method: 'POST' as const,
+        path: '/v1/access-requests',
+        body: { cardId, serviceId, purpose, items: ['name'], predicates: [], consentId },
+        idempotencyKey: `e2e-${run}`,
+    };
+    const once = await call<{ transactionId: string }>(welfare, idem, 201);
+    const twice = await call<{ transactionId: string; data?: unknown }>(welfare, idem, 201);
+    results.push({
+        who: welfare.label,
+        call: 'same Idempotency-Key twice: one transaction, data read again',
+        status: 0,
+        expected: 0,
+        ok: once.transactionId === twice.transactionId && twice.data !== undefined,
+    });
+    await call(welfare, { ...idem, body: { ...idem.body, items: ['birthDate'] } }, 422);
+    await call(
+        citizen,
+        { method: 'POST', path: `/v1/cards/${cardId}/access-log/query`, body: { request: device.accessLogRequest(cardId) } },
+        200,
+    );
+    await call(auditor, { method: 'GET', path: `/v1/cards/${cardId}/access-log` }, 200);
+    await call(auditor, { method: 'GET', path: `/v1/audit/access?mspId=MOHWMSP&dept=welfare&from=${from}&to=${to}` }, 200);
+    await call(auditor, { method: 'GET', path: `/v1/audit/access/counts?mspId=MOHWMSP&from=${from}&to=${to}` }, 200);
+    await call(auditor, { method: 'GET', path: `/v1/audit/history/card/${cardId}` }, 200);
+    await call(auditor, { method: 'GET', path: `/v1/transactions/${granted.transactionId}` }, 200);
+    await call(auditor, { method: 'GET', path: `/v1/transactions/${'0'.repeat(64)}` }, 404);
+    // The SSE stream: open it as the citizen, make one access, read its event.
+    const seoul = findOrg(t, 'SeoulMSP').gateway;
+    const ac = new AbortController();
+    const stream = await fetch(
+        `http://${seoul.host}:${seoul.port}/v1/cards/${cardId}/access-log/stream?request=${encodeStreamRequest(device.accessLogRequest(cardId))}`,
+        {
+            headers: { Authorization: `Bearer ${citizen.apiKey}` },
+            signal: ac.signal,
+        },
+    );
+    results.push({
+        who: citizen.label,
+        call: `GET /v1/cards/${cardId}/access-log/stream`,
+        status: stream.status,
+        expected: 200,
+        ok: stream.status === 200,
+    });
+    const reader = stream.body!.getReader();
+    const third = call<{ accessId: string }>(
+        welfare,
+        { method: 'POST', path: '/v1/access-requests', body: { cardId, serviceId, purpose, items: ['name'], predicates: [], consentId } },
+        201,
+    );
+    let text = '';
+    const deadline = Date.now() + 15_000;
+    const { accessId } = await third;
+    while (!text.includes(accessId) && Date.now() < deadline) {
+        const r = await Promise.race([
+            reader.read(),
+            new Promise<{ value?: Uint8Array; done: boolean }>((res) => setTimeout(() => res({ done: false }), 1000)),
+        ]);
+        if (r.value) text += Buffer.from(r.value).toString();
+        if (r.done) break;
+    }
+    ac.abort();
+    results.push({
+        who: citizen.label,
+        call: 'the stream delivers the new access entry',
+        status: 0,
+        expected: 0,
+        ok: text.includes(`event: access`) && text.includes(accessId),
+    });
+    await call(citizen, { method: 'POST', path: `/v1/consents/${consentId}/withdraw`, body: device.withdraw(cardId, consentId) }, 200);
+    await call(citizen, { method: 'POST', path: `/v1/cards/${cardId}/report-lost`, body: device.reportLost(cardId) }, 200);
+    await call(issuer, { method: 'POST', path: `/v1/cards/${cardId}/reinstate`, body: { reason: 'RECOVERED' } }, 200);
+    await call(issuer, { method: 'POST', path: `/v1/cards/${cardId}/renew`, body: { validityYears: 3 } }, 200);
+    const next = DeviceKey.generate();
+    await call(
+        citizen,
+        { method: 'POST', path: `/v1/cards/${cardId}/rotate-key`, body: device.rotateTo(cardId, next.publicKeyBase64()) },
+        200,
+    );
+    await call(
+        issuer,
+        {
+            method: 'POST',
+            path: `/v1/cards/${cardId}/rotate-key`,
+            body: { newDevicePublicKey: DeviceKey.generate().publicKeyBase64(), reason: 'DEVICE_REPLACED' },
+        },
+        200,
+    );
+    await call(issuer, { method: 'POST', path: `/v1/cards/${cardId}/suspend`, body: { reason: 'ADMINISTRATIVE' } }, 200);
+    await call(sadmin, { method: 'POST', path: `/v1/services/${serviceId}/deactivate`, body: {} }, 200);
+    await call(issuer, { method: 'POST', path: `/v1/cards/${cardId}/revoke`, body: { reason: 'CITIZEN_REQUEST' } }, 200);
+    await call(issuer, { method: 'POST', path: `/v1/cards/${cardId}/erase`, body: {} }, 200);
+    return results;
+}
+
+if (require.main === module) {
+    const i = process.argv.indexOf('--topology');
+    checkEveryEndpoint(i > 0 ? process.argv[i + 1] : undefined).then(
+        (results) => {
+            for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.who} ${r.call}${r.expected ? ` -> ${r.status}` : ''}`);
+            process.exit(results.every((r) => r.ok) ? 0 : 1);
+        },
+        (err) => {
+            console.error((err as Error).message);
+            process.exit(1);
+        },
+    );
+}
