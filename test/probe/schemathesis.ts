@@ -29,7 +29,10 @@ export function ensureSchemathesis(log: (line: string) => void = () => undefined
         ['install', '--quiet', '--disable-pip-version-check', `schemathesis==${SCHEMATHESIS_VERSION}`],
         { encoding: 'utf8', timeout: 300_000 },
     );
-    if (pip.status !== 0) return { notRun: `pip install schemathesis==${SCHEMATHESIS_VERSION} failed (is PyPI reachable?): ${pip.stderr.trim().slice(-300)}` };
+    if (pip.status !== 0)
+        return {
+            notRun: `pip install schemathesis==${SCHEMATHESIS_VERSION} failed (is PyPI reachable?): ${pip.stderr.trim().slice(-300)}`,
+        };
     fs.writeFileSync(stamp, `${SCHEMATHESIS_VERSION}\n`);
     return { bin: BIN };
 }
@@ -130,7 +133,12 @@ export async function runFuzz(bin: string, run: FuzzRun): Promise<FuzzResult> {
     fs.rmSync(run.reportDir, { recursive: true, force: true });
     fs.mkdirSync(run.reportDir, { recursive: true });
     const started = Date.now();
-    const child = spawn(bin, fuzzArgs(run), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    // In the report folder: Schemathesis keeps its example database (.schemathesis/) in its working folder.
+    const child = spawn(bin, fuzzArgs(run), {
+        cwd: run.reportDir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, NO_COLOR: '1' },
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output = (output + d.toString('utf8')).slice(-20_000)));
     child.stderr.on('data', (d: Buffer) => (output = (output + d.toString('utf8')).slice(-20_000)));
@@ -150,7 +158,9 @@ export async function runFuzz(bin: string, run: FuzzRun): Promise<FuzzResult> {
             cases: 0,
             statuses: {},
             failures: [],
-            errors: [`no report (exit ${exitCode}${seconds * 1000 >= run.timeoutMs ? ', killed at the deadline' : ''}): ${output.slice(-1500)}`],
+            errors: [
+                `no report (exit ${exitCode}${seconds * 1000 >= run.timeoutMs ? ', killed at the deadline' : ''}): ${output.slice(-1500)}`,
+            ],
             exitCode,
             seconds,
         };
@@ -178,7 +188,14 @@ export function readReport(ndjson: string): Omit<FuzzResult, 'label' | 'exitCode
         if (!line.trim()) continue;
         const event = JSON.parse(line) as Record<string, Record<string, unknown>>;
         const finished = event.ScenarioFinished as
-            | { recorder?: { label?: string; cases?: object; interactions?: Record<string, Interaction>; checks?: Record<string, Check[]> } }
+            | {
+                  recorder?: {
+                      label?: string;
+                      cases?: object;
+                      interactions?: Record<string, Interaction>;
+                      checks?: Record<string, Check[]>;
+                  };
+              }
             | undefined;
         if (finished?.recorder) {
             const r = finished.recorder;
