@@ -32,24 +32,22 @@ export interface BatchConfig {
     preferredMaxBytes: number;
 }
 
-/** One Raft ordering node of the ordering org, run on the host of the org that operates it. */
+/**
+ * One ordering node, run on the machine of the org that operates it and identified by that org's
+ * own MSP (its certificates come from that org's CA): no org's CA issues another org's nodes.
+ */
 export interface OrderingNode extends NodeEndpoint {
-    /** Host name of the node: <name>.<orderer domain>. */
+    /** The node's name in its org: its host name is <name>.<operating org's domain>. */
     name: string;
-    /** The org whose machine runs this node. */
+    /** The org whose machine runs this node and whose MSP identifies it. */
     operatedBy: string;
     /** Channel participation API (osnadmin), real Fabric only. */
     adminPort: number;
 }
 
-/** The ordering org; host/port/operationsPort are its first node's, the only one the devnet runs. */
-export interface OrdererConfig extends NodeEndpoint {
-    org: string;
-    domain: string;
+export interface OrdererConfig {
     batch: BatchConfig;
-    /** The ordering org's Fabric CA server. */
-    ca: NodeEndpoint;
-    /** Every ordering node (the first one first): the Raft consenters on real Fabric. */
+    /** Every ordering node, the first one first: the devnet runs the first, real Fabric all of them (Raft consenters). */
     nodes: OrderingNode[];
 }
 
@@ -136,35 +134,30 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
         throw new TopologyError(abs, 'channel must be a lower-case Fabric channel name');
     }
     const o = doc.orderer ?? {};
-    const first = requireNodeEndpoint(o, 'orderer', abs);
-    const nodes: OrderingNode[] = [
-        { name: 'orderer', operatedBy: o.operatedBy, adminPort: o.adminPort, ...first },
-        ...(o.additionalNodes ?? []),
-    ].map((n: YamlNode, i: number) => {
-        const where = i === 0 ? 'orderer' : `orderer.additionalNodes[${i - 1}]`;
-        if (typeof n.name !== 'string' || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(n.name)) {
+    if (!Array.isArray(o.nodes) || o.nodes.length === 0) throw new TopologyError(abs, 'orderer.nodes must list at least one ordering node');
+    const nodes: OrderingNode[] = o.nodes.map((n: YamlNode, i: number) => {
+        const where = `orderer.nodes[${i}]`;
+        const name = n.name ?? 'orderer';
+        if (typeof name !== 'string' || !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(name)) {
             throw new TopologyError(abs, `${where}.name must be a DNS label`);
         }
+        if (typeof n.operatedBy !== 'string') throw new TopologyError(abs, `${where}.operatedBy must name the org that runs it`);
         return {
-            name: n.name,
-            operatedBy: String(n.operatedBy ?? ''),
+            name,
+            operatedBy: n.operatedBy,
             ...requireNodeEndpoint(n, where, abs),
             // The devnet needs no admin port; real Fabric checks it is set (fabric/config.ts).
             adminPort: n.adminPort === undefined ? 0 : requirePort(n.adminPort, `${where}.adminPort`, abs),
         };
     });
     const orderer: OrdererConfig = {
-        ...first,
         nodes,
-        org: String(o.org),
-        domain: String(o.domain),
         batch: {
             timeoutMs: parseDuration(o.batch?.timeout ?? '20ms', 'orderer.batch.timeout', abs),
             maxMessageCount: Number(o.batch?.maxMessageCount ?? 100),
             absoluteMaxBytes: Number(o.batch?.absoluteMaxBytes ?? 10 * 1024 * 1024),
             preferredMaxBytes: Number(o.batch?.preferredMaxBytes ?? 2 * 1024 * 1024),
         },
-        ca: requireNodeEndpoint(o.ca, 'orderer.ca', abs),
     };
     if (!Array.isArray(doc.orgs) || doc.orgs.length === 0) throw new TopologyError(abs, 'orgs must list at least one org');
     const orgs: OrgConfig[] = doc.orgs.map((org: YamlNode, i: number) => {
@@ -181,6 +174,15 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
             ca: requireNodeEndpoint(org.ca, `orgs[${i}].ca`, abs),
         };
     });
+    const names = new Set<string>();
+    for (const [i, node] of nodes.entries()) {
+        if (!orgs.some((org) => org.mspId === node.operatedBy)) {
+            throw new TopologyError(abs, `orderer.nodes[${i}].operatedBy is ${node.operatedBy}, not an org of the topology`);
+        }
+        const key = `${node.name}@${node.operatedBy}`;
+        if (names.has(key)) throw new TopologyError(abs, `orderer.nodes[${i}]: ${node.operatedBy} already runs an ordering node named ${node.name}`);
+        names.add(key);
+    }
     const chaincodes: ChaincodeConfig[] = (doc.chaincodes ?? []).map((cc: YamlNode, i: number) => {
         if (typeof cc.name !== 'string' || !/^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$/.test(cc.name)) {
             throw new TopologyError(abs, `chaincodes[${i}].name is not a valid chaincode name`);
@@ -212,13 +214,11 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
         ports.set(port, what);
     };
     for (const node of nodes) {
-        const name = node.name === 'orderer' ? 'orderer' : `orderer ${node.name}`;
+        const name = `ordering node ${node.name} of ${node.operatedBy}`;
         claim(node.port, name);
         claim(node.operationsPort, `${name} operations`);
         if (node.adminPort) claim(node.adminPort, `${name} admin`);
     }
-    claim(orderer.ca.port, `${orderer.org} CA`);
-    claim(orderer.ca.operationsPort, `${orderer.org} CA operations`);
     for (const org of orgs) {
         claim(org.peer.port, `${org.mspId} peer`);
         claim(org.peer.operationsPort, `${org.mspId} peer operations`);
@@ -249,36 +249,45 @@ export const issuerOrg = (t: Topology): OrgConfig => t.orgs.find((o) => o.issuer
 
 export const address = (e: Endpoint): string => `${e.host}:${e.port}`;
 
-/** The Fabric CA server of an org (or of the ordering org). */
+/** The Fabric CA server of an org. */
 export function caOf(t: Topology, mspId: string): NodeEndpoint {
-    return mspId === t.orderer.org ? t.orderer.ca : findOrg(t, mspId).ca;
+    return findOrg(t, mspId).ca;
 }
+
+/** The first ordering node: the only one the devnet runs, and the one the tooling talks to. */
+export const primaryOrderer = (t: Topology): OrderingNode => t.orderer.nodes[0];
+
+/** The orgs that operate ordering nodes among `nodes` (the orderer group of the channel), in topology order. */
+export function ordererOrgs(t: Topology, nodes: OrderingNode[] = t.orderer.nodes): string[] {
+    return t.orgs.map((o) => o.mspId).filter((mspId) => nodes.some((n) => n.operatedBy === mspId));
+}
+
+/** The ordering nodes an org runs. */
+export const nodesOperatedBy = (t: Topology, mspId: string): OrderingNode[] => t.orderer.nodes.filter((n) => n.operatedBy === mspId);
 
 /** The enrollment id of every CA's bootstrap registrar (`fabric-ca-server -b admin:...`). */
 export const CA_REGISTRAR_ID = 'admin';
 
 /**
  * Where things live under the state folder. The crypto layout is the one Fabric's cryptogen
- * writes: organizations/{peer,orderer}Organizations/<domain>/{ca,tlsca,msp,peers,orderers,users}.
+ * writes: organizations/peerOrganizations/<domain>/{ca,tlsca,msp,peers,orderers,users}; an org's
+ * ordering nodes are under its own folder, as they are identified by its own MSP.
  */
 export const paths = {
     organizations: (t: Topology) => path.join(t.stateDir, 'organizations'),
-    orgDir: (t: Topology, mspId: string) =>
-        mspId === t.orderer.org
-            ? path.join(t.stateDir, 'organizations', 'ordererOrganizations', t.orderer.domain)
-            : path.join(t.stateDir, 'organizations', 'peerOrganizations', findOrg(t, mspId).domain),
+    orgDir: (t: Topology, mspId: string) => path.join(t.stateDir, 'organizations', 'peerOrganizations', findOrg(t, mspId).domain),
     /** The org's verifying MSP (cacerts, tlscacerts, config.yaml). */
     orgMsp: (t: Topology, mspId: string) => path.join(paths.orgDir(t, mspId), 'msp'),
     peerName: (t: Topology, mspId: string) => `peer0.${findOrg(t, mspId).domain}`,
     peerDir: (t: Topology, mspId: string) => path.join(paths.orgDir(t, mspId), 'peers', paths.peerName(t, mspId)),
-    ordererName: (t: Topology, node: OrderingNode = t.orderer.nodes[0]) => `${node.name}.${t.orderer.domain}`,
-    ordererDir: (t: Topology, node: OrderingNode = t.orderer.nodes[0]) =>
-        path.join(paths.orgDir(t, t.orderer.org), 'orderers', paths.ordererName(t, node)),
+    ordererName: (t: Topology, node: OrderingNode = primaryOrderer(t)) => `${node.name}.${findOrg(t, node.operatedBy).domain}`,
+    ordererDir: (t: Topology, node: OrderingNode = primaryOrderer(t)) =>
+        path.join(paths.orgDir(t, node.operatedBy), 'orderers', paths.ordererName(t, node)),
     /** The gateway's process name: its log file and the `node` of its log lines. */
     gatewayName: (t: Topology, mspId: string) => `gateway.${findOrg(t, mspId).domain}`,
     /** A user's folder: users/<name>@<domain>/msp with signcerts/ and keystore/. */
     userDir: (t: Topology, mspId: string, user: string) =>
-        path.join(paths.orgDir(t, mspId), 'users', `${user}@${mspId === t.orderer.org ? t.orderer.domain : findOrg(t, mspId).domain}`),
+        path.join(paths.orgDir(t, mspId), 'users', `${user}@${findOrg(t, mspId).domain}`),
     /** The TLS CA certificate clients use to reach the org's nodes. */
     tlsRootCert: (t: Topology, mspId: string) => path.join(paths.orgDir(t, mspId), 'tlsca', 'tlsca-cert.pem'),
     /**

@@ -11,7 +11,7 @@ import { common, msp, orderer } from '@hyperledger/fabric-protos';
 import { configUpdateEnvelopeOf } from '../devnet/common/configvalidator';
 import { createSignedEnvelope, lastConfigIndex, makeSignatureHeader, newNonce } from '../devnet/common/protoutil';
 import type { SigningIdentity } from '../devnet/msp/identity';
-import { address, paths, Topology } from '../client/topology';
+import { address, paths, primaryOrderer, Topology } from '../client/topology';
 
 export class ConfigUpdateToolError extends Error {
     constructor(
@@ -26,10 +26,11 @@ export class ConfigUpdateToolError extends Error {
 const APPLICATION = 'Application';
 
 function ordererClient(t: Topology): orderer.AtomicBroadcastClient {
-    const serverName = paths.ordererName(t);
+    const node = primaryOrderer(t);
+    const serverName = paths.ordererName(t, node);
     return new orderer.AtomicBroadcastClient(
-        address(t.orderer),
-        grpc.credentials.createSsl(fs.readFileSync(paths.tlsRootCert(t, t.orderer.org))),
+        address(node),
+        grpc.credentials.createSsl(fs.readFileSync(paths.tlsRootCert(t, node.operatedBy))),
         {
             'grpc.ssl_target_name_override': serverName,
             'grpc.default_authority': serverName,

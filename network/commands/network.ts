@@ -2,7 +2,7 @@
 // network:status), and a node started and waited for until it is healthy (ensureRunning).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Topology, paths, address, issuerOrg } from '../client/topology';
+import { Topology, paths, address, issuerOrg, primaryOrderer } from '../client/topology';
 import { devnetNodes, runningPid, startNode, waitHealthy, stopNode, checkHealth, portFree, DevnetNode } from '../devnet/processes';
 import { generateCrypto } from '../devnet/msp/ca';
 import { buildGenesisBlock } from '../devnet/common/configtx';
@@ -112,9 +112,9 @@ export async function status(t: Topology): Promise<boolean> {
 
 export function printEndpoints(t: Topology, fabric = false): void {
     say('');
-    say(
-        `orderer   ${address(t.orderer)}  CA https://${address(t.orderer.ca)}  (TLS root ${path.relative(t.root, paths.tlsRootCert(t, t.orderer.org))})`,
-    );
+    for (const node of fabric ? t.orderer.nodes : [primaryOrderer(t)]) {
+        say(`orderer   ${address(node)}  ${paths.ordererName(t, node)}, run by ${node.operatedBy}`);
+    }
     for (const org of t.orgs) {
         say(
             `${org.mspId.padEnd(9)} peer ${address(org.peer)}  gateway http://${address(org.gateway)}  CA https://${address(org.ca)}  (TLS root ${path.relative(t.root, paths.tlsRootCert(t, org.mspId))})`,

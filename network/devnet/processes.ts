@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { ChaincodeConfig, caOf, OrgConfig, paths, Topology } from '../client/topology';
+import { ChaincodeConfig, caOf, findOrg, OrgConfig, paths, primaryOrderer, Topology } from '../client/topology';
 
 export type NodeKind = 'ca' | 'orderer' | 'peer' | 'chaincode' | 'gateway';
 
@@ -53,12 +53,11 @@ export function chaincodeNode(t: Topology, cc: ChaincodeConfig, org: OrgConfig, 
     };
 }
 
-/** The Fabric CA server of an org (or of the ordering org). */
+/** The Fabric CA server of an org. */
 export function caNode(t: Topology, mspId: string): DevnetNode {
     const ca = caOf(t, mspId);
-    const domain = mspId === t.orderer.org ? t.orderer.domain : t.orgs.find((o) => o.mspId === mspId)?.domain;
     return {
-        name: `ca.${domain}`,
+        name: `ca.${findOrg(t, mspId).domain}`,
         kind: 'ca',
         org: mspId,
         host: ca.host,
@@ -73,16 +72,18 @@ export function caNode(t: Topology, mspId: string): DevnetNode {
 /** Every node of the devnet, in start order: CAs, chaincode servers, orderer, peers, gateways. */
 export function devnetNodes(t: Topology, withGateways = fs.existsSync(dist(t, 'gateway', 'server.js'))): DevnetNode[] {
     const topologyArgs = ['--topology', t.file];
-    const nodes: DevnetNode[] = [caNode(t, t.orderer.org), ...t.orgs.map((o) => caNode(t, o.mspId))];
+    const nodes: DevnetNode[] = t.orgs.map((o) => caNode(t, o.mspId));
     for (const cc of t.chaincodes) for (const org of t.orgs) nodes.push(chaincodeNode(t, cc, org));
+    // The devnet runs one ordering node, the first of the topology, on its operator's machine.
+    const orderer = primaryOrderer(t);
     nodes.push({
-        name: paths.ordererName(t),
+        name: paths.ordererName(t, orderer),
         kind: 'orderer',
-        org: t.orderer.org,
-        host: t.orderer.host,
-        port: t.orderer.port,
-        healthUrl: `http://${t.orderer.host}:${t.orderer.operationsPort}/healthz`,
-        extraPorts: [t.orderer.operationsPort],
+        org: orderer.operatedBy,
+        host: orderer.host,
+        port: orderer.port,
+        healthUrl: `http://${orderer.host}:${orderer.operationsPort}/healthz`,
+        extraPorts: [orderer.operationsPort],
         command: [process.execPath, dist(t, 'network', 'devnet', 'orderer', 'main.js'), ...topologyArgs],
         env: {},
     });

@@ -3,7 +3,7 @@
 // read. Host networking: every node keeps the topology's address, so TLS names, anchor peers,
 // orderer endpoints and the chaincode servers' addresses are the native network's.
 import * as path from 'node:path';
-import { Topology, paths } from '../client/topology';
+import { Topology, paths, findOrg } from '../client/topology';
 import { caOrgs, caName, FABRIC_LOGGING_ENV, ordererSettings, peerSettings, settingsToEnv, NodeFiles, Settings } from './config';
 import { FABRIC_VERSION, FABRIC_CA_VERSION } from './binaries';
 import { caHome } from './identities';
@@ -43,16 +43,16 @@ export function composeFile(t: Topology, builderDir: string): Settings {
             container_name: name,
             network_mode: 'host',
             environment: {
-                ...settingsToEnv('ORDERER', ordererSettings(t, node, files, IN_CONTAINER.ordererTlsCa)).env,
+                ...settingsToEnv('ORDERER', ordererSettings(node, files, IN_CONTAINER.ordererTlsCa)).env,
                 ...FABRIC_LOGGING_ENV,
             },
             volumes: [
                 `${path.join(dir, 'msp')}:${files.msp}:ro`,
                 `${path.join(dir, 'tls')}:${files.tls}:ro`,
-                `${paths.tlsRootCert(t, t.orderer.org)}:${IN_CONTAINER.ordererTlsCa}:ro`,
+                `${paths.tlsRootCert(t, node.operatedBy)}:${IN_CONTAINER.ordererTlsCa}:ro`,
                 `${paths.ledger(t, name)}:${files.data}`,
             ],
-            depends_on: [caName({ domain: t.orderer.domain })],
+            depends_on: [caName(findOrg(t, node.operatedBy))],
         };
     }
     for (const org of t.orgs) {

@@ -3,7 +3,8 @@
 // orderer.yaml. Pure functions of the topology and of where the files sit (FabricFiles), so the
 // native processes and the Compose file (compose.ts) get the same settings.
 import * as path from 'node:path';
-import { Topology, OrgConfig, OrderingNode, NodeEndpoint, paths, findOrg } from '../client/topology';
+import { ordererOrgPolicyRules, orgPolicyRules } from '../devnet/common/configtx';
+import { Topology, OrgConfig, OrderingNode, NodeEndpoint, paths, findOrg, ordererOrgs } from '../client/topology';
 
 /** A YAML-shaped settings tree: what core.yaml, orderer.yaml and configtx.yaml hold. */
 export type Settings = { [key: string]: Settings | string | number | boolean | null | Settings[] | string[] };
@@ -14,19 +15,15 @@ export class FabricConfigError extends Error {
     }
 }
 
-/** An org that runs a CA: a peer org or the ordering org. */
+/** An org with its Fabric CA (every org runs one). */
 export interface CaOrg {
     mspId: string;
     domain: string;
     ca: NodeEndpoint;
-    isOrderer: boolean;
 }
 
 export function caOrgs(t: Topology): CaOrg[] {
-    return [
-        ...t.orgs.map((o) => ({ mspId: o.mspId, domain: o.domain, ca: o.ca, isOrderer: false })),
-        { mspId: t.orderer.org, domain: t.orderer.domain, ca: t.orderer.ca, isOrderer: true },
-    ];
+    return t.orgs.map((o) => ({ mspId: o.mspId, domain: o.domain, ca: o.ca }));
 }
 
 export const caName = (org: { domain: string }) => `ca.${org.domain}`;
@@ -221,7 +218,7 @@ export const FABRIC_LOGGING_ENV: Readonly<Record<string, string>> = {
 // ---- orderers ----
 
 /** Our settings over Fabric's sample orderer.yaml: no system channel, channel participation, Raft over TLS. */
-export function ordererSettings(t: Topology, node: OrderingNode, files: NodeFiles, ordererTlsCa: string): Settings {
+export function ordererSettings(node: OrderingNode, files: NodeFiles, ordererTlsCa: string): Settings {
     const bind = listenHost(node.host);
     const tls = {
         Enabled: true,
@@ -247,7 +244,8 @@ export function ordererSettings(t: Topology, node: OrderingNode, files: NodeFile
             },
             BootstrapMethod: 'none',
             LocalMSPDir: files.msp,
-            LocalMSPID: t.orderer.org,
+            // The node is identified by its operating org's own MSP.
+            LocalMSPID: node.operatedBy,
         },
         FileLedger: { Location: files.data },
         Consensus: { WALDir: path.posix.join(files.data, 'etcdraft', 'wal'), SnapDir: path.posix.join(files.data, 'etcdraft', 'snapshot') },
@@ -255,7 +253,7 @@ export function ordererSettings(t: Topology, node: OrderingNode, files: NodeFile
         Metrics: { Provider: 'prometheus' },
         Admin: {
             ListenAddress: `${bind}:${node.adminPort}`,
-            // osnadmin must present a certificate of the ordering org's TLS CA.
+            // osnadmin must present a certificate of the operating org's TLS CA.
             TLS: { ...tls, ClientAuthRequired: true, ClientRootCAs: [ordererTlsCa] },
         },
         ChannelParticipation: { Enabled: true, MaxRequestBodySize: '1 MB' },
@@ -264,41 +262,30 @@ export function ordererSettings(t: Topology, node: OrderingNode, files: NodeFile
 
 // ---- the channel ----
 
-/** An application org's policies on real Fabric (fabric-samples' rules, by NodeOU role). */
-export const orgPolicyRules = (mspId: string): Record<string, string> => ({
-    Readers: `OR('${mspId}.admin', '${mspId}.peer', '${mspId}.client')`,
-    Writers: `OR('${mspId}.admin', '${mspId}.client')`,
-    Admins: `OR('${mspId}.admin')`,
-    Endorsement: `OR('${mspId}.peer')`,
-});
-
-const orgPolicies = (mspId: string): Settings =>
-    Object.fromEntries(Object.entries(orgPolicyRules(mspId)).map(([name, rule]) => [name, { Type: 'Signature', Rule: rule }]));
+const signaturePolicies = (rules: Record<string, string>): Settings =>
+    Object.fromEntries(Object.entries(rules).map(([name, rule]) => [name, { Type: 'Signature', Rule: rule }]));
 
 export const CHANNEL_PROFILE = 'CitizenCardsChannel';
 
 /**
- * configtx.yaml with one profile: three (or more) etcdraft consenters of the ordering org, every
+ * configtx.yaml with one profile: three (or more) etcdraft consenters, each of its operating org, every
  * org with its anchor peer, MAJORITY endorsement and lifecycle policies, the devnet's batch
  * settings, and application capability V2_5 (PurgePrivateData).
  */
 export function configtx(t: Topology, tlsCertOf: (node: OrderingNode) => string): Settings {
-    const ordererOrg: Settings = {
-        Name: t.orderer.org,
-        ID: t.orderer.org,
-        MSPDir: paths.orgMsp(t, t.orderer.org),
-        Policies: {
-            Readers: { Type: 'Signature', Rule: `OR('${t.orderer.org}.member')` },
-            Writers: { Type: 'Signature', Rule: `OR('${t.orderer.org}.member')` },
-            Admins: { Type: 'Signature', Rule: `OR('${t.orderer.org}.admin')` },
-        },
-        OrdererEndpoints: t.orderer.nodes.map((n) => `${n.host}:${n.port}`),
-    };
+    // One orderer org per operator, identified by its own MSP; only its ordering nodes write (sign blocks).
+    const ordererOrgSettings: Settings[] = ordererOrgs(t).map((mspId) => ({
+        Name: mspId,
+        ID: mspId,
+        MSPDir: paths.orgMsp(t, mspId),
+        Policies: signaturePolicies(ordererOrgPolicyRules(mspId)),
+        OrdererEndpoints: t.orderer.nodes.filter((n) => n.operatedBy === mspId).map((n) => `${n.host}:${n.port}`),
+    }));
     const peerOrgs: Settings[] = t.orgs.map((org) => ({
         Name: org.mspId,
         ID: org.mspId,
         MSPDir: paths.orgMsp(t, org.mspId),
-        Policies: orgPolicies(org.mspId),
+        Policies: signaturePolicies(orgPolicyRules(org.mspId)),
         AnchorPeers: [{ Host: org.peer.host, Port: org.peer.port }] as unknown as Settings[],
     }));
     const b = t.orderer.batch;
@@ -327,7 +314,7 @@ export function configtx(t: Topology, tlsCertOf: (node: OrderingNode) => string)
                             ServerTLSCert: tlsCertOf(n),
                         })) as unknown as Settings[],
                     },
-                    Organizations: [ordererOrg],
+                    Organizations: ordererOrgSettings,
                     Policies: {
                         Readers: { Type: 'ImplicitMeta', Rule: 'ANY Readers' },
                         Writers: { Type: 'ImplicitMeta', Rule: 'ANY Writers' },

@@ -1,13 +1,13 @@
 // Every identity of the Fabric network, registered and enrolled at its org's Fabric CA with
 // Fabric's own fabric-ca-client (as fabric-samples' test network does), laid out under the state
-// folder exactly as the devnet's (organizations/{peer,orderer}Organizations/<domain>/...): node MSPs
+// folder exactly as the devnet's (organizations/peerOrganizations/<domain>/...): node MSPs
 // and TLS folders, the org's verifying MSP, and the users of initialUsers() with their ecert
 // attributes. Idempotent: what is already enrolled is kept.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { Topology, paths, findOrg, CA_REGISTRAR_ID } from '../client/topology';
+import { Topology, paths, findOrg, CA_REGISTRAR_ID, nodesOperatedBy } from '../client/topology';
 import { initialUsers } from '../devnet/msp/ca';
 import { CaOrg, caName } from './config';
 import { FabricBinaries } from './binaries';
@@ -211,11 +211,10 @@ export async function enrollOrg(t: Topology, org: CaOrg, bin: FabricBinaries): P
     const count = (made: boolean) => {
         if (made) created++;
     };
-    if (org.isOrderer) {
-        for (const node of t.orderer.nodes)
-            count(await e.node(paths.ordererName(t, node), node.host, 'orderer', paths.ordererDir(t, node)));
-    } else {
-        count(await e.node(paths.peerName(t, org.mspId), findOrg(t, org.mspId).peer.host, 'peer', paths.peerDir(t, org.mspId)));
+    count(await e.node(paths.peerName(t, org.mspId), findOrg(t, org.mspId).peer.host, 'peer', paths.peerDir(t, org.mspId)));
+    // The ordering nodes the org operates are its own identities, from its own CA.
+    for (const node of nodesOperatedBy(t, org.mspId)) {
+        count(await e.node(paths.ordererName(t, node), node.host, 'orderer', paths.ordererDir(t, node)));
     }
     for (const user of initialUsers(t, org.mspId)) {
         const type = user.nodeOu === 'admin' ? 'admin' : 'client';

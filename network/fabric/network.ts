@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { Topology, OrgConfig, ChaincodeConfig, OrderingNode, paths, issuerOrg, address } from '../client/topology';
+import { Topology, OrgConfig, ChaincodeConfig, OrderingNode, paths, issuerOrg, address, primaryOrderer } from '../client/topology';
 import {
     DevnetNode,
     chaincodeNode,
@@ -75,7 +75,7 @@ function ordererNode(t: Topology, node: OrderingNode, bin: FabricBinaries): Devn
     return {
         name,
         kind: 'orderer',
-        org: t.orderer.org,
+        org: node.operatedBy,
         host: node.host,
         port: node.port,
         healthUrl: `http://${node.host}:${node.operationsPort}/healthz`,
@@ -167,10 +167,10 @@ export function writeNodeConfigs(t: Topology, bin: FabricBinaries): void {
         writeYaml(path.join(configDir(t, name), 'core.yaml'), overlay(core, settings));
     }
     const orderer = readSample(bin, 'orderer.yaml');
-    const ordererTlsCa = paths.tlsRootCert(t, t.orderer.org);
     for (const node of t.orderer.nodes) {
         const name = paths.ordererName(t, node);
-        const settings = ordererSettings(t, node, nativeNodeFiles(t, paths.ordererDir(t, node), name), ordererTlsCa);
+        const ordererTlsCa = paths.tlsRootCert(t, node.operatedBy);
+        const settings = ordererSettings(node, nativeNodeFiles(t, paths.ordererDir(t, node), name), ordererTlsCa);
         writeYaml(path.join(configDir(t, name), 'orderer.yaml'), overlay(orderer, settings));
     }
 }
@@ -242,7 +242,7 @@ export async function joinPeer(t: Topology, org: OrgConfig, bin: FabricBinaries,
 
 // ---- chaincode lifecycle: install, approve per org, commit ----
 
-const ordererArgs = (t: Topology) => ['-o', address(t.orderer.nodes[0]), '--tls', '--cafile', paths.tlsRootCert(t, t.orderer.org)];
+const ordererArgs = (t: Topology) => ['-o', address(primaryOrderer(t)), '--tls', '--cafile', paths.tlsRootCert(t, primaryOrderer(t).operatedBy)];
 
 /** "MAJORITY Endorsement" is the channel's Endorsement policy; anything else a signature policy. */
 export function endorsementPolicyArgs(policy: string): string[] {

@@ -6,11 +6,11 @@
 // for the org at the committed sequence (the definition is unchanged: no new commit), its gateway last.
 // Every step checks first what is done already, so a second run, or a run after a crash, redoes nothing.
 import type { common } from '@hyperledger/fabric-protos';
-import { applicationOrgGroup } from '../devnet/common/configtx';
+import { applicationOrgGroup, orgPolicyRules } from '../devnet/common/configtx';
 import { devnetNodes, stopNode } from '../devnet/processes';
 import { ChaincodeConfig, findOrg, OrgConfig, paths, Topology } from '../client/topology';
 import { findFabricBinaries, FabricBinaries } from './binaries';
-import { caOrgs, fabricPorts, orgPolicyRules } from './config';
+import { caOrgs, fabricPorts } from './config';
 import {
     approveForMyOrg,
     channelHeight,

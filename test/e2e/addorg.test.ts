@@ -29,7 +29,7 @@ import {
     submitUpdate,
 } from '../../network/commands/orgchange';
 import { checkHealth, devnetNodes } from '../../network/devnet/processes';
-import { address, findOrg, paths, REPO_ROOT, Topology } from '../../network/client/topology';
+import { address, findOrg, paths, primaryOrderer, REPO_ROOT, Topology } from '../../network/client/topology';
 import { execFileWithin } from '../deadline';
 import { notRun, onlyOn } from '../not-run';
 import { closeConnections, connection, contractOf, eventually, peerChainInfo, utf8 } from './helpers';
@@ -311,12 +311,12 @@ describe(`A fifth org joins the running channel on ${NETWORK_LABEL} (a network o
         });
         const toOrderer = [
             '-o',
-            address(t.orderer),
+            address(primaryOrderer(t)),
             '--ordererTLSHostnameOverride',
             paths.ordererName(t),
             '--tls',
             '--cafile',
-            paths.tlsRootCert(t, t.orderer.org),
+            paths.tlsRootCert(t, primaryOrderer(t).operatedBy),
         ];
         const lator = (...args: string[]) => exec(configtxlator!, args);
         const json = (name: string) => JSON.parse(fs.readFileSync(file(name), 'utf8'));

@@ -14,6 +14,11 @@ import { devnetNodes, runningPid, DevnetNode } from '../../network/devnet/proces
 import { exitOf, withDeadline } from '../deadline';
 import { eventually } from './helpers';
 import { notRun, onlyOn } from '../not-run';
+import { shiftPorts } from '../fixtures/topology';
+
+/** A topology file as parsed YAML, edited by a test. */
+// biome-ignore lint/suspicious/noExplicitAny: parsed YAML, edited freely
+type TopologyDoc = any;
 
 interface Run {
     code: number;
@@ -102,29 +107,16 @@ describe('devnet commands', function () {
 
     it('Given a port of the topology taken by another process, When `up` runs, Then it stops with PORT_IN_USE naming the port, and starts nothing', async () => {
         // A second network (ports +500 above the test devnet's, clear of every other devnet) whose orderer port is taken.
-        const doc = YAML.parse(fs.readFileSync(t.file, 'utf8'));
-        const shift = (v: number) => v + 500;
-        doc.orderer.port = shift(doc.orderer.port);
-        doc.orderer.operationsPort = shift(doc.orderer.operationsPort);
-        for (const ca of [doc.orderer.ca, ...doc.orgs.map((o: { ca: unknown }) => o.ca)]) {
-            ca.port = shift(ca.port);
-            ca.operationsPort = shift(ca.operationsPort);
-        }
-        for (const org of doc.orgs) {
-            org.peer.port = shift(org.peer.port);
-            org.peer.operationsPort = shift(org.peer.operationsPort);
-            org.gateway.port = shift(org.gateway.port);
-        }
-        for (const cc of doc.chaincodes) for (const org of Object.keys(cc.server.ports)) cc.server.ports[org] = shift(cc.server.ports[org]);
+        const doc = shiftPorts(YAML.parse(fs.readFileSync(t.file, 'utf8')), 500) as TopologyDoc;
         doc.stateDir = path.relative(t.root, path.join(t.stateDir, '..', 'port-conflict'));
         const file = path.join(t.stateDir, '..', 'port-conflict.yaml');
         fs.writeFileSync(file, YAML.stringify(doc));
         const blocker = net.createServer();
-        await new Promise<void>((resolve) => blocker.listen(doc.orderer.port, '127.0.0.1', resolve));
+        await new Promise<void>((resolve) => blocker.listen(doc.orderer.nodes[0].port, '127.0.0.1', resolve));
         try {
             const run = await cli(t, 'up', '--topology', file);
             expect(run.code, run.output).to.equal(1);
-            expect(run.output).to.match(new RegExp(`PORT_IN_USE: 127\\.0\\.0\\.1:${doc.orderer.port} \\(orderer`));
+            expect(run.output).to.match(new RegExp(`PORT_IN_USE: 127\\.0\\.0\\.1:${doc.orderer.nodes[0].port} \\(orderer`));
             const runDir = path.join(t.root, doc.stateDir, 'run');
             const pids = fs.existsSync(runDir) ? fs.readdirSync(runDir).filter((f) => f.endsWith('.pid')) : [];
             expect(pids, 'no node was started').to.deep.equal([]);

@@ -23,7 +23,7 @@ import {
 } from './helpers';
 import { withDeadline } from '../deadline';
 import { notRun, onlyOn } from '../not-run';
-import { Topology, paths, issuerOrg } from '../../network/client/topology';
+import { Topology, address, paths, issuerOrg, primaryOrderer } from '../../network/client/topology';
 import { newPeerClient, loadUser } from '../../network/client/connection';
 import { issueTestIdentity } from '../../network/devnet/msp/ca';
 import { newFastSigner } from '../../network/client/signing';
@@ -149,7 +149,7 @@ describe(`fabric-gateway on ${NETWORK_LABEL}`, function () {
             envelope.setPayload(payload.serializeBinary());
             envelope.setSignature(await signer(createHash('sha256').update(envelope.getPayload_asU8()).digest()));
 
-            const broadcaster = new orderer.AtomicBroadcastClient(`${t.orderer.host}:${t.orderer.port}`, tlsTo(t, t.orderer.org), {
+            const broadcaster = new orderer.AtomicBroadcastClient(address(primaryOrderer(t)), tlsTo(t, primaryOrderer(t).operatedBy), {
                 'grpc.ssl_target_name_override': paths.ordererName(t),
             });
             const stream = broadcaster.broadcast();

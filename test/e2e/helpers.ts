@@ -80,12 +80,14 @@ export interface OrdererEndpoint {
     port: number;
     /** Its TLS server name. */
     name: string;
+    /** The org that operates it (its TLS certificate comes from that org's TLS CA). */
+    operatedBy: string;
 }
 
 /** The ordering nodes the test network runs: every one of the topology on Fabric, the first on the devnet. */
 export function orderingNodes(t: Topology): OrdererEndpoint[] {
     const nodes = NETWORK === 'fabric' ? t.orderer.nodes : t.orderer.nodes.slice(0, 1);
-    return nodes.map((n) => ({ host: n.host, port: n.port, name: paths.ordererName(t, n) }));
+    return nodes.map((n) => ({ host: n.host, port: n.port, name: paths.ordererName(t, n), operatedBy: n.operatedBy }));
 }
 
 /**
@@ -104,7 +106,7 @@ export async function ordererHeight(t: Topology, node: OrdererEndpoint): Promise
     const envelope = createSignedEnvelope(common.HeaderType.DELIVER_SEEK_INFO, t.channel, signer, seek.serializeBinary());
     const client = new ordererProtos.AtomicBroadcastClient(
         `${node.host}:${node.port}`,
-        grpc.credentials.createSsl(fs.readFileSync(paths.tlsRootCert(t, t.orderer.org))),
+        grpc.credentials.createSsl(fs.readFileSync(paths.tlsRootCert(t, node.operatedBy))),
         { 'grpc.ssl_target_name_override': node.name, 'grpc.max_receive_message_length': 100 * 1024 * 1024 },
     );
     try {

@@ -11,7 +11,7 @@ import { common } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
 import { blockHeaderHash, isConfigBlock } from '../../network/devnet/common/protoutil';
 import { findFabricTool } from '../../network/fabric/binaries';
-import { address, issuerOrg, paths, REPO_ROOT, Topology } from '../../network/client/topology';
+import { address, issuerOrg, paths, primaryOrderer, REPO_ROOT, Topology } from '../../network/client/topology';
 import { notRun, onlyOn } from '../not-run';
 import { testNetwork } from './network';
 
@@ -101,7 +101,7 @@ describe("Fabric's peer CLI against the network", function () {
         expect(r.code, `peer ${args.join(' ')}: ${r.stderr}`).to.equal(0);
         return r.stdout + r.stderr;
     };
-    const ordererFlags = () => ['-o', address(t.orderer), '--tls', '--cafile', paths.tlsRootCert(t, t.orderer.org)];
+    const ordererFlags = () => ['-o', address(primaryOrderer(t)), '--tls', '--cafile', paths.tlsRootCert(t, primaryOrderer(t).operatedBy)];
     const readBlock = (file: string) => common.Block.deserializeBinary(fs.readFileSync(path.join(work, file)));
     const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

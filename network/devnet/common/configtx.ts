@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { common, msp, orderer, peer } from '@hyperledger/fabric-protos';
 import { mspConfigFromDir } from '../msp/ca';
-import { address, BatchConfig, paths, Topology } from '../../client/topology';
+import { address, BatchConfig, OrderingNode, ordererOrgs, paths, primaryOrderer, Topology } from '../../client/topology';
 import { parseSignaturePolicy } from './policies';
 import {
     blockDataHash,
@@ -27,7 +27,8 @@ export interface ChannelConfig {
     channelId: string;
     /** Application orgs, in topology order. */
     applicationOrgs: string[];
-    ordererOrg: string;
+    /** The orgs that operate ordering nodes (/Channel/Orderer's groups). */
+    ordererOrgs: string[];
     msps: msp.FabricMSPConfig[];
     /** Every policy by absolute path: /Channel/Writers, /Channel/Application/SeoulMSP/Endorsement, ... */
     policies: Map<string, common.Policy>;
@@ -171,7 +172,7 @@ export interface OrgGroupOptions extends GenesisOptions {
  */
 export function applicationOrgGroup(topology: Topology, mspId: string, options: OrgGroupOptions = {}): common.ConfigGroup {
     const loadMsp = options.mspConfig ?? mspConfigFromDir;
-    const group = orgGroup(mspId, loadMsp(paths.orgMsp(topology, mspId), mspId), true);
+    const group = orgGroup(mspId, loadMsp(paths.orgMsp(topology, mspId), mspId), 'application');
     for (const [name, rule] of Object.entries(options.policies ?? {})) group.getPoliciesMap().set(name, signaturePolicy(rule));
     if (options.anchorPeer) {
         const anchor = new peer.AnchorPeer();
@@ -184,16 +185,34 @@ export function applicationOrgGroup(topology: Topology, mspId: string, options: 
     return group;
 }
 
-function orgGroup(mspId: string, mspConfig: msp.FabricMSPConfig, endorsement: boolean): common.ConfigGroup {
+/** An application org's policies, by NodeOU role (fabric-samples' rules, on both networks). */
+export const orgPolicyRules = (mspId: string): Record<string, string> => ({
+    Readers: `OR('${mspId}.admin', '${mspId}.peer', '${mspId}.client')`,
+    Writers: `OR('${mspId}.admin', '${mspId}.client')`,
+    Admins: `OR('${mspId}.admin')`,
+    Endorsement: `OR('${mspId}.peer')`,
+});
+
+/**
+ * The policies of an org that operates ordering nodes, in /Channel/Orderer: only its ordering
+ * nodes write, since /Channel/Orderer/BlockValidation is ANY Writers of the orderer orgs: a client
+ * or a peer of the org must not be able to sign a block.
+ */
+export const ordererOrgPolicyRules = (mspId: string): Record<string, string> => ({
+    Readers: `OR('${mspId}.member')`,
+    Writers: `OR('${mspId}.orderer')`,
+    Admins: `OR('${mspId}.admin')`,
+});
+
+/** An org's group: its MSP and the policies of its role in the channel. */
+function orgGroup(mspId: string, mspConfig: msp.FabricMSPConfig, role: 'application' | 'orderer'): common.ConfigGroup {
     const group = newGroup();
     const mspValue = new msp.MSPConfig();
     mspValue.setType(0); // FABRIC
     mspValue.setConfig(mspConfig.serializeBinary());
     group.getValuesMap().set('MSP', configValue(mspValue));
-    group.getPoliciesMap().set('Readers', signaturePolicy(`OR('${mspId}.member')`));
-    group.getPoliciesMap().set('Writers', signaturePolicy(`OR('${mspId}.member')`));
-    group.getPoliciesMap().set('Admins', signaturePolicy(`OR('${mspId}.admin')`));
-    if (endorsement) group.getPoliciesMap().set('Endorsement', signaturePolicy(`OR('${mspId}.peer')`));
+    const rules = role === 'orderer' ? ordererOrgPolicyRules(mspId) : orgPolicyRules(mspId);
+    for (const [name, rule] of Object.entries(rules)) group.getPoliciesMap().set(name, signaturePolicy(rule));
     return group;
 }
 
@@ -210,6 +229,8 @@ export interface GenesisOptions {
     mspConfig?: MspConfigLoader;
     /** The creation time written in the channel header (default: now). */
     timestamp?: Date;
+    /** The ordering nodes of the channel: its Raft consenters (default: the first node, the devnet's only one). */
+    ordererNodes?: OrderingNode[];
 }
 
 /** The /Channel config group for a topology (configtxgen's NewChannelGroup). */
@@ -238,12 +259,16 @@ export function buildChannelGroup(topology: Topology, options: GenesisOptions = 
     ordererGroup.getValuesMap().set('BatchTimeout', configValue(batchTimeout));
     ordererGroup.getValuesMap().set('ChannelRestrictions', configValue(new orderer.ChannelRestrictions()));
     ordererGroup.getValuesMap().set('Capabilities', configValue(capabilities(ORDERER_CAPABILITY)));
-    const tlsCert = readFileOrThrow(path.join(paths.ordererDir(topology), 'tls', 'server.crt'), 'the orderer TLS certificate');
-    const consenter = new orderer.etcdraft.Consenter();
-    consenter.setHost(o.host);
-    consenter.setPort(o.port);
-    consenter.setClientTlsCert(tlsCert);
-    consenter.setServerTlsCert(tlsCert);
+    const nodes = options.ordererNodes ?? [primaryOrderer(topology)];
+    const consenters = nodes.map((node) => {
+        const tlsCert = readFileOrThrow(path.join(paths.ordererDir(topology, node), 'tls', 'server.crt'), 'the orderer TLS certificate');
+        const consenter = new orderer.etcdraft.Consenter();
+        consenter.setHost(node.host);
+        consenter.setPort(node.port);
+        consenter.setClientTlsCert(tlsCert);
+        consenter.setServerTlsCert(tlsCert);
+        return consenter;
+    });
     const raftOptions = new orderer.etcdraft.Options();
     raftOptions.setTickInterval('500ms');
     raftOptions.setElectionTick(10);
@@ -251,7 +276,7 @@ export function buildChannelGroup(topology: Topology, options: GenesisOptions = 
     raftOptions.setMaxInflightBlocks(5);
     raftOptions.setSnapshotIntervalSize(16 * 1024 * 1024);
     const raft = new orderer.etcdraft.ConfigMetadata();
-    raft.setConsentersList([consenter]);
+    raft.setConsentersList(consenters);
     raft.setOptions(raftOptions);
     const consensus = new orderer.ConsensusType();
     consensus.setType('etcdraft');
@@ -262,11 +287,14 @@ export function buildChannelGroup(topology: Topology, options: GenesisOptions = 
     ordererGroup.getPoliciesMap().set('Writers', implicitMetaPolicy('ANY', 'Writers'));
     ordererGroup.getPoliciesMap().set('Admins', implicitMetaPolicy('MAJORITY', 'Admins'));
     ordererGroup.getPoliciesMap().set('BlockValidation', implicitMetaPolicy('ANY', 'Writers'));
-    const ordererOrg = orgGroup(o.org, loadMsp(paths.orgMsp(topology, o.org), o.org), false);
-    const endpoints = new common.OrdererAddresses();
-    endpoints.setAddressesList([address(o)]);
-    ordererOrg.getValuesMap().set('Endpoints', configValue(endpoints));
-    ordererGroup.getGroupsMap().set(o.org, ordererOrg);
+    // One org per operator of an ordering node, identified by its own MSP, with its nodes' addresses.
+    for (const mspId of ordererOrgs(topology, nodes)) {
+        const ordererOrg = orgGroup(mspId, loadMsp(paths.orgMsp(topology, mspId), mspId), 'orderer');
+        const endpoints = new common.OrdererAddresses();
+        endpoints.setAddressesList(nodes.filter((n) => n.operatedBy === mspId).map(address));
+        ordererOrg.getValuesMap().set('Endpoints', configValue(endpoints));
+        ordererGroup.getGroupsMap().set(mspId, ordererOrg);
+    }
     channel.getGroupsMap().set(ORDERER, ordererGroup);
 
     // /Channel/Application
@@ -285,7 +313,7 @@ export function buildChannelGroup(topology: Topology, options: GenesisOptions = 
     application.getPoliciesMap().set('Endorsement', implicitMetaPolicy('MAJORITY', 'Endorsement'));
     application.getPoliciesMap().set('LifecycleEndorsement', implicitMetaPolicy('MAJORITY', 'Endorsement'));
     for (const org of topology.orgs) {
-        application.getGroupsMap().set(org.mspId, orgGroup(org.mspId, loadMsp(paths.orgMsp(topology, org.mspId), org.mspId), true));
+        application.getGroupsMap().set(org.mspId, orgGroup(org.mspId, loadMsp(paths.orgMsp(topology, org.mspId), org.mspId), 'application'));
     }
     channel.getGroupsMap().set(APPLICATION, application);
     return channel;
@@ -439,6 +467,15 @@ export function channelConfigOf(channelId: string, config: common.Config, orgOrd
     const global = configValueOf(channel, 'OrdererAddresses', (b) => common.OrdererAddresses.deserializeBinary(b), '/Channel');
     for (const a of global?.getAddressesList() ?? []) if (!ordererAddresses.includes(a)) ordererAddresses.push(a);
     for (const org of applicationOrgs) msps.push(orgMsp(application.getGroupsMap().get(org)!, `/Channel/Application/${org}`));
+    // An org that operates ordering nodes is in both groups: one MSP, defined the same way in each
+    // (Fabric's channelconfig MSPConfigHandler.ProposeMSP).
+    const byName = new Map<string, msp.FabricMSPConfig>();
+    for (const m of msps) {
+        const seen = byName.get(m.getName());
+        if (!seen) byName.set(m.getName(), m);
+        else if (!Buffer.from(seen.serializeBinary()).equals(Buffer.from(m.serializeBinary())))
+            throw new ConfigTxError('CONFIG_INVALID', `Attempted to define two different versions of MSP: ${m.getName()}`);
+    }
 
     const batchSize = configValueOf(ordererGroup, 'BatchSize', (b) => orderer.BatchSize.deserializeBinary(b), '/Channel/Orderer');
     const batchTimeout = configValueOf(ordererGroup, 'BatchTimeout', (b) => orderer.BatchTimeout.deserializeBinary(b), '/Channel/Orderer');
@@ -466,8 +503,8 @@ export function channelConfigOf(channelId: string, config: common.Config, orgOrd
     return {
         channelId,
         applicationOrgs,
-        ordererOrg: ordererOrgs[0],
-        msps,
+        ordererOrgs,
+        msps: [...byName.values()],
         policies,
         batch,
         ordererAddresses,

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as x509 from '@peculiar/x509';
 import YAML from 'yaml';
 import { msp } from '@hyperledger/fabric-protos';
-import { Topology, paths, findOrg } from '../../client/topology';
+import { Topology, paths, findOrg, nodesOperatedBy } from '../../client/topology';
 import { ATTRS_OID } from './msp';
 
 type CryptoKey = crypto.webcrypto.CryptoKey;
@@ -68,19 +68,13 @@ export interface OrgInfo {
     mspId: string;
     domain: string;
     dir: string;
-    isOrderer: boolean;
 }
 
 // ---- small helpers ----
 
 export function orgInfo(t: Topology, mspId: string): OrgInfo {
-    if (mspId === t.orderer.org) return { mspId, domain: t.orderer.domain, dir: paths.orgDir(t, mspId), isOrderer: true };
     if (!t.orgs.some((o) => o.mspId === mspId)) throw new CaError('ORG_UNKNOWN', `${mspId} is not an org of the topology`);
-    return { mspId, domain: findOrg(t, mspId).domain, dir: paths.orgDir(t, mspId), isOrderer: false };
-}
-
-function allOrgs(t: Topology): OrgInfo[] {
-    return [...t.orgs.map((o) => orgInfo(t, o.mspId)), orgInfo(t, t.orderer.org)];
+    return { mspId, domain: findOrg(t, mspId).domain, dir: paths.orgDir(t, mspId) };
 }
 
 /** Writes a file atomically (temporary file + rename) so a crash never leaves half a key. */
@@ -320,9 +314,10 @@ async function ensureTls(tlsDir: string, nodeName: string, host: string, tlsCa: 
 
 /** The identities every org gets at network creation: an admin, `User1`, and the role holders the demo and the tests use. */
 export function initialUsers(t: Topology, mspId: string): EnrollRequest[] {
-    const users: EnrollRequest[] = [{ mspId, name: 'Admin', nodeOu: 'admin' }];
-    if (mspId === t.orderer.org) return users;
-    users.push({ mspId, name: 'User1' });
+    const users: EnrollRequest[] = [
+        { mspId, name: 'Admin', nodeOu: 'admin' },
+        { mspId, name: 'User1' },
+    ];
     const org = findOrg(t, mspId);
     if (org.issuer || mspId === 'SeoulMSP') {
         users.push(
@@ -342,23 +337,25 @@ export function initialUsers(t: Topology, mspId: string): EnrollRequest[] {
 }
 
 /**
- * Creates whatever crypto material of the topology is missing, as Fabric's cryptogen lays it out;
- * what exists is left untouched, so running it twice changes nothing.
+ * Creates whatever crypto material of the topology's orgs (or of `only` these) is missing, as
+ * Fabric's cryptogen lays it out: each org's CA and TLS CA, its verifying MSP, its CA server's TLS
+ * identity, its peer, the ordering nodes it operates (identified by its own MSP) and its users.
+ * What exists is left untouched, so running it twice changes nothing; an org's keys are written
+ * only into that org's own folder.
  */
-export async function generateCrypto(t: Topology): Promise<void> {
-    for (const org of allOrgs(t)) {
+export async function generateCrypto(t: Topology, only?: string[]): Promise<void> {
+    for (const { mspId } of t.orgs.filter((o) => !only || only.includes(o.mspId))) {
+        const org = orgInfo(t, mspId);
         const ca = await ensureCa(caFiles(org), org.domain, `ca.${org.domain}`);
         const tlsCa = await ensureCa(tlsCaFiles(org), org.domain, `tlsca.${org.domain}`);
         writeVerifyingMsp(path.join(org.dir, 'msp'), ca, tlsCa);
         // The org's Fabric CA server answers over TLS with a certificate of the org's TLS CA.
-        const caHost = org.isOrderer ? t.orderer.ca.host : findOrg(t, org.mspId).ca.host;
-        await ensureTls(paths.caTlsDir(t, org.mspId), `ca.${org.domain}`, caHost, tlsCa);
-        if (org.isOrderer) {
-            await ensureNode(paths.ordererDir(t), paths.ordererName(t), t.orderer.host, 'orderer', ca, tlsCa);
-        } else {
-            await ensureNode(paths.peerDir(t, org.mspId), paths.peerName(t, org.mspId), findOrg(t, org.mspId).peer.host, 'peer', ca, tlsCa);
+        await ensureTls(paths.caTlsDir(t, mspId), `ca.${org.domain}`, findOrg(t, mspId).ca.host, tlsCa);
+        await ensureNode(paths.peerDir(t, mspId), paths.peerName(t, mspId), findOrg(t, mspId).peer.host, 'peer', ca, tlsCa);
+        for (const node of nodesOperatedBy(t, mspId)) {
+            await ensureNode(paths.ordererDir(t, node), paths.ordererName(t, node), node.host, 'orderer', ca, tlsCa);
         }
-        for (const user of initialUsers(t, org.mspId)) await enroll(t, { ...user, reuse: true });
+        for (const user of initialUsers(t, mspId)) await enroll(t, { ...user, reuse: true });
     }
 }
 

@@ -15,7 +15,7 @@ import { blockHeaderHash, createSignedEnvelope, envelopeSignedData, lastConfigIn
 import { BlockStore } from '../common/ledger/blkstorage';
 import { loadSigningIdentity } from '../msp/identity';
 import { MspManager } from '../msp/msp';
-import { loadTopology, paths, Topology } from '../../client/topology';
+import { loadTopology, paths, primaryOrderer, Topology } from '../../client/topology';
 import { BlockWriter } from './blockwriter';
 import { createLogger } from '../../client/logger';
 import { OperationsServer } from '../common/operations';
@@ -137,7 +137,9 @@ async function main(): Promise<void> {
     logger = createLogger({ node: paths.ordererName(t) });
     process.on('warning', (w) => log('warn', 'node_warning', { message: w.message }));
 
-    const signer = loadSigningIdentity(path.join(paths.ordererDir(t), 'msp'), t.orderer.org);
+    const node = primaryOrderer(t);
+    // The node is identified by its operating org's own MSP.
+    const signer = loadSigningIdentity(path.join(paths.ordererDir(t, node), 'msp'), node.operatedBy);
     const store = await openLedger(t);
     const tip = (await store.getBlock(store.height - 1))!;
     // The config in force is the last config block's (block 0 until a channel update).
@@ -222,13 +224,13 @@ async function main(): Promise<void> {
             ),
     });
     await new Promise<void>((resolve, reject) =>
-        server.bindAsync(`${t.orderer.host}:${t.orderer.port}`, serverCredentials(t), (err) =>
-            err ? reject(new Error(`PORT_IN_USE: orderer ${t.orderer.host}:${t.orderer.port}: ${err.message}`)) : resolve(),
+        server.bindAsync(`${node.host}:${node.port}`, serverCredentials(t), (err) =>
+            err ? reject(new Error(`PORT_IN_USE: orderer ${node.host}:${node.port}: ${err.message}`)) : resolve(),
         ),
     );
     const operations = new OperationsServer({
-        host: t.orderer.host,
-        port: t.orderer.operationsPort,
+        host: node.host,
+        port: node.operationsPort,
         logger,
         info: () => ({ height: store.height }),
         ledger: async () => ({ height: store.height }),
@@ -242,12 +244,12 @@ async function main(): Promise<void> {
         },
     });
     await operations.listen().catch((err: Error) => {
-        throw new Error(`PORT_IN_USE: operations ${t.orderer.host}:${t.orderer.operationsPort}: ${err.message}`);
+        throw new Error(`PORT_IN_USE: operations ${node.host}:${node.operationsPort}: ${err.message}`);
     });
     log('info', 'orderer_started', {
         channel: config.channelId,
-        address: `${t.orderer.host}:${t.orderer.port}`,
-        operations: `${t.orderer.host}:${t.orderer.operationsPort}`,
+        address: `${node.host}:${node.port}`,
+        operations: `${node.host}:${node.operationsPort}`,
         height: store.height,
         batch: config.batch,
     });

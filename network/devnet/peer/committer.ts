@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
 import { createSignedEnvelope } from '../common/protoutil';
 import { SigningIdentity } from '../msp/identity';
-import { paths, Topology } from '../../client/topology';
+import { address, paths, primaryOrderer, Topology } from '../../client/topology';
 import { PeerLedger } from './ledger/types';
 import { KvLedger } from './ledger/kvledger';
 import { NODE_GRPC_OPTIONS } from '../common/grpc';
@@ -78,10 +78,12 @@ function seekEnvelope(channelId: string, signer: SigningIdentity, start: number)
 export function startCommitter(opts: CommitterOptions): Committer {
     const log: CommitterLog = opts.log ?? (() => undefined);
     const t = opts.topology;
-    const endpoint = opts.ordererEndpoint ?? (t ? `${t.orderer.host}:${t.orderer.port}` : undefined);
-    const tlsRoot = opts.ordererTlsRootCert ?? (t ? fs.readFileSync(paths.tlsRootCert(t, t.orderer.org)) : undefined);
+    const node = t ? primaryOrderer(t) : undefined;
+    const endpoint = opts.ordererEndpoint ?? (t && node ? address(node) : undefined);
+    // The node's TLS certificate comes from its operating org's TLS CA.
+    const tlsRoot = opts.ordererTlsRootCert ?? (t && node ? fs.readFileSync(paths.tlsRootCert(t, node.operatedBy)) : undefined);
     const channelId = opts.channelId ?? t?.channel ?? opts.ledger.channelId;
-    const serverName = opts.ordererServerName ?? (t ? paths.ordererName(t) : undefined);
+    const serverName = opts.ordererServerName ?? (t && node ? paths.ordererName(t, node) : undefined);
     if (!endpoint || !tlsRoot)
         throw new CommitterError('COMMITTER_CONFIG', 'the orderer endpoint and its TLS root certificate are required (or a topology)');
     const ledger = opts.ledger;

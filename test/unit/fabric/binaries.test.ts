@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import YAML from 'yaml';
 import { FABRIC_TOOLS, findFabricBinaries, parseVersion } from '../../../network/fabric/binaries';
-import { loadTopology, DEFAULT_TOPOLOGY, TopologyError } from '../../../network/client/topology';
+import { loadTopology, DEFAULT_TOPOLOGY, paths, TopologyError } from '../../../network/client/topology';
 
 /** A release-shaped folder (bin/, config/) whose tools print the given versions. */
 function fakeRelease(versions: { fabric: string; ca: string }, omit: string[] = []): string {
@@ -100,23 +100,27 @@ describe('topology: ordering nodes and CAs', () => {
         const t = loadTopology(DEFAULT_TOPOLOGY);
         expect(t.orderer.nodes.map((n) => [n.name, n.operatedBy, n.port, n.adminPort, n.operationsPort])).to.deep.equal([
             ['orderer', 'SeoulMSP', 7050, 7053, 17050],
-            ['orderer2', 'MOISMSP', 8050, 8053, 18050],
-            ['orderer3', 'MOHWMSP', 9050, 9053, 19050],
+            ['orderer', 'MOISMSP', 8050, 8053, 18050],
+            ['orderer', 'MOHWMSP', 9050, 9053, 19050],
         ]);
-        expect([t.orderer.port, t.orderer.operationsPort]).to.deep.equal([7050, 17050]);
+        expect(t.orderer.nodes.map((n) => paths.ordererName(t, n))).to.deep.equal([
+            'orderer.seoul.example.gov',
+            'orderer.mois.example.gov',
+            'orderer.mohw.example.gov',
+        ]);
     });
 
     it('When an ordering node takes a peer port, Then the topology is refused naming both', () => {
-        expect(() => withDoc((d) => (d.orderer.additionalNodes[0].port = 8051))).to.throw(
+        expect(() => withDoc((d) => (d.orderer.nodes[1].port = 8051))).to.throw(
             TopologyError,
-            /port 8051 is used by both orderer orderer2 and MOISMSP peer/,
+            /port 8051 is used by both ordering node orderer of MOISMSP and MOISMSP peer/,
         );
     });
 
     it('When an ordering node name is not a DNS label, Then the topology is refused', () => {
-        expect(() => withDoc((d) => (d.orderer.additionalNodes[1].name = 'Orderer_3'))).to.throw(
+        expect(() => withDoc((d) => (d.orderer.nodes[2].name = 'Orderer_3'))).to.throw(
             TopologyError,
-            /additionalNodes\[1\]\.name must be a DNS label/,
+            /orderer\.nodes\[2\]\.name must be a DNS label/,
         );
     });
 

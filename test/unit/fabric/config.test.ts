@@ -52,8 +52,7 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
                 expect(owners).to.include(`peer0.${org.domain}`);
                 expect(owners).to.include(`peer0.${org.domain} chaincode listener`);
             }
-            expect(owners).to.include(`ca.${t.orderer.domain}`);
-            expect(owners.filter((o) => /^orderer\d?\.orderer\.example\.gov admin$/.test(o))).to.have.length(3);
+            expect(owners.filter((o) => /^orderer\.(seoul|mois|mohw)\.example\.gov admin$/.test(o))).to.have.length(3);
         });
 
         it('When a port is shared by a peer chaincode listener and another node, Then the refusal names both', () => {
@@ -65,7 +64,7 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
                 },
             };
             expect(() => fabricPorts(clash)).to.throw(
-                /FABRIC_CONFIG_INVALID: port 7052 is used by both orderer\.orderer\.example\.gov admin and peer0\.seoul\.example\.gov chaincode listener/,
+                /FABRIC_CONFIG_INVALID: port 7052 is used by both orderer\.seoul\.example\.gov admin and peer0\.seoul\.example\.gov chaincode listener/,
             );
         });
     });
@@ -84,7 +83,8 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
                 expect(registrar.attrs['hf.Registrar.Attributes']).to.equal('*');
                 expect(cfg.signing.profiles.tls.usage).to.include.members(['server auth', 'client auth']);
             }
-            expect(caOrgs(t).map((o) => o.mspId)).to.deep.equal([...t.orgs.map((o) => o.mspId), 'OrdererMSP']);
+            // Every org runs its own CA, and no CA is the ordering nodes' alone: each is its operator's.
+            expect(caOrgs(t).map((o) => o.mspId)).to.deep.equal(t.orgs.map((o) => o.mspId));
         });
     });
 
@@ -105,7 +105,12 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
                 })),
             );
             expect(profile.Orderer.EtcdRaft.Consenters.map((c: Parsed) => c.Port)).to.deep.equal([7050, 8050, 9050]);
-            expect(profile.Orderer.Organizations[0].OrdererEndpoints).to.deep.equal(['127.0.0.1:7050', '127.0.0.1:8050', '127.0.0.1:9050']);
+            // Each node's org is its operator's, with that node's endpoint, and only its ordering nodes write (sign blocks).
+            expect(profile.Orderer.Organizations.map((o: Parsed) => [o.ID, o.OrdererEndpoints, o.Policies.Writers.Rule])).to.deep.equal([
+                ['SeoulMSP', ['127.0.0.1:7050'], "OR('SeoulMSP.orderer')"],
+                ['MOISMSP', ['127.0.0.1:8050'], "OR('MOISMSP.orderer')"],
+                ['MOHWMSP', ['127.0.0.1:9050'], "OR('MOHWMSP.orderer')"],
+            ]);
         });
 
         it("Then the batch settings are the devnet's", () => {
@@ -174,11 +179,11 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
     describe('orderer settings (over the sample orderer.yaml)', () => {
         it('Then each orderer joins channels by channel participation only, over TLS, with a client-authenticated admin endpoint', () => {
             for (const node of t.orderer.nodes) {
-                const s = readBack(ordererSettings(t, node, nativeNodeFiles(t, paths.ordererDir(t, node), node.name), '/ordererTlsCa.pem'));
+                const s = readBack(ordererSettings(node, nativeNodeFiles(t, paths.ordererDir(t, node), node.name), '/ordererTlsCa.pem'));
                 expect(s.General.ListenPort).to.equal(node.port);
                 expect(s.General.BootstrapMethod).to.equal('none');
                 expect(s.General.TLS.Enabled).to.equal(true);
-                expect(s.General.LocalMSPID).to.equal('OrdererMSP');
+                expect(s.General.LocalMSPID).to.equal(node.operatedBy);
                 expect(s.ChannelParticipation.Enabled).to.equal(true);
                 expect(s.Admin.ListenAddress).to.equal(`127.0.0.1:${node.adminPort}`);
                 expect(s.Admin.TLS.ClientAuthRequired).to.equal(true);
@@ -234,8 +239,8 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
         });
 
         it('Then the orderer config leaves unset nothing that the orderer would log about before its log format applies', () => {
-            const files = nativeNodeFiles(t, paths.ordererDir(t), 'orderer.orderer.example.gov');
-            const general = readBack(ordererSettings(t, t.orderer.nodes[0], files, paths.tlsRootCert(t, t.orderer.org))).General;
+            const files = nativeNodeFiles(t, paths.ordererDir(t), 'orderer.seoul.example.gov');
+            const general = readBack(ordererSettings(t.orderer.nodes[0], files, paths.tlsRootCert(t, t.orderer.nodes[0].operatedBy))).General;
             expect(general.Cluster.ReplicationPolicy).to.equal('consensus');
             expect(general).to.include.keys('ListenAddress', 'ListenPort', 'LocalMSPDir', 'LocalMSPID', 'BootstrapMethod');
         });
@@ -249,7 +254,7 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
 
         it("Then it runs the official images at the project's versions: a CA per org, three orderers, a peer per org", () => {
             const services = Object.values(compose.services) as Parsed[];
-            expect(services.filter((s) => s.image === IMAGES.ca)).to.have.length(t.orgs.length + 1);
+            expect(services.filter((s) => s.image === IMAGES.ca)).to.have.length(t.orgs.length);
             expect(services.filter((s) => s.image === IMAGES.orderer)).to.have.length(3);
             expect(services.filter((s) => s.image === IMAGES.peer)).to.have.length(t.orgs.length);
             expect(IMAGES).to.deep.equal({
@@ -275,7 +280,8 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
             expect(seoul.CORE_PEER_TLS_ENABLED).to.equal('true');
             expect(seoul.CORE_PEER_LOCALMSPID).to.equal('SeoulMSP');
             expect(compose.services['peer0.seoul.example.gov'].volumes).to.include(`${builderDir(t)}:/opt/hyperledger/ccaas_builder:ro`);
-            expect(compose.services['orderer2.orderer.example.gov'].environment.ORDERER_GENERAL_BOOTSTRAPMETHOD).to.equal('none');
+            expect(compose.services['orderer.mois.example.gov'].environment.ORDERER_GENERAL_BOOTSTRAPMETHOD).to.equal('none');
+            expect(compose.services['orderer.mois.example.gov'].environment.ORDERER_GENERAL_LOCALMSPID).to.equal('MOISMSP');
         });
     });
 

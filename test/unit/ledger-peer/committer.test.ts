@@ -91,7 +91,7 @@ describe('peer committer', function () {
             ledger: l,
             signer: f.peer(mspId),
             ordererEndpoint: `127.0.0.1:${o.port}`,
-            ordererTlsRootCert: fs.readFileSync(paths.tlsRootCert(f.topology, f.topology.orderer.org)),
+            ordererTlsRootCert: fs.readFileSync(paths.tlsRootCert(f.topology, f.topology.orderer.nodes[0].operatedBy)),
             ordererServerName: paths.ordererName(f.topology),
             channelId: f.channelConfig.channelId,
             log: (msg, fields) => logs.push(`${msg} ${JSON.stringify(fields ?? {})}`),

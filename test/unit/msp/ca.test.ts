@@ -65,7 +65,7 @@ describe('msp/ca', () => {
             try {
                 await Promise.all([generateCrypto(t), generateCrypto(t)]);
                 const msps = new MspManager(
-                    [...t.orgs.map((o) => o.mspId), t.orderer.org].map((m) => mspConfigFromDir(paths.orgMsp(t, m), m)),
+                    t.orgs.map((o) => mspConfigFromDir(paths.orgMsp(t, o.mspId), o.mspId)),
                 );
                 for (const org of t.orgs) {
                     const caDir = path.join(paths.orgDir(t, org.mspId), 'ca');

@@ -24,14 +24,14 @@ export function mspFixture(): Promise<MspFixture> {
         process.once('exit', () => fs.rmSync(stateDir, { recursive: true, force: true }));
         const topology: Topology = { ...loadTopology(), stateDir };
         await generateCrypto(topology);
-        const mspIds = [...topology.orgs.map((o) => o.mspId), topology.orderer.org];
+        const mspIds = topology.orgs.map((o) => o.mspId);
         const msps = new MspManager(mspIds.map((id) => mspConfigFromDir(paths.orgMsp(topology, id), id)));
         return {
             topology,
             msps,
             user: (mspId, name) => loadSigningIdentity(path.join(paths.userDir(topology, mspId, name), 'msp'), mspId),
             peer: (mspId) => loadSigningIdentity(path.join(paths.peerDir(topology, mspId), 'msp'), mspId),
-            orderer: () => loadSigningIdentity(path.join(paths.ordererDir(topology), 'msp'), topology.orderer.org),
+            orderer: () => loadSigningIdentity(path.join(paths.ordererDir(topology), 'msp'), topology.orderer.nodes[0].operatedBy),
         };
     })();
     return fixture;

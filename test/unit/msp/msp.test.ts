@@ -23,7 +23,8 @@ describe('msp/msp MspManager', () => {
             expect(f.msps.deserialize(f.peer('MOHWMSP').serialize()).role).to.equal('peer');
             const orderer = f.msps.deserialize(f.orderer().serialize());
             expect(orderer.role).to.equal('orderer');
-            expect(orderer.mspId).to.equal('OrdererMSP');
+            // The ordering node is its operator's: Seoul's MSP, role orderer.
+            expect(orderer.mspId).to.equal('SeoulMSP');
         });
 
         it('When deserialized, Then the subject reads as Go prints it and attributes come from extension 1.2.3.4.5.6.7.8.1', () => {
@@ -137,7 +138,7 @@ describe('msp/msp MspManager', () => {
         });
 
         it('When built from the org folders, Then it lists the MSP ids and their TLS root certificates', () => {
-            expect(f.msps.mspIds).to.have.members(['SeoulMSP', 'MOISMSP', 'MOHWMSP', 'AuditMSP', 'OrdererMSP']);
+            expect(f.msps.mspIds).to.have.members(['SeoulMSP', 'MOISMSP', 'MOHWMSP', 'AuditMSP']);
             const tls = fs.readFileSync(paths.tlsRootCert(f.topology, 'AuditMSP'), 'utf8');
             expect(f.msps.tlsRootCerts('AuditMSP')).to.deep.equal([tls]);
         });

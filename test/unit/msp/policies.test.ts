@@ -41,7 +41,8 @@ function channelPolicies(): Map<string, common.Policy> {
     map.set('/Channel/Application/Admins', implicitMeta('MAJORITY', 'Admins'));
     map.set('/Channel/Application/Endorsement', implicitMeta('MAJORITY', 'Endorsement'));
     map.set('/Channel/Application/LifecycleEndorsement', implicitMeta('MAJORITY', 'Endorsement'));
-    map.set('/Channel/Orderer/OrdererMSP/Writers', signaturePolicy(`OR('OrdererMSP.member')`));
+    // Seoul operates the ordering node: in /Channel/Orderer only its ordering nodes write.
+    map.set('/Channel/Orderer/SeoulMSP/Writers', signaturePolicy(`OR('SeoulMSP.orderer')`));
     map.set('/Channel/Orderer/Writers', implicitMeta('ANY', 'Writers'));
     map.set('/Channel/Orderer/BlockValidation', implicitMeta('ANY', 'Writers'));
     map.set('/Channel/Writers', implicitMeta('ANY', 'Writers'));
@@ -177,8 +178,11 @@ describe('common/policies', () => {
 
         it('When ANY and ALL rules resolve through nested groups, Then /Channel/Writers accepts any org member', () => {
             expect(pm.evaluateIdentities('/Channel/Writers', [id('AuditMSP', 'client')])).to.equal(true);
-            expect(pm.evaluateIdentities('/Channel/Orderer/BlockValidation', [id('OrdererMSP', 'orderer')])).to.equal(true);
+            expect(pm.evaluateIdentities('/Channel/Orderer/BlockValidation', [id('SeoulMSP', 'orderer')])).to.equal(true);
+            // Another role of the operating org signs no block.
             expect(pm.evaluateIdentities('/Channel/Orderer/BlockValidation', [id('SeoulMSP', 'peer')])).to.equal(false);
+            expect(pm.evaluateIdentities('/Channel/Orderer/BlockValidation', [id('SeoulMSP', 'client')])).to.equal(false);
+            expect(pm.evaluateIdentities('/Channel/Orderer/BlockValidation', [id('MOHWMSP', 'orderer')])).to.equal(false);
             expect(
                 pm.evaluateIdentities(
                     'ALL Readers',

@@ -75,7 +75,7 @@ describe('logs', () => {
                 `${json('2026-11-29T10:00:00.300Z', 'info', 'block_committed')}\n${json('2026-11-29T10:00:00.100Z', 'warn', 'slow')}\n`,
             );
             fs.writeFileSync(
-                path.join(logs, 'orderer.orderer.example.gov.log'),
+                path.join(logs, 'orderer.seoul.example.gov.log'),
                 `${json('2026-11-29T10:00:00.200Z', 'info', 'block_cut')}\n`,
             );
             // The older field name of the devnet's nodes is still read.
@@ -90,13 +90,15 @@ describe('logs', () => {
             expect(events.map((e) => `${e.node} ${e.msg}`)).to.deep.equal([
                 'gateway.mohw.example.gov refused',
                 'peer0.seoul.example.gov slow',
-                'orderer.orderer.example.gov block_cut',
+                'orderer.seoul.example.gov block_cut',
                 'peer0.seoul.example.gov block_committed',
             ]);
         });
 
         it('Then --node and --level keep only the matching events', () => {
-            expect(new LogReader(t, { nodes: ['seoul'] }).read().map((e) => e.msg)).to.deep.equal(['slow', 'block_committed']);
+            // Seoul runs the ordering node too: a node's name says whose machine it is on.
+            expect(new LogReader(t, { nodes: ['seoul'] }).read().map((e) => e.msg)).to.deep.equal(['slow', 'block_cut', 'block_committed']);
+            expect(new LogReader(t, { nodes: ['peer0.seoul'] }).read().map((e) => e.msg)).to.deep.equal(['slow', 'block_committed']);
             expect(new LogReader(t, { level: 'warn' }).read().map((e) => e.msg)).to.deep.equal(['refused', 'slow']);
         });
 
@@ -109,7 +111,7 @@ describe('logs', () => {
             const following = printLogs(t, { follow: true, tail: 1 }, (l) => printed.push(l), stopped);
             await new Promise((r) => setTimeout(r, 100));
             fs.appendFileSync(
-                path.join(logs, 'orderer.orderer.example.gov.log'),
+                path.join(logs, 'orderer.seoul.example.gov.log'),
                 `${JSON.stringify({ time: '2026-11-29T10:00:01.000Z', level: 'info', msg: 'later' })}\n`,
             );
             await new Promise((r) => setTimeout(r, 600));
@@ -117,7 +119,7 @@ describe('logs', () => {
             await withDeadline('printLogs --follow to return once stopped', 5000, following);
             expect(printed).to.have.length(2);
             expect(printed[0]).to.match(/block_committed$/);
-            expect(printed[1]).to.match(/^10:00:01\.000 INFO +orderer\.orderer\.example\.gov +later$/);
+            expect(printed[1]).to.match(/^10:00:01\.000 INFO +orderer\.seoul\.example\.gov +later$/);
         });
     });
 });

@@ -1,10 +1,11 @@
-// The topology names every CA endpoint and refuses a file whose ports clash or are missing.
+// The topology names every CA endpoint and each ordering node's operator, and refuses a file whose
+// ports clash or are missing.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import YAML from 'yaml';
-import { DEFAULT_TOPOLOGY, loadTopology, TopologyError } from '../../../network/client/topology';
+import { DEFAULT_TOPOLOGY, loadTopology, paths, TopologyError } from '../../../network/client/topology';
 
 /** The parsed topology file, edited freely by each case. */
 type TopologyDoc = ReturnType<typeof YAML.parse>;
@@ -18,7 +19,7 @@ function variant(edit: (doc: TopologyDoc) => void): string {
 }
 
 describe('topology: CA endpoints', () => {
-    it('gives each org and the ordering org a CA with an operations port', () => {
+    it('gives each org a CA with an operations port, and each ordering node to the org that operates it', () => {
         const t = loadTopology(DEFAULT_TOPOLOGY);
         expect(t.orgs.map((o) => [o.mspId, o.ca.port, o.ca.operationsPort])).to.deep.equal([
             ['SeoulMSP', 7054, 17054],
@@ -26,15 +27,31 @@ describe('topology: CA endpoints', () => {
             ['MOHWMSP', 9054, 19054],
             ['AuditMSP', 10054, 20054],
         ]);
-        expect(t.orderer.ca).to.deep.equal({ host: '127.0.0.1', port: 6054, operationsPort: 16054 });
+        expect(t.orderer.nodes.map((n) => [n.operatedBy, paths.ordererName(t, n), paths.ordererDir(t, n)])).to.deep.equal(
+            ['SeoulMSP', 'MOISMSP', 'MOHWMSP'].map((m) => {
+                const domain = t.orgs.find((o) => o.mspId === m)!.domain;
+                return [m, `orderer.${domain}`, path.join(t.stateDir, 'organizations', 'peerOrganizations', domain, 'orderers', `orderer.${domain}`)];
+            }),
+        );
     });
 
     const refusals: [string, (doc: TopologyDoc) => void, RegExp][] = [
         ['an org without a CA', (d) => delete d.orgs[1].ca, /orgs\[1\]\.ca needs a host/],
         ['a CA without operations port', (d) => delete d.orgs[0].ca.operationsPort, /orgs\[0\]\.ca\.operationsPort must be a port/],
-        ['an ordering org without a CA', (d) => delete d.orderer.ca, /orderer\.ca needs a host/],
+        ['no ordering node', (d) => (d.orderer.nodes = []), /orderer\.nodes must list at least one ordering node/],
+        ['an ordering node run by no org', (d) => delete d.orderer.nodes[1].operatedBy, /orderer\.nodes\[1\]\.operatedBy must name the org that runs it/],
+        [
+            'an ordering node run by an org not in the topology',
+            (d) => (d.orderer.nodes[2].operatedBy = 'OrdererMSP'),
+            /orderer\.nodes\[2\]\.operatedBy is OrdererMSP, not an org of the topology/,
+        ],
+        [
+            'two ordering nodes of one org with one name',
+            (d) => (d.orderer.nodes[1].operatedBy = 'SeoulMSP'),
+            /orderer\.nodes\[1\]: SeoulMSP already runs an ordering node named orderer/,
+        ],
         ['a CA on a peer port', (d) => (d.orgs[2].ca.port = d.orgs[0].peer.port), /port 7051 is used by both SeoulMSP peer and MOHWMSP CA/],
-        ['two CAs on one port', (d) => (d.orderer.ca.port = d.orgs[3].ca.port), /port 10054 is used by both OrdererMSP CA and AuditMSP CA/],
+        ['two CAs on one port', (d) => (d.orgs[1].ca.port = d.orgs[3].ca.port), /port 10054 is used by both MOISMSP CA and AuditMSP CA/],
         [
             'a CA operations port clash',
             (d) => (d.orgs[0].ca.operationsPort = d.orgs[0].ca.port),

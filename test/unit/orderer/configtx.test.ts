@@ -46,11 +46,12 @@ describe('configtx', () => {
         );
         expect(cfg.channelId).to.equal('citizencards');
         expect(cfg.applicationOrgs).to.deep.equal(['SeoulMSP', 'MOISMSP', 'MOHWMSP', 'AuditMSP']);
-        expect(cfg.ordererOrg).to.equal('OrdererMSP');
-        expect(cfg.msps.map((m) => m.getName()).sort()).to.deep.equal(['AuditMSP', 'MOHWMSP', 'MOISMSP', 'OrdererMSP', 'SeoulMSP']);
+        // The devnet's one ordering node is Seoul's, identified by Seoul's own MSP: no ordering-only org.
+        expect(cfg.ordererOrgs).to.deep.equal(['SeoulMSP']);
+        expect(cfg.msps.map((m) => m.getName()).sort()).to.deep.equal(['AuditMSP', 'MOHWMSP', 'MOISMSP', 'SeoulMSP']);
         expect(cfg.msps.every((m) => m.getRootCertsList().length === 1 && m.getFabricNodeOus()?.getEnable())).to.equal(true);
         expect(cfg.batch).to.deep.equal(topology.orderer.batch);
-        expect(cfg.ordererAddresses).to.deep.equal([`127.0.0.1:${topology.orderer.port}`]);
+        expect(cfg.ordererAddresses).to.deep.equal([`127.0.0.1:${topology.orderer.nodes[0].port}`]);
         expect(cfg.consensusType).to.equal('etcdraft');
         expect(cfg.capabilities).to.deep.equal({ channel: ['V3_0'], orderer: ['V2_0'], application: ['V2_5'] });
         expect(cfg.acls.get('peer/Propose')).to.equal('/Channel/Application/Writers');
@@ -59,7 +60,8 @@ describe('configtx', () => {
             '/Channel/Writers',
             '/Channel/Admins',
             '/Channel/Orderer/BlockValidation',
-            '/Channel/Orderer/OrdererMSP/Admins',
+            '/Channel/Orderer/SeoulMSP/Admins',
+            '/Channel/Orderer/SeoulMSP/Writers',
             '/Channel/Application/Endorsement',
             '/Channel/Application/LifecycleEndorsement',
             '/Channel/Application/SeoulMSP/Endorsement',
@@ -82,7 +84,7 @@ describe('configtx', () => {
         const o = config.getChannelGroup()!.getGroupsMap().get('Orderer')!;
         const consensus = orderer.ConsensusType.deserializeBinary(o.getValuesMap().get('ConsensusType')!.getValue_asU8());
         const raft = orderer.etcdraft.ConfigMetadata.deserializeBinary(consensus.getMetadata_asU8());
-        expect(raft.getConsentersList()[0].getPort()).to.equal(topology.orderer.port);
+        expect(raft.getConsentersList()[0].getPort()).to.equal(topology.orderer.nodes[0].port);
         expect(Buffer.from(raft.getConsentersList()[0].getServerTlsCert_asU8()).toString()).to.contain('BEGIN CERTIFICATE');
         expect(orderer.BatchTimeout.deserializeBinary(o.getValuesMap().get('BatchTimeout')!.getValue_asU8()).getTimeout()).to.equal('20ms');
         expect(config.getChannelGroup()!.getValuesMap().get('OrdererAddresses')).to.equal(undefined);

@@ -80,7 +80,7 @@ export class OrdererProcess {
         for (;;) {
             if (this.child.exitCode !== null) throw new Error(`orderer exited: ${this.output}`);
             try {
-                if ((await httpGet(`http://127.0.0.1:${this.t.orderer.operationsPort}/healthz`)).status === 200) return;
+                if ((await httpGet(`http://127.0.0.1:${this.t.orderer.nodes[0].operationsPort}/healthz`)).status === 200) return;
             } catch {
                 /* not listening yet */
             }

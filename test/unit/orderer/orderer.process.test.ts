@@ -24,8 +24,8 @@ import { httpGet, ORDERER_MAIN, OrdererProcess, shiftedTopology } from './fixtur
 const Status = common.Status;
 
 function client(t: Topology): orderer.AtomicBroadcastClient {
-    const root = fs.readFileSync(paths.tlsRootCert(t, t.orderer.org));
-    return new orderer.AtomicBroadcastClient(`127.0.0.1:${t.orderer.port}`, grpc.credentials.createSsl(root), {
+    const root = fs.readFileSync(paths.tlsRootCert(t, t.orderer.nodes[0].operatedBy));
+    return new orderer.AtomicBroadcastClient(`127.0.0.1:${t.orderer.nodes[0].port}`, grpc.credentials.createSsl(root), {
         'grpc.max_send_message_length': 100 * 1024 * 1024,
     });
 }
@@ -141,7 +141,8 @@ function verifyChain(blocks: common.Block[], ordererCertPem: string): void {
         expect(obm.getLastConfig()!.getIndex()).to.equal(0);
         const [sig] = sigs.getSignaturesList();
         const creator = deserializeIdentity(common.SignatureHeader.deserializeBinary(sig.getSignatureHeader_asU8()).getCreator_asU8());
-        expect(creator.getMspid()).to.equal('OrdererMSP');
+        // Signed as its operating org's ordering node.
+        expect(creator.getMspid()).to.equal('SeoulMSP');
         const signed = Buffer.concat([sigs.getValue_asU8(), sig.getSignatureHeader_asU8(), blockHeaderBytes(h)]);
         expect(crypto.verify('sha256', signed, key, sig.getSignature_asU8()), `signature of block ${i}`).to.equal(true);
         expect(
@@ -170,7 +171,7 @@ function ordererSuite(options: { batchTimeout?: string } = {}) {
         fs.mkdirSync(path.dirname(paths.genesisBlock(s.t)), { recursive: true });
         fs.writeFileSync(paths.genesisBlock(s.t), buildGenesisBlock(s.t).serializeBinary());
         s.user = loadSigningIdentity(path.join(paths.userDir(s.t, 'SeoulMSP', 'User1'), 'msp'), 'SeoulMSP');
-        s.ordererCert = loadSigningIdentity(path.join(paths.ordererDir(s.t), 'msp'), s.t.orderer.org).certificatePem;
+        s.ordererCert = loadSigningIdentity(path.join(paths.ordererDir(s.t), 'msp'), s.t.orderer.nodes[0].operatedBy).certificatePem;
         s.proc = new OrdererProcess(s.t, fx.file);
         await s.proc.start();
         s.c = client(s.t);
@@ -199,7 +200,7 @@ describe('orderer process', function () {
         fs.mkdirSync(path.dirname(paths.genesisBlock(t)), { recursive: true });
         fs.writeFileSync(paths.genesisBlock(t), buildGenesisBlock(t).serializeBinary());
         user = loadSigningIdentity(path.join(paths.userDir(t, 'SeoulMSP', 'User1'), 'msp'), 'SeoulMSP');
-        ordererCert = loadSigningIdentity(path.join(paths.ordererDir(t), 'msp'), t.orderer.org).certificatePem;
+        ordererCert = loadSigningIdentity(path.join(paths.ordererDir(t), 'msp'), t.orderer.nodes[0].operatedBy).certificatePem;
         proc = new OrdererProcess(t, fx.file);
         await proc.start();
         c = client(t);
@@ -211,7 +212,7 @@ describe('orderer process', function () {
     });
 
     it('answers GET /healthz with {"status":"OK"}', async () => {
-        const res = await httpGet(`http://127.0.0.1:${t.orderer.operationsPort}/healthz`);
+        const res = await httpGet(`http://127.0.0.1:${t.orderer.nodes[0].operationsPort}/healthz`);
         expect(res.status).to.equal(200);
         expect(JSON.parse(res.body).status).to.equal('OK');
     });

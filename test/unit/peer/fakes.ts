@@ -341,7 +341,7 @@ export class FakeLedger implements GatewayLedger {
 }
 
 export class FakeOrderer implements Broadcaster {
-    readonly mspId = 'OrdererMSP';
+    readonly mspId = 'SeoulMSP';
     readonly address = 'orderer:7050';
     sent: common.Envelope[] = [];
     constructor(

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
-import { Topology, address, findOrg, paths } from '../../../client/topology';
+import { Topology, address, findOrg, paths, primaryOrderer } from '../../../client/topology';
 import { NODE_GRPC_OPTIONS } from '../../common/grpc';
 
 /** ProcessProposal's outcome, as Go's (response, err) pair: both may be set. */
@@ -184,11 +184,12 @@ export interface Broadcaster {
 }
 
 export function ordererBroadcaster(t: Topology): Broadcaster {
-    const addr = address(t.orderer);
-    const serverName = paths.ordererName(t);
+    const node = primaryOrderer(t);
+    const addr = address(node);
+    const serverName = paths.ordererName(t, node);
     const client = new orderer.AtomicBroadcastClient(
         addr,
-        grpc.credentials.createSsl(fs.readFileSync(paths.tlsRootCert(t, t.orderer.org))),
+        grpc.credentials.createSsl(fs.readFileSync(paths.tlsRootCert(t, node.operatedBy))),
         {
             'grpc.ssl_target_name_override': serverName,
             'grpc.default_authority': serverName,
@@ -197,7 +198,7 @@ export function ordererBroadcaster(t: Topology): Broadcaster {
         },
     );
     return {
-        mspId: t.orderer.org,
+        mspId: node.operatedBy,
         address: addr,
         broadcast(envelope: common.Envelope, timeoutMs: number): Promise<orderer.BroadcastResponse> {
             return new Promise((resolve, reject) => {
