@@ -599,7 +599,7 @@ export function v1Routes(): RouteSpec[] {
             callers: 'auditor',
             summary: 'Every committed version of a card, consent, service or access entry',
             params: HistoryPath,
-            success: { status: 200, description: 'the history, newest first (as Fabric returns a key\'s history)' },
+            success: { status: 200, description: "the history, newest first (as Fabric returns a key's history)" },
             errors: [403, 404],
             handle: (ctx, { params }: { params: HistoryPath }) =>
                 evaluateAs(ctx, 'history', F.getHistory, { kind: params.kind, id: params.id }),

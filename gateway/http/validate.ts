@@ -11,6 +11,8 @@ export type Where = 'body' | 'query' | 'path' | 'header';
 
 /** An integer in a query string or a path: decimal digits only, within Number's exact range. */
 export const DECIMAL = /^[0-9]{1,15}$/;
+/** The largest integer DECIMAL admits (a DTO's @Max, so that the OpenAPI document states it). */
+export const MAX_DECIMAL = 999_999_999_999_999;
 
 function flatten(errors: ValidationError[], prefix: string, out: FieldError[]): FieldError[] {
     for (const e of errors) {
