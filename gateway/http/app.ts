@@ -288,7 +288,8 @@ export function createApp(deps: AppDeps): GatewayApp {
             r.path.replace(/^\/v1/, ''),
             routeName(r.path),
             perKeyLimit(perKey, routeWeight(limits, r.operationId, r.method)),
-            jsonBody,
+            // A GET's body is not read (nothing in it would be used), so it cannot be refused either.
+            ...(r.method === 'get' ? [] : [jsonBody]),
             dispatcher(r, dispatchDeps),
         );
     }

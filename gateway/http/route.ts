@@ -193,8 +193,8 @@ export function dispatcher(spec: RouteSpec, deps: DispatchDeps): RequestHandler 
         const query = spec.query ? validateInto(spec.query, { ...rawQuery }, 'query') : {};
         let body: unknown = {};
         if (spec.method !== 'get') {
-            if (req.is(['application/json', 'application/*+json']) === false) {
-                // A body was sent (is() is null without one) in another media type.
+            // A body was sent (is() is null without one; an empty one, Content-Length: 0, is none either) in another media type.
+            if (req.get('Content-Length') !== '0' && req.is(['application/json', 'application/*+json']) === false) {
                 throw new ProblemError({
                     status: 415,
                     code: 'UNSUPPORTED_MEDIA_TYPE',

@@ -493,7 +493,8 @@ function uiApi(ui: WebUi, deps: WebDeps, ttlMs: number): Router {
                 next();
             },
             deps.limit(r),
-            deps.jsonBody,
+            // A GET's body is not read (nothing in it would be used).
+            ...(r.method === 'get' ? [] : [deps.jsonBody]),
             ownCard,
             dispatcher(r, deps.dispatch),
         );
