@@ -9,9 +9,11 @@ import type { App } from '../auth/store';
 import { badRequest, isConflict, OutcomeUnknownError, ProblemError, toProblem } from '../errors';
 import { GatewayError } from '@hyperledger/fabric-gateway';
 import type { BlockView, ChainInfo, FabricLayer, SubmitRequest, TransactionProof } from '../fabric/types';
+import type { ChaincodeFn } from '../fabric/surface';
 import { IDEMPOTENCY_KEY_PATTERN, requestHash, type IdempotencyStore } from '../idempotency/store';
 import type { Logger } from '../../network/shared/logger';
 import { EmptyBody } from './dto';
+import type { Problems } from './statuses';
 import { validateInto } from './validate';
 import type { Grant } from '../../chaincode/model/grants';
 
@@ -70,9 +72,16 @@ export interface RouteSpec<P = any, Q = any, B = any> {
     /** The body DTO, or several alternatives told apart by `pick` (documented as oneOf). */
     body?: ClassConstructor<B>;
     bodyAlternatives?: { pick(raw: Record<string, unknown>): ClassConstructor<object>; classes: ClassConstructor<object>[] };
-    success: { status: number; description: string };
-    /** Statuses the route may answer besides 400/401/429/503 (documentation). */
-    errors?: number[];
+    /** The answer: its status and the class of its body (answers.ts), the document's schema and the tests' check. */
+    success: { status: number; description: string; answer: ClassConstructor<object> };
+    /**
+     * The chaincode functions the handler submits and evaluates: their refusals are the route's
+     * problems (statuses.ts). `readsForAnswer`: evaluated to complete the answer, a refusal below 500
+     * is reported in it (dataError). A test checks these against the calls the handler makes.
+     */
+    ledger: { submits?: ChaincodeFn[]; evaluates?: ChaincodeFn[]; readsForAnswer?: ChaincodeFn[] };
+    /** Problems of the route's own, by status, besides those statuses.ts derives from this declaration. */
+    problems?: Problems;
     handle(ctx: CallContext, input: { params: P; query: Q; body: B }): Promise<HandlerOutput>;
     /** What the idempotency record keeps (e.g. without granted personal data). */
     toStored?(body: unknown): unknown;
