@@ -126,7 +126,7 @@ export async function loadCard(ctx: Context, cardId: string): Promise<CitizenCar
 }
 
 /** The code that makes a card unusable at the tx time, or undefined when it is usable. */
-export function cardUnusable(card: CitizenCard, nowIso: string): ErrorCode | undefined {
+export function cardUnusable(card: CitizenCard, nowIso: string): 'CARD_REVOKED' | 'CARD_SUSPENDED' | 'CARD_EXPIRED' | undefined {
     if (card.status === CardStatus.REVOKED) return ErrorCode.CARD_REVOKED;
     if (card.status === CardStatus.SUSPENDED) return ErrorCode.CARD_SUSPENDED;
     if (nowIso >= card.expiresAt) return ErrorCode.CARD_EXPIRED;

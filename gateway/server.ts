@@ -57,6 +57,7 @@ export async function startGateway(
         port: cfg.port,
         headersTimeoutMs: cfg.timeouts.headersMs,
         requestTimeoutMs: cfg.timeouts.requestMs,
+        log,
         tls: cfg.tls && {
             cert: fs.readFileSync(cfg.tls.certPath),
             key: fs.readFileSync(cfg.tls.keyPath),

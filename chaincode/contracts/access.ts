@@ -42,6 +42,8 @@ import {
     SEOUL_UTC_OFFSET_HOURS,
     ServiceStatus,
     type DataItem,
+    type DenialReason,
+    type GRANT_BASES,
 } from '../model/vocabulary.js';
 import { AUDITOR, CITIZEN_AGENT, DEPARTMENT } from '../model/grants.js';
 import { effectiveStatus, loadConsent } from './consent.js';
@@ -71,7 +73,10 @@ export function requireAccessReader(c: Caller, mspId: string, dept: string | und
 }
 
 /** What a GRANTED entry's basis is called in its `reason`. */
-export const GrantBasis = { CONSENT: 'CONSENT', LEGAL_BASIS: 'LEGAL_BASIS' } as const;
+export const GrantBasis = { CONSENT: 'CONSENT', LEGAL_BASIS: 'LEGAL_BASIS' } as const satisfies Record<
+    string,
+    (typeof GRANT_BASES)[number]
+>;
 
 /** Normalises an ISO-8601 instant to the fixed-width form stored in keys (toISOString). */
 export function normalizeInstant(iso: string, name: string): string {
@@ -269,9 +274,10 @@ export class AccessContract extends BaseContract {
         c: Caller,
         entry: AccessLogEntry,
         service: Service,
-        cardProblem: ErrorCode | undefined,
+        cardProblem: DenialReason | undefined,
     ): Promise<Pick<AccessLogEntry, 'decision' | 'reason' | 'legalBasis'>> {
-        const denied = (reason: string) => ({ decision: Decision.DENIED, reason, legalBasis: undefined });
+        // Typed: every reason is one the gateways document (DENIAL_REASONS).
+        const denied = (reason: DenialReason) => ({ decision: Decision.DENIED, reason, legalBasis: undefined });
         if (service.ownerMspId !== c.mspId || service.dept !== c.dept) return denied(ErrorCode.SERVICE_NOT_OWNED);
         if (service.status !== ServiceStatus.ACTIVE) return denied(ErrorCode.SERVICE_INACTIVE);
         if (entry.purpose !== service.purpose) return denied(ErrorCode.PURPOSE_MISMATCH);

@@ -35,11 +35,6 @@ import { SignedAuthChallenge, SignedCardSuspension, SignedKeyRotation, parseDevi
 import { parseArgs } from '../model/validate.js';
 import { CardStatus, DATA_ITEMS, PERSONAL_DATA_COLLECTION, TRANSIENT_PERSONAL, TRANSIENT_SALT_SEED } from '../model/vocabulary.js';
 
-function isRealDate(ymd: string): boolean {
-    const d = new Date(`${ymd}T00:00:00.000Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === ymd;
-}
-
 function anchorBytes(anchor: CommitmentAnchor): Buffer {
     return canonicalBytes(anchor);
 }
@@ -68,8 +63,8 @@ export class CardContract extends BaseContract {
             fail(ErrorCode.TRANSIENT_MISSING, `transient '${TRANSIENT_PERSONAL}' is required`);
         if (!saltSeed || saltSeed.length < 16)
             fail(ErrorCode.TRANSIENT_MISSING, `transient '${TRANSIENT_SALT_SEED}' of at least 16 bytes is required`);
+        // birthDate is a calendar date (PersonalDataDto's IsCalendarDate).
         const data = parseArgs(PersonalDataDto, Buffer.from(personalBytes).toString('utf8'));
-        if (!isRealDate(data.birthDate)) fail(ErrorCode.INVALID_ARGUMENT, 'birthDate: not a calendar date');
 
         if ((await ctx.stub.getState(compositeKey(ctx, KeyType.CARD, [args.cardId]))).length > 0) {
             fail(ErrorCode.CARD_EXISTS, `card ${args.cardId} already exists`);

@@ -9,7 +9,6 @@ import {
     IsBoolean,
     IsIn,
     IsInt,
-    IsISO8601,
     IsObject,
     IsOptional,
     IsString,
@@ -31,6 +30,7 @@ import {
     type ReasonCode,
 } from './vocabulary.js';
 import { SignedAccessLogListRequest } from './signed.js';
+import { IsCalendarDate, IsInstant, TextLength } from './formats.js';
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$/;
 export const MSP_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -44,7 +44,7 @@ const idMsg = { message: '$property must match ' + ID_PATTERN.source };
 
 export class PageArgs {
     @IsOptional() @IsInt() @Min(1) @Max(MAX_PAGE_SIZE) pageSize?: number = DEFAULT_PAGE_SIZE;
-    @IsOptional() @IsString() @Length(0, BOOKMARK_MAX) bookmark?: string = '';
+    @IsOptional() @IsString() @TextLength(0, BOOKMARK_MAX) bookmark?: string = '';
 }
 
 // ---- cards ----
@@ -55,11 +55,11 @@ export class IssuePersonalRecordArgs {
 
 /** Transient `personal` of IssuePersonalRecord (never a transaction argument). */
 export class PersonalDataDto {
-    @IsString() @Length(1, 200) name!: string;
-    @IsString() @Matches(/^\d{4}-\d{2}-\d{2}$/) birthDate!: string;
-    @IsString() @Length(1, 500) address!: string;
-    @IsString() @Length(1, 100) district!: string;
-    @IsString() @Matches(/^\d{6}-\d{7}$/) residentNumber!: string;
+    @IsString() @TextLength(1, 200) name!: string;
+    @IsString() @IsCalendarDate() birthDate!: string;
+    @IsString() @TextLength(1, 500) address!: string;
+    @IsString() @TextLength(1, 100) district!: string;
+    @IsString() @Matches(/^[0-9]{6}-[0-9]{7}$/) residentNumber!: string;
     @IsBoolean() disability!: boolean;
     @IsBoolean() lowIncome!: boolean;
     @IsBoolean() multiChildFamily!: boolean;
@@ -111,18 +111,18 @@ export class RegisterServiceArgs {
     @IsString() @Matches(ID_PATTERN, idMsg) serviceId!: string;
     @IsString() @Matches(MSP_ID_PATTERN) ownerMspId!: string;
     @IsString() @Matches(DEPT_PATTERN) dept!: string;
-    @IsString() @Length(1, 200) name!: string;
-    @IsString() @Length(1, 500) purpose!: string;
-    @IsOptional() @IsString() @Length(1, 500) legalBasis?: string;
+    @IsString() @TextLength(1, 200) name!: string;
+    @IsString() @TextLength(1, 500) purpose!: string;
+    @IsOptional() @IsString() @TextLength(1, 500) legalBasis?: string;
     @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
     @ArrayUnique() @ArrayMaxSize(PREDICATES.length) @IsIn(PREDICATES, { each: true }) predicates!: PredicateName[];
 }
 
 export class UpdateServiceArgs {
     @IsString() @Matches(ID_PATTERN, idMsg) serviceId!: string;
-    @IsString() @Length(1, 200) name!: string;
-    @IsString() @Length(1, 500) purpose!: string;
-    @IsOptional() @IsString() @Length(1, 500) legalBasis?: string;
+    @IsString() @TextLength(1, 200) name!: string;
+    @IsString() @TextLength(1, 500) purpose!: string;
+    @IsOptional() @IsString() @TextLength(1, 500) legalBasis?: string;
     @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
     @ArrayUnique() @ArrayMaxSize(PREDICATES.length) @IsIn(PREDICATES, { each: true }) predicates!: PredicateName[];
 }
@@ -155,12 +155,23 @@ export class PredicateRequestDto {
     @IsOptional() @IsInt() @Min(0) @Max(150) value?: number;
 }
 
+/**
+ * What tells two asked predicates apart (name, and value for ageAtLeast): one asked twice is
+ * refused. Called before the elements are validated, so it must take any JSON value.
+ */
+export const predicateId = (p: unknown): string => {
+    if (p === null || typeof p !== 'object') return `${typeof p}:${String(p)}`;
+    const { name, value } = p as { name?: unknown; value?: unknown };
+    return value === undefined ? String(name) : `${String(name)}:${String(value)}`;
+};
+
 export class RequestAccessArgs {
     @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
     @IsString() @Matches(ID_PATTERN, idMsg) serviceId!: string;
-    @IsString() @Length(1, 500) purpose!: string;
+    @IsString() @TextLength(1, 500) purpose!: string;
     @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
     @ArrayMaxSize(PREDICATES.length)
+    @ArrayUnique(predicateId)
     @ValidateNested({ each: true })
     @Type(() => PredicateRequestDto)
     predicates!: PredicateRequestDto[];
@@ -183,8 +194,8 @@ export class ListMyAccessArgs extends PageArgs {
 export class ListAccessByCallerArgs extends PageArgs {
     @IsString() @Matches(MSP_ID_PATTERN) mspId!: string;
     @IsOptional() @IsString() @Matches(DEPT_PATTERN) dept?: string;
-    @IsISO8601({ strict: true }) from!: string;
-    @IsISO8601({ strict: true }) to!: string;
+    @IsInstant() from!: string;
+    @IsInstant() to!: string;
     @IsOptional() @IsIn([Decision.GRANTED, Decision.DENIED]) decision?: Decision;
 }
 
@@ -200,6 +211,6 @@ export class HistoryArgs {
 export class CountAccessArgs {
     @IsString() @Matches(MSP_ID_PATTERN) mspId!: string;
     @IsOptional() @IsString() @Matches(DEPT_PATTERN) dept?: string;
-    @IsISO8601({ strict: true }) from!: string;
-    @IsISO8601({ strict: true }) to!: string;
+    @IsInstant() from!: string;
+    @IsInstant() to!: string;
 }

@@ -6,5 +6,6 @@ export * from './dto.js';
 export * from './signed.js';
 export * from './commitments.js';
 export * from './validate.js';
+export * from './formats.js';
 export * from '../errors.js';
 export * from './sealed.js';

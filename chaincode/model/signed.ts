@@ -11,7 +11,6 @@ import {
     Equals,
     IsIn,
     IsInt,
-    IsISO8601,
     IsObject,
     IsString,
     Length,
@@ -21,6 +20,7 @@ import {
     ValidateNested,
 } from 'class-validator';
 import { canonicalBytes } from './canonical.js';
+import { IsInstant, TextLength } from './formats.js';
 import { DATA_ITEMS, PREDICATES, REASON_CODES, type DataItem, type PredicateName, type ReasonCode } from './vocabulary.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$/;
@@ -44,7 +44,7 @@ abstract class SignedDocBase {
     @IsString() @Matches(ID) cardId!: string;
     @IsString() @Matches(NONCE_PATTERN) nonce!: string;
     /** The signer's clock; must be within SIGNED_REQUEST_MAX_AGE_SECONDS of the tx time. */
-    @IsISO8601({ strict: true }) issuedAt!: string;
+    @IsInstant() issuedAt!: string;
 }
 
 /** Consent: card, service, recipient org, purpose, items, predicates, retention, nonce, time. */
@@ -52,7 +52,7 @@ export class ConsentReceiptDoc extends SignedDocBase {
     @Equals(SignedType.CONSENT_RECEIPT) type!: typeof SignedType.CONSENT_RECEIPT;
     @IsString() @Matches(ID) serviceId!: string;
     @IsString() @Matches(MSP_ID) recipientMspId!: string;
-    @IsString() @Length(1, 500) purpose!: string;
+    @IsString() @TextLength(1, 500) purpose!: string;
     @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
     @ArrayUnique() @ArrayMaxSize(PREDICATES.length) @IsIn(PREDICATES, { each: true }) predicates!: PredicateName[];
     @IsInt() @Min(1) @Max(3650) retentionDays!: number;

@@ -68,6 +68,26 @@ export type ConsentStatus = (typeof ConsentStatus)[keyof typeof ConsentStatus];
 export const Decision = { GRANTED: 'GRANTED', DENIED: 'DENIED' } as const;
 export type Decision = (typeof Decision)[keyof typeof Decision];
 
+/** The `reason` of a GRANTED access-log entry: its basis. */
+export const GRANT_BASES = ['CONSENT', 'LEGAL_BASIS'] as const;
+/** The `reason` of a DENIED entry: the code of the rule that refused it (AccessContract's decision, in its order). */
+export const DENIAL_REASONS = [
+    'SERVICE_NOT_OWNED',
+    'SERVICE_INACTIVE',
+    'PURPOSE_MISMATCH',
+    'ITEMS_NOT_ALLOWED',
+    'CARD_REVOKED',
+    'CARD_SUSPENDED',
+    'CARD_EXPIRED',
+    'CONSENT_NOT_FOUND',
+    'CONSENT_MISMATCH',
+    'CONSENT_WITHDRAWN',
+    'CONSENT_EXPIRED',
+    'CONSENT_SCOPE_EXCEEDED',
+    'CONSENT_REQUIRED',
+] as const;
+export type DenialReason = (typeof DENIAL_REASONS)[number];
+
 /** Reason codes for card status changes: codes, never free text, so no personal data slips in. */
 export const REASON_CODES = [
     'LOST_DEVICE',

@@ -27,7 +27,9 @@ import {
     StreamQuota,
     TokenBuckets,
 } from './limits';
+import { OPS_ROUTES } from './ops';
 import { accessStream, STREAM_OPERATION_ID, STREAM_PATH } from './sse';
+import { BODY_REFUSALS } from './statuses';
 import { mountWebUis, webUisOf } from './web';
 
 export interface AppDeps {
@@ -72,20 +74,6 @@ export function sendProblem(res: Response, req: Request, problem: ProblemError):
         .type(PROBLEM_CONTENT_TYPE)
         .send(JSON.stringify(problem.toProblem(req.originalUrl.split('?')[0], String(res.locals.requestId ?? ''))));
 }
-
-/** body-parser's refusals (http-errors with a `type`), by type: status, stable code and what is wrong. */
-const BODY_REFUSALS: Record<string, { status: number; code: string; detail: string }> = {
-    'entity.parse.failed': { status: 400, code: 'MALFORMED_JSON', detail: 'the body is not valid JSON' },
-    'entity.too.large': { status: 413, code: 'BODY_TOO_LARGE', detail: 'the body is larger than the limit' },
-    'encoding.unsupported': {
-        status: 415,
-        code: 'CONTENT_ENCODING_UNSUPPORTED',
-        detail: 'compressed bodies are not accepted: send the JSON without Content-Encoding',
-    },
-    'charset.unsupported': { status: 415, code: 'CHARSET_UNSUPPORTED', detail: 'the body must be UTF-8 JSON' },
-    'request.size.invalid': { status: 400, code: 'BODY_LENGTH_MISMATCH', detail: 'the body length does not match Content-Length' },
-    'request.aborted': { status: 400, code: 'BODY_ABORTED', detail: 'the client stopped sending the body' },
-};
 
 /** A request the HTTP layer could not even read (path escapes, body encoding), as a 4xx problem. */
 function requestProblem(err: unknown): ProblemError | undefined {
@@ -180,52 +168,20 @@ export function createApp(deps: AppDeps): GatewayApp {
     };
     // Everything outside /v1 is served without a key: count it per client address (health probes excepted;
     // the web UIs' APIs count signed-in sessions per app and the rest per address themselves, see web.ts).
+    const unlimited = new Set(OPS_ROUTES.filter((r) => r.unlimited).map((r) => r.path));
     app.use((req, _res, next) => {
-        if (req.path === '/healthz' || req.path === '/readyz' || /^\/(v1|tracker\/api|console\/api)(\/|$)/i.test(req.path)) return next();
+        if (unlimited.has(req.path) || /^\/(v1|tracker\/api|console\/api)(\/|$)/i.test(req.path)) return next();
         next(anonymousRefusal(req));
     });
 
-    // ---- operations (no API key) ----
-    app.get('/healthz', (_req, res) => {
-        res.locals.route = '/healthz';
-        res.json({ status: 'OK' });
-    });
-    app.get('/readyz', async (req, res) => {
-        res.locals.route = '/readyz';
-        if (await deps.fabric.ready()) res.json({ status: 'READY', mspId: deps.mspId });
-        else
-            sendProblem(
-                res,
-                req,
-                new ProblemError({
-                    status: 503,
-                    code: 'FABRIC_UNAVAILABLE',
-                    title: 'Not ready',
-                    detail: 'the peer does not answer',
-                    retryAfterSeconds: 2,
-                }),
-            );
-    });
-    app.get('/metrics', async (_req, res) => {
-        res.locals.route = '/metrics';
-        res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-    });
-    // The front page: what this gateway is and where to go next (a person's first `curl` lands here).
-    app.get('/', (_req, res) => {
-        res.locals.route = '/';
-        res.json({
-            gateway: `citizen-card REST gateway of ${deps.mspId}`,
-            docs: '/docs/',
-            openapi: '/openapi.json',
-            health: { live: '/healthz', ready: '/readyz', metrics: '/metrics' },
-            api: '/v1 (send Authorization: Bearer <API key>)',
-            apiKey: `npm run -s gateway:admin -- create-app --org ${deps.mspId} --name NAME [--role ROLE] [--dept DEPT] --key-only`,
+    // ---- operations and the front page (no API key): ops.ts ----
+    const opsContext = { mspId: deps.mspId, fabric: deps.fabric, metrics: deps.metrics, openapi, sendProblem };
+    for (const r of OPS_ROUTES) {
+        app.get(r.path, async (req, res) => {
+            res.locals.route = r.path;
+            await r.handle(opsContext, req, res);
         });
-    });
-    app.get('/openapi.json', (_req, res) => {
-        res.locals.route = '/openapi.json';
-        res.json(openapi);
-    });
+    }
     // Swagger UI from the installed swagger-ui-dist: served locally, no CDN, helmet's CSP intact.
     const swaggerDir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
     app.get('/docs', (req, res, next) => {
@@ -288,7 +244,8 @@ export function createApp(deps: AppDeps): GatewayApp {
             r.path.replace(/^\/v1/, ''),
             routeName(r.path),
             perKeyLimit(perKey, routeWeight(limits, r.operationId, r.method)),
-            jsonBody,
+            // A GET's body is not read (nothing in it would be used), so it cannot be refused either.
+            ...(r.method === 'get' ? [] : [jsonBody]),
             dispatcher(r, dispatchDeps),
         );
     }

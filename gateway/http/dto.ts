@@ -4,10 +4,10 @@ import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import {
     ArrayMaxSize,
+    ArrayMinSize,
     ArrayUnique,
     IsIn,
     IsInt,
-    IsISO8601,
     IsObject,
     IsOptional,
     IsString,
@@ -24,17 +24,21 @@ import {
     Decision,
     HISTORY_KINDS,
     ID_PATTERN,
+    IsInstant,
     MSP_ID_PATTERN,
     PageArgs,
     PersonalDataDto,
     PREDICATES,
     PredicateRequestDto,
+    predicateId,
     REASON_CODES,
+    TextLength,
     type DataItem,
     type HistoryKind,
     type PredicateName,
     type ReasonCode,
 } from '../../chaincode/model';
+import { MAX_DECIMAL } from './validate';
 
 const idMsg = { message: '$property must match ' + ID_PATTERN.source };
 
@@ -74,23 +78,23 @@ export class ConsentsQuery extends PageArgs {
 export class AuditAccessQuery extends PageArgs {
     @IsString() @Matches(MSP_ID_PATTERN) mspId!: string;
     @IsOptional() @IsString() @Matches(DEPT_PATTERN) dept?: string;
-    @IsISO8601({ strict: true }) from!: string;
-    @IsISO8601({ strict: true }) to!: string;
+    @IsInstant() from!: string;
+    @IsInstant() to!: string;
     @IsOptional() @IsIn([Decision.GRANTED, Decision.DENIED]) decision?: Decision;
 }
 
 export class AuditCountsQuery {
     @IsString() @Matches(MSP_ID_PATTERN) mspId!: string;
     @IsOptional() @IsString() @Matches(DEPT_PATTERN) dept?: string;
-    @IsISO8601({ strict: true }) from!: string;
-    @IsISO8601({ strict: true }) to!: string;
+    @IsInstant() from!: string;
+    @IsInstant() to!: string;
 }
 
 /** A range of blocks [from, to), at most MAX_BLOCK_RANGE of them. */
 export const MAX_BLOCK_RANGE = 50;
 export class BlocksQuery {
-    @IsInt() @Min(0) from!: number;
-    @IsInt() @Min(1) to!: number;
+    @IsInt() @Min(0) @Max(MAX_DECIMAL) from!: number;
+    @IsInt() @Min(1) @Max(MAX_DECIMAL) to!: number;
 }
 
 /** The SSE stream: a citizen passes the signed AccessLogListRequest (base64url of its JSON). */
@@ -128,16 +132,22 @@ export class IssuerRotateKeyBody {
 export class EmptyBody {}
 
 export class UpdateServiceBody {
-    @IsString() @Length(1, 200) name!: string;
-    @IsString() @Length(1, 500) purpose!: string;
-    @IsOptional() @IsString() @Length(1, 500) legalBasis?: string;
+    @IsString() @TextLength(1, 200) name!: string;
+    @IsString() @TextLength(1, 500) purpose!: string;
+    @IsOptional() @IsString() @TextLength(1, 500) legalBasis?: string;
     @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
     @ArrayUnique() @ArrayMaxSize(PREDICATES.length) @IsIn(PREDICATES, { each: true }) predicates!: PredicateName[];
 }
 
 export class EligibilityBody {
     @IsString() @Matches(ID_PATTERN, idMsg) serviceId!: string;
-    @IsString() @Length(1, 500) purpose!: string;
-    @ArrayMaxSize(PREDICATES.length) @ValidateNested({ each: true }) @Type(() => PredicateRequestDto) predicates!: PredicateRequestDto[];
+    @IsString() @TextLength(1, 500) purpose!: string;
+    /** At least one: an eligibility question asks no data item. */
+    @ArrayMinSize(1)
+    @ArrayMaxSize(PREDICATES.length)
+    @ArrayUnique(predicateId)
+    @ValidateNested({ each: true })
+    @Type(() => PredicateRequestDto)
+    predicates!: PredicateRequestDto[];
     @IsOptional() @IsString() @Matches(ID_PATTERN, idMsg) consentId?: string;
 }

@@ -1,10 +1,13 @@
 // The gateway's HTTP server: Node's timeouts for slow clients (slowloris), and a problem+json
-// answer for what Node refuses before Express sees it (a timeout, unparsable headers).
+// answer for what Node refuses before Express sees it (a timeout, headers too large, bytes that
+// are not HTTP), with a request id as every problem has, logged.
+import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Express } from 'express';
 import { PROBLEM_BASE, PROBLEM_CONTENT_TYPE } from '../errors';
+import type { Logger } from '../../network/client/logger';
 
 export interface ListenOptions {
     host: string;
@@ -18,6 +21,8 @@ export interface ListenOptions {
      * chains to `clientCa` is marked authorized on the socket, and its CN names the app (app.ts).
      */
     tls?: { cert: Buffer; key: Buffer; clientCa: Buffer[] };
+    /** Where the server's own refusals are logged (with their request id). */
+    log?: Logger;
 }
 
 /** Node's own client errors, with the status and stable code each is answered with. */
@@ -32,12 +37,8 @@ function refusalOf(err: NodeJS.ErrnoException): { status: number; code: string; 
     }
 }
 
-function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
-    const started = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
-    if (err.code === 'ECONNRESET' || !socket.writable || started) {
-        socket.destroy();
-        return;
-    }
+/** The problem document of a request the server refused before reading it: no `instance` (its path was not read). */
+export function serverRefusal(err: NodeJS.ErrnoException, requestId: string): { status: number; code: string; text: string } {
     const r = refusalOf(err);
     const body = JSON.stringify({
         type: PROBLEM_BASE + r.code.toLowerCase().replace(/_/g, '-'),
@@ -45,11 +46,27 @@ function onClientError(err: NodeJS.ErrnoException, socket: Socket): void {
         status: r.status,
         detail: r.detail,
         code: r.code,
+        requestId,
     });
-    socket.end(
-        `HTTP/1.1 ${r.status} ${http.STATUS_CODES[r.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
-            `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    return {
+        status: r.status,
+        code: r.code,
+        text:
+            `HTTP/1.1 ${r.status} ${http.STATUS_CODES[r.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+            `X-Request-Id: ${requestId}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    };
+}
+
+function onClientError(err: NodeJS.ErrnoException, socket: Socket, log?: Logger): void {
+    const started = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+    if (err.code === 'ECONNRESET' || !socket.writable || started) {
+        socket.destroy();
+        return;
+    }
+    const requestId = crypto.randomUUID();
+    const refusal = serverRefusal(err, requestId);
+    log?.info('refused by the HTTP server', { requestId, status: refusal.status, code: refusal.code, error: err.code });
+    socket.end(refusal.text);
 }
 
 export function listen(app: Express, opts: ListenOptions): Promise<http.Server> {
@@ -65,7 +82,7 @@ export function listen(app: Express, opts: ListenOptions): Promise<http.Server> 
               app,
           )
         : http.createServer(limits, app);
-    server.on('clientError', onClientError);
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => onClientError(err, socket, opts.log));
     return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(opts.port, opts.host, () => {

@@ -9,11 +9,15 @@ import type { App } from '../auth/store';
 import { badRequest, isConflict, OutcomeUnknownError, ProblemError, toProblem } from '../errors';
 import { GatewayError } from '@hyperledger/fabric-gateway';
 import type { BlockView, ChainInfo, FabricLayer, SubmitRequest, TransactionProof } from '../fabric/types';
+import type { ChaincodeFn } from '../../chaincode/surface';
 import { IDEMPOTENCY_KEY_PATTERN, requestHash, type IdempotencyStore } from '../idempotency/store';
 import type { Logger } from '../../network/client/logger';
 import { EmptyBody } from './dto';
 import { validateInto } from './validate';
 import type { Grant } from '../../chaincode/model/grants';
+
+/** Status -> stable codes. */
+export type Problems = Record<number, string[]>;
 
 export interface SubmitOutcome<T> {
     result: T;
@@ -70,9 +74,16 @@ export interface RouteSpec<P = any, Q = any, B = any> {
     /** The body DTO, or several alternatives told apart by `pick` (documented as oneOf). */
     body?: ClassConstructor<B>;
     bodyAlternatives?: { pick(raw: Record<string, unknown>): ClassConstructor<object>; classes: ClassConstructor<object>[] };
-    success: { status: number; description: string };
-    /** Statuses the route may answer besides 400/401/429/503 (documentation). */
-    errors?: number[];
+    /** The answer: its status and the class of its body (answers.ts), the document's schema and the tests' check. */
+    success: { status: number; description: string; answer: ClassConstructor<object> };
+    /**
+     * The chaincode functions the handler submits and evaluates: their refusals are the route's
+     * problems (statuses.ts). `readsForAnswer`: evaluated to complete the answer, a refusal below 500
+     * is reported in it (dataError). A test checks these against the calls the handler makes.
+     */
+    ledger: { submits?: ChaincodeFn[]; evaluates?: ChaincodeFn[]; readsForAnswer?: ChaincodeFn[] };
+    /** Problems of the route's own, by status, besides those statuses.ts derives from this declaration. */
+    problems?: Problems;
     handle(ctx: CallContext, input: { params: P; query: Q; body: B }): Promise<HandlerOutput>;
     /** What the idempotency record keeps (e.g. without granted personal data). */
     toStored?(body: unknown): unknown;
@@ -193,8 +204,8 @@ export function dispatcher(spec: RouteSpec, deps: DispatchDeps): RequestHandler 
         const query = spec.query ? validateInto(spec.query, { ...rawQuery }, 'query') : {};
         let body: unknown = {};
         if (spec.method !== 'get') {
-            if (req.is(['application/json', 'application/*+json']) === false) {
-                // A body was sent (is() is null without one) in another media type.
+            // A body was sent (is() is null without one; an empty one, Content-Length: 0, is none either) in another media type.
+            if (req.get('Content-Length') !== '0' && req.is(['application/json', 'application/*+json']) === false) {
                 throw new ProblemError({
                     status: 415,
                     code: 'UNSUPPORTED_MEDIA_TYPE',

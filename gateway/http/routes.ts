@@ -46,6 +46,27 @@ import {
     UpdateServiceBody,
 } from './dto';
 import type { CallContext, HandlerOutput, RouteSpec, SubmitOutcome } from './route';
+import {
+    AccessAnswer,
+    AccessEntryAnswer,
+    AccessLogPageAnswer,
+    BlockAnswer,
+    BlocksAnswer,
+    CardAnswer,
+    CardCommitted,
+    ChainAnswer,
+    ConsentAnswer,
+    ConsentCommitted,
+    ConsentPageAnswer,
+    CountsAnswer,
+    EligibilityAnswer,
+    HistoryAnswer,
+    ProofAnswer,
+    ServiceAnswer,
+    ServiceCommitted,
+    ServicePageAnswer,
+    VerificationAnswer,
+} from './answers';
 import { AUDITOR, CITIZEN_AGENT, CONSENT_READERS, ISSUER, SERVICE_ADMINS } from '../../chaincode/model/grants';
 import { requireSame } from './validate';
 
@@ -78,7 +99,7 @@ async function readGranted(ctx: CallContext, accessId: string): Promise<GrantedD
     return openGrantedData(sealed, key);
 }
 
-interface AccessAnswer {
+interface AccessOutcome {
     accessId: string;
     decision: string;
     reason: string;
@@ -88,7 +109,7 @@ interface AccessAnswer {
     dataError?: { code: string; detail: string };
 }
 
-async function withData(ctx: CallContext, answer: AccessAnswer): Promise<AccessAnswer> {
+async function withData(ctx: CallContext, answer: AccessOutcome): Promise<AccessOutcome> {
     if (answer.decision !== 'GRANTED') return answer;
     try {
         return { ...answer, data: await readGranted(ctx, answer.accessId) };
@@ -100,11 +121,22 @@ async function withData(ctx: CallContext, answer: AccessAnswer): Promise<AccessA
     }
 }
 
-/** Granted personal data is never kept in the idempotency store; a replay reads it again. */
+/** Granted personal data (and predicates' answers) are never kept in the idempotency store; a replay reads them again. */
 const stripData = (body: unknown): unknown => {
-    const { data: _data, dataError: _err, ...rest } = body as AccessAnswer;
+    const { data: _data, dataError: _err, answers: _answers, ...rest } = body as AccessOutcome & { answers?: unknown };
     return rest;
 };
+
+/** An eligibility answer: the decision and the predicates' answers, never the data behind them. */
+const eligibilityOf = (o: AccessOutcome) => ({
+    accessId: o.accessId,
+    decision: o.decision,
+    reason: o.reason,
+    transactionId: o.transactionId,
+    blockNumber: o.blockNumber,
+    ...(o.data ? { answers: o.data.predicates } : {}),
+    ...(o.dataError ? { dataError: o.dataError } : {}),
+});
 
 const pageOf = (q: { pageSize?: number; bookmark?: string }) => ({ pageSize: q.pageSize ?? 20, bookmark: q.bookmark ?? '' });
 
@@ -121,8 +153,8 @@ export function v1Routes(): RouteSpec[] {
             summary:
                 'Issue a card: personal data goes to the issuer peers only, as transient data; the public card holds salted commitments',
             body: IssueCardBody,
-            success: { status: 201, description: 'the card as committed' },
-            errors: [403, 409],
+            success: { status: 201, description: 'the card as committed', answer: CardCommitted },
+            ledger: { submits: [F.issuePersonalRecord, F.createCard] },
             async handle(ctx, { body }: { body: IssueCardBody }) {
                 const saltSeed = crypto.randomBytes(32);
                 const subjectId = body.subjectId ?? `subj-${crypto.randomBytes(16).toString('hex')}`;
@@ -166,8 +198,8 @@ export function v1Routes(): RouteSpec[] {
             callers: 'any app',
             summary: 'A card: status, dates, device public key, commitments (no personal data)',
             params: CardPath,
-            success: { status: 200, description: 'the card' },
-            errors: [404],
+            success: { status: 200, description: 'the card', answer: CardAnswer },
+            ledger: { evaluates: [F.getCard] },
             handle: (ctx, { params }: { params: CardPath }) => evaluateAs(ctx, 'card', F.getCard, { cardId: params.cardId }),
         },
         {
@@ -180,8 +212,8 @@ export function v1Routes(): RouteSpec[] {
             summary: 'Suspend a card (issuer)',
             params: CardPath,
             body: ReasonBody,
-            success: { status: 200, description: 'the card after the change' },
-            errors: [403, 404, 409],
+            success: { status: 200, description: 'the card after the change', answer: CardCommitted },
+            ledger: { submits: [F.suspendCard] },
             handle: (ctx, { params, body }: { params: CardPath; body: ReasonBody }) =>
                 submitAs(ctx, 'card', F.suspendCard, { cardId: params.cardId, reason: body.reason }),
         },
@@ -195,8 +227,8 @@ export function v1Routes(): RouteSpec[] {
             summary: 'Suspend a card by the citizen: a CardSuspension document signed by the device key',
             params: CardPath,
             body: SignedCardSuspension,
-            success: { status: 200, description: 'the card after the change' },
-            errors: [403, 404, 409, 422],
+            success: { status: 200, description: 'the card after the change', answer: CardCommitted },
+            ledger: { submits: [F.suspendCardByCitizen] },
             handle: (ctx, { params, body }: { params: CardPath; body: SignedCardSuspension }) => {
                 requireSame('document.cardId', body.document.cardId, params.cardId);
                 return submitAs(ctx, 'card', F.suspendCardByCitizen, body);
@@ -212,8 +244,8 @@ export function v1Routes(): RouteSpec[] {
             summary: 'Reinstate a suspended card',
             params: CardPath,
             body: ReasonBody,
-            success: { status: 200, description: 'the card after the change' },
-            errors: [403, 404, 409],
+            success: { status: 200, description: 'the card after the change', answer: CardCommitted },
+            ledger: { submits: [F.reinstateCard] },
             handle: (ctx, { params, body }: { params: CardPath; body: ReasonBody }) =>
                 submitAs(ctx, 'card', F.reinstateCard, { cardId: params.cardId, reason: body.reason }),
         },
@@ -227,8 +259,8 @@ export function v1Routes(): RouteSpec[] {
             summary: 'Revoke a card (final)',
             params: CardPath,
             body: ReasonBody,
-            success: { status: 200, description: 'the card after the change' },
-            errors: [403, 404, 409],
+            success: { status: 200, description: 'the card after the change', answer: CardCommitted },
+            ledger: { submits: [F.revokeCard] },
             handle: (ctx, { params, body }: { params: CardPath; body: ReasonBody }) =>
                 submitAs(ctx, 'card', F.revokeCard, { cardId: params.cardId, reason: body.reason }),
         },
@@ -242,8 +274,8 @@ export function v1Routes(): RouteSpec[] {
             summary: 'Renew a card for a number of years',
             params: CardPath,
             body: RenewBody,
-            success: { status: 200, description: 'the card after the change' },
-            errors: [403, 404, 409],
+            success: { status: 200, description: 'the card after the change', answer: CardCommitted },
+            ledger: { submits: [F.renewCard] },
             handle: (ctx, { params, body }: { params: CardPath; body: RenewBody }) =>
                 submitAs(ctx, 'card', F.renewCard, { cardId: params.cardId, validityYears: body.validityYears }),
         },
@@ -260,8 +292,8 @@ export function v1Routes(): RouteSpec[] {
                 pick: (raw) => ('document' in raw || 'signature' in raw ? SignedKeyRotation : IssuerRotateKeyBody),
                 classes: [SignedKeyRotation, IssuerRotateKeyBody],
             },
-            success: { status: 200, description: 'the card after the change' },
-            errors: [403, 404, 409, 422],
+            success: { status: 200, description: 'the card after the change', answer: CardCommitted },
+            ledger: { submits: [F.rotateKey, F.rotateKeyByIssuer] },
             handle: (ctx, { params, body }: { params: CardPath; body: SignedKeyRotation | IssuerRotateKeyBody }) => {
                 if (body instanceof SignedKeyRotation) {
                     requireSame('document.cardId', body.document.cardId, params.cardId);
@@ -280,8 +312,8 @@ export function v1Routes(): RouteSpec[] {
             summary: "Erase a revoked card's personal data (PurgePrivateData); the public commitments stay",
             params: CardPath,
             body: EmptyBody,
-            success: { status: 200, description: 'the card after erasure' },
-            errors: [403, 404, 409],
+            success: { status: 200, description: 'the card after erasure', answer: CardCommitted },
+            ledger: { submits: [F.erasePersonalRecord, F.confirmErasure] },
             async handle(ctx, { params }: { params: CardPath }) {
                 // Step 1 purges the private record on the issuer's peers; step 2 records the erasure on the public card.
                 if (!ctx.resuming(F.confirmErasure))
@@ -300,8 +332,8 @@ export function v1Routes(): RouteSpec[] {
             summary: "A card's consents, paginated",
             params: CardPath,
             query: PageQuery,
-            success: { status: 200, description: 'a page of consents' },
-            errors: [403],
+            success: { status: 200, description: 'a page of consents', answer: ConsentPageAnswer },
+            ledger: { evaluates: [F.listConsentsByCard] },
             handle: (ctx, { params, query }: { params: CardPath; query: PageQuery }) =>
                 evaluateAs(ctx, 'page', F.listConsentsByCard, { cardId: params.cardId, ...pageOf(query) }),
         },
@@ -312,11 +344,12 @@ export function v1Routes(): RouteSpec[] {
             operationId: 'verifyChallenge',
             tags: ['authentication'],
             callers: 'department apps',
-            summary: "Check that the card is active and that its device key signed the verifier's challenge",
+            summary:
+                "Check that the card is usable (active, not expired) and that its device key signed the challenge for the calling app's org (verifierMspId); nothing is logged",
             params: CardPath,
             body: SignedAuthChallenge,
-            success: { status: 200, description: 'the verification result' },
-            errors: [403, 404, 409, 422],
+            success: { status: 200, description: 'the verification result', answer: VerificationAnswer },
+            ledger: { evaluates: [F.verifyChallenge] },
             handle: (ctx, { params, body }: { params: CardPath; body: SignedAuthChallenge }) => {
                 requireSame('document.cardId', body.document.cardId, params.cardId);
                 return evaluateAs(ctx, 'verification', F.verifyChallenge, body);
@@ -332,8 +365,8 @@ export function v1Routes(): RouteSpec[] {
                 'Yes/no eligibility questions (age at least N, disability, ...): logged as an access, answered without the data behind them',
             params: CardPath,
             body: EligibilityBody,
-            success: { status: 201, description: 'the decision and the answers' },
-            errors: [403, 404, 409, 422],
+            success: { status: 201, description: 'the decision and, when GRANTED, the answers', answer: EligibilityAnswer },
+            ledger: { submits: [F.requestAccess], readsForAnswer: [F.readGrantedData] },
             async handle(ctx, { params, body }: { params: CardPath; body: EligibilityBody }) {
                 const o = await ctx.submit<AccessDecision>(F.requestAccess, {
                     cardId: params.cardId,
@@ -343,18 +376,10 @@ export function v1Routes(): RouteSpec[] {
                     predicates: body.predicates.map((p) => ({ ...p })),
                     ...(body.consentId ? { consentId: body.consentId } : {}),
                 });
-                const answer = await withData(ctx, { ...o.result, ...txInfo(o) });
-                return {
-                    status: 201,
-                    body: {
-                        accessId: answer.accessId,
-                        decision: answer.decision,
-                        reason: answer.reason,
-                        answers: answer.data?.predicates,
-                        ...txInfo(o),
-                    },
-                };
+                return { status: 201, body: eligibilityOf(await withData(ctx, { ...o.result, ...txInfo(o) })) };
             },
+            toStored: stripData,
+            replay: async (ctx, stored) => ({ status: 201, body: eligibilityOf(await withData(ctx, stored as AccessOutcome)) }),
         },
         // ---- services ----
         {
@@ -366,8 +391,9 @@ export function v1Routes(): RouteSpec[] {
             callers: "issuer, service-admin (MOISMSP's for any org; another org's for its own org only)",
             summary: 'Register a department service: owner org and department, purpose, legal basis, allowed items and predicates',
             body: RegisterServiceArgs,
-            success: { status: 201, description: 'the service' },
-            errors: [403, 409],
+            success: { status: 201, description: 'the service', answer: ServiceCommitted },
+            ledger: { submits: [F.registerService] },
+            problems: { 422: ['ORG_NOT_ON_CHANNEL'] },
             async handle(ctx, { body }: { body: RegisterServiceArgs }) {
                 // The chaincode cannot read the channel config (cscc refuses chaincode callers): the gateway checks the owner org.
                 const orgs = await ctx.channelOrgs();
@@ -391,7 +417,8 @@ export function v1Routes(): RouteSpec[] {
             callers: 'any app',
             summary: 'Services, optionally of one owner org, paginated',
             query: ServicesQuery,
-            success: { status: 200, description: 'a page of services' },
+            success: { status: 200, description: 'a page of services', answer: ServicePageAnswer },
+            ledger: { evaluates: [F.listServices] },
             handle: (ctx, { query }: { query: ServicesQuery }) =>
                 evaluateAs(ctx, 'page', F.listServices, {
                     ...pageOf(query),
@@ -406,8 +433,8 @@ export function v1Routes(): RouteSpec[] {
             callers: 'any app',
             summary: 'A service',
             params: ServicePath,
-            success: { status: 200, description: 'the service' },
-            errors: [404],
+            success: { status: 200, description: 'the service', answer: ServiceAnswer },
+            ledger: { evaluates: [F.getService] },
             handle: (ctx, { params }: { params: ServicePath }) => evaluateAs(ctx, 'service', F.getService, { serviceId: params.serviceId }),
         },
         {
@@ -420,8 +447,8 @@ export function v1Routes(): RouteSpec[] {
             summary: 'Update a service',
             params: ServicePath,
             body: UpdateServiceBody,
-            success: { status: 200, description: 'the service' },
-            errors: [403, 404, 409],
+            success: { status: 200, description: 'the service', answer: ServiceCommitted },
+            ledger: { submits: [F.updateService] },
             handle: (ctx, { params, body }: { params: ServicePath; body: UpdateServiceBody }) =>
                 submitAs(ctx, 'service', F.updateService, { serviceId: params.serviceId, ...body }),
         },
@@ -435,8 +462,8 @@ export function v1Routes(): RouteSpec[] {
             summary: 'Deactivate a service',
             params: ServicePath,
             body: EmptyBody,
-            success: { status: 200, description: 'the service' },
-            errors: [403, 404, 409],
+            success: { status: 200, description: 'the service', answer: ServiceCommitted },
+            ledger: { submits: [F.deactivateService] },
             handle: (ctx, { params }: { params: ServicePath }) =>
                 submitAs(ctx, 'service', F.deactivateService, { serviceId: params.serviceId }),
         },
@@ -450,8 +477,8 @@ export function v1Routes(): RouteSpec[] {
             callers: 'citizen-agent (SeoulMSP)',
             summary: 'Grant a consent: a ConsentReceipt signed by the device key, verified by the chaincode',
             body: SignedConsentReceipt,
-            success: { status: 201, description: 'the consent' },
-            errors: [403, 404, 409, 422],
+            success: { status: 201, description: 'the consent', answer: ConsentCommitted },
+            ledger: { submits: [F.grantConsent] },
             async handle(ctx, { body }: { body: SignedConsentReceipt }) {
                 const o = await ctx.submit<unknown>(F.grantConsent, body);
                 return { status: 201, body: { consent: o.result, ...txInfo(o) } };
@@ -465,8 +492,8 @@ export function v1Routes(): RouteSpec[] {
             callers: 'the recipient org, auditor',
             summary: 'Consents given to a recipient org, paginated',
             query: ConsentsQuery,
-            success: { status: 200, description: 'a page of consents' },
-            errors: [403],
+            success: { status: 200, description: 'a page of consents', answer: ConsentPageAnswer },
+            ledger: { evaluates: [F.listConsentsByRecipient] },
             handle: (ctx, { query }: { query: ConsentsQuery }) =>
                 evaluateAs(ctx, 'page', F.listConsentsByRecipient, { recipientMspId: query.recipientMspId, ...pageOf(query) }),
         },
@@ -478,8 +505,8 @@ export function v1Routes(): RouteSpec[] {
             callers: 'citizen-agent, the recipient, auditor',
             summary: 'A consent with its signed receipt',
             params: ConsentPath,
-            success: { status: 200, description: 'the consent' },
-            errors: [403, 404],
+            success: { status: 200, description: 'the consent', answer: ConsentAnswer },
+            ledger: { evaluates: [F.getConsent] },
             handle: (ctx, { params }: { params: ConsentPath }) => evaluateAs(ctx, 'consent', F.getConsent, { consentId: params.consentId }),
         },
         {
@@ -492,8 +519,8 @@ export function v1Routes(): RouteSpec[] {
             summary: 'Withdraw a consent: a ConsentWithdrawal signed by the device key; effective for every later request',
             params: ConsentPath,
             body: SignedConsentWithdrawal,
-            success: { status: 200, description: 'the consent after withdrawal' },
-            errors: [403, 404, 409, 422],
+            success: { status: 200, description: 'the consent after withdrawal', answer: ConsentCommitted },
+            ledger: { submits: [F.withdrawConsent] },
             handle: (ctx, { params, body }: { params: ConsentPath; body: SignedConsentWithdrawal }) => {
                 requireSame('document.consentId', body.document.consentId, params.consentId);
                 return submitAs(ctx, 'consent', F.withdrawConsent, body);
@@ -512,14 +539,14 @@ export function v1Routes(): RouteSpec[] {
                 'A refusal is a committed DENIED entry, answered 201 with decision DENIED and its reason code. ' +
                 'Granted data is returned in this answer only; a replay with the same Idempotency-Key reads it again while the grant is fresh.',
             body: RequestAccessArgs,
-            success: { status: 201, description: 'the decision, and the granted data when GRANTED' },
-            errors: [403, 404, 409, 422],
+            success: { status: 201, description: 'the decision, and the granted data when GRANTED', answer: AccessAnswer },
+            ledger: { submits: [F.requestAccess], readsForAnswer: [F.readGrantedData] },
             async handle(ctx, { body }: { body: RequestAccessArgs }) {
                 const o = await ctx.submit<AccessDecision>(F.requestAccess, body);
                 return { status: 201, body: await withData(ctx, { ...o.result, ...txInfo(o) }) };
             },
             toStored: stripData,
-            replay: async (ctx, stored) => ({ status: 201, body: await withData(ctx, stored as AccessAnswer) }),
+            replay: async (ctx, stored) => ({ status: 201, body: await withData(ctx, stored as AccessOutcome) }),
         },
         {
             method: 'get',
@@ -529,8 +556,8 @@ export function v1Routes(): RouteSpec[] {
             callers: 'the department that made the request, its org-auditor, auditor',
             summary: 'One access-log entry',
             params: AccessIdArgs,
-            success: { status: 200, description: 'the entry' },
-            errors: [403, 404],
+            success: { status: 200, description: 'the entry', answer: AccessEntryAnswer },
+            ledger: { evaluates: [F.getAccess] },
             handle: (ctx, { params }: { params: AccessIdArgs }) => evaluateAs(ctx, 'entry', F.getAccess, { accessId: params.accessId }),
         },
         {
@@ -540,11 +567,11 @@ export function v1Routes(): RouteSpec[] {
             grants: AUDITOR,
             tags: ['access', 'audit'],
             callers: 'auditor',
-            summary: "A card's access log (auditor), paginated",
+            summary: "A card's access log (auditor), oldest first, paginated",
             params: CardPath,
             query: PageQuery,
-            success: { status: 200, description: 'a page of access-log entries' },
-            errors: [403],
+            success: { status: 200, description: 'a page of access-log entries, oldest first', answer: AccessLogPageAnswer },
+            ledger: { evaluates: [F.listAccessByCard] },
             handle: (ctx, { params, query }: { params: CardPath; query: PageQuery }) =>
                 evaluateAs(ctx, 'page', F.listAccessByCard, { cardId: params.cardId, ...pageOf(query) }),
         },
@@ -555,11 +582,11 @@ export function v1Routes(): RouteSpec[] {
             grants: CITIZEN_AGENT,
             tags: ['access', 'citizen'],
             callers: 'citizen-agent',
-            summary: "The citizen's own access log: an AccessLogListRequest signed by the device key, plus paging",
+            summary: "The citizen's own access log, oldest first: an AccessLogListRequest signed by the device key, plus paging",
             params: CardPath,
             body: ListMyAccessArgs,
-            success: { status: 200, description: 'a page of access-log entries' },
-            errors: [403, 409, 422],
+            success: { status: 200, description: 'a page of access-log entries, oldest first', answer: AccessLogPageAnswer },
+            ledger: { evaluates: [F.listMyAccess] },
             handle: (ctx, { params, body }: { params: CardPath; body: ListMyAccessArgs }) => {
                 requireSame('request.document.cardId', body.request.document.cardId, params.cardId);
                 return evaluateAs(ctx, 'page', F.listMyAccess, body);
@@ -572,10 +599,12 @@ export function v1Routes(): RouteSpec[] {
             operationId: 'auditAccess',
             tags: ['audit'],
             callers: "auditor; an org's org-auditor for its org; a department app for its own dept (named)",
-            summary: 'Access-log entries of an org (and department) over a time range, optionally by decision',
+            summary: 'Access-log entries of an org (and department) over a time range [from, to), optionally by decision',
+            description:
+                'Without `dept`, or with `decision`, a page may hold fewer than pageSize records (the others are filtered out): follow the bookmark until it is empty.',
             query: AuditAccessQuery,
-            success: { status: 200, description: 'a page of access-log entries' },
-            errors: [403],
+            success: { status: 200, description: 'a page of access-log entries', answer: AccessLogPageAnswer },
+            ledger: { evaluates: [F.listAccessByCaller] },
             handle: (ctx, { query }: { query: AuditAccessQuery }) => evaluateAs(ctx, 'page', F.listAccessByCaller, { ...query }),
         },
         {
@@ -584,10 +613,10 @@ export function v1Routes(): RouteSpec[] {
             operationId: 'auditAccessCounts',
             tags: ['audit'],
             callers: "auditor; an org's org-auditor for its org; a department app for its own dept (named)",
-            summary: 'GRANTED and DENIED counts of an org per department over a time range',
+            summary: 'GRANTED and DENIED counts of an org per department over a time range [from, to)',
             query: AuditCountsQuery,
-            success: { status: 200, description: 'the counts' },
-            errors: [403],
+            success: { status: 200, description: 'the counts', answer: CountsAnswer },
+            ledger: { evaluates: [F.countAccess] },
             handle: (ctx, { query }: { query: AuditCountsQuery }) => evaluateAs(ctx, 'counts', F.countAccess, { ...query }),
         },
         {
@@ -599,8 +628,8 @@ export function v1Routes(): RouteSpec[] {
             callers: 'auditor',
             summary: 'Every committed version of a card, consent, service or access entry',
             params: HistoryPath,
-            success: { status: 200, description: 'the history, newest first (as Fabric returns a key\'s history)' },
-            errors: [403, 404],
+            success: { status: 200, description: "the history, newest first (as Fabric returns a key's history)", answer: HistoryAnswer },
+            ledger: { evaluates: [F.getHistory] },
             handle: (ctx, { params }: { params: HistoryPath }) =>
                 evaluateAs(ctx, 'history', F.getHistory, { kind: params.kind, id: params.id }),
         },
@@ -612,8 +641,9 @@ export function v1Routes(): RouteSpec[] {
             callers: 'any app',
             summary: 'Proof of a transaction: block number, validation code, endorsing orgs, creator org and time',
             params: TransactionPath,
-            success: { status: 200, description: 'the proof' },
-            errors: [404],
+            success: { status: 200, description: 'the proof', answer: ProofAnswer },
+            ledger: {},
+            problems: { 404: ['TX_NOT_FOUND'] },
             handle: async (ctx, { params }: { params: TransactionPath }) => ({ body: { proof: await ctx.proof(params.txId) } }),
         },
         // ---- blocks (the explorer; every org's peer holds the whole chain) ----
@@ -624,7 +654,8 @@ export function v1Routes(): RouteSpec[] {
             tags: ['blocks'],
             callers: 'any app',
             summary: "The channel's height and the hash of its last block header",
-            success: { status: 200, description: 'the chain info' },
+            success: { status: 200, description: 'the chain info', answer: ChainAnswer },
+            ledger: {},
             handle: async (ctx) => ({ body: { chain: await ctx.chainInfo() } }),
         },
         {
@@ -633,9 +664,10 @@ export function v1Routes(): RouteSpec[] {
             operationId: 'listBlocks',
             tags: ['blocks'],
             callers: 'any app',
-            summary: `Blocks from..to-1 (at most ${MAX_BLOCK_RANGE}): header hashes and transactions without their envelopes`,
+            summary: `Blocks from..to-1 (at most ${MAX_BLOCK_RANGE}, and none past the chain's height): header hashes and transactions without their envelopes`,
             query: BlocksQuery,
-            success: { status: 200, description: 'the blocks, lowest number first' },
+            success: { status: 200, description: 'the blocks, lowest number first, up to the chain height', answer: BlocksAnswer },
+            ledger: {},
             handle: async (ctx, { query }: { query: BlocksQuery }) => {
                 if (query.to <= query.from || query.to - query.from > MAX_BLOCK_RANGE) {
                     throw badRequest([{ field: 'query.to', constraints: { range: `to must be in (from, from + ${MAX_BLOCK_RANGE}]` } }]);
@@ -659,8 +691,9 @@ export function v1Routes(): RouteSpec[] {
             summary:
                 'One block: header (number, previous hash, data hash), transactions with validation codes, endorsing orgs and envelopes',
             params: BlockPath,
-            success: { status: 200, description: 'the block' },
-            errors: [404],
+            success: { status: 200, description: 'the block', answer: BlockAnswer },
+            ledger: {},
+            problems: { 404: ['BLOCK_NOT_FOUND'] },
             handle: async (ctx, { params }: { params: BlockPath }) => ({ body: { block: await ctx.block(BigInt(params.blockNumber)) } }),
         },
     ];

@@ -8,19 +8,37 @@ import { SignedAccessLogListRequest } from '../../chaincode/model';
 import type { Db } from '../db';
 import { badRequest } from '../errors';
 import { SqliteCheckpointer } from '../events/checkpointer';
-import { ACCESS_EVENT_NAMES, CHAINCODE_FN as F } from '../../chaincode/surface';
+import { ACCESS_EVENT_NAMES, CHAINCODE_FN as F, type ChaincodeFn } from '../../chaincode/surface';
 import type { EventStream, FabricLayer } from '../fabric/types';
 import type { Logger } from '../../network/client/logger';
 import { CardPath, StreamQuery } from './dto';
 import type { StreamQuota } from './limits';
 import { appOf } from './route';
-import { requireSame, validateInto } from './validate';
+import { decimalAtMost, requireSame, validateInto } from './validate';
 
 export const STREAM_PATH = '/v1/cards/:cardId/access-log/stream';
 export const STREAM_OPERATION_ID = 'streamCardAccessLog';
-const LAST_EVENT_ID = /^(\d{1,20}):([0-9a-f]{64})$/;
-/** Block numbers are uint64 in Fabric's protos; a larger position cannot be encoded in a Deliver seek. */
-const MAX_BLOCK_NUMBER = 2n ** 64n - 1n;
+/**
+ * `<block>:<transaction id>`, the block a uint64: Fabric's protos number blocks so, and a larger
+ * position cannot be encoded in a Deliver seek.
+ */
+export const LAST_EVENT_ID = new RegExp(`^(${decimalAtMost(2n ** 64n - 1n)}):([0-9a-f]{64})$`);
+
+/** The stream as the OpenAPI document describes it (openapi.ts); its handler is accessStream below. */
+export const STREAM_ROUTE = {
+    path: STREAM_PATH,
+    operationId: STREAM_OPERATION_ID,
+    summary: 'Server-Sent Events: new access-log entries of a card (event `access`, id `<block>:<txId>`)',
+    description:
+        'Citizens pass `request` (base64url of a signed AccessLogListRequest, checked as ListMyAccessLog checks it); auditors need none ' +
+        '(checked as ListAccessLogByCard). Each event is `data: {"accessId","cardId","decision","transactionId","blockNumber"}`; ' +
+        'a `: keep-alive` comment comes every 15 s. Reconnect with Last-Event-ID, or name a `subscriber` to keep a durable ' +
+        'server-side checkpoint.',
+    params: CardPath,
+    query: StreamQuery,
+    /** Before streaming, the same call as the listing, with a page of 1. */
+    evaluates: [F.listMyAccess, F.listAccessByCard] as ChaincodeFn[],
+} as const;
 
 export interface StreamRegistry {
     /** Open streams, closed on shutdown so the server can stop. */
@@ -42,7 +60,7 @@ export function accessStream(deps: {
         const query = validateInto(StreamQuery, { ...(req.query as object) }, 'query');
         const lastEventId = req.get('Last-Event-ID');
         const resumeAt = lastEventId === undefined ? undefined : LAST_EVENT_ID.exec(lastEventId);
-        if (lastEventId !== undefined && (!resumeAt || BigInt(resumeAt[1]) > MAX_BLOCK_NUMBER)) {
+        if (lastEventId !== undefined && !resumeAt) {
             throw badRequest([
                 {
                     field: 'header.Last-Event-ID',

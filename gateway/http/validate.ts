@@ -11,6 +11,24 @@ export type Where = 'body' | 'query' | 'path' | 'header';
 
 /** An integer in a query string or a path: decimal digits only, within Number's exact range. */
 export const DECIMAL = /^[0-9]{1,15}$/;
+/** The largest integer DECIMAL admits (a DTO's @Max, so that the OpenAPI document states it). */
+export const MAX_DECIMAL = 999_999_999_999_999;
+
+/**
+ * A regex source matching the decimal numbers 0..max, leading zeros allowed up to max's digit
+ * count: a bound a pattern can state (in the OpenAPI document) as exactly as a BigInt comparison.
+ */
+export function decimalAtMost(max: bigint): string {
+    const m = max.toString();
+    const alternatives = m.length > 1 ? [`[0-9]{1,${m.length - 1}}`] : [];
+    for (let i = 0; i < m.length; i++) {
+        const d = Number(m[i]);
+        const rest = m.length - i - 1;
+        if (d > 0) alternatives.push(`${m.slice(0, i)}[0-${d - 1}]${rest ? `[0-9]{${rest}}` : ''}`);
+    }
+    alternatives.push(m);
+    return `(?:${alternatives.join('|')})`;
+}
 
 function flatten(errors: ValidationError[], prefix: string, out: FieldError[]): FieldError[] {
     for (const e of errors) {

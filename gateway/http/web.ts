@@ -14,14 +14,16 @@ import * as path from 'node:path';
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
 import { Type, type ClassConstructor } from 'class-transformer';
-import { Equals, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import { IsArray, IsIn, IsInt, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
 import { ID_PATTERN, MSP_ID_PATTERN, SignedAuthChallenge } from '../../chaincode/model';
 import type { App, AppStore } from '../auth/store';
 import { ProblemError, unauthorized } from '../errors';
-import { CHAINCODE_FN as F } from '../../chaincode/surface';
+import { CHAINCODE_FN as F, type ChaincodeFn } from '../../chaincode/surface';
 import type { FabricLayer } from '../fabric/types';
-import { dispatcher, type DispatchDeps, type RouteSpec } from './route';
+import { CardAuthentication } from './answers';
+import { orNull } from './schemas';
+import { dispatcher, type DispatchDeps, type Problems, type RouteSpec } from './route';
 import { STREAM_PATH } from './sse';
 import { validateInto } from './validate';
 
@@ -154,30 +156,21 @@ export class SessionView {
     @IsOptional() @ValidateNested() @Type(() => SessionAppView) app?: SessionAppView;
 }
 
-// Always present, null when nobody is signed in (OpenAPI 3.0 says so with a nullable allOf around the $ref).
+// Always present, null when nobody is signed in (schemas.ts orNull).
 @JSONSchema({ required: ['session'] })
 export class SessionAnswer {
     @IsOptional()
     @ValidateNested()
     @Type(() => SessionView)
-    @JSONSchema((ref) => ({ allOf: [ref], nullable: true }))
+    @JSONSchema((ref) => orNull(ref))
     session!: SessionView | null;
 }
 
 export class SessionChallengeAnswer {
-    /** The nonce the device signs in an AuthChallenge (one use). */
-    @IsString() challenge!: string;
+    /** The nonce the device signs in an AuthChallenge (one use): 24 random bytes, base64url. */
+    @Matches(/^[A-Za-z0-9_-]{32}$/) challenge!: string;
     @Matches(MSP_ID_PATTERN) verifierMspId!: string;
     @IsInt() expiresInSeconds!: number;
-}
-
-/** The chaincode's AuthenticateCard answer (public facts of the card). */
-export class CardAuthentication {
-    @Equals(true) authenticated!: true;
-    @Matches(ID_PATTERN) cardId!: string;
-    @IsString() expiresAt!: string;
-    @IsString() status!: string;
-    @IsString() subjectId!: string;
 }
 
 export class TrackerSignInAnswer {
@@ -284,19 +277,12 @@ export interface SessionRouteSpec {
     /** The answer's class; none for an empty answer. */
     answer?: ClassConstructor<object>;
     success: { status: number; description: string };
-    /** The problem codes this route answers by status, besides every session route's (SESSION_API_ERRORS). */
-    errors: Record<number, string[]>;
+    /** The chaincode functions it evaluates (their refusals are its problems too). */
+    evaluates?: ChaincodeFn[];
+    /** The route's own problems by status, besides those every session route answers (statuses.ts). */
+    errors: Problems;
     handle(api: UiApi, req: Request, res: Response, body: object): void | Promise<void>;
 }
-
-/** Problems every session-API route may answer: a cross-site request, and too many requests from an address. */
-export const SESSION_API_ERRORS: Record<number, string[]> = { 403: ['CROSS_ORIGIN'], 429: ['RATE_LIMITED'] };
-/** Problems of a body the session API could not read (app.ts requestProblem and validateInto). */
-const BODY_ERRORS: Record<number, string[]> = {
-    400: ['VALIDATION_FAILED', 'MALFORMED_JSON', 'JSON_TOO_DEEP', 'JSON_TOO_MANY_MEMBERS'],
-    413: ['BODY_TOO_LARGE'],
-    415: ['CONTENT_ENCODING_UNSUPPORTED', 'CHARSET_UNSUPPORTED'],
-};
 
 const sessionRead = (ui: WebUi): SessionRouteSpec => ({
     ui,
@@ -347,7 +333,7 @@ export const SESSION_ROUTES: readonly SessionRouteSpec[] = [
         body: ChallengeBody,
         answer: SessionChallengeAnswer,
         success: { status: 201, description: 'the challenge' },
-        errors: BODY_ERRORS,
+        errors: {},
         handle(api, _req, res, body) {
             const { cardId } = body as ChallengeBody;
             res.status(201).json({ challenge: api.challenges.add({ cardId }), verifierMspId: api.deps.mspId, expiresInSeconds: 120 });
@@ -366,7 +352,8 @@ export const SESSION_ROUTES: readonly SessionRouteSpec[] = [
         body: SignedAuthChallenge,
         answer: TrackerSignInAnswer,
         success: { status: 201, description: 'signed in (Set-Cookie cc_tracker)' },
-        errors: { ...BODY_ERRORS, 401: ['UNAUTHENTICATED'], 503: ['FABRIC_UNAVAILABLE'] },
+        evaluates: [F.verifyChallenge],
+        errors: { 401: ['UNAUTHENTICATED'] },
         async handle(api, _req, res, body) {
             const signed = body as SignedAuthChallenge;
             const pending = api.challenges.take(signed.document.nonce);
@@ -401,7 +388,7 @@ export const SESSION_ROUTES: readonly SessionRouteSpec[] = [
         body: ApiKeyBody,
         answer: ConsoleSignInAnswer,
         success: { status: 201, description: 'signed in (Set-Cookie cc_console)' },
-        errors: { ...BODY_ERRORS, 401: ['UNAUTHENTICATED'] },
+        errors: { 401: ['UNAUTHENTICATED'] },
         handle(api, _req, res, body) {
             const found = api.deps.apps.authenticate((body as ApiKeyBody).apiKey);
             if (!found || found.mspId !== api.deps.mspId) throw unauthorized('the API key is not valid for this gateway');
@@ -412,12 +399,6 @@ export const SESSION_ROUTES: readonly SessionRouteSpec[] = [
     },
     ...(['tracker', 'console'] as const).flatMap((ui) => [sessionRead(ui), signOut(ui)]),
 ];
-
-/** Problems a UI's /v1 route answers besides the route's own: no session, and a tracker session naming another card. */
-export const SESSION_V1_ERRORS: Record<WebUi, Record<number, string[]>> = {
-    tracker: { 401: ['UNAUTHENTICATED'], 403: ['CROSS_ORIGIN', 'SESSION_CARD_MISMATCH'] },
-    console: { 401: ['UNAUTHENTICATED'], 403: ['CROSS_ORIGIN'] },
-};
 
 function uiApi(ui: WebUi, deps: WebDeps, ttlMs: number): Router {
     const router = express.Router();
@@ -493,7 +474,8 @@ function uiApi(ui: WebUi, deps: WebDeps, ttlMs: number): Router {
                 next();
             },
             deps.limit(r),
-            deps.jsonBody,
+            // A GET's body is not read (nothing in it would be used).
+            ...(r.method === 'get' ? [] : [deps.jsonBody]),
             ownCard,
             dispatcher(r, deps.dispatch),
         );

@@ -14,6 +14,8 @@ import {
     verifyDeviceSignature,
 } from '../../../chaincode/model/signed.js';
 import { parseArgs } from '../../../chaincode/model/validate.js';
+import { codePoints, isCalendarDate, isInstant } from '../../../chaincode/model/formats.js';
+import { ListAccessByCallerArgs, PersonalDataDto } from '../../../chaincode/model/dto.js';
 import { DATA_ITEMS } from '../../../chaincode/model/vocabulary.js';
 import { requireIssuerPeer } from '../../../chaincode/ledger.js';
 import { newDevice, samplePerson } from './harness.js';
@@ -109,6 +111,79 @@ describe('chaincode model (shared with the gateway)', () => {
             expect(parseErrorCode('NOT_A_CODE: x')).to.equal(undefined);
             for (const code of Object.values(ErrorCode)) expect(ERROR_HTTP_STATUS[code]).to.be.within(400, 599);
             expect(new ChaincodeError(ErrorCode.CARD_REVOKED, 'x')).to.include({ code: 'CARD_REVOKED', message: 'CARD_REVOKED: x' });
+        });
+    });
+
+    describe('formats (the same check at the chaincode, the gateway and in the OpenAPI document)', () => {
+        it('Given instants, Then RFC 3339 date-times on real days with years 0001-9998 pass, and nothing else', () => {
+            for (const ok of [
+                '2026-01-01T00:00:00Z',
+                '2026-01-01T00:00:00.123Z',
+                '2026-01-01T00:00:00.123456789+09:00',
+                '0001-01-01T00:00:00-23:59',
+                '9998-12-31T23:59:59.999+23:59',
+                '2024-02-29T12:00:00Z',
+                '2000-02-29T12:00:00Z',
+            ])
+                expect(isInstant(ok), ok).to.equal(true);
+            for (const bad of [
+                '0000-01-01T00:00:00Z',
+                '9999-12-31T23:59:59Z',
+                '2026-01-01',
+                '2026-01-01 00:00:00Z',
+                '2026-01-01t00:00:00z',
+                '2026-01-01T00:00:60Z',
+                '2026-01-01T24:00:00Z',
+                '2026-01-01T00:00Z',
+                '2026-01-01T00:00:00',
+                '2026-01-01T00:00:00.1234567890Z',
+                '2026-01-01T00:00:00+24:00',
+                '2026-01-01T00:00:00+0900',
+                '2023-02-29T00:00:00Z',
+                '1900-02-29T00:00:00Z',
+                '2026-04-31T00:00:00Z',
+                '2026-W01-1T00:00:00Z',
+                '+002026-01-01T00:00:00Z',
+                '\u0662\u0660\u0662\u0666-01-01T00:00:00Z',
+            ])
+                expect(isInstant(JSON.parse(`"${bad}"`)), bad).to.equal(false);
+            expect(() => parseArgs(ListAccessByCallerArgs, { mspId: 'MOHWMSP', from: '2026-01-01', to: '2027-01-01T00:00:00Z' })).to.throw(
+                /^INVALID_ARGUMENT: from: isInstant$/,
+            );
+        });
+
+        it('Given dates of birth, Then calendar days of years 0000-9999 pass, 30 February does not', () => {
+            for (const ok of ['0000-02-29', '1958-03-14', '2024-02-29', '9999-12-31']) expect(isCalendarDate(ok), ok).to.equal(true);
+            for (const bad of ['1900-02-29', '2023-02-29', '2026-13-01', '2026-00-10', '2026-1-01', '12026-01-01', '2026-01-01T00:00:00Z'])
+                expect(isCalendarDate(bad), bad).to.equal(false);
+            expect(() => parseArgs(PersonalDataDto, { ...samplePerson(), birthDate: '1958-02-30' })).to.throw(/birthDate: isCalendarDate/);
+        });
+
+        it('Given texts, Then their length is counted in code points, as JSON Schema counts it (a variation selector is one)', () => {
+            expect(codePoints('a\u{1F600}\uFE0F')).to.equal(3);
+            const base = { cardId: 'card-1', serviceId: 'svc-1', items: ['name'], predicates: [] };
+            expect(() => parseArgs(RequestAccessArgs, { ...base, purpose: `${'a'.repeat(499)}\uFE0F` })).not.to.throw();
+            expect(() => parseArgs(RequestAccessArgs, { ...base, purpose: `${'a'.repeat(500)}\uFE0F` })).to.throw(/purpose: textLength/);
+            expect(() => parseArgs(RequestAccessArgs, { ...base, purpose: '\u{1F600}'.repeat(500) })).not.to.throw();
+        });
+
+        it('Given a predicate asked twice, Then the argument is refused, whatever the elements are', () => {
+            const base = { cardId: 'card-1', serviceId: 'svc-1', purpose: 'p', items: [] };
+            const twice = [
+                { name: 'ageAtLeast', value: 65 },
+                { name: 'ageAtLeast', value: 65 },
+            ];
+            expect(() => parseArgs(RequestAccessArgs, { ...base, predicates: twice })).to.throw(/predicates: arrayUnique/);
+            expect(() =>
+                parseArgs(RequestAccessArgs, {
+                    ...base,
+                    predicates: [
+                        { name: 'ageAtLeast', value: 65 },
+                        { name: 'ageAtLeast', value: 19 },
+                    ],
+                }),
+            ).not.to.throw();
+            expect(() => parseArgs(RequestAccessArgs, { ...base, predicates: [null, 'x', 1] })).to.throw(/^INVALID_ARGUMENT: /);
         });
     });
 
