@@ -137,11 +137,13 @@ export async function fuzzRole(
     opts: { run: string; maxExamples: number; seed: number },
 ): Promise<{ result: FuzzResult; findings: string[] }> {
     const name = `e2e-fuzz-${role.label.replace(/\W+/g, '-').toLowerCase()}-${mode}-${opts.run}`;
+    // Credentials first: the tracker's are a card issued for the run, two transactions.
+    const headers = await role.credentials(t, name);
     const before = mode === 'negative' ? await ledgerDigest(t) : undefined;
     const result = await runFuzz(bin, {
         label: `${role.label} (${mode})`,
         spec: `${gatewayUrl(t, role.mspId)}/openapi.json`,
-        headers: await role.credentials(t, name),
+        headers,
         mode,
         includePath: role.includePath,
         excludePath: STREAM_PATHS,

@@ -95,8 +95,19 @@ const CHECKS: Record<FuzzRun['mode'], string[]> = {
     ],
 };
 
-export function fuzzArgs(run: FuzzRun): string[] {
+/**
+ * The statuses that refuse a request that breaks the document: Schemathesis's own list, plus 413
+ * and 431, with which the gateway (and Node's HTTP server under it) refuses a body or a request
+ * line too large: invalid data rejected, as documented.
+ */
+export const REJECTION_STATUSES = ['400', '401', '403', '404', '405', '406', '409', '413', '415', '422', '428', '429', '431'];
+
+const CONFIG = `[checks.negative_data_rejection]\nexpected-statuses = [${REJECTION_STATUSES.map((s) => `"${s}"`).join(', ')}]\n`;
+
+export function fuzzArgs(run: FuzzRun, configFile: string): string[] {
     return [
+        '--config-file',
+        configFile,
         'run',
         run.spec,
         ...Object.entries(run.headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]),
@@ -134,7 +145,9 @@ export async function runFuzz(bin: string, run: FuzzRun): Promise<FuzzResult> {
     fs.mkdirSync(run.reportDir, { recursive: true });
     const started = Date.now();
     // In the report folder: Schemathesis keeps its example database (.schemathesis/) in its working folder.
-    const child = spawn(bin, fuzzArgs(run), {
+    const configFile = path.join(run.reportDir, 'schemathesis.toml');
+    fs.writeFileSync(configFile, CONFIG);
+    const child = spawn(bin, fuzzArgs(run, configFile), {
         cwd: run.reportDir,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, NO_COLOR: '1' },
