@@ -38,6 +38,9 @@ export const ErrorCode = {
     ACCESS_NOT_GRANTED: 'ACCESS_NOT_GRANTED',
     ACCESS_EXPIRED: 'ACCESS_EXPIRED',
     ACCESS_CALLER_MISMATCH: 'ACCESS_CALLER_MISMATCH',
+    // issue 24: special service bases (investigation, emergency)
+    SERVICE_BASIS_MISMATCH: 'SERVICE_BASIS_MISMATCH',
+    BREAK_GLASS_REQUIRED: 'BREAK_GLASS_REQUIRED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -79,6 +82,8 @@ export const ERROR_HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
     ACCESS_NOT_GRANTED: 403,
     ACCESS_EXPIRED: 410,
     ACCESS_CALLER_MISMATCH: 403,
+    SERVICE_BASIS_MISMATCH: 422,
+    BREAK_GLASS_REQUIRED: 403,
 };
 
 /** An error whose message is `CODE: detail`; fabric-contract-api sends the message to the client. */

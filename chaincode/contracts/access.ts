@@ -40,6 +40,7 @@ import {
     Role,
     TRANSIENT_RESPONSE_KEY,
     SEOUL_UTC_OFFSET_HOURS,
+    ServiceBasis,
     ServiceStatus,
     type DataItem,
 } from '../model/vocabulary.js';
@@ -289,6 +290,8 @@ export class AccessContract extends BaseContract {
                 return denied(ErrorCode.CONSENT_SCOPE_EXCEEDED);
             return { decision: Decision.GRANTED, reason: GrantBasis.CONSENT, legalBasis: undefined };
         }
+        // An emergency service's law is used by break-glass only (flagged, reviewed, limited).
+        if (service.basis === ServiceBasis.EMERGENCY) return denied(ErrorCode.BREAK_GLASS_REQUIRED);
         if (service.legalBasis) return { decision: Decision.GRANTED, reason: GrantBasis.LEGAL_BASIS, legalBasis: service.legalBasis };
         return denied(ErrorCode.CONSENT_REQUIRED);
     }

@@ -1,6 +1,15 @@
 // Shapes of the ledger assets and return values (public state unless marked private).
 
-import type { CardStatus, ConsentStatus, DataItem, Decision, PredicateName, ReasonCode, ServiceStatus } from './vocabulary.js';
+import type {
+    CardStatus,
+    ConsentStatus,
+    DataItem,
+    Decision,
+    PredicateName,
+    ReasonCode,
+    ServiceBasis,
+    ServiceStatus,
+} from './vocabulary.js';
 
 export interface CitizenCard {
     docType: 'card';
@@ -56,6 +65,8 @@ export interface Service {
     name: string;
     purpose: string;
     legalBasis?: string;
+    /** Special basis (investigation, emergency); absent for an ordinary service. Never changes. */
+    basis?: ServiceBasis;
     items: DataItem[];
     predicates: PredicateName[];
     status: ServiceStatus;

@@ -26,9 +26,11 @@ import {
     MAX_PAGE_SIZE,
     PREDICATES,
     REASON_CODES,
+    SERVICE_BASES,
     type DataItem,
     type PredicateName,
     type ReasonCode,
+    type ServiceBasis,
 } from './vocabulary.js';
 import { SignedAccessLogListRequest } from './signed.js';
 
@@ -116,6 +118,8 @@ export class RegisterServiceArgs {
     @IsOptional() @IsString() @Length(1, 500) legalBasis?: string;
     @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
     @ArrayUnique() @ArrayMaxSize(PREDICATES.length) @IsIn(PREDICATES, { each: true }) predicates!: PredicateName[];
+    /** investigation or emergency (needs legalBasis and a national service admin); absent for an ordinary service. */
+    @IsOptional() @IsIn(SERVICE_BASES) basis?: ServiceBasis;
 }
 
 export class UpdateServiceArgs {

@@ -94,5 +94,36 @@ export const SIGNED_REQUEST_MAX_AGE_SECONDS = 600;
 /** Personal-data dates (birthDate, age predicates) are evaluated on the Seoul calendar date. */
 export const SEOUL_UTC_OFFSET_HOURS = 9;
 
+/**
+ * A service's special basis; absent for an ordinary service (consent, or its `legalBasis`).
+ * `investigation`: may make sealed accesses (RequestSealedAccess); `emergency`: may release data
+ * without consent by break-glass only (RequestEmergencyAccess). Both need a `legalBasis`.
+ */
+export const ServiceBasis = { INVESTIGATION: 'investigation', EMERGENCY: 'emergency' } as const;
+export type ServiceBasis = (typeof ServiceBasis)[keyof typeof ServiceBasis];
+export const SERVICE_BASES = [ServiceBasis.INVESTIGATION, ServiceBasis.EMERGENCY] as const;
+
+/**
+ * The channel's policy for the rules of issue 24, in one place. It is part of the chaincode, so it
+ * changes only with a new chaincode definition, which the channel's lifecycle endorsement policy
+ * (MAJORITY of the orgs) must approve: that is the channel's policy. PolicyContract:GetPolicy
+ * answers it.
+ */
+export const CHANNEL_POLICY = {
+    /** A sealed access entry is hidden from the citizen for at most this many days from the seal (or its extension). */
+    sealMaxDays: 90,
+    /** Break-glass accesses a department may make per Seoul calendar month before it is refused until an auditor clears it. */
+    breakGlassMonthlyLimit: 5,
+    /** The transparency report publishes no count from 1 to reportMinCount - 1 (null instead). */
+    reportMinCount: 5,
+    /** A legal representative acts for a child until this birthday. */
+    minorityAge: 14,
+    /**
+     * Horizon of a minority's hash chains, in days from its start: 14 years of 366 days and one,
+     * so that every child's 14th birthday falls inside it. Past it the minority has ended for sure.
+     */
+    minorityHorizonDays: 14 * 366 + 1,
+} as const;
+
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
