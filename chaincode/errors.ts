@@ -41,6 +41,10 @@ export const ErrorCode = {
     // issue 24: special service bases (investigation, emergency)
     SERVICE_BASIS_MISMATCH: 'SERVICE_BASIS_MISMATCH',
     BREAK_GLASS_REQUIRED: 'BREAK_GLASS_REQUIRED',
+    // issue 24: sealed access entries
+    SEAL_TOO_LONG: 'SEAL_TOO_LONG',
+    SEAL_NOT_FOUND: 'SEAL_NOT_FOUND',
+    SEAL_RELEASED: 'SEAL_RELEASED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -84,6 +88,9 @@ export const ERROR_HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
     ACCESS_CALLER_MISMATCH: 403,
     SERVICE_BASIS_MISMATCH: 422,
     BREAK_GLASS_REQUIRED: 403,
+    SEAL_TOO_LONG: 422,
+    SEAL_NOT_FOUND: 404,
+    SEAL_RELEASED: 409,
 };
 
 /** An error whose message is `CODE: detail`; fabric-contract-api sends the message to the client. */

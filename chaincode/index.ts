@@ -6,8 +6,9 @@ import { AccessContract } from './contracts/access.js';
 import { AuditContract } from './contracts/audit.js';
 import { CardContract } from './contracts/card.js';
 import { ConsentContract } from './contracts/consent.js';
+import { OversightContract } from './contracts/oversight.js';
 import { ServiceContract } from './contracts/service.js';
 
-export { AccessContract, AuditContract, CardContract, ConsentContract, ServiceContract };
+export { AccessContract, AuditContract, CardContract, ConsentContract, OversightContract, ServiceContract };
 
-export const contracts: unknown[] = [CardContract, ServiceContract, ConsentContract, AccessContract, AuditContract];
+export const contracts: unknown[] = [CardContract, ServiceContract, ConsentContract, AccessContract, AuditContract, OversightContract];

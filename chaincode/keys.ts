@@ -11,6 +11,7 @@ export const KeyType = {
     NONCE: 'nonce', // [cardId, nonce] -> txId (signed-request replay protection)
     ACCESS: 'access', // [accessId] -> AccessLogEntry
     ACCESS_BY_CARD: 'access~card', // [cardId, timestamp, accessId] -> AccessLogEntry (immutable copy)
+    SEAL: 'seal', // [accessId] -> Seal (the seal of a sealed entry: separate, extendable state)
 } as const;
 
 /**
@@ -46,5 +47,8 @@ export const EventName = {
     CONSENT_GRANTED: 'ConsentGranted',
     CONSENT_WITHDRAWN: 'ConsentWithdrawn',
     ACCESS_LOGGED: 'AccessLogged',
+    /** A sealed entry: no cardId, so that no tracker notification reveals it before its seal date. */
+    SEALED_ACCESS_LOGGED: 'SealedAccessLogged',
+    SEAL_EXTENDED: 'SealExtended',
 } as const;
 export type EventName = (typeof EventName)[keyof typeof EventName];

@@ -7,6 +7,7 @@ import { ErrorCode, fail } from '../errors.js';
 import { ACCESS_BY_CALLER_PREFIX, EventName, KeyType, accessByCallerKey, personalRecordKey } from '../keys.js';
 import {
     BaseContract,
+    addDays,
     caller,
     cardUnusable,
     compositeKey,
@@ -27,14 +28,35 @@ import {
     verifySigned,
     type Caller,
 } from '../ledger.js';
-import type { AccessDecision, AccessLogEntry, GrantedData, PersonalRecord, PredicateRequest, Service } from '../model/assets.js';
-import { AccessIdArgs, ListAccessByCallerArgs, ListAccessByCardArgs, ListMyAccessArgs, RequestAccessArgs } from '../model/dto.js';
+import type {
+    AccessDecision,
+    AccessLogEntry,
+    AccessLogRecord,
+    GrantedData,
+    Page,
+    PersonalRecord,
+    PredicateRequest,
+    Seal,
+    Service,
+} from '../model/assets.js';
+import {
+    AccessIdArgs,
+    ListAccessByCallerArgs,
+    ListAccessByCardArgs,
+    ListMyAccessArgs,
+    RequestAccessArgs,
+    RequestSealedAccessArgs,
+    type AccessAskArgs,
+} from '../model/dto.js';
 import { parseArgs } from '../model/validate.js';
 import { sealJson, type SealedGrantedData } from '../model/sealed.js';
 import {
     ACCESS_READ_TTL_SECONDS,
+    CHANNEL_POLICY,
     ConsentStatus,
+    DEFAULT_PAGE_SIZE,
     Decision,
+    MAX_PAGE_SIZE,
     PERSONAL_DATA_COLLECTION,
     PROPOSAL_MAX_SKEW_SECONDS,
     Role,
@@ -93,6 +115,81 @@ function subset<T>(asked: readonly T[], allowed: readonly T[]): boolean {
     return asked.every((x) => allowed.includes(x));
 }
 
+/** How a request was made: RequestAccess (with or without a consent), RequestSealedAccess. */
+type AccessMode = { kind: 'ordinary'; consentId?: string } | { kind: 'sealed'; sealedUntil: string };
+
+function requireDepartment(ctx: Context, action: string): Caller & { dept: string } {
+    const c = requireCaller(ctx, DEPARTMENT, action);
+    if (!c.dept) fail(ErrorCode.UNAUTHORIZED_ROLE, `${action}: the caller certificate has no dept attribute`);
+    return c as Caller & { dept: string };
+}
+
+/** A seal date: after the tx time and at most CHANNEL_POLICY.sealMaxDays after it. */
+export function requireSealDate(ctx: Context, iso: string, name: string): string {
+    const until = normalizeInstant(iso, name);
+    const now = txIso(ctx);
+    if (until <= now) fail(ErrorCode.INVALID_ARGUMENT, `${name}: must be after the transaction time`);
+    if (until > addDays(now, CHANNEL_POLICY.sealMaxDays)) {
+        fail(ErrorCode.SEAL_TOO_LONG, `${name}: a seal lasts at most ${CHANNEL_POLICY.sealMaxDays} days (the channel's policy)`);
+    }
+    return until;
+}
+
+export async function loadSeal(ctx: Context, accessId: string): Promise<Seal | undefined> {
+    return getJson<Seal>(ctx, compositeKey(ctx, KeyType.SEAL, [accessId]));
+}
+
+/** A sealed entry with its seal's current date; any other entry as it is. */
+export async function withSeal(ctx: Context, entry: AccessLogEntry): Promise<AccessLogRecord> {
+    if (!entry.sealed) return entry;
+    const seal = await loadSeal(ctx, entry.accessId);
+    return { ...entry, sealedUntil: seal?.sealedUntil };
+}
+
+/**
+ * The entry as its citizen may see it at the tx time: undefined while it is sealed, else with
+ * its seal's date (when it was sealed). Never the wall clock: the transaction's timestamp.
+ */
+export async function citizenView(ctx: Context, entry: AccessLogEntry): Promise<AccessLogRecord | undefined> {
+    const record = await withSeal(ctx, entry);
+    if (record.sealedUntil !== undefined && txIso(ctx) < record.sealedUntil) return undefined;
+    return record;
+}
+
+/**
+ * One page of a card's log as its citizen sees it. A hidden (sealed) entry must not show through
+ * the page either: not as a missing record against fetchedRecordsCount, not as the bookmark (the
+ * peer's bookmark is the next key, which names the entry's time and id). So this page fills up
+ * to pageSize visible entries, reading on past hidden ones, and its bookmark is the key of the
+ * next *visible* entry, or "" when none is left: a citizen sees the same pages as if the sealed
+ * entries did not exist. Extra reads are bounded by the sealed entries of this one card.
+ */
+export async function citizenLogPage(
+    ctx: Context,
+    cardId: string,
+    pageSize: number | undefined,
+    bookmark: string | undefined,
+): Promise<Page<AccessLogRecord>> {
+    const size = pageSize ?? DEFAULT_PAGE_SIZE;
+    const records: AccessLogRecord[] = [];
+    let next = bookmark ?? '';
+    for (;;) {
+        // One more than still needed: the extra one tells whether a visible entry follows.
+        const want = Math.min(MAX_PAGE_SIZE + 1, size - records.length + 1);
+        const page = await partialKeyPage(ctx, KeyType.ACCESS_BY_CARD, [cardId], want, next, async (kv) => ({
+            key: kv.key,
+            record: await citizenView(ctx, decodeJson<AccessLogEntry>(kv.value)),
+        }));
+        for (const { key, record } of page.records) {
+            if (record === undefined) continue;
+            if (records.length === size) return { records, bookmark: key, fetchedRecordsCount: records.length };
+            records.push(record);
+        }
+        if (page.bookmark === '') return { records, bookmark: '', fetchedRecordsCount: records.length };
+        next = page.bookmark;
+    }
+}
+
 @Info({ title: 'AccessContract', description: 'Logged access requests, reads of granted data, access-log listings' })
 export class AccessContract extends BaseContract {
     constructor() {
@@ -107,50 +204,24 @@ export class AccessContract extends BaseContract {
     @Transaction()
     @Returns('string')
     async RequestAccess(ctx: Context, argsJson: string): Promise<string> {
-        const c = requireCaller(ctx, DEPARTMENT, 'RequestAccess');
-        if (!c.dept) fail(ErrorCode.UNAUTHORIZED_ROLE, 'RequestAccess: the caller certificate has no dept attribute');
+        const c = requireDepartment(ctx, 'RequestAccess');
         const args = parseArgs(RequestAccessArgs, argsJson);
-        if (args.items.length === 0 && args.predicates.length === 0)
-            fail(ErrorCode.INVALID_ARGUMENT, 'ask for at least one item or predicate');
-        const names = new Set<string>();
-        for (const p of args.predicates) {
-            if ((p.name === 'ageAtLeast') !== (p.value !== undefined))
-                fail(ErrorCode.INVALID_ARGUMENT, `predicates: ${p.name} ${p.name === 'ageAtLeast' ? 'needs' : 'takes no'} value`);
-            const id = p.value === undefined ? p.name : `${p.name}:${p.value}`;
-            if (names.has(id)) fail(ErrorCode.INVALID_ARGUMENT, `predicates: ${id} asked twice`);
-            names.add(id);
-        }
-        const card = await loadCard(ctx, args.cardId);
-        const service = await loadService(ctx, args.serviceId);
-        const now = txIso(ctx);
-        const predicates: PredicateRequest[] = args.predicates
-            .map((p) => (p.value === undefined ? { name: p.name } : { name: p.name, value: p.value }))
-            .sort((a, b) => (a.name === b.name ? (a.value ?? 0) - (b.value ?? 0) : a.name < b.name ? -1 : 1));
-        const entry: AccessLogEntry = {
-            docType: 'access',
-            accessId: ctx.stub.getTxID(),
-            txId: ctx.stub.getTxID(),
-            timestamp: now,
-            decision: Decision.DENIED,
-            reason: '',
-            cardId: card.cardId,
-            serviceId: service.serviceId,
-            callerMspId: c.mspId,
-            callerDept: c.dept,
-            callerId: c.id,
-            purpose: args.purpose,
-            items: [...args.items].sort(),
-            predicates,
-            consentId: args.consentId,
-        };
-        const verdict = await this.#decide(ctx, c, entry, service, cardUnusable(card, now));
-        Object.assign(entry, verdict);
-        await putJson(ctx, compositeKey(ctx, KeyType.ACCESS, [entry.accessId]), entry);
-        await putJson(ctx, compositeKey(ctx, KeyType.ACCESS_BY_CARD, [entry.cardId, entry.timestamp, entry.accessId]), entry);
-        await putJson(ctx, accessByCallerKey(entry.callerMspId, entry.callerDept, entry.timestamp, entry.accessId), entry);
-        emit(ctx, EventName.ACCESS_LOGGED, { accessId: entry.accessId, cardId: entry.cardId, decision: entry.decision });
-        const decision: AccessDecision = { accessId: entry.accessId, decision: entry.decision, reason: entry.reason };
-        return result(decision);
+        return result(await this.#record(ctx, c, args, { kind: 'ordinary', consentId: args.consentId }));
+    }
+
+    /**
+     * An investigation service's access whose entry is sealed: the citizen's listings do not show
+     * it before `sealedUntil` (at most CHANNEL_POLICY.sealMaxDays away), auditors see it at once.
+     * No consent: the service's law is the basis. The seal applies once the service is the
+     * caller's own, active investigation service, whatever the decision after that.
+     */
+    @Transaction()
+    @Returns('string')
+    async RequestSealedAccess(ctx: Context, argsJson: string): Promise<string> {
+        const c = requireDepartment(ctx, 'RequestSealedAccess');
+        const args = parseArgs(RequestSealedAccessArgs, argsJson);
+        const sealedUntil = requireSealDate(ctx, args.sealedUntil, 'sealedUntil');
+        return result(await this.#record(ctx, c, args, { kind: 'sealed', sealedUntil }));
     }
 
     /**
@@ -221,7 +292,10 @@ export class AccessContract extends BaseContract {
         return result(await this.#byCard(ctx, args.cardId, args.pageSize, args.bookmark));
     }
 
-    /** The citizen's own access log: the request is signed by the card's device key. */
+    /**
+     * The citizen's own access log: the request is signed by the card's device key. Sealed
+     * entries are left out until their seal date (see citizenLogPage).
+     */
     @Transaction(false)
     @Returns('string')
     async ListMyAccessLog(ctx: Context, argsJson: string): Promise<string> {
@@ -230,7 +304,7 @@ export class AccessContract extends BaseContract {
         const card = await loadCard(ctx, args.request.document.cardId);
         // An evaluation commits nothing, so the nonce cannot be consumed: freshness bounds replays.
         await verifySigned(ctx, card, args.request, false);
-        return result(await this.#byCard(ctx, card.cardId, args.pageSize, args.bookmark));
+        return result(await citizenLogPage(ctx, card.cardId, args.pageSize, args.bookmark));
     }
 
     /**
@@ -258,10 +332,75 @@ export class AccessContract extends BaseContract {
         return result(page);
     }
 
+    /** Auditors see every entry at once, a sealed one with its seal's date. */
     async #byCard(ctx: Context, cardId: string, pageSize?: number, bookmark?: string) {
         return partialKeyPage(ctx, KeyType.ACCESS_BY_CARD, [cardId], pageSize, bookmark, async (kv) =>
-            decodeJson<AccessLogEntry>(kv.value),
+            withSeal(ctx, decodeJson<AccessLogEntry>(kv.value)),
         );
+    }
+
+    /** Builds, decides and commits one entry (with its seal); the answer of every request transaction. */
+    async #record(ctx: Context, c: Caller & { dept: string }, args: AccessAskArgs, mode: AccessMode): Promise<AccessDecision> {
+        if (args.items.length === 0 && args.predicates.length === 0)
+            fail(ErrorCode.INVALID_ARGUMENT, 'ask for at least one item or predicate');
+        const names = new Set<string>();
+        for (const p of args.predicates) {
+            if ((p.name === 'ageAtLeast') !== (p.value !== undefined))
+                fail(ErrorCode.INVALID_ARGUMENT, `predicates: ${p.name} ${p.name === 'ageAtLeast' ? 'needs' : 'takes no'} value`);
+            const id = p.value === undefined ? p.name : `${p.name}:${p.value}`;
+            if (names.has(id)) fail(ErrorCode.INVALID_ARGUMENT, `predicates: ${id} asked twice`);
+            names.add(id);
+        }
+        const card = await loadCard(ctx, args.cardId);
+        const service = await loadService(ctx, args.serviceId);
+        const now = txIso(ctx);
+        const predicates: PredicateRequest[] = args.predicates
+            .map((p) => (p.value === undefined ? { name: p.name } : { name: p.name, value: p.value }))
+            .sort((a, b) => (a.name === b.name ? (a.value ?? 0) - (b.value ?? 0) : a.name < b.name ? -1 : 1));
+        const entry: AccessLogEntry = {
+            docType: 'access',
+            accessId: ctx.stub.getTxID(),
+            txId: ctx.stub.getTxID(),
+            timestamp: now,
+            decision: Decision.DENIED,
+            reason: '',
+            cardId: card.cardId,
+            serviceId: service.serviceId,
+            callerMspId: c.mspId,
+            callerDept: c.dept,
+            callerId: c.id,
+            purpose: args.purpose,
+            items: [...args.items].sort(),
+            predicates,
+            consentId: mode.kind === 'ordinary' ? mode.consentId : undefined,
+        };
+        const { sealed, ...verdict } = await this.#decide(ctx, c, entry, service, cardUnusable(card, now), mode);
+        Object.assign(entry, verdict);
+        if (sealed) entry.sealed = true;
+        await putJson(ctx, compositeKey(ctx, KeyType.ACCESS, [entry.accessId]), entry);
+        await putJson(ctx, compositeKey(ctx, KeyType.ACCESS_BY_CARD, [entry.cardId, entry.timestamp, entry.accessId]), entry);
+        await putJson(ctx, accessByCallerKey(entry.callerMspId, entry.callerDept, entry.timestamp, entry.accessId), entry);
+        if (sealed && mode.kind === 'sealed') {
+            const seal: Seal = {
+                docType: 'seal',
+                accessId: entry.accessId,
+                cardId: entry.cardId,
+                callerMspId: entry.callerMspId,
+                callerDept: entry.callerDept,
+                sealedAt: now,
+                sealedUntil: mode.sealedUntil,
+                extensions: [],
+                version: 1,
+                updatedAt: now,
+                lastTxId: ctx.stub.getTxID(),
+            };
+            await putJson(ctx, compositeKey(ctx, KeyType.SEAL, [entry.accessId]), seal);
+            // No cardId in a sealed entry's event: a tracker notification would reveal it.
+            emit(ctx, EventName.SEALED_ACCESS_LOGGED, { accessId: entry.accessId, decision: entry.decision });
+        } else {
+            emit(ctx, EventName.ACCESS_LOGGED, { accessId: entry.accessId, cardId: entry.cardId, decision: entry.decision });
+        }
+        return { accessId: entry.accessId, decision: entry.decision, reason: entry.reason };
     }
 
     /** The rules of an access request, in the order a refusal is reported. */
@@ -271,14 +410,23 @@ export class AccessContract extends BaseContract {
         entry: AccessLogEntry,
         service: Service,
         cardProblem: ErrorCode | undefined,
-    ): Promise<Pick<AccessLogEntry, 'decision' | 'reason' | 'legalBasis'>> {
-        const denied = (reason: string) => ({ decision: Decision.DENIED, reason, legalBasis: undefined });
+        mode: AccessMode,
+    ): Promise<Pick<AccessLogEntry, 'decision' | 'reason' | 'legalBasis'> & { sealed: boolean }> {
+        let sealed = false;
+        const denied = (reason: string) => ({ decision: Decision.DENIED, reason, legalBasis: undefined, sealed });
+        const granted = (reason: string, legalBasis?: string) => ({ decision: Decision.GRANTED, reason, legalBasis, sealed });
         if (service.ownerMspId !== c.mspId || service.dept !== c.dept) return denied(ErrorCode.SERVICE_NOT_OWNED);
         if (service.status !== ServiceStatus.ACTIVE) return denied(ErrorCode.SERVICE_INACTIVE);
+        if (mode.kind === 'sealed') {
+            if (service.basis !== ServiceBasis.INVESTIGATION) return denied(ErrorCode.SERVICE_BASIS_MISMATCH);
+            // The caller's own live investigation service: from here on even a refusal stays sealed.
+            sealed = true;
+        }
         if (entry.purpose !== service.purpose) return denied(ErrorCode.PURPOSE_MISMATCH);
         const predicateNames = entry.predicates.map((p) => p.name);
         if (!subset(entry.items, service.items) || !subset(predicateNames, service.predicates)) return denied(ErrorCode.ITEMS_NOT_ALLOWED);
         if (cardProblem) return denied(cardProblem);
+        if (mode.kind === 'sealed') return granted(GrantBasis.LEGAL_BASIS, service.legalBasis);
         if (entry.consentId !== undefined) {
             const consent = await loadConsent(ctx, entry.consentId);
             if (!consent) return denied(ErrorCode.CONSENT_NOT_FOUND);
@@ -288,11 +436,11 @@ export class AccessContract extends BaseContract {
             if (status === ConsentStatus.EXPIRED) return denied(ErrorCode.CONSENT_EXPIRED);
             if (!subset(entry.items, consent.items) || !subset(predicateNames, consent.predicates))
                 return denied(ErrorCode.CONSENT_SCOPE_EXCEEDED);
-            return { decision: Decision.GRANTED, reason: GrantBasis.CONSENT, legalBasis: undefined };
+            return granted(GrantBasis.CONSENT);
         }
         // An emergency service's law is used by break-glass only (flagged, reviewed, limited).
         if (service.basis === ServiceBasis.EMERGENCY) return denied(ErrorCode.BREAK_GLASS_REQUIRED);
-        if (service.legalBasis) return { decision: Decision.GRANTED, reason: GrantBasis.LEGAL_BASIS, legalBasis: service.legalBasis };
+        if (service.legalBasis) return granted(GrantBasis.LEGAL_BASIS, service.legalBasis);
         return denied(ErrorCode.CONSENT_REQUIRED);
     }
 }

@@ -18,6 +18,7 @@ const KEY_TYPE_OF: Record<HistoryKind, string> = {
     service: KeyType.SERVICE,
     consent: KeyType.CONSENT,
     access: KeyType.ACCESS,
+    seal: KeyType.SEAL,
 };
 
 const NOT_FOUND_OF: Record<HistoryKind, ErrorCode> = {
@@ -25,6 +26,7 @@ const NOT_FOUND_OF: Record<HistoryKind, ErrorCode> = {
     service: ErrorCode.SERVICE_NOT_FOUND,
     consent: ErrorCode.CONSENT_NOT_FOUND,
     access: ErrorCode.ACCESS_NOT_FOUND,
+    seal: ErrorCode.SEAL_NOT_FOUND,
 };
 
 interface TimestampLike {

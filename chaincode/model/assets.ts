@@ -123,6 +123,40 @@ export interface AccessLogEntry {
     predicates: PredicateRequest[];
     consentId?: string;
     legalBasis?: string;
+    /**
+     * Made under seal by an investigation service (RequestSealedAccess): hidden from the citizen
+     * until its Seal's `sealedUntil`. The entry itself never changes; the seal is separate state.
+     */
+    sealed?: true;
+}
+
+/** An entry as a listing returns it: a sealed one with its seal's current date. */
+export type AccessLogRecord = AccessLogEntry & { sealedUntil?: string };
+
+export interface SealExtension {
+    txId: string;
+    at: string;
+    /** The auditor's ClientIdentity id. */
+    auditorId: string;
+    /** The reference of the audit office's decision (a code, never free text). */
+    decisionRef: string;
+    previousUntil: string;
+    sealedUntil: string;
+}
+
+/** The seal of a sealed access entry (composite `seal` [accessId]). */
+export interface Seal {
+    docType: 'seal';
+    accessId: string;
+    cardId: string;
+    callerMspId: string;
+    callerDept: string;
+    sealedAt: string;
+    sealedUntil: string;
+    extensions: SealExtension[];
+    version: number;
+    updatedAt: string;
+    lastTxId: string;
 }
 
 export interface AccessDecision {

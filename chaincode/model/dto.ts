@@ -38,6 +38,8 @@ export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$/;
 export const MSP_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const DEPT_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 export const HEX64_PATTERN = /^[0-9a-f]{64}$/;
+/** A reference into an org's own records (an incident or decision number): a code, never free text. */
+export const REF_PATTERN = /^[A-Z0-9][A-Z0-9-]{2,39}$/;
 /** base64 of a DER SubjectPublicKeyInfo (checked further to be P-256 by parseDevicePublicKey). */
 export const BASE64_PATTERN = /^[A-Za-z0-9+/]+={0,2}$/;
 const BOOKMARK_MAX = 4096;
@@ -159,7 +161,8 @@ export class PredicateRequestDto {
     @IsOptional() @IsInt() @Min(0) @Max(150) value?: number;
 }
 
-export class RequestAccessArgs {
+/** What every access request asks: a card, through a service, for a purpose, items and predicates. */
+export abstract class AccessAskArgs {
     @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
     @IsString() @Matches(ID_PATTERN, idMsg) serviceId!: string;
     @IsString() @Length(1, 500) purpose!: string;
@@ -168,7 +171,16 @@ export class RequestAccessArgs {
     @ValidateNested({ each: true })
     @Type(() => PredicateRequestDto)
     predicates!: PredicateRequestDto[];
+}
+
+export class RequestAccessArgs extends AccessAskArgs {
     @IsOptional() @IsString() @Matches(ID_PATTERN, idMsg) consentId?: string;
+}
+
+/** An investigation service's access whose entry is hidden from the citizen until `sealedUntil`. */
+export class RequestSealedAccessArgs extends AccessAskArgs {
+    /** After the transaction time, and at most CHANNEL_POLICY.sealMaxDays after it (SEAL_TOO_LONG). */
+    @IsISO8601({ strict: true }) sealedUntil!: string;
 }
 
 export class AccessIdArgs {
@@ -192,8 +204,17 @@ export class ListAccessByCallerArgs extends PageArgs {
     @IsOptional() @IsIn([Decision.GRANTED, Decision.DENIED]) decision?: Decision;
 }
 
+// ---- oversight (issue 24) ----
+export class ExtendSealArgs {
+    @IsString() @Matches(/^[0-9a-f]{64}$/) accessId!: string;
+    /** Later than the current seal date, and at most CHANNEL_POLICY.sealMaxDays after the transaction time. */
+    @IsISO8601({ strict: true }) sealedUntil!: string;
+    /** The reference of the audit office's decision to extend. */
+    @IsString() @Matches(REF_PATTERN) decisionRef!: string;
+}
+
 // ---- audit ----
-export const HISTORY_KINDS = ['card', 'service', 'consent', 'access'] as const;
+export const HISTORY_KINDS = ['card', 'service', 'consent', 'access', 'seal'] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
 
 export class HistoryArgs {

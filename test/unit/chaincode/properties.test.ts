@@ -128,6 +128,7 @@ describe('chaincode properties', () => {
             'ConsentContract',
             'AccessContract',
             'AuditContract',
+            'OversightContract',
         ]);
     });
 });
