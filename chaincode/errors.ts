@@ -45,6 +45,13 @@ export const ErrorCode = {
     SEAL_TOO_LONG: 'SEAL_TOO_LONG',
     SEAL_NOT_FOUND: 'SEAL_NOT_FOUND',
     SEAL_RELEASED: 'SEAL_RELEASED',
+    // issue 24: break-glass access and its review
+    BREAK_GLASS_REASON_REQUIRED: 'BREAK_GLASS_REASON_REQUIRED',
+    BREAK_GLASS_LIMIT_EXCEEDED: 'BREAK_GLASS_LIMIT_EXCEEDED',
+    BREAK_GLASS_NOT_BLOCKED: 'BREAK_GLASS_NOT_BLOCKED',
+    REVIEW_NOT_FOUND: 'REVIEW_NOT_FOUND',
+    REVIEW_DECIDED: 'REVIEW_DECIDED',
+    TEXT_NOT_ALLOWED: 'TEXT_NOT_ALLOWED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -91,6 +98,12 @@ export const ERROR_HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
     SEAL_TOO_LONG: 422,
     SEAL_NOT_FOUND: 404,
     SEAL_RELEASED: 409,
+    BREAK_GLASS_REASON_REQUIRED: 422,
+    BREAK_GLASS_LIMIT_EXCEEDED: 403,
+    BREAK_GLASS_NOT_BLOCKED: 409,
+    REVIEW_NOT_FOUND: 404,
+    REVIEW_DECIDED: 409,
+    TEXT_NOT_ALLOWED: 422,
 };
 
 /** An error whose message is `CODE: detail`; fabric-contract-api sends the message to the client. */

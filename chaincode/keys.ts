@@ -12,6 +12,9 @@ export const KeyType = {
     ACCESS: 'access', // [accessId] -> AccessLogEntry
     ACCESS_BY_CARD: 'access~card', // [cardId, timestamp, accessId] -> AccessLogEntry (immutable copy)
     SEAL: 'seal', // [accessId] -> Seal (the seal of a sealed entry: separate, extendable state)
+    BREAK_GLASS: 'breakglass', // [mspId, dept] -> BreakGlassState (this month's count, the block)
+    REVIEW: 'review', // [reviewId] -> Review (a break-glass access's review case; reviewId = accessId)
+    REVIEW_BY_STATUS: 'review~status', // [status, openedAt, reviewId] -> "1"
 } as const;
 
 /**
@@ -50,5 +53,7 @@ export const EventName = {
     /** A sealed entry: no cardId, so that no tracker notification reveals it before its seal date. */
     SEALED_ACCESS_LOGGED: 'SealedAccessLogged',
     SEAL_EXTENDED: 'SealExtended',
+    REVIEW_DECIDED: 'ReviewDecided',
+    BREAK_GLASS_CLEARED: 'BreakGlassCleared',
 } as const;
 export type EventName = (typeof EventName)[keyof typeof EventName];

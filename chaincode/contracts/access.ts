@@ -17,6 +17,7 @@ import {
     hasGrant,
     loadCard,
     partialKeyPage,
+    putIndex,
     putJson,
     rangePage,
     requireCaller,
@@ -32,19 +33,23 @@ import type {
     AccessDecision,
     AccessLogEntry,
     AccessLogRecord,
+    BreakGlassState,
     GrantedData,
     Page,
     PersonalRecord,
     PredicateRequest,
+    Review,
     Seal,
     Service,
 } from '../model/assets.js';
+import { seoulMonth } from '../model/calendar.js';
 import {
     AccessIdArgs,
     ListAccessByCallerArgs,
     ListAccessByCardArgs,
     ListMyAccessArgs,
     RequestAccessArgs,
+    RequestEmergencyAccessArgs,
     RequestSealedAccessArgs,
     type AccessAskArgs,
 } from '../model/dto.js';
@@ -59,11 +64,13 @@ import {
     MAX_PAGE_SIZE,
     PERSONAL_DATA_COLLECTION,
     PROPOSAL_MAX_SKEW_SECONDS,
+    ReviewStatus,
     Role,
     TRANSIENT_RESPONSE_KEY,
     SEOUL_UTC_OFFSET_HOURS,
     ServiceBasis,
     ServiceStatus,
+    type BreakGlassReason,
     type DataItem,
 } from '../model/vocabulary.js';
 import { AUDITOR, CITIZEN_AGENT, DEPARTMENT } from '../model/grants.js';
@@ -94,7 +101,7 @@ export function requireAccessReader(c: Caller, mspId: string, dept: string | und
 }
 
 /** What a GRANTED entry's basis is called in its `reason`. */
-export const GrantBasis = { CONSENT: 'CONSENT', LEGAL_BASIS: 'LEGAL_BASIS' } as const;
+export const GrantBasis = { CONSENT: 'CONSENT', LEGAL_BASIS: 'LEGAL_BASIS', BREAK_GLASS: 'BREAK_GLASS' } as const;
 
 /** Normalises an ISO-8601 instant to the fixed-width form stored in keys (toISOString). */
 export function normalizeInstant(iso: string, name: string): string {
@@ -115,8 +122,41 @@ function subset<T>(asked: readonly T[], allowed: readonly T[]): boolean {
     return asked.every((x) => allowed.includes(x));
 }
 
-/** How a request was made: RequestAccess (with or without a consent), RequestSealedAccess. */
-type AccessMode = { kind: 'ordinary'; consentId?: string } | { kind: 'sealed'; sealedUntil: string };
+/** How a request was made: RequestAccess (with or without a consent), RequestSealedAccess, RequestEmergencyAccess. */
+type AccessMode =
+    | { kind: 'ordinary'; consentId?: string }
+    | { kind: 'sealed'; sealedUntil: string }
+    | { kind: 'emergency'; reasonCode?: BreakGlassReason; incidentRef?: string };
+
+export async function loadBreakGlass(ctx: Context, mspId: string, dept: string): Promise<BreakGlassState | undefined> {
+    return getJson<BreakGlassState>(ctx, compositeKey(ctx, KeyType.BREAK_GLASS, [mspId, dept]));
+}
+
+/** A department's break-glass state as of the tx time's Seoul month (a new month starts a new count; a block stays). */
+export function currentBreakGlass(ctx: Context, state: BreakGlassState | undefined, mspId: string, dept: string): BreakGlassState {
+    const month = seoulMonth(txTime(ctx));
+    const limit = CHANNEL_POLICY.breakGlassMonthlyLimit;
+    if (!state) {
+        return {
+            docType: 'breakGlass',
+            mspId,
+            dept,
+            month,
+            count: 0,
+            allowance: limit,
+            blocked: false,
+            version: 0,
+            updatedAt: txIso(ctx),
+            lastTxId: '',
+        };
+    }
+    return state.month === month ? state : { ...state, month, count: 0, allowance: limit };
+}
+
+async function saveBreakGlass(ctx: Context, state: BreakGlassState): Promise<void> {
+    const next: BreakGlassState = { ...state, version: state.version + 1, updatedAt: txIso(ctx), lastTxId: ctx.stub.getTxID() };
+    await putJson(ctx, compositeKey(ctx, KeyType.BREAK_GLASS, [state.mspId, state.dept]), next);
+}
 
 function requireDepartment(ctx: Context, action: string): Caller & { dept: string } {
     const c = requireCaller(ctx, DEPARTMENT, action);
@@ -222,6 +262,21 @@ export class AccessContract extends BaseContract {
         const args = parseArgs(RequestSealedAccessArgs, argsJson);
         const sealedUntil = requireSealDate(ctx, args.sealedUntil, 'sealedUntil');
         return result(await this.#record(ctx, c, args, { kind: 'sealed', sealedUntil }));
+    }
+
+    /**
+     * Break-glass: an emergency service releases data without a consent, with a stated reason (a
+     * code and the department's incident reference). The entry is flagged and shown to the
+     * citizen at once; a GRANTED one opens a review case for the audit office; past
+     * CHANNEL_POLICY.breakGlassMonthlyLimit in a Seoul month the department is refused
+     * (BREAK_GLASS_LIMIT_EXCEEDED) until an auditor clears it. Every refusal is a DENIED entry.
+     */
+    @Transaction()
+    @Returns('string')
+    async RequestEmergencyAccess(ctx: Context, argsJson: string): Promise<string> {
+        const c = requireDepartment(ctx, 'RequestEmergencyAccess');
+        const args = parseArgs(RequestEmergencyAccessArgs, argsJson);
+        return result(await this.#record(ctx, c, args, { kind: 'emergency', reasonCode: args.reasonCode, incidentRef: args.incidentRef }));
     }
 
     /**
@@ -374,9 +429,13 @@ export class AccessContract extends BaseContract {
             predicates,
             consentId: mode.kind === 'ordinary' ? mode.consentId : undefined,
         };
-        const { sealed, ...verdict } = await this.#decide(ctx, c, entry, service, cardUnusable(card, now), mode);
+        const { sealed, breakGlass, ...verdict } = await this.#decide(ctx, c, entry, service, cardUnusable(card, now), mode);
         Object.assign(entry, verdict);
         if (sealed) entry.sealed = true;
+        if (mode.kind === 'emergency') {
+            entry.breakGlass = { reasonCode: mode.reasonCode, incidentRef: mode.incidentRef };
+            if (entry.decision === Decision.GRANTED) entry.breakGlass.reviewId = entry.accessId;
+        }
         await putJson(ctx, compositeKey(ctx, KeyType.ACCESS, [entry.accessId]), entry);
         await putJson(ctx, compositeKey(ctx, KeyType.ACCESS_BY_CARD, [entry.cardId, entry.timestamp, entry.accessId]), entry);
         await putJson(ctx, accessByCallerKey(entry.callerMspId, entry.callerDept, entry.timestamp, entry.accessId), entry);
@@ -398,9 +457,33 @@ export class AccessContract extends BaseContract {
             // No cardId in a sealed entry's event: a tracker notification would reveal it.
             emit(ctx, EventName.SEALED_ACCESS_LOGGED, { accessId: entry.accessId, decision: entry.decision });
         } else {
+            if (breakGlass) await saveBreakGlass(ctx, breakGlass);
+            if (entry.breakGlass?.reviewId) await this.#openReview(ctx, entry);
             emit(ctx, EventName.ACCESS_LOGGED, { accessId: entry.accessId, cardId: entry.cardId, decision: entry.decision });
         }
         return { accessId: entry.accessId, decision: entry.decision, reason: entry.reason };
+    }
+
+    /** The audit office's review case of a GRANTED break-glass access: listed by auditors while OPEN. */
+    async #openReview(ctx: Context, entry: AccessLogEntry): Promise<void> {
+        const review: Review = {
+            docType: 'review',
+            reviewId: entry.accessId,
+            accessId: entry.accessId,
+            cardId: entry.cardId,
+            serviceId: entry.serviceId,
+            callerMspId: entry.callerMspId,
+            callerDept: entry.callerDept,
+            reasonCode: entry.breakGlass?.reasonCode as BreakGlassReason,
+            incidentRef: entry.breakGlass?.incidentRef as string,
+            openedAt: entry.timestamp,
+            status: ReviewStatus.OPEN,
+            version: 1,
+            updatedAt: entry.timestamp,
+            lastTxId: entry.txId,
+        };
+        await putJson(ctx, compositeKey(ctx, KeyType.REVIEW, [review.reviewId]), review);
+        await putIndex(ctx, compositeKey(ctx, KeyType.REVIEW_BY_STATUS, [review.status, review.openedAt, review.reviewId]));
     }
 
     /** The rules of an access request, in the order a refusal is reported. */
@@ -411,10 +494,22 @@ export class AccessContract extends BaseContract {
         service: Service,
         cardProblem: ErrorCode | undefined,
         mode: AccessMode,
-    ): Promise<Pick<AccessLogEntry, 'decision' | 'reason' | 'legalBasis'> & { sealed: boolean }> {
+    ): Promise<Pick<AccessLogEntry, 'decision' | 'reason' | 'legalBasis'> & { sealed: boolean; breakGlass?: BreakGlassState }> {
         let sealed = false;
-        const denied = (reason: string) => ({ decision: Decision.DENIED, reason, legalBasis: undefined, sealed });
-        const granted = (reason: string, legalBasis?: string) => ({ decision: Decision.GRANTED, reason, legalBasis, sealed });
+        const denied = (reason: string, breakGlass?: BreakGlassState) => ({
+            decision: Decision.DENIED,
+            reason,
+            legalBasis: undefined,
+            sealed,
+            breakGlass,
+        });
+        const granted = (reason: string, legalBasis?: string, breakGlass?: BreakGlassState) => ({
+            decision: Decision.GRANTED,
+            reason,
+            legalBasis,
+            sealed,
+            breakGlass,
+        });
         if (service.ownerMspId !== c.mspId || service.dept !== c.dept) return denied(ErrorCode.SERVICE_NOT_OWNED);
         if (service.status !== ServiceStatus.ACTIVE) return denied(ErrorCode.SERVICE_INACTIVE);
         if (mode.kind === 'sealed') {
@@ -422,11 +517,24 @@ export class AccessContract extends BaseContract {
             // The caller's own live investigation service: from here on even a refusal stays sealed.
             sealed = true;
         }
+        if (mode.kind === 'emergency') {
+            if (service.basis !== ServiceBasis.EMERGENCY) return denied(ErrorCode.SERVICE_BASIS_MISMATCH);
+            if (!mode.reasonCode || !mode.incidentRef) return denied(ErrorCode.BREAK_GLASS_REASON_REQUIRED);
+        }
         if (entry.purpose !== service.purpose) return denied(ErrorCode.PURPOSE_MISMATCH);
         const predicateNames = entry.predicates.map((p) => p.name);
         if (!subset(entry.items, service.items) || !subset(predicateNames, service.predicates)) return denied(ErrorCode.ITEMS_NOT_ALLOWED);
         if (cardProblem) return denied(cardProblem);
         if (mode.kind === 'sealed') return granted(GrantBasis.LEGAL_BASIS, service.legalBasis);
+        if (mode.kind === 'emergency') {
+            // Read only now: a request refused for another reason neither counts nor conflicts.
+            const state = currentBreakGlass(ctx, await loadBreakGlass(ctx, c.mspId, entry.callerDept), c.mspId, entry.callerDept);
+            if (state.blocked) return denied(ErrorCode.BREAK_GLASS_LIMIT_EXCEEDED);
+            if (state.count >= state.allowance) {
+                return denied(ErrorCode.BREAK_GLASS_LIMIT_EXCEEDED, { ...state, blocked: true, blockedAt: entry.timestamp });
+            }
+            return granted(GrantBasis.BREAK_GLASS, service.legalBasis, { ...state, count: state.count + 1 });
+        }
         if (entry.consentId !== undefined) {
             const consent = await loadConsent(ctx, entry.consentId);
             if (!consent) return denied(ErrorCode.CONSENT_NOT_FOUND);

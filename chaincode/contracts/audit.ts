@@ -19,6 +19,7 @@ const KEY_TYPE_OF: Record<HistoryKind, string> = {
     consent: KeyType.CONSENT,
     access: KeyType.ACCESS,
     seal: KeyType.SEAL,
+    review: KeyType.REVIEW,
 };
 
 const NOT_FOUND_OF: Record<HistoryKind, ErrorCode> = {
@@ -27,6 +28,7 @@ const NOT_FOUND_OF: Record<HistoryKind, ErrorCode> = {
     consent: ErrorCode.CONSENT_NOT_FOUND,
     access: ErrorCode.ACCESS_NOT_FOUND,
     seal: ErrorCode.SEAL_NOT_FOUND,
+    review: ErrorCode.REVIEW_NOT_FOUND,
 };
 
 interface TimestampLike {

@@ -1,12 +1,15 @@
 // Shapes of the ledger assets and return values (public state unless marked private).
 
 import type {
+    BreakGlassReason,
     CardStatus,
     ConsentStatus,
     DataItem,
     Decision,
+    FindingCode,
     PredicateName,
     ReasonCode,
+    ReviewStatus,
     ServiceBasis,
     ServiceStatus,
 } from './vocabulary.js';
@@ -128,6 +131,11 @@ export interface AccessLogEntry {
      * until its Seal's `sealedUntil`. The entry itself never changes; the seal is separate state.
      */
     sealed?: true;
+    /**
+     * A break-glass access (RequestEmergencyAccess): flagged, shown to the citizen at once; a
+     * GRANTED one opened the review case `reviewId`. The reason is a code and a reference.
+     */
+    breakGlass?: { reasonCode?: BreakGlassReason; incidentRef?: string; reviewId?: string };
 }
 
 /** An entry as a listing returns it: a sealed one with its seal's current date. */
@@ -154,6 +162,55 @@ export interface Seal {
     sealedAt: string;
     sealedUntil: string;
     extensions: SealExtension[];
+    version: number;
+    updatedAt: string;
+    lastTxId: string;
+}
+
+/** An auditor's decision on a review case or an objection. */
+export interface Finding {
+    outcome: string;
+    findingCode: FindingCode;
+    text?: string;
+    at: string;
+    auditorId: string;
+    txId: string;
+}
+
+/** A break-glass access's review case for the audit office (composite `review` [reviewId]). */
+export interface Review {
+    docType: 'review';
+    reviewId: string;
+    accessId: string;
+    cardId: string;
+    serviceId: string;
+    callerMspId: string;
+    callerDept: string;
+    reasonCode: BreakGlassReason;
+    incidentRef: string;
+    openedAt: string;
+    status: ReviewStatus;
+    decision?: Finding;
+    version: number;
+    updatedAt: string;
+    lastTxId: string;
+}
+
+/** A department's break-glass count in the current Seoul month, and its block (composite `breakglass` [mspId, dept]). */
+export interface BreakGlassState {
+    docType: 'breakGlass';
+    mspId: string;
+    dept: string;
+    /** `YYYY-MM`, Seoul calendar, of the month `count` is for. */
+    month: string;
+    /** GRANTED break-glass accesses in `month`. */
+    count: number;
+    /** How many `count` may reach in `month`: the monthly limit, plus another limit per clearance. */
+    allowance: number;
+    /** Refused since a request went beyond the allowance; it stays so, across months, until an auditor clears it. */
+    blocked: boolean;
+    blockedAt?: string;
+    lastClearance?: { txId: string; at: string; auditorId: string; decisionRef: string };
     version: number;
     updatedAt: string;
     lastTxId: string;

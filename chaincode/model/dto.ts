@@ -24,10 +24,17 @@ import {
     DEFAULT_PAGE_SIZE,
     Decision,
     MAX_PAGE_SIZE,
+    BREAK_GLASS_REASONS,
+    FINDING_CODES,
+    OFFICIAL_TEXT_MAX,
     PREDICATES,
     REASON_CODES,
+    REVIEW_STATUSES,
+    ReviewStatus,
     SERVICE_BASES,
+    type BreakGlassReason,
     type DataItem,
+    type FindingCode,
     type PredicateName,
     type ReasonCode,
     type ServiceBasis,
@@ -204,7 +211,41 @@ export class ListAccessByCallerArgs extends PageArgs {
     @IsOptional() @IsIn([Decision.GRANTED, Decision.DENIED]) decision?: Decision;
 }
 
+/**
+ * An emergency service's access without consent. Without `reasonCode` and `incidentRef` it is a
+ * committed DENIED entry (BREAK_GLASS_REASON_REQUIRED), not a malformed request: the attempt is logged.
+ */
+export class RequestEmergencyAccessArgs extends AccessAskArgs {
+    @IsOptional() @IsIn(BREAK_GLASS_REASONS) reasonCode?: BreakGlassReason;
+    /** The department's own incident record (its details stay there, off the shared ledger). */
+    @IsOptional() @IsString() @Matches(REF_PATTERN) incidentRef?: string;
+}
+
 // ---- oversight (issue 24) ----
+export class ReviewIdArgs {
+    @IsString() @Matches(/^[0-9a-f]{64}$/) reviewId!: string;
+}
+
+export class ListReviewsArgs extends PageArgs {
+    @IsIn(REVIEW_STATUSES) status!: ReviewStatus;
+}
+
+export class DecideReviewArgs {
+    @IsString() @Matches(/^[0-9a-f]{64}$/) reviewId!: string;
+    @IsIn([ReviewStatus.CLEARED, ReviewStatus.UPHELD]) outcome!: typeof ReviewStatus.CLEARED | typeof ReviewStatus.UPHELD;
+    @IsIn(FINDING_CODES) findingCode!: FindingCode;
+    @IsOptional() @IsString() @Length(1, OFFICIAL_TEXT_MAX) text?: string;
+}
+
+export class DeptArgs {
+    @IsString() @Matches(MSP_ID_PATTERN) mspId!: string;
+    @IsString() @Matches(DEPT_PATTERN) dept!: string;
+}
+
+export class ClearBreakGlassArgs extends DeptArgs {
+    @IsString() @Matches(REF_PATTERN) decisionRef!: string;
+}
+
 export class ExtendSealArgs {
     @IsString() @Matches(/^[0-9a-f]{64}$/) accessId!: string;
     /** Later than the current seal date, and at most CHANNEL_POLICY.sealMaxDays after the transaction time. */
@@ -214,7 +255,7 @@ export class ExtendSealArgs {
 }
 
 // ---- audit ----
-export const HISTORY_KINDS = ['card', 'service', 'consent', 'access', 'seal'] as const;
+export const HISTORY_KINDS = ['card', 'service', 'consent', 'access', 'seal', 'review'] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
 
 export class HistoryArgs {

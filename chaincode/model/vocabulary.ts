@@ -125,5 +125,36 @@ export const CHANNEL_POLICY = {
     minorityHorizonDays: 14 * 366 + 1,
 } as const;
 
+/** Why a department breaks the glass: codes, never free text (details stay in its incident record, `incidentRef`). */
+export const BREAK_GLASS_REASONS = [
+    'UNCONSCIOUS_PATIENT',
+    'LIFE_THREATENING_EMERGENCY',
+    'MISSING_PERSON',
+    'DISASTER_RESPONSE',
+    'CHILD_AT_RISK',
+] as const;
+export type BreakGlassReason = (typeof BREAK_GLASS_REASONS)[number];
+
+/** A break-glass review case: OPEN until an auditor finds the access justified (CLEARED) or not (UPHELD). */
+export const ReviewStatus = { OPEN: 'OPEN', CLEARED: 'CLEARED', UPHELD: 'UPHELD' } as const;
+export type ReviewStatus = (typeof ReviewStatus)[keyof typeof ReviewStatus];
+export const REVIEW_STATUSES = [ReviewStatus.OPEN, ReviewStatus.CLEARED, ReviewStatus.UPHELD] as const;
+
+/** What the audit office found, as a code; its text (optional, screened) explains. */
+export const FINDING_CODES = [
+    'LAWFUL',
+    'NO_VALID_BASIS',
+    'PURPOSE_EXCEEDED',
+    'ITEMS_EXCEEDED',
+    'NOT_AN_EMERGENCY',
+    'PROCEDURE_NOT_FOLLOWED',
+    'RECORD_ERROR',
+    'OTHER',
+] as const;
+export type FindingCode = (typeof FINDING_CODES)[number];
+
+/** Longest text an auditor may record with a decision (public, screened: model/text.ts). */
+export const OFFICIAL_TEXT_MAX = 1000;
+
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
