@@ -7,8 +7,17 @@ import { AuditContract } from './contracts/audit.js';
 import { CardContract } from './contracts/card.js';
 import { ConsentContract } from './contracts/consent.js';
 import { OversightContract } from './contracts/oversight.js';
+import { RepresentationContract } from './contracts/representation.js';
 import { ServiceContract } from './contracts/service.js';
 
-export { AccessContract, AuditContract, CardContract, ConsentContract, OversightContract, ServiceContract };
+export { AccessContract, AuditContract, CardContract, ConsentContract, OversightContract, RepresentationContract, ServiceContract };
 
-export const contracts: unknown[] = [CardContract, ServiceContract, ConsentContract, AccessContract, AuditContract, OversightContract];
+export const contracts: unknown[] = [
+    CardContract,
+    ServiceContract,
+    ConsentContract,
+    AccessContract,
+    AuditContract,
+    OversightContract,
+    RepresentationContract,
+];

@@ -15,6 +15,10 @@ export const KeyType = {
     BREAK_GLASS: 'breakglass', // [mspId, dept] -> BreakGlassState (this month's count, the block)
     REVIEW: 'review', // [reviewId] -> Review (a break-glass access's review case; reviewId = accessId)
     REVIEW_BY_STATUS: 'review~status', // [status, openedAt, reviewId] -> "1"
+    MINORITY: 'minority', // [cardId] -> Minority (the chains' anchors, never a birth date)
+    REPRESENTATION: 'representation', // [representationId] -> Representation
+    REPRESENTATION_BY_REPRESENTATIVE: 'representation~representative', // [representativeCardId, representationId] -> "1"
+    REPRESENTATION_BY_REPRESENTED: 'representation~represented', // [representedCardId, representationId] -> "1"
 } as const;
 
 /**
@@ -33,6 +37,10 @@ export function personalRecordKey(cardId: string): string {
 }
 export function commitmentAnchorKey(cardId: string): string {
     return `anchor|${cardId}`;
+}
+/** The issuer peer's minority anchor (MinorityAnchor): its hash lets every endorser check RecordMinority. */
+export function minorityAnchorKey(cardId: string): string {
+    return `minority|${cardId}`;
 }
 
 /** Chaincode event names; payloads carry ids only. Fabric keeps one event per transaction. */
@@ -55,5 +63,9 @@ export const EventName = {
     SEAL_EXTENDED: 'SealExtended',
     REVIEW_DECIDED: 'ReviewDecided',
     BREAK_GLASS_CLEARED: 'BreakGlassCleared',
+    MINORITY_RECORDED: 'MinorityRecorded',
+    MINORITY_ENDED: 'MinorityEnded',
+    REPRESENTATION_RECORDED: 'RepresentationRecorded',
+    REPRESENTATION_REVOKED: 'RepresentationRevoked',
 } as const;
 export type EventName = (typeof EventName)[keyof typeof EventName];

@@ -22,6 +22,7 @@ import {
     rangePage,
     requireCaller,
     requireIssuerPeer,
+    requireUsable,
     result,
     txIso,
     txTime,
@@ -45,6 +46,7 @@ import type {
 import { seoulMonth } from '../model/calendar.js';
 import {
     AccessIdArgs,
+    ListAccessAsRepresentativeArgs,
     ListAccessByCallerArgs,
     ListAccessByCardArgs,
     ListMyAccessArgs,
@@ -64,6 +66,7 @@ import {
     MAX_PAGE_SIZE,
     PERSONAL_DATA_COLLECTION,
     PROPOSAL_MAX_SKEW_SECONDS,
+    RepresentationAct,
     ReviewStatus,
     Role,
     TRANSIENT_RESPONSE_KEY,
@@ -75,6 +78,7 @@ import {
 } from '../model/vocabulary.js';
 import { AUDITOR, CITIZEN_AGENT, DEPARTMENT } from '../model/grants.js';
 import { effectiveStatus, loadConsent } from './consent.js';
+import { requireRepresentativePower } from './representation.js';
 import { loadService } from './service.js';
 
 /**
@@ -360,6 +364,25 @@ export class AccessContract extends BaseContract {
         // An evaluation commits nothing, so the nonce cannot be consumed: freshness bounds replays.
         await verifySigned(ctx, card, args.request, false);
         return result(await citizenLogPage(ctx, card.cardId, args.pageSize, args.bookmark));
+    }
+
+    /**
+     * A legal representative reads the represented citizen's log (scope viewLog, in force today),
+     * as the citizen would: sealed entries left out until their seal date. Signed by the
+     * representative's own device key. An evaluation cannot record that it happened: the gateway
+     * logs it (the representative's acts that change anything are in the citizen's log).
+     */
+    @Transaction(false)
+    @Returns('string')
+    async ListAccessLogAsRepresentative(ctx: Context, argsJson: string): Promise<string> {
+        requireCaller(ctx, CITIZEN_AGENT, 'ListAccessLogAsRepresentative');
+        const args = parseArgs(ListAccessAsRepresentativeArgs, argsJson);
+        const doc = args.request.document;
+        const representativeCard = await loadCard(ctx, doc.cardId);
+        await verifySigned(ctx, representativeCard, args.request, false);
+        requireUsable(representativeCard, txIso(ctx));
+        const { represented } = await requireRepresentativePower(ctx, doc, RepresentationAct.VIEW_LOG);
+        return result(await citizenLogPage(ctx, represented.cardId, args.pageSize, args.bookmark));
     }
 
     /**

@@ -20,6 +20,8 @@ const KEY_TYPE_OF: Record<HistoryKind, string> = {
     access: KeyType.ACCESS,
     seal: KeyType.SEAL,
     review: KeyType.REVIEW,
+    minority: KeyType.MINORITY,
+    representation: KeyType.REPRESENTATION,
 };
 
 const NOT_FOUND_OF: Record<HistoryKind, ErrorCode> = {
@@ -29,6 +31,8 @@ const NOT_FOUND_OF: Record<HistoryKind, ErrorCode> = {
     access: ErrorCode.ACCESS_NOT_FOUND,
     seal: ErrorCode.SEAL_NOT_FOUND,
     review: ErrorCode.REVIEW_NOT_FOUND,
+    minority: ErrorCode.MINORITY_NOT_FOUND,
+    representation: ErrorCode.REPRESENTATION_NOT_FOUND,
 };
 
 interface TimestampLike {

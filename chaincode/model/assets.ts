@@ -7,8 +7,13 @@ import type {
     DataItem,
     Decision,
     FindingCode,
+    MinorityStatus,
     PredicateName,
     ReasonCode,
+    RepresentationAct,
+    RepresentationBasis,
+    RepresentationEndReason,
+    RepresentationStatus,
     ReviewStatus,
     ServiceBasis,
     ServiceStatus,
@@ -98,6 +103,10 @@ export interface Consent {
     receiptHash: string;
     receipt: { document: unknown; signature: string };
     withdrawal?: { document: unknown; signature: string };
+    /** A consent a legal representative gave (the receipt is signed by the representative's key). */
+    representation?: { representationId: string; representativeCardId: string };
+    /** A withdrawal by a legal representative. */
+    withdrawnByRepresentation?: { representationId: string; representativeCardId: string };
     version: number;
     lastTxId: string;
 }
@@ -165,6 +174,79 @@ export interface Seal {
     version: number;
     updatedAt: string;
     lastTxId: string;
+}
+
+/**
+ * A child's minority (composite `minority` [cardId]): the anchors of its two hash chains
+ * (model/minority.ts), computed by the issuer's peer from the private birth date. No birth date,
+ * no end date: the chains end the representatives' power and start the child's own on the 14th
+ * birthday.
+ */
+export interface Minority {
+    docType: 'minority';
+    cardId: string;
+    /** Seoul date the chains count their days from. */
+    startDate: string;
+    powerAnchor: string;
+    ownAnchor: string;
+    horizonDays: number;
+    status: MinorityStatus;
+    recordedAt: string;
+    /** When the child's own key took over (EndMinority). */
+    endedAt?: string;
+    version: number;
+    updatedAt: string;
+    lastTxId: string;
+}
+
+/** Private (personalData, SeoulMSP only): what PrepareMinority computed, checked by hash in RecordMinority. */
+export interface MinorityAnchor {
+    cardId: string;
+    startDate: string;
+    powerAnchor: string;
+    ownAnchor: string;
+}
+
+/** A legal representation (composite `representation` [representationId]): card ids only. */
+export interface Representation {
+    docType: 'representation';
+    representationId: string;
+    representedCardId: string;
+    representativeCardId: string;
+    basis: RepresentationBasis;
+    scope: RepresentationAct[];
+    /** GUARDIANSHIP: the power ends at this instant (the court's end date). MINOR_UNDER_14: absent. */
+    endsAt?: string;
+    status: RepresentationStatus;
+    recordedAt: string;
+    /** The issuer's ClientIdentity id. */
+    recordedBy: string;
+    revokedAt?: string;
+    revokeReason?: RepresentationEndReason;
+    version: number;
+    updatedAt: string;
+    lastTxId: string;
+}
+
+/** A representative's act, in the represented citizen's log (composite `access~card` [cardId, timestamp, actId]). */
+export interface RepresentativeActEntry {
+    docType: 'representativeAct';
+    actId: string;
+    txId: string;
+    timestamp: string;
+    /** The represented card. */
+    cardId: string;
+    act: RepresentationAct;
+    representationId: string;
+    representativeCardId: string;
+    basis: RepresentationBasis;
+    consentId?: string;
+    serviceId?: string;
+    objectionId?: string;
+    accessId?: string;
+    /** The app that submitted it (the citizen-agent). */
+    callerMspId: string;
+    callerId: string;
 }
 
 /** An auditor's decision on a review case or an objection. */

@@ -28,11 +28,6 @@ export function daysBetween(from: string, to: string): number {
     return Math.round((Date.parse(`${to}T00:00:00.000Z`) - Date.parse(`${from}T00:00:00.000Z`)) / DAY_MS);
 }
 
-/** The date `days` after `ymd`. */
-export function addCalendarDays(ymd: string, days: number): string {
-    return new Date(Date.parse(`${ymd}T00:00:00.000Z`) + days * DAY_MS).toISOString().slice(0, 10);
-}
-
 /**
  * The date a person born on `birthDate` reaches `years` of age, counted as the chaincode counts
  * ages (AccessContract ageOn): the anniversary, or 1 March when the birth date is 29 February and

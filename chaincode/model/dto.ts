@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import {
     ArrayMaxSize,
+    ArrayNotEmpty,
     ArrayUnique,
     IsBoolean,
     IsIn,
@@ -29,6 +30,9 @@ import {
     OFFICIAL_TEXT_MAX,
     PREDICATES,
     REASON_CODES,
+    REPRESENTATION_ACTS,
+    REPRESENTATION_BASES,
+    REPRESENTATION_END_REASONS,
     REVIEW_STATUSES,
     ReviewStatus,
     SERVICE_BASES,
@@ -37,9 +41,12 @@ import {
     type FindingCode,
     type PredicateName,
     type ReasonCode,
+    type RepresentationAct,
+    type RepresentationBasis,
+    type RepresentationEndReason,
     type ServiceBasis,
 } from './vocabulary.js';
-import { SignedAccessLogListRequest } from './signed.js';
+import { SignedAccessLogListRequest, SignedRepresentationListRequest, SignedRepresentativeAccessLogListRequest } from './signed.js';
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$/;
 export const MSP_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -221,6 +228,56 @@ export class RequestEmergencyAccessArgs extends AccessAskArgs {
     @IsOptional() @IsString() @Matches(REF_PATTERN) incidentRef?: string;
 }
 
+/** A representative lists the represented citizen's log (scope viewLog), signed by the representative's key. */
+export class ListAccessAsRepresentativeArgs extends PageArgs {
+    @IsObject() @ValidateNested() @Type(() => SignedRepresentativeAccessLogListRequest) request!: SignedRepresentativeAccessLogListRequest;
+}
+
+// ---- legal representatives (issue 24) ----
+export class RecordMinorityArgs {
+    @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
+    @IsString() @Matches(/^\d{4}-\d{2}-\d{2}$/) startDate!: string;
+    @IsString() @Matches(HEX64_PATTERN) powerAnchor!: string;
+    @IsString() @Matches(HEX64_PATTERN) ownAnchor!: string;
+}
+
+export class RecordRepresentationArgs {
+    @IsString() @Matches(ID_PATTERN, idMsg) representationId!: string;
+    @IsString() @Matches(ID_PATTERN, idMsg) representedCardId!: string;
+    @IsString() @Matches(ID_PATTERN, idMsg) representativeCardId!: string;
+    @IsIn(REPRESENTATION_BASES) basis!: RepresentationBasis;
+    @ArrayNotEmpty()
+    @ArrayUnique()
+    @ArrayMaxSize(REPRESENTATION_ACTS.length)
+    @IsIn(REPRESENTATION_ACTS, { each: true })
+    scope!: RepresentationAct[];
+    /** GUARDIANSHIP only (required): the instant the court's guardianship ends. */
+    @IsOptional() @IsISO8601({ strict: true }) endsAt?: string;
+}
+
+export class RepresentationIdArgs {
+    @IsString() @Matches(ID_PATTERN, idMsg) representationId!: string;
+}
+
+export class RevokeRepresentationArgs {
+    @IsString() @Matches(ID_PATTERN, idMsg) representationId!: string;
+    @IsIn(REPRESENTATION_END_REASONS) reason!: RepresentationEndReason;
+}
+
+export const REPRESENTATION_SIDES = ['representative', 'represented'] as const;
+export type RepresentationSide = (typeof REPRESENTATION_SIDES)[number];
+
+export class ListRepresentationsByCardArgs extends PageArgs {
+    @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
+    @IsIn(REPRESENTATION_SIDES) side!: RepresentationSide;
+}
+
+/** The signer's own representations: those they hold (default) or those held for them. */
+export class ListMyRepresentationsArgs extends PageArgs {
+    @IsObject() @ValidateNested() @Type(() => SignedRepresentationListRequest) request!: SignedRepresentationListRequest;
+    @IsOptional() @IsIn(REPRESENTATION_SIDES) side?: RepresentationSide;
+}
+
 // ---- oversight (issue 24) ----
 export class ReviewIdArgs {
     @IsString() @Matches(/^[0-9a-f]{64}$/) reviewId!: string;
@@ -255,7 +312,7 @@ export class ExtendSealArgs {
 }
 
 // ---- audit ----
-export const HISTORY_KINDS = ['card', 'service', 'consent', 'access', 'seal', 'review'] as const;
+export const HISTORY_KINDS = ['card', 'service', 'consent', 'access', 'seal', 'review', 'minority', 'representation'] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
 
 export class HistoryArgs {

@@ -36,6 +36,8 @@ export const TRANSIENT_PERSONAL = 'personal';
 export const TRANSIENT_SALT_SEED = 'saltSeed';
 /** Transient map key of ReadGrantedData: a fresh 32-byte AES-256-GCM key the answer is sealed to. */
 export const TRANSIENT_RESPONSE_KEY = 'responseKey';
+/** Transient map key of PrepareMinority: >= 16 random bytes the minority's chain seeds derive from (model/minority.ts). */
+export const TRANSIENT_CHAIN_SEED = 'chainSeed';
 
 /** Personal attributes; each is committed on the public card as sha256 over (attr, salt, value). */
 export const DATA_ITEMS = [
@@ -155,6 +157,39 @@ export type FindingCode = (typeof FINDING_CODES)[number];
 
 /** Longest text an auditor may record with a decision (public, screened: model/text.ts). */
 export const OFFICIAL_TEXT_MAX = 1000;
+
+/** On what a legal representative acts: a child under 14, or a court's guardianship (with its end date). */
+export const RepresentationBasis = { MINOR_UNDER_14: 'MINOR_UNDER_14', GUARDIANSHIP: 'GUARDIANSHIP' } as const;
+export type RepresentationBasis = (typeof RepresentationBasis)[keyof typeof RepresentationBasis];
+export const REPRESENTATION_BASES = [RepresentationBasis.MINOR_UNDER_14, RepresentationBasis.GUARDIANSHIP] as const;
+
+/** The acts a representation's scope may allow. */
+export const RepresentationAct = { CONSENT: 'consent', WITHDRAW: 'withdraw', VIEW_LOG: 'viewLog', OBJECT: 'object' } as const;
+export type RepresentationAct = (typeof RepresentationAct)[keyof typeof RepresentationAct];
+export const REPRESENTATION_ACTS = [
+    RepresentationAct.CONSENT,
+    RepresentationAct.WITHDRAW,
+    RepresentationAct.VIEW_LOG,
+    RepresentationAct.OBJECT,
+] as const;
+
+/** Stored ACTIVE or REVOKED; ENDED is derived at read time (a guardianship's end date, a minority that ended). */
+export const RepresentationStatus = { ACTIVE: 'ACTIVE', REVOKED: 'REVOKED', ENDED: 'ENDED' } as const;
+export type RepresentationStatus = (typeof RepresentationStatus)[keyof typeof RepresentationStatus];
+
+export const MinorityStatus = { ACTIVE: 'ACTIVE', ENDED: 'ENDED' } as const;
+export type MinorityStatus = (typeof MinorityStatus)[keyof typeof MinorityStatus];
+
+/** Why the issuer revokes a representation: codes, never free text. */
+export const REPRESENTATION_END_REASONS = [
+    'COURT_ORDER',
+    'REPRESENTATIVE_CHANGED',
+    'CITIZEN_REQUEST',
+    'DECEASED',
+    'RECORDED_IN_ERROR',
+    'ADMINISTRATIVE',
+] as const;
+export type RepresentationEndReason = (typeof REPRESENTATION_END_REASONS)[number];
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;

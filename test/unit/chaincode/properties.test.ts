@@ -129,6 +129,7 @@ describe('chaincode properties', () => {
             'AccessContract',
             'AuditContract',
             'OversightContract',
+            'RepresentationContract',
         ]);
     });
 });
