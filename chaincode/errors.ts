@@ -66,6 +66,12 @@ export const ErrorCode = {
     NOT_A_MINOR: 'NOT_A_MINOR',
     MINORITY_NOT_ENDED: 'MINORITY_NOT_ENDED',
     CITIZEN_IS_MINOR: 'CITIZEN_IS_MINOR',
+    // issue 24: objections
+    OBJECTION_NOT_FOUND: 'OBJECTION_NOT_FOUND',
+    OBJECTION_EXISTS: 'OBJECTION_EXISTS',
+    OBJECTION_DECIDED: 'OBJECTION_DECIDED',
+    OBJECTION_TEXT_NOT_FOUND: 'OBJECTION_TEXT_NOT_FOUND',
+    OBJECTION_TEXT_MISMATCH: 'OBJECTION_TEXT_MISMATCH',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -131,6 +137,11 @@ export const ERROR_HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
     NOT_A_MINOR: 422,
     MINORITY_NOT_ENDED: 403,
     CITIZEN_IS_MINOR: 403,
+    OBJECTION_NOT_FOUND: 404,
+    OBJECTION_EXISTS: 409,
+    OBJECTION_DECIDED: 409,
+    OBJECTION_TEXT_NOT_FOUND: 404,
+    OBJECTION_TEXT_MISMATCH: 409,
 };
 
 /** An error whose message is `CODE: detail`; fabric-contract-api sends the message to the client. */

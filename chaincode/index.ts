@@ -6,11 +6,21 @@ import { AccessContract } from './contracts/access.js';
 import { AuditContract } from './contracts/audit.js';
 import { CardContract } from './contracts/card.js';
 import { ConsentContract } from './contracts/consent.js';
+import { ObjectionContract } from './contracts/objection.js';
 import { OversightContract } from './contracts/oversight.js';
 import { RepresentationContract } from './contracts/representation.js';
 import { ServiceContract } from './contracts/service.js';
 
-export { AccessContract, AuditContract, CardContract, ConsentContract, OversightContract, RepresentationContract, ServiceContract };
+export {
+    AccessContract,
+    AuditContract,
+    CardContract,
+    ConsentContract,
+    ObjectionContract,
+    OversightContract,
+    RepresentationContract,
+    ServiceContract,
+};
 
 export const contracts: unknown[] = [
     CardContract,
@@ -20,4 +30,5 @@ export const contracts: unknown[] = [
     AuditContract,
     OversightContract,
     RepresentationContract,
+    ObjectionContract,
 ];

@@ -19,6 +19,10 @@ export const KeyType = {
     REPRESENTATION: 'representation', // [representationId] -> Representation
     REPRESENTATION_BY_REPRESENTATIVE: 'representation~representative', // [representativeCardId, representationId] -> "1"
     REPRESENTATION_BY_REPRESENTED: 'representation~represented', // [representedCardId, representationId] -> "1"
+    OBJECTION: 'objection', // [objectionId] -> Objection (its text: private, issuer only)
+    OBJECTION_BY_STATUS: 'objection~status', // [status, filedAt, objectionId] -> "1"
+    OBJECTION_BY_CARD: 'objection~card', // [cardId, objectionId] -> "1"
+    OBJECTION_BY_CALLER: 'objection~caller', // [mspId, dept, objectionId] -> "1" (the department the entry names)
 } as const;
 
 /**
@@ -41,6 +45,13 @@ export function commitmentAnchorKey(cardId: string): string {
 /** The issuer peer's minority anchor (MinorityAnchor): its hash lets every endorser check RecordMinority. */
 export function minorityAnchorKey(cardId: string): string {
     return `minority|${cardId}`;
+}
+/** An objection's text and salt (ObjectionText), and its anchor (checked by hash in FileObjection). */
+export function objectionTextKey(objectionId: string): string {
+    return `objection|${objectionId}`;
+}
+export function objectionAnchorKey(objectionId: string): string {
+    return `objection-anchor|${objectionId}`;
 }
 
 /** Chaincode event names; payloads carry ids only. Fabric keeps one event per transaction. */
@@ -67,5 +78,7 @@ export const EventName = {
     MINORITY_ENDED: 'MinorityEnded',
     REPRESENTATION_RECORDED: 'RepresentationRecorded',
     REPRESENTATION_REVOKED: 'RepresentationRevoked',
+    OBJECTION_FILED: 'ObjectionFiled',
+    OBJECTION_DECIDED: 'ObjectionDecided',
 } as const;
 export type EventName = (typeof EventName)[keyof typeof EventName];

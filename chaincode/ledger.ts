@@ -243,6 +243,17 @@ export async function rangePage<T>(
     return pageOf(records, metadata);
 }
 
+/** Every record under a partial composite key (no pagination, so usable in a submit: bounded by what one card holds). */
+export async function partialKeyAll<T>(
+    ctx: Context,
+    type: string,
+    attrs: string[],
+    map: (kv: Iterators.KV) => Promise<T | undefined>,
+): Promise<T[]> {
+    const iterator = await ctx.stub.getStateByPartialCompositeKey(type, attrs);
+    return drain(iterator, map);
+}
+
 /** Every record of a simple-key range [start, end) (no pagination: evaluate-only aggregates). */
 export async function rangeAll<T>(
     ctx: Context,

@@ -22,6 +22,7 @@ const KEY_TYPE_OF: Record<HistoryKind, string> = {
     review: KeyType.REVIEW,
     minority: KeyType.MINORITY,
     representation: KeyType.REPRESENTATION,
+    objection: KeyType.OBJECTION,
 };
 
 const NOT_FOUND_OF: Record<HistoryKind, ErrorCode> = {
@@ -33,6 +34,7 @@ const NOT_FOUND_OF: Record<HistoryKind, ErrorCode> = {
     review: ErrorCode.REVIEW_NOT_FOUND,
     minority: ErrorCode.MINORITY_NOT_FOUND,
     representation: ErrorCode.REPRESENTATION_NOT_FOUND,
+    objection: ErrorCode.OBJECTION_NOT_FOUND,
 };
 
 interface TimestampLike {

@@ -8,6 +8,7 @@ import type {
     Decision,
     FindingCode,
     MinorityStatus,
+    ObjectionStatus,
     PredicateName,
     ReasonCode,
     RepresentationAct,
@@ -247,6 +248,40 @@ export interface RepresentativeActEntry {
     /** The app that submitted it (the citizen-agent). */
     callerMspId: string;
     callerId: string;
+}
+
+/**
+ * A citizen's objection to an access entry (composite `objection` [objectionId]). The text is not
+ * here: only its salted hash; the text is in the issuer's private collection (ObjectionText).
+ */
+export interface Objection {
+    docType: 'objection';
+    objectionId: string;
+    accessId: string;
+    /** The entry's card: the citizen who objects (or is represented). */
+    cardId: string;
+    serviceId: string;
+    /** The department the entry names: it sees the objection and its finding. */
+    callerMspId: string;
+    callerDept: string;
+    textHash: string;
+    filedAt: string;
+    /** Who signed: the citizen's own card, or a representative's (with the representation). */
+    filedBy: { cardId: string; representationId?: string };
+    status: ObjectionStatus;
+    finding?: Finding;
+    receipt: { document: unknown; signature: string };
+    version: number;
+    updatedAt: string;
+    lastTxId: string;
+}
+
+/** Private (personalData, SeoulMSP only): an objection's text; purged with the card's personal record. */
+export interface ObjectionText {
+    objectionId: string;
+    cardId: string;
+    text: string;
+    salt: string;
 }
 
 /** An auditor's decision on a review case or an objection. */

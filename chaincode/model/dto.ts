@@ -33,6 +33,9 @@ import {
     REPRESENTATION_ACTS,
     REPRESENTATION_BASES,
     REPRESENTATION_END_REASONS,
+    OBJECTION_STATUSES,
+    OBJECTION_TEXT_MAX,
+    ObjectionStatus,
     REVIEW_STATUSES,
     ReviewStatus,
     SERVICE_BASES,
@@ -278,6 +281,39 @@ export class ListMyRepresentationsArgs extends PageArgs {
     @IsOptional() @IsIn(REPRESENTATION_SIDES) side?: RepresentationSide;
 }
 
+// ---- objections (issue 24) ----
+/** Transient `objectionText` of PrepareObjection (never a transaction argument). */
+export class ObjectionTextDto {
+    @IsString() @Length(1, OBJECTION_TEXT_MAX) text!: string;
+    /** >= 16 random bytes, base64url: the hash of a short text must not be guessable. */
+    @IsString() @Matches(/^[A-Za-z0-9_-]{22,128}$/) salt!: string;
+}
+
+export class ObjectionIdArgs {
+    @IsString() @Matches(/^[0-9a-f]{64}$/) objectionId!: string;
+}
+
+export class RecordFindingArgs {
+    @IsString() @Matches(/^[0-9a-f]{64}$/) objectionId!: string;
+    @IsIn([ObjectionStatus.UPHELD, ObjectionStatus.REJECTED]) outcome!: typeof ObjectionStatus.UPHELD | typeof ObjectionStatus.REJECTED;
+    @IsIn(FINDING_CODES) findingCode!: FindingCode;
+    /** The audit office's answer: public, screened (model/text.ts). */
+    @IsString() @Length(1, OFFICIAL_TEXT_MAX) text!: string;
+}
+
+export class ListObjectionsByStatusArgs extends PageArgs {
+    @IsIn(OBJECTION_STATUSES) status!: ObjectionStatus;
+}
+
+export class ListObjectionsByCardArgs extends PageArgs {
+    @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
+}
+
+export class ListObjectionsByCallerArgs extends PageArgs {
+    @IsString() @Matches(MSP_ID_PATTERN) mspId!: string;
+    @IsOptional() @IsString() @Matches(DEPT_PATTERN) dept?: string;
+}
+
 // ---- oversight (issue 24) ----
 export class ReviewIdArgs {
     @IsString() @Matches(/^[0-9a-f]{64}$/) reviewId!: string;
@@ -312,7 +348,7 @@ export class ExtendSealArgs {
 }
 
 // ---- audit ----
-export const HISTORY_KINDS = ['card', 'service', 'consent', 'access', 'seal', 'review', 'minority', 'representation'] as const;
+export const HISTORY_KINDS = ['card', 'service', 'consent', 'access', 'seal', 'review', 'minority', 'representation', 'objection'] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
 
 export class HistoryArgs {

@@ -44,6 +44,8 @@ export const SignedType = {
     REPRESENTATION_LIST_REQUEST: 'RepresentationListRequest',
     /** Signed by the child's own key with the token that proves the 14th birthday has come. */
     MINORITY_END: 'MinorityEnd',
+    /** A citizen's (or a representative's) objection to an access entry. */
+    OBJECTION: 'Objection',
 } as const;
 export type SignedType = (typeof SignedType)[keyof typeof SignedType];
 
@@ -137,6 +139,21 @@ export class MinorityEndDoc extends SignedDocBase {
     @IsString() @Matches(HEX64) ownToken!: string;
 }
 
+/**
+ * An objection to an entry of the card's log. The text is not in it: `textHash` =
+ * textCommitment(text, salt) (model/commitments.ts); the text and salt travel as transient data to
+ * the issuer's peer (PrepareObjection). Signed by the card's own key, or by a representative's
+ * (then `cardId` is the representative's card and the representation members are given).
+ */
+export class ObjectionDoc extends SignedDocBase {
+    @Equals(SignedType.OBJECTION) type!: typeof SignedType.OBJECTION;
+    @IsString() @Matches(HEX64) accessId!: string;
+    @IsString() @Matches(HEX64) textHash!: string;
+    @IsOptional() @IsString() @Matches(ID) representationId?: string;
+    @IsOptional() @IsString() @Matches(ID) representedCardId?: string;
+    @IsOptional() @IsString() @Matches(HEX64) minorityToken?: string;
+}
+
 const SIG = { min: 8, max: 200 };
 
 export class SignedConsentReceipt {
@@ -182,6 +199,11 @@ export class SignedRepresentationListRequest {
 }
 export class SignedMinorityEnd {
     @IsObject() @ValidateNested() @Type(() => MinorityEndDoc) document!: MinorityEndDoc;
+    @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
+}
+
+export class SignedObjection {
+    @IsObject() @ValidateNested() @Type(() => ObjectionDoc) document!: ObjectionDoc;
     @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
 }
 

@@ -38,6 +38,8 @@ export const TRANSIENT_SALT_SEED = 'saltSeed';
 export const TRANSIENT_RESPONSE_KEY = 'responseKey';
 /** Transient map key of PrepareMinority: >= 16 random bytes the minority's chain seeds derive from (model/minority.ts). */
 export const TRANSIENT_CHAIN_SEED = 'chainSeed';
+/** Transient map key of PrepareObjection: the citizen's text and its salt (ObjectionTextDto JSON). */
+export const TRANSIENT_OBJECTION_TEXT = 'objectionText';
 
 /** Personal attributes; each is committed on the public card as sha256 over (attr, salt, value). */
 export const DATA_ITEMS = [
@@ -190,6 +192,13 @@ export const REPRESENTATION_END_REASONS = [
     'ADMINISTRATIVE',
 ] as const;
 export type RepresentationEndReason = (typeof REPRESENTATION_END_REASONS)[number];
+
+/** An objection is OPEN until an auditor records a finding: UPHELD (the access was wrong) or REJECTED. */
+export const ObjectionStatus = { OPEN: 'OPEN', UPHELD: 'UPHELD', REJECTED: 'REJECTED' } as const;
+export type ObjectionStatus = (typeof ObjectionStatus)[keyof typeof ObjectionStatus];
+export const OBJECTION_STATUSES = [ObjectionStatus.OPEN, ObjectionStatus.UPHELD, ObjectionStatus.REJECTED] as const;
+/** Longest objection text (it lives in the issuer's private collection only). */
+export const OBJECTION_TEXT_MAX = 1000;
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;

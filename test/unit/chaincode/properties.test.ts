@@ -130,6 +130,7 @@ describe('chaincode properties', () => {
             'AuditContract',
             'OversightContract',
             'RepresentationContract',
+            'ObjectionContract',
         ]);
     });
 });
