@@ -8,6 +8,7 @@ import { CardContract } from './contracts/card.js';
 import { ConsentContract } from './contracts/consent.js';
 import { ObjectionContract } from './contracts/objection.js';
 import { OversightContract } from './contracts/oversight.js';
+import { ReportContract } from './contracts/report.js';
 import { RepresentationContract } from './contracts/representation.js';
 import { ServiceContract } from './contracts/service.js';
 
@@ -18,6 +19,7 @@ export {
     ConsentContract,
     ObjectionContract,
     OversightContract,
+    ReportContract,
     RepresentationContract,
     ServiceContract,
 };
@@ -31,4 +33,5 @@ export const contracts: unknown[] = [
     OversightContract,
     RepresentationContract,
     ObjectionContract,
+    ReportContract,
 ];

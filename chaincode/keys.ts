@@ -35,6 +35,23 @@ export function accessByCallerKey(mspId: string, dept: string, timestamp: string
     return `${ACCESS_BY_CALLER_PREFIX}${mspId}|${dept}|${timestamp}|${accessId}`;
 }
 
+/**
+ * The transparency report's write-once counts: one key per counted transaction, ordered by Seoul
+ * month then time, `stats|<YYYY-MM>|<timestamp>|<txId>` -> StatsDelta (written blind: no read, so
+ * no MVCC conflict between transactions), and a month's rolled-up sums `statsum|<YYYY-MM>` -> StatsSummary.
+ */
+export const STATS_PREFIX = 'stats|';
+export function statsKey(month: string, timestamp: string, txId: string): string {
+    return `${STATS_PREFIX}${month}|${timestamp}|${txId}`;
+}
+/** [start, end) of one month's deltas ('}' sorts after '|'). */
+export function statsRange(month: string): [string, string] {
+    return [`${STATS_PREFIX}${month}|`, `${STATS_PREFIX}${month}}`];
+}
+export function statsSummaryKey(month: string): string {
+    return `statsum|${month}`;
+}
+
 /** Simple keys in the private collection personalData. */
 export function personalRecordKey(cardId: string): string {
     return `record|${cardId}`;
@@ -80,5 +97,6 @@ export const EventName = {
     REPRESENTATION_REVOKED: 'RepresentationRevoked',
     OBJECTION_FILED: 'ObjectionFiled',
     OBJECTION_DECIDED: 'ObjectionDecided',
+    REPORT_ROLLED_UP: 'ReportRolledUp',
 } as const;
 export type EventName = (typeof EventName)[keyof typeof EventName];

@@ -79,6 +79,7 @@ import {
 import { AUDITOR, CITIZEN_AGENT, DEPARTMENT } from '../model/grants.js';
 import { effectiveStatus, loadConsent } from './consent.js';
 import { requireRepresentativePower } from './representation.js';
+import { countInReport } from './report.js';
 import { loadService } from './service.js';
 
 /**
@@ -451,6 +452,8 @@ export class AccessContract extends BaseContract {
             items: [...args.items].sort(),
             predicates,
             consentId: mode.kind === 'ordinary' ? mode.consentId : undefined,
+            requestedBasis:
+                mode.kind === 'sealed' ? ServiceBasis.INVESTIGATION : mode.kind === 'emergency' ? ServiceBasis.EMERGENCY : undefined,
         };
         const { sealed, breakGlass, ...verdict } = await this.#decide(ctx, c, entry, service, cardUnusable(card, now), mode);
         Object.assign(entry, verdict);
@@ -462,6 +465,12 @@ export class AccessContract extends BaseContract {
         await putJson(ctx, compositeKey(ctx, KeyType.ACCESS, [entry.accessId]), entry);
         await putJson(ctx, compositeKey(ctx, KeyType.ACCESS_BY_CARD, [entry.cardId, entry.timestamp, entry.accessId]), entry);
         await putJson(ctx, accessByCallerKey(entry.callerMspId, entry.callerDept, entry.timestamp, entry.accessId), entry);
+        const granted = entry.decision === Decision.GRANTED;
+        await countInReport(ctx, entry, {
+            ...(granted ? { accesses: 1 } : { denials: 1 }),
+            ...(entry.sealed ? { sealed: 1 } : {}),
+            ...(granted && entry.breakGlass ? { breakGlass: 1 } : {}),
+        });
         if (sealed && mode.kind === 'sealed') {
             const seal: Seal = {
                 docType: 'seal',

@@ -59,6 +59,7 @@ import {
 } from '../model/vocabulary.js';
 import { citizenView, requireAccessReader } from './access.js';
 import { requireCaseReader } from './oversight.js';
+import { countInReport } from './report.js';
 import { logRepresentativeAct, requireRepresentativePower } from './representation.js';
 
 export async function loadObjection(ctx: Context, objectionId: string): Promise<Objection> {
@@ -167,6 +168,7 @@ export class ObjectionContract extends BaseContract {
         await putIndex(ctx, compositeKey(ctx, KeyType.OBJECTION_BY_STATUS, [objection.status, now, objectionId]));
         await putIndex(ctx, compositeKey(ctx, KeyType.OBJECTION_BY_CARD, [cardId, objectionId]));
         await putIndex(ctx, compositeKey(ctx, KeyType.OBJECTION_BY_CALLER, [entry.callerMspId, entry.callerDept, objectionId]));
+        await countInReport(ctx, entry, { objections: 1 });
         if (representation) {
             await logRepresentativeAct(ctx, representation, RepresentationAct.OBJECT, {
                 objectionId,
@@ -187,6 +189,8 @@ export class ObjectionContract extends BaseContract {
         requireOfficialText(args.text, 'text');
         const o = await loadObjection(ctx, args.objectionId);
         if (o.status !== ObjectionStatus.OPEN) fail(ErrorCode.OBJECTION_DECIDED, `objection ${o.objectionId} is already ${o.status}`);
+        const entry = await getJson<AccessLogEntry>(ctx, compositeKey(ctx, KeyType.ACCESS, [o.accessId]));
+        if (entry) await countInReport(ctx, entry, { findings: 1 });
         const now = txIso(ctx);
         const next: Objection = {
             ...o,

@@ -11,6 +11,8 @@ import type {
     ObjectionStatus,
     PredicateName,
     ReasonCode,
+    ReportBasis,
+    ReportMetric,
     RepresentationAct,
     RepresentationBasis,
     RepresentationEndReason,
@@ -146,6 +148,8 @@ export interface AccessLogEntry {
      * GRANTED one opened the review case `reviewId`. The reason is a code and a reference.
      */
     breakGlass?: { reasonCode?: BreakGlassReason; incidentRef?: string; reviewId?: string };
+    /** Made through RequestSealedAccess (investigation) or RequestEmergencyAccess (emergency), sealed or not, granted or not. */
+    requestedBasis?: 'investigation' | 'emergency';
 }
 
 /** An entry as a listing returns it: a sealed one with its seal's current date. */
@@ -331,6 +335,43 @@ export interface BreakGlassState {
     version: number;
     updatedAt: string;
     lastTxId: string;
+}
+
+/** A transparency-report cell: no personal data, an org's department, service and basis. */
+export interface ReportCell {
+    mspId: string;
+    dept: string;
+    serviceId: string;
+    basis: ReportBasis;
+}
+export type ReportCounts = Partial<Record<ReportMetric, number>>;
+
+/** One counted transaction (simple key `stats|<month>|<timestamp>|<txId>`). */
+export interface StatsDelta {
+    cell: ReportCell;
+    counts: ReportCounts;
+}
+
+/** A month's rolled-up counts (simple key `statsum|<month>`); cells keyed `mspId|dept|serviceId|basis`. */
+export interface StatsSummary {
+    docType: 'statsSummary';
+    month: string;
+    cells: Record<string, { cell: ReportCell; counts: ReportCounts }>;
+    rolledUp: number;
+    version: number;
+    updatedAt: string;
+    lastTxId: string;
+}
+
+/** A published cell: each count, or null when it is from 1 to CHANNEL_POLICY.reportMinCount - 1. */
+export type ReportRow = ReportCell & Record<ReportMetric, number | null>;
+
+export interface TransparencyReport {
+    month: string;
+    /** False when more deltas are pending a RollUpReport than one report reads. */
+    complete: boolean;
+    minCount: number;
+    rows: ReportRow[];
 }
 
 export interface AccessDecision {

@@ -347,6 +347,12 @@ export class ExtendSealArgs {
     @IsString() @Matches(REF_PATTERN) decisionRef!: string;
 }
 
+// ---- transparency report (issue 24) ----
+export class ReportMonthArgs {
+    /** A Seoul calendar month, `YYYY-MM`. */
+    @IsString() @Matches(/^\d{4}-(0[1-9]|1[0-2])$/) month!: string;
+}
+
 // ---- audit ----
 export const HISTORY_KINDS = ['card', 'service', 'consent', 'access', 'seal', 'review', 'minority', 'representation', 'objection'] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];

@@ -200,5 +200,12 @@ export const OBJECTION_STATUSES = [ObjectionStatus.OPEN, ObjectionStatus.UPHELD,
 /** Longest objection text (it lives in the issuer's private collection only). */
 export const OBJECTION_TEXT_MAX = 1000;
 
+/** The transparency report's bases: what an access request invoked. */
+export const REPORT_BASES = ['consent', 'legal', 'investigation', 'emergency'] as const;
+export type ReportBasis = (typeof REPORT_BASES)[number];
+/** The transparency report's counts per cell. */
+export const REPORT_METRICS = ['accesses', 'denials', 'sealed', 'breakGlass', 'objections', 'findings'] as const;
+export type ReportMetric = (typeof REPORT_METRICS)[number];
+
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;

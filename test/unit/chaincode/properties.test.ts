@@ -131,6 +131,7 @@ describe('chaincode properties', () => {
             'OversightContract',
             'RepresentationContract',
             'ObjectionContract',
+            'ReportContract',
         ]);
     });
 });
