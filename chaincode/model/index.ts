@@ -8,3 +8,6 @@ export * from './commitments.js';
 export * from './validate.js';
 export * from '../errors.js';
 export * from './sealed.js';
+export * from './calendar.js';
+export * from './minority.js';
+export * from './text.js';
