@@ -243,6 +243,43 @@ export async function rangePage<T>(
     return pageOf(records, metadata);
 }
 
+/** Every record under a partial composite key (no pagination, so usable in a submit: bounded by what one card holds). */
+export async function partialKeyAll<T>(
+    ctx: Context,
+    type: string,
+    attrs: string[],
+    map: (kv: Iterators.KV) => Promise<T | undefined>,
+): Promise<T[]> {
+    const iterator = await ctx.stub.getStateByPartialCompositeKey(type, attrs);
+    return drain(iterator, map);
+}
+
+/**
+ * At most `limit` records of a simple-key range [start, end), from its start (no pagination, so
+ * usable in a submit; Fabric then validates only the part of the range that was read).
+ */
+export async function rangeFirst<T>(
+    ctx: Context,
+    start: string,
+    end: string,
+    limit: number,
+    map: (kv: Iterators.KV) => Promise<T | undefined>,
+): Promise<T[]> {
+    const iterator = await ctx.stub.getStateByRange(start, end);
+    const out: T[] = [];
+    try {
+        if (limit <= 0) return out;
+        for (let r = await iterator.next(); !r.done; r = await iterator.next()) {
+            const v = await map(r.value);
+            if (v !== undefined) out.push(v);
+            if (out.length >= limit) break;
+        }
+        return out;
+    } finally {
+        await iterator.close();
+    }
+}
+
 /** Every record of a simple-key range [start, end) (no pagination: evaluate-only aggregates). */
 export async function rangeAll<T>(
     ctx: Context,

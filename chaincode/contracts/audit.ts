@@ -18,6 +18,11 @@ const KEY_TYPE_OF: Record<HistoryKind, string> = {
     service: KeyType.SERVICE,
     consent: KeyType.CONSENT,
     access: KeyType.ACCESS,
+    seal: KeyType.SEAL,
+    review: KeyType.REVIEW,
+    minority: KeyType.MINORITY,
+    representation: KeyType.REPRESENTATION,
+    objection: KeyType.OBJECTION,
 };
 
 const NOT_FOUND_OF: Record<HistoryKind, ErrorCode> = {
@@ -25,6 +30,11 @@ const NOT_FOUND_OF: Record<HistoryKind, ErrorCode> = {
     service: ErrorCode.SERVICE_NOT_FOUND,
     consent: ErrorCode.CONSENT_NOT_FOUND,
     access: ErrorCode.ACCESS_NOT_FOUND,
+    seal: ErrorCode.SEAL_NOT_FOUND,
+    review: ErrorCode.REVIEW_NOT_FOUND,
+    minority: ErrorCode.MINORITY_NOT_FOUND,
+    representation: ErrorCode.REPRESENTATION_NOT_FOUND,
+    objection: ErrorCode.OBJECTION_NOT_FOUND,
 };
 
 interface TimestampLike {

@@ -4,13 +4,14 @@
 import { CITIZEN_AGENT, ISSUER } from '../model/grants.js';
 import { Context, Info, Returns, Transaction } from 'fabric-contract-api';
 import { ErrorCode, fail } from '../errors.js';
-import { EventName, KeyType, commitmentAnchorKey, personalRecordKey } from '../keys.js';
+import { EventName, KeyType, commitmentAnchorKey, objectionTextKey, personalRecordKey } from '../keys.js';
 import {
     BaseContract,
     addYears,
     compositeKey,
     emit,
     loadCard,
+    partialKeyAll,
     putJson,
     requireCaller,
     requireIssuerPeer,
@@ -233,6 +234,11 @@ export class CardContract extends BaseContract {
         if (!hash || hash.length === 0) fail(ErrorCode.RECORD_NOT_FOUND, `no personal record for card ${args.cardId}`);
         await ctx.stub.purgePrivateData(PERSONAL_DATA_COLLECTION, personalRecordKey(args.cardId));
         await ctx.stub.purgePrivateData(PERSONAL_DATA_COLLECTION, commitmentAnchorKey(args.cardId));
+        // The texts of the card's objections are the citizen's own words: erased with the record.
+        for (const key of await this.#objectionTextKeys(ctx, args.cardId)) {
+            const text = await ctx.stub.getPrivateDataHash(PERSONAL_DATA_COLLECTION, key);
+            if (text && text.length > 0) await ctx.stub.purgePrivateData(PERSONAL_DATA_COLLECTION, key);
+        }
         return result({ cardId: args.cardId, purged: true });
     }
 
@@ -244,7 +250,11 @@ export class CardContract extends BaseContract {
         const args = parseArgs(CardIdArgs, argsJson);
         const card = await loadCard(ctx, args.cardId);
         this.#requireStatus(card, [CardStatus.REVOKED], 'confirm erasure of');
-        for (const key of [personalRecordKey(args.cardId), commitmentAnchorKey(args.cardId)]) {
+        for (const key of [
+            personalRecordKey(args.cardId),
+            commitmentAnchorKey(args.cardId),
+            ...(await this.#objectionTextKeys(ctx, args.cardId)),
+        ]) {
             const hash = await ctx.stub.getPrivateDataHash(PERSONAL_DATA_COLLECTION, key);
             if (hash && hash.length > 0) fail(ErrorCode.RECORD_EXISTS, `the personal record of card ${args.cardId} is not purged yet`);
         }
@@ -274,6 +284,12 @@ export class CardContract extends BaseContract {
             status: card.status,
             subjectId: card.subjectId,
         });
+    }
+
+    async #objectionTextKeys(ctx: Context, cardId: string): Promise<string[]> {
+        return partialKeyAll(ctx, KeyType.OBJECTION_BY_CARD, [cardId], async (kv) =>
+            objectionTextKey(ctx.stub.splitCompositeKey(kv.key).attributes[1] as string),
+        );
     }
 
     #requireStatus(card: CitizenCard, allowed: CardStatus[], action: string): void {

@@ -21,6 +21,7 @@ import {
     txIso,
 } from '../ledger.js';
 import type { Service } from '../model/assets.js';
+import type { ServiceBasis } from '../model/vocabulary.js';
 import { ListServicesArgs, RegisterServiceArgs, ServiceIdArgs, UpdateServiceArgs } from '../model/dto.js';
 import { parseArgs } from '../model/validate.js';
 import { ServiceStatus } from '../model/vocabulary.js';
@@ -42,6 +43,18 @@ function requireServiceOwner(ctx: Context, ownerMspId: string, action: string): 
     );
 }
 
+/**
+ * A special basis (investigation: sealed accesses; emergency: break-glass) is a national decision:
+ * only Seoul's issuer or MOIS's service admin registers such a service, and it names its law.
+ */
+function requireBasisRules(ctx: Context, basis: ServiceBasis | undefined, legalBasis: string | undefined, action: string): void {
+    if (basis === undefined) return;
+    if (!hasGrant(caller(ctx), NATIONAL_SERVICE_ADMINS)) {
+        fail(ErrorCode.UNAUTHORIZED_ROLE, `${action}: a service with basis ${basis} is registered by a national service admin only`);
+    }
+    if (!legalBasis) fail(ErrorCode.INVALID_ARGUMENT, `legalBasis: required for a service with basis ${basis}`);
+}
+
 @Info({ title: 'ServiceContract', description: 'Department services and what they may ask for' })
 export class ServiceContract extends BaseContract {
     constructor() {
@@ -54,6 +67,7 @@ export class ServiceContract extends BaseContract {
         requireCaller(ctx, SERVICE_ADMINS, 'RegisterService');
         const args = parseArgs(RegisterServiceArgs, argsJson);
         requireServiceOwner(ctx, args.ownerMspId, 'RegisterService');
+        requireBasisRules(ctx, args.basis, args.legalBasis, 'RegisterService');
         const key = compositeKey(ctx, KeyType.SERVICE, [args.serviceId]);
         if ((await ctx.stub.getState(key)).length > 0) fail(ErrorCode.SERVICE_EXISTS, `service ${args.serviceId} already exists`);
         const now = txIso(ctx);
@@ -65,6 +79,7 @@ export class ServiceContract extends BaseContract {
             name: args.name,
             purpose: args.purpose,
             legalBasis: args.legalBasis,
+            basis: args.basis,
             items: [...args.items].sort(),
             predicates: [...args.predicates].sort(),
             status: ServiceStatus.ACTIVE,
@@ -88,6 +103,9 @@ export class ServiceContract extends BaseContract {
         const service = await loadService(ctx, args.serviceId);
         requireServiceOwner(ctx, service.ownerMspId, 'UpdateService');
         if (service.status !== ServiceStatus.ACTIVE) fail(ErrorCode.SERVICE_INACTIVE, `service ${args.serviceId} is inactive`);
+        // The basis never changes; its law may be reworded but not dropped.
+        if (service.basis && !args.legalBasis)
+            fail(ErrorCode.INVALID_ARGUMENT, `legalBasis: required for a service with basis ${service.basis}`);
         const next: Service = {
             ...service,
             name: args.name,

@@ -21,6 +21,11 @@ export function computeCommitments(data: PersonalData, salts: Record<string, str
     return out;
 }
 
+/** The salted hash of a citizen's objection text that the device signs and the public ledger keeps. */
+export function textCommitment(text: string, salt: string): string {
+    return createHash('sha256').update(canonicalBytes({ salt, text })).digest('hex');
+}
+
 export function sha256Hex(bytes: Uint8Array): string {
     return createHash('sha256').update(bytes).digest('hex');
 }

@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import {
     ArrayMaxSize,
+    ArrayNotEmpty,
     ArrayUnique,
     IsBoolean,
     IsIn,
@@ -23,19 +24,39 @@ import {
     DEFAULT_PAGE_SIZE,
     Decision,
     MAX_PAGE_SIZE,
+    BREAK_GLASS_REASONS,
+    FINDING_CODES,
+    OFFICIAL_TEXT_MAX,
     PREDICATES,
     REASON_CODES,
+    REPRESENTATION_ACTS,
+    REPRESENTATION_BASES,
+    REPRESENTATION_END_REASONS,
+    OBJECTION_STATUSES,
+    OBJECTION_TEXT_MAX,
+    ObjectionStatus,
+    REVIEW_STATUSES,
+    ReviewStatus,
+    SERVICE_BASES,
+    type BreakGlassReason,
     type DataItem,
+    type FindingCode,
     type PredicateName,
     type ReasonCode,
+    type RepresentationAct,
+    type RepresentationBasis,
+    type RepresentationEndReason,
+    type ServiceBasis,
 } from './vocabulary.js';
-import { SignedAccessLogListRequest } from './signed.js';
+import { SignedAccessLogListRequest, SignedRepresentationListRequest, SignedRepresentativeAccessLogListRequest } from './signed.js';
 import { IsCalendarDate, IsInstant, TextLength } from './formats.js';
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$/;
 export const MSP_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const DEPT_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 export const HEX64_PATTERN = /^[0-9a-f]{64}$/;
+/** A reference into an org's own records (an incident or decision number): a code, never free text. */
+export const REF_PATTERN = /^[A-Z0-9][A-Z0-9-]{2,39}$/;
 /** base64 of a DER SubjectPublicKeyInfo (checked further to be P-256 by parseDevicePublicKey). */
 export const BASE64_PATTERN = /^[A-Za-z0-9+/]+={0,2}$/;
 const BOOKMARK_MAX = 4096;
@@ -116,6 +137,8 @@ export class RegisterServiceArgs {
     @IsOptional() @IsString() @TextLength(1, 500) legalBasis?: string;
     @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
     @ArrayUnique() @ArrayMaxSize(PREDICATES.length) @IsIn(PREDICATES, { each: true }) predicates!: PredicateName[];
+    /** investigation or emergency (needs legalBasis and a national service admin); absent for an ordinary service. */
+    @IsOptional() @IsIn(SERVICE_BASES) basis?: ServiceBasis;
 }
 
 export class UpdateServiceArgs {
@@ -165,7 +188,8 @@ export const predicateId = (p: unknown): string => {
     return value === undefined ? String(name) : `${String(name)}:${String(value)}`;
 };
 
-export class RequestAccessArgs {
+/** What every access request asks: a card, through a service, for a purpose, items and predicates. */
+export abstract class AccessAskArgs {
     @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
     @IsString() @Matches(ID_PATTERN, idMsg) serviceId!: string;
     @IsString() @TextLength(1, 500) purpose!: string;
@@ -175,7 +199,16 @@ export class RequestAccessArgs {
     @ValidateNested({ each: true })
     @Type(() => PredicateRequestDto)
     predicates!: PredicateRequestDto[];
+}
+
+export class RequestAccessArgs extends AccessAskArgs {
     @IsOptional() @IsString() @Matches(ID_PATTERN, idMsg) consentId?: string;
+}
+
+/** An investigation service's access whose entry is hidden from the citizen until `sealedUntil`. */
+export class RequestSealedAccessArgs extends AccessAskArgs {
+    /** After the transaction time, and at most CHANNEL_POLICY.sealMaxDays after it (SEAL_TOO_LONG). */
+    @IsInstant() sealedUntil!: string;
 }
 
 export class AccessIdArgs {
@@ -199,8 +232,140 @@ export class ListAccessByCallerArgs extends PageArgs {
     @IsOptional() @IsIn([Decision.GRANTED, Decision.DENIED]) decision?: Decision;
 }
 
+/**
+ * An emergency service's access without consent. Without `reasonCode` and `incidentRef` it is a
+ * committed DENIED entry (BREAK_GLASS_REASON_REQUIRED), not a malformed request: the attempt is logged.
+ */
+export class RequestEmergencyAccessArgs extends AccessAskArgs {
+    @IsOptional() @IsIn(BREAK_GLASS_REASONS) reasonCode?: BreakGlassReason;
+    /** The department's own incident record (its details stay there, off the shared ledger). */
+    @IsOptional() @IsString() @Matches(REF_PATTERN) incidentRef?: string;
+}
+
+/** A representative lists the represented citizen's log (scope viewLog), signed by the representative's key. */
+export class ListAccessAsRepresentativeArgs extends PageArgs {
+    @IsObject() @ValidateNested() @Type(() => SignedRepresentativeAccessLogListRequest) request!: SignedRepresentativeAccessLogListRequest;
+}
+
+// ---- legal representatives (issue 24) ----
+export class RecordMinorityArgs {
+    @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
+    @IsString() @IsCalendarDate() startDate!: string;
+    @IsString() @Matches(HEX64_PATTERN) powerAnchor!: string;
+    @IsString() @Matches(HEX64_PATTERN) ownAnchor!: string;
+}
+
+export class RecordRepresentationArgs {
+    @IsString() @Matches(ID_PATTERN, idMsg) representationId!: string;
+    @IsString() @Matches(ID_PATTERN, idMsg) representedCardId!: string;
+    @IsString() @Matches(ID_PATTERN, idMsg) representativeCardId!: string;
+    @IsIn(REPRESENTATION_BASES) basis!: RepresentationBasis;
+    @ArrayNotEmpty()
+    @ArrayUnique()
+    @ArrayMaxSize(REPRESENTATION_ACTS.length)
+    @IsIn(REPRESENTATION_ACTS, { each: true })
+    scope!: RepresentationAct[];
+    /** GUARDIANSHIP only (required): the instant the court's guardianship ends. */
+    @IsOptional() @IsInstant() endsAt?: string;
+}
+
+export class RepresentationIdArgs {
+    @IsString() @Matches(ID_PATTERN, idMsg) representationId!: string;
+}
+
+export class RevokeRepresentationArgs {
+    @IsString() @Matches(ID_PATTERN, idMsg) representationId!: string;
+    @IsIn(REPRESENTATION_END_REASONS) reason!: RepresentationEndReason;
+}
+
+export const REPRESENTATION_SIDES = ['representative', 'represented'] as const;
+export type RepresentationSide = (typeof REPRESENTATION_SIDES)[number];
+
+export class ListRepresentationsByCardArgs extends PageArgs {
+    @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
+    @IsIn(REPRESENTATION_SIDES) side!: RepresentationSide;
+}
+
+/** The signer's own representations: those they hold (default) or those held for them. */
+export class ListMyRepresentationsArgs extends PageArgs {
+    @IsObject() @ValidateNested() @Type(() => SignedRepresentationListRequest) request!: SignedRepresentationListRequest;
+    @IsOptional() @IsIn(REPRESENTATION_SIDES) side?: RepresentationSide;
+}
+
+// ---- objections (issue 24) ----
+/** Transient `objectionText` of PrepareObjection (never a transaction argument). */
+export class ObjectionTextDto {
+    @IsString() @TextLength(1, OBJECTION_TEXT_MAX) text!: string;
+    /** >= 16 random bytes, base64url: the hash of a short text must not be guessable. */
+    @IsString() @Matches(/^[A-Za-z0-9_-]{22,128}$/) salt!: string;
+}
+
+export class ObjectionIdArgs {
+    @IsString() @Matches(/^[0-9a-f]{64}$/) objectionId!: string;
+}
+
+export class RecordFindingArgs {
+    @IsString() @Matches(/^[0-9a-f]{64}$/) objectionId!: string;
+    @IsIn([ObjectionStatus.UPHELD, ObjectionStatus.REJECTED]) outcome!: typeof ObjectionStatus.UPHELD | typeof ObjectionStatus.REJECTED;
+    @IsIn(FINDING_CODES) findingCode!: FindingCode;
+    /** The audit office's answer: public, screened (model/text.ts). */
+    @IsString() @TextLength(1, OFFICIAL_TEXT_MAX) text!: string;
+}
+
+export class ListObjectionsByStatusArgs extends PageArgs {
+    @IsIn(OBJECTION_STATUSES) status!: ObjectionStatus;
+}
+
+export class ListObjectionsByCardArgs extends PageArgs {
+    @IsString() @Matches(ID_PATTERN, idMsg) cardId!: string;
+}
+
+export class ListObjectionsByCallerArgs extends PageArgs {
+    @IsString() @Matches(MSP_ID_PATTERN) mspId!: string;
+    @IsOptional() @IsString() @Matches(DEPT_PATTERN) dept?: string;
+}
+
+// ---- oversight (issue 24) ----
+export class ReviewIdArgs {
+    @IsString() @Matches(/^[0-9a-f]{64}$/) reviewId!: string;
+}
+
+export class ListReviewsArgs extends PageArgs {
+    @IsIn(REVIEW_STATUSES) status!: ReviewStatus;
+}
+
+export class DecideReviewArgs {
+    @IsString() @Matches(/^[0-9a-f]{64}$/) reviewId!: string;
+    @IsIn([ReviewStatus.CLEARED, ReviewStatus.UPHELD]) outcome!: typeof ReviewStatus.CLEARED | typeof ReviewStatus.UPHELD;
+    @IsIn(FINDING_CODES) findingCode!: FindingCode;
+    @IsOptional() @IsString() @TextLength(1, OFFICIAL_TEXT_MAX) text?: string;
+}
+
+export class DeptArgs {
+    @IsString() @Matches(MSP_ID_PATTERN) mspId!: string;
+    @IsString() @Matches(DEPT_PATTERN) dept!: string;
+}
+
+export class ClearBreakGlassArgs extends DeptArgs {
+    @IsString() @Matches(REF_PATTERN) decisionRef!: string;
+}
+
+export class ExtendSealArgs {
+    @IsString() @Matches(/^[0-9a-f]{64}$/) accessId!: string;
+    /** Later than the current seal date, and at most CHANNEL_POLICY.sealMaxDays after the transaction time. */
+    @IsInstant() sealedUntil!: string;
+    /** The reference of the audit office's decision to extend. */
+    @IsString() @Matches(REF_PATTERN) decisionRef!: string;
+}
+
+// ---- transparency report (issue 24) ----
+export class ReportMonthArgs {
+    /** A Seoul calendar month, `YYYY-MM`. */
+    @IsString() @Matches(/^[0-9]{4}-(0[1-9]|1[0-2])$/) month!: string;
+}
+
 // ---- audit ----
-export const HISTORY_KINDS = ['card', 'service', 'consent', 'access'] as const;
+export const HISTORY_KINDS = ['card', 'service', 'consent', 'access', 'seal', 'review', 'minority', 'representation', 'objection'] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
 
 export class HistoryArgs {

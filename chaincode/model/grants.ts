@@ -25,3 +25,5 @@ export const CONSENT_READERS: readonly Grant[] = [
     { mspId: ISSUER_MSP, role: Role.ISSUER },
     { mspId: AUDITOR_MSP, role: Role.AUDITOR },
 ];
+/** Who reads any representation or minority record: the citizen's app, the issuer and auditors (as for consents). */
+export const REPRESENTATION_READERS: readonly Grant[] = CONSENT_READERS;

@@ -9,3 +9,6 @@ export * from './validate.js';
 export * from './formats.js';
 export * from '../errors.js';
 export * from './sealed.js';
+export * from './calendar.js';
+export * from './minority.js';
+export * from './text.js';

@@ -12,6 +12,7 @@ import {
     IsIn,
     IsInt,
     IsObject,
+    IsOptional,
     IsString,
     Length,
     Matches,
@@ -36,6 +37,15 @@ export const SignedType = {
     KEY_ROTATION: 'KeyRotation',
     ACCESS_LOG_LIST_REQUEST: 'AccessLogListRequest',
     AUTH_CHALLENGE: 'AuthChallenge',
+    // issue 24: legal representatives (signed by the representative's own device key)
+    REPRESENTATIVE_CONSENT_RECEIPT: 'RepresentativeConsentReceipt',
+    REPRESENTATIVE_CONSENT_WITHDRAWAL: 'RepresentativeConsentWithdrawal',
+    REPRESENTATIVE_ACCESS_LOG_LIST_REQUEST: 'RepresentativeAccessLogListRequest',
+    REPRESENTATION_LIST_REQUEST: 'RepresentationListRequest',
+    /** Signed by the child's own key with the token that proves the 14th birthday has come. */
+    MINORITY_END: 'MinorityEnd',
+    /** A citizen's (or a representative's) objection to an access entry. */
+    OBJECTION: 'Objection',
 } as const;
 export type SignedType = (typeof SignedType)[keyof typeof SignedType];
 
@@ -85,6 +95,65 @@ export class AuthChallengeDoc extends SignedDocBase {
     @IsString() @Matches(MSP_ID) verifierMspId!: string;
 }
 
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/**
+ * A representative's document: `cardId` is the REPRESENTATIVE's own card (its device key signs,
+ * and the nonce is recorded under it), acting for `representedCardId` under `representationId`.
+ * For a MINOR_UNDER_14 representation `minorityToken` is today's in-force token (model/minority.ts).
+ */
+abstract class RepresentativeDocBase extends SignedDocBase {
+    @IsString() @Matches(ID) representationId!: string;
+    @IsString() @Matches(ID) representedCardId!: string;
+    @IsOptional() @IsString() @Matches(HEX64) minorityToken?: string;
+}
+
+/** A consent a representative gives for the represented citizen: the members of a ConsentReceipt. */
+export class RepresentativeConsentReceiptDoc extends RepresentativeDocBase {
+    @Equals(SignedType.REPRESENTATIVE_CONSENT_RECEIPT) type!: typeof SignedType.REPRESENTATIVE_CONSENT_RECEIPT;
+    @IsString() @Matches(ID) serviceId!: string;
+    @IsString() @Matches(MSP_ID) recipientMspId!: string;
+    @IsString() @TextLength(1, 500) purpose!: string;
+    @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
+    @ArrayUnique() @ArrayMaxSize(PREDICATES.length) @IsIn(PREDICATES, { each: true }) predicates!: PredicateName[];
+    @IsInt() @Min(1) @Max(3650) retentionDays!: number;
+}
+
+export class RepresentativeConsentWithdrawalDoc extends RepresentativeDocBase {
+    @Equals(SignedType.REPRESENTATIVE_CONSENT_WITHDRAWAL) type!: typeof SignedType.REPRESENTATIVE_CONSENT_WITHDRAWAL;
+    @IsString() @Matches(ID) consentId!: string;
+}
+
+export class RepresentativeAccessLogListRequestDoc extends RepresentativeDocBase {
+    @Equals(SignedType.REPRESENTATIVE_ACCESS_LOG_LIST_REQUEST) type!: typeof SignedType.REPRESENTATIVE_ACCESS_LOG_LIST_REQUEST;
+}
+
+/** A person lists the representations they hold (or that are held for them): `cardId` is their own card. */
+export class RepresentationListRequestDoc extends SignedDocBase {
+    @Equals(SignedType.REPRESENTATION_LIST_REQUEST) type!: typeof SignedType.REPRESENTATION_LIST_REQUEST;
+}
+
+export class MinorityEndDoc extends SignedDocBase {
+    @Equals(SignedType.MINORITY_END) type!: typeof SignedType.MINORITY_END;
+    /** The child's own-chain token of today (model/minority.ts ownToken). */
+    @IsString() @Matches(HEX64) ownToken!: string;
+}
+
+/**
+ * An objection to an entry of the card's log. The text is not in it: `textHash` =
+ * textCommitment(text, salt) (model/commitments.ts); the text and salt travel as transient data to
+ * the issuer's peer (PrepareObjection). Signed by the card's own key, or by a representative's
+ * (then `cardId` is the representative's card and the representation members are given).
+ */
+export class ObjectionDoc extends SignedDocBase {
+    @Equals(SignedType.OBJECTION) type!: typeof SignedType.OBJECTION;
+    @IsString() @Matches(HEX64) accessId!: string;
+    @IsString() @Matches(HEX64) textHash!: string;
+    @IsOptional() @IsString() @Matches(ID) representationId?: string;
+    @IsOptional() @IsString() @Matches(ID) representedCardId?: string;
+    @IsOptional() @IsString() @Matches(HEX64) minorityToken?: string;
+}
+
 const SIG = { min: 8, max: 200 };
 
 export class SignedConsentReceipt {
@@ -111,6 +180,35 @@ export class SignedAuthChallenge {
     @IsObject() @ValidateNested() @Type(() => AuthChallengeDoc) document!: AuthChallengeDoc;
     @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
 }
+
+export class SignedRepresentativeConsentReceipt {
+    @IsObject() @ValidateNested() @Type(() => RepresentativeConsentReceiptDoc) document!: RepresentativeConsentReceiptDoc;
+    @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
+}
+export class SignedRepresentativeConsentWithdrawal {
+    @IsObject() @ValidateNested() @Type(() => RepresentativeConsentWithdrawalDoc) document!: RepresentativeConsentWithdrawalDoc;
+    @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
+}
+export class SignedRepresentativeAccessLogListRequest {
+    @IsObject() @ValidateNested() @Type(() => RepresentativeAccessLogListRequestDoc) document!: RepresentativeAccessLogListRequestDoc;
+    @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
+}
+export class SignedRepresentationListRequest {
+    @IsObject() @ValidateNested() @Type(() => RepresentationListRequestDoc) document!: RepresentationListRequestDoc;
+    @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
+}
+export class SignedMinorityEnd {
+    @IsObject() @ValidateNested() @Type(() => MinorityEndDoc) document!: MinorityEndDoc;
+    @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
+}
+
+export class SignedObjection {
+    @IsObject() @ValidateNested() @Type(() => ObjectionDoc) document!: ObjectionDoc;
+    @IsString() @Length(SIG.min, SIG.max) @Matches(B64) signature!: string;
+}
+
+/** What every representative document has, for the power check. */
+export type RepresentativeDoc = RepresentativeDocBase;
 
 /** The exact bytes the device key signs. */
 export function signedBytes(document: object): Buffer {

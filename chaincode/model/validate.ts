@@ -63,7 +63,14 @@ export function jsonShapeProblem(value: unknown, limits: JsonShapeLimits = JSON_
     return undefined;
 }
 
-export function parseArgs<T extends object>(cls: ClassConstructor<T>, input: string | object): T {
+/** The argument of a transaction that takes none (GetPolicy): the JSON object `{}`, nothing in it. */
+export function parseNoArgs(input: string | object): void {
+    const plain = toPlainObject(input);
+    const member = Object.keys(plain)[0];
+    if (member !== undefined) throw new ChaincodeError(ErrorCode.INVALID_ARGUMENT, `${member}: whitelistValidation`);
+}
+
+function toPlainObject(input: string | object): object {
     let plain: unknown = input;
     if (typeof input === 'string') {
         try {
@@ -75,6 +82,11 @@ export function parseArgs<T extends object>(cls: ClassConstructor<T>, input: str
     if (plain === null || typeof plain !== 'object' || Array.isArray(plain)) {
         throw new ChaincodeError(ErrorCode.INVALID_ARGUMENT, 'argument must be a JSON object');
     }
+    return plain;
+}
+
+export function parseArgs<T extends object>(cls: ClassConstructor<T>, input: string | object): T {
+    const plain = toPlainObject(input);
     const shape = jsonShapeProblem(plain);
     if (shape) {
         throw new ChaincodeError(

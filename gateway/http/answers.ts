@@ -29,6 +29,7 @@ import {
 import { JSONSchema } from 'class-validator-jsonschema';
 import {
     BASE64_PATTERN,
+    BREAK_GLASS_REASONS,
     CardStatus,
     CommitmentsDto,
     ConsentStatus,
@@ -47,11 +48,15 @@ import {
     PredicateRequestDto,
     predicateId,
     REASON_CODES,
+    REF_PATTERN,
+    SERVICE_BASES,
     ServiceStatus,
     SignedConsentReceipt,
     SignedConsentWithdrawal,
     TextLength,
     type AccessCounts as AccessCountsShape,
+    type BreakGlassReason,
+    type ServiceBasis,
     type AccessLogEntry as AccessLogEntryShape,
     type CitizenCard as CitizenCardShape,
     type Consent as ConsentShape,
@@ -191,6 +196,8 @@ export class Service {
     @IsString() @TextLength(1, 200) name!: string;
     @IsString() @TextLength(1, 500) purpose!: string;
     @IsOptional() @IsString() @TextLength(1, 500) legalBasis?: string;
+    /** A special basis (investigation: sealed accesses; emergency: break-glass); absent for an ordinary service. */
+    @IsOptional() @IsIn(SERVICE_BASES) basis?: ServiceBasis;
     @ArrayUnique() @ArrayMaxSize(DATA_ITEMS.length) @IsIn(DATA_ITEMS, { each: true }) items!: DataItem[];
     @ArrayUnique() @ArrayMaxSize(PREDICATES.length) @IsIn(PREDICATES, { each: true }) predicates!: PredicateName[];
     @IsIn(Object.values(ServiceStatus)) status!: ServiceStatus;
@@ -200,6 +207,19 @@ export class Service {
     @Matches(TX_ID) lastTxId!: string;
 }
 sameMembers<Service, ServiceShape>();
+
+/** Which representation and which representative's card acted. */
+export class RepresentativeRef {
+    @Matches(HEX64_PATTERN) representationId!: string;
+    @Matches(ID_PATTERN) representativeCardId!: string;
+}
+
+export class BreakGlassFlag {
+    @IsOptional() @IsIn(BREAK_GLASS_REASONS) reasonCode?: BreakGlassReason;
+    @IsOptional() @IsString() @Matches(REF_PATTERN) incidentRef?: string;
+    /** The review case a GRANTED break-glass access opened. */
+    @IsOptional() @Matches(TX_ID) reviewId?: string;
+}
 
 export class Consent {
     @Equals('consent') docType!: 'consent';
@@ -222,6 +242,10 @@ export class Consent {
     /** The receipt as the device signed it. */
     @IsObject() @ValidateNested() @Type(() => SignedConsentReceipt) receipt!: SignedConsentReceipt;
     @IsOptional() @IsObject() @ValidateNested() @Type(() => SignedConsentWithdrawal) withdrawal?: SignedConsentWithdrawal;
+    /** A consent a legal representative gave for the citizen. */
+    @IsOptional() @IsObject() @ValidateNested() @Type(() => RepresentativeRef) representation?: RepresentativeRef;
+    /** A withdrawal by a legal representative. */
+    @IsOptional() @IsObject() @ValidateNested() @Type(() => RepresentativeRef) withdrawnByRepresentation?: RepresentativeRef;
     @IsInt() @Min(1) version!: number;
     @Matches(TX_ID) lastTxId!: string;
 }
@@ -252,6 +276,12 @@ export class AccessLogEntry {
     @IsOptional() @Matches(ID_PATTERN) consentId?: string;
     /** The service's legal basis a LEGAL_BASIS grant rests on. */
     @IsOptional() @IsString() @TextLength(1, 500) legalBasis?: string;
+    /** Made under seal by an investigation service: hidden from the citizen until its seal's date. */
+    @IsOptional() @Equals(true) sealed?: true;
+    /** A break-glass access: flagged, shown to the citizen at once, reviewed by the audit office. */
+    @IsOptional() @IsObject() @ValidateNested() @Type(() => BreakGlassFlag) breakGlass?: BreakGlassFlag;
+    /** Made through a sealed (investigation) or an emergency request. */
+    @IsOptional() @IsIn(SERVICE_BASES) requestedBasis?: 'investigation' | 'emergency';
 }
 sameMembers<AccessLogEntry, AccessLogEntryShape>();
 

@@ -128,6 +128,10 @@ describe('chaincode properties', () => {
             'ConsentContract',
             'AccessContract',
             'AuditContract',
+            'OversightContract',
+            'RepresentationContract',
+            'ObjectionContract',
+            'ReportContract',
         ]);
     });
 });
