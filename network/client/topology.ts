@@ -180,7 +180,8 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
             throw new TopologyError(abs, `orderer.nodes[${i}].operatedBy is ${node.operatedBy}, not an org of the topology`);
         }
         const key = `${node.name}@${node.operatedBy}`;
-        if (names.has(key)) throw new TopologyError(abs, `orderer.nodes[${i}]: ${node.operatedBy} already runs an ordering node named ${node.name}`);
+        if (names.has(key))
+            throw new TopologyError(abs, `orderer.nodes[${i}]: ${node.operatedBy} already runs an ordering node named ${node.name}`);
         names.add(key);
     }
     const chaincodes: ChaincodeConfig[] = (doc.chaincodes ?? []).map((cc: YamlNode, i: number) => {
@@ -248,6 +249,12 @@ export function findOrg(topology: Topology, mspId: string): OrgConfig {
 export const issuerOrg = (t: Topology): OrgConfig => t.orgs.find((o) => o.issuer) ?? t.orgs[0];
 
 export const address = (e: Endpoint): string => `${e.host}:${e.port}`;
+
+/** A path as the tooling prints it: relative to the repository when inside it, absolute otherwise (an org's own state folder). */
+export function shownPath(t: Topology, p: string): string {
+    const rel = path.relative(t.root, p);
+    return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? p : rel;
+}
 
 /** The Fabric CA server of an org. */
 export function caOf(t: Topology, mspId: string): NodeEndpoint {

@@ -6,12 +6,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { common } from '@hyperledger/fabric-protos';
-import { loadTopology, Topology, paths } from '../client/topology';
-import { stopNode, chaincodeNode } from '../devnet/processes';
+import { loadTopology, Topology, paths, primaryOrderer } from '../client/topology';
+import { stopNode, chaincodeNode, devnetNodes } from '../devnet/processes';
 import { registerAndEnroll } from '../client/ca-identities';
 import { deployChaincodes } from './lifecycle';
 import { down, ensureRunning, printEndpoints, start, status, up } from './network';
 import { addOrg, createOrgRequest, orgNetworkOf, removeOrg, startOrgNodes } from './orgs';
+import { channelCreate, importGenesis, orgExport, orgImport, orgInit, orgStatus } from './founding';
 import {
     acceptOrgRequest,
     adminOf,
@@ -25,7 +26,8 @@ import {
     submitUpdate,
     summarizeUpdate,
 } from './orgchange';
-import { asFabric, fabricUp, fabricDown, fabricStatus, fabricDeploy, writeComposeFile } from '../fabric/network';
+import { asFabric, fabricUp, fabricDown, fabricStatus, fabricDeploy, fabricNodes, writeComposeFile } from '../fabric/network';
+import { findFabricBinaries } from '../fabric/binaries';
 import { printLogs } from './logs';
 import { isLogLevel } from '../client/logger';
 import { describeOwner, liveForegroundOwner, readOwner, withLock, writeOwner } from './owner';
@@ -48,7 +50,23 @@ each also on real Fabric with --fabric:
                         (each admin) print what the update does, then add the admin's signature
   submit-update --org MSP --file FILE
                         (one admin) sign and submit; prints the orderer's answer
-  org-up --msp MSP      start an org's chaincode servers, peer (catching up) and gateway
+  org-up --org MSP [--genesis FILE [--fingerprint FP]]
+                        (the org's machine) start its own nodes: its ordering nodes joined, its
+                        peer joined and caught up, its chaincode approved (and committed once a
+                        majority approved), its gateway; a joining org fetches the genesis block
+
+Founding the channel with each org on its own machine, holding only its own keys (docs/operations.md);
+each also on real Fabric with --fabric:
+  org-init --org MSP    (each org) its CA, TLS CA and identities: admin, peer, users, the ordering
+                        nodes it operates; every private key made and kept on this machine
+  org-export --org MSP --out FILE
+                        (each org) its public bundle (verifying MSP, TLS CA, its ordering nodes' TLS
+                        certificates) and the fingerprint to confirm by another way
+  org-import --bundle FILE --fingerprint FP
+                        (each org, for every other org) the bundle, once its fingerprint is FP
+  channel-create --out FILE
+                        (the channel's creator, every bundle imported) the genesis block
+  status --org MSP      the org's own nodes' health and the other orgs' nodes reachable or not
 `;
 
 const HELP = `Usage: devnet <command> [options]
@@ -118,7 +136,16 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
  * channel updates must not interleave); the real-Fabric node commands wait for it as the devnet's
  * up, down, start and chaincode:deploy do (those take it themselves, below).
  */
-const ORG_CHANGES = new Set(['add-org', 'remove-org', 'org-request', 'submit-update', 'org-up']);
+const ORG_CHANGES = new Set([
+    'add-org',
+    'remove-org',
+    'org-request',
+    'submit-update',
+    'org-up',
+    'org-init',
+    'org-import',
+    'channel-create',
+]);
 const FABRIC_NODE_CHANGES = new Set(['up', 'down', 'chaincode:deploy']);
 
 function locked(t: Topology, command: string, fabric: boolean, run: () => Promise<number>): Promise<number> {
@@ -172,6 +199,8 @@ async function devnetCommand(t: Topology, args: Args): Promise<number> {
             await withLock(t, 'network:down', say, () => down(t, args.flags.has('purge')));
             return 0;
         case 'status':
+            if (args.flags.has('org'))
+                return (await orgStatus(t, flag(args.flags, 'org'), devnetNodes(t), [primaryOrderer(t)], say)) ? 0 : 1;
             return (await status(t)) ? 0 : 1;
         case 'logs': {
             const level = args.flags.get('level')?.[0];
@@ -257,6 +286,11 @@ async function fabricCommand(t: Topology, args: Args): Promise<number> {
             await fabricDown(t, args.flags.has('purge'), say);
             return 0;
         case 'status':
+            if (args.flags.has('org')) {
+                return (await orgStatus(t, flag(args.flags, 'org'), fabricNodes(t, findFabricBinaries(t.root), true), t.orderer.nodes, say))
+                    ? 0
+                    : 1;
+            }
             return (await fabricStatus(t, say)) ? 0 : 1;
         case 'compose':
             say(`wrote ${writeComposeFile(t)}`);
@@ -348,8 +382,24 @@ async function runOrgCommand(command: string, flags: Flags, t: Topology, say: Sa
             say(`the orderer accepted the update: config block ${block}`);
             return 0;
         }
-        case 'org-up':
-            await startOrgNodes(network, t, flag(flags, 'msp'), say);
+        case 'org-up': {
+            const mspId = flags.has('org') ? flag(flags, 'org') : flag(flags, 'msp');
+            const genesis = flags.get('genesis')?.[0];
+            if (genesis) importGenesis(t, mspId, genesis, flags.get('fingerprint')?.[0], say);
+            await startOrgNodes(network, t, mspId, say);
+            return 0;
+        }
+        case 'org-init':
+            await orgInit(network, t, flag(flags, 'org'), say);
+            return 0;
+        case 'org-export':
+            orgExport(t, flag(flags, 'org'), flag(flags, 'out'), say);
+            return 0;
+        case 'org-import':
+            orgImport(t, flag(flags, 'bundle'), flag(flags, 'fingerprint'), say);
+            return 0;
+        case 'channel-create':
+            await channelCreate(network, t, flag(flags, 'out'), say);
             return 0;
         default:
             return undefined;

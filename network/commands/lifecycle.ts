@@ -72,3 +72,61 @@ export async function deployChaincodes(t: Topology, options: DeployOptions): Pro
         connection.close();
     }
 }
+
+/**
+ * One org's approval of a chaincode's definition, on its own machine. The devnet keeps no approvals
+ * yet (docs/devnet.md): an org approves a commit by its peer's endorsement of it, so there is
+ * nothing to record here.
+ */
+export async function approveForOrg(
+    _t: Topology,
+    _cc: ChaincodeConfig,
+    _mspId: string,
+    _log: (line: string) => void,
+): Promise<'approved' | 'already'> {
+    return 'already';
+}
+
+/**
+ * The chaincode's definition committed by this org's admin, on its own machine, once the peers of a
+ * majority of the channel's orgs answer (they endorse the commit: MAJORITY LifecycleEndorsement);
+ * 'not-ready' before that, 'already' when some org committed it.
+ */
+export async function commitIfReady(
+    t: Topology,
+    cc: ChaincodeConfig,
+    mspId: string,
+    log: (line: string) => void,
+): Promise<'committed' | 'already' | 'not-ready'> {
+    const connection = connectAs(t, mspId, 'Admin');
+    try {
+        const lifecycle = connection.gateway.getNetwork(t.channel).getContract('_lifecycle');
+        if ((await committedSequences(lifecycle)).has(cc.name)) return 'already';
+        const answering = (await Promise.all(t.orgs.map(async (o) => ((await peerAnswers(t, o.mspId)) ? o.mspId : undefined)))).filter(
+            (o): o is string => o !== undefined,
+        );
+        if (answering.length * 2 <= t.orgs.length) {
+            log(`  ${cc.name}: the peers of ${answering.length} of ${t.orgs.length} orgs answer; the first org to see a majority commits`);
+            return 'not-ready';
+        }
+        await lifecycle.submit('CommitChaincodeDefinition', {
+            arguments: [commitDefinitionArgs(cc).serializeBinary()],
+            endorsingOrganizations: answering,
+        });
+        log(`  ${mspId} committed ${cc.name} ${cc.version} at sequence ${cc.sequence} (endorsed by ${answering.join(', ')})`);
+        return 'committed';
+    } finally {
+        connection.close();
+    }
+}
+
+/** True when the org's peer answers its operations /healthz. */
+async function peerAnswers(t: Topology, mspId: string): Promise<boolean> {
+    const org = t.orgs.find((o) => o.mspId === mspId);
+    if (!org) return false;
+    try {
+        return (await fetch(`http://${org.peer.host}:${org.peer.operationsPort}/healthz`, { signal: AbortSignal.timeout(3000) })).ok;
+    } catch {
+        return false;
+    }
+}

@@ -2,7 +2,7 @@
 // network:status), and a node started and waited for until it is healthy (ensureRunning).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Topology, paths, address, issuerOrg, primaryOrderer } from '../client/topology';
+import { Topology, paths, address, issuerOrg, primaryOrderer, shownPath } from '../client/topology';
 import { devnetNodes, runningPid, startNode, waitHealthy, stopNode, checkHealth, portFree, DevnetNode } from '../devnet/processes';
 import { generateCrypto } from '../devnet/msp/ca';
 import { buildGenesisBlock } from '../devnet/common/configtx';
@@ -55,7 +55,7 @@ export async function ensureRunning(t: Topology, node: DevnetNode, timeoutMs = 3
     const started = Date.now();
     startNode(t, node);
     await waitHealthy(t, node, timeoutMs);
-    say(`  ${node.name.padEnd(44)} up in ${Date.now() - started} ms (log ${path.relative(t.root, paths.log(t, node.name))})`);
+    say(`  ${node.name.padEnd(44)} up in ${Date.now() - started} ms (log ${shownPath(t, paths.log(t, node.name))})`);
 }
 
 function portError(t: Topology, taken: string[]): Error {
@@ -67,7 +67,7 @@ function portError(t: Topology, taken: string[]): Error {
 
 export async function up(t: Topology): Promise<void> {
     await initialize(t);
-    say(`devnet: channel ${t.channel}, ${t.orgs.length} orgs, state in ${path.relative(t.root, t.stateDir) || '.'}`);
+    say(`devnet: channel ${t.channel}, ${t.orgs.length} orgs, state in ${shownPath(t, t.stateDir)}`);
     const nodes = devnetNodes(t);
     const taken = await portsInUse(t, nodes);
     if (taken.length > 0) throw portError(t, taken);
@@ -117,7 +117,7 @@ export function printEndpoints(t: Topology, fabric = false): void {
     }
     for (const org of t.orgs) {
         say(
-            `${org.mspId.padEnd(9)} peer ${address(org.peer)}  gateway http://${address(org.gateway)}  CA https://${address(org.ca)}  (TLS root ${path.relative(t.root, paths.tlsRootCert(t, org.mspId))})`,
+            `${org.mspId.padEnd(9)} peer ${address(org.peer)}  gateway http://${address(org.gateway)}  CA https://${address(org.ca)}  (TLS root ${shownPath(t, paths.tlsRootCert(t, org.mspId))})`,
         );
     }
     // The browser UIs (gateway/http/web.ts): the tracker at the issuer's gateway, the console at every gateway (the auditors' one here).

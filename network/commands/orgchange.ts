@@ -75,7 +75,7 @@ export function addOrgToTopologyFile(t: Topology, org: NewOrg): Topology {
             throw new OrgChangeError('ORG_EXISTS', `${org.mspId} is already in ${t.file} with domain ${existing.domain}`);
         return t;
     }
-    if (t.orgs.some((o) => o.domain === org.domain) ) {
+    if (t.orgs.some((o) => o.domain === org.domain)) {
         throw new OrgChangeError('ORG_EXISTS', `domain ${org.domain} is already used in ${t.file}`);
     }
     const doc = YAML.parseDocument(fs.readFileSync(t.file, 'utf8'));

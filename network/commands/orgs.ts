@@ -3,12 +3,15 @@
 // and org-up, the steps of which (network/commands/orgchange.ts) are also commands of their own for
 // orgs on separate machines (docs/operations.md). What differs between the two networks is an
 // OrgNetwork: the devnet's below, real Fabric's in network/fabric/orgs.ts.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { common } from '@hyperledger/fabric-protos';
 import { CHAINCODE_FN } from '../../chaincode/surface';
 import { ensureRunning } from './network';
 import { connectAs } from '../client/connection';
-import { applicationOrgGroup } from '../devnet/common/configtx';
+import { applicationOrgGroup, buildGenesisBlock } from '../devnet/common/configtx';
+import { fetchBlock } from './configupdate';
+import { approveForOrg, commitIfReady } from './lifecycle';
 import { FABRIC_ORGS } from '../fabric/orgs';
 import { generateCrypto } from '../devnet/msp/ca';
 import { checkHealth, devnetNodes, stopNode } from '../devnet/processes';
@@ -30,7 +33,7 @@ import {
     signUpdate,
     submitUpdate,
 } from './orgchange';
-import { findOrg, issuerOrg, paths, Topology } from '../client/topology';
+import { findOrg, issuerOrg, paths, shownPath, Topology } from '../client/topology';
 
 /**
  * What a join needs of the network the org joins: the devnet's own processes (DEVNET_ORGS below)
@@ -42,6 +45,10 @@ export interface OrgNetwork {
     createIdentities(t: Topology, mspId: string, say: Say): Promise<void>;
     /** /Channel/Application/<mspId> as configtxgen -printOrg writes it (on Fabric with its anchor peer). */
     configGroup(t: Topology, mspId: string): common.ConfigGroup;
+    /** The channel's genesis block, from the orgs' public material in this state folder (the creator's machine). */
+    createGenesisBlock(t: Topology, say: Say): Promise<void>;
+    /** The ordering nodes the org operates, running and joined to the channel (its genesis block must be here). */
+    startOrdering(t: Topology, mspId: string, say: Say): Promise<void>;
     /** A peer's channel height, undefined when it does not answer. */
     peerHeight(t: Topology, mspId: string): Promise<number | undefined>;
     /** Starts the org's peer (and what it needs first), joined to the channel: it then catches up from the orderer. */
@@ -55,8 +62,20 @@ export interface OrgNetwork {
 /** The devnet's side of a join: identities from our own CA code, nodes as our own processes. */
 export const DEVNET_ORGS: OrgNetwork = {
     label: 'the devnet',
-    createIdentities: (t) => generateCrypto(t),
+    // Only this org's: its keys are made on its own machine, in its own folder.
+    createIdentities: (t, mspId) => generateCrypto(t, [mspId]),
     configGroup: (t, mspId) => applicationOrgGroup(t, mspId),
+    async createGenesisBlock(t) {
+        const file = paths.genesisBlock(t);
+        if (fs.existsSync(file)) return;
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(`${file}.tmp`, buildGenesisBlock(t).serializeBinary());
+        fs.renameSync(`${file}.tmp`, file);
+    },
+    async startOrdering(t, mspId) {
+        // The devnet runs one ordering node, the topology's first, which reads the genesis block when it starts.
+        for (const node of devnetNodes(t).filter((n) => n.kind === 'orderer' && n.org === mspId)) await ensureRunning(t, node);
+    },
     async peerHeight(t, mspId) {
         const peer = devnetNodes(t).find((n) => n.kind === 'peer' && n.org === mspId);
         return peer ? (await checkHealth(peer)).height : undefined;
@@ -64,11 +83,15 @@ export const DEVNET_ORGS: OrgNetwork = {
     async startOrgPeer(t, mspId) {
         findOrg(t, mspId);
         const nodes = devnetNodes(t).filter((n) => n.org === mspId);
-        // Chaincode servers (and whatever else the org runs) first, the peer next, the gateway last.
-        for (const node of nodes.filter((n) => n.kind !== 'peer' && n.kind !== 'gateway')) await ensureRunning(t, node);
+        // The CA and chaincode servers first, the peer next, the gateway last.
+        for (const node of nodes.filter((n) => n.kind === 'ca' || n.kind === 'chaincode')) await ensureRunning(t, node);
         for (const node of nodes.filter((n) => n.kind === 'peer')) await ensureRunning(t, node);
     },
-    async startOrgServices(t, mspId) {
+    async startOrgServices(t, mspId, say) {
+        for (const cc of t.chaincodes) {
+            await approveForOrg(t, cc, mspId, say);
+            await commitIfReady(t, cc, mspId, say);
+        }
         const nodes = devnetNodes(t).filter((n) => n.org === mspId);
         for (const node of nodes.filter((n) => n.kind === 'gateway')) await ensureRunning(t, node);
     },
@@ -107,11 +130,30 @@ export async function catchUp(network: OrgNetwork, t: Topology, mspId: string, s
     say(`  ${paths.peerName(t, mspId)} caught up with the orderer (height ${height}) in ${ms(started)}`);
 }
 
-/** npm run network:org-up: the org's peer started and caught up with the orderer, then the rest of its nodes. */
+/**
+ * npm run network:org-up, on the org's own machine: the ordering nodes it operates (joined with the
+ * genesis block), its peer started and caught up with the orderer, then its chaincode approved (and
+ * committed once a majority approved) and its gateway. The genesis block comes from the creator
+ * (--genesis) or, for an org that joins a running channel, from the orderer once it is a member.
+ */
 export async function startOrgNodes(network: OrgNetwork, t: Topology, mspId: string, say: Say): Promise<void> {
+    findOrg(t, mspId);
+    await ensureGenesisBlock(t, mspId, say);
+    await network.startOrdering(t, mspId, say);
     await network.startOrgPeer(t, mspId, say);
     await catchUp(network, t, mspId, say);
     await network.startOrgServices(t, mspId, say);
+}
+
+/** The genesis block in this state folder: already there, or fetched from the orderer as the org's admin (`peer channel fetch 0`). */
+async function ensureGenesisBlock(t: Topology, mspId: string, say: Say): Promise<void> {
+    const file = paths.genesisBlock(t);
+    if (fs.existsSync(file)) return;
+    const block = await fetchBlock(t, adminOf(t, mspId), 0);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.tmp`, block.serializeBinary());
+    fs.renameSync(`${file}.tmp`, file);
+    say(`  genesis block of ${t.channel} fetched from ${paths.ordererName(t)} as ${mspId}'s admin`);
 }
 
 /** npm run network:org-request, on the new org's machine: its topology entry, its identities and the request file. */
@@ -124,7 +166,7 @@ export async function createOrgRequest(
     const t2 = addOrgToTopologyFile(t, org);
     await network.createIdentities(t2, org.mspId, say);
     const request = orgRequest(t2, org.mspId, network.configGroup(t2, org.mspId));
-    say(`${org.mspId}: identities and certificates under ${path.relative(t2.root, paths.orgDir(t2, org.mspId))}`);
+    say(`${org.mspId}: identities and certificates under ${shownPath(t2, paths.orgDir(t2, org.mspId))}`);
     return { topology: t2, request };
 }
 

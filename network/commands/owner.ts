@@ -7,7 +7,7 @@
 //   stops nothing when it leaves; `down` removes the file, which tells a foreground owner to leave.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Topology } from '../client/topology';
+import { shownPath, Topology } from '../client/topology';
 
 export interface Owner {
     pid: number;
@@ -94,12 +94,12 @@ export async function withLock<T>(
         }
         if (holder && options.ifBusy === 'refuse') {
             throw new Error(
-                `NETWORK_BUSY: ${holder.what} (pid ${holder.pid}) is changing this network (${path.relative(t.root, t.stateDir)}); ` +
+                `NETWORK_BUSY: ${holder.what} (pid ${holder.pid}) is changing this network (${shownPath(t, t.stateDir)}); ` +
                     `nothing was done: run ${what} again when it has finished`,
             );
         }
         if (holder && Date.now() - waitingSince > 10_000) {
-            say(`waiting: ${holder.what} (pid ${holder.pid}) is changing this devnet (${path.relative(t.root, t.stateDir)})...`);
+            say(`waiting: ${holder.what} (pid ${holder.pid}) is changing this devnet (${shownPath(t, t.stateDir)})...`);
             waitingSince = Date.now();
         }
         await new Promise((r) => setTimeout(r, 200));

@@ -6,7 +6,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { Topology, OrgConfig, ChaincodeConfig, OrderingNode, paths, issuerOrg, address, primaryOrderer } from '../client/topology';
+import {
+    Topology,
+    OrgConfig,
+    ChaincodeConfig,
+    OrderingNode,
+    paths,
+    issuerOrg,
+    address,
+    primaryOrderer,
+    shownPath,
+} from '../client/topology';
 import {
     DevnetNode,
     chaincodeNode,
@@ -70,7 +80,7 @@ export function caNode(t: Topology, org: CaOrg, bin: FabricBinaries): DevnetNode
     };
 }
 
-function ordererNode(t: Topology, node: OrderingNode, bin: FabricBinaries): DevnetNode {
+export function ordererNode(t: Topology, node: OrderingNode, bin: FabricBinaries): DevnetNode {
     const name = paths.ordererName(t, node);
     return {
         name,
@@ -144,7 +154,7 @@ export async function ensureRunning(t: Topology, node: DevnetNode, say: Say, tim
     const started = Date.now();
     startNode(t, node);
     await waitReady(t, node, timeoutMs);
-    say(`  ${node.name.padEnd(44)} up in ${Date.now() - started} ms (log ${path.relative(t.root, paths.log(t, node.name))})`);
+    say(`  ${node.name.padEnd(44)} up in ${Date.now() - started} ms (log ${shownPath(t, paths.log(t, node.name))})`);
 }
 
 // ---- generated files ----
@@ -158,16 +168,16 @@ function writeYaml(file: string, settings: Settings, mode?: number): void {
 
 const readSample = (bin: FabricBinaries, file: string) => YAML.parse(fs.readFileSync(path.join(bin.configDir, file), 'utf8')) as Settings;
 
-/** core.yaml and orderer.yaml of every node: Fabric's sample with our settings laid over it. */
-export function writeNodeConfigs(t: Topology, bin: FabricBinaries): void {
+/** core.yaml and orderer.yaml of every node (or of `only` these orgs' nodes): Fabric's sample with our settings laid over it. */
+export function writeNodeConfigs(t: Topology, bin: FabricBinaries, only?: string[]): void {
     const core = readSample(bin, 'core.yaml');
-    for (const org of t.orgs) {
+    for (const org of t.orgs.filter((o) => !only || only.includes(o.mspId))) {
         const name = paths.peerName(t, org.mspId);
         const settings = peerSettings(t, org, nativeNodeFiles(t, paths.peerDir(t, org.mspId), name), builderDir(t));
         writeYaml(path.join(configDir(t, name), 'core.yaml'), overlay(core, settings));
     }
     const orderer = readSample(bin, 'orderer.yaml');
-    for (const node of t.orderer.nodes) {
+    for (const node of t.orderer.nodes.filter((n) => !only || only.includes(n.operatedBy))) {
         const name = paths.ordererName(t, node);
         const ordererTlsCa = paths.tlsRootCert(t, node.operatedBy);
         const settings = ordererSettings(node, nativeNodeFiles(t, paths.ordererDir(t, node), name), ordererTlsCa);
@@ -175,7 +185,8 @@ export function writeNodeConfigs(t: Topology, bin: FabricBinaries): void {
     }
 }
 
-async function ensureGenesisBlock(t: Topology, bin: FabricBinaries, say: Say): Promise<string> {
+/** The genesis block, made once with configtxgen from the orgs' public material in this state folder. */
+export async function ensureGenesisBlock(t: Topology, bin: FabricBinaries, say: Say): Promise<string> {
     const block = paths.genesisBlock(t);
     writeYaml(
         path.join(artifacts(t), 'configtx.yaml'),
@@ -200,7 +211,7 @@ async function ensureGenesisBlock(t: Topology, bin: FabricBinaries, say: Say): P
 
 // ---- channel membership ----
 
-async function joinOrderer(t: Topology, node: OrderingNode, bin: FabricBinaries, block: string, say: Say): Promise<void> {
+export async function joinOrderer(t: Topology, node: OrderingNode, bin: FabricBinaries, block: string, say: Say): Promise<void> {
     const tls = path.join(paths.ordererDir(t, node), 'tls');
     const common = [
         '-o',
@@ -242,7 +253,13 @@ export async function joinPeer(t: Topology, org: OrgConfig, bin: FabricBinaries,
 
 // ---- chaincode lifecycle: install, approve per org, commit ----
 
-const ordererArgs = (t: Topology) => ['-o', address(primaryOrderer(t)), '--tls', '--cafile', paths.tlsRootCert(t, primaryOrderer(t).operatedBy)];
+const ordererArgs = (t: Topology) => [
+    '-o',
+    address(primaryOrderer(t)),
+    '--tls',
+    '--cafile',
+    paths.tlsRootCert(t, primaryOrderer(t).operatedBy),
+];
 
 /** "MAJORITY Endorsement" is the channel's Endorsement policy; anything else a signature policy. */
 export function endorsementPolicyArgs(policy: string): string[] {
@@ -282,12 +299,18 @@ export async function approveForMyOrg(
     );
 }
 
-async function committedSequence(t: Topology, cc: ChaincodeConfig, bin: FabricBinaries): Promise<number> {
+/** The committed sequence (0 when none), as `as`'s admin reads it on its own peer (default: the issuer's). */
+export async function committedSequence(
+    t: Topology,
+    cc: ChaincodeConfig,
+    bin: FabricBinaries,
+    as: OrgConfig = issuerOrg(t),
+): Promise<number> {
     try {
         const out = await runTool(
             bin.bin.peer,
             ['lifecycle', 'chaincode', 'querycommitted', '--channelID', t.channel, '--name', cc.name, '--output', 'json'],
-            peerCli(t, issuerOrg(t)),
+            peerCli(t, as),
         );
         return Number(JSON.parse(out.slice(out.indexOf('{'))).sequence);
     } catch (e) {
@@ -309,11 +332,18 @@ export async function install(t: Topology, cc: ChaincodeConfig, org: OrgConfig, 
     return pkg.packageId;
 }
 
-async function approvals(t: Topology, cc: ChaincodeConfig, sequence: number, bin: FabricBinaries): Promise<Record<string, boolean>> {
+/** Which orgs approved this definition (checkcommitreadiness), as `as`'s admin asks its own peer. */
+export async function approvals(
+    t: Topology,
+    cc: ChaincodeConfig,
+    sequence: number,
+    bin: FabricBinaries,
+    as: OrgConfig = issuerOrg(t),
+): Promise<Record<string, boolean>> {
     const out = await runTool(
         bin.bin.peer,
         ['lifecycle', 'chaincode', 'checkcommitreadiness', ...definitionArgs(t, cc, sequence), '--output', 'json'],
-        peerCli(t, issuerOrg(t)),
+        peerCli(t, as),
     );
     return JSON.parse(out.slice(out.indexOf('{'))).approvals as Record<string, boolean>;
 }
@@ -345,13 +375,25 @@ export async function deployFabricChaincode(
             say(`  ${org.mspId} approved ${cc.name} sequence ${sequence}`);
         }),
     );
-    const peers = t.orgs.flatMap((org) => ['--peerAddresses', address(org.peer), '--tlsRootCertFiles', paths.tlsRootCert(t, org.mspId)]);
+    await commitDefinition(t, cc, sequence, t.orgs, issuerOrg(t), bin);
+    say(`  chaincode ${cc.name} ${cc.version} committed at sequence ${sequence} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** `peer lifecycle chaincode commit` by `as`'s admin, endorsed by the peers of `endorsers` (orgs that approved). */
+export async function commitDefinition(
+    t: Topology,
+    cc: ChaincodeConfig,
+    sequence: number,
+    endorsers: OrgConfig[],
+    as: OrgConfig,
+    bin: FabricBinaries,
+): Promise<void> {
+    const peers = endorsers.flatMap((org) => ['--peerAddresses', address(org.peer), '--tlsRootCertFiles', paths.tlsRootCert(t, org.mspId)]);
     await runTool(
         bin.bin.peer,
         ['lifecycle', 'chaincode', 'commit', ...ordererArgs(t), ...definitionArgs(t, cc, sequence), ...peers],
-        peerCli(t, issuerOrg(t)),
+        peerCli(t, as),
     );
-    say(`  chaincode ${cc.name} ${cc.version} committed at sequence ${sequence} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 /**
@@ -425,7 +467,7 @@ export async function fabricUp(t: Topology, options: FabricUpOptions): Promise<v
     fabricPorts(t);
     const started = Date.now();
     say(
-        `real Fabric: channel ${t.channel}, ${t.orgs.length} orgs, ${t.orderer.nodes.length} Raft orderers, state in ${path.relative(t.root, t.stateDir) || '.'}`,
+        `real Fabric: channel ${t.channel}, ${t.orgs.length} orgs, ${t.orderer.nodes.length} Raft orderers, state in ${shownPath(t, t.stateDir)}`,
     );
     const enrolled = await Promise.all(caOrgs(t).map((org) => startCaAndEnroll(t, org, bin, say)));
     const made = enrolled.reduce((a, b) => a + b, 0);

@@ -8,17 +8,23 @@
 import type { common } from '@hyperledger/fabric-protos';
 import { applicationOrgGroup, orgPolicyRules } from '../devnet/common/configtx';
 import { devnetNodes, stopNode } from '../devnet/processes';
-import { ChaincodeConfig, findOrg, OrgConfig, paths, Topology } from '../client/topology';
+import { ChaincodeConfig, findOrg, nodesOperatedBy, OrgConfig, paths, Topology } from '../client/topology';
 import { findFabricBinaries, FabricBinaries } from './binaries';
 import { caOrgs, fabricPorts } from './config';
 import {
+    approvals,
     approveForMyOrg,
     channelHeight,
+    commitDefinition,
+    committedSequence,
+    ensureGenesisBlock,
     ensureRunning,
     fabricChaincodeNode,
     fabricNodes,
     install,
+    joinOrderer,
     joinPeer,
+    ordererNode,
     peerCli,
     peerNode,
     Say,
@@ -74,6 +80,46 @@ async function approveCommitted(t: Topology, cc: ChaincodeConfig, org: OrgConfig
     say(`  ${org.mspId} approved ${cc.name} at the committed sequence ${committed.sequence} (querycommitted: approved)`);
 }
 
+/**
+ * One org on its own machine: its package installed, the definition approved for it (the committed
+ * one when there is one, else the topology's first), and committed by it once a majority of the
+ * channel's orgs approved (checkcommitreadiness from its own peer); the commit is endorsed by the
+ * peers of the orgs that approved. Another org committing first is not an error: its commit stands.
+ */
+export async function approveAndCommit(
+    t: Topology,
+    cc: ChaincodeConfig,
+    org: OrgConfig,
+    bin: FabricBinaries,
+    say: Say,
+): Promise<'committed' | 'approved' | 'already'> {
+    if ((await committedSequence(t, cc, bin, org)) > 0) {
+        await approveCommitted(t, cc, org, bin, say);
+        return 'already';
+    }
+    const packageId = await install(t, cc, org, bin, say);
+    let approved = await approvals(t, cc, cc.sequence, bin, org);
+    if (!approved[org.mspId]) {
+        await approveForMyOrg(t, cc, cc.sequence, packageId, org, bin);
+        say(`  ${org.mspId} approved ${cc.name} sequence ${cc.sequence}`);
+        approved = await approvals(t, cc, cc.sequence, bin, org);
+    }
+    const yes = t.orgs.filter((o) => approved[o.mspId]);
+    if (yes.length * 2 <= t.orgs.length) {
+        say(`  ${cc.name}: ${yes.length} of ${t.orgs.length} orgs approved; the first org to see a majority commits`);
+        return 'approved';
+    }
+    try {
+        await commitDefinition(t, cc, cc.sequence, yes, org, bin);
+    } catch (e) {
+        // Two orgs that each saw the majority: the second finds the sequence taken.
+        if ((await committedSequence(t, cc, bin, org)) >= cc.sequence) return 'already';
+        throw e;
+    }
+    say(`  ${org.mspId} committed ${cc.name} sequence ${cc.sequence} (approved by ${yes.map((o) => o.mspId).join(', ')})`);
+    return 'committed';
+}
+
 /** /Channel/Application/<mspId> as configtxgen -printOrg writes it from our configtx.yaml: Fabric's policies, the anchor peer. */
 export function fabricOrgGroup(t: Topology, mspId: string): common.ConfigGroup {
     const org = findOrg(t, mspId);
@@ -99,12 +145,27 @@ export const FABRIC_ORGS = {
         if (made > 0) say(`  ${made} identities of ${mspId} registered and enrolled at its Fabric CA (fabric-ca-client)`);
     },
     configGroup: fabricOrgGroup,
-    peerHeight: (t: Topology, mspId: string): Promise<number | undefined> => channelHeight(t, findOrg(t, mspId), findFabricBinaries(t.root)),
+    async createGenesisBlock(t: Topology, say: Say): Promise<void> {
+        await ensureGenesisBlock(t, findFabricBinaries(t.root), say);
+    },
+    async startOrdering(t: Topology, mspId: string, say: Say): Promise<void> {
+        const nodes = nodesOperatedBy(t, mspId);
+        if (nodes.length === 0) return;
+        const bin = findFabricBinaries(t.root);
+        writeNodeConfigs(t, bin, [mspId]);
+        for (const node of nodes) {
+            await ensureRunning(t, ordererNode(t, node, bin), say);
+            // The channel participation API: osnadmin channel join with the genesis block.
+            await joinOrderer(t, node, bin, paths.genesisBlock(t), say);
+        }
+    },
+    peerHeight: (t: Topology, mspId: string): Promise<number | undefined> =>
+        channelHeight(t, findOrg(t, mspId), findFabricBinaries(t.root)),
     async startOrgPeer(t: Topology, mspId: string, say: Say): Promise<void> {
         const bin = findFabricBinaries(t.root);
         const org = findOrg(t, mspId);
         await startCaAndEnroll(t, caOrgOf(t, mspId), bin, say);
-        writeNodeConfigs(t, bin);
+        writeNodeConfigs(t, bin, [mspId]);
         // ensureRunning waits for the gRPC port too: the peer CLI needs it, and Fabric answers /healthz first.
         await ensureRunning(t, peerNode(t, org, bin), say);
         // The genesis block, as fabric-samples' addOrg3 joins with block 0: the peer then pulls every block after it.
@@ -113,15 +174,15 @@ export const FABRIC_ORGS = {
     async startOrgServices(t: Topology, mspId: string, say: Say): Promise<void> {
         const bin = findFabricBinaries(t.root);
         const org = findOrg(t, mspId);
+        const outcomes: string[] = [];
         for (const cc of t.chaincodes) {
             await ensureRunning(t, fabricChaincodeNode(t, cc, org), say);
-            await approveCommitted(t, cc, org, bin, say);
+            outcomes.push(await approveAndCommit(t, cc, org, bin, say));
         }
-        // The issuer's peer offers the new one (gossip found it through its anchor peer), and the new
-        // peer offers every org's peer the issuer's does: either gateway may then pick any of them.
-        for (const cc of t.chaincodes) {
-            const seen = await waitForEndorsers(t, cc, say, { including: [mspId] });
-            await waitForEndorsers(t, cc, say, { mspId, including: seen });
+        // Once committed, the org's own peer offers endorsers enough for each chaincode's policy,
+        // its own among them (gossip found the others through their anchor peers).
+        for (const [i, cc] of t.chaincodes.entries()) {
+            if (outcomes[i] !== 'approved') await waitForEndorsers(t, cc, say, { mspId, including: [mspId] });
         }
         const gateway = devnetNodes(t, true).find((n) => n.kind === 'gateway' && n.org === mspId);
         if (gateway) await ensureRunning(t, gateway, say);

@@ -313,7 +313,9 @@ export function buildChannelGroup(topology: Topology, options: GenesisOptions = 
     application.getPoliciesMap().set('Endorsement', implicitMetaPolicy('MAJORITY', 'Endorsement'));
     application.getPoliciesMap().set('LifecycleEndorsement', implicitMetaPolicy('MAJORITY', 'Endorsement'));
     for (const org of topology.orgs) {
-        application.getGroupsMap().set(org.mspId, orgGroup(org.mspId, loadMsp(paths.orgMsp(topology, org.mspId), org.mspId), 'application'));
+        application
+            .getGroupsMap()
+            .set(org.mspId, orgGroup(org.mspId, loadMsp(paths.orgMsp(topology, org.mspId), org.mspId), 'application'));
     }
     channel.getGroupsMap().set(APPLICATION, application);
     return channel;
