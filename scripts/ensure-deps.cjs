@@ -92,9 +92,8 @@ function install(done) {
 /** Which node the rest of this npm command runs on, said in one line; exits when none is new enough. */
 function checkRuntime() {
     const runtime = runtimePackage();
-    const fetched = fs.existsSync(fetchedNode);
     const inFetched = path.resolve(process.execPath).startsWith(path.join(root, 'node_modules'));
-    if (fetched && runtime) {
+    if (runtime && fs.existsSync(fetchedNode)) {
         const machine = machineNode();
         const version = inFetched ? process.version : `v${runtime.version}`;
         say(
@@ -103,11 +102,16 @@ function checkRuntime() {
         );
         return;
     }
-    if (major(process.version) >= MIN_MAJOR) return;
+    const why = runtime
+        ? `node_modules/${runtime.name} is not installed (npm ci installs it)`
+        : `the lock has no Node for ${process.platform}-${process.arch} (no node-${process.platform}-${process.arch} package on the npm registry)`;
+    if (major(process.version) >= MIN_MAJOR) {
+        say(`node ${process.version}: this machine's (${process.execPath}); ${why}`);
+        return;
+    }
     process.stderr.write(
-        `NODE_TOO_OLD: this needs Node.js >= ${MIN_MAJOR}; the node on PATH is ${process.version} (${process.execPath}), and the npm\n` +
-            `registry has no node-${process.platform}-${process.arch} package in package-lock.json to bring Node ${MIN_MAJOR} for this\n` +
-            `platform. Install Node.js ${MIN_MAJOR} LTS (or newer) and run the command again.\n`,
+        `NODE_TOO_OLD: this needs Node.js >= ${MIN_MAJOR}; the node on PATH is ${process.version} (${process.execPath}), and\n` +
+            `${why}. Install Node.js ${MIN_MAJOR} LTS (or newer) and run the command again.\n`,
     );
     process.exit(1);
 }
