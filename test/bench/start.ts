@@ -8,7 +8,7 @@
 // CLI and every devnet node: every process whose working folder is the clone), at healthy and at
 // its highest while starting. Linux only (/proc). Goals (issue 22): first ≤ 30 s with the npm
 // cache warm, second ≤ 10 s, RSS ≤ 900 MiB.
-// Run: npm run bench:start [-- --ref main --port-shift 3700 --keep]
+// Run: npm run bench:start [-- --ref main --port-shift 3700 --repeat 3 --keep]
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -28,6 +28,7 @@ Options:
   --ref REV         commit or branch to check out (default: the repository's HEAD), e.g. main
   --port-shift N    every port of network/topology.yaml plus N, so it runs beside other devnets
                     (default 3700; 0 is the README's ports)
+  --repeat N        run the second start N times and give the median too (default 1)
   --timeout S       give up a start after S seconds (default 300)
   --keep            keep the clone (its path is printed)
   --help            this text`;
@@ -259,6 +260,7 @@ async function main(): Promise<number> {
     const ref = flag('ref', '');
     const shift = Number(flag('port-shift', '3700'));
     const timeoutS = Number(flag('timeout', '300'));
+    const repeat = Math.max(1, Number(flag('repeat', '1')));
     const keep = process.argv.includes('--keep');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-start-'));
     const clone = path.join(dir, 'repo');
@@ -292,11 +294,23 @@ async function main(): Promise<number> {
         ok = report('first npm start, from git clone', first, 30) && ok;
         await stop(first.child, clone);
 
-        const second = await startUntilHealthy(clone, env, Date.now(), timeoutS);
-        child = second.child;
-        ok = report('second npm start', second, 10) && ok;
-        await stop(second.child, clone);
-        child = undefined;
+        const seconds: number[] = [];
+        for (let i = 1; i <= repeat; i++) {
+            const again = await startUntilHealthy(clone, env, Date.now(), timeoutS);
+            child = again.child;
+            seconds.push(again.seconds);
+            const good = report(repeat > 1 ? `npm start again (${i} of ${repeat})` : 'second npm start', again, 10);
+            if (repeat === 1) ok = good && ok;
+            await stop(again.child, clone);
+            child = undefined;
+        }
+        if (repeat > 1) {
+            const median = [...seconds].sort((a, b) => a - b)[Math.floor(seconds.length / 2)];
+            say(
+                `npm start again: median ${median.toFixed(1)} s of ${seconds.map((s) => s.toFixed(1)).join(', ')} (goal ≤ 10 s: ${median <= 10 ? 'met' : 'NOT met'})`,
+            );
+            ok = median <= 10 && ok;
+        }
         say(`goals ${ok ? 'met' : 'NOT all met'}`);
     } finally {
         if (child) await stop(child, clone);
