@@ -86,7 +86,7 @@ function kindOf(cmdline: string[]): string {
         [/dist[\\/]network[\\/](devnet[\\/])?orderer[\\/]/, 'orderer'],
         [/dist[\\/]network[\\/](devnet[\\/])?peer[\\/]/, 'peer'],
         [/dist[\\/]gateway[\\/]server/, 'gateway'],
-        [/dist[\\/]network[\\/]cli\.js/, 'npm start CLI'],
+        [/dist[\\/]network[\\/](commands[\\/])?cli\.js/, 'npm start CLI'],
     ] as const) {
         if (re.test(text)) return kind;
     }
