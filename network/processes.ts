@@ -193,15 +193,6 @@ export function startNode(t: Topology, node: DevnetNode): number {
             FORCE_COLOR: '0',
             NO_COLOR: '1',
             NODE_OPTIONS: [NODE_V8_OPTIONS, process.env.NODE_OPTIONS].filter(Boolean).join(' '),
-            // Node's on-disk cache of compiled modules, shared by the nodes: a start after the first
-            // compiles less of its (same) modules again. Not while V8 collects coverage (c8 in
-            // `npm test`): functions read from the cache have no block coverage.
-            ...(process.env.NODE_V8_COVERAGE
-                ? {}
-                : {
-                      NODE_COMPILE_CACHE:
-                          process.env.NODE_COMPILE_CACHE ?? path.join(t.root, 'node_modules', '.cache', 'node-compile-cache'),
-                  }),
             ...node.env,
             DEVNET_STATE_DIR: t.stateDir,
         },
