@@ -1,10 +1,18 @@
-// The gateway's embedded database (better-sqlite3): apps and their API key hashes, idempotency
-// records, event checkpoints. WAL mode so the admin CLI can add apps while the gateway runs.
+// The gateway's embedded database (Node's built-in SQLite, node:sqlite): apps and their API key
+// hashes, idempotency records, event checkpoints. WAL mode so the admin CLI can add apps while the
+// gateway runs.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 
-export type Db = Database.Database;
+/** node:sqlite's database, closed at most once: a second close() does nothing, as better-sqlite3's. */
+export class Database extends DatabaseSync {
+    override close(): void {
+        if (this.isOpen) super.close();
+    }
+}
+
+export type Db = Database;
 
 const MIGRATIONS: string[] = [
     `CREATE TABLE IF NOT EXISTS apps (
@@ -47,10 +55,10 @@ const MIGRATIONS: string[] = [
 export function openDb(file: string): Db {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
     const db = new Database(file);
-    db.pragma('journal_mode = WAL');
+    db.exec('PRAGMA journal_mode = WAL');
     // Durable on power loss: an idempotency record must never be lost once its answer was sent.
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
+    db.exec('PRAGMA synchronous = FULL');
+    db.exec('PRAGMA busy_timeout = 5000');
     for (const sql of MIGRATIONS) db.exec(sql);
     if (file !== ':memory:') {
         try {
@@ -62,10 +70,10 @@ export function openDb(file: string): Db {
     return db;
 }
 
-const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+const statements = new WeakMap<Db, Map<string, StatementSync>>();
 
 /** A prepared statement, compiled once per database: every request asks for the same few. */
-export function prepared(db: Db, sql: string): Database.Statement {
+export function prepared(db: Db, sql: string): StatementSync {
     let cache = statements.get(db);
     if (!cache) {
         cache = new Map();
@@ -77,4 +85,38 @@ export function prepared(db: Db, sql: string): Database.Statement {
         cache.set(sql, statement);
     }
     return statement;
+}
+
+export type TransactionMode = 'DEFERRED' | 'IMMEDIATE' | 'EXCLUSIVE';
+
+let savepoints = 0;
+
+/**
+ * Runs `fn` in one transaction (node:sqlite has no transaction helper): BEGIN `mode`, COMMIT when
+ * `fn` returns, ROLLBACK when it throws (unless SQLite already rolled back), and the error goes on.
+ * Inside another transaction it is a savepoint, rolled back alone. `fn` must be synchronous: a
+ * promise would commit before its work.
+ */
+export function transaction<T>(db: Db, fn: () => T, mode: TransactionMode = 'DEFERRED'): T {
+    if (db.isTransaction) {
+        const name = `nested_${++savepoints}`;
+        db.exec(`SAVEPOINT ${name}`);
+        try {
+            const result = fn();
+            db.exec(`RELEASE ${name}`);
+            return result;
+        } catch (err) {
+            if (db.isTransaction) db.exec(`ROLLBACK TO ${name}; RELEASE ${name}`);
+            throw err;
+        }
+    }
+    db.exec(`BEGIN ${mode}`);
+    try {
+        const result = fn();
+        db.exec('COMMIT');
+        return result;
+    } catch (err) {
+        if (db.isTransaction) db.exec('ROLLBACK');
+        throw err;
+    }
 }

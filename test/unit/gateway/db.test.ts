@@ -1,0 +1,101 @@
+// The gateway's database on Node's built-in SQLite (node:sqlite): the settings it opens with, the
+// transaction helper that stands in for better-sqlite3's db.transaction(), and what comes back
+// from a row (numbers, BLOBs, no row).
+import * as fs from 'node:fs';
+import { expect } from 'chai';
+import { openDb, prepared, transaction } from '../../../gateway/db';
+import { IdempotencyStore } from '../../../gateway/idempotency/store';
+import { tmpDbFile } from './fixture';
+
+const pragma = (db: ReturnType<typeof openDb>, name: string) => Object.values(db.prepare(`PRAGMA ${name}`).get() ?? {})[0];
+
+describe('gateway database (node:sqlite)', () => {
+    it('Given a new file, Then it is WAL, synchronous FULL, waits 5 s for a lock, owner-only, and has the three tables', () => {
+        const file = tmpDbFile();
+        const db = openDb(file);
+        try {
+            expect(pragma(db, 'journal_mode')).to.equal('wal');
+            expect(pragma(db, 'synchronous')).to.equal(2);
+            expect(pragma(db, 'busy_timeout')).to.equal(5000);
+            expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
+            const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
+            expect(tables.map((r) => r.name)).to.deep.equal(['apps', 'checkpoints', 'idempotency']);
+        } finally {
+            db.close();
+        }
+    });
+
+    it('Given the same SQL twice, Then the statement is prepared once per database', () => {
+        const [a, b] = [openDb(':memory:'), openDb(':memory:')];
+        const sql = 'SELECT name FROM checkpoints WHERE name = ?';
+        expect(prepared(a, sql)).to.equal(prepared(a, sql));
+        expect(prepared(a, sql)).to.not.equal(prepared(b, sql));
+        a.close();
+        b.close();
+    });
+
+    it('Given a transaction, Then it commits what its function did, or nothing when it throws, and nests as a savepoint', () => {
+        const db = openDb(':memory:');
+        const put = (name: string) => prepared(db, 'INSERT INTO checkpoints (name, updated_at) VALUES (?, 1)').run(name);
+        const names = () =>
+            db
+                .prepare('SELECT name FROM checkpoints ORDER BY name')
+                .all()
+                .map((r) => r.name);
+        const committed = transaction(
+            db,
+            () => {
+                put('a');
+                return 42;
+            },
+            'IMMEDIATE',
+        );
+        expect(committed).to.equal(42);
+        expect(() =>
+            transaction(db, () => {
+                put('b');
+                throw new Error('refused');
+            }),
+        ).to.throw('refused');
+        expect(names()).to.deep.equal(['a']);
+        expect(db.isTransaction).to.equal(false);
+        transaction(db, () => {
+            put('c');
+            const nested = () =>
+                transaction(db, () => {
+                    put('d');
+                    put('a');
+                });
+            expect(nested).to.throw(/UNIQUE/);
+            expect(db.isTransaction).to.equal(true);
+        });
+        expect(names()).to.deep.equal(['a', 'c']);
+        db.close();
+    });
+
+    it('Given rows, Then integers are numbers, a BLOB comes back as its bytes, changes are counted, no row is undefined', () => {
+        const db = openDb(':memory:');
+        const store = new IdempotencyStore(db, { ttlMs: 1000, owner: 'me' });
+        expect(store.begin('app', 'key-00001', 'h', 'alice')).to.deep.equal({ kind: 'new' });
+        const tx = { transactionId: 'tx1', bytes: new Uint8Array([1, 2, 3]), result: new Uint8Array([]) };
+        store.prepared('app', 'key-00001', 'Issue', tx);
+        const other = new IdempotencyStore(db, { ttlMs: 1000, owner: 'other' });
+        const resumed = other.begin('app', 'key-00001', 'h', 'alice');
+        expect(resumed).to.deep.include({ kind: 'resume', identity: 'alice', fn: 'Issue' });
+        expect([...(resumed as { prepared: { bytes: Uint8Array } }).prepared.bytes]).to.deep.equal([1, 2, 3]);
+        const row = db.prepare('SELECT created_at, tx_bytes FROM idempotency').get() as { created_at: unknown; tx_bytes: unknown };
+        expect(row.created_at).to.be.a('number');
+        expect(row.tx_bytes).to.be.instanceOf(Uint8Array);
+        other.complete('app', 'key-00001', { status: 201, body: { ok: true } });
+        expect(store.sweep(Date.now() + 10_000)).to.equal(1);
+        expect(db.prepare('SELECT * FROM idempotency').get()).to.equal(undefined);
+        db.close();
+    });
+
+    it('Given a closed database, When closed again, Then nothing happens (as better-sqlite3)', () => {
+        const db = openDb(':memory:');
+        db.close();
+        expect(db.isOpen).to.equal(false);
+        expect(() => db.close()).to.not.throw();
+    });
+});
