@@ -161,7 +161,13 @@ export function isSubmitError(err: unknown): err is GatewayError & { transaction
 export function isRetryableSubmit(err: unknown): boolean {
     return (
         isSubmitError(err) &&
-        [GrpcStatus.UNAVAILABLE, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.ABORTED, GrpcStatus.RESOURCE_EXHAUSTED].includes(err.code)
+        [
+            GrpcStatus.UNAVAILABLE,
+            GrpcStatus.DEADLINE_EXCEEDED,
+            GrpcStatus.CANCELLED,
+            GrpcStatus.ABORTED,
+            GrpcStatus.RESOURCE_EXHAUSTED,
+        ].includes(err.code)
     );
 }
 
@@ -271,6 +277,9 @@ export function toProblem(err: unknown): ProblemError {
         switch (err.code) {
             case GrpcStatus.UNAVAILABLE:
             case GrpcStatus.DEADLINE_EXCEEDED:
+            // The gateway never cancels its own calls: a CANCELLED is the peer resetting the stream,
+            // as Fabric's gRPC server does when the call's deadline passes on its clock first.
+            case GrpcStatus.CANCELLED:
             case GrpcStatus.RESOURCE_EXHAUSTED:
                 return unavailable('the peer or the ordering service did not answer in time');
             case GrpcStatus.PERMISSION_DENIED:

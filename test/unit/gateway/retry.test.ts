@@ -92,6 +92,27 @@ describe('gateway retry policy', () => {
         expect(tx.submits).to.equal(2);
     });
 
+    it('Given a submit the peer reset at its deadline (CANCELLED, as grpc-go does), Then the same transaction is sent again, and once the attempts are spent it is 503 FABRIC_UNAVAILABLE', async () => {
+        const cancelled = () => new SubmitError({ code: 1, details: [], cause: svcErr(1), transactionId: 'tx1' });
+        const once = fakeTx('tx1', {
+            submit: (n) => {
+                if (n === 1) throw cancelled();
+            },
+        });
+        const r = await submitWithRetry(async () => once, policy, hooks());
+        expect(r.transactionId).to.equal('tx1');
+        expect(once.submits).to.equal(2);
+
+        const always = fakeTx('tx1', {
+            submit: () => {
+                throw cancelled();
+            },
+        });
+        const err = await submitWithRetry(async () => always, policy, hooks()).catch((e) => e);
+        expect(always.submits).to.equal(policy.submitAttempts);
+        expect(toProblem(err)).to.include({ status: 503, code: 'FABRIC_UNAVAILABLE' });
+    });
+
     it('Given a commit-status deadline, Then the status is asked again and the transaction is never resubmitted', async () => {
         const tx = fakeTx('tx1', {
             status: (n) => {
