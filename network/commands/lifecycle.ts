@@ -109,10 +109,16 @@ export async function commitIfReady(
             log(`  ${cc.name}: the peers of ${answering.length} of ${t.orgs.length} orgs answer; the first org to see a majority commits`);
             return 'not-ready';
         }
-        await lifecycle.submit('CommitChaincodeDefinition', {
-            arguments: [commitDefinitionArgs(cc).serializeBinary()],
-            endorsingOrganizations: answering,
-        });
+        try {
+            await lifecycle.submit('CommitChaincodeDefinition', {
+                arguments: [commitDefinitionArgs(cc).serializeBinary()],
+                endorsingOrganizations: answering,
+            });
+        } catch (e) {
+            // Two orgs that each saw the majority: the second's commit conflicts with the first's.
+            if ((await committedSequences(lifecycle)).has(cc.name)) return 'already';
+            throw e;
+        }
         log(`  ${mspId} committed ${cc.name} ${cc.version} at sequence ${cc.sequence} (endorsed by ${answering.join(', ')})`);
         return 'committed';
     } finally {

@@ -122,10 +122,44 @@ export async function waitForPeers(network: OrgNetwork, t: Topology, orgs: strin
     }
 }
 
+/**
+ * The ordering service's height, as the org's admin reads it, once the service answers: while the
+ * channel is being founded it may not yet (on Fabric a Raft node without a majority of its
+ * consenters answers Deliver with SERVICE_UNAVAILABLE; on the devnet the operator's node may not
+ * run yet), so each org's org-up waits for the others' ordering nodes, within `timeoutMs`.
+ */
+export async function orderingHeight(t: Topology, mspId: string, say: Say, timeoutMs = ORDERING_WAIT_MS): Promise<number> {
+    const started = Date.now();
+    let said = 0;
+    for (;;) {
+        try {
+            return await ordererHeight(t, adminOf(t, mspId));
+        } catch (e) {
+            const waited = Date.now() - started;
+            if (waited > timeoutMs) {
+                throw new OrgChangeError(
+                    'NOT_APPLIED',
+                    `ORDERING_NOT_READY: ${paths.ordererName(t)} did not answer within ${timeoutMs / 1000} s: ${(e as Error).message}`,
+                );
+            }
+            if (waited - said >= 10_000 || said === 0) {
+                said = waited || 1;
+                say(
+                    `  waiting for the ordering service (${paths.ordererName(t)}: ${(e as Error).message.replace(/^[A-Z_]+: /, '')}): the ordering nodes of a majority must run`,
+                );
+            }
+            await new Promise((r) => setTimeout(r, 1000));
+        }
+    }
+}
+
+/** How long org-up waits for the ordering service: the other orgs start their ordering nodes on their own machines. */
+const ORDERING_WAIT_MS = Number(process.env.ORG_UP_ORDERING_WAIT_MS ?? 600_000);
+
 /** Waits until the org's new peer holds every block the orderer has. */
 export async function catchUp(network: OrgNetwork, t: Topology, mspId: string, say: Say, timeoutMs = 120_000): Promise<void> {
+    const height = await orderingHeight(t, mspId, say);
     const started = Date.now();
-    const height = await ordererHeight(t, adminOf(t, mspId));
     await waitForPeers(network, t, [mspId], height, timeoutMs);
     say(`  ${paths.peerName(t, mspId)} caught up with the orderer (height ${height}) in ${ms(started)}`);
 }

@@ -92,17 +92,37 @@ export async function approveAndCommit(
     org: OrgConfig,
     bin: FabricBinaries,
     say: Say,
+    attempt = 1,
 ): Promise<'committed' | 'approved' | 'already'> {
     if ((await committedSequence(t, cc, bin, org)) > 0) {
         await approveCommitted(t, cc, org, bin, say);
         return 'already';
     }
     const packageId = await install(t, cc, org, bin, say);
-    let approved = await approvals(t, cc, cc.sequence, bin, org);
-    if (!approved[org.mspId]) {
-        await approveForMyOrg(t, cc, cc.sequence, packageId, org, bin);
-        say(`  ${org.mspId} approved ${cc.name} sequence ${cc.sequence}`);
+    let approved: Record<string, boolean>;
+    try {
         approved = await approvals(t, cc, cc.sequence, bin, org);
+        if (!approved[org.mspId]) {
+            await approveForMyOrg(t, cc, cc.sequence, packageId, org, bin);
+            say(`  ${org.mspId} approved ${cc.name} sequence ${cc.sequence}`);
+            approved = await approvals(t, cc, cc.sequence, bin, org);
+        }
+    } catch (e) {
+        // Committed by the others meanwhile: the peer answers "new definition must be sequence 2",
+        // or the approval, which read the sequence, is invalidated by that commit (MVCC_READ_CONFLICT).
+        // The org approves the committed definition instead.
+        if (
+            e instanceof FabricCommandError &&
+            /new definition must be sequence|current committed sequence|MVCC_READ_CONFLICT/.test(e.output)
+        ) {
+            if ((await committedSequence(t, cc, bin, org)) > 0) {
+                await approveCommitted(t, cc, org, bin, say);
+                return 'already';
+            }
+            // A conflict with another org's lifecycle transaction, nothing committed: once more from the start.
+            if (attempt < 3) return approveAndCommit(t, cc, org, bin, say, attempt + 1);
+        }
+        throw e;
     }
     const yes = t.orgs.filter((o) => approved[o.mspId]);
     if (yes.length * 2 <= t.orgs.length) {

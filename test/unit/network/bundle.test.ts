@@ -64,14 +64,24 @@ describe('org bundles: what one org hands the others', () => {
     it('Given the confirmed fingerprint, When imported, Then the public files are written once, and a second import writes nothing', () => {
         const t = machines.MOISMSP;
         const written = importBundle(t, bundles.SeoulMSP, bundleFingerprint(bundles.SeoulMSP));
-        expect(written.map((f) => path.relative(paths.orgDir(t, 'SeoulMSP'), f)).sort()).to.deep.equal(Object.keys(bundles.SeoulMSP.files).sort());
+        expect(written.map((f) => path.relative(paths.orgDir(t, 'SeoulMSP'), f)).sort()).to.deep.equal(
+            Object.keys(bundles.SeoulMSP.files).sort(),
+        );
         expect(importBundle(t, bundles.SeoulMSP, bundleFingerprint(bundles.SeoulMSP).toUpperCase().replace(/:/g, ''))).to.deep.equal([]);
     });
 
     it('Given another fingerprint, or a file changed on the way, Then BUNDLE_FINGERPRINT_MISMATCH and nothing is written', () => {
         const t = machines.MOHWMSP;
         const fp = bundleFingerprint(bundles.SeoulMSP);
-        expectCode(() => importBundle(t, bundles.SeoulMSP, fp.replace(/^./, (c) => (c === '0' ? '1' : '0'))), 'BUNDLE_FINGERPRINT_MISMATCH');
+        expectCode(
+            () =>
+                importBundle(
+                    t,
+                    bundles.SeoulMSP,
+                    fp.replace(/^./, (c) => (c === '0' ? '1' : '0')),
+                ),
+            'BUNDLE_FINGERPRINT_MISMATCH',
+        );
         const tampered = structuredClone(bundles.SeoulMSP);
         tampered.files['msp/cacerts/ca-cert.pem'] = bundles.MOISMSP.files['msp/cacerts/ca-cert.pem'];
         expectCode(() => importBundle(t, tampered, fp), 'BUNDLE_FINGERPRINT_MISMATCH');
@@ -95,9 +105,9 @@ describe('org bundles: what one org hands the others', () => {
 
     it("Given a file outside the org's folder, an org not in the topology, or one's own org, Then refused with its code", () => {
         const t = machines.AuditMSP;
-        const escape = structuredClone(bundles.SeoulMSP);
-        escape.files['../mois.example.gov/msp/cacerts/x.pem'] = bundles.SeoulMSP.files['msp/cacerts/ca-cert.pem'];
-        expectCode(() => importBundle(t, escape, bundleFingerprint(escape)), 'BUNDLE_INVALID');
+        const outside = structuredClone(bundles.SeoulMSP);
+        outside.files['../mois.example.gov/msp/cacerts/x.pem'] = bundles.SeoulMSP.files['msp/cacerts/ca-cert.pem'];
+        expectCode(() => importBundle(t, outside, bundleFingerprint(outside)), 'BUNDLE_INVALID');
         const stranger = { ...structuredClone(bundles.SeoulMSP), mspId: 'MOLEMSP', domain: 'mole.example.gov' };
         expectCode(() => importBundle(t, stranger, bundleFingerprint(stranger)), 'BUNDLE_INVALID');
         expectCode(() => importBundle(machines.SeoulMSP, bundles.SeoulMSP, bundleFingerprint(bundles.SeoulMSP)), 'BUNDLE_OF_OWN_ORG');
@@ -111,7 +121,7 @@ describe('org bundles: what one org hands the others', () => {
         expectCode(() => importBundle(t, other, bundleFingerprint(other)), 'BUNDLE_CONFLICT');
     });
 
-    it("Given a bundle missing, When the creator builds the genesis block, Then BUNDLE_INCOMPLETE naming what is missing; with all, a genesis block each org checks", async () => {
+    it('Given a bundle missing, When the creator builds the genesis block, Then BUNDLE_INCOMPLETE naming what is missing; with all, a genesis block each org checks', async () => {
         const creator = machines.SeoulMSP;
         try {
             await channelCreate(DEVNET_ORGS, creator, path.join(creator.stateDir, 'genesis.block'), quiet);
@@ -123,7 +133,17 @@ describe('org bundles: what one org hands the others', () => {
         const out = path.join(creator.stateDir, 'genesis.block');
         const fp = await channelCreate(DEVNET_ORGS, creator, out, quiet);
         const mohw = machines.MOHWMSP;
-        expectCode(() => importGenesis(mohw, 'MOHWMSP', out, fp.replace(/^./, (c) => (c === '0' ? '1' : '0')), quiet), 'BUNDLE_FINGERPRINT_MISMATCH');
+        expectCode(
+            () =>
+                importGenesis(
+                    mohw,
+                    'MOHWMSP',
+                    out,
+                    fp.replace(/^./, (c) => (c === '0' ? '1' : '0')),
+                    quiet,
+                ),
+            'BUNDLE_FINGERPRINT_MISMATCH',
+        );
         expectCode(() => importGenesis({ ...mohw, channel: 'otherchannel' }, 'MOHWMSP', out, fp, quiet), 'BUNDLE_INVALID');
         expectCode(() => importGenesis(mohw, 'MOLEMSP', out, fp, quiet), 'BUNDLE_INVALID');
         importGenesis(mohw, 'MOHWMSP', out, fp, quiet);
