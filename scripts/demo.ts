@@ -95,7 +95,7 @@ export const serviceBody = (
     owner: { ownerMspId: string; dept: string; name: string },
     serviceId: string,
     purpose: string,
-    asks: { items: string[]; predicates: string[]; legalBasis?: string },
+    asks: { items: string[]; predicates: string[]; legalBasis?: string; basis?: 'investigation' | 'emergency' },
 ) => ({ serviceId, ...owner, purpose, ...asks });
 
 /**

@@ -23,7 +23,7 @@ type Operation = { operationId: string; security?: object[]; responses: Record<s
 type OpenApi = { paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, object> } };
 
 /** Routes served outside the API, on purpose not in the OpenAPI document: the pages (the probes and the document itself are in it). */
-const NOT_API = new Set(['/docs', '/docs/', '/docs/init.js', '/tracker', '/console']);
+const NOT_API = new Set(['/docs', '/docs/', '/docs/init.js', '/tracker', '/console', '/transparency']);
 
 /** Every method and path the Express app mounts, read from its router (Express 5 / router 2 layers). */
 function mountedRoutes(app: ReturnType<typeof build>['app']): { method: string; path: string }[] {
