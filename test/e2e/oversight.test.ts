@@ -11,7 +11,15 @@ import * as crypto from 'node:crypto';
 import { expect } from 'chai';
 import { CHANNEL_POLICY, seoulDate, seoulMonth } from '../../chaincode/model';
 import { DeviceKey } from '../../gateway/citizen/device';
-import { cardIssueBody, ensureApp, SAMPLE_PERSONAL, serviceBody, type GatewayClient } from '../../scripts/demo';
+import {
+    birthDateAged,
+    cardIssueBody,
+    childPersonal,
+    ensureApp,
+    SAMPLE_PERSONAL,
+    serviceBody,
+    type GatewayClient,
+} from '../../scripts/demo';
 import { findOrg, type Topology } from '../../network/client/topology';
 import { filesOutsideIssuerPeer, marker } from './helpers';
 import { NETWORK_LABEL, testNetwork } from './network';
@@ -59,18 +67,6 @@ interface Row {
 
 const DAY = 86_400_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** `YYYY-MM-DD` of a Seoul date moved by years and days (the birth date of someone that old today). */
-function bornAgo(years: number, days = 0): string {
-    const d = new Date(`${seoulDate(new Date())}T00:00:00.000Z`);
-    d.setUTCDate(d.getUTCDate() - days);
-    d.setUTCFullYear(d.getUTCFullYear() - years);
-    return d.toISOString().slice(0, 10);
-}
-
-/** A resident number of the right shape for a birth date (fictional: the check digit is not computed). */
-const residentNumberOf = (birthDate: string) =>
-    `${birthDate.slice(2, 4)}${birthDate.slice(5, 7)}${birthDate.slice(8, 10)}-${3 + crypto.randomInt(2)}${String(crypto.randomInt(1_000_000)).padStart(6, '0')}`;
 
 describe(`issue 24 on ${NETWORK_LABEL}: representatives, sealed entries, break-glass, objections, the transparency report`, function () {
     this.timeout(300_000);
@@ -173,23 +169,17 @@ describe(`issue 24 on ${NETWORK_LABEL}: representatives, sealed entries, break-g
         const child13 = {
             cardId: `card-c13-${run}`,
             device: DeviceKey.generate(),
-            birthDate: bornAgo(13, 30),
+            birthDate: birthDateAged(13, 30),
             name: marker('Hong Sarang'),
         };
-        const child14 = { cardId: `card-c14-${run}`, device: DeviceKey.generate(), birthDate: bornAgo(14) };
+        const child14 = { cardId: `card-c14-${run}`, device: DeviceKey.generate(), birthDate: birthDateAged(14), name: 'Hong Haneul' };
         const representationId = `rep-c13-${run}`;
         const rep = () => parent.device.asRepresentative(parent.cardId);
         let minorityToken: string;
 
         before(async () => {
             await issue(parent.cardId, parent.device);
-            for (const c of [child13, child14])
-                await issue(c.cardId, c.device, {
-                    ...SAMPLE_PERSONAL,
-                    name: 'name' in c ? c.name : 'Hong Haneul',
-                    birthDate: c.birthDate,
-                    residentNumber: residentNumberOf(c.birthDate),
-                });
+            for (const c of [child13, child14]) await issue(c.cardId, c.device, childPersonal(c.name, c.birthDate));
         });
 
         it("Given a 13-year-old's minority and the parent's representation, Then the parent consents with their own key and today's token, the department reads under it, and the act is in the child's log; the child alone is refused", async () => {

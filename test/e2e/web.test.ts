@@ -12,8 +12,16 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DeviceKey } from '../../gateway/citizen/device';
-import { seoulDate, seoulMonth } from '../../chaincode/model';
-import { basicPensionServiceBody, cardIssueBody, ensureApp, SAMPLE_PERSONAL, serviceBody, type GatewayClient } from '../../scripts/demo';
+import { seoulMonth } from '../../chaincode/model';
+import {
+    basicPensionServiceBody,
+    birthDateAged,
+    cardIssueBody,
+    childPersonal,
+    ensureApp,
+    serviceBody,
+    type GatewayClient,
+} from '../../scripts/demo';
 import { findOrg, REPO_ROOT, type Topology } from '../../network/client/topology';
 import { NETWORK_LABEL, testNetwork } from './network';
 import { notRun } from '../not-run';
@@ -320,21 +328,12 @@ describe(`web UIs in Chromium on ${NETWORK_LABEL}: the citizen tracker and the a
             const publicKey = (await page.textContent('#device-public-key'))!.trim();
             await issuer.call({ method: 'POST', path: '/v1/cards', body: cardIssueBody(parentCard, publicKey) }, 201);
             // The child: 13 years and a month old today (Seoul); the card desk records the minority and the parent's representation.
-            const born = new Date(`${seoulDate(new Date())}T00:00:00Z`);
-            born.setUTCDate(born.getUTCDate() - 30);
-            born.setUTCFullYear(born.getUTCFullYear() - 13);
-            const birthDate = born.toISOString().slice(0, 10);
             const child = DeviceKey.generate();
             await issuer.call(
                 {
                     method: 'POST',
                     path: '/v1/cards',
-                    body: cardIssueBody(childCard, child.publicKeyBase64(), {
-                        ...SAMPLE_PERSONAL,
-                        name: 'Hong Dasom',
-                        birthDate,
-                        residentNumber: `${birthDate.slice(2, 4)}${birthDate.slice(5, 7)}${birthDate.slice(8, 10)}-4123456`,
-                    }),
+                    body: cardIssueBody(childCard, child.publicKeyBase64(), childPersonal('Hong Dasom', birthDateAged(13, 30))),
                 },
                 201,
             );
