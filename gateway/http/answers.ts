@@ -869,8 +869,11 @@ export class ObjectionTextAnswer {
 export class ReportAnswer {
     @IsObject() @ValidateNested() @Type(() => TransparencyReport) report!: TransparencyReport;
 }
-export class RollUpCommitted extends Committed {
+/** A roll-up: where it committed, or no transaction when there was nothing to fold (the periodic job adds no empty blocks). */
+export class RollUpAnswer {
     @IsObject() @ValidateNested() @Type(() => RollUp) rollUp!: RollUp;
+    @IsOptional() @Matches(TX_ID) transactionId?: string;
+    @IsOptional() @Matches(UINT64_DECIMAL) blockNumber?: string;
 }
 export class PolicyAnswer {
     @IsObject() @ValidateNested() @Type(() => ChannelPolicy) policy!: ChannelPolicy;

@@ -67,7 +67,7 @@ import {
     ReviewAnswer,
     ReviewCommitted,
     ReviewPageAnswer,
-    RollUpCommitted,
+    RollUpAnswer,
     SealAnswer,
     SealCommitted,
 } from './answers';
@@ -687,10 +687,19 @@ export function oversightRoutes(): RouteSpec[] {
             callers: 'auditor, issuer',
             summary:
                 "Fold up to 500 of a month's counted transactions into its summary (the periodic job); call again while `more` is true",
+            description:
+                'The roll-up is evaluated first: with nothing to fold, nothing is submitted (no transaction, no empty block) and the answer has no transactionId.',
             body: ReportMonthArgs,
-            success: { status: 200, description: 'what was folded', answer: RollUpCommitted },
-            ledger: { submits: [F.rollUpReport] },
-            handle: (ctx, { body }: { body: ReportMonthArgs }) => submitAs(ctx, 'rollUp', F.rollUpReport, { month: body.month }),
+            success: { status: 200, description: 'what was folded, and where it committed', answer: RollUpAnswer },
+            ledger: { evaluates: [F.rollUpReport], submits: [F.rollUpReport] },
+            async handle(ctx, { body }: { body: ReportMonthArgs }) {
+                const arg = { month: body.month };
+                if (!ctx.resuming(F.rollUpReport)) {
+                    const preview = await ctx.evaluate<{ folded: number }>(F.rollUpReport, arg);
+                    if (preview.folded === 0) return { body: { rollUp: preview } };
+                }
+                return submitAs(ctx, 'rollUp', F.rollUpReport, arg);
+            },
         },
     ];
 }
