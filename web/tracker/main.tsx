@@ -480,18 +480,7 @@ function LogTable(props: {
             id={props.id}
             caption={t('accessTitle')}
             hideCaption
-            headers={[
-                t('time'),
-                t('org'),
-                t('dept'),
-                t('service'),
-                t('purpose'),
-                t('items'),
-                t('basis'),
-                t('decision'),
-                t('notes'),
-                ...(props.onObject ? [<span class="sr-only">{t('object')}</span>] : []),
-            ]}
+            headers={[t('time'), t('org'), t('dept'), t('service'), t('purpose'), t('items'), t('basis'), t('decision'), t('notes')]}
             empty={t('noAccess')}
             count={props.entries.length}
         >
@@ -534,9 +523,7 @@ function LogTable(props: {
                                     : t('breakGlassNoReason')}
                             </span>
                         )}
-                    </td>
-                    {props.onObject && (
-                        <td>
+                        {props.onObject && (
                             <button
                                 type="button"
                                 class="secondary"
@@ -545,8 +532,8 @@ function LogTable(props: {
                             >
                                 {t('object')}
                             </button>
-                        </td>
-                    )}
+                        )}
+                    </td>
                 </tr>
             ))}
         </Table>

@@ -3,7 +3,7 @@ import type { Dict } from '../shared/i18n';
 export const TEXT: Dict = {
     title: { en: 'Transparency report', ko: '투명성 보고서' },
     intro: {
-        en: 'How often each organization, department and service read citizens’ data in a month, on what basis, how often it was refused, sealed for an investigation or released in an emergency, and how many objections and findings followed. Computed from the ledger; no personal data.',
+        en: 'How often each organization, department and service read citizens’ data in a month, on what basis, how often it was refused, sealed (hidden from the citizen for a time, for an investigation) or released without consent in an emergency (break-glass), and how many objections and findings followed. Computed from the ledger; no personal data.',
         ko: '한 달 동안 각 기관·부서·서비스가 시민 정보를 몇 번, 어떤 근거로 열람했는지, 거부·수사 비공개·긴급 열람이 몇 건이었는지, 이의 신청과 감사 결과가 몇 건이었는지 보여 줍니다. 원장에서 계산하며 개인정보는 없습니다.',
     },
     suppressedNote: {
@@ -19,8 +19,8 @@ export const TEXT: Dict = {
     basis: { en: 'Basis', ko: '근거' },
     accesses: { en: 'Accesses', ko: '열람' },
     denials: { en: 'Refused', ko: '거부' },
-    sealed: { en: 'Sealed (investigation)', ko: '비공개(수사)' },
-    breakGlass: { en: 'Emergency (break-glass)', ko: '긴급 열람' },
+    sealed: { en: 'Sealed', ko: '비공개' },
+    breakGlass: { en: 'Break-glass', ko: '긴급 열람' },
     objections: { en: 'Objections', ko: '이의 신청' },
     findings: { en: 'Findings', ko: '감사 결과' },
     consent: { en: 'consent', ko: '동의' },
