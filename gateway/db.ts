@@ -1,6 +1,7 @@
 // The gateway's embedded database (Node's built-in SQLite, node:sqlite): apps and their API key
 // hashes, idempotency records, event checkpoints. WAL mode so the admin CLI can add apps while the
 // gateway runs.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
@@ -44,6 +45,12 @@ const MIGRATIONS: string[] = [
         updated_at INTEGER NOT NULL,
         PRIMARY KEY (app_id, idem_key)
     )`,
+    // The gateway's own secrets (e.g. the key the minority chains' seeds derive from): made once, shared by replicas.
+    `CREATE TABLE IF NOT EXISTS secrets (
+        name TEXT PRIMARY KEY,
+        value BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+    )`,
     `CREATE TABLE IF NOT EXISTS checkpoints (
         name TEXT PRIMARY KEY,
         block_number TEXT,
@@ -68,6 +75,13 @@ export function openDb(file: string): Db {
         }
     }
     return db;
+}
+
+/** A 32-byte secret of this gateway's database, made at first use (every replica sharing the database reads the same). */
+export function gatewaySecret(db: Db, name: string): Buffer {
+    prepared(db, 'INSERT OR IGNORE INTO secrets (name, value, created_at) VALUES (?, ?, ?)').run(name, crypto.randomBytes(32), Date.now());
+    const row = prepared(db, 'SELECT value FROM secrets WHERE name = ?').get(name) as { value: Uint8Array };
+    return Buffer.from(row.value);
 }
 
 const statements = new WeakMap<Db, Map<string, StatementSync>>();

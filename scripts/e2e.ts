@@ -4,7 +4,16 @@
 import * as crypto from 'node:crypto';
 import { findOrg, loadTopology } from '../network/client/topology';
 import { DeviceKey, encodeStreamRequest } from '../gateway/citizen/device';
-import { basicPensionServiceBody, cardIssueBody, ensureApp, type Call, type GatewayClient } from './demo';
+import {
+    basicPensionServiceBody,
+    birthDateAged,
+    cardIssueBody,
+    childPersonal,
+    ensureApp,
+    serviceBody,
+    type Call,
+    type GatewayClient,
+} from './demo';
 
 export interface CheckResult {
     who: string;
@@ -214,6 +223,198 @@ export async function checkEveryEndpoint(topologyFile?: string): Promise<CheckRe
         expected: 0,
         ok: text.includes(`event: access`) && text.includes(accessId),
     });
+    // Issue 24: a child's minority and representative, sealed and break-glass accesses, the audit office, objections, the report.
+    const police = quiet(await ensureApp(t, 'MOISMSP', 'e2e-police', { role: 'department', dept: 'investigation' }));
+    const er = quiet(await ensureApp(t, 'MOHWMSP', 'e2e-emergency', { role: 'department', dept: 'emergency-care' }));
+    const child = DeviceKey.generate();
+    const parent = DeviceKey.generate();
+    const childCard = `${cardId}-child`;
+    const parentCard = `${cardId}-parent`;
+    await call(
+        issuer,
+        {
+            method: 'POST',
+            path: '/v1/cards',
+            body: cardIssueBody(childCard, child.publicKeyBase64(), childPersonal('Kim Haneul', birthDateAged(10))),
+        },
+        201,
+    );
+    await call(issuer, { method: 'POST', path: '/v1/cards', body: cardIssueBody(parentCard, parent.publicKeyBase64(), personal) }, 201);
+    await call(issuer, { method: 'POST', path: `/v1/cards/${childCard}/minority`, body: {} }, 201);
+    await call(issuer, { method: 'GET', path: `/v1/cards/${childCard}/minority` }, 200);
+    const representationId = `rep-${run}`;
+    await call(
+        issuer,
+        {
+            method: 'POST',
+            path: '/v1/representations',
+            body: {
+                representationId,
+                representedCardId: childCard,
+                representativeCardId: parentCard,
+                basis: 'MINOR_UNDER_14',
+                scope: ['consent', 'withdraw', 'viewLog', 'object'],
+            },
+        },
+        201,
+    );
+    await call(citizen, { method: 'GET', path: `/v1/representations/${representationId}` }, 200);
+    await call(auditor, { method: 'GET', path: `/v1/cards/${childCard}/representations?side=represented` }, 200);
+    const mine = await call<{ minorityTokens: Record<string, string> }>(
+        citizen,
+        {
+            method: 'POST',
+            path: `/v1/cards/${parentCard}/representations/query`,
+            body: { request: parent.representationListRequest(parentCard) },
+        },
+        200,
+    );
+    const acting = { representationId, representedCardId: childCard, minorityToken: mine.minorityTokens[representationId] };
+    const asParent = parent.asRepresentative(parentCard);
+    const childConsent = await call<{ consent: { consentId: string } }>(
+        citizen,
+        {
+            method: 'POST',
+            path: `/v1/representations/${representationId}/consents`,
+            body: asParent.consent(acting, { serviceId, recipientMspId: 'MOHWMSP', purpose, items: ['name'], retentionDays: 7 }),
+        },
+        201,
+    );
+    await call(
+        citizen,
+        {
+            method: 'POST',
+            path: `/v1/representations/${representationId}/access-log/query`,
+            body: { request: asParent.accessLogRequest(acting) },
+        },
+        200,
+    );
+    await call(
+        citizen,
+        {
+            method: 'POST',
+            path: `/v1/representations/${representationId}/consents/${childConsent.consent.consentId}/withdraw`,
+            body: asParent.withdraw(acting, childConsent.consent.consentId),
+        },
+        200,
+    );
+    await call(
+        citizen,
+        { method: 'POST', path: `/v1/cards/${childCard}/minority/query`, body: { request: child.representationListRequest(childCard) } },
+        200,
+    );
+    await call(
+        citizen,
+        { method: 'POST', path: `/v1/cards/${childCard}/minority/end`, body: child.endMinority(childCard, 'e'.repeat(64)) },
+        403,
+    );
+    await call(
+        issuer,
+        { method: 'POST', path: `/v1/representations/${representationId}/revoke`, body: { reason: 'RECORDED_IN_ERROR' } },
+        200,
+    );
+    const special = (dept: string, basis: 'investigation' | 'emergency', law: string) =>
+        call(
+            sadmin,
+            {
+                method: 'POST',
+                path: '/v1/services',
+                body: serviceBody(
+                    { ownerMspId: dept === 'investigation' ? 'MOISMSP' : 'MOHWMSP', dept, name: basis },
+                    `${serviceId}-${basis}`,
+                    basis,
+                    {
+                        items: ['name'],
+                        predicates: [],
+                        legalBasis: law,
+                        basis,
+                    },
+                ),
+            },
+            201,
+        );
+    await special('investigation', 'investigation', 'Criminal Procedure Act art. 199');
+    await special('emergency-care', 'emergency', 'Emergency Medical Service Act art. 8');
+    const sealed = await call<{ accessId: string }>(
+        police,
+        {
+            method: 'POST',
+            path: '/v1/access-requests/sealed',
+            body: {
+                cardId,
+                serviceId: `${serviceId}-investigation`,
+                purpose: 'investigation',
+                items: ['name'],
+                predicates: [],
+                sealedUntil: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+            },
+        },
+        201,
+    );
+    await call(auditor, { method: 'GET', path: `/v1/seals/${sealed.accessId}` }, 200);
+    await call(
+        auditor,
+        {
+            method: 'POST',
+            path: `/v1/seals/${sealed.accessId}/extend`,
+            body: { sealedUntil: new Date(Date.now() + 40 * 86_400_000).toISOString(), decisionRef: 'AUD-E2E-0001' },
+        },
+        200,
+    );
+    const glass = await call<{ accessId: string; decision: string }>(
+        er,
+        {
+            method: 'POST',
+            path: '/v1/access-requests/emergency',
+            body: {
+                cardId,
+                serviceId: `${serviceId}-emergency`,
+                purpose: 'emergency',
+                items: ['name'],
+                predicates: [],
+                reasonCode: 'UNCONSCIOUS_PATIENT',
+                incidentRef: `ER-${run.toUpperCase()}`,
+            },
+        },
+        201,
+    );
+    await call(auditor, { method: 'GET', path: '/v1/reviews?status=OPEN&pageSize=5' }, 200);
+    if (glass.decision === 'GRANTED') {
+        await call(er, { method: 'GET', path: `/v1/reviews/${glass.accessId}` }, 200);
+        await call(
+            auditor,
+            { method: 'POST', path: `/v1/reviews/${glass.accessId}/decision`, body: { outcome: 'CLEARED', findingCode: 'LAWFUL' } },
+            200,
+        );
+    }
+    await call(er, { method: 'GET', path: '/v1/break-glass/MOHWMSP/emergency-care' }, 200);
+    await call(auditor, { method: 'POST', path: '/v1/break-glass/MOHWMSP/welfare/clear', body: { decisionRef: 'AUD-E2E-0002' } }, 409);
+    await call(welfare, { method: 'GET', path: '/v1/policy' }, 200);
+    const objection = await call<{ objection: { objectionId: string } }>(
+        citizen,
+        { method: 'POST', path: '/v1/objections', body: device.objection(cardId, granted.accessId, 'I did not ask for this.') },
+        201,
+    );
+    const objectionId = objection.objection.objectionId;
+    await call(auditor, { method: 'GET', path: '/v1/objections?status=OPEN&pageSize=5' }, 200);
+    await call(auditor, { method: 'GET', path: `/v1/objections/${objectionId}/text` }, 200);
+    await call(
+        auditor,
+        {
+            method: 'POST',
+            path: `/v1/objections/${objectionId}/finding`,
+            body: { outcome: 'REJECTED', findingCode: 'LAWFUL', text: 'Consented.' },
+        },
+        200,
+    );
+    await call(welfare, { method: 'GET', path: `/v1/objections/${objectionId}` }, 200);
+    await call(welfare, { method: 'GET', path: '/v1/audit/objections?mspId=MOHWMSP&dept=welfare' }, 200);
+    await call(citizen, { method: 'GET', path: `/v1/cards/${cardId}/objections` }, 200);
+    const month = new Date(Date.now() + 9 * 3_600_000).toISOString().slice(0, 7);
+    await call(auditor, { method: 'POST', path: '/v1/reports/transparency/roll-up', body: { month } }, 200);
+    await call(welfare, { method: 'GET', path: `/v1/reports/transparency?month=${month}` }, 200);
+    const report = await fetch(`http://${seoul.host}:${seoul.port}/public/transparency?month=${month}`);
+    results.push({ who: '[public]', call: 'GET /public/transparency', status: report.status, expected: 200, ok: report.status === 200 });
     await call(citizen, { method: 'POST', path: `/v1/consents/${consentId}/withdraw`, body: device.withdraw(cardId, consentId) }, 200);
     await call(citizen, { method: 'POST', path: `/v1/cards/${cardId}/report-lost`, body: device.reportLost(cardId) }, 200);
     await call(issuer, { method: 'POST', path: `/v1/cards/${cardId}/reinstate`, body: { reason: 'RECOVERED' } }, 200);

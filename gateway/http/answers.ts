@@ -53,8 +53,44 @@ import {
     ServiceStatus,
     SignedConsentReceipt,
     SignedConsentWithdrawal,
+    SignedObjection,
+    SignedRepresentativeConsentReceipt,
+    SignedRepresentativeConsentWithdrawal,
+    CHANNEL_POLICY,
+    FINDING_CODES,
+    IsCalendarDate,
+    MinorityStatus,
+    OBJECTION_STATUSES,
+    OFFICIAL_TEXT_MAX,
+    OBJECTION_TEXT_MAX,
+    REPORT_BASES,
+    REPORT_METRICS,
+    REPRESENTATION_ACTS,
+    REPRESENTATION_BASES,
+    REPRESENTATION_END_REASONS,
+    RepresentationStatus,
+    REVIEW_STATUSES,
     TextLength,
     type AccessCounts as AccessCountsShape,
+    type AccessLogRecord as AccessLogRecordShape,
+    type BreakGlassState as BreakGlassStateShape,
+    type Finding as FindingShape,
+    type FindingCode,
+    type Minority as MinorityShape,
+    type Objection as ObjectionShape,
+    type ObjectionStatus,
+    type ReportBasis,
+    type ReportRow as ReportRowShape,
+    type RepresentationAct,
+    type RepresentationBasis,
+    type RepresentationEndReason,
+    type Representation as RepresentationShape,
+    type RepresentativeActEntry as RepresentativeActEntryShape,
+    type Review as ReviewShape,
+    type ReviewStatus,
+    type Seal as SealShape,
+    type SealExtension as SealExtensionShape,
+    type TransparencyReport as TransparencyReportShape,
     type BreakGlassReason,
     type ServiceBasis,
     type AccessLogEntry as AccessLogEntryShape,
@@ -115,7 +151,7 @@ const HexHashOrEmpty = (): PropertyDecorator => Matches(/^(?:[0-9a-f]{64})?$/);
 const MspIdOrEmpty = (): PropertyDecorator => Matches(new RegExp(`^(?:${MSP_ID_PATTERN.source.slice(1, -1)})?$`));
 
 /** Names of the answer-only constraints, for their JSON Schemas (schemas.ts). */
-export const ANSWER_CONSTRAINT = { record: 'isRecord' } as const;
+export const ANSWER_CONSTRAINT = { record: 'isRecord', oneOf: 'isOneOfClasses' } as const;
 
 /** What a record's values are: booleans, strings, any JSON objects (open-ended), or objects of an answer class. */
 export type RecordValue = 'boolean' | 'string' | 'object' | ClassConstructor<object>;
@@ -145,6 +181,29 @@ export function IsRecord(keys: RegExp, of: RecordValue): PropertyDecorator {
                     typeof value === 'object' &&
                     !Array.isArray(value) &&
                     Object.entries(value).every(([k, v]) => keys.test(k) && recordValueOk(v, of)),
+            },
+        });
+}
+
+/**
+ * A value that is an object of exactly one of `classes` (checked strictly), e.g. a consent's receipt
+ * signed by the citizen or by a representative; `each` for the elements of an array. The document
+ * states it as a oneOf of the classes' schemas.
+ */
+export function IsOneOf(classes: ClassConstructor<object>[], options: { each?: boolean } = {}): PropertyDecorator {
+    return (target, propertyName) =>
+        registerDecorator({
+            name: ANSWER_CONSTRAINT.oneOf,
+            target: target.constructor,
+            propertyName: propertyName as string,
+            constraints: classes,
+            options: { message: `$property must be one of ${classes.map((c) => c.name).join(', ')}`, each: options.each },
+            validator: {
+                validate: (value: unknown) =>
+                    value !== null &&
+                    typeof value === 'object' &&
+                    !Array.isArray(value) &&
+                    classes.filter((c) => strictErrors(c, value).length === 0).length === 1,
             },
         });
 }
@@ -210,16 +269,20 @@ sameMembers<Service, ServiceShape>();
 
 /** Which representation and which representative's card acted. */
 export class RepresentativeRef {
-    @Matches(HEX64_PATTERN) representationId!: string;
+    @Matches(ID_PATTERN) representationId!: string;
     @Matches(ID_PATTERN) representativeCardId!: string;
 }
+sameMembers<RepresentativeRef, NonNullable<ConsentShape['representation']>>();
 
+/** A break-glass access's flag: the stated reason (a code and the department's incident reference), and the review case. */
 export class BreakGlassFlag {
+    /** Absent on a DENIED BREAK_GLASS_REASON_REQUIRED entry (the attempt without a reason). */
     @IsOptional() @IsIn(BREAK_GLASS_REASONS) reasonCode?: BreakGlassReason;
     @IsOptional() @IsString() @Matches(REF_PATTERN) incidentRef?: string;
     /** The review case a GRANTED break-glass access opened. */
     @IsOptional() @Matches(TX_ID) reviewId?: string;
 }
+sameMembers<BreakGlassFlag, NonNullable<AccessLogEntryShape['breakGlass']>>();
 
 export class Consent {
     @Equals('consent') docType!: 'consent';
@@ -239,9 +302,14 @@ export class Consent {
     @Instant() expiresAt!: string;
     @IsOptional() @Instant() withdrawnAt?: string;
     @Matches(HEX64_PATTERN) receiptHash!: string;
-    /** The receipt as the device signed it. */
-    @IsObject() @ValidateNested() @Type(() => SignedConsentReceipt) receipt!: SignedConsentReceipt;
-    @IsOptional() @IsObject() @ValidateNested() @Type(() => SignedConsentWithdrawal) withdrawal?: SignedConsentWithdrawal;
+    /** The receipt as the device signed it: the citizen's, or a legal representative's (then `representation` says who). */
+    @IsOneOf([SignedConsentReceipt, SignedRepresentativeConsentReceipt]) receipt!:
+        | SignedConsentReceipt
+        | SignedRepresentativeConsentReceipt;
+    /** The withdrawal as the device signed it: the citizen's, or a representative's (`withdrawnByRepresentation`). */
+    @IsOptional() @IsOneOf([SignedConsentWithdrawal, SignedRepresentativeConsentWithdrawal]) withdrawal?:
+        | SignedConsentWithdrawal
+        | SignedRepresentativeConsentWithdrawal;
     /** A consent a legal representative gave for the citizen. */
     @IsOptional() @IsObject() @ValidateNested() @Type(() => RepresentativeRef) representation?: RepresentativeRef;
     /** A withdrawal by a legal representative. */
@@ -284,6 +352,263 @@ export class AccessLogEntry {
     @IsOptional() @IsIn(SERVICE_BASES) requestedBasis?: 'investigation' | 'emergency';
 }
 sameMembers<AccessLogEntry, AccessLogEntryShape>();
+
+/** An entry as a card's log lists it: a sealed one with its seal's current date. */
+export class AccessLogRecord extends AccessLogEntry {
+    /** A sealed entry: the date its seal holds until (the citizen sees it from then on). */
+    @IsOptional() @Instant() sealedUntil?: string;
+}
+sameMembers<AccessLogRecord, AccessLogRecordShape>();
+
+/** A legal representative's act, in the represented citizen's log. */
+export class RepresentativeActEntry {
+    @Equals('representativeAct') docType!: 'representativeAct';
+    @Matches(TX_ID) actId!: string;
+    @Matches(TX_ID) txId!: string;
+    @Instant() timestamp!: string;
+    /** The represented card. */
+    @Matches(ID_PATTERN) cardId!: string;
+    @IsIn(REPRESENTATION_ACTS) act!: RepresentationAct;
+    @Matches(ID_PATTERN) representationId!: string;
+    @Matches(ID_PATTERN) representativeCardId!: string;
+    @IsIn(REPRESENTATION_BASES) basis!: RepresentationBasis;
+    @IsOptional() @Matches(HEX64_PATTERN) consentId?: string;
+    @IsOptional() @Matches(ID_PATTERN) serviceId?: string;
+    @IsOptional() @Matches(HEX64_PATTERN) objectionId?: string;
+    @IsOptional() @Matches(TX_ID) accessId?: string;
+    /** The app that submitted it (Seoul's citizen app). */
+    @Matches(MSP_ID_PATTERN) callerMspId!: string;
+    @Matches(/^x509::.+::.+$/) callerId!: string;
+}
+sameMembers<RepresentativeActEntry, RepresentativeActEntryShape>();
+
+// ---- issue 24: representatives, seals, break-glass, objections, the report ----
+
+export class Representation {
+    @Equals('representation') docType!: 'representation';
+    @Matches(ID_PATTERN) representationId!: string;
+    @Matches(ID_PATTERN) representedCardId!: string;
+    @Matches(ID_PATTERN) representativeCardId!: string;
+    @IsIn(REPRESENTATION_BASES) basis!: RepresentationBasis;
+    /** The acts the representative may do for the represented citizen. */
+    @ArrayUnique() @ArrayMaxSize(REPRESENTATION_ACTS.length) @IsIn(REPRESENTATION_ACTS, { each: true }) scope!: RepresentationAct[];
+    /** GUARDIANSHIP: the court's end of the guardianship. */
+    @IsOptional() @Instant() endsAt?: string;
+    /** ENDED is derived when read: a guardianship past its end, a child's minority over. */
+    @IsIn(Object.values(RepresentationStatus)) status!: RepresentationStatus;
+    @Instant() recordedAt!: string;
+    /** The issuer's certificate. */
+    @Matches(/^x509::.+::.+$/) recordedBy!: string;
+    @IsOptional() @Instant() revokedAt?: string;
+    @IsOptional() @IsIn(REPRESENTATION_END_REASONS) revokeReason?: RepresentationEndReason;
+    @IsInt() @Min(1) version!: number;
+    @Instant() updatedAt!: string;
+    @Matches(TX_ID) lastTxId!: string;
+}
+sameMembers<Representation, RepresentationShape>();
+
+/** A child's minority: the anchors of its two hash chains (no birth date, no end date). */
+export class Minority {
+    @Equals('minority') docType!: 'minority';
+    @Matches(ID_PATTERN) cardId!: string;
+    /** The Seoul date the chains count their days from. */
+    @IsString() @IsCalendarDate() startDate!: string;
+    @Matches(HEX64_PATTERN) powerAnchor!: string;
+    @Matches(HEX64_PATTERN) ownAnchor!: string;
+    @IsInt() @Min(1) horizonDays!: number;
+    @IsIn(Object.values(MinorityStatus)) status!: MinorityStatus;
+    @Instant() recordedAt!: string;
+    @IsOptional() @Instant() endedAt?: string;
+    @IsInt() @Min(1) version!: number;
+    @Instant() updatedAt!: string;
+    @Matches(TX_ID) lastTxId!: string;
+}
+sameMembers<Minority, MinorityShape>();
+
+export class SealExtension {
+    @Matches(TX_ID) txId!: string;
+    @Instant() at!: string;
+    /** The auditor's certificate. */
+    @Matches(/^x509::.+::.+$/) auditorId!: string;
+    @Matches(REF_PATTERN) decisionRef!: string;
+    @Instant() previousUntil!: string;
+    @Instant() sealedUntil!: string;
+}
+sameMembers<SealExtension, SealExtensionShape>();
+
+/** The seal of a sealed access entry. */
+export class Seal {
+    @Equals('seal') docType!: 'seal';
+    @Matches(TX_ID) accessId!: string;
+    @Matches(ID_PATTERN) cardId!: string;
+    @Matches(MSP_ID_PATTERN) callerMspId!: string;
+    @Matches(DEPT_PATTERN) callerDept!: string;
+    @Instant() sealedAt!: string;
+    @Instant() sealedUntil!: string;
+    /** Each extension an auditor decided, oldest first. */
+    @IsArray() @ValidateNested({ each: true }) @Type(() => SealExtension) extensions!: SealExtension[];
+    @IsInt() @Min(1) version!: number;
+    @Instant() updatedAt!: string;
+    @Matches(TX_ID) lastTxId!: string;
+}
+sameMembers<Seal, SealShape>();
+
+/** The audit office's decision on a review case or an objection. */
+export class Finding {
+    /** A review: CLEARED or UPHELD; an objection: UPHELD or REJECTED. */
+    @IsIn(['CLEARED', 'UPHELD', 'REJECTED']) outcome!: string;
+    @IsIn(FINDING_CODES) findingCode!: FindingCode;
+    /** Public, screened for recognisable personal data. */
+    @IsOptional() @IsString() @TextLength(1, OFFICIAL_TEXT_MAX) text?: string;
+    @Instant() at!: string;
+    @Matches(/^x509::.+::.+$/) auditorId!: string;
+    @Matches(TX_ID) txId!: string;
+}
+sameMembers<Finding, FindingShape>();
+
+/** The review case a GRANTED break-glass access opened. */
+export class Review {
+    @Equals('review') docType!: 'review';
+    /** The access's id. */
+    @Matches(TX_ID) reviewId!: string;
+    @Matches(TX_ID) accessId!: string;
+    @Matches(ID_PATTERN) cardId!: string;
+    @Matches(ID_PATTERN) serviceId!: string;
+    @Matches(MSP_ID_PATTERN) callerMspId!: string;
+    @Matches(DEPT_PATTERN) callerDept!: string;
+    @IsIn(BREAK_GLASS_REASONS) reasonCode!: BreakGlassReason;
+    @Matches(REF_PATTERN) incidentRef!: string;
+    @Instant() openedAt!: string;
+    @IsIn(REVIEW_STATUSES) status!: ReviewStatus;
+    @IsOptional() @IsObject() @ValidateNested() @Type(() => Finding) decision?: Finding;
+    @IsInt() @Min(1) version!: number;
+    @Instant() updatedAt!: string;
+    @Matches(TX_ID) lastTxId!: string;
+}
+sameMembers<Review, ReviewShape>();
+
+export class BreakGlassClearance {
+    @Matches(TX_ID) txId!: string;
+    @Instant() at!: string;
+    @Matches(/^x509::.+::.+$/) auditorId!: string;
+    @Matches(REF_PATTERN) decisionRef!: string;
+}
+sameMembers<BreakGlassClearance, NonNullable<BreakGlassStateShape['lastClearance']>>();
+
+/** A department's break-glass accesses this Seoul month, its allowance and its block. */
+export class BreakGlassState {
+    @Equals('breakGlass') docType!: 'breakGlass';
+    @Matches(MSP_ID_PATTERN) mspId!: string;
+    @Matches(DEPT_PATTERN) dept!: string;
+    /** The Seoul month `count` is for, YYYY-MM. */
+    @Matches(/^[0-9]{4}-(0[1-9]|1[0-2])$/) month!: string;
+    @IsInt() @Min(0) count!: number;
+    @IsInt() @Min(0) allowance!: number;
+    @IsBoolean() blocked!: boolean;
+    @IsOptional() @Instant() blockedAt?: string;
+    @IsOptional() @IsObject() @ValidateNested() @Type(() => BreakGlassClearance) lastClearance?: BreakGlassClearance;
+    /** 0 for a department that never broke the glass (nothing is stored yet). */
+    @IsInt() @Min(0) version!: number;
+    @Instant() updatedAt!: string;
+    /** '' for a department that never broke the glass. */
+    @Matches(/^(?:[0-9a-f]{64})?$/) lastTxId!: string;
+}
+sameMembers<BreakGlassState, BreakGlassStateShape>();
+
+export class ObjectionFiledBy {
+    /** The signer's card: the citizen's own, or a representative's. */
+    @Matches(ID_PATTERN) cardId!: string;
+    @IsOptional() @Matches(ID_PATTERN) representationId?: string;
+}
+sameMembers<ObjectionFiledBy, ObjectionShape['filedBy']>();
+
+/** A citizen's objection to an access entry; its text is not here (only its salted hash). */
+export class Objection {
+    @Equals('objection') docType!: 'objection';
+    /** The hash of the signed objection. */
+    @Matches(HEX64_PATTERN) objectionId!: string;
+    @Matches(TX_ID) accessId!: string;
+    @Matches(ID_PATTERN) cardId!: string;
+    @Matches(ID_PATTERN) serviceId!: string;
+    /** The department the entry names: it sees the objection and its finding. */
+    @Matches(MSP_ID_PATTERN) callerMspId!: string;
+    @Matches(DEPT_PATTERN) callerDept!: string;
+    /** sha256 of the canonical {salt, text}: the text itself is in the issuer's private collection only. */
+    @Matches(HEX64_PATTERN) textHash!: string;
+    @Instant() filedAt!: string;
+    @IsObject() @ValidateNested() @Type(() => ObjectionFiledBy) filedBy!: ObjectionFiledBy;
+    @IsIn(OBJECTION_STATUSES) status!: ObjectionStatus;
+    @IsOptional() @IsObject() @ValidateNested() @Type(() => Finding) finding?: Finding;
+    /** The objection as the device signed it. */
+    @IsObject() @ValidateNested() @Type(() => SignedObjection) receipt!: SignedObjection;
+    @IsInt() @Min(1) version!: number;
+    @Instant() updatedAt!: string;
+    @Matches(TX_ID) lastTxId!: string;
+}
+sameMembers<Objection, ObjectionShape>();
+
+const REPORT_METRIC_DOC = `a count; null when from 1 to ${CHANNEL_POLICY.reportMinCount - 1} (suppressed: too few to publish)`;
+const Count = (): PropertyDecorator => (target, key) => {
+    IsOptional()(target, key as string);
+    IsInt()(target, key as string);
+    Min(0)(target, key as string);
+    JSONSchema({ nullable: true, description: REPORT_METRIC_DOC })(target, key as string);
+};
+
+/** One cell of the transparency report: an org's department, service and basis in one month. */
+@JSONSchema({ required: ['mspId', 'dept', 'serviceId', 'basis', ...REPORT_METRICS] })
+export class ReportRow {
+    @Matches(MSP_ID_PATTERN) mspId!: string;
+    @Matches(DEPT_PATTERN) dept!: string;
+    @Matches(ID_PATTERN) serviceId!: string;
+    /** What the requests invoked: a consent, a legal basis, an investigation (sealed) or an emergency (break-glass). */
+    @IsIn(REPORT_BASES) basis!: ReportBasis;
+    /** GRANTED entries. */
+    @Count() accesses!: number | null;
+    /** DENIED entries. */
+    @Count() denials!: number | null;
+    /** Entries made under seal. */
+    @Count() sealed!: number | null;
+    /** GRANTED break-glass accesses. */
+    @Count() breakGlass!: number | null;
+    /** Objections filed (in the month filed). */
+    @Count() objections!: number | null;
+    /** Findings recorded (in the month recorded). */
+    @Count() findings!: number | null;
+}
+sameMembers<ReportRow, ReportRowShape>();
+
+export class TransparencyReport {
+    @Matches(/^[0-9]{4}-(0[1-9]|1[0-2])$/) month!: string;
+    /** False when more counts wait for a roll-up than one report reads (RollUpReport). */
+    @IsBoolean() complete!: boolean;
+    /** Counts from 1 to minCount - 1 are published as null. */
+    @IsInt() @Min(1) minCount!: number;
+    /** Sorted by org, department, service and basis; no totals (a total would give suppressed counts away). */
+    @IsArray() @ValidateNested({ each: true }) @Type(() => ReportRow) rows!: ReportRow[];
+}
+sameMembers<TransparencyReport, TransparencyReportShape>();
+
+/** What one RollUpReport folded. */
+export class RollUp {
+    @Matches(/^[0-9]{4}-(0[1-9]|1[0-2])$/) month!: string;
+    /** Counted transactions folded by this call. */
+    @IsInt() @Min(0) folded!: number;
+    /** Counted transactions in the month's summary, after this call. */
+    @IsInt() @Min(0) rolledUp!: number;
+    /** True when more wait: call again. */
+    @IsBoolean() more!: boolean;
+}
+
+/** The channel's policy for issue 24's rules (the chaincode's CHANNEL_POLICY). */
+export class ChannelPolicy {
+    @IsInt() @Min(1) sealMaxDays!: number;
+    @IsInt() @Min(1) breakGlassMonthlyLimit!: number;
+    @IsInt() @Min(1) reportMinCount!: number;
+    @IsInt() @Min(1) minorityAge!: number;
+    @IsInt() @Min(1) minorityHorizonDays!: number;
+}
+sameMembers<ChannelPolicy, typeof CHANNEL_POLICY>();
 
 /** The granted items: any of the personal data the request asked for, each as the issuer validated it. */
 export const GrantedItems = optionalCopyOf(PersonalDataDto, 'GrantedItems');
@@ -346,6 +671,20 @@ function pageOf<T extends object>(name: string, item: ClassConstructor<T>): Clas
 export const ConsentPage = pageOf('ConsentPage', Consent);
 export const ServicePage = pageOf('ServicePage', Service);
 export const AccessLogPage = pageOf('AccessLogPage', AccessLogEntry);
+export const RepresentationPage = pageOf('RepresentationPage', Representation);
+export const ReviewPage = pageOf('ReviewPage', Review);
+export const ObjectionPage = pageOf('ObjectionPage', Objection);
+
+/** A page of a card's log: its access entries (a sealed one with its seal's date) and its representatives' acts, oldest first. */
+export class CardLogPage {
+    @IsArray()
+    @ArrayMaxSize(MAX_PAGE_SIZE)
+    @IsOneOf([AccessLogRecord, RepresentativeActEntry], { each: true })
+    records!: (AccessLogRecord | RepresentativeActEntry)[];
+    /** Pass it unchanged to read the next page; '' when there is none. */
+    @IsString() bookmark!: string;
+    @IsInt() @Min(0) @Max(MAX_PAGE_SIZE) fetchedRecordsCount!: number;
+}
 
 // ---- the Fabric layer's views (gateway/fabric/types.ts) ----
 
@@ -452,6 +791,92 @@ export class AccessLogPageAnswer {
 }
 export class AccessEntryAnswer {
     @IsObject() @ValidateNested() @Type(() => AccessLogEntry) entry!: AccessLogEntry;
+}
+
+export class CardLogPageAnswer {
+    @IsObject() @ValidateNested() @Type(() => CardLogPage) page!: CardLogPage;
+}
+
+export class MinorityAnswer {
+    @IsObject() @ValidateNested() @Type(() => Minority) minority!: Minority;
+}
+export class MinorityCommitted extends Committed {
+    @IsObject() @ValidateNested() @Type(() => Minority) minority!: Minority;
+}
+export class RepresentationAnswer {
+    @IsObject() @ValidateNested() @Type(() => Representation) representation!: Representation;
+}
+export class RepresentationCommitted extends Committed {
+    @IsObject() @ValidateNested() @Type(() => Representation) representation!: Representation;
+}
+export class RepresentationPageAnswer {
+    @IsObject() @ValidateNested() @Type(() => RepresentationPage) page!: Page<Representation>;
+}
+/** What the tracker shows a representative (or a represented citizen), with today's minority tokens. */
+export class MyRepresentationsAnswer {
+    @IsObject() @ValidateNested() @Type(() => RepresentationPage) page!: Page<Representation>;
+    /**
+     * Side representative: for each MINOR_UNDER_14 representation of the page in force today, the
+     * child's in-force token of today's Seoul date, to sign into the representative's documents
+     * (`minorityToken`). Absent once the child has turned 14.
+     */
+    @IsRecord(ID_PATTERN, 'string') minorityTokens!: Record<string, string>;
+}
+/** The child's own minority and, from the 14th birthday on, today's own-chain token that ends it. */
+export class MyMinorityAnswer {
+    @IsObject() @ValidateNested() @Type(() => Minority) minority!: Minority;
+    /** For EndMinority (`ownToken`): absent before the 14th birthday, and once the minority has ended. */
+    @IsOptional() @Matches(HEX64_PATTERN) endMinorityToken?: string;
+}
+export class SealAnswer {
+    @IsObject() @ValidateNested() @Type(() => Seal) seal!: Seal;
+}
+export class SealCommitted extends Committed {
+    @IsObject() @ValidateNested() @Type(() => Seal) seal!: Seal;
+}
+export class ReviewAnswer {
+    @IsObject() @ValidateNested() @Type(() => Review) review!: Review;
+}
+export class ReviewCommitted extends Committed {
+    @IsObject() @ValidateNested() @Type(() => Review) review!: Review;
+}
+export class ReviewPageAnswer {
+    @IsObject() @ValidateNested() @Type(() => ReviewPage) page!: Page<Review>;
+}
+export class BreakGlassAnswer {
+    @IsObject() @ValidateNested() @Type(() => BreakGlassState) breakGlass!: BreakGlassState;
+}
+export class BreakGlassCommitted extends Committed {
+    @IsObject() @ValidateNested() @Type(() => BreakGlassState) breakGlass!: BreakGlassState;
+}
+export class ObjectionAnswer {
+    @IsObject() @ValidateNested() @Type(() => Objection) objection!: Objection;
+}
+export class ObjectionCommitted extends Committed {
+    @IsObject() @ValidateNested() @Type(() => Objection) objection!: Objection;
+}
+export class ObjectionPageAnswer {
+    @IsObject() @ValidateNested() @Type(() => ObjectionPage) page!: Page<Objection>;
+}
+/** An objection's text as the citizen wrote it (personal data: in this answer only, read from the issuer's peer). */
+export class ObjectionText {
+    @Matches(HEX64_PATTERN) objectionId!: string;
+    @IsString() @TextLength(1, OBJECTION_TEXT_MAX) text!: string;
+}
+export class ObjectionTextAnswer {
+    @IsObject() @ValidateNested() @Type(() => ObjectionText) objectionText!: ObjectionText;
+}
+export class ReportAnswer {
+    @IsObject() @ValidateNested() @Type(() => TransparencyReport) report!: TransparencyReport;
+}
+/** A roll-up: where it committed, or no transaction when there was nothing to fold (the periodic job adds no empty blocks). */
+export class RollUpAnswer {
+    @IsObject() @ValidateNested() @Type(() => RollUp) rollUp!: RollUp;
+    @IsOptional() @Matches(TX_ID) transactionId?: string;
+    @IsOptional() @Matches(UINT64_DECIMAL) blockNumber?: string;
+}
+export class PolicyAnswer {
+    @IsObject() @ValidateNested() @Type(() => ChannelPolicy) policy!: ChannelPolicy;
 }
 
 /** The chaincode's AuthenticateCard answer: public facts of a usable card. */

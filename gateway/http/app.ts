@@ -14,6 +14,7 @@ import type { EventStream, FabricLayer } from '../fabric/types';
 import type { IdempotencyStore } from '../idempotency/store';
 import type { Logger } from '../../network/client/logger';
 import type { Metrics } from '../metrics';
+import { MinoritySecret } from '../minority';
 import { buildOpenApi } from './openapi';
 import { dispatcher, type RouteSpec } from './route';
 import { v1Routes } from './routes';
@@ -52,6 +53,10 @@ export interface AppDeps {
     trackerIdentity?: string;
     /** The web UIs' build (default dist/web). */
     webDir?: string;
+    /** The gateway's own identity for the public report (default User1, a client of the org without a role). */
+    publicIdentity?: string;
+    /** The clock (default the system's): the day of a minority's tokens, the default month of a report. */
+    now?: () => Date;
 }
 
 export interface GatewayApp {
@@ -175,7 +180,16 @@ export function createApp(deps: AppDeps): GatewayApp {
     });
 
     // ---- operations and the front page (no API key): ops.ts ----
-    const opsContext = { mspId: deps.mspId, fabric: deps.fabric, metrics: deps.metrics, openapi, sendProblem };
+    const now = deps.now ?? (() => new Date());
+    const opsContext = {
+        mspId: deps.mspId,
+        fabric: deps.fabric,
+        metrics: deps.metrics,
+        openapi,
+        sendProblem,
+        publicIdentity: deps.publicIdentity ?? 'User1',
+        now,
+    };
     for (const r of OPS_ROUTES) {
         app.get(r.path, async (req, res) => {
             res.locals.route = r.path;
@@ -238,7 +252,7 @@ export function createApp(deps: AppDeps): GatewayApp {
         res.locals.route = route;
         next();
     };
-    const dispatchDeps = { fabric: deps.fabric, idempotency: deps.idempotency, log: deps.log };
+    const dispatchDeps = { fabric: deps.fabric, idempotency: deps.idempotency, log: deps.log, now, seeds: new MinoritySecret(deps.db) };
     for (const r of routes) {
         v1[r.method](
             r.path.replace(/^\/v1/, ''),

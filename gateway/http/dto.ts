@@ -20,6 +20,19 @@ import {
 import {
     BASE64_PATTERN,
     DATA_ITEMS,
+    FINDING_CODES,
+    ObjectionStatus,
+    ObjectionTextDto,
+    OFFICIAL_TEXT_MAX,
+    REF_PATTERN,
+    REPRESENTATION_END_REASONS,
+    REPRESENTATION_SIDES,
+    ReviewStatus,
+    SignedObjection,
+    SignedRepresentationListRequest,
+    type FindingCode,
+    type RepresentationEndReason,
+    type RepresentationSide,
     DEPT_PATTERN,
     Decision,
     HISTORY_KINDS,
@@ -64,6 +77,14 @@ export class HistoryPath {
     @IsString() @Matches(ID_PATTERN, idMsg) id!: string;
 }
 
+export class RepresentationPath {
+    @IsString() @Matches(ID_PATTERN, idMsg) representationId!: string;
+}
+export class RepresentationConsentPath {
+    @IsString() @Matches(ID_PATTERN, idMsg) representationId!: string;
+    @IsString() @Matches(ID_PATTERN, idMsg) consentId!: string;
+}
+
 // ---- query strings ----
 export class PageQuery extends PageArgs {}
 
@@ -88,6 +109,17 @@ export class AuditCountsQuery {
     @IsOptional() @IsString() @Matches(DEPT_PATTERN) dept?: string;
     @IsInstant() from!: string;
     @IsInstant() to!: string;
+}
+
+export class CardRepresentationsQuery extends PageArgs {
+    /** representative: the representations the card holds; represented: those held for it. */
+    @IsIn(REPRESENTATION_SIDES) side!: RepresentationSide;
+}
+
+/** A Seoul calendar month, YYYY-MM (default: the current one). */
+export const MONTH_PATTERN = /^[0-9]{4}-(0[1-9]|1[0-2])$/;
+export class ReportQuery {
+    @IsOptional() @IsString() @Matches(MONTH_PATTERN) month?: string;
 }
 
 /** A range of blocks [from, to), at most MAX_BLOCK_RANGE of them. */
@@ -150,4 +182,48 @@ export class EligibilityBody {
     @Type(() => PredicateRequestDto)
     predicates!: PredicateRequestDto[];
     @IsOptional() @IsString() @Matches(ID_PATTERN, idMsg) consentId?: string;
+}
+
+// ---- issue 24: representatives, seals, break-glass, objections, the report ----
+export class RevokeRepresentationBody {
+    @IsIn(REPRESENTATION_END_REASONS) reason!: RepresentationEndReason;
+}
+
+/** A child's own minority: the request signed by the child's device key (a RepresentationListRequest of the card). */
+export class MyMinorityBody {
+    @IsObject() @ValidateNested() @Type(() => SignedRepresentationListRequest) request!: SignedRepresentationListRequest;
+}
+
+export class ExtendSealBody {
+    /** Later than the current seal date, and at most the channel's sealMaxDays after now. */
+    @IsInstant() sealedUntil!: string;
+    /** The audit office's decision (a reference such as AUD-2026-0042, never free text). */
+    @IsString() @Matches(REF_PATTERN) decisionRef!: string;
+}
+
+export class DecideReviewBody {
+    @IsIn([ReviewStatus.CLEARED, ReviewStatus.UPHELD]) outcome!: typeof ReviewStatus.CLEARED | typeof ReviewStatus.UPHELD;
+    @IsIn(FINDING_CODES) findingCode!: FindingCode;
+    /** Public: refused (TEXT_NOT_ALLOWED) when it holds recognisable personal data. */
+    @IsOptional() @IsString() @TextLength(1, OFFICIAL_TEXT_MAX) text?: string;
+}
+
+export class ClearBreakGlassBody {
+    @IsString() @Matches(REF_PATTERN) decisionRef!: string;
+}
+
+export class RecordFindingBody {
+    @IsIn([ObjectionStatus.UPHELD, ObjectionStatus.REJECTED]) outcome!: typeof ObjectionStatus.UPHELD | typeof ObjectionStatus.REJECTED;
+    @IsIn(FINDING_CODES) findingCode!: FindingCode;
+    /** Public: refused (TEXT_NOT_ALLOWED) when it holds recognisable personal data. */
+    @IsString() @TextLength(1, OFFICIAL_TEXT_MAX) text!: string;
+}
+
+/**
+ * An objection: the document the device signed (with the salted hash of the text) and the text
+ * with its salt, which the gateway sends only as transient data to the issuer's peers (never an
+ * argument, never stored or logged by the gateway).
+ */
+export class FileObjectionBody extends SignedObjection {
+    @IsObject() @ValidateNested() @Type(() => ObjectionTextDto) objectionText!: ObjectionTextDto;
 }

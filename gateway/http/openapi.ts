@@ -267,7 +267,7 @@ function sessionOperation(s: SessionRouteSpec, used: Set<string>): Schema {
 }
 
 /** A probe, the front page or this document (ops.ts): no credentials. */
-function opsOperation(o: OpsRouteSpec, used: Set<string>): Schema {
+function opsOperation(o: OpsRouteSpec, all: Record<string, Schema>, used: Set<string>): Schema {
     const success =
         o.answer === 'text/plain'
             ? {
@@ -280,10 +280,20 @@ function opsOperation(o: OpsRouteSpec, used: Set<string>): Schema {
     return {
         operationId: o.operationId,
         summary: o.summary,
-        tags: ['operations'],
+        tags: [o.evaluates?.length ? 'public' : 'operations'],
         security: [],
-        parameters: [paramRef('RequestId')],
-        responses: responses(success, problemsOf({ kind: 'ops', unlimited: o.unlimited, own: o.errors })),
+        parameters: [...(o.query ? parametersOf(all, o.query, 'query') : []), paramRef('RequestId')],
+        responses: responses(
+            success,
+            problemsOf({
+                kind: 'ops',
+                unlimited: o.unlimited,
+                query: Boolean(o.query),
+                ledger: Boolean(o.evaluates?.length),
+                evaluates: o.evaluates,
+                own: o.errors,
+            }),
+        ),
     };
 }
 
@@ -320,7 +330,7 @@ export function buildOpenApi(routes: RouteSpec[], info: { mspId?: string; versio
             add(`/${ui}/api${r.path}`, r.method, routeOperation(r, all, used, ui));
         if (ui === 'tracker' && streamOffered) add(`/tracker/api${STREAM_ROUTE.path}`, 'get', streamOperation(all, ui));
     }
-    for (const o of OPS_ROUTES) add(o.path, 'get', opsOperation(o, used));
+    for (const o of OPS_ROUTES) add(o.path, 'get', opsOperation(o, all, used));
     return {
         openapi: '3.0.3',
         info: {

@@ -4,17 +4,24 @@
 // client address's rate limit.
 import type { ClassConstructor } from 'class-transformer';
 import type { Request, Response } from 'express';
+import { CHAINCODE_FN as F, type ChaincodeFn } from '../../chaincode/surface';
 import { ProblemError } from '../errors';
 import type { FabricLayer } from '../fabric/types';
 import type { Metrics } from '../metrics';
-import { FrontPage, HealthAnswer, OpenApiDocument, ReadyAnswer } from './answers';
+import { FrontPage, HealthAnswer, OpenApiDocument, ReadyAnswer, ReportAnswer } from './answers';
+import { ReportQuery } from './dto';
+import { reportMonth } from './handlers';
 import type { Problems } from './route';
+import { validateInto } from './validate';
 
 export interface OpsContext {
     mspId: string;
     fabric: FabricLayer;
     metrics: Metrics;
     openapi: Record<string, unknown>;
+    /** The gateway's own Fabric identity (a client of its org without a role) for what the public may read. */
+    publicIdentity: string;
+    now(): Date;
     /** Answers a problem without logging it as a failure (a peer that is not ready is a state, not an error). */
     sendProblem(res: Response, req: Request, problem: ProblemError): void;
 }
@@ -29,6 +36,10 @@ export interface OpsRouteSpec {
     unlimited?: boolean;
     /** Problems of its own, besides those every operation answers (statuses.ts). */
     errors?: Problems;
+    /** Its query string's DTO (else it takes none, and ignores any). */
+    query?: ClassConstructor<object>;
+    /** The chaincode functions it evaluates, as the gateway's own identity (their refusals are its problems too). */
+    evaluates?: ChaincodeFn[];
     handle(ctx: OpsContext, req: Request, res: Response): void | Promise<void>;
 }
 
@@ -86,6 +97,26 @@ export const OPS_ROUTES: readonly OpsRouteSpec[] = [
                 api: '/v1 (send Authorization: Bearer <API key>)',
                 apiKey: `npm run -s gateway:admin -- create-app --org ${ctx.mspId} --name NAME [--role ROLE] [--dept DEPT] --key-only`,
             });
+        },
+    },
+    {
+        path: '/public/transparency',
+        operationId: 'publicTransparencyReport',
+        summary:
+            "The public transparency report, without an API key: one Seoul month's counts per org, department, service and basis " +
+            '(accesses, denials, sealed, break-glass, objections, findings); a count from 1 to minCount - 1 is null (suppressed). ' +
+            'Default month: the current one. Rate-limited per client address.',
+        answer: ReportAnswer,
+        query: ReportQuery,
+        evaluates: [F.transparencyReport],
+        async handle(ctx, req, res) {
+            const q = validateInto(ReportQuery, { ...(req.query as Record<string, unknown>) }, 'query');
+            const bytes = await ctx.fabric.evaluate(ctx.publicIdentity, {
+                fn: F.transparencyReport,
+                args: [JSON.stringify({ month: reportMonth(q.month, ctx.now()) })],
+            });
+            res.set('Cache-Control', 'public, max-age=60');
+            res.json({ report: JSON.parse(Buffer.from(bytes).toString('utf8')) });
         },
     },
     {

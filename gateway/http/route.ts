@@ -46,6 +46,15 @@ export interface CallContext {
     block(blockNumber: bigint): Promise<BlockView>;
     /** The MSP ids of the channel's application orgs (cscc), as the calling app reads them. */
     channelOrgs(): Promise<string[]>;
+    /** The gateway's clock (the proposals it sends carry the same time). */
+    now(): Date;
+    /** The seed of a card's minority chains (issuer gateway only): derived from the gateway's own secret, never sent to the ledger or stored. */
+    chainSeed(cardId: string): Uint8Array;
+}
+
+/** Where the seeds of the minority chains come from (gateway/minority.ts). */
+export interface ChainSeeds {
+    chainSeed(cardId: string): Uint8Array;
 }
 
 export interface HandlerOutput {
@@ -95,6 +104,10 @@ export interface DispatchDeps {
     fabric: FabricLayer;
     idempotency: IdempotencyStore;
     log: Logger;
+    /** Default: the system clock. */
+    now?: () => Date;
+    /** The minority chains' seeds (the issuer org's gateway). */
+    seeds?: ChainSeeds;
 }
 
 const decode = <T>(bytes: Uint8Array): T => {
@@ -144,6 +157,11 @@ function makeContext(deps: DispatchDeps, app: App, requestId: string, idemKey: s
         },
         chainInfo: () => deps.fabric.chainInfo(app.identity),
         channelOrgs: () => deps.fabric.channelOrgs(app.identity),
+        now: () => (deps.now ? deps.now() : new Date()),
+        chainSeed(cardId: string) {
+            if (!deps.seeds) throw new Error('GATEWAY_CONFIG_INVALID: this gateway holds no minority chain secret');
+            return deps.seeds.chainSeed(cardId);
+        },
         async block(blockNumber: bigint) {
             const info = await deps.fabric.chainInfo(app.identity);
             if (blockNumber >= BigInt(info.height)) {

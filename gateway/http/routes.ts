@@ -13,16 +13,25 @@ import {
     SignedConsentReceipt,
     SignedConsentWithdrawal,
     SignedKeyRotation,
-    openGrantedData,
     TRANSIENT_PERSONAL,
-    TRANSIENT_RESPONSE_KEY,
     TRANSIENT_SALT_SEED,
     type AccessDecision,
-    type GrantedData,
-    type SealedGrantedData,
 } from '../../chaincode/model';
 import { CHAINCODE_FN as F } from '../../chaincode/surface';
-import { afterCommit, badRequest, ProblemError, toProblem } from '../errors';
+import { afterCommit, badRequest, ProblemError } from '../errors';
+import {
+    type AccessOutcome,
+    eligibilityOf,
+    evaluateAs,
+    pageOf,
+    replayAccess,
+    requestAndRead,
+    stripData,
+    submitAs,
+    txInfo,
+    withData,
+} from './handlers';
+import { oversightRoutes } from './routes-oversight';
 import {
     AuditAccessQuery,
     BlockPath,
@@ -45,7 +54,7 @@ import {
     TransactionPath,
     UpdateServiceBody,
 } from './dto';
-import type { CallContext, HandlerOutput, RouteSpec, SubmitOutcome } from './route';
+import type { RouteSpec } from './route';
 import {
     AccessAnswer,
     AccessEntryAnswer,
@@ -53,6 +62,7 @@ import {
     BlockAnswer,
     BlocksAnswer,
     CardAnswer,
+    CardLogPageAnswer,
     CardCommitted,
     ChainAnswer,
     ConsentAnswer,
@@ -69,76 +79,6 @@ import {
 } from './answers';
 import { AUDITOR, CITIZEN_AGENT, CONSENT_READERS, ISSUER, SERVICE_ADMINS } from '../../chaincode/model/grants';
 import { requireSame } from './validate';
-
-const txInfo = (o: SubmitOutcome<unknown>) => ({ transactionId: o.transactionId, blockNumber: o.blockNumber });
-
-/** A submit answered with the chaincode's result under `key`, plus where it committed. */
-async function submitAs(ctx: CallContext, key: string, fn: string, arg: object): Promise<HandlerOutput> {
-    const o = await ctx.submit<unknown>(fn, arg);
-    return { body: { [key]: o.result, ...txInfo(o) } };
-}
-
-async function evaluateAs(ctx: CallContext, key: string, fn: string, arg: object): Promise<HandlerOutput> {
-    return { body: { [key]: await ctx.evaluate<unknown>(fn, arg) } };
-}
-
-/** Reads the granted items of a committed GRANTED entry, from an issuer peer (personal data lives there only). */
-async function readGranted(ctx: CallContext, accessId: string): Promise<GrantedData> {
-    // The chaincode seals its answer to a one-time key sent as transient data (never in a block).
-    // The entry committed on this org's peer; the issuer's peer may be a block behind.
-    const key = crypto.randomBytes(32);
-    const sealed = await afterCommit(
-        () =>
-            ctx.evaluate<SealedGrantedData>(
-                F.readGrantedData,
-                { accessId },
-                { targetOrgs: [ISSUER_MSP], transient: { [TRANSIENT_RESPONSE_KEY]: key } },
-            ),
-        ['ACCESS_NOT_FOUND'],
-    );
-    return openGrantedData(sealed, key);
-}
-
-interface AccessOutcome {
-    accessId: string;
-    decision: string;
-    reason: string;
-    transactionId: string;
-    blockNumber: string;
-    data?: GrantedData;
-    dataError?: { code: string; detail: string };
-}
-
-async function withData(ctx: CallContext, answer: AccessOutcome): Promise<AccessOutcome> {
-    if (answer.decision !== 'GRANTED') return answer;
-    try {
-        return { ...answer, data: await readGranted(ctx, answer.accessId) };
-    } catch (err) {
-        // The decision is committed whatever happens to the read; say why the data is missing.
-        const p = toProblem(err);
-        if (p.status >= 500) throw err;
-        return { ...answer, dataError: { code: p.code, detail: p.message } };
-    }
-}
-
-/** Granted personal data (and predicates' answers) are never kept in the idempotency store; a replay reads them again. */
-const stripData = (body: unknown): unknown => {
-    const { data: _data, dataError: _err, answers: _answers, ...rest } = body as AccessOutcome & { answers?: unknown };
-    return rest;
-};
-
-/** An eligibility answer: the decision and the predicates' answers, never the data behind them. */
-const eligibilityOf = (o: AccessOutcome) => ({
-    accessId: o.accessId,
-    decision: o.decision,
-    reason: o.reason,
-    transactionId: o.transactionId,
-    blockNumber: o.blockNumber,
-    ...(o.data ? { answers: o.data.predicates } : {}),
-    ...(o.dataError ? { dataError: o.dataError } : {}),
-});
-
-const pageOf = (q: { pageSize?: number; bookmark?: string }) => ({ pageSize: q.pageSize ?? 20, bookmark: q.bookmark ?? '' });
 
 export function v1Routes(): RouteSpec[] {
     const routes: RouteSpec[] = [
@@ -541,12 +481,9 @@ export function v1Routes(): RouteSpec[] {
             body: RequestAccessArgs,
             success: { status: 201, description: 'the decision, and the granted data when GRANTED', answer: AccessAnswer },
             ledger: { submits: [F.requestAccess], readsForAnswer: [F.readGrantedData] },
-            async handle(ctx, { body }: { body: RequestAccessArgs }) {
-                const o = await ctx.submit<AccessDecision>(F.requestAccess, body);
-                return { status: 201, body: await withData(ctx, { ...o.result, ...txInfo(o) }) };
-            },
+            handle: (ctx, { body }: { body: RequestAccessArgs }) => requestAndRead(ctx, F.requestAccess, body),
             toStored: stripData,
-            replay: async (ctx, stored) => ({ status: 201, body: await withData(ctx, stored as AccessOutcome) }),
+            replay: replayAccess,
         },
         {
             method: 'get',
@@ -570,7 +507,12 @@ export function v1Routes(): RouteSpec[] {
             summary: "A card's access log (auditor), oldest first, paginated",
             params: CardPath,
             query: PageQuery,
-            success: { status: 200, description: 'a page of access-log entries, oldest first', answer: AccessLogPageAnswer },
+            success: {
+                status: 200,
+                description:
+                    "a page of the card's log, oldest first: its entries (a sealed one with its seal's date) and its representatives' acts",
+                answer: CardLogPageAnswer,
+            },
             ledger: { evaluates: [F.listAccessByCard] },
             handle: (ctx, { params, query }: { params: CardPath; query: PageQuery }) =>
                 evaluateAs(ctx, 'page', F.listAccessByCard, { cardId: params.cardId, ...pageOf(query) }),
@@ -585,7 +527,12 @@ export function v1Routes(): RouteSpec[] {
             summary: "The citizen's own access log, oldest first: an AccessLogListRequest signed by the device key, plus paging",
             params: CardPath,
             body: ListMyAccessArgs,
-            success: { status: 200, description: 'a page of access-log entries, oldest first', answer: AccessLogPageAnswer },
+            success: {
+                status: 200,
+                description:
+                    "a page of the card's log as its citizen sees it, oldest first: sealed entries only from their seal date, and the representatives' acts",
+                answer: CardLogPageAnswer,
+            },
             ledger: { evaluates: [F.listMyAccess] },
             handle: (ctx, { params, body }: { params: CardPath; body: ListMyAccessArgs }) => {
                 requireSame('request.document.cardId', body.request.document.cardId, params.cardId);
@@ -696,6 +643,7 @@ export function v1Routes(): RouteSpec[] {
             problems: { 404: ['BLOCK_NOT_FOUND'] },
             handle: async (ctx, { params }: { params: BlockPath }) => ({ body: { block: await ctx.block(BigInt(params.blockNumber)) } }),
         },
+        ...oversightRoutes(),
     ];
     return routes;
 }

@@ -9,7 +9,15 @@
 import 'reflect-metadata';
 import type { ClassConstructor } from 'class-transformer';
 import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
-import { CALENDAR_DATE_PATTERN, FORMAT_CONSTRAINT, INSTANT_PATTERN, PredicateRequestDto, RequestAccessArgs } from '../../chaincode/model';
+import {
+    CALENDAR_DATE_PATTERN,
+    FORMAT_CONSTRAINT,
+    INSTANT_PATTERN,
+    PredicateRequestDto,
+    RequestAccessArgs,
+    RequestEmergencyAccessArgs,
+    RequestSealedAccessArgs,
+} from '../../chaincode/model';
 import { ANSWER_CONSTRAINT, type RecordValue } from './answers';
 import { EmptyBody } from './dto';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- class-transformer ships no types for its storage entry
@@ -44,6 +52,7 @@ const CONVERTERS: Record<string, Schema | ((meta: Meta) => Schema)> = {
     [FORMAT_CONSTRAINT.instant]: { type: 'string', format: 'date-time', pattern: INSTANT_PATTERN.source },
     [FORMAT_CONSTRAINT.calendarDate]: { type: 'string', format: 'date', pattern: CALENDAR_DATE_PATTERN.source },
     [FORMAT_CONSTRAINT.textLength]: (meta) => ({ type: 'string', minLength: meta.constraints[0], maxLength: meta.constraints[1] }),
+    [ANSWER_CONSTRAINT.oneOf]: (meta) => ({ oneOf: (meta.constraints as ClassConstructor<object>[]).map((c) => schemaRef(c)) }),
     [ANSWER_CONSTRAINT.record]: (meta) => ({
         type: 'object',
         additionalProperties: recordValueSchema(meta.constraints[1] as RecordValue),
@@ -87,11 +96,13 @@ const OBJECT_RULES: [ClassConstructor<object>, (s: Schema) => Schema][] = [
             };
         },
     ],
-    [
-        // At least one item or one predicate.
-        RequestAccessArgs,
-        (s) => ({ ...s, anyOf: [{ properties: { items: { minItems: 1 } } }, { properties: { predicates: { minItems: 1 } } }] }),
-    ],
+    // At least one item or one predicate, in every access request.
+    ...[RequestAccessArgs, RequestSealedAccessArgs, RequestEmergencyAccessArgs].map(
+        (cls): [ClassConstructor<object>, (s: Schema) => Schema] => [
+            cls,
+            (s) => ({ ...s, anyOf: [{ properties: { items: { minItems: 1 } } }, { properties: { predicates: { minItems: 1 } } }] }),
+        ],
+    ),
 ];
 
 export const EMPTY_BODY_SCHEMA: Schema = {

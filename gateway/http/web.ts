@@ -6,7 +6,9 @@
 //   verifies it against the card); the session may then call the citizen routes for that card
 //   only, as the gateway's citizen-agent identity. Everything that changes the ledger is a
 //   document signed in the browser, which no gateway can forge.
-// - console: the auditor types the app's own API key once; it is exchanged for a session.
+// - console: the auditor types the app's own API key once; it is exchanged for a session. Its
+//   writes are the audit office's decisions (findings, reviews, seals, blocks), as that app.
+// - the public transparency page (/transparency/): no session, it reads /public/transparency.
 // Sessions live in memory (a restart signs everyone out), in an HttpOnly, SameSite=Strict cookie.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -40,10 +42,35 @@ export const TRACKER_OPERATIONS = [
     'withdrawConsent',
     'reportLostDevice',
     'listMyAccessLog',
+    // A legal representative's view and acts (documents signed by the representative's own key), the child's own minority.
+    'listMyRepresentations',
+    'grantConsentAsRepresentative',
+    'withdrawConsentAsRepresentative',
+    'listAccessLogAsRepresentative',
+    'myMinority',
+    'endMinority',
+    // Objections to the card's entries, and their findings.
+    'fileObjection',
+    'listCardObjections',
 ];
 
 /** Routes a console session may call (the chaincode still checks the app's role). */
 export const CONSOLE_OPERATIONS = [
+    // The audit office's work: objections and their findings, break-glass review cases, seals, blocks.
+    'listObjections',
+    'getObjection',
+    'readObjectionText',
+    'recordFinding',
+    'listDepartmentObjections',
+    'listReviews',
+    'getReview',
+    'decideReview',
+    'getBreakGlassStatus',
+    'clearBreakGlassBlock',
+    'getSeal',
+    'extendSeal',
+    'getPolicy',
+    'transparencyReport',
     'auditAccess',
     'auditAccessCounts',
     'auditHistory',
@@ -236,6 +263,11 @@ export function mountWebUis(app: express.Express, deps: WebDeps): void {
         res.set('Cache-Control', 'no-cache');
         res.sendFile(file);
     };
+    // The public transparency report's page: no session, no API (it reads /public/transparency).
+    app.get('/transparency', STRICT_CSP, (req, res, next) => {
+        if (!req.originalUrl.split('?')[0].endsWith('/')) return res.redirect(301, '/transparency/');
+        page('transparency')(req, res, next);
+    });
     for (const ui of webUisOf(deps.issuer)) {
         app.get(`/${ui}`, STRICT_CSP, (req, res, next) => {
             if (!req.originalUrl.split('?')[0].endsWith('/')) return res.redirect(301, `/${ui}/`);
@@ -383,7 +415,8 @@ export const SESSION_ROUTES: readonly SessionRouteSpec[] = [
         path: '/session',
         operationId: 'consoleSignIn',
         summary: "Exchanges an app's API key (of this gateway's org) for a session; sets the session cookie",
-        description: "The page does not keep the key. The session calls the console's read-only routes as that app.",
+        description:
+            "The page does not keep the key. The session calls the console's routes as that app: reads, and the audit office's decisions (the chaincode checks the role).",
         session: 'none',
         body: ApiKeyBody,
         answer: ConsoleSignInAnswer,

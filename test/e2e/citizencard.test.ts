@@ -92,6 +92,10 @@ describe(`citizen cards on ${NETWORK_LABEL}`, function () {
             },
         );
         expect(stdout).to.match(/^10\. The auditor fetches the proof/m);
+        // Issue 24: a representative's consent, a sealed entry the citizen does not see, an objection and its finding.
+        expect(stdout).to.match(/^14\. The parent consents for the child/m);
+        expect(stdout).to.match(/the citizen's log lists the sealed entry: false/);
+        expect(stdout).to.match(/^17\. The audit office reads the text/m);
         expect(stdout).to.match(/^Done\./m);
     });
 

@@ -1,14 +1,27 @@
 // The web UIs in a real browser (Debian's Chromium driven by playwright-core) against the test
 // devnet's gateways: the citizen's tracker (device key in the browser, live access log, consent
-// given and withdrawn) and the auditor's console (filter, proof checked in the page, block), each
-// page checked with axe-core, and the README's screenshots taken. Without a Chromium the tests
-// say so and do not run.
+// given and withdrawn, a break-glass access flagged, an objection and its finding), a legal
+// representative's tracker (whom they represent, a consent for a 13-year-old, the child's log),
+// the auditor's console (filter, proof checked in the page, block; the objection's text and
+// finding, a break-glass review, a seal extended) and the public transparency page, each page
+// checked with axe-core, and the README's screenshots taken. Without a Chromium the tests say so
+// and do not run.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../scripts/demo';
+import { DeviceKey } from '../../gateway/citizen/device';
+import { seoulMonth } from '../../chaincode/model';
+import {
+    basicPensionServiceBody,
+    birthDateAged,
+    cardIssueBody,
+    childPersonal,
+    ensureApp,
+    serviceBody,
+    type GatewayClient,
+} from '../../scripts/demo';
 import { findOrg, REPO_ROOT, type Topology } from '../../network/client/topology';
 import { NETWORK_LABEL, testNetwork } from './network';
 import { notRun } from '../not-run';
@@ -62,6 +75,11 @@ describe(`web UIs in Chromium on ${NETWORK_LABEL}: the citizen tracker and the a
     let welfare: GatewayClient;
     let pension: GatewayClient;
     let auditor: GatewayClient;
+    let citizenApp: GatewayClient;
+    let police: GatewayClient;
+    let emergency: GatewayClient;
+    const investigation = { serviceId: `svc-web-inv-${run}`, dept: `inv-${run}`, purpose: 'Criminal investigation' };
+    const care = { serviceId: `svc-web-er-${run}`, dept: `er-${run}`, purpose: 'Emergency care' };
 
     before(async function () {
         const executablePath = findChromium();
@@ -74,7 +92,27 @@ describe(`web UIs in Chromium on ${NETWORK_LABEL}: the citizen tracker and the a
         welfare = await ensureApp(t, 'MOHWMSP', 'web-welfare', { role: 'department', dept: 'welfare' });
         pension = await ensureApp(t, 'MOHWMSP', 'web-pension', { role: 'department', dept: 'pension' });
         auditor = await ensureApp(t, 'AuditMSP', 'web-auditor', { identity: 'auditor1', role: 'auditor' });
-        for (const c of [issuer, serviceAdmin, welfare, pension, auditor]) c.verbose = false;
+        citizenApp = await ensureApp(t, 'SeoulMSP', 'web-citizen-app', { identity: 'citizen-agent', role: 'citizen-agent' });
+        police = await ensureApp(t, 'MOISMSP', `web-police-${run}`, { role: 'department', dept: investigation.dept });
+        emergency = await ensureApp(t, 'MOHWMSP', `web-er-${run}`, { role: 'department', dept: care.dept });
+        for (const c of [issuer, serviceAdmin, welfare, pension, auditor, citizenApp, police, emergency]) c.verbose = false;
+        for (const [owner, s, basis, legalBasis] of [
+            ['MOISMSP', investigation, 'investigation', 'Criminal Procedure Act art. 199'],
+            ['MOHWMSP', care, 'emergency', 'Emergency Medical Service Act art. 8'],
+        ] as const)
+            await serviceAdmin.call(
+                {
+                    method: 'POST',
+                    path: '/v1/services',
+                    body: serviceBody({ ownerMspId: owner, dept: s.dept, name: s.purpose }, s.serviceId, s.purpose, {
+                        items: ['name', 'address'],
+                        predicates: [],
+                        legalBasis,
+                        basis,
+                    }),
+                },
+                201,
+            );
         await serviceAdmin.call(
             {
                 method: 'POST',
@@ -155,6 +193,238 @@ describe(`web UIs in Chromium on ${NETWORK_LABEL}: the citizen tracker and the a
         // The filter narrows the list.
         await page.selectOption('#filter-decision', 'GRANTED');
         expect(await rows.count()).to.equal(1);
+        await page.close();
+    });
+
+    it('Given the signed-in tracker, a break-glass access is flagged at once, the citizen objects to an access with a short text, and sees the finding the auditor records in the console', async () => {
+        // An emergency access without consent: shown at once, flagged.
+        const glass = await emergency.call<{ accessId: string; decision: string }>(
+            {
+                method: 'POST',
+                path: '/v1/access-requests/emergency',
+                body: {
+                    cardId,
+                    serviceId: care.serviceId,
+                    purpose: care.purpose,
+                    items: ['name'],
+                    predicates: [],
+                    reasonCode: 'UNCONSCIOUS_PATIENT',
+                    incidentRef: `ER-${run.toUpperCase()}`,
+                },
+            },
+            201,
+        );
+        expect(glass.decision).to.equal('GRANTED');
+        // A sealed access: the citizen does not see it (the auditor does, below).
+        const sealed = await police.call<{ accessId: string }>(
+            {
+                method: 'POST',
+                path: '/v1/access-requests/sealed',
+                body: {
+                    cardId,
+                    serviceId: investigation.serviceId,
+                    purpose: investigation.purpose,
+                    items: ['address'],
+                    predicates: [],
+                    sealedUntil: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+                },
+            },
+            201,
+        );
+        const page = await context.newPage();
+        await page.goto(`${gatewayUrl(t, 'SeoulMSP')}/tracker/`);
+        const flagged = page.locator(`#access-log tbody tr[data-access-id="${glass.accessId}"]`);
+        await flagged.waitFor();
+        expect(await flagged.getAttribute('data-break-glass')).to.equal('true');
+        expect(await flagged.textContent()).to.contain('UNCONSCIOUS_PATIENT');
+        expect(await page.locator(`#access-log tbody tr[data-access-id="${sealed.accessId}"]`).count()).to.equal(0);
+
+        // The objection, from the log: a short text, signed in the browser.
+        const granted = page.locator('#access-log tbody tr[data-decision=GRANTED]:not([data-break-glass])').first();
+        const accessId = (await granted.getAttribute('data-access-id'))!;
+        await granted.getByRole('button', { name: /Object to the access of/ }).click();
+        const text = `The welfare office should not have my birth date (${run}).`;
+        await page.fill('#objection-text', text);
+        await page.getByRole('button', { name: 'Sign and send objection' }).click();
+        const mine = page.locator('#objections-table tbody tr[data-objection-id]');
+        await mine.first().waitFor();
+        expect(await mine.first().getAttribute('data-status')).to.equal('OPEN');
+        const objectionId = (await mine.first().getAttribute('data-objection-id'))!;
+        expect(await seriousViolations(page), 'axe on the tracker with an objection').to.deep.equal([]);
+
+        // The audit office's console: the open objection, its text from Seoul's peer, the finding.
+        const consolePage = await context.newPage();
+        await consolePage.goto(`${gatewayUrl(t, 'AuditMSP')}/console/`);
+        await consolePage.fill('#api-key', auditor.apiKey);
+        await consolePage.getByRole('button', { name: 'Sign in' }).click();
+        await consolePage.click('#tab-objections');
+        const row = consolePage.locator(`#objections-table tbody tr[data-objection-id="${objectionId}"]`);
+        await row.waitFor();
+        await row.getByRole('button', { name: /Read the text of objection/ }).click();
+        await row.locator('blockquote.citizen-text').waitFor();
+        expect(await row.locator('blockquote.citizen-text').textContent()).to.equal(text);
+        await row.getByRole('button', { name: /^Decide/ }).click();
+        await consolePage.selectOption('#finding-outcome', 'UPHELD');
+        await consolePage.selectOption('#finding-code', 'NO_VALID_BASIS');
+        await consolePage.fill('#finding-text', 'The welfare office had no basis for reading the birth date.');
+        expect(await seriousViolations(consolePage), 'axe on the objections').to.deep.equal([]);
+        await consolePage.click('#finding-record');
+        await row.waitFor({ state: 'detached' });
+
+        // A break-glass review decided, and the sealed entry's seal extended by the auditor.
+        await consolePage.click('#tab-reviews');
+        const review = consolePage.locator(`#reviews-table tbody tr[data-review-id="${glass.accessId}"]`);
+        await review.waitFor();
+        await review.getByRole('button', { name: /^Decide/ }).click();
+        await consolePage.selectOption('#review-outcome', 'CLEARED');
+        await consolePage.click('#review-record');
+        await review.waitFor({ state: 'detached' });
+        await consolePage.fill('#bg-dept', care.dept);
+        await consolePage.click('#bg-show');
+        await consolePage.waitForSelector('#bg-blocked');
+        expect(await seriousViolations(consolePage), 'axe on the reviews').to.deep.equal([]);
+        await consolePage.click('#tab-seals');
+        await consolePage.fill('#seal-id', sealed.accessId);
+        await consolePage.click('#seal-show');
+        await consolePage.waitForSelector('#seal-until');
+        const later = new Date(Date.now() + 60 * 86_400_000);
+        const local = new Date(later.getTime() - later.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+        await consolePage.fill('#seal-new-until', local);
+        await consolePage.fill('#seal-ref', 'AUD-2026-0042');
+        await consolePage.click('#seal-extend');
+        await consolePage.waitForSelector('#seal-extensions tbody tr:has-text("AUD-2026-0042")');
+        expect(await seriousViolations(consolePage), 'axe on the seal').to.deep.equal([]);
+        // Signed out: the next test signs in afresh.
+        await consolePage.getByRole('button', { name: 'Sign out' }).click();
+        await consolePage.waitForSelector('#api-key');
+        await consolePage.close();
+
+        // Back in the tracker: the finding, seen by the citizen.
+        await page.click('#objections-refresh');
+        await page.waitForSelector(`#objections-table tbody tr[data-objection-id="${objectionId}"][data-status=UPHELD]`);
+        expect(await mine.first().textContent()).to.contain('NO_VALID_BASIS');
+        // ... and by the department the entry names.
+        const seen = await welfare.call<{ objection: { finding: { outcome: string }; accessId: string } }>(
+            { method: 'GET', path: `/v1/objections/${objectionId}` },
+            200,
+        );
+        expect(seen.objection).to.deep.include({ accessId });
+        expect(seen.objection.finding.outcome).to.equal('UPHELD');
+        await page.close();
+    });
+
+    it("Given a parent's device and a 13-year-old's minority, the parent sees whom they represent and what they may do, consents for the child, and sees the child's log", async () => {
+        const parentCard = `card-web-par-${run}`;
+        const childCard = `card-web-kid-${run}`;
+        const own = await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'en-GB' });
+        own.on('console', (m) => {
+            if (m.type() === 'error') pageErrors.push(m.text());
+        });
+        try {
+            const page = await own.newPage();
+            await page.goto(`${gatewayUrl(t, 'SeoulMSP')}/tracker/`);
+            await page.fill('#card-id', parentCard);
+            await page.click('button[type=submit]');
+            const publicKey = (await page.textContent('#device-public-key'))!.trim();
+            await issuer.call({ method: 'POST', path: '/v1/cards', body: cardIssueBody(parentCard, publicKey) }, 201);
+            // The child: 13 years and a month old today (Seoul); the card desk records the minority and the parent's representation.
+            const child = DeviceKey.generate();
+            await issuer.call(
+                {
+                    method: 'POST',
+                    path: '/v1/cards',
+                    body: cardIssueBody(childCard, child.publicKeyBase64(), childPersonal('Hong Dasom', birthDateAged(13, 30))),
+                },
+                201,
+            );
+            await issuer.call({ method: 'POST', path: `/v1/cards/${childCard}/minority`, body: {} }, 201);
+            const representationId = `rep-web-${run}`;
+            await issuer.call(
+                {
+                    method: 'POST',
+                    path: '/v1/representations',
+                    body: {
+                        representationId,
+                        representedCardId: childCard,
+                        representativeCardId: parentCard,
+                        basis: 'MINOR_UNDER_14',
+                        scope: ['consent', 'withdraw', 'viewLog', 'object'],
+                    },
+                },
+                201,
+            );
+            await page.getByRole('button', { name: 'Sign in with this device' }).click();
+            const rep = page.locator(`#representations-representative tbody tr[data-representation-id="${representationId}"]`);
+            await rep.waitFor();
+            expect(await rep.textContent()).to.contain('child under 14');
+            expect(await rep.textContent()).to.contain('see their log');
+            expect(await seriousViolations(page), 'axe on the representative').to.deep.equal([]);
+            await rep.getByRole('button', { name: `Act for ${childCard}` }).click();
+            await page.waitForSelector('#acting #their-log');
+            await page.selectOption('#rep-consent-service', serviceId);
+            await page.locator('#rep-consent-form input[value=name]').check();
+            await page.getByRole('button', { name: 'Sign and consent for them' }).click();
+            const given = page.locator('#their-consents tbody tr[data-consent-id]');
+            await given.first().waitFor();
+            const consentId = (await given.first().getAttribute('data-consent-id'))!;
+            const consent = await citizenApp.call<{ consent: { cardId: string; representation: { representativeCardId: string } } }>(
+                { method: 'GET', path: `/v1/consents/${consentId}` },
+                200,
+            );
+            expect(consent.consent.cardId).to.equal(childCard);
+            expect(consent.consent.representation.representativeCardId).to.equal(parentCard);
+            // The department reads the child's name under the parent's consent; the parent sees it in the child's log.
+            const access = await welfare.call<{ decision: string; accessId: string }>(
+                {
+                    method: 'POST',
+                    path: '/v1/access-requests',
+                    body: { cardId: childCard, serviceId, purpose, items: ['name'], predicates: [], consentId },
+                },
+                201,
+            );
+            expect(access.decision).to.equal('GRANTED');
+            await page.click('#acting-refresh');
+            await page.waitForSelector(`#their-log tbody tr[data-access-id="${access.accessId}"][data-decision=GRANTED]`);
+            expect(await seriousViolations(page), 'axe on acting for the child').to.deep.equal([]);
+            // Withdrawn by the parent in the browser: the next request is DENIED.
+            await page.locator('#their-consents').getByRole('button', { name: 'Withdraw consent for Basic pension' }).click();
+            await page.waitForSelector('#their-consents tbody tr .badge.WITHDRAWN');
+            const after = await welfare.call<{ decision: string; reason: string }>(
+                {
+                    method: 'POST',
+                    path: '/v1/access-requests',
+                    body: { cardId: childCard, serviceId, purpose, items: ['name'], predicates: [], consentId },
+                },
+                201,
+            );
+            expect(after).to.include({ decision: 'DENIED', reason: 'CONSENT_WITHDRAWN' });
+            await page.close();
+        } finally {
+            await own.close();
+        }
+    });
+
+    it('Given the public transparency page, anyone sees the month’s counts without signing in, small counts shown as suppressed', async () => {
+        // The audit office's periodic roll-up, so that the report counts everything up to now.
+        for (let i = 0; i < 50; i++) {
+            const { rollUp } = await auditor.call<{ rollUp: { more: boolean } }>(
+                { method: 'POST', path: '/v1/reports/transparency/roll-up', body: { month: seoulMonth(new Date()) } },
+                200,
+            );
+            if (!rollUp.more) break;
+        }
+        const page = await context.newPage();
+        await page.goto(`${gatewayUrl(t, 'MOHWMSP')}/transparency/`);
+        await page.waitForSelector('#report-table');
+        // This run's emergency department: one break-glass access (fewer than 5: suppressed).
+        const row = page.locator(`#report-table tbody tr[data-dept="${care.dept}"][data-basis=emergency]`);
+        await row.waitFor();
+        expect(await row.locator('td[data-metric=breakGlass]').textContent()).to.equal('fewer than 5');
+        expect(await row.locator('td[data-metric=denials]').textContent()).to.equal('0');
+        expect(await seriousViolations(page), 'axe on the transparency page').to.deep.equal([]);
+        await page.getByRole('button', { name: '한국어' }).click();
+        await page.getByRole('heading', { name: '투명성 보고서' }).first().waitFor();
+        expect(await row.locator('td[data-metric=breakGlass]').textContent()).to.equal('5건 미만');
         await page.close();
     });
 

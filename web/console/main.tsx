@@ -1,13 +1,16 @@
 // The auditor's console: accesses by org, department, time and decision (paged); counts per org
 // and department over time; the history of a card, consent, service or access entry; a block and
-// transaction explorer; and a transaction's proof, checked in this page (chain.ts).
+// transaction explorer; and a transaction's proof, checked in this page (chain.ts). The audit
+// office's work: open objections (the citizen's text read from Seoul's peer) and their findings,
+// break-glass review cases and blocks, sealed entries and their extension.
 import { type ComponentChildren, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, query } from '../shared/api';
 import { Frame, Section } from '../shared/frame';
 import { formatTime, LangProvider, useLang, useT } from '../shared/i18n';
 import { Table } from '../shared/table';
-import type { AccessLogEntry, Page } from '../../chaincode/model/assets';
+import type { AccessLogEntry, BreakGlassState, Objection, Page, Review, Seal } from '../../chaincode/model/assets';
+import { FINDING_CODES } from '../../chaincode/model/vocabulary';
 import type { BlockTransaction, BlockView, ChainInfo, TransactionProof } from '../../gateway/fabric/types';
 import '../shared/style.css';
 import { type Check, headerHash, verifyProof } from './chain';
@@ -28,7 +31,9 @@ type Block = Omit<BlockView, 'transactions'> & { transactions: Tx[] };
 
 const message = (e: unknown) => (e instanceof ApiError ? `${e.code}: ${e.message}` : (e as Error).message);
 type Guard = (work: () => Promise<void>) => Promise<void>;
-type Open = { proof(txId: string): void; block(n: string): void };
+type Open = { proof(txId: string): void; block(n: string): void; seal(accessId: string): void };
+const TABS = ['accesses', 'objections', 'reviews', 'seals', 'chart', 'history', 'blocks'] as const;
+type Tab = (typeof TABS)[number];
 
 /** A datetime-local value (local time, minutes) for a Date. */
 const localInput = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
@@ -37,7 +42,8 @@ function Console() {
     const t = useT(TEXT);
     const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
     const [error, setError] = useState('');
-    const [tab, setTab] = useState<'accesses' | 'chart' | 'history' | 'blocks'>('accesses');
+    const [tab, setTab] = useState<Tab>('accesses');
+    const [sealId, setSealId] = useState('');
     const [proof, setProof] = useState<string>();
     const [block, setBlock] = useState<string>();
 
@@ -65,6 +71,10 @@ function Console() {
             setProof(undefined);
             setBlock(n);
         },
+        seal: (accessId) => {
+            setSealId(accessId);
+            setTab('seals');
+        },
     };
     return (
         <Frame
@@ -87,7 +97,7 @@ function Console() {
             {session && (
                 <>
                     <nav class="tabs" aria-label={t('tabs')}>
-                        {(['accesses', 'chart', 'history', 'blocks'] as const).map((name) => (
+                        {TABS.map((name) => (
                             <button
                                 key={name}
                                 type="button"
@@ -102,6 +112,9 @@ function Console() {
                     {proof && <ProofPanel txId={proof} guard={guard} open={open} onClose={() => setProof(undefined)} />}
                     {block && <BlockPanel number={block} guard={guard} open={open} onClose={() => setBlock(undefined)} />}
                     {tab === 'accesses' && <Accesses session={session} guard={guard} open={open} />}
+                    {tab === 'objections' && <Objections guard={guard} open={open} />}
+                    {tab === 'reviews' && <Reviews session={session} guard={guard} open={open} />}
+                    {tab === 'seals' && <Seals key={sealId} accessId={sealId} guard={guard} />}
                     {tab === 'chart' && <Counts session={session} guard={guard} />}
                     {tab === 'history' && <History guard={guard} />}
                     {tab === 'blocks' && <Blocks guard={guard} open={open} />}
@@ -271,6 +284,25 @@ function Accesses(props: { session: SessionInfo; guard: Guard; open: Open }) {
                                         : e.legalBasis
                                           ? `${e.reason} · ${e.legalBasis}`
                                           : e.reason}
+                                    {e.sealed && (
+                                        <>
+                                            {' '}
+                                            <button
+                                                type="button"
+                                                class="secondary"
+                                                aria-label={t('openSeal', { id: e.accessId.slice(0, 12) })}
+                                                onClick={() => props.open.seal(e.accessId)}
+                                            >
+                                                {t('sealedBadge')}
+                                            </button>
+                                        </>
+                                    )}
+                                    {e.breakGlass && (
+                                        <>
+                                            {' '}
+                                            <span class="badge BREAK_GLASS">{t('breakGlassBadge')}</span>
+                                        </>
+                                    )}
                                 </td>
                                 <td>
                                     <button
@@ -298,6 +330,511 @@ function Accesses(props: { session: SessionInfo; guard: Guard; open: Open }) {
                             {t('next')}
                         </button>
                     </div>
+                </>
+            )}
+        </Section>
+    );
+}
+
+/** Pages of a listing by status (objections, review cases), with the bookmark of the next one. */
+function useStatusPages<T>(guard: Guard, path: string) {
+    const [status, setStatus] = useState('OPEN');
+    const [page, setPage] = useState<Page<T>>();
+    const load = (s = status, bookmark = '') =>
+        guard(async () => setPage((await call<{ page: Page<T> }>('GET', `${path}${query({ status: s, pageSize: 50, bookmark })}`)).page));
+    useEffect(() => {
+        load();
+    }, []);
+    return { status, setStatus, page, load };
+}
+
+function StatusPicker(props: { id: string; statuses: string[]; status: string; onPick(s: string): void }) {
+    const t = useT(TEXT);
+    return (
+        <form
+            class="row"
+            onSubmit={(e) => {
+                e.preventDefault();
+                props.onPick(props.status);
+            }}
+        >
+            <label>
+                {t('status')}
+                <select id={`${props.id}-status`} value={props.status} onChange={(e) => props.onPick(e.currentTarget.value)}>
+                    {props.statuses.map((s) => (
+                        <option key={s} value={s}>
+                            {t(s)}
+                        </option>
+                    ))}
+                </select>
+            </label>
+        </form>
+    );
+}
+
+/** The audit office's decision: an outcome, a finding code and a public text (screened by the chaincode). */
+function DecisionForm(props: {
+    id: string;
+    outcomes: string[];
+    textRequired: boolean;
+    guard: Guard;
+    send(d: { outcome: string; findingCode: string; text?: string }): Promise<void>;
+}) {
+    const t = useT(TEXT);
+    const [outcome, setOutcome] = useState(props.outcomes[0] as string);
+    const [code, setCode] = useState<string>(FINDING_CODES[0]);
+    const [text, setText] = useState('');
+    return (
+        <form
+            class="row decision"
+            onSubmit={(e) => {
+                e.preventDefault();
+                props.guard(() => props.send({ outcome, findingCode: code, ...(text.trim() ? { text: text.trim() } : {}) }));
+            }}
+        >
+            <label>
+                {t('outcome')}
+                <select id={`${props.id}-outcome`} value={outcome} onChange={(e) => setOutcome(e.currentTarget.value)}>
+                    {props.outcomes.map((o) => (
+                        <option key={o} value={o}>
+                            {t(o)}
+                        </option>
+                    ))}
+                </select>
+            </label>
+            <label>
+                {t('findingCode')}
+                <select id={`${props.id}-code`} value={code} onChange={(e) => setCode(e.currentTarget.value)}>
+                    {FINDING_CODES.map((c) => (
+                        <option key={c} value={c}>
+                            {c}
+                        </option>
+                    ))}
+                </select>
+            </label>
+            <label class="stack wide">
+                {t('findingText')}
+                <textarea
+                    id={`${props.id}-text`}
+                    rows={2}
+                    maxLength={1000}
+                    required={props.textRequired}
+                    value={text}
+                    onInput={(e) => setText(e.currentTarget.value)}
+                />
+            </label>
+            <button type="submit" id={`${props.id}-record`}>
+                {t('record')}
+            </button>
+        </form>
+    );
+}
+
+function Objections(props: { guard: Guard; open: Open }) {
+    const t = useT(TEXT);
+    const { lang } = useLang();
+    const list = useStatusPages<Objection>(props.guard, '/v1/objections');
+    const [texts, setTexts] = useState<Record<string, string>>({});
+    const [deciding, setDeciding] = useState<string>();
+    const [done, setDone] = useState('');
+    return (
+        <Section id="objections" title={t('objections')}>
+            <p class="sr-only" aria-live="polite">
+                {done}
+            </p>
+            <StatusPicker
+                id="o"
+                statuses={['OPEN', 'UPHELD', 'REJECTED']}
+                status={list.status}
+                onPick={(s) => {
+                    list.setStatus(s);
+                    list.load(s);
+                }}
+            />
+            {list.page && (
+                <Table
+                    id="objections-table"
+                    caption={t('objections')}
+                    hideCaption
+                    headers={[t('filed'), t('org'), t('dept'), t('service'), t('card'), t('access'), t('status'), t('finding')]}
+                    empty={t('none')}
+                    count={list.page.records.length}
+                >
+                    {list.page.records.map((o) => (
+                        <tr key={o.objectionId} data-objection-id={o.objectionId} data-status={o.status}>
+                            <td>{formatTime(o.filedAt, lang)}</td>
+                            <td>{o.callerMspId}</td>
+                            <td>{o.callerDept}</td>
+                            <td>{o.serviceId}</td>
+                            <td class="mono">{o.cardId}</td>
+                            <td>
+                                <button
+                                    type="button"
+                                    class="secondary"
+                                    aria-label={t('proofOf', { id: o.accessId.slice(0, 12) })}
+                                    onClick={() => props.open.proof(o.accessId)}
+                                >
+                                    {t('proof')}
+                                </button>
+                            </td>
+                            <td>
+                                <span class={`badge ${o.status}`}>{t(o.status)}</span>
+                            </td>
+                            <td class="finding">
+                                {o.finding && (
+                                    <p>
+                                        <strong>{o.finding.findingCode}</strong> {o.finding.text}
+                                    </p>
+                                )}
+                                {texts[o.objectionId] !== undefined ? (
+                                    <>
+                                        <p class="muted">{t('citizenText')}</p>
+                                        <blockquote class="citizen-text">{texts[o.objectionId]}</blockquote>
+                                    </>
+                                ) : (
+                                    <button
+                                        type="button"
+                                        class="secondary"
+                                        aria-label={t('readTextOf', { id: o.objectionId.slice(0, 12) })}
+                                        onClick={() =>
+                                            props.guard(async () => {
+                                                const r = await call<{ objectionText: { text: string } }>(
+                                                    'GET',
+                                                    `/v1/objections/${o.objectionId}/text`,
+                                                );
+                                                setTexts({ ...texts, [o.objectionId]: r.objectionText.text });
+                                            })
+                                        }
+                                    >
+                                        {t('readText')}
+                                    </button>
+                                )}
+                                {o.status === 'OPEN' && deciding !== o.objectionId && (
+                                    <button
+                                        type="button"
+                                        aria-label={t('decideOf', { id: o.objectionId.slice(0, 12) })}
+                                        onClick={() => setDeciding(o.objectionId)}
+                                    >
+                                        {t('decide')}
+                                    </button>
+                                )}
+                                {deciding === o.objectionId && (
+                                    <DecisionForm
+                                        id="finding"
+                                        outcomes={['UPHELD', 'REJECTED']}
+                                        textRequired
+                                        guard={props.guard}
+                                        send={async (d) => {
+                                            await call('POST', `/v1/objections/${o.objectionId}/finding`, d);
+                                            setDeciding(undefined);
+                                            setDone(t('done'));
+                                            await list.load();
+                                        }}
+                                    />
+                                )}
+                            </td>
+                        </tr>
+                    ))}
+                </Table>
+            )}
+        </Section>
+    );
+}
+
+function Reviews(props: { session: SessionInfo; guard: Guard; open: Open }) {
+    const t = useT(TEXT);
+    const { lang } = useLang();
+    const list = useStatusPages<Review>(props.guard, '/v1/reviews');
+    const [deciding, setDeciding] = useState<string>();
+    const [done, setDone] = useState('');
+    const [dept, setDept] = useState({ mspId: props.session.orgs.find((o) => o !== props.session.mspId) ?? props.session.mspId, dept: '' });
+    const [state, setState] = useState<BreakGlassState>();
+    const [ref, setRef] = useState('');
+    const lookup = () =>
+        props.guard(async () =>
+            setState((await call<{ breakGlass: BreakGlassState }>('GET', `/v1/break-glass/${dept.mspId}/${dept.dept.trim()}`)).breakGlass),
+        );
+    return (
+        <>
+            <Section id="reviews" title={t('reviews')}>
+                <p class="sr-only" aria-live="polite">
+                    {done}
+                </p>
+                <StatusPicker
+                    id="r"
+                    statuses={['OPEN', 'CLEARED', 'UPHELD']}
+                    status={list.status}
+                    onPick={(s) => {
+                        list.setStatus(s);
+                        list.load(s);
+                    }}
+                />
+                {list.page && (
+                    <Table
+                        id="reviews-table"
+                        caption={t('reviews')}
+                        hideCaption
+                        headers={[
+                            t('opened'),
+                            t('org'),
+                            t('dept'),
+                            t('service'),
+                            t('card'),
+                            t('reasonCode'),
+                            t('incident'),
+                            t('status'),
+                            t('finding'),
+                        ]}
+                        empty={t('none')}
+                        count={list.page.records.length}
+                    >
+                        {list.page.records.map((r) => (
+                            <tr key={r.reviewId} data-review-id={r.reviewId} data-status={r.status}>
+                                <td>{formatTime(r.openedAt, lang)}</td>
+                                <td>{r.callerMspId}</td>
+                                <td>{r.callerDept}</td>
+                                <td>{r.serviceId}</td>
+                                <td class="mono">{r.cardId}</td>
+                                <td>{r.reasonCode}</td>
+                                <td class="mono">{r.incidentRef}</td>
+                                <td>
+                                    <span class={`badge ${r.status}`}>{t(r.status)}</span>
+                                </td>
+                                <td class="finding">
+                                    {r.decision && (
+                                        <p>
+                                            <strong>{r.decision.findingCode}</strong> {r.decision.text}
+                                        </p>
+                                    )}
+                                    {r.status === 'OPEN' && deciding !== r.reviewId && (
+                                        <button
+                                            type="button"
+                                            aria-label={t('decideOf', { id: r.reviewId.slice(0, 12) })}
+                                            onClick={() => setDeciding(r.reviewId)}
+                                        >
+                                            {t('decide')}
+                                        </button>
+                                    )}
+                                    {deciding === r.reviewId && (
+                                        <DecisionForm
+                                            id="review"
+                                            outcomes={['CLEARED', 'UPHELD']}
+                                            textRequired={false}
+                                            guard={props.guard}
+                                            send={async (d) => {
+                                                await call('POST', `/v1/reviews/${r.reviewId}/decision`, d);
+                                                setDeciding(undefined);
+                                                setDone(t('done'));
+                                                await list.load();
+                                            }}
+                                        />
+                                    )}
+                                </td>
+                            </tr>
+                        ))}
+                    </Table>
+                )}
+            </Section>
+            <Section id="break-glass" title={t('breakGlassTitle')}>
+                <form
+                    class="row"
+                    onSubmit={(e) => {
+                        e.preventDefault();
+                        lookup();
+                    }}
+                >
+                    <label>
+                        {t('org')}
+                        <select id="bg-org" value={dept.mspId} onChange={(e) => setDept({ ...dept, mspId: e.currentTarget.value })}>
+                            {props.session.orgs.map((o) => (
+                                <option key={o} value={o}>
+                                    {o}
+                                </option>
+                            ))}
+                        </select>
+                    </label>
+                    <label>
+                        {t('dept')}
+                        <input
+                            id="bg-dept"
+                            required
+                            pattern="[a-z0-9][a-z0-9\-]{0,63}"
+                            value={dept.dept}
+                            onInput={(e) => setDept({ ...dept, dept: e.currentTarget.value })}
+                        />
+                    </label>
+                    <button type="submit" id="bg-show">
+                        {t('show')}
+                    </button>
+                </form>
+                {state && (
+                    <>
+                        <dl class="kv" id="bg-state">
+                            <dt>{t('count')}</dt>
+                            <dd>
+                                {state.count} ({state.month})
+                            </dd>
+                            <dt>{t('allowance')}</dt>
+                            <dd>{state.allowance}</dd>
+                            <dt>{t('blocked')}</dt>
+                            <dd>
+                                <span id="bg-blocked" class={`badge ${state.blocked ? 'DENIED' : 'GRANTED'}`}>
+                                    {state.blocked ? t('yes') : t('no')}
+                                </span>
+                            </dd>
+                        </dl>
+                        {state.blocked && (
+                            <form
+                                class="row"
+                                onSubmit={(e) => {
+                                    e.preventDefault();
+                                    props.guard(async () => {
+                                        const r = await call<{ breakGlass: BreakGlassState }>(
+                                            'POST',
+                                            `/v1/break-glass/${state.mspId}/${state.dept}/clear`,
+                                            { decisionRef: ref.trim() },
+                                        );
+                                        setState(r.breakGlass);
+                                        setDone(t('done'));
+                                    });
+                                }}
+                            >
+                                <label>
+                                    {t('decisionRef')}
+                                    <input
+                                        id="bg-ref"
+                                        required
+                                        pattern="[A-Z0-9][A-Z0-9\-]{2,39}"
+                                        value={ref}
+                                        onInput={(e) => setRef(e.currentTarget.value)}
+                                    />
+                                </label>
+                                <button type="submit">{t('clearBlock')}</button>
+                            </form>
+                        )}
+                    </>
+                )}
+            </Section>
+        </>
+    );
+}
+
+function Seals(props: { accessId: string; guard: Guard }) {
+    const t = useT(TEXT);
+    const { lang } = useLang();
+    const [accessId, setAccessId] = useState(props.accessId);
+    const [seal, setSeal] = useState<Seal>();
+    const [policy, setPolicy] = useState<{ sealMaxDays: number; breakGlassMonthlyLimit: number; reportMinCount: number }>();
+    const [until, setUntil] = useState('');
+    const [ref, setRef] = useState('');
+    const [done, setDone] = useState('');
+    const load = (id: string) => props.guard(async () => setSeal((await call<{ seal: Seal }>('GET', `/v1/seals/${id}`)).seal));
+    useEffect(() => {
+        props.guard(async () => setPolicy((await call<{ policy: NonNullable<typeof policy> }>('GET', '/v1/policy')).policy));
+        if (props.accessId) load(props.accessId);
+    }, []);
+    return (
+        <Section id="seals" title={t('sealTitle')}>
+            <p class="sr-only" aria-live="polite">
+                {done}
+            </p>
+            {policy && (
+                <p class="muted" id="policy">
+                    {t('policy', { days: policy.sealMaxDays, limit: policy.breakGlassMonthlyLimit, min: policy.reportMinCount })}
+                </p>
+            )}
+            <form
+                class="row"
+                onSubmit={(e) => {
+                    e.preventDefault();
+                    load(accessId.trim());
+                }}
+            >
+                <label>
+                    {t('accessId')}
+                    <input
+                        id="seal-id"
+                        required
+                        pattern="[0-9a-f]{64}"
+                        size={66}
+                        value={accessId}
+                        onInput={(e) => setAccessId(e.currentTarget.value)}
+                    />
+                </label>
+                <button type="submit" id="seal-show">
+                    {t('show')}
+                </button>
+            </form>
+            {seal && (
+                <>
+                    <dl class="kv" id="seal-view">
+                        <dt>{t('org')}</dt>
+                        <dd>
+                            {seal.callerMspId} ({seal.callerDept})
+                        </dd>
+                        <dt>{t('card')}</dt>
+                        <dd class="mono">{seal.cardId}</dd>
+                        <dt>{t('sealedAt')}</dt>
+                        <dd>{formatTime(seal.sealedAt, lang)}</dd>
+                        <dt>{t('sealedUntil')}</dt>
+                        <dd id="seal-until" data-until={seal.sealedUntil}>
+                            {formatTime(seal.sealedUntil, lang)}
+                        </dd>
+                    </dl>
+                    <Table
+                        id="seal-extensions"
+                        caption={t('extensions')}
+                        headers={[t('time'), t('decisionRef'), t('newUntil')]}
+                        empty={t('none')}
+                        count={seal.extensions.length}
+                    >
+                        {seal.extensions.map((x) => (
+                            <tr key={x.txId}>
+                                <td>{formatTime(x.at, lang)}</td>
+                                <td class="mono">{x.decisionRef}</td>
+                                <td>{formatTime(x.sealedUntil, lang)}</td>
+                            </tr>
+                        ))}
+                    </Table>
+                    <h3>{t('extend')}</h3>
+                    <form
+                        class="row"
+                        onSubmit={(e) => {
+                            e.preventDefault();
+                            props.guard(async () => {
+                                const r = await call<{ seal: Seal }>('POST', `/v1/seals/${seal.accessId}/extend`, {
+                                    sealedUntil: new Date(until).toISOString(),
+                                    decisionRef: ref.trim(),
+                                });
+                                setSeal(r.seal);
+                                setDone(t('done'));
+                            });
+                        }}
+                    >
+                        <label>
+                            {t('newUntil')}
+                            <input
+                                id="seal-new-until"
+                                type="datetime-local"
+                                required
+                                value={until}
+                                onInput={(e) => setUntil(e.currentTarget.value)}
+                            />
+                        </label>
+                        <label>
+                            {t('decisionRef')}
+                            <input
+                                id="seal-ref"
+                                required
+                                pattern="[A-Z0-9][A-Z0-9\-]{2,39}"
+                                value={ref}
+                                onInput={(e) => setRef(e.currentTarget.value)}
+                            />
+                        </label>
+                        <button type="submit" id="seal-extend">
+                            {t('extend')}
+                        </button>
+                    </form>
                 </>
             )}
         </Section>

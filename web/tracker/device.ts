@@ -116,3 +116,47 @@ export const signConsent = (
     device: Device,
     p: { serviceId: string; recipientMspId: string; purpose: string; items: string[]; predicates: string[]; retentionDays: number },
 ) => sign(device, { ...base(device), type: 'ConsentReceipt', ...p });
+
+/** Which representation a representative acts under (and, for a child, today's in-force token the gateway gave). */
+export interface ActingFor {
+    representationId: string;
+    representedCardId: string;
+    minorityToken?: string;
+}
+
+const acting = (f: ActingFor) => ({
+    representationId: f.representationId,
+    representedCardId: f.representedCardId,
+    ...(f.minorityToken ? { minorityToken: f.minorityToken } : {}),
+});
+
+export const signRepresentationListRequest = (device: Device) => sign(device, { ...base(device), type: 'RepresentationListRequest' });
+
+/** A representative's documents: signed by this device's key (its card is the representative's), for the represented card. */
+export const signRepresentativeConsent = (
+    device: Device,
+    f: ActingFor,
+    p: { serviceId: string; recipientMspId: string; purpose: string; items: string[]; predicates: string[]; retentionDays: number },
+) => sign(device, { ...base(device), ...acting(f), type: 'RepresentativeConsentReceipt', ...p });
+
+export const signRepresentativeWithdrawal = (device: Device, f: ActingFor, consentId: string) =>
+    sign(device, { ...base(device), ...acting(f), type: 'RepresentativeConsentWithdrawal', consentId });
+
+export const signRepresentativeAccessLogRequest = (device: Device, f: ActingFor) =>
+    sign(device, { ...base(device), ...acting(f), type: 'RepresentativeAccessLogListRequest' });
+
+export const signMinorityEnd = (device: Device, ownToken: string) => sign(device, { ...base(device), type: 'MinorityEnd', ownToken });
+
+const hex = (b: ArrayBuffer) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, '0')).join('');
+
+/**
+ * An objection to an entry: the device signs the salted hash of the text (sha256 of canonical
+ * {salt, text}, chaincode/model/commitments.ts textCommitment); the text and its fresh salt go
+ * beside the signed document to the gateway, which sends them to Seoul's peers only.
+ */
+export async function signObjection(device: Device, accessId: string, text: string, f?: ActingFor) {
+    const salt = toBase64Url(crypto.getRandomValues(new Uint8Array(24)));
+    const textHash = hex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(canonicalJson({ salt, text }))));
+    const signed = await sign(device, { ...base(device), type: 'Objection', accessId, textHash, ...(f ? acting(f) : {}) });
+    return { ...signed, objectionText: { text, salt } };
+}

@@ -1,6 +1,9 @@
 // The citizen's data tracker: register this device, sign in by signing the gateway's challenge,
-// then see every access to the card's data (live), the consents (give, withdraw) and the card's
-// status (report a lost device). Every ledger change is a document signed here by the device key.
+// then see every access to the card's data (live; a sealed one only from its seal date, a
+// break-glass one flagged), object to one and read the audit office's finding, the consents (give,
+// withdraw) and the card's status (report a lost device). A legal representative sees whom they
+// represent and what they may do, consents for them and reads their log; a child takes over at 14.
+// Every ledger change is a document signed here by the device key.
 import { render } from 'preact';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError } from '../shared/api';
@@ -8,10 +11,20 @@ import { toBase64Url } from '../shared/bytes';
 import { ErrorAlert, Frame, Section } from '../shared/frame';
 import { formatTime, LangProvider, useLang, useT } from '../shared/i18n';
 import { Table } from '../shared/table';
-import type { AccessLogEntry, CitizenCard, Consent, Page, Service } from '../../chaincode/model/assets';
+import type {
+    AccessLogRecord,
+    CitizenCard,
+    Consent,
+    Objection,
+    Page,
+    Representation,
+    RepresentativeActEntry,
+    Service,
+} from '../../chaincode/model/assets';
 import type { DataItem } from '../../chaincode/model/vocabulary';
 import '../shared/style.css';
 import {
+    type ActingFor,
     type Device,
     forgetDevice,
     loadDevice,
@@ -20,6 +33,12 @@ import {
     signChallenge,
     signConsent,
     signLostDevice,
+    signMinorityEnd,
+    signObjection,
+    signRepresentationListRequest,
+    signRepresentativeAccessLogRequest,
+    signRepresentativeConsent,
+    signRepresentativeWithdrawal,
     signWithdrawal,
 } from './device';
 import { TEXT } from './text';
@@ -27,6 +46,11 @@ import { TEXT } from './text';
 const call = api('/tracker/api');
 
 const message = (e: unknown) => (e instanceof ApiError ? `${e.code}: ${e.message}` : (e as Error).message);
+
+/** A card's log holds access entries (a sealed one with its seal's date) and its legal representatives' acts. */
+type LogRecord = AccessLogRecord | RepresentativeActEntry;
+const isAccess = (r: LogRecord): r is AccessLogRecord => r.docType === 'access';
+const isAct = (r: LogRecord): r is RepresentativeActEntry => r.docType === 'representativeAct';
 
 /** Every page of a listing (bounded: at most 20 pages of 100). */
 async function all<T>(fetchPage: (bookmark: string) => Promise<Page<T>>): Promise<T[]> {
@@ -188,11 +212,49 @@ function SignedIn(props: { device: Device; onSignedOut(): void }) {
         loadConsents();
     }, [guard, loadConsents]);
     const serviceName = useMemo(() => new Map(services.map((s) => [s.serviceId, s.name])), [services]);
+    const [objections, setObjections] = useState<Objection[]>([]);
+    const [objecting, setObjecting] = useState<{ entry: AccessLogRecord; as?: ActingFor }>();
+    const loadObjections = useCallback(
+        () =>
+            guard(async () => {
+                const list = await all<Objection>(
+                    async (bookmark) =>
+                        (
+                            await call<{ page: Page<Objection> }>(
+                                'GET',
+                                `/v1/cards/${device.cardId}/objections?pageSize=100${bookmark ? `&bookmark=${encodeURIComponent(bookmark)}` : ''}`,
+                            )
+                        ).page,
+                );
+                setObjections(list.sort((a, b) => b.filedAt.localeCompare(a.filedAt)));
+            }),
+        [device, guard],
+    );
+    useEffect(() => {
+        loadObjections();
+    }, [loadObjections]);
     return (
         <>
             <ErrorAlert message={error} />
             <CardPanel device={device} guard={guard} />
-            <AccessLog device={device} serviceName={serviceName} guard={guard} />
+            <MyRepresentatives device={device} guard={guard} />
+            <Representations device={device} services={services} serviceName={serviceName} guard={guard} onObject={setObjecting} />
+            {objecting && (
+                <ObjectionForm
+                    device={device}
+                    entry={objecting.entry}
+                    as={objecting.as}
+                    serviceName={serviceName}
+                    guard={guard}
+                    onDone={async () => {
+                        setObjecting(undefined);
+                        await loadObjections();
+                    }}
+                    onCancel={() => setObjecting(undefined)}
+                />
+            )}
+            <AccessLog device={device} serviceName={serviceName} guard={guard} onObject={(entry) => setObjecting({ entry })} />
+            <Objections objections={objections} serviceName={serviceName} reload={loadObjections} />
             <Consents device={device} consents={consents} services={services} reload={loadConsents} guard={guard} />
         </>
     );
@@ -262,11 +324,11 @@ function CardPanel(props: { device: Device; guard: Guard }) {
     );
 }
 
-function AccessLog(props: { device: Device; serviceName: Map<string, string>; guard: Guard }) {
+function AccessLog(props: { device: Device; serviceName: Map<string, string>; guard: Guard; onObject(e: AccessLogRecord): void }) {
     const t = useT(TEXT);
-    const { lang } = useLang();
     const { device } = props;
-    const [entries, setEntries] = useState<AccessLogEntry[]>([]);
+    const [entries, setEntries] = useState<AccessLogRecord[]>([]);
+    const [acts, setActs] = useState<RepresentativeActEntry[]>([]);
     const [fresh, setFresh] = useState<Set<string>>(new Set());
     const [live, setLive] = useState(false);
     const [announce, setAnnounce] = useState('');
@@ -276,17 +338,19 @@ function AccessLog(props: { device: Device; serviceName: Map<string, string>; gu
     const load = useCallback(
         () =>
             props.guard(async () => {
-                const list = await all<AccessLogEntry>(
+                const records = await all<LogRecord>(
                     async (bookmark) =>
                         (
-                            await call<{ page: Page<AccessLogEntry> }>('POST', `/v1/cards/${device.cardId}/access-log/query`, {
+                            await call<{ page: Page<LogRecord> }>('POST', `/v1/cards/${device.cardId}/access-log/query`, {
                                 request: await signAccessLogRequest(device),
                                 pageSize: 100,
                                 bookmark,
                             })
                         ).page,
                 );
-                list.sort((a, b) => b.timestamp.localeCompare(a.timestamp));
+                records.sort((a, b) => b.timestamp.localeCompare(a.timestamp));
+                setActs(records.filter(isAct));
+                const list = records.filter(isAccess);
                 const added = known.current.size ? list.filter((e) => !known.current.has(e.accessId)) : [];
                 known.current = new Set(list.map((e) => e.accessId));
                 setEntries(list);
@@ -395,34 +459,205 @@ function AccessLog(props: { device: Device; serviceName: Map<string, string>; gu
                 </label>
             </fieldset>
             <p class="muted">{t('shown', { n: shown.length, total: entries.length })}</p>
+            <LogTable id="access-log" entries={shown} fresh={fresh} serviceName={props.serviceName} onObject={props.onObject} />
+            {acts.length > 0 && <ActsTable acts={acts} serviceName={props.serviceName} />}
+        </Section>
+    );
+}
+
+/** Access-log entries, newest first: who, what, on what basis, the decision, a seal or an emergency flag; an objection button. */
+function LogTable(props: {
+    id: string;
+    entries: AccessLogRecord[];
+    fresh?: Set<string>;
+    serviceName: Map<string, string>;
+    onObject?(e: AccessLogRecord): void;
+}) {
+    const t = useT(TEXT);
+    const { lang } = useLang();
+    return (
+        <Table
+            id={props.id}
+            caption={t('accessTitle')}
+            hideCaption
+            headers={[t('time'), t('org'), t('dept'), t('service'), t('purpose'), t('items'), t('basis'), t('decision'), t('notes')]}
+            empty={t('noAccess')}
+            count={props.entries.length}
+        >
+            {props.entries.map((e) => (
+                <tr
+                    key={e.accessId}
+                    class={props.fresh?.has(e.accessId) ? 'new' : ''}
+                    data-access-id={e.accessId}
+                    data-decision={e.decision}
+                    data-sealed={e.sealed ? 'true' : undefined}
+                    data-break-glass={e.breakGlass ? 'true' : undefined}
+                >
+                    <td>{formatTime(e.timestamp, lang)}</td>
+                    <td>{e.callerMspId}</td>
+                    <td>{e.callerDept}</td>
+                    <td>{props.serviceName.get(e.serviceId) ?? e.serviceId}</td>
+                    <td>{e.purpose}</td>
+                    <td>
+                        {[...e.items, ...e.predicates.map((p) => (p.value === undefined ? p.name : `${p.name} ${p.value}`))].join(', ')}
+                    </td>
+                    <td>
+                        {e.consentId
+                            ? t('consent', { id: e.consentId.slice(0, 12) })
+                            : e.legalBasis
+                              ? t('legal', { basis: e.legalBasis })
+                              : ''}{' '}
+                        <span class="muted">{e.reason}</span>
+                    </td>
+                    <td>
+                        <span class={`badge ${e.decision}`}>{t(e.decision)}</span>
+                    </td>
+                    <td>
+                        {e.sealed && e.sealedUntil && (
+                            <span class="badge SEALED">{t('sealedNote', { until: formatTime(e.sealedUntil, lang) })}</span>
+                        )}
+                        {e.breakGlass && (
+                            <span class="badge BREAK_GLASS">
+                                {e.breakGlass.reasonCode
+                                    ? t('breakGlassNote', { reason: e.breakGlass.reasonCode, ref: e.breakGlass.incidentRef ?? '' })
+                                    : t('breakGlassNoReason')}
+                            </span>
+                        )}
+                        {props.onObject && (
+                            <button
+                                type="button"
+                                class="secondary"
+                                aria-label={t('objectLabel', { time: formatTime(e.timestamp, lang) })}
+                                onClick={() => props.onObject?.(e)}
+                            >
+                                {t('object')}
+                            </button>
+                        )}
+                    </td>
+                </tr>
+            ))}
+        </Table>
+    );
+}
+
+/** A legal representative's acts in the represented citizen's log. */
+function ActsTable(props: { acts: RepresentativeActEntry[]; serviceName: Map<string, string> }) {
+    const t = useT(TEXT);
+    const { lang } = useLang();
+    return (
+        <>
+            <h3 id="acts-title">{t('actsTitle')}</h3>
             <Table
-                id="access-log"
-                caption={t('accessTitle')}
+                id="acts"
+                caption={t('actsTitle')}
                 hideCaption
-                headers={[t('time'), t('org'), t('dept'), t('service'), t('purpose'), t('items'), t('basis'), t('decision')]}
-                empty={t('noAccess')}
-                count={shown.length}
+                headers={[t('time'), t('whatAct'), t('actBy'), t('service')]}
+                count={props.acts.length}
             >
-                {shown.map((e) => (
-                    <tr key={e.accessId} class={fresh.has(e.accessId) ? 'new' : ''} data-access-id={e.accessId} data-decision={e.decision}>
-                        <td>{formatTime(e.timestamp, lang)}</td>
-                        <td>{e.callerMspId}</td>
-                        <td>{e.callerDept}</td>
-                        <td>{props.serviceName.get(e.serviceId) ?? e.serviceId}</td>
-                        <td>{e.purpose}</td>
+                {props.acts.map((a) => (
+                    <tr key={a.actId} data-act={a.act}>
+                        <td>{formatTime(a.timestamp, lang)}</td>
+                        <td>{t(`act_${a.act}`)}</td>
+                        <td class="mono">{a.representativeCardId}</td>
+                        <td>{a.serviceId ? (props.serviceName.get(a.serviceId) ?? a.serviceId) : ''}</td>
+                    </tr>
+                ))}
+            </Table>
+        </>
+    );
+}
+
+/** The objection form: a short text, signed (its salted hash) by the device; for the citizen or for whom a representative acts. */
+function ObjectionForm(props: {
+    device: Device;
+    entry: AccessLogRecord;
+    as?: ActingFor;
+    serviceName: Map<string, string>;
+    guard: Guard;
+    onDone(): Promise<void>;
+    onCancel(): void;
+}) {
+    const t = useT(TEXT);
+    const { lang } = useLang();
+    const [text, setText] = useState('');
+    const e = props.entry;
+    return (
+        <Section id="objection" title={t('objectionTitle')}>
+            <p>
+                {formatTime(e.timestamp, lang)} · {e.callerMspId} ({e.callerDept}) · {props.serviceName.get(e.serviceId) ?? e.serviceId} ·{' '}
+                <span class={`badge ${e.decision}`}>{t(e.decision)}</span>
+            </p>
+            <p class="muted">{t('objectionHelp')}</p>
+            <form
+                onSubmit={(ev) => {
+                    ev.preventDefault();
+                    props.guard(async () => {
+                        await call('POST', '/v1/objections', await signObjection(props.device, e.accessId, text.trim(), props.as));
+                        setText('');
+                        await props.onDone();
+                    });
+                }}
+            >
+                <label class="stack">
+                    {t('objectionText')}
+                    <textarea
+                        id="objection-text"
+                        required
+                        maxLength={1000}
+                        rows={4}
+                        value={text}
+                        onInput={(ev) => setText(ev.currentTarget.value)}
+                    />
+                </label>
+                <div class="row">
+                    <button type="submit">{t('sendObjection')}</button>
+                    <button type="button" class="secondary" onClick={props.onCancel}>
+                        {t('cancel')}
+                    </button>
+                </div>
+            </form>
+        </Section>
+    );
+}
+
+/** The citizen's objections and the audit office's findings. */
+function Objections(props: { objections: Objection[]; serviceName: Map<string, string>; reload(): void }) {
+    const t = useT(TEXT);
+    const { lang } = useLang();
+    return (
+        <Section id="objections" title={t('objectionsTitle')}>
+            <p>
+                <button type="button" id="objections-refresh" class="secondary" onClick={props.reload}>
+                    {t('refresh')}
+                </button>
+            </p>
+            <Table
+                id="objections-table"
+                caption={t('objectionsTitle')}
+                hideCaption
+                headers={[t('filed'), t('access'), t('status'), t('finding')]}
+                empty={t('noObjections')}
+                count={props.objections.length}
+            >
+                {props.objections.map((o) => (
+                    <tr key={o.objectionId} data-objection-id={o.objectionId} data-status={o.status}>
+                        <td>{formatTime(o.filedAt, lang)}</td>
                         <td>
-                            {[...e.items, ...e.predicates.map((p) => (p.value === undefined ? p.name : `${p.name} ${p.value}`))].join(', ')}
+                            {o.callerMspId} ({o.callerDept}) · {props.serviceName.get(o.serviceId) ?? o.serviceId}{' '}
+                            <span class="mono muted">{o.accessId.slice(0, 12)}</span>
                         </td>
                         <td>
-                            {e.consentId
-                                ? t('consent', { id: e.consentId.slice(0, 12) })
-                                : e.legalBasis
-                                  ? t('legal', { basis: e.legalBasis })
-                                  : ''}{' '}
-                            <span class="muted">{e.reason}</span>
+                            <span class={`badge ${o.status}`}>{t(o.status)}</span>
                         </td>
-                        <td>
-                            <span class={`badge ${e.decision}`}>{t(e.decision)}</span>
+                        <td class="finding">
+                            {o.finding ? (
+                                <>
+                                    <strong>{o.finding.findingCode}</strong> {o.finding.text}{' '}
+                                    <span class="muted">({formatTime(o.finding.at, lang)})</span>
+                                </>
+                            ) : (
+                                <span class="muted">{t('pending')}</span>
+                            )}
                         </td>
                     </tr>
                 ))}
@@ -431,16 +666,295 @@ function AccessLog(props: { device: Device; serviceName: Map<string, string>; gu
     );
 }
 
+/** For a child's card: who consents for them until 14, and the button that ends it once the 14th birthday has come. */
+function MyRepresentatives(props: { device: Device; guard: Guard }) {
+    const t = useT(TEXT);
+    const { device } = props;
+    const [reps, setReps] = useState<Representation[]>([]);
+    const [token, setToken] = useState<string>();
+    const [done, setDone] = useState(false);
+    const load = useCallback(
+        () =>
+            props.guard(async () => {
+                const { page } = await call<{ page: Page<Representation> }>('POST', `/v1/cards/${device.cardId}/representations/query`, {
+                    request: await signRepresentationListRequest(device),
+                    side: 'represented',
+                    pageSize: 100,
+                });
+                setReps(page.records);
+                if (page.records.some((r) => r.basis === 'MINOR_UNDER_14')) {
+                    const m = await call<{ minority: { status: string }; endMinorityToken?: string }>(
+                        'POST',
+                        `/v1/cards/${device.cardId}/minority/query`,
+                        { request: await signRepresentationListRequest(device) },
+                    );
+                    setToken(m.minority.status === 'ACTIVE' ? m.endMinorityToken : undefined);
+                    setDone(m.minority.status === 'ENDED');
+                }
+            }),
+        [device, props.guard],
+    );
+    useEffect(() => {
+        load();
+    }, [load]);
+    if (reps.length === 0) return null;
+    return (
+        <Section id="my-representatives" title={t('minorTitle')}>
+            {reps.some((r) => r.basis === 'MINOR_UNDER_14') && <p>{done ? t('tookOver') : t('minorHelp')}</p>}
+            <RepresentationsTable reps={reps} side="represented" />
+            {token && (
+                <p>
+                    <button
+                        type="button"
+                        onClick={() =>
+                            props.guard(async () => {
+                                await call('POST', `/v1/cards/${device.cardId}/minority/end`, await signMinorityEnd(device, token));
+                                await load();
+                            })
+                        }
+                    >
+                        {t('takeOver')}
+                    </button>
+                </p>
+            )}
+        </Section>
+    );
+}
+
+function RepresentationsTable(props: { reps: Representation[]; side: 'representative' | 'represented'; onAct?(r: Representation): void }) {
+    const t = useT(TEXT);
+    const { lang } = useLang();
+    return (
+        <Table
+            id={`representations-${props.side}`}
+            caption={t(props.side === 'representative' ? 'representTitle' : 'minorTitle')}
+            hideCaption
+            headers={[
+                props.side === 'representative' ? t('represented') : t('actBy'),
+                t('basisOf'),
+                t('mayDo'),
+                t('until'),
+                t('status'),
+                ...(props.onAct ? [<span class="sr-only">{t('actFor', { card: '' })}</span>] : []),
+            ]}
+            count={props.reps.length}
+        >
+            {props.reps.map((r) => (
+                <tr key={r.representationId} data-representation-id={r.representationId}>
+                    <td class="mono">{props.side === 'representative' ? r.representedCardId : r.representativeCardId}</td>
+                    <td>{t(r.basis)}</td>
+                    <td>{r.scope.map((a) => t(`act_${a}`)).join(', ')}</td>
+                    <td>{r.endsAt ? formatTime(r.endsAt, lang) : r.basis === 'MINOR_UNDER_14' ? t('untilFourteen') : ''}</td>
+                    <td>
+                        <span class={`badge ${r.status}`}>{t(r.status)}</span>
+                    </td>
+                    {props.onAct && (
+                        <td>
+                            {r.status === 'ACTIVE' && (
+                                <button type="button" class="secondary" onClick={() => props.onAct?.(r)}>
+                                    {t('actFor', { card: r.representedCardId })}
+                                </button>
+                            )}
+                        </td>
+                    )}
+                </tr>
+            ))}
+        </Table>
+    );
+}
+
+/** Whom this card's holder represents, and acting for one of them. */
+function Representations(props: {
+    device: Device;
+    services: Service[];
+    serviceName: Map<string, string>;
+    guard: Guard;
+    onObject(o: { entry: AccessLogRecord; as: ActingFor }): void;
+}) {
+    const t = useT(TEXT);
+    const { device } = props;
+    const [reps, setReps] = useState<Representation[]>([]);
+    const [tokens, setTokens] = useState<Record<string, string>>({});
+    const [acting, setActing] = useState<Representation>();
+    const load = useCallback(
+        () =>
+            props.guard(async () => {
+                const r = await call<{ page: Page<Representation>; minorityTokens: Record<string, string> }>(
+                    'POST',
+                    `/v1/cards/${device.cardId}/representations/query`,
+                    { request: await signRepresentationListRequest(device), pageSize: 100 },
+                );
+                setReps(r.page.records);
+                setTokens(r.minorityTokens);
+            }),
+        [device, props.guard],
+    );
+    useEffect(() => {
+        load();
+    }, [load]);
+    if (reps.length === 0) return null;
+    return (
+        <Section id="represent" title={t('representTitle')}>
+            <p class="muted">{t('representHelp')}</p>
+            <RepresentationsTable reps={reps} side="representative" onAct={setActing} />
+            {acting && (
+                <Acting
+                    key={acting.representationId}
+                    device={device}
+                    representation={acting}
+                    token={tokens[acting.representationId]}
+                    services={props.services}
+                    serviceName={props.serviceName}
+                    guard={props.guard}
+                    onObject={props.onObject}
+                />
+            )}
+        </Section>
+    );
+}
+
+/** Acting for one represented citizen: their log, the consents given for them, a consent for them, an objection. */
+function Acting(props: {
+    device: Device;
+    representation: Representation;
+    token?: string;
+    services: Service[];
+    serviceName: Map<string, string>;
+    guard: Guard;
+    onObject(o: { entry: AccessLogRecord; as: ActingFor }): void;
+}) {
+    const t = useT(TEXT);
+    const { device, representation: r } = props;
+    const as: ActingFor = { representationId: r.representationId, representedCardId: r.representedCardId, minorityToken: props.token };
+    const may = (act: string) => r.scope.includes(act as never);
+    const [log, setLog] = useState<LogRecord[]>([]);
+    const [done, setDone] = useState('');
+    const inForce = r.basis !== 'MINOR_UNDER_14' || Boolean(props.token);
+    const load = useCallback(
+        () =>
+            props.guard(async () => {
+                if (!inForce || !may('viewLog')) return;
+                const records = await all<LogRecord>(
+                    async (bookmark) =>
+                        (
+                            await call<{ page: Page<LogRecord> }>('POST', `/v1/representations/${r.representationId}/access-log/query`, {
+                                request: await signRepresentativeAccessLogRequest(device, as),
+                                pageSize: 100,
+                                bookmark,
+                            })
+                        ).page,
+                );
+                setLog(records.sort((a, b) => b.timestamp.localeCompare(a.timestamp)));
+            }),
+        [device, r, props.token, props.guard],
+    );
+    useEffect(() => {
+        load();
+    }, [load]);
+    // The consents representatives gave, and whether one withdrew them since (from the acts in the log).
+    const acts = log.filter(isAct);
+    const withdrawn = new Set(acts.filter((a) => a.act === 'withdraw').map((a) => a.consentId));
+    const given = acts.filter((a) => a.act === 'consent' && a.consentId);
+    return (
+        <div id="acting" class="acting">
+            <div class="row">
+                <h3>{t('actingTitle', { card: r.representedCardId })}</h3>
+                {inForce && (
+                    <button type="button" id="acting-refresh" class="secondary" onClick={load}>
+                        {t('refresh')}
+                    </button>
+                )}
+            </div>
+            <p class="sr-only" aria-live="polite">
+                {done}
+            </p>
+            {!inForce && <p class="error">{t('noToken')}</p>}
+            {inForce && may('viewLog') && (
+                <>
+                    <h3>{t('theirLog')}</h3>
+                    <LogTable
+                        id="their-log"
+                        entries={log.filter(isAccess)}
+                        serviceName={props.serviceName}
+                        onObject={may('object') ? (entry) => props.onObject({ entry, as }) : undefined}
+                    />
+                </>
+            )}
+            {inForce && given.length > 0 && (
+                <>
+                    <h3>{t('theirConsents')}</h3>
+                    <Table
+                        id="their-consents"
+                        caption={t('theirConsents')}
+                        hideCaption
+                        headers={[t('service'), t('granted'), t('status'), <span class="sr-only">{t('withdraw')}</span>]}
+                        count={given.length}
+                    >
+                        {given.map((a) => {
+                            const name = a.serviceId ? (props.serviceName.get(a.serviceId) ?? a.serviceId) : '';
+                            const gone = withdrawn.has(a.consentId);
+                            return (
+                                <tr key={a.actId} data-consent-id={a.consentId}>
+                                    <td>{name}</td>
+                                    <td>{a.timestamp.slice(0, 10)}</td>
+                                    <td>
+                                        <span class={`badge ${gone ? 'WITHDRAWN' : 'ACTIVE'}`}>{gone ? 'WITHDRAWN' : 'ACTIVE'}</span>
+                                    </td>
+                                    <td>
+                                        {!gone && may('withdraw') && (
+                                            <button
+                                                type="button"
+                                                class="danger"
+                                                aria-label={t('withdrawLabel', { service: name })}
+                                                onClick={() =>
+                                                    props.guard(async () => {
+                                                        await call(
+                                                            'POST',
+                                                            `/v1/representations/${r.representationId}/consents/${a.consentId}/withdraw`,
+                                                            await signRepresentativeWithdrawal(device, as, a.consentId as string),
+                                                        );
+                                                        setDone(t('done'));
+                                                        await load();
+                                                    })
+                                                }
+                                            >
+                                                {t('withdraw')}
+                                            </button>
+                                        )}
+                                    </td>
+                                </tr>
+                            );
+                        })}
+                    </Table>
+                </>
+            )}
+            {inForce && may('consent') && (
+                <ConsentForm
+                    id="rep-consent"
+                    title={t('giveFor')}
+                    button={t('giveForButton')}
+                    services={props.services}
+                    guard={props.guard}
+                    sign={async (p) => {
+                        await call(
+                            'POST',
+                            `/v1/representations/${r.representationId}/consents`,
+                            await signRepresentativeConsent(device, as, p),
+                        );
+                        setDone(t('done'));
+                        await load();
+                    }}
+                />
+            )}
+        </div>
+    );
+}
+
 function Consents(props: { device: Device; consents: Consent[]; services: Service[]; reload(): Promise<void>; guard: Guard }) {
     const t = useT(TEXT);
     const { lang } = useLang();
     const { device } = props;
-    const active = props.services.filter((s) => s.status === 'ACTIVE');
-    const [serviceId, setServiceId] = useState('');
-    const [items, setItems] = useState<DataItem[]>([]);
-    const [retention, setRetention] = useState(30);
     const [done, setDone] = useState('');
-    const service = active.find((s) => s.serviceId === serviceId);
     const name = (id: string) => props.services.find((s) => s.serviceId === id)?.name ?? id;
     return (
         <Section id="consents" title={t('consentsTitle')}>
@@ -500,14 +1014,56 @@ function Consents(props: { device: Device; consents: Consent[]; services: Servic
                     </tr>
                 ))}
             </Table>
-            <h3>{t('grantTitle')}</h3>
+            <ConsentForm
+                id="grant"
+                title={t('grantTitle')}
+                button={t('give')}
+                services={props.services}
+                guard={props.guard}
+                sign={async (p) => {
+                    await call('POST', '/v1/consents', await signConsent(device, p));
+                    setDone(t('done'));
+                    await props.reload();
+                }}
+            />
+        </Section>
+    );
+}
+
+interface ConsentTerms {
+    serviceId: string;
+    recipientMspId: string;
+    purpose: string;
+    items: string[];
+    predicates: string[];
+    retentionDays: number;
+}
+
+/** Giving a consent: a service, the items, how long; `sign` signs and sends it (the citizen's own, or a representative's). */
+function ConsentForm(props: {
+    id: string;
+    title: string;
+    button: string;
+    services: Service[];
+    guard: Guard;
+    sign(p: ConsentTerms): Promise<void>;
+}) {
+    const t = useT(TEXT);
+    const active = props.services.filter((s) => s.status === 'ACTIVE');
+    const [serviceId, setServiceId] = useState('');
+    const [items, setItems] = useState<DataItem[]>([]);
+    const [retention, setRetention] = useState(30);
+    const service = active.find((s) => s.serviceId === serviceId);
+    return (
+        <div id={`${props.id}-form`}>
+            <h3>{props.title}</h3>
             <form
                 class="row"
                 onSubmit={(e) => {
                     e.preventDefault();
                     if (!service) return;
                     props.guard(async () => {
-                        const signed = await signConsent(device, {
+                        await props.sign({
                             serviceId: service.serviceId,
                             recipientMspId: service.ownerMspId,
                             purpose: service.purpose,
@@ -515,16 +1071,13 @@ function Consents(props: { device: Device; consents: Consent[]; services: Servic
                             predicates: [],
                             retentionDays: retention,
                         });
-                        await call('POST', '/v1/consents', signed);
-                        setDone(t('done'));
                         setItems([]);
-                        await props.reload();
                     });
                 }}
             >
                 <label>
                     {t('service')}
-                    <select id="grant-service" required value={serviceId} onChange={(e) => setServiceId(e.currentTarget.value)}>
+                    <select id={`${props.id}-service`} required value={serviceId} onChange={(e) => setServiceId(e.currentTarget.value)}>
                         <option value="">{t('chooseService')}</option>
                         {active.map((s) => (
                             <option key={s.serviceId} value={s.serviceId}>
@@ -540,6 +1093,7 @@ function Consents(props: { device: Device; consents: Consent[]; services: Servic
                             <label key={i} class="inline">
                                 <input
                                     type="checkbox"
+                                    value={i}
                                     checked={items.includes(i)}
                                     onChange={(e) => setItems(e.currentTarget.checked ? [...items, i] : items.filter((x) => x !== i))}
                                 />
@@ -559,10 +1113,10 @@ function Consents(props: { device: Device; consents: Consent[]; services: Servic
                     />
                 </label>
                 <button type="submit" disabled={!service}>
-                    {t('give')}
+                    {props.button}
                 </button>
             </form>
-        </Section>
+        </div>
     );
 }
 

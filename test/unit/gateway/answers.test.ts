@@ -9,7 +9,7 @@ import request from 'supertest';
 import { AppStore } from '../../../gateway/auth/store';
 import { DeviceKey, newNonce } from '../../../gateway/citizen/device';
 import { openDb, type Db } from '../../../gateway/db';
-import { basicPensionServiceBody, cardIssueBody, serviceBody } from '../../../scripts/demo';
+import { basicPensionServiceBody, cardIssueBody, SAMPLE_PERSONAL, serviceBody } from '../../../scripts/demo';
 import { registerChaincodeCodes } from '../../../gateway/errors';
 import { CardCommitted, strictErrors } from '../../../gateway/http/answers';
 import { createApp, type GatewayApp } from '../../../gateway/http/app';
@@ -56,16 +56,24 @@ describe('gateway answers are the documented ones (the real chaincode, every rou
             welfare: ids.welfare,
             'mohw-org-auditor': ids.mohwOrgAuditor,
             auditor1: ids.auditor,
+            // An investigation department (MOIS) and an emergency department (MOHW), and the gateways' own identity.
+            investigator: ids.resReg,
+            emergency: ids.pension,
+            User1: ids.seoulUser,
         });
         const apps: Record<string, { name: string; identity: string; role: string; dept?: string }[]> = {
             SeoulMSP: [
                 { name: 'issuer-desk', identity: 'issuer1', role: 'issuer' },
                 { name: 'citizen-app', identity: 'citizen-agent', role: 'citizen-agent' },
             ],
-            MOISMSP: [{ name: 'services', identity: 'service-admin1', role: 'service-admin' }],
+            MOISMSP: [
+                { name: 'services', identity: 'service-admin1', role: 'service-admin' },
+                { name: 'police', identity: 'investigator', role: 'department', dept: 'resident-registration' },
+            ],
             MOHWMSP: [
                 { name: 'welfare-portal', identity: 'welfare', role: 'department', dept: 'welfare' },
                 { name: 'mohw-audit', identity: 'mohw-org-auditor', role: 'org-auditor' },
+                { name: 'emergency-room', identity: 'emergency', role: 'department', dept: 'pension' },
             ],
             AuditMSP: [{ name: 'audit-office', identity: 'auditor1', role: 'auditor' }],
         };
@@ -84,6 +92,7 @@ describe('gateway answers are the documented ones (the real chaincode, every rou
                 idempotency: new IdempotencyStore(db, { ttlMs: 3600_000 }),
                 orgs: Object.keys(apps),
                 issuer: mspId === 'SeoulMSP',
+                now: () => new Date(net.now),
             });
             gateways[mspId] = { gw, db, check: new DocumentCheck(gw.openapi), keys };
         }
@@ -129,7 +138,9 @@ describe('gateway answers are the documented ones (the real chaincode, every rou
         const device = DeviceKey.generate();
         const replacement = DeviceKey.generate();
         const third = DeviceKey.generate();
-        for (const d of [device, replacement, third]) d.now = () => new Date(net.now);
+        const childDevice = DeviceKey.generate();
+        const parentDevice = DeviceKey.generate();
+        for (const d of [device, replacement, third, childDevice, parentDevice]) d.now = () => new Date(net.now);
         const card = 'card-0001';
         const range = 'from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00%2B09:00';
 
@@ -271,6 +282,213 @@ describe('gateway answers are the documented ones (the real chaincode, every rou
         expect(stream.status).to.equal(200);
         gateways.AuditMSP?.check.expectAnswer(STREAM_ROUTE.operationId, stream);
 
+        // Issue 24. A child's minority and its legal representative (the parent's own card and key).
+        const child = 'card-child';
+        const parentCard = 'card-parent';
+        const childPersonal = { ...SAMPLE_PERSONAL, name: 'Hong Gilsun', birthDate: '2015-03-01', residentNumber: '150301-4234567' };
+        await call('SeoulMSP', 'issuer-desk', 'issueCard', '/v1/cards', cardIssueBody(child, childDevice.publicKeyBase64(), childPersonal));
+        await call('SeoulMSP', 'issuer-desk', 'issueCard', '/v1/cards', cardIssueBody(parentCard, parentDevice.publicKeyBase64()));
+        const minority = await call('SeoulMSP', 'issuer-desk', 'recordMinority', `/v1/cards/${child}/minority`, {});
+        expect(JSON.stringify(minority.body)).not.to.contain('2015-03-01');
+        await call('SeoulMSP', 'issuer-desk', 'getMinority', `/v1/cards/${child}/minority`);
+        const representationId = 'rep-child-0001';
+        await call('SeoulMSP', 'issuer-desk', 'recordRepresentation', '/v1/representations', {
+            representationId,
+            representedCardId: child,
+            representativeCardId: parentCard,
+            basis: 'MINOR_UNDER_14',
+            scope: ['consent', 'withdraw', 'viewLog', 'object'],
+        });
+        await call('SeoulMSP', 'citizen-app', 'getRepresentation', `/v1/representations/${representationId}`);
+        await call('SeoulMSP', 'issuer-desk', 'listCardRepresentations', `/v1/cards/${child}/representations?side=represented`);
+        const mine = await call('SeoulMSP', 'citizen-app', 'listMyRepresentations', `/v1/cards/${parentCard}/representations/query`, {
+            request: parentDevice.representationListRequest(parentCard),
+        });
+        expect(mine.body.page.records.map((r: { representationId: string }) => r.representationId)).to.deep.equal([representationId]);
+        const acting = { representationId, representedCardId: child, minorityToken: mine.body.minorityTokens[representationId] };
+        expect(acting.minorityToken).to.match(/^[0-9a-f]{64}$/);
+        const parent = parentDevice.asRepresentative(parentCard);
+        const childConsent = await call(
+            'SeoulMSP',
+            'citizen-app',
+            'grantConsentAsRepresentative',
+            `/v1/representations/${representationId}/consents`,
+            parent.consent(acting, {
+                serviceId: 'svc-pension',
+                recipientMspId: 'MOHWMSP',
+                purpose: pensionPurpose,
+                items: ['name'],
+                retentionDays: 30,
+            }),
+        );
+        expect(childConsent.body.consent.representation).to.deep.equal({ representationId, representativeCardId: parentCard });
+        const childConsentId = childConsent.body.consent.consentId as string;
+        await call('MOHWMSP', 'welfare-portal', 'getConsent', `/v1/consents/${childConsentId}`);
+        await call('MOHWMSP', 'welfare-portal', 'requestAccess', '/v1/access-requests', {
+            cardId: child,
+            serviceId: 'svc-pension',
+            purpose: pensionPurpose,
+            items: ['name'],
+            predicates: [],
+            consentId: childConsentId,
+        });
+        const childLog = await call(
+            'SeoulMSP',
+            'citizen-app',
+            'listAccessLogAsRepresentative',
+            `/v1/representations/${representationId}/access-log/query`,
+            { request: parent.accessLogRequest(acting), pageSize: 10 },
+        );
+        expect(childLog.body.page.records.map((r: { docType: string }) => r.docType)).to.deep.equal(['representativeAct', 'access']);
+        await call(
+            'SeoulMSP',
+            'citizen-app',
+            'withdrawConsentAsRepresentative',
+            `/v1/representations/${representationId}/consents/${childConsentId}/withdraw`,
+            parent.withdraw(acting, childConsentId),
+        );
+        await call('MOHWMSP', 'welfare-portal', 'getConsent', `/v1/consents/${childConsentId}`);
+        const own = await call('SeoulMSP', 'citizen-app', 'myMinority', `/v1/cards/${child}/minority/query`, {
+            request: childDevice.representationListRequest(child),
+        });
+        expect(own.body).not.to.have.property('endMinorityToken');
+        await call(
+            'SeoulMSP',
+            'citizen-app',
+            'endMinority',
+            `/v1/cards/${child}/minority/end`,
+            childDevice.endMinority(child, 'e'.repeat(64)),
+            { status: 403 },
+        );
+        await call('SeoulMSP', 'issuer-desk', 'revokeRepresentation', `/v1/representations/${representationId}/revoke`, {
+            reason: 'RECORDED_IN_ERROR',
+        });
+        await call('SeoulMSP', 'issuer-desk', 'listCardRepresentations', `/v1/cards/${parentCard}/representations?side=representative`);
+
+        // A sealed (investigation) access: hidden from the citizen, seen by the auditor at once; the seal extended.
+        const legalBasis = 'Criminal Procedure Act art. 199';
+        await call(
+            'MOISMSP',
+            'services',
+            'registerService',
+            '/v1/services',
+            serviceBody(
+                { ownerMspId: 'MOISMSP', dept: 'resident-registration', name: 'Investigation' },
+                'svc-investigation',
+                'Criminal investigation',
+                {
+                    items: ['name', 'address'],
+                    predicates: [],
+                    legalBasis,
+                    basis: 'investigation',
+                },
+            ),
+        );
+        const sealed = await call(
+            'MOISMSP',
+            'police',
+            'requestSealedAccess',
+            '/v1/access-requests/sealed',
+            {
+                cardId: card,
+                serviceId: 'svc-investigation',
+                purpose: 'Criminal investigation',
+                items: ['address'],
+                predicates: [],
+                sealedUntil: new Date(net.now + 30 * 86_400_000).toISOString(),
+            },
+            { headers: { 'Idempotency-Key': 'sealed-0001' } },
+        );
+        expect(sealed.body).to.deep.include({ decision: 'GRANTED', reason: 'LEGAL_BASIS' });
+        expect(sealed.body.data.items).to.deep.equal({ address: SAMPLE_PERSONAL.address });
+        const sealedId = sealed.body.accessId as string;
+        await call('AuditMSP', 'audit-office', 'getSeal', `/v1/seals/${sealedId}`);
+        await call('AuditMSP', 'audit-office', 'extendSeal', `/v1/seals/${sealedId}/extend`, {
+            sealedUntil: new Date(net.now + 60 * 86_400_000).toISOString(),
+            decisionRef: 'AUD-2026-0042',
+        });
+        const citizenView = await call('SeoulMSP', 'citizen-app', 'listMyAccessLog', `/v1/cards/${card}/access-log/query`, {
+            request: device.accessLogRequest(card),
+            pageSize: 100,
+        });
+        expect(citizenView.body.page.records.map((r: { accessId: string }) => r.accessId)).not.to.include(sealedId);
+        const auditorView = await call('AuditMSP', 'audit-office', 'listCardAccessLog', `/v1/cards/${card}/access-log?pageSize=100`);
+        expect(auditorView.body.page.records.find((r: { accessId: string }) => r.accessId === sealedId)).to.include({ sealed: true });
+
+        // Break-glass: an emergency service's access without consent, flagged, with a review case the auditor decides.
+        await call(
+            'MOISMSP',
+            'services',
+            'registerService',
+            '/v1/services',
+            serviceBody({ ownerMspId: 'MOHWMSP', dept: 'pension', name: 'Emergency care' }, 'svc-emergency', 'Emergency care', {
+                items: ['name', 'birthDate'],
+                predicates: [],
+                legalBasis: 'Emergency Medical Service Act art. 8',
+                basis: 'emergency',
+            }),
+        );
+        const emergencyAsk = { cardId: card, serviceId: 'svc-emergency', purpose: 'Emergency care', items: ['name'], predicates: [] };
+        const noReason = await call('MOHWMSP', 'emergency-room', 'requestEmergencyAccess', '/v1/access-requests/emergency', emergencyAsk);
+        expect(noReason.body).to.deep.include({ decision: 'DENIED', reason: 'BREAK_GLASS_REASON_REQUIRED' });
+        const glass = await call('MOHWMSP', 'emergency-room', 'requestEmergencyAccess', '/v1/access-requests/emergency', {
+            ...emergencyAsk,
+            reasonCode: 'UNCONSCIOUS_PATIENT',
+            incidentRef: 'ER-2026-000123',
+        });
+        expect(glass.body).to.deep.include({ decision: 'GRANTED', reason: 'BREAK_GLASS' });
+        const reviewId = glass.body.accessId as string;
+        await call('AuditMSP', 'audit-office', 'listReviews', '/v1/reviews?status=OPEN');
+        await call('MOHWMSP', 'emergency-room', 'getReview', `/v1/reviews/${reviewId}`);
+        await call('AuditMSP', 'audit-office', 'decideReview', `/v1/reviews/${reviewId}/decision`, {
+            outcome: 'CLEARED',
+            findingCode: 'LAWFUL',
+            text: 'The patient was brought in unconscious; the access was lawful.',
+        });
+        await call('MOHWMSP', 'emergency-room', 'getBreakGlassStatus', '/v1/break-glass/MOHWMSP/pension');
+        await call(
+            'AuditMSP',
+            'audit-office',
+            'clearBreakGlassBlock',
+            '/v1/break-glass/MOHWMSP/pension/clear',
+            { decisionRef: 'AUD-2026-0043' },
+            { status: 409 },
+        );
+        await call('MOHWMSP', 'welfare-portal', 'getPolicy', '/v1/policy');
+
+        // An objection: the text to Seoul's peers only; the finding seen by the citizen, the department and the auditor.
+        const objectionText = 'I never applied for a basic pension; who asked for my birth date?';
+        const objected = await call(
+            'SeoulMSP',
+            'citizen-app',
+            'fileObjection',
+            '/v1/objections',
+            device.objection(card, granted.body.accessId, objectionText),
+            { headers: { 'Idempotency-Key': 'objection-0001' } },
+        );
+        const objectionId = objected.body.objection.objectionId as string;
+        expect(JSON.stringify(objected.body)).not.to.contain(objectionText);
+        await call('AuditMSP', 'audit-office', 'listObjections', '/v1/objections?status=OPEN');
+        const read = await call('AuditMSP', 'audit-office', 'readObjectionText', `/v1/objections/${objectionId}/text`);
+        expect(read.body.objectionText.text).to.equal(objectionText);
+        await call('AuditMSP', 'audit-office', 'recordFinding', `/v1/objections/${objectionId}/finding`, {
+            outcome: 'UPHELD',
+            findingCode: 'NO_VALID_BASIS',
+            text: 'The department had no consent for this access.',
+        });
+        const seenByCitizen = await call('SeoulMSP', 'citizen-app', 'listCardObjections', `/v1/cards/${card}/objections`);
+        expect(seenByCitizen.body.page.records[0].finding).to.include({ outcome: 'UPHELD', findingCode: 'NO_VALID_BASIS' });
+        await call('MOHWMSP', 'welfare-portal', 'getObjection', `/v1/objections/${objectionId}`);
+        await call('MOHWMSP', 'welfare-portal', 'listDepartmentObjections', '/v1/audit/objections?mspId=MOHWMSP&dept=welfare');
+        const seoulStored = gateways.SeoulMSP?.db.prepare('SELECT response FROM idempotency').all() as { response: string }[];
+        expect(seoulStored.map((r) => r.response).join('\n')).not.to.contain(objectionText);
+
+        // The transparency report: rolled up by the auditor, read by any app (and by the public, below).
+        const month = new Date(net.now + 9 * 3_600_000).toISOString().slice(0, 7);
+        await call('AuditMSP', 'audit-office', 'rollUpReport', '/v1/reports/transparency/roll-up', { month });
+        const report = await call('MOHWMSP', 'welfare-portal', 'transparencyReport', `/v1/reports/transparency?month=${month}`);
+        expect(report.body.report.rows.length).to.be.greaterThan(0);
+
         // The citizen's own log, withdrawal, lost device, the card's lifecycle, erasure.
         await call('SeoulMSP', 'citizen-app', 'listMyAccessLog', `/v1/cards/${card}/access-log/query`, {
             request: device.accessLogRequest(card),
@@ -334,7 +552,7 @@ describe('gateway answers are the documented ones (the real chaincode, every rou
         // Every route was called, and called exactly the functions it declares (and no other).
         const gw = gateways.SeoulMSP?.gw as GatewayApp;
         for (const r of gw.routes) {
-            const declared = [...(r.ledger.submits ?? []), ...(r.ledger.evaluates ?? []), ...(r.ledger.readsForAnswer ?? [])];
+            const declared = [...new Set([...(r.ledger.submits ?? []), ...(r.ledger.evaluates ?? []), ...(r.ledger.readsForAnswer ?? [])])];
             expect(answered[r.operationId], `${r.operationId} was called`).not.to.equal(undefined);
             expect([...(called[r.operationId] ?? [])].sort(), r.operationId).to.deep.equal(declared.sort());
             expect(routeOf(gw, r.operationId).success.answer, r.operationId).to.be.a('function');

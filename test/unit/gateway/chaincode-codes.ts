@@ -15,7 +15,13 @@ type Node = any;
 const { parseAst } = require('rolldown/parseAst') as { parseAst(code: string, options: { lang: 'ts' }): Node };
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
-const SOURCES = ['chaincode/errors.ts', 'chaincode/ledger.ts', 'chaincode/model/validate.ts', 'chaincode/model/formats.ts'];
+const SOURCES = [
+    'chaincode/errors.ts',
+    'chaincode/ledger.ts',
+    'chaincode/model/validate.ts',
+    'chaincode/model/formats.ts',
+    'chaincode/model/text.ts',
+];
 
 interface Symbol {
     file: string;

@@ -3,14 +3,14 @@
 // from a row (numbers, BLOBs, no row).
 import * as fs from 'node:fs';
 import { expect } from 'chai';
-import { openDb, prepared, transaction } from '../../../gateway/db';
+import { gatewaySecret, openDb, prepared, transaction } from '../../../gateway/db';
 import { IdempotencyStore } from '../../../gateway/idempotency/store';
 import { tmpDbFile } from './fixture';
 
 const pragma = (db: ReturnType<typeof openDb>, name: string) => Object.values(db.prepare(`PRAGMA ${name}`).get() ?? {})[0];
 
 describe('gateway database (node:sqlite)', () => {
-    it('Given a new file, Then it is WAL, synchronous FULL, waits 5 s for a lock, owner-only, and has the three tables', () => {
+    it('Given a new file, Then it is WAL, synchronous FULL, waits 5 s for a lock, owner-only, and has its four tables', () => {
         const file = tmpDbFile();
         const db = openDb(file);
         try {
@@ -19,9 +19,24 @@ describe('gateway database (node:sqlite)', () => {
             expect(pragma(db, 'busy_timeout')).to.equal(5000);
             expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
             const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
-            expect(tables.map((r) => r.name)).to.deep.equal(['apps', 'checkpoints', 'idempotency']);
+            expect(tables.map((r) => r.name)).to.deep.equal(['apps', 'checkpoints', 'idempotency', 'secrets']);
         } finally {
             db.close();
+        }
+    });
+
+    it('Given a secret asked for twice, and by a second connection to the same file, Then it is the same 32 bytes; another name is another secret', () => {
+        const file = tmpDbFile();
+        const [a, b] = [openDb(file), openDb(file)];
+        try {
+            const first = gatewaySecret(a, 'minority-chains');
+            expect(first).to.be.instanceOf(Buffer).with.lengthOf(32);
+            expect(gatewaySecret(a, 'minority-chains').equals(first)).to.equal(true);
+            expect(gatewaySecret(b, 'minority-chains').equals(first)).to.equal(true);
+            expect(gatewaySecret(b, 'another').equals(first)).to.equal(false);
+        } finally {
+            a.close();
+            b.close();
         }
     });
 

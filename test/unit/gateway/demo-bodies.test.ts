@@ -2,7 +2,8 @@
 // ones the gateway accepts: validated here against the routes' own DTOs, without a network.
 import { expect } from 'chai';
 import { DeviceKey } from '../../../gateway/citizen/device';
-import { basicPensionServiceBody, cardIssueBody, serviceBody } from '../../../scripts/demo';
+import { lastMinorDay, seoulDate } from '../../../chaincode/model';
+import { basicPensionServiceBody, birthDateAged, cardIssueBody, childPersonal, serviceBody } from '../../../scripts/demo';
 import { v1Routes } from '../../../gateway/http/routes';
 import { validateInto } from '../../../gateway/http/validate';
 
@@ -37,6 +38,18 @@ describe('demo request bodies', () => {
         });
         const pension = validateInto(bodyOf('registerService'), basicPensionServiceBody('svc-2', 'pension check', asks), 'body');
         expect(pension).to.deep.include({ ownerMspId: 'MOHWMSP', dept: 'welfare', name: 'Basic pension' });
+    });
+
+    it("Given the demo's and the tests' children, Then issueCard accepts them, and one 13 years and a month old is a minor today while one 14 today is not", () => {
+        const key = DeviceKey.generate().publicKeyBase64();
+        const thirteen = childPersonal('Hong Sarang', birthDateAged(13, 30));
+        expect(validateInto(bodyOf('issueCard'), cardIssueBody('card-0001', key, thirteen), 'body')).to.deep.include({
+            cardId: 'card-0001',
+        });
+        const today = seoulDate(new Date());
+        expect(lastMinorDay(thirteen.birthDate, today)).to.be.within(300, 366);
+        expect(lastMinorDay(birthDateAged(14), today)).to.equal(-1);
+        expect(lastMinorDay(birthDateAged(14, -1), today)).to.equal(0);
     });
 
     it('Given a body with a member the DTO does not know, Then it is refused: the check above is strict', () => {

@@ -171,6 +171,7 @@ export function buildFixture(
         fabric?: FakeFabric;
         owner?: string;
         log?: Logger;
+        now?: () => Date;
     } = {},
 ): Fixture {
     registerChaincodeCodes(CHAINCODE_HTTP_STATUS);
@@ -199,6 +200,7 @@ export function buildFixture(
         idempotency: new IdempotencyStore(db, { ttlMs: 3600_000, owner: opts.owner }),
         limits: { max: 100_000, anonymousMax: 100_000, ...opts.limits },
         bodyLimit: opts.bodyLimit ?? '16kb',
+        now: opts.now,
     });
     return {
         gw,

@@ -289,9 +289,43 @@ describe('gateway OpenAPI documents', () => {
         const device = DeviceKey.generate();
         const other = DeviceKey.generate();
         const card = 'card-0001';
-        /** The fake's answers: an access GRANTED, its data sealed as ReadGrantedData seals it; {} otherwise. */
+        const parent = DeviceKey.generate().asRepresentative('card-0002');
+        const acting = { representationId: 'rep-0001', representedCardId: card, minorityToken: 'e'.repeat(64) };
+        /** Ids of the hex kind, with digits (a path segment of letters only would read as a path word). */
+        const hexId = '0123456789abcdef'.repeat(4);
+        /**
+         * The fake's answers: an access GRANTED, its data sealed as ReadGrantedData seals it; a child's
+         * representation and minority (so that the tokens are looked up); an objection's text not yet on
+         * Seoul's peer when FileObjection is only evaluated, and sealed as ReadObjectionText seals it; {} otherwise.
+         */
         const defaults = (fn: string, arg: Record<string, string>, req: EvaluateRequest): unknown => {
-            if (fn === CHAINCODE_FN.requestAccess) return { accessId: 'f'.repeat(64), decision: 'GRANTED', reason: 'CONSENT' };
+            if ([CHAINCODE_FN.requestAccess, CHAINCODE_FN.requestSealedAccess, CHAINCODE_FN.requestEmergencyAccess].includes(fn as never))
+                return { accessId: 'f'.repeat(64), decision: 'GRANTED', reason: 'CONSENT' };
+            if (fn === CHAINCODE_FN.listMyRepresentations)
+                return {
+                    records: [{ representationId: 'rep-0001', representedCardId: card, basis: 'MINOR_UNDER_14', status: 'ACTIVE' }],
+                    bookmark: '',
+                    fetchedRecordsCount: 1,
+                };
+            if (fn === CHAINCODE_FN.getMinority)
+                return {
+                    cardId: arg.cardId,
+                    status: 'ACTIVE',
+                    startDate: '2026-01-01',
+                    powerAnchor: 'a'.repeat(64),
+                    ownAnchor: 'b'.repeat(64),
+                };
+            if (fn === CHAINCODE_FN.fileObjection && !('endorsingOrgs' in req)) throw chaincodeEvaluateError('OBJECTION_TEXT_NOT_FOUND');
+            if (fn === CHAINCODE_FN.readObjectionText)
+                return {
+                    objectionId: arg.objectionId,
+                    sealed: sealJson(
+                        { objectionId: arg.objectionId, text: 'x' },
+                        req.transient?.responseKey as Uint8Array,
+                        'tx',
+                        arg.objectionId as string,
+                    ),
+                };
             if (fn !== CHAINCODE_FN.readGrantedData) return {};
             const granted = { accessId: arg.accessId, cardId: card, items: {}, predicates: { 'ageAtLeast:65': true } };
             return {
@@ -382,6 +416,116 @@ describe('gateway OpenAPI documents', () => {
             chainInfo: [{ method: 'get', url: '/v1/chain' }],
             listBlocks: [{ method: 'get', url: '/v1/blocks?from=0&to=2' }],
             getBlock: [{ method: 'get', url: '/v1/blocks/0' }],
+            // Issue 24.
+            recordMinority: [{ method: 'post', url: `/v1/cards/${card}/minority`, body: {} }],
+            getMinority: [{ method: 'get', url: `/v1/cards/${card}/minority` }],
+            myMinority: [
+                { method: 'post', url: `/v1/cards/${card}/minority/query`, body: { request: device.representationListRequest(card) } },
+            ],
+            endMinority: [{ method: 'post', url: `/v1/cards/${card}/minority/end`, body: device.endMinority(card, 'e'.repeat(64)) }],
+            recordRepresentation: [
+                {
+                    method: 'post',
+                    url: '/v1/representations',
+                    body: {
+                        representationId: 'rep-0001',
+                        representedCardId: card,
+                        representativeCardId: 'card-0002',
+                        basis: 'MINOR_UNDER_14',
+                        scope: ['consent'],
+                    },
+                },
+            ],
+            getRepresentation: [{ method: 'get', url: '/v1/representations/rep-0001' }],
+            revokeRepresentation: [{ method: 'post', url: '/v1/representations/rep-0001/revoke', body: { reason: 'COURT_ORDER' } }],
+            listCardRepresentations: [{ method: 'get', url: `/v1/cards/${card}/representations?side=represented` }],
+            listMyRepresentations: [
+                {
+                    method: 'post',
+                    url: '/v1/cards/card-0002/representations/query',
+                    body: { request: parent.device.representationListRequest('card-0002') },
+                },
+            ],
+            grantConsentAsRepresentative: [
+                {
+                    method: 'post',
+                    url: '/v1/representations/rep-0001/consents',
+                    body: parent.consent(acting, {
+                        serviceId: 'svc-pension',
+                        recipientMspId: 'MOHWMSP',
+                        purpose: 'p',
+                        items: ['name'],
+                        retentionDays: 30,
+                    }),
+                },
+            ],
+            withdrawConsentAsRepresentative: [
+                {
+                    method: 'post',
+                    url: '/v1/representations/rep-0001/consents/consent-0001/withdraw',
+                    body: parent.withdraw(acting, 'consent-0001'),
+                },
+            ],
+            listAccessLogAsRepresentative: [
+                {
+                    method: 'post',
+                    url: '/v1/representations/rep-0001/access-log/query',
+                    body: { request: parent.accessLogRequest(acting), pageSize: 5 },
+                },
+            ],
+            requestSealedAccess: [
+                {
+                    method: 'post',
+                    url: '/v1/access-requests/sealed',
+                    body: { ...validAccessRequest(), sealedUntil: new Date(Date.now() + 30 * 86_400_000).toISOString() },
+                },
+            ],
+            requestEmergencyAccess: [
+                {
+                    method: 'post',
+                    url: '/v1/access-requests/emergency',
+                    body: { ...validAccessRequest(), reasonCode: 'UNCONSCIOUS_PATIENT', incidentRef: 'ER-2026-000123' },
+                },
+            ],
+            getPolicy: [{ method: 'get', url: '/v1/policy' }],
+            getSeal: [{ method: 'get', url: `/v1/seals/${hexId}` }],
+            extendSeal: [
+                {
+                    method: 'post',
+                    url: `/v1/seals/${hexId}/extend`,
+                    body: { sealedUntil: '2026-09-01T00:00:00Z', decisionRef: 'AUD-2026-0042' },
+                },
+            ],
+            listReviews: [{ method: 'get', url: '/v1/reviews?status=OPEN' }],
+            getReview: [{ method: 'get', url: `/v1/reviews/${hexId}` }],
+            decideReview: [
+                {
+                    method: 'post',
+                    url: `/v1/reviews/${hexId}/decision`,
+                    body: { outcome: 'CLEARED', findingCode: 'LAWFUL', text: 'Lawful.' },
+                },
+            ],
+            getBreakGlassStatus: [{ method: 'get', url: '/v1/break-glass/MOHWMSP/welfare' }],
+            clearBreakGlassBlock: [
+                { method: 'post', url: '/v1/break-glass/MOHWMSP/welfare/clear', body: { decisionRef: 'AUD-2026-0043' } },
+            ],
+            fileObjection: [
+                { method: 'post', url: '/v1/objections', body: device.objection(card, 'b'.repeat(64), 'I never asked for this.') },
+            ],
+            listObjections: [{ method: 'get', url: '/v1/objections?status=OPEN' }],
+            getObjection: [{ method: 'get', url: `/v1/objections/${hexId}` }],
+            readObjectionText: [{ method: 'get', url: `/v1/objections/${hexId}/text` }],
+            recordFinding: [
+                {
+                    method: 'post',
+                    url: `/v1/objections/${hexId}/finding`,
+                    body: { outcome: 'UPHELD', findingCode: 'NO_VALID_BASIS', text: 'Upheld.' },
+                },
+            ],
+            listCardObjections: [{ method: 'get', url: `/v1/cards/${card}/objections` }],
+            listDepartmentObjections: [{ method: 'get', url: '/v1/audit/objections?mspId=MOHWMSP&dept=welfare' }],
+            transparencyReport: [{ method: 'get', url: '/v1/reports/transparency?month=2026-06' }],
+            rollUpReport: [{ method: 'post', url: '/v1/reports/transparency/roll-up', body: { month: '2026-06' } }],
         };
         /** Another valid body of the routes without an identifier in their path. */
         const variants: Record<string, object> = {
@@ -396,6 +540,23 @@ describe('gateway OpenAPI documents', () => {
                 retentionDays: 9,
             }),
             requestAccess: { ...validAccessRequest(), purpose: 'another purpose' },
+            recordRepresentation: {
+                representationId: 'rep-0002',
+                representedCardId: card,
+                representativeCardId: 'card-0003',
+                basis: 'GUARDIANSHIP',
+                scope: ['viewLog'],
+                endsAt: '2030-01-01T00:00:00Z',
+            },
+            requestSealedAccess: { ...validAccessRequest(), sealedUntil: new Date(Date.now() + 60 * 86_400_000).toISOString() },
+            requestEmergencyAccess: { ...validAccessRequest(), reasonCode: 'MISSING_PERSON', incidentRef: 'ER-2026-000124' },
+            extendSeal: { sealedUntil: '2026-09-02T00:00:00Z', decisionRef: 'AUD-2026-0044' },
+            decideReview: { outcome: 'UPHELD', findingCode: 'NOT_AN_EMERGENCY' },
+            clearBreakGlassBlock: { decisionRef: 'AUD-2026-0045' },
+            fileObjection: device.objection(card, 'c'.repeat(64), 'Not me.'),
+            recordFinding: { outcome: 'REJECTED', findingCode: 'LAWFUL', text: 'Rejected.' },
+            rollUpReport: { month: '2026-05' },
+            listMyRepresentations: { request: parent.device.representationListRequest('card-0002'), side: 'represented' },
         };
         const routes = v1Routes();
         it('Given a sample for every route, Then each is a request the route accepts', async () => {
@@ -595,7 +756,7 @@ describe('gateway OpenAPI documents', () => {
                     const key = `key-${r.operationId}`;
                     const first = await send(sample, { 'Idempotency-Key': key });
                     expectDeclared(r.operationId, first);
-                    const otherUrl = sample.url.replace(/card-0001|svc-pension|consent-0001/, (id) => `${id}-b`);
+                    const otherUrl = sample.url.replace(/card-0001|svc-pension|consent-0001|rep-0001/, (id) => `${id}-b`);
                     const otherBody = otherUrl === sample.url ? variants[r.operationId] : sample.body;
                     expect(otherBody, `${r.operationId}: another request`).not.to.equal(undefined);
                     const reused = request(f.gw.app)[sample.method](otherUrl).set(f.auth('welfare-app')).set('Idempotency-Key', key);
@@ -696,7 +857,8 @@ describe('gateway OpenAPI documents', () => {
         });
 
         it('Given the probes, the front page and the document, Then each answer matches its declared class; not ready and stopping are declared', async () => {
-            f = buildFixture();
+            const report = { month: '2026-06', complete: true, minCount: 5, rows: [] };
+            f = buildFixture({ script: (fn) => (fn === CHAINCODE_FN.transparencyReport ? report : {}) });
             for (const o of OPS_ROUTES) {
                 const res = await request(f.gw.app).get(o.path);
                 expect(res.status, o.path).to.equal(200);

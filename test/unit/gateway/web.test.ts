@@ -23,7 +23,7 @@ type Operation = { operationId: string; security?: object[]; responses: Record<s
 type OpenApi = { paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, object> } };
 
 /** Routes served outside the API, on purpose not in the OpenAPI document: the pages (the probes and the document itself are in it). */
-const NOT_API = new Set(['/docs', '/docs/', '/docs/init.js', '/tracker', '/console']);
+const NOT_API = new Set(['/docs', '/docs/', '/docs/init.js', '/tracker', '/console', '/transparency']);
 
 /** Every method and path the Express app mounts, read from its router (Express 5 / router 2 layers). */
 function mountedRoutes(app: ReturnType<typeof build>['app']): { method: string; path: string }[] {
@@ -55,7 +55,7 @@ function expectDocumented(doc: OpenApi, method: string, path: string, res: reque
 
 function build(opts: { issuer?: boolean; mspId?: string } = {}) {
     const webDir = fs.mkdtempSync(path.join(os.tmpdir(), 'web-ui-'));
-    for (const ui of ['tracker', 'console']) {
+    for (const ui of ['tracker', 'console', 'transparency']) {
         fs.mkdirSync(path.join(webDir, ui));
         fs.writeFileSync(path.join(webDir, ui, 'index.html'), `<!doctype html><title>${ui}</title>`);
     }
@@ -106,9 +106,9 @@ describe('gateway web UIs', () => {
     afterEach(() => f?.close());
 
     describe('pages', () => {
-        it('Given the issuer org, When /tracker/ and /console/ are asked, Then both are served under a strict CSP with no inline code', async () => {
+        it('Given the issuer org, When /tracker/, /console/ and /transparency/ are asked, Then each is served under a strict CSP with no inline code', async () => {
             f = build();
-            for (const ui of ['tracker', 'console']) {
+            for (const ui of ['tracker', 'console', 'transparency']) {
                 const res = await request(f.app).get(`/${ui}/`).expect(200);
                 const csp = res.headers['content-security-policy'];
                 expect(csp).to.contain("default-src 'none'");
@@ -123,6 +123,8 @@ describe('gateway web UIs', () => {
             f = build({ issuer: false, mspId: 'MOHWMSP' });
             await request(f.app).get('/tracker/').expect(404);
             await request(f.app).get('/console/').expect(200);
+            // The public report's page is every gateway's: no session, no key.
+            await request(f.app).get('/transparency/').expect(200);
         });
     });
 
@@ -190,6 +192,48 @@ describe('gateway web UIs', () => {
             const own = device.consent({ ...consent.document, cardId: 'card-0001' });
             await request(f.app).post('/tracker/api/v1/consents').set('Cookie', cookie).send(own).expect(201);
             expect(f.fabric.submits.map((s) => s.fn)).to.deep.equal(['ConsentContract:GrantConsent']);
+        });
+
+        it("Given a representative's session, When acting for the represented card, Then documents signed for the session's own card pass and another card's are refused; the represented card's own routes stay closed", async () => {
+            f = build();
+            const parent = DeviceKey.generate();
+            const cookie = await signIn(f.app, parent, 'card-0002');
+            const acting = { representationId: 'rep-0001', representedCardId: 'card-0001', minorityToken: 'e'.repeat(64) };
+            const terms = { serviceId: 'svc-1', recipientMspId: 'MOHWMSP', purpose: 'p', items: ['name' as const], retentionDays: 30 };
+            await request(f.app)
+                .post('/tracker/api/v1/representations/rep-0001/consents')
+                .set('Cookie', cookie)
+                .send(parent.asRepresentative('card-0002').consent(acting, terms))
+                .expect(201);
+            await request(f.app)
+                .post('/tracker/api/v1/representations/rep-0001/access-log/query')
+                .set('Cookie', cookie)
+                .send({ request: parent.asRepresentative('card-0002').accessLogRequest(acting) })
+                .expect(200);
+            await request(f.app)
+                .post('/tracker/api/v1/cards/card-0002/representations/query')
+                .set('Cookie', cookie)
+                .send({ request: parent.representationListRequest('card-0002') })
+                .expect(200);
+            expect(f.fabric.submits.map((s) => s.fn)).to.deep.equal(['ConsentContract:GrantConsentAsRepresentative']);
+            // Signed as if by another card, or naming the represented card's own routes: refused before the ledger.
+            const before = f.fabric.evaluates.length;
+            for (const [method, url, body] of [
+                ['post', '/tracker/api/v1/representations/rep-0001/consents', parent.asRepresentative('card-0003').consent(acting, terms)],
+                ['post', '/tracker/api/v1/objections', parent.objection('card-0001', 'b'.repeat(64), 'not mine')],
+                ['post', '/tracker/api/v1/cards/card-0001/representations/query', { request: parent.representationListRequest('card-0001') }],
+                ['get', '/tracker/api/v1/cards/card-0001/objections', undefined],
+                ['post', '/tracker/api/v1/cards/card-0001/minority/end', parent.endMinority('card-0001', 'e'.repeat(64))],
+            ] as const) {
+                const req = request(f.app)[method](url).set('Cookie', cookie);
+                const res = await (body === undefined ? req : req.send(body));
+                expect([res.status, res.body.code], url).to.deep.equal([403, 'SESSION_CARD_MISMATCH']);
+            }
+            expect(f.fabric.evaluates.length).to.equal(before);
+            expect(f.fabric.submits).to.have.length(1);
+            // The audit office's routes are the console's, not the tracker's.
+            await request(f.app).get('/tracker/api/v1/objections?status=OPEN').set('Cookie', cookie).expect(404);
+            await request(f.app).get(`/tracker/api/v1/objections/${'b'.repeat(64)}/text`).set('Cookie', cookie).expect(404);
         });
 
         it('Given a tracker session, When a department route is called, Then 404: a session reaches the citizen routes only', async () => {
