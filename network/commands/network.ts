@@ -77,7 +77,7 @@ export async function up(t: Topology): Promise<void> {
     await Promise.all(before.filter((n) => n.kind === 'ca' || n.kind === 'chaincode').map((n) => ensureRunning(t, n)));
     await ensureRunning(t, before.find((n) => n.kind === 'orderer') as DevnetNode);
     await Promise.all(before.filter((n) => n.kind === 'peer').map((n) => ensureRunning(t, n)));
-    say('committing chaincode definitions (a _lifecycle transaction endorsed by every org)...');
+    say('chaincode definitions: each org approves on its own peer, then one commits (_lifecycle)...');
     await deployChaincodes(t, { log: say });
     await Promise.all(gateways.map((n) => ensureRunning(t, n)));
 }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { common } from '@hyperledger/fabric-protos';
 import { CHAINCODE_FN } from '../../chaincode/surface';
 import { ensureRunning } from './network';
+import { approveCommitted } from './lifecycle';
 import { connectAs } from '../client/connection';
 import { applicationOrgGroup } from '../devnet/common/configtx';
 import { FABRIC_ORGS } from '../fabric/orgs';
@@ -68,7 +69,13 @@ export const DEVNET_ORGS: OrgNetwork = {
         for (const node of nodes.filter((n) => n.kind !== 'peer' && n.kind !== 'gateway')) await ensureRunning(t, node);
         for (const node of nodes.filter((n) => n.kind === 'peer')) await ensureRunning(t, node);
     },
-    async startOrgServices(t, mspId) {
+    async startOrgServices(t, mspId, say) {
+        // As on Fabric: the org approves each committed definition for itself (its peer endorses
+        // a chaincode only then), before its gateway takes requests.
+        for (const cc of t.chaincodes) {
+            const outcome = await approveCommitted(t, cc, mspId, say);
+            if (outcome === 'already') say(`  ${mspId} has approved ${cc.name} at its committed sequence already`);
+        }
         const nodes = devnetNodes(t).filter((n) => n.org === mspId);
         for (const node of nodes.filter((n) => n.kind === 'gateway')) await ensureRunning(t, node);
     },
