@@ -59,8 +59,25 @@ export interface ServiceOptions {
     log?(message: string, fields?: Record<string, unknown>): void;
 }
 
+/** A GossipMessage for the channel, signed by this peer (the framing above). */
+export function signMessage(signer: SigningIdentity, channelId: string, message: gossip.GossipMessage): gossip.Envelope {
+    message.setChannel(Buffer.from(channelId, 'utf8'));
+    const payload = message.serializeBinary();
+    const identity = signer.serialize();
+    const envelope = new gossip.Envelope();
+    envelope.setPayload(payload);
+    const secret = new gossip.SecretEnvelope();
+    secret.setPayload(identity);
+    envelope.setSecretEnvelope(secret);
+    envelope.setSignature(signer.sign(Buffer.concat([payload, identity])));
+    return envelope;
+}
+
 /** Verifies a signed request and returns its GossipMessage and sender; throws with the reason. */
-function open(envelope: gossip.Envelope, options: ServiceOptions): { message: gossip.GossipMessage; sender: VerifiedIdentity } {
+export function openMessage(
+    envelope: gossip.Envelope,
+    options: Pick<ServiceOptions, 'channelId' | 'verify' | 'channelOrgs'>,
+): { message: gossip.GossipMessage; sender: VerifiedIdentity } {
     const identity = envelope.getSecretEnvelope()?.getPayload_asU8() ?? new Uint8Array(0);
     const payload = envelope.getPayload_asU8();
     const sender = options.verify(identity, Buffer.concat([payload, identity]), envelope.getSignature_asU8());
@@ -83,9 +100,9 @@ export function addPrivateDataService(server: grpc.Server, handler: PrivateDataH
         });
     server.addService(PRIVATE_DATA_SERVICE, {
         Push(call: grpc.ServerUnaryCall<gossip.Envelope, gossip.Acknowledgement>, callback: grpc.sendUnaryData<gossip.Acknowledgement>) {
-            let opened: ReturnType<typeof open>;
+            let opened: ReturnType<typeof openMessage>;
             try {
-                opened = open(call.request, options);
+                opened = openMessage(call.request, options);
             } catch (err) {
                 options.log?.('private data push refused', { reason: (err as Error).message });
                 return refuse(callback, err as Error);
@@ -108,9 +125,9 @@ export function addPrivateDataService(server: grpc.Server, handler: PrivateDataH
             call: grpc.ServerUnaryCall<gossip.Envelope, gossip.RemotePvtDataResponse>,
             callback: grpc.sendUnaryData<gossip.RemotePvtDataResponse>,
         ) {
-            let opened: ReturnType<typeof open>;
+            let opened: ReturnType<typeof openMessage>;
             try {
-                opened = open(call.request, options);
+                opened = openMessage(call.request, options);
             } catch (err) {
                 options.log?.('private data pull refused', { reason: (err as Error).message });
                 return refuse(callback, err as Error);
@@ -164,16 +181,7 @@ export class PrivateDataClient {
     }
 
     #signed(message: gossip.GossipMessage): gossip.Envelope {
-        message.setChannel(Buffer.from(this.channelId, 'utf8'));
-        const payload = message.serializeBinary();
-        const identity = this.signer.serialize();
-        const envelope = new gossip.Envelope();
-        envelope.setPayload(payload);
-        const secret = new gossip.SecretEnvelope();
-        secret.setPayload(identity);
-        envelope.setSecretEnvelope(secret);
-        envelope.setSignature(this.signer.sign(Buffer.concat([payload, identity])));
-        return envelope;
+        return signMessage(this.signer, this.channelId, message);
     }
 
     #call<Res>(name: 'Push' | 'Pull' | 'Ping', request: unknown, timeoutMs: number): Promise<Res> {
