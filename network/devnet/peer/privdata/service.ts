@@ -103,7 +103,7 @@ export interface ReconcilerOptions {
     ledger: PrivateDataLedger;
     membership: Pick<Membership, 'alivePeers' | 'markAlive' | 'markDead'>;
     localMspId: string;
-    /** Missing entries asked per run (Fabric: reconcileBatchSize, 10). */
+    /** Missing entries looked at per run, newest last (0: all; Fabric asks reconcileBatchSize, 10, at a time). */
     batchSize?: number;
     /** Retry delay after a run that filled nothing, doubling up to maxIntervalMs (Fabric: reconcileSleepInterval, 1 min). */
     minIntervalMs?: number;
@@ -166,7 +166,7 @@ export class Reconciler {
         let remaining = 0;
         try {
             await l.dropExpiredMissing();
-            const missing = await l.missingPrivateData(this.options.batchSize ?? 200);
+            const missing = await l.missingPrivateData(this.options.batchSize ?? 0);
             const pending = new Map(missing.map((m) => [entryId(m), m]));
             const configs = new Map<string, CollectionConfig | undefined>();
             for (const m of missing) {
@@ -198,10 +198,22 @@ export class Reconciler {
         return filled;
     }
 
+    /** Asks one peer for what it may have, MAX_DIGESTS digests per request; the number filled. */
     async #pullFrom(p: RemotePeer, wanted: MissingPvtData[], pending: Map<string, MissingPvtData>): Promise<number> {
+        let filled = 0;
+        for (let i = 0; i < wanted.length; i += MAX_DIGESTS) {
+            const chunk = await this.#pullChunk(p, wanted.slice(i, i + MAX_DIGESTS), pending);
+            if (chunk < 0) break;
+            filled += chunk;
+        }
+        return filled;
+    }
+
+    /** One request; -1 when the peer did not answer. */
+    async #pullChunk(p: RemotePeer, wanted: MissingPvtData[], pending: Map<string, MissingPvtData>): Promise<number> {
         const request = new gossip.RemotePvtDataRequest();
         request.setDigestsList(
-            wanted.slice(0, MAX_DIGESTS).map((m) => {
+            wanted.map((m) => {
                 const d = new gossip.PvtDataDigest();
                 d.setTxId(m.txId);
                 d.setNamespace(m.ns);
@@ -218,7 +230,7 @@ export class Reconciler {
         } catch (err) {
             this.options.membership.markDead(p);
             this.options.log?.('private data pull failed', { peer: p.client.address, error: (err as Error).message });
-            return 0;
+            return -1;
         }
         const fetched: { entry: MissingPvtData; rwset: Uint8Array }[] = [];
         for (const element of response.getElementsList()) {
