@@ -92,9 +92,10 @@ function isCommitted(committed: Committed, cc: ChaincodeConfig): boolean {
     return parametersDiff({ endorsementInfo, validationInfo, collections }, topologyParameters(cc)) === undefined;
 }
 
-async function readiness(lifecycle: Contract, cc: ChaincodeConfig, sequence: number): Promise<Record<string, boolean>> {
+async function readiness(lifecycle: Contract, cc: ChaincodeConfig, sequence: number, onPeerOf?: string): Promise<Record<string, boolean>> {
     const bytes = await lifecycle.evaluate('CheckCommitReadiness', {
         arguments: [checkCommitReadinessArgs({ ...cc, sequence }).serializeBinary()],
+        ...(onPeerOf ? { endorsingOrganizations: [onPeerOf] } : {}),
     });
     return Object.fromEntries(peer.lifecycle.CheckCommitReadinessResult.deserializeBinary(bytes).getApprovalsMap().getEntryList());
 }
@@ -204,6 +205,9 @@ export async function commitIfReady(
             );
             return 'not-ready';
         }
+        // Every endorsing peer reads every org's approval: each must have committed the same
+        // approvals, or their endorsements differ (peers commit blocks at their own pace).
+        await approvalsSeenBy(lifecycle, cc, sequence, approving);
         await lifecycle.submit('CommitChaincodeDefinition', {
             arguments: [commitDefinitionArgs({ ...cc, sequence }).serializeBinary()],
             endorsingOrganizations: approving,
@@ -212,6 +216,27 @@ export async function commitIfReady(
         return 'committed';
     } finally {
         connection.close();
+    }
+}
+
+/** Waits until the peer of each of these orgs sees each of them approved (CheckCommitReadiness on that peer). */
+async function approvalsSeenBy(
+    lifecycle: Contract,
+    cc: ChaincodeConfig,
+    sequence: number,
+    orgs: string[],
+    timeoutMs = 60_000,
+): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const views = await Promise.all(orgs.map((o) => readiness(lifecycle, cc, sequence, o)));
+        const behind = orgs.filter((_, i) => orgs.some((a) => views[i][a] !== true));
+        if (behind.length === 0) return;
+        if (Date.now() > deadline)
+            throw new Error(
+                `NOT_APPROVED: the peers of ${behind.join(', ')} do not see the approvals of ${orgs.join(', ')} within ${timeoutMs / 1000} s`,
+            );
+        await new Promise((r) => setTimeout(r, 250));
     }
 }
 
