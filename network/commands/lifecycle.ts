@@ -1,14 +1,31 @@
-// Deploys the topology's chaincode definitions through the channel: a `_lifecycle`
-// CommitChaincodeDefinition transaction submitted by the issuer org's admin and endorsed by every
-// org, as `peer lifecycle chaincode commit` would (the devnet has no per-org approval step).
+// Deploys the topology's chaincode definitions through the channel as Fabric's lifecycle wants it:
+// each org's admin approves the definition for its own org on its own peer
+// (ApproveChaincodeDefinitionForMyOrg, endorsed by that peer only), then one org's admin commits it
+// once a majority of orgs approved (CommitChaincodeDefinition, endorsed by the approving orgs'
+// peers, validated against LifecycleEndorsement). The same _lifecycle transactions `peer lifecycle
+// chaincode approveformyorg` and `commit` send, here through fabric-gateway.
+//
+// approveForOrg and commitIfReady are what one org's operator runs on its own machine; the
+// one-machine default (deployChaincodes: npm start, network:up, chaincode:deploy) runs them for
+// every org in turn. On the devnet an approval names the package id Fabric would compute for the
+// org's chaincode-as-a-service package (network/fabric/network.ts orgPackage); the devnet only
+// stores it, its peers run the chaincode servers of the topology.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { peer } from '@hyperledger/fabric-protos';
-import { Contract } from '@hyperledger/fabric-gateway';
-import { ChaincodeConfig, Topology, issuerOrg } from '../client/topology';
+import { Contract, GatewayError } from '@hyperledger/fabric-gateway';
+import { ChaincodeConfig, Topology, findOrg, issuerOrg } from '../client/topology';
 import { connectAs } from '../client/connection';
-import { commitDefinitionArgs } from '../devnet/peer/scc/lifecycle';
+import {
+    approveDefinitionArgs,
+    chaincodeSource,
+    checkCommitReadinessArgs,
+    commitDefinitionArgs,
+    queryDefinitionArgs,
+} from '../devnet/peer/scc/lifecycle';
+import { parametersDiff, topologyParameters } from '../devnet/peer/scc/lifecycle-state';
+import { orgPackage } from '../fabric/network';
 
 export interface DeployOptions {
     log: (line: string) => void;
@@ -37,60 +54,134 @@ export function contentHash(t: Topology, cc: ChaincodeConfig): string {
     return hash.digest('hex').slice(0, 12);
 }
 
-/** Committed sequences by chaincode name (QueryChaincodeDefinitions lists every definition). */
-async function committedSequences(lifecycle: Contract): Promise<Map<string, number>> {
-    const bytes = await lifecycle.evaluate('QueryChaincodeDefinitions', {
-        arguments: [new peer.lifecycle.QueryChaincodeDefinitionsArgs().serializeBinary()],
-    });
-    const result = peer.lifecycle.QueryChaincodeDefinitionsResult.deserializeBinary(bytes);
-    return new Map(result.getChaincodeDefinitionsList().map((d) => [d.getName(), d.getSequence()]));
+/** The committed definition of a chaincode (with each org's approval), undefined when none is. */
+interface Committed {
+    sequence: number;
+    result: peer.lifecycle.QueryChaincodeDefinitionResult;
+    approvals: Record<string, boolean>;
 }
 
-export async function deployChaincodes(t: Topology, options: DeployOptions): Promise<void> {
-    const connection = connectAs(t, issuerOrg(t).mspId, 'Admin');
+async function committedDefinition(lifecycle: Contract, name: string): Promise<Committed | undefined> {
+    let bytes: Uint8Array;
+    try {
+        bytes = await lifecycle.evaluate('QueryChaincodeDefinition', { arguments: [queryDefinitionArgs(name).serializeBinary()] });
+    } catch (e) {
+        // Fabric answers 404 "namespace <name> is not defined".
+        if (e instanceof GatewayError && /namespace \S+ is not defined/.test(errorText(e))) return undefined;
+        throw e;
+    }
+    const result = peer.lifecycle.QueryChaincodeDefinitionResult.deserializeBinary(bytes);
+    return { sequence: result.getSequence(), result, approvals: Object.fromEntries(result.getApprovalsMap().getEntryList()) };
+}
+
+function errorText(e: GatewayError): string {
+    return [e.message, ...e.details.map((d) => d.message)].join('; ');
+}
+
+/** Whether the committed definition is the topology's (same version, policy, collections, plugins, init). */
+function isCommitted(committed: Committed, cc: ChaincodeConfig): boolean {
+    const r = committed.result;
+    const endorsementInfo = new peer.lifecycle.ChaincodeEndorsementInfo();
+    endorsementInfo.setVersion(r.getVersion());
+    endorsementInfo.setEndorsementPlugin(r.getEndorsementPlugin());
+    endorsementInfo.setInitRequired(r.getInitRequired());
+    const validationInfo = new peer.lifecycle.ChaincodeValidationInfo();
+    validationInfo.setValidationPlugin(r.getValidationPlugin());
+    validationInfo.setValidationParameter(r.getValidationParameter_asU8());
+    const collections = r.getCollections() ?? new peer.CollectionConfigPackage();
+    return parametersDiff({ endorsementInfo, validationInfo, collections }, topologyParameters(cc)) === undefined;
+}
+
+async function readiness(lifecycle: Contract, cc: ChaincodeConfig, sequence: number, onPeerOf?: string): Promise<Record<string, boolean>> {
+    const bytes = await lifecycle.evaluate('CheckCommitReadiness', {
+        arguments: [checkCommitReadinessArgs({ ...cc, sequence }).serializeBinary()],
+        ...(onPeerOf ? { endorsingOrganizations: [onPeerOf] } : {}),
+    });
+    return Object.fromEntries(peer.lifecycle.CheckCommitReadinessResult.deserializeBinary(bytes).getApprovalsMap().getEntryList());
+}
+
+/** The package id the org's approval names: the one Fabric computes for the org's chaincode-as-a-service package. */
+export function packageIdFor(t: Topology, cc: ChaincodeConfig, mspId: string): string {
+    return orgPackage(cc, findOrg(t, mspId)).packageId;
+}
+
+/**
+ * The org's admin approves the chaincode's definition for its org, on its own peer: at the
+ * committed sequence when the topology's definition is the committed one (an org that joined
+ * later, or that had not approved), else at the next sequence (or the topology's, when nothing is
+ * committed). 'already' when the org's approval of that definition is there.
+ */
+export async function approveForOrg(
+    t: Topology,
+    cc: ChaincodeConfig,
+    mspId: string,
+    log: (line: string) => void,
+): Promise<'approved' | 'already'> {
+    const connection = connectAs(t, mspId, 'Admin');
     try {
         const lifecycle = connection.gateway.getNetwork(t.channel).getContract('_lifecycle');
-        const committed = await committedSequences(lifecycle);
-        for (const cc of t.chaincodes) {
-            const current = committed.get(cc.name) ?? 0;
-            const upgrade = options.upgrade?.includes(cc.name) ?? false;
-            if (current > 0 && !upgrade) {
-                options.log(`  chaincode ${cc.name} already defined at sequence ${current}`);
-                continue;
-            }
-            const sequence = current > 0 ? current + 1 : cc.sequence;
-            // A redeployment says what it deployed: the topology's version plus the code's hash.
-            const version = upgrade ? `${cc.version}+${contentHash(t, cc)}` : cc.version;
-            const args = commitDefinitionArgs({ ...cc, sequence, version });
-            await lifecycle.submit('CommitChaincodeDefinition', {
-                arguments: [args.serializeBinary()],
-                endorsingOrganizations: t.orgs.map((o) => o.mspId),
-            });
-            options.log(`  chaincode ${cc.name} ${version} committed at sequence ${sequence}`);
-        }
+        const committed = await committedDefinition(lifecycle, cc.name);
+        const atCommitted = committed !== undefined && isCommitted(committed, cc);
+        const sequence = atCommitted ? committed.sequence : committed ? committed.sequence + 1 : cc.sequence;
+        const approved = atCommitted ? committed.approvals[mspId] === true : (await readiness(lifecycle, cc, sequence))[mspId] === true;
+        if (approved) return 'already';
+        await lifecycle.submit('ApproveChaincodeDefinitionForMyOrg', {
+            arguments: [approveDefinitionArgs({ ...cc, sequence }, packageIdFor(t, cc, mspId)).serializeBinary()],
+            endorsingOrganizations: [mspId],
+        });
+        log(
+            atCommitted
+                ? `  ${mspId} approved ${cc.name} ${cc.version} at the committed sequence ${sequence}`
+                : `  ${mspId} approved ${cc.name} ${cc.version} for sequence ${sequence}`,
+        );
+        return 'approved';
     } finally {
         connection.close();
     }
 }
 
 /**
- * One org's approval of a chaincode's definition, on its own machine. The devnet keeps no approvals
- * yet (docs/devnet.md): an org approves a commit by its peer's endorsement of it, so there is
- * nothing to record here.
+ * The org's admin approves exactly the committed definition of the chaincode, at its sequence (an
+ * org that joined the channel after the commit): 'not-committed' when there is none.
  */
-export async function approveForOrg(
-    _t: Topology,
-    _cc: ChaincodeConfig,
-    _mspId: string,
-    _log: (line: string) => void,
-): Promise<'approved' | 'already'> {
-    return 'already';
+export async function approveCommitted(
+    t: Topology,
+    cc: ChaincodeConfig,
+    mspId: string,
+    log: (line: string) => void,
+): Promise<'approved' | 'already' | 'not-committed'> {
+    const connection = connectAs(t, mspId, 'Admin');
+    try {
+        const lifecycle = connection.gateway.getNetwork(t.channel).getContract('_lifecycle');
+        const committed = await committedDefinition(lifecycle, cc.name);
+        if (!committed) return 'not-committed';
+        if (committed.approvals[mspId]) return 'already';
+        const r = committed.result;
+        const args = new peer.lifecycle.ApproveChaincodeDefinitionForMyOrgArgs();
+        args.setName(cc.name);
+        args.setSequence(r.getSequence());
+        args.setVersion(r.getVersion());
+        args.setEndorsementPlugin(r.getEndorsementPlugin());
+        args.setValidationPlugin(r.getValidationPlugin());
+        args.setValidationParameter(r.getValidationParameter_asU8());
+        args.setCollections(r.getCollections());
+        args.setInitRequired(r.getInitRequired());
+        args.setSource(chaincodeSource(packageIdFor(t, { ...cc, version: r.getVersion() }, mspId)));
+        await lifecycle.submit('ApproveChaincodeDefinitionForMyOrg', {
+            arguments: [args.serializeBinary()],
+            endorsingOrganizations: [mspId],
+        });
+        log(`  ${mspId} approved ${cc.name} ${r.getVersion()} at the committed sequence ${r.getSequence()}`);
+        return 'approved';
+    } finally {
+        connection.close();
+    }
 }
 
 /**
- * The chaincode's definition committed by this org's admin, on its own machine, once the peers of a
- * majority of the channel's orgs answer (they endorse the commit: MAJORITY LifecycleEndorsement);
- * 'not-ready' before that, 'already' when some org committed it.
+ * As the org's admin: commits the chaincode's definition at the next sequence when a majority of
+ * the channel's orgs approved it (CheckCommitReadiness), endorsed by the approving orgs' peers.
+ * 'already' when it is the committed definition; 'not-ready' (nothing submitted) otherwise.
  */
 export async function commitIfReady(
     t: Topology,
@@ -101,38 +192,115 @@ export async function commitIfReady(
     const connection = connectAs(t, mspId, 'Admin');
     try {
         const lifecycle = connection.gateway.getNetwork(t.channel).getContract('_lifecycle');
-        if ((await committedSequences(lifecycle)).has(cc.name)) return 'already';
-        const answering = (await Promise.all(t.orgs.map(async (o) => ((await peerAnswers(t, o.mspId)) ? o.mspId : undefined)))).filter(
-            (o): o is string => o !== undefined,
-        );
-        if (answering.length * 2 <= t.orgs.length) {
-            log(`  ${cc.name}: the peers of ${answering.length} of ${t.orgs.length} orgs answer; the first org to see a majority commits`);
+        const committed = await committedDefinition(lifecycle, cc.name);
+        if (committed && isCommitted(committed, cc)) return 'already';
+        const sequence = committed ? committed.sequence + 1 : cc.sequence;
+        const approvals = await readiness(lifecycle, cc, sequence);
+        const orgs = Object.keys(approvals).sort();
+        const approving = orgs.filter((o) => approvals[o]);
+        // The channel's LifecycleEndorsement: MAJORITY Endorsement (configtx.yaml's and the devnet's).
+        if (approving.length <= orgs.length / 2) {
+            log(
+                `  ${cc.name} ${cc.version} sequence ${sequence}: approved by ${approving.length} of ${orgs.length} orgs (${approving.join(', ') || 'none'}); a majority is needed to commit`,
+            );
             return 'not-ready';
         }
+        // Every endorsing peer reads every org's approval: each must have committed the same
+        // approvals, or their endorsements differ (peers commit blocks at their own pace).
+        await approvalsSeenBy(lifecycle, cc, sequence, approving);
         try {
             await lifecycle.submit('CommitChaincodeDefinition', {
-                arguments: [commitDefinitionArgs(cc).serializeBinary()],
-                endorsingOrganizations: answering,
+                arguments: [commitDefinitionArgs({ ...cc, sequence }).serializeBinary()],
+                endorsingOrganizations: approving,
             });
         } catch (e) {
-            // Two orgs that each saw the majority: the second's commit conflicts with the first's.
-            if ((await committedSequences(lifecycle)).has(cc.name)) return 'already';
+            // Two orgs that each saw the majority (org-up on separate machines): the second's commit
+            // conflicts with the first's, which is the same definition.
+            const now = await committedDefinition(lifecycle, cc.name);
+            if (now && isCommitted(now, cc)) return 'already';
             throw e;
         }
-        log(`  ${mspId} committed ${cc.name} ${cc.version} at sequence ${cc.sequence} (endorsed by ${answering.join(', ')})`);
+        log(`  chaincode ${cc.name} ${cc.version} committed at sequence ${sequence} by ${mspId} (approved by ${approving.join(', ')})`);
         return 'committed';
     } finally {
         connection.close();
     }
 }
 
-/** True when the org's peer answers its operations /healthz. */
-async function peerAnswers(t: Topology, mspId: string): Promise<boolean> {
-    const org = t.orgs.find((o) => o.mspId === mspId);
-    if (!org) return false;
-    try {
-        return (await fetch(`http://${org.peer.host}:${org.peer.operationsPort}/healthz`, { signal: AbortSignal.timeout(3000) })).ok;
-    } catch {
-        return false;
+/** Waits until the peer of each of these orgs sees each of them approved (CheckCommitReadiness on that peer). */
+async function approvalsSeenBy(
+    lifecycle: Contract,
+    cc: ChaincodeConfig,
+    sequence: number,
+    orgs: string[],
+    timeoutMs = 60_000,
+): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const views = await Promise.all(orgs.map((o) => readiness(lifecycle, cc, sequence, o)));
+        const behind = orgs.filter((_, i) => orgs.some((a) => views[i][a] !== true));
+        if (behind.length === 0) return;
+        if (Date.now() > deadline)
+            throw new Error(
+                `NOT_APPROVED: the peers of ${behind.join(', ')} do not see the approvals of ${orgs.join(', ')} within ${timeoutMs / 1000} s`,
+            );
+        await new Promise((r) => setTimeout(r, 250));
     }
+}
+
+/** Committed definitions by chaincode name (QueryChaincodeDefinitions lists every definition). */
+async function committedDefinitions(t: Topology): Promise<Map<string, peer.lifecycle.QueryChaincodeDefinitionsResult.ChaincodeDefinition>> {
+    const connection = connectAs(t, issuerOrg(t).mspId, 'Admin');
+    try {
+        const bytes = await connection.gateway
+            .getNetwork(t.channel)
+            .getContract('_lifecycle')
+            .evaluate('QueryChaincodeDefinitions', { arguments: [new peer.lifecycle.QueryChaincodeDefinitionsArgs().serializeBinary()] });
+        const result = peer.lifecycle.QueryChaincodeDefinitionsResult.deserializeBinary(bytes);
+        return new Map(result.getChaincodeDefinitionsList().map((d) => [d.getName(), d]));
+    } finally {
+        connection.close();
+    }
+}
+
+/**
+ * The one-machine deployment: every org approves (each on its own peer, in parallel), then the
+ * issuer's admin commits. A chaincode already committed is left at its sequence (and orgs that
+ * have not approved that definition approve it) unless `upgrade` names it: then its next sequence
+ * carries the version `<version>+<code hash>`.
+ */
+export async function deployChaincodes(t: Topology, options: DeployOptions): Promise<void> {
+    const committed = await committedDefinitions(t);
+    const orgs = t.orgs.map((o) => o.mspId);
+    for (const topologyCc of t.chaincodes) {
+        const current = committed.get(topologyCc.name);
+        const upgrade = options.upgrade?.includes(topologyCc.name) ?? false;
+        if (current && !upgrade) {
+            // The committed definition is the topology's, with the version a redeployment gave it.
+            const cc = { ...topologyCc, version: current.getVersion(), sequence: current.getSequence() };
+            const same = isCommitted({ sequence: current.getSequence(), result: asQueryResult(current), approvals: {} }, cc);
+            if (same) await Promise.all(orgs.map((o) => approveForOrg(t, cc, o, options.log)));
+            options.log(`  chaincode ${cc.name} already defined at sequence ${current.getSequence()}`);
+            continue;
+        }
+        // A redeployment says what it deployed: the topology's version plus the code's hash.
+        const cc = upgrade ? { ...topologyCc, version: `${topologyCc.version}+${contentHash(t, topologyCc)}` } : topologyCc;
+        await Promise.all(orgs.map((o) => approveForOrg(t, cc, o, options.log)));
+        const outcome = await commitIfReady(t, cc, issuerOrg(t).mspId, options.log);
+        if (outcome === 'not-ready') throw new Error(`NOT_APPROVED: ${cc.name} ${cc.version} was not approved by a majority of orgs`);
+    }
+}
+
+function asQueryResult(
+    d: peer.lifecycle.QueryChaincodeDefinitionsResult.ChaincodeDefinition,
+): peer.lifecycle.QueryChaincodeDefinitionResult {
+    const r = new peer.lifecycle.QueryChaincodeDefinitionResult();
+    r.setSequence(d.getSequence());
+    r.setVersion(d.getVersion());
+    r.setEndorsementPlugin(d.getEndorsementPlugin());
+    r.setValidationPlugin(d.getValidationPlugin());
+    r.setValidationParameter(d.getValidationParameter_asU8());
+    r.setCollections(d.getCollections());
+    r.setInitRequired(d.getInitRequired());
+    return r;
 }

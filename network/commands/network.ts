@@ -76,7 +76,7 @@ export async function up(t: Topology): Promise<void> {
     // CAs, chaincode servers and the orderer are independent, so they start together; the peers need the orderer.
     await Promise.all(before.filter((n) => n.kind !== 'peer').map((n) => ensureRunning(t, n)));
     await Promise.all(before.filter((n) => n.kind === 'peer').map((n) => ensureRunning(t, n)));
-    say('committing chaincode definitions (a _lifecycle transaction endorsed by every org)...');
+    say('chaincode definitions: each org approves on its own peer, then one commits (_lifecycle)...');
     await deployChaincodes(t, { log: say });
     await Promise.all(gateways.map((n) => ensureRunning(t, n)));
 }

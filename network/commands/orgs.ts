@@ -11,7 +11,7 @@ import { ensureRunning } from './network';
 import { connectAs } from '../client/connection';
 import { applicationOrgGroup, buildGenesisBlock } from '../devnet/common/configtx';
 import { fetchBlock } from './configupdate';
-import { approveForOrg, commitIfReady } from './lifecycle';
+import { approveCommitted, approveForOrg, commitIfReady } from './lifecycle';
 import { FABRIC_ORGS } from '../fabric/orgs';
 import { generateCrypto } from '../devnet/msp/ca';
 import { checkHealth, devnetNodes, stopNode } from '../devnet/processes';
@@ -88,7 +88,14 @@ export const DEVNET_ORGS: OrgNetwork = {
         for (const node of nodes.filter((n) => n.kind === 'peer')) await ensureRunning(t, node);
     },
     async startOrgServices(t, mspId, say) {
+        // As on Fabric: the org approves each chaincode's definition for itself (its peer endorses a
+        // chaincode only then), before its gateway takes requests: the committed definition when
+        // there is one (an org that joins later), else the topology's, which the first org to see a
+        // majority of approvals commits.
         for (const cc of t.chaincodes) {
+            const outcome = await approveCommitted(t, cc, mspId, say);
+            if (outcome === 'already') say(`  ${mspId} has approved ${cc.name} at its committed sequence already`);
+            if (outcome !== 'not-committed') continue;
             await approveForOrg(t, cc, mspId, say);
             await commitIfReady(t, cc, mspId, say);
         }

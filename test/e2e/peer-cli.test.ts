@@ -1,18 +1,21 @@
 // Fabric's own `peer` CLI and `configtxlator` against the test network, as an operator would use
 // them: channel getinfo, list and fetch (from a peer and from the orderer, every block), invoke
-// through several peers, query, lifecycle querycommitted, and proto_decode of each fetched block.
+// through several peers, query, the lifecycle (approveformyorg, queryapproved, checkcommitreadiness,
+// commit, querycommitted), and proto_decode of each fetched block.
 // Needs Fabric's binaries (FABRIC_BIN, else PATH) and their sample config (FABRIC_CFG_PATH, else
 // <bin>/../config); without them the tests say they did not run.
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { common } from '@hyperledger/fabric-protos';
+import { common, peer } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
 import { blockHeaderHash, isConfigBlock } from '../../network/devnet/common/protoutil';
 import { findFabricTool } from '../../network/fabric/binaries';
 import { address, issuerOrg, paths, primaryOrderer, REPO_ROOT, Topology } from '../../network/client/topology';
 import { notRun, onlyOn } from '../not-run';
+import { connectAs } from '../../network/client/connection';
+import { checkCommitReadinessArgs } from '../../network/devnet/peer/scc/lifecycle';
 import { testNetwork } from './network';
 
 interface Tools {
@@ -233,6 +236,122 @@ describe("Fabric's peer CLI against the network", function () {
                 await ok(seoul, 'lifecycle', 'chaincode', 'querycommitted', '-C', t.channel, '-n', cc.name, '-O', 'json'),
             );
             expect([one.version, one.sequence]).to.deep.equal([version, sequence]);
+        }
+    });
+
+    it("When org admins run `peer lifecycle chaincode approveformyorg`, `queryapproved`, `checkcommitreadiness` and `commit`, Then one org's approval cannot be committed alone, a peer whose org did not approve refuses, and a majority commits", async () => {
+        const [seoul, mois, mohw] = t.orgs.map((o) => o.mspId);
+        const name = `cli${Date.now().toString(36)}`;
+        const collections = path.resolve(t.root, t.chaincodes.find((cc) => cc.name === 'fixture')!.collectionsFile!);
+        const definition = [
+            '--channelID',
+            t.channel,
+            '--name',
+            name,
+            '--version',
+            '1.0',
+            '--sequence',
+            '1',
+            '--collections-config',
+            collections,
+        ];
+        const peers = (...mspIds: string[]) =>
+            mspIds.flatMap((m) => [
+                '--peerAddresses',
+                address(t.orgs.find((o) => o.mspId === m)!.peer),
+                '--tlsRootCertFiles',
+                paths.tlsRootCert(t, m),
+            ]);
+        await ok(seoul, 'lifecycle', 'chaincode', 'approveformyorg', ...ordererFlags(), ...definition, '--package-id', `${name}_1.0:abc`);
+        const approved = JSON.parse(
+            await ok(seoul, 'lifecycle', 'chaincode', 'queryapproved', '-C', t.channel, '-n', name, '--sequence', '1', '-O', 'json'),
+        );
+        expect([approved.sequence, approved.version, approved.source.Type.LocalPackage.package_id]).to.deep.equal([
+            1,
+            '1.0',
+            `${name}_1.0:abc`,
+        ]);
+        // Another org's admin cannot ask Seoul's peer for Seoul's approvals (the peer-local Admins policy).
+        const foreign = await run(
+            tools.peer,
+            ['lifecycle', 'chaincode', 'queryapproved', '-C', t.channel, '-n', name],
+            { ...envOf(mois), CORE_PEER_ADDRESS: address(t.orgs[0].peer), CORE_PEER_TLS_ROOTCERT_FILE: paths.tlsRootCert(t, seoul) },
+            work,
+        );
+        expect(foreign.stderr).to.contain(
+            'Failed to authorize invocation due to failed ACL check: Failed deserializing proposal creator during channelless check policy with policy [Admins]',
+        );
+        const readiness = () =>
+            ok(mohw, 'lifecycle', 'chaincode', 'checkcommitreadiness', ...definition, '--output', 'json').then(
+                (out) => JSON.parse(out).approvals,
+            );
+        expect(await readiness()).to.deep.equal(Object.fromEntries(t.orgs.map((o) => [o.mspId, o.mspId === seoul])));
+        const alone = await peerCli(seoul, 'lifecycle', 'chaincode', 'commit', ...ordererFlags(), ...definition, ...peers(seoul));
+        expect(alone.code).to.not.equal(0);
+        expect(alone.stderr).to.contain('Error: transaction invalidated with status (ENDORSEMENT_POLICY_FAILURE)');
+        const withMois = await peerCli(seoul, 'lifecycle', 'chaincode', 'commit', ...ordererFlags(), ...definition, ...peers(seoul, mois));
+        expect(withMois.stderr).to.contain(
+            `Error: failed to create signed transaction: proposal response was not successful, error code 500, msg failed to invoke backing implementation of 'CommitChaincodeDefinition': chaincode definition not agreed to by this org (${mois})`,
+        );
+        await ok(mois, 'lifecycle', 'chaincode', 'approveformyorg', ...ordererFlags(), ...definition, '--package-id', `${name}_1.0:def`);
+        await ok(mohw, 'lifecycle', 'chaincode', 'approveformyorg', ...ordererFlags(), ...definition, '--package-id', `${name}_1.0:ghi`);
+        const again = await peerCli(
+            mohw,
+            'lifecycle',
+            'chaincode',
+            'approveformyorg',
+            ...ordererFlags(),
+            ...definition,
+            '--package-id',
+            `${name}_1.0:ghi`,
+        );
+        expect(again.stderr).to.contain(
+            `Error: proposal failed with status: 500 - failed to invoke backing implementation of 'ApproveChaincodeDefinitionForMyOrg': attempted to redefine uncommitted sequence (1) for namespace ${name} with unchanged content`,
+        );
+        await ok(seoul, 'lifecycle', 'chaincode', 'commit', ...ordererFlags(), ...definition, ...peers(seoul, mois, mohw));
+        const committed = await ok(seoul, 'lifecycle', 'chaincode', 'querycommitted', '-C', t.channel, '-n', name);
+        expect(committed).to.contain(`Version: 1.0, Sequence: 1, Endorsement Plugin: escc, Validation Plugin: vscc, Approvals: [`);
+        expect(committed).to.contain(`${seoul}: true`);
+        expect(committed).to.contain(`${t.orgs[3].mspId}: false`);
+    });
+
+    it("When Fabric's CLI approves the fixture's definition from its collections file, Then the devnet's tooling computes the same parameters (CheckCommitReadiness agrees)", async () => {
+        const fixture = t.chaincodes.find((cc) => cc.name === 'fixture')!;
+        const name = `same${Date.now().toString(36)}`;
+        const seoul = t.orgs[0].mspId;
+        await ok(
+            seoul,
+            'lifecycle',
+            'chaincode',
+            'approveformyorg',
+            ...ordererFlags(),
+            '--channelID',
+            t.channel,
+            '--name',
+            name,
+            '--version',
+            '1.0',
+            '--sequence',
+            '1',
+            '--collections-config',
+            path.resolve(t.root, fixture.collectionsFile!),
+            '--package-id',
+            `${name}:x`,
+        );
+        const connection = connectAs(t, seoul, 'Admin');
+        try {
+            const bytes = await connection.gateway
+                .getNetwork(t.channel)
+                .getContract('_lifecycle')
+                .evaluate('CheckCommitReadiness', {
+                    arguments: [checkCommitReadinessArgs({ ...fixture, name, version: '1.0', sequence: 1 }).serializeBinary()],
+                });
+            const approvals = Object.fromEntries(
+                peer.lifecycle.CheckCommitReadinessResult.deserializeBinary(bytes).getApprovalsMap().getEntryList(),
+            );
+            expect(approvals[seoul]).to.equal(true);
+        } finally {
+            connection.close();
         }
     });
 

@@ -25,8 +25,10 @@ import {
 
 export interface ChannelConfig {
     channelId: string;
-    /** Application orgs, in topology order. */
+    /** Application orgs, in topology order (their config group names, which the devnet makes their MSP ids). */
     applicationOrgs: string[];
+    /** The MSP id of each application org's group, when read from a config (a group's name may differ from it). */
+    applicationMspIds?: Record<string, string>;
     /** The orgs that operate ordering nodes (/Channel/Orderer's groups). */
     ordererOrgs: string[];
     msps: msp.FabricMSPConfig[];
@@ -468,7 +470,12 @@ export function channelConfigOf(channelId: string, config: common.Config, orgOrd
     // Pre-V3_0 configs keep the global value; honour it when present.
     const global = configValueOf(channel, 'OrdererAddresses', (b) => common.OrdererAddresses.deserializeBinary(b), '/Channel');
     for (const a of global?.getAddressesList() ?? []) if (!ordererAddresses.includes(a)) ordererAddresses.push(a);
-    for (const org of applicationOrgs) msps.push(orgMsp(application.getGroupsMap().get(org)!, `/Channel/Application/${org}`));
+    const applicationMspIds: Record<string, string> = {};
+    for (const org of applicationOrgs) {
+        const m = orgMsp(application.getGroupsMap().get(org)!, `/Channel/Application/${org}`);
+        applicationMspIds[org] = m.getName();
+        msps.push(m);
+    }
     // An org that operates ordering nodes is in both groups: one MSP, defined the same way in each
     // (Fabric's channelconfig MSPConfigHandler.ProposeMSP).
     const byName = new Map<string, msp.FabricMSPConfig>();
@@ -505,6 +512,7 @@ export function channelConfigOf(channelId: string, config: common.Config, orgOrd
     return {
         channelId,
         applicationOrgs,
+        applicationMspIds,
         ordererOrgs,
         msps: [...byName.values()],
         policies,

@@ -14,6 +14,8 @@ import type { ChaincodeExecutor } from './chaincode/support';
 import type { ChaincodeDefinition, PeerLedger, SimulationResults, TxSimulator } from './ledger/types';
 import { aclPolicy } from './aclmgmt';
 import { SYSCC_VERSION, SystemChaincode } from './scc/scc';
+import { allCollections, collectionConfig, DisseminationPolicy } from './privdata/collections';
+import type { PrivateDataDistributor } from './privdata/distributor';
 
 /** Fabric's shim.ERRORTHRESHOLD: a chaincode response at or above it is not endorsed. */
 export const ERROR_THRESHOLD = 400;
@@ -61,6 +63,12 @@ export interface EndorserOptions {
     isCollectionMember: MembershipCheck;
     /** The channel config's ACLs (resource -> policy path), read at each check; Fabric's defaults apply to the rest. */
     channelAcls?(): ReadonlyMap<string, string>;
+    /** MSP ids of the channel's application orgs: each has an implicit collection in every chaincode. */
+    channelOrgs?(): string[];
+    /** Disseminates private data at endorsement (absent: kept on this peer only). */
+    distributor?: PrivateDataDistributor;
+    /** peer.gossip.pvtData.implicitCollectionDisseminationPolicy for this peer's own implicit collection. */
+    implicitDissemination?: DisseminationPolicy;
     log?(message: string, fields?: Record<string, unknown>): void;
 }
 
@@ -364,7 +372,43 @@ export class Endorser {
                 `make sure the chaincode ${name} has been successfully defined on channel ${channelId} and try again: chaincode ${name} not found`,
             );
         }
-        return { version: definition.version, collections: definition.collections };
+        // Fabric's lifecycle cache: a peer endorses a definition its org approved, with a package.
+        if (definition.localApproval === 'not-approved') {
+            throw new Error(
+                `make sure the chaincode ${name} has been successfully defined on channel ${channelId} and try again: chaincode definition for '${name}' at sequence ${definition.sequence} on channel '${channelId}' has not yet been approved by this org`,
+            );
+        }
+        if (definition.localApproval === 'no-package') {
+            throw new Error(
+                `make sure the chaincode ${name} has been successfully defined on channel ${channelId} and try again: chaincode definition for '${name}' exists, but chaincode is not installed`,
+            );
+        }
+        const collections = allCollections(
+            definition,
+            this.options.channelOrgs?.() ?? [],
+            this.options.signer.mspId,
+            this.options.implicitDissemination,
+        );
+        return { version: definition.version, collections };
+    }
+
+    /** Fabric's DistributePrivateData, before the endorsement is signed: each collection of the write set to its member peers. */
+    async #distribute(txId: string, pvt: ledgerpb.rwset.TxPvtReadWriteSet, isEvaluate: boolean): Promise<void> {
+        const distributor = this.options.distributor;
+        if (!distributor) return;
+        const defs = new Map<string, Pick<ChaincodeDefinition, 'collections'> | undefined>();
+        for (const ns of pvt.getNsPvtRwsetList()) {
+            const name = ns.getNamespace();
+            if (defs.has(name)) continue;
+            defs.set(name, this.#scc.has(name) ? { collections: [] } : await this.options.ledger.chaincodeDefinition(name));
+        }
+        await distributor.distribute(
+            txId,
+            pvt,
+            (ns, coll) => collectionConfig(defs.get(ns), coll, this.options.signer.mspId, this.options.implicitDissemination),
+            this.options.ledger.height,
+            !isEvaluate,
+        );
     }
 
     async #simulateAndEndorse(up: UnpackedProposal, creator: VerifiedIdentity, isEvaluate: boolean): Promise<peer.ProposalResponse> {
@@ -420,6 +464,9 @@ export class Endorser {
         if (simulator && response.getStatus() < ERROR_THRESHOLD) {
             try {
                 results = simulator.results();
+                // As Fabric: the private write set reaches the other member peers before this
+                // peer endorses, and too few of them fails the simulation.
+                if (results.private && channelId !== '') await this.#distribute(txId, results.private, isEvaluate);
             } catch (err) {
                 throw new Error(`error in simulation: ${(err as Error).message}`);
             }

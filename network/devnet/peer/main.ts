@@ -30,6 +30,9 @@ import {
     remoteEndorsersFromTopology,
 } from './gateway/registry';
 import { deliverService } from './deliver';
+import { addPrivateDataService, Membership, privateDataClientOf } from './privdata/transport';
+import { Distributor } from './privdata/distributor';
+import { privateDataHandler, Reconciler } from './privdata/service';
 import { OperationsServer } from '../common/operations';
 import { Logger, createLogger } from '../../client/logger';
 import { NODE_GRPC_OPTIONS } from '../common/grpc';
@@ -154,6 +157,22 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
     });
     chaincodes.start();
 
+    // The channel's application orgs by MSP id (each has an implicit collection in every chaincode).
+    const channelOrgs = () => ledger.config.applicationOrgs.map((g) => ledger.config.applicationMspIds?.[g] ?? g);
+
+    // Private data between peers (Fabric's gossip): the membership view, dissemination at
+    // endorsement, and reconciliation of what this peer missed.
+    const privdataLog = (msg: string, fields?: Record<string, unknown>) => log.info(msg, { component: 'privdata', ...fields });
+    let reconciler: Reconciler | undefined;
+    const membership = new Membership(
+        t.orgs
+            .filter((o) => o.mspId !== mspId)
+            .map((o) => ({ mspId: o.mspId, client: privateDataClientOf(t, o.mspId, signer, config.channelId) })),
+        { log: privdataLog, onAlive: () => reconciler?.trigger() },
+    );
+    reconciler = new Reconciler({ ledger, membership, localMspId: mspId, log: privdataLog });
+    const distributor = new Distributor({ channelId: config.channelId, membership, log: privdataLog });
+
     const endorser = new Endorser({
         channelId: config.channelId,
         ledger,
@@ -161,9 +180,20 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
         policies,
         signer,
         chaincodes,
-        systemChaincodes: [new Qscc(ledger), new Cscc(ledger), new Lifecycle({ applicationOrgs: () => ledger.config.applicationOrgs })],
+        systemChaincodes: [
+            new Qscc(ledger),
+            new Cscc(ledger),
+            new Lifecycle({
+                mspId,
+                applicationOrgs: channelOrgs,
+                channelMsps: () => ledger.config.msps.map((m) => m.getName()),
+                hasPolicy: (p) => ledger.config.policies.has(p),
+            }),
+        ],
         isCollectionMember: collectionMembership(),
         channelAcls: () => ledger.config.acls,
+        channelOrgs,
+        distributor,
         log: (msg, fields) => log.info(msg, { component: 'endorser', ...fields }),
     });
 
@@ -194,6 +224,14 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
             }
         });
         gw.configChanged();
+        membership.sync(channelOrgs(), mspId, (other) => {
+            try {
+                return privateDataClientOf(loadTopology(t.file), other, signer, config.channelId);
+            } catch (err) {
+                log.warn('peer_unknown', { mspId: other, reason: (err as Error).message });
+                return undefined;
+            }
+        });
         log.info('channel_config_updated', { block: update.blockNumber, orgs: update.channelConfig.applicationOrgs });
     });
 
@@ -210,6 +248,12 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
         'grpc.http2.min_ping_interval_without_data_ms': 10000,
     });
     addEndorserService(server, endorser);
+    addPrivateDataService(server, privateDataHandler(ledger, mspId), {
+        channelId: config.channelId,
+        verify: (identity, data, signature) => msps.verify(identity, data, signature),
+        channelOrgs,
+        log: privdataLog,
+    });
     server.addService(gateway.GatewayService, gatewayService(gw, log));
     server.addService(
         peer.DeliverService,
@@ -248,6 +292,11 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
     } catch (err) {
         throw new Error(`PORT_IN_USE: operations ${org.peer.host}:${org.peer.operationsPort}: ${(err as Error).message}`);
     }
+    membership.start();
+    const unsubscribeMissing = ledger.onCommit((event) => {
+        if (event.missing && event.missing.length > 0) reconciler?.trigger();
+    });
+    reconciler.trigger();
     log.info('peer_started', {
         channel: config.channelId,
         address: listenAddress,
@@ -274,6 +323,9 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
             });
             await committer.stop().catch((err: Error) => log.error('committer_stop_failed', { reason: err.message }));
             unsubscribeConfig();
+            unsubscribeMissing();
+            reconciler?.stop();
+            membership.close();
             gw.close();
             registry.close();
             broadcaster.close();

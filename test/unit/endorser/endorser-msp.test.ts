@@ -11,7 +11,7 @@ import { newSigningIdentity, SigningIdentity } from '../../../network/devnet/msp
 import type { ExecutionResult } from '../../../network/devnet/peer/chaincode/handler';
 import type { ExecuteRequest } from '../../../network/devnet/peer/chaincode/support';
 import { collectionMembership, Endorser, EndorserError } from '../../../network/devnet/peer/endorser';
-import { commitDefinitionArgs, Lifecycle, lifecycleCallArgs } from '../../../network/devnet/peer/scc/lifecycle';
+import { approveDefinitionArgs, commitDefinitionArgs, Lifecycle, lifecycleCallArgs } from '../../../network/devnet/peer/scc/lifecycle';
 import { channelConfigOf, Cscc } from '../../../network/devnet/peer/scc/cscc';
 import { Qscc } from '../../../network/devnet/peer/scc/qscc';
 import { MspFixture, mspFixture } from '../msp/fixture';
@@ -61,7 +61,7 @@ describe('endorser with the channel MSPs and policies', function () {
             systemChaincodes: [
                 new Qscc(ledger.asPeerLedger()),
                 new Cscc(ledger.asPeerLedger()),
-                new Lifecycle({ applicationOrgs: () => config.applicationOrgs }),
+                new Lifecycle({ mspId: 'SeoulMSP', applicationOrgs: () => config.applicationOrgs }),
             ],
             isCollectionMember: collectionMembership(),
         });
@@ -119,12 +119,31 @@ describe('endorser with the channel MSPs and policies', function () {
         expect(mois.isCollectionMember!(collection)).to.equal(false);
     });
 
-    it('_lifecycle: an org admin may commit, a client may not', async () => {
-        const args = lifecycleCallArgs('CommitChaincodeDefinition', commitDefinitionArgs({ ...fx.topology.chaincodes[0], name: 'newcc' }));
-        const byAdmin = await propose(fx.user('MOISMSP', 'Admin'), '_lifecycle', args);
-        expect(byAdmin.getResponse()!.getStatus(), byAdmin.getResponse()!.getMessage()).to.equal(200);
-        const byClient = await propose(fx.user('MOISMSP', 'User1'), '_lifecycle', args);
-        expect(byClient.getResponse()!.getMessage()).to.contain('Failed to authorize invocation due to failed ACL check');
+    it("Given real NodeOU roles, When _lifecycle is asked to approve, Then only an admin of the peer's own org may, and a commit is refused while the org has not approved", async () => {
+        const def = { ...fx.topology.chaincodes[0], name: 'newcc' };
+        const approve = lifecycleCallArgs('ApproveChaincodeDefinitionForMyOrg', approveDefinitionArgs(def, 'newcc_1.0:abc'));
+        const bySeoulAdmin = await propose(fx.user('SeoulMSP', 'Admin'), '_lifecycle', approve);
+        expect(bySeoulAdmin.getResponse()!.getStatus(), bySeoulAdmin.getResponse()!.getMessage()).to.equal(200);
+        expect(bySeoulAdmin.hasEndorsement()).to.equal(true);
+        const byMoisAdmin = await propose(fx.user('MOISMSP', 'Admin'), '_lifecycle', approve);
+        expect(byMoisAdmin.getResponse()!.getMessage()).to.equal(
+            'Failed to authorize invocation due to failed ACL check: Failed deserializing proposal creator during channelless check policy with policy [Admins]: [expected MSP ID SeoulMSP, received MOISMSP]',
+        );
+        const byClient = await propose(fx.user('SeoulMSP', 'User1'), '_lifecycle', approve);
+        expect(byClient.getResponse()!.getMessage()).to.equal(
+            "Failed to authorize invocation due to failed ACL check: Failed verifying that proposal's creator satisfies local MSP principal during channelless check policy with policy [Admins]: [The identity is not an admin under this MSP [SeoulMSP]: The identity does not contain OU [ADMIN], MSP: [SeoulMSP]]",
+        );
+        // The approval was endorsed, not committed: the ledger holds none, so the peer refuses to endorse a commit.
+        const commit = await propose(
+            fx.user('SeoulMSP', 'User1'),
+            '_lifecycle',
+            lifecycleCallArgs('CommitChaincodeDefinition', commitDefinitionArgs(def)),
+        );
+        expect(commit.getResponse()!.getStatus()).to.equal(500);
+        expect(commit.getResponse()!.getMessage()).to.equal(
+            "failed to invoke backing implementation of 'CommitChaincodeDefinition': chaincode definition not agreed to by this org (SeoulMSP)",
+        );
+        expect(commit.hasEndorsement()).to.equal(false);
     });
 
     it('cscc GetConfigBlock and GetChannelConfig (as `peer channel fetch config` and configtxlator read them): the last config block and its config; only for Readers', async () => {

@@ -15,11 +15,10 @@ import {
 } from '../../../network/devnet/peer/chaincode/support';
 import { addEndorserService, collectionMembership, Endorser, EndorserError } from '../../../network/devnet/peer/endorser';
 import {
+    approveDefinitionArgs,
     commitDefinitionArgs,
-    definitionKey,
     Lifecycle,
     lifecycleCallArgs,
-    parseDefinition,
     queryDefinitionArgs,
     signaturePolicyText,
 } from '../../../network/devnet/peer/scc/lifecycle';
@@ -70,6 +69,7 @@ describe('endorser', function () {
     let admin: TestIdentity;
     let stranger: TestIdentity;
     let peerId: TestIdentity;
+    let moisAdmin: TestIdentity;
     let ledger: MemoryLedger;
     let chaincode: ScriptedChaincode;
     let endorser: Endorser;
@@ -84,20 +84,21 @@ describe('endorser', function () {
             makeIdentity('SeoulMSP', 'client'),
             makeIdentity('SeoulMSP', 'peer'),
         ]);
+        moisAdmin = await makeIdentity('MOISMSP', 'admin');
     });
 
     function newEndorser(executor: ChaincodeExecutor = chaincode): Endorser {
         return new Endorser({
             channelId: CHANNEL,
             ledger: ledger.asPeerLedger(),
-            msps: new FakeMsps().add(seoul, mois, evil, admin, peerId),
+            msps: new FakeMsps().add(seoul, mois, evil, admin, peerId, moisAdmin),
             policies,
             signer: peerId.signer,
             chaincodes: executor,
             systemChaincodes: [
                 new Qscc(ledger.asPeerLedger()),
                 new Cscc(ledger.asPeerLedger()),
-                new Lifecycle({ applicationOrgs: () => ['SeoulMSP', 'MOISMSP'] }),
+                new Lifecycle({ mspId: 'SeoulMSP', applicationOrgs: () => ['SeoulMSP', 'MOISMSP'] }),
             ],
             isCollectionMember: collectionMembership(),
         });
@@ -601,62 +602,99 @@ describe('endorser', function () {
         const lifecycle = (id: TestIdentity, fn: string, args: { serializeBinary(): Uint8Array }) =>
             endorser.processProposal(signedProposal({ signer: id.signer, chaincode: '_lifecycle', args: lifecycleCallArgs(fn, args) }).sp);
 
-        it('an admin commits a definition: stored as sorted-key JSON under chaincode-definitions/<name>', async () => {
-            const pr = await lifecycle(admin, 'CommitChaincodeDefinition', commitDefinitionArgs(cc));
+        const approve = (id: TestIdentity, def: ChaincodeConfig = cc, packageId = 'cards_2.0:abc') =>
+            lifecycle(id, 'ApproveChaincodeDefinitionForMyOrg', approveDefinitionArgs(def, packageId));
+        const last = () => ledger.simulators.at(-1) as MemorySimulator;
+        const key = (...parts: string[]) => parts.join('\u0000');
+
+        it("Given the peer org's admin, When it approves, Then the approval goes to _implicit_org_SeoulMSP of _lifecycle in Fabric's layout, and nothing public is written", async () => {
+            const pr = await approve(admin);
             expect(pr.getResponse()!.getStatus(), pr.getResponse()!.getMessage()).to.equal(200);
             expect(pr.hasEndorsement()).to.equal(true);
-            const sim = ledger.simulators.at(-1) as MemorySimulator;
-            const stored = sim.writes.get(`_lifecycle\u0000${definitionKey('cards')}`)!;
-            const text = Buffer.from(stored).toString();
-            expect(text.indexOf('"collections"')).to.be.lessThan(text.indexOf('"endorsementPolicy"'));
-            expect(parseDefinition(stored)).to.deep.equal({
-                name: 'cards',
-                version: '2.0',
-                sequence: 1,
-                endorsementPolicy: cc.endorsementPolicy,
-                collections: cc.collections,
-            });
+            const sim = last();
+            expect(sim.writes.size).to.equal(0);
+            expect([...sim.privateWrites.keys()].sort()).to.deep.equal(
+                [
+                    'chaincode-sources/fields/cards#1/PackageID',
+                    'chaincode-sources/metadata/cards#1',
+                    'namespaces/fields/cards#1/Collections',
+                    'namespaces/fields/cards#1/EndorsementInfo',
+                    'namespaces/fields/cards#1/ValidationInfo',
+                    'namespaces/metadata/cards#1',
+                ].map((k) => key('_lifecycle', '_implicit_org_SeoulMSP', k)),
+            );
+            // StateData{String: "cards_2.0:abc"}
+            expect(
+                Buffer.from(
+                    sim.privateWrites.get(key('_lifecycle', '_implicit_org_SeoulMSP', 'chaincode-sources/fields/cards#1/PackageID'))!,
+                ).toString('hex'),
+            ).to.equal(`1a0d${Buffer.from('cards_2.0:abc').toString('hex')}`);
+        });
+
+        it("Given a client of the peer's org or another org's admin, When it approves, Then the peer-local Admins ACL refuses it", async () => {
+            expect((await approve(seoul)).getResponse()!.getMessage()).to.equal(
+                "Failed to authorize invocation due to failed ACL check: Failed verifying that proposal's creator satisfies local MSP principal during channelless check policy with policy [Admins]: [The identity is not an admin under this MSP [SeoulMSP]: The identity does not contain OU [ADMIN], MSP: [SeoulMSP]]",
+            );
+            expect((await approve(moisAdmin)).getResponse()!.getMessage()).to.equal(
+                'Failed to authorize invocation due to failed ACL check: Failed deserializing proposal creator during channelless check policy with policy [Admins]: [expected MSP ID SeoulMSP, received MOISMSP]',
+            );
+        });
+
+        it("Given Seoul approved, When a Seoul client commits, Then Seoul's peer endorses it and writes the definition to _lifecycle's public state in Fabric's layout", async () => {
+            await approve(admin);
+            ledger.apply(last());
+            const pr = await lifecycle(seoul, 'CommitChaincodeDefinition', commitDefinitionArgs(cc));
+            expect(pr.getResponse()!.getStatus(), pr.getResponse()!.getMessage()).to.equal(200);
+            expect(pr.hasEndorsement()).to.equal(true);
+            const sim = last();
+            expect([...sim.writes.keys()].sort()).to.deep.equal(
+                [
+                    'namespaces/fields/cards/Collections',
+                    'namespaces/fields/cards/EndorsementInfo',
+                    'namespaces/fields/cards/Sequence',
+                    'namespaces/fields/cards/ValidationInfo',
+                    'namespaces/metadata/cards',
+                ].map((k) => key('_lifecycle', k)),
+            );
+            expect(Buffer.from(sim.writes.get(key('_lifecycle', 'namespaces/fields/cards/Sequence'))!).toString('hex')).to.equal('0801');
             expect(pr.getInterest()!.getChaincodesList()).to.have.length(0);
         });
 
-        it('"MAJORITY Endorsement" is committed as a reference to /Channel/Application/Endorsement, as Fabric\'s default', async () => {
-            await lifecycle(
-                admin,
-                'CommitChaincodeDefinition',
-                commitDefinitionArgs({ ...cc, endorsementPolicy: 'MAJORITY Endorsement', collections: [] }),
+        it("Given Seoul did not approve (MOIS did not matter), When committed on Seoul's peer, Then 500 'chaincode definition not agreed to by this org (SeoulMSP)' and no endorsement", async () => {
+            const pr = await lifecycle(admin, 'CommitChaincodeDefinition', commitDefinitionArgs(cc));
+            expect(pr.getResponse()!.getStatus()).to.equal(500);
+            expect(pr.getResponse()!.getMessage()).to.equal(
+                "failed to invoke backing implementation of 'CommitChaincodeDefinition': chaincode definition not agreed to by this org (SeoulMSP)",
             );
-            const sim = ledger.simulators.at(-1) as MemorySimulator;
-            expect(parseDefinition(sim.writes.get(`_lifecycle\u0000${definitionKey('cards')}`)!).endorsementPolicy).to.equal(
-                '/Channel/Application/Endorsement',
-            );
+            expect(pr.hasEndorsement()).to.equal(false);
         });
 
-        it('refuses a non-admin, a sequence that is not current + 1, and collections of orgs outside the channel', async () => {
-            const byClient = await lifecycle(seoul, 'CommitChaincodeDefinition', commitDefinitionArgs(cc));
-            expect(byClient.getResponse()!.getMessage()).to.match(
-                /^Failed to authorize invocation due to failed ACL check: .*not an admin/,
-            );
+        it('refuses a sequence that is not current + 1, collections of orgs outside the channel and system chaincode names', async () => {
             const skip = await lifecycle(admin, 'CommitChaincodeDefinition', commitDefinitionArgs({ ...cc, sequence: 2 }));
-            expect(skip.getResponse()!.getMessage()).to.contain('requested sequence is 2, but new definition must be sequence 1');
-            const foreign = await lifecycle(
-                admin,
-                'CommitChaincodeDefinition',
-                commitDefinitionArgs({ ...cc, collections: [{ ...COLLECTIONS[0], policy: "OR('AuditMSP.member')" }] }),
+            expect(skip.getResponse()!.getMessage()).to.equal(
+                "failed to invoke backing implementation of 'CommitChaincodeDefinition': requested sequence is 2, but new definition must be sequence 1",
             );
-            expect(foreign.getResponse()!.getMessage()).to.contain("collection member 'AuditMSP' is not part of the channel");
-            const sys = await lifecycle(admin, 'CommitChaincodeDefinition', commitDefinitionArgs({ ...cc, name: 'qscc' }));
-            expect(sys.getResponse()!.getMessage()).to.contain("chaincode name 'qscc' is the name of a system chaincode");
+            const foreign = await approve(admin, { ...cc, collections: [{ ...COLLECTIONS[0], policy: "OR('AuditMSP.member')" }] });
+            expect(foreign.getResponse()!.getMessage()).to.equal(
+                "failed to invoke backing implementation of 'ApproveChaincodeDefinitionForMyOrg': error validating chaincode definition: collection-name: seoulOnly -- collection member 'AuditMSP' is not part of the channel",
+            );
+            const sys = await approve(admin, { ...cc, name: 'qscc' });
+            expect(sys.getResponse()!.getMessage()).to.equal(
+                "failed to invoke backing implementation of 'ApproveChaincodeDefinitionForMyOrg': error validating chaincode definition: chaincode name 'qscc' is the name of a system chaincode",
+            );
         });
 
-        it("QueryChaincodeDefinition(s) answer Fabric's results from the stored definition", async () => {
-            const committed = await lifecycle(admin, 'CommitChaincodeDefinition', commitDefinitionArgs(cc));
-            expect(committed.getResponse()!.getStatus()).to.equal(200);
-            ledger.apply(ledger.simulators.at(-1) as MemorySimulator);
+        it("QueryChaincodeDefinition(s) answer Fabric's results with each org's approval; an undefined chaincode is status 404", async () => {
+            await approve(admin);
+            ledger.apply(last());
+            await lifecycle(seoul, 'CommitChaincodeDefinition', commitDefinitionArgs(cc));
+            ledger.apply(last());
             const pr = await lifecycle(seoul, 'QueryChaincodeDefinition', queryDefinitionArgs('cards'));
             expect(pr.getResponse()!.getStatus(), pr.getResponse()!.getMessage()).to.equal(200);
             const result = peer.lifecycle.QueryChaincodeDefinitionResult.deserializeBinary(pr.getResponse()!.getPayload_asU8());
             expect(result.getSequence()).to.equal(1);
             expect(result.getVersion()).to.equal('2.0');
+            expect(Object.fromEntries(result.getApprovalsMap().getEntryList())).to.deep.equal({ MOISMSP: false, SeoulMSP: true });
             const policy = peer.ApplicationPolicy.deserializeBinary(result.getValidationParameter_asU8());
             expect(signaturePolicyText(policy.getSignaturePolicy()!)).to.equal(cc.endorsementPolicy);
             expect(result.getCollections()!.getConfigList()[0].getStaticCollectionConfig()!.getName()).to.equal('seoulOnly');
@@ -664,11 +702,12 @@ describe('endorser', function () {
             const list = peer.lifecycle.QueryChaincodeDefinitionsResult.deserializeBinary(all.getResponse()!.getPayload_asU8());
             expect(list.getChaincodeDefinitionsList().map((d) => d.getName())).to.deep.equal(['cards']);
             const missing = await lifecycle(seoul, 'QueryChaincodeDefinition', queryDefinitionArgs('none'));
-            expect(missing.getResponse()!.getMessage()).to.equal(
-                "failed to invoke backing implementation of 'QueryChaincodeDefinition': namespace none is not defined",
+            expect(missing.getResponse()!.getStatus()).to.equal(404);
+            expect(missing.getResponse()!.getMessage()).to.equal('namespace none is not defined');
+            const next = await approve(admin, { ...cc, sequence: 2, collections: [] });
+            expect(next.getResponse()!.getMessage()).to.equal(
+                "failed to invoke backing implementation of 'ApproveChaincodeDefinitionForMyOrg': error validating chaincode definition: the proposed collection config does not contain previously defined collections",
             );
-            const next = await lifecycle(admin, 'CommitChaincodeDefinition', commitDefinitionArgs({ ...cc, sequence: 2, collections: [] }));
-            expect(next.getResponse()!.getMessage()).to.contain('existing collection [seoulOnly] missing');
         });
 
         it('signature policies print back to the text they were parsed from', () => {

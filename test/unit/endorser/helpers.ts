@@ -117,6 +117,8 @@ export class MemorySimulator implements TxSimulator {
     readonly metadataWrites = new Map<string, Record<string, Uint8Array>>();
     readonly privateWrites = new Map<string, Uint8Array | null>();
     readonly purges: string[] = [];
+    /** Keys read by GetPrivateDataHash (ns, collection, key joined by NUL), in order. */
+    readonly hashReads: string[] = [];
 
     constructor(
         readonly txId: string,
@@ -145,6 +147,7 @@ export class MemorySimulator implements TxSimulator {
         return this.state.private.get(k(ns, collection, key));
     }
     async getPrivateDataHash(ns: string, collection: string, key: string) {
+        this.hashReads.push(k(ns, collection, key));
         const value = this.state.private.get(k(ns, collection, key));
         return value ? new Uint8Array(crypto.createHash('sha256').update(value).digest()) : undefined;
     }

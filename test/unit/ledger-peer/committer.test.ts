@@ -12,7 +12,7 @@ import { serveDeliver } from '../../../network/devnet/common/deliver';
 import { paths } from '../../../network/client/topology';
 import { SigningIdentity } from '../../../network/devnet/msp/identity';
 import { startCommitter } from '../../../network/devnet/peer/committer';
-import { CC, definition, ledgerFixture, LedgerFixture, simulateTx, sortedJson } from './fixture';
+import { CC, committedDefinition, definition, ledgerFixture, LedgerFixture, putDefinition, simulateTx } from './fixture';
 
 const C = peer.TxValidationCode;
 
@@ -102,20 +102,14 @@ describe('peer committer', function () {
         const o = await testOrderer(f, f.orderer());
         const l = await f.open(f.tmp(), 'SeoulMSP');
         const majority = ['SeoulMSP', 'MOISMSP', 'MOHWMSP'].map((m) => f.peer(m));
-        const def = await simulateTx(
-            l,
-            f.user('SeoulMSP', 'Admin'),
-            majority,
-            (sim) => sim.putState('_lifecycle', `chaincode-definitions/${CC}`, Buffer.from(sortedJson(definition))),
-            {
-                ccName: '_lifecycle',
-            },
-        );
+        const def = await simulateTx(l, f.user('SeoulMSP', 'Admin'), majority, (sim) => putDefinition(sim, definition), {
+            ccName: '_lifecycle',
+        });
         await o.writer.commit(o.writer.createNextBlock([def.env]));
         const committer = committerFor(o, l, 'SeoulMSP');
         try {
             await committer.waitForHeight(2, 10000);
-            expect(await l.chaincodeDefinition(CC)).to.deep.equal(definition);
+            expect(await l.chaincodeDefinition(CC)).to.deep.equal(committedDefinition);
             expect(committer.health()).to.equal(undefined);
 
             const t1 = await simulateTx(l, f.user('SeoulMSP', 'User1'), majority, (sim) => sim.putState(CC, 'k', Buffer.from('1')));

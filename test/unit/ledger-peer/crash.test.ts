@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { expect } from 'chai';
 import { peer } from '@hyperledger/fabric-protos';
 import { withDeadline } from '../../deadline';
-import { Chain, CC, definition, ledgerFixture, simulateTx, sortedJson } from './fixture';
+import { Chain, CC, definition, ledgerFixture, simulateTx, putDefinition } from './fixture';
 
 const CHILD = path.join(__dirname, 'crashchild.js');
 
@@ -66,15 +66,9 @@ describe('peer ledger crash safety (kill -9)', function () {
             blocks.push(Chain.copy(b));
             return (await reference.commit(b)).validationCodes;
         };
-        const def = await simulateTx(
-            reference,
-            f.user('SeoulMSP', 'Admin'),
-            majority,
-            (sim) => sim.putState('_lifecycle', `chaincode-definitions/${CC}`, Buffer.from(sortedJson(definition))),
-            {
-                ccName: '_lifecycle',
-            },
-        );
+        const def = await simulateTx(reference, f.user('SeoulMSP', 'Admin'), majority, (sim) => putDefinition(sim, definition), {
+            ccName: '_lifecycle',
+        });
         await commit([def.env]);
         for (let i = 0; i < 40; i++) {
             const envs: Uint8Array[] = [];

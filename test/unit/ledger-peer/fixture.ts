@@ -22,6 +22,15 @@ import { SigningIdentity } from '../../../network/devnet/msp/identity';
 import { ChannelConfig } from '../../../network/devnet/common/configtx';
 import { KvLedger, openPeerLedger, OpenPeerLedgerOptions } from '../../../network/devnet/peer/ledger/kvledger';
 import { proposalHash } from '../../../network/devnet/peer/ledger/rwsetutil';
+import {
+    definitionStruct,
+    fieldKey,
+    metadataKey,
+    NAMESPACES,
+    stateData,
+    stateMetadata,
+    topologyParameters,
+} from '../../../network/devnet/peer/scc/lifecycle-state';
 import { ChaincodeDefinition, SimulationResults, TxSimulator } from '../../../network/devnet/peer/ledger/types';
 
 export const CC = 'fixture';
@@ -46,7 +55,7 @@ export const definition: ChaincodeDefinition = {
         },
         {
             name: SHARED,
-            policy: "OR('SeoulMSP.member','MOHWMSP.member')",
+            policy: "OR('SeoulMSP.member', 'MOHWMSP.member')",
             requiredPeerCount: 0,
             maxPeerCount: 0,
             blockToLive: 3,
@@ -56,17 +65,18 @@ export const definition: ChaincodeDefinition = {
     ],
 };
 
-/** JSON with sorted keys, as _lifecycle stores definitions. */
-export function sortedJson(v: unknown): string {
-    return JSON.stringify(v, (_k, val) =>
-        val && typeof val === 'object' && !Array.isArray(val)
-            ? Object.fromEntries(
-                  Object.keys(val)
-                      .sort()
-                      .map((k) => [k, (val as Record<string, unknown>)[k]]),
-              )
-            : val,
-    );
+/** The definition as the ledger reads it back: the policy as its channel reference, no org approved it. */
+export const committedDefinition: ChaincodeDefinition = {
+    ...definition,
+    endorsementPolicy: '/Channel/Application/Endorsement',
+    localApproval: 'not-approved',
+};
+
+/** Writes a chaincode definition to _lifecycle's public state as CommitChaincodeDefinition does (Fabric's layout). */
+export function putDefinition(sim: TxSimulator, def: ChaincodeDefinition): void {
+    const s = definitionStruct(def.sequence, topologyParameters(def));
+    sim.putState('_lifecycle', metadataKey(NAMESPACES, def.name), stateMetadata(s));
+    for (const [field, value] of s.fields) sim.putState('_lifecycle', fieldKey(NAMESPACES, def.name, field), stateData(value));
 }
 
 export interface LedgerFixture extends MspFixture {

@@ -12,7 +12,19 @@ import { ConfigValidator } from '../../../network/devnet/common/configvalidator'
 import { computeUpdate, configUpdateEnvelope, signConfigUpdate } from '../../../network/commands/configupdate';
 import { SimulationError } from '../../../network/devnet/peer/ledger/txsimulator';
 import { TxSimulator } from '../../../network/devnet/peer/ledger/types';
-import { Chain, CC, definition, envelope, ledgerFixture, LedgerFixture, newTx, PRIVATE, SHARED, simulateTx, sortedJson } from './fixture';
+import {
+    Chain,
+    CC,
+    definition,
+    envelope,
+    ledgerFixture,
+    LedgerFixture,
+    newTx,
+    PRIVATE,
+    SHARED,
+    simulateTx,
+    putDefinition,
+} from './fixture';
 
 const C = peer.TxValidationCode;
 const sha = (d: Uint8Array | string) => createHash('sha256').update(d).digest();
@@ -57,7 +69,7 @@ async function network(orgs: string[]): Promise<Net> {
         f.user('SeoulMSP', 'Admin'),
         majority(f),
         (sim) => {
-            sim.putState('_lifecycle', `chaincode-definitions/${CC}`, Buffer.from(sortedJson(definition)));
+            putDefinition(sim, definition);
         },
         { ccName: '_lifecycle' },
     );
@@ -457,7 +469,11 @@ describe('peer ledger', function () {
                 l,
                 f.user('SeoulMSP', 'Admin'),
                 majority(f),
-                (sim) => sim.putState('_lifecycle', 'chaincode-definitions/broken', Buffer.from('{not json')),
+                (sim) => {
+                    // Metadata of a ChaincodeDefinition whose Sequence field is not an Int64.
+                    putDefinition(sim, { ...definition, name: 'broken' });
+                    sim.putState('_lifecycle', 'namespaces/fields/broken/Sequence', Buffer.from('1a0178', 'hex'));
+                },
                 { ccName: '_lifecycle' },
             );
             expect(await net.commit([bad.env])).to.deep.equal([C.VALID]);
@@ -476,7 +492,7 @@ describe('peer ledger', function () {
                 l,
                 f.user('SeoulMSP', 'Admin'),
                 [f.peer('SeoulMSP')],
-                (sim) => sim.putState('_lifecycle', 'chaincode-definitions/x', Buffer.from('{}')),
+                (sim) => putDefinition(sim, { ...definition, name: 'x' }),
                 { ccName: '_lifecycle' },
             );
             expect(await net.commit([few.env])).to.deep.equal([C.ENDORSEMENT_POLICY_FAILURE]);
@@ -682,7 +698,15 @@ describe('peer ledger', function () {
             off();
             expect(events).to.deep.equal([1]);
             expect(text(await seoul.newQueryExecutor().getPrivateData(CC, PRIVATE, 'pk'))).to.equal('pv');
-            expect(await mois.newQueryExecutor().getPrivateData(CC, PRIVATE, 'pk')).to.equal(undefined);
+            // As Fabric's query executor: a peer holding the hash but not the value says so.
+            let refusal: Error | undefined;
+            await mois
+                .newQueryExecutor()
+                .getPrivateData(CC, PRIVATE, 'pk')
+                .catch((e: Error) => (refusal = e));
+            expect(refusal?.message).to.equal(
+                `private data matching public hash version is not available. Public hash version = {BlockNum: ${mois.height - 1}, TxNum: 0}, Private data version = <nil>`,
+            );
             expect(Buffer.from((await mois.newQueryExecutor().getPrivateDataHash(CC, PRIVATE, 'pk'))!).equals(sha('pv'))).to.equal(true);
             expect((await seoul.privateDataForBlock(seoul.height - 1)).size).to.equal(1);
             expect((await mois.privateDataForBlock(mois.height - 1)).size).to.equal(0);
@@ -699,7 +723,17 @@ describe('peer ledger', function () {
             other.putPrivateData(CC, PRIVATE, 'forged', Buffer.from('forged'));
             seoul.persistTransient(tx.txId, other.results().private!);
             expect(await net.commit([envelope(tx, res, [f.peer('SeoulMSP')], seoul.channelId)])).to.deep.equal([C.VALID]);
-            expect(await seoul.newQueryExecutor().getPrivateData(CC, PRIVATE, 'forged')).to.equal(undefined);
+            const refusal = await seoul
+                .newQueryExecutor()
+                .getPrivateData(CC, PRIVATE, 'forged')
+                .then(
+                    () => undefined,
+                    (e: Error) => e.message,
+                );
+            expect(refusal).to.match(
+                /^private data matching public hash version is not available\. Public hash version = \{BlockNum: \d+, TxNum: 0\}, Private data version = <nil>$/,
+            );
+            expect((await seoul.missingPrivateData()).map((m) => [m.ns, m.coll])).to.deep.equal([[CC, PRIVATE]]);
         });
 
         it('Given a purge, Then the value is gone from every file under the member peer dir before commit returns, and never was on non-members or in blocks', async () => {

@@ -40,6 +40,22 @@ describe('peer gateway: endorsement planning', () => {
         }
     });
 
+    it("Given writes to two orgs' implicit collections, Then discovery's view applies: one member of each org endorses, and with transient data only those orgs", () => {
+        const calls: InterestCall[] = [
+            { chaincode: 'citizencard', collections: ['_implicit_org_MOISMSP'], noPrivateReads: true },
+            { chaincode: 'citizencard', collections: ['_implicit_org_AuditMSP'], noPrivateReads: true },
+        ];
+        for (const transient of [false, true]) {
+            const req = requirements(calls, defs, transient, parse);
+            expect(req.policies.map((p) => p.text)).to.deep.equal(["OR('MOISMSP.member')", "OR('AuditMSP.member')"]);
+            expect(chooseLayouts(req, oracle, ORGS)).to.deep.equal(transient ? [] : [['MOISMSP', 'AuditMSP']]);
+        }
+        // One org's own implicit collection with transient data: that org alone.
+        const own = requirements([calls[0]], defs, true, parse);
+        expect([...own.allowedOrgs!]).to.deep.equal(['MOISMSP']);
+        expect(chooseLayouts(own, oracle, ORGS)).to.deep.equal([['MOISMSP']]);
+    });
+
     it('Given public writes and an issuer-only collection write with transient data, Then no layout exists and the collection is reported as protected', () => {
         const calls: InterestCall[] = [
             { chaincode: 'citizencard', collections: [], noPrivateReads: true },

@@ -7,6 +7,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { ledger as ledgerpb, peer } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
 import type { CollectionConfig } from '../../../client/topology';
+import { IMPLICIT_PREFIX } from '../privdata/collections';
 import { TOTAL_QUERY_LIMIT } from '../ledger/txsimulator';
 import type { KV, TxSimulator } from '../ledger/types';
 
@@ -477,8 +478,12 @@ export class Handler {
     #collection(context: TransactionContext, name: string): CollectionConfig {
         const { params } = context;
         const found = params.collections.find((c) => c.name === name);
-        if (!found) throw new RequestError(`collection ${params.channelId}/${params.namespace}/${name} could not be found`);
-        return found;
+        if (found) return found;
+        // Fabric generates an implicit collection for any MSP id, then its ledger finds no such
+        // collection of the namespace when the org is not in the channel.
+        if (name.startsWith(IMPLICIT_PREFIX))
+            throw new RequestError(`collection [${name}] not defined in the collection config for chaincode [${params.namespace}]`);
+        throw new RequestError(`collection ${params.channelId}/${params.namespace}/${name} could not be found`);
     }
 
     /** Fabric's RetrieveReadWritePermission: members may always read; others unless memberOnlyRead. */

@@ -6,6 +6,7 @@
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { ChaincodeDefinition } from '../ledger/types';
 import { CollectionConfig } from '../../../client/topology';
+import { implicitCollection, implicitCollectionOrg } from '../privdata/collections';
 
 /** A policy as the PolicyManager takes it: a path, implicit meta text, or a signature policy. */
 export type PolicyRef = string | common.SignaturePolicyEnvelope;
@@ -148,7 +149,12 @@ export function requirements(
             continue;
         }
         for (const name of call.collections) {
-            const coll = def.collections.find((c) => c.name === name);
+            // Discovery's view of an implicit collection (lifecycle's MetadataProvider): one member of the org endorses.
+            const implicitOrg = implicitCollectionOrg(name);
+            const coll =
+                implicitOrg !== undefined
+                    ? { ...implicitCollection(implicitOrg, ''), endorsementPolicy: { signaturePolicy: `OR('${implicitOrg}.member')` } }
+                    : def.collections.find((c) => c.name === name);
             if (!coll)
                 throw new PlanError(
                     'COLLECTION_NOT_DEFINED',

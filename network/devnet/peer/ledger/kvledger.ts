@@ -20,9 +20,11 @@ import { ConfigValidator } from '../../common/configvalidator';
 import { MspManager } from '../../msp/msp';
 import { PolicyManager } from '../../common/policies';
 import { CollectionConfig } from '../../../client/topology';
-import { ChaincodeDefinition, CommitEvent, HistoryEntry, PeerLedger, QueryExecutor, TxSimulator } from './types';
+import { ChaincodeDefinition, CommitEvent, HistoryEntry, MissingPvtData, PeerLedger, QueryExecutor, TxSimulator } from './types';
 import { StateDB, UpdateBatch, u64 } from './statedb';
-import { PvtBlockUpdate, PvtDataStore, PvtWrite, sha256 } from './pvtdatastore';
+import { PvtBlockUpdate, PvtDataStore, PvtWrite, ReconciledPvtData, sha256 } from './pvtdatastore';
+import { CHAINCODE_DEFINITION_TYPE, ledgerDefinition, localApproval, NAMESPACES, readCommittedDefinition } from '../scc/lifecycle-state';
+import { collectionConfig, collectionMemberOrgs, implicitCollectionName } from '../privdata/collections';
 import { TransientStore, TransientStoreOptions } from './transientstore';
 import { LedgerQueryExecutor, LedgerReaders, LedgerTxSimulator } from './txsimulator';
 import { historyForKey } from './history';
@@ -30,7 +32,8 @@ import { applyTxToBatch, BlockValidator, LIFECYCLE_NS, ValidatedTx } from './val
 import { isDelete, parseEndorserTx, parseEnvelopeHeader } from './rwsetutil';
 import { verifyBlockSignature } from './blockverifier';
 
-export const CHAINCODE_DEFINITION_PREFIX = 'chaincode-definitions/';
+/** Where committed definitions' metadata keys live in _lifecycle's public state (Fabric's layout). */
+export const CHAINCODE_DEFINITION_PREFIX = `${NAMESPACES}/metadata/`;
 const FILTER = common.BlockMetadataIndex.TRANSACTIONS_FILTER;
 
 /** Stable refusal codes of the ledger. */
@@ -72,41 +75,13 @@ export interface ConfigUpdate {
 }
 
 /** MSP ids named by a collection's member policy, e.g. OR('SeoulMSP.member', 'MOISMSP.peer'). */
-export function collectionMembers(policy: string): Set<string> {
-    const out = new Set<string>();
-    for (const m of policy.matchAll(/'([A-Za-z0-9_.-]+)\.(member|peer|admin|client|orderer)'/g)) out.add(m[1]);
-    return out;
-}
+export const collectionMembers = collectionMemberOrgs;
 
 /** SHA-256 of the concatenated envelopes (protoutil.ComputeBlockDataHash). */
 export function computeBlockDataHash(block: common.Block): Buffer {
     const h = createHash('sha256');
     for (const d of block.getData()?.getDataList() ?? []) h.update(d as Uint8Array);
     return h.digest();
-}
-
-/** Parses and checks the JSON of a chaincode definition written by _lifecycle. */
-export function parseChaincodeDefinition(bytes: Uint8Array): ChaincodeDefinition {
-    let v: Partial<ChaincodeDefinition>;
-    try {
-        v = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<ChaincodeDefinition>;
-    } catch (e) {
-        throw new LedgerError('LEDGER_CORRUPT', `chaincode definition is not JSON: ${(e as Error).message}`);
-    }
-    if (!v || typeof v !== 'object') throw new LedgerError('LEDGER_CORRUPT', 'chaincode definition is not a JSON object');
-    if (
-        typeof v.name !== 'string' ||
-        typeof v.version !== 'string' ||
-        typeof v.sequence !== 'number' ||
-        typeof v.endorsementPolicy !== 'string'
-    ) {
-        throw new LedgerError('LEDGER_CORRUPT', 'chaincode definition lacks name, version, sequence or endorsementPolicy');
-    }
-    const collections = Array.isArray(v.collections) ? (v.collections as CollectionConfig[]) : [];
-    if (collections.some((c) => !c || typeof c.name !== 'string' || typeof c.policy !== 'string')) {
-        throw new LedgerError('LEDGER_CORRUPT', 'a collection of the chaincode definition lacks its name or member policy');
-    }
-    return { name: v.name, version: v.version, sequence: v.sequence, endorsementPolicy: v.endorsementPolicy, collections };
 }
 
 export class KvLedger implements PeerLedger {
@@ -157,6 +132,7 @@ export class KvLedger implements PeerLedger {
             state: this.state,
             blocks: this.blocks,
             definition: (name) => this.definitionOrUndefined(name),
+            implicitCollectionPolicy: (mspId) => implicitCollectionPolicy(this.channelConfig, mspId),
             log: this.opts.log,
         });
     }
@@ -315,9 +291,7 @@ export class KvLedger implements PeerLedger {
     chaincodeDefinition(name: string): Promise<ChaincodeDefinition | undefined> {
         let cached = this.definitions.get(name);
         if (!cached) {
-            cached = this.state
-                .getState(LIFECYCLE_NS, CHAINCODE_DEFINITION_PREFIX + name)
-                .then((v) => (v ? parseChaincodeDefinition(v.value) : undefined));
+            cached = this.readDefinition(name);
             // A definition that fails to read or parse is asked again next time.
             cached.catch(() => this.definitions.delete(name));
             this.definitions.set(name, cached);
@@ -325,17 +299,37 @@ export class KvLedger implements PeerLedger {
         return cached;
     }
 
-    async chaincodeDefinitions(): Promise<ChaincodeDefinition[]> {
-        const rows = await this.state.getRange(
-            LIFECYCLE_NS,
-            CHAINCODE_DEFINITION_PREFIX,
-            CHAINCODE_DEFINITION_PREFIX.slice(0, -1) + '0',
-            0,
+    /** The committed definition in Fabric's layout, and whether this peer's org approved it (the lifecycle cache). */
+    private async readDefinition(name: string): Promise<ChaincodeDefinition | undefined> {
+        let committed: Awaited<ReturnType<typeof readCommittedDefinition>>;
+        let definition: ChaincodeDefinition;
+        try {
+            committed = await readCommittedDefinition({ get: async (key) => (await this.state.getState(LIFECYCLE_NS, key))?.value }, name);
+            if (!committed) return undefined;
+            definition = ledgerDefinition(name, committed);
+        } catch (e) {
+            if (e instanceof LedgerError) throw e;
+            throw new LedgerError('LEDGER_CORRUPT', `chaincode definition of ${name} is unusable: ${(e as Error).message}`);
+        }
+        const own = implicitCollectionName(this.opts.mspId);
+        definition.localApproval = await localApproval(
+            { collection: own, hash: async (key) => (await this.state.getHashed(LIFECYCLE_NS, own, sha256(key)))?.value },
+            name,
+            committed,
         );
+        return definition;
+    }
+
+    async chaincodeDefinitions(): Promise<ChaincodeDefinition[]> {
+        // '0' follows '/': the range covers every namespaces/metadata/<name> key.
+        const rows = await this.state.getRange(LIFECYCLE_NS, CHAINCODE_DEFINITION_PREFIX, `${NAMESPACES}/metadata0`, 0);
         const out: ChaincodeDefinition[] = [];
         for (const r of rows) {
+            const name = r.key.slice(CHAINCODE_DEFINITION_PREFIX.length);
             try {
-                out.push(parseChaincodeDefinition(r.value));
+                if (peer.lifecycle.StateMetadata.deserializeBinary(r.value).getDatatype() !== CHAINCODE_DEFINITION_TYPE) continue;
+                const def = await this.chaincodeDefinition(name);
+                if (def) out.push(def);
             } catch (e) {
                 this.log(`ledger ${this.channelId}: ${r.key} is not a chaincode definition: ${(e as Error).message}`);
             }
@@ -399,11 +393,13 @@ export class KvLedger implements PeerLedger {
 
         const validatedAt = performance.now();
         let kept: Map<number, ledger.rwset.TxPvtReadWriteSet>;
+        let missing: MissingPvtData[] = [];
         let erased = validated.batch.purges.length > 0;
         if ((await this.pvt.savepoint()) < n) {
             const update = await this.privateUpdate(n, validated.txs, validated.batch);
             erased = (await this.pvt.commitBlock(n, update)) || erased;
             kept = update.kept;
+            missing = update.missing ?? [];
             if (this.opts.crashAt === 'afterPvtStore')
                 throw new LedgerError('LEDGER_CLOSED', 'simulated crash after the private data store');
         } else {
@@ -421,7 +417,9 @@ export class KvLedger implements PeerLedger {
                 await this.state.flush();
             }
             await this.state.applyBlock(n, validated.batch);
-            if ([...validated.batch.pub.values()].some((u) => u.ns === LIFECYCLE_NS)) this.definitions.clear();
+            // Definitions (public) and approvals (hashes of the orgs' implicit collections) are cached.
+            if ([...validated.batch.pub.values(), ...validated.batch.hashed.values()].some((u) => u.ns === LIFECYCLE_NS))
+                this.definitions.clear();
             // Erased private bytes leave the disk before the commit returns.
             if (erased) await this.compactAfterErase(validated.batch);
         } catch (e) {
@@ -445,7 +443,7 @@ export class KvLedger implements PeerLedger {
             blockAndPvtdataCommitMs: storedAt - validatedAt,
             stateCommitMs: performance.now() - storedAt,
         };
-        const event: CommitEvent = { block, validationCodes: validated.codes, privateData: kept, phases };
+        const event: CommitEvent = { block, validationCodes: validated.codes, privateData: kept, phases, missing };
         for (const l of this.listeners) {
             try {
                 l(event);
@@ -456,15 +454,34 @@ export class KvLedger implements PeerLedger {
         return event;
     }
 
-    /** Private data to keep for the valid transactions of a block: member collections only, checked against the block's hashes. */
+    /**
+     * A collection of a namespace as this peer sees it: explicit ones of the committed definition,
+     * implicit ones of any org; _lifecycle has only implicit ones. Definitions are read once per block.
+     */
+    private async collectionOf(
+        defs: Map<string, Pick<ChaincodeDefinition, 'collections'> | undefined>,
+        ns: string,
+        coll: string,
+    ): Promise<CollectionConfig | undefined> {
+        if (!defs.has(ns)) defs.set(ns, ns === LIFECYCLE_NS ? { collections: [] } : await this.definitionOrUndefined(ns));
+        const def = defs.get(ns);
+        return def ? collectionConfig(def, coll, this.opts.mspId) : undefined;
+    }
+
+    private isMember(config: CollectionConfig | undefined): config is CollectionConfig {
+        return config !== undefined && collectionMembers(config.policy).has(this.opts.mspId);
+    }
+
+    /**
+     * Private data to keep for the valid transactions of a block: member collections only, checked
+     * against the block's hashes; a member collection whose data is not in the transient store
+     * (neither endorsed here nor pushed by an endorser) is recorded as missing, for reconciliation.
+     */
     private async privateUpdate(blockNum: number, txs: ValidatedTx[], batch: UpdateBatch): Promise<PvtBlockUpdate> {
         const kept = new Map<number, ledger.rwset.TxPvtReadWriteSet>();
         const writes: PvtWrite[] = [];
-        const defs = new Map<string, ChaincodeDefinition | undefined>();
-        const collectionOf = async (ns: string, coll: string) => {
-            if (!defs.has(ns)) defs.set(ns, await this.definitionOrUndefined(ns));
-            return defs.get(ns)?.collections.find((c) => c.name === coll);
-        };
+        const missing: MissingPvtData[] = [];
+        const defs = new Map<string, Pick<ChaincodeDefinition, 'collections'> | undefined>();
         for (const t of txs) {
             if (t.code !== peer.TxValidationCode.VALID || !t.tx || !t.txId) continue;
             const candidates = this.transient.get(t.txId);
@@ -476,13 +493,14 @@ export class KvLedger implements PeerLedger {
                 for (const c of ns.colls) {
                     const expected = Buffer.from(c.pvtRwsetHash);
                     if (expected.length === 0) continue; // reads only
-                    const config = await collectionOf(ns.ns, c.coll);
-                    if (!config || !collectionMembers(config.policy).has(this.opts.mspId)) continue; // never kept on a non-member
+                    const config = await this.collectionOf(defs, ns.ns, c.coll);
+                    if (!this.isMember(config)) continue; // never kept on a non-member
                     const found = findCollection(candidates, ns.ns, c.coll, expected);
                     if (!found) {
                         this.log(
-                            `ledger ${this.channelId}: block ${blockNum} tx ${t.txNum} (${t.txId}): private data of ${ns.ns}/${c.coll} is missing on this peer`,
+                            `ledger ${this.channelId}: block ${blockNum} tx ${t.txNum} (${t.txId}): private data of ${ns.ns}/${c.coll} is missing on this peer; it will be reconciled`,
                         );
+                        missing.push({ blockNum, txNum: t.txNum, txId: t.txId, ns: ns.ns, coll: c.coll, hash: new Uint8Array(expected) });
                         continue;
                     }
                     const purged = new Set(
@@ -515,11 +533,119 @@ export class KvLedger implements PeerLedger {
         // Purges apply on every peer that holds the collection; the hashed delete is in the public batch.
         const purges: PvtBlockUpdate['purges'] = [];
         for (const p of batch.purges) {
-            const config = await collectionOf(p.ns, p.coll);
-            if (config && collectionMembers(config.policy).has(this.opts.mspId))
+            if (this.isMember(await this.collectionOf(defs, p.ns, p.coll)))
                 purges.push({ ns: p.ns, coll: p.coll, keyHash: p.keyHash, txNum: p.version.txNum });
         }
-        return { kept, writes, purges };
+        return { kept, writes, purges, missing };
+    }
+
+    // ---- reconciliation (Fabric's gossip/privdata reconciler, the ledger's side) ----
+
+    /** Private data this peer should hold and lacks, oldest first. */
+    missingPrivateData(limit = 0): Promise<MissingPvtData[]> {
+        return this.pvt.missing(limit);
+    }
+
+    /**
+     * What this peer can serve of one collection of a transaction to a member that lacks it: the
+     * write set kept for a committed block, or (block not committed here yet) the candidates of its
+     * transient store. The requester checks the hash against its block.
+     */
+    async privateDataFor(blockNum: number, txNum: number, txId: string, ns: string, coll: string): Promise<Uint8Array[]> {
+        this.checkOpen();
+        const sets = blockNum < this.blocks.height ? [await this.pvt.getTx(blockNum, txNum)] : this.transient.get(txId);
+        const out: Uint8Array[] = [];
+        for (const set of sets) {
+            for (const n of set?.getNsPvtRwsetList() ?? []) {
+                if (n.getNamespace() !== ns) continue;
+                for (const c of n.getCollectionPvtRwsetList()) if (c.getCollectionName() === coll) out.push(c.getRwset_asU8());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Stores private data fetched for missing entries (Fabric's CommitPvtDataOfOldBlocks): a
+     * write set must hash to what the block says; a write is applied only while the key's hash in
+     * state is still that transaction's (a later write, purge or expiry wins: nothing purged comes
+     * back), a delete removes an older value. Runs between block commits. Returns the entries filled.
+     */
+    commitReconciled(fetched: { entry: MissingPvtData; rwset: Uint8Array }[]): Promise<MissingPvtData[]> {
+        const run = this.queue.then(() => this.commitReconciledNow(fetched));
+        this.queue = run.catch(() => undefined);
+        return run;
+    }
+
+    private async commitReconciledNow(fetched: { entry: MissingPvtData; rwset: Uint8Array }[]): Promise<MissingPvtData[]> {
+        this.checkOpen();
+        const defs = new Map<string, Pick<ChaincodeDefinition, 'collections'> | undefined>();
+        const items: ReconciledPvtData[] = [];
+        const pending = new Set((await this.pvt.missing()).map((m) => missingId(m)));
+        for (const { entry, rwset } of fetched) {
+            if (!pending.has(missingId(entry)) || !sha256(rwset).equals(Buffer.from(entry.hash))) continue;
+            pending.delete(missingId(entry));
+            const config = await this.collectionOf(defs, entry.ns, entry.coll);
+            const kv = ledger.rwset.kvrwset.KVRWSet.deserializeBinary(rwset);
+            const current: ledger.rwset.kvrwset.KVWrite[] = [];
+            const item: ReconciledPvtData = { entry, writes: [], deletes: [] };
+            for (const w of kv.getWritesList()) {
+                const hashed = await this.state.getHashed(entry.ns, entry.coll, sha256(w.getKey()));
+                if (isDelete(w)) {
+                    const old = await this.pvt.getPrivate(entry.ns, entry.coll, w.getKey());
+                    if (!hashed && old && isOlder(old.version, entry))
+                        item.deletes.push({ ns: entry.ns, coll: entry.coll, key: w.getKey() });
+                    continue;
+                }
+                const value = w.getValue_asU8();
+                const stillCurrent =
+                    hashed !== undefined &&
+                    hashed.version.blockNum === entry.blockNum &&
+                    hashed.version.txNum === entry.txNum &&
+                    sha256(value).equals(Buffer.from(hashed.value));
+                if (!stillCurrent) continue;
+                current.push(w);
+                item.writes.push({
+                    ns: entry.ns,
+                    coll: entry.coll,
+                    key: w.getKey(),
+                    value,
+                    blockNum: entry.blockNum,
+                    txNum: entry.txNum,
+                    blockToLive: config?.blockToLive ?? 0,
+                });
+            }
+            if (current.length > 0) {
+                // Only what the private state now holds is kept with the block (a later purge finds it through the index).
+                const keptSet =
+                    current.length === kv.getWritesList().length && kv.getMetadataWritesList().length === 0
+                        ? kv
+                        : new ledger.rwset.kvrwset.KVRWSet();
+                if (keptSet !== kv) keptSet.setWritesList(current);
+                const c = new ledger.rwset.CollectionPvtReadWriteSet();
+                c.setCollectionName(entry.coll);
+                c.setRwset(keptSet === kv ? rwset : keptSet.serializeBinary());
+                item.kept = c;
+            }
+            items.push(item);
+        }
+        await this.pvt.commitReconciled(items);
+        for (const item of items)
+            this.log(
+                `ledger ${this.channelId}: reconciled private data of ${item.entry.ns}/${item.entry.coll} for block ${item.entry.blockNum} tx ${item.entry.txNum} (${item.writes.length} write(s) applied)`,
+            );
+        return items.map((i) => i.entry);
+    }
+
+    /** Forgets missing entries whose collection's blockToLive has passed (nothing can be fetched any more). */
+    async dropExpiredMissing(): Promise<number> {
+        const defs = new Map<string, Pick<ChaincodeDefinition, 'collections'> | undefined>();
+        const expired: MissingPvtData[] = [];
+        for (const m of await this.pvt.missing()) {
+            const btl = (await this.collectionOf(defs, m.ns, m.coll))?.blockToLive ?? 0;
+            if (btl > 0 && m.blockNum + btl + 1 <= this.blocks.height - 1) expired.push(m);
+        }
+        await this.pvt.dropMissing(expired);
+        return expired.length;
     }
 
     /**
@@ -528,11 +654,10 @@ export class KvLedger implements PeerLedger {
      * and erases the hashes whose time came, unless a later write replaced them.
      */
     private async prepareExpiry(blockNum: number, batch: UpdateBatch): Promise<void> {
-        const defs = new Map<string, ChaincodeDefinition | undefined>();
+        const defs = new Map<string, Pick<ChaincodeDefinition, 'collections'> | undefined>();
         for (const u of batch.hashed.values()) {
             if (u.valueHash === undefined) continue;
-            if (!defs.has(u.ns)) defs.set(u.ns, await this.definitionOrUndefined(u.ns));
-            const btl = defs.get(u.ns)?.collections.find((c) => c.name === u.coll)?.blockToLive ?? 0;
+            const btl = (await this.collectionOf(defs, u.ns, u.coll))?.blockToLive ?? 0;
             if (btl > 0)
                 batch.expiries.push({
                     ns: u.ns,
@@ -598,6 +723,23 @@ export class KvLedger implements PeerLedger {
         await this.pvt.close();
         await this.blocks.close();
     }
+}
+
+/**
+ * Fabric's ImplicitCollectionEndorsementPolicyAsBytes: the org's Endorsement policy in the channel
+ * config, else any member of the org; undefined when no application org has that MSP id.
+ */
+export function implicitCollectionPolicy(config: ChannelConfigDetails, mspId: string): string | undefined {
+    const group = config.applicationOrgs.find((g) => (config.applicationMspIds?.[g] ?? g) === mspId);
+    if (group === undefined) return undefined;
+    const path = `/Channel/Application/${group}/Endorsement`;
+    return config.policies.has(path) ? path : `OR('${mspId}.member')`;
+}
+
+const missingId = (m: MissingPvtData): string => `${m.blockNum}\u0000${m.txNum}\u0000${m.ns}\u0000${m.coll}`;
+
+function isOlder(v: { blockNum: number; txNum: number }, than: { blockNum: number; txNum: number }): boolean {
+    return v.blockNum < than.blockNum || (v.blockNum === than.blockNum && v.txNum < than.txNum);
 }
 
 function findCollection(

@@ -8,11 +8,13 @@ import { createHash } from 'node:crypto';
 import { ClassicLevel } from 'classic-level';
 import { ledger } from '@hyperledger/fabric-protos';
 import { decodeVersioned, EarliestDue, encodeVersioned, readU64, u64, VersionedKV, VersionedValue } from './statedb';
+import type { MissingPvtData } from './types';
 
 const P_STATE = 0x70; // 'p' ns \0 coll \0 key
 const P_BLOCK = 0x62; // 'b' block(8) tx(8)
 const P_INDEX = 0x6b; // 'k' ns \0 coll \0 keyHash(32) block(8) tx(8)
 const P_EXPIRY = 0x78; // 'x' expiringAtBlock(8) ns \0 coll \0 keyHash(32) block(8) tx(8)
+const P_MISSING = 0x6d; // 'm' block(8) tx(8) ns \0 coll -> expected hash(32) txId
 const K_SAVEPOINT = Buffer.from('s');
 const SEP = Buffer.from([0]);
 
@@ -55,6 +57,22 @@ export interface PvtBlockUpdate {
     writes: PvtWrite[];
     /** Keys purged by valid transactions of the block (hash of the key, as the block carries it), in order. */
     purges: { ns: string; coll: string; keyHash: Uint8Array; txNum: number }[];
+    /** Member collections whose private data this peer did not receive (reconciliation fetches them). */
+    missing?: MissingPvtData[];
+}
+
+function missingKey(m: { blockNum: number; txNum: number; ns: string; coll: string }): Buffer {
+    return Buffer.concat([Buffer.from([P_MISSING]), u64(m.blockNum), u64(m.txNum), Buffer.from(m.ns), SEP, Buffer.from(m.coll)]);
+}
+
+/** One reconciled collection of an old block: the writes still current go to state and the store. */
+export interface ReconciledPvtData {
+    entry: MissingPvtData;
+    /** The collection's write set as it is kept (only the writes applied). */
+    kept?: ledger.rwset.CollectionPvtReadWriteSet;
+    writes: PvtWrite[];
+    /** Keys whose older private value a reconciled delete removes. */
+    deletes: { ns: string; coll: string; key: string }[];
 }
 
 export class PvtDataStore {
@@ -159,6 +177,8 @@ export class PvtDataStore {
                 ops.push({ type: 'put', key: expiry, value: Buffer.from(w.key, 'utf8') });
             }
         }
+        for (const m of update.missing ?? [])
+            ops.push({ type: 'put', key: missingKey(m), value: Buffer.concat([Buffer.from(m.hash), Buffer.from(m.txId, 'utf8')]) });
         let erased = false;
         for (const p of update.purges) {
             erased = true;
@@ -192,6 +212,105 @@ export class PvtDataStore {
     }
 
     readonly #earliestExpiry: EarliestDue;
+
+    /** The private write set kept for one transaction, undefined when none is. */
+    async getTx(blockNum: number, txNum: number): Promise<ledger.rwset.TxPvtReadWriteSet | undefined> {
+        const raw = await this.db.get(blockKey(blockNum, txNum));
+        return raw ? ledger.rwset.TxPvtReadWriteSet.deserializeBinary(raw) : undefined;
+    }
+
+    /** Missing private data, oldest block first (at most `limit` entries; 0 = all). */
+    async missing(limit = 0): Promise<MissingPvtData[]> {
+        const out: MissingPvtData[] = [];
+        const opts: { gte: Buffer; lt: Buffer; limit?: number } = { gte: Buffer.from([P_MISSING]), lt: Buffer.from([P_MISSING + 1]) };
+        if (limit > 0) opts.limit = limit;
+        for await (const [k, v] of this.db.iterator(opts)) {
+            const rest = k.subarray(17);
+            const sep = rest.indexOf(0);
+            out.push({
+                blockNum: readU64(k, 1),
+                txNum: readU64(k, 9),
+                ns: rest.subarray(0, sep).toString('utf8'),
+                coll: rest.subarray(sep + 1).toString('utf8'),
+                hash: new Uint8Array(v.subarray(0, 32)),
+                txId: v.subarray(32).toString('utf8'),
+            });
+        }
+        return out;
+    }
+
+    /** Forgets missing entries that can never be filled (their data expired). */
+    async dropMissing(entries: MissingPvtData[]): Promise<void> {
+        if (entries.length === 0) return;
+        await this.db.batch(
+            entries.map((e) => ({ type: 'del' as const, key: missingKey(e) })),
+            { sync: true },
+        );
+    }
+
+    /**
+     * Stores reconciled private data of old blocks in one synced batch: the current writes in the
+     * private state (with their index and expiry entries, so a later purge or expiry finds them),
+     * the collection in the transaction's kept write set, and the missing entry removed.
+     */
+    async commitReconciled(items: ReconciledPvtData[]): Promise<void> {
+        const ops: Op[] = [];
+        const sets = new Map<string, ledger.rwset.TxPvtReadWriteSet>();
+        for (const item of items) {
+            const { entry } = item;
+            ops.push({ type: 'del', key: missingKey(entry) });
+            for (const w of item.writes) {
+                const keyHash = sha256(w.key);
+                ops.push({
+                    type: 'put',
+                    key: stateKey(w.ns, w.coll, w.key),
+                    value: encodeVersioned({ value: w.value ?? new Uint8Array(0), version: { blockNum: w.blockNum, txNum: w.txNum } }),
+                });
+                const at = Buffer.concat([u64(w.blockNum), u64(w.txNum)]);
+                ops.push({ type: 'put', key: Buffer.concat([indexPrefix(w.ns, w.coll, keyHash), at]), value: Buffer.from(w.key, 'utf8') });
+                if (w.blockToLive > 0) {
+                    ops.push({
+                        type: 'put',
+                        key: Buffer.concat([
+                            Buffer.from([P_EXPIRY]),
+                            u64(w.blockNum + w.blockToLive + 1),
+                            Buffer.from(w.ns),
+                            SEP,
+                            Buffer.from(w.coll),
+                            SEP,
+                            keyHash,
+                            at,
+                        ]),
+                        value: Buffer.from(w.key, 'utf8'),
+                    });
+                }
+            }
+            for (const d of item.deletes) ops.push({ type: 'del', key: stateKey(d.ns, d.coll, d.key) });
+            if (!item.kept) continue;
+            const id = blockKey(entry.blockNum, entry.txNum).toString('latin1');
+            let set = sets.get(id) ?? (await this.getTx(entry.blockNum, entry.txNum));
+            if (!set) {
+                set = new ledger.rwset.TxPvtReadWriteSet();
+                set.setDataModel(ledger.rwset.TxReadWriteSet.DataModel.KV);
+            }
+            let nsSet = set.getNsPvtRwsetList().find((n) => n.getNamespace() === entry.ns);
+            if (!nsSet) {
+                nsSet = new ledger.rwset.NsPvtReadWriteSet();
+                nsSet.setNamespace(entry.ns);
+                set.addNsPvtRwset(nsSet);
+            }
+            nsSet.setCollectionPvtRwsetList([
+                ...nsSet.getCollectionPvtRwsetList().filter((c) => c.getCollectionName() !== entry.coll),
+                item.kept,
+            ]);
+            sets.set(id, set);
+            ops.push({ type: 'put', key: blockKey(entry.blockNum, entry.txNum), value: Buffer.from(set.serializeBinary()) });
+        }
+        if (ops.length === 0) return;
+        await this.db.batch(ops, { sync: true });
+        const due = items.flatMap((i) => i.writes.filter((w) => w.blockToLive > 0).map((w) => w.blockNum + w.blockToLive + 1));
+        this.#earliestExpiry.committed(false, due);
+    }
 
     /**
      * Removes a key from every stored write set that holds it and from the private state: for a

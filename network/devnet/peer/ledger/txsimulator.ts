@@ -27,12 +27,23 @@ export class SimulationError extends Error {
             | 'PVT_QUERY_AFTER_WRITE'
             | 'WRITE_AFTER_PVT_QUERY'
             | 'SIMULATION_DONE'
-            | 'INVALID_ARGUMENT',
+            | 'INVALID_ARGUMENT'
+            | 'PVT_DATA_NOT_AVAILABLE',
         message: string,
     ) {
-        super(`${code}: ${message}`);
+        // Fabric's words alone where the chaincode sees them as Fabric's (a read of missing private data).
+        super(code === 'PVT_DATA_NOT_AVAILABLE' ? message : `${code}: ${message}`);
     }
 }
+
+/** Fabric's version.AreSame: both absent, or the same (block, tx). */
+function sameVersion(a: Version | undefined, b: Version | undefined): boolean {
+    if (!a || !b) return !a && !b;
+    return a.blockNum === b.blockNum && a.txNum === b.txNum;
+}
+
+/** Fabric's version.Height String(). */
+const heightText = (v: Version | undefined): string => (v ? `{BlockNum: ${v.blockNum}, TxNum: ${v.txNum}}` : '<nil>');
 
 const kv = ledger.rwset.kvrwset;
 
@@ -151,7 +162,18 @@ export class LedgerQueryExecutor implements QueryExecutor {
         checkName('namespace', ns);
         checkName('collection', collection);
         checkKey(key);
-        const v = await this.readers.pvt.getPrivate(ns, collection, key);
+        const [v, hashed] = await Promise.all([
+            this.readers.pvt.getPrivate(ns, collection, key),
+            this.readers.state.getHashed(ns, collection, sha256(key)),
+        ]);
+        // As Fabric's query executor: the value must be the one whose hash the ledger holds (a
+        // non-member peer, or a member that has not received or reconciled it yet, has none).
+        if (!sameVersion(hashed?.version, v?.version)) {
+            throw new SimulationError(
+                'PVT_DATA_NOT_AVAILABLE',
+                `private data matching public hash version is not available. Public hash version = ${heightText(hashed?.version)}, Private data version = ${heightText(v?.version)}`,
+            );
+        }
         this.recordHashedRead(ns, collection, key, v?.version);
         return v?.value;
     }

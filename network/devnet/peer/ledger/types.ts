@@ -78,6 +78,11 @@ export interface ChaincodeDefinition {
     /** "MAJORITY Endorsement" (a channel policy reference) or a signature policy text. */
     endorsementPolicy: string;
     collections: CollectionConfig[];
+    /**
+     * Whether the peer's own org approved this definition at its sequence, with a package id
+     * (Fabric's lifecycle cache); absent when the ledger does not track approvals (test doubles).
+     */
+    localApproval?: 'approved' | 'not-approved' | 'no-package';
 }
 
 export interface CommitEvent {
@@ -88,6 +93,19 @@ export interface CommitEvent {
     privateData: Map<number, ledger.rwset.TxPvtReadWriteSet>;
     /** Milliseconds per phase, as Fabric's "Committed block" log line gives them. */
     phases?: CommitPhases;
+    /** Private data of member collections this peer should hold but did not receive (to reconcile). */
+    missing?: MissingPvtData[];
+}
+
+/** One collection of one transaction whose private data a member peer lacks (Fabric's missing pvt data entry). */
+export interface MissingPvtData {
+    blockNum: number;
+    txNum: number;
+    txId: string;
+    ns: string;
+    coll: string;
+    /** SHA-256 of the collection's private write set, as the block carries it. */
+    hash: Uint8Array;
 }
 
 /** Fabric kvledger's commit phases: validation, block store and private data, state database. */

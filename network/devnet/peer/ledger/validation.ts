@@ -10,6 +10,7 @@ import { BlockStore } from '../../common/ledger/blkstorage';
 import { MspManager, VerifiedIdentity } from '../../msp/msp';
 import { PolicyManager } from '../../common/policies';
 import { ChaincodeDefinition, Version } from './types';
+import { implicitCollectionOrg } from '../privdata/collections';
 import { compareVersion, dataKey, hashedKey, StateDB, UpdateBatch, VersionedKV, VersionedValue } from './statedb';
 import {
     isDelete,
@@ -37,8 +38,24 @@ export interface ValidatorContext {
     blocks: Pick<BlockStore, 'getTxLocation'>;
     /** Committed chaincode definition (from _lifecycle's namespace). */
     definition(name: string): Promise<ChaincodeDefinition | undefined>;
+    /**
+     * The endorsement policy of an org's implicit collection (Fabric's
+     * ImplicitCollectionEndorsementPolicyAsBytes): /Channel/Application/<Org>/Endorsement, or any
+     * member of the org when the channel has no such policy; undefined when the org is not in the
+     * channel. Absent: every org is in the channel and has the policy.
+     */
+    implicitCollectionPolicy?(mspId: string): PolicyRef | undefined;
     log?: (msg: string) => void;
 }
+
+/** _lifecycle as the validator sees it: LifecycleEndorsement for its public writes, implicit collections only. */
+const LIFECYCLE_DEFINITION: ChaincodeDefinition = {
+    name: LIFECYCLE_NS,
+    version: 'syscc',
+    sequence: 0,
+    endorsementPolicy: LIFECYCLE_POLICY,
+    collections: [],
+};
 
 export interface ValidatedTx {
     txNum: number;
@@ -452,20 +469,17 @@ export class BlockValidator {
         const nsList = new Set<string>([ccName]);
         for (const ns of tx.rwsets) if (writesTo(ns)) nsList.add(ns.ns);
         for (const ns of nsList) {
-            if (ns === LIFECYCLE_NS) {
-                satisfied(LIFECYCLE_NS, LIFECYCLE_POLICY);
-                continue;
-            }
-            const def = defs.get(ns);
+            const def = ns === LIFECYCLE_NS ? LIFECYCLE_DEFINITION : defs.get(ns);
             if (!def) throw new TxInvalid(C.INVALID_CHAINCODE, `chaincode ${ns} is not defined on channel ${this.ctx.channelId}`);
             const checked = new Set<string>();
             let someChecked = false;
             const chaincodeOrCollection = (coll: string | undefined) => {
                 if (coll !== undefined) {
                     if (checked.has(`coll:${coll}`)) return;
-                    if (!def.collections.some((x) => x.name === coll))
+                    const implicitOrg = implicitCollectionOrg(coll);
+                    if (implicitOrg === undefined && !def.collections.some((x) => x.name === coll))
                         throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `no such collection '${coll}' for chaincode ${ns}`);
-                    const cp = collectionPolicy(def, coll);
+                    const cp = implicitOrg === undefined ? collectionPolicy(def, coll) : this.implicitPolicy(implicitOrg);
                     if (cp) {
                         satisfied(`collection ${ns}/${coll}`, cp);
                         checked.add(`coll:${coll}`);
@@ -515,6 +529,14 @@ export class BlockValidator {
             for (const c of ns.colls)
                 for (const m of c.hashed.getMetadataWritesList()) vpUpdated.add(UpdateBatch.hashedId(ns.ns, c.coll, m.getKeyHash_asU8()));
         }
+    }
+
+    /** The endorsement policy of an implicit collection; a write to one of an org outside the channel is invalid. */
+    private implicitPolicy(mspId: string): PolicyRef {
+        if (!this.ctx.implicitCollectionPolicy) return `/Channel/Application/${mspId}/Endorsement`;
+        const policy = this.ctx.implicitCollectionPolicy(mspId);
+        if (policy === undefined) throw new TxInvalid(C.ENDORSEMENT_POLICY_FAILURE, `no org found in channel with MSPID '${mspId}'`);
+        return policy;
     }
 
     /** MVCC: every read version, range and hashed read must still hold after the earlier valid txs. */
