@@ -153,13 +153,18 @@ export function listenNodeServer(server: grpc.Server, options: ListenOptions): P
         const seen = { finished: 0, inProgress: 0, strikes: 0 };
 
         const goawaySent = (frame: GoawayFrame, streamsInProgress: number, by: 'server' | 'guard') => {
-            goaway ??= { frame, by };
-            if (frame.code !== 0) goaway = { frame, by };
+            if (!(frame.code === 0 && clientGoaway)) {
+                goaway ??= { frame, by };
+                if (frame.code !== 0) goaway = { frame, by };
+            }
             const code = h2ErrorName(frame.code);
             const reason = frame.debug || code;
             metrics?.goawaySent.inc({ code, reason });
             const fields = { remote, code, reason, lastStreamId: frame.lastStreamId, streamsInProgress, by };
-            if (closing && frame.code === 0) log.info('grpc_goaway_sent', { ...fields, shutdown: true });
+            // A GOAWAY NO_ERROR is routine when it answers the client's own (Node closes the session
+            // so) or belongs to the node's shutdown; every other one is a connection the node drops.
+            if (frame.code === 0 && clientGoaway) log.debug('grpc_goaway_sent', { ...fields, answering: 'client_goaway' });
+            else if (frame.code === 0 && closing) log.info('grpc_goaway_sent', { ...fields, shutdown: true });
             else log.warn('grpc_goaway_sent', fields);
         };
 
