@@ -12,7 +12,8 @@ import { fabricBinariesOrUndefined } from '../../network/fabric/binaries';
 import { asFabric, fabricDown, fabricNodes, fabricUp } from '../../network/fabric/network';
 import { devnetNodes, runningPid } from '../../network/devnet/processes';
 import { paths, type Topology } from '../../network/client/topology';
-import { runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
+import { driver, ownTestNetwork, runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
+import { oldClient, oldClientCalls, paced, type PacedResult } from '../e2e/old-client';
 
 const HELP = `Usage: npm run bench:devnet [-- options]
 
@@ -28,10 +29,19 @@ Options:
   --steps N          then submit N transactions one at a time and print the median time of each
                      step of one transaction, from the proposal to the commit status, with the
                      orderer's and the peers' log lines (devnet only; default 0: skipped)
+  --orgs N           a network of the default topology's first N orgs only (e.g. 2: Seoul and MOIS,
+                     MAJORITY = both), with its own state folder, instead of the four-org test network
+  --old-client       instead of the levels: a client on grpc-js 1.10.3 + fabric-gateway 1.5.0 (a reset
+                     after every call) sends --old-evaluate-rate evaluations a second (default 300),
+                     then --old-submit-rate submits a second (default 100), --seconds each (open loop);
+                     prints the failures by message and, on the devnet, the GOAWAYs its nodes sent
   --compare-fabric   then stop the devnet, bring up real Fabric v3.1.5 from the same topology
                      (binaries from $FABRIC_BIN or PATH), run the same workload on it, stop it,
                      and print both side by side with the ratio devnet / Fabric
-  --help             this text`;
+  --help             this text
+
+Two-org evaluations against real Fabric, side by side:
+  npm run bench:devnet -- --orgs 2 --levels 1 --evaluate 32 --compare-fabric`;
 
 function flag(name: string, fallback: string): string {
     const i = process.argv.indexOf(`--${name}`);
@@ -266,6 +276,62 @@ export function table(figures: LevelFigures[]): string {
     return [`call      clients      per s  p50 ms  p95 ms  p99 ms${cpuHeader}`, ...rows].join('\n');
 }
 
+export interface OldClientFigures {
+    what: string;
+    rate: number;
+    result: PacedResult;
+    /** GOAWAYs the network's nodes sent meanwhile (the devnet's /metrics; undefined on Fabric). */
+    goaways?: number;
+}
+
+/** The sum of the devnet nodes' grpc_comm_goaway_sent (their operations /metrics). */
+async function devnetGoaways(t: Topology): Promise<number> {
+    let sum = 0;
+    const endpoints = [...t.orgs.map((o) => o.peer), ...t.orderer.nodes.slice(0, 1)];
+    for (const e of endpoints) {
+        const text = await (await fetch(`http://${e.host}:${e.operationsPort}/metrics`)).text();
+        for (const line of text.split('\n')) if (line.startsWith('grpc_comm_goaway_sent{')) sum += Number(line.split(' ').pop());
+    }
+    return sum;
+}
+
+/** The old client's rounds: evaluations at one rate, then submits at another, `seconds` each. */
+export async function oldClientWorkload(
+    t: Topology,
+    options: { seconds: number; evaluateRate: number; submitRate: number; devnet: boolean; progress: (line: string) => void },
+): Promise<OldClientFigures[]> {
+    const client = oldClient(t, t.orgs[0].mspId);
+    try {
+        const calls = oldClientCalls(client, `bench-old-${Date.now()}`);
+        await calls.prepare();
+        for (let i = 0; i < 200; i++) await calls.evaluate(); // warm-up
+        const out: OldClientFigures[] = [];
+        const rounds: [string, number, (i: number) => Promise<void>][] = [
+            ['evaluate', options.evaluateRate, () => calls.evaluate()],
+            ['submit', options.submitRate, (i) => calls.submit(i)],
+        ];
+        for (const [what, rate, once] of rounds) {
+            if (rate <= 0) continue;
+            options.progress(`  old client: ${what} at ${rate}/s, ${options.seconds} s`);
+            const before = options.devnet ? await devnetGoaways(t) : undefined;
+            const result = await paced(rate, options.seconds, once);
+            const goaways = before === undefined ? undefined : (await devnetGoaways(t)) - before;
+            out.push({ what, rate, result, goaways });
+        }
+        return out;
+    } finally {
+        client.close();
+    }
+}
+
+export function oldClientTable(rows: OldClientFigures[]): string {
+    const lines = rows.map((r) => {
+        const errors = [...r.result.errors].map(([e, n]) => `\n            ${n} × ${e}`).join('');
+        return `${r.what.padEnd(9)} ${String(r.rate).padStart(6)}  ${String(r.result.ok).padStart(6)}  ${String(r.result.failed).padStart(6)}  ${r.result.perSecond.toFixed(1).padStart(8)}  ${r.result.p50.toFixed(1).padStart(7)}  ${r.result.p99.toFixed(1).padStart(7)}  ${r.goaways ?? '-'}${errors}`;
+    });
+    return ['call      rate/s      ok  failed  done/s  p50 ms   p99 ms  GOAWAYs sent', ...lines].join('\n');
+}
+
 async function main(): Promise<void> {
     if (process.argv.includes('--help')) {
         console.log(HELP);
@@ -286,12 +352,31 @@ async function main(): Promise<void> {
         throw new Error(`USAGE: bad --seconds, --levels, --evaluate or --steps\n${HELP}`);
     }
     const progress = (line: string) => process.stderr.write(`${line}\n`);
-    const { topology } = await testNetwork();
-    console.log(
-        `devnet benchmark: one-write transaction (fixture Put), MAJORITY of ${topology.orgs.length} orgs, batch timeout ${topology.orderer.batch.timeoutMs} ms, ${seconds} s per level`,
-    );
-    const figures = await workload(topology, { seconds, levels, evaluate, progress, cpu: devnetCpu(topology) });
-    console.log(table(figures));
+    const orgCount = process.argv.includes('--orgs') ? Number(flag('orgs', '')) : undefined;
+    if (orgCount !== undefined && !(Number.isInteger(orgCount) && orgCount >= 1)) throw new Error(`USAGE: bad --orgs\n${HELP}`);
+    const old = process.argv.includes('--old-client');
+    const oldOptions = {
+        seconds,
+        evaluateRate: Number(flag('old-evaluate-rate', '300')),
+        submitRate: Number(flag('old-submit-rate', '100')),
+        progress,
+    };
+    // Its own network for --orgs (stopped at the end, as runOnTestNetwork stops the test network).
+    const topology = orgCount === undefined ? (await testNetwork()).topology : await ownTestNetwork(`bench-${orgCount}orgs`, 0, orgCount);
+    if (orgCount !== undefined) ownNetwork = topology;
+    if (old) {
+        console.log(
+            `old client (grpc-js 1.10.3, fabric-gateway 1.5.0) on the devnet, ${topology.orgs.length} orgs, ${seconds} s per round:`,
+        );
+        console.log(oldClientTable(await oldClientWorkload(topology, { ...oldOptions, devnet: true })));
+        console.log(`machine load average while it ran: ${loadAverage()}`);
+    }
+    if (!old)
+        console.log(
+            `devnet benchmark: one-write transaction (fixture Put), MAJORITY of ${topology.orgs.length} orgs, batch timeout ${topology.orderer.batch.timeoutMs} ms, ${seconds} s per level`,
+        );
+    const figures = old ? [] : await workload(topology, { seconds, levels, evaluate, progress, cpu: devnetCpu(topology) });
+    if (!old) console.log(table(figures));
     const fp = footprint(topology);
     const kinds = [...fp.byKind].map(([kind, e]) => `${e.count} ${kind} ${e.rssMiB.toFixed(0)} MiB`).join(', ');
     console.log(`devnet: ${fp.processes} processes, ${fp.rssMiB.toFixed(0)} MiB RSS (${kinds})`);
@@ -311,12 +396,19 @@ async function main(): Promise<void> {
     }
     // One network at a time: the devnet stops before Fabric starts, so they never share the CPU.
     await stopTestNetwork();
+    await stopOwnNetwork();
     const fabric = asFabric(topology);
     await fabricDown(fabric, true, progress);
     let fabricFigures: LevelFigures[];
     try {
         // With the REST gateways, as the devnet runs them: the same processes on both networks.
         await fabricUp(fabric, { say: progress, bin, gateways: true });
+        if (old) {
+            console.log('real Fabric v3.1.5, same topology, the same old client:');
+            console.log(oldClientTable(await oldClientWorkload(fabric, { ...oldOptions, devnet: false })));
+            console.log(`machine load average while it ran: ${loadAverage()}`);
+            return;
+        }
         console.log('real Fabric v3.1.5, same topology, same client and workload:');
         // The same CPU figures for Fabric's processes (peer, orderer, chaincode and CA processes).
         fabricFigures = await workload(fabric, {
@@ -351,4 +443,19 @@ function networkCpu(f: LevelFigures): number | undefined {
     return [...f.cpuPerCall].filter(([kind]) => kind !== 'client').reduce((sum, [, ms]) => sum + ms, 0);
 }
 
-if (require.main === module) runOnTestNetwork(main);
+/** The network --orgs brought up, stopped when the benchmark ends (or before Fabric starts). */
+let ownNetwork: Topology | undefined;
+async function stopOwnNetwork(): Promise<void> {
+    const t = ownNetwork;
+    ownNetwork = undefined;
+    if (t) await driver().down(t, false);
+}
+
+if (require.main === module)
+    runOnTestNetwork(async () => {
+        try {
+            await main();
+        } finally {
+            await stopOwnNetwork();
+        }
+    });

@@ -45,9 +45,9 @@ export interface TestNetwork {
  * Writes the shifted copy of the default topology, plus the test contract, for the test devnet (or
  * for a devnet of its own, ports `extraShift` further and its own state folder).
  */
-export function testTopologyFile(own?: { name: string; extraShift: number }): string {
+export function testTopologyFile(own?: { name: string; extraShift: number; orgs?: number }): string {
     const doc = shiftPorts(
-        withFixtureChaincode(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'))),
+        firstOrgs(withFixtureChaincode(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'))), own?.orgs),
         PORT_SHIFT + (own?.extraShift ?? 0),
     ) as Record<string, unknown>;
     const folder = own ? `${TEST_STATE}-${own.name}` : TEST_STATE;
@@ -57,6 +57,28 @@ export function testTopologyFile(own?: { name: string; extraShift: number }): st
     const file = path.join(folder, 'topology.yaml');
     fs.writeFileSync(file, YAML.stringify(doc));
     return file;
+}
+
+/**
+ * The default topology with only its first `count` orgs (all when undefined): their ordering nodes
+ * and chaincode servers, nobody else's (the benchmark's two-org network, --orgs 2).
+ */
+function firstOrgs(doc: Record<string, unknown>, count?: number): Record<string, unknown> {
+    if (count === undefined) return doc;
+    const orgs = (doc.orgs as { mspId: string }[]).slice(0, count);
+    if (orgs.length !== count || count < 1) throw new Error(`TOPOLOGY_ORGS: the default topology has no ${count} orgs`);
+    const kept = new Set(orgs.map((o) => o.mspId));
+    const orderer = doc.orderer as { nodes: { operatedBy: string }[] };
+    const chaincodes = (doc.chaincodes as { server: { ports: Record<string, number> } }[] | undefined) ?? [];
+    return {
+        ...doc,
+        orgs,
+        orderer: { ...orderer, nodes: orderer.nodes.filter((n) => kept.has(n.operatedBy)) },
+        chaincodes: chaincodes.map((cc) => ({
+            ...cc,
+            server: { ...cc.server, ports: Object.fromEntries(Object.entries(cc.server.ports).filter(([org]) => kept.has(org))) },
+        })),
+    };
 }
 
 /** A node of the network that a test may kill and start again (only on a network this run started). */
@@ -114,11 +136,11 @@ export const driver = (): NetworkDriver => drivers[NETWORK];
  * their four orgs: the default topology on ports `extraShift` from the shared test network's, with
  * its own state. Stop it with driver().down().
  */
-export async function ownTestNetwork(name: string, extraShift: number): Promise<Topology> {
+export async function ownTestNetwork(name: string, extraShift: number, orgs?: number): Promise<Topology> {
     const previous = path.join(`${TEST_STATE}-${name}`, 'topology.yaml');
     // What an earlier run left running (with the orgs it added to its topology file) is stopped first.
     if (fs.existsSync(previous)) await driver().down(loadAsWritten(previous), false);
-    return freshNetwork(testTopologyFile({ name, extraShift }));
+    return freshNetwork(testTopologyFile({ name, extraShift, orgs }));
 }
 
 /** A network from a clean state (tests assert heights and contents), left stopped if it fails to start. */

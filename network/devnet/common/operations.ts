@@ -1,8 +1,10 @@
 // The operations service of the orderer and the peers, as Fabric's (core/operations): GET /healthz
 // answers 200 {"status":"OK"} when every registered check passes, else 503 with the failed checks
 // ({"status":"Service Unavailable","failed_checks":[{"component","reason"}]}). Extra fields
-// (the ledger height) help `network:status`; GET /ledger gives the height and state digest.
+// (the ledger height) help `network:status`; GET /ledger gives the height and state digest;
+// GET /metrics the node's Prometheus metrics (its gRPC connections: network/devnet/common/metrics.ts).
 import * as http from 'node:http';
+import type { Registry } from 'prom-client';
 import { Logger, silentLogger } from '../../client/logger';
 
 /** A health check: resolves when healthy, throws (or rejects) with the reason otherwise. */
@@ -17,6 +19,8 @@ export interface OperationsOptions {
     /** GET /ledger (a devnet extension): the node's height and, for peers, its state digest. */
     ledger?: () => Promise<Record<string, unknown>>;
     logger?: Logger;
+    /** GET /metrics (Prometheus text), as Fabric's operations service: the node's registry. */
+    metrics?: Registry;
     /** Per check (a check that hangs counts as failed). */
     checkTimeoutMs?: number;
 }
@@ -76,8 +80,16 @@ export class OperationsServer {
         };
         const url = (req.url ?? '/').split('?')[0];
         const ledger = this.#options.ledger;
-        if (url !== '/healthz' && !(url === '/ledger' && ledger)) return send(404, { error: 'NOT_FOUND', message: `no route ${url}` });
+        const metrics = this.#options.metrics;
+        if (url !== '/healthz' && !(url === '/ledger' && ledger) && !(url === '/metrics' && metrics))
+            return send(404, { error: 'NOT_FOUND', message: `no route ${url}` });
         if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, { error: 'METHOD_NOT_ALLOWED', message: 'use GET' });
+        if (url === '/metrics' && metrics) {
+            const text = await metrics.metrics();
+            res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+            res.end(text);
+            return;
+        }
         if (url === '/ledger' && ledger) {
             try {
                 return send(200, await ledger());

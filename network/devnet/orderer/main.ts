@@ -21,7 +21,8 @@ import { createLogger } from '../../client/logger';
 import { OperationsServer } from '../common/operations';
 import { handleBroadcast } from './broadcast';
 import { Chain } from './chain';
-import { NODE_GRPC_OPTIONS } from '../common/grpc';
+import { listenNodeServer, newNodeServer } from '../common/grpc';
+import { createNodeMetrics } from '../common/metrics';
 
 const NODE = 'orderer';
 /** Fabric's default gRPC message limit (General.MaxRecvMsgSize / MaxSendMsgSize). */
@@ -90,7 +91,7 @@ async function openLedger(t: Topology): Promise<BlockStore> {
     }
 }
 
-function serverCredentials(t: Topology): grpc.ServerCredentials {
+function serverTls(t: Topology): { key: Buffer; cert: Buffer } {
     const tlsDir = path.join(paths.ordererDir(t), 'tls');
     const read = (name: string) => {
         const file = path.join(tlsDir, name);
@@ -98,7 +99,7 @@ function serverCredentials(t: Topology): grpc.ServerCredentials {
         return fs.readFileSync(file);
     };
     // Client certificates are not required, as Fabric's orderer by default (ClientAuthRequired: false).
-    return grpc.ServerCredentials.createSsl(null, [{ private_key: read('server.key'), cert_chain: read('server.crt') }], false);
+    return { key: read('server.key'), cert: read('server.crt') };
 }
 
 /** The channel's config in force, with the MSPs, policies and update validator built from it. */
@@ -165,11 +166,7 @@ async function main(): Promise<void> {
         },
     });
 
-    const server = new grpc.Server({
-        ...NODE_GRPC_OPTIONS,
-        'grpc.keepalive_permit_without_calls': 1,
-        'grpc.http2.min_ping_interval_without_data_ms': 10000,
-    });
+    const server = newNodeServer();
     const broadcastSupport = {
         channelId: config.channelId,
         absoluteMaxBytes: config.batch.absoluteMaxBytes,
@@ -223,15 +220,21 @@ async function main(): Promise<void> {
                 { log: (event, fields) => log(event.endsWith('refused') ? 'warn' : 'info', event, fields) },
             ),
     });
-    await new Promise<void>((resolve, reject) =>
-        server.bindAsync(`${node.host}:${node.port}`, serverCredentials(t), (err) =>
-            err ? reject(new Error(`PORT_IN_USE: orderer ${node.host}:${node.port}: ${err.message}`)) : resolve(),
-        ),
-    );
+    const metrics = createNodeMetrics();
+    const listener = await listenNodeServer(server, {
+        host: node.host,
+        port: node.port,
+        tls: serverTls(t),
+        logger,
+        metrics: metrics.grpc,
+    }).catch((err: Error) => {
+        throw new Error(`PORT_IN_USE: orderer ${node.host}:${node.port}: ${err.message}`);
+    });
     const operations = new OperationsServer({
         host: node.host,
         port: node.operationsPort,
         logger,
+        metrics: metrics.registry,
         info: () => ({ height: store.height }),
         ledger: async () => ({ height: store.height }),
         checks: {
@@ -258,11 +261,13 @@ async function main(): Promise<void> {
         if (stopping) return;
         stopping = true;
         log('info', 'orderer_stopping', { reason });
+        listener.close();
         await chain.halt().catch((err: Error) => log('error', 'flush_failed', { reason: err.message }));
         // Let the Broadcast answers of the flushed batch reach their streams, then end every call:
         // Deliver streams of the peers would otherwise keep the server open forever.
         await new Promise((r) => setTimeout(r, 100));
         server.forceShutdown();
+        listener.destroy();
         await store.close().catch((err: Error) => log('error', 'store_close_failed', { reason: err.message }));
         await operations.close();
         log('info', 'orderer_stopped', { height: store.height });

@@ -6,7 +6,6 @@
 // committer, close the ledger. One JSON log line per event on stdout; never payloads.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import { common, gateway, peer } from '@hyperledger/fabric-protos';
 import { Topology, address, findOrg, loadTopology, paths } from '../../client/topology';
 import { loadSigningIdentity } from '../msp/identity';
@@ -35,7 +34,8 @@ import { Distributor } from './privdata/distributor';
 import { privateDataHandler, Reconciler } from './privdata/service';
 import { OperationsServer } from '../common/operations';
 import { Logger, createLogger } from '../../client/logger';
-import { NODE_GRPC_OPTIONS } from '../common/grpc';
+import { listenNodeServer, newNodeServer } from '../common/grpc';
+import { createNodeMetrics } from '../common/metrics';
 
 /** Fabric's default gRPC message limit (peer.maxRecvMsgSize / maxSendMsgSize). */
 /** How long a stopping peer lets unary calls finish before closing every stream. */
@@ -120,16 +120,10 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
 
     const signer = loadSigningIdentity(path.join(peerDir, 'msp'), mspId);
     const tlsDir = path.join(peerDir, 'tls');
-    const credentials = grpc.ServerCredentials.createSsl(
-        null,
-        [
-            {
-                private_key: readRequired(path.join(tlsDir, 'server.key'), 'TLS'),
-                cert_chain: readRequired(path.join(tlsDir, 'server.crt'), 'TLS'),
-            },
-        ],
-        false,
-    );
+    const tlsKeys = {
+        key: readRequired(path.join(tlsDir, 'server.key'), 'TLS'),
+        cert: readRequired(path.join(tlsDir, 'server.crt'), 'TLS'),
+    };
     const genesis = common.Block.deserializeBinary(readRequired(paths.genesisBlock(t), 'GENESIS'));
     const config = parseChannelConfig(
         genesis,
@@ -242,11 +236,7 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
         log: (msg: string, fields?: Record<string, unknown>) => log.info(msg, { component: 'committer', ...fields }),
     });
 
-    const server = new grpc.Server({
-        ...NODE_GRPC_OPTIONS,
-        'grpc.keepalive_permit_without_calls': 1,
-        'grpc.http2.min_ping_interval_without_data_ms': 10000,
-    });
+    const server = newNodeServer();
     addEndorserService(server, endorser);
     addPrivateDataService(server, privateDataHandler(ledger, mspId), {
         channelId: config.channelId,
@@ -259,17 +249,23 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
         peer.DeliverService,
         deliverService({ channelId: config.channelId, ledger, policies, msps, configSequence: () => ledger.config.sequence, logger: log }),
     );
-    await new Promise<void>((resolve, reject) =>
-        server.bindAsync(listenAddress, credentials, (err) =>
-            err ? reject(new Error(`PORT_IN_USE: peer ${listenAddress}: ${err.message}`)) : resolve(),
-        ),
-    );
+    const metrics = createNodeMetrics();
+    const listener = await listenNodeServer(server, {
+        host: org.peer.host,
+        port: org.peer.port,
+        tls: tlsKeys,
+        logger: log,
+        metrics: metrics.grpc,
+    }).catch((err: Error) => {
+        throw new Error(`PORT_IN_USE: peer ${listenAddress}: ${err.message}`);
+    });
 
     let stopping = false;
     const operations = new OperationsServer({
         host: org.peer.host,
         port: org.peer.operationsPort,
         logger: log,
+        metrics: metrics.registry,
         info: () => ({ mspId, height: ledger.height }),
         ledger: async () => ({ height: ledger.height, stateDigest: await ledger.stateDigest() }),
         checks: {
@@ -311,6 +307,7 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
             stopping = true;
             log.info('peer_stopping', { reason });
             // Unary calls get a grace period; streams (deliver, events, waiting commit statuses) are then cut.
+            listener.close();
             await new Promise<void>((resolve) => {
                 const timer = setTimeout(() => {
                     server.forceShutdown();
@@ -321,6 +318,7 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
                     resolve();
                 });
             });
+            listener.destroy();
             await committer.stop().catch((err: Error) => log.error('committer_stop_failed', { reason: err.message }));
             unsubscribeConfig();
             unsubscribeMissing();

@@ -1,0 +1,121 @@
+// A Fabric client as widely used benchmark tools and older applications still have it:
+// @hyperledger/fabric-gateway 1.5.0 over @grpc/grpc-js 1.10.3 (aliased dev dependencies, installed
+// for this only), which ends every call with an RST_STREAM. The grpc.Client is built from the old
+// grpc-js and given to the old fabric-gateway's connect() (fabric-gateway 1.5.0 itself resolves
+// the project's grpc-js, which would not reproduce the old client; an npm override would reach the
+// product's own packages). Used by test/e2e/old-client.test.ts and `npm run bench:devnet -- --old-client`.
+import * as fs from 'node:fs';
+import type * as grpcTypes from '@grpc/grpc-js';
+import type * as gatewayTypes from '@hyperledger/fabric-gateway';
+import { loadUser } from '../../network/client/connection';
+import { address, findOrg, paths, type Topology } from '../../network/client/topology';
+
+const oldGrpc = require('grpc-js-1-10-3') as typeof grpcTypes;
+const oldGateway = require('fabric-gateway-1-5-0') as typeof gatewayTypes;
+
+/** The versions actually loaded (the test checks them). */
+export const OLD_CLIENT_VERSIONS = {
+    grpcJs: (require('grpc-js-1-10-3/package.json') as { version: string }).version,
+    fabricGateway: (require('fabric-gateway-1-5-0/package.json') as { version: string }).version,
+};
+
+export interface OldClient {
+    contract: gatewayTypes.Contract;
+    close(): void;
+}
+
+/** An old client of one org's peer, as User1, with the deadlines the benchmark tools give (60 s). */
+export function oldClient(t: Topology, mspId: string, chaincode = 'fixture'): OldClient {
+    const org = findOrg(t, mspId);
+    const client = new oldGrpc.Client(address(org.peer), oldGrpc.credentials.createSsl(fs.readFileSync(paths.tlsRootCert(t, mspId))), {
+        'grpc.ssl_target_name_override': paths.peerName(t, mspId),
+    });
+    const { identity, signer } = loadUser(t, mspId, 'User1');
+    const deadline = () => ({ deadline: Date.now() + 60_000 });
+    const gateway = oldGateway.connect({
+        client: client as never,
+        identity,
+        signer,
+        evaluateOptions: deadline,
+        endorseOptions: deadline,
+        submitOptions: deadline,
+        commitStatusOptions: deadline,
+    });
+    return {
+        contract: gateway.getNetwork(t.channel).getContract(chaincode),
+        close() {
+            gateway.close();
+            client.close();
+        },
+    };
+}
+
+export interface PacedResult {
+    sent: number;
+    ok: number;
+    failed: number;
+    /** Failure messages and how often each came. */
+    errors: Map<string, number>;
+    seconds: number;
+    /** Completed calls per second. */
+    perSecond: number;
+    p50: number;
+    p99: number;
+}
+
+/** Starts `rate` calls a second for `seconds` (an open loop: calls in flight do not slow it), then waits for the last. */
+export async function paced(rate: number, seconds: number, once: (i: number) => Promise<void>): Promise<PacedResult> {
+    const total = Math.round(rate * seconds);
+    const errors = new Map<string, number>();
+    const latencies: number[] = [];
+    let ok = 0;
+    let failed = 0;
+    let sent = 0;
+    const inFlight: Promise<void>[] = [];
+    const begin = performance.now();
+    while (sent < total) {
+        const due = Math.min(total, Math.floor(((performance.now() - begin) / 1000) * rate) + 1);
+        while (sent < due) {
+            const started = performance.now();
+            inFlight.push(
+                once(sent++).then(
+                    () => {
+                        ok++;
+                        latencies.push(performance.now() - started);
+                    },
+                    (err: { code?: number; details?: string; message?: string }) => {
+                        failed++;
+                        const key = `${err.code ?? ''} ${err.message ?? err.details ?? String(err)}`.trim().slice(0, 200);
+                        errors.set(key, (errors.get(key) ?? 0) + 1);
+                    },
+                ),
+            );
+        }
+        await new Promise((r) => setTimeout(r, 2));
+    }
+    await Promise.all(inFlight);
+    const elapsed = (performance.now() - begin) / 1000;
+    latencies.sort((a, b) => a - b);
+    const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? Number.NaN;
+    return { sent, ok, failed, errors, seconds: elapsed, perSecond: ok / elapsed, p50: at(0.5), p99: at(0.99) };
+}
+
+/** The old client's evaluations and submits of the fixture chaincode (Get of a key Put first; Put of new keys). */
+export function oldClientCalls(
+    client: OldClient,
+    run: string,
+): { prepare(): Promise<void>; evaluate(): Promise<void>; submit(i: number): Promise<void> } {
+    return {
+        async prepare() {
+            await client.contract.submitTransaction('Put', `${run}-seed`, 'v');
+        },
+        async evaluate() {
+            await client.contract.evaluateTransaction('Get', `${run}-seed`);
+        },
+        async submit(i: number) {
+            const tx = await client.contract.submitAsync('Put', { arguments: [`${run}-${i}`, 'v'] });
+            const status = await tx.getStatus();
+            if (!status.successful) throw new Error(`transaction ${status.transactionId} committed as ${status.code}`);
+        },
+    };
+}

@@ -1,0 +1,198 @@
+// The devnet's gRPC server listener over real TLS sockets: a grpc-js 1.10.3 client (a reset after
+// every call) is served well past nghttp2's reset bucket; a rapid-reset flood and a ping flood are
+// cut off with GOAWAY ENHANCE_YOUR_CALM, logged at warn with the client's address, the reason and
+// the streams ended, and counted; other clients go on.
+import 'reflect-metadata';
+import * as http2 from 'node:http2';
+import * as crypto from 'node:crypto';
+import { expect } from 'chai';
+import * as grpc from '@grpc/grpc-js';
+import * as x509 from '@peculiar/x509';
+import { createLogger } from '../../../network/client/logger';
+import { GrpcListener, listenNodeServer, newNodeServer } from '../../../network/devnet/common/grpc';
+import { createNodeMetrics, NodeMetrics } from '../../../network/devnet/common/metrics';
+import { withDeadline } from '../../deadline';
+
+// The client of grpc-js before 1.10.4 (an aliased dev dependency), as old Fabric SDKs and benchmark tools have it.
+const oldGrpc = require('grpc-js-1-10-3') as typeof grpc;
+
+const ECHO = {
+    echo: {
+        path: '/test.Echo/Echo',
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: (b: Buffer) => b,
+        requestDeserialize: (b: Buffer) => b,
+        responseSerialize: (b: Buffer) => b,
+        responseDeserialize: (b: Buffer) => b,
+    },
+};
+
+/** A self-signed TLS server certificate for localhost (P-256). */
+async function selfSignedTls(): Promise<{ key: Buffer; cert: Buffer }> {
+    const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+    const keys = (await crypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as crypto.webcrypto.CryptoKeyPair;
+    const cert = await x509.X509CertificateGenerator.createSelfSigned({
+        serialNumber: '01',
+        name: 'CN=localhost',
+        notBefore: new Date(Date.now() - 60_000),
+        notAfter: new Date(Date.now() + 86_400_000),
+        keys,
+        signingAlgorithm: alg,
+        extensions: [
+            new x509.SubjectAlternativeNameExtension([
+                { type: 'dns', value: 'localhost' },
+                { type: 'ip', value: '127.0.0.1' },
+            ]),
+        ],
+    });
+    const der = Buffer.from(await crypto.subtle.exportKey('pkcs8', keys.privateKey));
+    const key = crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' });
+    return { key: Buffer.from(key), cert: Buffer.from(cert.toString('pem')) };
+}
+
+const call = (client: grpc.Client): Promise<grpc.ServiceError | null> =>
+    new Promise((resolve) =>
+        client.makeUnaryRequest(
+            ECHO.echo.path,
+            (b: Buffer) => b,
+            (b: Buffer) => b,
+            Buffer.from('x'),
+            (err) => resolve(err),
+        ),
+    );
+
+async function metric(metrics: NodeMetrics, name: string): Promise<number> {
+    const text = await metrics.registry.metrics();
+    let sum = 0;
+    for (const line of text.split('\n')) if (line.startsWith(name)) sum += Number(line.split(' ').pop());
+    return sum;
+}
+
+describe('devnet gRPC server listener (TLS, HTTP/2 guard)', function () {
+    this.timeout(60_000);
+    let tls: { key: Buffer; cert: Buffer };
+    let server: grpc.Server;
+    let listener: GrpcListener;
+    let metrics: NodeMetrics;
+    let lines: Record<string, unknown>[];
+
+    before(async () => {
+        tls = await selfSignedTls();
+    });
+
+    beforeEach(async () => {
+        lines = [];
+        metrics = createNodeMetrics();
+        server = newNodeServer();
+        server.addService(ECHO, { echo: (c: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, c.request) });
+        const logger = createLogger({ node: 'test' }, 'debug', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+        listener = await listenNodeServer(server, { host: '127.0.0.1', port: 0, tls, logger, metrics: metrics.grpc });
+    });
+
+    afterEach(() => {
+        listener.close();
+        server.forceShutdown();
+        listener.destroy();
+    });
+
+    const warnings = (msg: string) => lines.filter((l) => l.level === 'warn' && l.msg === msg);
+
+    it('Given a grpc-js 1.10.3 client, When it makes 2,500 calls one after another (past nghttp2’s 1,000 resets), Then every call succeeds and no GOAWAY is sent', async () => {
+        expect((require('grpc-js-1-10-3/package.json') as { version: string }).version).to.equal('1.10.3');
+        const client = new oldGrpc.Client(`localhost:${listener.port}`, oldGrpc.credentials.createSsl(tls.cert));
+        const failures: string[] = [];
+        await withDeadline(
+            'the old client’s calls',
+            50_000,
+            (async () => {
+                for (let i = 0; i < 2500; i++) {
+                    const err = await call(client as unknown as grpc.Client);
+                    if (err) failures.push(`${i}: ${err.details}`);
+                }
+            })(),
+        );
+        client.close();
+        expect(failures).to.deep.equal([]);
+        expect(await metric(metrics, 'grpc_comm_stream_resets{stream="finished"}')).to.be.at.least(2400);
+        expect(await metric(metrics, 'grpc_comm_goaway_sent')).to.equal(0);
+        expect(warnings('grpc_goaway_sent')).to.deep.equal([]);
+    });
+
+    it('Given a rapid-reset flood (streams opened and reset at once), Then the connection is cut with GOAWAY ENHANCE_YOUR_CALM rapid_reset, logged and counted, and another client goes on', async () => {
+        const other = new grpc.Client(`localhost:${listener.port}`, grpc.credentials.createSsl(tls.cert));
+        expect(await call(other)).to.equal(null);
+        const flood = http2.connect(`https://localhost:${listener.port}`, { ca: tls.cert });
+        flood.on('error', () => undefined);
+        let opened = 0;
+        const goaway = await withDeadline(
+            'the GOAWAY of the flood',
+            20_000,
+            new Promise<{ code: number; data: string }>((resolve) => {
+                flood.once('goaway', (code, _last, data) => resolve({ code, data: data?.toString() ?? '' }));
+                const burst = () => {
+                    if (flood.destroyed || flood.closed) return;
+                    for (let k = 0; k < 100; k++) {
+                        const stream = flood.request({
+                            ':method': 'POST',
+                            ':path': ECHO.echo.path,
+                            'content-type': 'application/grpc',
+                            te: 'trailers',
+                        });
+                        stream.on('error', () => undefined);
+                        stream.close(http2.constants.NGHTTP2_CANCEL);
+                        opened++;
+                    }
+                    setTimeout(burst, 0);
+                };
+                burst();
+            }),
+        );
+        flood.destroy();
+        expect(goaway).to.deep.equal({ code: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, data: 'rapid_reset' });
+        expect(opened).to.be.greaterThan(900);
+        // The other client's connection is untouched.
+        for (let i = 0; i < 20; i++) expect(await call(other)).to.equal(null);
+        other.close();
+        await withDeadline(
+            'the closed connection’s log line',
+            5000,
+            (async () => {
+                while (warnings('grpc_connection_closed').length === 0) await new Promise((r) => setTimeout(r, 50));
+            })(),
+        );
+        const [sent] = warnings('grpc_goaway_sent');
+        expect(sent).to.include({ code: 'ENHANCE_YOUR_CALM', reason: 'rapid_reset', by: 'guard' });
+        expect(sent.remote).to.match(/^127\.0\.0\.1:\d+$/);
+        const [closed] = warnings('grpc_connection_closed');
+        expect(closed).to.include({ reason: 'rapid_reset' });
+        expect(closed.streamsEnded).to.be.a('number');
+        expect(closed.remote).to.equal(sent.remote);
+        expect(await metric(metrics, 'grpc_comm_conn_closed{reason="rapid_reset"}')).to.equal(1);
+        expect(await metric(metrics, 'grpc_comm_goaway_sent{code="ENHANCE_YOUR_CALM",reason="rapid_reset"}')).to.equal(1);
+        expect(await metric(metrics, 'grpc_comm_stream_resets{stream="in_progress"}')).to.be.at.least(900);
+    });
+
+    it('Given a client that pings every few milliseconds, Then it is closed with GOAWAY ENHANCE_YOUR_CALM too_many_pings (Fabric’s 60 s minInterval), logged and counted', async () => {
+        const session = http2.connect(`https://localhost:${listener.port}`, { ca: tls.cert });
+        session.on('error', () => undefined);
+        const goaway = await withDeadline(
+            'the GOAWAY of the pings',
+            10_000,
+            new Promise<{ code: number; data: string }>((resolve) => {
+                session.once('goaway', (code, _last, data) => resolve({ code, data: data?.toString() ?? '' }));
+                session.once('connect', () => {
+                    const again = () => {
+                        if (session.destroyed || session.closed) return;
+                        session.ping(() => setTimeout(again, 5));
+                    };
+                    again();
+                });
+            }),
+        );
+        session.destroy();
+        expect(goaway).to.deep.equal({ code: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, data: 'too_many_pings' });
+        expect(warnings('grpc_goaway_sent')[0]).to.include({ code: 'ENHANCE_YOUR_CALM', reason: 'too_many_pings' });
+        expect(await metric(metrics, 'grpc_comm_ping_strikes')).to.equal(3);
+    });
+});
