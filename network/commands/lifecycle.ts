@@ -117,6 +117,27 @@ export async function approveForOrg(
     mspId: string,
     log: (line: string) => void,
 ): Promise<'approved' | 'already'> {
+    // Another org may commit between our reads and our approval (org-up on separate machines): a
+    // read then answers "new definition must be sequence N+1", or the approval endorsed for the
+    // sequence being committed fails validation (MVCC_READ_CONFLICT). Looking again finds the
+    // committed definition and approves at its sequence.
+    for (let attempt = 1; ; attempt++) {
+        try {
+            return await approveForOrgOnce(t, cc, mspId, log);
+        } catch (e) {
+            if (attempt === 3) throw e;
+            log(`  ${mspId}: approving ${cc.name} again (${(e as Error).message.split('\n')[0]})`);
+            await new Promise((r) => setTimeout(r, 500 * attempt));
+        }
+    }
+}
+
+async function approveForOrgOnce(
+    t: Topology,
+    cc: ChaincodeConfig,
+    mspId: string,
+    log: (line: string) => void,
+): Promise<'approved' | 'already'> {
     const connection = connectAs(t, mspId, 'Admin');
     try {
         const lifecycle = connection.gateway.getNetwork(t.channel).getContract('_lifecycle');
@@ -192,38 +213,50 @@ export async function commitIfReady(
     const connection = connectAs(t, mspId, 'Admin');
     try {
         const lifecycle = connection.gateway.getNetwork(t.channel).getContract('_lifecycle');
-        const committed = await committedDefinition(lifecycle, cc.name);
-        if (committed && isCommitted(committed, cc)) return 'already';
-        const sequence = committed ? committed.sequence + 1 : cc.sequence;
-        const approvals = await readiness(lifecycle, cc, sequence);
-        const orgs = Object.keys(approvals).sort();
-        const approving = orgs.filter((o) => approvals[o]);
-        // The channel's LifecycleEndorsement: MAJORITY Endorsement (configtx.yaml's and the devnet's).
-        if (approving.length <= orgs.length / 2) {
-            log(
-                `  ${cc.name} ${cc.version} sequence ${sequence}: approved by ${approving.length} of ${orgs.length} orgs (${approving.join(', ') || 'none'}); a majority is needed to commit`,
-            );
-            return 'not-ready';
-        }
-        // Every endorsing peer reads every org's approval: each must have committed the same
-        // approvals, or their endorsements differ (peers commit blocks at their own pace).
-        await approvalsSeenBy(lifecycle, cc, sequence, approving);
         try {
+            const committed = await committedDefinition(lifecycle, cc.name);
+            if (committed && isCommitted(committed, cc)) return 'already';
+            const sequence = committed ? committed.sequence + 1 : cc.sequence;
+            const approvals = await readiness(lifecycle, cc, sequence);
+            const orgs = Object.keys(approvals).sort();
+            const approving = orgs.filter((o) => approvals[o]);
+            // The channel's LifecycleEndorsement: MAJORITY Endorsement (configtx.yaml's and the devnet's).
+            if (approving.length <= orgs.length / 2) {
+                log(
+                    `  ${cc.name} ${cc.version} sequence ${sequence}: approved by ${approving.length} of ${orgs.length} orgs (${approving.join(', ') || 'none'}); a majority is needed to commit`,
+                );
+                return 'not-ready';
+            }
+            // Every endorsing peer reads every org's approval: each must have committed the same
+            // approvals, or their endorsements differ (peers commit blocks at their own pace).
+            await approvalsSeenBy(lifecycle, cc, sequence, approving);
             await lifecycle.submit('CommitChaincodeDefinition', {
                 arguments: [commitDefinitionArgs({ ...cc, sequence }).serializeBinary()],
                 endorsingOrganizations: approving,
             });
+            log(`  chaincode ${cc.name} ${cc.version} committed at sequence ${sequence} by ${mspId} (approved by ${approving.join(', ')})`);
+            return 'committed';
         } catch (e) {
-            // Two orgs that each saw the majority (org-up on separate machines): the second's commit
-            // conflicts with the first's, which is the same definition.
-            const now = await committedDefinition(lifecycle, cc.name);
-            if (now && isCommitted(now, cc)) return 'already';
+            // Another org committed meanwhile (org-up on separate machines, each org committing once
+            // it sees a majority): a read on a peer that has that block answers "new definition must
+            // be sequence N+1", a second commit conflicts with the first. Done when our own peer
+            // shows the same definition committed.
+            if (await committedBySomeone(lifecycle, cc)) return 'already';
             throw e;
         }
-        log(`  chaincode ${cc.name} ${cc.version} committed at sequence ${sequence} by ${mspId} (approved by ${approving.join(', ')})`);
-        return 'committed';
     } finally {
         connection.close();
+    }
+}
+
+/** Whether the org's own peer shows this definition committed, within a few seconds (its blocks may lag). */
+async function committedBySomeone(lifecycle: Contract, cc: ChaincodeConfig, timeoutMs = 15_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const now = await committedDefinition(lifecycle, cc.name).catch(() => undefined);
+        if (now && isCommitted(now, cc)) return true;
+        if (Date.now() > deadline) return false;
+        await new Promise((r) => setTimeout(r, 250));
     }
 }
 
