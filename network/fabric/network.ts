@@ -482,7 +482,11 @@ export async function fabricUp(t: Topology, options: FabricUpOptions): Promise<v
         await Promise.all(t.orgs.map((org) => ensureRunning(t, fabricChaincodeNode(t, cc, org), say)));
         await deployFabricChaincode(t, cc, bin, say);
     }
-    for (const cc of t.chaincodes) await waitForEndorsers(t, cc, say);
+    // Every org's gateway plans its endorsements with its own peer's discovery: each peer must know
+    // the peers of every org (a peer that dialled the others before it had joined the channel is
+    // refused and dials again only after gossip's reconnectInterval, 25 s).
+    const everyOrg = t.orgs.map((o) => o.mspId);
+    for (const cc of t.chaincodes) await Promise.all(everyOrg.map((mspId) => waitForEndorsers(t, cc, say, { mspId, including: everyOrg })));
     say(`real Fabric up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     if (options.gateways) {
         const gateways = devnetNodes(t, true).filter((n) => n.kind === 'gateway');

@@ -260,7 +260,7 @@ describe(`web UIs in Chromium on ${NETWORK_LABEL}: the citizen tracker and the a
         await consolePage.click('#tab-objections');
         const row = consolePage.locator(`#objections-table tbody tr[data-objection-id="${objectionId}"]`);
         await row.waitFor();
-        await row.getByRole('button', { name: /Read the text of objection/ }).click();
+        await row.getByRole('button', { name: /Read text of objection/ }).click();
         await row.locator('blockquote.citizen-text').waitFor();
         expect(await row.locator('blockquote.citizen-text').textContent()).to.equal(text);
         await row.getByRole('button', { name: /^Decide/ }).click();

@@ -87,7 +87,7 @@ export const TEXT: Dict = {
     access: { en: 'Access', ko: '열람' },
     finding: { en: 'Finding', ko: '결과' },
     readText: { en: 'Read text', ko: '내용 읽기' },
-    readTextOf: { en: 'Read the text of objection {id}', ko: '이의 신청 {id}의 내용 읽기' },
+    readTextOf: { en: 'Read text of objection {id}', ko: '이의 신청 {id}의 내용 읽기' },
     citizenText: {
         en: "The citizen's text (from Seoul's peer; not kept by this page)",
         ko: '시민이 쓴 내용(서울 피어에서 읽음, 이 페이지에 저장되지 않음)',
