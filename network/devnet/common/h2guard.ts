@@ -13,8 +13,11 @@
 // rapid-reset attack's (CVE-2023-44487) tool: past it the guard cuts the connection, logged and
 // counted. It never changes the bytes it reads; after a cut it passes no more of them.
 //
-// The guard keeps only what it needs: the client's streams still in progress (opened and not yet
-// ended by both sides, nor reset), the last stream id the client opened, the ping strikes, and the
+// A stream is in progress from the client's HEADERS that open it until the server ends it (its
+// trailers) or either side resets it, whether the client has half-closed it or not: grpc-go forgets
+// a stream once it has written its trailers, and a reset after that costs the server nothing.
+//
+// The guard keeps only what it needs: the client's streams still in progress, the last stream id the client opened, the ping strikes, and the
 // GOAWAY frames the server writes (nghttp2's and grpc-js's included), so every one can be logged.
 
 /** HTTP/2 frame types (RFC 9113 §6). */
@@ -176,12 +179,6 @@ class FrameReader {
     }
 }
 
-/** One client stream still in progress: which sides have ended it. */
-interface OpenStream {
-    clientEnded: boolean;
-    serverEnded: boolean;
-}
-
 /** What the guard saw that its owner logs, counts or acts on. */
 export interface GuardEvents {
     /** The server wrote a GOAWAY (whoever made it: nghttp2, Node, grpc-js). */
@@ -200,7 +197,8 @@ export class ConnectionGuard {
     readonly #now: () => number;
     readonly #inbound = new FrameReader(true);
     readonly #outbound = new FrameReader(false);
-    readonly #open = new Map<number, OpenStream>();
+    /** The client's streams the server has not ended yet (grpc-go's activeStreams). */
+    readonly #open = new Set<number>();
     #lastClientStreamId = 0;
     #tokens: number;
     #refilledAt: number;
@@ -217,7 +215,7 @@ export class ConnectionGuard {
         this.#refilledAt = now();
     }
 
-    /** Client streams opened and not yet ended by both sides (nor reset). */
+    /** Client streams opened and not yet ended by the server (nor reset). */
     get streamsInProgress(): number {
         return this.#open.size;
     }
@@ -276,13 +274,10 @@ export class ConnectionGuard {
                 if (streamId % 2 === 1 && streamId > this.#lastClientStreamId) {
                     this.#lastClientStreamId = streamId;
                     this.counters.streamsOpened++;
-                    this.#open.set(streamId, { clientEnded: (flags & FLAG_END_STREAM) !== 0, serverEnded: false });
-                } else if (flags & FLAG_END_STREAM) this.#ended(streamId, 'client');
+                    this.#open.add(streamId);
+                }
                 return undefined;
             }
-            case FRAME.DATA:
-                if (flags & FLAG_END_STREAM) this.#ended(streamId, 'client');
-                return undefined;
             case FRAME.RST_STREAM: {
                 if (this.#open.delete(streamId)) {
                     this.counters.inProgressResets++;
@@ -316,7 +311,7 @@ export class ConnectionGuard {
             case FRAME.DATA:
                 // As grpc-go: the server sending headers or data resets the client's ping strikes.
                 this.#resetStrikes = true;
-                if (flags & FLAG_END_STREAM) this.#ended(streamId, 'server');
+                if (flags & FLAG_END_STREAM) this.#open.delete(streamId);
                 return undefined;
             case FRAME.RST_STREAM:
                 this.#open.delete(streamId);
@@ -326,14 +321,6 @@ export class ConnectionGuard {
             default:
                 return undefined;
         }
-    }
-
-    #ended(streamId: number, side: 'client' | 'server'): void {
-        const stream = this.#open.get(streamId);
-        if (!stream) return;
-        if (side === 'client') stream.clientEnded = true;
-        else stream.serverEnded = true;
-        if (stream.clientEnded && stream.serverEnded) this.#open.delete(streamId);
     }
 
     /** Takes one token of the in-progress reset bucket; false when it is empty. */

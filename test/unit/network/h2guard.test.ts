@@ -132,12 +132,18 @@ describe('devnet HTTP/2 guard (h2guard)', () => {
         expect(away.subarray(17).toString()).to.equal('rapid_reset');
     });
 
-    it('Given a reset of a stream the server ended but the client did not (a bidi stream), Then it passes as a reset in progress', () => {
+    it('Given a reset of a stream the server ended before the client half-closed it (grpc-js 1.10.3 racing its own END_STREAM, a bidi stream), Then it counts as finished, as grpc-go forgets a stream once its trailers are written', () => {
         const g = guarded();
-        g.client(Buffer.concat([CLIENT_PREFACE, headers(1)]));
-        g.server(Buffer.concat([headers(1), data(1, END_STREAM)]));
-        expect(g.client(rst(1, 8))).to.deep.equal(rst(1, 8));
-        expect(g.guard.counters.inProgressResets).to.equal(1);
+        g.client(Buffer.concat([CLIENT_PREFACE, headers(1), data(1)]));
+        expect(g.guard.streamsInProgress).to.equal(1);
+        g.server(Buffer.concat([headers(1), data(1), headers(1, END_STREAM)]));
+        expect(g.guard.streamsInProgress).to.equal(0);
+        expect(g.client(rst(1, 0))).to.deep.equal(rst(1, 0));
+        expect(g.guard.counters).to.include({ finishedResets: 1, inProgressResets: 0 });
+        // A stream the client ended and the server has not: in progress (the rapid reset's case).
+        g.client(Buffer.concat([headers(3), data(3, END_STREAM)]));
+        expect(g.client(rst(3, 8))).to.deep.equal(rst(3, 8));
+        expect(g.guard.counters).to.include({ finishedResets: 1, inProgressResets: 1 });
     });
 
     it('Given a reset of a stream the server reset first, Then it counts as finished; a reset of an idle stream is neither (nghttp2 answers its protocol error); both pass', () => {
