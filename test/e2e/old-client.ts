@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type * as grpcTypes from '@grpc/grpc-js';
 import type * as gatewayTypes from '@hyperledger/fabric-gateway';
 import { loadUser } from '../../network/client/connection';
+import { withDeadline } from '../deadline';
 import { address, findOrg, paths, type Topology } from '../../network/client/topology';
 
 const oldGrpc = require('grpc-js-1-10-3') as typeof grpcTypes;
@@ -197,9 +198,11 @@ export function oldClientRunner(t: Topology, mspId: string, run: string, node?: 
         };
     }
     const script = path.join(__dirname, 'old-client-run.js');
-    const ask = (request: Omit<RoundRequest, 'topology' | 'mspId' | 'run'>): Promise<RoundReply> =>
-        new Promise((resolve, reject) => {
-            const child = spawn(node.path, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const ask = (request: Omit<RoundRequest, 'topology' | 'mspId' | 'run'>): Promise<RoundReply> => {
+        const child = spawn(node.path, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+        // Its calls' own deadlines are 60 s; a loaded machine may stretch a round well past its seconds.
+        const ms = 90_000 + request.seconds * 5_000;
+        const reply = new Promise<RoundReply>((resolve, reject) => {
             let out = '';
             let err = '';
             child.stdout.on('data', (d: Buffer) => {
@@ -215,6 +218,8 @@ export function oldClientRunner(t: Topology, mspId: string, run: string, node?: 
             });
             child.stdin.end(JSON.stringify({ topology: t, mspId, run, ...request } satisfies RoundRequest));
         });
+        return withDeadline(`the old client's ${request.what} under ${node.path}`, ms, reply, () => child.kill('SIGKILL'));
+    };
     return {
         node: node.version,
         resetsFinishedStreams: resetsFinishedStreams(node.version),
