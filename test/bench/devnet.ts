@@ -13,7 +13,7 @@ import { asFabric, fabricDown, fabricNodes, fabricUp } from '../../network/fabri
 import { devnetNodes, runningPid } from '../../network/devnet/processes';
 import { paths, type Topology } from '../../network/client/topology';
 import { driver, ownTestNetwork, runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
-import { oldClient, oldClientCalls, paced, type PacedResult } from '../e2e/old-client';
+import { oldClientRunner, olderNode, type PacedResult } from '../e2e/old-client';
 
 const HELP = `Usage: npm run bench:devnet [-- options]
 
@@ -31,10 +31,13 @@ Options:
                      orderer's and the peers' log lines (devnet only; default 0: skipped)
   --orgs N           a network of the default topology's first N orgs only (e.g. 2: Seoul and MOIS,
                      MAJORITY = both), with its own state folder, instead of the four-org test network
-  --old-client       instead of the levels: a client on grpc-js 1.10.3 + fabric-gateway 1.5.0 (a reset
-                     after every call) sends --old-evaluate-rate evaluations a second (default 300),
-                     then --old-submit-rate submits a second (default 100), --seconds each (open loop);
-                     prints the failures by message and, on the devnet, the GOAWAYs its nodes sent
+  --old-client       instead of the levels: a client on grpc-js 1.10.3 + fabric-gateway 1.5.0 sends
+                     --old-evaluate-rate evaluations a second (default 300), then --old-submit-rate
+                     submits a second (default 100), --seconds each (open loop), under a Node older
+                     than 22 when there is one ($OLD_CLIENT_NODE, else /usr/bin/node: there its
+                     grpc-js resets every finished stream; on Node 22+ it does not); prints the Node,
+                     the failures by message and, on the devnet, the GOAWAYs its nodes sent and the
+                     resets of finished streams its peer counted
   --compare-fabric   then stop the devnet, bring up real Fabric v3.1.5 from the same topology
                      (binaries from $FABRIC_BIN or PATH), run the same workload on it, stop it,
                      and print both side by side with the ratio devnet / Fabric
@@ -280,56 +283,84 @@ export interface OldClientFigures {
     what: string;
     rate: number;
     result: PacedResult;
-    /** GOAWAYs the network's nodes sent meanwhile (the devnet's /metrics; undefined on Fabric). */
+    /** GOAWAYs but NO_ERROR ones the network's nodes sent meanwhile (the devnet's /metrics; undefined on Fabric). */
     goaways?: number;
+    /** Resets of finished streams the peer counted meanwhile (the devnet's /metrics; undefined on Fabric). */
+    finishedResets?: number;
 }
 
-/** The sum of the devnet nodes' grpc_comm_goaway_sent (their operations /metrics). */
+/** The sum of a metric's samples whose line starts so, at the devnet peer of the old client's org. */
+async function peerMetric(t: Topology, prefix: string): Promise<number> {
+    const peer = t.orgs[0].peer;
+    const text = await (await fetch(`http://${peer.host}:${peer.operationsPort}/metrics`)).text();
+    let sum = 0;
+    for (const line of text.split('\n')) if (line.startsWith(prefix)) sum += Number(line.split(' ').pop());
+    return sum;
+}
+
+/** The sum of the devnet nodes' grpc_comm_goaway_sent (their operations /metrics) but NO_ERROR ones (answers to a client's own GOAWAY, as the old client's process sends when it exits). */
 async function devnetGoaways(t: Topology): Promise<number> {
     let sum = 0;
     const endpoints = [...t.orgs.map((o) => o.peer), ...t.orderer.nodes.slice(0, 1)];
     for (const e of endpoints) {
         const text = await (await fetch(`http://${e.host}:${e.operationsPort}/metrics`)).text();
-        for (const line of text.split('\n')) if (line.startsWith('grpc_comm_goaway_sent{')) sum += Number(line.split(' ').pop());
+        for (const line of text.split('\n'))
+            if (line.startsWith('grpc_comm_goaway_sent{') && !line.startsWith('grpc_comm_goaway_sent{code="NO_ERROR"'))
+                sum += Number(line.split(' ').pop());
     }
     return sum;
 }
 
-/** The old client's rounds: evaluations at one rate, then submits at another, `seconds` each. */
+/** The old client's rounds: evaluations at one rate, then submits at another, `seconds` each, under `node` (see olderNode). */
 export async function oldClientWorkload(
     t: Topology,
     options: { seconds: number; evaluateRate: number; submitRate: number; devnet: boolean; progress: (line: string) => void },
-): Promise<OldClientFigures[]> {
-    const client = oldClient(t, t.orgs[0].mspId);
+): Promise<{ node: string; resetsFinishedStreams: boolean; rows: OldClientFigures[] }> {
+    const runner = oldClientRunner(t, t.orgs[0].mspId, `bench-old-${Date.now()}`, olderNode());
     try {
-        const calls = oldClientCalls(client, `bench-old-${Date.now()}`);
-        await calls.prepare();
-        for (let i = 0; i < 200; i++) await calls.evaluate(); // warm-up
-        const out: OldClientFigures[] = [];
-        const rounds: [string, number, (i: number) => Promise<void>][] = [
-            ['evaluate', options.evaluateRate, () => calls.evaluate()],
-            ['submit', options.submitRate, (i) => calls.submit(i)],
-        ];
-        for (const [what, rate, once] of rounds) {
+        await runner.prepare();
+        await runner.round('evaluate', 100, 2); // warm-up
+        const rows: OldClientFigures[] = [];
+        for (const [what, rate] of [
+            ['evaluate', options.evaluateRate],
+            ['submit', options.submitRate],
+        ] as const) {
             if (rate <= 0) continue;
-            options.progress(`  old client: ${what} at ${rate}/s, ${options.seconds} s`);
-            const before = options.devnet ? await devnetGoaways(t) : undefined;
-            const result = await paced(rate, options.seconds, once);
-            const goaways = before === undefined ? undefined : (await devnetGoaways(t)) - before;
-            out.push({ what, rate, result, goaways });
+            options.progress(`  old client on Node ${runner.node}: ${what} at ${rate}/s, ${options.seconds} s`);
+            const goawaysBefore = options.devnet ? await devnetGoaways(t) : 0;
+            const resetsBefore = options.devnet ? await peerMetric(t, 'grpc_comm_stream_resets{stream="finished"}') : 0;
+            const result = await runner.round(what, rate, options.seconds);
+            rows.push({
+                what,
+                rate,
+                result,
+                ...(options.devnet
+                    ? {
+                          goaways: (await devnetGoaways(t)) - goawaysBefore,
+                          finishedResets: (await peerMetric(t, 'grpc_comm_stream_resets{stream="finished"}')) - resetsBefore,
+                      }
+                    : {}),
+            });
         }
-        return out;
+        return { node: runner.node, resetsFinishedStreams: runner.resetsFinishedStreams, rows };
     } finally {
-        client.close();
+        runner.close();
     }
 }
 
-export function oldClientTable(rows: OldClientFigures[]): string {
-    const lines = rows.map((r) => {
+export function oldClientTable(run: { node: string; resetsFinishedStreams: boolean; rows: OldClientFigures[] }): string {
+    const lines = run.rows.map((r) => {
         const errors = [...r.result.errors].map(([e, n]) => `\n            ${n} × ${e}`).join('');
-        return `${r.what.padEnd(9)} ${String(r.rate).padStart(6)}  ${String(r.result.ok).padStart(6)}  ${String(r.result.failed).padStart(6)}  ${r.result.perSecond.toFixed(1).padStart(8)}  ${r.result.p50.toFixed(1).padStart(7)}  ${r.result.p99.toFixed(1).padStart(7)}  ${r.goaways ?? '-'}${errors}`;
+        return `${r.what.padEnd(9)} ${String(r.rate).padStart(6)}  ${String(r.result.ok).padStart(6)}  ${String(r.result.failed).padStart(6)}  ${r.result.perSecond.toFixed(1).padStart(8)}  ${r.result.p50.toFixed(1).padStart(7)}  ${r.result.p99.toFixed(1).padStart(7)}  ${String(r.goaways ?? '-').padStart(26)}  ${String(r.finishedResets ?? '-').padStart(15)}${errors}`;
     });
-    return ['call      rate/s      ok  failed  done/s  p50 ms   p99 ms  GOAWAYs sent', ...lines].join('\n');
+    const node = `the old client ran on Node ${run.node}: ${
+        run.resetsFinishedStreams
+            ? 'its grpc-js resets every finished stream (as on Node 20 and older)'
+            : 'its grpc-js resets no finished stream there; no Node older than 22 found at $OLD_CLIENT_NODE or /usr/bin/node, so the resets were not tested'
+    }`;
+    return [node, 'call      rate/s      ok  failed  done/s  p50 ms   p99 ms  GOAWAYs sent (not NO_ERROR)  finished resets', ...lines].join(
+        '\n',
+    );
 }
 
 async function main(): Promise<void> {

@@ -3,11 +3,17 @@
 // for this only), which ends every call with an RST_STREAM. The grpc.Client is built from the old
 // grpc-js and given to the old fabric-gateway's connect() (fabric-gateway 1.5.0 itself resolves
 // the project's grpc-js, which would not reproduce the old client; an npm override would reach the
-// product's own packages). Used by test/e2e/old-client.test.ts and `npm run bench:devnet -- --old-client`.
+// product's own packages). grpc-js 1.10.3 resets every finished stream only when Node 20 or older
+// runs it (Node 24 writes no reset for a stream already closed: 0 seen), so oldClientRunner() runs
+// it under such a Node when the machine has one (test/e2e/old-client-run.ts).
+// Used by test/e2e/old-client.test.ts and `npm run bench:devnet -- --old-client`.
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type * as grpcTypes from '@grpc/grpc-js';
 import type * as gatewayTypes from '@hyperledger/fabric-gateway';
 import { loadUser } from '../../network/client/connection';
+import { withDeadline } from '../deadline';
 import { address, findOrg, paths, type Topology } from '../../network/client/topology';
 
 const oldGrpc = require('grpc-js-1-10-3') as typeof grpcTypes;
@@ -117,5 +123,114 @@ export function oldClientCalls(
             const status = await tx.getStatus();
             if (!status.successful) throw new Error(`transaction ${status.transactionId} committed as ${status.code}`);
         },
+    };
+}
+
+/** A Node to run the old client under. */
+export interface NodeRuntime {
+    path: string;
+    version: string;
+}
+
+/** Node versions below this write no RST_STREAM for a stream already closed, so grpc-js < 1.10.4 sends none on them. */
+const FIRST_NODE_WITHOUT_RESETS = 22;
+
+/** True when grpc-js 1.10.3 under this Node version resets every finished stream. */
+export const resetsFinishedStreams = (version: string): boolean => Number(/^v(\d+)/.exec(version)?.[1]) < FIRST_NODE_WITHOUT_RESETS;
+
+/**
+ * A Node older than 22 on this machine, to run the old client as its users do: $OLD_CLIENT_NODE,
+ * else /usr/bin/node; undefined when neither is one.
+ */
+export function olderNode(): NodeRuntime | undefined {
+    for (const candidate of [process.env.OLD_CLIENT_NODE, '/usr/bin/node']) {
+        if (!candidate || !fs.existsSync(candidate)) continue;
+        const run = spawnSync(candidate, ['-p', 'process.version'], { encoding: 'utf8', timeout: 10_000 });
+        const version = run.status === 0 ? run.stdout.trim() : '';
+        if (/^v\d+\./.test(version) && resetsFinishedStreams(version)) return { path: candidate, version };
+    }
+    return undefined;
+}
+
+/** What test/e2e/old-client-run.ts is asked (on stdin). */
+export interface RoundRequest {
+    topology: Topology;
+    mspId: string;
+    run: string;
+    what: 'prepare' | 'evaluate' | 'submit';
+    rate: number;
+    seconds: number;
+    /** Evaluations first, not counted. */
+    warmup: number;
+}
+
+/** ...and answers (on stdout). */
+export interface RoundReply {
+    node: string;
+    result?: Omit<PacedResult, 'errors'> & { errors: [string, number][] };
+}
+
+/** The old client's rounds, in this process or under another Node. */
+export interface OldClientRunner {
+    /** The Node it runs under (its version). */
+    readonly node: string;
+    /** Whether its grpc-js resets every finished stream there (Node < 22). */
+    readonly resetsFinishedStreams: boolean;
+    prepare(): Promise<void>;
+    round(what: 'evaluate' | 'submit', rate: number, seconds: number, warmup?: number): Promise<PacedResult>;
+    close(): void;
+}
+
+/** The old client of one org's peer, under `node` (a process per round) or, without it, in this process. */
+export function oldClientRunner(t: Topology, mspId: string, run: string, node?: NodeRuntime): OldClientRunner {
+    if (!node) {
+        const client = oldClient(t, mspId);
+        const calls = oldClientCalls(client, run);
+        return {
+            node: process.version,
+            resetsFinishedStreams: resetsFinishedStreams(process.version),
+            prepare: () => calls.prepare(),
+            async round(what, rate, seconds, warmup = 0) {
+                for (let i = 0; i < warmup; i++) await calls.evaluate();
+                return paced(rate, seconds, what === 'submit' ? (i) => calls.submit(i) : () => calls.evaluate());
+            },
+            close: () => client.close(),
+        };
+    }
+    const script = path.join(__dirname, 'old-client-run.js');
+    const ask = (request: Omit<RoundRequest, 'topology' | 'mspId' | 'run'>): Promise<RoundReply> => {
+        const child = spawn(node.path, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+        // Its calls' own deadlines are 60 s; a loaded machine may stretch a round well past its seconds.
+        const ms = 90_000 + request.seconds * 5_000;
+        const reply = new Promise<RoundReply>((resolve, reject) => {
+            let out = '';
+            let err = '';
+            child.stdout.on('data', (d: Buffer) => {
+                out += d.toString();
+            });
+            child.stderr.on('data', (d: Buffer) => {
+                err += d.toString();
+            });
+            child.on('error', reject);
+            child.on('close', (code) => {
+                if (code !== 0) reject(new Error(`OLD_CLIENT_FAILED: ${node.path} ${script} exited ${code}: ${err.trim().slice(-500)}`));
+                else resolve(JSON.parse(out) as RoundReply);
+            });
+            child.stdin.end(JSON.stringify({ topology: t, mspId, run, ...request } satisfies RoundRequest));
+        });
+        return withDeadline(`the old client's ${request.what} under ${node.path}`, ms, reply, () => child.kill('SIGKILL'));
+    };
+    return {
+        node: node.version,
+        resetsFinishedStreams: resetsFinishedStreams(node.version),
+        async prepare() {
+            await ask({ what: 'prepare', rate: 0, seconds: 0, warmup: 0 });
+        },
+        async round(what, rate, seconds, warmup = 0) {
+            const reply = await ask({ what, rate, seconds, warmup });
+            if (!reply.result) throw new Error('OLD_CLIENT_FAILED: no result');
+            return { ...reply.result, errors: new Map(reply.result.errors) };
+        },
+        close: () => undefined,
     };
 }

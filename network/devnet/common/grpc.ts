@@ -1,6 +1,7 @@
 // gRPC options shared by the devnet's nodes, as servers and as clients of each other, and the one
 // way every devnet gRPC server (peer, orderer) listens: its settings, each with Fabric's value
 // beside it, are in docs/devnet.md ("gRPC servers"); change both together.
+import type * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
@@ -38,20 +39,31 @@ export const CONNECTION_TIMEOUT_MS = 5_000;
 /**
  * Streams a client may have open at once on one connection. Fabric's Go servers advertise no
  * limit (grpc-go's default) and cap work with peer.limits.concurrency instead (endorser and deliver
- * 2,500, gateway 500, across connections); nghttp2 cuts a connection after 1,000 resets of streams
- * in progress whatever this says, so a bound at that size costs an honest client nothing.
+ * 2,500, gateway 500, across connections); the guard cuts a connection after 1,000 resets of
+ * streams in progress whatever this says, so a bound at that size costs an honest client nothing.
  */
 export const MAX_CONCURRENT_STREAMS = 1000;
 
 /**
- * The HTTP/2 guard's policy (network/devnet/common/h2guard.ts): resets of finished streams are
- * ignored, as grpc-go does; resets of streams in progress are limited below nghttp2's own bucket
- * (1,000 then 33/s, refilled by whole seconds), so the guard always acts first, and logs it;
- * pings as grpc-go's keepalive enforcement with Fabric's minInterval (permitWithoutStream: true).
+ * nghttp2's own reset bucket (Node's streamResetBurst/streamResetRate, 1,000 then 33/s by default)
+ * counts resets of finished streams too, which grpc-js before 1.10.4 on Node ≤ 20 sends after every
+ * call and grpc-go ignores: opened so wide it never acts (the most Node takes, 2^32 - 1). The guard
+ * applies the same bucket to resets of streams in progress only (GUARD_POLICY).
+ */
+export const NGHTTP2_RESET_LIMITS: Pick<http2.ServerOptions, 'streamResetBurst' | 'streamResetRate'> = {
+    streamResetBurst: 0xffff_ffff,
+    streamResetRate: 0xffff_ffff,
+};
+
+/**
+ * The HTTP/2 guard's policy (network/devnet/common/h2guard.ts): resets of streams in progress are
+ * limited with nghttp2's default bucket (1,000, then 33 a second), which the guard logs and counts
+ * when it cuts; resets of finished streams are not limited, as grpc-go does; pings as grpc-go's
+ * keepalive enforcement with Fabric's minInterval (permitWithoutStream: true).
  */
 export const GUARD_POLICY: GuardPolicy = {
-    inProgressResetBurst: 900,
-    inProgressResetsPerSecond: 30,
+    inProgressResetBurst: 1000,
+    inProgressResetsPerSecond: 33,
     pingMinIntervalMs: FABRIC_SERVER_KEEPALIVE.minIntervalMs,
     maxPingStrikes: 2,
 };
@@ -95,6 +107,19 @@ export interface GrpcListener {
     destroy(): void;
 }
 
+/**
+ * Gives NGHTTP2_RESET_LIMITS to the HTTP/2 server grpc-js makes for its connection injector.
+ * grpc-js (1.14) has no option for them, only its own server options object, spread into
+ * http2.createServer(); so this fails at start-up, not silently, if a grpc-js release drops it
+ * (test/unit/network/grpc-server.test.ts proves the limits hold past nghttp2's 1,000).
+ */
+function openResetBucket(server: grpc.Server): void {
+    const common = (server as unknown as { commonServerOptions?: http2.ServerOptions }).commonServerOptions;
+    if (typeof common !== 'object' || common === null)
+        throw new Error('GRPC_SERVER_OPTIONS: this grpc-js has no commonServerOptions; nghttp2’s reset limits cannot be set');
+    Object.assign(common, NGHTTP2_RESET_LIMITS);
+}
+
 /** A socket's peer as host:port. */
 const peerOf = (socket: net.Socket): string => `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`;
 
@@ -109,6 +134,7 @@ export function listenNodeServer(server: grpc.Server, options: ListenOptions): P
     const log = options.logger.child({ component: 'grpc' });
     const metrics = options.metrics;
     const policy = options.policy ?? GUARD_POLICY;
+    openResetBucket(server);
     const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     const open = new Set<tls.TLSSocket>();
     let closing = false;
@@ -202,9 +228,9 @@ export function listenNodeServer(server: grpc.Server, options: ListenOptions): P
 
         const countSeen = () => {
             const c = guard.counters;
-            if (c.finishedResetsDropped !== seen.finished) {
-                metrics?.streamResets.inc({ stream: 'finished' }, c.finishedResetsDropped - seen.finished);
-                seen.finished = c.finishedResetsDropped;
+            if (c.finishedResets !== seen.finished) {
+                metrics?.streamResets.inc({ stream: 'finished' }, c.finishedResets - seen.finished);
+                seen.finished = c.finishedResets;
             }
             if (c.inProgressResets !== seen.inProgress) {
                 metrics?.streamResets.inc({ stream: 'in_progress' }, c.inProgressResets - seen.inProgress);
@@ -243,9 +269,9 @@ export function listenNodeServer(server: grpc.Server, options: ListenOptions): P
             },
         });
         socket.on('data', (data: Buffer) => {
-            const parts = guard.inbound(data);
+            const passed = guard.inbound(data);
             countSeen();
-            for (const part of parts) if (!transport.push(part)) socket.pause();
+            if (passed.length > 0 && !transport.push(passed)) socket.pause();
         });
         socket.on('end', () => transport.push(null));
         socket.on('error', (err) => {
@@ -276,7 +302,7 @@ export function listenNodeServer(server: grpc.Server, options: ListenOptions): P
                 streamsEnded,
                 seconds: Math.round((Date.now() - openedAt) / 1000),
                 streamsOpened: guard.counters.streamsOpened,
-                finishedResetsIgnored: guard.counters.finishedResetsDropped,
+                finishedResets: guard.counters.finishedResets,
             };
             const protocolReason = Boolean(cut) || (goaway !== undefined && goaway.frame.code !== 0);
             if (protocolReason || (streamsEnded > 0 && !closing)) log.warn('grpc_connection_closed', fields);

@@ -2,19 +2,22 @@
 // both directions, between TLS and Node's HTTP/2 session (nghttp2), and applies the stream reset
 // and ping policies of Fabric's Go servers (docs/devnet.md, "gRPC servers").
 //
-// Why it exists: Node 20's nghttp2 (1.61) counts every RST_STREAM a client sends, including those
-// for streams that are already finished, in a token bucket of 1,000 resets, refilled at 33 a
-// second, and when the bucket is empty sends GOAWAY INTERNAL_ERROR by itself, unseen by any
-// JavaScript. grpc-js before 1.10.4 ends every call it made with such a reset, so above about 33
-// calls a second its connections were dropped every few seconds. Node 20 has no option for that
-// bucket (streamResetBurst/streamResetRate came with later Node versions). Fabric's Go servers
-// ignore a reset of a finished stream: so does this guard, which takes it out of the byte stream
-// before nghttp2 sees it. A reset of a stream still in progress is the rapid-reset attack's
-// (CVE-2023-44487) tool: it passes, and counts in the guard's own bucket, smaller than nghttp2's,
-// so that the guard (which logs and counts it) cuts a flood off before nghttp2 would.
+// Why it exists: nghttp2 (1.61 in Node 20, 1.70 in Node 24) counts every RST_STREAM a client
+// sends, also those for streams already finished, in one bucket (Node's streamResetBurst and
+// streamResetRate, 1,000 then 33 a second by default) and when it is empty sends GOAWAY
+// INTERNAL_ERROR by itself, unseen by any JavaScript. grpc-js before 1.10.4 running on Node 20 or
+// older ends every call with such a reset, so above about 33 calls a second its connections were
+// dropped every few seconds; Fabric's Go servers ignore a reset of a finished stream. So the
+// devnet's listener opens nghttp2's bucket wide (grpc.ts) and this guard, which tells a finished
+// stream from one in progress, keeps the bucket for resets of streams still in progress, the
+// rapid-reset attack's (CVE-2023-44487) tool: past it the guard cuts the connection, logged and
+// counted. It never changes the bytes it reads; after a cut it passes no more of them.
 //
-// The guard keeps only what it needs: the client's streams still in progress (opened and not yet
-// ended by both sides, nor reset), the last stream id the client opened, the ping strikes, and the
+// A stream is in progress from the client's HEADERS that open it until the server ends it (its
+// trailers) or either side resets it, whether the client has half-closed it or not: grpc-go forgets
+// a stream once it has written its trailers, and a reset after that costs the server nothing.
+//
+// The guard keeps only what it needs: the client's streams still in progress, the last stream id the client opened, the ping strikes, and the
 // GOAWAY frames the server writes (nghttp2's and grpc-js's included), so every one can be logged.
 
 /** HTTP/2 frame types (RFC 9113 §6). */
@@ -34,6 +37,7 @@ export const FRAME = {
 const FLAG_END_STREAM = 0x1;
 const FLAG_ACK = 0x1;
 const FRAME_HEADER_BYTES = 9;
+const EMPTY = Buffer.alloc(0);
 /** The client connection preface (RFC 9113 §3.4), before the client's first frame. */
 export const CLIENT_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -83,9 +87,9 @@ export interface GoawayFrame {
 export type CutReason = 'rapid_reset' | 'too_many_pings';
 
 export interface GuardCounters {
-    /** Client resets of streams already finished, taken out before nghttp2 (grpc-js < 1.10.4 sends one per call). */
-    finishedResetsDropped: number;
-    /** Client resets of streams still in progress, passed on (and counted in the bucket). */
+    /** Client resets of streams already finished (grpc-js < 1.10.4 on Node ≤ 20 sends one per call): harmless, not limited. */
+    finishedResets: number;
+    /** Client resets of streams still in progress (counted in the bucket). */
     inProgressResets: number;
     /** Client pings (not acks) and those that were strikes. */
     pings: number;
@@ -94,27 +98,19 @@ export interface GuardCounters {
     streamsOpened: number;
 }
 
-/** What a frame reader's caller says of a frame: pass it, take it out, or read the start of its payload. */
-type FrameDecision = boolean | { capture: number; done: (payload: Buffer) => void };
+/** What a frame reader's caller asks of a frame: nothing more, or the start of its payload. */
+type FrameRequest = undefined | { capture: number; done: (payload: Buffer) => void };
 
-/**
- * Reads frame headers from a byte stream that may split them anywhere. In `hold` mode (the
- * client's side, where frames may be taken out) a frame header split between two chunks is not
- * consumed: read() returns where it begins and the caller gives those bytes again with the next
- * chunk; otherwise (the server's side, only observed) the reader keeps the part itself.
- */
+/** Reads frame headers from a byte stream that may split them anywhere (a split header is kept until its end comes). */
 class FrameReader {
     #prefaceLeft: number;
-    readonly #hold: boolean;
     readonly #head = Buffer.alloc(FRAME_HEADER_BYTES);
     #headLength = 0;
     #payloadLeft = 0;
-    #skipping = false;
     #capture?: { buffer: Buffer; filled: number; done: (payload: Buffer) => void };
 
-    constructor(expectPreface: boolean, hold: boolean) {
+    constructor(expectPreface: boolean) {
         this.#prefaceLeft = expectPreface ? CLIENT_PREFACE.length : 0;
-        this.#hold = hold;
     }
 
     /** True between frames. */
@@ -122,17 +118,8 @@ class FrameReader {
         return this.#prefaceLeft === 0 && this.#headLength === 0 && this.#payloadLeft === 0;
     }
 
-    /**
-     * Reads `chunk`: `frame(type, flags, streamId, length, at)` at each frame header (`at`: where it
-     * starts in the chunk; in observe mode negative when it began in an earlier one); `skip(from,
-     * to)` for the byte ranges of frames taken out. Returns how many bytes were consumed (all but a
-     * held partial header).
-     */
-    read(
-        chunk: Buffer,
-        frame: (type: number, flags: number, streamId: number, length: number, at: number) => FrameDecision,
-        skip: (from: number, to: number) => void,
-    ): number {
+    /** Reads `chunk`: `frame(type, flags, streamId, at)` at each frame header (`at`: where it starts in the chunk, negative when it began in an earlier one). */
+    read(chunk: Buffer, frame: (type: number, flags: number, streamId: number, at: number) => FrameRequest): void {
         let i = 0;
         const n = chunk.length;
         while (i < n) {
@@ -144,7 +131,6 @@ class FrameReader {
             }
             if (this.#payloadLeft > 0) {
                 const step = Math.min(this.#payloadLeft, n - i);
-                if (this.#skipping) skip(i, i + step);
                 const capture = this.#capture;
                 if (capture) {
                     const take = Math.min(step, capture.buffer.length - capture.filled);
@@ -168,13 +154,12 @@ class FrameReader {
                 at = i;
                 i += FRAME_HEADER_BYTES;
             } else {
-                if (this.#hold) return i;
                 const step = Math.min(FRAME_HEADER_BYTES - this.#headLength, n - i);
                 chunk.copy(this.#head, this.#headLength, i, i + step);
                 at = i - this.#headLength;
                 this.#headLength += step;
                 i += step;
-                if (this.#headLength < FRAME_HEADER_BYTES) return i;
+                if (this.#headLength < FRAME_HEADER_BYTES) return;
                 this.#headLength = 0;
                 header = this.#head;
                 o = 0;
@@ -183,24 +168,15 @@ class FrameReader {
             const type = header[o + 3];
             const flags = header[o + 4];
             const streamId = header.readUInt32BE(o + 5) & 0x7fffffff;
-            const decision = frame(type, flags, streamId, length, at);
-            this.#skipping = decision === false;
-            if (this.#skipping) skip(Math.max(0, at), i);
+            const request = frame(type, flags, streamId, at);
             this.#payloadLeft = length;
-            if (typeof decision === 'object') {
-                const size = Math.min(decision.capture, length);
-                if (size === 0) decision.done(Buffer.alloc(0));
-                else this.#capture = { buffer: Buffer.alloc(size), filled: 0, done: decision.done };
+            if (request) {
+                const size = Math.min(request.capture, length);
+                if (size === 0) request.done(Buffer.alloc(0));
+                else this.#capture = { buffer: Buffer.alloc(size), filled: 0, done: request.done };
             }
         }
-        return n;
     }
-}
-
-/** One client stream still in progress: which sides have ended it. */
-interface OpenStream {
-    clientEnded: boolean;
-    serverEnded: boolean;
 }
 
 /** What the guard saw that its owner logs, counts or acts on. */
@@ -215,15 +191,14 @@ export interface GuardEvents {
 
 /** The guard of one connection: feed it what the client sent and what the server writes. */
 export class ConnectionGuard {
-    readonly counters: GuardCounters = { finishedResetsDropped: 0, inProgressResets: 0, pings: 0, pingStrikes: 0, streamsOpened: 0 };
+    readonly counters: GuardCounters = { finishedResets: 0, inProgressResets: 0, pings: 0, pingStrikes: 0, streamsOpened: 0 };
     readonly #policy: GuardPolicy;
     readonly #events: GuardEvents;
     readonly #now: () => number;
-    readonly #inbound = new FrameReader(true, true);
-    readonly #outbound = new FrameReader(false, false);
-    /** The start of a frame header the last chunk ended in, given to the session with the next chunk. */
-    #held?: Buffer;
-    readonly #open = new Map<number, OpenStream>();
+    readonly #inbound = new FrameReader(true);
+    readonly #outbound = new FrameReader(false);
+    /** The client's streams the server has not ended yet (grpc-go's activeStreams). */
+    readonly #open = new Set<number>();
     #lastClientStreamId = 0;
     #tokens: number;
     #refilledAt: number;
@@ -240,7 +215,7 @@ export class ConnectionGuard {
         this.#refilledAt = now();
     }
 
-    /** Client streams opened and not yet ended by both sides (nor reset). */
+    /** Client streams opened and not yet ended by the server (nor reset). */
     get streamsInProgress(): number {
         return this.#open.size;
     }
@@ -260,56 +235,24 @@ export class ConnectionGuard {
     }
 
     /**
-     * What the client sent: returns the bytes to pass to the HTTP/2 session (the chunk itself when
-     * nothing is taken out; nothing once the guard has cut the connection).
+     * What the client sent: returns the bytes to pass to the HTTP/2 session, the chunk itself, or
+     * its part before the frame at which the guard cut the connection (nothing once it has).
      */
-    inbound(data: Buffer): Buffer[] {
-        if (this.#cut) return [];
-        let chunk = data;
-        if (this.#held) {
-            chunk = Buffer.concat([this.#held, data]);
-            this.#held = undefined;
-        }
-        const cuts: [number, number][] = [];
+    inbound(chunk: Buffer): Buffer {
+        if (this.#cut) return EMPTY;
         let stopAt = -1;
-        const consumed = this.#inbound.read(
-            chunk,
-            (type, flags, streamId, _length, at) => {
-                if (this.#cut) {
-                    if (stopAt < 0) stopAt = at;
-                    return true;
-                }
-                return this.#clientFrame(type, flags, streamId, () => {
-                    stopAt = at;
-                });
-            },
-            (from, to) => {
-                const last = cuts[cuts.length - 1];
-                if (last && last[1] === from) last[1] = to;
-                else cuts.push([from, to]);
-            },
-        );
-        if (consumed < chunk.length) this.#held = Buffer.from(chunk.subarray(consumed));
-        const end = stopAt >= 0 ? stopAt : consumed;
-        if (cuts.length === 0) return end === chunk.length ? [chunk] : end > 0 ? [chunk.subarray(0, end)] : [];
-        const out: Buffer[] = [];
-        let from = 0;
-        for (const [a, b] of cuts) {
-            if (a >= end) break;
-            if (a > from) out.push(chunk.subarray(from, a));
-            from = b;
-        }
-        if (from < end) out.push(chunk.subarray(from, end));
-        return out;
+        this.#inbound.read(chunk, (type, flags, streamId, at) => {
+            if (this.#cut) return undefined;
+            return this.#clientFrame(type, flags, streamId, () => {
+                stopAt = Math.max(0, at);
+            });
+        });
+        return stopAt < 0 ? chunk : chunk.subarray(0, stopAt);
     }
 
     /** What the server writes (observed only; always written as it is). */
     outbound(chunk: Buffer): void {
-        this.#outbound.read(
-            chunk,
-            (type, flags, streamId) => this.#serverFrame(type, flags, streamId),
-            () => undefined,
-        );
+        this.#outbound.read(chunk, (type, flags, streamId) => this.#serverFrame(type, flags, streamId));
     }
 
     /** The GOAWAY frame the guard's owner writes when the guard cuts the connection. */
@@ -324,20 +267,17 @@ export class ConnectionGuard {
         return frame;
     }
 
-    /** Returns false to take the frame out; calls `stop` (and returns true) when the guard cuts here. */
-    #clientFrame(type: number, flags: number, streamId: number, stop: () => void): FrameDecision {
+    /** Calls `stop` when the guard cuts the connection at this frame. */
+    #clientFrame(type: number, flags: number, streamId: number, stop: () => void): FrameRequest {
         switch (type) {
             case FRAME.HEADERS: {
                 if (streamId % 2 === 1 && streamId > this.#lastClientStreamId) {
                     this.#lastClientStreamId = streamId;
                     this.counters.streamsOpened++;
-                    this.#open.set(streamId, { clientEnded: (flags & FLAG_END_STREAM) !== 0, serverEnded: false });
-                } else if (flags & FLAG_END_STREAM) this.#ended(streamId, 'client');
-                return true;
+                    this.#open.add(streamId);
+                }
+                return undefined;
             }
-            case FRAME.DATA:
-                if (flags & FLAG_END_STREAM) this.#ended(streamId, 'client');
-                return true;
             case FRAME.RST_STREAM: {
                 if (this.#open.delete(streamId)) {
                     this.counters.inProgressResets++;
@@ -348,49 +288,39 @@ export class ConnectionGuard {
                         );
                         stop();
                     }
-                    return true;
+                    return undefined;
                 }
-                // A stream the client opened and that is over: nothing to reset (grpc-js < 1.10.4 resets every one).
-                if (streamId !== 0 && streamId <= this.#lastClientStreamId) {
-                    this.counters.finishedResetsDropped++;
-                    return false;
-                }
-                return true; // an idle stream: nghttp2 answers the protocol error
+                // A stream the client opened and that is over: nothing to reset (grpc-js < 1.10.4 on Node ≤ 20 resets every one).
+                // nghttp2 ignores it, as grpc-go does; a reset of an idle stream is nghttp2's protocol error.
+                if (streamId !== 0 && streamId <= this.#lastClientStreamId) this.counters.finishedResets++;
+                return undefined;
             }
             case FRAME.PING:
                 if (!(flags & FLAG_ACK)) this.#ping(stop);
-                return true;
+                return undefined;
             case FRAME.GOAWAY:
                 return { capture: 8 + 256, done: (payload) => this.#events.goawayReceived?.(parseGoaway(payload)) };
             default:
-                return true;
+                return undefined;
         }
     }
 
-    #serverFrame(type: number, flags: number, streamId: number): FrameDecision {
+    #serverFrame(type: number, flags: number, streamId: number): FrameRequest {
         switch (type) {
             case FRAME.HEADERS:
             case FRAME.DATA:
                 // As grpc-go: the server sending headers or data resets the client's ping strikes.
                 this.#resetStrikes = true;
-                if (flags & FLAG_END_STREAM) this.#ended(streamId, 'server');
-                return true;
+                if (flags & FLAG_END_STREAM) this.#open.delete(streamId);
+                return undefined;
             case FRAME.RST_STREAM:
                 this.#open.delete(streamId);
-                return true;
+                return undefined;
             case FRAME.GOAWAY:
                 return { capture: 8 + 256, done: (payload) => this.#events.goawaySent?.(parseGoaway(payload), this.#open.size) };
             default:
-                return true;
+                return undefined;
         }
-    }
-
-    #ended(streamId: number, side: 'client' | 'server'): void {
-        const stream = this.#open.get(streamId);
-        if (!stream) return;
-        if (side === 'client') stream.clientEnded = true;
-        else stream.serverEnded = true;
-        if (stream.clientEnded && stream.serverEnded) this.#open.delete(streamId);
     }
 
     /** Takes one token of the in-progress reset bucket; false when it is empty. */
