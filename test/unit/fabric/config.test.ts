@@ -158,7 +158,7 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
                 expect(s.operations.listenAddress).to.equal(`127.0.0.1:${org.peer.operationsPort}`);
                 expect(s.vm.endpoint).to.equal('');
                 expect(s.chaincode.externalBuilders).to.deep.equal([
-                    { name: 'citizencard-ccaas', path: builderDir(t), propagateEnvironment: [] },
+                    { name: 'ccaas', path: builderDir(t), propagateEnvironment: [] },
                 ]);
             }
         });
@@ -172,7 +172,7 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
             expect(merged.peer.id).to.equal('peer0.mois.example.gov');
             expect(merged.peer.keepalive.interval).to.equal('7200s');
             expect(merged.peer.gossip.bootstrap).to.equal('127.0.0.1:8051');
-            expect(merged.chaincode.externalBuilders.map((b: Parsed) => b.name)).to.deep.equal(['citizencard-ccaas']);
+            expect(merged.chaincode.externalBuilders.map((b: Parsed) => b.name)).to.deep.equal(['ccaas']);
         });
     });
 
