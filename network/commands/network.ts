@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
     ChaincodeConfig,
+    DEFAULT_TOPOLOGY,
     Topology,
     paths,
     address,
@@ -27,7 +28,7 @@ async function initialize(t: Topology): Promise<void> {
     if (!fs.existsSync(genesis)) {
         // The first run makes every CA, TLS CA, node and user identity: a few seconds of key generation.
         const began = Date.now();
-        say(`generating identities (CA, TLS CA, nodes, admins, users) of ${t.orgs.length + 1} orgs...`);
+        say(`generating identities (CA, TLS CA, nodes, admins, users) of ${t.orgs.length} orgs...`);
         await generateCrypto(t);
         say(`generated identities in ${Date.now() - began} ms`);
     } else {
@@ -122,6 +123,15 @@ export async function status(t: Topology): Promise<boolean> {
     return healthy;
 }
 
+/** The arguments that point a command at this network: ` -- --topology FILE` unless it is the default one. */
+function commandArgs(t: Topology, fabric: boolean): string {
+    const args = [
+        ...(path.resolve(t.file) === DEFAULT_TOPOLOGY ? [] : [`--topology ${shownPath(t, t.file)}`]),
+        ...(fabric ? ['--fabric'] : []),
+    ];
+    return args.length ? ` -- ${args.join(' ')}` : '';
+}
+
 /** How a chaincode's servers run, in a few words. */
 function serverKind(t: Topology, cc: ChaincodeConfig): string {
     return cc.server.command
@@ -184,11 +194,12 @@ export function printEndpoints(t: Topology, nodes: DevnetNode[], fabric = false)
         const first = t.orgs[0];
         say(`Clients: fabric-gateway to a peer over TLS, e.g. ${first.mspId}'s at ${address(first.peer)}, channel ${t.channel},`);
         say(
-            `  as its admin (${shownPath(t, path.join(paths.userDir(t, first.mspId, 'Admin'), 'msp'))}) or an identity enrolled at its CA (network:enroll).`,
+            `  as its admin (${shownPath(t, path.join(paths.userDir(t, first.mspId, 'Admin'), 'msp'))}) or an identity enrolled at its CA (npm run network:enroll).`,
         );
         say('Try:');
-        say('  npm run network:logs -- --follow    # every process, one line per event');
-        say(`  npm run network:status${fabric ? ' -- --fabric' : ''}`);
+        const args = commandArgs(t, fabric);
+        say(`  npm run network:logs${args ? `${args} --follow` : ' -- --follow'}    # every process, one line per event`);
+        say(`  npm run network:status${args}`);
         return;
     }
     // The browser UIs (gateway/http/web.ts): the tracker at the issuer's gateway, the console at every gateway (the auditors' one here).
