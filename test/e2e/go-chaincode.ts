@@ -1,8 +1,8 @@
 // Builds the Go test chaincode server (test/fixtures/go: Fabric's Go contract API) for the tests of
 // the second topology, once per source: the binary in test/fixtures/go/bin is kept with the SHA-256
 // of the sources it was built from, and built again only when they change. Go's own caches (module
-// and build cache) make a rebuild after a change a few seconds. Without Go 1.22 or newer the caller
-// says the Go tests did not run.
+// and build cache) make a rebuild after a change a few seconds. Without Go 1.22 or newer, or when
+// the modules cannot be downloaded here, the caller says the Go tests did not run.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +12,10 @@ import { execFileWithin } from '../deadline';
 export const GO_FIXTURE_DIR = path.join(REPO_ROOT, 'test', 'fixtures', 'go');
 export const GO_FIXTURE_BINARY = path.join(GO_FIXTURE_DIR, 'bin', 'fixture-go');
 const STAMP = `${GO_FIXTURE_BINARY}.sources-sha256`;
+
+/** What `go build` says when it cannot download a module (not a fault of the code it builds). */
+const MODULE_FETCH_FAILURE =
+    /reading https?:\/\/\S+: \d{3} [^\n]*|dial tcp[^\n]*|no such host|i\/o timeout|connection refused|module lookup disabled by GOPROXY=off/;
 
 export type GoBuild = { binary: string; cached: boolean; ms: number } | { notRun: string };
 
@@ -62,6 +66,10 @@ export async function buildGoChaincode(): Promise<GoBuild> {
     } catch (e) {
         const err = e as Error & { stderr?: string };
         fs.rmSync(tmp, { force: true });
+        // No way to fetch the modules (no network, a proxy that refuses them) is this machine's lack, as no Go is;
+        // a build that fails on the code fails the tests.
+        const fetchFailure = MODULE_FETCH_FAILURE.exec(err.stderr ?? '');
+        if (fetchFailure) return { notRun: `the Go modules cannot be fetched here (${fetchFailure[0]}): go build in ${GO_FIXTURE_DIR}` };
         throw new Error(`GO_BUILD_FAILED: go build in ${GO_FIXTURE_DIR}: ${err.stderr?.trim() || err.message}`);
     }
     fs.renameSync(tmp, GO_FIXTURE_BINARY);
