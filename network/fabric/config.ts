@@ -188,9 +188,7 @@ export function peerSettings(t: Topology, org: OrgConfig, files: NodeFiles, buil
         // No Docker: chaincode runs as a service, found through our external builder.
         vm: { endpoint: '' },
         chaincode: {
-            externalBuilders: [
-                { name: 'ccaas', path: builderDir, propagateEnvironment: [] as string[] },
-            ] as unknown as Settings[],
+            externalBuilders: [{ name: 'ccaas', path: builderDir, propagateEnvironment: [] as string[] }] as unknown as Settings[],
         },
         ledger: {
             state: { stateDatabase: 'goleveldb' },
