@@ -94,7 +94,7 @@ ${ORG_COMMANDS_HELP.trim()}
 
 Options:
   --topology FILE       topology file (default network/topology.yaml or $TOPOLOGY)
-  --fabric              start, up, down, status, enroll, chaincode:deploy and the org commands act on real Fabric v3.1.5
+  --fabric              start, up, down, status, logs, enroll, chaincode:deploy and the org commands act on real Fabric v3.1.5
                         (binaries from $FABRIC_BIN or PATH; state in <stateDir>-fabric) instead
                         of the devnet; see docs/operations.md
   --help                this text
@@ -285,6 +285,9 @@ async function fabricCommand(t: Topology, args: Args): Promise<number> {
         case 'down':
             await fabricDown(t, args.flags.has('purge'), say);
             return 0;
+        case 'logs':
+            // The same log files, under the Fabric network's state folder.
+            return devnetCommand(t, args);
         case 'status':
             if (args.flags.has('org')) {
                 return (await orgStatus(t, flag(args.flags, 'org'), fabricNodes(t, findFabricBinaries(t.root), true), t.orderer.nodes, say))
@@ -307,7 +310,7 @@ async function fabricCommand(t: Topology, args: Args): Promise<number> {
             const code = await runOrgCommand(args.command, args.flags, t, say);
             if (code !== undefined) return code;
             throw new Error(
-                `USAGE: ${args.command} has no --fabric variant (start, up, down, status, compose, chaincode:deploy, and the org commands)`,
+                `USAGE: ${args.command} has no --fabric variant (start, up, down, status, logs, compose, chaincode:deploy, and the org commands)`,
             );
         }
     }

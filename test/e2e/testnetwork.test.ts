@@ -137,11 +137,12 @@ describe(`Fabric's test network shape (Org1MSP, Org2MSP, channel mychannel, no p
             for (const mspId of ['Org1MSP', 'Org2MSP']) {
                 expect(utf8(await org1.evaluate('PeerOrg', { endorsingOrganizations: [mspId] }))).to.equal(mspId);
             }
-            const log = fs.readFileSync(paths.log(t, `chaincode-${GO_CC}.org2.example.com`), 'utf8');
-            expect(log).to.match(
+            // Its log line, merged by network:logs with the time it was written.
+            const logs = await cli(t, 'logs', '--node', `${GO_CC}.org2`);
+            expect(logs.stdout).to.match(
                 NETWORK === 'fabric'
-                    ? /chaincode server asset-go_1\.0:[0-9a-f]{64} listening on 127\.0\.0\.1:\d+ for Org2MSP/
-                    : /chaincode server asset-go:1\.0 listening on 127\.0\.0\.1:\d+ for Org2MSP/,
+                    ? /^\d\d:\d\d:\d\d\.\d{3} INFO {2}chaincode-asset-go\.org2\.example\.com chaincode server asset-go_1\.0:[0-9a-f]{64} listening on 127\.0\.0\.1:\d+ for Org2MSP$/m
+                    : /^\d\d:\d\d:\d\d\.\d{3} INFO {2}chaincode-asset-go\.org2\.example\.com chaincode server asset-go:1\.0 listening on 127\.0\.0\.1:\d+ for Org2MSP$/m,
             );
         });
 
