@@ -2,7 +2,7 @@
 // Anything missing or malformed stops the process at start with a message naming the setting.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findOrg, loadTopology, paths, type Topology } from '../network/client/topology';
+import { findOrg, loadTopology, paths, PRODUCT_CHAINCODE, type Topology } from '../network/client/topology';
 import { DEFAULT_LIMITS, type RequestLimits } from './http/limits';
 
 export class ConfigError extends Error {
@@ -193,20 +193,22 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
     } catch (err) {
         throw new ConfigError((err as Error).message);
     }
-    const chaincode = env.GATEWAY_CHAINCODE ?? 'citizencard';
+    const chaincode = env.GATEWAY_CHAINCODE ?? PRODUCT_CHAINCODE;
     if (!topology.chaincodes.some((c) => c.name === chaincode)) {
         throw new ConfigError(`chaincode ${chaincode} is not defined in ${topology.file}`);
     }
+    if (!org.gateway) throw new ConfigError(`${mspId} has no gateway entry in ${topology.file}: this topology runs no gateway for it`);
+    const gateway = org.gateway;
     const tlsRootCertPath = env.GATEWAY_TLS_ROOT_CERT ?? paths.tlsRootCert(topology, mspId);
     const logLevel = (env.LOG_LEVEL ?? 'info') as GatewayConfig['logLevel'];
     if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error`);
-    const port = args.port ?? intEnv(env, 'GATEWAY_PORT', org.gateway.port, 0);
+    const port = args.port ?? intEnv(env, 'GATEWAY_PORT', gateway.port, 0);
     const cfg: GatewayConfig = {
         topology,
         mspId,
         channel: topology.channel,
         chaincode,
-        host: env.GATEWAY_HOST ?? org.gateway.host,
+        host: env.GATEWAY_HOST ?? gateway.host,
         port,
         peerEndpoint: `${org.peer.host}:${org.peer.port}`,
         peerHostOverride: env.GATEWAY_PEER_HOST_OVERRIDE || undefined,

@@ -8,7 +8,7 @@
 // command an operator runs: gateway/admin.ts create-app), departments enrolled at their org's CA.
 // Usage: node dist/scripts/demo.js [--topology FILE]
 import * as crypto from 'node:crypto';
-import { loadTopology, findOrg, type Topology } from '../network/client/topology';
+import { address, findOrg, gatewayOf, loadTopology, type Topology } from '../network/client/topology';
 import { AppStore } from '../gateway/auth/store';
 import { provisionApp } from '../gateway/admin';
 import { DeviceKey } from '../gateway/citizen/device';
@@ -148,7 +148,7 @@ export async function ensureApp(
     }
     if (!apiKey) apiKey = (await provisionApp({ topology: t, databaseFile: cfg.databaseFile, mspId, name, ...opts })).apiKey;
     const org = findOrg(t, mspId);
-    return new GatewayClient(`[${mspId} ${name}]`, `http://${org.gateway.host}:${org.gateway.port}`, apiKey);
+    return new GatewayClient(`[${mspId} ${name}]`, `http://${address(gatewayOf(org))}`, apiKey);
 }
 
 function step(n: number, title: string): void {
@@ -160,11 +160,9 @@ export async function demo(topologyFile?: string): Promise<void> {
     const run = Date.now().toString(36);
     console.log(bold(`Seoul citizen-card ledger: the journey (run ${run}, channel ${t.channel})`));
     for (const org of t.orgs) {
-        const r = await fetch(`http://${org.gateway.host}:${org.gateway.port}/readyz`).catch(() => undefined);
+        const r = await fetch(`http://${address(gatewayOf(org))}/readyz`).catch(() => undefined);
         if (r?.status !== 200)
-            throw new Error(
-                `DEMO_NOT_READY: the ${org.mspId} gateway at ${org.gateway.host}:${org.gateway.port} is not ready; run npm start first`,
-            );
+            throw new Error(`DEMO_NOT_READY: the ${org.mspId} gateway at ${address(gatewayOf(org))} is not ready; run npm start first`);
     }
     const issuer = await ensureApp(t, 'SeoulMSP', 'demo-issuer', { identity: 'issuer1', role: 'issuer' });
     const citizenApp = await ensureApp(t, 'SeoulMSP', 'demo-citizen-app', { identity: 'citizen-agent', role: 'citizen-agent' });
@@ -424,7 +422,7 @@ export async function demo(topologyFile?: string): Promise<void> {
         );
         if (!r.rollUp.more) break;
     }
-    const seoul = findOrg(t, 'SeoulMSP').gateway;
+    const seoul = gatewayOf(findOrg(t, 'SeoulMSP'));
     await new GatewayClient('[public]', `http://${seoul.host}:${seoul.port}`, '').call(
         { method: 'GET', path: `/public/transparency?month=${month}` },
         200,

@@ -2,7 +2,7 @@
 // the end-to-end check the devnet tests (and a real-Fabric run, given its topology) call.
 // `node dist/scripts/e2e.js [--topology FILE]` prints one line per call and exits 1 on a failure.
 import * as crypto from 'node:crypto';
-import { findOrg, loadTopology } from '../network/client/topology';
+import { findOrg, gatewayOf, loadTopology } from '../network/client/topology';
 import { DeviceKey, encodeStreamRequest } from '../gateway/citizen/device';
 import {
     basicPensionServiceBody,
@@ -182,7 +182,7 @@ export async function checkEveryEndpoint(topologyFile?: string): Promise<CheckRe
     await call(auditor, { method: 'GET', path: `/v1/transactions/${granted.transactionId}` }, 200);
     await call(auditor, { method: 'GET', path: `/v1/transactions/${'0'.repeat(64)}` }, 404);
     // The SSE stream: open it as the citizen, make one access, read its event.
-    const seoul = findOrg(t, 'SeoulMSP').gateway;
+    const seoul = gatewayOf(findOrg(t, 'SeoulMSP'));
     const ac = new AbortController();
     const stream = await fetch(
         `http://${seoul.host}:${seoul.port}/v1/cards/${cardId}/access-log/stream?request=${encodeStreamRequest(device.accessLogRequest(cardId))}`,

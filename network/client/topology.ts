@@ -20,7 +20,8 @@ export interface OrgConfig {
     domain: string;
     issuer: boolean;
     peer: NodeEndpoint;
-    gateway: Endpoint;
+    /** The product's REST gateway of the org (gateway/); absent: the org runs none. */
+    gateway?: Endpoint;
     /** The org's Fabric CA server (REST API over TLS; operations service for /healthz). */
     ca: NodeEndpoint;
 }
@@ -71,9 +72,25 @@ export interface ChaincodeConfig {
     /** Path of the collections_config.json, relative to the repository root. */
     collectionsFile?: string;
     collections: CollectionConfig[];
-    /** A folder whose package.json `main` exports the contracts (fabric-chaincode-node's --module-path). */
-    server: { modulePath: string; ports: Record<string, number> };
+    /** How each org's chaincode server runs: exactly one of modulePath and command. */
+    server: ChaincodeServerConfig;
 }
+
+export interface ChaincodeServerConfig {
+    /** A folder whose package.json `main` exports the contracts, run by `fabric-chaincode-node server --module-path`. */
+    modulePath?: string;
+    /**
+     * Any executable with its arguments (a Go or Java chaincode server, ...), run per org with the
+     * environment Fabric's chaincode-as-a-service servers read (CHAINCODE_SERVER_ADDRESS, CHAINCODE_ID, ...).
+     * A first element with a slash is a path relative to the repository; without one, a name looked up on PATH.
+     */
+    command?: string[];
+    /** The port of each org's server. */
+    ports: Record<string, number>;
+}
+
+/** The product's chaincode: the one its REST gateways serve (gateway/config.ts). */
+export const PRODUCT_CHAINCODE = 'citizencard';
 
 export interface Topology {
     /** Absolute path of the repository root. */
@@ -89,8 +106,12 @@ export interface Topology {
 }
 
 export class TopologyError extends Error {
-    constructor(file: string, message: string) {
-        super(`TOPOLOGY_INVALID: ${file}: ${message}`);
+    constructor(
+        file: string,
+        message: string,
+        readonly code: 'TOPOLOGY_INVALID' | 'CHAINCODE_SERVER_INVALID' | 'GATEWAY_CHAINCODE_MISSING' = 'TOPOLOGY_INVALID',
+    ) {
+        super(`${code}: ${file}: ${message}`);
     }
 }
 
@@ -124,6 +145,30 @@ function requireNodeEndpoint(value: unknown, where: string, file: string): NodeE
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed YAML, checked field by field below
 type YamlNode = any;
+
+/** A chaincode entry's server: a Node module folder or a command, exactly one of them. */
+function chaincodeServer(server: YamlNode, where: string, file: string): ChaincodeServerConfig {
+    const fail = (message: string) => new TopologyError(file, `${where}: ${message}`, 'CHAINCODE_SERVER_INVALID');
+    const hasModule = server.modulePath !== undefined;
+    const hasCommand = server.command !== undefined;
+    if (hasModule === hasCommand) {
+        throw fail(
+            `give exactly one of modulePath (a Node chaincode folder) and command (an executable and its arguments), not ${hasModule ? 'both' : 'neither'}`,
+        );
+    }
+    if (hasModule) {
+        if (typeof server.modulePath !== 'string' || server.modulePath.trim() === '') throw fail('modulePath must be a folder path');
+        return { modulePath: server.modulePath, ports: server.ports };
+    }
+    const command = server.command as unknown;
+    if (!Array.isArray(command) || command.length === 0) {
+        throw fail('command must be a list: the executable first, then its arguments (e.g. [bin/server, --verbose])');
+    }
+    if (!command.every((arg) => typeof arg === 'string') || (command[0] as string).trim() === '') {
+        throw fail('command must list strings, the first one a non-empty executable');
+    }
+    return { command: command as string[], ports: server.ports };
+}
 
 /** Loads and validates a topology file; relative paths in it are relative to the repository root. */
 export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): Topology {
@@ -170,7 +215,9 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
             domain: String(org.domain),
             issuer: org.issuer === true,
             peer: requireNodeEndpoint(org.peer, `orgs[${i}].peer`, abs),
-            gateway: requireEndpoint(org.gateway, `orgs[${i}].gateway`, abs),
+            ...(org.gateway === undefined || org.gateway === null
+                ? {}
+                : { gateway: requireEndpoint(org.gateway, `orgs[${i}].gateway`, abs) }),
             ca: requireNodeEndpoint(org.ca, `orgs[${i}].ca`, abs),
         };
     });
@@ -205,7 +252,7 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
             endorsementPolicy: String(cc.endorsementPolicy ?? 'MAJORITY Endorsement'),
             collectionsFile: cc.collections,
             collections,
-            server: { modulePath: String(cc.server.modulePath), ports: cc.server.ports },
+            server: chaincodeServer(cc.server, `chaincodes[${i}].server`, abs),
         };
     });
     const ports = new Map<number, string>();
@@ -223,11 +270,20 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
     for (const org of orgs) {
         claim(org.peer.port, `${org.mspId} peer`);
         claim(org.peer.operationsPort, `${org.mspId} peer operations`);
-        claim(org.gateway.port, `${org.mspId} gateway`);
+        if (org.gateway) claim(org.gateway.port, `${org.mspId} gateway`);
         claim(org.ca.port, `${org.mspId} CA`);
         claim(org.ca.operationsPort, `${org.mspId} CA operations`);
     }
     for (const cc of chaincodes) for (const org of orgs) claim(cc.server.ports[org.mspId], `${cc.name} server of ${org.mspId}`);
+    const served = orgs.findIndex((org) => org.gateway);
+    if (served >= 0 && !chaincodes.some((cc) => cc.name === PRODUCT_CHAINCODE)) {
+        throw new TopologyError(
+            abs,
+            `orgs[${served}].gateway: the product's gateway serves chaincode ${PRODUCT_CHAINCODE}, which chaincodes does not define ` +
+                '(a network without the product has no gateway entries)',
+            'GATEWAY_CHAINCODE_MISSING',
+        );
+    }
     return {
         root,
         file: abs,
@@ -247,6 +303,22 @@ export function findOrg(topology: Topology, mspId: string): OrgConfig {
 }
 
 export const issuerOrg = (t: Topology): OrgConfig => t.orgs.find((o) => o.issuer) ?? t.orgs[0];
+
+/** The org's product gateway; NO_GATEWAY when the topology gives it none. */
+export function gatewayOf(org: OrgConfig): Endpoint {
+    if (!org.gateway) throw new Error(`NO_GATEWAY: ${org.mspId} runs no gateway in this topology (its entry has no gateway)`);
+    return org.gateway;
+}
+
+/** Whether the topology runs the product's gateways (some org has a gateway entry). */
+export const hasGateways = (t: Topology): boolean => t.orgs.some((o) => o.gateway);
+
+/** The executable and arguments of a command server, its first element resolved against the repository when it is a path. */
+export function serverCommand(t: Topology, cc: ChaincodeConfig): string[] {
+    const [exe, ...args] = cc.server.command ?? [];
+    if (exe === undefined) throw new Error(`CHAINCODE_SERVER_INVALID: chaincode ${cc.name} has no command`);
+    return [exe.includes('/') ? path.resolve(t.root, exe) : exe, ...args];
+}
 
 export const address = (e: Endpoint): string => `${e.host}:${e.port}`;
 

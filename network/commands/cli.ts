@@ -10,7 +10,7 @@ import { loadTopology, Topology, paths, primaryOrderer } from '../client/topolog
 import { stopNode, chaincodeNode, devnetNodes } from '../devnet/processes';
 import { registerAndEnroll } from '../client/ca-identities';
 import { deployChaincodes } from './lifecycle';
-import { down, ensureRunning, printEndpoints, start, status, up } from './network';
+import { describeTopology, down, ensureRunning, printEndpoints, start, status, up } from './network';
 import { addOrg, createOrgRequest, orgNetworkOf, removeOrg, startOrgNodes } from './orgs';
 import { channelCreate, importGenesis, orgExport, orgImport, orgInit, orgStatus } from './founding';
 import {
@@ -94,7 +94,7 @@ ${ORG_COMMANDS_HELP.trim()}
 
 Options:
   --topology FILE       topology file (default network/topology.yaml or $TOPOLOGY)
-  --fabric              start, up, down, status, enroll, chaincode:deploy and the org commands act on real Fabric v3.1.5
+  --fabric              start, up, down, status, logs, enroll, chaincode:deploy and the org commands act on real Fabric v3.1.5
                         (binaries from $FABRIC_BIN or PATH; state in <stateDir>-fabric) instead
                         of the devnet; see docs/operations.md
   --help                this text
@@ -185,7 +185,7 @@ async function devnetCommand(t: Topology, args: Args): Promise<number> {
             if (foreground) {
                 say(`the devnet is already running in the foreground of ${describeOwner(foreground)}: nothing started.`);
             }
-            printEndpoints(t);
+            printEndpoints(t, devnetNodes(t));
             say(
                 foreground
                     ? 'Ctrl-C in that terminal, or `npm run network:down`, stops it.'
@@ -268,11 +268,11 @@ async function fabricCommand(t: Topology, args: Args): Promise<number> {
     switch (args.command) {
         case 'up':
             await fabricUp(t, { say });
-            printEndpoints(t, true);
+            printEndpoints(t, fabricNodes(t, findFabricBinaries(t.root)), true);
             return 0;
         case 'start': {
             await withLock(t, 'network:start --fabric', say, () => fabricUp(t, { say, gateways: true }));
-            printEndpoints(t, true);
+            printEndpoints(t, fabricNodes(t, findFabricBinaries(t.root), true), true);
             say('Ctrl-C stops the Fabric network; `npm run network:down -- --fabric --purge` also wipes its state.');
             await new Promise<void>((resolve) => {
                 process.once('SIGINT', resolve);
@@ -285,12 +285,16 @@ async function fabricCommand(t: Topology, args: Args): Promise<number> {
         case 'down':
             await fabricDown(t, args.flags.has('purge'), say);
             return 0;
+        case 'logs':
+            // The same log files, under the Fabric network's state folder.
+            return devnetCommand(t, args);
         case 'status':
             if (args.flags.has('org')) {
                 return (await orgStatus(t, flag(args.flags, 'org'), fabricNodes(t, findFabricBinaries(t.root), true), t.orderer.nodes, say))
                     ? 0
                     : 1;
             }
+            for (const line of describeTopology(t, 'fabric')) say(line);
             return (await fabricStatus(t, say)) ? 0 : 1;
         case 'compose':
             say(`wrote ${writeComposeFile(t)}`);
@@ -306,7 +310,7 @@ async function fabricCommand(t: Topology, args: Args): Promise<number> {
             const code = await runOrgCommand(args.command, args.flags, t, say);
             if (code !== undefined) return code;
             throw new Error(
-                `USAGE: ${args.command} has no --fabric variant (start, up, down, status, compose, chaincode:deploy, and the org commands)`,
+                `USAGE: ${args.command} has no --fabric variant (start, up, down, status, logs, compose, chaincode:deploy, and the org commands)`,
             );
         }
     }

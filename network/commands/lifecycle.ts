@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { peer } from '@hyperledger/fabric-protos';
 import { Contract, GatewayError } from '@hyperledger/fabric-gateway';
-import { ChaincodeConfig, Topology, findOrg, issuerOrg } from '../client/topology';
+import { ChaincodeConfig, Topology, findOrg, issuerOrg, serverCommand } from '../client/topology';
 import { connectAs } from '../client/connection';
 import {
     approveDefinitionArgs,
@@ -35,10 +35,18 @@ export interface DeployOptions {
 
 /**
  * What is deployed, in 12 hex digits: the SHA-256 of every file the chaincode server loads (its
- * module folder and the built code it points to, by relative path and content, in sorted order).
+ * module folder and the built code it points to, by relative path and content, in sorted order),
+ * or, for a command server, of its command line and its executable's bytes.
  */
 export function contentHash(t: Topology, cc: ChaincodeConfig): string {
     const hash = crypto.createHash('sha256');
+    if (cc.server.command) {
+        const command = serverCommand(t, cc);
+        hash.update(JSON.stringify(cc.server.command)).update('\0');
+        if (fs.existsSync(command[0])) hash.update(fs.readFileSync(command[0]));
+        return hash.digest('hex').slice(0, 12);
+    }
+    const modulePath = cc.server.modulePath as string;
     const walk = (dir: string): string[] =>
         fs.existsSync(dir)
             ? fs
@@ -47,7 +55,7 @@ export function contentHash(t: Topology, cc: ChaincodeConfig): string {
                       e.isDirectory() ? (e.name === 'node_modules' ? [] : walk(path.join(dir, e.name))) : [path.join(dir, e.name)],
                   )
             : [];
-    const files = [...walk(path.resolve(t.root, cc.server.modulePath)), ...walk(path.join(t.root, 'dist', cc.server.modulePath))]
+    const files = [...walk(path.resolve(t.root, modulePath)), ...walk(path.join(t.root, 'dist', modulePath))]
         .filter((f) => /\.(js|json)$/.test(f))
         .sort();
     for (const file of files) hash.update(path.relative(t.root, file)).update('\0').update(fs.readFileSync(file)).update('\0');

@@ -1,7 +1,8 @@
 // `network:logs`: every devnet process's log (<state>/logs/<node>.log) merged in time order, one
 // line per event: time, level, node, message, then the event's fields as key=value. Our nodes and
 // gateways write JSON lines (network/client/logger.ts); chaincode servers write fabric-shim's text
-// lines, read here too (colour codes dropped); a line without a time (a stack trace, a notice)
+// lines, and on real Fabric the peers, orderers and CAs write Fabric's, all read here too (colour
+// codes dropped); a line without a time (a stack trace, a notice)
 // keeps the time of the line before it, so it stays beside it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -25,6 +26,10 @@ export interface LogFilter {
 
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 const SHIM_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)\s+(\w+)\s+(.*)$/;
+/** Fabric's peer and orderer (their default format, colour directives dropped): `2026-12-07 00:54:02.497 UTC 0001 INFO [peer] msg`. */
+const FABRIC_LINE = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d+) UTC \w+ (\w+) (.*)$/;
+/** Fabric CA server (Go's log package, UTC on our machines): `2026/12/07 00:53:52 [INFO] msg`. */
+const FABRIC_CA_LINE = /^(\d{4})\/(\d\d)\/(\d\d) (\d\d:\d\d:\d\d) \[(\w+)\] (.*)$/;
 const SHIM_LEVELS: Record<string, LogLevel> = {
     debug: 'debug',
     info: 'info',
@@ -56,6 +61,26 @@ export function parseLine(node: string, line: string, previous?: LogEvent): LogE
             msg: shim[3].replace(/\s+/g, ' ').trim(),
             fields: {},
         };
+    const fabric = FABRIC_LINE.exec(text);
+    if (fabric) {
+        return {
+            time: `${fabric[1]}T${fabric[2]}Z`,
+            level: SHIM_LEVELS[fabric[3].toLowerCase()] ?? 'info',
+            node,
+            msg: fabric[4],
+            fields: {},
+        };
+    }
+    const ca = FABRIC_CA_LINE.exec(text);
+    if (ca) {
+        return {
+            time: `${ca[1]}-${ca[2]}-${ca[3]}T${ca[4]}.000Z`,
+            level: SHIM_LEVELS[ca[5].toLowerCase()] ?? 'info',
+            node,
+            msg: ca[6],
+            fields: {},
+        };
+    }
     return { time: previous?.time ?? '', level: previous?.level ?? 'info', node, msg: text, fields: {} };
 }
 

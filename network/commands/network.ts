@@ -2,7 +2,18 @@
 // network:status), and a node started and waited for until it is healthy (ensureRunning).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Topology, paths, address, issuerOrg, primaryOrderer, shownPath } from '../client/topology';
+import {
+    ChaincodeConfig,
+    DEFAULT_TOPOLOGY,
+    Topology,
+    paths,
+    address,
+    gatewayOf,
+    hasGateways,
+    issuerOrg,
+    primaryOrderer,
+    shownPath,
+} from '../client/topology';
 import { devnetNodes, runningPid, startNode, waitHealthy, stopNode, checkHealth, portFree, DevnetNode } from '../devnet/processes';
 import { generateCrypto } from '../devnet/msp/ca';
 import { buildGenesisBlock } from '../devnet/common/configtx';
@@ -17,7 +28,7 @@ async function initialize(t: Topology): Promise<void> {
     if (!fs.existsSync(genesis)) {
         // The first run makes every CA, TLS CA, node and user identity: a few seconds of key generation.
         const began = Date.now();
-        say(`generating identities (CA, TLS CA, nodes, admins, users) of ${t.orgs.length + 1} orgs...`);
+        say(`generating identities (CA, TLS CA, nodes, admins, users) of ${t.orgs.length} orgs...`);
         await generateCrypto(t);
         say(`generated identities in ${Date.now() - began} ms`);
     } else {
@@ -72,7 +83,9 @@ export async function up(t: Topology): Promise<void> {
     const taken = await portsInUse(t, nodes);
     if (taken.length > 0) throw portError(t, taken);
     const [before, gateways] = [nodes.filter((n) => n.kind !== 'gateway'), nodes.filter((n) => n.kind === 'gateway')];
-    say(`starting ${nodes.length} processes: CAs and chaincode servers, the orderer, the peers, then the gateways...`);
+    say(
+        `starting ${nodes.length} processes: CAs and chaincode servers, the orderer, the peers${gateways.length ? ', then the gateways' : ''}...`,
+    );
     // CAs, chaincode servers and the orderer are independent, so they start together; the peers need the orderer.
     await Promise.all(before.filter((n) => n.kind !== 'peer').map((n) => ensureRunning(t, n)));
     await Promise.all(before.filter((n) => n.kind === 'peer').map((n) => ensureRunning(t, n)));
@@ -94,6 +107,7 @@ export async function down(t: Topology, purge: boolean): Promise<void> {
 }
 
 export async function status(t: Topology): Promise<boolean> {
+    for (const line of describeTopology(t, 'devnet')) say(line);
     const owner = readOwner(t);
     say(`owner: ${owner ? describeOwner(owner) : 'none (nothing started by a devnet command)'}`);
     let healthy = true;
@@ -109,24 +123,93 @@ export async function status(t: Topology): Promise<boolean> {
     return healthy;
 }
 
-export function printEndpoints(t: Topology, fabric = false): void {
+/** The arguments that point a command at this network: ` -- --topology FILE` unless it is the default one. */
+function commandArgs(t: Topology, fabric: boolean): string {
+    const args = [
+        ...(path.resolve(t.file) === DEFAULT_TOPOLOGY ? [] : [`--topology ${shownPath(t, t.file)}`]),
+        ...(fabric ? ['--fabric'] : []),
+    ];
+    return args.length ? ` -- ${args.join(' ')}` : '';
+}
+
+/** How a chaincode's servers run, in a few words. */
+function serverKind(t: Topology, cc: ChaincodeConfig): string {
+    return cc.server.command
+        ? `command ${cc.server.command.map((arg) => (arg.includes('/') ? shownPath(t, path.resolve(t.root, arg)) : arg)).join(' ')}`
+        : `Node module ${cc.server.modulePath}`;
+}
+
+/**
+ * What the topology describes, in a few lines (network:status and the banner): the channel, each
+ * org with its node names, the chaincodes with their definitions and servers, and whether the
+ * product's gateways are part of it.
+ */
+export function describeTopology(t: Topology, network: 'devnet' | 'fabric'): string[] {
+    const lines = [
+        `${network === 'fabric' ? 'real Fabric' : 'devnet'}: channel ${t.channel}, ${t.orgs.length} org(s), state in ${shownPath(t, t.stateDir)} (topology ${shownPath(t, t.file)})`,
+    ];
+    for (const org of t.orgs) {
+        lines.push(
+            `  ${org.mspId} (${org.name}, ${org.domain}${org.issuer ? ', issuer' : ''}): ${paths.peerName(t, org.mspId)}, ca.${org.domain}` +
+                `${org.gateway ? `, ${paths.gatewayName(t, org.mspId)}` : ''}`,
+        );
+    }
+    for (const cc of t.chaincodes) {
+        const collections = cc.collections.length ? `, collections ${cc.collections.map((c) => c.name).join(', ')}` : '';
+        lines.push(
+            `  chaincode ${cc.name} ${cc.version} (sequence ${cc.sequence}, ${cc.endorsementPolicy}${collections}): ${serverKind(t, cc)}`,
+        );
+    }
+    if (t.chaincodes.length === 0) lines.push('  no chaincode');
+    if (!hasGateways(t)) lines.push('  no product gateway: clients use fabric-gateway against the peers');
+    return lines;
+}
+
+/**
+ * The banner of up and start: every node that runs (`nodes`, the network's own list) with its
+ * address, and, when the product's gateways are among them, where the product is.
+ */
+export function printEndpoints(t: Topology, nodes: DevnetNode[], fabric = false): void {
+    say('');
+    for (const line of describeTopology(t, fabric ? 'fabric' : 'devnet')) say(line);
     say('');
     for (const node of fabric ? t.orderer.nodes : [primaryOrderer(t)]) {
         say(`orderer   ${address(node)}  ${paths.ordererName(t, node)}, run by ${node.operatedBy}`);
     }
+    const gatewayOrgs = new Set(nodes.filter((n) => n.kind === 'gateway').map((n) => n.org));
+    const width = Math.max(9, ...t.orgs.map((o) => o.mspId.length));
     for (const org of t.orgs) {
+        const gateway = org.gateway && gatewayOrgs.has(org.mspId) ? `  gateway http://${address(org.gateway)}` : '';
         say(
-            `${org.mspId.padEnd(9)} peer ${address(org.peer)}  gateway http://${address(org.gateway)}  CA https://${address(org.ca)}  (TLS root ${shownPath(t, paths.tlsRootCert(t, org.mspId))})`,
+            `${org.mspId.padEnd(width)} peer ${address(org.peer)}${gateway}  CA https://${address(org.ca)}  (TLS root ${shownPath(t, paths.tlsRootCert(t, org.mspId))})`,
         );
     }
+    for (const cc of t.chaincodes) {
+        say(`chaincode ${cc.name}: servers ${t.orgs.map((o) => `${o.mspId} 127.0.0.1:${cc.server.ports[o.mspId]}`).join(', ')}`);
+    }
+    say('');
+    const withGateway = t.orgs.filter((o) => gatewayOrgs.has(o.mspId));
+    if (withGateway.length === 0) {
+        // No product here: what a Fabric application developer needs to connect with fabric-gateway.
+        const first = t.orgs[0];
+        say(`Clients: fabric-gateway to a peer over TLS, e.g. ${first.mspId}'s at ${address(first.peer)}, channel ${t.channel},`);
+        say(
+            `  as its admin (${shownPath(t, path.join(paths.userDir(t, first.mspId, 'Admin'), 'msp'))}) or an identity enrolled at its CA (npm run network:enroll).`,
+        );
+        say('Try:');
+        const args = commandArgs(t, fabric);
+        say(`  npm run network:logs${args ? `${args} --follow` : ' -- --follow'}    # every process, one line per event`);
+        say(`  npm run network:status${args}`);
+        return;
+    }
     // The browser UIs (gateway/http/web.ts): the tracker at the issuer's gateway, the console at every gateway (the auditors' one here).
-    const auditors = t.orgs.find((o) => /audit/i.test(o.mspId)) ?? issuerOrg(t);
+    const issuer = withGateway.find((o) => o.mspId === issuerOrg(t).mspId) ?? withGateway[0];
+    const auditors = withGateway.find((o) => /audit/i.test(o.mspId)) ?? issuer;
+    say(`citizen data tracker  http://${address(gatewayOf(issuer))}/tracker/`);
+    say(`audit console         http://${address(gatewayOf(auditors))}/console/`);
     say('');
-    say(`citizen data tracker  http://${address(issuerOrg(t).gateway)}/tracker/`);
-    say(`audit console         http://${address(auditors.gateway)}/console/`);
-    say('');
-    const welfare = t.orgs.find((o) => o.mspId === 'MOHWMSP') ?? t.orgs[0];
-    const gw = `http://${address(welfare.gateway)}`;
+    const welfare = withGateway.find((o) => o.mspId === 'MOHWMSP') ?? withGateway[0];
+    const gw = `http://${address(gatewayOf(welfare))}`;
     say(`API docs: ${gw}/docs/ (Swagger; each gateway's shows what its org may call), ${gw}/openapi.json`);
     say('Try:');
     say(`  KEY=$(npm run -s gateway:admin -- create-app --org ${welfare.mspId} --name my-app --dept welfare --key-only)`);
@@ -158,7 +241,7 @@ export async function start(t: Topology): Promise<number> {
         await up(t);
         return undefined;
     });
-    printEndpoints(t);
+    printEndpoints(t, devnetNodes(t));
     if (attachedTo) {
         say(`ATTACHED to a devnet that was already running, owned by ${describeOwner(attachedTo)}.`);
         say('Ctrl-C here leaves it running; `npm run network:down` stops it.');

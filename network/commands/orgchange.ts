@@ -90,8 +90,10 @@ export function addOrgToTopologyFile(t: Topology, org: NewOrg): Topology {
             port: max(t.orgs.map((o) => o.peer.port)) + 1000,
             operationsPort: max(t.orgs.map((o) => o.peer.operationsPort)) + 1000,
         },
-        gateway: { host, port: max(t.orgs.map((o) => o.gateway.port)) + 1 },
     };
+    // A gateway only on a network that runs the product's gateways.
+    const gateways = t.orgs.flatMap((o) => (o.gateway ? [o.gateway.port] : []));
+    if (gateways.length > 0) entry.gateway = { host, port: max(gateways) + 1 };
     // The org's Fabric CA.
     entry.ca = { host, port: max(t.orgs.map((o) => o.ca.port)) + 1000, operationsPort: max(t.orgs.map((o) => o.ca.operationsPort)) + 1000 };
     const node = doc.createNode(entry) as YAMLMap;
@@ -238,6 +240,10 @@ export function acceptOrgRequest(t: Topology, request: OrgRequest): Topology {
     if (isSeq(orgs)) {
         const item = orgs.items.find((i) => (i as YAMLMap).get('mspId') === request.org.mspId) as YAMLMap;
         for (const key of ['peer', 'gateway', 'ca'] as const) {
+            if (!request.org[key]) {
+                item.delete(key);
+                continue;
+            }
             const node = doc.createNode(request.org[key]) as YAMLMap;
             node.flow = true;
             item.set(key, node);

@@ -33,7 +33,7 @@ import {
     signUpdate,
     submitUpdate,
 } from './orgchange';
-import { findOrg, issuerOrg, paths, shownPath, Topology } from '../client/topology';
+import { findOrg, issuerOrg, paths, PRODUCT_CHAINCODE, shownPath, Topology } from '../client/topology';
 
 /**
  * What a join needs of the network the org joins: the devnet's own processes (DEVNET_ORGS below)
@@ -256,7 +256,7 @@ async function deactivateServices(t: Topology, mspId: string, say: Say): Promise
     const connection = connectAs(t, issuer, 'issuer1');
     let count = 0;
     try {
-        const contract = connection.gateway.getNetwork(t.channel).getContract(t.chaincodes[0].name);
+        const contract = connection.gateway.getNetwork(t.channel).getContract(PRODUCT_CHAINCODE);
         let bookmark = '';
         const active: string[] = [];
         do {
@@ -293,7 +293,8 @@ export async function removeOrg(
     findOrg(t, mspId);
     const members = await channelOrgs(t, adminOf(t, issuerOrg(t).mspId));
     if (members.includes(mspId)) {
-        await deactivateServices(t, mspId, say);
+        // The product's own step: only where its chaincode runs.
+        if (t.chaincodes.some((cc) => cc.name === PRODUCT_CHAINCODE)) await deactivateServices(t, mspId, say);
         const signers = majoritySigners(t, members, mspId);
         const update = await proposeUpdate(t, adminOf(t, signers[0]), { remove: mspId });
         const block = await signAndSubmit(t, update!.serializeBinary(), signers, say);

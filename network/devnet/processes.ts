@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { ChaincodeConfig, caOf, findOrg, OrgConfig, paths, primaryOrderer, Topology } from '../client/topology';
+import { ChaincodeConfig, caOf, findOrg, OrgConfig, paths, primaryOrderer, serverCommand, Topology } from '../client/topology';
 
 export type NodeKind = 'ca' | 'orderer' | 'peer' | 'chaincode' | 'gateway';
 
@@ -25,9 +25,32 @@ export interface DevnetNode {
 
 const dist = (t: Topology, ...p: string[]) => path.join(t.root, 'dist', ...p);
 
-/** One org's chaincode server; on real Fabric its id is that org's package id. */
+/**
+ * One org's chaincode server; on real Fabric its id is that org's package id. A `modulePath` server
+ * runs as `fabric-chaincode-node server`, a `command` server as given; both get the environment
+ * Fabric's chaincode-as-a-service servers read (fabric-samples' ccaas servers and fabric-shim's
+ * options): where to listen, the chaincode id, no TLS (the peers dial chaincode servers in plain
+ * gRPC on both networks: connection.json's tls_required false), and the org, which Fabric never
+ * passes to an external server (whoever starts it sets CORE_PEER_LOCALMSPID).
+ */
 export function chaincodeNode(t: Topology, cc: ChaincodeConfig, org: OrgConfig, chaincodeId = `${cc.name}:${cc.version}`): DevnetNode {
     const port = cc.server.ports[org.mspId];
+    const address = `127.0.0.1:${port}`;
+    const command = cc.server.command
+        ? serverCommand(t, cc)
+        : [
+              process.execPath,
+              '--require',
+              path.join(__dirname, 'plain-output.js'),
+              require.resolve('fabric-shim/cli'),
+              'server',
+              '--chaincode-address',
+              address,
+              '--chaincode-id',
+              chaincodeId,
+              '--module-path',
+              path.resolve(t.root, cc.server.modulePath as string),
+          ];
     return {
         name: `chaincode-${cc.name}.${org.domain}`,
         kind: 'chaincode',
@@ -35,21 +58,20 @@ export function chaincodeNode(t: Topology, cc: ChaincodeConfig, org: OrgConfig, 
         host: '127.0.0.1',
         port,
         extraPorts: [],
-        command: [
-            process.execPath,
-            '--require',
-            path.join(__dirname, 'plain-output.js'),
-            require.resolve('fabric-shim/cli'),
-            'server',
-            '--chaincode-address',
-            `127.0.0.1:${port}`,
-            '--chaincode-id',
-            chaincodeId,
-            '--module-path',
-            path.resolve(t.root, cc.server.modulePath),
-        ],
+        command,
+        env: chaincodeServerEnv(address, chaincodeId, org.mspId),
+    };
+}
+
+/** The environment of a chaincode server run as a service, as Fabric's ccaas servers read it. */
+export function chaincodeServerEnv(address: string, chaincodeId: string, mspId: string): Record<string, string> {
+    return {
+        CHAINCODE_SERVER_ADDRESS: address,
+        CHAINCODE_ID: chaincodeId,
+        CORE_CHAINCODE_ID_NAME: chaincodeId,
+        CHAINCODE_TLS_DISABLED: 'true',
         // fabric-shim's stub.getMspID() answers the peer's org from this variable, as on Fabric.
-        env: { CORE_PEER_LOCALMSPID: org.mspId },
+        CORE_PEER_LOCALMSPID: mspId,
     };
 }
 
@@ -101,14 +123,17 @@ export function devnetNodes(t: Topology, withGateways = fs.existsSync(dist(t, 'g
         });
     }
     if (withGateways) {
+        // The product's gateways, of the orgs whose entry has one.
         for (const org of t.orgs) {
+            const gateway = org.gateway;
+            if (!gateway) continue;
             nodes.push({
                 name: paths.gatewayName(t, org.mspId),
                 kind: 'gateway',
                 org: org.mspId,
-                host: org.gateway.host,
-                port: org.gateway.port,
-                healthUrl: `http://${org.gateway.host}:${org.gateway.port}/healthz`,
+                host: gateway.host,
+                port: gateway.port,
+                healthUrl: `http://${gateway.host}:${gateway.port}/healthz`,
                 extraPorts: [],
                 command: [process.execPath, dist(t, 'gateway', 'server.js'), '--org', org.mspId, ...topologyArgs],
                 env: {},
@@ -179,7 +204,24 @@ export async function waitListening(
  */
 export const NODE_V8_OPTIONS = '--max-semi-space-size=2';
 
+/** Whether `exe` (a path, or a name on PATH) is an executable file. */
+function isExecutable(exe: string): boolean {
+    const candidates = exe.includes('/') ? [exe] : (process.env.PATH ?? '').split(':').map((dir) => path.join(dir || '.', exe));
+    return candidates.some((file) => {
+        try {
+            fs.accessSync(file, fs.constants.X_OK);
+            return fs.statSync(file).isFile();
+        } catch {
+            return false;
+        }
+    });
+}
+
 export function startNode(t: Topology, node: DevnetNode): number {
+    // A chaincode server's command is the topology's: say which one is missing, before spawn's ENOENT without a pid.
+    if (!isExecutable(node.command[0])) {
+        throw new Error(`NODE_COMMAND_NOT_FOUND: ${node.name}: ${node.command[0]} is not an executable file (see ${t.file})`);
+    }
     const log = paths.log(t, node.name);
     fs.mkdirSync(path.dirname(log), { recursive: true });
     fs.mkdirSync(path.dirname(paths.pid(t, node.name)), { recursive: true });

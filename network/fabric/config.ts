@@ -60,7 +60,7 @@ export function fabricPorts(t: Topology): Map<number, string> {
         claim(org.peer.port, name);
         claim(chaincodeListenPort(org), `${name} chaincode listener`);
         claim(org.peer.operationsPort, `${name} operations`);
-        claim(org.gateway.port, `gateway of ${org.mspId}`);
+        if (org.gateway) claim(org.gateway.port, `gateway of ${org.mspId}`);
         for (const cc of t.chaincodes) claim(cc.server.ports[org.mspId], `${cc.name} server of ${org.mspId}`);
     }
     return ports;
@@ -188,9 +188,7 @@ export function peerSettings(t: Topology, org: OrgConfig, files: NodeFiles, buil
         // No Docker: chaincode runs as a service, found through our external builder.
         vm: { endpoint: '' },
         chaincode: {
-            externalBuilders: [
-                { name: 'citizencard-ccaas', path: builderDir, propagateEnvironment: [] as string[] },
-            ] as unknown as Settings[],
+            externalBuilders: [{ name: 'ccaas', path: builderDir, propagateEnvironment: [] as string[] }] as unknown as Settings[],
         },
         ledger: {
             state: { stateDatabase: 'goleveldb' },

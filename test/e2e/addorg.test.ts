@@ -29,7 +29,7 @@ import {
     submitUpdate,
 } from '../../network/commands/orgchange';
 import { checkHealth, devnetNodes } from '../../network/devnet/processes';
-import { address, findOrg, paths, primaryOrderer, REPO_ROOT, Topology } from '../../network/client/topology';
+import { address, findOrg, gatewayOf, paths, primaryOrderer, REPO_ROOT, Topology } from '../../network/client/topology';
 import { execFileWithin } from '../deadline';
 import { notRun, onlyOn } from '../not-run';
 import { closeConnections, connection, contractOf, eventually, peerChainInfo, utf8 } from './helpers';
@@ -174,7 +174,7 @@ describe(`A fifth org joins the running channel on ${NETWORK_LABEL} (a network o
         auditor = await ensureApp(t, 'AuditMSP', `auditor-${run}`, { identity: 'auditor1', role: 'auditor' });
         for (const c of [issuer, citizen, serviceAdmin, employment, auditor]) c.verbose = false;
         expect(serviceAdmin.baseUrl).to.equal(employment.baseUrl);
-        expect(employment.baseUrl).to.equal(`http://${findOrg(t, NEW_ORG.mspId).gateway.host}:${findOrg(t, NEW_ORG.mspId).gateway.port}`);
+        expect(employment.baseUrl).to.equal(`http://${address(gatewayOf(findOrg(t, NEW_ORG.mspId)))}`);
 
         const device = DeviceKey.generate();
         const cardId = `card-mole-${run}`;
@@ -408,7 +408,13 @@ describe(`A fifth org joins the running channel on ${NETWORK_LABEL} (a network o
         const request = path.join(work, 'mof-request.json');
         const update = path.join(work, 'mof-update.pb');
         const cli = (...args: string[]) =>
-            exec(process.execPath, [path.join(REPO_ROOT, 'dist', 'network', 'commands', 'cli.js'), ...args, '--topology', t.file, ...driver().cliArgs]);
+            exec(process.execPath, [
+                path.join(REPO_ROOT, 'dist', 'network', 'commands', 'cli.js'),
+                ...args,
+                '--topology',
+                t.file,
+                ...driver().cliArgs,
+            ]);
         const org = STEPS_ORG;
         const requested = await cli('org-request', '--msp', org.mspId, '--name', org.name, '--domain', org.domain, '--out', request);
         expect(requested.stdout).to.match(/SHA256|[0-9A-F]{2}(:[0-9A-F]{2}){31}/);

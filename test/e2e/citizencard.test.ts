@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { peer } from '@hyperledger/fabric-protos';
 import { testNetwork, controlledNodes, driver, NETWORK_LABEL, TestNetwork } from './network';
 import { connection, contractOf, closeConnections, utf8, filesContaining, filesOutsideIssuerPeer, marker } from './helpers';
-import { Topology, paths, issuerOrg } from '../../network/client/topology';
+import { address, gatewayOf, Topology, paths, issuerOrg } from '../../network/client/topology';
 import { checkEveryEndpoint } from '../../scripts/e2e';
 import { ensureApp } from '../../scripts/demo';
 import { buildOpenApi } from '../../gateway/http/openapi';
@@ -102,7 +102,7 @@ describe(`citizen cards on ${NETWORK_LABEL}`, function () {
     it('Given malformed bodies, raw bytes, path segments, headers and content encodings on every route a real gateway serves, Then each is a 4xx problem (no 2xx, no 5xx) and no ledger moves', async () => {
         const mohw = t.orgs.find((o) => o.mspId === 'MOHWMSP');
         if (!mohw) throw new Error('MOHWMSP is not in the topology');
-        const base = `http://${mohw.gateway.host}:${mohw.gateway.port}`;
+        const base = `http://${address(gatewayOf(mohw))}`;
         const app = await ensureApp(t, 'MOHWMSP', 'e2e-malformed', { role: 'department', dept: 'welfare' });
         // Every route the gateway serves: its own /openapi.json lists only what MOHW's apps may call.
         expect((await fetch(`${base}/openapi.json`)).status).to.equal(200);

@@ -14,7 +14,7 @@ import { findFabricTool } from '../../network/fabric/binaries';
 import { caClient, registrar } from '../../network/client/ca-identities';
 import { FabricCaError } from '../../network/client/fabric-ca-client';
 import { pemsIn, readMspIdentity } from '../../network/client/msp-folder';
-import { caOf, findOrg, paths, REPO_ROOT, type Topology } from '../../network/client/topology';
+import { caOf, findOrg, gatewayOf, paths, REPO_ROOT, type Topology } from '../../network/client/topology';
 import { execFileWithin } from '../deadline';
 import { notRun } from '../not-run';
 import { driver, NETWORK_LABEL, testNetwork } from './network';
@@ -23,7 +23,7 @@ import { driver, NETWORK_LABEL, testNetwork } from './network';
 const run = (file: string, args: string[], options: ExecFileOptions = {}) => execFileWithin(120_000, file, args, options);
 
 async function restCall(t: Topology, mspId: string, apiKey: string, uri: string): Promise<number> {
-    const g = findOrg(t, mspId).gateway;
+    const g = gatewayOf(findOrg(t, mspId));
     const r = await fetch(`http://${g.host}:${g.port}${uri}`, { headers: { Authorization: `Bearer ${apiKey}` } });
     await r.text();
     return r.status;

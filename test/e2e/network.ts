@@ -41,15 +41,28 @@ export interface TestNetwork {
     owned: boolean;
 }
 
+/** A network of its own: its name (its state folder), its ports' shift from the test network's, and what it runs. */
+export interface OwnNetwork {
+    name: string;
+    extraShift: number;
+    /** The default topology's first `orgs` orgs only. */
+    orgs?: number;
+    /** Another topology file to start from, taken as it is (no test contract added). */
+    source?: string;
+    /** A last change to the parsed topology before its ports are shifted. */
+    edit?: (doc: Record<string, unknown>) => void;
+}
+
 /**
  * Writes the shifted copy of the default topology, plus the test contract, for the test devnet (or
- * for a devnet of its own, ports `extraShift` further and its own state folder).
+ * for a devnet of its own, ports `extraShift` further and its own state folder, from `source` when given).
  */
-export function testTopologyFile(own?: { name: string; extraShift: number; orgs?: number }): string {
-    const doc = shiftPorts(
-        firstOrgs(withFixtureChaincode(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'))), own?.orgs),
-        PORT_SHIFT + (own?.extraShift ?? 0),
-    ) as Record<string, unknown>;
+export function testTopologyFile(own?: OwnNetwork): string {
+    const parsed = own?.source
+        ? (YAML.parse(fs.readFileSync(own.source, 'utf8')) as Record<string, unknown>)
+        : firstOrgs(withFixtureChaincode(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'))), own?.orgs);
+    own?.edit?.(parsed);
+    const doc = shiftPorts(parsed, PORT_SHIFT + (own?.extraShift ?? 0)) as Record<string, unknown>;
     const folder = own ? `${TEST_STATE}-${own.name}` : TEST_STATE;
     // The state folder sits below the topology file's folder: a purge keeps the topology.
     doc.stateDir = path.relative(REPO_ROOT, path.join(folder, 'state'));
@@ -137,10 +150,15 @@ export const driver = (): NetworkDriver => drivers[NETWORK];
  * its own state. Stop it with driver().down().
  */
 export async function ownTestNetwork(name: string, extraShift: number, orgs?: number): Promise<Topology> {
-    const previous = path.join(`${TEST_STATE}-${name}`, 'topology.yaml');
+    return ownNetwork({ name, extraShift, orgs });
+}
+
+/** A network of its own from any topology (ownTestNetwork's), on a clean state. */
+export async function ownNetwork(own: OwnNetwork): Promise<Topology> {
+    const previous = path.join(`${TEST_STATE}-${own.name}`, 'topology.yaml');
     // What an earlier run left running (with the orgs it added to its topology file) is stopped first.
     if (fs.existsSync(previous)) await driver().down(loadAsWritten(previous), false);
-    return freshNetwork(testTopologyFile({ name, extraShift, orgs }));
+    return freshNetwork(testTopologyFile(own));
 }
 
 /** A network from a clean state (tests assert heights and contents), left stopped if it fails to start. */

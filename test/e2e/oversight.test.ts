@@ -20,7 +20,7 @@ import {
     serviceBody,
     type GatewayClient,
 } from '../../scripts/demo';
-import { findOrg, type Topology } from '../../network/client/topology';
+import { findOrg, gatewayOf, type Topology } from '../../network/client/topology';
 import { filesOutsideIssuerPeer, marker } from './helpers';
 import { NETWORK_LABEL, testNetwork } from './network';
 
@@ -721,7 +721,7 @@ describe(`issue 24 on ${NETWORK_LABEL}: representatives, sealed entries, break-g
             expect(row(depts.inv, 'investigation')).to.include({ sealed: null });
             expect(row(depts.er, 'emergency')).to.include({ breakGlass: CHANNEL_POLICY.breakGlassMonthlyLimit + 1, denials: null });
             // The public report: no API key, the same rows; and its page.
-            const g = findOrg(t, 'MOISMSP').gateway;
+            const g = gatewayOf(findOrg(t, 'MOISMSP'));
             const res = await fetch(`http://${g.host}:${g.port}/public/transparency?month=${month}`);
             expect(res.status).to.equal(200);
             const published = (await res.json()) as { report: { rows: Row[] } };

@@ -22,7 +22,7 @@ import {
     serviceBody,
     type GatewayClient,
 } from '../../scripts/demo';
-import { findOrg, REPO_ROOT, type Topology } from '../../network/client/topology';
+import { findOrg, gatewayOf, REPO_ROOT, type Topology } from '../../network/client/topology';
 import { NETWORK_LABEL, testNetwork } from './network';
 import { notRun } from '../not-run';
 
@@ -57,7 +57,7 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 const gatewayUrl = (t: Topology, mspId: string) => {
-    const g = findOrg(t, mspId).gateway;
+    const g = gatewayOf(findOrg(t, mspId));
     return `http://${g.host}:${g.port}`;
 };
 

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { DeviceKey } from '../../gateway/citizen/device';
 import { cardIssueBody, ensureApp } from '../../scripts/demo';
-import { findOrg, loadTopology, type Topology } from '../../network/client/topology';
+import { findOrg, gatewayOf, loadTopology, type Topology } from '../../network/client/topology';
 import { closeConnections, peerChainInfo } from '../e2e/helpers';
 import { runOnTestNetwork, testNetwork } from '../e2e/network';
 import { describeResult, ensureSchemathesis, runFuzz, type FuzzResult, type FuzzRun } from './schemathesis';
@@ -20,7 +20,7 @@ export interface FuzzRole {
 }
 
 export const gatewayUrl = (t: Topology, mspId: string) => {
-    const g = findOrg(t, mspId).gateway;
+    const g = gatewayOf(findOrg(t, mspId));
     return `http://${g.host}:${g.port}`;
 };
 
@@ -80,7 +80,9 @@ export const FUZZ_ROLES: FuzzRole[] = [
         async credentials(t, name) {
             // An auditor's API key exchanged for a session.
             const apiKey = await apiKeyOf(t, 'AuditMSP', name, { identity: 'auditor1', role: 'auditor' });
-            return { Cookie: await sessionCookie(await postJson(`${gatewayUrl(t, 'AuditMSP')}/console/api/session`, { apiKey }), 'console') };
+            return {
+                Cookie: await sessionCookie(await postJson(`${gatewayUrl(t, 'AuditMSP')}/console/api/session`, { apiKey }), 'console'),
+            };
         },
     },
     {
@@ -126,7 +128,6 @@ export async function ledgerDigest(t: Topology): Promise<string> {
     }
     return parts.join(' ');
 }
-
 
 /** One role in one mode: fresh credentials, the fuzz, and (negative mode) every peer's ledger before and after. */
 export async function fuzzRole(

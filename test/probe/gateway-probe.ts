@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { DeviceKey } from '../../gateway/citizen/device';
 import { cardIssueBody, ensureApp, type GatewayClient } from '../../scripts/demo';
 import { DEFAULT_LIMITS } from '../../gateway/http/limits';
-import { loadTopology, type Topology } from '../../network/client/topology';
+import { gatewayOf, loadTopology, type Topology } from '../../network/client/topology';
 import { closeConnections, peerChainInfo } from '../e2e/helpers';
 import { runOnTestNetwork, testNetwork } from '../e2e/network';
 import {
@@ -218,8 +218,8 @@ async function main(): Promise<void> {
     progress(topologyFile ? `probing the network of ${topologyFile}` : 'bringing up the test devnet');
     const t: Topology = topologyFile ? loadTopology(topologyFile) : (await testNetwork()).topology;
     for (const o of t.orgs) {
-        if (o.gateway.host !== '127.0.0.1' && o.gateway.host !== 'localhost')
-            throw new Error(`PROBE_NOT_LOOPBACK: ${o.mspId}'s gateway is on ${o.gateway.host}`);
+        const g = gatewayOf(o);
+        if (g.host !== '127.0.0.1' && g.host !== 'localhost') throw new Error(`PROBE_NOT_LOOPBACK: ${o.mspId}'s gateway is on ${g.host}`);
     }
     const started = Date.now();
     progress('provisioning one app per gateway');
@@ -235,7 +235,7 @@ async function main(): Promise<void> {
     progress(`peer heights before: ${before.join(', ')}`);
 
     for (const org of t.orgs) {
-        const base = `http://${org.gateway.host}:${org.gateway.port}`;
+        const base = `http://${gatewayOf(org).host}:${gatewayOf(org).port}`;
         const auth = `Bearer ${apps.get(org.mspId)?.apiKey}`;
         const routes = routesOfOpenApi(
             (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> },
@@ -267,7 +267,7 @@ async function main(): Promise<void> {
     const mohw = t.orgs.find((o) => o.mspId === 'MOHWMSP');
     const seoul = t.orgs.find((o) => o.mspId === 'SeoulMSP');
     if (!mohw || !seoul) throw new Error('PROBE_TOPOLOGY: MOHWMSP and SeoulMSP are needed');
-    const mohwBase = `http://${mohw.gateway.host}:${mohw.gateway.port}`;
+    const mohwBase = `http://${gatewayOf(mohw).host}:${gatewayOf(mohw).port}`;
     const welfareKey = `Bearer ${apps.get('MOHWMSP')?.apiKey}`;
     const pensionKey = `Bearer ${pension.apiKey}`;
     const json = { 'Content-Type': 'application/json' };
@@ -275,7 +275,7 @@ async function main(): Promise<void> {
         // Another org's valid key, a revoked-looking key, keys in the wrong places.
         {
             cls: 'auth: key of another org',
-            base: `http://${seoul.gateway.host}:${seoul.gateway.port}`,
+            base: `http://${gatewayOf(seoul).host}:${gatewayOf(seoul).port}`,
             m: { method: 'get', url: '/v1/cards/card-0001', headers: { Authorization: welfareKey } },
             statuses: [401],
         },
@@ -353,7 +353,7 @@ async function main(): Promise<void> {
 
     progress('slow clients (cut off after the request timeout, 30 s by default) and requests without a key until 429');
     const audit = t.orgs.find((o) => o.mspId === 'AuditMSP') ?? t.orgs[0];
-    const auditBase = `http://${audit.gateway.host}:${audit.gateway.port}`;
+    const auditBase = `http://${gatewayOf(audit).host}:${gatewayOf(audit).port}`;
     const anonymous = Array.from(
         { length: DEFAULT_LIMITS.anonymousMax + 20 },
         () => () =>
@@ -364,7 +364,7 @@ async function main(): Promise<void> {
                 (s) => s === 401 || s === 429,
             ),
     );
-    await Promise.all([slowClients(mohw.gateway.host, mohw.gateway.port, welfareKey), pool(anonymous, concurrency)]);
+    await Promise.all([slowClients(gatewayOf(mohw).host, gatewayOf(mohw).port, welfareKey), pool(anonymous, concurrency)]);
     const noKey = tally('no key until the per-address limit');
     if (!noKey.byStatus.get(429))
         noKey.failures.push(`no 429 after ${noKey.sent} requests without a key (is GATEWAY_ANONYMOUS_RATE_MAX raised?)`);

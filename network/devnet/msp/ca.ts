@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as x509 from '@peculiar/x509';
 import YAML from 'yaml';
 import { msp } from '@hyperledger/fabric-protos';
-import { Topology, paths, findOrg, nodesOperatedBy } from '../../client/topology';
+import { Topology, paths, findOrg, nodesOperatedBy, PRODUCT_CHAINCODE } from '../../client/topology';
 import { ATTRS_OID } from './msp';
 
 type CryptoKey = crypto.webcrypto.CryptoKey;
@@ -312,12 +312,16 @@ async function ensureTls(tlsDir: string, nodeName: string, host: string, tlsCa: 
     }
 }
 
-/** The identities every org gets at network creation: an admin, `User1`, and the role holders the demo and the tests use. */
+/**
+ * The identities every org gets at network creation: an admin and `User1` (as Fabric's test
+ * network), and, where the product's chaincode runs, the role holders its demo and tests use.
+ */
 export function initialUsers(t: Topology, mspId: string): EnrollRequest[] {
     const users: EnrollRequest[] = [
         { mspId, name: 'Admin', nodeOu: 'admin' },
         { mspId, name: 'User1' },
     ];
+    if (!t.chaincodes.some((cc) => cc.name === PRODUCT_CHAINCODE)) return users;
     const org = findOrg(t, mspId);
     if (org.issuer || mspId === 'SeoulMSP') {
         users.push(

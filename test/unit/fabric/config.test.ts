@@ -157,9 +157,7 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
                 expect(s.peer.gossip.pvtData.transientstoreMaxBlockRetention).to.be.at.most(10);
                 expect(s.operations.listenAddress).to.equal(`127.0.0.1:${org.peer.operationsPort}`);
                 expect(s.vm.endpoint).to.equal('');
-                expect(s.chaincode.externalBuilders).to.deep.equal([
-                    { name: 'citizencard-ccaas', path: builderDir(t), propagateEnvironment: [] },
-                ]);
+                expect(s.chaincode.externalBuilders).to.deep.equal([{ name: 'ccaas', path: builderDir(t), propagateEnvironment: [] }]);
             }
         });
 
@@ -172,7 +170,7 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
             expect(merged.peer.id).to.equal('peer0.mois.example.gov');
             expect(merged.peer.keepalive.interval).to.equal('7200s');
             expect(merged.peer.gossip.bootstrap).to.equal('127.0.0.1:8051');
-            expect(merged.chaincode.externalBuilders.map((b: Parsed) => b.name)).to.deep.equal(['citizencard-ccaas']);
+            expect(merged.chaincode.externalBuilders.map((b: Parsed) => b.name)).to.deep.equal(['ccaas']);
         });
     });
 
@@ -240,7 +238,9 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
 
         it('Then the orderer config leaves unset nothing that the orderer would log about before its log format applies', () => {
             const files = nativeNodeFiles(t, paths.ordererDir(t), 'orderer.seoul.example.gov');
-            const general = readBack(ordererSettings(t.orderer.nodes[0], files, paths.tlsRootCert(t, t.orderer.nodes[0].operatedBy))).General;
+            const general = readBack(
+                ordererSettings(t.orderer.nodes[0], files, paths.tlsRootCert(t, t.orderer.nodes[0].operatedBy)),
+            ).General;
             expect(general.Cluster.ReplicationPolicy).to.equal('consensus');
             expect(general).to.include.keys('ListenAddress', 'ListenPort', 'LocalMSPDir', 'LocalMSPID', 'BootstrapMethod');
         });

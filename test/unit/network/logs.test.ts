@@ -47,6 +47,26 @@ describe('logs', () => {
         expect(parseLine('n', '   ')).to.equal(undefined);
     });
 
+    it("Given real Fabric's lines (peer and orderer, Fabric CA, a Go chaincode server), Then each has its time and level, and a continuation line keeps them", () => {
+        const peer = parseLine(
+            'peer0.org1.example.com',
+            '2026-12-07 00:54:02.497 UTC 0001 WARN [gossip.privdata] fetch -> Do not know any peer',
+        );
+        expect(peer).to.deep.include({
+            time: '2026-12-07T00:54:02.497Z',
+            level: 'warn',
+            msg: '[gossip.privdata] fetch -> Do not know any peer',
+        });
+        expect(parseLine('peer0.org1.example.com', ' Version: 3.1.5', peer)).to.deep.include({ time: peer?.time, level: 'warn' });
+        const ca = parseLine('ca.org1.example.com', '2026/12/07 00:53:52 [INFO] Listening on https://127.0.0.1:7054');
+        expect(ca).to.deep.include({ time: '2026-12-07T00:53:52.000Z', level: 'info', msg: 'Listening on https://127.0.0.1:7054' });
+        const go = parseLine(
+            'chaincode-asset-go.org1.example.com',
+            '2026-12-07T01:31:19.120Z INFO chaincode server asset-go:1.0 listening',
+        );
+        expect(go).to.deep.include({ time: '2026-12-07T01:31:19.120Z', level: 'info', msg: 'chaincode server asset-go:1.0 listening' });
+    });
+
     it('Given an event, Then it reads as one line: time of day, level, node, message, fields', () => {
         const line = formatEvent(
             {
