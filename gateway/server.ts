@@ -36,8 +36,12 @@ export async function startGateway(
     const metrics = createMetrics({ defaultMetrics: true });
     const store = opts.store ?? (await openStore(databaseOf(cfg)));
     const fabric = opts.fabric ?? new FabricGatewayLayer(cfg, { metrics, log });
-    const idempotency = new IdempotencyStore(store, { ttlMs: cfg.idempotencyTtlMs, leaseMs: cfg.replicaLeaseMs });
     const storeFailed = (what: string) => (err: Error) => log.warn(`${what} failed`, { store: store.where, error: err.message });
+    const idempotency = new IdempotencyStore(store, {
+        ttlMs: cfg.idempotencyTtlMs,
+        leaseMs: cfg.replicaLeaseMs,
+        onError: (what, err) => storeFailed(what)(err),
+    });
     await idempotency.start(storeFailed('replica heartbeat'));
     await idempotency.sweep();
     const sweeper = setInterval(() => idempotency.sweep().catch(storeFailed('sweep')), 3600_000);

@@ -176,6 +176,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     const opsContext = {
         mspId: deps.mspId,
         fabric: deps.fabric,
+        store: deps.store,
         metrics: deps.metrics,
         openapi,
         sendProblem,

@@ -38,13 +38,49 @@ export class IdempotencyStore {
     readonly owner: string;
     readonly #ttlMs: number;
     readonly #leaseMs: number;
+    readonly #onError: (what: string, err: Error) => void;
     #heartbeat?: NodeJS.Timeout;
+    /** Writes that failed (the database did not answer) and are being tried again. */
+    readonly unsettled = new Set<string>();
 
-    constructor(store: GatewayStore, opts: { ttlMs: number; owner?: string; leaseMs?: number }) {
+    constructor(
+        store: GatewayStore,
+        opts: { ttlMs: number; owner?: string; leaseMs?: number; onError?: (what: string, err: Error) => void },
+    ) {
         this.#store = store;
         this.#ttlMs = opts.ttlMs;
         this.#leaseMs = opts.leaseMs ?? 15_000;
+        this.#onError = opts.onError ?? (() => undefined);
         this.owner = opts.owner ?? `${process.pid}-${crypto.randomUUID()}`;
+    }
+
+    /**
+     * Writes the end of a request's record. When the store fails, the write is tried again in the
+     * background (1 s, doubling to 30 s) instead of failing the request: meanwhile the record stays
+     * pending under this live process, so a retry is told 409 and then gets the answer, never a
+     * second transaction.
+     */
+    async #settle(what: string, appId: string, key: string, write: () => Promise<void>): Promise<void> {
+        try {
+            await write();
+            return;
+        } catch (err) {
+            this.#onError(`idempotency ${what}`, err as Error);
+        }
+        const id = `${appId}\u0000${key}`;
+        this.unsettled.add(id);
+        const again = (delayMs: number) => {
+            setTimeout(() => {
+                write().then(
+                    () => this.unsettled.delete(id),
+                    (err) => {
+                        this.#onError(`idempotency ${what} (again)`, err as Error);
+                        again(Math.min(delayMs * 2, 30_000));
+                    },
+                );
+            }, delayMs).unref();
+        };
+        again(1_000);
     }
 
     /** Announces this process to the other replicas, again every third of the lease (a no-op on SQLite). */
@@ -77,17 +113,17 @@ export class IdempotencyStore {
 
     /** Stores the final answer (success or a definitive refusal). */
     complete(appId: string, key: string, response: StoredResponse): Promise<void> {
-        return this.#store.complete(appId, key, this.owner, response);
+        return this.#settle('complete', appId, key, () => this.#store.complete(appId, key, this.owner, response));
     }
 
     /** Forgets the key: nothing reached the ledger (validation refused, Fabric unavailable before endorsement). */
     release(appId: string, key: string): Promise<void> {
-        return this.#store.release(appId, key, this.owner);
+        return this.#settle('release', appId, key, () => this.#store.release(appId, key, this.owner));
     }
 
     /** Leaves the record pending with its transaction but unowned, so the next retry resumes it. */
     abandon(appId: string, key: string): Promise<void> {
-        return this.#store.abandon(appId, key, this.owner);
+        return this.#settle('abandon', appId, key, () => this.#store.abandon(appId, key, this.owner));
     }
 
     /** Drops finished records older than the TTL (and the store's expired sessions and idle buckets). */

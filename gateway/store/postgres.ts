@@ -8,6 +8,7 @@
 import * as crypto from 'node:crypto';
 import * as os from 'node:os';
 import pg from 'pg';
+import { ProblemError } from '../errors';
 import type { PreparedTransaction } from '../fabric/types';
 import { newSessionId } from './memory';
 import { pidAlive } from './sqlite';
@@ -115,6 +116,23 @@ export function describeUrl(url: string): string {
 
 const isUniqueViolation = (err: unknown): boolean => (err as { code?: string }).code === '23505';
 
+/**
+ * The database is out of reach, not the statement wrong: no SQLSTATE (the socket failed, the pool
+ * timed out), connection exceptions (08), insufficient resources (53), operator intervention (57:
+ * shutdown, restart). The request is answered 503 with Retry-After, as when the peer does not answer.
+ */
+export function unreachable(err: unknown): ProblemError | undefined {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|53|57)/.test(code)) return undefined;
+    return new ProblemError({
+        status: 503,
+        code: 'DATABASE_UNAVAILABLE',
+        title: 'Service unavailable',
+        detail: "the gateway's database does not answer; retry (with the same Idempotency-Key)",
+        retryAfterSeconds: 2,
+    });
+}
+
 export class PostgresStore implements GatewayStore {
     readonly kind = 'postgres';
     readonly where: string;
@@ -144,11 +162,17 @@ export class PostgresStore implements GatewayStore {
     }
 
     async #query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
-        return this.#pool.query<R>(sql, params);
+        try {
+            return await this.#pool.query<R>(sql, params);
+        } catch (err) {
+            throw unreachable(err) ?? err;
+        }
     }
 
     async #transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-        const c = await this.#pool.connect();
+        const c = await this.#pool.connect().catch((err) => {
+            throw unreachable(err) ?? err;
+        });
         try {
             await c.query('BEGIN');
             const result = await fn(c);
@@ -156,7 +180,7 @@ export class PostgresStore implements GatewayStore {
             return result;
         } catch (err) {
             await c.query('ROLLBACK').catch(() => undefined);
-            throw err;
+            throw unreachable(err) ?? err;
         } finally {
             c.release();
         }

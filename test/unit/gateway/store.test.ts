@@ -5,12 +5,18 @@
 // one wrote (apps, idempotency records, rate limits, sessions, checkpoints) the other sees.
 import * as os from 'node:os';
 import { expect } from 'chai';
-import { PostgresStore } from '../../../gateway/store/postgres';
+import request from 'supertest';
+import { AppStore } from '../../../gateway/auth/store';
+import { createApp } from '../../../gateway/http/app';
+import { IdempotencyStore } from '../../../gateway/idempotency/store';
+import { createMetrics } from '../../../gateway/metrics';
+import { PostgresStore, unreachable } from '../../../gateway/store/postgres';
 import { SqliteStore } from '../../../gateway/store/sqlite';
 import type { AppRow, Claim, GatewayStore } from '../../../gateway/store/store';
 import { notRun } from '../../not-run';
 import { type PostgresServer, postgresMissing, startPostgres } from '../../postgres';
-import { tmpDbFile } from './fixture';
+import { silentLogger } from '../../../network/client/logger';
+import { FakeFabric, tmpDbFile } from './fixture';
 
 interface Backend {
     name: string;
@@ -243,3 +249,71 @@ for (const backend of backends) {
         });
     });
 }
+
+describe('a gateway whose PostgreSQL database does not answer', function () {
+    this.timeout(60_000);
+
+    it('Given errors of the pg client, Then the socket, connection, resource and shutdown classes are DATABASE_UNAVAILABLE (503), a statement error is not', () => {
+        for (const code of [undefined, 'ECONNREFUSED', 'ETIMEDOUT', '08006', '53300', '57P01']) {
+            const p = unreachable(Object.assign(new Error('x'), { code }));
+            expect([p?.status, p?.code, p?.retryAfterSeconds], String(code)).to.deep.equal([503, 'DATABASE_UNAVAILABLE', 2]);
+        }
+        for (const code of ['23505', '42P01', '22P02'])
+            expect(unreachable(Object.assign(new Error('x'), { code })), code).to.equal(undefined);
+    });
+
+    it('Given a URL where no server listens, When opened, Then GATEWAY_DATABASE_UNAVAILABLE names the host and database, never the password', async function () {
+        const missing = postgresMissing();
+        if (missing) notRun(this, missing);
+        try {
+            await PostgresStore.open('postgresql://gw:secret-pw@127.0.0.1:1/gateway');
+            expect.fail('opened');
+        } catch (err) {
+            expect((err as Error).message).to.match(/^GATEWAY_DATABASE_UNAVAILABLE: postgres:\/\/127\.0\.0\.1:1\/gateway: /);
+            expect((err as Error).message).to.not.contain('secret-pw');
+        }
+    });
+
+    it('Given the database stops under a running gateway, Then /readyz and every API request answer 503 DATABASE_UNAVAILABLE with Retry-After, and Fabric is not called', async function () {
+        const missing = postgresMissing();
+        if (missing) notRun(this, missing);
+        const own = await startPostgres();
+        const store = await PostgresStore.open(await own.createDatabase('stopping'));
+        try {
+            const apps = new AppStore(store);
+            const { apiKey } = await apps.create({
+                name: 'welfare-app',
+                mspId: 'MOHWMSP',
+                identity: 'welfare',
+                role: 'department',
+                dept: 'welfare',
+            });
+            const fabric = new FakeFabric(() => ({ records: [], bookmark: '' }));
+            const gw = createApp({
+                mspId: 'MOHWMSP',
+                fabric,
+                apps,
+                store,
+                log: silentLogger,
+                metrics: createMetrics(),
+                idempotency: new IdempotencyStore(store, { ttlMs: 3600_000 }),
+            });
+            const auth = { Authorization: `Bearer ${apiKey}` };
+            expect((await request(gw.app).get('/readyz')).status).to.equal(200);
+            expect((await request(gw.app).get('/v1/services').set(auth)).status).to.equal(200);
+            const calls = fabric.evaluates.length;
+            await own.stop();
+            const ready = await request(gw.app).get('/readyz');
+            expect([ready.status, ready.body.code, ready.headers['retry-after']]).to.deep.equal([503, 'DATABASE_UNAVAILABLE', '2']);
+            const read = await request(gw.app).get('/v1/services').set(auth);
+            expect([read.status, read.body.code, read.headers['retry-after']]).to.deep.equal([503, 'DATABASE_UNAVAILABLE', '2']);
+            const submit = await request(gw.app).post('/v1/services').set(auth).set('Idempotency-Key', 'key-db-down-1').send({});
+            expect([submit.status, submit.body.code]).to.deep.equal([503, 'DATABASE_UNAVAILABLE']);
+            expect(fabric.evaluates.length, 'nothing asked of Fabric').to.equal(calls);
+            expect(fabric.submits).to.have.length(0);
+        } finally {
+            await store.close();
+            await own.stop();
+        }
+    });
+});
