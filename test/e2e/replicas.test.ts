@@ -4,8 +4,6 @@
 // child processes, and checks on the ledger: a request retried with the same Idempotency-Key on
 // another replica gets the first answer and submits nothing; a rate limit holds across replicas;
 // killing one replica (SIGKILL) under load loses nothing and commits nothing twice.
-import { type ChildProcess, spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { expect } from 'chai';
 import { provisionApp } from '../../gateway/admin';
 import { basicPensionServiceBody } from '../../scripts/demo';
@@ -14,15 +12,11 @@ import { notRun } from '../not-run';
 import { type PostgresServer, postgresMissing, startPostgres } from '../postgres';
 import { closeConnections, eventually, marker, peerChainInfo } from './helpers';
 import { NETWORK_LABEL, testNetwork } from './network';
+import { type GatewayProcess, startGatewayProcess } from './replica';
 
 const ORG = 'MOISMSP';
 
-interface Replica {
-    name: string;
-    url: string;
-    child: ChildProcess;
-    exited: Promise<void>;
-}
+type Replica = GatewayProcess;
 
 interface Answer {
     status: number;
@@ -41,37 +35,12 @@ describe(`gateway replicas sharing one PostgreSQL database on ${NETWORK_LABEL}`,
     const replicas: Replica[] = [];
 
     async function startReplica(name: string, env: Record<string, string> = {}): Promise<Replica> {
-        const child = spawn(
-            process.execPath,
-            [path.join(t.root, 'dist', 'gateway', 'server.js'), '--org', ORG, '--topology', t.file, '--port', '0'],
-            {
-                env: { ...process.env, GATEWAY_DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', ...env },
-                stdio: ['ignore', 'pipe', 'pipe'],
-            },
-        );
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        let stderr = '';
-        child.stderr?.on('data', (d) => {
-            stderr = (stderr + d).slice(-4000);
-        });
-        const url = await new Promise<string>((resolve, reject) => {
-            let out = '';
-            child.stdout?.on('data', (d) => {
-                out += d;
-                const m = /^gateway \S+ (\S+)$/m.exec(out);
-                if (m) resolve(m[1]);
-            });
-            child.once('exit', (code) => reject(new Error(`replica ${name} exited (${code}) before listening: ${stderr}`)));
-        });
-        const r = { name, url, child, exited };
+        const r = await startGatewayProcess(t, ORG, name, { GATEWAY_DATABASE_URL: databaseUrl, ...env });
         replicas.push(r);
         return r;
     }
 
-    async function kill(r: Replica): Promise<void> {
-        r.child.kill('SIGKILL');
-        await r.exited;
-    }
+    const kill = (r: Replica) => r.stop('SIGKILL');
 
     async function call(
         r: Replica,
@@ -137,8 +106,7 @@ describe(`gateway replicas sharing one PostgreSQL database on ${NETWORK_LABEL}`,
     });
 
     after(async () => {
-        for (const r of replicas) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM');
-        await Promise.all(replicas.map((r) => r.exited));
+        await Promise.all(replicas.map((r) => r.stop()));
         closeConnections();
         await pg?.stop();
     });
