@@ -11,6 +11,8 @@ export interface GatewayProcess {
     url: string;
     child: ChildProcess;
     exited: Promise<void>;
+    /** How many of its log lines (stdout, JSON) contain `text`. */
+    logged(text: string): number;
     /** SIGKILL (a crash) or SIGTERM (a graceful stop), and waits for the exit. */
     stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -26,13 +28,20 @@ export async function startGatewayProcess(t: Topology, mspId: string, name: stri
     child.stderr?.on('data', (d) => {
         stderr = (stderr + d).slice(-4000);
     });
+    let out = '';
+    let lines: string[] = [];
+    child.stdout?.on('data', (d) => {
+        out += d;
+        const parts = out.split('\n');
+        out = parts.pop() ?? '';
+        lines = [...lines, ...parts].slice(-5000);
+    });
     const listening = new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout?.on('data', (d) => {
-            out += d;
-            const m = /^gateway \S+ (\S+)$/m.exec(out);
+        const seen = () => {
+            const m = lines.map((l) => /^gateway \S+ (\S+)$/.exec(l)).find(Boolean);
             if (m) resolve(m[1]);
-        });
+        };
+        child.stdout?.on('data', seen);
         child.once('exit', (code) => reject(new Error(`gateway ${name} exited (${code}) before listening: ${stderr}`)));
     });
     const url = await withDeadline(`gateway ${name} to listen`, 60_000, listening, () => child.kill('SIGKILL'));
@@ -41,6 +50,7 @@ export async function startGatewayProcess(t: Topology, mspId: string, name: stri
         url,
         child,
         exited,
+        logged: (text) => lines.filter((l) => l.includes(text)).length,
         async stop(signal: NodeJS.Signals = 'SIGTERM') {
             if (child.exitCode === null && child.signalCode === null) child.kill(signal);
             await exited;

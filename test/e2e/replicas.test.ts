@@ -35,7 +35,7 @@ describe(`gateway replicas sharing one PostgreSQL database on ${NETWORK_LABEL}`,
     const replicas: Replica[] = [];
 
     async function startReplica(name: string, env: Record<string, string> = {}): Promise<Replica> {
-        const r = await startGatewayProcess(t, ORG, name, { GATEWAY_DATABASE_URL: databaseUrl, ...env });
+        const r = await startGatewayProcess(t, ORG, name, { GATEWAY_DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', ...env });
         replicas.push(r);
         return r;
     }
@@ -262,6 +262,7 @@ describe(`gateway replicas sharing one PostgreSQL database on ${NETWORK_LABEL}`,
         const duplicates = txs.length - valid.length;
         console.log(
             `      ${total} registrations, ${workers} at once: A killed with ${killedAt} in flight on it; ${retries} retries, ${replays} replayed answers, ` +
+                `${b.logged('resumed prepared transaction')} resumed by B with A's signed transaction, ` +
                 `${valid.length} valid transactions, ${duplicates} invalid copies, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
         );
         expect(killedAt, 'A was killed with requests in flight').to.be.greaterThan(0);
