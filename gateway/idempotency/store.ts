@@ -39,24 +39,26 @@ export class IdempotencyStore {
     readonly #ttlMs: number;
     readonly #leaseMs: number;
     readonly #onError: (what: string, err: Error) => void;
+    readonly #retryMs: number;
     #heartbeat?: NodeJS.Timeout;
     /** Writes that failed (the database did not answer) and are being tried again. */
     readonly unsettled = new Set<string>();
 
     constructor(
         store: GatewayStore,
-        opts: { ttlMs: number; owner?: string; leaseMs?: number; onError?: (what: string, err: Error) => void },
+        opts: { ttlMs: number; owner?: string; leaseMs?: number; onError?: (what: string, err: Error) => void; retryMs?: number },
     ) {
         this.#store = store;
         this.#ttlMs = opts.ttlMs;
         this.#leaseMs = opts.leaseMs ?? 15_000;
         this.#onError = opts.onError ?? (() => undefined);
+        this.#retryMs = opts.retryMs ?? 1_000;
         this.owner = opts.owner ?? `${process.pid}-${crypto.randomUUID()}`;
     }
 
     /**
      * Writes the end of a request's record. When the store fails, the write is tried again in the
-     * background (1 s, doubling to 30 s) instead of failing the request: meanwhile the record stays
+     * background (after retryMs, 1 s, doubling to 30 s) instead of failing the request: meanwhile the record stays
      * pending under this live process, so a retry is told 409 and then gets the answer, never a
      * second transaction.
      */
@@ -75,12 +77,12 @@ export class IdempotencyStore {
                     () => this.unsettled.delete(id),
                     (err) => {
                         this.#onError(`idempotency ${what} (again)`, err as Error);
-                        again(Math.min(delayMs * 2, 30_000));
+                        again(Math.min(delayMs * 2, Math.max(30_000, this.#retryMs)));
                     },
                 );
             }, delayMs).unref();
         };
-        again(1_000);
+        again(this.#retryMs);
     }
 
     /** Announces this process to the other replicas, again every third of the lease (a no-op on SQLite). */

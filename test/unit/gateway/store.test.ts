@@ -11,7 +11,7 @@ import { createApp } from '../../../gateway/http/app';
 import { IdempotencyStore } from '../../../gateway/idempotency/store';
 import { createMetrics } from '../../../gateway/metrics';
 import { PostgresStore, unreachable } from '../../../gateway/store/postgres';
-import { SqliteStore } from '../../../gateway/store/sqlite';
+import { openDb, SqliteStore } from '../../../gateway/store/sqlite';
 import type { AppRow, Claim, GatewayStore } from '../../../gateway/store/store';
 import { notRun } from '../../not-run';
 import { type PostgresServer, postgresMissing, startPostgres } from '../../postgres';
@@ -315,5 +315,32 @@ describe('a gateway whose PostgreSQL database does not answer', function () {
             await store.close();
             await own.stop();
         }
+    });
+});
+
+describe('idempotency records when the store fails at the end of a request', () => {
+    it('Given the answer cannot be written, Then the request is not failed, the write is tried again until it lands, and until then a retry is told it is in flight', async () => {
+        let failures = 2;
+        class FlakyStore extends SqliteStore {
+            override async complete(...args: Parameters<SqliteStore['complete']>): Promise<void> {
+                if (failures-- > 0) throw unreachable(new Error('connection terminated'));
+                return super.complete(...args);
+            }
+        }
+        const flaky = new FlakyStore(openDb(':memory:'));
+        const errors: string[] = [];
+        const store = new IdempotencyStore(flaky, { ttlMs: 3600_000, owner: 'me', retryMs: 20, onError: (what) => errors.push(what) });
+        expect(await store.begin('app', 'key-settle-1', 'h', 'welfare')).to.deep.equal({ kind: 'new' });
+        await store.complete('app', 'key-settle-1', { status: 201, body: { ok: true } });
+        expect(store.unsettled.size).to.equal(1);
+        expect(await store.begin('app', 'key-settle-1', 'h', 'welfare'), 'not written yet').to.deep.equal({ kind: 'in-flight' });
+        for (let i = 0; i < 100 && store.unsettled.size > 0; i++) await sleep(10);
+        expect(store.unsettled.size).to.equal(0);
+        expect(errors).to.deep.equal(['idempotency complete', 'idempotency complete (again)']);
+        expect(await store.begin('app', 'key-settle-1', 'h', 'welfare')).to.deep.equal({
+            kind: 'replay',
+            response: { status: 201, body: { ok: true } },
+        });
+        await flaky.close();
     });
 });
