@@ -11,7 +11,6 @@ import pg from 'pg';
 import { ProblemError } from '../errors';
 import type { PreparedTransaction } from '../fabric/types';
 import { newSessionId } from './memory';
-import { pidAlive } from './sqlite';
 import {
     type AppRow,
     type BeginResult,
@@ -20,6 +19,7 @@ import {
     type ClaimedRow,
     decideClaim,
     type GatewayStore,
+    pidAlive,
     type RateLimiter,
     type SessionMap,
     type StoredResponse,
@@ -365,12 +365,14 @@ export class PostgresStore implements GatewayStore {
 
     sessions<T>(name: string, ttlMs: number): SessionMap<T> {
         const parse = (rows: { value: string }[]): T | undefined => (rows[0] ? (JSON.parse(rows[0].value) as T) : undefined);
+        // The database keeps a hash of each session id, as of each API key: whoever reads it cannot sign in with it.
+        const idHash = (id: string) => crypto.createHash('sha256').update(id).digest('base64url');
         return {
             add: async (value: T): Promise<string> => {
                 const id = newSessionId();
                 await this.#query(`INSERT INTO sessions (name, id, value, expires_at) VALUES ($1, $2, $3, ${NOW} + $4)`, [
                     name,
-                    id,
+                    idHash(id),
                     JSON.stringify(value),
                     ttlMs,
                 ]);
@@ -381,7 +383,7 @@ export class PostgresStore implements GatewayStore {
                     (
                         await this.#query<{ value: string }>(
                             `UPDATE sessions SET expires_at = ${NOW} + $3 WHERE name = $1 AND id = $2 AND expires_at > ${NOW} RETURNING value`,
-                            [name, id, ttlMs],
+                            [name, idHash(id), ttlMs],
                         )
                     ).rows,
                 ),
@@ -390,7 +392,7 @@ export class PostgresStore implements GatewayStore {
                     (
                         await this.#query<{ value: string }>(
                             `DELETE FROM sessions WHERE name = $1 AND id = $2 AND expires_at > ${NOW} RETURNING value`,
-                            [name, id],
+                            [name, idHash(id)],
                         )
                     ).rows,
                 ),

@@ -18,6 +18,7 @@ import {
     type ClaimedRow,
     decideClaim,
     type GatewayStore,
+    pidAlive,
     type RateLimiter,
     type SessionMap,
     type StoredResponse,
@@ -142,16 +143,6 @@ export function transaction<T>(db: Db, fn: () => T, mode: TransactionMode = 'DEF
     } catch (err) {
         if (db.isTransaction) db.exec('ROLLBACK');
         throw err;
-    }
-}
-
-/** Whether a process of this host with this pid exists (signal 0 checks without sending). */
-export function pidAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (err) {
-        return (err as NodeJS.ErrnoException).code === 'EPERM';
     }
 }
 

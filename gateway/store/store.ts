@@ -114,6 +114,16 @@ export function decideClaim(
     return { result: { kind: 'new' }, write: 'take-over' };
 }
 
+/** Whether a process of this host with this pid exists (signal 0 checks without sending). */
+export function pidAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (err) {
+        return (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
+}
+
 function ownerAlive(row: ClaimedRow, now: number, leaseMs: number, live: Liveness): boolean {
     if (row.owner === '' || row.heartbeat_at === null) return false;
     if (now - row.heartbeat_at > leaseMs) return false;

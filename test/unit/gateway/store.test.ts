@@ -5,6 +5,7 @@
 // one wrote (apps, idempotency records, rate limits, sessions, checkpoints) the other sees.
 import * as os from 'node:os';
 import { expect } from 'chai';
+import pg from 'pg';
 import request from 'supertest';
 import { AppStore } from '../../../gateway/auth/store';
 import { createApp } from '../../../gateway/http/app';
@@ -28,6 +29,8 @@ interface Backend {
 
 let server: PostgresServer | undefined;
 let databases = 0;
+/** The PostgreSQL database of the running suite, to look at what is stored. */
+let pgUrl = '';
 
 const backends: Backend[] = [
     {
@@ -48,6 +51,7 @@ const backends: Backend[] = [
         async open() {
             server ??= await startPostgres();
             const url = await server.createDatabase(`store_${process.pid}_${++databases}`);
+            pgUrl = url;
             return [await PostgresStore.open(url), await PostgresStore.open(url)];
         },
     },
@@ -214,6 +218,17 @@ for (const backend of backends) {
             expect(id).to.match(/^[A-Za-z0-9_-]{32}$/);
             expect(await sb.touch(id)).to.deep.equal(backend.shared ? { cardId: 'card-0001' } : undefined);
             expect(await a.sessions('console:session', 60_000).touch(id), 'another name is another map').to.equal(undefined);
+            if (backend.shared) {
+                // What the database keeps is a hash of the id, not the cookie's value.
+                const c = new pg.Client({ connectionString: pgUrl });
+                await c.connect();
+                const kept = (await c.query<{ id: string }>("SELECT id FROM sessions WHERE name = 'tracker:session'")).rows.map(
+                    (r) => r.id,
+                );
+                await c.end();
+                expect(kept).to.have.length(1);
+                expect(kept[0]).to.not.equal(id);
+            }
             const owner = backend.shared ? sb : sa;
             expect(await owner.take(id)).to.deep.equal({ cardId: 'card-0001' });
             expect(await owner.take(id), 'one use').to.equal(undefined);
