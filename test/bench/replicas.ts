@@ -93,9 +93,10 @@ async function main(): Promise<void> {
     const t = (await testNetwork()).topology;
     const pg = await startPostgres();
     const processes: GatewayProcess[] = [];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-replicas-'));
     try {
         const url = await pg.createDatabase('bench_replicas');
-        const sqliteFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-replicas-')), 'gateway.sqlite');
+        const sqliteFile = path.join(dir, 'gateway.sqlite');
         const provision = async (databaseFile: string) =>
             (
                 await provisionApp({
@@ -148,6 +149,7 @@ async function main(): Promise<void> {
     } finally {
         await Promise.all(processes.map((p) => p.stop()));
         await pg.stop();
+        fs.rmSync(dir, { recursive: true, force: true });
     }
 }
 
