@@ -11,8 +11,8 @@ import { Role } from '../chaincode/model/vocabulary';
 import { registerAndEnroll, revokeIdentity } from '../network/client/ca-identities';
 import { findOrg, loadTopology, type Topology } from '../network/client/topology';
 import { AppStore, APP_NAME_PATTERN, type App } from './auth/store';
-import { loadConfig } from './config';
-import { openDb } from './db';
+import { databaseOf, loadConfig } from './config';
+import { openStore } from './store/open';
 import { identityExists } from './fabric/identities';
 
 /** The `role` attribute values the chaincode knows (one list: chaincode/model/vocabulary.ts). */
@@ -28,6 +28,7 @@ export class AdminError extends Error {
 
 export interface ProvisionRequest {
     topology: Topology;
+    /** The gateway's SQLite file, or the postgres:// URL its replicas share (config.ts databaseOf). */
     databaseFile: string;
     mspId: string;
     name: string;
@@ -45,10 +46,10 @@ export async function provisionApp(req: ProvisionRequest): Promise<{ app: App; a
     if (!(ROLES as readonly string[]).includes(role)) throw new AdminError('ROLE_INVALID', `--role must be one of ${ROLES.join(', ')}`);
     if (role === 'department' && !req.dept) throw new AdminError('DEPT_REQUIRED', 'a department app needs --dept (e.g. welfare)');
     if (req.dept && !DEPT.test(req.dept)) throw new AdminError('DEPT_INVALID', `--dept must match ${DEPT.source}`);
-    const db = openDb(req.databaseFile);
+    const db = await openStore(req.databaseFile);
     try {
         const store = new AppStore(db);
-        if (store.list().some((a) => a.name === req.name))
+        if ((await store.list()).some((a) => a.name === req.name))
             throw new AdminError('APP_EXISTS', `an app named ${req.name} exists (rotate-key gives it a new key)`);
         let identity = req.identity;
         let enrolled = false;
@@ -62,10 +63,10 @@ export async function provisionApp(req: ProvisionRequest): Promise<{ app: App; a
             await registerAndEnroll(req.topology, { mspId: req.mspId, name: identity, attrs, reuse: true });
             enrolled = true;
         }
-        const { app, apiKey } = store.create({ name: req.name, mspId: req.mspId, identity, role, dept: req.dept });
+        const { app, apiKey } = await store.create({ name: req.name, mspId: req.mspId, identity, role, dept: req.dept });
         return { app, apiKey, enrolled };
     } finally {
-        db.close();
+        await db.close();
     }
 }
 
@@ -79,18 +80,18 @@ export async function disableApp(
     databaseFile: string,
     name: string,
 ): Promise<{ identity: string; registered: boolean; revoked: number; sharedWith: string[] }> {
-    const db = openDb(databaseFile);
+    const db = await openStore(databaseFile);
     try {
         const store = new AppStore(db);
-        const apps = store.list();
+        const apps = await store.list();
         const app = apps.find((a) => a.name === name);
         if (!app) throw new AdminError('APP_NOT_FOUND', `no active app named ${name}`);
         const sharedWith = apps.filter((a) => a.name !== name && a.identity === app.identity).map((a) => a.name);
         const r = sharedWith.length > 0 ? { registered: true, revoked: 0 } : await revokeIdentity(topology, app.mspId, app.identity);
-        store.disable(name);
+        await store.disable(name);
         return { identity: app.identity, ...r, sharedWith };
     } finally {
-        db.close();
+        await db.close();
     }
 }
 
@@ -129,7 +130,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             if (!name) throw new AdminError('USAGE', '--name is required');
             const r = await provisionApp({
                 topology,
-                databaseFile: cfg.databaseFile,
+                databaseFile: databaseOf(cfg),
                 mspId: org,
                 name,
                 role: str('role'),
@@ -145,22 +146,22 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
             return;
         }
         case 'list-apps': {
-            const db = openDb(cfg.databaseFile);
+            const db = await openStore(databaseOf(cfg));
             try {
-                const apps = new AppStore(db).list();
+                const apps = await new AppStore(db).list();
                 return out(
                     json
                         ? JSON.stringify(apps)
                         : apps.map((a) => `${a.name}\t${a.identity}\t${a.role}\t${a.dept ?? ''}\t${a.createdAt}`).join('\n') || '(no apps)',
                 );
             } finally {
-                db.close();
+                await db.close();
             }
         }
         case 'disable-app': {
             const name = str('name');
             if (!name) throw new AdminError('USAGE', '--name is required');
-            const r = await disableApp(topology, cfg.databaseFile, name);
+            const r = await disableApp(topology, databaseOf(cfg), name);
             if (json) return out(JSON.stringify({ name, ...r }));
             out(`disabled app ${name}`);
             if (r.sharedWith.length > 0) out(`identity ${r.identity} kept: still used by ${r.sharedWith.join(', ')}`);
@@ -171,14 +172,14 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         case 'rotate-key': {
             const name = str('name');
             if (!name) throw new AdminError('USAGE', '--name is required');
-            const db = openDb(cfg.databaseFile);
+            const db = await openStore(databaseOf(cfg));
             try {
                 const store = new AppStore(db);
-                const key = store.rotateKey(name);
+                const key = await store.rotateKey(name);
                 if (flags['key-only']) return out(key);
                 return out(json ? JSON.stringify({ name, apiKey: key }) : `new API key of ${name} (shown once): ${key}`);
             } finally {
-                db.close();
+                await db.close();
             }
         }
         default:

@@ -63,8 +63,12 @@ export interface GatewayConfig {
     /** Host name the peer's TLS certificate is checked against (its SANs include localhost, 127.0.0.1 and its name). */
     peerHostOverride: string | undefined;
     tlsRootCertPath: string;
-    /** SQLite file with the apps, the API key hashes, idempotency records and event checkpoints. */
+    /** SQLite file with the apps, the API key hashes, idempotency records and event checkpoints (the default backend). */
     databaseFile: string;
+    /** GATEWAY_DATABASE_URL: a PostgreSQL database shared by the org's gateway replicas, instead of the SQLite file. */
+    databaseUrl: string | undefined;
+    /** A replica whose heartbeat in the shared database is older than this is taken for dead (its pending requests are taken over). */
+    replicaLeaseMs: number;
     deadlines: Deadlines;
     retry: RetryPolicy;
     commitScope: CommitScope;
@@ -214,6 +218,8 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
         peerHostOverride: env.GATEWAY_PEER_HOST_OVERRIDE || undefined,
         tlsRootCertPath,
         databaseFile: args.databaseFile ?? env.GATEWAY_DB ?? path.join(topology.stateDir, 'gateways', mspId, 'gateway.sqlite'),
+        databaseUrl: databaseUrlEnv(env),
+        replicaLeaseMs: intEnv(env, 'GATEWAY_REPLICA_LEASE_MS', 15_000, 300),
         deadlines: {
             evaluate: intEnv(env, 'GATEWAY_EVALUATE_TIMEOUT_MS', 5_000, 1),
             endorse: intEnv(env, 'GATEWAY_ENDORSE_TIMEOUT_MS', 15_000, 1),
@@ -285,3 +291,14 @@ export function assertConfigFiles(cfg: GatewayConfig): void {
             throw new ConfigError(`no CA certificate for client certificates (${cfg.mspId}'s msp/cacerts is empty)`);
     }
 }
+
+function databaseUrlEnv(env: NodeJS.ProcessEnv): string | undefined {
+    const url = env.GATEWAY_DATABASE_URL || undefined;
+    if (url !== undefined && !/^postgres(ql)?:\/\//i.test(url)) {
+        throw new ConfigError('GATEWAY_DATABASE_URL must be a postgres:// or postgresql:// URL (unset: the SQLite file)');
+    }
+    return url;
+}
+
+/** Where the gateway's state is: the shared PostgreSQL database when GATEWAY_DATABASE_URL is set, else the SQLite file. */
+export const databaseOf = (cfg: Pick<GatewayConfig, 'databaseFile' | 'databaseUrl'>): string => cfg.databaseUrl ?? cfg.databaseFile;

@@ -9,15 +9,21 @@
 // the secret is kept like the API key hashes beside it (back up the database; losing it ends the
 // tokens, and with them the representatives' power, until the issuer records the minority anew).
 import * as crypto from 'node:crypto';
-import { gatewaySecret, type Db } from './db';
+import type { GatewayStore } from './store/store';
 import type { ChainSeeds } from './http/route';
 
 export class MinoritySecret implements ChainSeeds {
-    #key: Buffer | undefined;
-    constructor(readonly db: Db) {}
+    #key: Promise<Buffer> | undefined;
+    constructor(readonly store: GatewayStore) {}
 
-    chainSeed(cardId: string): Uint8Array {
-        this.#key ??= gatewaySecret(this.db, 'minority-chains');
-        return crypto.createHmac('sha256', this.#key).update(`minority-chain|${cardId}`).digest();
+    async chainSeed(cardId: string): Promise<Uint8Array> {
+        this.#key ??= this.store.secret('minority-chains');
+        this.#key.catch(() => {
+            this.#key = undefined; // the database did not answer: ask again next time
+        });
+        return crypto
+            .createHmac('sha256', await this.#key)
+            .update(`minority-chain|${cardId}`)
+            .digest();
     }
 }

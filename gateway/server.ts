@@ -1,11 +1,13 @@
 // Main of one org's gateway: `node dist/gateway/server.js --org SeoulMSP [--topology FILE] [--port N] [--db FILE]`.
-// Reads the topology, opens the database and one gRPC client to the org's peer, serves HTTP, and
-// on SIGTERM/SIGINT stops accepting, lets in-flight requests finish, then closes Fabric and SQLite.
+// Reads the topology, opens the store (the SQLite file, or the PostgreSQL database replicas share
+// when GATEWAY_DATABASE_URL is set) and one gRPC client to the org's peer, serves HTTP, and on
+// SIGTERM/SIGINT stops accepting, lets in-flight requests finish, then closes Fabric and the store.
 import * as fs from 'node:fs';
 import type { Server } from 'node:http';
 import { registerChaincodeCodes } from './errors';
-import { assertConfigFiles, loadConfig, parseArgs, type GatewayConfig } from './config';
-import { openDb, type Db } from './db';
+import { assertConfigFiles, databaseOf, loadConfig, parseArgs, type GatewayConfig } from './config';
+import { openStore } from './store/open';
+import type { GatewayStore } from './store/store';
 import { AppStore } from './auth/store';
 import { FabricGatewayLayer } from './fabric/client';
 import type { FabricLayer } from './fabric/types';
@@ -27,23 +29,29 @@ export interface RunningGateway {
 
 export async function startGateway(
     cfg: GatewayConfig,
-    opts: { fabric?: FabricLayer; db?: Db; log?: Logger } = {},
+    opts: { fabric?: FabricLayer; store?: GatewayStore; log?: Logger } = {},
 ): Promise<RunningGateway> {
     registerChaincodeCodes(CHAINCODE_HTTP_STATUS);
     const log = opts.log ?? createLogger({ node: paths.gatewayName(cfg.topology, cfg.mspId), mspId: cfg.mspId }, cfg.logLevel);
     const metrics = createMetrics({ defaultMetrics: true });
-    const db = opts.db ?? openDb(cfg.databaseFile);
+    const store = opts.store ?? (await openStore(databaseOf(cfg)));
     const fabric = opts.fabric ?? new FabricGatewayLayer(cfg, { metrics, log });
-    const idempotency = new IdempotencyStore(db, { ttlMs: cfg.idempotencyTtlMs });
-    idempotency.sweep();
-    const sweeper = setInterval(() => idempotency.sweep(), 3600_000);
+    const storeFailed = (what: string) => (err: Error) => log.warn(`${what} failed`, { store: store.where, error: err.message });
+    const idempotency = new IdempotencyStore(store, {
+        ttlMs: cfg.idempotencyTtlMs,
+        leaseMs: cfg.replicaLeaseMs,
+        onError: (what, err) => storeFailed(what)(err),
+    });
+    await idempotency.start(storeFailed('replica heartbeat'));
+    await idempotency.sweep();
+    const sweeper = setInterval(() => idempotency.sweep().catch(storeFailed('sweep')), 3600_000);
     sweeper.unref();
     const gateway = createApp({
         mspId: cfg.mspId,
         fabric,
-        apps: new AppStore(db),
+        apps: new AppStore(store),
         idempotency,
-        db,
+        store,
         log,
         metrics,
         bodyLimit: cfg.bodyLimit,
@@ -81,10 +89,11 @@ export async function startGateway(
             await closed;
             clearInterval(sweeper);
             await fabric.close();
-            db.close();
+            await idempotency.stop().catch(storeFailed('leaving the replicas'));
+            await store.close();
             log.info('stopped');
         })());
-    log.info('listening', { url, peer: cfg.peerEndpoint, channel: cfg.channel, chaincode: cfg.chaincode });
+    log.info('listening', { url, peer: cfg.peerEndpoint, channel: cfg.channel, chaincode: cfg.chaincode, store: store.where });
     return { server, gateway, url, stop };
 }
 

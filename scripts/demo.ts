@@ -13,8 +13,8 @@ import { AppStore } from '../gateway/auth/store';
 import { provisionApp } from '../gateway/admin';
 import { DeviceKey } from '../gateway/citizen/device';
 import { seoulDate, seoulMonth } from '../chaincode/model';
-import { loadConfig } from '../gateway/config';
-import { openDb } from '../gateway/db';
+import { databaseOf, loadConfig } from '../gateway/config';
+import { openStore } from '../gateway/store/open';
 
 export interface Call {
     method: 'GET' | 'POST' | 'PUT';
@@ -138,15 +138,15 @@ export async function ensureApp(
     opts: { identity?: string; role: string; dept?: string },
 ): Promise<GatewayClient> {
     const cfg = loadConfig({ org: mspId, topologyFile: t.file });
-    const db = openDb(cfg.databaseFile);
+    const db = await openStore(databaseOf(cfg));
     let apiKey: string;
     try {
         const store = new AppStore(db);
-        apiKey = store.list().some((a) => a.name === name) ? store.rotateKey(name) : '';
+        apiKey = (await store.list()).some((a) => a.name === name) ? await store.rotateKey(name) : '';
     } finally {
-        db.close();
+        await db.close();
     }
-    if (!apiKey) apiKey = (await provisionApp({ topology: t, databaseFile: cfg.databaseFile, mspId, name, ...opts })).apiKey;
+    if (!apiKey) apiKey = (await provisionApp({ topology: t, databaseFile: databaseOf(cfg), mspId, name, ...opts })).apiKey;
     const org = findOrg(t, mspId);
     return new GatewayClient(`[${mspId} ${name}]`, `http://${address(gatewayOf(org))}`, apiKey);
 }

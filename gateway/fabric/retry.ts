@@ -23,7 +23,7 @@ export interface TransactionLike {
 
 export interface RetryHooks {
     timed<T>(phase: FabricPhase, work: () => Promise<T>): Promise<T>;
-    onPrepared?(tx: PreparedTransaction): void;
+    onPrepared?(tx: PreparedTransaction): void | Promise<void>;
     onRetry?(reason: 'conflict' | 'submit' | 'commit_status', transactionId: string): void;
     sleep?(ms: number): Promise<void>;
 }
@@ -36,7 +36,7 @@ export async function submitWithRetry(
     const wait = hooks.sleep ?? sleep;
     for (let attempt = 1; ; attempt++) {
         const tx = await hooks.timed('endorse', endorse);
-        hooks.onPrepared?.({ transactionId: tx.getTransactionId(), bytes: tx.getBytes(), result: tx.getResult() });
+        await hooks.onPrepared?.({ transactionId: tx.getTransactionId(), bytes: tx.getBytes(), result: tx.getResult() });
         try {
             return await submitPrepared(tx, policy, hooks);
         } catch (err) {

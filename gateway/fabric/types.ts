@@ -31,8 +31,8 @@ export interface SubmitResult {
 }
 
 export interface SubmitHooks {
-    /** Called after each successful endorsement, before the transaction is sent to the orderer. */
-    onPrepared?(tx: PreparedTransaction): void;
+    /** Called after each successful endorsement and awaited before the transaction is sent to the orderer (a throw sends nothing). */
+    onPrepared?(tx: PreparedTransaction): void | Promise<void>;
 }
 
 export interface ChaincodeEventMessage {

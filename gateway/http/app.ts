@@ -8,26 +8,17 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import { clientCertificateName } from '../auth/certificate';
 import type { AppStore } from '../auth/store';
-import type { Db } from '../db';
 import { PROBLEM_CONTENT_TYPE, ProblemError, toProblem, unauthorized } from '../errors';
 import type { EventStream, FabricLayer } from '../fabric/types';
 import type { IdempotencyStore } from '../idempotency/store';
 import type { Logger } from '../../network/client/logger';
 import type { Metrics } from '../metrics';
 import { MinoritySecret } from '../minority';
+import type { GatewayStore } from '../store/store';
 import { buildOpenApi } from './openapi';
 import { dispatcher, type RouteSpec } from './route';
 import { v1Routes } from './routes';
-import {
-    clientAddress,
-    DEFAULT_LIMITS,
-    perKeyLimit,
-    rateLimited,
-    type RequestLimits,
-    routeWeight,
-    StreamQuota,
-    TokenBuckets,
-} from './limits';
+import { clientAddress, DEFAULT_LIMITS, perKeyLimit, rateLimited, type RequestLimits, routeWeight, StreamQuota } from './limits';
 import { OPS_ROUTES } from './ops';
 import { accessStream, STREAM_OPERATION_ID, STREAM_PATH } from './sse';
 import { BODY_REFUSALS } from './statuses';
@@ -38,7 +29,8 @@ export interface AppDeps {
     fabric: FabricLayer;
     apps: AppStore;
     idempotency: IdempotencyStore;
-    db: Db;
+    /** The gateway's state: apps, idempotency records, checkpoints, rate limits, sessions (gateway/store). */
+    store: GatewayStore;
     log: Logger;
     metrics: Metrics;
     bodyLimit?: string;
@@ -165,18 +157,18 @@ export function createApp(deps: AppDeps): GatewayApp {
     const known = new Set([...routes.map((r) => r.operationId), STREAM_OPERATION_ID]);
     const unknown = Object.keys(limits.weights).filter((id) => !known.has(id));
     if (unknown.length) throw new Error(`GATEWAY_CONFIG_INVALID: rate weights name unknown operations: ${unknown.join(', ')}`);
-    const perKey = new TokenBuckets(limits.max, limits.windowMs);
-    const anonymous = new TokenBuckets(limits.anonymousMax, limits.windowMs);
-    const anonymousRefusal = (req: Request): ProblemError | undefined => {
-        const wait = anonymous.take(clientAddress(req), 1);
+    const perKey = deps.store.rateLimiter('key', limits.max, limits.windowMs);
+    const anonymous = deps.store.rateLimiter('address', limits.anonymousMax, limits.windowMs);
+    const anonymousRefusal = async (req: Request): Promise<ProblemError | undefined> => {
+        const wait = await anonymous.take(clientAddress(req), 1);
         return wait ? rateLimited('too many requests without a valid API key from this address', wait) : undefined;
     };
     // Everything outside /v1 is served without a key: count it per client address (health probes excepted;
     // the web UIs' APIs count signed-in sessions per app and the rest per address themselves, see web.ts).
     const unlimited = new Set(OPS_ROUTES.filter((r) => r.unlimited).map((r) => r.path));
-    app.use((req, _res, next) => {
+    app.use(async (req, _res, next) => {
         if (unlimited.has(req.path) || /^\/(v1|tracker\/api|console\/api)(\/|$)/i.test(req.path)) return next();
-        next(anonymousRefusal(req));
+        next(await anonymousRefusal(req));
     });
 
     // ---- operations and the front page (no API key): ops.ts ----
@@ -184,6 +176,7 @@ export function createApp(deps: AppDeps): GatewayApp {
     const opsContext = {
         mspId: deps.mspId,
         fabric: deps.fabric,
+        store: deps.store,
         metrics: deps.metrics,
         openapi,
         sendProblem,
@@ -216,12 +209,12 @@ export function createApp(deps: AppDeps): GatewayApp {
 
     // ---- /v1: API key, rate limit, JSON body ----
     const v1 = express.Router();
-    v1.use((req, res, next) => {
+    v1.use(async (req, res, next) => {
         const header = req.get('Authorization');
         const key = header?.startsWith('Bearer ') ? header.slice(7).trim() : req.get('X-API-Key');
-        const byKey = key ? deps.apps.authenticate(key) : undefined;
+        const byKey = key ? await deps.apps.authenticate(key) : undefined;
         const certName = clientCertificateName(req);
-        const byCert = certName ? deps.apps.byName(certName) : undefined;
+        const byCert = certName ? await deps.apps.byName(certName) : undefined;
         if (byCert && key && byKey?.appId !== byCert.appId) {
             return next(unauthorized('the API key and the client certificate name different apps'));
         }
@@ -232,7 +225,7 @@ export function createApp(deps: AppDeps): GatewayApp {
         }
         // Failed authentications count against the client's address, so guessing keys is slow too.
         next(
-            anonymousRefusal(req) ??
+            (await anonymousRefusal(req)) ??
                 unauthorized(
                     key || certName
                         ? 'neither the API key nor the client certificate is valid for this gateway'
@@ -252,7 +245,7 @@ export function createApp(deps: AppDeps): GatewayApp {
         res.locals.route = route;
         next();
     };
-    const dispatchDeps = { fabric: deps.fabric, idempotency: deps.idempotency, log: deps.log, now, seeds: new MinoritySecret(deps.db) };
+    const dispatchDeps = { fabric: deps.fabric, idempotency: deps.idempotency, log: deps.log, now, seeds: new MinoritySecret(deps.store) };
     for (const r of routes) {
         v1[r.method](
             r.path.replace(/^\/v1/, ''),
@@ -263,7 +256,13 @@ export function createApp(deps: AppDeps): GatewayApp {
             dispatcher(r, dispatchDeps),
         );
     }
-    const stream = accessStream({ fabric: deps.fabric, db: deps.db, log: deps.log, streams, quota: new StreamQuota(limits.streamsPerKey) });
+    const stream = accessStream({
+        fabric: deps.fabric,
+        store: deps.store,
+        log: deps.log,
+        streams,
+        quota: new StreamQuota(limits.streamsPerKey),
+    });
     const streamLimit = perKeyLimit(perKey, routeWeight(limits, STREAM_OPERATION_ID, 'post'));
     v1.get(STREAM_PATH.replace(/^\/v1/, ''), routeName(STREAM_PATH), streamLimit, stream);
     app.use('/v1', v1);
@@ -281,6 +280,7 @@ export function createApp(deps: AppDeps): GatewayApp {
         stream: [streamLimit, stream],
         limit: (r) => perKeyLimit(perKey, routeWeight(limits, r.operationId, r.method)),
         anonymousRefusal,
+        store: deps.store,
         jsonBody,
         webDir: deps.webDir,
     });

@@ -1,8 +1,11 @@
 // Request limits of one gateway: a weighted token bucket per API key (a submit costs more than a
 // read), a bucket per client address for requests without a valid key, and a cap on the event
-// streams one key holds open. In memory, per gateway process: each instance limits what it serves.
+// streams one key holds open. The buckets are the store's (gateway/store): in the process on SQLite,
+// in the database on PostgreSQL, so that replicas behind a load balancer share one limit per key.
+// The stream cap stays per process (a stream is a connection to one replica).
 import type { Request, RequestHandler, Response } from 'express';
 import { ProblemError } from '../errors';
+import type { RateLimiter } from '../store/store';
 
 export interface RequestLimits {
     /** Each API key has `max` tokens, refilled evenly over `windowMs`; a request costs its route's weight. */
@@ -31,54 +34,14 @@ export function routeWeight(limits: RequestLimits, operationId: string, method: 
     return limits.weights[operationId] ?? (method === 'get' ? 1 : 5);
 }
 
-/** Token buckets by key, refilled continuously; full buckets are forgotten when the map grows. */
-export class TokenBuckets {
-    readonly #buckets = new Map<string, { tokens: number; at: number }>();
-    readonly #perMs: number;
-    constructor(
-        readonly capacity: number,
-        readonly windowMs: number,
-        readonly now: () => number = Date.now,
-        readonly maxEntries = 100_000,
-    ) {
-        this.#perMs = capacity / windowMs;
-    }
-
-    #refilled(key: string, at: number): { tokens: number; at: number } {
-        const b = this.#buckets.get(key);
-        if (!b) return { tokens: this.capacity, at };
-        return { tokens: Math.min(this.capacity, b.tokens + (at - b.at) * this.#perMs), at };
-    }
-
-    /** Takes `cost` tokens of `key`: 0 when granted, else the whole seconds until they would be there. */
-    take(key: string, cost: number): number {
-        const at = this.now();
-        const b = this.#refilled(key, at);
-        if (b.tokens < cost) {
-            this.#buckets.set(key, b);
-            return Math.max(1, Math.ceil((Math.min(cost, this.capacity) - b.tokens) / this.#perMs / 1000));
-        }
-        b.tokens -= cost;
-        if (this.#buckets.size >= this.maxEntries) this.#forgetFull(at);
-        this.#buckets.set(key, b);
-        return 0;
-    }
-
-    #forgetFull(at: number): void {
-        for (const key of [...this.#buckets.keys()]) {
-            if (this.#refilled(key, at).tokens >= this.capacity) this.#buckets.delete(key);
-        }
-    }
-}
-
 export const rateLimited = (detail: string, retryAfterSeconds: number): ProblemError =>
     new ProblemError({ status: 429, code: 'RATE_LIMITED', title: 'Too many requests', detail, retryAfterSeconds });
 
 /** Charges the calling app (res.locals.app) the route's weight. */
-export function perKeyLimit(buckets: TokenBuckets, weight: number): RequestHandler {
-    return (_req: Request, res: Response, next) => {
+export function perKeyLimit(buckets: RateLimiter, weight: number): RequestHandler {
+    return async (_req: Request, res: Response, next) => {
         const appId = (res.locals.app as { appId: string }).appId;
-        const wait = buckets.take(appId, weight);
+        const wait = await buckets.take(appId, weight);
         if (wait) return next(rateLimited('the rate limit of this API key is exceeded', wait));
         next();
     };

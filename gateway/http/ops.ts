@@ -8,6 +8,7 @@ import { CHAINCODE_FN as F, type ChaincodeFn } from '../../chaincode/surface';
 import { ProblemError } from '../errors';
 import type { FabricLayer } from '../fabric/types';
 import type { Metrics } from '../metrics';
+import type { GatewayStore } from '../store/store';
 import { FrontPage, HealthAnswer, OpenApiDocument, ReadyAnswer, ReportAnswer } from './answers';
 import { ReportQuery } from './dto';
 import { reportMonth } from './handlers';
@@ -17,6 +18,8 @@ import { validateInto } from './validate';
 export interface OpsContext {
     mspId: string;
     fabric: FabricLayer;
+    /** The gateway's store: readiness asks it too. */
+    store: GatewayStore;
     metrics: Metrics;
     openapi: Record<string, unknown>;
     /** The gateway's own Fabric identity (a client of its org without a role) for what the public may read. */
@@ -55,11 +58,30 @@ export const OPS_ROUTES: readonly OpsRouteSpec[] = [
     {
         path: '/readyz',
         operationId: 'readyz',
-        summary: "Readiness: the org's peer answers (503 FABRIC_UNAVAILABLE, Retry-After, when it does not)",
+        summary:
+            "Readiness: the org's peer and the gateway's database answer (503 FABRIC_UNAVAILABLE or DATABASE_UNAVAILABLE, Retry-After, when not)",
         answer: ReadyAnswer,
         unlimited: true,
-        errors: { 503: ['FABRIC_UNAVAILABLE'] },
+        errors: { 503: ['FABRIC_UNAVAILABLE', 'DATABASE_UNAVAILABLE'] },
         async handle(ctx, req, res) {
+            // A replica whose database is gone leaves the load balancer's pool until it is back.
+            const stored = await ctx.store.ping().then(
+                () => true,
+                () => false,
+            );
+            if (!stored) {
+                return ctx.sendProblem(
+                    res,
+                    req,
+                    new ProblemError({
+                        status: 503,
+                        code: 'DATABASE_UNAVAILABLE',
+                        title: 'Not ready',
+                        detail: "the gateway's database does not answer",
+                        retryAfterSeconds: 2,
+                    }),
+                );
+            }
             if (await ctx.fabric.ready()) return void res.json({ status: 'READY', mspId: ctx.mspId });
             ctx.sendProblem(
                 res,

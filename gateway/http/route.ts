@@ -49,12 +49,12 @@ export interface CallContext {
     /** The gateway's clock (the proposals it sends carry the same time). */
     now(): Date;
     /** The seed of a card's minority chains (issuer gateway only): derived from the gateway's own secret, never sent to the ledger or stored. */
-    chainSeed(cardId: string): Uint8Array;
+    chainSeed(cardId: string): Promise<Uint8Array>;
 }
 
 /** Where the seeds of the minority chains come from (gateway/minority.ts). */
 export interface ChainSeeds {
-    chainSeed(cardId: string): Uint8Array;
+    chainSeed(cardId: string): Promise<Uint8Array>;
 }
 
 export interface HandlerOutput {
@@ -158,7 +158,7 @@ function makeContext(deps: DispatchDeps, app: App, requestId: string, idemKey: s
         chainInfo: () => deps.fabric.chainInfo(app.identity),
         channelOrgs: () => deps.fabric.channelOrgs(app.identity),
         now: () => (deps.now ? deps.now() : new Date()),
-        chainSeed(cardId: string) {
+        async chainSeed(cardId: string) {
             if (!deps.seeds) throw new Error('GATEWAY_CONFIG_INVALID: this gateway holds no minority chain secret');
             return deps.seeds.chainSeed(cardId);
         },
@@ -191,15 +191,22 @@ function makeContext(deps: DispatchDeps, app: App, requestId: string, idemKey: s
                 }
             }
             const r = await deps.fabric.submit(app.identity, req, {
-                onPrepared: (tx) => {
+                onPrepared: async (tx) => {
+                    // Another replica took the key over (this one was taken for dead): it resumes or starts anew, this one sends nothing.
+                    if (idemKey && !(await deps.idempotency.prepared(app.appId, idemKey, fn, tx))) throw claimLost();
                     state.prepared = true;
-                    if (idemKey) deps.idempotency.prepared(app.appId, idemKey, fn, tx);
                 },
             });
             return { result: decode<T>(r.result), transactionId: r.transactionId, blockNumber: r.blockNumber.toString() };
         },
     };
 }
+
+const inFlight = (detail: string): ProblemError =>
+    new ProblemError({ status: 409, code: 'IDEMPOTENCY_IN_FLIGHT', title: 'Request in progress', detail, retryAfterSeconds: 1 });
+
+const claimLost = (): ProblemError =>
+    inFlight('another gateway replica took this Idempotency-Key over while this one endorsed; retry: that replica answers');
 
 function sendJson(res: Response, status: number, body: unknown): void {
     res.status(status).json(body);
@@ -266,7 +273,12 @@ export function dispatcher(spec: RouteSpec, deps: DispatchDeps): RequestHandler 
         }
         const state: ContextState = { prepared: false };
         if (idemKey) {
-            const begun = deps.idempotency.begin(app.appId, idemKey, requestHash(req.method, req.path, req.body ?? null), app.identity);
+            const begun = await deps.idempotency.begin(
+                app.appId,
+                idemKey,
+                requestHash(req.method, req.path, req.body ?? null),
+                app.identity,
+            );
             switch (begun.kind) {
                 case 'mismatch':
                     throw new ProblemError({
@@ -276,13 +288,7 @@ export function dispatcher(spec: RouteSpec, deps: DispatchDeps): RequestHandler 
                         detail: 'this Idempotency-Key was used with a different request',
                     });
                 case 'in-flight':
-                    throw new ProblemError({
-                        status: 409,
-                        code: 'IDEMPOTENCY_IN_FLIGHT',
-                        title: 'Request in progress',
-                        detail: 'a request with this Idempotency-Key is still being processed; retry later',
-                        retryAfterSeconds: 1,
-                    });
+                    throw inFlight('a request with this Idempotency-Key is still being processed; retry later');
                 case 'replay': {
                     res.set('Idempotent-Replayed', 'true');
                     const stored = begun.response;
@@ -309,21 +315,21 @@ export function dispatcher(spec: RouteSpec, deps: DispatchDeps): RequestHandler 
             const out = await spec.handle(ctx, { params, query, body });
             const status = out.status ?? spec.success.status;
             if (idemKey)
-                deps.idempotency.complete(app.appId, idemKey, { status, body: spec.toStored ? spec.toStored(out.body) : out.body });
+                await deps.idempotency.complete(app.appId, idemKey, { status, body: spec.toStored ? spec.toStored(out.body) : out.body });
             sendJson(res, status, out.body);
         } catch (err) {
             const problem = toProblem(err);
             if (idemKey) {
                 if (problem.status < 500) {
-                    deps.idempotency.complete(app.appId, idemKey, {
+                    await deps.idempotency.complete(app.appId, idemKey, {
                         status: problem.status,
                         body: problem.toProblem(req.originalUrl, requestId),
                     });
                 } else if (state.prepared || state.resume || err instanceof OutcomeUnknownError) {
                     // A signed transaction exists and may commit: the next retry resumes it, never a new one.
-                    deps.idempotency.abandon(app.appId, idemKey);
+                    await deps.idempotency.abandon(app.appId, idemKey);
                 } else {
-                    deps.idempotency.release(app.appId, idemKey);
+                    await deps.idempotency.release(app.appId, idemKey);
                 }
             }
             throw problem.status >= 500 && !(err instanceof ProblemError) ? Object.assign(problem, { cause: err }) : problem;

@@ -121,7 +121,7 @@ export function oversightRoutes(): RouteSpec[] {
                     const step1 = await ctx.submit<typeof anchors>(
                         F.prepareMinority,
                         { cardId: params.cardId },
-                        { transient: { [TRANSIENT_CHAIN_SEED]: ctx.chainSeed(params.cardId) }, endorsingOrgs: [ISSUER_MSP] },
+                        { transient: { [TRANSIENT_CHAIN_SEED]: await ctx.chainSeed(params.cardId) }, endorsingOrgs: [ISSUER_MSP] },
                     );
                     anchors = {
                         startDate: step1.result.startDate,
@@ -173,7 +173,7 @@ export function oversightRoutes(): RouteSpec[] {
                 const token =
                     minority.status === MinorityStatus.ACTIVE
                         ? ownToken(
-                              minoritySeeds(ctx.chainSeed(params.cardId), params.cardId).ownSeed,
+                              minoritySeeds(await ctx.chainSeed(params.cardId), params.cardId).ownSeed,
                               minority.ownAnchor,
                               minorityDay(ctx, minority),
                           )
@@ -291,7 +291,7 @@ export function oversightRoutes(): RouteSpec[] {
                         minorities.set(cardId, m);
                         if (m.status !== MinorityStatus.ACTIVE) continue;
                         const token = powerToken(
-                            minoritySeeds(ctx.chainSeed(cardId), cardId).powerSeed,
+                            minoritySeeds(await ctx.chainSeed(cardId), cardId).powerSeed,
                             m.powerAnchor,
                             minorityDay(ctx, m),
                         );

@@ -5,9 +5,9 @@
 import { checkpointers, type Checkpointer } from '@hyperledger/fabric-gateway';
 import type { Request, RequestHandler, Response } from 'express';
 import { SignedAccessLogListRequest } from '../../chaincode/model';
-import type { Db } from '../db';
 import { badRequest } from '../errors';
-import { SqliteCheckpointer } from '../events/checkpointer';
+import { StoreCheckpointer } from '../events/checkpointer';
+import type { GatewayStore } from '../store/store';
 import { ACCESS_EVENT_NAMES, CHAINCODE_FN as F, type ChaincodeFn } from '../../chaincode/surface';
 import type { EventStream, FabricLayer } from '../fabric/types';
 import type { Logger } from '../../network/client/logger';
@@ -47,7 +47,7 @@ export interface StreamRegistry {
 
 export function accessStream(deps: {
     fabric: FabricLayer;
-    db: Db;
+    store: GatewayStore;
     log: Logger;
     streams: StreamRegistry;
     /** Open streams per app (checked before the chaincode is asked). */
@@ -94,7 +94,7 @@ export function accessStream(deps: {
                 });
             }
             const checkpoint: Checkpointer = query.subscriber
-                ? new SqliteCheckpointer(deps.db, `sse:${app.appId}:${cardId}:${query.subscriber}`)
+                ? await StoreCheckpointer.load(deps.store, `sse:${app.appId}:${cardId}:${query.subscriber}`)
                 : checkpointers.inMemory();
             if (resumeAt) await checkpoint.checkpointTransaction(BigInt(resumeAt[1]), resumeAt[2]);
             const fresh = checkpoint.getBlockNumber() === undefined;

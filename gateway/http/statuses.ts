@@ -73,7 +73,9 @@ export function problemsOf(op: Operation): Problems {
     // The HTTP server (listen.ts) and the app's first middleware (app.ts).
     add(431, 'HEADERS_TOO_LARGE');
     add(503, 'SHUTTING_DOWN');
+    // A limited request reads its bucket, a /v1 request its app, a session route its session: with PostgreSQL, from the database.
     if (!op.unlimited) add(429, 'RATE_LIMITED');
+    if (!op.unlimited) add(503, 'DATABASE_UNAVAILABLE');
     if (op.ui) add(403, 'CROSS_ORIGIN');
     if (op.kind === 'v1') {
         add(401, 'UNAUTHENTICATED');

@@ -10,7 +10,6 @@
 //   writes are the audit office's decisions (findings, reviews, seals, blocks), as that app.
 // - the public transparency page (/transparency/): no session, it reads /public/transparency.
 // Sessions live in memory (a restart signs everyone out), in an HttpOnly, SameSite=Strict cookie.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
@@ -20,6 +19,7 @@ import { IsArray, IsIn, IsInt, IsOptional, IsString, Matches, ValidateNested } f
 import { JSONSchema } from 'class-validator-jsonschema';
 import { ID_PATTERN, MSP_ID_PATTERN, SignedAuthChallenge } from '../../chaincode/model';
 import type { App, AppStore } from '../auth/store';
+import type { GatewayStore, SessionMap } from '../store/store';
 import { ProblemError, unauthorized } from '../errors';
 import { CHAINCODE_FN as F, type ChaincodeFn } from '../../chaincode/surface';
 import type { FabricLayer } from '../fabric/types';
@@ -114,43 +114,6 @@ const STRICT_CSP = helmet.contentSecurityPolicy({
     },
 });
 
-/** Values with an idle timeout and a size bound (sessions and pending challenges). */
-export class ExpiringMap<T> {
-    readonly #entries = new Map<string, { value: T; expiresAt: number }>();
-    constructor(
-        readonly ttlMs: number,
-        readonly max = 10_000,
-        readonly now: () => number = Date.now,
-    ) {}
-
-    /** Stores value under a new random id (32 url-safe bytes) and returns the id. */
-    add(value: T): string {
-        if (this.#entries.size >= this.max) this.#entries.delete(this.#entries.keys().next().value as string);
-        const id = crypto.randomBytes(24).toString('base64url');
-        this.#entries.set(id, { value, expiresAt: this.now() + this.ttlMs });
-        return id;
-    }
-
-    /** The value, its idle time restarted; undefined when unknown or expired. */
-    touch(id: string): T | undefined {
-        const e = this.#entries.get(id);
-        if (!e) return undefined;
-        if (e.expiresAt <= this.now()) {
-            this.#entries.delete(id);
-            return undefined;
-        }
-        e.expiresAt = this.now() + this.ttlMs;
-        return e.value;
-    }
-
-    /** The value, removed (one use). */
-    take(id: string): T | undefined {
-        const value = this.touch(id);
-        this.#entries.delete(id);
-        return value;
-    }
-}
-
 interface Session {
     app: App;
     /** The tracker's signed-in card. */
@@ -236,7 +199,9 @@ export interface WebDeps {
     /** The per-app token bucket charge of a route (limits.ts). */
     limit(r: RouteSpec): RequestHandler;
     /** The per-address refusal of requests without a valid session, or undefined. */
-    anonymousRefusal(req: Request): ProblemError | undefined;
+    anonymousRefusal(req: Request): Promise<ProblemError | undefined>;
+    /** Where the sessions and challenges are kept: in the process (SQLite), or shared by replicas (PostgreSQL). */
+    store: GatewayStore;
     jsonBody: RequestHandler;
     sessionTtlMs?: number;
     webDir?: string;
@@ -281,13 +246,13 @@ export function mountWebUis(app: express.Express, deps: WebDeps): void {
 interface UiApi {
     ui: WebUi;
     deps: WebDeps;
-    challenges: ExpiringMap<{ cardId: string }>;
+    challenges: SessionMap<{ cardId: string }>;
     /** Starts a session and sets its cookie. */
-    start(res: Response, session: Session): void;
+    start(res: Response, session: Session): Promise<void>;
     /** The signed-in session of the request, if any. */
-    current(req: Request): { id: string; session: Session } | undefined;
+    current(req: Request): Promise<{ id: string; session: Session } | undefined>;
     /** Forgets a session. */
-    end(id: string): void;
+    end(id: string): Promise<void>;
     describe(s: Session): SessionView;
 }
 
@@ -327,8 +292,8 @@ const sessionRead = (ui: WebUi): SessionRouteSpec => ({
     answer: SessionAnswer,
     success: { status: 200, description: 'the session, or null' },
     errors: {},
-    handle(api, req, res) {
-        const s = api.current(req);
+    async handle(api, req, res) {
+        const s = await api.current(req);
         res.json({ session: s ? api.describe(s.session) : null });
     },
 });
@@ -343,9 +308,9 @@ const signOut = (ui: WebUi): SessionRouteSpec => ({
     session: 'optional',
     success: { status: 204, description: 'signed out' },
     errors: {},
-    handle(api, req, res) {
-        const s = api.current(req);
-        if (s) api.end(s.id);
+    async handle(api, req, res) {
+        const s = await api.current(req);
+        if (s) await api.end(s.id);
         res.set('Set-Cookie', `${SESSION_COOKIE[api.ui]}=; Path=/${api.ui}/api; HttpOnly; SameSite=Strict; Max-Age=0`);
         res.status(204).end();
     },
@@ -366,9 +331,9 @@ export const SESSION_ROUTES: readonly SessionRouteSpec[] = [
         answer: SessionChallengeAnswer,
         success: { status: 201, description: 'the challenge' },
         errors: {},
-        handle(api, _req, res, body) {
+        async handle(api, _req, res, body) {
             const { cardId } = body as ChallengeBody;
-            res.status(201).json({ challenge: api.challenges.add({ cardId }), verifierMspId: api.deps.mspId, expiresInSeconds: 120 });
+            res.status(201).json({ challenge: await api.challenges.add({ cardId }), verifierMspId: api.deps.mspId, expiresInSeconds: 120 });
         },
     },
     {
@@ -388,7 +353,7 @@ export const SESSION_ROUTES: readonly SessionRouteSpec[] = [
         errors: { 401: ['UNAUTHENTICATED'] },
         async handle(api, _req, res, body) {
             const signed = body as SignedAuthChallenge;
-            const pending = api.challenges.take(signed.document.nonce);
+            const pending = await api.challenges.take(signed.document.nonce);
             if (!pending || pending.cardId !== signed.document.cardId) {
                 throw unauthorized('the challenge is unknown, used or expired: ask for a new one');
             }
@@ -405,7 +370,7 @@ export const SESSION_ROUTES: readonly SessionRouteSpec[] = [
             const verification = JSON.parse(Buffer.from(bytes).toString('utf8')) as { authenticated?: boolean };
             if (verification.authenticated !== true) throw unauthorized('the card was not authenticated');
             const session: Session = { app: citizen, cardId: signed.document.cardId };
-            api.start(res, session);
+            await api.start(res, session);
             res.status(201).json({ session: api.describe(session), verification });
         },
     },
@@ -422,11 +387,11 @@ export const SESSION_ROUTES: readonly SessionRouteSpec[] = [
         answer: ConsoleSignInAnswer,
         success: { status: 201, description: 'signed in (Set-Cookie cc_console)' },
         errors: { 401: ['UNAUTHENTICATED'] },
-        handle(api, _req, res, body) {
-            const found = api.deps.apps.authenticate((body as ApiKeyBody).apiKey);
+        async handle(api, _req, res, body) {
+            const found = await api.deps.apps.authenticate((body as ApiKeyBody).apiKey);
             if (!found || found.mspId !== api.deps.mspId) throw unauthorized('the API key is not valid for this gateway');
             const session: Session = { app: found };
-            api.start(res, session);
+            await api.start(res, session);
             res.status(201).json({ session: api.describe(session) });
         },
     },
@@ -436,7 +401,7 @@ export const SESSION_ROUTES: readonly SessionRouteSpec[] = [
 function uiApi(ui: WebUi, deps: WebDeps, ttlMs: number): Router {
     const router = express.Router();
     const cookie = SESSION_COOKIE[ui];
-    const sessions = new ExpiringMap<Session>(ttlMs);
+    const sessions = deps.store.sessions<Session>(`${ui}:session`, ttlMs);
     router.use((req, res, next) => {
         res.set('Cache-Control', 'no-store');
         // A cross-site page cannot use the session: SameSite=Strict, and any Origin must be this one.
@@ -449,18 +414,18 @@ function uiApi(ui: WebUi, deps: WebDeps, ttlMs: number): Router {
     const api: UiApi = {
         ui,
         deps,
-        challenges: new ExpiringMap<{ cardId: string }>(120_000),
-        start(res, session) {
-            const id = sessions.add(session);
+        challenges: deps.store.sessions<{ cardId: string }>(`${ui}:challenge`, 120_000),
+        async start(res, session) {
+            const id = await sessions.add(session);
             // A session cookie (no Max-Age): gone when the browser closes; the server forgets it after ttl idle.
             res.set('Set-Cookie', `${cookie}=${id}; Path=/${ui}/api; HttpOnly; SameSite=Strict`);
         },
-        current(req) {
+        async current(req) {
             const id = cookieOf(req, cookie);
-            const session = id ? sessions.touch(id) : undefined;
+            const session = id ? await sessions.touch(id) : undefined;
             return id && session ? { id, session } : undefined;
         },
-        end: (id) => void sessions.take(id),
+        end: async (id) => void (await sessions.take(id)),
         describe: (s) => ({
             ui,
             mspId: deps.mspId,
@@ -471,7 +436,7 @@ function uiApi(ui: WebUi, deps: WebDeps, ttlMs: number): Router {
         }),
     };
     // Without a session, a request counts against the client's address (as a request without an API key does).
-    const signInLimit: RequestHandler = (req, _res, next) => next(deps.anonymousRefusal(req));
+    const signInLimit: RequestHandler = async (req, _res, next) => next(await deps.anonymousRefusal(req));
     for (const spec of SESSION_ROUTES.filter((s) => s.ui === ui)) {
         const route = `/${ui}/api${spec.path}`;
         const body: RequestHandler[] = spec.body ? [deps.jsonBody] : [];
@@ -482,9 +447,9 @@ function uiApi(ui: WebUi, deps: WebDeps, ttlMs: number): Router {
     }
 
     // Everything below needs a session; a signed-in session is charged per app, as an API key is.
-    router.use((req, res, next) => {
-        const s = api.current(req);
-        if (!s) return next(deps.anonymousRefusal(req) ?? unauthorized('sign in first'));
+    router.use(async (req, res, next) => {
+        const s = await api.current(req);
+        if (!s) return next((await deps.anonymousRefusal(req)) ?? unauthorized('sign in first'));
         res.locals.app = s.session.app;
         res.locals.session = s.session;
         next();

@@ -1,39 +1,17 @@
-// Idempotency-Key records in SQLite, per app: the same key with the same request returns the first
-// answer and never makes a second transaction, also after a restart; the same key with another
-// request is refused (422); the same key while the first is still running is refused (409).
+// Idempotency-Key records, per app, in the gateway's store (SQLite, or PostgreSQL shared by
+// replicas): the same key with the same request returns the first answer and never makes a second
+// transaction, also after a restart and on another replica; the same key with another request is
+// refused (422); the same key while the first is still running on a live process is refused (409).
 // Once a transaction is endorsed its signed bytes are stored, so a request whose process died
 // before the answer is completed with THE SAME transaction (resume), never a new one.
 import * as crypto from 'node:crypto';
-import { prepared, transaction, type Db } from '../db';
+import * as os from 'node:os';
 import type { PreparedTransaction } from '../fabric/types';
+import type { BeginResult, GatewayStore, StoredResponse } from '../store/store';
+
+export type { BeginResult, StoredResponse } from '../store/store';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
-
-export interface StoredResponse {
-    status: number;
-    body: unknown;
-}
-
-export type BeginResult =
-    | { kind: 'new' }
-    | { kind: 'replay'; response: StoredResponse }
-    | { kind: 'resume'; identity: string; fn: string; prepared: PreparedTransaction }
-    | { kind: 'in-flight' }
-    | { kind: 'mismatch' };
-
-interface Row {
-    request_hash: string;
-    state: 'pending' | 'done';
-    owner: string;
-    identity: string;
-    tx_fn: string | null;
-    tx_id: string | null;
-    tx_bytes: Uint8Array | null;
-    tx_result: Uint8Array | null;
-    status: number | null;
-    response: string | null;
-    updated_at: number;
-}
 
 /** sha-256 of the method, the route and the canonical body: "the same request". */
 export function requestHash(method: string, path: string, body: unknown): string {
@@ -55,98 +33,103 @@ function stableJson(v: unknown): string {
 }
 
 export class IdempotencyStore {
-    readonly #db: Db;
-    /** This process: a pending record owned by another (dead) process is resumed, not refused. */
+    readonly #store: GatewayStore;
+    /** This process: a pending record owned by another, dead process is resumed, not refused. */
     readonly owner: string;
     readonly #ttlMs: number;
+    readonly #leaseMs: number;
+    readonly #onError: (what: string, err: Error) => void;
+    readonly #retryMs: number;
+    #heartbeat?: NodeJS.Timeout;
+    /** Writes that failed (the database did not answer) and are being tried again. */
+    readonly unsettled = new Set<string>();
 
-    constructor(db: Db, opts: { ttlMs: number; owner?: string }) {
-        this.#db = db;
+    constructor(
+        store: GatewayStore,
+        opts: { ttlMs: number; owner?: string; leaseMs?: number; onError?: (what: string, err: Error) => void; retryMs?: number },
+    ) {
+        this.#store = store;
         this.#ttlMs = opts.ttlMs;
+        this.#leaseMs = opts.leaseMs ?? 15_000;
+        this.#onError = opts.onError ?? (() => undefined);
+        this.#retryMs = opts.retryMs ?? 1_000;
         this.owner = opts.owner ?? `${process.pid}-${crypto.randomUUID()}`;
     }
 
-    /** Claims the key for this request, atomically. */
-    begin(appId: string, key: string, hash: string, identity: string): BeginResult {
-        const now = Date.now();
-        const claim = (): BeginResult => {
-            const row = prepared(this.#db, 'SELECT * FROM idempotency WHERE app_id = ? AND idem_key = ?').get(appId, key) as
-                | Row
-                | undefined;
-            if (row && now - row.updated_at > this.#ttlMs && row.state === 'done') {
-                prepared(this.#db, 'DELETE FROM idempotency WHERE app_id = ? AND idem_key = ?').run(appId, key);
-            } else if (row) {
-                if (row.request_hash !== hash) return { kind: 'mismatch' };
-                if (row.state === 'done')
-                    return { kind: 'replay', response: { status: row.status ?? 200, body: JSON.parse(row.response ?? 'null') } };
-                if (row.owner === this.owner) return { kind: 'in-flight' };
-                // Pending and orphaned (its process is gone, or it gave up on an unknown outcome).
-                prepared(this.#db, 'UPDATE idempotency SET owner = ?, updated_at = ? WHERE app_id = ? AND idem_key = ?').run(
-                    this.owner,
-                    now,
-                    appId,
-                    key,
+    /**
+     * Writes the end of a request's record. When the store fails, the write is tried again in the
+     * background (after retryMs, 1 s, doubling to 30 s) instead of failing the request: meanwhile the record stays
+     * pending under this live process, so a retry is told 409 and then gets the answer, never a
+     * second transaction.
+     */
+    async #settle(what: string, appId: string, key: string, write: () => Promise<void>): Promise<void> {
+        try {
+            await write();
+            return;
+        } catch (err) {
+            this.#onError(`idempotency ${what}`, err as Error);
+        }
+        const id = `${appId}\u0000${key}`;
+        this.unsettled.add(id);
+        const again = (delayMs: number) => {
+            setTimeout(() => {
+                write().then(
+                    () => this.unsettled.delete(id),
+                    (err) => {
+                        this.#onError(`idempotency ${what} (again)`, err as Error);
+                        again(Math.min(delayMs * 2, Math.max(30_000, this.#retryMs)));
+                    },
                 );
-                if (row.tx_id && row.tx_bytes) {
-                    return {
-                        kind: 'resume',
-                        identity: row.identity,
-                        fn: row.tx_fn ?? '',
-                        prepared: {
-                            transactionId: row.tx_id,
-                            bytes: new Uint8Array(row.tx_bytes),
-                            result: new Uint8Array(row.tx_result ?? Buffer.alloc(0)),
-                        },
-                    };
-                }
-                // Nothing was endorsed: nothing can have reached the ledger; start afresh.
-                return { kind: 'new' };
-            }
-            prepared(
-                this.#db,
-                `INSERT INTO idempotency (app_id, idem_key, request_hash, state, owner, identity, created_at, updated_at)
-                          VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)`,
-            ).run(appId, key, hash, this.owner, identity, now, now);
-            return { kind: 'new' };
+            }, delayMs).unref();
         };
-        return transaction(this.#db, claim, 'IMMEDIATE');
+        again(this.#retryMs);
     }
 
-    /** Records the endorsed, signed transaction before it is sent: a crash after this point resumes it. */
-    prepared(appId: string, key: string, fn: string, tx: PreparedTransaction): void {
-        prepared(
-            this.#db,
-            'UPDATE idempotency SET tx_fn = ?, tx_id = ?, tx_bytes = ?, tx_result = ?, updated_at = ? WHERE app_id = ? AND idem_key = ?',
-        ).run(fn, tx.transactionId, Buffer.from(tx.bytes), Buffer.from(tx.result), Date.now(), appId, key);
+    /** Announces this process to the other replicas, again every third of the lease (a no-op on SQLite). */
+    async start(onError: (err: Error) => void = () => undefined): Promise<void> {
+        const beat = () => this.#store.heartbeat(this.owner, os.hostname(), process.pid);
+        await beat();
+        this.#heartbeat = setInterval(() => beat().catch(onError), Math.max(100, Math.floor(this.#leaseMs / 3)));
+        this.#heartbeat.unref();
+    }
+
+    /** Stops the heartbeat and leaves: this process's records still pending are taken over at once. */
+    async stop(): Promise<void> {
+        clearInterval(this.#heartbeat);
+        this.#heartbeat = undefined;
+        await this.#store.forgetReplica(this.owner);
+    }
+
+    /** Claims the key for this request, atomically (one winner among the processes sharing the store). */
+    begin(appId: string, key: string, hash: string, identity: string): Promise<BeginResult> {
+        return this.#store.claim({ appId, key, hash, identity, owner: this.owner, ttlMs: this.#ttlMs, leaseMs: this.#leaseMs });
+    }
+
+    /**
+     * Records the endorsed, signed transaction before it is sent: a crash after this point resumes it.
+     * False when this process no longer holds the key (another replica took it over): send nothing.
+     */
+    prepared(appId: string, key: string, fn: string, tx: PreparedTransaction): Promise<boolean> {
+        return this.#store.recordPrepared(appId, key, this.owner, fn, tx);
     }
 
     /** Stores the final answer (success or a definitive refusal). */
-    complete(appId: string, key: string, response: StoredResponse): void {
-        prepared(
-            this.#db,
-            `UPDATE idempotency SET state = 'done', status = ?, response = ?, tx_bytes = NULL, updated_at = ? WHERE app_id = ? AND idem_key = ?`,
-        ).run(response.status, JSON.stringify(response.body), Date.now(), appId, key);
+    complete(appId: string, key: string, response: StoredResponse): Promise<void> {
+        return this.#settle('complete', appId, key, () => this.#store.complete(appId, key, this.owner, response));
     }
 
     /** Forgets the key: nothing reached the ledger (validation refused, Fabric unavailable before endorsement). */
-    release(appId: string, key: string): void {
-        prepared(this.#db, `DELETE FROM idempotency WHERE app_id = ? AND idem_key = ? AND state = 'pending' AND tx_id IS NULL`).run(
-            appId,
-            key,
-        );
+    release(appId: string, key: string): Promise<void> {
+        return this.#settle('release', appId, key, () => this.#store.release(appId, key, this.owner));
     }
 
     /** Leaves the record pending with its transaction but unowned, so the next retry resumes it. */
-    abandon(appId: string, key: string): void {
-        prepared(this.#db, `UPDATE idempotency SET owner = '', updated_at = ? WHERE app_id = ? AND idem_key = ? AND state = 'pending'`).run(
-            Date.now(),
-            appId,
-            key,
-        );
+    abandon(appId: string, key: string): Promise<void> {
+        return this.#settle('abandon', appId, key, () => this.#store.abandon(appId, key, this.owner));
     }
 
-    /** Drops finished records older than the TTL. */
-    sweep(now = Date.now()): number {
-        return Number(prepared(this.#db, `DELETE FROM idempotency WHERE state = 'done' AND updated_at < ?`).run(now - this.#ttlMs).changes);
+    /** Drops finished records older than the TTL (and the store's expired sessions and idle buckets). */
+    sweep(): Promise<number> {
+        return this.#store.sweep(this.#ttlMs);
     }
 }

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { AppStore } from '../../../gateway/auth/store';
 import { DeviceKey, newNonce } from '../../../gateway/citizen/device';
-import { openDb, type Db } from '../../../gateway/db';
+import { openDb, type Db, SqliteStore } from '../../../gateway/store/sqlite';
 import { basicPensionServiceBody, cardIssueBody, SAMPLE_PERSONAL, serviceBody } from '../../../scripts/demo';
 import { registerChaincodeCodes } from '../../../gateway/errors';
 import { CardCommitted, strictErrors } from '../../../gateway/http/answers';
@@ -79,17 +79,17 @@ describe('gateway answers are the documented ones (the real chaincode, every rou
         };
         for (const [mspId, list] of Object.entries(apps)) {
             const db = openDb(tmpDbFile());
-            const store = new AppStore(db);
+            const store = new SqliteStore(db);
             const keys: Record<string, string> = {};
-            for (const a of list) keys[a.name] = store.create({ ...a, mspId }).apiKey;
+            for (const a of list) keys[a.name] = await new AppStore(store).create({ ...a, mspId }).then((c) => c.apiKey);
             const gw = createApp({
                 mspId,
                 fabric,
-                apps: store,
-                db,
+                apps: new AppStore(store),
+                store,
                 log: silentLogger,
                 metrics: createMetrics(),
-                idempotency: new IdempotencyStore(db, { ttlMs: 3600_000 }),
+                idempotency: new IdempotencyStore(store, { ttlMs: 3600_000 }),
                 orgs: Object.keys(apps),
                 issuer: mspId === 'SeoulMSP',
                 now: () => new Date(net.now),

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { provisionApp } from '../../../gateway/admin';
 import * as path from 'node:path';
-import { assertConfigFiles, ConfigError, loadConfig, parseArgs } from '../../../gateway/config';
+import { assertConfigFiles, ConfigError, databaseOf, loadConfig, parseArgs } from '../../../gateway/config';
 import { DEFAULT_TOPOLOGY, loadTopology } from '../../../network/client/topology';
 import { tmpDbFile } from './fixture';
 
@@ -15,6 +15,27 @@ describe('gateway configuration', () => {
         expect(cfg.channel).to.equal('citizencards');
         expect(cfg.tlsRootCertPath).to.match(/peerOrganizations\/mohw\.example\.gov\/tlsca\/tlsca-cert\.pem$/);
         expect(cfg.databaseFile).to.match(/gateways\/MOHWMSP\/gateway\.sqlite$/);
+    });
+
+    it('keeps its state in the SQLite file unless GATEWAY_DATABASE_URL names a PostgreSQL database; refuses another URL and a lease below 300 ms', () => {
+        const base = { org: 'MOHWMSP', topologyFile: DEFAULT_TOPOLOGY };
+        const sqlite = loadConfig(base, {});
+        expect([sqlite.databaseUrl, sqlite.replicaLeaseMs]).to.deep.equal([undefined, 15_000]);
+        expect(databaseOf(sqlite)).to.equal(sqlite.databaseFile);
+        for (const url of ['postgres://gw:pw@db:5432/gateway', 'postgresql://db/gateway']) {
+            const shared = loadConfig(base, { GATEWAY_DATABASE_URL: url, GATEWAY_REPLICA_LEASE_MS: '5000' });
+            expect([databaseOf(shared), shared.replicaLeaseMs]).to.deep.equal([url, 5000]);
+        }
+        for (const url of ['mysql://db/gateway', '/var/lib/gateway.sqlite', 'db:5432']) {
+            expect(() => loadConfig(base, { GATEWAY_DATABASE_URL: url }), url).to.throw(
+                ConfigError,
+                /^GATEWAY_CONFIG_INVALID: GATEWAY_DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/,
+            );
+        }
+        expect(() => loadConfig(base, { GATEWAY_REPLICA_LEASE_MS: '100' })).to.throw(
+            ConfigError,
+            /GATEWAY_REPLICA_LEASE_MS must be an integer >= 300/,
+        );
     });
 
     it("waits for every other org's peer after a write, 5 s at most by default, and refuses a wait that is not a number", () => {

@@ -3,7 +3,7 @@
 // from a row (numbers, BLOBs, no row).
 import * as fs from 'node:fs';
 import { expect } from 'chai';
-import { gatewaySecret, openDb, prepared, transaction } from '../../../gateway/db';
+import { openDb, prepared, SqliteStore, transaction } from '../../../gateway/store/sqlite';
 import { IdempotencyStore } from '../../../gateway/idempotency/store';
 import { tmpDbFile } from './fixture';
 
@@ -25,18 +25,18 @@ describe('gateway database (node:sqlite)', () => {
         }
     });
 
-    it('Given a secret asked for twice, and by a second connection to the same file, Then it is the same 32 bytes; another name is another secret', () => {
+    it('Given a secret asked for twice, and by a second connection to the same file, Then it is the same 32 bytes; another name is another secret', async () => {
         const file = tmpDbFile();
-        const [a, b] = [openDb(file), openDb(file)];
+        const [a, b] = [SqliteStore.open(file), SqliteStore.open(file)];
         try {
-            const first = gatewaySecret(a, 'minority-chains');
+            const first = await a.secret('minority-chains');
             expect(first).to.be.instanceOf(Buffer).with.lengthOf(32);
-            expect(gatewaySecret(a, 'minority-chains').equals(first)).to.equal(true);
-            expect(gatewaySecret(b, 'minority-chains').equals(first)).to.equal(true);
-            expect(gatewaySecret(b, 'another').equals(first)).to.equal(false);
+            expect((await a.secret('minority-chains')).equals(first)).to.equal(true);
+            expect((await b.secret('minority-chains')).equals(first)).to.equal(true);
+            expect((await b.secret('another')).equals(first)).to.equal(false);
         } finally {
-            a.close();
-            b.close();
+            await a.close();
+            await b.close();
         }
     });
 
@@ -88,21 +88,22 @@ describe('gateway database (node:sqlite)', () => {
         db.close();
     });
 
-    it('Given rows, Then integers are numbers, a BLOB comes back as its bytes, changes are counted, no row is undefined', () => {
+    it('Given rows, Then integers are numbers, a BLOB comes back as its bytes, changes are counted, no row is undefined', async () => {
         const db = openDb(':memory:');
-        const store = new IdempotencyStore(db, { ttlMs: 1000, owner: 'me' });
-        expect(store.begin('app', 'key-00001', 'h', 'alice')).to.deep.equal({ kind: 'new' });
+        const sqlite = new SqliteStore(db);
+        const store = new IdempotencyStore(sqlite, { ttlMs: 1000, owner: 'me' });
+        expect(await store.begin('app', 'key-00001', 'h', 'alice')).to.deep.equal({ kind: 'new' });
         const tx = { transactionId: 'tx1', bytes: new Uint8Array([1, 2, 3]), result: new Uint8Array([]) };
-        store.prepared('app', 'key-00001', 'Issue', tx);
-        const other = new IdempotencyStore(db, { ttlMs: 1000, owner: 'other' });
-        const resumed = other.begin('app', 'key-00001', 'h', 'alice');
+        expect(await store.prepared('app', 'key-00001', 'Issue', tx)).to.equal(true);
+        const other = new IdempotencyStore(sqlite, { ttlMs: 1000, owner: 'other' });
+        const resumed = await other.begin('app', 'key-00001', 'h', 'alice');
         expect(resumed).to.deep.include({ kind: 'resume', identity: 'alice', fn: 'Issue' });
         expect([...(resumed as { prepared: { bytes: Uint8Array } }).prepared.bytes]).to.deep.equal([1, 2, 3]);
         const row = db.prepare('SELECT created_at, tx_bytes FROM idempotency').get() as { created_at: unknown; tx_bytes: unknown };
         expect(row.created_at).to.be.a('number');
         expect(row.tx_bytes).to.be.instanceOf(Uint8Array);
-        other.complete('app', 'key-00001', { status: 201, body: { ok: true } });
-        expect(store.sweep(Date.now() + 10_000)).to.equal(1);
+        await other.complete('app', 'key-00001', { status: 201, body: { ok: true } });
+        expect(await sqlite.sweep(1000, Date.now() + 10_000)).to.equal(1);
         expect(db.prepare('SELECT * FROM idempotency').get()).to.equal(undefined);
         db.close();
     });

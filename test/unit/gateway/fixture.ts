@@ -1,12 +1,14 @@
 // One fixture builder for the gateway's HTTP tests: the app with its Fabric layer replaced by a
 // scripted fake that counts submits, and apps with API keys in a temporary SQLite file.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ServiceError } from '@grpc/grpc-js';
 import { EndorseError, GatewayError, type Checkpointer } from '@hyperledger/fabric-gateway';
 import { AppStore } from '../../../gateway/auth/store';
-import { openDb, type Db } from '../../../gateway/db';
+import { generateApiKey } from '../../../gateway/auth/keys';
+import { openDb, prepared, type Db, SqliteStore } from '../../../gateway/store/sqlite';
 import { registerChaincodeCodes } from '../../../gateway/errors';
 import type {
     BlockView,
@@ -151,6 +153,7 @@ export interface Fixture {
     gw: GatewayApp;
     fabric: FakeFabric;
     db: Db;
+    store: SqliteStore;
     dbFile: string;
     apps: AppStore;
     keys: Record<string, string>;
@@ -177,27 +180,27 @@ export function buildFixture(
     registerChaincodeCodes(CHAINCODE_HTTP_STATUS);
     const dbFile = opts.dbFile ?? tmpDbFile();
     const db = openDb(dbFile);
-    const apps = new AppStore(db);
+    const store = new SqliteStore(db, dbFile);
+    const apps = new AppStore(store);
     const keys: Record<string, string> = {};
-    const existing = new Set(apps.list().map((a) => a.name));
+    const existing = new Set((prepared(db, 'SELECT name FROM apps').all() as { name: string }[]).map((a) => a.name));
     const want = [
         { name: 'welfare-app', mspId: 'MOHWMSP', identity: 'welfare', role: 'department', dept: 'welfare' },
         { name: 'other-app', mspId: 'MOHWMSP', identity: 'other', role: 'department', dept: 'pension' },
         { name: 'seoul-app', mspId: 'SeoulMSP', identity: 'issuer1', role: 'issuer' },
     ];
     for (const a of want) {
-        if (existing.has(a.name)) keys[a.name] = apps.rotateKey(a.name);
-        else keys[a.name] = apps.create(a).apiKey;
+        keys[a.name] = seedApp(db, a, existing.has(a.name));
     }
     const fabric = opts.fabric ?? new FakeFabric(opts.script);
     const gw = createApp({
         mspId: 'MOHWMSP',
         fabric,
         apps,
-        db,
+        store,
         log: opts.log ?? silentLogger,
         metrics: createMetrics(),
-        idempotency: new IdempotencyStore(db, { ttlMs: 3600_000, owner: opts.owner }),
+        idempotency: new IdempotencyStore(store, { ttlMs: 3600_000, owner: opts.owner }),
         limits: { max: 100_000, anonymousMax: 100_000, ...opts.limits },
         bodyLimit: opts.bodyLimit ?? '16kb',
         now: opts.now,
@@ -206,6 +209,7 @@ export function buildFixture(
         gw,
         fabric,
         db,
+        store,
         dbFile,
         apps,
         keys,
@@ -222,3 +226,21 @@ export const validAccessRequest = () => ({
     items: ['name', 'birthDate'],
     predicates: [{ name: 'ageAtLeast', value: 65 }],
 });
+
+/**
+ * An app with a new API key, written at once (the fixture is built synchronously; AppStore, which
+ * the gateway uses, is asynchronous): the same row as AppStore.create writes, or its key replaced.
+ */
+export function seedApp(db: Db, a: { name: string; mspId: string; identity: string; role: string; dept?: string }, exists = false): string {
+    const key = generateApiKey();
+    if (exists) {
+        prepared(db, 'UPDATE apps SET key_id = ?, key_hash = ? WHERE name = ?').run(key.keyId, key.hash, a.name);
+    } else {
+        prepared(
+            db,
+            `INSERT INTO apps (app_id, name, msp_id, identity, role, dept, key_id, key_hash, created_at, disabled_at)
+                      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+        ).run(crypto.randomUUID(), a.name, a.mspId, a.identity, a.role, a.dept ?? null, key.keyId, key.hash, new Date().toISOString());
+    }
+    return key.apiKey;
+}

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import * as zlib from 'node:zlib';
 import { expect } from 'chai';
 import request from 'supertest';
-import { TokenBuckets } from '../../../gateway/http/limits';
+import { TokenBuckets } from '../../../gateway/store/memory';
 import { listen } from '../../../gateway/http/listen';
 import { buildFixture, validAccessRequest, type Fixture } from './fixture';
 
@@ -301,23 +301,23 @@ describe('gateway hardening: token buckets', () => {
     it('refill evenly over the window and never above capacity; a refusal says when to retry', () => {
         let now = 0;
         const b = new TokenBuckets(10, 1000, () => now);
-        expect(b.take('a', 10)).to.equal(0);
-        expect(b.take('a', 1)).to.equal(1);
+        expect(b.takeNow('a', 10)).to.equal(0);
+        expect(b.takeNow('a', 1)).to.equal(1);
         now = 500;
-        expect(b.take('a', 5)).to.equal(0);
-        expect(b.take('a', 1)).to.be.greaterThan(0);
+        expect(b.takeNow('a', 5)).to.equal(0);
+        expect(b.takeNow('a', 1)).to.be.greaterThan(0);
         now = 100_000;
-        expect(b.take('a', 10)).to.equal(0);
-        expect(b.take('a', 1)).to.be.greaterThan(0);
-        expect(b.take('b', 10), 'keys are independent').to.equal(0);
+        expect(b.takeNow('a', 10)).to.equal(0);
+        expect(b.takeNow('a', 1)).to.be.greaterThan(0);
+        expect(b.takeNow('b', 10), 'keys are independent').to.equal(0);
     });
 
     it('forget full buckets when the map reaches its size bound', () => {
         let now = 0;
         const b = new TokenBuckets(2, 1000, () => now, 3);
-        for (const k of ['a', 'b', 'c']) b.take(k, 1);
+        for (const k of ['a', 'b', 'c']) b.takeNow(k, 1);
         now = 10_000;
-        expect(b.take('d', 2)).to.equal(0);
-        expect(b.take('a', 2), 'a was forgotten, so it is full again').to.equal(0);
+        expect(b.takeNow('d', 2)).to.equal(0);
+        expect(b.takeNow('a', 2), 'a was forgotten, so it is full again').to.equal(0);
     });
 });

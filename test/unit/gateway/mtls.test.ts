@@ -158,7 +158,7 @@ describe('gateway mutual TLS (optional, beside API keys)', function () {
     });
 
     it('Given the app is disabled, Then its certificate no longer authenticates', async () => {
-        f.apps.disable('welfare-app');
+        await f.apps.disable('welfare-app');
         expect((await get(certs.welfare)).status).to.equal(401);
     });
 });

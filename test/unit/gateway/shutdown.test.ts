@@ -3,7 +3,7 @@
 import * as http from 'node:http';
 import { expect } from 'chai';
 import { loadConfig } from '../../../gateway/config';
-import { openDb } from '../../../gateway/db';
+import { SqliteStore } from '../../../gateway/store/sqlite';
 import { silentLogger } from '../../../network/client/logger';
 import { startGateway } from '../../../gateway/server';
 import { AppStore } from '../../../gateway/auth/store';
@@ -22,8 +22,8 @@ function get(url: string, headers: Record<string, string>): Promise<{ status: nu
 describe('gateway shutdown', () => {
     it('Given a request in flight, When stopped, Then it completes, new connections are refused, Fabric and SQLite are closed', async () => {
         const dbFile = tmpDbFile();
-        const db = openDb(dbFile);
-        const { apiKey } = new AppStore(db).create({
+        const store = SqliteStore.open(dbFile);
+        const { apiKey } = await new AppStore(store).create({
             name: 'welfare-app',
             mspId: 'MOHWMSP',
             identity: 'welfare',
@@ -35,7 +35,7 @@ describe('gateway shutdown', () => {
             return { cardId: 'card-0001', status: 'ACTIVE' };
         });
         const cfg = { ...loadConfig({ org: 'MOHWMSP', port: 0, databaseFile: dbFile }, {}), host: '127.0.0.1', shutdownGraceMs: 5_000 };
-        const gw = await startGateway(cfg, { fabric, db, log: silentLogger });
+        const gw = await startGateway(cfg, { fabric, store, log: silentLogger });
         const headers = { Authorization: `Bearer ${apiKey}` };
         const inflight = get(`${gw.url}/v1/cards/card-0001`, headers);
         for (let i = 0; i < 400 && fabric.evaluates.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
@@ -50,6 +50,6 @@ describe('gateway shutdown', () => {
         );
         expect(after).to.equal('ECONNREFUSED');
         expect(fabric.closed).to.equal(true);
-        expect(db.isOpen).to.equal(false);
+        expect(store.db.isOpen).to.equal(false);
     });
 });

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { DeviceKey } from '../../../gateway/citizen/device';
 import { AppStore } from '../../../gateway/auth/store';
-import { openDb } from '../../../gateway/db';
+import { openDb, SqliteStore } from '../../../gateway/store/sqlite';
 import { createApp } from '../../../gateway/http/app';
 import { IdempotencyStore } from '../../../gateway/idempotency/store';
 import { silentLogger } from '../../../network/client/logger';
@@ -17,7 +17,7 @@ import { buildOpenApi } from '../../../gateway/http/openapi';
 import { STREAM_PATH } from '../../../gateway/http/sse';
 import { SESSION_ROUTES, webUisOf } from '../../../gateway/http/web';
 import { validateInto } from '../../../gateway/http/validate';
-import { FakeFabric, tmpDbFile } from './fixture';
+import { FakeFabric, seedApp, tmpDbFile } from './fixture';
 
 type Operation = { operationId: string; security?: object[]; responses: Record<string, { 'x-problem-codes'?: string[] }> };
 type OpenApi = { paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, object> } };
@@ -60,9 +60,10 @@ function build(opts: { issuer?: boolean; mspId?: string } = {}) {
         fs.writeFileSync(path.join(webDir, ui, 'index.html'), `<!doctype html><title>${ui}</title>`);
     }
     const db = openDb(tmpDbFile());
-    const apps = new AppStore(db);
-    const auditorKey = apps.create({ name: 'audit-office', mspId: opts.mspId ?? 'SeoulMSP', identity: 'auditor1', role: 'auditor' }).apiKey;
-    const otherOrgKey = apps.create({ name: 'elsewhere', mspId: 'MOHWMSP', identity: 'x', role: 'department', dept: 'welfare' }).apiKey;
+    const store = new SqliteStore(db);
+    const apps = new AppStore(store);
+    const auditorKey = seedApp(db, { name: 'audit-office', mspId: opts.mspId ?? 'SeoulMSP', identity: 'auditor1', role: 'auditor' });
+    const otherOrgKey = seedApp(db, { name: 'elsewhere', mspId: 'MOHWMSP', identity: 'x', role: 'department', dept: 'welfare' });
     // Signed documents arrive as { document, signature }: their card is document.cardId.
     const cardOf = (arg: Record<string, unknown>): unknown => (arg.document as { cardId: string } | undefined)?.cardId ?? arg.cardId;
     const fabric = new FakeFabric((fn, arg) => {
@@ -79,10 +80,10 @@ function build(opts: { issuer?: boolean; mspId?: string } = {}) {
         issuer: opts.issuer ?? true,
         fabric,
         apps,
-        db,
+        store,
         log: silentLogger,
         metrics: createMetrics(),
-        idempotency: new IdempotencyStore(db, { ttlMs: 3600_000 }),
+        idempotency: new IdempotencyStore(store, { ttlMs: 3600_000 }),
         webDir,
     });
     return { app: gw.app, openapi: gw.openapi as OpenApi, routes: gw.routes, fabric, auditorKey, otherOrgKey, close: () => db.close() };
@@ -221,7 +222,11 @@ describe('gateway web UIs', () => {
             for (const [method, url, body] of [
                 ['post', '/tracker/api/v1/representations/rep-0001/consents', parent.asRepresentative('card-0003').consent(acting, terms)],
                 ['post', '/tracker/api/v1/objections', parent.objection('card-0001', 'b'.repeat(64), 'not mine')],
-                ['post', '/tracker/api/v1/cards/card-0001/representations/query', { request: parent.representationListRequest('card-0001') }],
+                [
+                    'post',
+                    '/tracker/api/v1/cards/card-0001/representations/query',
+                    { request: parent.representationListRequest('card-0001') },
+                ],
                 ['get', '/tracker/api/v1/cards/card-0001/objections', undefined],
                 ['post', '/tracker/api/v1/cards/card-0001/minority/end', parent.endMinority('card-0001', 'e'.repeat(64))],
             ] as const) {
@@ -233,7 +238,10 @@ describe('gateway web UIs', () => {
             expect(f.fabric.submits).to.have.length(1);
             // The audit office's routes are the console's, not the tracker's.
             await request(f.app).get('/tracker/api/v1/objections?status=OPEN').set('Cookie', cookie).expect(404);
-            await request(f.app).get(`/tracker/api/v1/objections/${'b'.repeat(64)}/text`).set('Cookie', cookie).expect(404);
+            await request(f.app)
+                .get(`/tracker/api/v1/objections/${'b'.repeat(64)}/text`)
+                .set('Cookie', cookie)
+                .expect(404);
         });
 
         it('Given a tracker session, When a department route is called, Then 404: a session reaches the citizen routes only', async () => {
