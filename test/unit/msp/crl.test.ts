@@ -15,6 +15,7 @@ import { type CaFixture, startCa } from '../ca/fixture';
 import { thrown } from './fixture';
 
 const hasOpenssl = spawnSyncWithin(10_000, 'openssl', ['version']).status === 0;
+const fabricPeer = process.env.FABRIC_BIN ? path.join(process.env.FABRIC_BIN, 'peer') : undefined;
 
 describe('devnet Fabric CA: the CRL, as Fabric CA writes it and Fabric reads it', function () {
     this.timeout(30_000);
@@ -23,6 +24,7 @@ describe('devnet Fabric CA: the CRL, as Fabric CA writes it and Fabric reads it'
     let serial: string;
     let caCert: crypto.X509Certificate;
     let dir: string;
+    let mspDir: string;
     before(async () => {
         f = await startCa();
         const { secret } = await f.client.register(f.admin, { id: 'stolen-laptop', secret: 'pw' });
@@ -33,6 +35,22 @@ describe('devnet Fabric CA: the CRL, as Fabric CA writes it and Fabric reads it'
         dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crl-test-'));
         fs.writeFileSync(path.join(dir, 'crl.pem'), crlPem);
         fs.writeFileSync(path.join(dir, 'ca.pem'), e.rootCertsPem[0]);
+        // The revoked identity's own MSP folder, as fabric-ca-client writes it, with the CRL in crls/.
+        mspDir = path.join(dir, 'msp');
+        f.client.writeMsp(mspDir, e);
+        const ca = `cacerts/${fs.readdirSync(path.join(mspDir, 'cacerts'))[0]}`;
+        const ou = (name: string) =>
+            `  ${name}: {Certificate: ${ca}, OrganizationalUnitIdentifier: ${name.replace('OUIdentifier', '').toLowerCase()}}`;
+        fs.writeFileSync(
+            path.join(mspDir, 'config.yaml'),
+            [
+                'NodeOUs:',
+                '  Enable: true',
+                ...['ClientOUIdentifier', 'PeerOUIdentifier', 'AdminOUIdentifier', 'OrdererOUIdentifier'].map(ou),
+                '',
+            ].join('\n'),
+        );
+        fs.mkdirSync(path.join(mspDir, 'crls'));
     });
     after(async () => {
         await f?.close();
@@ -99,5 +117,28 @@ describe('devnet Fabric CA: the CRL, as Fabric CA writes it and Fabric reads it'
         const err = thrown(() => parseCrl(Buffer.concat([der, Buffer.from([0])])));
         expect(err.message).to.equal('CRL_INVALID: x509: trailing data after CRL');
         expect(parseCrl(der).serials.has(serial)).to.equal(true);
+    });
+
+    it("real Fabric's peer (its msp package) sets up a local MSP whose crls/ holds it, and refuses the same CRL under PEM 'CRL'", function () {
+        if (!fabricPeer || !fs.existsSync(fabricPeer)) notRun(this, 'FABRIC_BIN with Fabric v3.1.5 peer is not set');
+        // `peer channel list` sets up the local MSP before it dials: an unreachable peer shows the MSP was accepted.
+        const run = () =>
+            spawnSyncWithin(30_000, fabricPeer as string, ['channel', 'list'], {
+                env: {
+                    ...process.env,
+                    FABRIC_CFG_PATH: process.env.FABRIC_CFG_PATH ?? path.join(path.dirname(process.env.FABRIC_BIN as string), 'config'),
+                    CORE_PEER_MSPCONFIGPATH: mspDir,
+                    CORE_PEER_LOCALMSPID: 'MOHWMSP',
+                    CORE_PEER_ADDRESS: '127.0.0.1:1',
+                },
+            });
+        fs.writeFileSync(path.join(mspDir, 'crls', 'crl.pem'), crlPem);
+        const accepted = run();
+        expect(accepted.stdout + accepted.stderr).to.contain('endorser client failed to connect to 127.0.0.1:1');
+        expect(accepted.stdout + accepted.stderr).to.not.contain('RevocationList');
+        fs.writeFileSync(path.join(mspDir, 'crls', 'crl.pem'), crlPem.replace(/X509 CRL/g, 'CRL'));
+        const refused = run();
+        expect(refused.status).to.not.equal(0);
+        expect(refused.stdout + refused.stderr).to.contain('could not parse RevocationList: asn1: structure error');
     });
 });
