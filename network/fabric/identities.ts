@@ -113,21 +113,18 @@ class OrgEnroller {
 
     /**
      * `fabric-ca-client revoke -e NAME -r REASON` then `gencrl`, as the org's registrar: the CA's CRL
-     * that gencrl writes into the registrar's msp/crls/crl.pem. An identity revoked before is not
-     * an error (its certificates are on the CRL already): the CRL is generated again.
+     * that gencrl writes into the registrar's msp/crls/crl.pem, and how many certificates revoke revoked.
      */
-    async revokeAndGenCrl(name: string, reason: string): Promise<string> {
+    async revokeAndGenCrl(name: string, reason: string): Promise<{ crlPem: string; revoked: number }> {
         await this.registrar();
         const base = ['-u', `https://${this.url}`, '-H', this.registrarHome];
-        try {
-            await this.client(['revoke', ...base, '-e', name, '-r', reason]);
-        } catch (e) {
-            if (!/already revoked|no certificates? (were )?revoked|Failed to revoke certificates/i.test((e as Error).message)) throw e;
-        }
+        // "Sucessfully revoked certificates: [{Serial:... AKI:...} ...]"
+        const out = await this.client(['revoke', ...base, '-e', name, '-r', reason]);
+        const revoked = (/revoked certificates: \[(.*)\]/.exec(out)?.[1].match(/Serial/g) ?? []).length;
         const crlFile = path.join(this.registrarHome, 'msp', 'crls', 'crl.pem');
         fs.rmSync(crlFile, { force: true });
         await this.client(['gencrl', ...base]);
-        return fs.readFileSync(crlFile, 'utf8');
+        return { crlPem: fs.readFileSync(crlFile, 'utf8'), revoked };
     }
 
     async registrar(): Promise<void> {
@@ -222,7 +219,13 @@ class OrgEnroller {
 }
 
 /** Revokes an identity at the org's Fabric CA with fabric-ca-client and answers the CA's CRL (PEM). */
-export function revokeAtFabricCa(t: Topology, org: CaOrg, bin: FabricBinaries, name: string, reason: string): Promise<string> {
+export function revokeAtFabricCa(
+    t: Topology,
+    org: CaOrg,
+    bin: FabricBinaries,
+    name: string,
+    reason: string,
+): Promise<{ crlPem: string; revoked: number }> {
     return new OrgEnroller(t, org, bin).revokeAndGenCrl(name, reason);
 }
 
