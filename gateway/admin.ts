@@ -75,6 +75,8 @@ export async function provisionApp(req: ProvisionRequest): Promise<{ app: App; a
 
 /** What `network:revoke --json` answers (network/commands/revoke.ts RevokeResult). */
 export interface NetworkRevocation {
+    /** When network:revoke started (ms since the epoch). */
+    startedAt: number;
     revokedCertificates?: number;
     serials: string[];
     configBlock: number;
@@ -87,13 +89,14 @@ export interface NetworkRevocation {
 const NETWORK_CLI = path.join(__dirname, '..', 'network', 'commands', 'cli.js');
 
 /**
- * Runs `network:revoke --org MSP --name ID --json` for the gateway's topology (with --fabric when
- * its state is the Fabric network's); undefined when the CA never registered the identity.
+ * Runs `network:revoke --org MSP --name ID --json` on the gateway's state folder; undefined when
+ * the CA never registered the identity. With `fabric`, as `network:revoke -- --fabric` (the CA
+ * step by fabric-ca-client); without, the CA is asked over Fabric CA's REST API, which a real
+ * Fabric CA answers too.
  */
-export function networkRevoke(topology: Topology, mspId: string, identity: string): Promise<NetworkRevocation | undefined> {
+export function networkRevoke(topology: Topology, mspId: string, identity: string, fabric = false): Promise<NetworkRevocation | undefined> {
     const env = { ...process.env };
-    const fabric = topology.stateDir === topology.fabricStateDir;
-    // The child reads the same state folder as this process.
+    // The child reads the same state folder as this process (--fabric: the topology's Fabric folder).
     if (fabric) delete env.DEVNET_STATE_DIR;
     else env.DEVNET_STATE_DIR = topology.stateDir;
     const args = [NETWORK_CLI, 'revoke', '--org', mspId, '--name', identity, '--json', '--topology', topology.file];
@@ -118,6 +121,7 @@ export async function disableApp(
     topology: Topology,
     databaseFile: string,
     name: string,
+    opts: { fabric?: boolean } = {},
 ): Promise<{ identity: string; registered: boolean; revoked: number; sharedWith: string[]; network?: NetworkRevocation }> {
     const db = openDb(databaseFile);
     try {
@@ -128,7 +132,7 @@ export async function disableApp(
         const sharedWith = apps.filter((a) => a.name !== name && a.identity === app.identity).map((a) => a.name);
         let r: { registered: boolean; revoked: number; network?: NetworkRevocation } = { registered: true, revoked: 0 };
         if (sharedWith.length === 0) {
-            const network = await networkRevoke(topology, app.mspId, app.identity);
+            const network = await networkRevoke(topology, app.mspId, app.identity, opts.fabric);
             r = network ? { registered: true, revoked: network.revokedCertificates ?? 0, network } : { registered: false, revoked: 0 };
         }
         store.disable(name);
@@ -155,7 +159,7 @@ const USAGE = `usage: npm run -s gateway:admin -- <command> --org MSP [--topolog
   create-app  --name NAME [--dept DEPT] [--role ${ROLES.join('|')}] [--identity EXISTING]
   list-apps
   rotate-key  --name NAME
-  disable-app --name NAME
+  disable-app --name NAME [--fabric]    (revokes with network:revoke; --fabric: its CA step by fabric-ca-client)
 --key-only prints the new API key alone: KEY=$(npm run -s gateway:admin -- create-app ... --key-only)`;
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<void> {
@@ -204,7 +208,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         case 'disable-app': {
             const name = str('name');
             if (!name) throw new AdminError('USAGE', '--name is required');
-            const r = await disableApp(topology, cfg.databaseFile, name);
+            const r = await disableApp(topology, cfg.databaseFile, name, { fabric: flags.fabric === true });
             if (json) return out(JSON.stringify({ name, ...r }));
             out(`disabled app ${name}`);
             if (r.sharedWith.length > 0) out(`identity ${r.identity} kept: still used by ${r.sharedWith.join(', ')}`);

@@ -46,6 +46,8 @@ export interface RevokeRequest {
 }
 
 export interface RevokeResult {
+    /** When the command started (ms since the epoch): what the times below count from. */
+    startedAt: number;
     /** Certificates the CA revoked now (undefined with --crl). */
     revokedCertificates?: number;
     /** Serial numbers (hex) the CRL lists. */
@@ -211,6 +213,7 @@ export async function revoke(t: Topology, req: RevokeRequest, say: Say): Promise
         say(`  the channel config (block ${currentBlock}) has this CRL's certificates already: nothing to submit`);
         const appliedAfterMs = await waitForConfigBlock(t, req.mspId, orgs, currentBlock, started, timeoutMs, say);
         return {
+            startedAt: started,
             revokedCertificates,
             serials: [...crl.serials],
             configBlock: currentBlock,
@@ -232,5 +235,13 @@ export async function revoke(t: Topology, req: RevokeRequest, say: Say): Promise
     const appliedAfterMs = await waitForConfigBlock(t, req.mspId, orgs, block, started, timeoutMs, say);
     const totalMs = Date.now() - started;
     say(`every peer of ${orgs.join(', ')} has the CRL in force: ${totalMs} ms after the command started`);
-    return { revokedCertificates, serials: [...crl.serials], configBlock: block, alreadyInForce: false, appliedAfterMs, totalMs };
+    return {
+        startedAt: started,
+        revokedCertificates,
+        serials: [...crl.serials],
+        configBlock: block,
+        alreadyInForce: false,
+        appliedAfterMs,
+        totalMs,
+    };
 }
