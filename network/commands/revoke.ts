@@ -183,7 +183,8 @@ export async function revoke(t: Topology, req: RevokeRequest, say: Say): Promise
     try {
         crl = parseCrl(crlBytes);
     } catch (e) {
-        throw new RevokeError('CRL_INVALID', `${(e as CrlError).message}: Fabric's MSP would refuse the config (x509.ParseCRL)`);
+        const reason = (e as CrlError).message.replace(/^CRL_INVALID: /, '');
+        throw new RevokeError('CRL_INVALID', `${reason}: Fabric's MSP would refuse the config (x509.ParseCRL)`);
     }
 
     const admin = adminOf(t, req.mspId);
