@@ -408,13 +408,7 @@ describe(`A fifth org joins the running channel on ${NETWORK_LABEL} (a network o
         const request = path.join(work, 'mof-request.json');
         const update = path.join(work, 'mof-update.pb');
         const cli = (...args: string[]) =>
-            exec(process.execPath, [
-                path.join(REPO_ROOT, 'dist', 'network', 'commands', 'cli.js'),
-                ...args,
-                '--topology',
-                t.file,
-                ...driver().cliArgs,
-            ]);
+            exec(process.execPath, [path.join(REPO_ROOT, 'dist', 'network', 'commands', 'cli.js'), ...args, '--topology', t.file, ...driver().cliArgs]);
         const org = STEPS_ORG;
         const requested = await cli('org-request', '--msp', org.mspId, '--name', org.name, '--domain', org.domain, '--out', request);
         expect(requested.stdout).to.match(/SHA256|[0-9A-F]{2}(:[0-9A-F]{2}){31}/);

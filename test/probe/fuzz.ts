@@ -80,9 +80,7 @@ export const FUZZ_ROLES: FuzzRole[] = [
         async credentials(t, name) {
             // An auditor's API key exchanged for a session.
             const apiKey = await apiKeyOf(t, 'AuditMSP', name, { identity: 'auditor1', role: 'auditor' });
-            return {
-                Cookie: await sessionCookie(await postJson(`${gatewayUrl(t, 'AuditMSP')}/console/api/session`, { apiKey }), 'console'),
-            };
+            return { Cookie: await sessionCookie(await postJson(`${gatewayUrl(t, 'AuditMSP')}/console/api/session`, { apiKey }), 'console') };
         },
     },
     {
@@ -128,6 +126,7 @@ export async function ledgerDigest(t: Topology): Promise<string> {
     }
     return parts.join(' ');
 }
+
 
 /** One role in one mode: fresh credentials, the fuzz, and (negative mode) every peer's ledger before and after. */
 export async function fuzzRole(

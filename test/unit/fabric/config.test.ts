@@ -240,9 +240,7 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
 
         it('Then the orderer config leaves unset nothing that the orderer would log about before its log format applies', () => {
             const files = nativeNodeFiles(t, paths.ordererDir(t), 'orderer.seoul.example.gov');
-            const general = readBack(
-                ordererSettings(t.orderer.nodes[0], files, paths.tlsRootCert(t, t.orderer.nodes[0].operatedBy)),
-            ).General;
+            const general = readBack(ordererSettings(t.orderer.nodes[0], files, paths.tlsRootCert(t, t.orderer.nodes[0].operatedBy))).General;
             expect(general.Cluster.ReplicationPolicy).to.equal('consensus');
             expect(general).to.include.keys('ListenAddress', 'ListenPort', 'LocalMSPDir', 'LocalMSPID', 'BootstrapMethod');
         });

@@ -221,11 +221,7 @@ describe('gateway web UIs', () => {
             for (const [method, url, body] of [
                 ['post', '/tracker/api/v1/representations/rep-0001/consents', parent.asRepresentative('card-0003').consent(acting, terms)],
                 ['post', '/tracker/api/v1/objections', parent.objection('card-0001', 'b'.repeat(64), 'not mine')],
-                [
-                    'post',
-                    '/tracker/api/v1/cards/card-0001/representations/query',
-                    { request: parent.representationListRequest('card-0001') },
-                ],
+                ['post', '/tracker/api/v1/cards/card-0001/representations/query', { request: parent.representationListRequest('card-0001') }],
                 ['get', '/tracker/api/v1/cards/card-0001/objections', undefined],
                 ['post', '/tracker/api/v1/cards/card-0001/minority/end', parent.endMinority('card-0001', 'e'.repeat(64))],
             ] as const) {
@@ -237,10 +233,7 @@ describe('gateway web UIs', () => {
             expect(f.fabric.submits).to.have.length(1);
             // The audit office's routes are the console's, not the tracker's.
             await request(f.app).get('/tracker/api/v1/objections?status=OPEN').set('Cookie', cookie).expect(404);
-            await request(f.app)
-                .get(`/tracker/api/v1/objections/${'b'.repeat(64)}/text`)
-                .set('Cookie', cookie)
-                .expect(404);
+            await request(f.app).get(`/tracker/api/v1/objections/${'b'.repeat(64)}/text`).set('Cookie', cookie).expect(404);
         });
 
         it('Given a tracker session, When a department route is called, Then 404: a session reaches the citizen routes only', async () => {

@@ -64,7 +64,9 @@ describe('msp/ca', () => {
             const t: Topology = { ...loadTopology(), stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ca-race-')) };
             try {
                 await Promise.all([generateCrypto(t), generateCrypto(t)]);
-                const msps = new MspManager(t.orgs.map((o) => mspConfigFromDir(paths.orgMsp(t, o.mspId), o.mspId)));
+                const msps = new MspManager(
+                    t.orgs.map((o) => mspConfigFromDir(paths.orgMsp(t, o.mspId), o.mspId)),
+                );
                 for (const org of t.orgs) {
                     const caDir = path.join(paths.orgDir(t, org.mspId), 'ca');
                     const caCert = new crypto.X509Certificate(fs.readFileSync(path.join(caDir, 'ca-cert.pem')));

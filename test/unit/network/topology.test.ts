@@ -30,11 +30,7 @@ describe('topology: CA endpoints', () => {
         expect(t.orderer.nodes.map((n) => [n.operatedBy, paths.ordererName(t, n), paths.ordererDir(t, n)])).to.deep.equal(
             ['SeoulMSP', 'MOISMSP', 'MOHWMSP'].map((m) => {
                 const domain = t.orgs.find((o) => o.mspId === m)!.domain;
-                return [
-                    m,
-                    `orderer.${domain}`,
-                    path.join(t.stateDir, 'organizations', 'peerOrganizations', domain, 'orderers', `orderer.${domain}`),
-                ];
+                return [m, `orderer.${domain}`, path.join(t.stateDir, 'organizations', 'peerOrganizations', domain, 'orderers', `orderer.${domain}`)];
             }),
         );
     });
@@ -43,11 +39,7 @@ describe('topology: CA endpoints', () => {
         ['an org without a CA', (d) => delete d.orgs[1].ca, /orgs\[1\]\.ca needs a host/],
         ['a CA without operations port', (d) => delete d.orgs[0].ca.operationsPort, /orgs\[0\]\.ca\.operationsPort must be a port/],
         ['no ordering node', (d) => (d.orderer.nodes = []), /orderer\.nodes must list at least one ordering node/],
-        [
-            'an ordering node run by no org',
-            (d) => delete d.orderer.nodes[1].operatedBy,
-            /orderer\.nodes\[1\]\.operatedBy must name the org that runs it/,
-        ],
+        ['an ordering node run by no org', (d) => delete d.orderer.nodes[1].operatedBy, /orderer\.nodes\[1\]\.operatedBy must name the org that runs it/],
         [
             'an ordering node run by an org not in the topology',
             (d) => (d.orderer.nodes[2].operatedBy = 'OrdererMSP'),
