@@ -4,11 +4,15 @@
 //       CA's REST API) with role (and dept) ecert attributes and enrolls it, or binds an existing one
 //       (--identity); stores the hash of a new API key and prints the key ONCE.
 //   disable-app --name N
-//       Revokes the app's identity at the CA (unless another app still uses it), then disables the app.
+//       Revokes the app's identity everywhere (unless another app still uses it) with the operator's
+//       `network:revoke` (CA revoke + gencrl, the CRL into the org's MSP, every peer waited for),
+//       then disables the app's API key.
 //   list-apps | rotate-key --name N
 // Common: [--topology FILE] [--db FILE] [--json]
 import { Role } from '../chaincode/model/vocabulary';
-import { registerAndEnroll, revokeIdentity } from '../network/client/ca-identities';
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { registerAndEnroll } from '../network/client/ca-identities';
 import { findOrg, loadTopology, type Topology } from '../network/client/topology';
 import { AppStore, APP_NAME_PATTERN, type App } from './auth/store';
 import { databaseOf, loadConfig } from './config';
@@ -70,16 +74,56 @@ export async function provisionApp(req: ProvisionRequest): Promise<{ app: App; a
     }
 }
 
+/** What `network:revoke --json` answers (network/commands/revoke.ts RevokeResult). */
+export interface NetworkRevocation {
+    /** When network:revoke started (ms since the epoch). */
+    startedAt: number;
+    revokedCertificates?: number;
+    serials: string[];
+    configBlock: number;
+    alreadyInForce: boolean;
+    appliedAfterMs: Record<string, number>;
+    totalMs: number;
+}
+
+/** The operator's command line (network/commands/cli.ts), run as a program: the gateway imports no network tooling. */
+const NETWORK_CLI = path.join(__dirname, '..', 'network', 'commands', 'cli.js');
+
 /**
- * Disables an app: first its identity is revoked at the org's CA (every certificate; it can no
- * longer enroll), unless another active app signs with it; then its API key stops working. If the
- * CA does not answer, nothing changes and the command can be rerun.
+ * Runs `network:revoke --org MSP --name ID --json` on the gateway's state folder; undefined when
+ * the CA never registered the identity. With `fabric`, as `network:revoke -- --fabric` (the CA
+ * step by fabric-ca-client); without, the CA is asked over Fabric CA's REST API, which a real
+ * Fabric CA answers too.
+ */
+export function networkRevoke(topology: Topology, mspId: string, identity: string, fabric = false): Promise<NetworkRevocation | undefined> {
+    const env = { ...process.env };
+    // The child reads the same state folder as this process (--fabric: the topology's Fabric folder).
+    if (fabric) delete env.DEVNET_STATE_DIR;
+    else env.DEVNET_STATE_DIR = topology.stateDir;
+    const args = [NETWORK_CLI, 'revoke', '--org', mspId, '--name', identity, '--json', '--topology', topology.file];
+    if (fabric) args.push('--fabric');
+    return new Promise((resolve, reject) => {
+        execFile(process.execPath, args, { env, timeout: 180_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+            if (!err) return resolve(JSON.parse(stdout.trim().split('\n').pop() as string) as NetworkRevocation);
+            const reason = stderr.trim() || err.message;
+            if (reason.startsWith('IDENTITY_UNKNOWN')) return resolve(undefined);
+            reject(new AdminError('REVOKE_FAILED', `network:revoke of ${identity} (${mspId}) failed, the app is still enabled: ${reason}`));
+        });
+    });
+}
+
+/**
+ * Disables an app: first its identity is revoked everywhere with `network:revoke` (at the org's
+ * CA: every certificate, no more enrollments; then the CA's CRL in the org's MSP in the channel
+ * config, in force on every peer and the orderer), unless another active app signs with it; then
+ * its API key stops working. If a step fails, the app stays enabled and the command can be rerun.
  */
 export async function disableApp(
     topology: Topology,
     databaseFile: string,
     name: string,
-): Promise<{ identity: string; registered: boolean; revoked: number; sharedWith: string[] }> {
+    opts: { fabric?: boolean } = {},
+): Promise<{ identity: string; registered: boolean; revoked: number; sharedWith: string[]; network?: NetworkRevocation }> {
     const db = await openStore(databaseFile);
     try {
         const store = new AppStore(db);
@@ -87,7 +131,11 @@ export async function disableApp(
         const app = apps.find((a) => a.name === name);
         if (!app) throw new AdminError('APP_NOT_FOUND', `no active app named ${name}`);
         const sharedWith = apps.filter((a) => a.name !== name && a.identity === app.identity).map((a) => a.name);
-        const r = sharedWith.length > 0 ? { registered: true, revoked: 0 } : await revokeIdentity(topology, app.mspId, app.identity);
+        let r: { registered: boolean; revoked: number; network?: NetworkRevocation } = { registered: true, revoked: 0 };
+        if (sharedWith.length === 0) {
+            const network = await networkRevoke(topology, app.mspId, app.identity, opts.fabric);
+            r = network ? { registered: true, revoked: network.revokedCertificates ?? 0, network } : { registered: false, revoked: 0 };
+        }
         await store.disable(name);
         return { identity: app.identity, ...r, sharedWith };
     } finally {
@@ -112,7 +160,7 @@ const USAGE = `usage: npm run -s gateway:admin -- <command> --org MSP [--topolog
   create-app  --name NAME [--dept DEPT] [--role ${ROLES.join('|')}] [--identity EXISTING]
   list-apps
   rotate-key  --name NAME
-  disable-app --name NAME
+  disable-app --name NAME [--fabric]    (revokes with network:revoke; --fabric: its CA step by fabric-ca-client)
 --key-only prints the new API key alone: KEY=$(npm run -s gateway:admin -- create-app ... --key-only)`;
 
 export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<void> {
@@ -161,12 +209,18 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         case 'disable-app': {
             const name = str('name');
             if (!name) throw new AdminError('USAGE', '--name is required');
-            const r = await disableApp(topology, databaseOf(cfg), name);
+            const r = await disableApp(topology, databaseOf(cfg), name, { fabric: flags.fabric === true });
             if (json) return out(JSON.stringify({ name, ...r }));
             out(`disabled app ${name}`);
             if (r.sharedWith.length > 0) out(`identity ${r.identity} kept: still used by ${r.sharedWith.join(', ')}`);
             else if (!r.registered) out(`identity ${r.identity} is not registered at the CA (made with the network): nothing revoked`);
-            else out(`revoked identity ${r.identity} at the CA of ${org} (${r.revoked} certificate(s))`);
+            else {
+                out(`revoked identity ${r.identity} at the CA of ${org} (${r.revoked} certificate(s))`);
+                if (r.network)
+                    out(
+                        `its CRL is in ${org}'s MSP from config block ${r.network.configBlock}, in force on every peer ${r.network.totalMs} ms after network:revoke started`,
+                    );
+            }
             return;
         }
         case 'rotate-key': {

@@ -1,6 +1,6 @@
 // Identities of an org through its Fabric CA, on the devnet and on real Fabric alike: the org's
 // registrar (the CA's bootstrap identity, enrolled once into ca/registrar/msp), registering and
-// enrolling an identity into users/<name>@<domain>/msp, revoking it. Used by `gateway:admin` and
+// enrolling an identity into users/<name>@<domain>/msp (network:revoke revokes). Used by `gateway:admin` and
 // `network:enroll`; holds no CA key.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -75,25 +75,4 @@ export async function registerAndEnroll(t: Topology, req: IdentityRequest): Prom
     const enrollment = await client.enroll({ enrollmentId: req.name, secret });
     client.writeMsp(mspDir, enrollment);
     return { mspId: req.mspId, name: req.name, mspDir, certificatePem: enrollment.certificatePem, enrolled: true };
-}
-
-/**
- * Revokes an identity at its org's CA: every certificate it holds, and it can no longer enroll.
- * Answers how many certificates were revoked; an identity the CA never registered (made by
- * cryptogen) answers `registered: false`.
- */
-export async function revokeIdentity(
-    t: Topology,
-    mspId: string,
-    name: string,
-    reason = 'unspecified',
-): Promise<{ registered: boolean; revoked: number }> {
-    const client = caClient(t, mspId);
-    try {
-        const r = await client.revoke(await registrar(t, mspId, client), { id: name, reason });
-        return { registered: true, revoked: r.revokedCerts.length };
-    } catch (e) {
-        if (e instanceof FabricCaError && e.caCode === 10) return { registered: false, revoked: 0 };
-        throw e;
-    }
 }

@@ -29,6 +29,7 @@ import {
 import { asFabric, fabricUp, fabricDown, fabricStatus, fabricDeploy, fabricNodes, writeComposeFile } from '../fabric/network';
 import { findFabricBinaries } from '../fabric/binaries';
 import { printLogs } from './logs';
+import { revoke } from './revoke';
 import { isLogLevel } from '../client/logger';
 import { describeOwner, liveForegroundOwner, readOwner, withLock, writeOwner } from './owner';
 import { runCommand } from '../client/command';
@@ -67,6 +68,12 @@ each also on real Fabric with --fabric:
   channel-create --out FILE
                         (the channel's creator, every bundle imported) the genesis block
   status --org MSP      the org's own nodes' health and the other orgs' nodes reachable or not
+
+Revocation (the org's machine; also with --fabric):
+  revoke --org MSP (--name ID [--reason R] | --crl FILE) [--json]
+                        revoke the identity at the org's CA and generate its CRL (fabric-ca-client
+                        revoke + gencrl), put the CRL into the org's MSP by a config update the
+                        org's admin signs, wait until every peer committed it; prints the times
 `;
 
 const HELP = `Usage: devnet <command> [options]
@@ -145,6 +152,7 @@ const ORG_CHANGES = new Set([
     'org-init',
     'org-import',
     'channel-create',
+    'revoke',
 ]);
 const FABRIC_NODE_CHANGES = new Set(['up', 'down', 'chaincode:deploy']);
 
@@ -405,6 +413,22 @@ async function runOrgCommand(command: string, flags: Flags, t: Topology, say: Sa
         case 'channel-create':
             await channelCreate(network, t, flag(flags, 'out'), say);
             return 0;
+        case 'revoke': {
+            const json = flags.has('json');
+            const result = await revoke(
+                t,
+                {
+                    mspId: flag(flags, 'org'),
+                    name: flags.get('name')?.[0],
+                    crlFile: flags.get('crl')?.[0],
+                    reason: flags.get('reason')?.[0],
+                    fabric: flags.has('fabric'),
+                },
+                json ? () => {} : say,
+            );
+            if (json) say(JSON.stringify(result));
+            return 0;
+        }
         default:
             return undefined;
     }

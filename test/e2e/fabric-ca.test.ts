@@ -17,7 +17,7 @@ import { pemsIn, readMspIdentity } from '../../network/client/msp-folder';
 import { caOf, findOrg, gatewayOf, paths, REPO_ROOT, type Topology } from '../../network/client/topology';
 import { execFileWithin } from '../deadline';
 import { notRun } from '../not-run';
-import { driver, NETWORK_LABEL, testNetwork } from './network';
+import { driver, NETWORK, NETWORK_LABEL, testNetwork } from './network';
 
 /** A command of the test (fabric-ca-client, the devnet's), killed and failed with TIMEOUT after 2 minutes. */
 const run = (file: string, args: string[], options: ExecFileOptions = {}) => execFileWithin(120_000, file, args, options);
@@ -68,7 +68,7 @@ describe(`Fabric CA on ${NETWORK_LABEL}`, function () {
 
         expect(await restCall(t, mspId, apiKey, '/v1/services?ownerMspId=MOHWMSP&pageSize=5')).to.equal(200);
 
-        const r = await disableApp(t, databaseFile, name);
+        const r = await disableApp(t, databaseFile, name, { fabric: NETWORK === 'fabric' });
         expect(r).to.deep.include({ identity: name, registered: true, revoked: 1 });
         expect(await restCall(t, mspId, apiKey, '/v1/services?ownerMspId=MOHWMSP&pageSize=5')).to.equal(401);
         // The CA refuses the revoked certificate and lists it in its CRL.

@@ -349,6 +349,38 @@ describe(`the network across hosts, one network namespace per org, on ${NETWORK_
         expect(history.history.entries.length).to.be.greaterThan(0);
     });
 
+    it('Given a department app of MOHW at work, When MOHW’s IT team disables it on its own host (disable-app runs network:revoke), Then every peer of every host commits the CRL update, its key is refused and MOHW’s other app keeps working', async () => {
+        const mohw = host('MOHWMSP');
+        const key = await app(mohw, 'hosts-revoked', '--role', 'department', '--dept', 'welfare');
+        const route = '/v1/services?ownerMspId=MOHWMSP&pageSize=5';
+        ok(await call(mohw, 'GET', route, key), 200, 'before revocation');
+        const started = Date.now();
+        const r = await inHost(mohw, 240_000, NODE, [
+            dist('gateway', 'admin.js'),
+            'disable-app',
+            '--org',
+            'MOHWMSP',
+            '--name',
+            'hosts-revoked',
+            '--json',
+            '--topology',
+            mohw.topology,
+            ...(FABRIC ? ['--fabric'] : []),
+        ]);
+        expect(r.code, r.output.slice(-3000)).to.equal(0);
+        const result = JSON.parse(r.output.trim().split('\n').pop()!) as {
+            revoked: number;
+            network: { configBlock: number; appliedAfterMs: Record<string, number>; totalMs: number };
+        };
+        expect(result.revoked).to.equal(1);
+        expect(Object.keys(result.network.appliedAfterMs)).to.have.members(orgs.map((o) => `peer0.${o.domain}`));
+        figures.push(
+            `revocation from MOHW's host: every peer committed config block ${result.network.configBlock} ${result.network.totalMs} ms after network:revoke started; disable-app took ${ms(started)}`,
+        );
+        expect((await call(mohw, 'GET', route, key)).status).to.equal(401);
+        ok(await call(mohw, 'GET', route, keys.welfare), 200, 'the other app');
+    });
+
     it('Given a bounded write load through Seoul’s and MOIS’s gateways, When MOHW’s link is cut for 20 s, Then the others keep committing, MOHW’s gateway answers 503, MOHW catches up, and no transaction is lost or duplicated', async () => {
         const [seoul, mois, mohw, audit] = ['SeoulMSP', 'MOISMSP', 'MOHWMSP', 'AuditMSP'].map(host);
         // Two departments with a legal basis (granted without consent), one in Seoul, one in MOIS.

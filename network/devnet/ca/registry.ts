@@ -167,13 +167,10 @@ export class Registry {
         return rows;
     }
 
-    /** Revoked certificates that have not expired: what a CRL lists. */
-    revokedUnexpired(now = new Date()): CertRecord[] {
-        return (
-            this.db.prepare("SELECT * FROM certificates WHERE status = 'revoked' AND not_after > ?").all(now.toISOString()) as Record<
-                string,
-                unknown
-            >[]
-        ).map((r) => this.toRecord(r));
+    /** Every revoked certificate: what gencrl lists when given no time bounds (Fabric CA's GetRevokedCertificates). */
+    revokedCertificates(): CertRecord[] {
+        return (this.db.prepare("SELECT * FROM certificates WHERE status = 'revoked'").all() as Record<string, unknown>[]).map((r) =>
+            this.toRecord(r),
+        );
     }
 }

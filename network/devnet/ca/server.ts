@@ -11,6 +11,7 @@ import * as x509 from '@peculiar/x509';
 import { type LoadedCa, serialNumber, signCertificate } from '../msp/ca';
 import { isLowS } from '../../client/signing';
 import type { Logger } from '../../client/logger';
+import { createCrlDer, crlToPem } from '../msp/crl';
 import type { Attribute, Registry, User } from './registry';
 
 /** The Fabric CA version whose API this server reproduces (reported by cainfo). */
@@ -666,23 +667,21 @@ export class CaService {
         return { status: 200, result: { RevokedCerts: revoked.length > 0 ? revoked : null, CRL: crl } };
     }
 
-    /** The CA's CRL: every revoked certificate that has not expired, signed by the CA (PEM "X509 CRL"). */
+    /**
+     * The CA's CRL, as fabric-ca-server's gencrl writes it (lib/servergencrl.go): every revoked
+     * certificate (revoked_at and expiry unfiltered, as gencrl without --revokedafter/--expireafter),
+     * nextUpdate = now + crl.expiry, PEM "X509 CRL".
+     */
     async crlPem(): Promise<string> {
         const now = new Date();
-        const crl = await x509.X509CrlGenerator.create({
-            issuer: this.#o.ca.cert.subject,
+        const der = await createCrlDer({
+            caCert: new crypto.X509Certificate(this.#o.ca.pem),
+            caKey: this.#o.ca.key,
+            revoked: this.#o.registry.revokedCertificates().map((c) => ({ serial: c.serial, revokedAt: new Date(c.revokedAt as string) })),
             thisUpdate: now,
             nextUpdate: new Date(now.getTime() + CRL_EXPIRY_MS),
-            entries: this.#o.registry.revokedUnexpired(now).map((c) => ({
-                serialNumber: c.serial.length % 2 ? `0${c.serial}` : c.serial,
-                revocationDate: new Date(c.revokedAt as string),
-                reason: c.reason,
-            })),
-            extensions: [await x509.AuthorityKeyIdentifierExtension.create(this.#o.ca.cert)],
-            signingKey: this.#o.ca.key,
-            signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
         });
-        return `${crl.toString('pem')}\n`;
+        return crlToPem(der);
     }
 
     async #gencrl(req: Request): Promise<Answer> {

@@ -476,7 +476,7 @@ function pemFiles(dir: string): Buffer[] {
         .map((f) => fs.readFileSync(f));
 }
 
-/** What a channel config (configtx) carries for an org: root and TLS root certs, NodeOUs, as configtxgen reads an MSP folder. */
+/** What a channel config (configtx) carries for an org: root and TLS root certs, CRLs, NodeOUs, as configtxgen reads an MSP folder. */
 export function mspConfigFromDir(mspDir: string, mspId: string): msp.FabricMSPConfig {
     const roots = pemFiles(path.join(mspDir, 'cacerts'));
     if (roots.length === 0) throw new CaError('MSP_DIR_INVALID', `${mspDir}/cacerts holds no certificate`);
@@ -487,6 +487,8 @@ export function mspConfigFromDir(mspDir: string, mspId: string): msp.FabricMSPCo
     config.setAdminsList(pemFiles(path.join(mspDir, 'admincerts')));
     config.setTlsRootCertsList(pemFiles(path.join(mspDir, 'tlscacerts')));
     config.setTlsIntermediateCertsList(pemFiles(path.join(mspDir, 'tlsintermediatecerts')));
+    // One CRL a file, as Fabric's configbuilder reads crls/ into revocation_list.
+    config.setRevocationListList(pemFiles(path.join(mspDir, 'crls')));
     const crypto = new msp.FabricCryptoConfig();
     crypto.setSignatureHashFamily('SHA2');
     crypto.setIdentityIdentifierHashFunction('SHA256');

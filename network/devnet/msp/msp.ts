@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import * as crypto from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { msp } from '@hyperledger/fabric-protos';
+import { crlSignedBy, type ParsedCrl, parseCrl, subjectKeyIdentifier } from './crl';
 import { decodeEcdsaSignature, deserializeIdentity, IdentityError, P256_N } from './identity';
 
 export type Role = 'client' | 'peer' | 'admin' | 'orderer';
@@ -20,7 +21,7 @@ export interface VerifiedIdentity {
     attrs: Record<string, string>;
 }
 
-/** Stable codes: MSP_UNKNOWN, IDENTITY_INVALID, CERT_EXPIRED, CERT_UNTRUSTED, BAD_SIGNATURE (and MSP_CONFIG_INVALID at setup). */
+/** Stable codes: MSP_UNKNOWN, IDENTITY_INVALID, CERT_EXPIRED, CERT_UNTRUSTED, CERT_REVOKED, BAD_SIGNATURE (and MSP_CONFIG_INVALID at setup). */
 export class MspError extends Error {
     readonly code: string;
     constructor(code: string, message: string) {
@@ -51,6 +52,8 @@ interface ChannelMsp {
     admins: Buffer[];
     nodeOUs?: Partial<Record<Role, NodeOU>>;
     tlsRootCerts: string[];
+    /** The revocation_list (a local MSP's crls/ folder), parsed as Go's x509.ParseCRL. */
+    crls: ParsedCrl[];
 }
 
 /** What the cache keeps for one serialized identity: validated once, dates re-checked per call. */
@@ -154,7 +157,39 @@ function setupMsp(config: msp.FabricMSPConfig): ChannelMsp {
         pick(n.getAdminOuIdentifier(), 'admin');
         pick(n.getOrdererOuIdentifier(), 'orderer');
     }
-    return { name, roots, intermediates, issuers, admins, nodeOUs, tlsRootCerts: config.getTlsRootCertsList().map(toPem) };
+    // As Fabric's setupCRLs: every CRL must parse (else the MSP, and a config carrying it, is
+    // refused); who signed it is checked only when a certificate it names is validated.
+    const crls = config.getRevocationListList_asU8().map((bytes, i) => {
+        try {
+            return parseCrl(bytes);
+        } catch (e) {
+            throw new MspError('MSP_CONFIG_INVALID', `${name}: could not parse RevocationList ${i}: ${(e as Error).message}`);
+        }
+    });
+    return { name, roots, intermediates, issuers, admins, nodeOUs, tlsRootCerts: config.getTlsRootCertsList().map(toPem), crls };
+}
+
+/**
+ * Fabric's validateCertAgainstChain: a CRL whose AKI is the SKI of the certificate's issuer and
+ * that lists its serial revokes it, if that issuer signed the CRL (a CRL signed by anyone else is
+ * skipped, with a warning in Fabric's log). A CRL without an AKI fails every validation, as in Fabric.
+ */
+function checkRevocation(m: ChannelMsp, cert: crypto.X509Certificate, issuer: crypto.X509Certificate): void {
+    if (m.crls.length === 0) return;
+    const ski = subjectKeyIdentifier(issuer);
+    if (!ski) throw new MspError('IDENTITY_INVALID', 'could not obtain Subject Key Identifier for signer cert');
+    const serial = cert.serialNumber.toLowerCase().replace(/^0+/, '') || '0';
+    for (const crl of m.crls) {
+        if (!crl.authorityKeyId) {
+            throw new MspError(
+                'IDENTITY_INVALID',
+                'could not obtain Authority Key Identifier for crl: authorityKeyIdentifier not found in certificate',
+            );
+        }
+        if (!crl.authorityKeyId.equals(ski) || !crl.serials.has(serial)) continue;
+        if (!crlSignedBy(crl, issuer)) continue;
+        throw new MspError('CERT_REVOKED', `The certificate has been revoked: ${subjectString(cert)} (${m.name}, serial ${serial})`);
+    }
 }
 
 export class MspManager {
@@ -253,6 +288,7 @@ export class MspManager {
                     : `the certificate of ${subjectString(cert)} does not chain to a CA of ${mspId}`,
             );
         }
+        checkRevocation(m, cert, issuer);
         const role = this.#role(m, cert, issuer);
         const identity: VerifiedIdentity = {
             mspId,

@@ -54,6 +54,12 @@ export interface EndorserOptions {
     channelId: string;
     ledger: PeerLedger;
     msps: IdentityVerifier;
+    /**
+     * The peer's local MSP (its msp folder, crls/ included): deserializes the creators of
+     * channelless proposals and of peer-wide resources, as Fabric's mspmgmt.GetLocalMSP. The
+     * channel's MSPs when not given.
+     */
+    localMsp?: IdentityVerifier;
     policies: PolicyEvaluator;
     /** The peer's own identity: signs endorsements. */
     signer: SigningIdentity;
@@ -256,7 +262,8 @@ export class Endorser {
         }
         let creator: VerifiedIdentity;
         try {
-            creator = this.options.msps.verify(creatorBytes, proposalBytes, signature);
+            const verifier = channelId === '' ? (this.options.localMsp ?? this.options.msps) : this.options.msps;
+            creator = verifier.verify(creatorBytes, proposalBytes, signature);
         } catch (err) {
             const code = (err as { code?: string }).code;
             this.options.log?.('access denied', { txId: ch.getTxId(), mspId, reason: (err as Error).message });
@@ -317,7 +324,7 @@ export class Endorser {
         const decision = aclPolicy(resource, channelId, this.options.channelAcls?.());
         if (decision.kind === 'unmapped') throw new Error(`Unmapped policy for ${resource}`);
         if (decision.kind === 'local') {
-            this.#checkLocalPolicy(creator, decision.policy);
+            this.#checkLocalPolicy(creator, decision.policy, up);
             return;
         }
         if (channelId !== this.options.channelId) throw new Error(`Failed to get policy manager for channel [${channelId}]`);
@@ -332,8 +339,22 @@ export class Endorser {
     }
 
     /** Fabric's CheckPolicyNoChannel: the creator against a principal of the peer's local MSP. */
-    #checkLocalPolicy(creator: VerifiedIdentity, policy: string): void {
+    #checkLocalPolicy(creator: VerifiedIdentity, policy: string, up: UnpackedProposal): void {
         const local = this.options.signer.mspId;
+        if (creator.mspId === local && this.options.localMsp) {
+            // Fabric deserializes and validates the creator with the local MSP here (its CRLs too).
+            try {
+                this.options.localMsp.verify(
+                    up.signatureHeader.getCreator_asU8(),
+                    up.signedProposal.getProposalBytes_asU8(),
+                    up.signedProposal.getSignature_asU8(),
+                );
+            } catch (e) {
+                throw new Error(
+                    `Failed verifying that proposal's creator satisfies local MSP principal during channelless check policy with policy [${policy}]: [${(e as Error).message}]`,
+                );
+            }
+        }
         const failed = (reason: string) =>
             new Error(
                 `${reason} during channelless check policy with policy [${policy}]: [${

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { common, gateway, peer } from '@hyperledger/fabric-protos';
 import { Topology, address, findOrg, loadTopology, paths } from '../../client/topology';
 import { loadSigningIdentity } from '../msp/identity';
+import { mspConfigFromDir } from '../msp/ca';
 import { MspManager } from '../msp/msp';
 import { PolicyManager } from '../common/policies';
 import { parseChannelConfig } from '../common/configtx';
@@ -171,6 +172,7 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
         channelId: config.channelId,
         ledger,
         msps,
+        localMsp: new MspManager([mspConfigFromDir(path.join(peerDir, 'msp'), mspId)]),
         policies,
         signer,
         chaincodes,

@@ -2,9 +2,11 @@
 // private data on members only, purge that leaves no trace on disk, and equal state digests.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes, createHash, X509Certificate } from 'node:crypto';
 import { expect } from 'chai';
-import { common, ledger, peer } from '@hyperledger/fabric-protos';
+import { common, ledger, msp, peer } from '@hyperledger/fabric-protos';
+import { caFiles, loadCa, orgInfo } from '../../../network/devnet/msp/ca';
+import { createCrlDer, crlToPem } from '../../../network/devnet/msp/crl';
 import { KvLedger } from '../../../network/devnet/peer/ledger/kvledger';
 import { createSignedEnvelope } from '../../../network/devnet/common/protoutil';
 import { parseSignaturePolicy, PolicyManager } from '../../../network/devnet/common/policies';
@@ -610,6 +612,69 @@ describe('peer ledger', function () {
     });
 
     describe('config blocks', () => {
+        it("Given a config block putting MOHW's CRL (welfare and MOHW's peer) into MOHW's MSP, signed by MOHW's admin alone, Then welfare's transaction simulated before is BAD_CREATOR_SIGNATURE, an endorsement of MOHW's peer no longer counts, and others commit", async () => {
+            const net = await network(['SeoulMSP']);
+            const f = net.f;
+            const welfare = f.user('MOHWMSP', 'welfare');
+            const before = await simulateTx(net.peers.get('SeoulMSP')!, welfare, majority(f), (sim) =>
+                sim.putState(CC, 'revoked-creator', Buffer.from('1')),
+            );
+            const ca = await loadCa(caFiles(orgInfo(f.topology, 'MOHWMSP')));
+            const serialOf = (pem: string) => new X509Certificate(pem).serialNumber.toLowerCase().replace(/^0+/, '');
+            const crl = crlToPem(
+                await createCrlDer({
+                    caCert: new X509Certificate(ca.pem),
+                    caKey: ca.key,
+                    revoked: [welfare, f.peer('MOHWMSP')].map((id) => ({ serial: serialOf(id.certificatePem), revokedAt: new Date() })),
+                    thisUpdate: new Date(),
+                    nextUpdate: new Date(Date.now() + 86_400_000),
+                }),
+            );
+            const channelId = f.channelConfig.channelId;
+            const current = f.channelConfig.config!;
+            const updated = common.Config.deserializeBinary(current.serializeBinary());
+            for (const g of ['Application', 'Orderer']) {
+                const value = updated.getChannelGroup()!.getGroupsMap().get(g)?.getGroupsMap().get('MOHWMSP')?.getValuesMap().get('MSP');
+                if (!value) continue;
+                const wrapped = msp.MSPConfig.deserializeBinary(value.getValue_asU8());
+                const fabricMsp = msp.FabricMSPConfig.deserializeBinary(wrapped.getConfig_asU8());
+                fabricMsp.setRevocationListList([Buffer.from(crl)]);
+                wrapped.setConfig(fabricMsp.serializeBinary());
+                value.setValue(wrapped.serializeBinary());
+            }
+            const update = signConfigUpdate(
+                configUpdateEnvelope(channelId, computeUpdate(channelId, current, updated)),
+                channelId,
+                f.user('MOHWMSP', 'Admin'),
+            );
+            const proposed = new ConfigValidator(
+                channelId,
+                current,
+                new PolicyManager(f.channelConfig.policies, f.msps),
+            ).proposeConfigUpdate(update);
+            const config = createSignedEnvelope(common.HeaderType.CONFIG, channelId, f.orderer(), proposed.serializeBinary());
+            expect(await net.commit([config.serializeBinary()])).to.deep.equal([C.VALID]);
+
+            const seoulUser = f.user('SeoulMSP', 'User1');
+            const l = net.peers.get('SeoulMSP')!;
+            const withMohwPeer = await simulateTx(l, seoulUser, majority(f), (sim) =>
+                sim.putState(CC, 'revoked-endorser', Buffer.from('1')),
+            );
+            const withoutIt = await simulateTx(
+                l,
+                seoulUser,
+                ['SeoulMSP', 'MOISMSP', 'AuditMSP'].map((m) => f.peer(m)),
+                (sim) => sim.putState(CC, 'other-endorsers', Buffer.from('1')),
+            );
+            expect(await net.commit([before.env, withMohwPeer.env, withoutIt.env])).to.deep.equal([
+                C.BAD_CREATOR_SIGNATURE,
+                C.ENDORSEMENT_POLICY_FAILURE,
+                C.VALID,
+            ]);
+            expect(text(await l.newQueryExecutor().getState(CC, 'revoked-creator'))).to.equal(undefined);
+            await closeAll(net);
+        });
+
         it('Given a config block after genesis whose update a majority of admins signed, Then it commits VALID with no state change, the new config is announced and restored on reopen; one whose update is not authorized is not committed', async () => {
             const net = await network(['SeoulMSP']);
             const dir = net.dirs.get('SeoulMSP')!;
