@@ -229,7 +229,9 @@ export function oldClientRunner(t: Topology, mspId: string, run: string, node?: 
         async round(what, rate, seconds, warmup = 0) {
             const reply = await ask({ what, rate, seconds, warmup });
             if (!reply.result) throw new Error('OLD_CLIENT_FAILED: no result');
-            return { ...reply.result, errors: new Map(reply.result.errors) };
+            // JSON has no NaN (the percentiles of a round without a success): null comes back.
+            const { p50, p99 } = reply.result;
+            return { ...reply.result, p50: p50 ?? Number.NaN, p99: p99 ?? Number.NaN, errors: new Map(reply.result.errors) };
         },
         close: () => undefined,
     };
