@@ -71,8 +71,13 @@ export interface ChaincodeConfig {
     /** Path of the collections_config.json, relative to the repository root. */
     collectionsFile?: string;
     collections: CollectionConfig[];
-    /** A folder whose package.json `main` exports the contracts (fabric-chaincode-node's --module-path). */
-    server: { modulePath: string; ports: Record<string, number> };
+    /**
+     * A folder whose package.json `main` exports the contracts (fabric-chaincode-node's --module-path);
+     * `tls` (default true): the servers serve TLS and require a client certificate of their org's TLS
+     * CA, and the peer dials them with its chaincode client certificate (the ccaas connection's
+     * `tls_required` and `client_auth_required`).
+     */
+    server: { modulePath: string; ports: Record<string, number>; tls: boolean };
 }
 
 export interface Topology {
@@ -198,6 +203,8 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
                 throw new TopologyError(abs, `chaincodes[${i}].server.ports has no port for ${org.mspId}`);
             }
         }
+        if (cc.server.tls !== undefined && typeof cc.server.tls !== 'boolean')
+            throw new TopologyError(abs, `chaincodes[${i}].server.tls must be true or false`);
         return {
             name: cc.name,
             version: String(cc.version),
@@ -205,7 +212,7 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
             endorsementPolicy: String(cc.endorsementPolicy ?? 'MAJORITY Endorsement'),
             collectionsFile: cc.collections,
             collections,
-            server: { modulePath: String(cc.server.modulePath), ports: cc.server.ports },
+            server: { modulePath: String(cc.server.modulePath), ports: cc.server.ports, tls: cc.server.tls !== false },
         };
     });
     const ports = new Map<number, string>();
@@ -272,6 +279,9 @@ export function ordererOrgs(t: Topology, nodes: OrderingNode[] = t.orderer.nodes
 /** The ordering nodes an org runs. */
 export const nodesOperatedBy = (t: Topology, mspId: string): OrderingNode[] => t.orderer.nodes.filter((n) => n.operatedBy === mspId);
 
+/** An org's server of a chaincode: its process name, and the name in its TLS certificate. */
+export const chaincodeServerName = (chaincode: string, org: { domain: string }) => `chaincode-${chaincode}.${org.domain}`;
+
 /** The enrollment id of every CA's bootstrap registrar (`fabric-ca-server -b admin:...`). */
 export const CA_REGISTRAR_ID = 'admin';
 
@@ -295,6 +305,19 @@ export const paths = {
     /** A user's folder: users/<name>@<domain>/msp with signcerts/ and keystore/. */
     userDir: (t: Topology, mspId: string, user: string) =>
         path.join(paths.orgDir(t, mspId), 'users', `${user}@${findOrg(t, mspId).domain}`),
+    /** An org's server of a chaincode (chaincode as a service): its process name and its TLS server name. */
+    chaincodeServerName: (t: Topology, mspId: string, chaincode: string) => chaincodeServerName(chaincode, findOrg(t, mspId)),
+    /**
+     * The chaincode server's TLS folder, from the org's TLS CA: server.crt and server.key (its name,
+     * localhost and 127.0.0.1 as SANs), ca.crt (the CA a peer's client certificate must chain to).
+     */
+    chaincodeServerTlsDir: (t: Topology, mspId: string, chaincode: string) =>
+        path.join(paths.orgDir(t, mspId), 'chaincodes', paths.chaincodeServerName(t, mspId, chaincode), 'tls'),
+    /**
+     * The peer's side of its chaincode connections, from the org's TLS CA: client.crt and client.key
+     * (the peer's client certificate), ca.crt (the root a chaincode server's certificate must chain to).
+     */
+    peerChaincodeTlsDir: (t: Topology, mspId: string) => path.join(paths.peerDir(t, mspId), 'chaincode-tls'),
     /** The TLS CA certificate clients use to reach the org's nodes. */
     tlsRootCert: (t: Topology, mspId: string) => path.join(paths.orgDir(t, mspId), 'tlsca', 'tlsca-cert.pem'),
     /**

@@ -28,8 +28,21 @@ const dist = (t: Topology, ...p: string[]) => path.join(t.root, 'dist', ...p);
 /** One org's chaincode server; on real Fabric its id is that org's package id. */
 export function chaincodeNode(t: Topology, cc: ChaincodeConfig, org: OrgConfig, chaincodeId = `${cc.name}:${cc.version}`): DevnetNode {
     const port = cc.server.ports[org.mspId];
+    // fabric-shim's server TLS options: its certificate and key, and the CA a peer's client
+    // certificate must chain to (given, the server requires one: grpc-js checkClientCertificate).
+    const tlsDir = paths.chaincodeServerTlsDir(t, org.mspId, cc.name);
+    const tls = cc.server.tls
+        ? [
+              '--chaincode-tls-cert-file',
+              path.join(tlsDir, 'server.crt'),
+              '--chaincode-tls-key-file',
+              path.join(tlsDir, 'server.key'),
+              '--chaincode-tls-client-cacert-file',
+              path.join(tlsDir, 'ca.crt'),
+          ]
+        : [];
     return {
-        name: `chaincode-${cc.name}.${org.domain}`,
+        name: paths.chaincodeServerName(t, org.mspId, cc.name),
         kind: 'chaincode',
         org: org.mspId,
         host: '127.0.0.1',
@@ -47,6 +60,7 @@ export function chaincodeNode(t: Topology, cc: ChaincodeConfig, org: OrgConfig, 
             chaincodeId,
             '--module-path',
             path.resolve(t.root, cc.server.modulePath),
+            ...tls,
         ],
         // fabric-shim's stub.getMspID() answers the peer's org from this variable, as on Fabric.
         env: { CORE_PEER_LOCALMSPID: org.mspId },

@@ -189,7 +189,8 @@ export function peerSettings(t: Topology, org: OrgConfig, files: NodeFiles, buil
         vm: { endpoint: '' },
         chaincode: {
             externalBuilders: [
-                { name: 'citizencard-ccaas', path: builderDir, propagateEnvironment: [] as string[] },
+                // As Fabric's own ccaas builder: connection.json's templates from this variable.
+                { name: 'citizencard-ccaas', path: builderDir, propagateEnvironment: ['CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG'] },
             ] as unknown as Settings[],
         },
         ledger: {

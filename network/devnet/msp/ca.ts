@@ -297,8 +297,17 @@ async function ensureNode(
     await ensureTls(path.join(nodeDir, 'tls'), nodeName, host, tlsCa);
 }
 
-/** A node's TLS folder (ca.crt, server.crt, server.key) from the org's TLS CA. */
-async function ensureTls(tlsDir: string, nodeName: string, host: string, tlsCa: LoadedCa): Promise<void> {
+/**
+ * A node's TLS folder (ca.crt, server.crt, server.key) from the org's TLS CA; `client` names the
+ * files client.crt and client.key instead (a peer's certificate towards its chaincode servers).
+ */
+async function ensureTls(
+    tlsDir: string,
+    nodeName: string,
+    host: string,
+    tlsCa: LoadedCa,
+    role: 'server' | 'client' = 'server',
+): Promise<void> {
     if (!fs.existsSync(tlsDir)) {
         // Clients dial 127.0.0.1 or localhost and check the node's name (ssl_target_name_override).
         const ips = [...new Set(['127.0.0.1', ...(isIp(host) ? [host] : [])])];
@@ -306,10 +315,23 @@ async function ensureTls(tlsDir: string, nodeName: string, host: string, tlsCa: 
         const tls = await issueLeaf(tlsCa, { subject: dn(nodeName), tls: { dnsNames, ips } });
         publishDir(tlsDir, (dir) => {
             writeFileAtomic(path.join(dir, 'ca.crt'), tlsCa.pem);
-            writeFileAtomic(path.join(dir, 'server.key'), tls.privateKeyPem, 0o600);
-            writeFileAtomic(path.join(dir, 'server.crt'), tls.certificatePem);
+            writeFileAtomic(path.join(dir, `${role}.key`), tls.privateKeyPem, 0o600);
+            writeFileAtomic(path.join(dir, `${role}.crt`), tls.certificatePem);
         });
     }
+}
+
+/**
+ * The TLS material of an org's chaincode connections: a server certificate for each of its
+ * chaincode servers (they run on the peer's machine, dialled at 127.0.0.1) and the peer's client
+ * certificate, both from the org's TLS CA, which each side also trusts for the other.
+ */
+async function ensureChaincodeTls(t: Topology, mspId: string, tlsCa: LoadedCa): Promise<void> {
+    for (const cc of t.chaincodes.filter((c) => c.server.tls)) {
+        const name = paths.chaincodeServerName(t, mspId, cc.name);
+        await ensureTls(paths.chaincodeServerTlsDir(t, mspId, cc.name), name, '127.0.0.1', tlsCa);
+    }
+    await ensureTls(paths.peerChaincodeTlsDir(t, mspId), paths.peerName(t, mspId), '127.0.0.1', tlsCa, 'client');
 }
 
 /** The identities every org gets at network creation: an admin, `User1`, and the role holders the demo and the tests use. */
@@ -352,6 +374,7 @@ export async function generateCrypto(t: Topology, only?: string[]): Promise<void
         // The org's Fabric CA server answers over TLS with a certificate of the org's TLS CA.
         await ensureTls(paths.caTlsDir(t, mspId), `ca.${org.domain}`, findOrg(t, mspId).ca.host, tlsCa);
         await ensureNode(paths.peerDir(t, mspId), paths.peerName(t, mspId), findOrg(t, mspId).peer.host, 'peer', ca, tlsCa);
+        await ensureChaincodeTls(t, mspId, tlsCa);
         for (const node of nodesOperatedBy(t, mspId)) {
             await ensureNode(paths.ordererDir(t, node), paths.ordererName(t, node), node.host, 'orderer', ca, tlsCa);
         }

@@ -597,7 +597,7 @@ describe('endorser', function () {
             sequence: 1,
             endorsementPolicy: "OR('SeoulMSP.peer', AND('MOISMSP.member', 'SeoulMSP.admin'))",
             collections: [{ ...COLLECTIONS[0], endorsementPolicy: { signaturePolicy: "OR('SeoulMSP.peer')" } }],
-            server: { modulePath: 'x', ports: {} },
+            server: { modulePath: 'x', ports: {}, tls: false },
         };
         const lifecycle = (id: TestIdentity, fn: string, args: { serializeBinary(): Uint8Array }) =>
             endorser.processProposal(signedProposal({ signer: id.signer, chaincode: '_lifecycle', args: lifecycleCallArgs(fn, args) }).sp);

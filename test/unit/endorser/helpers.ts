@@ -387,8 +387,8 @@ export async function freePort(): Promise<number> {
     });
 }
 
-/** Starts `fabric-chaincode-node server` on the test contract, as the devnet does for each chaincode. */
-export function startChaincodeServer(port: number, ccid: string): ChildProcess {
+/** Starts `fabric-chaincode-node server` on the test contract, as the devnet does for each chaincode (`extra`: its TLS options). */
+export function startChaincodeServer(port: number, ccid: string, extra: string[] = []): ChildProcess {
     const bin = path.join(REPO, 'node_modules', 'fabric-shim', 'cli.js');
     return spawn(
         process.execPath,
@@ -401,6 +401,7 @@ export function startChaincodeServer(port: number, ccid: string): ChildProcess {
             ccid,
             '--module-path',
             path.join(REPO, 'test', 'unit', 'endorser', 'fixtures'),
+            ...extra,
         ],
         {
             stdio: ['ignore', 'ignore', process.env.SHIM_LOGS ? 'inherit' : 'ignore'],
