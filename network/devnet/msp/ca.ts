@@ -457,7 +457,7 @@ export async function enroll(t: Topology, req: EnrollRequest): Promise<EnrolledI
 export interface TestIdentityRequest {
     topology: Topology;
     mspId: string;
-    /** A certificate of the org's real CA whose validity ended yesterday. */
+    /** A certificate of the org's real CA, issued within the CA's validity, whose own validity has ended. */
     expired?: boolean;
     /** A certificate from a throwaway CA with the same name as the org's CA, unknown to the channel. */
     untrusted?: boolean;
@@ -474,11 +474,19 @@ export async function issueTestIdentity(
     const org = orgInfo(req.topology, req.mspId);
     const ca = req.untrusted ? await createCa(org.domain, `ca.${org.domain}`) : await loadCa(req.caFiles ?? caFiles(org));
     const now = Date.now();
+    // An expired certificate as a CA issues one: within the CA's own validity (Fabric's MSP checks
+    // the chain as of the certificate's NotBefore), ended a while ago (a day, or as much as the
+    // CA's age allows).
+    const caFrom = ca.cert.notBefore.getTime();
+    const expiredFrom = Math.max(now - 2 * DAY_MS, caFrom);
+    const expiredTo = Math.max(now - DAY_MS, expiredFrom + 60_000);
+    if (req.expired && expiredTo >= now)
+        throw new CaError('CA_TOO_YOUNG', 'the CA is too recent to have issued a certificate that has expired');
     const leaf = await issueLeaf(ca, {
         subject: dn(`test-${crypto.randomBytes(4).toString('hex')}@${org.domain}`, req.nodeOu ?? 'client'),
         attrs: req.attrs,
-        notBefore: req.expired ? new Date(now - 2 * DAY_MS) : undefined,
-        notAfter: req.expired ? new Date(now - DAY_MS) : new Date(now + DAY_MS),
+        notBefore: req.expired ? new Date(expiredFrom) : undefined,
+        notAfter: req.expired ? new Date(expiredTo) : new Date(now + DAY_MS),
     });
     return { mspId: req.mspId, ...leaf };
 }
