@@ -45,11 +45,15 @@ export interface TestNetwork {
  * Writes the shifted copy of the default topology, plus the test contract, for the test devnet (or
  * for a devnet of its own, ports `extraShift` further and its own state folder).
  */
-export function testTopologyFile(own?: { name: string; extraShift: number; orgs?: number }): string {
+export function testTopologyFile(own?: { name: string; extraShift: number; orgs?: number; plainChaincode?: boolean }): string {
     const doc = shiftPorts(
         firstOrgs(withFixtureChaincode(YAML.parse(fs.readFileSync(DEFAULT_TOPOLOGY, 'utf8'))), own?.orgs),
         PORT_SHIFT + (own?.extraShift ?? 0),
     ) as Record<string, unknown>;
+    // The benchmark's comparison: chaincode servers without TLS (server.tls false).
+    if (own?.plainChaincode) {
+        for (const cc of doc.chaincodes as { server: Record<string, unknown> }[]) cc.server.tls = false;
+    }
     const folder = own ? `${TEST_STATE}-${own.name}` : TEST_STATE;
     // The state folder sits below the topology file's folder: a purge keeps the topology.
     doc.stateDir = path.relative(REPO_ROOT, path.join(folder, 'state'));
@@ -136,11 +140,11 @@ export const driver = (): NetworkDriver => drivers[NETWORK];
  * their four orgs: the default topology on ports `extraShift` from the shared test network's, with
  * its own state. Stop it with driver().down().
  */
-export async function ownTestNetwork(name: string, extraShift: number, orgs?: number): Promise<Topology> {
+export async function ownTestNetwork(name: string, extraShift: number, orgs?: number, plainChaincode?: boolean): Promise<Topology> {
     const previous = path.join(`${TEST_STATE}-${name}`, 'topology.yaml');
     // What an earlier run left running (with the orgs it added to its topology file) is stopped first.
     if (fs.existsSync(previous)) await driver().down(loadAsWritten(previous), false);
-    return freshNetwork(testTopologyFile({ name, extraShift, orgs }));
+    return freshNetwork(testTopologyFile({ name, extraShift, orgs, plainChaincode }));
 }
 
 /** A network from a clean state (tests assert heights and contents), left stopped if it fails to start. */
