@@ -87,6 +87,12 @@ export interface ChaincodeServerConfig {
     command?: string[];
     /** The port of each org's server. */
     ports: Record<string, number>;
+    /**
+     * Default true: the servers serve TLS and require a client certificate of their org's TLS CA,
+     * and the peer dials them with its chaincode client certificate (the ccaas connection's
+     * `tls_required` and `client_auth_required`).
+     */
+    tls: boolean;
 }
 
 /** The product's chaincode: the one its REST gateways serve (gateway/config.ts). */
@@ -149,6 +155,8 @@ type YamlNode = any;
 /** A chaincode entry's server: a Node module folder or a command, exactly one of them. */
 function chaincodeServer(server: YamlNode, where: string, file: string): ChaincodeServerConfig {
     const fail = (message: string) => new TopologyError(file, `${where}: ${message}`, 'CHAINCODE_SERVER_INVALID');
+    if (server.tls !== undefined && typeof server.tls !== 'boolean') throw fail('tls must be true or false');
+    const tls = server.tls !== false;
     const hasModule = server.modulePath !== undefined;
     const hasCommand = server.command !== undefined;
     if (hasModule === hasCommand) {
@@ -158,7 +166,7 @@ function chaincodeServer(server: YamlNode, where: string, file: string): Chainco
     }
     if (hasModule) {
         if (typeof server.modulePath !== 'string' || server.modulePath.trim() === '') throw fail('modulePath must be a folder path');
-        return { modulePath: server.modulePath, ports: server.ports };
+        return { modulePath: server.modulePath, ports: server.ports, tls };
     }
     const command = server.command as unknown;
     if (!Array.isArray(command) || command.length === 0) {
@@ -167,7 +175,7 @@ function chaincodeServer(server: YamlNode, where: string, file: string): Chainco
     if (!command.every((arg) => typeof arg === 'string') || (command[0] as string).trim() === '') {
         throw fail('command must list strings, the first one a non-empty executable');
     }
-    return { command: command as string[], ports: server.ports };
+    return { command: command as string[], ports: server.ports, tls };
 }
 
 /** Loads and validates a topology file; relative paths in it are relative to the repository root. */
@@ -245,6 +253,8 @@ export function loadTopology(file = process.env.TOPOLOGY ?? DEFAULT_TOPOLOGY): T
                 throw new TopologyError(abs, `chaincodes[${i}].server.ports has no port for ${org.mspId}`);
             }
         }
+        if (cc.server.tls !== undefined && typeof cc.server.tls !== 'boolean')
+            throw new TopologyError(abs, `chaincodes[${i}].server.tls must be true or false`);
         return {
             name: cc.name,
             version: String(cc.version),
@@ -344,6 +354,9 @@ export function ordererOrgs(t: Topology, nodes: OrderingNode[] = t.orderer.nodes
 /** The ordering nodes an org runs. */
 export const nodesOperatedBy = (t: Topology, mspId: string): OrderingNode[] => t.orderer.nodes.filter((n) => n.operatedBy === mspId);
 
+/** An org's server of a chaincode: its process name, and the name in its TLS certificate. */
+export const chaincodeServerName = (chaincode: string, org: { domain: string }) => `chaincode-${chaincode}.${org.domain}`;
+
 /** The enrollment id of every CA's bootstrap registrar (`fabric-ca-server -b admin:...`). */
 export const CA_REGISTRAR_ID = 'admin';
 
@@ -367,6 +380,19 @@ export const paths = {
     /** A user's folder: users/<name>@<domain>/msp with signcerts/ and keystore/. */
     userDir: (t: Topology, mspId: string, user: string) =>
         path.join(paths.orgDir(t, mspId), 'users', `${user}@${findOrg(t, mspId).domain}`),
+    /** An org's server of a chaincode (chaincode as a service): its process name and its TLS server name. */
+    chaincodeServerName: (t: Topology, mspId: string, chaincode: string) => chaincodeServerName(chaincode, findOrg(t, mspId)),
+    /**
+     * The chaincode server's TLS folder, from the org's TLS CA: server.crt and server.key (its name,
+     * localhost and 127.0.0.1 as SANs), ca.crt (the CA a peer's client certificate must chain to).
+     */
+    chaincodeServerTlsDir: (t: Topology, mspId: string, chaincode: string) =>
+        path.join(paths.orgDir(t, mspId), 'chaincodes', paths.chaincodeServerName(t, mspId, chaincode), 'tls'),
+    /**
+     * The peer's side of its chaincode connections, from the org's TLS CA: client.crt and client.key
+     * (the peer's client certificate), ca.crt (the root a chaincode server's certificate must chain to).
+     */
+    peerChaincodeTlsDir: (t: Topology, mspId: string) => path.join(paths.peerDir(t, mspId), 'chaincode-tls'),
     /** The TLS CA certificate clients use to reach the org's nodes. */
     tlsRootCert: (t: Topology, mspId: string) => path.join(paths.orgDir(t, mspId), 'tlsca', 'tlsca-cert.pem'),
     /**

@@ -29,13 +29,19 @@ const dist = (t: Topology, ...p: string[]) => path.join(t.root, 'dist', ...p);
  * One org's chaincode server; on real Fabric its id is that org's package id. A `modulePath` server
  * runs as `fabric-chaincode-node server`, a `command` server as given; both get the environment
  * Fabric's chaincode-as-a-service servers read (fabric-samples' ccaas servers and fabric-shim's
- * options): where to listen, the chaincode id, no TLS (the peers dial chaincode servers in plain
- * gRPC on both networks: connection.json's tls_required false), and the org, which Fabric never
- * passes to an external server (whoever starts it sets CORE_PEER_LOCALMSPID).
+ * options): where to listen, the chaincode id, TLS with client authentication unless the topology
+ * says `tls: false` (connection.json's tls_required and client_auth_required), and the org, which
+ * Fabric never passes to an external server (whoever starts it sets CORE_PEER_LOCALMSPID).
  */
 export function chaincodeNode(t: Topology, cc: ChaincodeConfig, org: OrgConfig, chaincodeId = `${cc.name}:${cc.version}`): DevnetNode {
     const port = cc.server.ports[org.mspId];
     const address = `127.0.0.1:${port}`;
+    // fabric-shim's server TLS options: its certificate and key, and the CA a peer's client
+    // certificate must chain to (given, the server requires one: grpc-js checkClientCertificate).
+    const tlsDir = paths.chaincodeServerTlsDir(t, org.mspId, cc.name);
+    const tls = cc.server.tls
+        ? { cert: path.join(tlsDir, 'server.crt'), key: path.join(tlsDir, 'server.key'), clientCa: path.join(tlsDir, 'ca.crt') }
+        : undefined;
     const command = cc.server.command
         ? serverCommand(t, cc)
         : [
@@ -50,26 +56,52 @@ export function chaincodeNode(t: Topology, cc: ChaincodeConfig, org: OrgConfig, 
               chaincodeId,
               '--module-path',
               path.resolve(t.root, cc.server.modulePath as string),
+              ...(tls
+                  ? [
+                        '--chaincode-tls-cert-file',
+                        tls.cert,
+                        '--chaincode-tls-key-file',
+                        tls.key,
+                        '--chaincode-tls-client-cacert-file',
+                        tls.clientCa,
+                    ]
+                  : []),
           ];
     return {
-        name: `chaincode-${cc.name}.${org.domain}`,
+        name: paths.chaincodeServerName(t, org.mspId, cc.name),
         kind: 'chaincode',
         org: org.mspId,
         host: '127.0.0.1',
         port,
         extraPorts: [],
         command,
-        env: chaincodeServerEnv(address, chaincodeId, org.mspId),
+        env: chaincodeServerEnv(address, chaincodeId, org.mspId, tls),
     };
 }
 
-/** The environment of a chaincode server run as a service, as Fabric's ccaas servers read it. */
-export function chaincodeServerEnv(address: string, chaincodeId: string, mspId: string): Record<string, string> {
+/**
+ * The environment of a chaincode server run as a service, as Fabric's ccaas servers read it
+ * (fabric-samples' external chaincode servers): where to listen, the id, and TLS (files of the
+ * server's key and certificate and of the CA its clients' certificates must chain to).
+ */
+export function chaincodeServerEnv(
+    address: string,
+    chaincodeId: string,
+    mspId: string,
+    tls?: { cert: string; key: string; clientCa: string },
+): Record<string, string> {
     return {
         CHAINCODE_SERVER_ADDRESS: address,
         CHAINCODE_ID: chaincodeId,
         CORE_CHAINCODE_ID_NAME: chaincodeId,
-        CHAINCODE_TLS_DISABLED: 'true',
+        ...(tls
+            ? {
+                  CHAINCODE_TLS_DISABLED: 'false',
+                  CHAINCODE_TLS_CERT: tls.cert,
+                  CHAINCODE_TLS_KEY: tls.key,
+                  CHAINCODE_CLIENT_CA_CERT: tls.clientCa,
+              }
+            : { CHAINCODE_TLS_DISABLED: 'true' }),
         // fabric-shim's stub.getMspID() answers the peer's org from this variable, as on Fabric.
         CORE_PEER_LOCALMSPID: mspId,
     };

@@ -23,6 +23,9 @@ const IN_CONTAINER = {
     builder: '/opt/hyperledger/ccaas_builder',
 };
 
+/** The peer's builder config as a Compose env file, in its chaincode TLS folder. */
+export const ccaasBuilderEnvFile = (t: Topology, mspId: string) => path.join(paths.peerChaincodeTlsDir(t, mspId), 'ccaas-builder.env');
+
 export function composeFile(t: Topology, builderDir: string): Settings {
     const services: Settings = {};
     for (const org of caOrgs(t)) {
@@ -67,6 +70,9 @@ export function composeFile(t: Topology, builderDir: string): Settings {
             container_name: name,
             network_mode: 'host',
             environment: { ...env, ...FABRIC_LOGGING_ENV },
+            // CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG (the peer's chaincode client key among it), which
+            // the image's core.yaml propagates to the builder; written beside the key (mode 0600).
+            env_file: [ccaasBuilderEnvFile(t, org.mspId)],
             volumes: [
                 `${path.join(dir, 'msp')}:${files.msp}:ro`,
                 `${path.join(dir, 'tls')}:${files.tls}:ro`,

@@ -188,7 +188,10 @@ export function peerSettings(t: Topology, org: OrgConfig, files: NodeFiles, buil
         // No Docker: chaincode runs as a service, found through our external builder.
         vm: { endpoint: '' },
         chaincode: {
-            externalBuilders: [{ name: 'ccaas', path: builderDir, propagateEnvironment: [] as string[] }] as unknown as Settings[],
+            externalBuilders: [
+                // As Fabric's own ccaas builder: connection.json's templates from this variable.
+                { name: 'ccaas', path: builderDir, propagateEnvironment: ['CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG'] },
+            ] as unknown as Settings[],
         },
         ledger: {
             state: { stateDatabase: 'goleveldb' },

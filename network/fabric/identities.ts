@@ -7,7 +7,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
-import { Topology, paths, findOrg, CA_REGISTRAR_ID, nodesOperatedBy } from '../client/topology';
+import { Topology, paths, findOrg, CA_REGISTRAR_ID, chaincodeServerName, nodesOperatedBy } from '../client/topology';
 import { initialUsers } from '../devnet/msp/ca';
 import { CaOrg, caName } from './config';
 import { FabricBinaries } from './binaries';
@@ -196,24 +196,48 @@ class OrgEnroller {
 
     /** A peer or orderer: its MSP and its TLS folder (server.crt, server.key, ca.crt). */
     async node(name: string, host: string, type: 'peer' | 'orderer', nodeDir: string): Promise<boolean> {
-        let created = await this.user({ name, type }, nodeDir);
-        const tlsDir = path.join(nodeDir, 'tls');
-        if (!fs.existsSync(path.join(tlsDir, 'server.key'))) {
-            const tlsMsp = path.join(nodeDir, 'tls-enrollment');
-            const hosts = [...new Set([name, host, 'localhost', '127.0.0.1'])];
-            await this.enrollTo(name, tlsMsp, ['--enrollment.profile', 'tls', ...hosts.flatMap((h) => ['--csr.hosts', h])]);
-            const tmp = `${tlsDir}.tmp`;
-            fs.rmSync(tmp, { recursive: true, force: true });
-            fs.mkdirSync(tmp, { recursive: true });
-            fs.copyFileSync(onlyFile(path.join(tlsMsp, 'tlscacerts')), path.join(tmp, 'ca.crt'));
-            fs.copyFileSync(onlyFile(path.join(tlsMsp, 'signcerts')), path.join(tmp, 'server.crt'));
-            fs.copyFileSync(onlyFile(path.join(tlsMsp, 'keystore')), path.join(tmp, 'server.key'));
-            fs.chmodSync(path.join(tmp, 'server.key'), 0o600);
-            fs.rmSync(tlsDir, { recursive: true, force: true });
-            fs.renameSync(tmp, tlsDir);
-            fs.rmSync(tlsMsp, { recursive: true, force: true });
-            created = true;
+        const created = await this.user({ name, type }, nodeDir);
+        return (await this.tls(name, [name, host, 'localhost', '127.0.0.1'], path.join(nodeDir, 'tls'))) || created;
+    }
+
+    /**
+     * A TLS folder of `id` (profile `tls`, these SANs): ca.crt and server.crt/server.key, or
+     * client.crt/client.key for a client certificate. False when it exists.
+     */
+    async tls(id: string, hosts: string[], tlsDir: string, role: 'server' | 'client' = 'server'): Promise<boolean> {
+        if (fs.existsSync(path.join(tlsDir, `${role}.key`))) return false;
+        const tlsMsp = `${tlsDir}-enrollment`;
+        await this.enrollTo(id, tlsMsp, ['--enrollment.profile', 'tls', ...[...new Set(hosts)].flatMap((h) => ['--csr.hosts', h])]);
+        const tmp = `${tlsDir}.tmp`;
+        fs.rmSync(tmp, { recursive: true, force: true });
+        fs.mkdirSync(tmp, { recursive: true });
+        fs.copyFileSync(onlyFile(path.join(tlsMsp, 'tlscacerts')), path.join(tmp, 'ca.crt'));
+        fs.copyFileSync(onlyFile(path.join(tlsMsp, 'signcerts')), path.join(tmp, `${role}.crt`));
+        fs.copyFileSync(onlyFile(path.join(tlsMsp, 'keystore')), path.join(tmp, `${role}.key`));
+        fs.chmodSync(path.join(tmp, `${role}.key`), 0o600);
+        fs.rmSync(tlsDir, { recursive: true, force: true });
+        fs.renameSync(tmp, tlsDir);
+        fs.rmSync(tlsMsp, { recursive: true, force: true });
+        return true;
+    }
+
+    /**
+     * The org's chaincode connections: a server certificate for each chaincode server (an identity
+     * of its own, type client, no attributes) and the peer's client certificate (a second TLS
+     * enrollment of the peer), both from the org's CA, which each side trusts for the other.
+     */
+    async chaincodeTls(): Promise<number> {
+        const { t, org } = this;
+        let created = 0;
+        for (const cc of t.chaincodes.filter((c) => c.server.tls)) {
+            const name = chaincodeServerName(cc.name, org);
+            const dir = paths.chaincodeServerTlsDir(t, org.mspId, cc.name);
+            if (fs.existsSync(path.join(dir, 'server.key'))) continue;
+            await this.register({ name, type: 'client' });
+            if (await this.tls(name, [name, 'localhost', '127.0.0.1'], dir)) created++;
         }
+        const peer = paths.peerName(t, org.mspId);
+        if (await this.tls(peer, [peer], paths.peerChaincodeTlsDir(t, org.mspId), 'client')) created++;
         return created;
     }
 }
@@ -239,6 +263,7 @@ export async function enrollOrg(t: Topology, org: CaOrg, bin: FabricBinaries): P
         if (made) created++;
     };
     count(await e.node(paths.peerName(t, org.mspId), findOrg(t, org.mspId).peer.host, 'peer', paths.peerDir(t, org.mspId)));
+    created += await e.chaincodeTls();
     // The ordering nodes the org operates are its own identities, from its own CA.
     for (const node of nodesOperatedBy(t, org.mspId)) {
         count(await e.node(paths.ordererName(t, node), node.host, 'orderer', paths.ordererDir(t, node)));

@@ -47,9 +47,10 @@ import {
 } from './config';
 import { caHome, enrollOrg, registrarSecret, REGISTRAR_ID } from './identities';
 import { ccaasPackage, CcaasPackage } from './package';
+import { ccaasBuilderEnv, ccaasConnection } from '../devnet/peer/chaincode/connection';
 import { runTool, FabricCommandError } from './run';
 import { endorsementPlan } from './discovery';
-import { composeFile } from './compose';
+import { ccaasBuilderEnvFile, composeFile } from './compose';
 
 export type Say = (line: string) => void;
 
@@ -106,13 +107,14 @@ export function peerNode(t: Topology, org: OrgConfig, bin: FabricBinaries): Devn
         healthUrl: `http://${org.peer.host}:${org.peer.operationsPort}/healthz`,
         extraPorts: [org.peer.port + 1, org.peer.operationsPort],
         command: [bin.bin.peer, 'node', 'start'],
-        env: { FABRIC_CFG_PATH: configDir(t, name), ...FABRIC_LOGGING_ENV },
+        // The builder fills the TLS templates of the org's connection.json from this (core.yaml propagates it).
+        env: { FABRIC_CFG_PATH: configDir(t, name), ...FABRIC_LOGGING_ENV, ...ccaasBuilderEnv(t, org.mspId) },
     };
 }
 
-/** Each org's ccaas package of a chaincode: its server's address, hence its own package id. */
+/** Each org's ccaas package of a chaincode: its server's connection.json, hence its own package id. */
 export function orgPackage(cc: ChaincodeConfig, org: OrgConfig): CcaasPackage {
-    return ccaasPackage(`${cc.name}_${cc.version}`, `127.0.0.1:${cc.server.ports[org.mspId]}`);
+    return ccaasPackage(`${cc.name}_${cc.version}`, ccaasConnection(cc, org));
 }
 
 export const fabricChaincodeNode = (t: Topology, cc: ChaincodeConfig, org: OrgConfig) =>
@@ -529,6 +531,10 @@ export async function fabricDown(t: Topology, purge: boolean, say: Say): Promise
 export function writeComposeFile(t: Topology): string {
     const file = path.join(t.stateDir, 'compose.yaml');
     writeYaml(file, composeFile(t, builderDir(t)));
+    for (const org of t.orgs) {
+        const env = ccaasBuilderEnv(t, org.mspId).CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG;
+        if (env) fs.writeFileSync(ccaasBuilderEnvFile(t, org.mspId), `CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG=${env}\n`, { mode: 0o600 });
+    }
     return file;
 }
 

@@ -4,6 +4,7 @@
 // without a timestamp), so a package id never changes unless the server's address does.
 import * as crypto from 'node:crypto';
 import * as zlib from 'node:zlib';
+import type { ConnectionJson } from '../devnet/peer/chaincode/connection';
 
 /** One ustar entry (regular file, mode 0644, owner 0, mtime 0). */
 function tarEntry(name: string, content: Buffer): Buffer {
@@ -58,10 +59,12 @@ export interface CcaasPackage {
     packageId: string;
 }
 
-/** The ccaas package of one org's chaincode server. */
-export function ccaasPackage(label: string, serverAddress: string): CcaasPackage {
+/**
+ * The ccaas package of one org's chaincode server: its connection.json, whose TLS fields are
+ * templates the builder fills on the peer's machine (no key or certificate in the package).
+ */
+export function ccaasPackage(label: string, connection: ConnectionJson): CcaasPackage {
     if (!/^[A-Za-z0-9_.+-]+$/.test(label)) throw new Error(`PACKAGE_INVALID: label ${label} has characters Fabric refuses`);
-    const connection = { address: serverAddress, dial_timeout: '10s', tls_required: false };
     const code = tarGz([['connection.json', Buffer.from(JSON.stringify(connection, null, 2))]]);
     const bytes = tarGz([
         ['metadata.json', Buffer.from(JSON.stringify({ type: 'ccaas', label }))],

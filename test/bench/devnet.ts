@@ -31,6 +31,8 @@ Options:
                      orderer's and the peers' log lines (devnet only; default 0: skipped)
   --orgs N           a network of the default topology's first N orgs only (e.g. 2: Seoul and MOIS,
                      MAJORITY = both), with its own state folder, instead of the four-org test network
+  --chaincode-plain  a network of its own whose chaincode servers serve plain gRPC (server.tls
+                     false), to compare with the default's TLS with client authentication
   --old-client       instead of the levels: a client on grpc-js 1.10.3 + fabric-gateway 1.5.0 sends
                      --old-evaluate-rate evaluations a second (default 300), then --old-submit-rate
                      submits a second (default 100), --seconds each (open loop), under a Node older
@@ -392,9 +394,14 @@ async function main(): Promise<void> {
         submitRate: Number(flag('old-submit-rate', '100')),
         progress,
     };
-    // Its own network for --orgs (stopped at the end, as runOnTestNetwork stops the test network).
-    const topology = orgCount === undefined ? (await testNetwork()).topology : await ownTestNetwork(`bench-${orgCount}orgs`, 0, orgCount);
-    if (orgCount !== undefined) ownNetwork = topology;
+    const plain = process.argv.includes('--chaincode-plain');
+    // Its own network for --orgs or --chaincode-plain (stopped at the end, as runOnTestNetwork stops the test network).
+    const own = orgCount !== undefined || plain;
+    const topology = own
+        ? await ownTestNetwork(plain ? `bench-plain-${orgCount ?? 'all'}` : `bench-${orgCount}orgs`, 0, orgCount, plain)
+        : (await testNetwork()).topology;
+    if (own) ownNetwork = topology;
+    const chaincodeTls = topology.chaincodes.every((cc) => cc.server.tls) ? 'chaincode servers over TLS' : 'chaincode servers without TLS';
     if (old) {
         console.log(
             `old client (grpc-js 1.10.3, fabric-gateway 1.5.0) on the devnet, ${topology.orgs.length} orgs, ${seconds} s per round:`,
@@ -404,7 +411,7 @@ async function main(): Promise<void> {
     }
     if (!old)
         console.log(
-            `devnet benchmark: one-write transaction (fixture Put), MAJORITY of ${topology.orgs.length} orgs, batch timeout ${topology.orderer.batch.timeoutMs} ms, ${seconds} s per level`,
+            `devnet benchmark: one-write transaction (fixture Put), MAJORITY of ${topology.orgs.length} orgs, batch timeout ${topology.orderer.batch.timeoutMs} ms, ${chaincodeTls}, ${seconds} s per level`,
         );
     const figures = old ? [] : await workload(topology, { seconds, levels, evaluate, progress, cpu: devnetCpu(topology) });
     if (!old) console.log(table(figures));

@@ -27,6 +27,8 @@ import { Topology, address, paths, issuerOrg, primaryOrderer } from '../../netwo
 import { newPeerClient, loadUser } from '../../network/client/connection';
 import { issueTestIdentity } from '../../network/devnet/msp/ca';
 import { newFastSigner } from '../../network/client/signing';
+import { createSignedEnvelope } from '../../network/devnet/common/protoutil';
+import { newSigningIdentity } from '../../network/devnet/msp/identity';
 
 const CC = 'fixture';
 
@@ -302,6 +304,58 @@ describe(`fabric-gateway on ${NETWORK_LABEL}`, function () {
                 await expectNotFound(seoul, k);
             } finally {
                 gateway.close();
+            }
+        });
+
+        it('When the expired certificate goes to the orderer itself, Then Broadcast answers BAD_REQUEST "broadcast client identity expired" (ExpirationRejectRule) and Deliver FORBIDDEN', async () => {
+            const test = await issueTestIdentity({ topology: t, mspId: 'SeoulMSP', expired: true, caFiles: orgCaFiles(t, 'SeoulMSP') });
+            const signer = newSigningIdentity('SeoulMSP', test.certificatePem, test.privateKeyPem);
+            const node = primaryOrderer(t);
+            const client = new orderer.AtomicBroadcastClient(address(node), tlsTo(t, node.operatedBy), {
+                'grpc.ssl_target_name_override': paths.ordererName(t, node),
+            });
+            try {
+                const broadcast = client.broadcast();
+                const answer = await withDeadline(
+                    "the orderer's Broadcast answer to an expired creator",
+                    20_000,
+                    new Promise<orderer.BroadcastResponse>((resolve, reject) => {
+                        broadcast.once('data', resolve);
+                        broadcast.once('error', reject);
+                        broadcast.write(
+                            createSignedEnvelope(common.HeaderType.ENDORSER_TRANSACTION, t.channel, signer, new Uint8Array([1])),
+                        );
+                    }),
+                    () => broadcast.cancel(),
+                );
+                broadcast.end();
+                expect(answer.getStatus()).to.equal(common.Status.BAD_REQUEST);
+                // Fabric's Info is the rule's error itself; the devnet puts its stable code first and the time after.
+                expect(answer.getInfo()).to.match(/broadcast client identity expired/);
+
+                const newest = new orderer.SeekPosition();
+                newest.setNewest(new orderer.SeekNewest());
+                const seek = new orderer.SeekInfo();
+                seek.setStart(newest);
+                seek.setStop(newest);
+                const deliver = client.deliver();
+                const status = await withDeadline(
+                    "the orderer's Deliver answer to an expired creator",
+                    20_000,
+                    new Promise<number>((resolve, reject) => {
+                        deliver.on('data', (r: orderer.DeliverResponse) => {
+                            if (r.getBlock()) reject(new Error('Deliver sent a block to an expired creator'));
+                            else resolve(r.getStatus());
+                        });
+                        deliver.once('error', reject);
+                        deliver.write(createSignedEnvelope(common.HeaderType.DELIVER_SEEK_INFO, t.channel, signer, seek.serializeBinary()));
+                    }),
+                    () => deliver.cancel(),
+                );
+                deliver.end();
+                expect(status).to.equal(common.Status.FORBIDDEN);
+            } finally {
+                client.close();
             }
         });
 

@@ -255,7 +255,9 @@ describe(`the network across hosts, one network namespace per org, on ${NETWORK_
         };
         const spki = (k: crypto.KeyObject) => k.export({ type: 'spki', format: 'der' }).toString('hex');
         /** A PEM private key; Fabric CA's Idemix revocation key is SEC1 DER under a PKCS #8 label. */
-        const privateKey = (pem: string): crypto.KeyObject => {
+        const privateKey = (text: string): crypto.KeyObject => {
+            // A key inside JSON (the peer's built connection.json on Fabric) has its newlines escaped.
+            const pem = text.replace(/\\n/g, '\n');
             try {
                 return crypto.createPrivateKey(pem);
             } catch {

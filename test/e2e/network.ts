@@ -149,8 +149,18 @@ export const driver = (): NetworkDriver => drivers[NETWORK];
  * their four orgs: the default topology on ports `extraShift` from the shared test network's, with
  * its own state. Stop it with driver().down().
  */
-export async function ownTestNetwork(name: string, extraShift: number, orgs?: number): Promise<Topology> {
-    return ownNetwork({ name, extraShift, orgs });
+export async function ownTestNetwork(name: string, extraShift: number, orgs?: number, plainChaincode?: boolean): Promise<Topology> {
+    return ownNetwork({
+        name,
+        extraShift,
+        orgs,
+        // The benchmark's comparison: chaincode servers without TLS (server.tls false).
+        edit: plainChaincode
+            ? (doc) => {
+                  for (const cc of doc.chaincodes as { server: Record<string, unknown> }[]) cc.server.tls = false;
+              }
+            : undefined,
+    });
 }
 
 /** A network of its own from any topology (ownTestNetwork's), on a clean state. */

@@ -297,8 +297,17 @@ async function ensureNode(
     await ensureTls(path.join(nodeDir, 'tls'), nodeName, host, tlsCa);
 }
 
-/** A node's TLS folder (ca.crt, server.crt, server.key) from the org's TLS CA. */
-async function ensureTls(tlsDir: string, nodeName: string, host: string, tlsCa: LoadedCa): Promise<void> {
+/**
+ * A node's TLS folder (ca.crt, server.crt, server.key) from the org's TLS CA; `client` names the
+ * files client.crt and client.key instead (a peer's certificate towards its chaincode servers).
+ */
+async function ensureTls(
+    tlsDir: string,
+    nodeName: string,
+    host: string,
+    tlsCa: LoadedCa,
+    role: 'server' | 'client' = 'server',
+): Promise<void> {
     if (!fs.existsSync(tlsDir)) {
         // Clients dial 127.0.0.1 or localhost and check the node's name (ssl_target_name_override).
         const ips = [...new Set(['127.0.0.1', ...(isIp(host) ? [host] : [])])];
@@ -306,10 +315,23 @@ async function ensureTls(tlsDir: string, nodeName: string, host: string, tlsCa: 
         const tls = await issueLeaf(tlsCa, { subject: dn(nodeName), tls: { dnsNames, ips } });
         publishDir(tlsDir, (dir) => {
             writeFileAtomic(path.join(dir, 'ca.crt'), tlsCa.pem);
-            writeFileAtomic(path.join(dir, 'server.key'), tls.privateKeyPem, 0o600);
-            writeFileAtomic(path.join(dir, 'server.crt'), tls.certificatePem);
+            writeFileAtomic(path.join(dir, `${role}.key`), tls.privateKeyPem, 0o600);
+            writeFileAtomic(path.join(dir, `${role}.crt`), tls.certificatePem);
         });
     }
+}
+
+/**
+ * The TLS material of an org's chaincode connections: a server certificate for each of its
+ * chaincode servers (they run on the peer's machine, dialled at 127.0.0.1) and the peer's client
+ * certificate, both from the org's TLS CA, which each side also trusts for the other.
+ */
+async function ensureChaincodeTls(t: Topology, mspId: string, tlsCa: LoadedCa): Promise<void> {
+    for (const cc of t.chaincodes.filter((c) => c.server.tls)) {
+        const name = paths.chaincodeServerName(t, mspId, cc.name);
+        await ensureTls(paths.chaincodeServerTlsDir(t, mspId, cc.name), name, '127.0.0.1', tlsCa);
+    }
+    await ensureTls(paths.peerChaincodeTlsDir(t, mspId), paths.peerName(t, mspId), '127.0.0.1', tlsCa, 'client');
 }
 
 /**
@@ -356,6 +378,7 @@ export async function generateCrypto(t: Topology, only?: string[]): Promise<void
         // The org's Fabric CA server answers over TLS with a certificate of the org's TLS CA.
         await ensureTls(paths.caTlsDir(t, mspId), `ca.${org.domain}`, findOrg(t, mspId).ca.host, tlsCa);
         await ensureNode(paths.peerDir(t, mspId), paths.peerName(t, mspId), findOrg(t, mspId).peer.host, 'peer', ca, tlsCa);
+        await ensureChaincodeTls(t, mspId, tlsCa);
         for (const node of nodesOperatedBy(t, mspId)) {
             await ensureNode(paths.ordererDir(t, node), paths.ordererName(t, node), node.host, 'orderer', ca, tlsCa);
         }
@@ -438,7 +461,7 @@ export async function enroll(t: Topology, req: EnrollRequest): Promise<EnrolledI
 export interface TestIdentityRequest {
     topology: Topology;
     mspId: string;
-    /** A certificate of the org's real CA whose validity ended yesterday. */
+    /** A certificate of the org's real CA, issued within the CA's validity, whose own validity has ended. */
     expired?: boolean;
     /** A certificate from a throwaway CA with the same name as the org's CA, unknown to the channel. */
     untrusted?: boolean;
@@ -455,11 +478,19 @@ export async function issueTestIdentity(
     const org = orgInfo(req.topology, req.mspId);
     const ca = req.untrusted ? await createCa(org.domain, `ca.${org.domain}`) : await loadCa(req.caFiles ?? caFiles(org));
     const now = Date.now();
+    // An expired certificate as a CA issues one: within the CA's own validity (Fabric's MSP checks
+    // the chain as of the certificate's NotBefore), ended a while ago (a day, or as much as the
+    // CA's age allows).
+    const caFrom = ca.cert.notBefore.getTime();
+    const expiredFrom = Math.max(now - 2 * DAY_MS, caFrom);
+    const expiredTo = Math.max(now - DAY_MS, expiredFrom + 60_000);
+    if (req.expired && expiredTo >= now)
+        throw new CaError('CA_TOO_YOUNG', 'the CA is too recent to have issued a certificate that has expired');
     const leaf = await issueLeaf(ca, {
         subject: dn(`test-${crypto.randomBytes(4).toString('hex')}@${org.domain}`, req.nodeOu ?? 'client'),
         attrs: req.attrs,
-        notBefore: req.expired ? new Date(now - 2 * DAY_MS) : undefined,
-        notAfter: req.expired ? new Date(now - DAY_MS) : new Date(now + DAY_MS),
+        notBefore: req.expired ? new Date(expiredFrom) : undefined,
+        notAfter: req.expired ? new Date(expiredTo) : new Date(now + DAY_MS),
     });
     return { mspId: req.mspId, ...leaf };
 }

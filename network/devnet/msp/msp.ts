@@ -111,6 +111,45 @@ function issuedBy(cert: crypto.X509Certificate, issuer: crypto.X509Certificate):
     return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
 }
 
+/** The issuer and the CAs above it up to a root of the MSP. */
+function chainOf(m: ChannelMsp, issuer: crypto.X509Certificate): crypto.X509Certificate[] {
+    const chain = [issuer];
+    for (let ca = issuer; !m.roots.some((r) => r.raw.equals(ca.raw)); ) {
+        const parent = [...m.intermediates, ...m.roots].find((c) => !c.raw.equals(ca.raw) && issuedBy(ca, c));
+        if (!parent) break;
+        chain.push(parent);
+        ca = parent;
+    }
+    return chain;
+}
+
+/** Go's time.Time.String() of a UTC instant as x509's CertificateInvalidError prints it (RFC 3339). */
+const goTime = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+/**
+ * Fabric's MSP verifies an identity's chain as of one second after the identity's NotBefore
+ * (msp/mspimplvalidate.go getValidityOptsForCert, FAB-3678), not as of now: an identity that has
+ * since expired stays valid (a block it signed still validates; the peers' ExpirationCheck filter
+ * and the orderer's ExpirationRejectRule refuse its new requests), but one that was not valid at
+ * that instant, or whose CA was not (issued after the CA expired, or before it existed), is not.
+ */
+function checkValidAtIssue(cert: crypto.X509Certificate, chain: crypto.X509Certificate[]): void {
+    const at = Date.parse(cert.validFrom) + 1000;
+    for (const c of [cert, ...chain]) {
+        const from = Date.parse(c.validFrom);
+        const to = Date.parse(c.validTo);
+        if (at < from || at > to) {
+            const detail =
+                at > to ? `current time ${goTime(at)} is after ${goTime(to)}` : `current time ${goTime(at)} is before ${goTime(from)}`;
+            throw new MspError(
+                'CERT_UNTRUSTED',
+                `could not obtain certification chain: the supplied identity is not valid: x509: certificate has expired or is not yet valid: ${detail}` +
+                    (c === cert ? '' : ` (the CA ${subjectString(c)})`),
+            );
+        }
+    }
+}
+
 function setupMsp(config: msp.FabricMSPConfig): ChannelMsp {
     const name = config.getName();
     if (!name) throw new MspError('MSP_CONFIG_INVALID', 'an MSP config has no name');
@@ -288,6 +327,7 @@ export class MspManager {
                     : `the certificate of ${subjectString(cert)} does not chain to a CA of ${mspId}`,
             );
         }
+        checkValidAtIssue(cert, chainOf(m, issuer));
         checkRevocation(m, cert, issuer);
         const role = this.#role(m, cert, issuer);
         const identity: VerifiedIdentity = {

@@ -147,7 +147,7 @@ export async function startPeer(t: Topology, mspId: string, log: Logger): Promis
     const msps = inForce(() => ledger.mspManager);
     const policies = inForce(() => ledger.policyManager);
 
-    const chaincodes = new ChaincodeSupport(chaincodeEndpoints(t.chaincodes, mspId), {
+    const chaincodes = new ChaincodeSupport(chaincodeEndpoints(t, mspId), {
         log: (msg) => log.info(msg, { component: 'chaincode' }),
     });
     chaincodes.start();

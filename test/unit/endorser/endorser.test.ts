@@ -88,7 +88,11 @@ describe('endorser', function () {
     });
 
     function newEndorser(executor: ChaincodeExecutor = chaincode): Endorser {
-        return new Endorser({
+        return new Endorser(endorserOptions(executor));
+    }
+
+    function endorserOptions(executor: ChaincodeExecutor = chaincode): ConstructorParameters<typeof Endorser>[0] {
+        return {
             channelId: CHANNEL,
             ledger: ledger.asPeerLedger(),
             msps: new FakeMsps().add(seoul, mois, evil, admin, peerId, moisAdmin),
@@ -101,7 +105,7 @@ describe('endorser', function () {
                 new Lifecycle({ mspId: 'SeoulMSP', applicationOrgs: () => ['SeoulMSP', 'MOISMSP'] }),
             ],
             isCollectionMember: collectionMembership(),
-        });
+        };
     }
 
     beforeEach(() => {
@@ -272,6 +276,43 @@ describe('endorser', function () {
             const err = await refusal(signedProposal({ signer: stranger.signer, chaincode: CC, args: ['x'] }).sp);
             expect(err.code).to.equal('CREATOR_MALFORMED');
             expect(err.message).to.contain('creator org unknown, creator is malformed');
+        });
+
+        it("an expired creator: 'proposal client identity expired' (Fabric's ExpirationCheck auth filter), for an evaluation too, before any other check", async () => {
+            const day = 86_400_000;
+            const expired = await makeIdentity(
+                'SeoulMSP',
+                'client',
+                {},
+                { notBefore: new Date(Date.now() - 2 * day), notAfter: new Date(Date.now() - 1000) },
+            );
+            const msps = new FakeMsps().add(seoul, mois, evil, admin, peerId, moisAdmin, expired);
+            endorser = new Endorser({ ...endorserOptions(), msps });
+            const { sp } = signedProposal({ signer: expired.signer, chaincode: CC, args: ['x'] });
+            for (const isEvaluate of [false, true]) {
+                try {
+                    await endorser.processProposal(sp, { isEvaluate });
+                    expect.fail('the proposal was endorsed');
+                } catch (err) {
+                    expect(err).to.be.instanceOf(EndorserError);
+                    expect((err as EndorserError).code).to.equal('IDENTITY_EXPIRED');
+                    expect((err as EndorserError).message).to.equal('proposal client identity expired');
+                }
+            }
+            // Even with a bad signature, expiry is what is reported: the filter runs first.
+            sp.setSignature(mois.signer.sign(sp.getProposalBytes_asU8()));
+            expect((await refusal(sp)).code).to.equal('IDENTITY_EXPIRED');
+            expect(chaincode.requests).to.have.length(0);
+            // The same creator a second before its NotAfter is endorsed.
+            const valid = await makeIdentity(
+                'SeoulMSP',
+                'client',
+                {},
+                { notBefore: new Date(Date.now() - 2 * day), notAfter: new Date(Date.now() + 60_000) },
+            );
+            endorser = new Endorser({ ...endorserOptions(), msps: new FakeMsps().add(peerId, valid) });
+            const pr = await endorser.processProposal(signedProposal({ signer: valid.signer, chaincode: CC, args: ['x'] }).sp);
+            expect(pr.getResponse()!.getStatus()).to.equal(200);
         });
 
         it('a tx id that is not SHA-256(nonce ‖ creator)', async () => {
@@ -597,7 +638,7 @@ describe('endorser', function () {
             sequence: 1,
             endorsementPolicy: "OR('SeoulMSP.peer', AND('MOISMSP.member', 'SeoulMSP.admin'))",
             collections: [{ ...COLLECTIONS[0], endorsementPolicy: { signaturePolicy: "OR('SeoulMSP.peer')" } }],
-            server: { modulePath: 'x', ports: {} },
+            server: { modulePath: 'x', ports: {}, tls: false },
         };
         const lifecycle = (id: TestIdentity, fn: string, args: { serializeBinary(): Uint8Array }) =>
             endorser.processProposal(signedProposal({ signer: id.signer, chaincode: '_lifecycle', args: lifecycleCallArgs(fn, args) }).sp);

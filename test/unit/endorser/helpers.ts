@@ -41,14 +41,18 @@ export interface TestIdentity {
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 
-export async function makeIdentity(mspId: string, role: Role, attrs: Record<string, string> = {}): Promise<TestIdentity> {
+export async function makeIdentity(
+    mspId: string,
+    role: Role,
+    attrs: Record<string, string> = {},
+    validity: { notBefore: Date; notAfter: Date } = { notBefore: new Date(Date.now() - 60000), notAfter: new Date(Date.now() + 86400000) },
+): Promise<TestIdentity> {
     const keys = await crypto.webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
     const subject = `CN=test-${crypto.randomBytes(3).toString('hex')}, OU=${role}, O=${mspId}`;
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
         serialNumber: crypto.randomBytes(8).toString('hex'),
         name: subject,
-        notBefore: new Date(Date.now() - 60000),
-        notAfter: new Date(Date.now() + 86400000),
+        ...validity,
         keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
         signingAlgorithm: ALG,
         extensions: [new x509.Extension('1.2.3.4.5.6.7.8.1', false, Buffer.from(JSON.stringify({ attrs })))],
@@ -387,8 +391,8 @@ export async function freePort(): Promise<number> {
     });
 }
 
-/** Starts `fabric-chaincode-node server` on the test contract, as the devnet does for each chaincode. */
-export function startChaincodeServer(port: number, ccid: string): ChildProcess {
+/** Starts `fabric-chaincode-node server` on the test contract, as the devnet does for each chaincode (`extra`: its TLS options). */
+export function startChaincodeServer(port: number, ccid: string, extra: string[] = []): ChildProcess {
     const bin = path.join(REPO, 'node_modules', 'fabric-shim', 'cli.js');
     return spawn(
         process.execPath,
@@ -401,6 +405,7 @@ export function startChaincodeServer(port: number, ccid: string): ChildProcess {
             ccid,
             '--module-path',
             path.join(REPO, 'test', 'unit', 'endorser', 'fixtures'),
+            ...extra,
         ],
         {
             stdio: ['ignore', 'ignore', process.env.SHIM_LOGS ? 'inherit' : 'ignore'],

@@ -25,6 +25,7 @@ import {
 } from '../../../network/fabric/config';
 import { composeFile, IMAGES } from '../../../network/fabric/compose';
 import { ccaasPackage, untarGz } from '../../../network/fabric/package';
+import { ccaasConnection, dialOptions, fillTemplates } from '../../../network/devnet/peer/chaincode/connection';
 import { asFabric, builderDir, endorsementPolicyArgs, fabricNodes, orgPackage, peerCli } from '../../../network/fabric/network';
 import { FABRIC_TOOLS, type FabricBinaries } from '../../../network/fabric/binaries';
 
@@ -157,7 +158,9 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
                 expect(s.peer.gossip.pvtData.transientstoreMaxBlockRetention).to.be.at.most(10);
                 expect(s.operations.listenAddress).to.equal(`127.0.0.1:${org.peer.operationsPort}`);
                 expect(s.vm.endpoint).to.equal('');
-                expect(s.chaincode.externalBuilders).to.deep.equal([{ name: 'ccaas', path: builderDir(t), propagateEnvironment: [] }]);
+                expect(s.chaincode.externalBuilders).to.deep.equal([
+                    { name: 'ccaas', path: builderDir(t), propagateEnvironment: ['CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG'] },
+                ]);
             }
         });
 
@@ -280,6 +283,10 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
             expect(seoul.CORE_PEER_TLS_ENABLED).to.equal('true');
             expect(seoul.CORE_PEER_LOCALMSPID).to.equal('SeoulMSP');
             expect(compose.services['peer0.seoul.example.gov'].volumes).to.include(`${builderDir(t)}:/opt/hyperledger/ccaas_builder:ro`);
+            // The builder's TLS templates come from the peer's own env file, never from compose.yaml.
+            expect(compose.services['peer0.seoul.example.gov'].env_file).to.deep.equal([
+                path.join(paths.peerChaincodeTlsDir(t, 'SeoulMSP'), 'ccaas-builder.env'),
+            ]);
             expect(compose.services['orderer.mois.example.gov'].environment.ORDERER_GENERAL_BOOTSTRAPMETHOD).to.equal('none');
             expect(compose.services['orderer.mois.example.gov'].environment.ORDERER_GENERAL_LOCALMSPID).to.equal('MOISMSP');
         });
@@ -297,9 +304,17 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
                     label: `${cc.name}_${cc.version}`,
                 });
                 const code = untarGz(files.get('code.tar.gz') as Buffer);
-                expect(JSON.parse(code.get('connection.json')?.toString() ?? '').address).to.equal(
-                    `127.0.0.1:${cc.server.ports[org.mspId]}`,
-                );
+                // TLS with client authentication, the certificates left to the builder: no key in a package.
+                expect(JSON.parse(code.get('connection.json')?.toString() ?? '')).to.deep.equal({
+                    address: `127.0.0.1:${cc.server.ports[org.mspId]}`,
+                    dial_timeout: '10s',
+                    tls_required: true,
+                    client_auth_required: true,
+                    domain: `chaincode-${cc.name}.${org.domain}`,
+                    root_cert: '{{.root_cert}}',
+                    client_cert: '{{.client_cert}}',
+                    client_key: '{{.client_key}}',
+                });
                 expect(pkg.packageId).to.equal(`${pkg.label}:${crypto.createHash('sha256').update(pkg.bytes).digest('hex')}`);
                 expect(orgPackage(cc, org).bytes.equals(pkg.bytes), 'the same bytes on every run').to.equal(true);
                 ids.add(pkg.packageId);
@@ -308,7 +323,9 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
         });
 
         it('When a label has characters Fabric refuses, Then no package is built', () => {
-            expect(() => ccaasPackage('bad label', '127.0.0.1:1')).to.throw(/PACKAGE_INVALID/);
+            expect(() => ccaasPackage('bad label', { address: '127.0.0.1:1', dial_timeout: '10s', tls_required: false })).to.throw(
+                /PACKAGE_INVALID/,
+            );
         });
 
         it('Then MAJORITY Endorsement is the channel policy and anything else a signature policy', () => {
@@ -332,11 +349,35 @@ describe('fabric/config: what real Fabric reads, generated from the topology', (
                     untarGz(pkg.get('code.tar.gz') as Buffer).get('connection.json') as Buffer,
                 );
                 execFileSync(path.join(bin, 'detect'), [src, meta]);
-                execFileSync(path.join(bin, 'build'), [src, meta, out]);
+                // Without the peer's builder config, the TLS templates cannot be filled: no build.
+                const noConfig = { ...process.env, CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG: '' };
+                expect(() => execFileSync(path.join(bin, 'build'), [src, meta, out], { env: noConfig, stdio: 'pipe' }))
+                    .to.throw()
+                    .with.property('stderr')
+                    .that.satisfies((e: Buffer) =>
+                        /connection.json uses \{\{.root_cert\}\}, which CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG does not set/.test(String(e)),
+                    );
+                const config = {
+                    root_cert: '-----BEGIN CERTIFICATE-----\nroot/+=\n-----END CERTIFICATE-----\n',
+                    client_cert: '-----BEGIN CERTIFICATE-----\nclient\n-----END CERTIFICATE-----\n',
+                    client_key: '-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n',
+                };
+                const env = { ...process.env, CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG: JSON.stringify(config) };
+                execFileSync(path.join(bin, 'build'), [src, meta, out], { env });
                 execFileSync(path.join(bin, 'release'), [out, rel]);
-                expect(JSON.parse(fs.readFileSync(path.join(rel, 'chaincode', 'server', 'connection.json'), 'utf8')).address).to.equal(
-                    '127.0.0.1:7101',
-                );
+                const released = JSON.parse(fs.readFileSync(path.join(rel, 'chaincode', 'server', 'connection.json'), 'utf8'));
+                // What Fabric's peer reads from the release is what the devnet's peer dials with.
+                expect(released).to.deep.equal(fillTemplates(ccaasConnection(t.chaincodes[0], t.orgs[0]), config));
+                expect(dialOptions(released)).to.deep.equal({
+                    address: '127.0.0.1:7101',
+                    dialTimeoutMs: 10_000,
+                    tls: {
+                        rootCert: config.root_cert,
+                        clientCert: config.client_cert,
+                        clientKey: config.client_key,
+                        serverName: 'chaincode-citizencard.seoul.example.gov',
+                    },
+                });
                 fs.writeFileSync(path.join(meta, 'metadata.json'), JSON.stringify({ type: 'node', label: 'x' }));
                 expect(() => execFileSync(path.join(bin, 'detect'), [src, meta], { stdio: 'ignore' })).to.throw();
             } finally {

@@ -64,9 +64,7 @@ describe('msp/ca', () => {
             const t: Topology = { ...loadTopology(), stateDir: fs.mkdtempSync(path.join(os.tmpdir(), 'ca-race-')) };
             try {
                 await Promise.all([generateCrypto(t), generateCrypto(t)]);
-                const msps = new MspManager(
-                    t.orgs.map((o) => mspConfigFromDir(paths.orgMsp(t, o.mspId), o.mspId)),
-                );
+                const msps = new MspManager(t.orgs.map((o) => mspConfigFromDir(paths.orgMsp(t, o.mspId), o.mspId)));
                 for (const org of t.orgs) {
                     const caDir = path.join(paths.orgDir(t, org.mspId), 'ca');
                     const caCert = new crypto.X509Certificate(fs.readFileSync(path.join(caDir, 'ca-cert.pem')));
@@ -116,6 +114,28 @@ describe('msp/ca', () => {
             expect(cert.checkIP('127.0.0.1')).to.equal('127.0.0.1');
             expect(cert.verify(ca.publicKey)).to.equal(true);
             expect(cert.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(path.join(dir, 'server.key'))))).to.equal(true);
+        });
+
+        it("Then each chaincode server has a TLS server certificate of its name and the peer a client certificate, both of the org's TLS CA", () => {
+            const ca = new crypto.X509Certificate(fs.readFileSync(paths.tlsRootCert(f.topology, 'MOHWMSP')));
+            for (const cc of f.topology.chaincodes) {
+                const dir = paths.chaincodeServerTlsDir(f.topology, 'MOHWMSP', cc.name);
+                const cert = new crypto.X509Certificate(fs.readFileSync(path.join(dir, 'server.crt')));
+                expect(cert.checkHost(`chaincode-${cc.name}.mohw.example.gov`)).to.equal(`chaincode-${cc.name}.mohw.example.gov`);
+                expect(cert.checkIP('127.0.0.1')).to.equal('127.0.0.1');
+                expect(cert.verify(ca.publicKey)).to.equal(true);
+                // The server trusts the org's TLS CA for the peer's client certificate.
+                expect(fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8')).to.equal(
+                    fs.readFileSync(paths.tlsRootCert(f.topology, 'MOHWMSP'), 'utf8'),
+                );
+                expect(fs.statSync(path.join(dir, 'server.key')).mode & 0o077).to.equal(0);
+            }
+            const dir = paths.peerChaincodeTlsDir(f.topology, 'MOHWMSP');
+            const client = new crypto.X509Certificate(fs.readFileSync(path.join(dir, 'client.crt')));
+            expect(client.verify(ca.publicKey)).to.equal(true);
+            expect(client.keyUsage).to.include('1.3.6.1.5.5.7.3.2');
+            expect(client.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(path.join(dir, 'client.key'))))).to.equal(true);
+            expect(f.topology.chaincodes.length).to.be.greaterThan(0);
         });
 
         it('Then mspConfigFromDir gives configtx the root and TLS root certificates and NodeOUs', () => {

@@ -1,10 +1,12 @@
 // The channel MspManager: trust chains, validity dates, NodeOU roles, Fabric CA attributes, and
 // what fabric-shim's ClientIdentity reads from the same creator.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as x509 from '@peculiar/x509';
 import { expect } from 'chai';
 import { ClientIdentity } from 'fabric-shim';
 import { msp } from '@hyperledger/fabric-protos';
-import { issueTestIdentity, mspConfigFromDir } from '../../../network/devnet/msp/ca';
+import { issueTestIdentity, LoadedCa, mspConfigFromDir, signCertificate } from '../../../network/devnet/msp/ca';
 import { identityExpiresAt, newSigningIdentity, serializeIdentity } from '../../../network/devnet/msp/identity';
 import { MspError, MspManager } from '../../../network/devnet/msp/msp';
 import { paths } from '../../../network/client/topology';
@@ -89,7 +91,83 @@ describe('msp/msp MspManager', () => {
             expect(thrown(() => f.msps.verify(creator, Buffer.from('x'), identity.sign(Buffer.from('x')), new Date())).code).to.equal(
                 'CERT_EXPIRED',
             );
-            expect(f.msps.deserialize(creator, new Date(Date.now() - 36 * 3600 * 1000)).role).to.equal('client');
+            const issued = Date.parse(new crypto.X509Certificate(test.certificatePem).validFrom);
+            expect(f.msps.deserialize(creator, new Date(issued + 30_000)).role).to.equal('client');
+        });
+
+        describe("Given a CA that was valid for one day, two days ago (Fabric's MSP checks the chain one second after the identity's NotBefore)", () => {
+            const day = 86_400_000;
+            let ca: LoadedCa;
+            let msps: MspManager;
+            let creatorAfter: Uint8Array;
+            let creatorBefore: Uint8Array;
+            let creatorBrief: Uint8Array;
+            const issue = async (notBefore: number, notAfter: number) => {
+                const keys = (await crypto.webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+                    'sign',
+                    'verify',
+                ])) as crypto.webcrypto.CryptoKeyPair;
+                const cert = await signCertificate(ca, keys.publicKey, {
+                    subject: 'CN=someone, OU=client, O=OldMSP',
+                    notBefore: new Date(notBefore),
+                    notAfter: new Date(notAfter),
+                });
+                return serializeIdentity('OldMSP', cert.toString('pem'));
+            };
+            before(async () => {
+                const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+                const keys = (await crypto.webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as crypto.webcrypto.CryptoKeyPair;
+                const cert = await x509.X509CertificateGenerator.createSelfSigned({
+                    serialNumber: '01',
+                    name: 'CN=ca.old.example.gov, O=old.example.gov',
+                    notBefore: new Date(Date.now() - 2 * day),
+                    notAfter: new Date(Date.now() - day),
+                    keys,
+                    signingAlgorithm: alg,
+                    extensions: [
+                        new x509.BasicConstraintsExtension(true, undefined, true),
+                        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.digitalSignature, true),
+                        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+                    ],
+                });
+                ca = { cert, pem: cert.toString('pem'), key: keys.privateKey };
+                const config = new msp.FabricMSPConfig();
+                config.setName('OldMSP');
+                config.setRootCertsList([Buffer.from(ca.pem)]);
+                msps = new MspManager([config]);
+                creatorAfter = await issue(Date.now() - 3600_000, Date.now() + day);
+                creatorBefore = await issue(Date.now() - 3 * day, Date.now() - 1.5 * day);
+                const from = Math.floor((Date.now() - 1.5 * day) / 1000) * 1000;
+                creatorBrief = await issue(from, from);
+            });
+
+            it('When an identity was issued within the CA’s validity and both have expired since, Then it is still valid (a block it signed validates)', async () => {
+                const creator = await issue(Date.now() - 2 * day + 3600_000, Date.now() - day - 3600_000);
+                expect(msps.deserialize(creator).mspId).to.equal('OldMSP');
+                expect(identityExpiresAt(creator)?.getTime()).to.be.below(Date.now());
+            });
+
+            it('When an identity was issued after the CA expired, Then CERT_UNTRUSTED: x509 certificate has expired or is not yet valid (the CA)', async () => {
+                const error = thrown(() => msps.deserialize(creatorAfter));
+                expect(error.code).to.equal('CERT_UNTRUSTED');
+                expect(error.message).to.match(
+                    /could not obtain certification chain: the supplied identity is not valid: x509: certificate has expired or is not yet valid: current time \S+Z is after \S+Z \(the CA [^)]*CN=ca\.old\.example\.gov[^)]*\)$/,
+                );
+            });
+
+            it('When an identity claims a NotBefore before the CA existed, Then CERT_UNTRUSTED: current time is before the CA’s NotBefore', async () => {
+                const error = thrown(() => msps.deserialize(creatorBefore));
+                expect(error.code).to.equal('CERT_UNTRUSTED');
+                expect(error.message).to.match(
+                    /x509: certificate has expired or is not yet valid: current time \S+Z is before \S+Z \(the CA /,
+                );
+            });
+
+            it('When an identity was valid for less than a second, Then CERT_UNTRUSTED: it is not valid one second after its NotBefore', async () => {
+                const error = thrown(() => msps.deserialize(creatorBrief));
+                expect(error.code).to.equal('CERT_UNTRUSTED');
+                expect(error.message).to.match(/current time \S+Z is after \S+Z$/);
+            });
         });
 
         it('When a test identity is fresh from the real CA, Then it is accepted with its attributes', async () => {

@@ -12,6 +12,7 @@ import { describeTopology } from '../../../network/commands/network';
 import { chaincodeNode, devnetNodes, startNode } from '../../../network/devnet/processes';
 import { orgPackage } from '../../../network/fabric/network';
 import { ccaasPackage } from '../../../network/fabric/package';
+import { ccaasConnection } from '../../../network/devnet/peer/chaincode/connection';
 
 /** The parsed topology file, edited freely by each case. */
 type TopologyDoc = ReturnType<typeof YAML.parse>;
@@ -89,7 +90,7 @@ describe('topology: chaincode servers given as a Node module or as a command', (
     it('Given a command server, When the topology loads, Then its command is kept and each org gets its server with the ccaas environment', () => {
         const t = loadTopology(variant((d) => d.chaincodes.push({ name: 'asset-go', version: '1.0', sequence: 1, server: GO_SERVER })));
         const cc = t.chaincodes.find((c) => c.name === 'asset-go')!;
-        expect(cc.server).to.deep.equal({ command: GO_SERVER.command, ports: GO_SERVER.ports });
+        expect(cc.server).to.deep.equal({ command: GO_SERVER.command, ports: GO_SERVER.ports, tls: true });
         const mois = t.orgs.find((o) => o.mspId === 'MOISMSP')!;
         const node = chaincodeNode(t, cc, mois, 'asset-go_1.0:abc');
         expect(node.command).to.deep.equal([path.join(REPO_ROOT, 'test/fixtures/go/bin/server'), '-v']);
@@ -97,9 +98,19 @@ describe('topology: chaincode servers given as a Node module or as a command', (
             CHAINCODE_SERVER_ADDRESS: '127.0.0.1:8201',
             CHAINCODE_ID: 'asset-go_1.0:abc',
             CORE_CHAINCODE_ID_NAME: 'asset-go_1.0:abc',
-            CHAINCODE_TLS_DISABLED: 'true',
+            // TLS with client authentication (the default): the files of the org's chaincode server.
+            CHAINCODE_TLS_DISABLED: 'false',
+            CHAINCODE_TLS_CERT: path.join(paths.chaincodeServerTlsDir(t, 'MOISMSP', 'asset-go'), 'server.crt'),
+            CHAINCODE_TLS_KEY: path.join(paths.chaincodeServerTlsDir(t, 'MOISMSP', 'asset-go'), 'server.key'),
+            CHAINCODE_CLIENT_CA_CERT: path.join(paths.chaincodeServerTlsDir(t, 'MOISMSP', 'asset-go'), 'ca.crt'),
             CORE_PEER_LOCALMSPID: 'MOISMSP',
         });
+        const plain = loadTopology(
+            variant((d) => d.chaincodes.push({ name: 'asset-go', version: '1.0', sequence: 1, server: { ...GO_SERVER, tls: false } })),
+        );
+        const plainNode = chaincodeNode(plain, plain.chaincodes.find((c) => c.name === 'asset-go')!, mois, 'asset-go_1.0:abc');
+        expect(plainNode.env.CHAINCODE_TLS_DISABLED).to.equal('true');
+        expect(plainNode.env).to.not.have.property('CHAINCODE_TLS_KEY');
         // The Node server gets the same environment, and its address and id as arguments.
         const node0 = chaincodeNode(t, t.chaincodes[0], mois);
         expect(node0.env).to.deep.include({ CHAINCODE_SERVER_ADDRESS: '127.0.0.1:8101', CHAINCODE_ID: 'citizencard:1.0' });
@@ -109,9 +120,10 @@ describe('topology: chaincode servers given as a Node module or as a command', (
     it('Given a command server, Then its package id is computed as a Node server’s: from its org’s ccaas package (label, address)', () => {
         const t = loadTopology(variant((d) => d.chaincodes.push({ name: 'asset-go', version: '1.0', sequence: 1, server: GO_SERVER })));
         const goCc = t.chaincodes.find((c) => c.name === 'asset-go')!;
-        const asNode = { ...goCc, server: { modulePath: 'x', ports: goCc.server.ports } };
+        const asNode = { ...goCc, server: { modulePath: 'x', ports: goCc.server.ports, tls: goCc.server.tls } };
         for (const org of t.orgs) {
-            const expected = ccaasPackage('asset-go_1.0', `127.0.0.1:${GO_SERVER.ports[org.mspId as keyof typeof GO_SERVER.ports]}`);
+            const expected = ccaasPackage('asset-go_1.0', ccaasConnection(goCc, org));
+            expect(ccaasConnection(goCc, org).address).to.equal(`127.0.0.1:${GO_SERVER.ports[org.mspId as keyof typeof GO_SERVER.ports]}`);
             expect(orgPackage(goCc, org).packageId).to.equal(expected.packageId);
             expect(orgPackage(asNode, org).packageId).to.equal(expected.packageId);
         }

@@ -38,7 +38,7 @@ const EXAMPLE: ChaincodeConfig = {
             memberOnlyWrite: true,
         },
     ],
-    server: { modulePath: 'x', ports: {} },
+    server: { modulePath: 'x', ports: {}, tls: false },
 };
 const PACKAGE = 'citizencard_1.0:abc123';
 

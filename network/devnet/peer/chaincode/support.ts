@@ -3,7 +3,8 @@
 // chaincode, reconnects with backoff when the server restarts, and executes transactions on it.
 import * as grpc from '@grpc/grpc-js';
 import { peer } from '@hyperledger/fabric-protos';
-import type { ChaincodeConfig, CollectionConfig } from '../../../client/topology';
+import { type CollectionConfig, type Topology, findOrg } from '../../../client/topology';
+import { type CcaasBuilderConfig, type ChaincodeDial, ccaasBuilderConfig, ccaasConnection, dialOptions, fillTemplates } from './connection';
 import type { TxSimulator } from '../ledger/types';
 import { ChaincodeExecutionError, ExecutionResult, Handler, TransactionParams } from './handler';
 import { NODE_GRPC_OPTIONS } from '../../common/grpc';
@@ -14,8 +15,10 @@ export { ChaincodeExecutionError, ERROR_EXECUTION_TIMEOUT, ERROR_STREAM_TERMINAT
 /** One chaincode server this peer dials. */
 export interface ChaincodeEndpoint {
     name: string;
-    /** host:port of the chaincode server (plain gRPC). */
+    /** host:port of the chaincode server. */
     address: string;
+    /** TLS towards the server (connection.json's tls_required); absent: plain gRPC. */
+    tls?: ChaincodeDial['tls'];
     /** A package id the server may register with, besides "<name>" and "<name>:<anything>". */
     packageId?: string;
 }
@@ -58,13 +61,33 @@ export interface ChaincodeExecutor {
     execute(request: ExecuteRequest): Promise<ExecutionResult>;
 }
 
-/** Builds the endpoints of this org's chaincode servers from the topology. */
-export function chaincodeEndpoints(chaincodes: ChaincodeConfig[], mspId: string): ChaincodeEndpoint[] {
-    return chaincodes.map((cc) => {
-        const port = cc.server.ports[mspId];
-        if (!Number.isInteger(port)) throw new Error(`CHAINCODE_NO_PORT: chaincode ${cc.name} has no server port for ${mspId}`);
-        return { name: cc.name, address: `127.0.0.1:${port}` };
+/**
+ * The endpoints of this org's chaincode servers: each chaincode's connection.json (the one in the
+ * org's ccaas package on Fabric), its TLS templates filled from the peer's chaincode TLS folder.
+ */
+export function chaincodeEndpoints(t: Topology, mspId: string): ChaincodeEndpoint[] {
+    const org = findOrg(t, mspId);
+    let config: CcaasBuilderConfig | undefined;
+    return t.chaincodes.map((cc) => {
+        if (!Number.isInteger(cc.server.ports[mspId]))
+            throw new Error(`CHAINCODE_NO_PORT: chaincode ${cc.name} has no server port for ${mspId}`);
+        const connection = ccaasConnection(cc, org);
+        if (connection.tls_required) config ??= ccaasBuilderConfig(t, mspId);
+        const dial = dialOptions(connection.tls_required && config ? fillTemplates(connection, config) : connection);
+        return { name: cc.name, address: dial.address, tls: dial.tls };
     });
+}
+
+/** Plain gRPC, or TLS with the root the server's certificate must chain to, the peer's client pair and the server name to check. */
+function credentials(e: ChaincodeEndpoint): [grpc.ChannelCredentials, grpc.ChannelOptions] {
+    if (!e.tls) return [grpc.credentials.createInsecure(), NODE_GRPC_OPTIONS];
+    const { rootCert, clientCert, clientKey, serverName } = e.tls;
+    const creds = grpc.credentials.createSsl(
+        Buffer.from(rootCert),
+        clientKey ? Buffer.from(clientKey) : null,
+        clientCert ? Buffer.from(clientCert) : null,
+    );
+    return [creds, serverName ? { ...NODE_GRPC_OPTIONS, 'grpc.ssl_target_name_override': serverName } : NODE_GRPC_OPTIONS];
 }
 
 class Connection {
@@ -91,7 +114,7 @@ class Connection {
         if (this.stopped) return;
         // No keepalive pings, as Fabric's chaincode.keepalive default (0): the server is local,
         // and pings a server does not permit would get the stream closed.
-        this.client ??= new peer.ChaincodeClient(this.endpoint.address, grpc.credentials.createInsecure(), NODE_GRPC_OPTIONS);
+        this.client ??= new peer.ChaincodeClient(this.endpoint.address, ...credentials(this.endpoint));
         const stream = this.client.connect();
         const { name, packageId } = this.endpoint;
         const handler = new Handler(stream, {
