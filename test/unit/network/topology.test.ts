@@ -114,7 +114,9 @@ describe('topology: chaincode servers given as a Node module or as a command', (
         // The Node server gets the same environment, and its address and id as arguments.
         const node0 = chaincodeNode(t, t.chaincodes[0], mois);
         expect(node0.env).to.deep.include({ CHAINCODE_SERVER_ADDRESS: '127.0.0.1:8101', CHAINCODE_ID: 'citizencard:1.0' });
-        expect(node0.command.slice(-2)).to.deep.equal(['--module-path', path.join(REPO_ROOT, 'chaincode')]);
+        const at = node0.command.indexOf('--module-path');
+        expect(node0.command.slice(at, at + 2)).to.deep.equal(['--module-path', path.join(REPO_ROOT, 'chaincode')]);
+        expect(node0.command).to.include('--chaincode-tls-client-cacert-file');
     });
 
     it('Given a command server, Then its package id is computed as a Node server’s: from its org’s ccaas package (label, address)', () => {
