@@ -16,7 +16,17 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
 const stamp = path.join(dist, '.build-stamp');
-const INPUTS = ['chaincode', 'gateway', 'network', 'scripts', 'test', 'web', 'tsconfig.json', 'package.json', 'node_modules/.package-lock.json'];
+const INPUTS = [
+    'chaincode',
+    'gateway',
+    'network',
+    'scripts',
+    'test',
+    'web',
+    'tsconfig.json',
+    'package.json',
+    'node_modules/.package-lock.json',
+];
 const SKIP = new Set(['node_modules', 'dist']);
 
 /** The newest modification time of a file, or of a folder and everything below it. */

@@ -17,7 +17,6 @@ export function seoulMonth(at: Date): string {
     return seoulDate(at).slice(0, 7);
 }
 
-
 /** Whole days from date `from` to date `to` (both `YYYY-MM-DD`); negative when `to` is earlier. */
 export function daysBetween(from: string, to: string): number {
     return Math.round((Date.parse(`${to}T00:00:00.000Z`) - Date.parse(`${from}T00:00:00.000Z`)) / DAY_MS);

@@ -37,7 +37,11 @@ describe(`forged bookmarks and odd query strings on ${NETWORK_LABEL}`, function 
         const serviceId = `svc-bm-${run}`;
         const purpose = 'basic pension eligibility';
         await sadmin.call(
-            { method: 'POST', path: '/v1/services', body: basicPensionServiceBody(serviceId, purpose, { items: ['name'], predicates: [] }) },
+            {
+                method: 'POST',
+                path: '/v1/services',
+                body: basicPensionServiceBody(serviceId, purpose, { items: ['name'], predicates: [] }),
+            },
             201,
         );
         // A second service, so that a page of one has a next page.

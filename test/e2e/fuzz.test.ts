@@ -35,9 +35,7 @@ describe(`schema-driven fuzz of every gateway's OpenAPI document on ${NETWORK_LA
     for (const role of FUZZ_ROLES) {
         for (const mode of ['positive', 'negative'] as const) {
             const then =
-                mode === 'positive'
-                    ? 'no 5xx and every answer is as documented'
-                    : 'no 5xx, no 2xx and no ledger change on any peer';
+                mode === 'positive' ? 'no 5xx and every answer is as documented' : 'no 5xx, no 2xx and no ledger change on any peer';
             it(`Given the ${role.label}, When ${mode === 'positive' ? 'valid requests are' : 'requests that break the document are'} generated from its gateway's document, Then ${then}`, async () => {
                 const { result, findings } = await fuzzRole(bin, t, role, mode, { run, maxExamples: 4, seed });
                 total += result.requests;

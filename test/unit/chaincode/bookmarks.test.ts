@@ -42,8 +42,7 @@ describe('Paged queries refuse a bookmark outside their own key range', () => {
         }
     });
 
-    const signedList = () =>
-        signDocument({ type: 'AccessLogListRequest', cardId, nonce: nonce(), issuedAt: net.iso() }, device.privateKey);
+    const signedList = () => signDocument({ type: 'AccessLogListRequest', cardId, nonce: nonce(), issuedAt: net.iso() }, device.privateKey);
 
     /** Each paged transaction, called by someone it allows, with a first page of 1. */
     const queries = () => [
@@ -105,7 +104,11 @@ describe('Paged queries refuse a bookmark outside their own key range', () => {
         const mine = await net.evaluate<Page>(net.ids.auditor, 'AccessContract:ListAccessLogByCard', { cardId, pageSize: 1 });
         expect(mine.bookmark).to.not.equal('');
         await expectRefusal(
-            net.evaluate(net.ids.auditor, 'AccessContract:ListAccessLogByCard', { cardId: otherCard, pageSize: 1, bookmark: mine.bookmark }),
+            net.evaluate(net.ids.auditor, 'AccessContract:ListAccessLogByCard', {
+                cardId: otherCard,
+                pageSize: 1,
+                bookmark: mine.bookmark,
+            }),
             'INVALID_BOOKMARK',
         );
         const welfare = await net.evaluate<Page>(net.ids.mohwOrgAuditor, 'AccessContract:ListAccessLogByCaller', {

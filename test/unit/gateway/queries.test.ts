@@ -55,7 +55,10 @@ describe('gateway query strings and referential checks', () => {
                 .set(f.auth('welfare-app'));
             expectProblem(res, 400, 'VALIDATION_FAILED');
             expect(res.body.errors).to.deep.equal([
-                { field: 'query.pageSize', constraints: { isDecimal: 'pageSize must be an integer written in decimal digits (at most 15)' } },
+                {
+                    field: 'query.pageSize',
+                    constraints: { isDecimal: 'pageSize must be an integer written in decimal digits (at most 15)' },
+                },
             ]);
             expect(f.fabric.evaluates).to.have.length(0);
         });

@@ -2,7 +2,13 @@
 // implicit meta policies over the channel's groups, and org layouts for endorsement planning.
 import { expect } from 'chai';
 import { common, msp } from '@hyperledger/fabric-protos';
-import { parseSignaturePolicy, PolicyError, PolicyManager, satisfiesSignaturePolicy, SignedData } from '../../../network/devnet/common/policies';
+import {
+    parseSignaturePolicy,
+    PolicyError,
+    PolicyManager,
+    satisfiesSignaturePolicy,
+    SignedData,
+} from '../../../network/devnet/common/policies';
 import { buildGenesisBlock, parseChannelConfig } from '../../../network/devnet/common/configtx';
 import { SigningIdentity } from '../../../network/devnet/msp/identity';
 import { MspManager, VerifiedIdentity } from '../../../network/devnet/msp/msp';
