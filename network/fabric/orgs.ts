@@ -34,6 +34,9 @@ import {
 } from './network';
 import { runTool, FabricCommandError } from './run';
 
+/** How long org-up waits for the other orgs to commit a definition it approved (ORG_UP_COMMIT_WAIT_MS, default 60 s). */
+const ORG_UP_COMMIT_WAIT_MS = Number(process.env.ORG_UP_COMMIT_WAIT_MS ?? 60_000);
+
 /** The committed definition of a chaincode as the org's own peer reports it (querycommitted). */
 interface CommittedDefinition {
     sequence: number;
@@ -201,8 +204,17 @@ export const FABRIC_ORGS = {
         }
         // Once committed, the org's own peer offers endorsers enough for each chaincode's policy,
         // its own among them (gossip found the others through their anchor peers).
+        // An org that approved but saw no majority yet waits a while for the others' (org-ups on
+        // separate machines at once: one of them commits), then starts its gateway anyway, which
+        // answers once the definition is committed.
         for (const [i, cc] of t.chaincodes.entries()) {
-            if (outcomes[i] !== 'approved') await waitForEndorsers(t, cc, say, { mspId, including: [mspId] });
+            if (outcomes[i] !== 'approved') {
+                await waitForEndorsers(t, cc, say, { mspId, including: [mspId] });
+                continue;
+            }
+            await waitForEndorsers(t, cc, say, { mspId, including: [mspId] }, ORG_UP_COMMIT_WAIT_MS).catch(() =>
+                say(`  ${cc.name}: not committed yet (a majority of orgs must approve); ${mspId}'s gateway answers once it is`),
+            );
         }
         const gateway = devnetNodes(t, true).find((n) => n.kind === 'gateway' && n.org === mspId);
         if (gateway) await ensureRunning(t, gateway, say);

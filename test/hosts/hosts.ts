@@ -110,6 +110,17 @@ export interface Run {
     output: string;
 }
 
+/**
+ * The environment of a command on a host: this process's, less what points at the test network of
+ * this run (DEVNET_STATE_DIR, which the end-to-end hooks set on real Fabric for the shared network's
+ * gateways and which would override each host's own state folder).
+ */
+function hostEnv(): NodeJS.ProcessEnv {
+    const env = { ...process.env };
+    delete env.DEVNET_STATE_DIR;
+    return env;
+}
+
 /** A command in a host's namespace (its /etc/hosts is the host's), within a deadline; the output kept for messages. */
 export async function inHost(h: Host, timeoutMs: number, command: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
     try {
@@ -117,9 +128,7 @@ export async function inHost(h: Host, timeoutMs: number, command: string, args: 
             timeoutMs,
             'ip',
             ['netns', 'exec', h.ns, 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), command, ...args],
-            {
-                maxBuffer: 64 * 1024 * 1024,
-            },
+            { maxBuffer: 64 * 1024 * 1024, env: hostEnv() },
         );
         return { code: 0, output: stdout + stderr };
     } catch (e) {
@@ -132,7 +141,7 @@ export async function inHost(h: Host, timeoutMs: number, command: string, args: 
 /** The same, without waiting: a load client that runs while the test does something else. */
 export function startInHost(h: Host, command: string, args: string[]): { done: Promise<Run> } {
     const done = new Promise<Run>((resolve) => {
-        execFile('ip', ['netns', 'exec', h.ns, command, ...args], { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+        execFile('ip', ['netns', 'exec', h.ns, command, ...args], { maxBuffer: 64 * 1024 * 1024, env: hostEnv() }, (err, stdout, stderr) =>
             resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: stdout + stderr }),
         );
     });
