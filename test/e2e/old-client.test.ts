@@ -13,6 +13,7 @@ import { expect } from 'chai';
 import { findOrg, paths, primaryOrderer, type Topology } from '../../network/client/topology';
 import { notRun, onlyOn } from '../not-run';
 import { withDeadline } from '../deadline';
+import { rapidResetFlood } from '../rapid-reset';
 import { NETWORK, NETWORK_LABEL, testNetwork } from './network';
 import {
     OLD_CLIENT_VERSIONS,
@@ -186,37 +187,11 @@ describe(`a grpc-js 1.10.3 + fabric-gateway 1.5.0 client under load on ${NETWORK
         const floodStart = new Date().toISOString();
         // The old client keeps evaluating through the flood, on its own connection.
         const alongside = paced(50, 4, () => calls.evaluate());
-        const flood = http2.connect(`https://${org.peer.host}:${org.peer.port}`, {
-            ca: fs.readFileSync(paths.tlsRootCert(t, org.mspId)),
-            servername: peerName,
-        });
-        flood.on('error', () => undefined);
-        let opened = 0;
-        const goaway = await withDeadline(
-            'the GOAWAY of the flood',
-            20_000,
-            new Promise<{ code: number; data: string }>((resolve) => {
-                flood.once('goaway', (code, _last, data) => resolve({ code, data: data?.toString() ?? '' }));
-                const burst = () => {
-                    if (flood.destroyed || flood.closed) return;
-                    // Each stream is opened (its request headers sent) and reset at once: thousands a second.
-                    for (let k = 0; k < 100; k++) {
-                        const stream = flood.request({
-                            ':method': 'POST',
-                            ':path': '/gateway.Gateway/Evaluate',
-                            'content-type': 'application/grpc',
-                            te: 'trailers',
-                        });
-                        stream.on('error', () => undefined);
-                        stream.close(http2.constants.NGHTTP2_CANCEL);
-                        opened++;
-                    }
-                    setTimeout(burst, 0);
-                };
-                flood.once('connect', burst);
-            }),
+        const { goaway, opened } = await rapidResetFlood(
+            `https://${org.peer.host}:${org.peer.port}`,
+            { ca: fs.readFileSync(paths.tlsRootCert(t, org.mspId)), servername: peerName },
+            '/gateway.Gateway/Evaluate',
         );
-        flood.destroy();
         expect(goaway).to.deep.equal({ code: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, data: 'rapid_reset' });
         expect(opened).to.be.greaterThan(900);
         const meanwhile = await alongside;

@@ -13,6 +13,7 @@ import { createLogger } from '../../../network/client/logger';
 import { GrpcListener, listenNodeServer, newNodeServer } from '../../../network/devnet/common/grpc';
 import { createNodeMetrics, NodeMetrics } from '../../../network/devnet/common/metrics';
 import { withDeadline } from '../../deadline';
+import { rapidResetFlood } from '../../rapid-reset';
 import { ResettingClient } from './resetting-client';
 
 const ECHO = {
@@ -162,33 +163,7 @@ describe('devnet gRPC server listener (TLS, HTTP/2 guard)', function () {
     it('Given a rapid-reset flood (streams opened and reset at once), Then the connection is cut with GOAWAY ENHANCE_YOUR_CALM rapid_reset, logged and counted, and another client goes on', async () => {
         const other = new grpc.Client(`localhost:${listener.port}`, grpc.credentials.createSsl(tls.cert));
         expect(await call(other)).to.equal(null);
-        const flood = http2.connect(`https://localhost:${listener.port}`, { ca: tls.cert });
-        flood.on('error', () => undefined);
-        let opened = 0;
-        const goaway = await withDeadline(
-            'the GOAWAY of the flood',
-            20_000,
-            new Promise<{ code: number; data: string }>((resolve) => {
-                flood.once('goaway', (code, _last, data) => resolve({ code, data: data?.toString() ?? '' }));
-                const burst = () => {
-                    if (flood.destroyed || flood.closed) return;
-                    for (let k = 0; k < 100; k++) {
-                        const stream = flood.request({
-                            ':method': 'POST',
-                            ':path': ECHO.echo.path,
-                            'content-type': 'application/grpc',
-                            te: 'trailers',
-                        });
-                        stream.on('error', () => undefined);
-                        stream.close(http2.constants.NGHTTP2_CANCEL);
-                        opened++;
-                    }
-                    setTimeout(burst, 0);
-                };
-                burst();
-            }),
-        );
-        flood.destroy();
+        const { goaway, opened } = await rapidResetFlood(`https://localhost:${listener.port}`, { ca: tls.cert }, ECHO.echo.path);
         expect(goaway).to.deep.equal({ code: http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, data: 'rapid_reset' });
         expect(opened).to.be.greaterThan(900);
         // The other client's connection is untouched.
