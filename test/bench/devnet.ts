@@ -6,6 +6,7 @@
 // same topology, and prints the ratios.
 // Run: npm run bench:devnet [-- --seconds 15 --levels 1,8,32,64 --evaluate 32 --compare-fabric]
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Contract, StatusCode } from '@hyperledger/fabric-gateway';
 import { connectAs } from '../../network/client/connection';
 import { fabricBinariesOrUndefined } from '../../network/fabric/binaries';
@@ -14,18 +15,19 @@ import { devnetNodes, runningPid } from '../../network/devnet/processes';
 import { paths, type Topology } from '../../network/client/topology';
 import { driver, ownTestNetwork, runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
 import { oldClientRunner, olderNode, type PacedResult } from '../e2e/old-client';
+import { profileChildren, profileClock, profileSelf, summariseProfiles, type Window } from './profile';
 
 const HELP = `Usage: npm run bench:devnet [-- options]
 
 Brings up the test devnet (ports shifted by $E2E_PORT_SHIFT), submits one-write transactions
 (fixture Put, MAJORITY of the orgs) with N clients per level, then evaluates (fixture Get) with
---evaluate clients, and prints tx/s and latency percentiles per level plus the devnet's processes
+--evaluate clients per level, and prints tx/s and latency percentiles per level plus the devnet's processes
 and memory.
 
 Options:
   --seconds N        seconds per level (default 15)
   --levels a,b,...   client counts (default 1,8,32,64)
-  --evaluate N       clients of the evaluation level (default 32; 0 skips it)
+  --evaluate a,b,... client counts of the evaluation levels (default 32; 0 skips them)
   --steps N          then submit N transactions one at a time and print the median time of each
                      step of one transaction, from the proposal to the commit status, with the
                      orderer's and the peers' log lines (devnet only; default 0: skipped)
@@ -40,6 +42,10 @@ Options:
                      grpc-js resets every finished stream; on Node 22+ it does not); prints the Node,
                      the failures by message and, on the devnet, the GOAWAYs its nodes sent and the
                      resets of finished streams its peer counted
+  --cpu-prof DIR     profile every node process and the client (V8's sampling profiler, node
+                     --cpu-prof; files in DIR/devnet and DIR/fabric) and print, per level and kind of
+                     node, the share idle, the busy time by category and the functions with the
+                     most self time (processes started before the benchmark are not profiled)
   --compare-fabric   then stop the devnet, bring up real Fabric v3.1.5 from the same topology
                      (binaries from $FABRIC_BIN or PATH), run the same workload on it, stop it,
                      and print both side by side with the ratio devnet / Fabric
@@ -64,6 +70,17 @@ export interface LevelFigures {
     p99: number;
     /** CPU milliseconds per completed call, by kind of node (when the node processes are known). */
     cpuPerCall?: Map<string, number>;
+    /** When it ran, on the clock of CPU profiles. */
+    window: Window;
+    /** The machine's CPUs busy meanwhile (user, system, interrupts; /proc/stat), 0 to 1. */
+    machineBusy: number;
+}
+
+/** The machine's busy and total CPU jiffies so far (/proc/stat's first line). */
+function machineJiffies(): { busy: number; total: number } {
+    const [, ...fields] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number);
+    return { busy: user + nice + system + irq + softirq + steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
 }
 
 /** CPU time (user + system, ms) used so far by each kind of node: robust to other load on the machine. */
@@ -75,6 +92,8 @@ async function level(what: string, clients: number, seconds: number, once: () =>
     const cpuBefore = cpu?.();
     const deadline = performance.now() + seconds * 1000;
     const begin = performance.now();
+    const from = profileClock();
+    const jiffiesBefore = machineJiffies();
     await Promise.all(
         Array.from({ length: clients }, async () => {
             while (performance.now() < deadline) {
@@ -85,6 +104,9 @@ async function level(what: string, clients: number, seconds: number, once: () =>
         }),
     );
     const elapsed = (performance.now() - begin) / 1000;
+    const window = { label: `${what}, ${clients} client(s)`, from, to: profileClock() };
+    const jiffies = machineJiffies();
+    const machineBusy = (jiffies.busy - jiffiesBefore.busy) / Math.max(1, jiffies.total - jiffiesBefore.total);
     let cpuPerCall: Map<string, number> | undefined;
     if (cpu && cpuBefore) {
         cpuPerCall = new Map();
@@ -93,6 +115,8 @@ async function level(what: string, clients: number, seconds: number, once: () =>
     latencies.sort((a, b) => a - b);
     return {
         cpuPerCall,
+        window,
+        machineBusy,
         what,
         clients,
         perSecond: latencies.length / elapsed,
@@ -105,7 +129,7 @@ async function level(what: string, clients: number, seconds: number, once: () =>
 /** The workload of the benchmark on one network: submit levels, then one evaluation level. */
 export async function workload(
     t: Topology,
-    options: { seconds: number; levels: number[]; evaluate: number; progress: (line: string) => void; cpu?: CpuSampler },
+    options: { seconds: number; levels: number[]; evaluate: number[]; progress: (line: string) => void; cpu?: CpuSampler },
 ): Promise<LevelFigures[]> {
     const connection = connectAs(t, 'SeoulMSP', 'User1');
     try {
@@ -128,9 +152,9 @@ export async function workload(
             options.progress(`  submit, ${clients} client(s), ${options.seconds} s`);
             figures.push(await level('submit', clients, options.seconds, submit, options.cpu));
         }
-        if (options.evaluate > 0) {
-            options.progress(`  evaluate, ${options.evaluate} client(s), ${options.seconds} s`);
-            figures.push(await level('evaluate', options.evaluate, options.seconds, evaluate, options.cpu));
+        for (const clients of options.evaluate) {
+            options.progress(`  evaluate, ${clients} client(s), ${options.seconds} s`);
+            figures.push(await level('evaluate', clients, options.seconds, evaluate, options.cpu));
         }
         return figures;
     } finally {
@@ -275,10 +299,10 @@ export function table(figures: LevelFigures[]): string {
             : '';
     const rows = figures.map(
         (f) =>
-            `${f.what.padEnd(9)} ${String(f.clients).padStart(7)}  ${f.perSecond.toFixed(1).padStart(9)}  ${f.p50.toFixed(1).padStart(6)}  ${f.p95.toFixed(1).padStart(6)}  ${f.p99.toFixed(1).padStart(6)}${cpu(f)}`,
+            `${f.what.padEnd(9)} ${String(f.clients).padStart(7)}  ${f.perSecond.toFixed(1).padStart(9)}  ${f.p50.toFixed(1).padStart(6)}  ${f.p95.toFixed(1).padStart(6)}  ${f.p99.toFixed(1).padStart(6)}  ${`${(100 * f.machineBusy).toFixed(0)} %`.padStart(7)}${cpu(f)}`,
     );
     const cpuHeader = figures.some((f) => f.cpuPerCall) ? '  CPU ms per call by node kind' : '';
-    return [`call      clients      per s  p50 ms  p95 ms  p99 ms${cpuHeader}`, ...rows].join('\n');
+    return [`call      clients      per s  p50 ms  p95 ms  p99 ms  machine${cpuHeader}`, ...rows].join('\n');
 }
 
 export interface OldClientFigures {
@@ -372,13 +396,15 @@ async function main(): Promise<void> {
     }
     const seconds = Number(flag('seconds', '15'));
     const levels = flag('levels', '1,8,32,64').split(',').map(Number);
-    const evaluate = Number(flag('evaluate', '32'));
+    const evaluate = flag('evaluate', '32')
+        .split(',')
+        .map(Number)
+        .filter((c) => c !== 0);
     const stepCount = Number(flag('steps', '0'));
     if (
         !(seconds > 0) ||
         levels.some((l) => !Number.isInteger(l) || l < 1) ||
-        !Number.isInteger(evaluate) ||
-        evaluate < 0 ||
+        evaluate.some((c) => !Number.isInteger(c) || c < 1) ||
         !Number.isInteger(stepCount) ||
         stepCount < 0
     ) {
@@ -395,6 +421,13 @@ async function main(): Promise<void> {
         progress,
     };
     const plain = process.argv.includes('--chaincode-plain');
+    const cpuProf = process.argv.includes('--cpu-prof') ? path.resolve(flag('cpu-prof', '')) : undefined;
+    if (cpuProf !== undefined && !process.argv[process.argv.indexOf('--cpu-prof') + 1])
+        throw new Error(`USAGE: --cpu-prof needs a folder\n${HELP}`);
+    if (cpuProf) {
+        fs.rmSync(cpuProf, { recursive: true, force: true });
+        profileChildren(path.join(cpuProf, 'devnet'));
+    }
     // Its own network for --orgs or --chaincode-plain (stopped at the end, as runOnTestNetwork stops the test network).
     const own = orgCount !== undefined || plain;
     const topology = own
@@ -413,7 +446,10 @@ async function main(): Promise<void> {
         console.log(
             `devnet benchmark: one-write transaction (fixture Put), MAJORITY of ${topology.orgs.length} orgs, batch timeout ${topology.orderer.batch.timeoutMs} ms, ${chaincodeTls}, ${seconds} s per level`,
         );
+    const names = pidKinds(topology, devnetNodes(topology));
+    const stopSelfProfile = cpuProf ? await profileSelf(path.join(cpuProf, 'devnet')) : undefined;
     const figures = old ? [] : await workload(topology, { seconds, levels, evaluate, progress, cpu: devnetCpu(topology) });
+    await stopSelfProfile?.();
     if (!old) console.log(table(figures));
     const fp = footprint(topology);
     const kinds = [...fp.byKind].map(([kind, e]) => `${e.count} ${kind} ${e.rssMiB.toFixed(0)} MiB`).join(', ');
@@ -424,6 +460,18 @@ async function main(): Promise<void> {
         const timeline = await steps(topology, stepCount);
         console.log(`one transaction at 1 client, step by step (median of ${stepCount}, ms):`);
         for (const [step, ms] of timeline) console.log(`${ms.toFixed(1).padStart(7)}  ${step}`);
+    }
+    if (cpuProf) {
+        // The profiles are written as the processes exit.
+        await stopTestNetwork();
+        await stopOwnNetwork();
+        console.log(
+            summariseProfiles(
+                path.join(cpuProf, 'devnet'),
+                names,
+                figures.map((f) => f.window),
+            ),
+        );
     }
     if (!process.argv.includes('--compare-fabric')) return;
 
@@ -437,7 +485,9 @@ async function main(): Promise<void> {
     await stopOwnNetwork();
     const fabric = asFabric(topology);
     await fabricDown(fabric, true, progress);
+    if (cpuProf) profileChildren(path.join(cpuProf, 'fabric'));
     let fabricFigures: LevelFigures[];
+    let fabricNames = new Map<number, string>();
     try {
         // With the REST gateways, as the devnet runs them: the same processes on both networks.
         await fabricUp(fabric, { say: progress, bin, gateways: true });
@@ -448,19 +498,26 @@ async function main(): Promise<void> {
             return;
         }
         console.log('real Fabric v3.1.5, same topology, same client and workload:');
+        const nodes = fabricNodes(fabric, bin, true);
+        fabricNames = pidKinds(fabric, nodes);
+        const stopFabricProfile = cpuProf ? await profileSelf(path.join(cpuProf, 'fabric')) : undefined;
         // The same CPU figures for Fabric's processes (peer, orderer, chaincode and CA processes).
-        fabricFigures = await workload(fabric, {
-            seconds,
-            levels,
-            evaluate,
-            progress,
-            cpu: devnetCpu(fabric, fabricNodes(fabric, bin, true)),
-        });
+        fabricFigures = await workload(fabric, { seconds, levels, evaluate, progress, cpu: devnetCpu(fabric, nodes) });
+        await stopFabricProfile?.();
         console.log(table(fabricFigures));
         console.log(`machine load average while it ran: ${loadAverage()}`);
     } finally {
         await fabricDown(fabric, true, progress);
     }
+    // Fabric's own nodes are Go (not profiled here): the Node processes among them are the chaincode servers and gateways.
+    if (cpuProf)
+        console.log(
+            summariseProfiles(
+                path.join(cpuProf, 'fabric'),
+                fabricNames,
+                fabricFigures.map((f) => f.window),
+            ),
+        );
     // Throughput depends on what else the machine runs at that moment; the network's CPU per call
     // (every node, not the client) hardly does: its ratio is the steadier comparison on a shared machine.
     console.log('\nload            devnet per s (p50 ms)   Fabric per s (p50 ms)   ratio   network CPU ms per call: devnet / Fabric');
@@ -473,6 +530,16 @@ async function main(): Promise<void> {
             `${`${d.what} c=${d.clients}`.padEnd(16)}${cell(d)}${cell(f)}${(d.perSecond / f.perSecond).toFixed(2).padEnd(8)}${cpu}`,
         );
     }
+}
+
+/** pid → name, of a network's running nodes. */
+function pidKinds(t: Topology, nodes: ReturnType<typeof devnetNodes>): Map<number, string> {
+    const out = new Map<number, string>();
+    for (const node of nodes) {
+        const pid = runningPid(t, node);
+        if (pid) out.set(pid, node.name);
+    }
+    return out;
 }
 
 /** CPU ms per call of the network's nodes (all kinds but the benchmark's client). */
