@@ -3,7 +3,7 @@
 // transactions multiplexed by channel + tx id, each serving the shim's state requests from its
 // TxSimulator until the chaincode answers COMPLETED or ERROR.
 import { randomUUID } from 'node:crypto';
-import type * as grpc from '@grpc/grpc-js';
+import type { ShimStream } from './stream';
 import { ledger as ledgerpb, peer } from '@hyperledger/fabric-protos';
 import { Timestamp } from 'google-protobuf/google/protobuf/timestamp_pb';
 import type { CollectionConfig } from '../../../client/topology';
@@ -91,8 +91,6 @@ export interface HandlerOptions {
     log?(message: string): void;
 }
 
-type Stream = grpc.ClientDuplexStream<peer.ChaincodeMessage, peer.ChaincodeMessage>;
-
 const contextKey = (channelId: string, txId: string) => `${channelId}\u0000${txId}`;
 
 export class Handler {
@@ -101,7 +99,7 @@ export class Handler {
     readonly #contexts = new Map<string, TransactionContext>();
 
     constructor(
-        private readonly stream: Stream,
+        private readonly stream: ShimStream,
         private readonly options: HandlerOptions,
     ) {
         stream.on('data', (msg: peer.ChaincodeMessage) => this.#onMessage(msg));

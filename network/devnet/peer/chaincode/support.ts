@@ -1,13 +1,12 @@
 // Chaincode support (Fabric's core/chaincode/chaincode_support.go) for
 // chaincode run as a service: the peer dials each chaincode's server, keeps one shim stream per
 // chaincode, reconnects with backoff when the server restarts, and executes transactions on it.
-import * as grpc from '@grpc/grpc-js';
 import { peer } from '@hyperledger/fabric-protos';
 import { type CollectionConfig, type Topology, findOrg } from '../../../client/topology';
 import { type CcaasBuilderConfig, type ChaincodeDial, ccaasBuilderConfig, ccaasConnection, dialOptions, fillTemplates } from './connection';
 import type { TxSimulator } from '../ledger/types';
 import { ChaincodeExecutionError, ExecutionResult, Handler, TransactionParams } from './handler';
-import { NODE_GRPC_OPTIONS } from '../../common/grpc';
+import { openShimStream } from './stream';
 
 export type { ExecutionResult, TransactionParams } from './handler';
 export { ChaincodeExecutionError, ERROR_EXECUTION_TIMEOUT, ERROR_STREAM_TERMINATED, RICH_QUERY_UNSUPPORTED } from './handler';
@@ -21,6 +20,8 @@ export interface ChaincodeEndpoint {
     tls?: ChaincodeDial['tls'];
     /** A package id the server may register with, besides "<name>" and "<name>:<anything>". */
     packageId?: string;
+    /** connection.json's dial_timeout. */
+    dialTimeoutMs?: number;
 }
 
 export interface ChaincodeSupportOptions {
@@ -74,25 +75,12 @@ export function chaincodeEndpoints(t: Topology, mspId: string): ChaincodeEndpoin
         const connection = ccaasConnection(cc, org);
         if (connection.tls_required) config ??= ccaasBuilderConfig(t, mspId);
         const dial = dialOptions(connection.tls_required && config ? fillTemplates(connection, config) : connection);
-        return { name: cc.name, address: dial.address, tls: dial.tls };
+        return { name: cc.name, address: dial.address, tls: dial.tls, dialTimeoutMs: dial.dialTimeoutMs };
     });
-}
-
-/** Plain gRPC, or TLS with the root the server's certificate must chain to, the peer's client pair and the server name to check. */
-function credentials(e: ChaincodeEndpoint): [grpc.ChannelCredentials, grpc.ChannelOptions] {
-    if (!e.tls) return [grpc.credentials.createInsecure(), NODE_GRPC_OPTIONS];
-    const { rootCert, clientCert, clientKey, serverName } = e.tls;
-    const creds = grpc.credentials.createSsl(
-        Buffer.from(rootCert),
-        clientKey ? Buffer.from(clientKey) : null,
-        clientCert ? Buffer.from(clientCert) : null,
-    );
-    return [creds, serverName ? { ...NODE_GRPC_OPTIONS, 'grpc.ssl_target_name_override': serverName } : NODE_GRPC_OPTIONS];
 }
 
 class Connection {
     handler?: Handler;
-    client?: peer.ChaincodeClient;
     backoffMs: number;
     timer?: NodeJS.Timeout;
     lastError = 'not connected yet';
@@ -114,8 +102,7 @@ class Connection {
         if (this.stopped) return;
         // No keepalive pings, as Fabric's chaincode.keepalive default (0): the server is local,
         // and pings a server does not permit would get the stream closed.
-        this.client ??= new peer.ChaincodeClient(this.endpoint.address, ...credentials(this.endpoint));
-        const stream = this.client.connect();
+        const stream = openShimStream(this.endpoint);
         const { name, packageId } = this.endpoint;
         const handler = new Handler(stream, {
             checkRegistration: (id) => {
@@ -177,7 +164,6 @@ class Connection {
         this.stopped = true;
         if (this.timer) clearTimeout(this.timer);
         this.handler?.close();
-        this.client?.close();
         for (const wake of this.waiters.splice(0)) wake();
     }
 }
