@@ -421,9 +421,10 @@ async function main(): Promise<void> {
         progress,
     };
     const plain = process.argv.includes('--chaincode-plain');
-    const cpuProf = process.argv.includes('--cpu-prof') ? path.resolve(flag('cpu-prof', '')) : undefined;
-    if (cpuProf !== undefined && !process.argv[process.argv.indexOf('--cpu-prof') + 1])
-        throw new Error(`USAGE: --cpu-prof needs a folder\n${HELP}`);
+    // The folder is emptied first: never the working directory that an empty value would resolve to.
+    const cpuProfDir = process.argv.includes('--cpu-prof') ? flag('cpu-prof', '') : undefined;
+    if (cpuProfDir === '') throw new Error(`USAGE: --cpu-prof needs a folder\n${HELP}`);
+    const cpuProf = cpuProfDir === undefined ? undefined : path.resolve(cpuProfDir);
     if (cpuProf) {
         fs.rmSync(cpuProf, { recursive: true, force: true });
         profileChildren(path.join(cpuProf, 'devnet'));
@@ -446,7 +447,7 @@ async function main(): Promise<void> {
         console.log(
             `devnet benchmark: one-write transaction (fixture Put), MAJORITY of ${topology.orgs.length} orgs, batch timeout ${topology.orderer.batch.timeoutMs} ms, ${chaincodeTls}, ${seconds} s per level`,
         );
-    const names = pidKinds(topology, devnetNodes(topology));
+    const names = pidNames(topology, devnetNodes(topology));
     const stopSelfProfile = cpuProf ? await profileSelf(path.join(cpuProf, 'devnet')) : undefined;
     const figures = old ? [] : await workload(topology, { seconds, levels, evaluate, progress, cpu: devnetCpu(topology) });
     await stopSelfProfile?.();
@@ -499,7 +500,7 @@ async function main(): Promise<void> {
         }
         console.log('real Fabric v3.1.5, same topology, same client and workload:');
         const nodes = fabricNodes(fabric, bin, true);
-        fabricNames = pidKinds(fabric, nodes);
+        fabricNames = pidNames(fabric, nodes);
         const stopFabricProfile = cpuProf ? await profileSelf(path.join(cpuProf, 'fabric')) : undefined;
         // The same CPU figures for Fabric's processes (peer, orderer, chaincode and CA processes).
         fabricFigures = await workload(fabric, { seconds, levels, evaluate, progress, cpu: devnetCpu(fabric, nodes) });
@@ -533,7 +534,7 @@ async function main(): Promise<void> {
 }
 
 /** pid → name, of a network's running nodes. */
-function pidKinds(t: Topology, nodes: ReturnType<typeof devnetNodes>): Map<number, string> {
+function pidNames(t: Topology, nodes: ReturnType<typeof devnetNodes>): Map<number, string> {
     const out = new Map<number, string>();
     for (const node of nodes) {
         const pid = runningPid(t, node);

@@ -1,6 +1,6 @@
 // CPU profiles of a benchmark's processes (`--cpu-prof DIR` of npm run bench:devnet): V8's own
 // sampling profiler (node --cpu-prof) in every node process the tooling starts, and node:inspector
-// in the benchmark's client; then, for each level of the benchmark, where each kind of node spent
+// in the benchmark's client; then, for each level of the benchmark, where each process spent
 // its time: the share idle, by category (crypto, protobuf, gRPC/HTTP/2, TLS, GC, ...) and the
 // functions with the most self time. V8 stamps samples with the monotonic clock in µs, the clock of
 // process.hrtime, so a level's window cuts every process's profile at the same instants.
@@ -101,26 +101,26 @@ function tally(profile: CpuProfile, from: number, to: number, into: Tally): void
  * the busy time by category, and the `top` functions by self time.
  */
 export function summariseProfiles(dir: string, names: Map<number, string>, windows: Window[], top = 8): string {
-    const byKind = new Map<string, CpuProfile[]>();
+    const byProcess = new Map<string, CpuProfile[]>();
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))) {
         const pid = Number(file.startsWith('client.') ? Number.NaN : file.split('.')[3]);
-        const kind = file.startsWith('client.') ? 'client (the benchmark)' : names.get(pid);
-        if (!kind) continue; // a process of no node (a tool the benchmark ran)
-        const list = byKind.get(kind) ?? [];
+        const name = file.startsWith('client.') ? 'client (the benchmark)' : names.get(pid);
+        if (!name) continue; // a process of no node (a tool the benchmark ran)
+        const list = byProcess.get(name) ?? [];
         list.push(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile);
-        byKind.set(kind, list);
+        byProcess.set(name, list);
     }
     const lines: string[] = [];
     for (const w of windows) {
         lines.push(`CPU profile, ${w.label} (main threads, ${((w.to - w.from) / 1e6).toFixed(1)} s):`);
-        for (const [kind, profiles] of [...byKind].sort(([a], [b]) => a.localeCompare(b))) {
+        for (const [name, profiles] of [...byProcess].sort(([a], [b]) => a.localeCompare(b))) {
             const t: Tally = { total: 0, byCategory: new Map(), byFunction: new Map() };
             for (const p of profiles) tally(p, w.from, w.to, t);
             if (t.total === 0 || (t.byCategory.get('idle') ?? 0) > 0.98 * t.total) continue; // a node this level left alone
             const idle = t.byCategory.get('idle') ?? 0;
             const busy = t.total - idle;
             const pct = (x: number, of: number) => `${((100 * x) / Math.max(1, of)).toFixed(1)} %`;
-            lines.push(`  ${kind}: idle ${pct(idle, t.total)}; of the busy time:`);
+            lines.push(`  ${name}: idle ${pct(idle, t.total)}; of the busy time:`);
             const categories = [...t.byCategory].filter(([c]) => c !== 'idle').sort(([, a], [, b]) => b - a);
             lines.push(`    ${categories.map(([c, v]) => `${c} ${pct(v, busy)}`).join(', ')}`);
             for (const [fn, v] of [...t.byFunction].sort(([, a], [, b]) => b - a).slice(0, top))

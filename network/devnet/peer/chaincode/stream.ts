@@ -94,10 +94,10 @@ class Http2ShimStream extends EventEmitter implements ShimStream {
             settings: { enablePush: false },
         });
         this.#session.on('error', (err: Error) => this.#fail(14, connectionFailure(err)));
-        const dialTimer = setTimeout(() => {
-            this.#fail(14, `no connection to ${target.address} within ${target.dialTimeoutMs} ms`);
-            this.#session.destroy();
-        }, target.dialTimeoutMs ?? 10_000);
+        const dialTimer = setTimeout(
+            () => this.#fail(14, `no connection to ${target.address} within ${target.dialTimeoutMs} ms`),
+            target.dialTimeoutMs ?? 10_000,
+        );
         dialTimer.unref();
         this.#session.once('connect', () => clearTimeout(dialTimer));
         this.#session.once('close', () => clearTimeout(dialTimer));
@@ -184,10 +184,8 @@ class Http2ShimStream extends EventEmitter implements ShimStream {
             try {
                 message = peer.ChaincodeMessage.deserializeBinary(body);
             } catch (err) {
-                {
-                    this.#fail(13, `could not parse a ChaincodeMessage: ${(err as Error).message}`);
-                    return;
-                }
+                this.#fail(13, `could not parse a ChaincodeMessage: ${(err as Error).message}`);
+                return;
             }
             this.emit('data', message);
             if (this.#failed) return;
