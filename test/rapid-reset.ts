@@ -1,8 +1,9 @@
 // A real rapid-reset flood (CVE-2023-44487's pattern) at a gRPC server: streams opened (their
-// request headers sent) and reset at once, a hundred at a time, until the server answers with a
-// GOAWAY. Used by the devnet gRPC listener's unit test and the old-client e2e test.
-import * as http2 from 'node:http2';
+// request headers sent, the request not ended) and reset in the same write, a hundred at a time,
+// until the server answers with a GOAWAY. Used by the devnet gRPC listener's unit test and the
+// old-client e2e test.
 import { withDeadline } from './deadline';
+import { ResettingClient } from './resetting-client';
 
 export interface FloodOutcome {
     /** The server's GOAWAY: its error code and debug data. */
@@ -12,40 +13,27 @@ export interface FloodOutcome {
 }
 
 export async function rapidResetFlood(
-    url: string,
+    target: { host: string; port: number },
     tls: { ca: Buffer; servername?: string },
     grpcPath: string,
     timeoutMs = 20_000,
 ): Promise<FloodOutcome> {
-    const flood = http2.connect(url, tls);
-    flood.on('error', () => undefined);
-    let opened = 0;
+    const flood = await ResettingClient.connect(target.port, tls.ca, tls.servername ?? 'localhost', target.host);
     try {
         const goaway = await withDeadline(
             'the GOAWAY of the flood',
             timeoutMs,
-            new Promise<{ code: number; data: string }>((resolve) => {
-                flood.once('goaway', (code, _last, data) => resolve({ code, data: data?.toString() ?? '' }));
+            new Promise<{ code: number; data: string }>((resolve, reject) => {
                 const burst = () => {
-                    if (flood.destroyed || flood.closed) return;
-                    for (let k = 0; k < 100; k++) {
-                        const stream = flood.request({
-                            ':method': 'POST',
-                            ':path': grpcPath,
-                            'content-type': 'application/grpc',
-                            te: 'trailers',
-                        });
-                        stream.on('error', () => undefined);
-                        stream.close(http2.constants.NGHTTP2_CANCEL);
-                        opened++;
-                    }
-                    setTimeout(burst, 0);
+                    if (flood.goaway) resolve({ code: flood.goaway.code, data: flood.goaway.debug });
+                    else if (!flood.floodBurst(grpcPath, 100)) reject(new Error('FLOOD_ENDED: the connection closed without a GOAWAY'));
+                    else setTimeout(burst, 0);
                 };
-                flood.once('connect', burst);
+                burst();
             }),
         );
-        return { goaway, opened };
+        return { goaway, opened: flood.floodOpened };
     } finally {
-        flood.destroy();
+        flood.close();
     }
 }

@@ -167,7 +167,12 @@ export interface RoundRequest {
 /** ...and answers (on stdout). */
 export interface RoundReply {
     node: string;
-    result?: Omit<PacedResult, 'errors'> & { errors: [string, number][] };
+    result?: Omit<OldRoundResult, 'errors'> & { errors: [string, number][] };
+}
+
+/** A round of the old client: its calls, and when it ran in a process of its own, the resets of finished streams it wrote. */
+export interface OldRoundResult extends PacedResult {
+    resetsWritten?: number;
 }
 
 /** The old client's rounds, in this process or under another Node. */
@@ -177,7 +182,7 @@ export interface OldClientRunner {
     /** Whether its grpc-js resets every finished stream there (Node < 22). */
     readonly resetsFinishedStreams: boolean;
     prepare(): Promise<void>;
-    round(what: 'evaluate' | 'submit', rate: number, seconds: number, warmup?: number): Promise<PacedResult>;
+    round(what: 'evaluate' | 'submit', rate: number, seconds: number, warmup?: number): Promise<OldRoundResult>;
     close(): void;
 }
 

@@ -1,13 +1,14 @@
 // gRPC options shared by the devnet's nodes, as servers and as clients of each other, and the one
 // way every devnet gRPC server (peer, orderer) listens: its settings, each with Fabric's value
 // beside it, are in docs/devnet.md ("gRPC servers"); change both together.
-import type * as http2 from 'node:http2';
+import * as http2 from 'node:http2';
 import * as net from 'node:net';
-import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { Logger } from '../../client/logger';
-import { ConnectionGuard, CutReason, GoawayFrame, GuardPolicy, h2ErrorName } from './h2guard';
+import { ConnectionGuard, type CutReason, ENHANCE_YOUR_CALM, type GuardPolicy, h2ErrorName, nghttp2GoawayCode } from './h2guard';
+
+const http2Constants = http2.constants;
 import type { GrpcServerMetrics } from './metrics';
 
 /** Fabric's default gRPC message limit (peer.maxRecvMsgSize / General.MaxRecvMsgSize: 100 MiB). */
@@ -124,20 +125,50 @@ function openResetBucket(server: grpc.Server): void {
 const peerOf = (socket: net.Socket): string => `${socket.remoteAddress ?? 'unknown'}:${socket.remotePort ?? 0}`;
 
 /**
+ * The HTTP/2 server grpc-js made for a connection injector: the one it added to its servers.
+ * grpc-js (1.14) keeps them in `http2Servers`; this fails at start-up, not silently, if a release
+ * drops it.
+ */
+function injectorHttp2Server(server: grpc.Server, make: () => void): http2.Http2Server {
+    const servers = (server as unknown as { http2Servers?: Map<http2.Http2Server, unknown> }).http2Servers;
+    if (!(servers instanceof Map))
+        throw new Error('GRPC_SERVER_OPTIONS: this grpc-js has no http2Servers; the HTTP/2 guard cannot see sessions');
+    const before = new Set(servers.keys());
+    make();
+    const added = [...servers.keys()].filter((s) => !before.has(s));
+    if (added.length !== 1) throw new Error('GRPC_SERVER_OPTIONS: the connection injector added no HTTP/2 server of its own');
+    return added[0];
+}
+
+/** How long a GOAWAY of the guard's has to leave before the connection is closed under it. */
+const CUT_GRACE_MS = 200;
+
+/**
  * Listens for the server's gRPC clients: TLS here (Node's native TLS, TCP_NODELAY as Go sets it),
- * then each connection's plaintext passes the HTTP/2 guard on its way to grpc-js's session
- * (grpc-js's connection injector). Every GOAWAY the node writes and every connection it closes for
- * a protocol reason is logged at warn, with the client's address, the reason and the streams it
- * ended, and counted in `metrics`.
+ * each connection handed to grpc-js's HTTP/2 server (its connection injector) as it is, so that
+ * nghttp2 reads it straight from TLS, and the HTTP/2 guard fed from that session's events. Every
+ * GOAWAY the node writes and every connection it closes for a protocol reason is logged at warn,
+ * with the client's address, the reason and the streams it ended, and counted in `metrics`.
  */
 export function listenNodeServer(server: grpc.Server, options: ListenOptions): Promise<GrpcListener> {
     const log = options.logger.child({ component: 'grpc' });
     const metrics = options.metrics;
     const policy = options.policy ?? GUARD_POLICY;
     openResetBucket(server);
-    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    let injector!: ReturnType<grpc.Server['createConnectionInjector']>;
+    const sessions = injectorHttp2Server(server, () => {
+        injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    });
     const open = new Set<tls.TLSSocket>();
     let closing = false;
+    /** The connection whose session Node makes now (injectConnection makes it synchronously). */
+    let injecting: ((session: http2.ServerHttp2Session) => void) | undefined;
+    // Before grpc-js's own listener, so the guard sees each stream first.
+    sessions.prependListener('session', (session: http2.ServerHttp2Session) => {
+        const attach = injecting;
+        injecting = undefined;
+        attach?.(session);
+    });
 
     const tlsServer = tls.createServer(
         {
@@ -171,22 +202,22 @@ export function listenNodeServer(server: grpc.Server, options: ListenOptions): P
         const openedAt = Date.now();
         metrics?.connectionsOpened.inc();
         metrics?.connectionsOpen.inc();
-        let goaway: { frame: GoawayFrame; by: 'server' | 'guard' } | undefined;
+        const guard = new ConnectionGuard(policy);
+        let goaway: { code: number; by: 'server' | 'guard' } | undefined;
         let clientGoaway = false;
         let socketError: Error | undefined;
-        let cut: { reason: CutReason; detail: string } | undefined;
-        let goawayWritten = false;
-        const seen = { finished: 0, inProgress: 0, strikes: 0 };
+        let countedResets = 0;
+        let countedStrikes = 0;
 
-        const goawaySent = (frame: GoawayFrame, streamsInProgress: number, by: 'server' | 'guard') => {
+        const goawaySent = (frame: { code: number; lastStreamId: number; debug: string }, by: 'server' | 'guard') => {
             if (!(frame.code === 0 && clientGoaway)) {
-                goaway ??= { frame, by };
-                if (frame.code !== 0) goaway = { frame, by };
+                goaway ??= { code: frame.code, by };
+                if (frame.code !== 0) goaway = { code: frame.code, by };
             }
             const code = h2ErrorName(frame.code);
             const reason = frame.debug || code;
             metrics?.goawaySent.inc({ code, reason });
-            const fields = { remote, code, reason, lastStreamId: frame.lastStreamId, streamsInProgress, by };
+            const fields = { remote, code, reason, lastStreamId: frame.lastStreamId, streamsInProgress: guard.streamsInProgress, by };
             // A GOAWAY NO_ERROR is routine when it answers the client's own (Node closes the session
             // so) or belongs to the node's shutdown; every other one is a connection the node drops.
             if (frame.code === 0 && clientGoaway) log.debug('grpc_goaway_sent', { ...fields, answering: 'client_goaway' });
@@ -194,97 +225,92 @@ export function listenNodeServer(server: grpc.Server, options: ListenOptions): P
             else log.warn('grpc_goaway_sent', fields);
         };
 
-        const guard = new ConnectionGuard(policy, {
-            goawaySent: (frame, streams) => goawaySent(frame, streams, 'server'),
-            goawayReceived: () => {
-                clientGoaway = true;
-            },
-            cut: (reason, detail) => {
-                cut = { reason, detail };
-                setImmediate(writeCutGoaway);
-            },
-        });
-
-        /** After a cut: the guard's GOAWAY between two of the session's frames, then the socket closes. */
-        const writeCutGoaway = () => {
-            if (goawayWritten || socket.destroyed || !cut) return;
-            if (!guard.outboundAtBoundary) {
-                // The session is in the middle of a frame: the next write ends it (or the timer gives up).
-                setTimeout(() => {
-                    if (!goawayWritten) socket.destroy();
-                }, 200).unref();
-                return;
-            }
-            goawayWritten = true;
-            const frame = guard.goawayFrame(cut.reason);
-            goawaySent(
-                { lastStreamId: guard.lastClientStreamId, code: frame.readUInt32BE(13), debug: cut.reason },
-                guard.streamsInProgress,
-                'guard',
-            );
-            socket.end(frame);
-            setTimeout(() => socket.destroy(), 1000).unref();
-        };
-
         const countSeen = () => {
             const c = guard.counters;
-            if (c.finishedResets !== seen.finished) {
-                metrics?.streamResets.inc({ stream: 'finished' }, c.finishedResets - seen.finished);
-                seen.finished = c.finishedResets;
+            if (c.inProgressResets !== countedResets) {
+                metrics?.streamResets.inc({ stream: 'in_progress' }, c.inProgressResets - countedResets);
+                countedResets = c.inProgressResets;
             }
-            if (c.inProgressResets !== seen.inProgress) {
-                metrics?.streamResets.inc({ stream: 'in_progress' }, c.inProgressResets - seen.inProgress);
-                seen.inProgress = c.inProgressResets;
-            }
-            if (c.pingStrikes !== seen.strikes) {
-                metrics?.pingStrikes.inc(c.pingStrikes - seen.strikes);
-                seen.strikes = c.pingStrikes;
+            if (c.pingStrikes !== countedStrikes) {
+                metrics?.pingStrikes.inc(c.pingStrikes - countedStrikes);
+                countedStrikes = c.pingStrikes;
             }
         };
 
-        const transport = new Duplex({
-            read() {
-                socket.resume();
-            },
-            writev(chunks, callback) {
-                if (goawayWritten) return callback();
-                socket.cork();
-                let ok = true;
-                for (const { chunk } of chunks) {
-                    guard.outbound(chunk as Buffer);
-                    ok = socket.write(chunk as Buffer);
+        const attach = (session: http2.ServerHttp2Session) => {
+            const goawayOf = session.goaway.bind(session);
+            const destroyOf = session.destroy.bind(session);
+            /** The guard's cut: its GOAWAY, then the connection closes under it once the frame has left. */
+            const cutNow = (reason: CutReason | undefined) => {
+                countSeen();
+                if (!reason || session.destroyed) return;
+                const debug = Buffer.from(reason, 'latin1');
+                goawaySent({ code: ENHANCE_YOUR_CALM, lastStreamId: guard.lastClientStreamId, debug: reason }, 'guard');
+                goawayOf(ENHANCE_YOUR_CALM, guard.lastClientStreamId, debug);
+                setTimeout(() => socket.destroy(), CUT_GRACE_MS).unref();
+            };
+            // Every GOAWAY the session writes goes through one of these two (Node's close() calls goaway()).
+            session.goaway = (code = 0, lastStreamId = 0, opaqueData?: NodeJS.ArrayBufferView) => {
+                if (!session.destroyed && !guard.cut) {
+                    const debug = opaqueData
+                        ? Buffer.from(opaqueData.buffer, opaqueData.byteOffset, opaqueData.byteLength).toString('latin1')
+                        : '';
+                    goawaySent({ code, lastStreamId: lastStreamId || guard.lastClientStreamId, debug }, 'server');
                 }
-                socket.uncork();
-                if (cut) writeCutGoaway();
-                if (ok) callback();
-                else socket.once('drain', () => callback());
-            },
-            final(callback) {
-                if (!goawayWritten) socket.end();
-                callback();
-            },
-            destroy(err, callback) {
-                if (!socket.destroyed && !goawayWritten) socket.destroy();
-                callback(err);
-            },
-        });
-        socket.on('data', (data: Buffer) => {
-            const passed = guard.inbound(data);
-            countSeen();
-            if (passed.length > 0 && !transport.push(passed)) socket.pause();
-        });
-        socket.on('end', () => transport.push(null));
+                goawayOf(code, lastStreamId, opaqueData);
+            };
+            session.destroy = (error?: Error | number, code?: number) => {
+                // Node writes a GOAWAY when it destroys a session whose socket is open (nghttp2's own,
+                // for an error of nghttp2's, left first); none after the guard's.
+                if (!session.destroyed && !socket.destroyed && !guard.cut) {
+                    const errno = error instanceof Error ? (error as Error & { errno?: number }).errno : undefined;
+                    const nghttp2 = error instanceof Error && (error as Error & { code?: string }).code === 'ERR_HTTP2_ERROR';
+                    const sent = nghttp2
+                        ? nghttp2GoawayCode(errno ?? 0)
+                        : typeof error === 'number'
+                          ? error
+                          : (code ?? (error ? http2Constants.NGHTTP2_INTERNAL_ERROR : 0));
+                    goawaySent(
+                        {
+                            code: sent,
+                            lastStreamId: guard.lastClientStreamId,
+                            debug: nghttp2 ? `nghttp2: ${(error as Error).message}` : '',
+                        },
+                        'server',
+                    );
+                }
+                destroyOf(error as Error, code as number);
+            };
+            session.on('goaway', () => {
+                clientGoaway = true;
+            });
+            session.on('ping', () => cutNow(guard.ping()));
+            session.on('stream', (stream: http2.ServerHttp2Stream) => {
+                guard.streamOpened(stream.id ?? 0);
+                let ended = false;
+                const end = () => {
+                    if (ended) return;
+                    ended = true;
+                    // `aborted`: closed before the server ended its side; not a reset when the whole session goes.
+                    cutNow(guard.streamEnded(stream.aborted && !session.destroyed));
+                };
+                if (stream.closed) end();
+                else stream.once('close', end);
+            });
+        };
+
         socket.on('error', (err) => {
             socketError = err;
         });
         socket.on('close', () => {
             metrics?.connectionsOpen.dec();
             countSeen();
+            const cut = guard.cut;
             const streamsEnded = guard.streamsInProgress;
             const reason = cut
                 ? cut.reason
-                : goaway && goaway.frame.code !== 0
-                  ? `goaway_${h2ErrorName(goaway.frame.code)}`
+                : goaway && goaway.code !== 0
+                  ? `goaway_${h2ErrorName(goaway.code)}`
                   : socketError
                     ? 'socket_error'
                     : goaway
@@ -302,14 +328,18 @@ export function listenNodeServer(server: grpc.Server, options: ListenOptions): P
                 streamsEnded,
                 seconds: Math.round((Date.now() - openedAt) / 1000),
                 streamsOpened: guard.counters.streamsOpened,
-                finishedResets: guard.counters.finishedResets,
             };
-            const protocolReason = Boolean(cut) || (goaway !== undefined && goaway.frame.code !== 0);
+            const protocolReason = Boolean(cut) || (goaway !== undefined && goaway.code !== 0);
             if (protocolReason || (streamsEnded > 0 && !closing)) log.warn('grpc_connection_closed', fields);
             else log.debug('grpc_connection_closed', fields);
-            if (!transport.destroyed) transport.destroy();
         });
-        injector.injectConnection(transport);
+        injecting = attach;
+        injector.injectConnection(socket);
+        if (injecting) {
+            injecting = undefined;
+            log.error('grpc_connection_unguarded', { remote, reason: 'no HTTP/2 session was made for the connection' });
+            socket.destroy();
+        }
     }
 
     return new Promise((resolve, reject) => {

@@ -13,7 +13,7 @@ export interface GrpcServerMetrics {
     goawaySent: Counter<'code' | 'reason'>;
     /** Streams in progress when their connection closed on the node's side (a GOAWAY with an error, a cut) or was lost. */
     streamsEndedByClose: Counter;
-    /** Client stream resets: of finished streams (taken out, as Fabric ignores them) and of streams in progress. */
+    /** Client resets of streams in progress (stream="in_progress"); nghttp2 ignores those of finished streams, as Fabric does, unseen. */
     streamResets: Counter<'stream'>;
     /** Client pings that broke the ping policy (Fabric's keepalive minInterval). */
     pingStrikes: Counter;
@@ -53,7 +53,7 @@ export function createNodeMetrics(): NodeMetrics {
             }),
             streamResets: new Counter({
                 name: 'grpc_comm_stream_resets',
-                help: 'RST_STREAM frames received from clients, by whether the stream was finished (ignored) or in progress',
+                help: 'RST_STREAM frames received from clients for streams in progress (resets of finished streams are ignored, unseen)',
                 labelNames: ['stream'] as const,
                 registers,
             }),

