@@ -203,17 +203,15 @@ export function listenNodeServer(server: grpc.Server, options: ListenOptions): P
         metrics?.connectionsOpened.inc();
         metrics?.connectionsOpen.inc();
         const guard = new ConnectionGuard(policy);
-        let goaway: { code: number; by: 'server' | 'guard' } | undefined;
+        /** The code of the GOAWAY that closes the connection: the first one, or a later error's. */
+        let goawayCode: number | undefined;
         let clientGoaway = false;
         let socketError: Error | undefined;
         let countedResets = 0;
         let countedStrikes = 0;
 
         const goawaySent = (frame: { code: number; lastStreamId: number; debug: string }, by: 'server' | 'guard') => {
-            if (!(frame.code === 0 && clientGoaway)) {
-                goaway ??= { code: frame.code, by };
-                if (frame.code !== 0) goaway = { code: frame.code, by };
-            }
+            if (!(frame.code === 0 && clientGoaway) && (goawayCode === undefined || frame.code !== 0)) goawayCode = frame.code;
             const code = h2ErrorName(frame.code);
             const reason = frame.debug || code;
             metrics?.goawaySent.inc({ code, reason });
@@ -309,11 +307,11 @@ export function listenNodeServer(server: grpc.Server, options: ListenOptions): P
             const streamsEnded = guard.streamsInProgress;
             const reason = cut
                 ? cut.reason
-                : goaway && goaway.code !== 0
-                  ? `goaway_${h2ErrorName(goaway.code)}`
+                : goawayCode !== undefined && goawayCode !== 0
+                  ? `goaway_${h2ErrorName(goawayCode)}`
                   : socketError
                     ? 'socket_error'
-                    : goaway
+                    : goawayCode !== undefined
                       ? 'server_goaway'
                       : clientGoaway
                         ? 'client_goaway'
@@ -329,7 +327,7 @@ export function listenNodeServer(server: grpc.Server, options: ListenOptions): P
                 seconds: Math.round((Date.now() - openedAt) / 1000),
                 streamsOpened: guard.counters.streamsOpened,
             };
-            const protocolReason = Boolean(cut) || (goaway !== undefined && goaway.code !== 0);
+            const protocolReason = Boolean(cut) || (goawayCode !== undefined && goawayCode !== 0);
             if (protocolReason || (streamsEnded > 0 && !closing)) log.warn('grpc_connection_closed', fields);
             else log.debug('grpc_connection_closed', fields);
         });
