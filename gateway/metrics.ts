@@ -1,6 +1,6 @@
 // Prometheus metrics of one gateway process: HTTP requests by route and status, their latency,
 // and the time spent in each phase of a Fabric call. One registry per app so tests stay isolated.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type FabricPhase = 'evaluate' | 'endorse' | 'submit' | 'commit';
 
@@ -10,6 +10,8 @@ export interface Metrics {
     httpDuration: Histogram<'method' | 'route' | 'status'>;
     fabricDuration: Histogram<'phase' | 'outcome'>;
     fabricRetries: Counter<'reason'>;
+    /** When each certificate the gateway uses expires (Unix seconds): its apps' identities, its HTTPS certificate. */
+    certificateExpiry: Gauge<'holder' | 'use'>;
     observeFabric(phase: FabricPhase, seconds: number, ok: boolean): void;
 }
 
@@ -42,8 +44,15 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
         labelNames: ['reason'] as const,
         registers: [registry],
     });
+    const certificateExpiry = new Gauge({
+        name: 'gateway_certificate_expiry_timestamp_seconds',
+        help: 'When each certificate the gateway signs or serves with expires (Unix time): the identities it has loaded (use enrollment), its HTTPS certificate (use tls)',
+        labelNames: ['holder', 'use'] as const,
+        registers: [registry],
+    });
     return {
         registry,
+        certificateExpiry,
         httpRequests,
         httpDuration,
         fabricDuration,

@@ -2,6 +2,7 @@
 // Reads the topology, opens the store (the SQLite file, or the PostgreSQL database replicas share
 // when GATEWAY_DATABASE_URL is set) and one gRPC client to the org's peer, serves HTTP, and on
 // SIGTERM/SIGINT stops accepting, lets in-flight requests finish, then closes Fabric and the store.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import type { Server } from 'node:http';
 import { registerChaincodeCodes } from './errors';
@@ -72,6 +73,13 @@ export async function startGateway(
             clientCa: cfg.tls.clientCaPaths.map((f) => fs.readFileSync(f)),
         },
     });
+    if (cfg.tls) {
+        const served = new crypto.X509Certificate(fs.readFileSync(cfg.tls.certPath));
+        metrics.certificateExpiry.set(
+            { holder: served.subject.match(/CN=([^\n]+)/)?.[1] ?? 'gateway', use: 'tls' },
+            Date.parse(served.validTo) / 1000,
+        );
+    }
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
     const url = `${cfg.tls ? 'https' : 'http'}://${cfg.host}:${port}`;

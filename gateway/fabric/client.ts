@@ -37,6 +37,24 @@ interface Connection {
     gateway: Gateway;
     network: Network;
     contract: Contract;
+    /** The identity's certificate file as loaded (inode and mtime), and when it was last looked at. */
+    certFile: string;
+    loaded: string;
+    checkedAt: number;
+}
+
+/** How often a connection looks whether network:renew replaced its identity's certificate. */
+const RENEWAL_CHECK_MS = 5_000;
+/** A loaded identity this close to its end is logged at warn (network:renew renews it). */
+const EXPIRY_WARNING_MS = 30 * 86_400_000;
+
+function fileVersion(file: string): string {
+    try {
+        const st = fs.statSync(file);
+        return `${st.ino}:${st.mtimeMs}`;
+    } catch {
+        return 'missing';
+    }
 }
 
 /** Identity used for calls that are not an app's own (readiness, ledger lookups for resumes). */
@@ -67,8 +85,26 @@ export class FabricGatewayLayer implements FabricLayer {
     #connection(identityName: string): Connection {
         if (this.#closed) throw new Error('GATEWAY_CLOSED: the Fabric layer is closed');
         let c = this.#connections.get(identityName);
+        const now = Date.now();
+        if (c && now - c.checkedAt > RENEWAL_CHECK_MS) {
+            c.checkedAt = now;
+            if (fileVersion(c.certFile) !== c.loaded) {
+                // Renewed: new calls sign with the new key; calls in flight finish on the shared client.
+                this.#log?.info('identity renewed: reloading it', { identity: identityName });
+                c.gateway.close();
+                this.#connections.delete(identityName);
+                c = undefined;
+            }
+        }
         if (!c) {
             const app = loadAppIdentity(this.#cfg.topology, this.#cfg.mspId, identityName);
+            this.#metrics?.certificateExpiry.set({ holder: identityName, use: 'enrollment' }, app.notAfter.getTime() / 1000);
+            if (app.notAfter.getTime() - now < EXPIRY_WARNING_MS) {
+                this.#log?.warn('identity certificate expires soon: run network:renew', {
+                    identity: identityName,
+                    notAfter: app.notAfter.toISOString(),
+                });
+            }
             const d = this.#cfg.deadlines;
             const gateway = connect({
                 client: this.#client,
@@ -81,7 +117,14 @@ export class FabricGatewayLayer implements FabricLayer {
                 commitStatusOptions: () => ({ deadline: Date.now() + d.commitStatus }),
             });
             const network = gateway.getNetwork(this.#cfg.channel);
-            c = { gateway, network, contract: network.getContract(this.#cfg.chaincode) };
+            c = {
+                gateway,
+                network,
+                contract: network.getContract(this.#cfg.chaincode),
+                certFile: app.certFile,
+                loaded: fileVersion(app.certFile),
+                checkedAt: now,
+            };
             this.#connections.set(identityName, c);
         }
         return c;

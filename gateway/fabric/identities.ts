@@ -1,5 +1,6 @@
 // Fabric identities of the gateway's apps, read from the org's MSP folders
 // (users/<name>@<domain>/msp, as cryptogen and fabric-ca-client write them).
+import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import { hash, type Hash, type Identity, type Signer } from '@hyperledger/fabric-gateway';
 import { hasMspIdentity, readMspIdentity } from '../../network/client/msp-folder';
@@ -12,6 +13,9 @@ export interface AppIdentity {
     signer: Signer;
     /** What fabric-gateway hashes before calling the signer: nothing, the signer hashes and signs natively. */
     hash: Hash;
+    /** The signing certificate's file and its end of validity: network:renew replaces the file, the gateway reloads. */
+    certFile: string;
+    notAfter: Date;
 }
 
 export function mspDirOf(topology: Topology, mspId: string, name: string): string {
@@ -25,12 +29,14 @@ export function identityExists(topology: Topology, mspId: string, name: string):
 export function loadAppIdentity(topology: Topology, mspId: string, name: string): AppIdentity {
     const mspDir = mspDirOf(topology, mspId, name);
     if (!hasMspIdentity(mspDir)) throw new Error(`UNKNOWN_IDENTITY: ${name} of ${mspId} has no signcerts in ${mspDir}`);
-    const { certificatePem, privateKeyPem } = readMspIdentity(mspDir);
+    const { certificatePem, privateKeyPem, certFile } = readMspIdentity(mspDir);
     // node:crypto signs SHA-256(message) in one native call, low-S (network/client/signing.ts).
     return {
         name,
         identity: { mspId, credentials: Buffer.from(certificatePem) },
         signer: newMessageSigner(privateKeyPem),
         hash: hash.none,
+        certFile,
+        notAfter: new Date(new crypto.X509Certificate(certificatePem).validTo),
     };
 }

@@ -130,10 +130,23 @@ function isSelfSigned(pem: string): boolean {
     return c.subject === c.issuer && c.checkIssued(c);
 }
 
-/** A new P-256 key and a PKCS#10 request for it with the given CN, names and hosts (SANs). */
-export async function newCsr(cn: string, csr: CsrInfo = {}): Promise<{ csrPem: string; privateKeyPem: string }> {
+/** An existing P-256 key as a WebCrypto pair (a CSR that keeps the key, as `--csr.keyrequest.reuseKey`). */
+async function importKeyPair(keyPem: string): Promise<crypto.webcrypto.CryptoKeyPair> {
+    const alg = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+    const key = crypto.createPrivateKey(keyPem);
+    const spki = crypto.createPublicKey(key).export({ format: 'der', type: 'spki' });
+    return {
+        privateKey: await crypto.webcrypto.subtle.importKey('pkcs8', key.export({ format: 'der', type: 'pkcs8' }), alg, true, ['sign']),
+        publicKey: await crypto.webcrypto.subtle.importKey('spki', spki, alg, true, ['verify']),
+    };
+}
+
+/** A new P-256 key (or `keyPem`'s) and a PKCS#10 request for it with the given CN, names and hosts (SANs). */
+export async function newCsr(cn: string, csr: CsrInfo = {}, keyPem?: string): Promise<{ csrPem: string; privateKeyPem: string }> {
     const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-    const keys = (await crypto.webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as crypto.webcrypto.CryptoKeyPair;
+    const keys = keyPem
+        ? await importKeyPair(keyPem)
+        : ((await crypto.webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as crypto.webcrypto.CryptoKeyPair);
     const names = Object.entries(csr.names ?? {}).map(([k, v]) => `${k}=${v}`);
     const hosts = csr.hosts ?? [];
     const request = await x509.Pkcs10CertificateRequestGenerator.create({
@@ -257,9 +270,10 @@ export class FabricCaClient {
         endpoint: 'enroll' | 'reenroll',
         cn: string,
         auth: string | CaCredential,
-        opts: { csr?: CsrInfo; attrReqs?: AttributeRequest[]; profile?: string },
+        opts: { csr?: CsrInfo; attrReqs?: AttributeRequest[]; profile?: string; reuseKey?: boolean },
     ): Promise<Enrollment> {
-        const { csrPem, privateKeyPem } = await newCsr(opts.csr?.cn ?? cn, opts.csr);
+        const reused = opts.reuseKey && typeof auth !== 'string' ? auth.privateKeyPem : undefined;
+        const { csrPem, privateKeyPem } = await newCsr(opts.csr?.cn ?? cn, opts.csr, reused);
         const body = {
             certificate_request: csrPem,
             ...(opts.csr?.hosts ? { hosts: opts.csr.hosts } : {}),
@@ -283,8 +297,11 @@ export class FabricCaClient {
         return this.signRequest('enroll', req.enrollmentId, basic, req);
     }
 
-    /** POST /reenroll as the identity itself: a new key and certificate for the same enrollment id. */
-    reenroll(identity: CaCredential, opts: { csr?: CsrInfo; attrReqs?: AttributeRequest[] } = {}): Promise<Enrollment> {
+    /** POST /reenroll as the identity itself: a new key and certificate for the same enrollment id (`profile` tls for a TLS certificate; `reuseKey` keeps the identity's key). */
+    reenroll(
+        identity: CaCredential,
+        opts: { csr?: CsrInfo; attrReqs?: AttributeRequest[]; profile?: string; reuseKey?: boolean } = {},
+    ): Promise<Enrollment> {
         const cn = new crypto.X509Certificate(identity.certificatePem).subject.match(/CN=([^\n]+)/)?.[1] ?? '';
         return this.signRequest('reenroll', cn, identity, opts);
     }

@@ -30,6 +30,8 @@ import { asFabric, fabricUp, fabricDown, fabricStatus, fabricDeploy, fabricNodes
 import { findFabricBinaries } from '../fabric/binaries';
 import { printLogs } from './logs';
 import { revoke } from './revoke';
+import { renew } from './renew';
+import { DEFAULT_WARN_DAYS, expiryReport, parseDays } from '../client/certificates';
 import { isLogLevel } from '../client/logger';
 import { describeOwner, liveForegroundOwner, readOwner, withLock, writeOwner } from './owner';
 import { runCommand } from '../client/command';
@@ -69,6 +71,13 @@ each also on real Fabric with --fabric:
                         (the channel's creator, every bundle imported) the genesis block
   status --org MSP      the org's own nodes' health and the other orgs' nodes reachable or not
 
+Renewal (the org's machine; also with --fabric):
+  renew --org MSP [--within DAYS] [--holder NAME] [--no-restart] [--json]
+                        every certificate of the org expiring within DAYS (default 30): a new key
+                        and certificate from the CA that issued it (reenroll at the org's CA, or the
+                        devnet's cryptogen-made ones reissued from the CA key), swapped in at once;
+                        then each running node whose certificate changed restarted, one at a time
+
 Revocation (the org's machine; also with --fabric):
   revoke --org MSP (--name ID [--reason R] | --crl FILE) [--json]
                         revoke the identity at the org's CA and generate its CRL (fabric-ca-client
@@ -83,7 +92,10 @@ Commands:
                         that already runs, attach to it: Ctrl-C then stops nothing
   up                    bring the devnet up in the background (idempotent)
   down [--purge]        stop every devnet process; --purge also deletes all state
-  status                print each node's health and each peer's height (exit 1 if unhealthy)
+  status [--warn-days N]
+                        print each node's health and each peer's height (exit 1 if unhealthy),
+                        then the certificates on this machine and a WARN for each expiring within
+                        N days (default 30)
   logs [--follow] [--node NAME ...] [--level LEVEL] [--tail N]
                         every process's log merged in time order, one line per event; --node keeps
                         nodes whose name contains NAME (seoul, peer0.mohw, orderer, gateway),
@@ -137,6 +149,12 @@ function parseArgs(argv: string[]): Args {
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+/** network:status's last lines: the certificates on this machine and those expiring within --warn-days (default 30). */
+function certificateWarnings(t: Topology, args: Args, healthy: boolean): number {
+    for (const line of expiryReport(t, parseDays(args.flags.get('warn-days')?.[0], '--warn-days', DEFAULT_WARN_DAYS)).lines) say(line);
+    return healthy ? 0 : 1;
+}
+
 /**
  * Commands that change a network and take its lock (the state folder's run/devnet.lock) here, in
  * the dispatch. The org commands are refused with NETWORK_BUSY while another command holds it (two
@@ -153,6 +171,7 @@ const ORG_CHANGES = new Set([
     'org-import',
     'channel-create',
     'revoke',
+    'renew',
 ]);
 const FABRIC_NODE_CHANGES = new Set(['up', 'down', 'chaincode:deploy']);
 
@@ -209,7 +228,7 @@ async function devnetCommand(t: Topology, args: Args): Promise<number> {
         case 'status':
             if (args.flags.has('org'))
                 return (await orgStatus(t, flag(args.flags, 'org'), devnetNodes(t), [primaryOrderer(t)], say)) ? 0 : 1;
-            return (await status(t)) ? 0 : 1;
+            return certificateWarnings(t, args, await status(t));
         case 'logs': {
             const level = args.flags.get('level')?.[0];
             if (level !== undefined && !isLogLevel(level)) throw new Error(`USAGE: --level takes debug, info, warn or error, got ${level}`);
@@ -303,7 +322,7 @@ async function fabricCommand(t: Topology, args: Args): Promise<number> {
                     : 1;
             }
             for (const line of describeTopology(t, 'fabric')) say(line);
-            return (await fabricStatus(t, say)) ? 0 : 1;
+            return certificateWarnings(t, args, await fabricStatus(t, say));
         case 'compose':
             say(`wrote ${writeComposeFile(t)}`);
             return 0;
@@ -413,6 +432,26 @@ async function runOrgCommand(command: string, flags: Flags, t: Topology, say: Sa
         case 'channel-create':
             await channelCreate(network, t, flag(flags, 'out'), say);
             return 0;
+        case 'renew': {
+            const json = flags.has('json');
+            const result = await renew(
+                t,
+                {
+                    mspId: flag(flags, 'org'),
+                    withinDays: parseDays(flags.get('within')?.[0], '--within', DEFAULT_WARN_DAYS),
+                    holder: flags.get('holder')?.[0],
+                    fabric: flags.has('fabric'),
+                    restart: !flags.has('no-restart'),
+                },
+                json ? () => {} : say,
+            );
+            if (json) say(JSON.stringify(result));
+            else
+                say(
+                    `renewed ${result.renewed.length} certificate(s), restarted ${result.restarted.length} node(s) in ${result.totalMs} ms`,
+                );
+            return 0;
+        }
         case 'revoke': {
             const json = flags.has('json');
             const result = await revoke(

@@ -5,12 +5,15 @@
 // `command` entry, test/fixtures/go, built here when Go is present) answers through fabric-gateway
 // with chaincode and block events; and the private data suite of the product's network
 // (privatedata.ts) runs on it with Org1 and Org2 as the shared collections' members.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import { Contract, GatewayError, Network } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import { expect } from 'chai';
 import { paths, REPO_ROOT, shownPath, Topology } from '../../network/client/topology';
+import type { RenewResult } from '../../network/commands/renew';
 import { execFileWithin } from '../deadline';
 import { notRun } from '../not-run';
 import { buildGoChaincode, GoBuild } from './go-chaincode';
@@ -204,4 +207,78 @@ describe(`Fabric's test network shape (Org1MSP, Org2MSP, channel mychannel, no p
         },
         { writer: 'Org1MSP', member: 'Org2MSP' },
     );
+
+    describe('network:renew (certificates renewed before they expire, one node at a time)', () => {
+        it('Given every certificate of Org1 due (--within 36500), When it renews, Then each of its running nodes comes back with its new certificate, Puts endorsed by both orgs keep committing around the restarts, and a second run renews nothing', async () => {
+            const warned = await cli(t, 'status', '--warn-days', '36500');
+            expect(warned.stdout).to.match(
+                /^WARN {4}tls certificate of peer0\.org1\.example\.com \(Org1MSP\) expires .+: network:renew --org Org1MSP$/m,
+            );
+            const org2 = connection(t, 'Org2MSP').gateway.getNetwork(t.channel).getContract('fixture');
+            const outcomes = { committed: 0, failed: 0 };
+            let renewing = true;
+            const traffic = (async () => {
+                for (let i = 0; renewing; i++) {
+                    const ok = await org2
+                        .submitAsync('Put', { arguments: [`renew-${Date.now()}-${i}`, 'v'] })
+                        .then((s) => s.getStatus())
+                        .then(
+                            (status) => status.successful,
+                            () => false,
+                        );
+                    outcomes[ok ? 'committed' : 'failed']++;
+                    if (!ok) await new Promise((r) => setTimeout(r, 200));
+                }
+            })();
+            const out = await cli(t, 'renew', '--org', 'Org1MSP', '--within', '36500', '--json').finally(() => {
+                renewing = false;
+            });
+            await traffic;
+            const r = JSON.parse(out.stdout.trim().split('\n').pop() as string) as RenewResult;
+            const chaincodeServers = t.chaincodes.map((cc) => `chaincode-${cc.name}.org1.example.com`);
+            expect(r.restarted.map((x) => x.node)).to.have.members([
+                'ca.org1.example.com',
+                'orderer.org1.example.com',
+                'peer0.org1.example.com',
+                ...chaincodeServers,
+            ]);
+            expect(r.renewed.length).to.be.greaterThan(8);
+            process.stdout.write(
+                `      (renewed ${r.renewed.length} certificates of Org1 in ${r.totalMs} ms; restarts: ${r.restarted.map((x) => `${x.node} ${x.downMs} ms`).join(', ')}; Puts meanwhile: ${outcomes.committed} committed, ${outcomes.failed} failed)\n`,
+            );
+            // The peer and the ordering node serve the renewed TLS certificates.
+            for (const [name, port, dir] of [
+                ['peer0.org1.example.com', t.orgs[0].peer.port, paths.peerDir(t, 'Org1MSP')],
+                ['orderer.org1.example.com', t.orderer.nodes[0].port, paths.ordererDir(t)],
+            ] as const) {
+                const served = await servedCertificate(port, name, fs.readFileSync(paths.tlsRootCert(t, 'Org1MSP')));
+                expect(served, name).to.equal(
+                    new crypto.X509Certificate(fs.readFileSync(path.join(dir, 'tls', 'server.crt'))).serialNumber,
+                );
+            }
+            // A Put endorsed by both orgs, sent by Org1's renewed User1 (a new connection reads the new certificate).
+            const org1 = connection(t, 'Org1MSP').gateway.getNetwork(t.channel).getContract('fixture');
+            const status = await (await org1.submitAsync('Put', { arguments: [`renewed-${Date.now()}`, 'v'] })).getStatus();
+            expect(status.successful, `validation code ${status.code}`).to.equal(true);
+            expect(outcomes.committed).to.be.greaterThan(0);
+
+            const again = await cli(t, 'renew', '--org', 'Org1MSP', '--json');
+            const second = JSON.parse(again.stdout.trim().split('\n').pop() as string) as RenewResult;
+            expect([second.renewed, second.restarted]).to.deep.equal([[], []]);
+            const quiet = await cli(t, 'status');
+            expect(quiet.stdout).to.match(/^certificates: \d+, earliest expiry .+; warning 30 days before$/m);
+            expect(quiet.stdout).to.not.match(/^(WARN|EXPIRED)/m);
+        });
+    });
 });
+
+/** The serial number of the TLS certificate a node serves. */
+function servedCertificate(port: number, servername: string, ca: Buffer): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const socket = tls.connect({ host: '127.0.0.1', port, servername, ca, ALPNProtocols: ['h2'] }, () => {
+            resolve(socket.getPeerCertificate().serialNumber);
+            socket.end();
+        });
+        socket.once('error', reject);
+    });
+}

@@ -195,6 +195,52 @@ async function issueLeaf(ca: LoadedCa, opts: LeafOptions): Promise<{ certificate
     return { certificatePem: cert.toString('pem') + '\n', privateKeyPem: await privateKeyPem(keys.privateKey) };
 }
 
+/**
+ * A new key and certificate for the holder of `oldPem`, from the CA that issued it: the same
+ * subject, SANs and Fabric CA attributes, a new serial and validity (a year, as Fabric CA's default
+ * 8760h, never past the CA's own). How the devnet renews what it made as cryptogen does, without
+ * a CA server's record (network:renew); `keepKeyPem` keeps the holder's key (an ordering node's TLS
+ * certificate, which the consenter set names by its public key). Refused with RENEW_NOT_FROM_CA when
+ * `ca` did not issue it.
+ */
+export async function reissueLeaf(
+    ca: LoadedCa,
+    oldPem: string,
+    now = Date.now(),
+    keepKeyPem?: string,
+): Promise<{ certificatePem: string; privateKeyPem: string }> {
+    const old = new x509.X509Certificate(oldPem);
+    if (!(await old.verify({ publicKey: ca.cert.publicKey, signatureOnly: true })) || old.issuer !== ca.cert.subject)
+        throw new CaError('RENEW_NOT_FROM_CA', `${old.subject} was not issued by ${ca.cert.subject}`);
+    const sanExt = old.getExtension(x509.SubjectAlternativeNameExtension);
+    const names = sanExt?.names.items ?? [];
+    const sans = {
+        dnsNames: names.filter((n) => n.type === 'dns').map((n) => n.value),
+        ips: names.filter((n) => n.type === 'ip').map((n) => n.value),
+    };
+    const tls = old.getExtension(x509.ExtendedKeyUsageExtension)?.usages.includes(x509.ExtendedKeyUsage.serverAuth) ?? false;
+    const attrsExt = old.extensions.find((e) => e.type === ATTRS_OID);
+    const attrs = attrsExt
+        ? (JSON.parse(Buffer.from(attrsExt.value).toString('utf8')) as { attrs: Record<string, string> }).attrs
+        : undefined;
+    const opts: LeafOptions = {
+        subject: old.subject,
+        ...(tls ? { tls: sans } : sanExt ? { hosts: sans } : {}),
+        ...(attrs ? { attrs } : {}),
+        notBefore: new Date(now - BACKDATE_MS),
+        notAfter: new Date(Math.min(now + YEAR_MS, ca.cert.notAfter.getTime())),
+    };
+    if (!keepKeyPem) return issueLeaf(ca, opts);
+    const publicKey = await subtle.importKey(
+        'spki',
+        crypto.createPublicKey(keepKeyPem).export({ format: 'der', type: 'spki' }),
+        ALG,
+        true,
+        ['verify'],
+    );
+    return { certificatePem: (await signCertificate(ca, publicKey, opts)).toString('pem') + '\n', privateKeyPem: keepKeyPem };
+}
+
 const NODE_OU_CONFIG = YAML.stringify({
     NodeOUs: {
         Enable: true,
