@@ -11,7 +11,7 @@ export interface Metrics {
     fabricDuration: Histogram<'phase' | 'outcome'>;
     fabricRetries: Counter<'reason'>;
     /** When each certificate the gateway uses expires (Unix seconds): its apps' identities, its HTTPS certificate. */
-    certificateExpiry: Gauge<'holder' | 'use'>;
+    certificateExpiry: Gauge<'holder' | 'use' | 'serial'>;
     observeFabric(phase: FabricPhase, seconds: number, ok: boolean): void;
 }
 
@@ -46,8 +46,8 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     });
     const certificateExpiry = new Gauge({
         name: 'gateway_certificate_expiry_timestamp_seconds',
-        help: 'When each certificate the gateway signs or serves with expires (Unix time): the identities it has loaded (use enrollment), its HTTPS certificate (use tls)',
-        labelNames: ['holder', 'use'] as const,
+        help: 'When each certificate the gateway signs or serves with expires (Unix time): the identities it has loaded (use enrollment), its HTTPS certificate (use tls), by serial number',
+        labelNames: ['holder', 'use', 'serial'] as const,
         registers: [registry],
     });
     return {

@@ -76,7 +76,7 @@ export async function startGateway(
     if (cfg.tls) {
         const served = new crypto.X509Certificate(fs.readFileSync(cfg.tls.certPath));
         metrics.certificateExpiry.set(
-            { holder: served.subject.match(/CN=([^\n]+)/)?.[1] ?? 'gateway', use: 'tls' },
+            { holder: served.subject.match(/CN=([^\n]+)/)?.[1] ?? 'gateway', use: 'tls', serial: served.serialNumber.toLowerCase() },
             Date.parse(served.validTo) / 1000,
         );
     }

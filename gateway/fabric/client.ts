@@ -40,6 +40,7 @@ interface Connection {
     /** The identity's certificate file as loaded (inode and mtime), and when it was last looked at. */
     certFile: string;
     loaded: string;
+    serial: string;
     checkedAt: number;
 }
 
@@ -92,13 +93,17 @@ export class FabricGatewayLayer implements FabricLayer {
                 // Renewed: new calls sign with the new key; calls in flight finish on the shared client.
                 this.#log?.info('identity renewed: reloading it', { identity: identityName });
                 c.gateway.close();
+                this.#metrics?.certificateExpiry.remove({ holder: identityName, use: 'enrollment', serial: c.serial });
                 this.#connections.delete(identityName);
                 c = undefined;
             }
         }
         if (!c) {
             const app = loadAppIdentity(this.#cfg.topology, this.#cfg.mspId, identityName);
-            this.#metrics?.certificateExpiry.set({ holder: identityName, use: 'enrollment' }, app.notAfter.getTime() / 1000);
+            this.#metrics?.certificateExpiry.set(
+                { holder: identityName, use: 'enrollment', serial: app.serial },
+                app.notAfter.getTime() / 1000,
+            );
             if (app.notAfter.getTime() - now < EXPIRY_WARNING_MS) {
                 this.#log?.warn('identity certificate expires soon: run network:renew', {
                     identity: identityName,
@@ -123,6 +128,7 @@ export class FabricGatewayLayer implements FabricLayer {
                 contract: network.getContract(this.#cfg.chaincode),
                 certFile: app.certFile,
                 loaded: fileVersion(app.certFile),
+                serial: app.serial,
                 checkedAt: now,
             };
             this.#connections.set(identityName, c);

@@ -16,6 +16,8 @@ export interface AppIdentity {
     /** The signing certificate's file and its end of validity: network:renew replaces the file, the gateway reloads. */
     certFile: string;
     notAfter: Date;
+    /** The certificate's serial number, lower-case hex. */
+    serial: string;
 }
 
 export function mspDirOf(topology: Topology, mspId: string, name: string): string {
@@ -30,6 +32,7 @@ export function loadAppIdentity(topology: Topology, mspId: string, name: string)
     const mspDir = mspDirOf(topology, mspId, name);
     if (!hasMspIdentity(mspDir)) throw new Error(`UNKNOWN_IDENTITY: ${name} of ${mspId} has no signcerts in ${mspDir}`);
     const { certificatePem, privateKeyPem, certFile } = readMspIdentity(mspDir);
+    const cert = new crypto.X509Certificate(certificatePem);
     // node:crypto signs SHA-256(message) in one native call, low-S (network/client/signing.ts).
     return {
         name,
@@ -37,6 +40,7 @@ export function loadAppIdentity(topology: Topology, mspId: string, name: string)
         signer: newMessageSigner(privateKeyPem),
         hash: hash.none,
         certFile,
-        notAfter: new Date(new crypto.X509Certificate(certificatePem).validTo),
+        notAfter: new Date(cert.validTo),
+        serial: cert.serialNumber.toLowerCase(),
     };
 }
