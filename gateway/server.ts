@@ -10,7 +10,8 @@ import { assertConfigFiles, databaseOf, loadConfig, parseArgs, type GatewayConfi
 import { openStore } from './store/open';
 import type { GatewayStore } from './store/store';
 import { AppStore } from './auth/store';
-import { FabricGatewayLayer } from './fabric/client';
+import { FabricGatewayLayer, SERVICE_IDENTITY } from './fabric/client';
+import { ClientRevocations } from './auth/revocation';
 import type { FabricLayer } from './fabric/types';
 import { createApp, type GatewayApp } from './http/app';
 import { listen } from './http/listen';
@@ -19,6 +20,9 @@ import { createLogger, type Logger } from '../network/client/logger';
 import { paths } from '../network/client/topology';
 import { createMetrics } from './metrics';
 import { CHAINCODE_HTTP_STATUS } from './status-table';
+
+/** How often the gateway reads its org's CRLs from the channel config (the bound for a revoked client certificate). */
+export const CRL_REFRESH_MS = 10_000;
 
 export interface RunningGateway {
     server: Server;
@@ -47,7 +51,23 @@ export async function startGateway(
     await idempotency.sweep();
     const sweeper = setInterval(() => idempotency.sweep().catch(storeFailed('sweep')), 3600_000);
     sweeper.unref();
+    // Client certificates are checked against the org's CRLs in the channel config, read again every CRL_REFRESH_MS.
+    const revocations = cfg.tls ? new ClientRevocations() : undefined;
+    const refreshCrls = async () => {
+        if (!revocations) return;
+        try {
+            const before = revocations.size;
+            await revocations.update(await fabric.orgRevocations(SERVICE_IDENTITY));
+            if (revocations.size !== before) log.info("the org's CRLs changed", { revokedCertificates: revocations.size });
+        } catch (err) {
+            log.warn("reading the org's CRLs from the channel config failed", { error: (err as Error).message });
+        }
+    };
+    await refreshCrls();
+    const crlRefresher = setInterval(refreshCrls, CRL_REFRESH_MS);
+    crlRefresher.unref();
     const gateway = createApp({
+        revocations,
         mspId: cfg.mspId,
         fabric,
         apps: new AppStore(store),
@@ -96,6 +116,7 @@ export async function startGateway(
             server.closeAllConnections();
             await closed;
             clearInterval(sweeper);
+            clearInterval(crlRefresher);
             await fabric.close();
             await idempotency.stop().catch(storeFailed('leaving the replicas'));
             await store.close();

@@ -15,3 +15,10 @@ export function clientCertificateName(req: Request): string | undefined {
     // The chain already ties the certificate to this org, so the domain after '@' adds nothing.
     return cn.replace(/@[^@]*$/, '');
 }
+
+/** The DER of a verified client certificate, or undefined (as clientCertificateName). */
+export function clientCertificateDer(req: Request): Buffer | undefined {
+    const socket = req.socket;
+    if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+    return socket.getPeerCertificate()?.raw;
+}

@@ -17,7 +17,7 @@ import type { GatewayConfig } from '../config';
 import type { Logger } from '../../network/client/logger';
 import type { FabricPhase, Metrics } from '../metrics';
 import { loadAppIdentity } from './identities';
-import { blockNumberOf, parseBlock, parseChainInfo, parseChannelOrgs, parseProcessedTransaction } from './proof';
+import { blockNumberOf, parseBlock, parseChainInfo, parseChannelOrgs, parseOrgRevocations, parseProcessedTransaction } from './proof';
 import { ChannelPeers } from './peers';
 import { submitPrepared, submitWithRetry, type RetryHooks, type TransactionLike } from './retry';
 import type {
@@ -283,9 +283,17 @@ export class FabricGatewayLayer implements FabricLayer {
         };
     }
 
-    async channelOrgs(identity: string): Promise<string[]> {
+    async #channelConfig(identity: string): Promise<Uint8Array> {
         const cscc = this.#connection(identity).network.getContract('cscc');
-        return parseChannelOrgs(await this.#timed('evaluate', () => cscc.evaluateTransaction('GetChannelConfig', this.#cfg.channel)));
+        return this.#timed('evaluate', () => cscc.evaluateTransaction('GetChannelConfig', this.#cfg.channel));
+    }
+
+    async channelOrgs(identity: string): Promise<string[]> {
+        return parseChannelOrgs(await this.#channelConfig(identity));
+    }
+
+    async orgRevocations(identity: string): Promise<{ caCertsPem: string[]; crlsPem: string[] }> {
+        return parseOrgRevocations(await this.#channelConfig(identity), this.#cfg.mspId);
     }
 
     async ready(): Promise<boolean> {

@@ -106,6 +106,23 @@ export function blockNumberOf(blockBytes: Uint8Array): bigint {
 }
 
 /** The MSP ids of the application orgs in a channel config as cscc GetChannelConfig returns it (common.Config). */
+/**
+ * An org's MSP as the channel config holds it: its CA certificates (roots and intermediates) and
+ * its revocation_list (the CRLs network:revoke puts there), PEM; empty when the org is not in the
+ * Application group.
+ */
+export function parseOrgRevocations(configBytes: Uint8Array, mspId: string): { caCertsPem: string[]; crlsPem: string[] } {
+    const config = common.Config.deserializeBinary(configBytes);
+    const value = config.getChannelGroup()?.getGroupsMap().get('Application')?.getGroupsMap().get(mspId)?.getValuesMap().get('MSP');
+    if (!value) return { caCertsPem: [], crlsPem: [] };
+    const fabricMsp = msp.FabricMSPConfig.deserializeBinary(msp.MSPConfig.deserializeBinary(value.getValue_asU8()).getConfig_asU8());
+    const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+    return {
+        caCertsPem: [...fabricMsp.getRootCertsList_asU8(), ...fabricMsp.getIntermediateCertsList_asU8()].map(text),
+        crlsPem: fabricMsp.getRevocationListList_asU8().map(text),
+    };
+}
+
 export function parseChannelOrgs(configBytes: Uint8Array): string[] {
     const config = common.Config.deserializeBinary(configBytes);
     const application = config.getChannelGroup()?.getGroupsMap().get('Application');

@@ -113,6 +113,8 @@ export interface FabricLayer {
     block(identity: string, blockNumber: bigint): Promise<BlockView>;
     /** The MSP ids of the channel's application orgs, from its current config (cscc GetChannelConfig). */
     channelOrgs(identity: string): Promise<string[]>;
+    /** This org's CA certificates and CRLs as the channel's current config holds them (cscc GetChannelConfig). */
+    orgRevocations(identity: string): Promise<{ caCertsPem: string[]; crlsPem: string[] }>;
     /** True when the org's peer answers within the readiness deadline. */
     ready(): Promise<boolean>;
     close(): Promise<void>;

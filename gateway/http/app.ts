@@ -6,7 +6,8 @@ import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
-import { clientCertificateName } from '../auth/certificate';
+import { clientCertificateDer, clientCertificateName } from '../auth/certificate';
+import type { ClientRevocations } from '../auth/revocation';
 import type { AppStore } from '../auth/store';
 import { PROBLEM_CONTENT_TYPE, ProblemError, toProblem, unauthorized } from '../errors';
 import type { EventStream, FabricLayer } from '../fabric/types';
@@ -31,6 +32,8 @@ export interface AppDeps {
     idempotency: IdempotencyStore;
     /** The gateway's state: apps, idempotency records, checkpoints, rate limits, sessions (gateway/store). */
     store: GatewayStore;
+    /** The org's CRLs for client certificates (HTTPS with client certificates only). */
+    revocations?: ClientRevocations;
     log: Logger;
     metrics: Metrics;
     bodyLimit?: string;
@@ -214,6 +217,13 @@ export function createApp(deps: AppDeps): GatewayApp {
         const key = header?.startsWith('Bearer ') ? header.slice(7).trim() : req.get('X-API-Key');
         const byKey = key ? await deps.apps.authenticate(key) : undefined;
         const certName = clientCertificateName(req);
+        if (certName && deps.revocations) {
+            // A certificate the org revoked names no app (the channel config's CRL, read every few seconds).
+            if (!deps.revocations.ready)
+                return next(unauthorized("the gateway has not read its org's CRLs yet: use the API key, or retry"));
+            if (deps.revocations.isRevoked(clientCertificateDer(req) as Buffer))
+                return next(unauthorized(`the client certificate is revoked: ${deps.mspId}'s CRL in the channel config lists it`));
+        }
         const byCert = certName ? await deps.apps.byName(certName) : undefined;
         if (byCert && key && byKey?.appId !== byCert.appId) {
             return next(unauthorized('the API key and the client certificate name different apps'));

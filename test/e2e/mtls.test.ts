@@ -8,10 +8,10 @@ import { expect } from 'chai';
 import { loadConfig } from '../../gateway/config';
 import { ensureApp } from '../../scripts/demo';
 import { mspDirOf } from '../../gateway/fabric/identities';
-import { type RunningGateway, startGateway } from '../../gateway/server';
+import { CRL_REFRESH_MS, type RunningGateway, startGateway } from '../../gateway/server';
 import { paths, type Topology } from '../../network/client/topology';
-import { withDeadline } from '../deadline';
-import { NETWORK_LABEL, testNetwork } from './network';
+import { execFileWithin, withDeadline } from '../deadline';
+import { driver, NETWORK_LABEL, testNetwork } from './network';
 
 /** The one file of an MSP subfolder (signcerts/, keystore/), whatever its name. */
 function onlyFile(dir: string): Buffer {
@@ -73,6 +73,37 @@ describe(`mutual TLS at a gateway on ${NETWORK_LABEL}`, function () {
         const other = await get(`/v1/audit/access?mspId=MOHWMSP&dept=pension&${window}`, welfare);
         expect(other.status).to.equal(403);
         expect(other.body.code, 'refused by the chaincode from the certificate dept').to.equal('UNAUTHORIZED_DEPT');
+    });
+
+    it("Given an app's certificate revoked by network:revoke, Then within the gateway's CRL refresh its certificate is refused before any Fabric call (401, naming the CRL; the peers refuse it meanwhile) while another app's works", async () => {
+        const name = `e2e-mtls-revoked-${Date.now().toString(36)}`;
+        await ensureApp(t, 'MOHWMSP', name, { role: 'department', dept: 'welfare' });
+        const msp = mspDirOf(t, 'MOHWMSP', name);
+        const revoked = { cert: onlyFile(path.join(msp, 'signcerts')), key: onlyFile(path.join(msp, 'keystore')) };
+        expect((await get('/v1/services', revoked)).status).to.equal(200);
+        const env = { ...process.env };
+        delete env.DEVNET_STATE_DIR; // the topology file names its state folder
+        const cli = path.join(t.root, 'dist', 'network', 'commands', 'cli.js');
+        await execFileWithin(
+            120_000,
+            process.execPath,
+            [cli, 'revoke', '--org', 'MOHWMSP', '--name', name, '--topology', t.file, ...driver().cliArgs],
+            {
+                env,
+            },
+        );
+        const applied = Date.now();
+        let answer = await get('/v1/services', revoked);
+        while (answer.status !== 401 && Date.now() - applied < CRL_REFRESH_MS + 10_000) {
+            await new Promise((resolve) => setTimeout(resolve, 250));
+            answer = await get('/v1/services', revoked);
+        }
+        process.stdout.write(`      (refused at the gateway's HTTPS port ${Date.now() - applied} ms after every peer had the CRL)\n`);
+        expect(answer.status).to.equal(401);
+        expect((answer.body as { detail?: string }).detail).to.equal(
+            "the client certificate is revoked: MOHWMSP's CRL in the channel config lists it",
+        );
+        expect((await get(`/v1/audit/access?mspId=MOHWMSP&dept=welfare&${window}`, welfare)).status).to.equal(200);
     });
 
     it("Given a certificate of another org's CA, or none and no key, Then 401", async () => {

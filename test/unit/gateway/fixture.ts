@@ -110,6 +110,13 @@ export class FakeFabric implements FabricLayer {
         return this.orgs;
     }
 
+    /** The org's CA certificates and CRLs the fake channel config holds (tests set them). */
+    revocations: { caCertsPem: string[]; crlsPem: string[] } = { caCertsPem: [], crlsPem: [] };
+
+    async orgRevocations(_identity: string): Promise<{ caCertsPem: string[]; crlsPem: string[] }> {
+        return this.revocations;
+    }
+
     async ready(): Promise<boolean> {
         return this.readyValue;
     }
