@@ -18,6 +18,7 @@ import { AppStore, APP_NAME_PATTERN, type App } from './auth/store';
 import { databaseOf, loadConfig } from './config';
 import { openStore } from './store/open';
 import { identityExists } from './fabric/identities';
+import type { HsmConfig } from '../network/client/hsm';
 
 /** The `role` attribute values the chaincode knows (one list: chaincode/model/vocabulary.ts). */
 const ROLES: readonly string[] = Object.values(Role);
@@ -40,6 +41,8 @@ export interface ProvisionRequest {
     dept?: string;
     /** Bind this existing identity (users/<identity>@<domain>) instead of enrolling a new one. */
     identity?: string;
+    /** Make the new identity's key in this PKCS#11 token (the CSR is signed there; the gateway signs with it). */
+    hsm?: HsmConfig;
 }
 
 /** Creates an app: its own Fabric identity (enrolled unless given) and an API key, returned once. */
@@ -64,7 +67,7 @@ export async function provisionApp(req: ProvisionRequest): Promise<{ app: App; a
             identity = req.name;
             const attrs: Record<string, string> = { role, ...(req.dept ? { dept: req.dept } : {}) };
             // reuse: a re-run after a failure between enrollment and key creation does not fail.
-            await registerAndEnroll(req.topology, { mspId: req.mspId, name: identity, attrs, reuse: true });
+            await registerAndEnroll(req.topology, { mspId: req.mspId, name: identity, attrs, reuse: true, hsm: req.hsm });
             enrolled = true;
         }
         const { app, apiKey } = await store.create({ name: req.name, mspId: req.mspId, identity, role, dept: req.dept });
@@ -156,8 +159,18 @@ function parse(argv: string[]): { command: string; flags: Record<string, string 
     return { command, flags };
 }
 
+function requireHsm(hsm: HsmConfig | undefined): HsmConfig {
+    if (!hsm)
+        throw new AdminError(
+            'USAGE',
+            '--hsm needs GATEWAY_HSM_LIBRARY, GATEWAY_HSM_LABEL and GATEWAY_HSM_PIN (the token the gateway signs with)',
+        );
+    return hsm;
+}
+
 const USAGE = `usage: npm run -s gateway:admin -- <command> --org MSP [--topology FILE] [--db FILE] [--json | --key-only]
-  create-app  --name NAME [--dept DEPT] [--role ${ROLES.join('|')}] [--identity EXISTING]
+  create-app  --name NAME [--dept DEPT] [--role ${ROLES.join('|')}] [--identity EXISTING | --hsm]
+              (--hsm: the key made in the GATEWAY_HSM_* token, never on disk)
   list-apps
   rotate-key  --name NAME
   disable-app --name NAME [--fabric]    (revokes with network:revoke; --fabric: its CA step by fabric-ca-client)
@@ -184,6 +197,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
                 role: str('role'),
                 dept: str('dept'),
                 identity: str('identity'),
+                hsm: flags.hsm === true ? requireHsm(cfg.hsm) : undefined,
             });
             if (json) return out(JSON.stringify({ ...r.app, apiKey: r.apiKey }));
             if (flags['key-only']) return out(r.apiKey);

@@ -1,6 +1,7 @@
 // The gateway's configuration, declared once: command line, environment and the network topology.
 // Anything missing or malformed stops the process at start with a message naming the setting.
 import * as fs from 'node:fs';
+import type { HsmConfig } from '../network/client/hsm';
 import * as path from 'node:path';
 import { findOrg, loadTopology, paths, PRODUCT_CHAINCODE, type Topology } from '../network/client/topology';
 import { DEFAULT_LIMITS, type RequestLimits } from './http/limits';
@@ -80,6 +81,11 @@ export interface GatewayConfig {
      * HTTP (a reverse proxy terminates TLS).
      */
     tls: GatewayTls | undefined;
+    /**
+     * A PKCS#11 token holding the private keys of identities whose MSP folder has none (created with
+     * `gateway:admin create-app --hsm`): GATEWAY_HSM_LIBRARY, GATEWAY_HSM_LABEL, GATEWAY_HSM_PIN.
+     */
+    hsm: HsmConfig | undefined;
     /** Slow clients: the headers, and the whole request (headers and body), must arrive within these. */
     timeouts: { headersMs: number; requestMs: number };
     /** How long SIGTERM waits for in-flight requests before closing anyway. */
@@ -254,6 +260,7 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
             streamsPerKey: intEnv(env, 'GATEWAY_STREAMS_PER_KEY', DEFAULT_LIMITS.streamsPerKey, 0),
         },
         tls: tlsEnv(env, topology, mspId),
+        hsm: hsmEnv(env),
         timeouts: {
             headersMs: intEnv(env, 'GATEWAY_HEADERS_TIMEOUT_MS', 10_000, 1),
             requestMs: intEnv(env, 'GATEWAY_REQUEST_TIMEOUT_MS', 30_000, 1),
@@ -290,6 +297,18 @@ export function assertConfigFiles(cfg: GatewayConfig): void {
         if (cfg.tls.clientCaPaths.length === 0)
             throw new ConfigError(`no CA certificate for client certificates (${cfg.mspId}'s msp/cacerts is empty)`);
     }
+}
+
+/** The token of GATEWAY_HSM_LIBRARY, GATEWAY_HSM_LABEL and GATEWAY_HSM_PIN: all three, or none. */
+export function hsmEnv(env: NodeJS.ProcessEnv): HsmConfig | undefined {
+    const [library, label, pin] = ['GATEWAY_HSM_LIBRARY', 'GATEWAY_HSM_LABEL', 'GATEWAY_HSM_PIN'].map((k) => env[k] || undefined);
+    if (!library && !label && !pin) return undefined;
+    if (!library || !label || !pin)
+        throw new ConfigError(
+            'GATEWAY_HSM_LIBRARY, GATEWAY_HSM_LABEL and GATEWAY_HSM_PIN go together (the PKCS#11 library, the token, its user PIN)',
+        );
+    if (!fs.existsSync(library)) throw new ConfigError(`GATEWAY_HSM_LIBRARY: ${library} not found`);
+    return { library, label, pin };
 }
 
 function databaseUrlEnv(env: NodeJS.ProcessEnv): string | undefined {

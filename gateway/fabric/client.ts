@@ -99,7 +99,7 @@ export class FabricGatewayLayer implements FabricLayer {
             }
         }
         if (!c) {
-            const app = loadAppIdentity(this.#cfg.topology, this.#cfg.mspId, identityName);
+            const app = loadAppIdentity(this.#cfg.topology, this.#cfg.mspId, identityName, this.#cfg.hsm);
             this.#metrics?.certificateExpiry.set(
                 { holder: identityName, use: 'enrollment', serial: app.serial },
                 app.notAfter.getTime() / 1000,

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { CA_REGISTRAR_ID, caOf, paths, type Topology } from './topology';
 import { type CaCredential, FabricCaClient, FabricCaError } from './fabric-ca-client';
 import { hasMspIdentity, readMspIdentity } from './msp-folder';
+import { type HsmConfig, requestInToken } from './hsm';
 
 /** The client of an org's CA, from the topology (TLS trust: paths.caTlsRootCert). */
 export function caClient(t: Topology, mspId: string): FabricCaClient {
@@ -40,6 +41,8 @@ export interface IdentityRequest {
     attrs?: Record<string, string>;
     /** Answer the identity already enrolled in that folder instead of refusing with IDENTITY_EXISTS. */
     reuse?: boolean;
+    /** Make the key in this PKCS#11 token (the CSR is signed there; no private key is written). */
+    hsm?: HsmConfig;
 }
 
 export interface EnrolledIdentity {
@@ -72,7 +75,8 @@ export async function registerAndEnroll(t: Topology, req: IdentityRequest): Prom
         if (!(e instanceof FabricCaError && e.caCode === 74 && req.reuse)) throw e;
         await client.modifyIdentity(admin, req.name, { secret });
     }
-    const enrollment = await client.enroll({ enrollmentId: req.name, secret });
+    const csrPem = req.hsm ? requestInToken(req.hsm, `CN=${req.name}`).csrPem : undefined;
+    const enrollment = await client.enroll({ enrollmentId: req.name, secret, ...(csrPem ? { csrPem } : {}) });
     client.writeMsp(mspDir, enrollment);
     return { mspId: req.mspId, name: req.name, mspDir, certificatePem: enrollment.certificatePem, enrolled: true };
 }

@@ -61,6 +61,8 @@ export interface EnrollRequest {
     csr?: CsrInfo;
     attrReqs?: AttributeRequest[];
     profile?: string;
+    /** A PKCS#10 request made elsewhere (a key in an HSM): sent as it is; the enrollment then has no private key. */
+    csrPem?: string;
 }
 
 export interface Enrollment extends CaCredential {
@@ -270,10 +272,12 @@ export class FabricCaClient {
         endpoint: 'enroll' | 'reenroll',
         cn: string,
         auth: string | CaCredential,
-        opts: { csr?: CsrInfo; attrReqs?: AttributeRequest[]; profile?: string; reuseKey?: boolean },
+        opts: { csr?: CsrInfo; attrReqs?: AttributeRequest[]; profile?: string; reuseKey?: boolean; csrPem?: string },
     ): Promise<Enrollment> {
         const reused = opts.reuseKey && typeof auth !== 'string' ? auth.privateKeyPem : undefined;
-        const { csrPem, privateKeyPem } = await newCsr(opts.csr?.cn ?? cn, opts.csr, reused);
+        const { csrPem, privateKeyPem } = opts.csrPem
+            ? { csrPem: opts.csrPem, privateKeyPem: '' }
+            : await newCsr(opts.csr?.cn ?? cn, opts.csr, reused);
         const body = {
             certificate_request: csrPem,
             ...(opts.csr?.hosts ? { hosts: opts.csr.hosts } : {}),

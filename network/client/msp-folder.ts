@@ -103,7 +103,9 @@ export interface EnrolledMsp {
  * certificate, so a crash never leaves a certificate without its key.
  */
 export function writeEnrolledMsp(mspDir: string, e: EnrolledMsp): void {
-    writeAtomic(path.join(mspDir, 'keystore', `${subjectKeyIdentifier(e.privateKeyPem)}_sk`), e.privateKeyPem, 0o600);
+    // An enrollment whose key stays in an HSM has none to write: keystore/ stays empty.
+    if (e.privateKeyPem) writeAtomic(path.join(mspDir, 'keystore', `${subjectKeyIdentifier(e.privateKeyPem)}_sk`), e.privateKeyPem, 0o600);
+    else fs.mkdirSync(path.join(mspDir, 'keystore'), { recursive: true });
     for (const [dir, pems] of [
         ['cacerts', e.rootCertsPem],
         ['intermediatecerts', e.intermediateCertsPem ?? []],

@@ -217,6 +217,30 @@ function nodeOf(nodes: DevnetNode[], c: HeldCertificate): DevnetNode | undefined
     return nodes.find((n) => n.org === c.mspId && n.kind !== 'gateway' && n.name === c.holder);
 }
 
+/**
+ * A restarted Fabric ordering node orders again once it knows the channel's Raft leader: its
+ * operations endpoint counts `consensus_etcdraft_leader_changes` from 0 at start and adds one when
+ * it learns a leader (orderer/consensus/etcdraft/chain.go). Healthy (/healthz) comes before that.
+ */
+async function raftLeaderKnown(t: Topology, node: DevnetNode, timeoutMs = 30_000): Promise<void> {
+    const url = node.healthUrl?.replace(/\/healthz$/, '/metrics');
+    if (!url) return;
+    const line = new RegExp(`^consensus_etcdraft_leader_changes\\{channel="${t.channel}"\\} (\\d+)`, 'm');
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+        const text = await fetch(url).then(
+            (r) => r.text(),
+            () => '',
+        );
+        if (Number(line.exec(text)?.[1] ?? 0) >= 1) return;
+        await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new RenewError(
+        'RENEW_NODE_UNHEALTHY',
+        `${node.name} knows no Raft leader of ${t.channel} ${timeoutMs / 1000} s after its restart`,
+    );
+}
+
 export async function renew(t: Topology, req: RenewRequest, say: Say): Promise<RenewResult> {
     const startedAt = Date.now();
     const now = req.now ?? startedAt;
@@ -267,6 +291,7 @@ export async function renew(t: Topology, req: RenewRequest, say: Say): Promise<R
                     `${node.name} did not come back with its renewed certificate; the old one is in its folder${PREVIOUS}: ${(e as Error).message}`,
                 );
             }
+            if (req.fabric && node.kind === 'orderer') await raftLeaderKnown(t, node);
             restarted.push({ node: node.name, downMs: Date.now() - began });
             say(`  restarted ${node.name}: ${Date.now() - began} ms from stop to healthy`);
         }

@@ -285,6 +285,23 @@ function definitionArgs(t: Topology, cc: ChaincodeConfig, sequence: number): str
     ];
 }
 
+/**
+ * Runs an orderer-bound CLI step again while the channel's Raft cluster has no leader yet
+ * (SERVICE_UNAVAILABLE "no Raft leader": just after the nodes joined, an election takes a few
+ * election ticks), up to 30 s, as fabric-samples' scripts retry their lifecycle steps.
+ */
+async function whenRaftHasLeader<T>(step: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        try {
+            return await step();
+        } catch (e) {
+            if (!(e instanceof Error) || !e.message.includes('no Raft leader') || Date.now() > deadline) throw e;
+            await new Promise((r) => setTimeout(r, 500));
+        }
+    }
+}
+
 /** `peer lifecycle chaincode approveformyorg` by the org's admin: this definition, at this sequence, for this package. */
 export async function approveForMyOrg(
     t: Topology,
@@ -294,10 +311,12 @@ export async function approveForMyOrg(
     org: OrgConfig,
     bin: FabricBinaries,
 ): Promise<void> {
-    await runTool(
-        bin.bin.peer,
-        ['lifecycle', 'chaincode', 'approveformyorg', ...ordererArgs(t), ...definitionArgs(t, cc, sequence), '--package-id', packageId],
-        peerCli(t, org),
+    await whenRaftHasLeader(() =>
+        runTool(
+            bin.bin.peer,
+            ['lifecycle', 'chaincode', 'approveformyorg', ...ordererArgs(t), ...definitionArgs(t, cc, sequence), '--package-id', packageId],
+            peerCli(t, org),
+        ),
     );
 }
 
@@ -391,10 +410,12 @@ export async function commitDefinition(
     bin: FabricBinaries,
 ): Promise<void> {
     const peers = endorsers.flatMap((org) => ['--peerAddresses', address(org.peer), '--tlsRootCertFiles', paths.tlsRootCert(t, org.mspId)]);
-    await runTool(
-        bin.bin.peer,
-        ['lifecycle', 'chaincode', 'commit', ...ordererArgs(t), ...definitionArgs(t, cc, sequence), ...peers],
-        peerCli(t, as),
+    await whenRaftHasLeader(() =>
+        runTool(
+            bin.bin.peer,
+            ['lifecycle', 'chaincode', 'commit', ...ordererArgs(t), ...definitionArgs(t, cc, sequence), ...peers],
+            peerCli(t, as),
+        ),
     );
 }
 

@@ -196,6 +196,52 @@ describe(`web UIs in Chromium on ${NETWORK_LABEL}: the citizen tracker and the a
         await page.close();
     });
 
+    it('Given a citizen who lost the phone, When the card desk re-binds the card to a new device, Then the new device signs in and its tracker shows the change, and the old device is refused with a plain explanation', async () => {
+        const rebound = `card-web-rebind-${run}`;
+        const register = async (ctx: BrowserContext) => {
+            const page = await ctx.newPage();
+            await page.goto(`${gatewayUrl(t, 'SeoulMSP')}/tracker/`);
+            await page.fill('#card-id', rebound);
+            await page.click('button[type=submit]');
+            return { page, publicKey: (await page.textContent('#device-public-key'))!.trim() };
+        };
+        const signIn = (page: Page) => page.getByRole('button', { name: 'Sign in with this device' }).click();
+        // Each phone is a browser profile of its own (its key in its own storage).
+        const first = await browser.newContext({ viewport: { width: 1100, height: 780 }, locale: 'en-GB' });
+        const old = await register(first);
+        await issuer.call({ method: 'POST', path: '/v1/cards', body: cardIssueBody(rebound, old.publicKey) }, 201);
+        await signIn(old.page);
+        await old.page.waitForSelector('#card-device[data-this-device=true]');
+        await old.page.getByRole('button', { name: 'Sign out' }).click();
+
+        const other = await browser.newContext({ viewport: { width: 1100, height: 780 }, locale: 'en-GB' });
+        try {
+            const fresh = await register(other);
+            await issuer.call(
+                {
+                    method: 'POST',
+                    path: `/v1/cards/${rebound}/rotate-key`,
+                    body: { newDevicePublicKey: fresh.publicKey, reason: 'DEVICE_REPLACED' },
+                },
+                200,
+            );
+            await signIn(fresh.page);
+            await fresh.page.waitForSelector('#card-device[data-this-device=true]');
+            expect(await fresh.page.textContent('#card-change[data-reason=DEVICE_REPLACED]')).to.contain(
+                'bound to a new device by the card desk',
+            );
+            expect(await seriousViolations(fresh.page), 'axe on the re-bound tracker').to.deep.equal([]);
+
+            // The old phone's key no longer signs for the card.
+            await signIn(old.page);
+            await old.page.waitForSelector('[role=alert]:has-text("no longer bound to the card")');
+            expect(await old.page.locator('#card-status').count()).to.equal(0);
+        } finally {
+            await other.close();
+            await first.close();
+        }
+    });
+
     it('Given the signed-in tracker, a break-glass access is flagged at once, the citizen objects to an access with a short text, and sees the finding the auditor records in the console', async () => {
         // An emergency access without consent: shown at once, flagged.
         const glass = await emergency.call<{ accessId: string; decision: string }>(

@@ -90,7 +90,8 @@ function Tracker() {
             await call('POST', '/session', await signChallenge(device, c.challenge, c.verifierMspId));
             setSignedIn(true);
         } catch (e) {
-            setError(message(e));
+            // The card's key is another device's (the desk re-bound the card): say so, not the code.
+            setError(e instanceof ApiError && e.code === 'SIGNATURE_INVALID' ? t('deviceReplaced') : message(e));
         }
     };
     const signOut = async () => {
@@ -288,6 +289,19 @@ function CardPanel(props: { device: Device; guard: Guard }) {
                     </dd>
                     <dt>{t('expires')}</dt>
                     <dd>{formatTime(card.expiresAt, lang)}</dd>
+                    <dt>{t('cardDevice')}</dt>
+                    <dd id="card-device" data-this-device={String(card.devicePublicKey === props.device.publicKey)}>
+                        {card.devicePublicKey === props.device.publicKey ? t('thisDevice') : t('otherDevice')}
+                    </dd>
+                    {card.statusReason && (
+                        <>
+                            <dt>{t('lastChange')}</dt>
+                            <dd id="card-change" data-reason={card.statusReason}>
+                                {card.statusReason === 'DEVICE_REPLACED' ? t('DEVICE_REPLACED') : card.statusReason} ·{' '}
+                                {formatTime(card.updatedAt, lang)}
+                            </dd>
+                        </>
+                    )}
                 </dl>
             )}
             {card?.status === 'ACTIVE' && !confirming && (

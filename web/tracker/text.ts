@@ -18,6 +18,15 @@ export const TEXT: Dict = {
     cardTitle: { en: 'My card', ko: '내 카드' },
     status: { en: 'Status', ko: '상태' },
     expires: { en: 'Valid until', ko: '유효 기간' },
+    cardDevice: { en: 'Device key', ko: '기기 키' },
+    thisDevice: { en: 'this device', ko: '이 기기' },
+    otherDevice: { en: 'another device', ko: '다른 기기' },
+    lastChange: { en: 'Last change', ko: '최근 변경' },
+    DEVICE_REPLACED: { en: 'bound to a new device by the card desk', ko: '창구에서 새 기기에 연결됨' },
+    deviceReplaced: {
+        en: 'This device is no longer bound to the card: the card desk bound it to another device. Ask the desk to bind this one again, or forget it.',
+        ko: '이 기기는 더 이상 카드에 연결되어 있지 않습니다. 창구에서 카드를 다른 기기에 연결했습니다. 이 기기를 다시 연결하려면 창구에 문의하거나 등록을 해제하세요.',
+    },
     reportLost: { en: 'Report lost device', ko: '기기 분실 신고' },
     reportLostConfirm: {
         en: 'Suspend the card now? Nobody can use it until the card desk reinstates it.',
