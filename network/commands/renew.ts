@@ -19,7 +19,7 @@ import { findOrg, paths, type Topology } from '../client/topology';
 import { caFiles, loadCa, orgInfo, reissueLeaf, tlsCaFiles } from '../devnet/msp/ca';
 import { type DevnetNode, devnetNodes, runningPid, stopNode } from '../devnet/processes';
 import { findFabricBinaries } from '../fabric/binaries';
-import { ensureRunning as ensureFabricNode, fabricNodes } from '../fabric/network';
+import { ensureRunning as ensureFabricNode, fabricNodes, waitForEndorsers } from '../fabric/network';
 import { ensureRunning as ensureDevnetNode } from './network';
 import type { Say } from './orgchange';
 
@@ -292,6 +292,9 @@ export async function renew(t: Topology, req: RenewRequest, say: Say): Promise<R
                 );
             }
             if (req.fabric && node.kind === 'orderer') await raftLeaderKnown(t, node);
+            // A restarted Fabric peer endorses through its gateway once discovery (gossip) offers endorsers
+            // enough for each chaincode's policy again; the devnet's peers know each other from the topology.
+            if (req.fabric && node.kind === 'peer') for (const cc of t.chaincodes) await waitForEndorsers(t, cc, () => {}, { mspId: node.org }, 60_000);
             restarted.push({ node: node.name, downMs: Date.now() - began });
             say(`  restarted ${node.name}: ${Date.now() - began} ms from stop to healthy`);
         }
