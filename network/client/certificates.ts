@@ -19,6 +19,7 @@ export interface HeldCertificate {
     /** The folder renewal replaces as a whole: an MSP folder or a TLS folder. */
     folder: string;
     certFile: string;
+    /** The private key's file; '' when the MSP folder holds none (the key is in an HSM: create-app --hsm). */
     keyFile: string;
     serial: string;
     notBefore: Date;
@@ -78,7 +79,9 @@ function mspEntry(mspId: string, holder: string, mspDir: string): HeldCertificat
             return false;
         }
     });
-    return keyFile ? read(mspId, holder, 'enrollment', mspDir, certFile, keyFile) : undefined;
+    // No key file at all: the key is in a PKCS#11 token; the certificate still expires and is listed.
+    if (!keyFile && files(path.join(mspDir, 'keystore')).length > 0) return undefined;
+    return read(mspId, holder, 'enrollment', mspDir, certFile, keyFile ?? '');
 }
 
 function tlsEntry(mspId: string, holder: string, tlsDir: string): HeldCertificate | undefined {

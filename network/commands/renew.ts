@@ -30,6 +30,7 @@ export class RenewError extends Error {
             | 'ORG_UNKNOWN'
             | 'ORG_NOT_HERE'
             | 'RENEW_NOT_FROM_CA'
+            | 'RENEW_KEY_IN_HSM'
             | 'RENEW_CA_UNREACHABLE'
             | 'RENEW_REFUSED_BY_CA'
             | 'RENEW_NODE_UNHEALTHY',
@@ -257,6 +258,13 @@ export async function renew(t: Topology, req: RenewRequest, say: Say): Promise<R
     say(`${due.length} of ${held.length} certificates of ${req.mspId} expire within ${req.withinDays} days`);
     const renewed: RenewResult['renewed'] = [];
     const changed: HeldCertificate[] = [];
+    const inToken = due.filter((c) => c.keyFile === '');
+    if (inToken.length > 0) {
+        throw new RenewError(
+            'RENEW_KEY_IN_HSM',
+            `${inToken.map((c) => c.holder).join(', ')}: the key is in a PKCS#11 token; network:renew cannot make the new one there yet: create a new app with gateway:admin create-app --hsm (nothing was renewed)`,
+        );
+    }
     for (const c of due) {
         const pair = await newPair(t, c, now);
         swapIn(c, pair);
@@ -294,7 +302,8 @@ export async function renew(t: Topology, req: RenewRequest, say: Say): Promise<R
             if (req.fabric && node.kind === 'orderer') await raftLeaderKnown(t, node);
             // A restarted Fabric peer endorses through its gateway once discovery (gossip) offers endorsers
             // enough for each chaincode's policy again; the devnet's peers know each other from the topology.
-            if (req.fabric && node.kind === 'peer') for (const cc of t.chaincodes) await waitForEndorsers(t, cc, () => {}, { mspId: node.org }, 60_000);
+            if (req.fabric && node.kind === 'peer')
+                for (const cc of t.chaincodes) await waitForEndorsers(t, cc, () => {}, { mspId: node.org }, 60_000);
             restarted.push({ node: node.name, downMs: Date.now() - began });
             say(`  restarted ${node.name}: ${Date.now() - began} ms from stop to healthy`);
         }

@@ -182,6 +182,25 @@ describe('network:renew', () => {
         expect(x509(app.certFile).serialNumber).to.equal(app.serial.toUpperCase());
     });
 
+    it('Given an identity whose key is in an HSM (empty keystore), Then it is listed (its certificate still expires) and renewing it is RENEW_KEY_IN_HSM, renewing nothing', async () => {
+        const user = heldCertificates(t, ORG).find((c) => c.holder === `User1@${D}`)!;
+        const hsmDir = path.join(path.dirname(path.dirname(user.folder)), `hsm-app@${D}`, 'msp');
+        fs.mkdirSync(path.join(hsmDir, 'keystore'), { recursive: true });
+        fs.mkdirSync(path.join(hsmDir, 'signcerts'), { recursive: true });
+        fs.copyFileSync(user.certFile, path.join(hsmDir, 'signcerts', 'cert.pem'));
+        try {
+            const listed = heldCertificates(t, ORG).find((c) => c.holder === `hsm-app@${D}`);
+            expect(listed).to.include({ use: 'enrollment', keyFile: '' });
+            const before = heldCertificates(t, ORG).map((c) => c.serial);
+            const err = await refusal(() => run({ withinDays: 36_500 }));
+            expect(err.code).to.equal('RENEW_KEY_IN_HSM');
+            expect(err.message).to.contain(`hsm-app@${D}`);
+            expect(heldCertificates(t, ORG).map((c) => c.serial)).to.deep.equal(before);
+        } finally {
+            fs.rmSync(path.dirname(hsmDir), { recursive: true, force: true });
+        }
+    });
+
     it('network:status: a summary line, WARN for what expires within the window, EXPIRED past it; --warn-days is validated', () => {
         const quiet = expiryReport(t, 30);
         expect(quiet.expiring).to.deep.equal([]);
