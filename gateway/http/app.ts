@@ -34,6 +34,8 @@ export interface AppDeps {
     store: GatewayStore;
     /** The org's CRLs for client certificates (HTTPS with client certificates only). */
     revocations?: ClientRevocations;
+    /** How often a tracker session re-reads its card's device key (default DEVICE_CHECK_MS). */
+    deviceCheckMs?: number;
     log: Logger;
     metrics: Metrics;
     bodyLimit?: string;
@@ -293,6 +295,7 @@ export function createApp(deps: AppDeps): GatewayApp {
         store: deps.store,
         jsonBody,
         webDir: deps.webDir,
+        deviceCheckMs: deps.deviceCheckMs,
     });
 
     // ---- not found, method not allowed, errors ----

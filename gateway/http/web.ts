@@ -118,6 +118,17 @@ interface Session {
     app: App;
     /** The tracker's signed-in card. */
     cardId?: string;
+    /** The card's device key when the session was opened: a re-bound card ends the session. */
+    devicePublicKey?: string;
+}
+
+/** How often a tracker session looks whether its card was re-bound to another device (a ledger read). */
+export const DEVICE_CHECK_MS = 10_000;
+
+/** The card's device key, read as the tracker's identity. */
+async function deviceKeyOf(deps: WebDeps, identity: string, cardId: string): Promise<string> {
+    const bytes = await deps.fabric.evaluate(identity, { fn: F.getCard, args: [JSON.stringify({ cardId })] });
+    return (JSON.parse(Buffer.from(bytes).toString('utf8')) as { devicePublicKey: string }).devicePublicKey;
 }
 
 class ChallengeBody {
@@ -204,6 +215,8 @@ export interface WebDeps {
     store: GatewayStore;
     jsonBody: RequestHandler;
     sessionTtlMs?: number;
+    /** How often a tracker session re-reads its card's device key (default DEVICE_CHECK_MS). */
+    deviceCheckMs?: number;
     webDir?: string;
 }
 
@@ -369,7 +382,8 @@ export const SESSION_ROUTES: readonly SessionRouteSpec[] = [
             const bytes = await api.deps.fabric.evaluate(citizen.identity, { fn: F.verifyChallenge, args: [JSON.stringify(signed)] });
             const verification = JSON.parse(Buffer.from(bytes).toString('utf8')) as { authenticated?: boolean };
             if (verification.authenticated !== true) throw unauthorized('the card was not authenticated');
-            const session: Session = { app: citizen, cardId: signed.document.cardId };
+            const devicePublicKey = await deviceKeyOf(api.deps, citizen.identity, signed.document.cardId);
+            const session: Session = { app: citizen, cardId: signed.document.cardId, devicePublicKey };
             await api.start(res, session);
             res.status(201).json({ session: api.describe(session), verification });
         },
@@ -411,12 +425,17 @@ function uiApi(ui: WebUi, deps: WebDeps, ttlMs: number): Router {
         }
         next();
     });
+    // When each tracker session last found its card bound to the device that opened it (per process).
+    const deviceChecked = new Map<string, number>();
+    const deviceCheckMs = deps.deviceCheckMs ?? DEVICE_CHECK_MS;
     const api: UiApi = {
         ui,
         deps,
         challenges: deps.store.sessions<{ cardId: string }>(`${ui}:challenge`, 120_000),
         async start(res, session) {
             const id = await sessions.add(session);
+            // Sign-in has just read the card's device key.
+            if (session.devicePublicKey) deviceChecked.set(id, Date.now());
             // A session cookie (no Max-Age): gone when the browser closes; the server forgets it after ttl idle.
             res.set('Set-Cookie', `${cookie}=${id}; Path=/${ui}/api; HttpOnly; SameSite=Strict`);
         },
@@ -450,6 +469,20 @@ function uiApi(ui: WebUi, deps: WebDeps, ttlMs: number): Router {
     router.use(async (req, res, next) => {
         const s = await api.current(req);
         if (!s) return next((await deps.anonymousRefusal(req)) ?? unauthorized('sign in first'));
+        const { cardId, devicePublicKey } = s.session;
+        if (cardId && devicePublicKey && Date.now() - (deviceChecked.get(s.id) ?? 0) > deviceCheckMs) {
+            try {
+                if ((await deviceKeyOf(deps, s.session.app.identity, cardId)) !== devicePublicKey) {
+                    deviceChecked.delete(s.id);
+                    await api.end(s.id);
+                    return next(unauthorized('the card is bound to another device now: this session ended; sign in with that device'));
+                }
+            } catch (err) {
+                return next(err);
+            }
+            if (deviceChecked.size > 10_000) deviceChecked.clear();
+            deviceChecked.set(s.id, Date.now());
+        }
         res.locals.app = s.session.app;
         res.locals.session = s.session;
         next();

@@ -15,7 +15,7 @@ import { silentLogger } from '../../../network/client/logger';
 import { createMetrics } from '../../../gateway/metrics';
 import { buildOpenApi } from '../../../gateway/http/openapi';
 import { STREAM_PATH } from '../../../gateway/http/sse';
-import { SESSION_ROUTES, webUisOf } from '../../../gateway/http/web';
+import { DEVICE_CHECK_MS, SESSION_ROUTES, webUisOf } from '../../../gateway/http/web';
 import { validateInto } from '../../../gateway/http/validate';
 import { FakeFabric, seedApp, tmpDbFile } from './fixture';
 
@@ -53,7 +53,7 @@ function expectDocumented(doc: OpenApi, method: string, path: string, res: reque
     if (res.status >= 400) expect(documented['x-problem-codes'], `${method} ${path} ${res.status}`).to.include(res.body.code);
 }
 
-function build(opts: { issuer?: boolean; mspId?: string } = {}) {
+function build(opts: { issuer?: boolean; mspId?: string; deviceCheckMs?: number } = {}) {
     const webDir = fs.mkdtempSync(path.join(os.tmpdir(), 'web-ui-'));
     for (const ui of ['tracker', 'console', 'transparency']) {
         fs.mkdirSync(path.join(webDir, ui));
@@ -66,11 +66,13 @@ function build(opts: { issuer?: boolean; mspId?: string } = {}) {
     const otherOrgKey = seedApp(db, { name: 'elsewhere', mspId: 'MOHWMSP', identity: 'x', role: 'department', dept: 'welfare' });
     // Signed documents arrive as { document, signature }: their card is document.cardId.
     const cardOf = (arg: Record<string, unknown>): unknown => (arg.document as { cardId: string } | undefined)?.cardId ?? arg.cardId;
+    // The device key the fake ledger's cards are bound to (a test re-binds them).
+    const boundKey = { value: 'device-key-1' };
     const fabric = new FakeFabric((fn, arg) => {
         // AuthenticateCard's answer, member for member (chaincode/contracts/card.ts).
         if (fn === 'CardContract:AuthenticateCard')
             return { authenticated: true, cardId: cardOf(arg), expiresAt: '2031-01-01T00:00:00.000Z', status: 'ACTIVE', subjectId: 's-1' };
-        if (fn === 'CardContract:GetCard') return { cardId: arg.cardId, status: 'ACTIVE' };
+        if (fn === 'CardContract:GetCard') return { cardId: arg.cardId, status: 'ACTIVE', devicePublicKey: boundKey.value };
         if (fn === 'ConsentContract:GrantConsent') return { consentId: 'c-1', cardId: cardOf(arg) };
         return {};
     });
@@ -85,8 +87,18 @@ function build(opts: { issuer?: boolean; mspId?: string } = {}) {
         metrics: createMetrics(),
         idempotency: new IdempotencyStore(store, { ttlMs: 3600_000 }),
         webDir,
+        deviceCheckMs: opts.deviceCheckMs,
     });
-    return { app: gw.app, openapi: gw.openapi as OpenApi, routes: gw.routes, fabric, auditorKey, otherOrgKey, close: () => db.close() };
+    return {
+        app: gw.app,
+        openapi: gw.openapi as OpenApi,
+        routes: gw.routes,
+        fabric,
+        boundKey,
+        auditorKey,
+        otherOrgKey,
+        close: () => db.close(),
+    };
 }
 
 const cookieOf = (res: request.Response): string => String(res.headers['set-cookie']).split(';')[0];
@@ -134,7 +146,8 @@ describe('gateway web UIs', () => {
             f = build();
             const device = DeviceKey.generate();
             const cookie = await signIn(f.app, device, 'card-0001');
-            expect(f.fabric.evaluates.map((e) => e.fn)).to.deep.equal(['CardContract:AuthenticateCard']);
+            // The signature checked by the chaincode, then the card's device key read for the session.
+            expect(f.fabric.evaluates.map((e) => e.fn)).to.deep.equal(['CardContract:AuthenticateCard', 'CardContract:GetCard']);
             const s = await request(f.app).get('/tracker/api/session').set('Cookie', cookie).expect(200);
             expect(s.body.session).to.include({ ui: 'tracker', cardId: 'card-0001' });
             await request(f.app).get('/tracker/api/v1/cards/card-0001').set('Cookie', cookie).expect(200);
@@ -150,7 +163,33 @@ describe('gateway web UIs', () => {
             expect(again.body.code).to.equal('UNAUTHENTICATED');
             const forged = device.signChallenge('card-0001', 'not-issued-by-the-gateway-0123', 'SeoulMSP');
             await request(f.app).post('/tracker/api/session').send(forged).expect(401);
-            expect(f.fabric.evaluates).to.have.length(1);
+            expect(f.fabric.evaluates.map((e) => e.fn)).to.deep.equal(['CardContract:AuthenticateCard', 'CardContract:GetCard']);
+        });
+
+        it('Given a session, When the desk re-binds its card to another device, Then its next request is 401 and the session is over', async () => {
+            f = build({ deviceCheckMs: 100 });
+            const cookie = await signIn(f.app, DeviceKey.generate(), 'card-0001');
+            await request(f.app).get('/tracker/api/v1/cards/card-0001').set('Cookie', cookie).expect(200);
+            f.boundKey.value = 'device-key-2';
+            // The session looks at its card at most every deviceCheckMs (here 100 ms; DEVICE_CHECK_MS by default).
+            await new Promise((r) => setTimeout(r, 150));
+            const evaluatesBefore = f.fabric.evaluates.length;
+            const refused = await request(f.app).get('/tracker/api/v1/cards/card-0001').set('Cookie', cookie).expect(401);
+            expect(refused.body.detail).to.equal('the card is bound to another device now: this session ended; sign in with that device');
+            // One card read decided it; the route itself was not called.
+            expect(f.fabric.evaluates.slice(evaluatesBefore).map((e) => e.fn)).to.deep.equal(['CardContract:GetCard']);
+            expect(DEVICE_CHECK_MS).to.equal(10_000);
+            f.boundKey.value = 'device-key-1';
+            await request(f.app).get('/tracker/api/v1/cards/card-0001').set('Cookie', cookie).expect(401);
+        });
+
+        it('Given a session whose card keeps its device, Then its device key is not read again within DEVICE_CHECK_MS', async () => {
+            f = build();
+            const cookie = await signIn(f.app, DeviceKey.generate(), 'card-0001');
+            const before = f.fabric.evaluates.length;
+            for (let i = 0; i < 3; i++) await request(f.app).get('/tracker/api/v1/cards/card-0001').set('Cookie', cookie).expect(200);
+            // Sign-in read the device key: only the three GetCard calls of the route itself.
+            expect(f.fabric.evaluates.slice(before).map((e) => e.fn)).to.deep.equal(Array(3).fill('CardContract:GetCard'));
         });
 
         it('Given a challenge issued for another card, When signed for this card, Then 401', async () => {
