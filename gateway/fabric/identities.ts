@@ -4,8 +4,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hash, type Hash, type HSMSignerFactory, type Identity, type Signer, signers } from '@hyperledger/fabric-gateway';
-import { certificateSki, type HsmConfig } from '../../network/client/hsm';
-import { hasMspIdentity, pemsIn, readMspIdentity } from '../../network/client/msp-folder';
+import type { HsmConfig } from '../../network/client/hsm';
+import { filesIn, hasMspIdentity, readMspIdentity, subjectKeyIdentifier } from '../../network/client/msp-folder';
 import { newMessageSigner } from '../../network/client/signing';
 import { paths, type Topology } from '../../network/client/topology';
 
@@ -43,21 +43,14 @@ export function hsmSignerFactory(library: string): HSMSignerFactory {
     return factory;
 }
 
-/** The signer of an identity whose key stays in the token: found by its SKI (CKA_ID), signing SHA-256 digests. */
-function hsmIdentity(name: string, mspId: string, mspDir: string, hsm: HsmConfig): AppIdentity {
-    const [certFile] = fs.readdirSync(path.join(mspDir, 'signcerts')).map((f) => path.join(mspDir, 'signcerts', f));
-    const certificatePem = fs.readFileSync(certFile, 'utf8');
-    const { signer } = hsmSignerFactory(hsm.library).newSigner({
-        label: hsm.label,
-        pin: hsm.pin,
-        identifier: certificateSki(certificatePem),
-    });
+/** An identity of this certificate signing with `signer`. */
+function appIdentity(name: string, mspId: string, certFile: string, certificatePem: string, signer: Signer, digest: Hash): AppIdentity {
     const cert = new crypto.X509Certificate(certificatePem);
     return {
         name,
         identity: { mspId, credentials: Buffer.from(certificatePem) },
         signer,
-        hash: hash.sha256,
+        hash: digest,
         certFile,
         notAfter: new Date(cert.validTo),
         serial: cert.serialNumber.toLowerCase(),
@@ -67,18 +60,19 @@ function hsmIdentity(name: string, mspId: string, mspDir: string, hsm: HsmConfig
 export function loadAppIdentity(topology: Topology, mspId: string, name: string, hsm?: HsmConfig): AppIdentity {
     const mspDir = mspDirOf(topology, mspId, name);
     if (!hasMspIdentity(mspDir)) throw new Error(`UNKNOWN_IDENTITY: ${name} of ${mspId} has no signcerts in ${mspDir}`);
-    // No key on disk: with a token configured, the key is in it (gateway:admin create-app --hsm).
-    if (hsm && pemsIn(path.join(mspDir, 'keystore')).length === 0) return hsmIdentity(name, mspId, mspDir, hsm);
+    if (hsm && filesIn(path.join(mspDir, 'keystore')).length === 0) {
+        // No key on disk: the key is in the token (gateway:admin create-app --hsm), found by its SKI
+        // (CKA_ID); fabric-gateway's HSM signer signs SHA-256 digests.
+        const [certFile] = filesIn(path.join(mspDir, 'signcerts'));
+        const certificatePem = fs.readFileSync(certFile, 'utf8');
+        const { signer } = hsmSignerFactory(hsm.library).newSigner({
+            label: hsm.label,
+            pin: hsm.pin,
+            identifier: Buffer.from(subjectKeyIdentifier(certificatePem), 'hex'),
+        });
+        return appIdentity(name, mspId, certFile, certificatePem, signer, hash.sha256);
+    }
     const { certificatePem, privateKeyPem, certFile } = readMspIdentity(mspDir);
-    const cert = new crypto.X509Certificate(certificatePem);
     // node:crypto signs SHA-256(message) in one native call, low-S (network/client/signing.ts).
-    return {
-        name,
-        identity: { mspId, credentials: Buffer.from(certificatePem) },
-        signer: newMessageSigner(privateKeyPem),
-        hash: hash.none,
-        certFile,
-        notAfter: new Date(cert.validTo),
-        serial: cert.serialNumber.toLowerCase(),
-    };
+    return appIdentity(name, mspId, certFile, certificatePem, newMessageSigner(privateKeyPem), hash.none);
 }

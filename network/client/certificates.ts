@@ -7,6 +7,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { filesIn, matchingKey } from './msp-folder';
 import { findOrg, paths, type Topology } from './topology';
 
 export type CertificateUse = 'enrollment' | 'tls';
@@ -27,18 +28,6 @@ export interface HeldCertificate {
 }
 
 export const DAY_MS = 86_400_000;
-
-function files(dir: string): string[] {
-    try {
-        return fs
-            .readdirSync(dir)
-            .sort()
-            .map((n) => path.join(dir, n))
-            .filter((f) => fs.statSync(f).isFile());
-    } catch {
-        return [];
-    }
-}
 
 function subfolders(dir: string): string[] {
     try {
@@ -67,21 +56,15 @@ function read(mspId: string, holder: string, use: CertificateUse, folder: string
     };
 }
 
-/** An MSP folder's signing certificate and the key beside it (the one key file, or the one matching it). */
+/** An MSP folder's signing certificate and the key beside it that matches it. */
 function mspEntry(mspId: string, holder: string, mspDir: string): HeldCertificate | undefined {
-    const [certFile] = files(path.join(mspDir, 'signcerts'));
+    const [certFile] = filesIn(path.join(mspDir, 'signcerts'));
     if (!certFile) return undefined;
-    const cert = new crypto.X509Certificate(fs.readFileSync(certFile));
-    const keyFile = files(path.join(mspDir, 'keystore')).find((f) => {
-        try {
-            return cert.checkPrivateKey(crypto.createPrivateKey(fs.readFileSync(f)));
-        } catch {
-            return false;
-        }
-    });
+    const keys = filesIn(path.join(mspDir, 'keystore'));
     // No key file at all: the key is in a PKCS#11 token; the certificate still expires and is listed.
-    if (!keyFile && files(path.join(mspDir, 'keystore')).length > 0) return undefined;
-    return read(mspId, holder, 'enrollment', mspDir, certFile, keyFile ?? '');
+    if (keys.length === 0) return read(mspId, holder, 'enrollment', mspDir, certFile, '');
+    const key = matchingKey(new crypto.X509Certificate(fs.readFileSync(certFile)), keys);
+    return key ? read(mspId, holder, 'enrollment', mspDir, certFile, key.keyFile) : undefined;
 }
 
 function tlsEntry(mspId: string, holder: string, tlsDir: string): HeldCertificate | undefined {

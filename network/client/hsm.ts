@@ -174,10 +174,3 @@ export function tokenHoldsKey(cfg: HsmConfig, ski: Buffer): boolean {
         close();
     }
 }
-
-/** Fabric's SKI of a certificate's EC public key: SHA-256 of the uncompressed point. */
-export function certificateSki(certificatePem: string): Buffer {
-    const jwk = new crypto.X509Certificate(certificatePem).publicKey.export({ format: 'jwk' });
-    const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x as string, 'base64url'), Buffer.from(jwk.y as string, 'base64url')]);
-    return crypto.createHash('sha256').update(point).digest();
-}

@@ -14,7 +14,8 @@ export interface MspIdentity {
     keyFile: string;
 }
 
-function filesIn(dir: string): string[] {
+/** The files of a folder, sorted by name; empty when it is missing. */
+export function filesIn(dir: string): string[] {
     try {
         return fs
             .readdirSync(dir)
@@ -51,15 +52,8 @@ export function readMspIdentity(mspDir: string): MspIdentity {
         throw new IdentityError('MSP_DIR_INVALID', `${certs[0]} is not a certificate: ${(e as Error).message}`);
     }
     const keys = filesIn(path.join(mspDir, 'keystore'));
-    for (const keyFile of keys) {
-        const privateKeyPem = fs.readFileSync(keyFile, 'utf8');
-        try {
-            if (cert.checkPrivateKey(crypto.createPrivateKey(privateKeyPem)))
-                return { certificatePem, privateKeyPem, certFile: certs[0], keyFile };
-        } catch {
-            /* not a key of ours (or not a key): look at the next file */
-        }
-    }
+    const key = matchingKey(cert, keys);
+    if (key) return { certificatePem, certFile: certs[0], ...key };
     throw new IdentityError(
         keys.length === 0 ? 'MSP_DIR_INVALID' : 'KEY_MISMATCH',
         keys.length === 0
@@ -68,14 +62,27 @@ export function readMspIdentity(mspDir: string): MspIdentity {
     );
 }
 
+/** The first of `keyFiles` whose private key is the certificate's, with that key; or undefined. */
+export function matchingKey(cert: crypto.X509Certificate, keyFiles: string[]): { keyFile: string; privateKeyPem: string } | undefined {
+    for (const keyFile of keyFiles) {
+        const privateKeyPem = fs.readFileSync(keyFile, 'utf8');
+        try {
+            if (cert.checkPrivateKey(crypto.createPrivateKey(privateKeyPem))) return { keyFile, privateKeyPem };
+        } catch {
+            /* not a key of ours (or not a key): look at the next file */
+        }
+    }
+    return undefined;
+}
+
 /** True when the folder holds a signing certificate (whatever its name). */
 export function hasMspIdentity(mspDir: string): boolean {
     return filesIn(path.join(mspDir, 'signcerts')).length > 0;
 }
 
-/** Fabric's SKI of an EC key: SHA-256 of the uncompressed public point (bccsp/sw), hex. */
-export function subjectKeyIdentifier(privateKeyPem: string): string {
-    const jwk = crypto.createPublicKey(privateKeyPem).export({ format: 'jwk' });
+/** Fabric's SKI of an EC key (a private key's PEM, or a certificate's): SHA-256 of the uncompressed public point (bccsp/sw), hex. */
+export function subjectKeyIdentifier(keyOrCertificatePem: string): string {
+    const jwk = crypto.createPublicKey(keyOrCertificatePem).export({ format: 'jwk' });
     const point = Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x as string, 'base64url'), Buffer.from(jwk.y as string, 'base64url')]);
     return crypto.createHash('sha256').update(point).digest('hex');
 }

@@ -9,8 +9,8 @@ import { common, orderer as ordererProtos } from '@hyperledger/fabric-protos';
 import { Topology, paths, issuerOrg, findOrg } from '../../network/client/topology';
 import { caHome } from '../../network/fabric/identities';
 import { connectAs, OrgConnection } from '../../network/client/connection';
-import { withDeadline } from '../deadline';
-import { NETWORK } from './network';
+import { execFileWithin, withDeadline } from '../deadline';
+import { driver, NETWORK } from './network';
 import { createSignedEnvelope } from '../../network/devnet/common/protoutil';
 import { loadSigningIdentity } from '../../network/devnet/msp/identity';
 
@@ -20,6 +20,17 @@ export function connection(topology: Topology, mspId: string, user = 'User1'): O
     const c = connectAs(topology, mspId, user);
     open.push(c);
     return c;
+}
+
+/**
+ * A command of the network tooling against this topology, as an operator runs it: the topology file
+ * names its state folder (not this process's DEVNET_STATE_DIR), and the network's own flags.
+ */
+export function networkCommand(t: Topology, ...args: string[]): ReturnType<typeof execFileWithin> {
+    const env = { ...process.env };
+    delete env.DEVNET_STATE_DIR;
+    const cli = path.join(t.root, 'dist', 'network', 'commands', 'cli.js');
+    return execFileWithin(120_000, process.execPath, [cli, ...args, '--topology', t.file, ...driver().cliArgs], { env });
 }
 
 export function contractOf(topology: Topology, gateway: Gateway, chaincode: string): Contract {

@@ -15,7 +15,8 @@ import { hsmEnv, loadConfig } from '../../gateway/config';
 import { hsmSignerFactory, mspDirOf } from '../../gateway/fabric/identities';
 import { type RunningGateway, startGateway } from '../../gateway/server';
 import { newPeerClient } from '../../network/client/connection';
-import { certificateSki, type HsmConfig, requestInToken, tokenHoldsKey } from '../../network/client/hsm';
+import { type HsmConfig, requestInToken, tokenHoldsKey } from '../../network/client/hsm';
+import { subjectKeyIdentifier } from '../../network/client/msp-folder';
 import type { Topology } from '../../network/client/topology';
 import { ensurePkcs11js } from '../../scripts/hsm-build';
 import { notRun } from '../not-run';
@@ -68,7 +69,7 @@ describe(`keys in an HSM (SoftHSM2) on ${NETWORK_LABEL}`, function () {
         const msp = mspDirOf(t, ORG, name);
         expect(fs.readdirSync(path.join(msp, 'keystore'))).to.deep.equal([]);
         const cert = fs.readFileSync(path.join(msp, 'signcerts', fs.readdirSync(path.join(msp, 'signcerts'))[0]), 'utf8');
-        expect(tokenHoldsKey(hsm, certificateSki(cert))).to.equal(true);
+        expect(tokenHoldsKey(hsm, Buffer.from(subjectKeyIdentifier(cert), 'hex'))).to.equal(true);
         // Another key's SKI is not there.
         expect(tokenHoldsKey(hsm, Buffer.alloc(32, 7))).to.equal(false);
     });
@@ -98,7 +99,11 @@ describe(`keys in an HSM (SoftHSM2) on ${NETWORK_LABEL}`, function () {
         const msp = mspDirOf(t, ORG, name);
         const cert = fs.readFileSync(path.join(msp, 'signcerts', fs.readdirSync(path.join(msp, 'signcerts'))[0]));
         const factory = hsmSignerFactory(hsm.library); // the gateway's, in this process
-        const { signer, close } = factory.newSigner({ label: hsm.label, pin: hsm.pin, identifier: certificateSki(cert.toString()) });
+        const { signer, close } = factory.newSigner({
+            label: hsm.label,
+            pin: hsm.pin,
+            identifier: Buffer.from(subjectKeyIdentifier(cert.toString()), 'hex'),
+        });
         const client = newPeerClient(t, ORG);
         const connection = connect({ client, identity: { mspId: ORG, credentials: cert }, signer, hash: hash.sha256 });
         try {

@@ -10,8 +10,9 @@ import { ensureApp } from '../../scripts/demo';
 import { mspDirOf } from '../../gateway/fabric/identities';
 import { CRL_REFRESH_MS, type RunningGateway, startGateway } from '../../gateway/server';
 import { paths, type Topology } from '../../network/client/topology';
-import { execFileWithin, withDeadline } from '../deadline';
-import { driver, NETWORK_LABEL, testNetwork } from './network';
+import { withDeadline } from '../deadline';
+import { networkCommand } from './helpers';
+import { NETWORK_LABEL, testNetwork } from './network';
 
 /** The one file of an MSP subfolder (signcerts/, keystore/), whatever its name. */
 function onlyFile(dir: string): Buffer {
@@ -81,17 +82,7 @@ describe(`mutual TLS at a gateway on ${NETWORK_LABEL}`, function () {
         const msp = mspDirOf(t, 'MOHWMSP', name);
         const revoked = { cert: onlyFile(path.join(msp, 'signcerts')), key: onlyFile(path.join(msp, 'keystore')) };
         expect((await get('/v1/services', revoked)).status).to.equal(200);
-        const env = { ...process.env };
-        delete env.DEVNET_STATE_DIR; // the topology file names its state folder
-        const cli = path.join(t.root, 'dist', 'network', 'commands', 'cli.js');
-        await execFileWithin(
-            120_000,
-            process.execPath,
-            [cli, 'revoke', '--org', 'MOHWMSP', '--name', name, '--topology', t.file, ...driver().cliArgs],
-            {
-                env,
-            },
-        );
+        await networkCommand(t, 'revoke', '--org', 'MOHWMSP', '--name', name);
         const applied = Date.now();
         let answer = await get('/v1/services', revoked);
         while (answer.status !== 401 && Date.now() - applied < CRL_REFRESH_MS + 10_000) {

@@ -10,8 +10,8 @@ import { provisionApp } from '../../gateway/admin';
 import { loadConfig } from '../../gateway/config';
 import { findOrg, paths, type Topology } from '../../network/client/topology';
 import type { RenewResult } from '../../network/commands/renew';
-import { execFileWithin } from '../deadline';
-import { driver, NETWORK_LABEL, testNetwork } from './network';
+import { networkCommand } from './helpers';
+import { NETWORK_LABEL, testNetwork } from './network';
 
 const ORG = 'MOHWMSP';
 
@@ -52,28 +52,8 @@ describe(`network:renew of an app's certificate while its gateway serves it, on 
         expect((await call('/v1/services?ownerMspId=MOHWMSP&pageSize=5')).status).to.equal(200);
         expect(await expiryMetric()).to.deep.equal(reported(before));
 
-        const env = { ...process.env };
-        delete env.DEVNET_STATE_DIR; // the topology file names its state folder
         const holder = path.basename(paths.userDir(t, ORG, name));
-        const out = await execFileWithin(
-            120_000,
-            process.execPath,
-            [
-                path.join(t.root, 'dist', 'network', 'commands', 'cli.js'),
-                'renew',
-                '--org',
-                ORG,
-                '--holder',
-                holder,
-                '--within',
-                '36500',
-                '--json',
-                '--topology',
-                t.file,
-                ...driver().cliArgs,
-            ],
-            { env },
-        );
+        const out = await networkCommand(t, 'renew', '--org', ORG, '--holder', holder, '--within', '36500', '--json');
         const r = JSON.parse(out.stdout.trim().split('\n').pop() as string) as RenewResult;
         expect(r.renewed.map((x) => [x.holder, x.how])).to.deep.equal([[holder, 'reenrolled']]);
         expect(r.restarted).to.deep.equal([]);

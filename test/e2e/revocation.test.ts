@@ -24,9 +24,9 @@ import { configFromBlock } from '../../network/devnet/common/configtx';
 import { createSignedEnvelope } from '../../network/devnet/common/protoutil';
 import { parseCrl } from '../../network/devnet/msp/crl';
 import { loadSigningIdentity, type SigningIdentity } from '../../network/devnet/msp/identity';
-import { execFileWithin, withDeadline } from '../deadline';
-import { driver, NETWORK, NETWORK_LABEL, testNetwork } from './network';
-import { orderingNodes, type OrdererEndpoint } from './helpers';
+import { withDeadline } from '../deadline';
+import { NETWORK, NETWORK_LABEL, testNetwork } from './network';
+import { networkCommand, orderingNodes, type OrdererEndpoint } from './helpers';
 
 const ORG = 'MOHWMSP';
 
@@ -157,24 +157,7 @@ describe(`revocation on ${NETWORK_LABEL}`, function () {
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'revocation-')), 'seoul-crl.pem');
         fs.writeFileSync(file, seoulCrl);
         const before = await configBlockNumber(t);
-        const env = { ...process.env };
-        delete env.DEVNET_STATE_DIR; // the topology file names its state folder
-        const err = await execFileWithin(
-            120_000,
-            process.execPath,
-            [
-                path.join(t.root, 'dist', 'network', 'commands', 'cli.js'),
-                'revoke',
-                '--org',
-                ORG,
-                '--crl',
-                file,
-                '--topology',
-                t.file,
-                ...driver().cliArgs,
-            ],
-            { env },
-        ).catch((e: { code: number; stderr: string }) => e);
+        const err = await networkCommand(t, 'revoke', '--org', ORG, '--crl', file).catch((e: { code: number; stderr: string }) => e);
         expect((err as { code: number }).code).to.equal(1);
         expect((err as { stderr: string }).stderr).to.match(/^CRL_NOT_FROM_ORG_CA: the CRL is not signed by a CA of MOHWMSP/);
         expect(await configBlockNumber(t)).to.equal(before);
@@ -298,25 +281,7 @@ describe(`revocation on ${NETWORK_LABEL}`, function () {
 
     it('Given the revocation in force, When network:revoke is run again for the same identity, Then nothing is submitted: the config already has those certificates', async () => {
         const before = await configBlockNumber(t);
-        const env = { ...process.env };
-        delete env.DEVNET_STATE_DIR;
-        const { stdout } = await execFileWithin(
-            120_000,
-            process.execPath,
-            [
-                path.join(t.root, 'dist', 'network', 'commands', 'cli.js'),
-                'revoke',
-                '--org',
-                ORG,
-                '--name',
-                revokedName,
-                '--json',
-                '--topology',
-                t.file,
-                ...driver().cliArgs,
-            ],
-            { env },
-        );
+        const { stdout } = await networkCommand(t, 'revoke', '--org', ORG, '--name', revokedName, '--json');
         const result = JSON.parse(stdout.trim().split('\n').pop() as string) as { alreadyInForce: boolean; configBlock: number };
         expect(result).to.deep.include({ alreadyInForce: true, configBlock: before });
         expect(await configBlockNumber(t)).to.equal(before);

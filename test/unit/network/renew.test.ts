@@ -20,19 +20,11 @@ import { type CaServer, CaService, createCaServer } from '../../../network/devne
 import { caFiles, generateCrypto, loadCa, mspConfigFromDir, orgInfo } from '../../../network/devnet/msp/ca';
 import { loadSigningIdentity } from '../../../network/devnet/msp/identity';
 import { MspManager } from '../../../network/devnet/msp/msp';
+import { rejected } from '../msp/fixture';
 
 const ORG = 'MOHWMSP';
 const SECRET = 'renew-registrar-secret';
 const D = findOrg(loadTopology(), ORG).domain;
-
-async function refusal(run: () => Promise<unknown>): Promise<Error & { code?: string }> {
-    try {
-        await run();
-    } catch (e) {
-        return e as Error & { code?: string };
-    }
-    throw new Error('expected a refusal, none came');
-}
 
 const x509 = (file: string) => new crypto.X509Certificate(fs.readFileSync(file));
 
@@ -154,18 +146,18 @@ describe('network:renew', () => {
     it('Given --holder, Then only that holder is renewed; an unknown holder is USAGE', async () => {
         const r = await run({ withinDays: 36_500, holder: `User1@${D}` });
         expect(r.renewed.map((x) => x.holder)).to.deep.equal([`User1@${D}`]);
-        expect((await refusal(() => run({ holder: `nobody@${D}` }))).code).to.equal('USAGE');
+        expect((await rejected(() => run({ holder: `nobody@${D}` }))).code).to.equal('USAGE');
     });
 
     it('Refuses an org the topology does not know, and one whose folder is not on this machine', async () => {
-        expect((await refusal(() => run({ mspId: 'NOPEMSP' }))).code).to.equal('ORG_UNKNOWN');
-        expect((await refusal(() => run({ mspId: 'SeoulMSP' }))).code).to.equal('ORG_NOT_HERE');
+        expect((await rejected(() => run({ mspId: 'NOPEMSP' }))).code).to.equal('ORG_UNKNOWN');
+        expect((await rejected(() => run({ mspId: 'SeoulMSP' }))).code).to.equal('ORG_NOT_HERE');
     });
 
     it('Given the CA down, Then a certificate the CA issued is RENEW_CA_UNREACHABLE and its folder is unchanged', async () => {
         const down: Topology = { ...t, orgs: t.orgs.map((o) => (o.mspId === ORG ? { ...o, ca: { ...o.ca, port: 1 } } : o)) };
         const app = heldCertificates(t, ORG).find((c) => c.holder === `app1@${D}`)!;
-        const err = await refusal(() =>
+        const err = await rejected(() =>
             renew(down, { mspId: ORG, withinDays: 36_500, holder: `app1@${D}`, fabric: false, restart: false }, say),
         );
         expect(err.code).to.equal('RENEW_CA_UNREACHABLE');
@@ -177,7 +169,7 @@ describe('network:renew', () => {
         const client = caClient(t, ORG);
         await client.revoke(await registrar(t, ORG, client), { id: 'app2', reason: 'keycompromise' });
         const app = heldCertificates(t, ORG).find((c) => c.holder === `app2@${D}`)!;
-        const err = await refusal(() => run({ withinDays: 36_500, holder: `app2@${D}` }));
+        const err = await rejected(() => run({ withinDays: 36_500, holder: `app2@${D}` }));
         expect(err.code).to.equal('RENEW_REFUSED_BY_CA');
         expect(x509(app.certFile).serialNumber).to.equal(app.serial.toUpperCase());
     });
@@ -192,7 +184,7 @@ describe('network:renew', () => {
             const listed = heldCertificates(t, ORG).find((c) => c.holder === `hsm-app@${D}`);
             expect(listed).to.include({ use: 'enrollment', keyFile: '' });
             const before = heldCertificates(t, ORG).map((c) => c.serial);
-            const err = await refusal(() => run({ withinDays: 36_500 }));
+            const err = await rejected(() => run({ withinDays: 36_500 }));
             expect(err.code).to.equal('RENEW_KEY_IN_HSM');
             expect(err.message).to.contain(`hsm-app@${D}`);
             expect(heldCertificates(t, ORG).map((c) => c.serial)).to.deep.equal(before);

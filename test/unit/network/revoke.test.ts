@@ -6,15 +6,7 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import { loadTopology, type Topology } from '../../../network/client/topology';
 import { revoke } from '../../../network/commands/revoke';
-
-async function refusal(run: () => Promise<unknown>): Promise<Error & { code?: string }> {
-    try {
-        await run();
-    } catch (e) {
-        return e as Error & { code?: string };
-    }
-    throw new Error('expected a refusal, none came');
-}
+import { rejected } from '../msp/fixture';
 
 describe('network:revoke refusals', () => {
     let t: Topology;
@@ -29,24 +21,24 @@ describe('network:revoke refusals', () => {
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
     it('Given neither --name nor --crl, Then USAGE', async () => {
-        const err = await refusal(() => revoke(t, { mspId: 'MOHWMSP', fabric: false }, say));
+        const err = await rejected(() => revoke(t, { mspId: 'MOHWMSP', fabric: false }, say));
         expect([err.code, err.message]).to.deep.equal(['USAGE', 'USAGE: revoke needs --name ID (revoked at the CA) or --crl FILE']);
     });
 
     it('Given both --name and --crl, Then USAGE', async () => {
-        const err = await refusal(() => revoke(t, { mspId: 'MOHWMSP', name: 'a', crlFile: 'b', fabric: false }, say));
+        const err = await rejected(() => revoke(t, { mspId: 'MOHWMSP', name: 'a', crlFile: 'b', fabric: false }, say));
         expect(err.code).to.equal('USAGE');
     });
 
     it('Given an org the topology does not know, Then it is refused naming it', async () => {
-        const err = await refusal(() => revoke(t, { mspId: 'NOPEMSP', name: 'a', fabric: false }, say));
+        const err = await rejected(() => revoke(t, { mspId: 'NOPEMSP', name: 'a', fabric: false }, say));
         expect(err.message).to.contain('NOPEMSP');
     });
 
     it('Given a --crl file that Go x509.ParseCRL cannot read, Then CRL_INVALID, before the orderer is asked', async () => {
         const file = path.join(dir, 'not-a-crl.pem');
         fs.writeFileSync(file, '-----BEGIN CRL-----\nAAAA\n-----END CRL-----\n');
-        const err = await refusal(() => revoke(t, { mspId: 'MOHWMSP', crlFile: file, fabric: false }, say));
+        const err = await rejected(() => revoke(t, { mspId: 'MOHWMSP', crlFile: file, fabric: false }, say));
         expect(err.code).to.equal('CRL_INVALID');
         expect(err.message).to.match(/^CRL_INVALID: asn1: structure error.*Fabric's MSP would refuse the config/);
     });
