@@ -188,6 +188,21 @@ export function parseArgs(argv: string[]): ConfigArgs {
     return args;
 }
 
+/** A write of `mspId`'s gateway waits for the peers of every other org of the topology, up to waitMs. */
+export function commitScopeOf(topology: Topology, mspId: string, waitMs: number): CommitScope {
+    return {
+        peers: topology.orgs
+            .filter((o) => o.mspId !== mspId)
+            .map((o) => ({
+                mspId: o.mspId,
+                endpoint: `${o.peer.host}:${o.peer.port}`,
+                hostOverride: paths.peerName(topology, o.mspId),
+                tlsRootCertPath: paths.tlsRootCert(topology, o.mspId),
+            })),
+        waitMs,
+    };
+}
+
 export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
     const mspId = args.org ?? env.GATEWAY_ORG;
     if (!mspId) throw new ConfigError('the org is required: --org SeoulMSP (or GATEWAY_ORG)');
@@ -240,17 +255,7 @@ export function loadConfig(args: ConfigArgs, env: NodeJS.ProcessEnv = process.en
             baseDelayMs: intEnv(env, 'GATEWAY_RETRY_BASE_MS', 50, 0),
             maxDelayMs: intEnv(env, 'GATEWAY_RETRY_MAX_MS', 2_000, 0),
         },
-        commitScope: {
-            peers: topology.orgs
-                .filter((o) => o.mspId !== mspId)
-                .map((o) => ({
-                    mspId: o.mspId,
-                    endpoint: `${o.peer.host}:${o.peer.port}`,
-                    hostOverride: paths.peerName(topology, o.mspId),
-                    tlsRootCertPath: paths.tlsRootCert(topology, o.mspId),
-                })),
-            waitMs: intEnv(env, 'GATEWAY_PEER_COMMIT_WAIT_MS', 5_000, 0),
-        },
+        commitScope: commitScopeOf(topology, mspId, intEnv(env, 'GATEWAY_PEER_COMMIT_WAIT_MS', 5_000, 0)),
         bodyLimit: env.GATEWAY_BODY_LIMIT ?? '64kb',
         limits: {
             windowMs: intEnv(env, 'GATEWAY_RATE_WINDOW_MS', DEFAULT_LIMITS.windowMs, 1),

@@ -24,7 +24,6 @@ import {
     Min,
     registerDecorator,
     ValidateNested,
-    validateSync,
 } from 'class-validator';
 import { JSONSchema } from 'class-validator-jsonschema';
 import {
@@ -104,6 +103,7 @@ import {
     type PredicateName,
     type ReasonCode,
     type Service as ServiceShape,
+    validateStrict,
 } from '../../chaincode/model';
 import type { ProblemDocument } from '../errors';
 import type {
@@ -224,7 +224,7 @@ function optionalCopyOf(source: ClassConstructor<object>, name: string): ClassCo
 
 /** The validation errors of a plain value against an answer class, strictly (as the gateway validates requests). */
 export function strictErrors(cls: ClassConstructor<object>, plain: object) {
-    return validateSync(plainToInstance(cls, plain) as object, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+    return validateStrict(plainToInstance(cls, plain) as object);
 }
 
 // ---- the ledger's assets (chaincode/model/assets.ts) ----

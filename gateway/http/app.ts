@@ -105,6 +105,9 @@ export function createApp(deps: AppDeps): GatewayApp {
     app.disable('x-powered-by');
     app.set('trust proxy', false);
     app.set('query parser', 'simple');
+    // No ETag on answers: Express would hash every JSON body (SHA-1) for a header that no client of
+    // a ledger API uses for caching (each answer is read at one block height). Static files keep theirs.
+    app.set('etag', false);
     const routes = v1Routes();
     const openapi = buildOpenApi(routes, { mspId: deps.mspId, version: deps.version ?? '1.0.0', webUis: webUisOf(deps.issuer ?? false) });
     const streams = { open: new Set<EventStream>() };

@@ -3,8 +3,8 @@
 // echoed back (they may be personal data); only paths and constraint messages.
 import 'reflect-metadata';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
-import { JSON_SHAPE_LIMITS, jsonShapeProblem } from '../../chaincode/model';
+import type { ValidationError } from 'class-validator';
+import { JSON_SHAPE_LIMITS, jsonShapeProblem, validateStrict } from '../../chaincode/model';
 import { badRequest, ProblemError, type FieldError } from '../errors';
 
 export type Where = 'body' | 'query' | 'path' | 'header';
@@ -80,7 +80,7 @@ export function validateInto<T extends object>(cls: ClassConstructor<T>, input: 
         }
     }
     const instance = plainToInstance(cls, input, { enableImplicitConversion: where === 'query' || where === 'path' });
-    const errors = validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+    const errors = validateStrict(instance);
     if (errors.length) throw badRequest(flatten(errors, where, []));
     return instance;
 }

@@ -33,18 +33,47 @@ export function isLogLevel(level: unknown): level is LogLevel {
 }
 
 /**
+ * Debug and info lines wait for the end of this turn of the event loop and go out in one write
+ * (a gateway logs one line per request, a peer one per transaction: a write system call each cost
+ * a gateway about 0.05 ms of CPU per request); warnings and errors are written at once, after what
+ * waits, so that nothing is reordered and what a crash says is on disk. What waits is written when
+ * the process exits too (process.exit, a fatal exception); only a SIGKILL can lose it, at most one
+ * turn's info lines.
+ */
+let waiting: string[] = [];
+let scheduled = false;
+function flushStdout(): void {
+    scheduled = false;
+    if (waiting.length === 0) return;
+    const text = waiting.join('');
+    waiting = [];
+    process.stdout.write(text);
+}
+function toStdout(line: string, level: LogLevel): void {
+    waiting.push(`${line}\n`);
+    if (LOG_LEVELS[level] >= LOG_LEVELS.warn) {
+        flushStdout();
+        return;
+    }
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flushStdout);
+}
+process.on('exit', flushStdout);
+
+/**
  * A logger for one process. `base` names it (`node`: the name its log file has) and may add fields
  * every line carries; the level defaults to $LOG_LEVEL, else info.
  */
 export function createLogger(
     base: Record<string, unknown> = {},
     level: LogLevel = isLogLevel(process.env.LOG_LEVEL) ? process.env.LOG_LEVEL : 'info',
-    write: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+    write: (line: string, level: LogLevel) => void = toStdout,
 ): Logger {
     const emit = (l: LogLevel, msg: string, fields?: Record<string, unknown>) => {
         if (LOG_LEVELS[l] < LOG_LEVELS[level]) return;
         const rest = redact({ ...base, ...fields }) as Record<string, unknown>;
-        write(JSON.stringify({ time: new Date().toISOString(), level: l, node: rest.node, msg, ...rest }));
+        write(JSON.stringify({ time: new Date().toISOString(), level: l, node: rest.node, msg, ...rest }), l);
     };
     return {
         debug: (m, f) => emit('debug', m, f),

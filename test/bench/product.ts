@@ -8,21 +8,27 @@
 //      other cards on the ledger (target: flat).
 // Each pair of figures is measured in alternating halves (A, B, B, A) so that drift (a growing ledger,
 // other load on the machine) falls on both sides equally.
-// Run: npm run bench:product [-- --seconds 10 --concurrency 32 --entries 1000,100000 --fill-minutes 10]
+// With --cpu-prof DIR, every node process and the benchmark are profiled (V8's sampling profiler) and
+// the first half of each side of figures 1 and 2 is summarised: where the gateway's CPU goes.
+// Run: npm run bench:product [-- --seconds 10 --concurrency 32 --entries 1000,100000 --fill-minutes 10 --cpu-prof DIR]
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { type Contract, StatusCode } from '@hyperledger/fabric-gateway';
 import { ISSUER_MSP, openGrantedData, type SealedGrantedData, TRANSIENT_RESPONSE_KEY } from '../../chaincode/model';
 import { DeviceKey } from '../../gateway/citizen/device';
 import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../scripts/demo';
+import { commitScopeOf } from '../../gateway/config';
 import { loadAppIdentity } from '../../gateway/fabric/identities';
+import { ChannelPeers } from '../../gateway/fabric/peers';
 import { CHAINCODE_FN as F } from '../../chaincode/surface';
 import { connectAs, type OrgConnection } from '../../network/client/connection';
 import { checkHealth, devnetNodes, type NodeKind, runningPid } from '../../network/devnet/processes';
 import type { Topology } from '../../network/client/topology';
-import { runOnTestNetwork, testNetwork } from '../e2e/network';
+import { runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
+import { profileChildren, profileClock, profileSelf, summariseProfiles, type Window } from './profile';
 
 function flag(name: string, fallback: string): string {
     const i = process.argv.indexOf(`--${name}`);
@@ -128,9 +134,13 @@ interface Measured {
 }
 const rate = (m: Measured) => m.ops / m.seconds;
 
+/** The profiled spans (--cpu-prof): the first half of each side of a pair. */
+const windows: Window[] = [];
+
 /** Runs `op` from `concurrency` loops until the deadline; every op must succeed. */
-async function runFor(seconds: number, concurrency: number, op: () => Promise<void>): Promise<Measured> {
+async function runFor(seconds: number, concurrency: number, op: () => Promise<void>, label?: string): Promise<Measured> {
     const latencies: number[] = [];
+    const from = profileClock();
     const cpu0 = cpuSnapshot();
     const begin = performance.now();
     const deadline = begin + seconds * 1000;
@@ -144,6 +154,7 @@ async function runFor(seconds: number, concurrency: number, op: () => Promise<vo
         }),
     );
     const seconds_ = (performance.now() - begin) / 1000;
+    if (label) windows.push({ label: `${label} (${latencies.length} calls)`, from, to: profileClock() });
     return { ops: latencies.length, seconds: seconds_, latencies, cpu: cpuDiff(cpuSnapshot(), cpu0) };
 }
 
@@ -176,10 +187,16 @@ async function settle(t: Topology): Promise<void> {
 }
 
 /** A and B for `seconds` each, as A, B, B, A halves. */
-async function pair(seconds: number, concurrency: number, a: () => Promise<void>, b: () => Promise<void>): Promise<[Measured, Measured]> {
+async function pair(
+    seconds: number,
+    concurrency: number,
+    a: () => Promise<void>,
+    b: () => Promise<void>,
+    labels?: [string, string],
+): Promise<[Measured, Measured]> {
     const half = seconds / 2;
-    const a1 = await runFor(half, concurrency, a);
-    const b1 = await runFor(half, concurrency, b);
+    const a1 = await runFor(half, concurrency, a, labels?.[0]);
+    const b1 = await runFor(half, concurrency, b, labels?.[1]);
     const b2 = await runFor(half, concurrency, b);
     const a2 = await runFor(half, concurrency, a);
     return [merge(a1, a2), merge(b1, b2)];
@@ -220,13 +237,24 @@ async function main(): Promise<void> {
     const loadBefore = os.loadavg()[0];
     // The gateways (children of the devnet) measure the ledger here, not their per-key rate limit.
     process.env.GATEWAY_RATE_MAX ??= String(1e9);
+    // The folder is emptied first: never the working directory that an empty value would resolve to.
+    const cpuProfDir = process.argv.includes('--cpu-prof') ? flag('cpu-prof', '') : undefined;
+    if (cpuProfDir === '' || cpuProfDir?.startsWith('--')) throw new Error('usage: --cpu-prof DIR (a folder for the profiles)');
+    const cpuProf = cpuProfDir === undefined ? undefined : path.resolve(cpuProfDir);
+    if (cpuProf) {
+        fs.rmSync(cpuProf, { recursive: true, force: true });
+        profileChildren(cpuProf);
+    }
     progress('bringing up the test devnet');
     const { topology } = await testNetwork();
     const t: Topology = topology;
+    const names = new Map<number, string>();
     devnetPids = devnetNodes(t).flatMap((n) => {
         const pid = runningPid(t, n);
+        if (pid) names.set(pid, n.name);
         return pid ? [{ kind: n.kind, pid }] : [];
     });
+    const stopSelfProfile = cpuProf ? await profileSelf(cpuProf) : undefined;
     const run = `${Date.now().toString(36)}${crypto.randomBytes(2).toString('hex')}`;
 
     // ---- apps (the gateway's own provisioning), cards, service, consent ----
@@ -319,6 +347,8 @@ async function main(): Promise<void> {
     const auditApp = loadAppIdentity(t, 'AuditMSP', 'auditor1');
     const directAudit: OrgConnection = connectAs(t, 'AuditMSP', 'auditor1', { signer: auditApp.signer, hash: auditApp.hash });
     const auditCc = directAudit.gateway.getNetwork(t.channel).getContract('citizencard');
+    // The other orgs' peers, waited for after a write as MOHW's gateway waits for them (its default wait).
+    const otherPeers = new ChannelPeers(commitScopeOf(t, 'MOHWMSP', 5_000), direct.identity);
 
     // ---- the operations ----
     const accessBody = { cardId: benchCard, serviceId, purpose, items: ['name'], predicates: [], consentId };
@@ -347,9 +377,18 @@ async function main(): Promise<void> {
         if (r.decision !== 'GRANTED') throw new Error(`BENCH_FAILED: access request ${r.decision}`);
         if (!r.data) count(restDataErrors, r.dataError?.code ?? 'NO_DATA');
     };
-    /** What POST /v1/access-requests does, with the client library alone: commit the decision, then read the granted items from Seoul's peer. */
+    /**
+     * What POST /v1/access-requests does, with the client library alone: commit the decision, wait
+     * until the other orgs' peers have committed it too (each peer's CommitStatus, as the gateway's
+     * read-after-write, gateway/fabric/peers.ts), then read the granted items from Seoul's peer.
+     */
     const directAccessWithData = async () => {
-        const d = json<{ accessId: string; decision: string }>(await submitValid(cc, F.requestAccess, [accessArg]));
+        const tx = await cc.submitAsync(F.requestAccess, { arguments: [accessArg] });
+        const status = await tx.getStatus();
+        if (status.code !== StatusCode.VALID)
+            throw new Error(`BENCH_FAILED: RequestAccess ${status.transactionId} committed as ${status.code}`);
+        await otherPeers.committedEverywhere(tx.getBytes(), status.transactionId);
+        const d = json<{ accessId: string; decision: string }>(tx.getResult());
         entriesOnLedger++;
         if (d.decision !== 'GRANTED') throw new Error(`BENCH_FAILED: RequestAccess ${d.decision}`);
         const key = crypto.randomBytes(32);
@@ -467,11 +506,20 @@ async function main(): Promise<void> {
     await warm(50, concurrency, directAccessSubmit);
     await warm(50, concurrency, fixturePut);
     progress(`figure 1: GET /v1/cards/{id} vs GetCard evaluate, ${seconds} s each`);
-    const [evalRest, evalDirect] = await pair(seconds, concurrency, restGetCard, directGetCard);
+    const [evalRest, evalDirect] = await pair(seconds, concurrency, restGetCard, directGetCard, [
+        'GET /v1/cards/{id} (REST)',
+        'GetCard evaluate (direct)',
+    ]);
     progress(`figure 1: POST /v1/access-requests vs RequestAccess + ReadGrantedData, ${seconds} s each`);
-    const [accRest, accDirect] = await pair(seconds, concurrency, restAccess, directAccessWithData);
+    const [accRest, accDirect] = await pair(seconds, concurrency, restAccess, directAccessWithData, [
+        'POST /v1/access-requests (REST)',
+        'RequestAccess + ReadGrantedData (direct)',
+    ]);
     progress(`figure 2: RequestAccess vs fixture Put, ${seconds} s each`);
-    const [reqAccess, put] = await pair(seconds, concurrency, directAccessSubmit, fixturePut);
+    const [reqAccess, put] = await pair(seconds, concurrency, directAccessSubmit, fixturePut, [
+        'RequestAccess (direct)',
+        'fixture Put (direct)',
+    ]);
 
     // ---- figure 3, further points ----
     const fillEnd = fillBudgetEnd();
@@ -565,6 +613,18 @@ async function main(): Promise<void> {
     log(cpuRow('RequestAccess + ReadGrantedData (direct)', accDirect));
     log(cpuRow('RequestAccess (direct)', reqAccess));
     log(cpuRow('fixture Put (direct)', put));
+    // What the REST gateway adds to a call: its process's CPU and its client's, over the direct
+    // client's own (fabric-gateway's work is in both); the network's extra work is shown apart.
+    const perCall = (m: Measured, groups: CpuGroup[]) => groups.reduce((a, g) => a + m.cpu[g] / m.ops, 0);
+    const added = (rest: Measured, direct: Measured, goal: number, name: string) => {
+        const gw = perCall(rest, ['client', 'gateway']) - perCall(direct, ['client', 'gateway']);
+        const network = perCall(rest, ['peer', 'chaincode', 'orderer']) - perCall(direct, ['peer', 'chaincode', 'orderer']);
+        log(
+            `   the gateway adds ${fmt(gw, 2)} ms of CPU per ${name} over the direct client (goal <= ${goal} ms: ${gw <= goal ? 'met' : 'NOT met'}); the network ${network >= 0 ? '+' : ''}${fmt(network, 2)} ms`,
+        );
+    };
+    added(evalRest, evalDirect, 0.5, 'read');
+    added(accRest, accDirect, 1, 'access request');
     log('');
     log("3. one card's access log, first page (20 entries), one lookup at a time                            target: flat");
     const w3 = [30, 10, 10, 10, 12, 12, 12, 14];
@@ -613,6 +673,14 @@ async function main(): Promise<void> {
     );
     direct.close();
     directAudit.close();
+    otherPeers.close();
+    if (cpuProf) {
+        // The profiles are written as the processes exit.
+        await stopSelfProfile?.();
+        await stopTestNetwork();
+        log('');
+        log(summariseProfiles(cpuProf, names, windows));
+    }
 }
 
 runOnTestNetwork(main);

@@ -13,7 +13,8 @@ import {
     signDocument,
     verifyDeviceSignature,
 } from '../../../chaincode/model/signed.js';
-import { parseArgs } from '../../../chaincode/model/validate.js';
+import { getMetadataStorage, IsInt, IsString } from 'class-validator';
+import { parseArgs, validateStrict } from '../../../chaincode/model/validate.js';
 import { codePoints, isCalendarDate, isInstant } from '../../../chaincode/model/formats.js';
 import { ListAccessByCallerArgs, PersonalDataDto } from '../../../chaincode/model/dto.js';
 import { DATA_ITEMS } from '../../../chaincode/model/vocabulary.js';
@@ -68,6 +69,39 @@ describe('chaincode model (shared with the gateway)', () => {
     });
 
     describe('parseArgs and error codes', () => {
+        it("Given rules read once, When a rule is added to a class or a subclass is declared later, Then validation uses the new rules (the rules' memo is forgotten)", () => {
+            class Late {
+                @IsString()
+                a!: string;
+                b?: unknown;
+            }
+            const late = Object.assign(new Late(), { a: 'x', b: 'y' });
+            // b has no rule yet: refused as unknown, twice alike (the second answer from the memo).
+            const first = validateStrict(late).map((e) => Object.keys(e.constraints ?? {}));
+            expect(first).to.deep.equal([['whitelistValidation']]);
+            expect(validateStrict(late).map((e) => Object.keys(e.constraints ?? {}))).to.deep.equal(first);
+            IsString()(Late.prototype, 'b');
+            expect(validateStrict(late)).to.deep.equal([]);
+            class Later extends Late {
+                @IsInt()
+                c!: number;
+            }
+            const later = Object.assign(new Later(), { a: 1, b: 'y', c: 'z' });
+            expect(
+                validateStrict(later)
+                    .map((e) => `${e.property}:${Object.keys(e.constraints ?? {}).join()}`)
+                    .sort(),
+            ).to.deep.equal(['a:isString', 'c:isInt']);
+        });
+
+        it('Given the memo, When a caller tries to change the rules it was given, Then that throws and the next validation is unchanged', () => {
+            validateStrict(Object.assign(new RequestAccessArgs(), {}));
+            const rules = getMetadataStorage().getTargetValidationMetadatas(RequestAccessArgs, '', false, false);
+            expect(Object.isFrozen(rules)).to.equal(true);
+            expect(() => (rules as unknown[]).push({})).to.throw(TypeError);
+            expect(() => parseArgs(RequestAccessArgs, { cardId: 'x', name: 'Kim Minji' })).to.throw(/name: whitelistValidation/);
+        });
+
         it('refuses unknown members, wrong types and non-objects with INVALID_ARGUMENT naming properties only', () => {
             expect(() => parseArgs(RequestAccessArgs, { cardId: 'x', name: 'Kim Minji' })).to.throw(
                 ChaincodeError,

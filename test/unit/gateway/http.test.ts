@@ -654,5 +654,14 @@ describe('gateway HTTP', () => {
             expect(res.headers['x-content-type-options']).to.equal('nosniff');
             expect(res.headers).not.to.have.property('x-powered-by');
         });
+
+        it('answers JSON without an ETag (no body hashed for a header no client caches by)', async () => {
+            f.fabric.script = () => ({ cardId: 'card-0001', status: 'ACTIVE' });
+            const res = await request(f.gw.app).get('/v1/cards/card-0001').set(f.auth('welfare-app'));
+            expect(res.status, JSON.stringify(res.body)).to.equal(200);
+            expect(res.headers).not.to.have.property('etag');
+            const health = await request(f.gw.app).get('/healthz');
+            expect(health.headers).not.to.have.property('etag');
+        });
     });
 });

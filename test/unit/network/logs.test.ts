@@ -29,6 +29,35 @@ describe('logs', () => {
         expect(lines.join('\n')).not.to.match(/Kim|Bearer/);
     });
 
+    it('Given info lines, a warning and then a fatal exception, Then the process wrote every line once, in order, the info lines of one turn in one write', () => {
+        const logger = require.resolve('../../../network/client/logger');
+        // Counts the writes to stdout: the three info lines of the first turn go out in one.
+        const script = `
+            const writes = [];
+            const write = process.stdout.write.bind(process.stdout);
+            process.stdout.write = (chunk, ...rest) => { writes.push(String(chunk).split('\\n').length - 1); return write(chunk, ...rest); };
+            const { createLogger } = require(${JSON.stringify(logger)});
+            const log = createLogger({ node: 'n' }, 'info');
+            log.info('a'); log.info('b'); log.info('c');
+            setImmediate(() => {
+                log.info('d');
+                log.warn('e');
+                log.info('f');
+                process.stderr.write(JSON.stringify(writes) + '\\n');
+                throw new Error('boom');
+            });`;
+        const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+        expect(run.status).to.equal(1);
+        const msgs = run.stdout
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l).msg);
+        expect(msgs).to.deep.equal(['a', 'b', 'c', 'd', 'e', 'f']);
+        // a, b, c in one write; d and e at the warning; f at exit.
+        expect(run.stderr.split('\n')[0]).to.equal('[3,2]');
+        expect(run.stderr).to.contain('boom');
+    });
+
     it('Given a debug event below the level, Then nothing is written', () => {
         const lines: string[] = [];
         createLogger({ node: 'x' }, 'warn', (l) => lines.push(l)).info('ignored');

@@ -104,6 +104,7 @@ describe('topology: chaincode servers given as a Node module or as a command', (
             CHAINCODE_TLS_KEY: path.join(paths.chaincodeServerTlsDir(t, 'MOISMSP', 'asset-go'), 'server.key'),
             CHAINCODE_CLIENT_CA_CERT: path.join(paths.chaincodeServerTlsDir(t, 'MOISMSP', 'asset-go'), 'ca.crt'),
             CORE_PEER_LOCALMSPID: 'MOISMSP',
+            CORE_CHAINCODE_LOGGING_LEVEL: node.env.CORE_CHAINCODE_LOGGING_LEVEL,
         });
         const plain = loadTopology(
             variant((d) => d.chaincodes.push({ name: 'asset-go', version: '1.0', sequence: 1, server: { ...GO_SERVER, tls: false } })),
@@ -117,6 +118,20 @@ describe('topology: chaincode servers given as a Node module or as a command', (
         const at = node0.command.indexOf('--module-path');
         expect(node0.command.slice(at, at + 2)).to.deep.equal(['--module-path', path.join(REPO_ROOT, 'chaincode')]);
         expect(node0.command).to.include('--chaincode-tls-client-cacert-file');
+    });
+
+    it("Given no CORE_CHAINCODE_LOGGING_LEVEL, When a chaincode server's environment is made, Then it logs warnings only; Given one, Then it is passed on", () => {
+        const t = loadTopology(variant(() => undefined));
+        const was = process.env.CORE_CHAINCODE_LOGGING_LEVEL;
+        try {
+            delete process.env.CORE_CHAINCODE_LOGGING_LEVEL;
+            expect(chaincodeNode(t, t.chaincodes[0], t.orgs[0]).env.CORE_CHAINCODE_LOGGING_LEVEL).to.equal('WARNING');
+            process.env.CORE_CHAINCODE_LOGGING_LEVEL = 'DEBUG';
+            expect(chaincodeNode(t, t.chaincodes[0], t.orgs[0]).env.CORE_CHAINCODE_LOGGING_LEVEL).to.equal('DEBUG');
+        } finally {
+            if (was === undefined) delete process.env.CORE_CHAINCODE_LOGGING_LEVEL;
+            else process.env.CORE_CHAINCODE_LOGGING_LEVEL = was;
+        }
     });
 
     it('Given a command server, Then its package id is computed as a Node server’s: from its org’s ccaas package (label, address)', () => {
