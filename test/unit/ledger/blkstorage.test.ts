@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import { blockHeaderHash } from '../../../network/devnet/common/protoutil';
 import { BlockStore, BlockStoreError } from '../../../network/devnet/common/ledger/blkstorage';
+import { TxIdFilter } from '../../../network/devnet/common/ledger/txidfilter';
 import { exitOf } from '../../deadline';
 import { chain, nextBlock } from './blocks';
 
@@ -63,6 +64,43 @@ describe('BlockStore (blkstorage)', () => {
         await store.append(b1);
         expect(await store.getTxLocation('dup')).to.deep.equal({ blockNumber: 0, txNumber: 0, validationCode: 0 });
         await store.close();
+    });
+
+    it('given a reopened store, when duplicate tx ids come right after the open (its ids perhaps not read back yet) and later, then the first transaction keeps the index entry', async () => {
+        const store = await BlockStore.open(dir);
+        const b0 = nextBlock(undefined, ['dup', 'x']);
+        await store.append(b0);
+        await store.close();
+        // Right after open: the background read of the index has not finished; LevelDB answers.
+        const again = await BlockStore.open(dir);
+        const b1 = nextBlock(b0, ['dup', 'y'], [30, 0]);
+        await again.append(b1);
+        expect(await again.getTxLocation('dup')).to.deep.equal({ blockNumber: 0, txNumber: 0, validationCode: 0 });
+        expect(await again.getTxLocation('x')).to.deep.equal({ blockNumber: 0, txNumber: 1, validationCode: 0 });
+        // Later, with the filter complete.
+        await new Promise((r) => setTimeout(r, 50));
+        await again.append(nextBlock(b1, ['x', 'z'], [30, 0]));
+        expect(await again.getTxLocation('x')).to.deep.equal({ blockNumber: 0, txNumber: 1, validationCode: 0 });
+        expect(await again.getTxLocation('y')).to.deep.equal({ blockNumber: 1, txNumber: 1, validationCode: 0 });
+        expect(await again.getTxLocation('z')).to.deep.equal({ blockNumber: 2, txNumber: 1, validationCode: 0 });
+        expect(await again.getTxLocation('never')).to.equal(undefined);
+        await again.close();
+    });
+
+    it('TxIdFilter: never forgets an id, grows by layers past its capacity, and says "maybe" for about 1 % of absent ids', () => {
+        const filter = new TxIdFilter(1000);
+        const ids = Array.from({ length: 20_000 }, (_, i) => `tx-${i}-${(i * 2654435761) >>> 0}`);
+        for (const id of ids) filter.add(id);
+        expect(ids.every((id) => filter.mightHave(id))).to.equal(true);
+        expect(filter.count).to.equal(20_000);
+        // Layers of 1,000, 2,000, ... 16,000: 31,000 ids of room, about 10 bits each.
+        expect(filter.bytes).to.be.within((31_000 * 10) / 8, (31_000 * 10) / 8 + 5 * 4);
+        let maybe = 0;
+        for (let i = 0; i < 20_000; i++) if (filter.mightHave(`absent-${i}`)) maybe++;
+        // Each of the five layers answers "maybe" for about 1 % (never worse than a few per cent).
+        expect(maybe / 20_000).to.be.below(0.06);
+        const empty = new TxIdFilter();
+        expect(empty.mightHave('anything')).to.equal(false);
     });
 
     it('refuses a block out of order, with a wrong previous hash or a wrong data hash', async () => {

@@ -15,6 +15,7 @@ import * as zlib from 'node:zlib';
 import { common } from '@hyperledger/fabric-protos';
 import { ClassicLevel } from 'classic-level';
 import { blockDataHash, blockHeaderHash, parseEnvelope, transactionsFilter } from '../protoutil';
+import { TxIdFilter } from './txidfilter';
 
 export interface TxLocation {
     blockNumber: number;
@@ -100,11 +101,14 @@ export class BlockStore {
     #recent = new Map<number, Uint8Array>();
     #recentBytes = 0;
     /**
-     * Every indexed transaction id, in memory: the endorser and the validator ask about each new
-     * transaction, and nearly all are absent, which this answers without a LevelDB round trip
-     * (about 100 bytes per transaction; a devnet ledger holds far fewer than millions).
+     * The indexed transaction ids as a Bloom filter (txidfilter.ts): the endorser and the validator
+     * ask about each new transaction, and nearly all are absent, which the filter answers without a
+     * LevelDB round trip, in bounded memory. It is filled from the index in the background after
+     * the store opens (so a peer with a large ledger serves at once); until then LevelDB answers.
      */
-    #txIds = new Set<string>();
+    #txIds = new TxIdFilter();
+    #txIdsComplete = false;
+    #filling: Promise<void> = Promise.resolve();
 
     private constructor(
         readonly dir: string,
@@ -130,6 +134,7 @@ export class BlockStore {
             }
             const store = new BlockStore(dir, fd, db);
             await store.#recover();
+            store.#filling = store.#fillTxIds();
             return store;
         } catch (err) {
             await fd?.close().catch(() => undefined);
@@ -150,7 +155,6 @@ export class BlockStore {
 
     /** Brings the index up to the file, truncating a torn last record. */
     async #recover(): Promise<void> {
-        for await (const key of this.db.keys({ gt: txKey(''), lt: Buffer.from('u') })) this.#txIds.add(key.subarray(1).toString('utf8'));
         const checkpoint = await this.db.get(CHECKPOINT_KEY);
         const [indexedHeight, indexedEnd] = checkpoint ? decodeU64Pair(checkpoint) : [0, 0];
         const size = (await this.fd.stat()).size;
@@ -230,6 +234,24 @@ export class BlockStore {
         }
     }
 
+    /** Reads every indexed id into the filter; ids indexed meanwhile are added by #index as well. */
+    async #fillTxIds(): Promise<void> {
+        try {
+            for await (const key of this.db.keys({ gt: txKey(''), lt: Buffer.from('u') })) {
+                if (this.#closed) return;
+                this.#txIds.add(key.subarray(1).toString('utf8'));
+            }
+            this.#txIdsComplete = true;
+        } catch {
+            // The store closed under the scan, or LevelDB failed: LevelDB keeps answering every question.
+        }
+    }
+
+    /** Whether the store may hold txId: false is certain. */
+    #mayHold(txId: string): boolean {
+        return !this.#txIdsComplete || this.#txIds.mightHave(txId);
+    }
+
     /** Writes the index entries of a block already in the file at `offset`, then advances height. */
     async #index(block: common.Block, bytes: Uint8Array, offset: number): Promise<void> {
         const header = block.getHeader()!;
@@ -252,13 +274,21 @@ export class BlockStore {
                 seen.add(txId);
                 candidates.push([txId, { blockNumber: number, txNumber, validationCode: filter?.[txNumber] ?? 0 }]);
             });
-        // The first transaction with an id keeps the index entry (later ones are DUPLICATE_TXID);
-        // #txIds holds every indexed id, so no LevelDB read is needed to know.
+        // The first transaction with an id keeps the index entry (later ones are DUPLICATE_TXID):
+        // the ids the filter may hold are looked up, in one read; the others are certainly new.
+        const unsure = candidates.filter(([txId]) => this.#mayHold(txId));
+        const indexed = new Set<string>();
+        if (unsure.length > 0) {
+            const found = await this.db.getMany(unsure.map(([txId]) => txKey(txId)));
+            unsure.forEach(([txId], i) => {
+                if (found[i] !== undefined) indexed.add(txId);
+            });
+        }
         const end = offset + RECORD_HEADER + bytes.length;
         const batch = this.db.batch();
         batch.put(numberKey(number), encodeU64Pair(offset, bytes.length));
         batch.put(hashKey(hash), encodeU64Pair(number, 0));
-        for (const [txId, loc] of candidates) if (!this.#txIds.has(txId)) batch.put(txKey(txId), encodeTxLocation(loc));
+        for (const [txId, loc] of candidates) if (!indexed.has(txId)) batch.put(txKey(txId), encodeTxLocation(loc));
         batch.put(CHECKPOINT_KEY, encodeU64Pair(number + 1, end));
         await batch.write();
         for (const [txId] of candidates) this.#txIds.add(txId);
@@ -333,7 +363,7 @@ export class BlockStore {
     }
 
     async getTxLocation(txId: string): Promise<TxLocation | undefined> {
-        if (!txId || !this.#txIds.has(txId)) return undefined;
+        if (!txId || !this.#mayHold(txId)) return undefined;
         const value = await this.db.get(txKey(txId));
         return value ? decodeTxLocation(value) : undefined;
     }
@@ -379,6 +409,7 @@ export class BlockStore {
         const pending = this.#queue;
         this.#closed = true;
         await pending;
+        await this.#filling;
         for (const waiter of this.#waiters) waiter.reject(new BlockStoreError('BLOCKSTORE_CLOSED', `${this.dir} is closed`));
         this.#waiters.clear();
         this.#recent.clear();
