@@ -15,6 +15,7 @@ import { devnetNodes, runningPid } from '../../network/devnet/processes';
 import { paths, type Topology } from '../../network/client/topology';
 import { driver, ownTestNetwork, runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
 import { oldClientRunner, olderNode, type PacedResult } from '../e2e/old-client';
+import { percentile, rssKiB } from './measure';
 import { profileChildren, profileClock, profileSelf, summariseProfiles, type Window } from './profile';
 
 const HELP = `Usage: npm run bench:devnet [-- options]
@@ -58,8 +59,6 @@ function flag(name: string, fallback: string): string {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 && process.argv[i + 1] && !process.argv[i + 1].startsWith('--') ? process.argv[i + 1] : fallback;
 }
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 export interface LevelFigures {
     what: string;
@@ -236,16 +235,6 @@ export async function steps(t: Topology, count: number): Promise<[string, number
 
 /** The machine's load averages (1, 5, 15 min): how much else ran beside the network measured. */
 const loadAverage = (): string => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-
-/** Resident memory of a process in KiB (Linux /proc), 0 when unknown. */
-function rssKiB(pid: number): number {
-    try {
-        const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-        return match ? Number(match[1]) : 0;
-    } catch {
-        return 0;
-    }
-}
 
 const CLOCK_TICKS_PER_MS = 100 / 1000; // USER_HZ: 100 on Linux
 

@@ -25,9 +25,10 @@ import { loadAppIdentity } from '../../gateway/fabric/identities';
 import { ChannelPeers } from '../../gateway/fabric/peers';
 import { CHAINCODE_FN as F } from '../../chaincode/surface';
 import { connectAs, type OrgConnection } from '../../network/client/connection';
-import { checkHealth, devnetNodes, type NodeKind, runningPid } from '../../network/devnet/processes';
+import { devnetNodes, type NodeKind, runningPid } from '../../network/devnet/processes';
 import type { Topology } from '../../network/client/topology';
 import { runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
+import { peersCaughtUp, percentile } from './measure';
 import { profileChildren, profileClock, profileSelf, summariseProfiles, type Window } from './profile';
 
 function flag(name: string, fallback: string): string {
@@ -35,8 +36,6 @@ function flag(name: string, fallback: string): string {
     return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-const percentile = (sorted: number[], p: number) =>
-    sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : Number.NaN;
 const log = (s: string) => console.log(s);
 const progress = (s: string) => process.stderr.write(`  [${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)} %`;
@@ -167,16 +166,7 @@ const merge = (x: Measured, y: Measured): Measured => ({
 
 /** Waits until every peer has the same height twice in a row (the peers have caught up), at most a minute. */
 async function settle(t: Topology): Promise<void> {
-    const peers = devnetNodes(t).filter((n) => n.kind === 'peer');
-    let last = '';
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-        const heights = (await Promise.all(peers.map(checkHealth))).map((h) => h.height);
-        const now = heights.join(',');
-        if (now === last && heights.every((h) => h === heights[0])) break;
-        last = now;
-        await new Promise((r) => setTimeout(r, 1000));
-    }
+    await peersCaughtUp(t);
     // Then until the machine is quiet (background work after a burst of writes, e.g. LevelDB compaction), at most a minute.
     for (let i = 0; i < 60; i++) {
         const a = cpuSnapshot();

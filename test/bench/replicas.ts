@@ -16,6 +16,7 @@ import { provisionApp } from '../../gateway/admin';
 import { basicPensionServiceBody } from '../../scripts/demo';
 import { type GatewayProcess, startGatewayProcess } from '../e2e/replica';
 import { runOnTestNetwork, testNetwork } from '../e2e/network';
+import { percentile } from './measure';
 import { postgresMissing, startPostgres } from '../postgres';
 
 const ORG = 'MOISMSP';
@@ -25,8 +26,6 @@ function flag(name: string, fallback: string): string {
     return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 }
 
-const percentile = (sorted: number[], p: number) =>
-    sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : Number.NaN;
 const progress = (s: string) => process.stderr.write(`  [${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
 interface Sample {

@@ -20,10 +20,11 @@ import { CHAINCODE_FN as F } from '../../chaincode/surface';
 import { DeviceKey } from '../../gateway/citizen/device';
 import { loadAppIdentity } from '../../gateway/fabric/identities';
 import { connectAs } from '../../network/client/connection';
-import { paths, type Topology } from '../../network/client/topology';
-import { checkHealth, devnetNodes, runningPid, startNode, stopNode, waitHealthy } from '../../network/devnet/processes';
+import { paths } from '../../network/client/topology';
+import { devnetNodes, runningPid, startNode, stopNode, waitHealthy } from '../../network/devnet/processes';
 import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../scripts/demo';
 import { runOnTestNetwork, testNetwork } from '../e2e/network';
+import { peersCaughtUp, percentile, rssKiB } from './measure';
 
 const HELP = `Usage: npm run bench:scale [-- options]
 
@@ -58,10 +59,12 @@ function positive(name: string, fallback: string): number {
     return n;
 }
 
-const percentile = (values: number[], p: number) => {
-    const s = [...values].sort((a, b) => a - b);
-    return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : Number.NaN;
-};
+/** The p-th percentile of values in any order. */
+const percentileOf = (values: number[], p: number) =>
+    percentile(
+        [...values].sort((a, b) => a - b),
+        p,
+    );
 
 /** Bytes of the files under dir (a peer's ledger). */
 function diskBytes(dir: string): number {
@@ -72,11 +75,7 @@ function diskBytes(dir: string): number {
     return total;
 }
 
-function rssMiB(pid: number | undefined): number {
-    if (!pid) return Number.NaN;
-    const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : Number.NaN;
-}
+const rssMiB = (pid: number | undefined): number => (pid ? rssKiB(pid) / 1024 : Number.NaN);
 
 async function submitValid(contract: Contract, fn: string, arg: object): Promise<void> {
     const tx = await contract.submitAsync(fn, { arguments: [JSON.stringify(arg)] });
@@ -97,20 +96,6 @@ async function repeat(count: number, concurrency: number, deadline: number, op: 
         }),
     );
     return done;
-}
-
-/** Until every peer has the same height twice in a row, at most a minute. */
-async function caughtUp(t: Topology): Promise<number> {
-    const peers = devnetNodes(t).filter((n) => n.kind === 'peer');
-    let last = '';
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-        const heights = (await Promise.all(peers.map(checkHealth))).map((h) => h.height ?? -1);
-        const now = heights.join(',');
-        if ((now === last && heights.every((h) => h === heights[0])) || Date.now() > deadline) return heights[0];
-        last = now;
-        await new Promise((r) => setTimeout(r, 1000));
-    }
 }
 
 interface Point {
@@ -208,7 +193,7 @@ async function main(): Promise<void> {
                 `${entries - before} entries in ${fmt(seconds)} s (${fmt((entries - before) / seconds)} tx/s, ${concurrency} in flight)`,
             );
         }
-        const height = await caughtUp(t);
+        const height = await peersCaughtUp(t);
         progress(`measuring at ${entries.toLocaleString('en-US')} entries (height ${height})`);
         const pageArg = JSON.stringify({ cardId: lookupCard, pageSize: 20, bookmark: '' });
         const lookups: number[] = [];
@@ -273,7 +258,7 @@ async function main(): Promise<void> {
         .submitAsync('Put', { arguments: ['scale-restart', run] });
     if ((await written.getStatus()).code !== StatusCode.VALID)
         throw new Error('BENCH_FAILED: the fixture Put before the restart did not commit');
-    await caughtUp(t);
+    await peersCaughtUp(t);
     progress(`restarting ${mois.name}`);
     await stopNode(t, mois);
     const restartBegin = performance.now();
@@ -336,11 +321,11 @@ async function main(): Promise<void> {
                 [
                     p.entries.toLocaleString('en-US'),
                     String(p.height),
-                    fmt(percentile(p.lookups, 50), 2),
-                    fmt(percentile(p.lookups, 99), 2),
+                    fmt(percentileOf(p.lookups, 50), 2),
+                    fmt(percentileOf(p.lookups, 99), 2),
                     String(p.lookups.length),
-                    fmt(percentile(p.pages, 50), 2),
-                    fmt(percentile(p.pages, 99), 2),
+                    fmt(percentileOf(p.pages, 50), 2),
+                    fmt(percentileOf(p.pages, 99), 2),
                     String(p.records),
                     p.peers.map((x) => fmt(x.diskMiB, 0)).join('/'),
                     p.peers.map((x) => fmt(x.rssMiB, 0)).join('/'),
@@ -354,7 +339,7 @@ async function main(): Promise<void> {
     );
     if (points.length > 1) {
         const [first, last] = [points[0], points[points.length - 1]];
-        const ratio = percentile(last.lookups, 99) / percentile(first.lookups, 99);
+        const ratio = percentileOf(last.lookups, 99) / percentileOf(first.lookups, 99);
         say(
             `card lookup p99 at ${last.entries.toLocaleString('en-US')} / at ${first.entries.toLocaleString('en-US')} entries: ${fmt(ratio, 2)} (goal <= 2: ${ratio <= 2 ? 'met' : 'NOT met'})`,
         );

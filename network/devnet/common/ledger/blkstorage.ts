@@ -291,7 +291,8 @@ export class BlockStore {
         for (const [txId, loc] of candidates) if (!indexed.has(txId)) batch.put(txKey(txId), encodeTxLocation(loc));
         batch.put(CHECKPOINT_KEY, encodeU64Pair(number + 1, end));
         await batch.write();
-        for (const [txId] of candidates) this.#txIds.add(txId);
+        // An id already indexed is in the filter already (or in the index the background fill reads).
+        for (const [txId] of candidates) if (!indexed.has(txId)) this.#txIds.add(txId);
         this.#height = number + 1;
         this.#lastHash = hash;
         this.#end = end;

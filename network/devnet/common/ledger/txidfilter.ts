@@ -26,6 +26,12 @@ function fnv1a(s: string, seed: number): number {
     return h;
 }
 
+/** The two hashes of an id (the second odd, so that the probes differ). */
+const hashes = (id: string): [number, number] => [fnv1a(id, 0x811c9dc5), fnv1a(id, 0x9747b28c) | 1];
+
+/** The bit of probe i in a layer of `size` bits: double hashing, h1 + i * h2. */
+const probe = (h1: number, h2: number, i: number, size: number): number => ((h1 + Math.imul(i, h2)) >>> 0) % size;
+
 export class TxIdFilter {
     readonly #layers: Layer[] = [];
 
@@ -56,11 +62,9 @@ export class TxIdFilter {
             this.#grow();
             layer = this.#layers[this.#layers.length - 1];
         }
-        const h1 = fnv1a(id, 0x811c9dc5);
-        const h2 = fnv1a(id, 0x9747b28c) | 1;
+        const [h1, h2] = hashes(id);
         for (let i = 0; i < PROBES; i++) {
-            const bit = (h1 + Math.imul(i, h2)) >>> 0;
-            const at = bit % layer.size;
+            const at = probe(h1, h2, i, layer.size);
             layer.bits[at >>> 5] |= 1 << (at & 31);
         }
         layer.count++;
@@ -68,12 +72,11 @@ export class TxIdFilter {
 
     /** False: the id was never added. True: it may have been. */
     mightHave(id: string): boolean {
-        const h1 = fnv1a(id, 0x811c9dc5);
-        const h2 = fnv1a(id, 0x9747b28c) | 1;
+        const [h1, h2] = hashes(id);
         for (const layer of this.#layers) {
             let all = true;
             for (let i = 0; i < PROBES && all; i++) {
-                const at = ((h1 + Math.imul(i, h2)) >>> 0) % layer.size;
+                const at = probe(h1, h2, i, layer.size);
                 all = (layer.bits[at >>> 5] & (1 << (at & 31))) !== 0;
             }
             if (all) return true;

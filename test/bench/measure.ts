@@ -1,0 +1,36 @@
+// What the benchmarks measure alike: percentiles, a process's resident memory, and the moment the
+// devnet's peers have caught up with each other.
+import * as fs from 'node:fs';
+import type { Topology } from '../../network/client/topology';
+import { checkHealth, devnetNodes } from '../../network/devnet/processes';
+
+/** The p-th percentile of ascending values (NaN when there are none). */
+export const percentile = (sorted: number[], p: number): number =>
+    sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : Number.NaN;
+
+/** Resident memory of a process in KiB (Linux /proc), 0 when unknown. */
+export function rssKiB(pid: number): number {
+    try {
+        const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+        return match ? Number(match[1]) : 0;
+    } catch {
+        return 0;
+    }
+}
+
+/**
+ * Waits until every peer has the same height twice in a row (the peers have caught up), at most
+ * timeoutMs; resolves with the first peer's height then.
+ */
+export async function peersCaughtUp(t: Topology, timeoutMs = 60_000): Promise<number> {
+    const peers = devnetNodes(t).filter((n) => n.kind === 'peer');
+    let last = '';
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const heights = (await Promise.all(peers.map(checkHealth))).map((h) => h.height ?? -1);
+        const now = heights.join(',');
+        if ((now === last && heights.every((h) => h === heights[0])) || Date.now() > deadline) return heights[0];
+        last = now;
+        await new Promise((r) => setTimeout(r, 1000));
+    }
+}
