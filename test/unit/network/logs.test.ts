@@ -193,6 +193,49 @@ describe('chaincode server output', () => {
         expect(withoutColour(Buffer.from('\u001b[31merror\u001b[39m x'))).to.equal('error x');
     });
 
+    it("Given fabric-shim's logger under the preload, When a line is below CORE_CHAINCODE_LOGGING_LEVEL, Then winston does not format it, and the lines at or above the level are written as before", () => {
+        const t = loadTopology();
+        const node = chaincodeNode(t, t.chaincodes[0], t.orgs[0]);
+        const preload = node.command[node.command.indexOf('--require') + 1];
+        // A getter on the line counts every time winston's formats read it.
+        const script = `
+            const logger = require('fabric-shim/lib/logger').getLogger('lib/handler.js');
+            let reads = 0;
+            const line = (message) => Object.defineProperty({ message }, 'probe', { enumerable: true, configurable: true, get: () => ++reads });
+            logger.debug(line('a debug line'));
+            logger.info(line('an info line'));
+            const hidden = reads;
+            logger.warn(line('a warning'));
+            logger.error(line('an error'));
+            require('fabric-shim/lib/logger').setLevel('DEBUG');
+            logger.debug(line('debug after setLevel'));
+            process.stderr.write('reads ' + hidden + ' ' + reads + '\\n');`;
+        const run = (args: string[]) =>
+            spawnSync(process.execPath, [...args, '-e', script], {
+                encoding: 'utf8',
+                cwd: t.root,
+                env: { ...process.env, NO_COLOR: '1', CORE_CHAINCODE_LOGGING_LEVEL: 'WARNING' },
+            });
+        const without = run([]);
+        const withPreload = run(['--require', preload]);
+        for (const r of [without, withPreload]) {
+            expect(r.status, r.stderr).to.equal(0);
+            expect(r.stdout + r.stderr)
+                .to.not.include('a debug line')
+                .and.not.include('an info line');
+            expect(r.stdout + r.stderr)
+                .to.include('a warning')
+                .and.include('an error')
+                .and.include('debug after setLevel');
+        }
+        const reads = (r: { stderr: string }) => /reads (\d+) (\d+)/.exec(r.stderr)!.slice(1).map(Number);
+        const [hiddenWithout] = reads(without);
+        const [hiddenWith, allWith] = reads(withPreload);
+        expect(hiddenWithout, 'winston alone formats the lines it then drops').to.be.greaterThan(0);
+        expect(hiddenWith, 'with the preload, the dropped lines are not formatted').to.equal(0);
+        expect(allWith, 'the written lines are formatted').to.be.greaterThan(0);
+    });
+
     it("Given a chaincode server's start (fabric-shim's ChaincodeServer on grpc-js), Then grpc-js's start() deprecation is not printed, other warnings are", () => {
         const t = loadTopology();
         const node = chaincodeNode(t, t.chaincodes[0], t.orgs[0]);
