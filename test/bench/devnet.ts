@@ -69,6 +69,8 @@ export interface LevelFigures {
     p99: number;
     /** CPU milliseconds per completed call, by kind of node (when the node processes are known). */
     cpuPerCall?: Map<string, number>;
+    /** Ms per call that each kind's threads spent runnable, waiting for a core (/proc/<pid>/task/<tid>/schedstat). */
+    waitPerCall?: Map<string, number>;
     /** When it ran, on the clock of CPU profiles. */
     window: Window;
     /** The machine's CPUs busy meanwhile (user, system, interrupts; /proc/stat), 0 to 1. */
@@ -82,8 +84,11 @@ function machineJiffies(): { busy: number; total: number } {
     return { busy: user + nice + system + irq + softirq + steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
 }
 
-/** CPU time (user + system, ms) used so far by each kind of node: robust to other load on the machine. */
-export type CpuSampler = () => Map<string, number>;
+/**
+ * By kind of node, so far: CPU time (user + system, ms), robust to other load on the machine, and
+ * the time their threads were runnable but waiting for a core (ms, the kernel's schedstat).
+ */
+export type CpuSampler = () => { cpu: Map<string, number>; wait: Map<string, number> };
 
 /** Runs `once` with `clients` in flight for `seconds`; figures of the completed calls. */
 async function level(what: string, clients: number, seconds: number, once: () => Promise<void>, cpu?: CpuSampler): Promise<LevelFigures> {
@@ -107,13 +112,18 @@ async function level(what: string, clients: number, seconds: number, once: () =>
     const jiffies = machineJiffies();
     const machineBusy = (jiffies.busy - jiffiesBefore.busy) / Math.max(1, jiffies.total - jiffiesBefore.total);
     let cpuPerCall: Map<string, number> | undefined;
+    let waitPerCall: Map<string, number> | undefined;
     if (cpu && cpuBefore) {
-        cpuPerCall = new Map();
-        for (const [kind, ms] of cpu()) cpuPerCall.set(kind, (ms - (cpuBefore.get(kind) ?? 0)) / Math.max(1, latencies.length));
+        const after = cpu();
+        const perCall = (now: Map<string, number>, before: Map<string, number>) =>
+            new Map([...now].map(([kind, ms]) => [kind, (ms - (before.get(kind) ?? 0)) / Math.max(1, latencies.length)] as const));
+        cpuPerCall = perCall(after.cpu, cpuBefore.cpu);
+        waitPerCall = perCall(after.wait, cpuBefore.wait);
     }
     latencies.sort((a, b) => a - b);
     return {
         cpuPerCall,
+        waitPerCall,
         window,
         machineBusy,
         what,
@@ -238,14 +248,28 @@ const loadAverage = (): string => fs.readFileSync('/proc/loadavg', 'utf8').split
 
 const CLOCK_TICKS_PER_MS = 100 / 1000; // USER_HZ: 100 on Linux
 
-/** CPU ms (utime + stime from /proc/<pid>/stat) of a network's running nodes (the devnet's by default), by kind, and of this process as 'client'. */
+/**
+ * CPU ms (utime + stime from /proc/<pid>/stat) and run-queue wait ms (the second field of each
+ * thread's /proc/<pid>/task/<tid>/schedstat, summed) of a network's running nodes (the devnet's by
+ * default), by kind, and of this process as 'client'.
+ */
 export function devnetCpu(t: Topology, nodes = devnetNodes(t)): CpuSampler {
     return () => {
-        const out = new Map<string, number>();
+        const cpu = new Map<string, number>();
+        const wait = new Map<string, number>();
         const add = (kind: string, pid: number) => {
             try {
                 const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-                out.set(kind, (out.get(kind) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_MS);
+                cpu.set(kind, (cpu.get(kind) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_MS);
+                let waitedNs = 0;
+                for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+                    try {
+                        waitedNs += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+                    } catch {
+                        /* the thread ended */
+                    }
+                }
+                wait.set(kind, (wait.get(kind) ?? 0) + waitedNs / 1e6);
             } catch {
                 /* gone */
             }
@@ -255,7 +279,7 @@ export function devnetCpu(t: Topology, nodes = devnetNodes(t)): CpuSampler {
             if (pid) add(node.kind, pid);
         }
         add('client', process.pid);
-        return out;
+        return { cpu, wait };
     };
 }
 
@@ -279,19 +303,23 @@ export function footprint(t: Topology): { processes: number; rssMiB: number; byK
 }
 
 export function table(figures: LevelFigures[]): string {
-    const cpu = (f: LevelFigures) =>
-        f.cpuPerCall
-            ? `  ${[...f.cpuPerCall]
-                  .sort((a, b) => b[1] - a[1])
-                  .map(([k, ms]) => `${k} ${ms.toFixed(1)}`)
-                  .join(', ')}`
-            : '';
+    const byKind = (perCall: Map<string, number>) =>
+        [...perCall]
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, ms]) => `${k} ${ms.toFixed(1)}`)
+            .join(', ');
+    const cpu = (f: LevelFigures) => (f.cpuPerCall ? `  ${byKind(f.cpuPerCall)}` : '');
     const rows = figures.map(
         (f) =>
             `${f.what.padEnd(9)} ${String(f.clients).padStart(7)}  ${f.perSecond.toFixed(1).padStart(9)}  ${f.p50.toFixed(1).padStart(6)}  ${f.p95.toFixed(1).padStart(6)}  ${f.p99.toFixed(1).padStart(6)}  ${`${(100 * f.machineBusy).toFixed(0)} %`.padStart(7)}${cpu(f)}`,
     );
     const cpuHeader = figures.some((f) => f.cpuPerCall) ? '  CPU ms per call by node kind' : '';
-    return [`call      clients      per s  p50 ms  p95 ms  p99 ms  machine${cpuHeader}`, ...rows].join('\n');
+    const waits = figures.filter((f) => f.waitPerCall).map((f) => `  ${f.what} c=${f.clients}: ${byKind(f.waitPerCall!)}`);
+    return [
+        `call      clients      per s  p50 ms  p95 ms  p99 ms  machine${cpuHeader}`,
+        ...rows,
+        ...(waits.length > 0 ? ['run-queue wait, ms per call by node kind (runnable, waiting for a core: schedstat)', ...waits] : []),
+    ].join('\n');
 }
 
 export interface OldClientFigures {
