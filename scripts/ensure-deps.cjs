@@ -65,7 +65,9 @@ function install(done) {
             'about 15 s with a warm npm cache...',
     );
     const output = [];
-    const child = spawn('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // --prefer-offline: what the npm cache holds is used without asking the registry again (the lock
+    // file's integrity hashes are still checked); what it lacks is downloaded. About 2.5 of 22 s.
+    const child = spawn('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     const read = (chunk) => {
         for (const line of chunk.toString().split('\n')) if (line.trim()) output.push(line);
     };
