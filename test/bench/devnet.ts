@@ -16,7 +16,7 @@ import { paths, type Topology } from '../../network/client/topology';
 import { driver, ownTestNetwork, runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
 import { oldClientRunner, olderNode, type PacedResult } from '../e2e/old-client';
 import { percentile, rssKiB } from './measure';
-import { profileChildren, profileClock, profileSelf, summariseProfiles, type Window } from './profile';
+import { cpuProfFolder, profileChildren, profileClock, profileSelf, summariseProfiles, type Window } from './profile';
 
 const HELP = `Usage: npm run bench:devnet [-- options]
 
@@ -426,14 +426,8 @@ async function main(): Promise<void> {
         progress,
     };
     const plain = process.argv.includes('--chaincode-plain');
-    // The folder is emptied first: never the working directory that an empty value would resolve to.
-    const cpuProfDir = process.argv.includes('--cpu-prof') ? flag('cpu-prof', '') : undefined;
-    if (cpuProfDir === '') throw new Error(`USAGE: --cpu-prof needs a folder\n${HELP}`);
-    const cpuProf = cpuProfDir === undefined ? undefined : path.resolve(cpuProfDir);
-    if (cpuProf) {
-        fs.rmSync(cpuProf, { recursive: true, force: true });
-        profileChildren(path.join(cpuProf, 'devnet'));
-    }
+    const cpuProf = cpuProfFolder(process.argv, HELP);
+    if (cpuProf) profileChildren(path.join(cpuProf, 'devnet'));
     // Its own network for --orgs or --chaincode-plain (stopped at the end, as runOnTestNetwork stops the test network).
     const own = orgCount !== undefined || plain;
     const topology = own

@@ -15,7 +15,6 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { type Contract, StatusCode } from '@hyperledger/fabric-gateway';
 import { ISSUER_MSP, openGrantedData, type SealedGrantedData, TRANSIENT_RESPONSE_KEY } from '../../chaincode/model';
 import { DeviceKey } from '../../gateway/citizen/device';
@@ -29,7 +28,7 @@ import { devnetNodes, type NodeKind, runningPid } from '../../network/devnet/pro
 import type { Topology } from '../../network/client/topology';
 import { runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
 import { peersCaughtUp, percentile } from './measure';
-import { profileChildren, profileClock, profileSelf, summariseProfiles, type Window } from './profile';
+import { cpuProfFolder, profileChildren, profileClock, profileSelf, summariseProfiles, type Window } from './profile';
 
 function flag(name: string, fallback: string): string {
     const i = process.argv.indexOf(`--${name}`);
@@ -227,14 +226,8 @@ async function main(): Promise<void> {
     const loadBefore = os.loadavg()[0];
     // The gateways (children of the devnet) measure the ledger here, not their per-key rate limit.
     process.env.GATEWAY_RATE_MAX ??= String(1e9);
-    // The folder is emptied first: never the working directory that an empty value would resolve to.
-    const cpuProfDir = process.argv.includes('--cpu-prof') ? flag('cpu-prof', '') : undefined;
-    if (cpuProfDir === '' || cpuProfDir?.startsWith('--')) throw new Error('usage: --cpu-prof DIR (a folder for the profiles)');
-    const cpuProf = cpuProfDir === undefined ? undefined : path.resolve(cpuProfDir);
-    if (cpuProf) {
-        fs.rmSync(cpuProf, { recursive: true, force: true });
-        profileChildren(cpuProf);
-    }
+    const cpuProf = cpuProfFolder(process.argv, 'npm run bench:product -- [--cpu-prof DIR] (a folder for the profiles)');
+    if (cpuProf) profileChildren(cpuProf);
     progress('bringing up the test devnet');
     const { topology } = await testNetwork();
     const t: Topology = topology;

@@ -26,6 +26,21 @@ interface CpuProfile {
 }
 
 /**
+ * The folder of `--cpu-prof DIR` in argv, resolved and emptied; undefined without the option. A
+ * missing folder is refused (with `usage`): never the working directory that an empty value would
+ * resolve to.
+ */
+export function cpuProfFolder(argv: string[], usage: string): string | undefined {
+    const i = argv.indexOf('--cpu-prof');
+    if (i < 0) return undefined;
+    const dir = argv[i + 1];
+    if (!dir || dir.startsWith('--')) throw new Error(`USAGE: --cpu-prof needs a folder\n${usage}`);
+    const resolved = path.resolve(dir);
+    fs.rmSync(resolved, { recursive: true, force: true });
+    return resolved;
+}
+
+/**
  * Profiles every node process started from now on (NODE_OPTIONS, inherited by startNode), writing
  * DIR/CPU.*.cpuprofile when each exits; processes that only die of SIGTERM get an exit handler
  * (profile-exit.js) so that their profile is written too.
