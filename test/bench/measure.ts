@@ -1,6 +1,7 @@
-// What the benchmarks measure alike: percentiles, a process's resident memory, and the moment the
-// devnet's peers have caught up with each other.
+// What the benchmarks measure alike: percentiles, a process's resident memory, a transaction that
+// must commit, and the moment the devnet's peers have caught up with each other.
 import * as fs from 'node:fs';
+import { type Contract, StatusCode } from '@hyperledger/fabric-gateway';
 import type { Topology } from '../../network/client/topology';
 import { checkHealth, devnetNodes } from '../../network/devnet/processes';
 
@@ -33,4 +34,12 @@ export async function peersCaughtUp(t: Topology, timeoutMs = 60_000): Promise<nu
         last = now;
         await new Promise((r) => setTimeout(r, 1000));
     }
+}
+
+/** Submits fn(args) and waits for its commit; a transaction not committed VALID fails the benchmark. Its result. */
+export async function submitValid(contract: Contract, fn: string, args: string[]): Promise<Uint8Array> {
+    const tx = await contract.submitAsync(fn, { arguments: args });
+    const status = await tx.getStatus();
+    if (status.code !== StatusCode.VALID) throw new Error(`BENCH_FAILED: ${fn} ${status.transactionId} committed as ${status.code}`);
+    return tx.getResult();
 }

@@ -15,7 +15,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
-import { type Contract, StatusCode } from '@hyperledger/fabric-gateway';
+import { StatusCode } from '@hyperledger/fabric-gateway';
 import { ISSUER_MSP, openGrantedData, type SealedGrantedData, TRANSIENT_RESPONSE_KEY } from '../../chaincode/model';
 import { DeviceKey } from '../../gateway/citizen/device';
 import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../scripts/demo';
@@ -27,7 +27,7 @@ import { connectAs, type OrgConnection } from '../../network/client/connection';
 import { devnetNodes, type NodeKind, runningPid } from '../../network/devnet/processes';
 import type { Topology } from '../../network/client/topology';
 import { runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
-import { peersCaughtUp, percentile } from './measure';
+import { peersCaughtUp, percentile, submitValid } from './measure';
 import { cpuProfFolder, profileChildren, profileClock, profileSelf, summariseProfiles, type Window } from './profile';
 
 function flag(name: string, fallback: string): string {
@@ -202,13 +202,6 @@ async function warm(n: number, concurrency: number, op: () => Promise<void>): Pr
 
 /** One access-log entry per committed RequestAccess, whoever sent it. */
 let entriesOnLedger = 0;
-
-async function submitValid(contract: Contract, fn: string, args: string[]): Promise<Uint8Array> {
-    const tx = await contract.submitAsync(fn, { arguments: args });
-    const status = await tx.getStatus();
-    if (status.code !== StatusCode.VALID) throw new Error(`BENCH_FAILED: ${fn} ${status.transactionId} committed as ${status.code}`);
-    return tx.getResult();
-}
 
 async function main(): Promise<void> {
     const seconds = Number(flag('seconds', '10'));

@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type Contract, StatusCode } from '@hyperledger/fabric-gateway';
+import { StatusCode } from '@hyperledger/fabric-gateway';
 import { CHAINCODE_FN as F } from '../../chaincode/surface';
 import { DeviceKey } from '../../gateway/citizen/device';
 import { loadAppIdentity } from '../../gateway/fabric/identities';
@@ -24,7 +24,7 @@ import { paths } from '../../network/client/topology';
 import { devnetNodes, runningPid, startNode, stopNode, waitHealthy } from '../../network/devnet/processes';
 import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../scripts/demo';
 import { runOnTestNetwork, testNetwork } from '../e2e/network';
-import { peersCaughtUp, percentile, rssKiB } from './measure';
+import { peersCaughtUp, percentile, rssKiB, submitValid } from './measure';
 
 const HELP = `Usage: npm run bench:scale [-- options]
 
@@ -76,12 +76,6 @@ function diskBytes(dir: string): number {
 }
 
 const rssMiB = (pid: number | undefined): number => (pid ? rssKiB(pid) / 1024 : Number.NaN);
-
-async function submitValid(contract: Contract, fn: string, arg: object): Promise<void> {
-    const tx = await contract.submitAsync(fn, { arguments: [JSON.stringify(arg)] });
-    const status = await tx.getStatus();
-    if (status.code !== StatusCode.VALID) throw new Error(`BENCH_FAILED: ${fn} ${status.transactionId} committed as ${status.code}`);
-}
 
 /** `count` calls of `op` from `concurrency` loops, until done or the deadline. */
 async function repeat(count: number, concurrency: number, deadline: number, op: (i: number) => Promise<void>): Promise<number> {
@@ -169,7 +163,9 @@ async function main(): Promise<void> {
     const from = new Date().toISOString();
     // The looked-up card holds 40 entries of its own (two full pages), made first.
     const lookupCard = cards[0];
-    let entries = await repeat(40, 8, Number.POSITIVE_INFINITY, () => submitValid(cc, F.requestAccess, entry(lookupCard)));
+    let entries = await repeat(40, 8, Number.POSITIVE_INFINITY, async () => {
+        await submitValid(cc, F.requestAccess, [JSON.stringify(entry(lookupCard))]);
+    });
     const loadLog: string[] = [];
     const points: Point[] = [];
     const peers = devnetNodes(t).filter((n) => n.kind === 'peer');
@@ -182,7 +178,9 @@ async function main(): Promise<void> {
             const ticker = setInterval(() => progress(`  ${entries.toLocaleString('en-US')} entries`), 30_000);
             try {
                 await repeat(target - entries, concurrency, deadline, async (i) => {
-                    await submitValid(cc, F.requestAccess, entry(cards[1 + ((before + i) % Math.max(1, cards.length - 1))] ?? lookupCard));
+                    await submitValid(cc, F.requestAccess, [
+                        JSON.stringify(entry(cards[1 + ((before + i) % Math.max(1, cards.length - 1))] ?? lookupCard)),
+                    ]);
                     entries++;
                 });
             } finally {
