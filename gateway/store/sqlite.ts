@@ -1,8 +1,10 @@
 // The gateway's embedded database, the default backend: Node's built-in SQLite (node:sqlite) in
 // one file, WAL mode so the admin CLI can add apps while the gateway runs. Its statements are
-// synchronous and each claim is one BEGIN IMMEDIATE transaction, so the asynchronous interface
-// costs the SQLite path only a resolved promise. Rate limits and sessions stay in the process
-// (memory.ts): one gateway process serves one file.
+// synchronous; the request path's writes (idempotency records, checkpoints, secrets, the sweep) are
+// group-committed: those of one turn of the event loop run in one BEGIN IMMEDIATE transaction, each
+// in its own savepoint, and each write's promise settles once that transaction is durable, so
+// concurrent requests share one fsync instead of paying one each. Rate limits and sessions stay in
+// the process (memory.ts): one gateway process serves one file.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -148,10 +150,20 @@ export function transaction<T>(db: Db, fn: () => T, mode: TransactionMode = 'DEF
 
 const isUniqueViolation = (err: unknown): boolean => /UNIQUE constraint failed/.test((err as Error).message ?? '');
 
+interface QueuedWrite {
+    run(): unknown;
+    resolve(value: unknown): void;
+    reject(err: unknown): void;
+}
+
 export class SqliteStore implements GatewayStore {
     readonly kind = 'sqlite';
     readonly where: string;
     readonly #live = { host: os.hostname(), pidAlive };
+    /** Writes waiting for the next group commit (at the end of this turn of the event loop). */
+    #queued: QueuedWrite[] = [];
+    /** Group commits made: each one transaction and, with synchronous = FULL, one fsync. */
+    commits = 0;
 
     constructor(
         readonly db: Db,
@@ -166,6 +178,52 @@ export class SqliteStore implements GatewayStore {
 
     #run(sql: string, ...params: (string | number | bigint | null | Uint8Array)[]): number {
         return Number(prepared(this.db, sql).run(...params).changes);
+    }
+
+    /** Runs `fn` in the next group commit; settles once that commit is durable (or `fn` threw). */
+    #write<T>(fn: () => T): Promise<T> {
+        return new Promise<T>((resolve, reject) => {
+            if (this.#queued.length === 0) setImmediate(() => this.#commit());
+            this.#queued.push({ run: fn, resolve: resolve as (value: unknown) => void, reject });
+        });
+    }
+
+    /**
+     * One transaction for every queued write, each in a savepoint: a write that throws is undone
+     * alone and rejects alone. When the transaction itself is lost (SQLite rolled it back, or the
+     * COMMIT failed), every write of the batch rejects: none of them is durable.
+     */
+    #commit(): void {
+        const batch = this.#queued;
+        this.#queued = [];
+        if (batch.length === 0) return;
+        const outcomes: { ok: boolean; value: unknown }[] = [];
+        try {
+            if (!this.db.isOpen) throw new Error('the gateway database is closed');
+            transaction(
+                this.db,
+                () => {
+                    for (const w of batch) {
+                        try {
+                            outcomes.push({ ok: true, value: transaction(this.db, () => w.run()) });
+                        } catch (err) {
+                            if (!this.db.isTransaction) throw err;
+                            outcomes.push({ ok: false, value: err });
+                        }
+                    }
+                },
+                'IMMEDIATE',
+            );
+            this.commits++;
+        } catch (err) {
+            for (const w of batch) w.reject(err);
+            return;
+        }
+        batch.forEach((w, i) => {
+            const o = outcomes[i] as { ok: boolean; value: unknown };
+            if (o.ok) w.resolve(o.value);
+            else w.reject(o.value);
+        });
     }
 
     // ---- apps ----
@@ -203,107 +261,107 @@ export class SqliteStore implements GatewayStore {
     }
 
     // ---- idempotency ----
-    async claim(c: Claim): Promise<BeginResult> {
-        return this.claimNow(c, Date.now());
-    }
-
-    /** The claim at `now`, synchronous: one BEGIN IMMEDIATE transaction, so one process at a time decides. */
-    claimNow(c: Claim, now: number): BeginResult {
-        return transaction(
-            this.db,
-            () => {
-                // One process per file: a pending record of another owner is an earlier, dead process's.
-                const found = prepared(this.db, 'SELECT * FROM idempotency WHERE app_id = ? AND idem_key = ?').get(c.appId, c.key) as
-                    | Omit<ClaimedRow, 'heartbeat_at' | 'host' | 'pid'>
-                    | undefined;
-                const row: ClaimedRow | undefined = found && { ...found, heartbeat_at: null, host: null, pid: null };
-                const { result, write } = decideClaim(row, c, now, this.#live);
-                if (write === 'insert') {
-                    this.#run(
-                        `INSERT INTO idempotency (app_id, idem_key, request_hash, state, owner, identity, created_at, updated_at)
+    /** One BEGIN IMMEDIATE transaction (the group commit's), so one process at a time decides. */
+    claim(c: Claim): Promise<BeginResult> {
+        return this.#write(() => {
+            const now = Date.now();
+            // One process per file: a pending record of another owner is an earlier, dead process's.
+            const found = prepared(this.db, 'SELECT * FROM idempotency WHERE app_id = ? AND idem_key = ?').get(c.appId, c.key) as
+                | Omit<ClaimedRow, 'heartbeat_at' | 'host' | 'pid'>
+                | undefined;
+            const row: ClaimedRow | undefined = found && { ...found, heartbeat_at: null, host: null, pid: null };
+            const { result, write } = decideClaim(row, c, now, this.#live);
+            if (write === 'insert') {
+                this.#run(
+                    `INSERT INTO idempotency (app_id, idem_key, request_hash, state, owner, identity, created_at, updated_at)
                               VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)`,
-                        c.appId,
-                        c.key,
-                        c.hash,
-                        c.owner,
-                        c.identity,
-                        now,
-                        now,
-                    );
-                } else if (write === 'replace') {
-                    this.#run(
-                        `UPDATE idempotency SET request_hash = ?, state = 'pending', owner = ?, identity = ?, tx_fn = NULL, tx_id = NULL,
+                    c.appId,
+                    c.key,
+                    c.hash,
+                    c.owner,
+                    c.identity,
+                    now,
+                    now,
+                );
+            } else if (write === 'replace') {
+                this.#run(
+                    `UPDATE idempotency SET request_hash = ?, state = 'pending', owner = ?, identity = ?, tx_fn = NULL, tx_id = NULL,
                                 tx_bytes = NULL, tx_result = NULL, status = NULL, response = NULL, created_at = ?, updated_at = ?
                           WHERE app_id = ? AND idem_key = ?`,
-                        c.hash,
-                        c.owner,
-                        c.identity,
-                        now,
-                        now,
-                        c.appId,
-                        c.key,
-                    );
-                } else if (write === 'take-over') {
-                    this.#run(
-                        'UPDATE idempotency SET owner = ?, updated_at = ? WHERE app_id = ? AND idem_key = ?',
-                        c.owner,
-                        now,
-                        c.appId,
-                        c.key,
-                    );
-                }
-                return result;
-            },
-            'IMMEDIATE',
-        );
+                    c.hash,
+                    c.owner,
+                    c.identity,
+                    now,
+                    now,
+                    c.appId,
+                    c.key,
+                );
+            } else if (write === 'take-over') {
+                this.#run(
+                    'UPDATE idempotency SET owner = ?, updated_at = ? WHERE app_id = ? AND idem_key = ?',
+                    c.owner,
+                    now,
+                    c.appId,
+                    c.key,
+                );
+            }
+            return result;
+        });
     }
 
-    async recordPrepared(appId: string, key: string, owner: string, fn: string, tx: PreparedTransaction): Promise<boolean> {
-        return (
-            this.#run(
-                `UPDATE idempotency SET tx_fn = ?, tx_id = ?, tx_bytes = ?, tx_result = ?, updated_at = ?
+    recordPrepared(appId: string, key: string, owner: string, fn: string, tx: PreparedTransaction): Promise<boolean> {
+        return this.#write(
+            () =>
+                this.#run(
+                    `UPDATE idempotency SET tx_fn = ?, tx_id = ?, tx_bytes = ?, tx_result = ?, updated_at = ?
                   WHERE app_id = ? AND idem_key = ? AND owner = ? AND state = 'pending'`,
-                fn,
-                tx.transactionId,
-                tx.bytes,
-                tx.result,
-                Date.now(),
-                appId,
-                key,
-                owner,
-            ) === 1
+                    fn,
+                    tx.transactionId,
+                    tx.bytes,
+                    tx.result,
+                    Date.now(),
+                    appId,
+                    key,
+                    owner,
+                ) === 1,
         );
     }
 
     async complete(appId: string, key: string, owner: string, response: StoredResponse): Promise<void> {
-        this.#run(
-            `UPDATE idempotency SET state = 'done', status = ?, response = ?, tx_bytes = NULL, updated_at = ?
+        await this.#write(() =>
+            this.#run(
+                `UPDATE idempotency SET state = 'done', status = ?, response = ?, tx_bytes = NULL, updated_at = ?
               WHERE app_id = ? AND idem_key = ? AND owner = ? AND state = 'pending'`,
-            response.status,
-            JSON.stringify(response.body),
-            Date.now(),
-            appId,
-            key,
-            owner,
+                response.status,
+                JSON.stringify(response.body),
+                Date.now(),
+                appId,
+                key,
+                owner,
+            ),
         );
     }
 
     async release(appId: string, key: string, owner: string): Promise<void> {
-        this.#run(
-            `DELETE FROM idempotency WHERE app_id = ? AND idem_key = ? AND owner = ? AND state = 'pending' AND tx_id IS NULL`,
-            appId,
-            key,
-            owner,
+        await this.#write(() =>
+            this.#run(
+                `DELETE FROM idempotency WHERE app_id = ? AND idem_key = ? AND owner = ? AND state = 'pending' AND tx_id IS NULL`,
+                appId,
+                key,
+                owner,
+            ),
         );
     }
 
     async abandon(appId: string, key: string, owner: string): Promise<void> {
-        this.#run(
-            `UPDATE idempotency SET owner = '', updated_at = ? WHERE app_id = ? AND idem_key = ? AND owner = ? AND state = 'pending'`,
-            Date.now(),
-            appId,
-            key,
-            owner,
+        await this.#write(() =>
+            this.#run(
+                `UPDATE idempotency SET owner = '', updated_at = ? WHERE app_id = ? AND idem_key = ? AND owner = ? AND state = 'pending'`,
+                Date.now(),
+                appId,
+                key,
+                owner,
+            ),
         );
     }
 
@@ -312,10 +370,12 @@ export class SqliteStore implements GatewayStore {
     async forgetReplica(): Promise<void> {}
 
     // ---- secrets, checkpoints ----
-    async secret(name: string): Promise<Buffer> {
-        this.#run('INSERT OR IGNORE INTO secrets (name, value, created_at) VALUES (?, ?, ?)', name, crypto.randomBytes(32), Date.now());
-        const row = prepared(this.db, 'SELECT value FROM secrets WHERE name = ?').get(name) as { value: Uint8Array };
-        return Buffer.from(row.value);
+    secret(name: string): Promise<Buffer> {
+        return this.#write(() => {
+            this.#run('INSERT OR IGNORE INTO secrets (name, value, created_at) VALUES (?, ?, ?)', name, crypto.randomBytes(32), Date.now());
+            const row = prepared(this.db, 'SELECT value FROM secrets WHERE name = ?').get(name) as { value: Uint8Array };
+            return Buffer.from(row.value);
+        });
     }
 
     async loadCheckpoint(name: string): Promise<Checkpoint | undefined> {
@@ -326,13 +386,15 @@ export class SqliteStore implements GatewayStore {
     }
 
     async saveCheckpoint(name: string, cp: Checkpoint): Promise<void> {
-        this.#run(
-            `INSERT INTO checkpoints (name, block_number, transaction_id, updated_at) VALUES (?, ?, ?, ?)
+        await this.#write(() =>
+            this.#run(
+                `INSERT INTO checkpoints (name, block_number, transaction_id, updated_at) VALUES (?, ?, ?, ?)
               ON CONFLICT(name) DO UPDATE SET block_number = excluded.block_number, transaction_id = excluded.transaction_id, updated_at = excluded.updated_at`,
-            name,
-            cp.blockNumber,
-            cp.transactionId,
-            Date.now(),
+                name,
+                cp.blockNumber,
+                cp.transactionId,
+                Date.now(),
+            ),
         );
     }
 
@@ -345,15 +407,17 @@ export class SqliteStore implements GatewayStore {
         return new ExpiringMap<T>(ttlMs, max);
     }
 
-    async sweep(ttlMs: number, now = Date.now()): Promise<number> {
-        return this.#run(`DELETE FROM idempotency WHERE state = 'done' AND updated_at < ?`, now - ttlMs);
+    sweep(ttlMs: number, now = Date.now()): Promise<number> {
+        return this.#write(() => this.#run(`DELETE FROM idempotency WHERE state = 'done' AND updated_at < ?`, now - ttlMs));
     }
 
     async ping(): Promise<void> {
         prepared(this.db, 'SELECT 1').get();
     }
 
+    /** Commits what is queued, then closes. */
     async close(): Promise<void> {
+        this.#commit();
         this.db.close();
     }
 }

@@ -108,6 +108,65 @@ describe('gateway database (node:sqlite)', () => {
         db.close();
     });
 
+    it('Given writes made in one turn of the event loop, Then they share one commit, in order; a write that throws fails alone; none is visible to another connection before its promise settles', async () => {
+        const file = tmpDbFile();
+        const [store, other] = [SqliteStore.open(file), openDb(file)];
+        try {
+            const claim = (key: string) =>
+                store.claim({ appId: 'app-1', key, hash: 'h', identity: 'welfare', owner: 'me', ttlMs: 60_000, leaseMs: 15_000 });
+            const before = store.commits;
+            const writes = [
+                ...Array.from({ length: 20 }, (_, i) => claim(`key-group-${i}`)),
+                claim('key-group-0'),
+                // JSON.stringify throws on a BigInt: this write fails inside the group.
+                store.complete('app-1', 'key-group-1', 'me', { status: 201, body: { n: 1n } }),
+                store.complete('app-1', 'key-group-2', 'me', { status: 201, body: { ok: true } }),
+            ];
+            const count = () => (other.prepare('SELECT count(*) AS n FROM idempotency').get() as { n: number }).n;
+            expect(count(), 'queued, not yet committed').to.equal(0);
+            const results = await Promise.allSettled(writes);
+            expect(store.commits - before, 'one commit for the whole turn').to.equal(1);
+            expect(results.slice(0, 20).map((r) => r.status === 'fulfilled' && r.value)).to.deep.equal(
+                Array.from({ length: 20 }, () => ({ kind: 'new' })),
+            );
+            expect(results[20], 'the second claim of a key in the same group sees the first').to.deep.equal({
+                status: 'fulfilled',
+                value: { kind: 'in-flight' },
+            });
+            expect(results[21]?.status).to.equal('rejected');
+            expect(results[22]?.status).to.equal('fulfilled');
+            expect(count()).to.equal(20);
+            const states = other
+                .prepare("SELECT idem_key, state FROM idempotency WHERE idem_key IN ('key-group-1', 'key-group-2') ORDER BY idem_key")
+                .all();
+            expect(states.map((r) => r.state)).to.deep.equal(['pending', 'done']);
+            await claim('key-group-late');
+            expect(store.commits - before, 'a later turn commits on its own').to.equal(2);
+        } finally {
+            await store.close();
+            other.close();
+        }
+    });
+
+    it('Given writes queued when the store closes, Then they are committed first; a write after close is refused', async () => {
+        const file = tmpDbFile();
+        const store = SqliteStore.open(file);
+        const saved = store.saveCheckpoint('events', { blockNumber: '7', transactionId: 'tx-7' });
+        await store.close();
+        await saved;
+        const reopened = SqliteStore.open(file);
+        try {
+            expect(await reopened.loadCheckpoint('events')).to.deep.equal({ blockNumber: '7', transactionId: 'tx-7' });
+        } finally {
+            await reopened.close();
+        }
+        let refused: unknown;
+        await store.saveCheckpoint('events', { blockNumber: '8', transactionId: 'tx-8' }).catch((err) => {
+            refused = err;
+        });
+        expect((refused as Error | undefined)?.message).to.equal('the gateway database is closed');
+    });
+
     it('Given a closed database, When closed again, Then nothing happens (as better-sqlite3)', () => {
         const db = openDb(':memory:');
         db.close();
