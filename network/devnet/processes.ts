@@ -233,13 +233,22 @@ export async function waitListening(
 }
 
 /**
- * V8 options of every node process the tooling starts (NODE_OPTIONS; the caller's own come after,
- * and win). V8 grows a process's young generation to 8 MiB and more per semi-space during
- * start-up's allocations (module loading, key generation) and keeps it. 2 MiB semi-spaces save
- * about 8 MiB per node (150 MiB over the 18 nodes of `npm start`); 1 MiB saved 190 MiB but cost
- * about 12 % more peer CPU per transaction in `npm run bench:devnet` (more scavenges).
+ * V8 options of the node processes the tooling starts, by kind (NODE_OPTIONS; the caller's own
+ * come after, and win). V8 grows a process's young generation to 8 MiB and more per semi-space
+ * during start-up's allocations (module loading, key generation) and keeps it. 2 MiB semi-spaces
+ * save about 8 MiB per node (150 MiB over the 18 nodes of `npm start`); 1 MiB saved 190 MiB but
+ * cost about 12 % more peer CPU per transaction in `npm run bench:devnet` (more scavenges). A
+ * gateway allocates the most per request (HTTP, Express, two gRPC clients' calls): with 8 MiB its
+ * CPU per request fell by about 0.1 to 0.2 ms in `npm run bench:product` (docs/benchmarks.md), for
+ * about 8 MiB more RSS per gateway.
  */
-export const NODE_V8_OPTIONS = '--max-semi-space-size=2';
+export const NODE_V8_OPTIONS: Record<NodeKind, string> = {
+    ca: '--max-semi-space-size=2',
+    orderer: '--max-semi-space-size=2',
+    peer: '--max-semi-space-size=2',
+    chaincode: '--max-semi-space-size=2',
+    gateway: '--max-semi-space-size=8',
+};
 
 /** Whether `exe` (a path, or a name on PATH) is an executable file. */
 function isExecutable(exe: string): boolean {
@@ -272,7 +281,7 @@ export function startNode(t: Topology, node: DevnetNode): number {
             ...process.env,
             FORCE_COLOR: '0',
             NO_COLOR: '1',
-            NODE_OPTIONS: [NODE_V8_OPTIONS, process.env.NODE_OPTIONS].filter(Boolean).join(' '),
+            NODE_OPTIONS: [NODE_V8_OPTIONS[node.kind], process.env.NODE_OPTIONS].filter(Boolean).join(' '),
             ...node.env,
             DEVNET_STATE_DIR: t.stateDir,
         },
