@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import * as fs from 'node:fs';
 import { sealJson } from '../../chaincode/model/sealed';
 import { createLogger } from '../../network/client/logger';
+import { NODE_V8_OPTIONS } from '../../network/devnet/processes';
 import { buildFixture, validAccessRequest } from '../unit/gateway/fixture';
 
 function flag(name: string, fallback: string): string {
@@ -117,7 +118,8 @@ async function main(): Promise<void> {
     const logFile = path.join(os.tmpdir(), `bench-gateway-${process.pid}.log`);
     const logFd = fs.openSync(logFile, 'w');
     const child: ChildProcess = fork(__filename, ['--serve'], {
-        execArgv: profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [],
+        // The devnet's V8 options for a gateway (its semi-spaces), as npm start runs one.
+        execArgv: [NODE_V8_OPTIONS.gateway, ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])],
         stdio: ['ignore', logFd, 'inherit', 'ipc'],
     });
     process.on('exit', (code) => {
