@@ -44,6 +44,7 @@ import type {
     Service,
 } from '../model/assets.js';
 import { seoulMonth } from '../model/calendar.js';
+import { canonicalBytes } from '../model/canonical.js';
 import {
     AccessIdArgs,
     ListAccessAsRepresentativeArgs,
@@ -467,9 +468,11 @@ export class AccessContract extends BaseContract {
             entry.breakGlass = { reasonCode: mode.reasonCode, incidentRef: mode.incidentRef };
             if (entry.decision === Decision.GRANTED) entry.breakGlass.reviewId = entry.accessId;
         }
-        await putJson(ctx, compositeKey(ctx, KeyType.ACCESS, [entry.accessId]), entry);
-        await putJson(ctx, compositeKey(ctx, KeyType.ACCESS_BY_CARD, [entry.cardId, entry.timestamp, entry.accessId]), entry);
-        await putJson(ctx, accessByCallerKey(entry.callerMspId, entry.callerDept, entry.timestamp, entry.accessId), entry);
+        // The entry and its two index copies are the same bytes: encoded once.
+        const bytes = canonicalBytes(entry);
+        await ctx.stub.putState(compositeKey(ctx, KeyType.ACCESS, [entry.accessId]), bytes);
+        await ctx.stub.putState(compositeKey(ctx, KeyType.ACCESS_BY_CARD, [entry.cardId, entry.timestamp, entry.accessId]), bytes);
+        await ctx.stub.putState(accessByCallerKey(entry.callerMspId, entry.callerDept, entry.timestamp, entry.accessId), bytes);
         const granted = entry.decision === Decision.GRANTED;
         await countInReport(ctx, entry, {
             ...(granted ? { accesses: 1 } : { denials: 1 }),
