@@ -197,7 +197,8 @@ export class SqliteStore implements GatewayStore {
         const batch = this.#queued;
         this.#queued = [];
         if (batch.length === 0) return;
-        const outcomes: { ok: boolean; value: unknown }[] = [];
+        // Each write's answer, given only once the commit is durable.
+        const settle: (() => void)[] = [];
         try {
             if (!this.db.isOpen) throw new Error('the gateway database is closed');
             transaction(
@@ -205,10 +206,11 @@ export class SqliteStore implements GatewayStore {
                 () => {
                     for (const w of batch) {
                         try {
-                            outcomes.push({ ok: true, value: transaction(this.db, () => w.run()) });
+                            const value = transaction(this.db, () => w.run());
+                            settle.push(() => w.resolve(value));
                         } catch (err) {
                             if (!this.db.isTransaction) throw err;
-                            outcomes.push({ ok: false, value: err });
+                            settle.push(() => w.reject(err));
                         }
                     }
                 },
@@ -219,11 +221,7 @@ export class SqliteStore implements GatewayStore {
             for (const w of batch) w.reject(err);
             return;
         }
-        batch.forEach((w, i) => {
-            const o = outcomes[i] as { ok: boolean; value: unknown };
-            if (o.ok) w.resolve(o.value);
-            else w.reject(o.value);
-        });
+        for (const answer of settle) answer();
     }
 
     // ---- apps ----
