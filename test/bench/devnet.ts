@@ -15,7 +15,7 @@ import { devnetNodes, runningPid } from '../../network/devnet/processes';
 import { paths, type Topology } from '../../network/client/topology';
 import { driver, ownTestNetwork, runOnTestNetwork, stopTestNetwork, testNetwork } from '../e2e/network';
 import { oldClientRunner, olderNode, type PacedResult } from '../e2e/old-client';
-import { percentile, rssKiB } from './measure';
+import { flag, percentile, rssKiB } from './measure';
 import { cpuProfFolder, profileChildren, profileClock, profileSelf, summariseProfiles, type Window } from './profile';
 
 const HELP = `Usage: npm run bench:devnet [-- options]
@@ -54,11 +54,6 @@ Options:
 
 Two-org evaluations against real Fabric, side by side:
   npm run bench:devnet -- --orgs 2 --levels 1 --evaluate 32 --compare-fabric`;
-
-function flag(name: string, fallback: string): string {
-    const i = process.argv.indexOf(`--${name}`);
-    return i > 0 && process.argv[i + 1] && !process.argv[i + 1].startsWith('--') ? process.argv[i + 1] : fallback;
-}
 
 export interface LevelFigures {
     what: string;

@@ -18,11 +18,8 @@ import { sealJson } from '../../chaincode/model/sealed';
 import { createLogger } from '../../network/client/logger';
 import { NODE_V8_OPTIONS } from '../../network/devnet/processes';
 import { buildFixture, validAccessRequest } from '../unit/gateway/fixture';
-
-function flag(name: string, fallback: string): string {
-    const i = process.argv.indexOf(`--${name}`);
-    return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+import { closedLoop, flag } from './measure';
+import { cpuProfFolder } from './profile';
 
 const CARD = {
     docType: 'card',
@@ -108,13 +105,14 @@ function call(port: number, key: string, method: 'GET' | 'POST', path_: string, 
 }
 
 async function main(): Promise<void> {
+    const usage = 'usage: npm run bench:gateway -- [--seconds S (> 0)] [--levels 1,32 (whole numbers >= 1)] [--cpu-prof DIR]';
     const seconds = Number(flag('seconds', '5'));
     const levels = flag('levels', '1,32').split(',').map(Number);
     if (!(seconds > 0) || levels.some((n) => !Number.isInteger(n) || n < 1)) {
-        console.error('usage: npm run bench:gateway -- [--seconds S (> 0)] [--levels 1,32 (whole numbers >= 1)] [--cpu-prof DIR]');
+        console.error(usage);
         process.exit(2);
     }
-    const profDir = process.argv.includes('--cpu-prof') ? path.resolve(flag('cpu-prof', '')) : undefined;
+    const profDir = cpuProfFolder(process.argv, usage);
     const logFile = path.join(os.tmpdir(), `bench-gateway-${process.pid}.log`);
     const logFd = fs.openSync(logFile, 'w');
     const child: ChildProcess = fork(__filename, ['--serve'], {
@@ -137,18 +135,9 @@ async function main(): Promise<void> {
         'POST /v1/access-requests': () => call(port, key, 'POST', '/v1/access-requests', 201, validAccessRequest()),
     };
     const measure = async (run: () => Promise<void>, concurrency: number, forSeconds: number) => {
-        const until = Date.now() + forSeconds * 1000;
         const before = (await ask<{ cpu: NodeJS.CpuUsage }>({ ask: 'cpu' })).cpu;
         const started = performance.now();
-        let done = 0;
-        await Promise.all(
-            Array.from({ length: concurrency }, async () => {
-                while (Date.now() < until) {
-                    await run();
-                    done++;
-                }
-            }),
-        );
+        const done = await closedLoop(concurrency, forSeconds, run);
         const wall = (performance.now() - started) / 1000;
         const after = (await ask<{ cpu: NodeJS.CpuUsage }>({ ask: 'cpu' })).cpu;
         return { perSecond: done / wall, cpuMs: (after.user - before.user + after.system - before.system) / 1000 / done };

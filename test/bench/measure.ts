@@ -1,9 +1,31 @@
-// What the benchmarks measure alike: percentiles, a process's resident memory, a transaction that
-// must commit, and the moment the devnet's peers have caught up with each other.
+// What the benchmarks measure alike: their options, callers in a closed loop, percentiles, a
+// process's resident memory, a transaction that must commit, and the moment the devnet's peers
+// have caught up with each other.
 import * as fs from 'node:fs';
 import { type Contract, StatusCode } from '@hyperledger/fabric-gateway';
 import type { Topology } from '../../network/client/topology';
 import { checkHealth, devnetNodes } from '../../network/devnet/processes';
+
+/** The value after `--name` in argv, or `fallback` when it is missing or another option follows. */
+export function flag(name: string, fallback: string): string {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 && process.argv[i + 1] && !process.argv[i + 1].startsWith('--') ? process.argv[i + 1] : fallback;
+}
+
+/** `concurrency` callers each running `op` again and again for `seconds`; how many ops finished. */
+export async function closedLoop(concurrency: number, seconds: number, op: () => Promise<void>): Promise<number> {
+    const until = Date.now() + seconds * 1000;
+    let done = 0;
+    await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+            while (Date.now() < until) {
+                await op();
+                done++;
+            }
+        }),
+    );
+    return done;
+}
 
 /** The p-th percentile of ascending values (NaN when there are none). */
 export const percentile = (sorted: number[], p: number): number =>

@@ -24,7 +24,7 @@ import { paths } from '../../network/client/topology';
 import { devnetNodes, runningPid, startNode, stopNode, waitHealthy } from '../../network/devnet/processes';
 import { basicPensionServiceBody, cardIssueBody, ensureApp, type GatewayClient } from '../../scripts/demo';
 import { runOnTestNetwork, testNetwork } from '../e2e/network';
-import { peersCaughtUp, percentile, rssKiB, submitValid } from './measure';
+import { flag, peersCaughtUp, percentile, rssKiB, submitValid } from './measure';
 
 const HELP = `Usage: npm run bench:scale [-- options]
 
@@ -47,11 +47,6 @@ const progress = (s: string) => process.stderr.write(`  [${new Date().toISOStrin
 const fmt = (n: number, d = 1) => n.toFixed(d);
 const utf8 = new TextDecoder();
 const json = <T>(bytes: Uint8Array): T => JSON.parse(utf8.decode(bytes)) as T;
-
-function flag(name: string, fallback: string): string {
-    const i = process.argv.indexOf(`--${name}`);
-    return i > 0 && process.argv[i + 1] && !process.argv[i + 1].startsWith('--') ? process.argv[i + 1] : fallback;
-}
 
 function positive(name: string, fallback: string): number {
     const n = Number(flag(name, fallback));

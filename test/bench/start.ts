@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { shiftPorts } from '../fixtures/topology';
+import { flag } from './measure';
 
 const HELP = `Usage: npm run bench:start [-- options]
 
@@ -35,11 +36,6 @@ Options:
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const say = (line: string) => process.stdout.write(`${line}\n`);
-
-function flag(name: string, fallback: string): string {
-    const i = process.argv.indexOf(`--${name}`);
-    return i > 0 && process.argv[i + 1] && !process.argv[i + 1].startsWith('--') ? process.argv[i + 1] : fallback;
-}
 
 /**
  * The environment of a person's shell: this npm run's PATH entries (node_modules/.bin of every

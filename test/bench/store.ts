@@ -11,11 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { IdempotencyStore } from '../../gateway/idempotency/store';
 import { SqliteStore } from '../../gateway/store/sqlite';
-
-function flag(name: string, fallback: string): string {
-    const i = process.argv.indexOf(`--${name}`);
-    return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+import { closedLoop, flag } from './measure';
 
 const seconds = Number(flag('seconds', '5'));
 const levels = flag('levels', '1,8,32,64').split(',').map(Number);
@@ -41,19 +37,10 @@ async function request(): Promise<void> {
 }
 
 async function level(concurrency: number) {
-    const until = Date.now() + seconds * 1000;
     const commits = store.commits;
     const cpu = process.cpuUsage();
     const started = process.hrtime.bigint();
-    let done = 0;
-    await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-            while (Date.now() < until) {
-                await request();
-                done++;
-            }
-        }),
-    );
+    const done = await closedLoop(concurrency, seconds, request);
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
     const used = process.cpuUsage(cpu);
     return {
