@@ -1,16 +1,20 @@
-// The block store: append, index, refusals, reopen, torn tail, index rebuild and kill -9.
+// The block store: append, index, refusals, reopen, torn tail, index rebuild, block files that
+// roll over at their size, the one-file layout of older ledgers, and kill -9.
 import * as child_process from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { blockHeaderHash } from '../../../network/devnet/common/protoutil';
-import { BlockStore, BlockStoreError } from '../../../network/devnet/common/ledger/blkstorage';
+import { ClassicLevel } from 'classic-level';
+import { BlockStore, BlockStoreError, blockFileName } from '../../../network/devnet/common/ledger/blkstorage';
 import { TxIdFilter } from '../../../network/devnet/common/ledger/txidfilter';
 import { exitOf } from '../../deadline';
 import { chain, nextBlock } from './blocks';
 
 const BLOCK_FILE = 'blockfile_000000';
+/** A block file size that a few test blocks fill (theirs is Fabric's 64 MiB). */
+const SMALL_FILE = 4096;
 
 async function rejection(p: Promise<unknown>): Promise<BlockStoreError> {
     try {
@@ -27,6 +31,12 @@ describe('BlockStore (blkstorage)', () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), 'blkstorage-'));
     });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    const blockFiles = () =>
+        fs
+            .readdirSync(dir)
+            .filter((f) => f.startsWith('blockfile_'))
+            .sort();
 
     async function storeWith(count: number): Promise<{ store: BlockStore; blocks: ReturnType<typeof chain> }> {
         const store = await BlockStore.open(dir);
@@ -132,14 +142,14 @@ describe('BlockStore (blkstorage)', () => {
     });
 
     /** Opens the store, catching the warnings it emits (asserted here, not printed among passing tests). */
-    async function openWarned(): Promise<{ store: BlockStore; warnings: string[] }> {
+    async function openWarned(options: { maxFileBytes?: number } = {}): Promise<{ store: BlockStore; warnings: string[] }> {
         const printers = process.listeners('warning');
         const warnings: string[] = [];
         const capture = (w: Error) => warnings.push(w.message);
         process.removeAllListeners('warning');
         process.on('warning', capture);
         try {
-            const store = await BlockStore.open(dir);
+            const store = await BlockStore.open(dir, options);
             await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
             return { store, warnings };
         } finally {
@@ -245,7 +255,7 @@ describe('BlockStore (blkstorage)', () => {
             const { BlockStore } = require(${JSON.stringify(storeModule)});
             const { nextBlock } = require(${JSON.stringify(blocksModule)});
             (async () => {
-                const store = await BlockStore.open(${JSON.stringify(dir)});
+                const store = await BlockStore.open(${JSON.stringify(dir)}, { maxFileBytes: ${SMALL_FILE} });
                 let last = store.height > 0 ? await store.getBlock(store.height - 1) : undefined;
                 for (;;) {
                     const b = nextBlock(last, ['k' + store.height + 'a', 'k' + store.height + 'b']);
@@ -268,7 +278,7 @@ describe('BlockStore (blkstorage)', () => {
             await new Promise((r) => setTimeout(r, Math.random() * 300));
             child.kill('SIGKILL');
             await exitOf(child, 'the block writer (SIGKILL)', 10_000);
-            const store = await BlockStore.open(dir);
+            const store = await BlockStore.open(dir, { maxFileBytes: SMALL_FILE });
             expect(store.height).to.be.at.least(acknowledged);
             let previous: Uint8Array | undefined;
             for (let n = 0; n < store.height; n++) {
@@ -284,5 +294,158 @@ describe('BlockStore (blkstorage)', () => {
             await store.close();
         }
         expect(acknowledged).to.be.greaterThan(0);
+        expect(blockFiles(), 'the kills fell among block files that rolled over').to.have.length.greaterThan(1);
+    });
+
+    describe('block files of at most maxFileBytes (Fabric: 64 MiB)', () => {
+        async function expectChain(store: BlockStore, height: number): Promise<void> {
+            expect(store.height).to.equal(height);
+            let previous: Uint8Array | undefined;
+            for (let n = 0; n < height; n++) {
+                const b = (await store.getBlock(n))!;
+                expect(b.getHeader()!.getNumber()).to.equal(n);
+                if (previous) expect(Buffer.from(b.getHeader()!.getPreviousHash_asU8())).to.deep.equal(Buffer.from(previous));
+                previous = blockHeaderHash(b.getHeader()!);
+                expect((await store.getBlockByHash(previous))!.getHeader()!.getNumber()).to.equal(n);
+                expect(await store.getTxLocation(`tx-${n}-1`)).to.deep.equal({ blockNumber: n, txNumber: 1, validationCode: 0 });
+            }
+        }
+        async function smallFiles(count: number): Promise<ReturnType<typeof chain>> {
+            const store = await BlockStore.open(dir, { maxFileBytes: SMALL_FILE });
+            const blocks = chain(count);
+            for (const b of blocks) await store.append(b);
+            await store.close();
+            return blocks;
+        }
+
+        it('given blocks past the size of a file, then they go to blockfile_000001 and on, no file passes the size, and every block is found before and after a reopen', async () => {
+            const store = await BlockStore.open(dir, { maxFileBytes: SMALL_FILE });
+            const blocks = chain(60);
+            for (const b of blocks) await store.append(b);
+            await expectChain(store, 60);
+            await store.close();
+            const files = blockFiles();
+            expect(files.length).to.be.greaterThan(3);
+            expect(files).to.deep.equal(files.map((_, i) => blockFileName(i)));
+            for (const f of files) expect(fs.statSync(path.join(dir, f)).size).to.be.within(1, SMALL_FILE);
+            // Reopened with Fabric's size: the files are read where they are, appends go on in the last one.
+            const again = await BlockStore.open(dir);
+            await expectChain(again, 60);
+            await again.append(nextBlock(blocks[59], ['tx-60-0', 'tx-60-1']));
+            await expectChain(again, 61);
+            await again.close();
+            expect(blockFiles()).to.deep.equal(files);
+        });
+
+        it('given a block larger than a file, then it gets a file of its own and the next block starts another', async () => {
+            const store = await BlockStore.open(dir, { maxFileBytes: 600 });
+            const b0 = nextBlock(undefined, ['tx-0-0', 'tx-0-1']);
+            const big = nextBlock(
+                b0,
+                Array.from({ length: 20 }, (_, i) => `tx-1-${i}`),
+            );
+            const b2 = nextBlock(big, ['tx-2-0', 'tx-2-1']);
+            for (const b of [b0, big, b2]) await store.append(b);
+            expect(blockFiles()).to.deep.equal([blockFileName(0), blockFileName(1), blockFileName(2)]);
+            expect(fs.statSync(path.join(dir, blockFileName(1))).size).to.be.greaterThan(600);
+            await expectChain(store, 3);
+            await store.close();
+        });
+
+        it('given reads in flight on the file being appended to when it rolls over, then they all answer', async () => {
+            const blocks = await smallFiles(15);
+            // Reopened (nothing cached: reads go to the files) with its last file full: the next append rolls over.
+            const lastFile = path.join(dir, blockFiles().at(-1)!);
+            const store = await BlockStore.open(dir, { maxFileBytes: fs.statSync(lastFile).size });
+            const inLastFile: number[] = [];
+            for (let n = 14; n >= 0 && inLastFile.length < 3; n--) inLastFile.push(n);
+            const reads = Array.from({ length: 300 }, (_, i) => store.getBlock(inLastFile[i % inLastFile.length]));
+            const append = store.append(nextBlock(blocks[14], ['tx-15-0', 'tx-15-1']));
+            const answers = await Promise.all(reads);
+            await append;
+            answers.forEach((b, i) => expect(b!.getHeader()!.getNumber()).to.equal(inLastFile[i % inLastFile.length]));
+            await expectChain(store, 16);
+            await store.close();
+        });
+
+        it('given an index that lags by several files, or no index at all, when reopened, then the blocks of every file are indexed', async () => {
+            const store = await BlockStore.open(dir, { maxFileBytes: SMALL_FILE });
+            const blocks = chain(40);
+            for (const b of blocks.slice(0, 3)) await store.append(b);
+            await store.close();
+            fs.cpSync(path.join(dir, 'index'), path.join(dir, 'index-at-3'), { recursive: true });
+            const more = await BlockStore.open(dir, { maxFileBytes: SMALL_FILE });
+            for (const b of blocks.slice(3)) await more.append(b);
+            await more.close();
+            expect(blockFiles().length).to.be.greaterThan(2);
+            fs.rmSync(path.join(dir, 'index'), { recursive: true });
+            fs.renameSync(path.join(dir, 'index-at-3'), path.join(dir, 'index'));
+            const lagging = await BlockStore.open(dir, { maxFileBytes: SMALL_FILE });
+            await expectChain(lagging, 40);
+            await lagging.close();
+            fs.rmSync(path.join(dir, 'index'), { recursive: true });
+            const rebuilt = await BlockStore.open(dir, { maxFileBytes: SMALL_FILE });
+            await expectChain(rebuilt, 40);
+            await rebuilt.close();
+        });
+
+        it('given a crash just after a new file was started (empty, or with a torn first record), when reopened, then appends go on in that file', async () => {
+            const blocks = await smallFiles(20);
+            const next = blockFileName(blockFiles().length);
+            fs.writeFileSync(path.join(dir, next), '');
+            const afterEmpty = await BlockStore.open(dir, { maxFileBytes: SMALL_FILE });
+            await afterEmpty.close();
+            const torn = Buffer.alloc(8 + 10);
+            torn.writeUInt32BE(1000, 0);
+            fs.writeFileSync(path.join(dir, next), torn);
+            const { store, warnings } = await openWarned({ maxFileBytes: SMALL_FILE });
+            expect(warnings).to.have.length(1);
+            expect(warnings[0]).to.match(new RegExp(`truncated a torn record at offset 0 of ${next}`));
+            await store.append(nextBlock(blocks[19], ['tx-20-0', 'tx-20-1']));
+            await expectChain(store, 21);
+            await store.close();
+            expect(fs.statSync(path.join(dir, next)).size).to.be.greaterThan(0);
+        });
+
+        it('refuses to open a bad record followed by a later file, or an indexed file that is gone', async () => {
+            await smallFiles(30);
+            const files = blockFiles();
+            fs.appendFileSync(path.join(dir, files[0]), Buffer.alloc(8 + 10, 1));
+            fs.rmSync(path.join(dir, 'index'), { recursive: true });
+            const bad = await rejection(BlockStore.open(dir, { maxFileBytes: SMALL_FILE }));
+            expect(bad.code).to.equal('BLOCKSTORE_CORRUPT');
+            expect(bad.message).to.match(/and a later file follows it/);
+            fs.rmSync(dir, { recursive: true });
+            fs.mkdirSync(dir);
+            await smallFiles(30);
+            fs.rmSync(path.join(dir, blockFiles().at(-1)!));
+            const gone = await rejection(BlockStore.open(dir, { maxFileBytes: SMALL_FILE }));
+            expect(gone.code).to.equal('BLOCKSTORE_CORRUPT');
+            expect(gone.message).to.match(/is gone but the index covers/);
+        });
+
+        it('given a ledger of the one-file layout (16-byte locations and checkpoint), then it opens, reads and goes on', async () => {
+            const { store, blocks } = await storeWith(5);
+            await store.close();
+            // Rewrite the index as the store wrote it when it kept one file: (offset, length), (height, end).
+            const db = new ClassicLevel<Buffer, Buffer>(path.join(dir, 'index'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+            await db.open();
+            for await (const [key, value] of db.iterator()) {
+                if (value.length !== 24 || !(key[0] === 0x6e || key.equals(Buffer.from('c')))) continue;
+                const [a, b, c] = [0, 8, 16].map((o) => value.readBigUInt64BE(o));
+                const old = Buffer.alloc(16);
+                old.writeBigUInt64BE(key[0] === 0x6e ? b : a, 0);
+                old.writeBigUInt64BE(c, 8);
+                await db.put(key, old);
+            }
+            await db.close();
+            const again = await BlockStore.open(dir);
+            await expectChain(again, 5);
+            await again.append(nextBlock(blocks[4], ['tx-5-0', 'tx-5-1']));
+            await again.close();
+            const reopened = await BlockStore.open(dir);
+            await expectChain(reopened, 6);
+            await reopened.close();
+        });
     });
 });

@@ -1,14 +1,17 @@
-// The block store (common/ledger/blkstorage): an append-only block
-// file that survives kill -9 (length-prefixed records, fsync, torn tail truncated on open) and an
+// The block store (common/ledger/blkstorage): append-only block
+// files that survive kill -9 (length-prefixed records, fsync, torn tail truncated on open) and an
 // index by number, hash and transaction id. Used by the orderer and by every peer.
 //
 // On disk, in `dir`:
-//   blockfile_000000   records [u32 BE length][u32 BE crc32(block bytes)][common.Block bytes]
-//   index/             LevelDB: n<u64 number> -> (offset, length), h<header hash> -> number,
-//                      t<tx id> -> (block, tx, validation code), c -> checkpoint (height, file end)
-// The file is the truth: a record is fsynced before it is indexed, so after a crash the index can
-// only lag the file, and open() re-indexes the records past the checkpoint (truncating a torn
-// last record, which was never acknowledged).
+//   blockfile_000000,  records [u32 BE length][u32 BE crc32(block bytes)][common.Block bytes]; as
+//   blockfile_000001.. Fabric's blockfileMgr, a block that would take a file past 64 MiB
+//                      (defaultMaxBlockfileSize) starts the next file
+//   index/             LevelDB: n<u64 number> -> (file, offset, length), h<header hash> -> number,
+//                      t<tx id> -> (block, tx, validation code), c -> checkpoint (height, file, end)
+// The files are the truth: a record is fsynced before it is indexed, so after a crash the index can
+// only lag the files, and open() re-indexes the records past the checkpoint, in that file and the
+// ones after it (truncating a torn last record, which was never acknowledged). Index values of
+// 16 bytes (a ledger written when the store kept one file) are read as file 0.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -43,7 +46,10 @@ export class BlockStoreError extends Error {
     }
 }
 
-const BLOCK_FILE = 'blockfile_000000';
+/** Fabric's defaultMaxBlockfileSize (common/ledger/blkstorage/config.go). */
+export const MAX_BLOCK_FILE_BYTES = 64 * 1024 * 1024;
+/** Fabric's file names: blockfile_ and the file's number in six digits. */
+export const blockFileName = (n: number): string => `blockfile_${String(n).padStart(6, '0')}`;
 const RECORD_HEADER = 8;
 /** A record longer than this is a torn or foreign length field, not a block. */
 const MAX_RECORD = 512 * 1024 * 1024;
@@ -61,14 +67,24 @@ const hashKey = (hash: Uint8Array): Buffer => Buffer.concat([Buffer.from('h'), h
 const txKey = (txId: string): Buffer => Buffer.concat([Buffer.from('t'), Buffer.from(txId, 'utf8')]);
 const CHECKPOINT_KEY = Buffer.from('c');
 
-function encodeU64Pair(a: number, b: number): Buffer {
-    const v = Buffer.alloc(16);
-    v.writeBigUInt64BE(BigInt(a), 0);
-    v.writeBigUInt64BE(BigInt(b), 8);
+function encodeU64s(...values: number[]): Buffer {
+    const v = Buffer.alloc(8 * values.length);
+    values.forEach((x, i) => v.writeBigUInt64BE(BigInt(x), 8 * i));
     return v;
 }
-function decodeU64Pair(v: Buffer): [number, number] {
-    return [Number(v.readBigUInt64BE(0)), Number(v.readBigUInt64BE(8))];
+function decodeU64s(v: Buffer): number[] {
+    return Array.from({ length: v.length / 8 }, (_, i) => Number(v.readBigUInt64BE(8 * i)));
+}
+/** A block's place, (file, offset, length); a 16-byte value (offset, length) is in file 0. */
+function decodeLocation(v: Buffer): [number, number, number] {
+    const [a, b, c] = decodeU64s(v);
+    return v.length === 16 ? [0, a, b] : [a, b, c];
+}
+/** The checkpoint, (height, file, end); a 16-byte value (height, end) is in file 0. */
+function decodeCheckpoint(v: Buffer | undefined): [number, number, number] {
+    if (!v) return [0, 0, 0];
+    const [a, b, c] = decodeU64s(v);
+    return v.length === 16 ? [a, 0, b] : [a, b, c];
 }
 
 function encodeTxLocation(loc: TxLocation): Buffer {
@@ -91,7 +107,8 @@ interface Waiter {
 export class BlockStore {
     #height = 0;
     #lastHash: Uint8Array = new Uint8Array(0);
-    /** Where the next record goes. */
+    /** The file the next record goes to, and where in it. */
+    #current: { number: number; fd: fs.promises.FileHandle } | undefined;
     #end = 0;
     #closed = false;
     /** Serialises appends (and close) without blocking readers. */
@@ -112,35 +129,75 @@ export class BlockStore {
 
     private constructor(
         readonly dir: string,
-        private readonly fd: fs.promises.FileHandle,
         private readonly db: ClassicLevel<Buffer, Buffer>,
+        private readonly maxFileBytes: number,
     ) {}
 
-    static async open(dir: string): Promise<BlockStore> {
+    /** `maxFileBytes`: where a block file ends (Fabric's 64 MiB unless a test says otherwise). */
+    static async open(dir: string, options: { maxFileBytes?: number } = {}): Promise<BlockStore> {
         await fs.promises.mkdir(dir, { recursive: true });
         const db = new ClassicLevel<Buffer, Buffer>(path.join(dir, 'index'), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
         await db.open();
-        let fd: fs.promises.FileHandle | undefined;
+        const store = new BlockStore(dir, db, options.maxFileBytes ?? MAX_BLOCK_FILE_BYTES);
         try {
-            const file = path.join(dir, BLOCK_FILE);
-            const created = !fs.existsSync(file);
-            // O_DSYNC: each append's write returns once the record is on disk (as write + fdatasync),
-            // in one call to the thread pool instead of two: a block's latency pays every hop.
-            fd = await fs.promises.open(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_DSYNC, 0o644);
-            if (created) {
-                // Make the new file's directory entry durable too, or an OS crash could lose the whole file.
-                const dirFd = await fs.promises.open(dir, fs.constants.O_RDONLY);
-                await dirFd.sync().finally(() => dirFd.close());
-            }
-            const store = new BlockStore(dir, fd, db);
             await store.#recover();
             store.#filling = store.#fillTxIds();
             return store;
         } catch (err) {
-            await fd?.close().catch(() => undefined);
+            await store.#current?.fd.close().catch(() => undefined);
             await db.close().catch(() => undefined);
             throw err;
         }
+    }
+
+    #path(file: number): string {
+        return path.join(this.dir, blockFileName(file));
+    }
+
+    /** Opens a block file to append to, creating it (and making its directory entry durable). */
+    async #openForAppend(file: number): Promise<fs.promises.FileHandle> {
+        const created = !fs.existsSync(this.#path(file));
+        // O_DSYNC: each append's write returns once the record is on disk (as write + fdatasync),
+        // in one call to the thread pool instead of two: a block's latency pays every hop.
+        const fd = await fs.promises.open(this.#path(file), fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_DSYNC, 0o644);
+        if (created) {
+            // Make the new file's directory entry durable too, or an OS crash could lose the whole file.
+            const dirFd = await fs.promises.open(this.dir, fs.constants.O_RDONLY);
+            await dirFd.sync().finally(() => dirFd.close());
+        }
+        return fd;
+    }
+
+    /**
+     * Moves the appends to the next block file, as Fabric's moveToNextFile. Reads already issued
+     * on the old handle finish first (FileHandle.close waits for them); later ones open the file.
+     */
+    async #nextFile(): Promise<void> {
+        const old = this.#current!;
+        this.#current = { number: old.number + 1, fd: await this.#openForAppend(old.number + 1) };
+        this.#end = 0;
+        await old.fd.close();
+    }
+
+    /** `length` bytes at `offset` of block file `file`. */
+    async #read(file: number, offset: number, length: number): Promise<Buffer> {
+        if (this.#closed) throw new BlockStoreError('BLOCKSTORE_CLOSED', `${this.dir} is closed`);
+        const bytes = Buffer.alloc(length);
+        let bytesRead: number;
+        if (this.#current?.number === file) {
+            ({ bytesRead } = await this.#current.fd.read(bytes, 0, length, offset));
+        } else {
+            // An older file: read rarely (a peer catching up, a query of an old block), so opened per read.
+            const fd = await fs.promises.open(this.#path(file), fs.constants.O_RDONLY);
+            try {
+                ({ bytesRead } = await fd.read(bytes, 0, length, offset));
+            } finally {
+                await fd.close();
+            }
+        }
+        if (bytesRead !== length)
+            throw new BlockStoreError('BLOCKSTORE_CORRUPT', `${this.dir}: ${blockFileName(file)} is cut short at ${offset + bytesRead}`);
+        return bytes;
     }
 
     /** Number of blocks stored (next block number). */
@@ -153,66 +210,84 @@ export class BlockStore {
         return this.#lastHash;
     }
 
-    /** Brings the index up to the file, truncating a torn last record. */
+    /** Brings the index up to the files, truncating a torn last record. */
     async #recover(): Promise<void> {
-        const checkpoint = await this.db.get(CHECKPOINT_KEY);
-        const [indexedHeight, indexedEnd] = checkpoint ? decodeU64Pair(checkpoint) : [0, 0];
-        const size = (await this.fd.stat()).size;
-        if (size < indexedEnd) {
+        const [indexedHeight, indexedFile, indexedEnd] = decodeCheckpoint(await this.db.get(CHECKPOINT_KEY));
+        if (indexedEnd > 0 && !fs.existsSync(this.#path(indexedFile))) {
             throw new BlockStoreError(
                 'BLOCKSTORE_CORRUPT',
-                `${this.dir}: block file is ${size} bytes but the index covers ${indexedEnd}; the file was truncated outside the store`,
+                `${this.dir}: ${blockFileName(indexedFile)} is gone but the index covers ${indexedEnd} bytes of it`,
             );
         }
         this.#height = indexedHeight;
-        this.#end = indexedEnd;
         if (indexedHeight > 0) {
             const last = await this.getBlock(indexedHeight - 1);
             if (!last?.getHeader())
                 throw new BlockStoreError('BLOCKSTORE_CORRUPT', `${this.dir}: indexed block ${indexedHeight - 1} is unreadable`);
             this.#lastHash = blockHeaderHash(last.getHeader()!);
         }
-        // Re-index what the file holds past the checkpoint.
-        const header = Buffer.alloc(RECORD_HEADER);
-        let offset = indexedEnd;
-        let torn: string | undefined;
-        while (offset < size) {
-            if (size - offset < RECORD_HEADER) {
-                torn = 'partial record header';
-                break;
+        // Re-index what the files hold past the checkpoint: the rest of its file, then any later file.
+        for (let number = indexedFile, start = indexedEnd; ; number++, start = 0) {
+            const fd = await this.#openForAppend(number);
+            this.#current = { number, fd };
+            const size = (await fd.stat()).size;
+            if (size < start) {
+                throw new BlockStoreError(
+                    'BLOCKSTORE_CORRUPT',
+                    `${this.dir}: ${blockFileName(number)} is ${size} bytes but the index covers ${start}; the file was truncated outside the store`,
+                );
             }
-            await this.fd.read(header, 0, RECORD_HEADER, offset);
+            const { end, torn } = await this.#reindex(number, start, size);
+            this.#end = end;
+            const last = !fs.existsSync(this.#path(number + 1));
+            if (torn !== undefined && !last) {
+                throw new BlockStoreError(
+                    'BLOCKSTORE_CORRUPT',
+                    `${this.dir}: ${blockFileName(number)} has a bad record at ${end} (${torn}) and a later file follows it`,
+                );
+            }
+            if (torn !== undefined) {
+                // A crash during append: the record was never fsynced nor acknowledged, drop it.
+                await fd.truncate(end);
+                await fd.sync();
+                process.emitWarning(
+                    `blkstorage ${this.dir}: truncated a torn record at offset ${end} of ${blockFileName(number)} (${torn}, ${size - end} bytes)`,
+                );
+            }
+            if (last) return;
+            this.#current = undefined;
+            await fd.close();
+        }
+    }
+
+    /** Indexes the records of block file `file` from `offset` to `size`; where they end, and why if early. */
+    async #reindex(file: number, offset: number, size: number): Promise<{ end: number; torn?: string }> {
+        const header = Buffer.alloc(RECORD_HEADER);
+        const fd = this.#current!.fd;
+        while (offset < size) {
+            if (size - offset < RECORD_HEADER) return { end: offset, torn: 'partial record header' };
+            await fd.read(header, 0, RECORD_HEADER, offset);
             const length = header.readUInt32BE(0);
             const crc = header.readUInt32BE(4);
-            if (length === 0 || length > MAX_RECORD || offset + RECORD_HEADER + length > size) {
-                torn = `record length ${length} runs past the end of the file`;
-                break;
-            }
+            if (length === 0 || length > MAX_RECORD || offset + RECORD_HEADER + length > size)
+                return { end: offset, torn: `record length ${length} runs past the end of the file` };
             const bytes = Buffer.alloc(length);
-            await this.fd.read(bytes, 0, length, offset + RECORD_HEADER);
-            if (zlib.crc32(bytes) !== crc) {
-                torn = 'checksum mismatch';
-                break;
-            }
+            await fd.read(bytes, 0, length, offset + RECORD_HEADER);
+            if (zlib.crc32(bytes) !== crc) return { end: offset, torn: 'checksum mismatch' };
             let block: common.Block;
             try {
                 block = common.Block.deserializeBinary(bytes);
             } catch (err) {
                 throw new BlockStoreError(
                     'BLOCKSTORE_CORRUPT',
-                    `${this.dir}: record at ${offset} has a valid checksum but is not a block: ${(err as Error).message}`,
+                    `${this.dir}: record at ${offset} of ${blockFileName(file)} has a valid checksum but is not a block: ${(err as Error).message}`,
                 );
             }
             this.#checkChain(block);
-            await this.#index(block, bytes, offset);
+            await this.#index(block, bytes, file, offset);
             offset += RECORD_HEADER + length;
         }
-        if (torn !== undefined) {
-            // A crash during append: the record was never fsynced nor acknowledged, drop it.
-            await this.fd.truncate(offset);
-            await this.fd.sync();
-            process.emitWarning(`blkstorage ${this.dir}: truncated a torn record at offset ${offset} (${torn}, ${size - offset} bytes)`);
-        }
+        return { end: offset };
     }
 
     /** Refuses a block that does not extend the chain. */
@@ -252,8 +327,8 @@ export class BlockStore {
         return !this.#txIdsComplete || this.#txIds.mightHave(txId);
     }
 
-    /** Writes the index entries of a block already in the file at `offset`, then advances height. */
-    async #index(block: common.Block, bytes: Uint8Array, offset: number): Promise<void> {
+    /** Writes the index entries of a block already in block file `file` at `offset`, then advances height. */
+    async #index(block: common.Block, bytes: Uint8Array, file: number, offset: number): Promise<void> {
         const header = block.getHeader()!;
         const number = header.getNumber();
         const hash = blockHeaderHash(header);
@@ -286,10 +361,10 @@ export class BlockStore {
         }
         const end = offset + RECORD_HEADER + bytes.length;
         const batch = this.db.batch();
-        batch.put(numberKey(number), encodeU64Pair(offset, bytes.length));
-        batch.put(hashKey(hash), encodeU64Pair(number, 0));
+        batch.put(numberKey(number), encodeU64s(file, offset, bytes.length));
+        batch.put(hashKey(hash), encodeU64s(number, 0));
         for (const [txId, loc] of candidates) if (!indexed.has(txId)) batch.put(txKey(txId), encodeTxLocation(loc));
-        batch.put(CHECKPOINT_KEY, encodeU64Pair(number + 1, end));
+        batch.put(CHECKPOINT_KEY, encodeU64s(number + 1, file, end));
         await batch.write();
         // An id already indexed is in the filter already (or in the index the background fill reads).
         for (const [txId] of candidates) if (!indexed.has(txId)) this.#txIds.add(txId);
@@ -319,9 +394,13 @@ export class BlockStore {
             record.writeUInt32BE(bytes.length, 0);
             record.writeUInt32BE(zlib.crc32(bytes), 4);
             record.set(bytes, RECORD_HEADER);
+            // As Fabric: a block that would take the file past its size starts the next file (a
+            // block larger than that still gets a file of its own, not an empty one before it).
+            if (this.#end > 0 && this.#end + record.length > this.maxFileBytes) await this.#nextFile();
+            const { number: file, fd } = this.#current!;
             const offset = this.#end;
-            await this.fd.write(record, 0, record.length, offset); // durable on return: O_DSYNC
-            await this.#index(block, bytes, offset);
+            await fd.write(record, 0, record.length, offset); // durable on return: O_DSYNC
+            await this.#index(block, bytes, file, offset);
             this.#wake();
         });
         // A failed append must not poison the queue for the next caller.
@@ -345,10 +424,8 @@ export class BlockStore {
         if (this.#closed) throw new BlockStoreError('BLOCKSTORE_CLOSED', `${this.dir} is closed`);
         const location = await this.db.get(numberKey(number));
         if (!location) return undefined;
-        const [offset, length] = decodeU64Pair(location);
-        const bytes = Buffer.alloc(length);
-        const { bytesRead } = await this.fd.read(bytes, 0, length, offset + RECORD_HEADER);
-        if (bytesRead !== length) throw new BlockStoreError('BLOCKSTORE_CORRUPT', `${this.dir}: block ${number} is cut short in the file`);
+        const [file, offset, length] = decodeLocation(location);
+        const bytes = await this.#read(file, offset + RECORD_HEADER, length);
         return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
     }
 
@@ -360,7 +437,7 @@ export class BlockStore {
     async getBlockByHash(hash: Uint8Array): Promise<common.Block | undefined> {
         if (hash.length === 0) return undefined;
         const value = await this.db.get(hashKey(hash));
-        return value ? this.getBlock(decodeU64Pair(value)[0]) : undefined;
+        return value ? this.getBlock(decodeU64s(value)[0]) : undefined;
     }
 
     async getTxLocation(txId: string): Promise<TxLocation | undefined> {
@@ -415,7 +492,7 @@ export class BlockStore {
         this.#waiters.clear();
         this.#recent.clear();
         this.#recentBytes = 0;
-        await this.fd.close();
+        await this.#current?.fd.close();
         await this.db.close();
     }
 }
