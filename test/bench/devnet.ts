@@ -66,6 +66,8 @@ export interface LevelFigures {
     cpuPerCall?: Map<string, number>;
     /** Ms per call that each kind's threads spent runnable, waiting for a core (/proc/<pid>/task/<tid>/schedstat). */
     waitPerCall?: Map<string, number>;
+    /** Times per call that each kind's threads went to sleep (voluntary context switches: waiting for I/O or a message). */
+    sleepsPerCall?: Map<string, number>;
     /** When it ran, on the clock of CPU profiles. */
     window: Window;
     /** The machine's CPUs busy meanwhile (user, system, interrupts; /proc/stat), 0 to 1. */
@@ -80,10 +82,14 @@ function machineJiffies(): { busy: number; total: number } {
 }
 
 /**
- * By kind of node, so far: CPU time (user + system, ms), robust to other load on the machine, and
- * the time their threads were runnable but waiting for a core (ms, the kernel's schedstat).
+ * By kind of node, so far: CPU time (user + system, ms), robust to other load on the machine, the
+ * time their threads were runnable but waiting for a core (ms, the kernel's schedstat), and how
+ * often their threads went to sleep (voluntary context switches): a thread woken after a sleep
+ * runs its first operations with cold caches, at up to several times their cost in a run
+ * (npm run bench:wake), so at one client, where every process sleeps between a transaction's
+ * few messages, the CPU per call follows the sleeps per call.
  */
-export type CpuSampler = () => { cpu: Map<string, number>; wait: Map<string, number> };
+export type CpuSampler = () => { cpu: Map<string, number>; wait: Map<string, number>; sleeps: Map<string, number> };
 
 /** Runs `once` with `clients` in flight for `seconds`; figures of the completed calls. */
 async function level(what: string, clients: number, seconds: number, once: () => Promise<void>, cpu?: CpuSampler): Promise<LevelFigures> {
@@ -108,17 +114,20 @@ async function level(what: string, clients: number, seconds: number, once: () =>
     const machineBusy = (jiffies.busy - jiffiesBefore.busy) / Math.max(1, jiffies.total - jiffiesBefore.total);
     let cpuPerCall: Map<string, number> | undefined;
     let waitPerCall: Map<string, number> | undefined;
+    let sleepsPerCall: Map<string, number> | undefined;
     if (cpu && cpuBefore) {
         const after = cpu();
         const perCall = (now: Map<string, number>, before: Map<string, number>) =>
             new Map([...now].map(([kind, ms]) => [kind, (ms - (before.get(kind) ?? 0)) / Math.max(1, latencies.length)] as const));
         cpuPerCall = perCall(after.cpu, cpuBefore.cpu);
         waitPerCall = perCall(after.wait, cpuBefore.wait);
+        sleepsPerCall = perCall(after.sleeps, cpuBefore.sleeps);
     }
     latencies.sort((a, b) => a - b);
     return {
         cpuPerCall,
         waitPerCall,
+        sleepsPerCall,
         window,
         machineBusy,
         what,
@@ -244,27 +253,34 @@ const loadAverage = (): string => fs.readFileSync('/proc/loadavg', 'utf8').split
 const CLOCK_TICKS_PER_MS = 100 / 1000; // USER_HZ: 100 on Linux
 
 /**
- * CPU ms (utime + stime from /proc/<pid>/stat) and run-queue wait ms (the second field of each
- * thread's /proc/<pid>/task/<tid>/schedstat, summed) of a network's running nodes (the devnet's by
+ * CPU ms (utime + stime from /proc/<pid>/stat), run-queue wait ms (the second field of each
+ * thread's /proc/<pid>/task/<tid>/schedstat, summed) and sleeps (each thread's
+ * voluntary_ctxt_switches in /proc/<pid>/task/<tid>/status, summed) of a network's running nodes (the devnet's by
  * default), by kind, and of this process as 'client'.
  */
 export function devnetCpu(t: Topology, nodes = devnetNodes(t)): CpuSampler {
     return () => {
         const cpu = new Map<string, number>();
         const wait = new Map<string, number>();
+        const sleeps = new Map<string, number>();
         const add = (kind: string, pid: number) => {
             try {
                 const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
                 cpu.set(kind, (cpu.get(kind) ?? 0) + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_MS);
                 let waitedNs = 0;
+                let slept = 0;
                 for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
                     try {
                         waitedNs += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+                        slept += Number(
+                            /^voluntary_ctxt_switches:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? 0,
+                        );
                     } catch {
                         /* the thread ended */
                     }
                 }
                 wait.set(kind, (wait.get(kind) ?? 0) + waitedNs / 1e6);
+                sleeps.set(kind, (sleeps.get(kind) ?? 0) + slept);
             } catch {
                 /* gone */
             }
@@ -274,7 +290,7 @@ export function devnetCpu(t: Topology, nodes = devnetNodes(t)): CpuSampler {
             if (pid) add(node.kind, pid);
         }
         add('client', process.pid);
-        return { cpu, wait };
+        return { cpu, wait, sleeps };
     };
 }
 
@@ -310,10 +326,12 @@ export function table(figures: LevelFigures[]): string {
     );
     const cpuHeader = figures.some((f) => f.cpuPerCall) ? '  CPU ms per call by node kind' : '';
     const waits = figures.filter((f) => f.waitPerCall).map((f) => `  ${f.what} c=${f.clients}: ${byKind(f.waitPerCall!)}`);
+    const sleeps = figures.filter((f) => f.sleepsPerCall).map((f) => `  ${f.what} c=${f.clients}: ${byKind(f.sleepsPerCall!)}`);
     return [
         `call      clients      per s  p50 ms  p95 ms  p99 ms  machine${cpuHeader}`,
         ...rows,
         ...(waits.length > 0 ? ['run-queue wait, ms per call by node kind (runnable, waiting for a core: schedstat)', ...waits] : []),
+        ...(sleeps.length > 0 ? ['sleeps per call by node kind (voluntary context switches of all its threads)', ...sleeps] : []),
     ].join('\n');
 }
 
