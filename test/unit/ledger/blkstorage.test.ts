@@ -363,7 +363,7 @@ describe('BlockStore (blkstorage)', () => {
             const append = store.append(nextBlock(blocks[14], ['tx-15-0', 'tx-15-1']));
             const answers = await Promise.all(reads);
             await append;
-            answers.forEach((b, i) => expect(b!.getHeader()!.getNumber()).to.equal(inLastFile[i % inLastFile.length]));
+            for (const [i, b] of answers.entries()) expect(b?.getHeader()?.getNumber()).to.equal(inLastFile[i % inLastFile.length]);
             await expectChain(store, 16);
             await store.close();
         });

@@ -69,7 +69,7 @@ const CHECKPOINT_KEY = Buffer.from('c');
 
 function encodeU64s(...values: number[]): Buffer {
     const v = Buffer.alloc(8 * values.length);
-    values.forEach((x, i) => v.writeBigUInt64BE(BigInt(x), 8 * i));
+    for (const [i, x] of values.entries()) v.writeBigUInt64BE(BigInt(x), 8 * i);
     return v;
 }
 function decodeU64s(v: Buffer): number[] {
