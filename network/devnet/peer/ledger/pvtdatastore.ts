@@ -102,7 +102,7 @@ export class PvtDataStore {
     }
 
     async getPrivate(ns: string, coll: string, key: string): Promise<VersionedValue | undefined> {
-        const v = await this.db.get(stateKey(ns, coll, key));
+        const v = this.db.getSync(stateKey(ns, coll, key)); // synchronous, as the state database's point reads
         return v ? decodeVersioned(v) : undefined;
     }
 
