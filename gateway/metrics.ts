@@ -15,9 +15,15 @@ export interface Metrics {
     observeFabric(phase: FabricPhase, seconds: number, ok: boolean): void;
 }
 
+/** The period of the event-loop delay histogram's timer (nodejs_eventloop_lag_*). */
+export const EVENT_LOOP_SAMPLE_MS = 100;
+
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
     const registry = new Registry();
-    if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
+    // The event-loop delay histogram samples with a timer of this period: prom-client's 10 ms woke
+    // an idle gateway 100 times a second (docs/benchmarks.md, "One client"); at 100 ms a stall of
+    // 100 ms or more is still always seen.
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     const httpRequests = new Counter({
         name: 'gateway_http_requests_total',
         help: 'HTTP requests by route template and status code',
