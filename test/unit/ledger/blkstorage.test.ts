@@ -15,6 +15,8 @@ import { chain, nextBlock } from './blocks';
 const BLOCK_FILE = 'blockfile_000000';
 /** A block file size that a few test blocks fill (theirs is Fabric's 64 MiB). */
 const SMALL_FILE = 4096;
+/** Room for about two of the kill test's blocks: its four rounds, a block or more each, roll over. */
+const TINY_FILE = 600;
 
 async function rejection(p: Promise<unknown>): Promise<BlockStoreError> {
     try {
@@ -255,7 +257,7 @@ describe('BlockStore (blkstorage)', () => {
             const { BlockStore } = require(${JSON.stringify(storeModule)});
             const { nextBlock } = require(${JSON.stringify(blocksModule)});
             (async () => {
-                const store = await BlockStore.open(${JSON.stringify(dir)}, { maxFileBytes: ${SMALL_FILE} });
+                const store = await BlockStore.open(${JSON.stringify(dir)}, { maxFileBytes: ${TINY_FILE} });
                 let last = store.height > 0 ? await store.getBlock(store.height - 1) : undefined;
                 for (;;) {
                     const b = nextBlock(last, ['k' + store.height + 'a', 'k' + store.height + 'b']);
@@ -278,7 +280,7 @@ describe('BlockStore (blkstorage)', () => {
             await new Promise((r) => setTimeout(r, Math.random() * 300));
             child.kill('SIGKILL');
             await exitOf(child, 'the block writer (SIGKILL)', 10_000);
-            const store = await BlockStore.open(dir, { maxFileBytes: SMALL_FILE });
+            const store = await BlockStore.open(dir, { maxFileBytes: TINY_FILE });
             expect(store.height).to.be.at.least(acknowledged);
             let previous: Uint8Array | undefined;
             for (let n = 0; n < store.height; n++) {
