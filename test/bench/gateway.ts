@@ -5,7 +5,8 @@
 // commit), metrics, logging and the answer. The gateway runs in a child process; this process is
 // the client (node:http, keep-alive) and reads the child's CPU (user + system) around each level.
 // Printed per operation and concurrency: requests/s and the gateway's CPU ms per request, side by
-// side in one run. The fake answers a RequestAccess DENIED, so no ReadGrantedData follows.
+// side in one run. The fake answers a RequestAccess GRANTED and its ReadGrantedData with the data
+// sealed to the request's key, as the chaincode does, so a POST makes both calls.
 // Run: npm run bench:gateway [-- --seconds 5 --levels 1,32 --cpu-prof DIR]
 import { type ChildProcess, fork } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -154,7 +155,10 @@ async function main(): Promise<void> {
             console.log(row([name, String(c), r.perSecond.toFixed(0), r.cpuMs.toFixed(3)]));
         }
     }
-    await ask({ ask: 'stop' }).catch(() => undefined);
+    // The child answers a stop by exiting, not with a message.
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.send({ ask: 'stop' });
+    await exited;
     agent.destroy();
 }
 
